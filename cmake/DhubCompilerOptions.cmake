@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: Apache-2.0
+# Warning and sanitizer flags shared by every dhub target: call dhub_target_defaults(<target>).
+
+set(_dhub_allowed_sanitizers "" address undefined "address,undefined" thread)
+if(NOT DHUB_SANITIZE IN_LIST _dhub_allowed_sanitizers)
+    message(FATAL_ERROR "DHUB_SANITIZE='${DHUB_SANITIZE}' is not one of: address, undefined, address,undefined, thread")
+endif()
+
+if(DHUB_SANITIZE)
+    # Sanitizers apply to everything built here, including the test and benchmark programs.
+    add_compile_options(-fsanitize=${DHUB_SANITIZE} -fno-omit-frame-pointer -g)
+    add_link_options(-fsanitize=${DHUB_SANITIZE})
+    if(DHUB_SANITIZE MATCHES "undefined")
+        add_compile_options(-fno-sanitize-recover=undefined)
+    endif()
+endif()
+
+function(dhub_target_defaults target)
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion)
+    if(DHUB_WERROR)
+        target_compile_options(${target} PRIVATE -Werror)
+    endif()
+endfunction()

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// The reading end of a DataBlock channel. Each consumer holds a seat in the segment's consumer table
+// (identity, heartbeat, cursor). Zero-copy: acquire_read() hands out a read-only view of the slot.
+//
+//   auto consumer = Consumer::attach("cam0", {.name = "viewer"});
+//   if (ReadSlot slot = consumer->acquire_read()) {      // Timeout / Closed / ChecksumMismatch otherwise
+//       use(slot.payload(), slot.sequence(), slot.timestamp_ns());
+//       slot.release();                                   // latest-only: Overwritten means read again
+//   }
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "dhub/base/result.hpp"
+#include "dhub/shm/channel_config.hpp"
+#include "dhub/shm/channel_view.hpp"
+#include "dhub/shm/flex_zone.hpp"
+#include "dhub/shm/status.hpp"
+
+namespace dhub::shm {
+
+struct ConsumerOptions {
+    std::string name;  ///< shown by `dhub-shm inspect` (first 23 characters)
+    ChannelExpectation expect{};  ///< refuse to attach unless the channel matches
+    WaitOptions wait{};  ///< default for acquire_read()
+    std::chrono::nanoseconds ready_timeout{std::chrono::seconds(1)};
+};
+
+namespace detail {
+struct ConsumerState;
+}
+
+/// A slot being read. Move-only; released on destruction.
+class [[nodiscard]] ReadSlot {
+public:
+    ReadSlot(ReadSlot&& other) noexcept;
+    ReadSlot& operator=(ReadSlot&& other) noexcept;
+    ReadSlot(const ReadSlot&) = delete;
+    ReadSlot& operator=(const ReadSlot&) = delete;
+    ~ReadSlot();
+
+    explicit operator bool() const noexcept { return status_ == Status::Ok; }
+    Status status() const noexcept { return status_; }
+    /// The committed bytes, read-only, in place in shared memory.
+    std::span<const std::byte> payload() const noexcept { return {data_, bytes_}; }
+    /// For ChecksumMismatch too: the sequence number of the slot that failed.
+    std::uint64_t sequence() const noexcept { return sequence_; }
+    std::uint64_t timestamp_ns() const noexcept { return timestamp_ns_; }
+
+    /// Hands the slot back. Ok, or (latest-only) Overwritten: the producer reused the slot while it was
+    /// held, so what was read may be torn and must be discarded.
+    Status release() noexcept;
+
+private:
+    friend struct detail::ConsumerState;
+    explicit ReadSlot(Status status, std::uint64_t sequence = 0) noexcept : sequence_(sequence), status_(status) {}
+    ReadSlot(detail::ConsumerState* state, const std::byte* data, std::size_t bytes, std::uint64_t sequence,
+             std::uint64_t timestamp_ns) noexcept
+        : state_(state), data_(data), bytes_(bytes), sequence_(sequence), timestamp_ns_(timestamp_ns),
+          status_(Status::Ok) {}
+
+    detail::ConsumerState* state_ = nullptr;
+    const std::byte* data_ = nullptr;
+    std::size_t bytes_ = 0;
+    std::uint64_t sequence_ = 0;
+    std::uint64_t timestamp_ns_ = 0;
+    Status status_ = Status::Invalid;
+};
+
+class Consumer {
+public:
+    /// Attaches to an existing channel and takes a seat in its consumer table. Fails with an error that
+    /// names the field for a wrong magic, layout version, size or schema; with AlreadyExists if the single
+    /// reader seat is held by a live process; PermissionDenied / NotFound from the OS.
+    /// Every-reader and latest-only consumers start at the newest slot; a single reader resumes where the
+    /// previous reader stopped (a slot it died holding is delivered again).
+    static Result<Consumer> attach(std::string_view channel, ConsumerOptions options = {});
+
+    Consumer(Consumer&&) noexcept;
+    Consumer& operator=(Consumer&&) noexcept;
+    ~Consumer();
+
+    /// Waits (options.wait) for the next slot by the channel's policy. Statuses: Timeout, Closed (the
+    /// producer closed and everything was read), ChecksumMismatch (slot skipped and counted; sequence()
+    /// names it). One slot may be held at a time.
+    ReadSlot acquire_read() noexcept;
+    ReadSlot acquire_read(WaitOptions wait) noexcept;
+
+    /// Latest-only helper that re-reads until a read was not overwritten: fn(const ReadSlot&) is called
+    /// once per attempt and must only trust what it read once read_consistent returns Ok.
+    template <typename Fn>
+    Status read_consistent(Fn&& fn, WaitOptions wait) {
+        for (;;) {
+            ReadSlot slot = acquire_read(wait);
+            if (!slot) return slot.status();
+            fn(static_cast<const ReadSlot&>(slot));
+            if (const Status released = slot.release(); released != Status::Overwritten) return released;
+        }
+    }
+
+    FlexZone flex_zone() const noexcept;
+    /// Whether the process holding the producer lease is alive (false also when there is none).
+    bool producer_alive() const noexcept;
+    /// Committed slots this consumer has not read yet (latest-only: 0 or 1).
+    std::uint64_t backlog() const noexcept;
+    std::uint32_t seat() const noexcept;
+    void heartbeat() noexcept;
+    const ChannelView& view() const noexcept;
+
+private:
+    explicit Consumer(std::unique_ptr<detail::ConsumerState> state) noexcept;
+    std::unique_ptr<detail::ConsumerState> state_;
+};
+
+}  // namespace dhub::shm

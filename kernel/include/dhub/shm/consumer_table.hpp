@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// The consumer table in a segment: claiming a seat, leaving it, finding the slowest reader and evicting
+// seats whose process died. Shared by Producer, Consumer and the recovery tools.
+//
+// A seat's owner word arbitrates everything: 0 = free, EVICTING while someone clears it, else the owner's
+// ProcessIdentity token. Only the process that won the compare-and-swap on owner touches state/cursor.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "dhub/base/result.hpp"
+#include "dhub/shm/channel_view.hpp"
+
+namespace dhub::shm {
+
+inline constexpr std::uint64_t SEAT_EVICTING = ~0ULL;
+
+/// Claims a free seat for the calling process (evicting dead owners if the table is full) and makes it
+/// active. The cursor starts at the newest slot, except on a single-reader channel where the seat keeps
+/// the cursor of the previous reader.
+Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name);
+
+/// Deactivates and frees the seat (if the caller still owns it) and wakes a producer waiting for space.
+void release_seat(const ChannelView& view, std::uint32_t seat, std::uint64_t owner_token) noexcept;
+
+/// Minimum cursor over active seats, or if_none when there is none.
+std::uint64_t oldest_active_cursor(const ChannelView& view, std::uint64_t if_none) noexcept;
+
+/// Frees every seat whose owner process is dead. Returns how many were freed.
+std::uint32_t evict_dead_consumers(const ChannelView& view) noexcept;
+
+}  // namespace dhub::shm

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// The binary layout of a DataBlock segment. This is ABI shared by every process that maps the segment:
+// any change to a field, its offset or its meaning must bump LAYOUT_VERSION (a static_assert below and the
+// LayoutBinaryCompatibility test pin every offset). docs/shm-layout.md describes each field, the slot
+// state machine and the memory-ordering argument.
+//
+// Segment map (offsets from the segment base; no pointers are stored, only offsets):
+//   [0, H)          SegmentHeader                          H = sizeof(SegmentHeader)
+//   [C, C+K*128)    ConsumerEntry[K]                       K = consumer_capacity
+//   [F, F+Z)        flex zone                              Z = flex_zone_bytes rounded up to 64
+//   [R, R+N*S)      ring: N slots of stride S              R is 4 KiB aligned; S = 64 + payload rounded to 64
+//   total rounded up to 4 KiB
+// A slot is a 64-byte SlotHeader followed by its payload.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace dhub::shm::layout {
+
+inline constexpr std::uint64_t SEGMENT_MAGIC = 0x314D485342554844ULL;  // "DHUBSHM1" little-endian
+inline constexpr std::uint32_t LAYOUT_VERSION = 1;
+inline constexpr std::size_t CACHE_LINE = 64;
+inline constexpr std::size_t PAGE = 4096;
+
+/// SegmentHeader::init_state values. The creator writes every field, then release-stores Ready; an
+/// attacher reads nothing else before it acquire-loads Ready (the seed published magic first: bug).
+inline constexpr std::uint32_t INIT_IN_PROGRESS = 0;
+inline constexpr std::uint32_t INIT_READY = 0x52454459;  // "YDER"
+
+/// SlotHeader::seq while the producer writes the slot (the low bits keep the sequence being written).
+inline constexpr std::uint64_t SLOT_BUSY_BIT = 1ULL << 63;
+/// SlotHeader::seq of a slot that never held data.
+inline constexpr std::uint64_t SLOT_EMPTY = ~0ULL >> 1;
+
+/// Counters the producer updates (relaxed: they are statistics, not synchronisation).
+struct ProducerCounters {
+    std::atomic<std::uint64_t> slots_recovered;  ///< slots a dead producer left mid-write, reset on takeover
+    std::atomic<std::uint64_t> aborts;
+    std::atomic<std::uint64_t> bytes_committed;
+    std::atomic<std::uint64_t> write_waits;       ///< acquire_write had to wait for a consumer
+    std::atomic<std::uint64_t> write_timeouts;    ///< ... and gave up
+    std::atomic<std::uint64_t> consumers_evicted;  ///< dead consumers removed from the table
+    std::atomic<std::uint64_t> takeovers;          ///< a new producer took over after the old one died
+    std::atomic<std::uint64_t> flex_writes;
+};
+static_assert(sizeof(ProducerCounters) == CACHE_LINE);
+
+struct alignas(CACHE_LINE) SegmentHeader {
+    // ---- line 0: frozen prefix and immutable geometry (never change after INIT_READY) -------------
+    std::uint64_t magic;  ///< SEGMENT_MAGIC
+    std::uint32_t layout_version;  ///< LAYOUT_VERSION; offset 8 is frozen forever
+    std::atomic<std::uint32_t> init_state;  ///< INIT_IN_PROGRESS -> INIT_READY (release)
+    std::uint64_t total_bytes;  ///< size of the whole segment
+    std::uint32_t header_bytes;  ///< sizeof(SegmentHeader)
+    std::uint32_t slot_count;
+    std::uint32_t slot_payload_bytes;  ///< largest payload per slot (as configured)
+    std::uint32_t slot_stride_bytes;  ///< 64-byte SlotHeader + payload rounded up to 64
+    std::uint32_t flex_zone_bytes;  ///< rounded up to 64
+    std::uint32_t consumer_capacity;
+    std::uint8_t ring_policy;  ///< RingPolicy
+    std::uint8_t sync_policy;  ///< SyncPolicy
+    std::uint8_t checksum_policy;  ///< ChecksumPolicy
+    std::uint8_t reserved0[5];
+    std::uint64_t creation_realtime_ns;
+    // ---- line 1: schema and region offsets ---------------------------------------------------------
+    std::uint8_t schema_hash[32];
+    std::uint64_t consumer_table_offset;
+    std::uint64_t flex_zone_offset;
+    std::uint64_t ring_offset;
+    std::uint32_t mode;  ///< permission bits at creation (for inspection)
+    std::uint32_t reserved1;
+    // ---- line 2: integrity of the lines above and producer ownership (cold) -----------------------
+    std::uint8_t geometry_checksum[32];  ///< BLAKE2b-256 of bytes [0, 128) with init_state taken as 0
+    std::atomic<std::uint64_t> writer_lease;  ///< ProcessIdentity::token() of the producer, 0 = none
+    std::atomic<std::uint64_t> producer_start_ticks;  ///< full start time of the lease holder
+    std::atomic<std::uint32_t> producer_epoch;  ///< +1 on every create or takeover
+    std::atomic<std::uint32_t> closed;  ///< 1 once the producer closed the channel cleanly
+    std::uint64_t reserved2;
+    // ---- line 3: producer hot path: read by every consumer, written only by the producer ----------
+    alignas(CACHE_LINE) std::atomic<std::uint64_t> write_seq;  ///< committed slots = next sequence
+    std::atomic<std::uint64_t> producer_heartbeat_ns;  ///< CLOCK_MONOTONIC
+    std::uint8_t reserved3[48];
+    // ---- line 4: consumers asleep waiting for a commit (written by consumers, read by producer) ---
+    alignas(CACHE_LINE) std::atomic<std::uint32_t> readers_waiting;
+    std::atomic<std::uint32_t> commit_futex;  ///< bumped by the producer to wake sleeping readers
+    std::uint8_t reserved4[56];
+    // ---- line 5: producer asleep waiting for space (written by producer, read by consumers) -------
+    alignas(CACHE_LINE) std::atomic<std::uint32_t> writer_waiting;
+    std::atomic<std::uint32_t> space_futex;  ///< bumped by a consumer to wake a sleeping producer
+    std::uint8_t reserved5[56];
+    // ---- line 6: flex zone seqlock -----------------------------------------------------------------
+    alignas(CACHE_LINE) std::atomic<std::uint64_t> flex_seq;  ///< odd while a writer holds the zone
+    std::atomic<std::uint64_t> flex_used_bytes;  ///< bytes of the zone the last writer wrote
+    std::uint8_t reserved6[48];
+    // ---- line 7: producer counters -----------------------------------------------------------------
+    alignas(CACHE_LINE) ProducerCounters counters;
+};
+
+/// One per consumer seat. Line 0 is written by its consumer on every release and read by the producer
+/// when it looks for the slowest reader; line 1 is identity and statistics.
+struct alignas(CACHE_LINE) ConsumerEntry {
+    std::atomic<std::uint64_t> cursor;  ///< next sequence this consumer will read
+    std::atomic<std::uint64_t> heartbeat_ns;  ///< CLOCK_MONOTONIC
+    std::atomic<std::uint32_t> state;  ///< CONSUMER_FREE / CONSUMER_JOINING / CONSUMER_ACTIVE
+    std::uint32_t reserved0;
+    std::uint8_t reserved1[40];
+    alignas(CACHE_LINE) std::atomic<std::uint64_t> owner;  ///< ProcessIdentity::token(), 0 = free seat
+    std::atomic<std::uint64_t> reads;
+    std::atomic<std::uint64_t> checksum_failures;
+    std::atomic<std::uint64_t> overwritten_retries;  ///< latest-only reads redone because a slot was reused
+    std::atomic<std::uint64_t> read_timeouts;
+    char name[24];  ///< NUL-terminated, truncated
+};
+
+inline constexpr std::uint32_t CONSUMER_FREE = 0;
+inline constexpr std::uint32_t CONSUMER_JOINING = 1;
+inline constexpr std::uint32_t CONSUMER_ACTIVE = 2;
+
+/// The first 64 bytes of every slot.
+struct alignas(CACHE_LINE) SlotHeader {
+    std::atomic<std::uint64_t> seq;  ///< sequence held; SLOT_BUSY_BIT while written; SLOT_EMPTY if never
+    std::atomic<std::uint64_t> timestamp_ns;  ///< producer's stamp (CLOCK_MONOTONIC unless it gave one)
+    std::atomic<std::uint32_t> payload_bytes;  ///< committed length
+    std::uint32_t flags;  ///< reserved, 0
+    std::uint8_t checksum[32];  ///< BLAKE2b-256 of payload[0, payload_bytes) when checksums are on
+    std::uint64_t reserved;
+};
+
+static_assert(sizeof(SegmentHeader) == 8 * CACHE_LINE);
+static_assert(sizeof(ConsumerEntry) == 2 * CACHE_LINE);
+static_assert(sizeof(SlotHeader) == CACHE_LINE);
+static_assert(offsetof(SegmentHeader, layout_version) == 8);
+static_assert(offsetof(SegmentHeader, init_state) == 12);
+static_assert(offsetof(SegmentHeader, schema_hash) == 64);
+static_assert(offsetof(SegmentHeader, geometry_checksum) == 128);
+static_assert(offsetof(SegmentHeader, writer_lease) == 160);
+static_assert(offsetof(SegmentHeader, write_seq) == 192);
+static_assert(offsetof(SegmentHeader, readers_waiting) == 256);
+static_assert(offsetof(SegmentHeader, writer_waiting) == 320);
+static_assert(offsetof(SegmentHeader, flex_seq) == 384);
+static_assert(offsetof(SegmentHeader, counters) == 448);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+
+/// Where everything sits, derived only from the geometry. The creator uses it to lay the segment out and
+/// an attacher to check that the header is consistent with itself and with the file size.
+struct Geometry {
+    std::uint32_t slot_count = 0;
+    std::uint32_t slot_payload_bytes = 0;
+    std::uint32_t flex_zone_bytes_requested = 0;
+    std::uint32_t consumer_capacity = 0;
+
+    std::uint32_t slot_stride_bytes() const noexcept;
+    std::uint32_t flex_zone_bytes() const noexcept;
+    std::uint64_t consumer_table_offset() const noexcept;
+    std::uint64_t flex_zone_offset() const noexcept;
+    std::uint64_t ring_offset() const noexcept;
+    std::uint64_t total_bytes() const noexcept;
+};
+
+constexpr std::uint64_t round_up(std::uint64_t value, std::uint64_t alignment) noexcept {
+    return (value + alignment - 1) / alignment * alignment;
+}
+
+}  // namespace dhub::shm::layout

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+// The writing end of a DataBlock channel. One producer per channel, enforced in shared memory by a lease
+// word that names the owning process (pid + start time). Zero-copy: acquire_write() hands out the slot
+// itself; the caller fills it and commits.
+//
+//   auto producer = Producer::create(config);            // or an Error naming what is wrong
+//   if (WriteSlot slot = producer->acquire_write()) {    // Timeout/NotOwner otherwise
+//       std::span<std::byte> buffer = slot.payload();
+//       ... fill buffer ...
+//       slot.commit(bytes_written);                      // or let it go out of scope: aborted
+//   }
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "dhub/base/result.hpp"
+#include "dhub/shm/channel_config.hpp"
+#include "dhub/shm/channel_view.hpp"
+#include "dhub/shm/flex_zone.hpp"
+#include "dhub/shm/status.hpp"
+
+namespace dhub::shm {
+
+struct ProducerOptions {
+    WaitOptions wait{};  ///< default for acquire_write()
+    /// Remove the segment name when the producer closes cleanly (consumers keep their mapping and see
+    /// Closed once they have read everything).
+    bool unlink_on_close = true;
+    /// How long to wait for a half-created segment of another process before judging it.
+    std::chrono::nanoseconds ready_timeout{std::chrono::seconds(1)};
+};
+
+class Producer;
+namespace detail {
+struct ProducerState;
+}
+
+/// A slot being written. Move-only; aborted on destruction unless committed.
+class [[nodiscard]] WriteSlot {
+public:
+    WriteSlot(WriteSlot&& other) noexcept;
+    WriteSlot& operator=(WriteSlot&& other) noexcept;
+    WriteSlot(const WriteSlot&) = delete;
+    WriteSlot& operator=(const WriteSlot&) = delete;
+    ~WriteSlot();
+
+    explicit operator bool() const noexcept { return status_ == Status::Ok; }
+    Status status() const noexcept { return status_; }
+    /// The whole slot, slot_bytes long, writable in place.
+    std::span<std::byte> payload() const noexcept { return {data_, capacity_}; }
+    std::uint64_t sequence() const noexcept { return sequence_; }
+
+    /// Publishes the first bytes of the slot, stamped now (CLOCK_MONOTONIC). TooLarge leaves the slot held.
+    Status commit(std::size_t bytes) noexcept;
+    /// Same, with the producer's own timestamp (e.g. the instrument's hardware time, in ns).
+    Status commit(std::size_t bytes, std::uint64_t timestamp_ns) noexcept;
+    /// Gives the slot back unpublished.
+    void abort() noexcept;
+
+private:
+    friend struct detail::ProducerState;
+    explicit WriteSlot(Status status) noexcept : status_(status) {}
+    WriteSlot(detail::ProducerState* state, std::byte* data, std::size_t capacity, std::uint64_t sequence) noexcept
+        : state_(state), data_(data), capacity_(capacity), sequence_(sequence), status_(Status::Ok) {}
+
+    detail::ProducerState* state_ = nullptr;
+    std::byte* data_ = nullptr;
+    std::size_t capacity_ = 0;
+    std::uint64_t sequence_ = 0;
+    Status status_ = Status::Invalid;
+};
+
+class Producer {
+public:
+    /// Creates the channel's segment, or takes an existing one over when its producer is dead and its
+    /// geometry matches config (sequence numbers continue; consumers stay attached). An existing segment
+    /// of a dead producer with another geometry is replaced. A live producer makes this fail with
+    /// AlreadyExists naming its pid.
+    static Result<Producer> create(const ChannelConfig& config, ProducerOptions options = {});
+
+    Producer(Producer&&) noexcept;
+    Producer& operator=(Producer&&) noexcept;
+    ~Producer();
+
+    /// Waits (options.wait) for a free slot. Status Timeout when consumers hold the ring full; NotOwner
+    /// if another producer took the channel over. One slot may be outstanding at a time.
+    WriteSlot acquire_write() noexcept;
+    WriteSlot acquire_write(WaitOptions wait) noexcept;
+
+    FlexZone flex_zone() const noexcept;
+    /// Refreshes the producer heartbeat; commits do this too. Call it when idle for long.
+    void heartbeat() noexcept;
+    /// Marks the channel closed (consumers drain, then get Closed), releases the lease and, if
+    /// options.unlink_on_close, removes the name. Idempotent; the destructor calls it.
+    void close() noexcept;
+
+    /// Sequence number the next commit will carry.
+    std::uint64_t next_sequence() const noexcept;
+    /// True if this producer took over the channel from a dead one instead of creating it.
+    bool took_over() const noexcept;
+    const ChannelView& view() const noexcept;
+
+private:
+    explicit Producer(std::unique_ptr<detail::ProducerState> state) noexcept;
+    std::unique_ptr<detail::ProducerState> state_;
+};
+
+}  // namespace dhub::shm

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dhub/shm/consumer.hpp"
+
+#include <cstring>
+#include <utility>
+
+#include "dhub/base/clock.hpp"
+#include "dhub/base/process_identity.hpp"
+#include "dhub/shm/checksum.hpp"
+#include "dhub/shm/consumer_table.hpp"
+#include "waiting.hpp"
+
+namespace dhub::shm {
+
+namespace detail {
+
+struct ConsumerState {
+    ChannelView view;
+    ConsumerOptions options;
+    std::uint64_t owner_token = 0;
+    std::uint32_t seat = 0;
+    std::uint64_t cursor = 0;  ///< lossless: next sequence to read (local copy of the seat's cursor)
+    std::uint64_t known_write_seq = 0;  ///< last write_seq seen: no shared read while below it
+    std::uint64_t last_read_seq = ~0ULL;  ///< latest-only: newest sequence already handed out
+    std::uint64_t reads = 0;
+    SyncPolicy sync = SyncPolicy::SingleReader;
+    bool verify = false;
+    bool slot_held = false;
+
+    layout::ConsumerEntry& entry() const noexcept { return view.consumer(seat); }
+
+    ReadSlot acquire(const WaitOptions& wait) noexcept;
+    ReadSlot acquire_lossless(const WaitOptions& wait) noexcept;
+    ReadSlot acquire_latest(const WaitOptions& wait) noexcept;
+    Status release(std::uint64_t seq) noexcept;
+    /// Waits until write_seq > after; Closed if the producer closed with nothing newer.
+    Status wait_for_commit(std::uint64_t after, const WaitOptions& wait) noexcept;
+    bool checksum_matches(std::uint64_t seq, std::uint32_t bytes) const noexcept;
+    void beat() noexcept { entry().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed); }
+    void count(std::atomic<std::uint64_t>& counter) const noexcept {
+        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+};
+
+Status ConsumerState::wait_for_commit(std::uint64_t after, const WaitOptions& wait) noexcept {
+    auto& header = view.header();
+    auto has_data = [&] {
+        known_write_seq = header.write_seq.load(std::memory_order_seq_cst);
+        return known_write_seq > after;
+    };
+    auto tick = [&] {
+        beat();
+        return header.closed.load(std::memory_order_acquire) != 0 && !has_data() ? Status::Closed : Status::Ok;
+    };
+    const Status waited = wait_for(has_data, header.readers_waiting, header.commit_futex, wait, tick);
+    if (waited == Status::Timeout) count(entry().read_timeouts);
+    return waited;
+}
+
+bool ConsumerState::checksum_matches(std::uint64_t seq, std::uint32_t bytes) const noexcept {
+    const Digest digest = blake2b_256({view.slot_payload(seq), bytes});
+    return std::memcmp(digest.data(), view.slot_header(seq).checksum, digest.size()) == 0;
+}
+
+ReadSlot ConsumerState::acquire(const WaitOptions& wait) noexcept {
+    if (slot_held) return ReadSlot(Status::Invalid);
+    if ((++reads & 63) == 0) beat();
+    return sync == SyncPolicy::LatestOnly ? acquire_latest(wait) : acquire_lossless(wait);
+}
+
+ReadSlot ConsumerState::acquire_lossless(const WaitOptions& wait) noexcept {
+    if (cursor >= known_write_seq) {
+        known_write_seq = view.header().write_seq.load(std::memory_order_acquire);
+        if (cursor >= known_write_seq) {
+            if (const Status waited = wait_for_commit(cursor, wait); waited != Status::Ok) return ReadSlot(waited);
+        }
+    }
+    // The producer cannot reuse this slot before our cursor passes it, so no re-validation is needed.
+    const std::uint64_t seq = cursor;
+    const auto& slot = view.slot_header(seq);
+    const std::uint32_t bytes = slot.payload_bytes.load(std::memory_order_relaxed);
+    if (verify && !checksum_matches(seq, bytes)) {
+        // Never handed out as good data, and never allowed to wedge the channel: counted, then skipped.
+        count(entry().checksum_failures);
+        slot_held = true;
+        release(seq);
+        return ReadSlot(Status::ChecksumMismatch, seq);
+    }
+    slot_held = true;
+    return ReadSlot(this, view.slot_payload(seq), bytes, seq, slot.timestamp_ns.load(std::memory_order_relaxed));
+}
+
+ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
+    auto& header = view.header();
+    for (;;) {
+        std::uint64_t newest = header.write_seq.load(std::memory_order_acquire);
+        if (newest == 0 || newest - 1 == last_read_seq) {
+            if (const Status waited = wait_for_commit(newest, wait); waited != Status::Ok) return ReadSlot(waited);
+            newest = known_write_seq;
+        }
+        const std::uint64_t seq = newest - 1;
+        const auto& slot = view.slot_header(seq);
+        // Seqlock reader side: the slot must hold seq before and after the read.
+        if (slot.seq.load(std::memory_order_acquire) != seq) {
+            // Reused already (the producer lapped us) or left empty by an abort: look again.
+            count(entry().overwritten_retries);
+            if (header.write_seq.load(std::memory_order_acquire) == newest) {
+                last_read_seq = seq;  // nothing newer exists: wait for the next commit
+            }
+            continue;
+        }
+        const std::uint32_t bytes = slot.payload_bytes.load(std::memory_order_relaxed);
+        const std::uint64_t timestamp = slot.timestamp_ns.load(std::memory_order_relaxed);
+        if (verify && !checksum_matches(seq, std::min(bytes, view.slot_payload_bytes()))) {
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (slot.seq.load(std::memory_order_relaxed) != seq) continue;  // torn by reuse, not corrupt
+            count(entry().checksum_failures);
+            last_read_seq = seq;
+            return ReadSlot(Status::ChecksumMismatch, seq);
+        }
+        slot_held = true;
+        return ReadSlot(this, view.slot_payload(seq), bytes, seq, timestamp);
+    }
+}
+
+Status ConsumerState::release(std::uint64_t seq) noexcept {
+    slot_held = false;
+    auto& header = view.header();
+    if (sync == SyncPolicy::LatestOnly) {
+        last_read_seq = seq;
+        // Everything read from the slot must be complete before the second look at its sequence.
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (view.slot_header(seq).seq.load(std::memory_order_relaxed) != seq) {
+            count(entry().overwritten_retries);
+            return Status::Overwritten;
+        }
+        count(entry().reads);
+        return Status::Ok;
+    }
+    cursor = seq + 1;
+    // seq_cst: pairs with the producer's seq_cst read of the cursor and its writer_waiting handshake.
+    entry().cursor.store(cursor, std::memory_order_seq_cst);
+    wake_waiters(header.writer_waiting, header.space_futex);
+    count(entry().reads);
+    return Status::Ok;
+}
+
+}  // namespace detail
+
+// ---- ReadSlot ----------------------------------------------------------------------------------------
+
+ReadSlot::ReadSlot(ReadSlot&& other) noexcept { *this = std::move(other); }
+
+ReadSlot& ReadSlot::operator=(ReadSlot&& other) noexcept {
+    if (this != &other) {
+        (void)release();
+        state_ = std::exchange(other.state_, nullptr);
+        data_ = other.data_;
+        bytes_ = other.bytes_;
+        sequence_ = other.sequence_;
+        timestamp_ns_ = other.timestamp_ns_;
+        status_ = std::exchange(other.status_, Status::Invalid);
+    }
+    return *this;
+}
+
+ReadSlot::~ReadSlot() { (void)release(); }
+
+Status ReadSlot::release() noexcept {
+    if (state_ == nullptr) return status_ == Status::Ok ? Status::Invalid : status_;
+    const Status released = state_->release(sequence_);
+    state_ = nullptr;
+    status_ = Status::Invalid;
+    return released;
+}
+
+// ---- Consumer -----------------------------------------------------------------------------------------
+
+Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions options) {
+    if (auto named = validate_channel_name(channel); !named) return named.error();
+    auto segment = Segment::open(channel);
+    if (!segment) return segment.error();
+    auto view = ChannelView::attach(std::move(segment.value()), options.expect,
+                                    static_cast<std::uint64_t>(options.ready_timeout.count()));
+    if (!view) return view.error();
+    auto seat = claim_seat(view.value(), options.name);
+    if (!seat) return seat.error();
+
+    auto state = std::make_unique<detail::ConsumerState>();
+    state->view = std::move(view.value());
+    state->options = std::move(options);
+    state->owner_token = ProcessIdentity::self().token();
+    state->seat = seat.value();
+    state->sync = state->view.sync();
+    state->verify = state->view.checksum() == ChecksumPolicy::Verify;
+    state->cursor = state->entry().cursor.load(std::memory_order_acquire);
+    return Consumer(std::move(state));
+}
+
+Consumer::Consumer(std::unique_ptr<detail::ConsumerState> state) noexcept : state_(std::move(state)) {}
+Consumer::Consumer(Consumer&&) noexcept = default;
+Consumer& Consumer::operator=(Consumer&& other) noexcept {
+    if (this != &other) {
+        if (state_) release_seat(state_->view, state_->seat, state_->owner_token);
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+Consumer::~Consumer() {
+    if (state_) release_seat(state_->view, state_->seat, state_->owner_token);
+}
+
+ReadSlot Consumer::acquire_read() noexcept { return state_->acquire(state_->options.wait); }
+ReadSlot Consumer::acquire_read(WaitOptions wait) noexcept { return state_->acquire(wait); }
+FlexZone Consumer::flex_zone() const noexcept { return FlexZone(&state_->view); }
+
+bool Consumer::producer_alive() const noexcept {
+    return liveness_of(state_->view.header().writer_lease.load(std::memory_order_acquire)) == Liveness::Alive;
+}
+
+std::uint64_t Consumer::backlog() const noexcept {
+    const std::uint64_t written = state_->view.header().write_seq.load(std::memory_order_acquire);
+    if (state_->sync == SyncPolicy::LatestOnly) return written != 0 && written - 1 != state_->last_read_seq ? 1 : 0;
+    return written - state_->cursor;
+}
+
+std::uint32_t Consumer::seat() const noexcept { return state_->seat; }
+void Consumer::heartbeat() noexcept { state_->beat(); }
+const ChannelView& Consumer::view() const noexcept { return state_->view; }
+
+}  // namespace dhub::shm

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dhub/shm/consumer_table.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "dhub/base/clock.hpp"
+#include "dhub/base/process_identity.hpp"
+#include "waiting.hpp"
+
+namespace dhub::shm {
+namespace {
+
+using layout::ConsumerEntry;
+
+/// Clears a seat whose owner was `token`, if this caller wins the right to. The cursor is left alone:
+/// on a single-reader channel it is the queue position the next reader resumes from.
+bool evict(ConsumerEntry& entry, std::uint64_t token) noexcept {
+    std::uint64_t expected = token;
+    if (!entry.owner.compare_exchange_strong(expected, SEAT_EVICTING, std::memory_order_acq_rel)) return false;
+    entry.state.store(layout::CONSUMER_FREE, std::memory_order_seq_cst);
+    entry.owner.store(0, std::memory_order_release);
+    return true;
+}
+
+std::uint32_t try_claim(const ChannelView& view, std::uint64_t token) noexcept {
+    for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
+        std::uint64_t expected = 0;
+        if (view.consumer(seat).owner.compare_exchange_strong(expected, token, std::memory_order_acq_rel)) return seat;
+    }
+    return view.consumer_capacity();
+}
+
+}  // namespace
+
+Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name) {
+    const ProcessIdentity self = ProcessIdentity::self();
+    std::uint32_t seat = try_claim(view, self.token());
+    if (seat == view.consumer_capacity() && evict_dead_consumers(view) > 0) seat = try_claim(view, self.token());
+    if (seat == view.consumer_capacity()) {
+        if (view.sync() == SyncPolicy::SingleReader) {
+            const std::uint64_t holder = view.consumer(0).owner.load(std::memory_order_acquire);
+            return Error{ErrorCode::AlreadyExists,
+                         "channel '" + view.channel() + "' is single-reader and its reader seat is held by pid " +
+                             std::to_string(token_pid(holder)) +
+                             "; use an every_reader channel for several consumers"};
+        }
+        return Error{ErrorCode::AlreadyExists, "channel '" + view.channel() + "': all " +
+                                                   std::to_string(view.consumer_capacity()) +
+                                                   " consumer seats are held by live processes (max_consumers)"};
+    }
+    ConsumerEntry& entry = view.consumer(seat);
+    const std::size_t name_bytes = std::min(name.size(), sizeof entry.name - 1);
+    std::memset(entry.name, 0, sizeof entry.name);
+    std::memcpy(entry.name, name.data(), name_bytes);
+    entry.reads.store(0, std::memory_order_relaxed);
+    entry.checksum_failures.store(0, std::memory_order_relaxed);
+    entry.overwritten_retries.store(0, std::memory_order_relaxed);
+    entry.read_timeouts.store(0, std::memory_order_relaxed);
+    entry.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+    auto& header = view.header();
+    if (view.sync() == SyncPolicy::SingleReader) {
+        entry.state.store(layout::CONSUMER_ACTIVE, std::memory_order_seq_cst);
+        return seat;
+    }
+    // Join at the newest slot. The cursor is re-read after the seat becomes active: a producer that
+    // scanned the table before it saw this seat may have moved on by up to a ring, but never past the
+    // write_seq read here plus a ring (docs/shm-layout.md, "joining").
+    entry.cursor.store(header.write_seq.load(std::memory_order_seq_cst), std::memory_order_seq_cst);
+    entry.state.store(layout::CONSUMER_ACTIVE, std::memory_order_seq_cst);
+    entry.cursor.store(header.write_seq.load(std::memory_order_seq_cst), std::memory_order_seq_cst);
+    return seat;
+}
+
+void release_seat(const ChannelView& view, std::uint32_t seat, std::uint64_t owner_token) noexcept {
+    if (!view.valid() || seat >= view.consumer_capacity()) return;
+    if (evict(view.consumer(seat), owner_token)) {
+        auto& header = view.header();
+        detail::wake_waiters(header.writer_waiting, header.space_futex);
+    }
+}
+
+std::uint64_t oldest_active_cursor(const ChannelView& view, std::uint64_t if_none) noexcept {
+    std::uint64_t oldest = if_none;
+    for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
+        const ConsumerEntry& entry = view.consumer(seat);
+        if (entry.state.load(std::memory_order_seq_cst) == layout::CONSUMER_ACTIVE) {
+            oldest = std::min(oldest, entry.cursor.load(std::memory_order_acquire));
+        }
+    }
+    return oldest;
+}
+
+std::uint32_t evict_dead_consumers(const ChannelView& view) noexcept {
+    std::uint32_t evicted = 0;
+    for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
+        ConsumerEntry& entry = view.consumer(seat);
+        const std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
+        if (owner == 0 || owner == SEAT_EVICTING) continue;
+        if (liveness_of(owner) == Liveness::Dead && evict(entry, owner)) ++evicted;
+    }
+    if (evicted > 0) {
+        auto& header = view.header();
+        header.counters.consumers_evicted.fetch_add(evicted, std::memory_order_relaxed);
+        detail::wake_waiters(header.writer_waiting, header.space_futex);
+    }
+    return evicted;
+}
+
+}  // namespace dhub::shm

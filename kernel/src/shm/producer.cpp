@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dhub/shm/producer.hpp"
+
+#include <cstring>
+#include <utility>
+
+#include "dhub/base/clock.hpp"
+#include "dhub/base/process_identity.hpp"
+#include "dhub/shm/checksum.hpp"
+#include "dhub/shm/consumer_table.hpp"
+#include "producer_state.hpp"
+#include "waiting.hpp"
+
+namespace dhub::shm {
+namespace {
+
+using layout::SegmentHeader;
+
+/// How the existing segment's immutable fields compare with what this producer would create.
+std::string first_difference(const ChannelView& view, const ChannelConfig& config) {
+    const auto& header = view.header();
+    const layout::Geometry geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
+                                    static_cast<std::uint32_t>(config.flex_zone_bytes),
+                                    config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers};
+    if (header.slot_count != geometry.slot_count) return "slot_count";
+    if (header.slot_payload_bytes != geometry.slot_payload_bytes) return "slot_payload_bytes";
+    if (header.flex_zone_bytes != geometry.flex_zone_bytes()) return "flex_zone_bytes";
+    if (header.consumer_capacity != geometry.consumer_capacity) return "consumer_capacity";
+    if (header.ring_policy != static_cast<std::uint8_t>(config.ring)) return "ring_policy";
+    if (header.sync_policy != static_cast<std::uint8_t>(config.sync)) return "sync_policy";
+    if (header.checksum_policy != static_cast<std::uint8_t>(config.checksum)) return "checksum_policy";
+    if (std::memcmp(header.schema_hash, config.schema_hash.data(), config.schema_hash.size()) != 0) {
+        return "schema_hash";
+    }
+    return {};
+}
+
+std::unique_ptr<detail::ProducerState> make_state(ChannelView view, const ProducerOptions& options,
+                                                  bool took_over) {
+    auto state = std::make_unique<detail::ProducerState>();
+    state->view = std::move(view);
+    state->options = options;
+    auto& header = state->view.header();
+    state->lease_token = header.writer_lease.load(std::memory_order_relaxed);
+    state->next_seq = header.write_seq.load(std::memory_order_relaxed);
+    state->oldest_unread = state->next_seq;
+    state->bytes_committed = header.counters.bytes_committed.load(std::memory_order_relaxed);
+    state->slot_count = state->view.slot_count();
+    state->slot_bytes = state->view.slot_payload_bytes();
+    state->sync = state->view.sync();
+    state->checksums = state->view.checksum() != ChecksumPolicy::None;
+    state->took_over = took_over;
+    return state;
+}
+
+/// Makes a dead producer's segment ours: CAS the lease, then undo what it left half-done.
+Result<ChannelView> take_over(ChannelView view, std::uint64_t dead_token) {
+    auto& header = view.header();
+    const ProcessIdentity self = ProcessIdentity::self();
+    std::uint64_t expected = dead_token;
+    if (!header.writer_lease.compare_exchange_strong(expected, self.token(), std::memory_order_acq_rel)) {
+        return Error{ErrorCode::AlreadyExists, "channel '" + view.channel() + "': another producer (pid " +
+                                                   std::to_string(token_pid(expected)) +
+                                                   ") took the channel over at the same time"};
+    }
+    header.producer_start_ticks.store(self.start_ticks, std::memory_order_relaxed);
+    header.producer_epoch.fetch_add(1, std::memory_order_relaxed);
+    // A slot left BUSY was being written when the old producer died: it was never published (write_seq
+    // did not move), so it is simply marked empty. Latest-only readers then wait for the next commit.
+    std::uint64_t recovered = 0;
+    for (std::uint32_t i = 0; i < view.slot_count(); ++i) {
+        auto& slot = view.slot_header(i);
+        if ((slot.seq.load(std::memory_order_relaxed) & layout::SLOT_BUSY_BIT) != 0) {
+            slot.seq.store(layout::SLOT_EMPTY, std::memory_order_release);
+            ++recovered;
+        }
+    }
+    header.counters.slots_recovered.fetch_add(recovered, std::memory_order_relaxed);
+    header.counters.takeovers.fetch_add(1, std::memory_order_relaxed);
+    header.producer_heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+    header.closed.store(0, std::memory_order_release);
+    return view;
+}
+
+/// Tells consumers still mapped to a segment that is about to be replaced that it is finished.
+void close_orphan(ChannelView& view) {
+    auto& header = view.header();
+    header.closed.store(1, std::memory_order_seq_cst);
+    detail::wake_waiters(header.readers_waiting, header.commit_futex);
+}
+
+}  // namespace
+
+// ---- WriteSlot ---------------------------------------------------------------------------------------
+
+WriteSlot::WriteSlot(WriteSlot&& other) noexcept { *this = std::move(other); }
+
+WriteSlot& WriteSlot::operator=(WriteSlot&& other) noexcept {
+    if (this != &other) {
+        abort();
+        state_ = std::exchange(other.state_, nullptr);
+        data_ = other.data_;
+        capacity_ = other.capacity_;
+        sequence_ = other.sequence_;
+        status_ = std::exchange(other.status_, Status::Invalid);
+    }
+    return *this;
+}
+
+WriteSlot::~WriteSlot() { abort(); }
+
+Status WriteSlot::commit(std::size_t bytes) noexcept { return commit(bytes, monotonic_ns()); }
+
+Status WriteSlot::commit(std::size_t bytes, std::uint64_t timestamp_ns) noexcept {
+    if (state_ == nullptr) return Status::Invalid;
+    const Status committed = state_->commit(sequence_, bytes, timestamp_ns);
+    if (committed == Status::Ok) {
+        state_ = nullptr;
+        status_ = Status::Invalid;
+    }
+    return committed;
+}
+
+void WriteSlot::abort() noexcept {
+    if (state_ == nullptr) return;
+    state_->abort(sequence_);
+    state_ = nullptr;
+    status_ = Status::Invalid;
+}
+
+// ---- ProducerState: the data path ---------------------------------------------------------------------
+
+namespace detail {
+
+std::uint64_t ProducerState::scan_oldest_unread() const noexcept {
+    switch (sync) {
+        case SyncPolicy::LatestOnly: return next_seq;
+        case SyncPolicy::SingleReader:
+            // The seat's cursor counts even while the seat is empty: a single-reader channel is a queue
+            // that keeps its content for the next reader.
+            return view.consumer(0).cursor.load(std::memory_order_acquire);
+        case SyncPolicy::EveryReader: return oldest_active_cursor(view, next_seq);
+    }
+    return next_seq;
+}
+
+Status ProducerState::wait_for_space(const WaitOptions& wait) noexcept {
+    auto& header = view.header();
+    header.counters.write_waits.fetch_add(1, std::memory_order_relaxed);
+    auto has_space = [this] {
+        oldest_unread = scan_oldest_unread();
+        return next_seq - oldest_unread < slot_count;
+    };
+    // Before each sleep: stay visibly alive, and evict consumers that died holding the ring back (at most
+    // every 20 ms; reading /proc is a syscall per consumer).
+    auto tick = [this, &header] {
+        const std::uint64_t now = monotonic_ns();
+        header.producer_heartbeat_ns.store(now, std::memory_order_relaxed);
+        if (now - liveness_checked_ns >= 20'000'000) {
+            liveness_checked_ns = now;
+            evict_dead_consumers(view);
+        }
+        return Status::Ok;
+    };
+    const Status waited = wait_for(has_space, header.writer_waiting, header.space_futex, wait, tick);
+    if (waited != Status::Ok) header.counters.write_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return waited;
+}
+
+WriteSlot ProducerState::acquire(const WaitOptions& wait) noexcept {
+    if (slot_outstanding || closed) return WriteSlot(Status::Invalid);
+    auto& header = view.header();
+    // The lease is checked on every acquire: a takeover by another process stops this one at once.
+    if (header.writer_lease.load(std::memory_order_relaxed) != lease_token) return WriteSlot(Status::NotOwner);
+    if (next_seq - oldest_unread >= slot_count) {
+        oldest_unread = scan_oldest_unread();
+        if (next_seq - oldest_unread >= slot_count) {
+            if (const Status waited = wait_for_space(wait); waited != Status::Ok) return WriteSlot(waited);
+        }
+    }
+    auto& slot = view.slot_header(next_seq);
+    // Seqlock writer side: the slot is marked busy before any payload byte changes (release fence), so a
+    // latest-only reader that still holds the previous content detects the reuse.
+    slot.seq.store(next_seq | layout::SLOT_BUSY_BIT, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    slot_outstanding = true;
+    return WriteSlot(this, view.slot_payload(next_seq), slot_bytes, next_seq);
+}
+
+Status ProducerState::commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns) noexcept {
+    if (bytes > slot_bytes) return Status::TooLarge;
+    auto& header = view.header();
+    auto& slot = view.slot_header(seq);
+    slot.payload_bytes.store(static_cast<std::uint32_t>(bytes), std::memory_order_relaxed);
+    slot.timestamp_ns.store(timestamp_ns, std::memory_order_relaxed);
+    if (checksums) {
+        const Digest digest = blake2b_256({view.slot_payload(seq), bytes});
+        std::memcpy(slot.checksum, digest.data(), digest.size());
+    }
+    slot.seq.store(seq, std::memory_order_release);
+    // Publication point. seq_cst so that the read of readers_waiting below cannot be ordered before it.
+    header.write_seq.store(seq + 1, std::memory_order_seq_cst);
+    wake_waiters(header.readers_waiting, header.commit_futex);
+    next_seq = seq + 1;
+    slot_outstanding = false;
+    // Statistics: this process is the only writer, so plain stores instead of read-modify-writes.
+    bytes_committed += bytes;
+    header.counters.bytes_committed.store(bytes_committed, std::memory_order_relaxed);
+    if ((seq & 63) == 0) header.producer_heartbeat_ns.store(timestamp_ns, std::memory_order_relaxed);
+    return Status::Ok;
+}
+
+void ProducerState::abort(std::uint64_t seq) noexcept {
+    // The old content of the slot may already be partly overwritten, so the slot is marked empty rather
+    // than restored; write_seq never moved, so no reader can have been told about it.
+    view.slot_header(seq).seq.store(layout::SLOT_EMPTY, std::memory_order_release);
+    auto& aborts = view.header().counters.aborts;
+    aborts.store(aborts.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    slot_outstanding = false;
+}
+
+void ProducerState::close() noexcept {
+    if (closed || !view.valid()) return;
+    closed = true;
+    auto& header = view.header();
+    header.closed.store(1, std::memory_order_seq_cst);
+    wake_waiters(header.readers_waiting, header.commit_futex);
+    std::uint64_t expected = lease_token;
+    header.writer_lease.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+    if (options.unlink_on_close && expected == lease_token) (void)Segment::unlink(view.channel());
+}
+
+}  // namespace detail
+
+// ---- Producer -----------------------------------------------------------------------------------------
+
+Result<Producer> Producer::create(const ChannelConfig& config, ProducerOptions options) {
+    if (auto valid = validate(config); !valid) return valid.error();
+    const layout::Geometry geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
+                                    static_cast<std::uint32_t>(config.flex_zone_bytes),
+                                    config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers};
+    // Two rounds at most: the second follows the removal of a dead producer's incompatible segment.
+    for (int round = 0; round < 2; ++round) {
+        auto created = Segment::create(config.name, geometry.total_bytes(), config.mode);
+        if (created) {
+            return Producer(make_state(ChannelView::initialise(std::move(created.value()), config), options, false));
+        }
+        if (created.error().code != ErrorCode::AlreadyExists) return created.error();
+
+        auto opened = Segment::open(config.name);
+        if (!opened) {
+            if (opened.error().code == ErrorCode::NotFound) continue;  // removed meanwhile: create again
+            if (opened.error().code != ErrorCode::Corrupt) return opened.error();
+            (void)Segment::unlink(config.name);  // empty file: its creator died before sizing it
+            continue;
+        }
+        const std::uint64_t lease = opened->size() >= sizeof(SegmentHeader)
+                                        ? reinterpret_cast<const SegmentHeader*>(opened->data())
+                                              ->writer_lease.load(std::memory_order_acquire)
+                                        : 0;
+        if (liveness_of(lease) == Liveness::Alive) {
+            return Error{ErrorCode::AlreadyExists,
+                         "channel '" + config.name + "' already has a live producer (pid " +
+                             std::to_string(token_pid(lease)) + "); stop it first, or use another channel name"};
+        }
+        auto attached = ChannelView::attach(std::move(opened.value()), {},
+                                            static_cast<std::uint64_t>(options.ready_timeout.count()));
+        if (attached) {
+            const std::string difference = first_difference(attached.value(), config);
+            if (difference.empty()) {
+                auto taken = take_over(std::move(attached.value()), lease);
+                if (!taken) return taken.error();
+                return Producer(make_state(std::move(taken.value()), options, true));
+            }
+            close_orphan(attached.value());
+        }
+        // A dead producer's segment that is unusable or differs from config (reported by the header check
+        // or by first_difference): replace it. Consumers still mapped to it were told it is closed.
+        (void)Segment::unlink(config.name);
+    }
+    return Error{ErrorCode::AlreadyExists,
+                 "channel '" + config.name + "': the segment keeps being re-created by another process"};
+}
+
+Producer::Producer(std::unique_ptr<detail::ProducerState> state) noexcept : state_(std::move(state)) {}
+Producer::Producer(Producer&&) noexcept = default;
+Producer& Producer::operator=(Producer&& other) noexcept {
+    if (this != &other) {
+        close();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+Producer::~Producer() { close(); }
+
+WriteSlot Producer::acquire_write() noexcept { return state_->acquire(state_->options.wait); }
+WriteSlot Producer::acquire_write(WaitOptions wait) noexcept { return state_->acquire(wait); }
+FlexZone Producer::flex_zone() const noexcept { return FlexZone(&state_->view); }
+
+void Producer::heartbeat() noexcept {
+    state_->view.header().producer_heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+}
+
+void Producer::close() noexcept {
+    if (state_) state_->close();
+}
+
+std::uint64_t Producer::next_sequence() const noexcept { return state_->next_seq; }
+bool Producer::took_over() const noexcept { return state_->took_over; }
+const ChannelView& Producer::view() const noexcept { return state_->view; }
+
+}  // namespace dhub::shm

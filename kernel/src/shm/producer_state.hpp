@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private state of a Producer. Lives on the heap so WriteSlot can point at it while the Producer moves.
+#pragma once
+
+#include <cstdint>
+
+#include "dhub/shm/channel_view.hpp"
+#include "dhub/shm/producer.hpp"
+
+namespace dhub::shm::detail {
+
+struct ProducerState {
+    ChannelView view;
+    ProducerOptions options;
+    std::uint64_t lease_token = 0;
+    std::uint64_t next_seq = 0;  ///< local copy of header.write_seq (this process is its only writer)
+    std::uint64_t oldest_unread = 0;  ///< cached lower bound of the slowest consumer's cursor
+    std::uint64_t bytes_committed = 0;  ///< local copy of the shared counter, stored without an RMW
+    std::uint64_t liveness_checked_ns = 0;
+    std::uint32_t slot_count = 0;
+    std::uint32_t slot_bytes = 0;
+    SyncPolicy sync = SyncPolicy::SingleReader;
+    bool checksums = false;
+    bool slot_outstanding = false;
+    bool took_over = false;
+    bool closed = false;
+
+    WriteSlot acquire(const WaitOptions& wait) noexcept;
+    Status commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns) noexcept;
+    void abort(std::uint64_t seq) noexcept;
+    void close() noexcept;
+
+    /// Smallest cursor among the consumers the producer must not overtake (next_seq when none).
+    std::uint64_t scan_oldest_unread() const noexcept;
+    Status wait_for_space(const WaitOptions& wait) noexcept;
+};
+
+}  // namespace dhub::shm::detail
