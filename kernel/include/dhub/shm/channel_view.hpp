@@ -19,11 +19,11 @@ namespace dhub::shm {
 
 /// What an attacher insists on; unset fields are not checked.
 struct ChannelExpectation {
-    std::optional<std::size_t> slot_bytes;
-    std::optional<std::uint32_t> slot_count;
-    std::optional<SyncPolicy> sync;
-    std::optional<SchemaHash> schema_hash;
-    std::optional<std::size_t> flex_zone_bytes;
+    std::optional<std::size_t> slot_bytes{};
+    std::optional<std::uint32_t> slot_count{};
+    std::optional<SyncPolicy> sync{};
+    std::optional<SchemaHash> schema_hash{};
+    std::optional<std::size_t> flex_zone_bytes{};
 };
 
 class ChannelView {
