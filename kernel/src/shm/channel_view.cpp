@@ -83,6 +83,20 @@ VoidResult validate_header(const Segment& segment) {
         return mismatch(channel, header.slot_count == 0 ? "slot_count" : "consumer_capacity", ">= 1", "0",
                         ErrorCode::Corrupt);
     }
+    const struct {
+        const char* field;
+        std::uint8_t value;
+        const char* allowed;
+    } policies[] = {
+        {"ring_policy", header.ring_policy, "1 (single), 2 (double) or 3 (ring)"},
+        {"sync_policy", header.sync_policy, "1 (latest_only), 2 (single_reader) or 3 (every_reader)"},
+        {"checksum_policy", header.checksum_policy, "1 (none), 2 (compute) or 3 (verify)"},
+    };
+    for (const auto& policy : policies) {
+        if (policy.value < 1 || policy.value > 3) {
+            return mismatch(channel, policy.field, policy.allowed, std::to_string(policy.value), ErrorCode::Corrupt);
+        }
+    }
     if (segment.size() < header.total_bytes) {
         return mismatch(channel, "total_bytes", std::to_string(header.total_bytes) + " bytes mapped",
                         std::to_string(segment.size()) + " (file size: the segment is undersized)",

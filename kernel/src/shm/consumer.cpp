@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dhub/shm/consumer.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -48,8 +49,8 @@ Status ConsumerState::wait_for_commit(std::uint64_t after, const WaitOptions& wa
         known_write_seq = header.write_seq.load(std::memory_order_seq_cst);
         return known_write_seq > after;
     };
-    auto tick = [&] {
-        beat();
+    auto tick = [&](std::uint64_t now) {
+        entry().heartbeat_ns.store(now, std::memory_order_relaxed);
         return header.closed.load(std::memory_order_acquire) != 0 && !has_data() ? Status::Closed : Status::Ok;
     };
     const Status waited = wait_for(has_data, header.readers_waiting, header.commit_futex, wait, tick);
@@ -78,7 +79,8 @@ ReadSlot ConsumerState::acquire_lossless(const WaitOptions& wait) noexcept {
     // The producer cannot reuse this slot before our cursor passes it, so no re-validation is needed.
     const std::uint64_t seq = cursor;
     const auto& slot = view.slot_header(seq);
-    const std::uint32_t bytes = slot.payload_bytes.load(std::memory_order_relaxed);
+    // Clamped: a corrupted length must not let anyone read past the slot.
+    const std::uint32_t bytes = std::min(slot.payload_bytes.load(std::memory_order_relaxed), view.slot_payload_bytes());
     if (verify && !checksum_matches(seq, bytes)) {
         // Never handed out as good data, and never allowed to wedge the channel: counted, then skipped.
         count(entry().checksum_failures);
@@ -109,9 +111,10 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
             }
             continue;
         }
-        const std::uint32_t bytes = slot.payload_bytes.load(std::memory_order_relaxed);
+        const std::uint32_t bytes =
+            std::min(slot.payload_bytes.load(std::memory_order_relaxed), view.slot_payload_bytes());
         const std::uint64_t timestamp = slot.timestamp_ns.load(std::memory_order_relaxed);
-        if (verify && !checksum_matches(seq, std::min(bytes, view.slot_payload_bytes()))) {
+        if (verify && !checksum_matches(seq, bytes)) {
             std::atomic_thread_fence(std::memory_order_acquire);
             if (slot.seq.load(std::memory_order_relaxed) != seq) continue;  // torn by reuse, not corrupt
             count(entry().checksum_failures);
@@ -140,7 +143,12 @@ Status ConsumerState::release(std::uint64_t seq) noexcept {
     cursor = seq + 1;
     // seq_cst: pairs with the producer's seq_cst read of the cursor and its writer_waiting handshake.
     entry().cursor.store(cursor, std::memory_order_seq_cst);
-    wake_waiters(header.writer_waiting, header.space_futex);
+    // A sleeping producer is only woken by a consumer that reaches the cursor it asked for. The
+    // wake cursor was stored before writer_waiting was set, so it is visible once that is seen.
+    if (header.writer_waiting.load(std::memory_order_seq_cst) != 0 &&
+        cursor >= header.writer_wake_cursor.load(std::memory_order_relaxed)) {
+        wake_waiters(header.writer_waiting, header.space_futex);
+    }
     count(entry().reads);
     return Status::Ok;
 }

@@ -170,23 +170,38 @@ Result<RecoveryReport> recover_channel(std::string_view channel, bool dry_run) {
 
 GarbageReport collect_garbage(bool dry_run) {
     GarbageReport report;
+    auto remove = [&](const std::string& channel) {
+        report.removed.push_back(channel);
+        if (!dry_run) (void)Segment::unlink(channel);
+    };
     for (const std::string& channel : Segment::list()) {
-        auto segment = Segment::open(channel);
-        if (!segment) {
-            if (segment.error().code == ErrorCode::Corrupt) {  // zero-sized: creator died before sizing it
-                report.removed.push_back(channel);
-                if (!dry_run) (void)Segment::unlink(channel);
+        const auto file = Segment::stat(channel);
+        if (!file) {
+            report.kept.push_back(channel + ": " + file.error().message);
+            continue;
+        }
+        const bool young = file->age_ns < CREATION_GRACE_NS;
+        if (file->size < sizeof(SegmentHeader)) {
+            if (young) {
+                report.kept.push_back(channel + ": being created (no header yet)");
             } else {
-                report.kept.push_back(channel + ": " + segment.error().message);
+                remove(channel);  // its creator died before sizing it
             }
             continue;
         }
-        const bool has_header = segment->size() >= sizeof(SegmentHeader);
-        const std::uint64_t lease = has_header ? reinterpret_cast<const SegmentHeader*>(segment->data())
-                                                     ->writer_lease.load(std::memory_order_acquire)
-                                               : 0;
+        auto segment = Segment::open(channel);
+        if (!segment) {
+            report.kept.push_back(channel + ": " + segment.error().message);
+            continue;
+        }
+        const auto& header = *reinterpret_cast<const SegmentHeader*>(segment->data());
+        const std::uint64_t lease = header.writer_lease.load(std::memory_order_acquire);
         if (liveness_of(lease) == Liveness::Alive) {
             report.kept.push_back(channel + ": producer pid " + std::to_string(token_pid(lease)) + " is alive");
+            continue;
+        }
+        if (header.init_state.load(std::memory_order_acquire) != layout::INIT_READY && young) {
+            report.kept.push_back(channel + ": being created (header not ready yet)");
             continue;
         }
         auto viewed = ChannelView::inspect(std::move(segment.value()));
@@ -194,8 +209,7 @@ GarbageReport collect_garbage(bool dry_run) {
             report.kept.push_back(channel + ": producer is gone but a consumer is still attached");
             continue;
         }
-        report.removed.push_back(channel);
-        if (!dry_run) (void)Segment::unlink(channel);
+        remove(channel);
     }
     return report;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dhub/shm/producer.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -82,6 +83,12 @@ Result<ChannelView> take_over(ChannelView view, std::uint64_t dead_token) {
     return view;
 }
 
+Error being_created(const std::string& channel) {
+    return Error{ErrorCode::AlreadyExists, "channel '" + channel +
+                                               "' is being created by another process right now; if that "
+                                               "process died, the segment is judged stale after 10 s"};
+}
+
 /// Tells consumers still mapped to a segment that is about to be replaced that it is finished.
 void close_orphan(ChannelView& view) {
     auto& header = view.header();
@@ -109,11 +116,19 @@ WriteSlot& WriteSlot::operator=(WriteSlot&& other) noexcept {
 
 WriteSlot::~WriteSlot() { abort(); }
 
-Status WriteSlot::commit(std::size_t bytes) noexcept { return commit(bytes, monotonic_ns()); }
+Status WriteSlot::commit(std::size_t bytes) noexcept {
+    const std::uint64_t now = monotonic_ns();
+    return commit_stamped(bytes, now, now);
+}
 
 Status WriteSlot::commit(std::size_t bytes, std::uint64_t timestamp_ns) noexcept {
+    // The caller's stamp may be in another clock domain; the heartbeat must be CLOCK_MONOTONIC.
+    return commit_stamped(bytes, timestamp_ns, monotonic_ns());
+}
+
+Status WriteSlot::commit_stamped(std::size_t bytes, std::uint64_t timestamp_ns, std::uint64_t now_ns) noexcept {
     if (state_ == nullptr) return Status::Invalid;
-    const Status committed = state_->commit(sequence_, bytes, timestamp_ns);
+    const Status committed = state_->commit(sequence_, bytes, timestamp_ns, now_ns);
     if (committed == Status::Ok) {
         state_ = nullptr;
         status_ = Status::Invalid;
@@ -151,10 +166,15 @@ Status ProducerState::wait_for_space(const WaitOptions& wait) noexcept {
         oldest_unread = scan_oldest_unread();
         return next_seq - oldest_unread < slot_count;
     };
+    // Once asleep, wake for half a ring of space: waking per freed slot would cost a futex round trip
+    // per slot. Consumers compare their cursor with writer_wake_cursor before waking us.
+    const std::uint64_t wake_batch = std::max<std::uint64_t>(1, slot_count / 2);
+    const std::uint64_t wake_cursor = next_seq - slot_count + wake_batch;
+    header.writer_wake_cursor.store(wake_cursor, std::memory_order_relaxed);
+    auto worth_waking = [this, wake_cursor] { return oldest_unread >= wake_cursor; };
     // Before each sleep: stay visibly alive, and evict consumers that died holding the ring back (at most
     // every 20 ms; reading /proc is a syscall per consumer).
-    auto tick = [this, &header] {
-        const std::uint64_t now = monotonic_ns();
+    auto tick = [this, &header](std::uint64_t now) {
         header.producer_heartbeat_ns.store(now, std::memory_order_relaxed);
         if (now - liveness_checked_ns >= 20'000'000) {
             liveness_checked_ns = now;
@@ -162,7 +182,7 @@ Status ProducerState::wait_for_space(const WaitOptions& wait) noexcept {
         }
         return Status::Ok;
     };
-    const Status waited = wait_for(has_space, header.writer_waiting, header.space_futex, wait, tick);
+    const Status waited = wait_for(has_space, worth_waking, header.writer_waiting, header.space_futex, wait, tick);
     if (waited != Status::Ok) header.counters.write_timeouts.fetch_add(1, std::memory_order_relaxed);
     return waited;
 }
@@ -187,7 +207,8 @@ WriteSlot ProducerState::acquire(const WaitOptions& wait) noexcept {
     return WriteSlot(this, view.slot_payload(next_seq), slot_bytes, next_seq);
 }
 
-Status ProducerState::commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns) noexcept {
+Status ProducerState::commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns,
+                             std::uint64_t now_ns) noexcept {
     if (bytes > slot_bytes) return Status::TooLarge;
     auto& header = view.header();
     auto& slot = view.slot_header(seq);
@@ -206,7 +227,8 @@ Status ProducerState::commit(std::uint64_t seq, std::size_t bytes, std::uint64_t
     // Statistics: this process is the only writer, so plain stores instead of read-modify-writes.
     bytes_committed += bytes;
     header.counters.bytes_committed.store(bytes_committed, std::memory_order_relaxed);
-    if ((seq & 63) == 0) header.producer_heartbeat_ns.store(timestamp_ns, std::memory_order_relaxed);
+    // Same cache line as write_seq, which this commit dirtied anyway: a heartbeat per commit is free.
+    header.producer_heartbeat_ns.store(now_ns, std::memory_order_relaxed);
     return Status::Ok;
 }
 
@@ -247,17 +269,27 @@ Result<Producer> Producer::create(const ChannelConfig& config, ProducerOptions o
         }
         if (created.error().code != ErrorCode::AlreadyExists) return created.error();
 
+        // Empty, or without a lease yet: either its creator died early, or it is still creating it.
+        const auto file = Segment::stat(config.name);
+        if (!file) {
+            if (file.error().code == ErrorCode::NotFound) continue;  // removed meanwhile: create again
+            return file.error();
+        }
+        if (file->size < sizeof(SegmentHeader)) {
+            if (file->age_ns < CREATION_GRACE_NS) return being_created(config.name);
+            (void)Segment::unlink(config.name);
+            continue;
+        }
         auto opened = Segment::open(config.name);
         if (!opened) {
-            if (opened.error().code == ErrorCode::NotFound) continue;  // removed meanwhile: create again
-            if (opened.error().code != ErrorCode::Corrupt) return opened.error();
-            (void)Segment::unlink(config.name);  // empty file: its creator died before sizing it
-            continue;
+            if (opened.error().code == ErrorCode::NotFound) continue;
+            return opened.error();
         }
         const std::uint64_t lease = opened->size() >= sizeof(SegmentHeader)
                                         ? reinterpret_cast<const SegmentHeader*>(opened->data())
                                               ->writer_lease.load(std::memory_order_acquire)
                                         : 0;
+        if (lease == 0 && file->age_ns < CREATION_GRACE_NS) return being_created(config.name);
         if (liveness_of(lease) == Liveness::Alive) {
             return Error{ErrorCode::AlreadyExists,
                          "channel '" + config.name + "' already has a live producer (pid " +

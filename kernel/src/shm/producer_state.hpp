@@ -26,7 +26,7 @@ struct ProducerState {
     bool closed = false;
 
     WriteSlot acquire(const WaitOptions& wait) noexcept;
-    Status commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns) noexcept;
+    Status commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns, std::uint64_t now_ns) noexcept;
     void abort(std::uint64_t seq) noexcept;
     void close() noexcept;
 

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <cstring>
 #include <utility>
 
@@ -113,6 +115,26 @@ Result<Segment> Segment::open(std::string_view channel) {
     if (!mapped) return mapped.error();
     return Segment(std::string(channel), mapped.value(), static_cast<std::size_t>(info.st_size), info.st_uid,
                    info.st_mode & 07777);
+}
+
+Result<SegmentFile> Segment::stat(std::string_view channel) {
+    const std::string name = segment_name(channel);
+    const int fd = ::shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return os_error("cannot open", channel, errno);
+    struct stat info {};
+    const int stat_result = ::fstat(fd, &info);
+    const int saved = errno;
+    ::close(fd);
+    if (stat_result != 0) return os_error("cannot stat", channel, saved);
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    const auto to_ns = [](const timespec& t) {
+        return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(t.tv_nsec);
+    };
+    const std::uint64_t changed = std::max(to_ns(info.st_ctim), to_ns(info.st_mtim));
+    const std::uint64_t current = to_ns(now);
+    return SegmentFile{static_cast<std::size_t>(info.st_size), current > changed ? current - changed : 0,
+                       info.st_uid, info.st_mode & 07777};
 }
 
 VoidResult Segment::unlink(std::string_view channel) {

@@ -7,8 +7,13 @@
 // In the single total order of seq_cst operations one of the two sees the other: either the sleeper sees
 // the new state and does not sleep, or the waker sees a sleeper and bumps the futex word, which makes
 // FUTEX_WAIT return at once if the sleeper had not gone to sleep yet.
+//
+// The waker claims the registrations with exchange(0): one FUTEX_WAKE per sleep episode however many
+// commits follow before the sleeper runs again (per commit, that would be a system call each). Sleepers
+// never decrement: a registration left by a sleeper that timed out only causes one spare wake later.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -29,42 +34,50 @@ inline std::uint64_t saturating_deadline(std::uint64_t now, std::chrono::nanosec
     return ns > ~0ULL - now ? ~0ULL : now + ns;
 }
 
-/// Wakes sleepers after the caller changed their condition with a seq_cst store.
+/// Wakes the sleepers, if any, after the caller changed their condition with a seq_cst store.
 inline void wake_waiters(std::atomic<std::uint32_t>& waiters, std::atomic<std::uint32_t>& futex_word) noexcept {
-    if (waiters.load(std::memory_order_seq_cst) != 0) {
+    if (waiters.load(std::memory_order_seq_cst) != 0 && waiters.exchange(0, std::memory_order_seq_cst) != 0) {
         futex_word.fetch_add(1, std::memory_order_release);
         futex_wake_all(futex_word);
     }
 }
 
-/// Waits until ready() is true. tick() runs before each sleep; a Status other than Ok from it ends the wait
-/// with that status. Returns Ok or Timeout (or tick's status).
-template <typename Ready, typename Tick>
-Status wait_for(Ready&& ready, std::atomic<std::uint32_t>& waiters, std::atomic<std::uint32_t>& futex_word,
-                const WaitOptions& wait, Tick&& tick) noexcept {
+/// Waits until ready() holds. While spinning any ready() ends the wait; once asleep the waiter only
+/// gets up for good when worth_waking() holds too (hysteresis: a producer that had to sleep waits for
+/// half a ring of space, not one slot), or at the deadline if ready() by then. tick(now_ns) runs before
+/// each sleep; a Status other than Ok from it ends the wait with that status.
+template <typename Ready, typename WorthWaking, typename Tick>
+Status wait_for(Ready&& ready, WorthWaking&& worth_waking, std::atomic<std::uint32_t>& waiters,
+                std::atomic<std::uint32_t>& futex_word, const WaitOptions& wait, Tick&& tick) noexcept {
+    if (ready()) return Status::Ok;
+    if (wait.timeout.count() <= 0) return Status::Timeout;  // a poll: no clock, no sleep
     const std::uint64_t start = monotonic_ns();
     const std::uint64_t deadline = saturating_deadline(start, wait.timeout);
-    const std::uint64_t spin_until = std::min(deadline, saturating_deadline(start, wait.spin));
-    // Spin phase: poll the condition, reading the clock only every 64 polls.
-    for (std::uint32_t polls = 1;; ++polls) {
-        if (ready()) return Status::Ok;
-        if ((polls & 63) == 0 && monotonic_ns() >= spin_until) break;
-        cpu_relax();
+    if (wait.spin.count() > 0) {
+        const std::uint64_t spin_until = std::min(deadline, saturating_deadline(start, wait.spin));
+        // Read the clock only every 64 polls: it costs more than a poll.
+        for (std::uint32_t polls = 1;; ++polls) {
+            cpu_relax();
+            if (ready()) return Status::Ok;
+            if ((polls & 63) == 0 && monotonic_ns() >= spin_until) break;
+        }
     }
-    for (;;) {
-        if (const Status verdict = tick(); verdict != Status::Ok) return verdict;
-        const std::uint64_t now = monotonic_ns();
+    // Sleep phase. The clock is read once per sleep: it serves the deadline and the tick (heartbeat).
+    for (std::uint64_t now = monotonic_ns();; now = monotonic_ns()) {
+        if (const Status verdict = tick(now); verdict != Status::Ok) return verdict;
         if (now >= deadline) return ready() ? Status::Ok : Status::Timeout;
         const std::uint32_t observed = futex_word.load(std::memory_order_acquire);
         waiters.fetch_add(1, std::memory_order_seq_cst);
-        if (ready()) {
-            waiters.fetch_sub(1, std::memory_order_relaxed);
-            return Status::Ok;
-        }
+        if (ready() && worth_waking()) return Status::Ok;
         futex_wait_until(futex_word, observed, std::min(deadline, now + SLEEP_SLICE_NS));
-        waiters.fetch_sub(1, std::memory_order_relaxed);
-        if (ready()) return Status::Ok;
+        if (ready() && worth_waking()) return Status::Ok;
     }
+}
+
+template <typename Ready, typename Tick>
+Status wait_for(Ready&& ready, std::atomic<std::uint32_t>& waiters, std::atomic<std::uint32_t>& futex_word,
+                const WaitOptions& wait, Tick&& tick) noexcept {
+    return wait_for(ready, [] { return true; }, waiters, futex_word, wait, tick);
 }
 
 }  // namespace dhub::shm::detail

@@ -34,6 +34,7 @@ TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionOnePutThem) {
     EXPECT_EQ(offsetof(SegmentHeader, commit_futex), 260u);
     EXPECT_EQ(offsetof(SegmentHeader, writer_waiting), 320u);
     EXPECT_EQ(offsetof(SegmentHeader, space_futex), 324u);
+    EXPECT_EQ(offsetof(SegmentHeader, writer_wake_cursor), 328u);
     EXPECT_EQ(offsetof(SegmentHeader, flex_seq), 384u);
     EXPECT_EQ(offsetof(SegmentHeader, counters), 448u);
 }

@@ -89,7 +89,9 @@ struct alignas(CACHE_LINE) SegmentHeader {
     // ---- line 5: producer asleep waiting for space (written by producer, read by consumers) -------
     alignas(CACHE_LINE) std::atomic<std::uint32_t> writer_waiting;
     std::atomic<std::uint32_t> space_futex;  ///< bumped by a consumer to wake a sleeping producer
-    std::uint8_t reserved5[56];
+    /// A sleeping producer is woken by the consumer whose cursor reaches this (half a ring of space).
+    std::atomic<std::uint64_t> writer_wake_cursor;
+    std::uint8_t reserved5[48];
     // ---- line 6: flex zone seqlock -----------------------------------------------------------------
     alignas(CACHE_LINE) std::atomic<std::uint64_t> flex_seq;  ///< odd while a writer holds the zone
     std::atomic<std::uint64_t> flex_used_bytes;  ///< bytes of the zone the last writer wrote

@@ -63,6 +63,7 @@ public:
 private:
     friend struct detail::ProducerState;
     explicit WriteSlot(Status status) noexcept : status_(status) {}
+    Status commit_stamped(std::size_t bytes, std::uint64_t timestamp_ns, std::uint64_t now_ns) noexcept;
     WriteSlot(detail::ProducerState* state, std::byte* data, std::size_t capacity, std::uint64_t sequence) noexcept
         : state_(state), data_(data), capacity_(capacity), sequence_(sequence), status_(Status::Ok) {}
 

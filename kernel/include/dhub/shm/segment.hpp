@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,18 @@ inline constexpr std::string_view SEGMENT_PREFIX = "dhub1.";
 
 /// "/dhub1.<channel>", the name given to shm_open.
 std::string segment_name(std::string_view channel);
+
+/// What the file system says about a segment, without mapping it.
+struct SegmentFile {
+    std::size_t size = 0;
+    std::uint64_t age_ns = 0;  ///< time since the file was last changed in size or metadata (creation)
+    uid_t owner_uid = 0;
+    mode_t mode = 0;
+};
+
+/// A segment that is empty or has no ready header is normally one whose creator died; but its creator may
+/// also still be at work (sizing and pre-faulting a large segment takes a while). Only older ones are stale.
+inline constexpr std::uint64_t CREATION_GRACE_NS = 10'000'000'000;
 
 class Segment {
 public:
@@ -36,6 +49,8 @@ public:
     static Result<Segment> open(std::string_view channel);
     /// Removes the name; processes that have it mapped keep their mapping.
     static VoidResult unlink(std::string_view channel);
+    /// Size, age and owner of the segment's file.
+    static Result<SegmentFile> stat(std::string_view channel);
     /// Channel names of every dhub segment on this host.
     static std::vector<std::string> list();
 

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "json_format.hpp"
+
+#include "channel_facts.hpp"
+
+namespace dhub::tools {
+namespace {
+
+// ordered: fields come out in the order a reader expects (identity, header, producer, ...), not sorted.
+using json = nlohmann::ordered_json;
+
+json header_json(const shm::ChannelInfo& info) {
+    return {
+        {"segment_bytes", info.segment_bytes},
+        {"layout_version", info.layout_version},
+        {"ring_policy", shm::to_string(info.ring)},
+        {"sync_policy", shm::to_string(info.sync)},
+        {"checksum_policy", shm::to_string(info.checksum)},
+        {"slot_count", info.slot_count},
+        {"slot_payload_bytes", info.slot_payload_bytes},
+        {"slot_stride_bytes", info.slot_stride_bytes},
+        {"flex_zone_bytes", info.flex_zone_bytes},
+        {"consumer_capacity", info.consumer_capacity},
+        {"schema_hash", info.schema_hash_hex},
+        {"mode", octal_mode(info.mode)},
+        {"owner_uid", info.owner_uid},
+        {"creation_time", iso8601_utc(info.creation_realtime_ns)},
+        {"creation_realtime_ns", info.creation_realtime_ns},
+    };
+}
+
+json producer_json(const shm::ChannelInfo& info) {
+    return {
+        // null rather than 0 when nobody holds the lease: 0 is not a pid.
+        {"pid", info.producer_pid == 0 ? json(nullptr) : json(info.producer_pid)},
+        {"start_ticks", info.producer_start_ticks},
+        {"epoch", info.producer_epoch},
+        {"alive", info.producer_alive},
+        {"heartbeat_age_ns", info.producer_heartbeat_age_ns},
+        {"closed", info.closed},
+    };
+}
+
+json slot_json(const shm::SlotInfo& slot) {
+    return {
+        {"index", slot.index},
+        // An empty slot holds no sequence (its raw value is a marker, not a number anyone wrote).
+        {"seq", slot.empty ? json(nullptr) : json(slot.seq)},
+        {"state", slot_state(slot)},
+        {"payload_bytes", slot.payload_bytes},
+        {"timestamp_ns", slot.timestamp_ns},
+    };
+}
+
+json consumer_json(const shm::ChannelInfo& info, const shm::ConsumerInfo& consumer) {
+    const auto lag = consumer_lag(info, consumer);
+    return {
+        {"seat", consumer.seat},
+        {"pid", consumer.pid},
+        {"name", consumer.name},
+        {"state", consumer.state},
+        {"alive", consumer.alive},
+        {"cursor", consumer.cursor},
+        {"lag", lag ? json(*lag) : json(nullptr)},
+        {"heartbeat_age_ns", consumer.heartbeat_age_ns},
+        {"reads", consumer.reads},
+        {"checksum_failures", consumer.checksum_failures},
+        {"overwritten_retries", consumer.overwritten_retries},
+        {"read_timeouts", consumer.read_timeouts},
+    };
+}
+
+}  // namespace
+
+json to_json(const shm::ChannelInfo& info) {
+    json slots = json::array();
+    for (const auto& slot : info.slots)
+        slots.push_back(slot_json(slot));
+    json consumers = json::array();
+    for (const auto& consumer : info.consumers)
+        consumers.push_back(consumer_json(info, consumer));
+    return {
+        {"channel", info.channel},
+        {"header", header_json(info)},
+        {"producer", producer_json(info)},
+        {"write_seq", info.write_seq},
+        {"flex_zone",
+         {{"bytes", info.flex_zone_bytes}, {"version", info.flex_version}, {"locked", info.flex_locked}}},
+        {"counters", info.counters},
+        {"slots", std::move(slots)},
+        {"consumers", std::move(consumers)},
+    };
+}
+
+}  // namespace dhub::tools
