@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// The graph document (graph.json, docs/graph.md) as data, and its validation. Parsing checks the shape of
+// the document; validation checks it against the components the plugins declare. Both report every
+// problem at once, each with the JSON pointer of where it is.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dhub/base/result.hpp"
+#include "dhub/plugin/component_info.hpp"
+#include "dhub/shm/channel_config.hpp"
+
+namespace dhub::graph {
+
+inline constexpr int GRAPH_SCHEMA_VERSION = 1;
+
+/// One problem in a graph document: where (a JSON pointer such as "/nodes/2/params/gain") and what.
+struct GraphIssue {
+    std::string json_path;
+    std::string message;
+};
+
+/// All problems, joined as "<file>: <path>: <message>" lines.
+std::string format_issues(const std::vector<GraphIssue>& issues, std::string_view file);
+
+struct ChannelSpec {
+    std::string name;
+    std::optional<std::uint64_t> slot_bytes;  ///< absent: taken from the producer's fixed slot size
+    std::uint32_t slot_count = 8;
+    shm::RingPolicy ring = shm::RingPolicy::Ring;
+    shm::SyncPolicy sync = shm::SyncPolicy::EveryReader;
+    shm::ChecksumPolicy checksum = shm::ChecksumPolicy::None;
+    std::uint64_t flex_zone_bytes = 0;
+    std::uint32_t max_consumers = 16;
+    std::optional<std::string> schema;  ///< a schema id the producer must write
+    std::string json_path;  ///< "/channels/<i>"
+};
+
+/// What the kernel does when a node's handler keeps failing.
+struct ErrorPolicy {
+    enum class Action { Continue, StopNode, StopGraph };
+    Action action = Action::StopNode;
+    std::uint32_t max_consecutive = 10;  ///< consecutive failed handler calls before the action
+};
+
+struct NodeSpec {
+    std::string id;
+    std::string plugin;
+    std::optional<std::string> component;  ///< absent: the plugin's only component
+    nlohmann::json params = nlohmann::json::object();
+    std::vector<std::string> inputs;   ///< channel names
+    std::vector<std::string> outputs;  ///< channel names
+    ErrorPolicy on_error;
+    std::string json_path;  ///< "/nodes/<i>"
+};
+
+struct GraphSpec {
+    int schema_version = GRAPH_SCHEMA_VERSION;
+    std::string name;
+    std::filesystem::path source_file;  ///< empty when parsed from text
+    std::vector<std::filesystem::path> plugin_path;  ///< resolved against the file's directory
+    std::vector<ChannelSpec> channels;
+    std::vector<NodeSpec> nodes;
+};
+
+/// Parses and checks the document's shape: malformed JSON (with line and column), unknown keys, wrong
+/// types, missing required fields, duplicate node ids or channel names, bad policy names.
+/// nullopt when the document cannot be used at all; issues may be non-empty even when a spec is returned
+/// (the caller must treat any issue as fatal).
+std::optional<GraphSpec> parse_graph(std::string_view text, const std::filesystem::path& source_file,
+                                     std::vector<GraphIssue>& issues);
+/// Reads and parses a file; a missing or unreadable file is one issue at path "".
+std::optional<GraphSpec> load_graph_file(const std::filesystem::path& file, std::vector<GraphIssue>& issues);
+
+/// Gives the components of a plugin by name (loading it if needed), or the loader's error.
+using ComponentLookup = std::function<Result<std::vector<plugin::ComponentInfo>>(const std::string& plugin)>;
+
+struct ValidatedNode {
+    const NodeSpec* spec = nullptr;
+    plugin::ComponentInfo component;
+    nlohmann::json params;  ///< every declared parameter, defaults applied
+};
+
+struct ValidatedChannel {
+    const ChannelSpec* spec = nullptr;
+    shm::ChannelConfig config;  ///< name is the graph's channel name; the kernel prefixes it
+    std::string schema;  ///< the producer's output schema id ("*" if it declares none)
+    std::size_t producer = 0;  ///< index into ValidatedGraph::nodes
+    std::vector<std::size_t> consumers;  ///< indices into ValidatedGraph::nodes
+};
+
+struct ValidatedGraph {
+    const GraphSpec* spec = nullptr;
+    std::vector<ValidatedNode> nodes;  ///< same order as spec->nodes
+    std::vector<ValidatedChannel> channels;  ///< same order as spec->channels
+    /// Node indices in start order: every consumer before its producer (reverse topological order).
+    std::vector<std::size_t> start_order;
+};
+
+/// Checks the graph against the components: unknown plugin or component, unknown or wrongly typed or
+/// out-of-range parameter, ports that do not fit the component's kind, unknown channels, a channel with
+/// no producer or two, an input no channel feeds, a cycle, a schema mismatch between a producer's output
+/// and a consumer's expected input, a slot too small for what a component declares. Every problem is
+/// appended to issues; the result is usable only when issues stays empty.
+ValidatedGraph validate_graph(const GraphSpec& graph, const ComponentLookup& lookup, std::vector<GraphIssue>& issues);
+
+/// The 32-byte schema hash stored in a channel's segment: BLAKE2b-256 of the schema id (zeros for "*").
+shm::SchemaHash schema_hash(std::string_view schema_id);
+
+}  // namespace dhub::graph

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: Apache-2.0
+// Not API: the C functions and the constant descriptor generated for each component type. They turn the
+// C calls of the kernel into calls of the component's C++ handlers and keep every exception inside the
+// plugin (an exception becomes a status and a log line).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <type_traits>
+
+#include "dhub/sdk/abi.h"
+#include "dhub/sdk/node_context.hpp"
+#include "dhub/sdk/slots.hpp"
+
+namespace dhub::sdk::detail {
+
+template <typename T>
+struct Instance {
+    NodeContext context;
+    T component;
+
+    Instance(const dhub_host_api* host, dhub_node* node)
+        requires std::is_constructible_v<T, NodeContext&>
+        : context(host, node), component(context) {}
+    Instance(const dhub_host_api* host, dhub_node* node)
+        requires(!std::is_constructible_v<T, NodeContext&>)
+        : context(host, node), component() {}
+};
+
+/// Runs body; an escaping exception is logged on the node and returned as a status.
+template <typename Body>
+dhub_status guarded(const NodeContext& context, Body&& body) noexcept {
+    try {
+        return body();
+    } catch (const HostError& error) {
+        context.host()->log(context.node(), DHUB_LOG_ERROR, error.what());
+        return error.status();
+    } catch (const SlotTooSmall& error) {
+        context.host()->log(context.node(), DHUB_LOG_ERROR, error.what());
+        return DHUB_ERR_SCHEMA_MISMATCH;
+    } catch (const std::exception& error) {
+        context.host()->log(context.node(), DHUB_LOG_ERROR, (std::string("exception: ") + error.what()).c_str());
+        return DHUB_ERR_INTERNAL;
+    } catch (...) {
+        context.host()->log(context.node(), DHUB_LOG_ERROR, "exception of unknown type");
+        return DHUB_ERR_INTERNAL;
+    }
+}
+
+template <typename T>
+Instance<T>& instance_of(void* instance) noexcept {
+    return *static_cast<Instance<T>*>(instance);
+}
+
+template <typename T>
+dhub_status create(const dhub_host_api* host, dhub_node* node, void** instance) noexcept {
+    const NodeContext context(host, node);
+    return guarded(context, [&] {
+        *instance = new Instance<T>(host, node);
+        return DHUB_OK;
+    });
+}
+
+template <typename T>
+void destroy(void* instance) noexcept {
+    try {
+        delete static_cast<Instance<T>*>(instance);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor that throws must not reach the kernel
+    }
+}
+
+template <typename T>
+dhub_status start(void* instance) noexcept {
+    auto& self = instance_of<T>(instance);
+    return guarded(self.context, [&] {
+        if constexpr (requires { self.component.start(self.context); }) {
+            self.component.start(self.context);
+        }
+        return DHUB_OK;
+    });
+}
+
+template <typename T>
+void stop(void* instance) noexcept {
+    auto& self = instance_of<T>(instance);
+    (void)guarded(self.context, [&] {
+        if constexpr (requires { self.component.stop(self.context); }) {
+            self.component.stop(self.context);
+        }
+        return DHUB_OK;
+    });
+}
+
+template <typename T>
+dhub_status process(void* instance, const dhub_process_args* args) noexcept {
+    auto& self = instance_of<T>(instance);
+    return guarded(self.context, [&]() -> dhub_status {
+        if constexpr (T::kind == DHUB_KIND_SOURCE) {
+            OutputSlot<typename T::output_type> out(*args->output);
+            return self.component.produce(self.context, out);
+        } else if constexpr (T::kind == DHUB_KIND_STAGE) {
+            const InputSlot<typename T::input_type> in(*args->input);
+            OutputSlot<typename T::output_type> out(*args->output);
+            return self.component.process(self.context, in, out);
+        } else {
+            const InputSlot<typename T::input_type> in(*args->input);
+            return self.component.consume(self.context, in);
+        }
+    });
+}
+
+template <typename T>
+dhub_status run(void* instance) noexcept {
+    auto& self = instance_of<T>(instance);
+    return guarded(self.context, [&] { return self.component.run(self.context); });
+}
+
+template <typename T>
+dhub_status validate(void* instance, const dhub_slot* slot, dhub_validation* verdict) noexcept {
+    auto& self = instance_of<T>(instance);
+    return guarded(self.context, [&] {
+        const Verdict answer = self.component.validate(self.context, InputSlot<typename T::input_type>(*slot));
+        verdict->valid = answer.valid ? 1 : 0;
+        if (verdict->message != nullptr && verdict->message_capacity > 0) {
+            const std::size_t length =
+                std::min<std::size_t>(answer.reason.size(), static_cast<std::size_t>(verdict->message_capacity - 1));
+            std::memcpy(verdict->message, answer.reason.data(), length);
+            verdict->message[length] = '\0';
+        }
+        return DHUB_OK;
+    });
+}
+
+template <typename T>
+void on_message(void* instance, const char* channel, const char* message) noexcept {
+    auto& self = instance_of<T>(instance);
+    (void)guarded(self.context, [&] {
+        self.component.on_message(self.context, std::string_view(channel), std::string_view(message));
+        return DHUB_OK;
+    });
+}
+
+// ---- what the descriptor says, derived from T -----------------------------------------------------------
+
+template <typename T>
+constexpr const char* params_schema_of() noexcept {
+    if constexpr (requires { T::params_schema; }) {
+        return T::params_schema;
+    } else {
+        return "[]";
+    }
+}
+
+template <typename T>
+constexpr const char* output_schema_of() noexcept {
+    if constexpr (requires { T::output_schema; }) {
+        return T::output_schema;
+    } else if constexpr (requires { typename T::output_type; }) {
+        return "*";
+    } else {
+        return nullptr;
+    }
+}
+
+template <typename T>
+constexpr const char* input_schema_of() noexcept {
+    if constexpr (requires { T::input_schema; }) {
+        return T::input_schema;
+    } else if constexpr (requires { typename T::input_type; }) {
+        return "*";
+    } else {
+        return nullptr;
+    }
+}
+
+template <typename T>
+constexpr std::uint64_t output_min_bytes_of() noexcept {
+    if constexpr (requires { typename T::output_type; }) {
+        return min_slot_bytes<typename T::output_type>();
+    } else {
+        return 0;
+    }
+}
+
+template <typename T>
+constexpr std::uint64_t input_min_bytes_of() noexcept {
+    if constexpr (requires { typename T::input_type; }) {
+        return min_slot_bytes<typename T::input_type>();
+    } else {
+        return 0;
+    }
+}
+
+template <typename T>
+constexpr auto process_of() noexcept {
+    if constexpr (T::mode == DHUB_MODE_REALTIME && T::kind != DHUB_KIND_VALIDATOR) {
+        return &process<T>;
+    } else {
+        return static_cast<dhub_status (*)(void*, const dhub_process_args*)>(nullptr);
+    }
+}
+
+template <typename T>
+constexpr auto run_of() noexcept {
+    if constexpr (T::mode == DHUB_MODE_QUEUE) {
+        return &run<T>;
+    } else {
+        return static_cast<dhub_status (*)(void*)>(nullptr);
+    }
+}
+
+template <typename T>
+constexpr auto validate_of() noexcept {
+    if constexpr (T::kind == DHUB_KIND_VALIDATOR) {
+        return &validate<T>;
+    } else {
+        return static_cast<dhub_status (*)(void*, const dhub_slot*, dhub_validation*)>(nullptr);
+    }
+}
+
+template <typename T>
+constexpr auto on_message_of() noexcept {
+    if constexpr (requires(T& component, NodeContext& context) {
+                      component.on_message(context, std::string_view(), std::string_view());
+                  }) {
+        return &on_message<T>;
+    } else {
+        return static_cast<void (*)(void*, const char*, const char*)>(nullptr);
+    }
+}
+
+template <typename T>
+inline constexpr dhub_component_descriptor DESCRIPTOR = {
+    sizeof(dhub_component_descriptor),
+    T::kind,
+    T::id,
+    T::version,
+    T::mode,
+    T::description,
+    params_schema_of<T>(),
+    output_schema_of<T>(),
+    input_schema_of<T>(),
+    output_min_bytes_of<T>(),
+    input_min_bytes_of<T>(),
+    &create<T>,
+    &destroy<T>,
+    &start<T>,
+    &stop<T>,
+    process_of<T>(),
+    run_of<T>(),
+    validate_of<T>(),
+    on_message_of<T>(),
+};
+
+}  // namespace dhub::sdk::detail
