@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <thread>
 #include <utility>
 
@@ -43,7 +45,8 @@ ChildProcess ChildProcess::fork(const std::function<int()>& body) {
     return ChildProcess(pid);
 }
 
-ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<std::string>& arguments) {
+ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<std::string>& arguments,
+                                 const std::string& output_file) {
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(program.c_str()));
     for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
@@ -51,6 +54,14 @@ ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<s
     std::fflush(nullptr);
     const pid_t pid = ::fork();
     if (pid == 0) {
+        if (!output_file.empty()) {
+            const int fd = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) {
+                ::dup2(fd, STDOUT_FILENO);
+                ::dup2(fd, STDERR_FILENO);
+                ::close(fd);
+            }
+        }
         ::execv(program.c_str(), argv.data());
         std::perror(("exec " + program).c_str());
         ::_exit(127);
@@ -121,6 +132,11 @@ bool ReadySignal::wait(std::chrono::milliseconds timeout) noexcept {
     if (::poll(&descriptor, 1, static_cast<int>(timeout.count())) != 1) return false;
     char byte = 0;
     return ::read(fds_[0], &byte, 1) == 1;
+}
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

@@ -25,8 +25,10 @@ class ChildProcess {
 public:
     /// Forks; the child runs body() and _exit()s with its return value (uncaught exceptions: 99).
     static ChildProcess fork(const std::function<int()>& body);
-    /// Forks and execs program with arguments; stdout/stderr are inherited.
-    static ChildProcess spawn(const std::string& program, const std::vector<std::string>& arguments);
+    /// Forks and execs program with arguments; stdout/stderr are inherited, or both go to output_file
+    /// when one is given (a file rather than a pipe: a chatty child can never block on it).
+    static ChildProcess spawn(const std::string& program, const std::vector<std::string>& arguments,
+                              const std::string& output_file = {});
 
     ChildProcess(ChildProcess&& other) noexcept;
     ChildProcess& operator=(ChildProcess&& other) noexcept;
@@ -48,7 +50,8 @@ private:
 };
 
 /// A one-shot signal between processes: the child calls notify(), the parent wait()s. Built on a pipe
-/// so it survives fork and works after exec (pass write_fd()).
+/// so it survives fork. The pipe is close-on-exec: to signal from an exec'd program, hand it a dup() of
+/// write_fd() (dup clears the flag).
 class ReadySignal {
 public:
     ReadySignal();
@@ -63,6 +66,9 @@ public:
 private:
     int fds_[2] = {-1, -1};
 };
+
+/// The whole content of a file ("" if it cannot be read).
+std::string read_text_file(const std::string& path);
 
 /// Polls condition every millisecond until it holds or the timeout passes.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(10));

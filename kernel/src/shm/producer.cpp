@@ -51,6 +51,8 @@ std::unique_ptr<detail::ProducerState> make_state(ChannelView view, const Produc
     state->sync = state->view.sync();
     state->checksums = state->view.checksum() != ChecksumPolicy::None;
     state->took_over = took_over;
+    // A taken-over channel may hold slots consumers have not read yet: never assume the ring is free.
+    state->oldest_unread = state->scan_oldest_unread();
     return state;
 }
 

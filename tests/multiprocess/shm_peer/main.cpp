@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: Apache-2.0
+// dhub-shm-test-peer: the other process of the multi-process DataBlock tests (spawned by fork+exec, so it
+// shares nothing with the test but the segment). Roles:
+//
+//   produce    --channel C [channel options] --count N [--sizes full|random] [--wait-consumers M]
+//              [--expect-takeover yes|no] [--first-seq S] [--keep] [--write-timeout-ms T]
+//              [--stop-on-timeout] [--min-consumer-reads R] [--pace-ns P] [--ready-fd FD]
+//       creates (or takes over) the channel, waits for M active consumers, writes N slots of the
+//       deterministic pattern (shm_peer/pattern.hpp), then more until the consumers have read R slots
+//       (so latest-only readers really race the writer), closes. --keep leaves the segment name in place;
+//       --pace-ns starts writes at most every P ns (a fast but not saturating writer).
+//   consume    --channel C --count N [--first-seq S] [--sizes full|random] [--ready-fd FD]
+//       reads until Closed, checking every byte of every slot. Lossless channels: exactly N slots,
+//       sequences S, S+1, ... Latest-only: each accepted slot (release() == Ok) is intact, sequences
+//       increase, and the last one handed out is the last one written.
+//   hold-write --channel C [channel options] [--commits K] [--wait-consumers M] --ready-fd FD
+//       commits K slots, acquires the next one, writes half of it, signals, then blocks (to be killed).
+//   hold-read  --channel C [--skip R] --ready-fd FD
+//       reads and releases R slots, acquires the next one, signals, then blocks (to be killed).
+//   hold-lease --channel C [channel options] --ready-fd FD
+//       creates the channel, signals, then blocks (to be killed).
+//
+// Every role ends on its own at --deadline-ms (SIGALRM), so no peer outlives a crashed test for long.
+// The exit code says what went wrong (shm_peer/peer_exit.hpp); details go to stderr.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "dhub/shm/consumer.hpp"
+#include "dhub/shm/producer.hpp"
+#include "shm_peer/pattern.hpp"
+#include "shm_peer/peer_arguments.hpp"
+#include "shm_peer/peer_exit.hpp"
+
+namespace dhub::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds DEFAULT_DEADLINE{60'000};
+constexpr milliseconds DEFAULT_WRITE_TIMEOUT{10'000};
+constexpr milliseconds READ_POLL_TIMEOUT{100};
+constexpr milliseconds POLL_INTERVAL{1};
+constexpr std::chrono::seconds ONE_SECOND{1};
+
+int fail(PeerExit exit, const std::string& detail) {
+    std::fprintf(stderr, "dhub-shm-test-peer[%d]: %s: %s\n", static_cast<int>(::getpid()), describe(exit),
+                 detail.c_str());
+    return exit_code(exit);
+}
+
+void notify(int descriptor) {
+    if (descriptor < 0) return;
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(descriptor, &byte, 1);
+    ::close(descriptor);
+}
+
+[[noreturn]] void block_until_killed() {
+    for (;;) {
+        ::pause();
+    }
+}
+
+/// Polls condition until it holds or the deadline passes.
+template <typename Condition>
+bool poll_until(Condition&& condition, Clock::time_point deadline) {
+    while (!condition()) {
+        if (Clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(POLL_INTERVAL);
+    }
+    return true;
+}
+
+std::uint32_t active_consumers(const shm::ChannelView& view) {
+    std::uint32_t active = 0;
+    for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
+        if (view.consumer(seat).state.load() == shm::layout::CONSUMER_ACTIVE) ++active;
+    }
+    return active;
+}
+
+/// Slots the consumers now attached have read (each seat counts its accepted reads).
+std::uint64_t consumer_reads(const shm::ChannelView& view) {
+    std::uint64_t reads = 0;
+    for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
+        if (view.consumer(seat).owner.load() != 0) reads += view.consumer(seat).reads.load();
+    }
+    return reads;
+}
+
+/// Consumer::attach, retried while the channel is not (completely) created yet.
+Result<shm::Consumer> attach_when_created(const std::string& channel, Clock::time_point deadline) {
+    for (;;) {
+        auto consumer = shm::Consumer::attach(channel, {.name = "peer"});
+        const bool retry = !consumer && (consumer.error().code == ErrorCode::NotFound ||
+                                         consumer.error().code == ErrorCode::Corrupt ||
+                                         consumer.error().code == ErrorCode::Timeout);
+        if (!retry || Clock::now() >= deadline) return consumer;
+        std::this_thread::sleep_for(POLL_INTERVAL);
+    }
+}
+
+int create_producer(const PeerArguments& arguments,
+                    Clock::time_point deadline,
+                    std::optional<shm::Producer>& out) {
+    const auto config = channel_config(arguments);
+    if (!config) return fail(PeerExit::BadArguments, "channel options");
+    shm::ProducerOptions options;
+    options.unlink_on_close = !arguments.flag("keep");
+    options.wait.timeout = arguments.milliseconds("write-timeout-ms", DEFAULT_WRITE_TIMEOUT);
+    auto producer = shm::Producer::create(*config, options);
+    if (!producer) {
+        return fail(producer.error().code == ErrorCode::AlreadyExists ? PeerExit::CreateRefusedAlreadyExists
+                                                                      : PeerExit::CreateFailed,
+                    producer.error().message);
+    }
+    if (arguments.has("expect-takeover") &&
+        producer->took_over() != (arguments.text("expect-takeover") == "yes")) {
+        return fail(PeerExit::TakeoverExpectationFailed, producer->took_over() ? "took over" : "created");
+    }
+    if (arguments.has("first-seq") && producer->next_sequence() != arguments.number("first-seq", 0)) {
+        return fail(PeerExit::FirstSequenceMismatch,
+                    "next_sequence() = " + std::to_string(producer->next_sequence()));
+    }
+    const std::uint64_t awaited = arguments.number("wait-consumers", 0);
+    if (!poll_until([&] { return active_consumers(producer->view()) >= awaited; }, deadline)) {
+        return fail(PeerExit::ConsumersNeverAttached, std::to_string(awaited) + " consumers awaited");
+    }
+    out.emplace(std::move(producer.value()));
+    return exit_code(PeerExit::Ok);
+}
+
+/// Spaces writes period apart by busy-waiting (a rate, not a wait for a condition); 0 = full speed.
+class Pacer {
+  public:
+    explicit Pacer(std::chrono::nanoseconds period) : period_(period), due_(Clock::now()) {}
+
+    void pace() {
+        if (period_.count() == 0) return;
+        while (Clock::now() < due_) {
+        }
+        due_ = std::max(due_ + period_, Clock::now());
+    }
+
+  private:
+    std::chrono::nanoseconds period_;
+    Clock::time_point due_;
+};
+
+/// Writes pattern slots as --sizes, --pace-ns and --stop-on-timeout say.
+class SlotWriter {
+  public:
+    SlotWriter(const PeerArguments& arguments, shm::Producer& producer, PayloadSizes sizes)
+        : producer_(producer),
+          sizes_(sizes),
+          pacer_(std::chrono::nanoseconds(arguments.number("pace-ns", 0))),
+          stop_on_timeout_(arguments.flag("stop-on-timeout")) {}
+
+    /// Ok also when --stop-on-timeout and the ring stayed full.
+    int write(std::uint64_t count) {
+        const std::size_t capacity = producer_.view().slot_payload_bytes();
+        for (std::uint64_t written = 0; written < count; ++written) {
+            pacer_.pace();
+            shm::WriteSlot slot = producer_.acquire_write();
+            if (!slot) {
+                if (slot.status() == shm::Status::Timeout && stop_on_timeout_) break;
+                return fail(PeerExit::AcquireWriteFailed, shm::to_string(slot.status()));
+            }
+            const std::size_t bytes = payload_size(slot.sequence(), capacity, sizes_);
+            fill_pattern(slot.sequence(), slot.payload().first(bytes));
+            if (const shm::Status committed = slot.commit(bytes); committed != shm::Status::Ok) {
+                return fail(PeerExit::CommitFailed, shm::to_string(committed));
+            }
+        }
+        return exit_code(PeerExit::Ok);
+    }
+
+  private:
+    shm::Producer& producer_;
+    PayloadSizes sizes_;
+    Pacer pacer_;
+    bool stop_on_timeout_;
+};
+
+int produce(const PeerArguments& arguments, Clock::time_point deadline) {
+    const auto sizes = payload_sizes(arguments);
+    if (!sizes) return fail(PeerExit::BadArguments, "--sizes");
+    std::optional<shm::Producer> producer;
+    if (const int created = create_producer(arguments, deadline, producer); created != 0) return created;
+    notify(arguments.descriptor("ready-fd"));
+    SlotWriter writer(arguments, *producer, *sizes);
+    if (const int written = writer.write(arguments.number("count", 0)); written != 0) return written;
+    const std::uint64_t min_reads = arguments.number("min-consumer-reads", 0);
+    while (consumer_reads(producer->view()) < min_reads) {
+        if (Clock::now() >= deadline) {
+            return fail(PeerExit::ConsumersNeverRead,
+                        std::to_string(consumer_reads(producer->view())) + " read");
+        }
+        if (const int written = writer.write(1); written != 0) return written;
+    }
+    producer->close();
+    return exit_code(PeerExit::Ok);
+}
+
+int hold_write(const PeerArguments& arguments, Clock::time_point deadline) {
+    std::optional<shm::Producer> producer;
+    if (const int created = create_producer(arguments, deadline, producer); created != 0) return created;
+    SlotWriter writer(arguments, *producer, PayloadSizes::Full);
+    if (const int written = writer.write(arguments.number("commits", 0)); written != 0) return written;
+    shm::WriteSlot slot = producer->acquire_write();
+    if (!slot) return fail(PeerExit::AcquireWriteFailed, shm::to_string(slot.status()));
+    fill_pattern(slot.sequence(), slot.payload().first(slot.payload().size() / 2));
+    notify(arguments.descriptor("ready-fd"));
+    block_until_killed();
+}
+
+int hold_lease(const PeerArguments& arguments, Clock::time_point deadline) {
+    std::optional<shm::Producer> producer;
+    if (const int created = create_producer(arguments, deadline, producer); created != 0) return created;
+    notify(arguments.descriptor("ready-fd"));
+    block_until_killed();
+}
+
+int hold_read(const PeerArguments& arguments, Clock::time_point deadline) {
+    auto consumer = attach_when_created(arguments.text("channel"), deadline);
+    if (!consumer) return fail(PeerExit::AttachFailed, consumer.error().message);
+    const shm::WaitOptions wait{.timeout = deadline - Clock::now()};
+    for (std::uint64_t skipped = 0; skipped < arguments.number("skip", 0); ++skipped) {
+        shm::ReadSlot slot = consumer->acquire_read(wait);
+        if (!slot) return fail(PeerExit::UnexpectedStatus, shm::to_string(slot.status()));
+    }
+    shm::ReadSlot held = consumer->acquire_read(wait);
+    if (!held) return fail(PeerExit::UnexpectedStatus, shm::to_string(held.status()));
+    notify(arguments.descriptor("ready-fd"));
+    block_until_killed();
+}
+
+/// What a consume run saw; checked against the expectations when the channel closes.
+struct Reception {
+    std::uint64_t received = 0;
+    std::uint64_t overwritten = 0;
+    std::optional<std::uint64_t> last_handed_out;
+};
+
+int consume(const PeerArguments& arguments, Clock::time_point deadline) {
+    const auto sizes = payload_sizes(arguments);
+    if (!sizes) return fail(PeerExit::BadArguments, "--sizes");
+    auto consumer = attach_when_created(arguments.text("channel"), deadline);
+    if (!consumer) return fail(PeerExit::AttachFailed, consumer.error().message);
+    notify(arguments.descriptor("ready-fd"));
+    const bool lossless = consumer->view().sync() != shm::SyncPolicy::LatestOnly;
+    const std::size_t capacity = consumer->view().slot_payload_bytes();
+    const std::uint64_t first = arguments.number("first-seq", 0);
+    const std::uint64_t count = arguments.number("count", 0);
+    Reception seen;
+    for (;;) {
+        if (Clock::now() >= deadline) return fail(PeerExit::DeadlineExceeded, std::to_string(seen.received));
+        shm::ReadSlot slot = consumer->acquire_read({.timeout = READ_POLL_TIMEOUT});
+        if (slot.status() == shm::Status::Timeout) continue;
+        if (slot.status() == shm::Status::Closed) break;
+        if (slot.status() == shm::Status::ChecksumMismatch) {
+            return fail(PeerExit::ChecksumMismatch, "sequence " + std::to_string(slot.sequence()));
+        }
+        if (!slot) return fail(PeerExit::UnexpectedStatus, shm::to_string(slot.status()));
+        const std::uint64_t sequence = slot.sequence();
+        const std::uint64_t wanted =
+            lossless ? first + seen.received : (seen.last_handed_out ? *seen.last_handed_out + 1 : first);
+        if (lossless ? sequence != wanted : sequence < wanted) {
+            return fail(PeerExit::SequenceOutOfOrder, "got " + std::to_string(sequence) + ", expected " +
+                                                          (lossless ? "" : ">= ") + std::to_string(wanted));
+        }
+        seen.last_handed_out = sequence;
+        // Checked in place, but trusted only if release() says the slot was not reused meanwhile.
+        const bool size_ok = slot.payload().size() == payload_size(sequence, capacity, *sizes);
+        const bool bytes_ok = matches_pattern(sequence, slot.payload());
+        const shm::Status released = slot.release();
+        if (released == shm::Status::Overwritten && !lossless) {
+            ++seen.overwritten;
+            continue;
+        }
+        if (released != shm::Status::Ok) return fail(PeerExit::UnexpectedStatus, shm::to_string(released));
+        if (!size_ok) return fail(PeerExit::SizeMismatch, "sequence " + std::to_string(sequence));
+        if (!bytes_ok) return fail(PeerExit::PayloadMismatch, "sequence " + std::to_string(sequence));
+        ++seen.received;
+    }
+    std::fprintf(stderr,
+                 "dhub-shm-test-peer[%d]: consumed %llu slots (%llu overwritten while read), last %lld\n",
+                 static_cast<int>(::getpid()), static_cast<unsigned long long>(seen.received),
+                 static_cast<unsigned long long>(seen.overwritten),
+                 seen.last_handed_out ? static_cast<long long>(*seen.last_handed_out) : -1LL);
+    if (lossless && seen.received != count) {
+        return fail(PeerExit::CountMismatch, std::to_string(seen.received) + " of " + std::to_string(count));
+    }
+    if (seen.received == 0) return fail(PeerExit::NothingReceived, "channel closed");
+    const std::uint64_t written = consumer->view().header().write_seq.load();
+    if (!lossless && seen.last_handed_out != written - 1) {
+        return fail(PeerExit::LastSequenceMissing, "expected " + std::to_string(written - 1));
+    }
+    return exit_code(PeerExit::Ok);
+}
+
+int run(const PeerArguments& arguments) {
+    const milliseconds budget = arguments.milliseconds("deadline-ms", DEFAULT_DEADLINE);
+    // Backstop: SIGALRM ends the process a second after its own deadline, whatever it is doing.
+    ::alarm(
+        static_cast<unsigned>(std::chrono::duration_cast<std::chrono::seconds>(budget + ONE_SECOND).count()));
+    const Clock::time_point deadline = Clock::now() + budget;
+    const std::string& role = arguments.role();
+    if (role == "produce") return produce(arguments, deadline);
+    if (role == "consume") return consume(arguments, deadline);
+    if (role == "hold-write") return hold_write(arguments, deadline);
+    if (role == "hold-read") return hold_read(arguments, deadline);
+    if (role == "hold-lease") return hold_lease(arguments, deadline);
+    return fail(PeerExit::BadArguments, "unknown role '" + role + "'");
+}
+
+}  // namespace
+}  // namespace dhub::testing
+
+int main(int argc, char** argv) {
+    const auto arguments = dhub::testing::PeerArguments::parse(argc, argv);
+    if (!arguments) {
+        std::fprintf(stderr,
+                     "usage: dhub-shm-test-peer <produce|consume|hold-write|hold-read|hold-lease> "
+                     "--channel NAME [--option value | --flag]...\n");
+        return dhub::testing::exit_code(dhub::testing::PeerExit::BadArguments);
+    }
+    return dhub::testing::run(*arguments);
+}
