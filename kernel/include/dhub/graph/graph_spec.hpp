@@ -28,7 +28,8 @@ struct GraphIssue {
     std::string message;
 };
 
-/// All problems, joined as "<file>: <path>: <message>" lines.
+/// All problems as "<file>:<json_path>: <message>" lines (file omitted when empty, path omitted when ""),
+/// each ending in '\n', in document order (array indices by number, keys in the order docs/graph.md uses).
 std::string format_issues(const std::vector<GraphIssue>& issues, std::string_view file);
 
 struct ChannelSpec {
@@ -40,7 +41,8 @@ struct ChannelSpec {
     shm::ChecksumPolicy checksum = shm::ChecksumPolicy::None;
     std::uint64_t flex_zone_bytes = 0;
     std::uint32_t max_consumers = 16;
-    std::optional<std::string> schema;  ///< a schema id the producer must write
+    /// A schema id the producer must write; for a producer that writes "*", the one its slots carry.
+    std::optional<std::string> schema;
     std::string json_path;  ///< "/channels/<i>"
 };
 
@@ -65,7 +67,7 @@ struct NodeSpec {
 struct GraphSpec {
     int schema_version = GRAPH_SCHEMA_VERSION;
     std::string name;
-    std::filesystem::path source_file;  ///< empty when parsed from text
+    std::filesystem::path source_file;               ///< empty when parsed from text
     std::vector<std::filesystem::path> plugin_path;  ///< resolved against the file's directory
     std::vector<ChannelSpec> channels;
     std::vector<NodeSpec> nodes;
@@ -75,7 +77,8 @@ struct GraphSpec {
 /// types, missing required fields, duplicate node ids or channel names, bad policy names.
 /// nullopt when the document cannot be used at all; issues may be non-empty even when a spec is returned
 /// (the caller must treat any issue as fatal).
-std::optional<GraphSpec> parse_graph(std::string_view text, const std::filesystem::path& source_file,
+std::optional<GraphSpec> parse_graph(std::string_view text,
+                                     const std::filesystem::path& source_file,
                                      std::vector<GraphIssue>& issues);
 /// Reads and parses a file; a missing or unreadable file is one issue at path "".
 std::optional<GraphSpec> load_graph_file(const std::filesystem::path& file, std::vector<GraphIssue>& issues);
@@ -92,16 +95,19 @@ struct ValidatedNode {
 struct ValidatedChannel {
     const ChannelSpec* spec = nullptr;
     shm::ChannelConfig config;  ///< name is the graph's channel name; the kernel prefixes it
-    std::string schema;  ///< the producer's output schema id ("*" if it declares none)
-    std::size_t producer = 0;  ///< index into ValidatedGraph::nodes
+    /// The schema id the slots carry: the producer's output schema; when that is "*" or absent, the channel's
+    /// own "schema"; "*" when neither names one.
+    std::string schema;
+    std::size_t producer = 0;            ///< index into ValidatedGraph::nodes
     std::vector<std::size_t> consumers;  ///< indices into ValidatedGraph::nodes
 };
 
 struct ValidatedGraph {
     const GraphSpec* spec = nullptr;
-    std::vector<ValidatedNode> nodes;  ///< same order as spec->nodes
+    std::vector<ValidatedNode> nodes;        ///< same order as spec->nodes
     std::vector<ValidatedChannel> channels;  ///< same order as spec->channels
-    /// Node indices in start order: every consumer before its producer (reverse topological order).
+    /// Node indices in start order: every consumer before its producer (reverse topological order), ties
+    /// by declaration order. Always a permutation: nodes on a cycle (an issue) come last.
     std::vector<std::size_t> start_order;
 };
 
@@ -109,8 +115,11 @@ struct ValidatedGraph {
 /// out-of-range parameter, ports that do not fit the component's kind, unknown channels, a channel with
 /// no producer or two, an input no channel feeds, a cycle, a schema mismatch between a producer's output
 /// and a consumer's expected input, a slot too small for what a component declares. Every problem is
-/// appended to issues; the result is usable only when issues stays empty.
-ValidatedGraph validate_graph(const GraphSpec& graph, const ComponentLookup& lookup, std::vector<GraphIssue>& issues);
+/// appended to issues; the result is usable only when issues stays empty. The result points into graph,
+/// which must outlive it.
+ValidatedGraph validate_graph(const GraphSpec& graph,
+                              const ComponentLookup& lookup,
+                              std::vector<GraphIssue>& issues);
 
 /// The 32-byte schema hash stored in a channel's segment: BLAKE2b-256 of the schema id (zeros for "*").
 shm::SchemaHash schema_hash(std::string_view schema_id);

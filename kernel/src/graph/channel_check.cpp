@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "channel_check.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "json_fields.hpp"
+#include "node_check.hpp"
+#include "wording.hpp"
+
+namespace dhub::graph::detail {
+namespace {
+
+using plugin::ComponentInfo;
+
+bool is_concrete(const std::optional<std::string>& schema) {
+    return schema && !schema->empty() && *schema != "*";
+}
+
+/// Whether the node's schema and slot declarations are compared with its channels. A transport carries
+/// whatever its channel holds to or from elsewhere, so only its channels' existence is checked.
+bool compared(const NodeState& node) {
+    return node.component && node.reportable && node.component->kind != plugin::ComponentKind::Transport;
+}
+
+std::string describe_writer(const NodeState& node) {
+    return describe_node(*node.spec) + " (component " + node.component->id + ")";
+}
+
+void connect(const NodeState& node,
+             std::size_t node_index,
+             const std::vector<std::string>& names,
+             const char* key,
+             const std::map<std::string, std::size_t, std::less<>>& by_name,
+             const std::vector<std::string>& declared,
+             std::vector<ChannelWiring>& wiring,
+             Issues& issues) {
+    for (std::size_t index = 0; index < names.size(); ++index) {
+        const std::string& name = names[index];
+        if (name.empty()) continue;  // unreadable; parse_graph said so
+        const auto found = by_name.find(name);
+        if (found != by_name.end()) {
+            ChannelWiring& channel = wiring[found->second];
+            (std::string_view(key) == "inputs" ? channel.consumers : channel.producers)
+                .push_back({node_index, index});
+            continue;
+        }
+        if (!node.reportable) continue;
+        issues.push_back({child_path(node.spec->json_path + "/" + key, index),
+                          "no channel '" + name + "' is declared" +
+                              (declared.empty() ? std::string() : "; declared channels: " + join(declared)) +
+                              did_you_mean(name, declared) + "; declare it in \"channels\" or fix the name"});
+    }
+}
+
+/// The slot size the channel gets: its own, or the producer's fixed size when it declares none.
+std::optional<std::uint64_t> slot_size(const ChannelSpec& channel,
+                                       const NodeState* producer,
+                                       Issues& issues) {
+    if (channel.slot_bytes) return channel.slot_bytes;
+    if (producer == nullptr || !producer->component) return std::nullopt;
+    if (producer->component->output_min_slot_bytes > 0) return producer->component->output_min_slot_bytes;
+    issues.push_back(
+        {channel.json_path, "slot_bytes is required: producer " + describe_writer(*producer) +
+                                " declares no fixed slot size; add \"slot_bytes\" with the largest "
+                                "payload in bytes"});
+    return std::nullopt;
+}
+
+void check_slot_size(const ChannelSpec& channel,
+                     std::uint64_t slot_bytes,
+                     const NodeState& node,
+                     std::uint64_t needed,
+                     const char* role,
+                     Issues& issues) {
+    if (slot_bytes >= needed) return;
+    const std::string where = channel.slot_bytes ? channel.json_path + "/slot_bytes" : channel.json_path;
+    const std::string what = channel.slot_bytes ? "slot_bytes " : "slot_bytes (taken from the producer) ";
+    issues.push_back({where, what + std::to_string(slot_bytes) + " is smaller than the " +
+                                 std::to_string(needed) + " bytes its " + role + " " + describe_writer(node) +
+                                 " needs; set \"slot_bytes\" to at least " + std::to_string(needed)});
+}
+
+void check_schemas(const ChannelSpec& channel,
+                   const ChannelWiring& wiring,
+                   const std::vector<NodeState>& nodes,
+                   const NodeState& producer,
+                   std::string& effective,
+                   Issues& issues) {
+    const std::optional<std::string> written =
+        compared(producer) ? producer.component->output_schema : std::optional<std::string>();
+    if (is_concrete(written)) {
+        effective = *written;
+        if (channel.schema && *channel.schema != "*" && *channel.schema != *written) {
+            issues.push_back({channel.json_path + "/schema",
+                              "channel '" + channel.name + "' declares schema " + *channel.schema +
+                                  " but its producer " + describe_writer(producer) + " writes " + *written +
+                                  "; change \"schema\" or the producer"});
+        }
+    } else if (channel.schema) {
+        // A producer that writes anything (a transport, a pass-through) leaves the channel's own schema.
+        effective = *channel.schema;
+    }
+    if (effective == "*") return;
+    for (const Port& port : wiring.consumers) {
+        const NodeState& consumer = nodes[port.node];
+        if (!compared(consumer)) continue;
+        const std::optional<std::string>& expected = consumer.component->input_schema;
+        if (!is_concrete(expected) || *expected == effective) continue;
+        issues.push_back({child_path(consumer.spec->json_path + "/inputs", port.index),
+                          "channel '" + channel.name + "' carries " + effective + " (written by " +
+                              describe_node(*producer.spec) + ") but " + describe_writer(consumer) +
+                              " expects " + *expected + "; connect it to a channel of " + *expected +
+                              " or put a converting stage in between"});
+    }
+}
+
+void check_readers(const ChannelSpec& channel,
+                   const std::vector<std::size_t>& consumers,
+                   const std::vector<NodeState>& nodes,
+                   Issues& issues) {
+    std::vector<std::string> readers;
+    for (const std::size_t node : consumers)
+        readers.push_back(describe_node(*nodes[node].spec));
+    if (channel.sync == shm::SyncPolicy::SingleReader && consumers.size() > 1) {
+        issues.push_back({channel.json_path + "/sync",
+                          "single_reader allows one consumer, but " + std::to_string(consumers.size()) +
+                              " read channel '" + channel.name + "' (" + join(readers) +
+                              "); use \"every_reader\" or \"latest_only\""});
+    }
+    if (consumers.size() > channel.max_consumers) {
+        issues.push_back({channel.json_path + "/max_consumers",
+                          "max_consumers " + std::to_string(channel.max_consumers) + " is smaller than the " +
+                              std::to_string(consumers.size()) + " nodes reading channel '" + channel.name +
+                              "' (" + join(readers) + "); raise it to at least " +
+                              std::to_string(consumers.size())});
+    }
+}
+
+}  // namespace
+
+std::vector<ChannelWiring> wire_channels(const GraphSpec& graph,
+                                         const std::vector<NodeState>& nodes,
+                                         Issues& issues) {
+    std::map<std::string, std::size_t, std::less<>> by_name;
+    std::vector<std::string> declared;
+    for (std::size_t index = 0; index < graph.channels.size(); ++index) {
+        const std::string& name = graph.channels[index].name;
+        if (name.empty() || !by_name.emplace(name, index).second) continue;
+        declared.push_back(name);
+    }
+    std::vector<ChannelWiring> wiring(graph.channels.size());
+    for (std::size_t node = 0; node < nodes.size(); ++node) {
+        connect(nodes[node], node, nodes[node].spec->outputs, "outputs", by_name, declared, wiring, issues);
+        connect(nodes[node], node, nodes[node].spec->inputs, "inputs", by_name, declared, wiring, issues);
+    }
+    for (std::size_t index = 0; index < graph.channels.size(); ++index) {
+        const ChannelSpec& channel = graph.channels[index];
+        const auto found = by_name.find(channel.name);
+        if (found == by_name.end() || found->second != index)
+            continue;  // unnamed or a duplicate (parse said so)
+        const std::vector<Port>& producers = wiring[index].producers;
+        if (producers.empty()) {
+            issues.push_back({channel.json_path, "channel '" + channel.name +
+                                                     "' has no producer: no node lists it in "
+                                                     "\"outputs\"; add a producer or remove the channel"});
+            continue;
+        }
+        const NodeSpec& first = *nodes[producers.front().node].spec;
+        for (std::size_t extra = 1; extra < producers.size(); ++extra) {
+            const NodeState& other = nodes[producers[extra].node];
+            if (producers[extra].node == producers.front().node || !other.reportable) continue;
+            issues.push_back({child_path(other.spec->json_path + "/outputs", producers[extra].index),
+                              describe_node(*other.spec) + " writes channel '" + channel.name + "', which " +
+                                  describe_node(first) + " (" + first.json_path +
+                                  ") already writes; a channel has one producer, give each its own channel"});
+        }
+    }
+    return wiring;
+}
+
+ValidatedChannel check_channel(const ChannelSpec& channel,
+                               const ChannelWiring& wiring,
+                               const std::vector<NodeState>& nodes,
+                               Issues& issues) {
+    ValidatedChannel result;
+    result.spec = &channel;
+    result.schema = channel.schema.value_or("*");
+    if (channel.name.empty()) return result;  // parse_graph reported it; anything more would repeat that
+    for (const Port& port : wiring.consumers) {
+        if (std::find(result.consumers.begin(), result.consumers.end(), port.node) ==
+            result.consumers.end()) {
+            result.consumers.push_back(port.node);
+        }
+    }
+    check_readers(channel, result.consumers, nodes, issues);
+
+    const NodeState* producer = wiring.producers.empty() ? nullptr : &nodes[wiring.producers.front().node];
+    if (producer != nullptr) result.producer = wiring.producers.front().node;
+    if (producer != nullptr && producer->component) {
+        result.schema = "*";
+        check_schemas(channel, wiring, nodes, *producer, result.schema, issues);
+    }
+
+    const std::optional<std::uint64_t> slot_bytes = producer != nullptr && producer->reportable
+                                                        ? slot_size(channel, producer, issues)
+                                                        : channel.slot_bytes;
+    if (!slot_bytes) return result;
+    if (producer != nullptr && compared(*producer)) {
+        check_slot_size(channel, *slot_bytes, *producer, producer->component->output_min_slot_bytes,
+                        "producer", issues);
+    }
+    for (const std::size_t node : result.consumers) {
+        const NodeState& consumer = nodes[node];
+        if (!compared(consumer)) continue;
+        check_slot_size(channel, *slot_bytes, consumer, consumer.component->input_min_slot_bytes, "consumer",
+                        issues);
+    }
+
+    shm::ChannelConfig& config = result.config;
+    config.name = channel.name;
+    config.slot_bytes =
+        static_cast<std::size_t>(std::min<std::uint64_t>(*slot_bytes, shm::MAX_SLOT_BYTES + 1));
+    config.slot_count = channel.slot_count;
+    config.ring = channel.ring;
+    config.sync = channel.sync;
+    config.checksum = channel.checksum;
+    config.flex_zone_bytes = channel.flex_zone_bytes;
+    config.max_consumers = channel.max_consumers;
+    config.schema_hash = schema_hash(result.schema);
+    if (auto valid = shm::validate(config); !valid) {
+        issues.push_back({channel.json_path, valid.error().message});
+    }
+    return result;
+}
+
+}  // namespace dhub::graph::detail

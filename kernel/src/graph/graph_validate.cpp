@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// validate_graph: the document against what the plugins declare. The steps are independent enough that
+// each one reports all it finds; a node whose plugin cannot be looked up is reported once and then left
+// out of the checks that would only repeat that.
+#include <map>
+
+#include "channel_check.hpp"
+#include "dhub/graph/graph_spec.hpp"
+#include "graph_order.hpp"
+#include "node_check.hpp"
+#include "validation_state.hpp"
+
+namespace dhub::graph {
+namespace {
+
+using detail::NodeState;
+using Components = Result<std::vector<plugin::ComponentInfo>>;
+
+/// The lookup is plugin code behind a std::function: whatever it throws becomes its error.
+Components look_up(const ComponentLookup& lookup, const std::string& plugin) {
+    try {
+        return lookup(plugin);
+    } catch (const std::exception& error) {
+        return Error{ErrorCode::Io, std::string("the plugin lookup failed: ") + error.what()};
+    } catch (...) {
+        return Error{ErrorCode::Io, "the plugin lookup failed with an unknown exception"};
+    }
+}
+
+std::vector<NodeState> resolve_nodes(const GraphSpec& graph,
+                                     const ComponentLookup& lookup,
+                                     std::vector<GraphIssue>& issues) {
+    std::map<std::string, Components, std::less<>> by_plugin;
+    std::vector<NodeState> nodes;
+    for (const NodeSpec& spec : graph.nodes) {
+        NodeState& node = nodes.emplace_back();
+        node.spec = &spec;
+        if (spec.plugin.empty()) continue;  // parse_graph reported it
+        auto found = by_plugin.find(spec.plugin);
+        if (found == by_plugin.end()) {
+            found = by_plugin.emplace(spec.plugin, look_up(lookup, spec.plugin)).first;
+            if (!found->second) {
+                issues.push_back(
+                    {spec.json_path + "/plugin",
+                     "plugin '" + spec.plugin + "' could not be loaded: " + found->second.error().message});
+            }
+        }
+        if (!found->second) {
+            node.reportable = false;
+            continue;
+        }
+        node.component = detail::pick_component(spec, found->second.value(), issues);
+        if (!node.component) continue;
+        node.params = detail::apply_params(spec, *node.component, issues);
+        detail::check_port_counts(spec, *node.component, issues);
+    }
+    return nodes;
+}
+
+detail::Adjacency connect_nodes(const std::vector<detail::ChannelWiring>& wiring, std::size_t node_count) {
+    detail::Adjacency edges(node_count);
+    for (std::size_t channel = 0; channel < wiring.size(); ++channel) {
+        if (wiring[channel].producers.empty()) continue;
+        const detail::Port& producer = wiring[channel].producers.front();
+        for (const detail::Port& consumer : wiring[channel].consumers) {
+            edges[producer.node].push_back({producer.node, consumer.node, channel, producer.index});
+        }
+    }
+    return edges;
+}
+
+void report_cycles(const GraphSpec& graph, const detail::Adjacency& edges, std::vector<GraphIssue>& issues) {
+    for (const std::vector<detail::Edge>& cycle : detail::find_cycles(edges)) {
+        if (cycle.empty()) continue;
+        const auto name = [&graph](std::size_t node) {
+            const NodeSpec& spec = graph.nodes[node];
+            return spec.id.empty() ? spec.json_path : spec.id;
+        };
+        std::string path_text = name(cycle.front().from);
+        std::string channels;
+        for (const detail::Edge& edge : cycle) {
+            path_text += " -> " + name(edge.to);
+            channels += (channels.empty() ? "" : ", ") + graph.channels[edge.channel].name;
+        }
+        const detail::Edge& first = cycle.front();
+        issues.push_back({graph.nodes[first.from].json_path + "/outputs/" + std::to_string(first.output),
+                          "nodes form a cycle: " + path_text + " (through channels " + channels +
+                              "); data must flow one way, remove one of these channels from a node's inputs "
+                              "or outputs"});
+    }
+}
+
+ValidatedGraph check_graph(const GraphSpec& graph,
+                           const ComponentLookup& lookup,
+                           std::vector<GraphIssue>& issues) {
+    ValidatedGraph result;
+    result.spec = &graph;
+    std::vector<NodeState> nodes = resolve_nodes(graph, lookup, issues);
+    const std::vector<detail::ChannelWiring> wiring = detail::wire_channels(graph, nodes, issues);
+    for (std::size_t index = 0; index < graph.channels.size(); ++index) {
+        result.channels.push_back(detail::check_channel(graph.channels[index], wiring[index], nodes, issues));
+    }
+    const detail::Adjacency edges = connect_nodes(wiring, nodes.size());
+    report_cycles(graph, edges, issues);
+    result.start_order = detail::start_order(edges);
+    for (NodeState& node : nodes) {
+        ValidatedNode& validated = result.nodes.emplace_back();
+        validated.spec = node.spec;
+        if (node.component) validated.component = std::move(*node.component);
+        validated.params = std::move(node.params);
+    }
+    return result;
+}
+
+}  // namespace
+
+ValidatedGraph validate_graph(const GraphSpec& graph,
+                              const ComponentLookup& lookup,
+                              std::vector<GraphIssue>& issues) {
+    // Configuration-time code may throw (allocation, nlohmann on odd values); the contract is issues only.
+    try {
+        return check_graph(graph, lookup, issues);
+    } catch (const std::exception& error) {
+        issues.push_back({"", std::string("internal error while validating the graph: ") + error.what() +
+                                  "; please report this with the document"});
+    } catch (...) {
+        issues.push_back(
+            {"", "internal error while validating the graph; please report this with the document"});
+    }
+    ValidatedGraph empty;
+    empty.spec = &graph;
+    return empty;
+}
+
+}  // namespace dhub::graph

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "node_check.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "json_fields.hpp"
+#include "wording.hpp"
+
+namespace dhub::graph::detail {
+namespace {
+
+using plugin::ComponentInfo;
+using plugin::ComponentKind;
+using plugin::ParamSpec;
+
+/// "dhub.sink.file@2" → ("dhub.sink.file", 2); anything else is an id without a version.
+std::pair<std::string, std::optional<std::uint32_t>> split_version(const std::string& text) {
+    const std::size_t at = text.rfind('@');
+    if (at == std::string::npos || at + 1 == text.size()) return {text, std::nullopt};
+    std::uint32_t version = 0;
+    const char* first = text.data() + at + 1;
+    const char* last = text.data() + text.size();
+    const auto [end, error] = std::from_chars(first, last, version);
+    if (error != std::errc() || end != last) return {text, std::nullopt};
+    return {text.substr(0, at), version};
+}
+
+/// Each id once (a plugin may register several versions of one component), in declaration order.
+std::vector<std::string> component_ids(const std::vector<ComponentInfo>& components) {
+    std::vector<std::string> ids;
+    for (const ComponentInfo& component : components) {
+        if (std::find(ids.begin(), ids.end(), component.id) == ids.end()) ids.push_back(component.id);
+    }
+    return ids;
+}
+
+const ComponentInfo* newest(const std::vector<const ComponentInfo*>& candidates) {
+    if (candidates.empty()) return nullptr;
+    return *std::max_element(
+        candidates.begin(), candidates.end(),
+        [](const ComponentInfo* a, const ComponentInfo* b) { return a->version < b->version; });
+}
+
+std::string describe_param(const ParamSpec& spec) {
+    std::string text = plugin::to_string(spec.type);
+    if (spec.min || spec.max) {
+        const auto bound = [](const std::optional<double>& value, const char* infinite) {
+            return value ? nlohmann::json(*value).dump() : std::string(infinite);
+        };
+        text += " in [" + bound(spec.min, "-inf") + ", " + bound(spec.max, "+inf") + "]";
+    }
+    if (!spec.enum_values.empty()) text += ", one of " + join_quoted(spec.enum_values);
+    if (!spec.unit.empty()) text += ", " + spec.unit;
+    if (!spec.doc.empty()) text += ": " + spec.doc;
+    return text;
+}
+
+void check_port_count(const NodeSpec& node,
+                      const ComponentInfo& component,
+                      const std::string& key,
+                      std::size_t found,
+                      std::size_t expected,
+                      Issues& issues) {
+    const std::string port = key == "inputs" ? "input" : "output";
+    // Transports carry a channel into or out of the process, so either side may be absent.
+    const bool transport = component.kind == ComponentKind::Transport;
+    if (transport ? found <= 1 : found == expected) return;
+    std::string rule;
+    std::string remedy;
+    if (transport) {
+        rule = "0 or 1 " + port + "s";
+        remedy = "list at most 1 channel name in \"" + key + "\"";
+    } else if (expected == 0) {
+        rule = "0 " + port + "s";
+        remedy = "remove \"" + key + "\"";
+    } else {
+        rule = std::to_string(expected) + " " + port + (expected == 1 ? "" : "s");
+        remedy = "list exactly " + std::to_string(expected) + " channel name" + (expected == 1 ? "" : "s") +
+                 " in \"" + key + "\"";
+    }
+    issues.push_back({node.json_path + "/" + key, describe_component(component) + " takes " + rule +
+                                                      ", found " + std::to_string(found) + "; " + remedy});
+}
+
+}  // namespace
+
+std::string describe_component(const ComponentInfo& component) {
+    return "component " + component.id + " (" + plugin::to_string(component.kind) + ")";
+}
+
+std::optional<ComponentInfo> pick_component(const NodeSpec& node,
+                                            const std::vector<ComponentInfo>& components,
+                                            Issues& issues) {
+    const std::string plugin_text = "plugin '" + node.plugin + "'";
+    if (components.empty()) {
+        issues.push_back({node.json_path + "/plugin",
+                          plugin_text + " declares no components; it cannot be used in a graph"});
+        return std::nullopt;
+    }
+    const std::vector<std::string> ids = component_ids(components);
+    if (!node.component) {
+        std::vector<const ComponentInfo*> all;
+        for (const ComponentInfo& component : components)
+            all.push_back(&component);
+        // Several versions of one component are one choice: the newest, unless the graph pins one.
+        if (ids.size() == 1) return *newest(all);
+        issues.push_back({node.json_path, plugin_text + " has " + std::to_string(ids.size()) +
+                                              " components: add \"component\" with one of " +
+                                              join_quoted(ids)});
+        return std::nullopt;
+    }
+    const auto [id, version] = split_version(*node.component);
+    std::vector<const ComponentInfo*> matching;
+    std::vector<std::string> versions;
+    for (const ComponentInfo& component : components) {
+        if (component.id != id) continue;
+        versions.push_back(std::to_string(component.version));
+        if (!version || component.version == *version) matching.push_back(&component);
+    }
+    if (const ComponentInfo* found = newest(matching)) return *found;
+    if (!versions.empty()) {
+        issues.push_back({node.json_path + "/component", plugin_text + " provides " + id + " in version " +
+                                                             join(versions) + ", not " +
+                                                             std::to_string(version.value_or(0)) +
+                                                             "; pin one of those or drop the \"@\" suffix"});
+    } else {
+        issues.push_back({node.json_path + "/component", plugin_text + " has no component '" + id +
+                                                             "'; it provides " + join_quoted(ids) +
+                                                             did_you_mean(id, ids)});
+    }
+    return std::nullopt;
+}
+
+nlohmann::json apply_params(const NodeSpec& node, const ComponentInfo& component, Issues& issues) {
+    nlohmann::json applied = nlohmann::json::object();
+    const std::string params_path = node.json_path + "/params";
+    std::vector<std::string> declared;
+    for (const ParamSpec& spec : component.params)
+        declared.push_back(spec.name);
+    if (!node.params.is_object()) {
+        issues.push_back(
+            {params_path, "expected an object of parameter values, found " + describe(node.params)});
+    } else {
+        for (const auto& [name, value] : node.params.items()) {
+            const auto spec =
+                std::find_if(component.params.begin(), component.params.end(),
+                             [&name](const ParamSpec& candidate) { return candidate.name == name; });
+            if (spec == component.params.end()) {
+                issues.push_back({child_path(params_path, name),
+                                  declared.empty()
+                                      ? describe_component(component) + " takes no parameters; remove it"
+                                      : "unknown parameter of " + describe_component(component) +
+                                            "; declared parameters: " + join(declared) +
+                                            did_you_mean(name, declared)});
+                continue;
+            }
+            if (auto problem = plugin::check_param_value(*spec, value)) {
+                issues.push_back({child_path(params_path, name), "invalid value for parameter '" + name +
+                                                                     "' of " + describe_component(component) +
+                                                                     ": " + *problem});
+                continue;
+            }
+            applied[name] = value;
+        }
+    }
+    for (const ParamSpec& spec : component.params) {
+        if (applied.contains(spec.name) || (node.params.is_object() && node.params.contains(spec.name)))
+            continue;
+        if (!spec.default_value.is_null()) {
+            applied[spec.name] = spec.default_value;
+            continue;
+        }
+        issues.push_back({params_path, "missing required parameter '" + spec.name + "' of " +
+                                           describe_component(component) + " (" + describe_param(spec) +
+                                           "); add \"" + spec.name + "\": <value>"});
+    }
+    return applied;
+}
+
+void check_port_counts(const NodeSpec& node, const ComponentInfo& component, Issues& issues) {
+    check_port_count(node, component, "inputs", node.inputs.size(), component.input_count(), issues);
+    check_port_count(node, component, "outputs", node.outputs.size(), component.output_count(), issues);
+}
+
+}  // namespace dhub::graph::detail

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// The checks of one node against its plugin's components: which component, its parameters, its ports.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dhub/graph/graph_spec.hpp"
+
+namespace dhub::graph::detail {
+
+/// The component the node names (by "id" or "id@version"), or the plugin's only one; otherwise an issue.
+std::optional<plugin::ComponentInfo> pick_component(const NodeSpec& node,
+                                                    const std::vector<plugin::ComponentInfo>& components,
+                                                    std::vector<GraphIssue>& issues);
+
+/// Every declared parameter: the node's value, checked, or the default. Unknown, invalid and missing
+/// required parameters are issues.
+nlohmann::json apply_params(const NodeSpec& node,
+                            const plugin::ComponentInfo& component,
+                            std::vector<GraphIssue>& issues);
+
+/// The number of inputs and outputs the component's kind takes.
+void check_port_counts(const NodeSpec& node,
+                       const plugin::ComponentInfo& component,
+                       std::vector<GraphIssue>& issues);
+
+/// "component test.sink.a (sink)"
+std::string describe_component(const plugin::ComponentInfo& component);
+
+}  // namespace dhub::graph::detail

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// What validate_graph knows about each node and channel while it checks them (private to the module).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dhub/graph/graph_spec.hpp"
+
+namespace dhub::graph::detail {
+
+struct NodeState {
+    const NodeSpec* spec = nullptr;
+    std::optional<plugin::ComponentInfo> component;  ///< none: unknown plugin or component
+    /// False when the plugin could not be looked up: that is reported once, and the node's other checks
+    /// would only repeat it.
+    bool reportable = true;
+    nlohmann::json params = nlohmann::json::object();
+};
+
+/// One entry of a node's inputs or outputs.
+struct Port {
+    std::size_t node = 0;
+    std::size_t index = 0;
+};
+
+struct ChannelWiring {
+    std::vector<Port> producers;  ///< normally exactly one
+    std::vector<Port> consumers;
+};
+
+/// "node 'sim'", or the node's path when its id is unusable.
+inline std::string describe_node(const NodeSpec& node) {
+    return node.id.empty() ? "node " + node.json_path : "node '" + node.id + "'";
+}
+
+}  // namespace dhub::graph::detail

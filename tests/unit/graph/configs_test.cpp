@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// Every graph shipped in configs/ must at least have the right shape (the plugins are checked when the
+// kernel validates them, which needs the built plugins).
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "dhub/graph/graph_spec.hpp"
+
+namespace dhub::graph {
+namespace {
+
+TEST(Configs_test, EveryShippedGraphParsesWithoutIssues) {
+    const std::filesystem::path directory = DHUB_CONFIGS_DIR;
+    std::size_t checked = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+        if (entry.path().extension() != ".json") continue;
+        SCOPED_TRACE(entry.path().string());
+        std::vector<GraphIssue> issues;
+        const auto sut = load_graph_file(entry.path(), issues);
+        EXPECT_TRUE(sut.has_value());
+        EXPECT_TRUE(issues.empty()) << format_issues(issues, entry.path().string());
+        ++checked;
+    }
+    EXPECT_GT(checked, 0u) << "no *.json in " << directory;
+}
+
+}  // namespace
+}  // namespace dhub::graph
