@@ -23,6 +23,13 @@ function(dhub_add_plugin name)
     if(ARG_OUTPUT_DIRECTORY)
         set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
     endif()
+    # Export the entry symbol and nothing else (hidden visibility does not cover the std:: template
+    # instantiations, which libstdc++ marks default-visible).
+    set(version_script ${CMAKE_CURRENT_BINARY_DIR}/${target}.exports)
+    file(WRITE ${version_script} "{ global: dhub_plugin_entry; local: *; };\n")
+    if(NOT APPLE)
+        target_link_options(${target} PRIVATE -Wl,--version-script=${version_script})
+    endif()
     # Unresolved symbols are link errors here rather than load errors in the kernel.
     # (Not under sanitizers: their runtime symbols come from the executable that loads the plugin.)
     if(NOT APPLE AND NOT DHUB_SANITIZE)

@@ -24,8 +24,10 @@
 //
 // Handlers: sources `produce(context, out)`, stages `process(context, in, out)`, sinks
 // `consume(context, in)`, validators `validate(context, in) -> Verdict`, queue-mode components
-// `run(context)`. Optional on all: `start(context)`, `stop(context)`, `on_message(context, channel, text)`,
-// and a constructor taking NodeContext& (otherwise default-constructed). Exceptions never cross into the
+// `run(context)`. Optional on all: `start(context)` (void, or a dhub_status that is passed on),
+// `stop(context)`, `on_message(context, channel, text)`, `static constexpr std::uint64_t
+// output_min_slot_bytes / input_min_slot_bytes` (for Bytes slots with a fixed header), and a constructor
+// taking NodeContext& (otherwise default-constructed). Exceptions never cross into the
 // kernel: they become an error status plus a log line naming the node.
 #pragma once
 

@@ -57,6 +57,8 @@ public:
         if (slot_.bytes < sizeof(T)) throw SlotTooSmall("input slot holds fewer bytes than the slot struct");
         return *static_cast<const T*>(slot_.data);
     }
+    /// The channel's slot size (at least bytes().size()).
+    std::uint64_t capacity() const noexcept { return slot_.capacity; }
     std::uint64_t sequence() const noexcept { return slot_.sequence; }
     std::uint64_t timestamp_ns() const noexcept { return slot_.timestamp_ns; }
 

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "dhub/sdk/abi.h"
@@ -76,7 +78,13 @@ template <typename T>
 dhub_status start(void* instance) noexcept {
     auto& self = instance_of<T>(instance);
     return guarded(self.context, [&] {
-        if constexpr (requires { self.component.start(self.context); }) {
+        // A start(context) that returns a status (e.g. a file that cannot be opened) is passed on; one
+        // returning void succeeds unless it throws.
+        if constexpr (requires {
+                          { self.component.start(self.context) } -> std::convertible_to<dhub_status>;
+                      }) {
+            return static_cast<dhub_status>(self.component.start(self.context));
+        } else if constexpr (requires { self.component.start(self.context); }) {
             self.component.start(self.context);
         }
         return DHUB_OK;
@@ -138,7 +146,8 @@ template <typename T>
 void on_message(void* instance, const char* channel, const char* message) noexcept {
     auto& self = instance_of<T>(instance);
     (void)guarded(self.context, [&] {
-        self.component.on_message(self.context, std::string_view(channel), std::string_view(message));
+        self.component.on_message(self.context, std::string_view(channel != nullptr ? channel : ""),
+                                  std::string_view(message != nullptr ? message : ""));
         return DHUB_OK;
     });
 }
@@ -176,9 +185,13 @@ constexpr const char* input_schema_of() noexcept {
     }
 }
 
+// A component may declare output_min_slot_bytes / input_min_slot_bytes itself (e.g. the header size of a
+// Bytes payload); otherwise they follow from the slot type.
 template <typename T>
 constexpr std::uint64_t output_min_bytes_of() noexcept {
-    if constexpr (requires { typename T::output_type; }) {
+    if constexpr (requires { T::output_min_slot_bytes; }) {
+        return T::output_min_slot_bytes;
+    } else if constexpr (requires { typename T::output_type; }) {
         return min_slot_bytes<typename T::output_type>();
     } else {
         return 0;
@@ -187,7 +200,9 @@ constexpr std::uint64_t output_min_bytes_of() noexcept {
 
 template <typename T>
 constexpr std::uint64_t input_min_bytes_of() noexcept {
-    if constexpr (requires { typename T::input_type; }) {
+    if constexpr (requires { T::input_min_slot_bytes; }) {
+        return T::input_min_slot_bytes;
+    } else if constexpr (requires { typename T::input_type; }) {
         return min_slot_bytes<typename T::input_type>();
     } else {
         return 0;
