@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kernel_options.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <iostream>
+#include <sstream>
+
+namespace dhub::kernel_app {
+
+namespace po = boost::program_options;
+
+std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& help_text) {
+    KernelOptions options;
+    std::vector<std::string> plugin_path;
+    double duration = 0;
+    po::options_description visible("Options");
+    visible.add_options()                                                                                     //
+        ("help,h", "print this help and exit")                                                                //
+        ("version", "print the kernel and SDK versions and exit")                                            //
+        ("validate", "check the graph (document, plugins, parameters, channels, schemas) and exit")            //
+        ("list-plugins", "list the plugins found on the search path with their components and exit")          //
+        ("describe", po::value<std::string>(&options.describe)->value_name("PLUGIN"),
+         "print what a plugin declares (components, kinds, versions, parameters with types, defaults, ranges "
+         "and docs) and exit; PLUGIN is a name on the search path or a path to a .so")                        //
+        ("plugin-path", po::value<std::vector<std::string>>(&plugin_path)->value_name("DIR"),
+         "add a plugin directory (searched before DHUB_PLUGIN_PATH, the graph's plugin_path and the install "
+         "directory); repeatable")                                                                             //
+        ("log-level", po::value<std::string>(&options.log_level)->default_value("info"),
+         "trace, debug, info, warn, error or off")                                                             //
+        ("duration", po::value<double>(&duration)->value_name("SECONDS"),
+         "run for this long, then stop gracefully as on SIGINT")                                             //
+        ("report", po::value<std::string>()->value_name("FILE"),
+         "at exit, write a JSON summary of the run (per node: slots handled, skipped, errors, why it ended)");
+    po::options_description hidden;
+    hidden.add_options()("graph", po::value<std::string>());
+    po::positional_options_description positional;
+    positional.add("graph", 1);
+    po::options_description all;
+    all.add(visible).add(hidden);
+
+    std::ostringstream help;
+    help << "usage: dhub-kernel [options] GRAPH.json\n\n"
+         << "Runs a dhub graph: loads its plugins, creates its shared-memory channels and runs one thread per "
+            "node.\nSIGINT/SIGTERM stops it gracefully (sources first, lossless channels drain); a second one "
+            "exits at once.\n\n"
+         << visible
+         << "\nExit codes:\n"
+            "  0    the graph ran and stopped cleanly (or --validate found no problem)\n"
+            "  1    the graph is invalid (every problem is printed with its JSON path)\n"
+            "  2    usage error\n"
+            "  3    a plugin could not be loaded, or a node could not be created\n"
+            "  4    runtime failure: a node's on_error policy stopped the graph, or a channel could not be "
+            "created\n"
+            "  130  a second SIGINT/SIGTERM: exited at once\n";
+    help_text = help.str();
+
+    po::variables_map values;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), values);
+        po::notify(values);
+    } catch (const po::error& error) {
+        std::cerr << "dhub-kernel: " << error.what() << " (see dhub-kernel --help)\n";
+        return std::nullopt;
+    }
+    options.help = values.count("help") != 0;
+    options.version = values.count("version") != 0;
+    options.validate_only = values.count("validate") != 0;
+    options.list_plugins = values.count("list-plugins") != 0;
+    if (values.count("graph") != 0) options.graph_file = values["graph"].as<std::string>();
+    if (values.count("duration") != 0) {
+        if (duration <= 0) {
+            std::cerr << "dhub-kernel: --duration must be positive, found " << duration << "\n";
+            return std::nullopt;
+        }
+        options.duration_s = duration;
+    }
+    for (const auto& directory : plugin_path) options.plugin_path.emplace_back(directory);
+    if (values.count("report") != 0) options.report_file = values["report"].as<std::string>();
+    const bool needs_graph = !options.help && !options.version && !options.list_plugins && options.describe.empty();
+    if (needs_graph && options.graph_file.empty()) {
+        std::cerr << "dhub-kernel: no graph file given (usage: dhub-kernel [options] GRAPH.json; see --help)\n";
+        return std::nullopt;
+    }
+    return options;
+}
+
+}  // namespace dhub::kernel_app

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+// The command line of dhub-kernel.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dhub::kernel_app {
+
+struct KernelOptions {
+    std::filesystem::path graph_file;
+    bool validate_only = false;
+    bool list_plugins = false;
+    std::string describe;  ///< plugin name or path to a .so
+    std::vector<std::filesystem::path> plugin_path;
+    std::string log_level = "info";
+    std::optional<double> duration_s;
+    std::filesystem::path report_file;  ///< JSON summary of the run, written at exit
+    bool help = false;
+    bool version = false;
+};
+
+/// Parses argv; on a usage error prints it (and a hint to --help) to stderr and returns nullopt.
+std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& help_text);
+
+}  // namespace dhub::kernel_app

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// dhub-kernel GRAPH.json: validate the graph, load its plugins, run it, stop it cleanly.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "describe.hpp"
+#include "dhub/graph/graph_spec.hpp"
+#include "dhub/plugin/plugin_loader.hpp"
+#include "dhub/runtime/graph_runner.hpp"
+#include "dhub/sdk/version.h"
+#include "kernel_options.hpp"
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using dhub::runtime::ExitCode;
+
+int code(ExitCode exit_code) { return static_cast<int>(exit_code); }
+
+/// SIGINT/SIGTERM are blocked in every thread and taken by one thread with sigwait, so handling them
+/// can do real work (a signal handler could not). First: graceful stop. Second: exit at once.
+class SignalWatcher {
+public:
+    SignalWatcher() {
+        sigemptyset(&signals_);
+        sigaddset(&signals_, SIGINT);
+        sigaddset(&signals_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+    }
+    ~SignalWatcher() {
+        if (thread_.joinable()) {
+            done_.store(true);
+            pthread_kill(thread_.native_handle(), SIGTERM);  // wakes sigwait; done_ makes it leave
+            thread_.join();
+        }
+    }
+    template <typename OnFirst>
+    void watch(OnFirst on_first) {
+        thread_ = std::thread([this, on_first] {
+            int received = 0;
+            for (int count = 0;; ++count) {
+                if (sigwait(&signals_, &received) != 0 || done_.load()) return;
+                if (count == 0) {
+                    spdlog::get("dhub.kernel")->info("{} received: stopping (sources first, then draining); send it again to exit at once",
+                                                     received == SIGINT ? "SIGINT" : "SIGTERM");
+                    on_first();
+                } else {
+                    std::cerr << "dhub-kernel: second signal: exiting now without draining\n";
+                    ::_exit(code(ExitCode::Interrupted));
+                }
+            }
+        });
+    }
+
+private:
+    sigset_t signals_{};
+    std::thread thread_;
+    std::atomic<bool> done_{false};
+};
+
+/// The run's summary as JSON: what tests and supervisors read instead of log text.
+void write_report(const std::filesystem::path& file, const std::string& graph_name, ExitCode exit_code,
+                  const std::vector<dhub::runtime::NodeReport>& reports) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& report : reports) {
+        nodes.push_back({{"id", report.id},
+                         {"component", report.component},
+                         {"handled", report.handled},
+                         {"skipped", report.skipped},
+                         {"errors", report.errors},
+                         {"rejected", report.rejected},
+                         {"checksum_failures", report.checksum_failures},
+                         {"end_reason", report.end_reason}});
+    }
+    std::ofstream out(file);
+    out << nlohmann::json{{"graph", graph_name}, {"exit_code", code(exit_code)}, {"nodes", nodes}}.dump(2) << "\n";
+    if (!out) spdlog::get("dhub.kernel")->error("cannot write the run report to {}", file.string());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string help;
+    const auto options = dhub::kernel_app::parse_options(argc, argv, help);
+    if (!options) return code(ExitCode::Usage);
+    if (options->help) {
+        std::cout << help;
+        return 0;
+    }
+    if (options->version) {
+        std::cout << "dhub-kernel " << DHUB_VERSION << " (SDK " << DHUB_SDK_VERSION_STRING << ")\n";
+        return 0;
+    }
+    auto logger = spdlog::stderr_color_mt("dhub.kernel");
+    spdlog::set_default_logger(logger);
+    const auto level = spdlog::level::from_str(options->log_level);
+    if (level == spdlog::level::off && options->log_level != "off") {
+        std::cerr << "dhub-kernel: --log-level '" << options->log_level << "' is not trace, debug, info, warn, error or off\n";
+        return code(ExitCode::Usage);
+    }
+    spdlog::set_level(level);
+    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+
+    if (options->list_plugins || !options->describe.empty()) {
+        dhub::plugin::PluginLoader loader(dhub::plugin::make_search_path(options->plugin_path, {}));
+        if (options->list_plugins) {
+            return dhub::kernel_app::list_plugins(loader, std::cout) == 0 ? 0 : code(ExitCode::PluginError);
+        }
+        return dhub::kernel_app::describe_plugin(loader, options->describe, std::cout, std::cerr) == 0
+                   ? 0
+                   : code(ExitCode::PluginError);
+    }
+
+    std::vector<dhub::graph::GraphIssue> issues;
+    const auto graph = dhub::graph::load_graph_file(options->graph_file, issues);
+    if (!graph || !issues.empty()) {
+        std::cerr << dhub::graph::format_issues(issues, options->graph_file.string());
+        std::cerr << "dhub-kernel: " << issues.size() << " problem(s) in " << options->graph_file.string() << "\n";
+        return code(ExitCode::InvalidGraph);
+    }
+    dhub::plugin::PluginLoader loader(dhub::plugin::make_search_path(options->plugin_path, graph->plugin_path));
+    const dhub::graph::ComponentLookup lookup = [&loader](const std::string& name)
+        -> dhub::Result<std::vector<dhub::plugin::ComponentInfo>> {
+        auto loaded = loader.load(name);
+        if (!loaded) return loaded.error();
+        return loaded.value()->components;
+    };
+    const auto validated = dhub::graph::validate_graph(*graph, lookup, issues);
+    if (!issues.empty()) {
+        std::cerr << dhub::graph::format_issues(issues, options->graph_file.string());
+        std::cerr << "dhub-kernel: " << issues.size() << " problem(s) in " << options->graph_file.string() << "\n";
+        return code(ExitCode::InvalidGraph);
+    }
+    if (options->validate_only) {
+        std::cout << options->graph_file.string() << ": valid (" << graph->nodes.size() << " nodes, "
+                  << graph->channels.size() << " channels)\n";
+        return 0;
+    }
+
+    SignalWatcher signals;  // before any thread starts, so every thread inherits the blocked mask
+    auto runner = dhub::runtime::GraphRunner::create(validated, loader);
+    if (!runner) {
+        logger->error("{}", runner.error().message);
+        const bool plugin_problem = runner.error().message.find("node '") == 0;
+        return code(plugin_problem ? ExitCode::PluginError : ExitCode::RuntimeError);
+    }
+    dhub::runtime::GraphRunner& graph_runner = *runner.value();
+    signals.watch([&graph_runner] { graph_runner.request_stop(); });
+    logger->info("running graph '{}' ({} nodes, {} channels, segments /dev/shm/dhub1.{}.*)", graph->name,
+                 graph->nodes.size(), graph->channels.size(), graph_runner.segment_prefix());
+    graph_runner.start();
+    std::thread timer;
+    std::atomic<bool> finished{false};
+    if (options->duration_s) {
+        timer = std::thread([&] {
+            const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(*options->duration_s);
+            while (!finished.load() && std::chrono::steady_clock::now() < until) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            if (!finished.load()) graph_runner.request_stop();
+        });
+    }
+    const ExitCode exit_code = graph_runner.wait();
+    finished.store(true);
+    if (timer.joinable()) timer.join();
+    const auto reports = graph_runner.reports();
+    for (const auto& report : reports) {
+        logger->info("node '{}' ({}): {} handled, {} skipped, {} errors, {} rejected, {} checksum failures; {}",
+                     report.id, report.component, report.handled, report.skipped, report.errors, report.rejected,
+                     report.checksum_failures, report.end_reason.empty() ? "finished" : report.end_reason);
+    }
+    runner.value().reset();  // destroys nodes, unloads plugins' instances, removes the segments
+    if (!options->report_file.empty()) write_report(options->report_file, graph->name, exit_code, reports);
+    logger->info("stopped (exit code {})", code(exit_code));
+    return code(exit_code);
+}

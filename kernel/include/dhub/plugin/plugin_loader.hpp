@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+// Finds plugins by name on a search path, loads them with Boost.DLL and validates their descriptors before
+// anything uses them. A plugin that fails validation is refused whole, with an error naming the file and
+// what to do. Loaded plugins stay loaded until the loader is destroyed (after every node is gone).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dhub/base/result.hpp"
+#include "dhub/plugin/component_info.hpp"
+#include "dhub/sdk/abi.h"
+
+namespace dhub::plugin {
+
+/// A validated, loaded plugin.
+struct LoadedPlugin {
+    std::string name;
+    std::string version;
+    std::string license;
+    std::string description;
+    std::filesystem::path path;
+    std::uint16_t abi_major = 0;
+    std::uint16_t abi_minor = 0;
+    std::vector<ComponentInfo> components;
+    /// Same order as components; copies of the plugin's descriptors, zero-extended to this SDK's size.
+    std::vector<dhub_component_descriptor> descriptors;
+
+    const dhub_component_descriptor* descriptor_of(const std::string& component_id) const noexcept;
+};
+
+/// The file name of a plugin: dhub-<name>.so.
+std::string plugin_file_name(const std::string& name);
+
+/// Search path in priority order: command line, DHUB_PLUGIN_PATH (colon-separated), the graph's own
+/// plugin_path, then the install directory.
+std::vector<std::filesystem::path> make_search_path(const std::vector<std::filesystem::path>& command_line,
+                                                    const std::vector<std::filesystem::path>& graph);
+
+class PluginLoader {
+public:
+    explicit PluginLoader(std::vector<std::filesystem::path> search_path);
+    ~PluginLoader();
+    PluginLoader(const PluginLoader&) = delete;
+    PluginLoader& operator=(const PluginLoader&) = delete;
+
+    /// Loads dhub-<name>.so from the first search directory that has it (cached: a second call returns
+    /// the same plugin). Thread-safe; loading is serialised.
+    Result<const LoadedPlugin*> load(const std::string& name);
+    /// Loads one file directly (for --describe FILE and tests).
+    Result<const LoadedPlugin*> load_file(const std::filesystem::path& file);
+    /// Names of every dhub-*.so on the search path (first occurrence wins).
+    std::vector<std::string> available() const;
+
+    const std::vector<std::filesystem::path>& search_path() const noexcept { return search_path_; }
+
+private:
+    struct Library;
+    Result<const LoadedPlugin*> load_locked(const std::filesystem::path& file);
+
+    std::vector<std::filesystem::path> search_path_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<LoadedPlugin>> plugins_;  ///< by name
+    std::vector<std::unique_ptr<Library>> libraries_;  ///< declared last: unloaded after the plugins' data
+};
+
+}  // namespace dhub::plugin

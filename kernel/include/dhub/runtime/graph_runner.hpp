@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs a validated graph: creates its channels (the kernel owns every segment), instantiates the nodes
+// from their plugins, runs one thread per node, and shuts down in order: producers stop first, lossless
+// channels drain, consumers finish when their input closes, then plugins are destroyed and segments
+// removed.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dhub/base/result.hpp"
+#include "dhub/graph/graph_spec.hpp"
+#include "dhub/plugin/plugin_loader.hpp"
+
+namespace dhub::runtime {
+
+class Node;
+
+struct RunnerOptions {
+    /// Segment names are "<prefix>.<channel>"; default "<graph name>-<pid>", unique per kernel process.
+    std::string segment_prefix;
+    /// After a graceful stop request, how long lossless channels may take to drain before every node is
+    /// stopped outright.
+    std::chrono::milliseconds drain_timeout{10'000};
+};
+
+/// What one node did, for the end-of-run summary and tests.
+struct NodeReport {
+    std::string id;
+    std::string component;
+    std::uint64_t handled = 0;   ///< handler calls that succeeded
+    std::uint64_t skipped = 0;   ///< DHUB_SKIP
+    std::uint64_t errors = 0;    ///< failed handler calls and reported errors
+    std::uint64_t rejected = 0;  ///< validator rejections
+    std::uint64_t checksum_failures = 0;
+    std::string end_reason;  ///< "end of stream", "input closed", "stopped", "error policy", ...
+};
+
+/// Exit codes of dhub-kernel (docs/kernel.md).
+enum class ExitCode : int {
+    Ok = 0,
+    InvalidGraph = 1,   ///< the graph document or its validation failed
+    Usage = 2,          ///< bad command line
+    PluginError = 3,    ///< a plugin could not be loaded or a node could not be created
+    RuntimeError = 4,   ///< a node's error policy stopped the graph, or channels could not be created
+    Interrupted = 130,  ///< a second SIGINT/SIGTERM: exited at once
+};
+
+class GraphRunner {
+public:
+    /// Creates channels and nodes (nothing runs yet). Errors name the node or channel and the file.
+    static Result<std::unique_ptr<GraphRunner>> create(const graph::ValidatedGraph& graph,
+                                                       plugin::PluginLoader& loader, RunnerOptions options = {});
+    ~GraphRunner();
+    GraphRunner(const GraphRunner&) = delete;
+    GraphRunner& operator=(const GraphRunner&) = delete;
+
+    /// Starts the node threads, consumers before producers.
+    void start();
+    /// Asks for a graceful stop (sources stop, channels drain). Safe from any thread, idempotent.
+    void request_stop();
+    /// Waits until every node has finished (after request_stop, or when all finished on their own, e.g.
+    /// a replay reached its end), then destroys the nodes. Returns the exit code of the run.
+    ExitCode wait();
+
+    std::vector<NodeReport> reports() const;
+    const std::string& segment_prefix() const noexcept { return options_.segment_prefix; }
+
+    /// Called by nodes (their thread) when their error policy says stop the whole graph.
+    void fail(const std::string& why);
+    /// Delivers a peer message to every other node on the channel.
+    void broadcast(const Node& sender, const std::string& channel, const std::string& message);
+
+private:
+    GraphRunner() = default;
+    struct Channel;
+
+    RunnerOptions options_;
+    std::vector<std::unique_ptr<Channel>> channels_;
+    std::vector<std::unique_ptr<Node>> nodes_;
+    std::vector<std::size_t> start_order_;
+    bool started_ = false;
+    bool waited_ = false;
+    std::atomic<bool> failed_{false};
+};
+
+}  // namespace dhub::runtime

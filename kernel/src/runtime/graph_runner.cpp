@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dhub/runtime/graph_runner.hpp"
+
+#include <unistd.h>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "dhub/base/clock.hpp"
+#include "node.hpp"
+
+namespace dhub::runtime {
+namespace {
+
+std::shared_ptr<spdlog::logger> kernel_logger() {
+    if (auto existing = spdlog::get("dhub.kernel")) return existing;
+    return spdlog::stderr_color_mt("dhub.kernel");
+}
+
+std::string default_prefix(const graph::GraphSpec& spec) {
+    std::string name = spec.name.empty() ? "graph" : spec.name;
+    // Channel names allow [A-Za-z0-9_.-]; the graph name may hold anything.
+    for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+    }
+    return name.substr(0, 60) + "-" + std::to_string(::getpid());
+}
+
+}  // namespace
+
+struct GraphRunner::Channel {
+    std::string name;  ///< the graph's name for it
+    std::string segment;  ///< the DataBlock channel name: "<prefix>.<name>"
+    std::optional<shm::Producer> producer;
+    std::vector<Node*> members;  ///< producer node and consumer nodes, for peer messages
+};
+
+Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedGraph& graph, plugin::PluginLoader& loader,
+                                                         RunnerOptions options) {
+    std::unique_ptr<GraphRunner> runner(new GraphRunner());
+    if (options.segment_prefix.empty()) options.segment_prefix = default_prefix(*graph.spec);
+    runner->options_ = options;
+    runner->start_order_ = graph.start_order;
+    auto logger = kernel_logger();
+
+    for (const graph::ValidatedChannel& validated : graph.channels) {
+        auto channel = std::make_unique<Channel>();
+        channel->name = validated.spec->name;
+        channel->segment = options.segment_prefix + "." + validated.spec->name;
+        shm::ChannelConfig config = validated.config;
+        config.name = channel->segment;
+        auto producer = shm::Producer::create(config);
+        if (!producer) {
+            return Error{producer.error().code, "channel '" + channel->name + "' (" + validated.spec->json_path +
+                                                    "): " + producer.error().message};
+        }
+        channel->producer.emplace(std::move(producer.value()));
+        runner->channels_.push_back(std::move(channel));
+    }
+    // Validation guarantees every port names a declared channel.
+    auto index_of = [&](const std::string& name) {
+        std::size_t index = 0;
+        while (runner->channels_[index]->name != name) ++index;
+        return index;
+    };
+
+    for (const graph::ValidatedNode& validated : graph.nodes) {
+        auto loaded = loader.load(validated.component.plugin);
+        if (!loaded) {
+            return Error{loaded.error().code, "node '" + validated.spec->id + "': " + loaded.error().message};
+        }
+        const dhub_component_descriptor* descriptor = loaded.value()->descriptor_of(validated.component.id);
+        if (descriptor == nullptr) {
+            return Error{ErrorCode::NotFound, "node '" + validated.spec->id + "': plugin " +
+                                                  loaded.value()->path.string() + " has no component '" +
+                                                  validated.component.id + "'"};
+        }
+        auto node = std::make_unique<Node>(*runner, validated, *descriptor, logger);
+        for (const std::string& name : validated.spec->outputs) {
+            Channel* channel = runner->channels_[index_of(name)].get();
+            node->add_output(name, &*channel->producer);
+            channel->members.push_back(node.get());
+        }
+        for (const std::string& name : validated.spec->inputs) {
+            const std::size_t index = index_of(name);
+            Channel* channel = runner->channels_[index].get();
+            shm::ConsumerOptions consumer_options;
+            consumer_options.name = validated.spec->id;
+            consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
+            auto consumer = shm::Consumer::attach(channel->segment, consumer_options);
+            if (!consumer) {
+                return Error{consumer.error().code,
+                             "node '" + validated.spec->id + "' input '" + name + "': " + consumer.error().message};
+            }
+            node->add_input(name, std::move(consumer.value()));
+            channel->members.push_back(node.get());
+        }
+        if (auto instantiated = node->instantiate(loaded.value()->path.string()); !instantiated) {
+            return instantiated.error();
+        }
+        runner->nodes_.push_back(std::move(node));
+    }
+    return runner;
+}
+
+GraphRunner::~GraphRunner() {
+    if (started_ && !waited_) {
+        request_stop();
+        (void)wait();
+    }
+    // Nodes first (their destroy() may still touch their ports), then the channels and their segments.
+    nodes_.clear();
+    channels_.clear();
+}
+
+void GraphRunner::start() {
+    started_ = true;
+    for (const std::size_t index : start_order_) nodes_[index]->start_thread();
+}
+
+void GraphRunner::request_stop() {
+    // Sources first: everything downstream then drains and ends when its input closes.
+    for (auto& node : nodes_) {
+        if (!node->has_inputs()) node->request_stop();
+    }
+}
+
+void GraphRunner::fail(const std::string& why) {
+    if (!failed_.exchange(true)) {
+        kernel_logger()->error("stopping the graph: {}", why);
+        // Not on the failing node's own thread's stack for long: stop flags only.
+        request_stop();
+    }
+}
+
+void GraphRunner::broadcast(const Node& sender, const std::string& channel_name, const std::string& message) {
+    for (auto& channel : channels_) {
+        if (channel->name != channel_name) continue;
+        for (Node* member : channel->members) {
+            if (member != &sender) member->deliver_message(channel_name, message);
+        }
+    }
+}
+
+ExitCode GraphRunner::wait() {
+    if (!started_ || waited_) return ExitCode::Ok;
+    waited_ = true;
+    // Every node ends by itself once its input closes; sources end on request or at end of stream. Once
+    // any stop was requested, lossless channels get drain_timeout to empty before everyone is stopped.
+    std::uint64_t force_at = 0;
+    for (;;) {
+        bool all_finished = true;
+        bool stopping = false;
+        for (auto& node : nodes_) {
+            all_finished = all_finished && node->finished();
+            stopping = stopping || (!node->has_inputs() && node->stop_requested());
+        }
+        if (all_finished) break;
+        if (stopping && force_at == 0) {
+            force_at = monotonic_ns() + static_cast<std::uint64_t>(
+                                            std::chrono::duration_cast<std::chrono::nanoseconds>(options_.drain_timeout).count());
+        }
+        if (force_at != 0 && monotonic_ns() >= force_at) {
+            kernel_logger()->warn("channels did not drain within {} ms: stopping every node",
+                                  options_.drain_timeout.count());
+            for (auto& node : nodes_) node->request_stop();
+            force_at = ~0ULL;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    for (auto& node : nodes_) node->join();
+    return failed_.load() ? ExitCode::RuntimeError : ExitCode::Ok;
+}
+
+std::vector<NodeReport> GraphRunner::reports() const {
+    std::vector<NodeReport> reports;
+    for (const auto& node : nodes_) reports.push_back(node->report());
+    return reports;
+}
+
+}  // namespace dhub::runtime

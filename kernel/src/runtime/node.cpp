@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "node.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "dhub/base/clock.hpp"
+
+namespace dhub::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Node threads wait in slices so that they notice a stop request within one slice.
+constexpr std::chrono::nanoseconds WAIT_SLICE = 100ms;
+constexpr std::chrono::nanoseconds SPIN_BEFORE_SLEEP = 20us;
+constexpr shm::WaitOptions SLICE_WAIT{WAIT_SLICE, SPIN_BEFORE_SLEEP};
+constexpr std::size_t MESSAGE_QUEUE_LIMIT = 1024;
+constexpr std::size_t MESSAGE_BYTES_LIMIT = 4096;
+constexpr std::uint64_t VALIDATION_LOG_FIRST = 10;
+constexpr std::uint64_t VALIDATION_LOG_EVERY = 1000;
+
+spdlog::level::level_enum to_spdlog(dhub_log_level level) {
+    switch (level) {
+        case DHUB_LOG_TRACE: return spdlog::level::trace;
+        case DHUB_LOG_DEBUG: return spdlog::level::debug;
+        case DHUB_LOG_WARN: return spdlog::level::warn;
+        case DHUB_LOG_ERROR: return spdlog::level::err;
+        default: return spdlog::level::info;
+    }
+}
+
+const char* status_name(dhub_status status) {
+    switch (status) {
+        case DHUB_OK: return "ok";
+        case DHUB_STOPPING: return "stopping";
+        case DHUB_TIMEOUT: return "timeout";
+        case DHUB_SKIP: return "skip";
+        case DHUB_END_OF_STREAM: return "end of stream";
+        case DHUB_ERR_INVALID_ARGUMENT: return "invalid argument";
+        case DHUB_ERR_SCHEMA_MISMATCH: return "schema mismatch";
+        case DHUB_ERR_NO_MEMORY: return "no memory";
+        case DHUB_ERR_IO: return "I/O error";
+        case DHUB_ERR_ABI_MISMATCH: return "ABI mismatch";
+        case DHUB_ERR_UNAVAILABLE: return "unavailable";
+        case DHUB_ERR_INTERNAL: return "internal error";
+        case DHUB_ERR_CHECKSUM: return "checksum mismatch";
+        case DHUB_ERR_VALIDATION: return "validation failed";
+        default: return status <= DHUB_ERR_PLUGIN_FIRST ? "plugin-specific error" : "unknown status";
+    }
+}
+
+/// shm statuses as the plugin ABI spells them.
+dhub_status to_abi(shm::Status status) {
+    switch (status) {
+        case shm::Status::Ok: return DHUB_OK;
+        case shm::Status::Timeout: return DHUB_TIMEOUT;
+        case shm::Status::Closed: return DHUB_END_OF_STREAM;
+        case shm::Status::ChecksumMismatch: return DHUB_ERR_CHECKSUM;
+        case shm::Status::TooLarge: return DHUB_ERR_INVALID_ARGUMENT;
+        case shm::Status::Overwritten: return DHUB_ERR_UNAVAILABLE;
+        case shm::Status::NotOwner: return DHUB_ERR_UNAVAILABLE;
+        case shm::Status::Invalid: return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    return DHUB_ERR_INTERNAL;
+}
+
+dhub_slot make_slot(void* data, std::uint64_t bytes, std::uint64_t capacity, std::uint64_t sequence,
+                    std::uint64_t timestamp_ns) {
+    dhub_slot slot{};
+    slot.struct_size = sizeof slot;
+    slot.data = data;
+    slot.bytes = bytes;
+    slot.capacity = capacity;
+    slot.sequence = sequence;
+    slot.timestamp_ns = timestamp_ns;
+    return slot;
+}
+
+}  // namespace
+
+Node::Node(GraphRunner& runner, const graph::ValidatedNode& validated, const dhub_component_descriptor& descriptor,
+           std::shared_ptr<spdlog::logger> logger)
+    : runner_(runner),
+      id_(validated.spec->id),
+      component_(validated.component),
+      descriptor_(descriptor),
+      policy_(validated.spec->on_error),
+      params_(validated.params),
+      params_text_(validated.params.dump()),
+      logger_(std::move(logger)),
+      log_prefix_("[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] ") {}
+
+Node::~Node() {
+    request_stop();
+    join();
+    if (instance_ != nullptr) descriptor_.destroy(instance_);
+}
+
+VoidResult Node::instantiate(const std::string& plugin_file) {
+    const dhub_status created = descriptor_.create(&host_api(), reinterpret_cast<dhub_node*>(this), &instance_);
+    if (created != DHUB_OK || instance_ == nullptr) {
+        instance_ = nullptr;
+        return Error{ErrorCode::Io, "node '" + id_ + "' (component " + component_.id + " from " + plugin_file +
+                                        "): create failed with " + status_name(created) + " (" +
+                                        std::to_string(created) + "); the plugin's log lines above say why"};
+    }
+    return Ok{};
+}
+
+void Node::start_thread() { thread_ = std::thread([this] { thread_main(); }); }
+
+void Node::request_stop() noexcept {
+    stop_.store(true, std::memory_order_release);
+    const std::lock_guard lock(sleep_mutex_);
+    sleep_wakeup_.notify_all();
+}
+
+void Node::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+NodeReport Node::report() const {
+    const std::lock_guard lock(end_reason_mutex_);
+    return NodeReport{id_,
+                      component_.id,
+                      handled_.load(),
+                      skipped_.load(),
+                      errors_.load(),
+                      rejected_.load(),
+                      checksum_failures_.load(),
+                      end_reason_};
+}
+
+void Node::finish(std::string reason) {
+    const std::lock_guard lock(end_reason_mutex_);
+    if (end_reason_.empty()) end_reason_ = std::move(reason);
+}
+
+void Node::thread_main() {
+    bool started = true;
+    if (descriptor_.start != nullptr) {
+        if (const dhub_status status = descriptor_.start(instance_); status != DHUB_OK) {
+            count_error(status, "start failed");
+            finish("start failed");
+            started = false;
+        }
+    }
+    if (started) {
+        if (descriptor_.run != nullptr) {
+            const dhub_status ran = descriptor_.run(instance_);
+            if (dhub_status_is_error(ran)) count_error(ran, "run ended with an error");
+            finish(ran == DHUB_END_OF_STREAM ? "end of stream" : stop_requested() ? "stopped" : "run returned");
+        } else {
+            run_realtime();
+        }
+    }
+    if (descriptor_.stop != nullptr) descriptor_.stop(instance_);
+    // Held slots go back, and closing the outputs lets downstream nodes drain and see the end.
+    for (Input& input : inputs_) input.held.reset();
+    for (Output& output : outputs_) {
+        output.pending.reset();
+        output.producer->close();
+    }
+    finished_.store(true, std::memory_order_release);
+    logger_->debug("{}finished: {}", log_prefix_, report().end_reason);
+}
+
+void Node::run_realtime() {
+    while (!stop_requested()) {
+        if (messages_pending_.load(std::memory_order_acquire)) drain_messages();
+        if (realtime_step() == Step::Finished) return;
+    }
+    finish("stopped");
+}
+
+Node::Step Node::realtime_step() {
+    dhub_slot input_slot{};
+    dhub_slot output_slot{};
+    dhub_process_args args{};
+    args.struct_size = sizeof args;
+    std::optional<shm::ReadSlot> read;
+    std::optional<shm::WriteSlot> write;
+
+    if (!inputs_.empty()) {
+        read.emplace(inputs_[0].consumer.acquire_read(SLICE_WAIT));
+        switch (read->status()) {
+            case shm::Status::Ok: break;
+            case shm::Status::Timeout: return Step::Continue;
+            case shm::Status::Closed: finish("input closed"); return Step::Finished;
+            case shm::Status::ChecksumMismatch:
+                checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+                logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_,
+                              read->sequence(), inputs_[0].channel);
+                return Step::Continue;
+            default:
+                count_error(to_abi(read->status()), std::string("reading '") + inputs_[0].channel + "': " +
+                                                        shm::to_string(read->status()));
+                return Step::Continue;
+        }
+        const auto payload = read->payload();
+        input_slot = make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
+                               inputs_[0].consumer.view().slot_payload_bytes(), read->sequence(), read->timestamp_ns());
+        args.input = &input_slot;
+    }
+    if (!outputs_.empty()) {
+        for (;;) {
+            write.emplace(outputs_[0].producer->acquire_write(SLICE_WAIT));
+            if (write->status() == shm::Status::Ok) break;
+            if (write->status() != shm::Status::Timeout) {
+                count_error(to_abi(write->status()), std::string("writing '") + outputs_[0].channel + "': " +
+                                                         shm::to_string(write->status()));
+                return Step::Continue;
+            }
+            if (stop_requested()) {
+                finish("stopped");
+                return Step::Finished;
+            }
+        }
+        const auto buffer = write->payload();
+        output_slot = make_slot(buffer.data(), buffer.size(), buffer.size(), write->sequence(), monotonic_ns());
+        args.output = &output_slot;
+    }
+
+    dhub_status status = DHUB_OK;
+    if (descriptor_.validate != nullptr) {
+        char reason[512] = {};
+        dhub_validation verdict{sizeof(dhub_validation), 1, reason, sizeof reason};
+        status = descriptor_.validate(instance_, &input_slot, &verdict);
+        if (status == DHUB_OK && verdict.valid == 0) {
+            const std::uint64_t rejected = rejected_.fetch_add(1, std::memory_order_relaxed) + 1;
+            if (rejected <= VALIDATION_LOG_FIRST || rejected % VALIDATION_LOG_EVERY == 0) {
+                logger_->warn("{}slot {} on '{}' rejected ({} so far): {}", log_prefix_, input_slot.sequence,
+                              inputs_[0].channel, rejected, reason);
+            }
+        }
+    } else {
+        status = descriptor_.process(instance_, &args);
+    }
+
+    if (write) {
+        if (status == DHUB_OK) {
+            (void)write->commit(std::min(output_slot.bytes, output_slot.capacity), output_slot.timestamp_ns);
+        } else {
+            write->abort();
+        }
+    }
+    if (read && read->release() == shm::Status::Overwritten) {
+        // Latest-only input reused while the handler read it: what it computed may be torn.
+        logger_->debug("{}input slot {} was overwritten while handled", log_prefix_, input_slot.sequence);
+    }
+
+    switch (status) {
+        case DHUB_OK:
+            handled_.fetch_add(1, std::memory_order_relaxed);
+            count_success();
+            return Step::Continue;
+        case DHUB_SKIP:
+            skipped_.fetch_add(1, std::memory_order_relaxed);
+            count_success();
+            return Step::Continue;
+        case DHUB_END_OF_STREAM: finish("end of stream"); return Step::Finished;
+        case DHUB_STOPPING: finish("stopped"); return Step::Finished;
+        default:
+            count_error(status, "handler failed");
+            return stop_requested() ? Step::Finished : Step::Continue;
+    }
+}
+
+void Node::count_error(dhub_status code, const std::string& what) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    const std::uint32_t consecutive = consecutive_errors_.fetch_add(1, std::memory_order_relaxed) + 1;
+    logger_->error("{}{}: {} ({})", log_prefix_, what, status_name(code), code);
+    if (consecutive < policy_.max_consecutive) return;
+    switch (policy_.action) {
+        case graph::ErrorPolicy::Action::Continue:
+            if (consecutive == policy_.max_consecutive) {
+                logger_->warn("{}{} consecutive errors; on_error is 'continue', so the node keeps running",
+                              log_prefix_, consecutive);
+            }
+            return;
+        case graph::ErrorPolicy::Action::StopNode:
+            logger_->error("{}{} consecutive errors: stopping this node (on_error: stop_node); the rest of the "
+                           "graph keeps running",
+                           log_prefix_, consecutive);
+            finish("error policy: node stopped after " + std::to_string(consecutive) + " consecutive errors");
+            stop_.store(true, std::memory_order_release);
+            return;
+        case graph::ErrorPolicy::Action::StopGraph:
+            finish("error policy: graph stopped after " + std::to_string(consecutive) + " consecutive errors");
+            stop_.store(true, std::memory_order_release);
+            runner_.fail("node '" + id_ + "' failed " + std::to_string(consecutive) +
+                         " times in a row (on_error: stop_graph)");
+            return;
+    }
+}
+
+void Node::deliver_message(const std::string& channel, const std::string& message) {
+    if (descriptor_.on_message == nullptr) return;
+    const std::lock_guard lock(message_mutex_);
+    if (messages_.size() >= MESSAGE_QUEUE_LIMIT) messages_.pop_front();
+    messages_.emplace_back(channel, message);
+    messages_pending_.store(true, std::memory_order_release);
+}
+
+void Node::drain_messages() {
+    std::deque<std::pair<std::string, std::string>> batch;
+    {
+        const std::lock_guard lock(message_mutex_);
+        batch.swap(messages_);
+        messages_pending_.store(false, std::memory_order_release);
+    }
+    for (const auto& [channel, message] : batch) descriptor_.on_message(instance_, channel.c_str(), message.c_str());
+}
+
+// ---- host API ---------------------------------------------------------------------------------------------
+
+void Node::log(dhub_log_level level, const char* message) const {
+    logger_->log(to_spdlog(level), "{}{}", log_prefix_, message != nullptr ? message : "");
+}
+
+void Node::report_error(dhub_status code, const char* message) {
+    count_error(code, message != nullptr ? message : "error reported by the plugin");
+}
+
+dhub_status Node::sleep_until(std::uint64_t deadline_ns) {
+    // steady_clock is CLOCK_MONOTONIC on Linux, the clock of deadline_ns.
+    const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline_ns));
+    std::unique_lock lock(sleep_mutex_);
+    sleep_wakeup_.wait_until(lock, deadline, [this] { return stop_requested(); });
+    return stop_requested() ? DHUB_STOPPING : DHUB_OK;
+}
+
+const nlohmann::json* Node::param(const char* name) const noexcept {
+    if (name == nullptr) return nullptr;
+    const auto found = params_.find(name);
+    return found == params_.end() ? nullptr : &*found;
+}
+
+const char* Node::param_string(const char* name) {
+    const nlohmann::json* value = param(name);
+    if (value == nullptr || !value->is_string()) return nullptr;
+    auto [stored, inserted] = string_params_.try_emplace(name, value->get<std::string>());
+    return stored->second.c_str();
+}
+
+dhub_status Node::acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
+    if (port >= outputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+    Output& output = outputs_[port];
+    if (output.pending) return DHUB_ERR_INVALID_ARGUMENT;  // commit or abort the previous one first
+    const bool forever = timeout_ns < 0;
+    const std::uint64_t deadline = forever ? ~0ULL : monotonic_ns() + static_cast<std::uint64_t>(timeout_ns);
+    for (;;) {
+        const std::uint64_t now = monotonic_ns();
+        const auto remaining = std::chrono::nanoseconds(deadline > now ? deadline - now : 0);
+        shm::WriteSlot acquired = output.producer->acquire_write({std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
+        if (acquired) {
+            const auto buffer = acquired.payload();
+            *slot = make_slot(buffer.data(), buffer.size(), buffer.size(), acquired.sequence(), monotonic_ns());
+            output.pending.emplace(std::move(acquired));
+            return DHUB_OK;
+        }
+        if (acquired.status() != shm::Status::Timeout) return to_abi(acquired.status());
+        if (stop_requested()) return DHUB_STOPPING;
+        if (!forever && monotonic_ns() >= deadline) return DHUB_TIMEOUT;
+    }
+}
+
+dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns) {
+    if (port >= outputs_.size() || !outputs_[port].pending) return DHUB_ERR_INVALID_ARGUMENT;
+    Output& output = outputs_[port];
+    const shm::Status committed = output.pending->commit(bytes, timestamp_ns);
+    if (committed == shm::Status::Ok) {
+        output.pending.reset();
+        handled_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return to_abi(committed);
+}
+
+dhub_status Node::abort_write(std::uint32_t port) {
+    if (port >= outputs_.size() || !outputs_[port].pending) return DHUB_ERR_INVALID_ARGUMENT;
+    outputs_[port].pending.reset();
+    return DHUB_OK;
+}
+
+dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
+    if (port >= inputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+    Input& input = inputs_[port];
+    if (input.held) return DHUB_ERR_INVALID_ARGUMENT;  // release the previous one first
+    const bool forever = timeout_ns < 0;
+    const std::uint64_t deadline = forever ? ~0ULL : monotonic_ns() + static_cast<std::uint64_t>(timeout_ns);
+    for (;;) {
+        const std::uint64_t now = monotonic_ns();
+        const auto remaining = std::chrono::nanoseconds(deadline > now ? deadline - now : 0);
+        shm::ReadSlot acquired = input.consumer.acquire_read({std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
+        if (acquired) {
+            const auto payload = acquired.payload();
+            *slot = make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
+                              input.consumer.view().slot_payload_bytes(), acquired.sequence(), acquired.timestamp_ns());
+            input.held.emplace(std::move(acquired));
+            return DHUB_OK;
+        }
+        if (acquired.status() == shm::Status::ChecksumMismatch) checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+        if (acquired.status() != shm::Status::Timeout) return to_abi(acquired.status());
+        if (stop_requested()) return DHUB_STOPPING;
+        if (!forever && monotonic_ns() >= deadline) return DHUB_TIMEOUT;
+    }
+}
+
+dhub_status Node::release(std::uint32_t port) {
+    if (port >= inputs_.size() || !inputs_[port].held) return DHUB_ERR_INVALID_ARGUMENT;
+    const shm::Status released = inputs_[port].held->release();
+    inputs_[port].held.reset();
+    handled_.fetch_add(1, std::memory_order_relaxed);
+    return released == shm::Status::Overwritten ? DHUB_ERR_UNAVAILABLE : DHUB_OK;
+}
+
+shm::FlexZone Node::flex_of(std::uint32_t direction, std::uint32_t port) const {
+    if (direction == 0) return inputs_[port].consumer.flex_zone();
+    return outputs_[port].producer->flex_zone();
+}
+
+dhub_status Node::flex_read(std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity,
+                            std::uint64_t* bytes) {
+    if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || buffer == nullptr) {
+        return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    std::size_t used = 0;
+    const shm::Status status =
+        flex_of(direction, port).read({static_cast<std::byte*>(buffer), static_cast<std::size_t>(capacity)}, used);
+    if (bytes != nullptr) *bytes = used;
+    return to_abi(status);
+}
+
+dhub_status Node::flex_write(std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes) {
+    if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || data == nullptr) {
+        return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    return to_abi(flex_of(direction, port).write({static_cast<const std::byte*>(data), static_cast<std::size_t>(bytes)}));
+}
+
+dhub_status Node::send_message(std::uint32_t direction, std::uint32_t port, const char* message) {
+    if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || message == nullptr ||
+        std::strlen(message) > MESSAGE_BYTES_LIMIT) {
+        return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    runner_.broadcast(*this, direction == 0 ? inputs_[port].channel : outputs_[port].channel, message);
+    return DHUB_OK;
+}
+
+}  // namespace dhub::runtime

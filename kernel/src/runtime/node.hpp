@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// One running node: a component instance, its ports (DataBlock producer / consumers), its thread and the
+// host side of the plugin ABI. The C handle a plugin gets (dhub_node*) is a Node*.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+
+#include "dhub/graph/graph_spec.hpp"
+#include "dhub/plugin/component_info.hpp"
+#include "dhub/runtime/graph_runner.hpp"
+#include "dhub/sdk/abi.h"
+#include "dhub/shm/consumer.hpp"
+#include "dhub/shm/producer.hpp"
+
+namespace dhub::runtime {
+
+/// The host API table every node receives (the functions find their Node through the dhub_node*).
+const dhub_host_api& host_api() noexcept;
+
+class Node {
+public:
+    struct Output {
+        std::string channel;
+        shm::Producer* producer = nullptr;  ///< owned by the runner's channel table
+        std::optional<shm::WriteSlot> pending;  ///< queue mode: acquired, not yet committed
+    };
+    struct Input {
+        std::string channel;
+        shm::Consumer consumer;
+        std::optional<shm::ReadSlot> held;  ///< queue mode: acquired, not yet released
+    };
+
+    Node(GraphRunner& runner, const graph::ValidatedNode& validated, const dhub_component_descriptor& descriptor,
+         std::shared_ptr<spdlog::logger> logger);
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    /// Calls the component's create(); the error names the node and the plugin file.
+    VoidResult instantiate(const std::string& plugin_file);
+    void add_output(std::string channel, shm::Producer* producer) { outputs_.push_back({std::move(channel), producer, {}}); }
+    void add_input(std::string channel, shm::Consumer consumer) {
+        inputs_.push_back({std::move(channel), std::move(consumer), {}});
+    }
+
+    void start_thread();
+    void request_stop() noexcept;
+    void join();
+    bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+    bool has_inputs() const noexcept { return !inputs_.empty(); }
+    NodeReport report() const;
+
+    const std::string& id() const noexcept { return id_; }
+    const std::vector<Output>& outputs() const noexcept { return outputs_; }
+    const std::vector<Input>& inputs() const noexcept { return inputs_; }
+    void deliver_message(const std::string& channel, const std::string& message);
+
+    // ---- the host API, called from the plugin through host_api() ------------------------------------
+    void log(dhub_log_level level, const char* message) const;
+    void report_error(dhub_status code, const char* message);
+    bool stop_requested() const noexcept { return stop_.load(std::memory_order_acquire); }
+    dhub_status sleep_until(std::uint64_t deadline_ns);
+    const nlohmann::json* param(const char* name) const noexcept;
+    const char* param_string(const char* name);
+    const char* params_json() const noexcept { return params_text_.c_str(); }
+    dhub_status acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot);
+    dhub_status commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns);
+    dhub_status abort_write(std::uint32_t port);
+    dhub_status acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot);
+    dhub_status release(std::uint32_t port);
+    dhub_status flex_read(std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity,
+                          std::uint64_t* bytes);
+    dhub_status flex_write(std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes);
+    dhub_status send_message(std::uint32_t direction, std::uint32_t port, const char* message);
+
+private:
+    enum class Step { Continue, Finished };
+
+    void thread_main();
+    void run_realtime();
+    Step realtime_step();
+    /// Applies the error policy after a failed handler call or a reported error.
+    void count_error(dhub_status code, const std::string& what);
+    void count_success() noexcept { consecutive_errors_.store(0, std::memory_order_relaxed); }
+    void drain_messages();
+    void finish(std::string reason);
+    shm::FlexZone flex_of(std::uint32_t direction, std::uint32_t port) const;
+
+    GraphRunner& runner_;
+    std::string id_;
+    plugin::ComponentInfo component_;
+    dhub_component_descriptor descriptor_;
+    graph::ErrorPolicy policy_;
+    nlohmann::json params_;
+    std::string params_text_;
+    std::map<std::string, std::string> string_params_;  ///< storage behind param_string pointers
+    std::shared_ptr<spdlog::logger> logger_;
+    std::string log_prefix_;
+
+    std::vector<Output> outputs_;
+    std::vector<Input> inputs_;
+    void* instance_ = nullptr;
+    std::thread thread_;
+
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> finished_{false};
+    std::mutex sleep_mutex_;
+    std::condition_variable sleep_wakeup_;
+
+    std::mutex message_mutex_;
+    std::deque<std::pair<std::string, std::string>> messages_;
+    std::atomic<bool> messages_pending_{false};
+
+    std::atomic<std::uint64_t> handled_{0};
+    std::atomic<std::uint64_t> skipped_{0};
+    std::atomic<std::uint64_t> errors_{0};
+    std::atomic<std::uint64_t> rejected_{0};
+    std::atomic<std::uint64_t> checksum_failures_{0};
+    std::atomic<std::uint32_t> consecutive_errors_{0};
+    std::string end_reason_;
+    mutable std::mutex end_reason_mutex_;
+};
+
+}  // namespace dhub::runtime

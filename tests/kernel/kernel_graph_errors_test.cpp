@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// dhub-kernel refuses bad graphs and bad plugins before anything runs, naming every problem.
+#include <gtest/gtest.h>
+
+#include "dhub/sdk/version.h"
+#include <fstream>
+
+#include "kernel_support.hpp"
+
+namespace dhub::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr int EXIT_INVALID_GRAPH = 1;
+constexpr int EXIT_PLUGIN_ERROR = 3;
+
+bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+json ticker_source(const std::string& id, const std::string& output) {
+    return {{"id", id}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {output}}};
+}
+
+TEST(KernelGraphErrors, EveryProblemIsReportedAtOnceWithItsJsonPath) {
+    TempDirectory dir;
+    json source = ticker_source("src", "a");
+    source["params"] = {{"count", -1}, {"speed", 3}};
+    const json graph = {
+        {"schema_version", 1},
+        {"channels",
+         {{{"name", "a"}, {"slot_bytes", 64}}, {{"name", "w"}, {"slot_bytes", 8192}}, {{"name", "c"}, {"slot_bytes", 8192}},
+          {{"name", "d"}, {"slot_bytes", 8192}}}},
+        {"nodes",
+         {source,
+          ticker_source("src2", "a"),
+          {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"nowhere"}}},
+          {{"id", "waveform_stage"}, {"plugin", "scale"}, {"inputs", {"a"}}, {"outputs", {"w"}}},
+          {{"id", "x"}, {"plugin", "decimate"}, {"inputs", {"c"}}, {"outputs", {"d"}}},
+          {{"id", "y"}, {"plugin", "decimate"}, {"inputs", {"d"}}, {"outputs", {"c"}}}}},
+    };
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--validate"});
+
+    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_TRUE(mentions(run.output, "/nodes/0/params/count")) << run.output;   // out of range
+    EXPECT_TRUE(mentions(run.output, "/nodes/0/params/speed")) << run.output;   // unknown parameter
+    EXPECT_TRUE(mentions(run.output, "src2")) << run.output;                    // second producer of "a"
+    EXPECT_TRUE(mentions(run.output, "/nodes/2/inputs/0")) << run.output;       // no channel "nowhere"
+    EXPECT_TRUE(mentions(run.output, "test.tick@1")) << run.output;             // schema mismatch ...
+    EXPECT_TRUE(mentions(run.output, "dhub.waveform.f64@1")) << run.output;     // ... naming both schemas
+    EXPECT_TRUE(mentions(run.output, "cycle")) << run.output;                   // x -> y -> x
+}
+
+TEST(KernelGraphErrors, MalformedJsonIsReportedWithLineAndColumn) {
+    TempDirectory dir;
+    const auto path = dir / "broken.json";
+    std::ofstream(path) << "{\n  \"schema_version\": 1,\n  \"nodes\": [ oops ]\n}\n";
+    const KernelRun run = run_kernel(dir, path, {"--validate"});
+    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_TRUE(mentions(run.output, "broken.json")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "line 3")) << run.output;
+}
+
+TEST(KernelGraphErrors, MissingGraphFileIsNamed) {
+    TempDirectory dir;
+    const KernelRun run = run_kernel(dir, dir / "nope.json", {"--validate"});
+    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_TRUE(mentions(run.output, "nope.json")) << run.output;
+}
+
+TEST(KernelGraphErrors, MissingPluginNamesTheNodeTheFileAndTheSearchPath) {
+    TempDirectory dir;
+    const json graph = {{"schema_version", 1},
+                        {"channels", {{{"name", "a"}, {"slot_bytes", 64}}}},
+                        {"nodes", {{{"id", "cam"}, {"plugin", "no_such_camera"}, {"outputs", {"a"}}}}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--validate"});
+    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_TRUE(mentions(run.output, "/nodes/0/plugin")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "dhub-no_such_camera.so")) << run.output;
+    EXPECT_TRUE(mentions(run.output, DHUB_TEST_PLUGIN_DIR)) << run.output;
+}
+
+TEST(KernelGraphErrors, PluginBuiltForAnotherSdkMajorIsRefusedNamingBothVersionsAndTheFile) {
+    TempDirectory dir;
+    const json graph = {{"schema_version", 1},
+                        {"channels", {{{"name", "a"}, {"slot_bytes", 64}}}},
+                        {"nodes", {{{"id", "old"}, {"plugin", "test_abi_major"}, {"outputs", {"a"}}}}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_TRUE(mentions(run.output, "dhub-test_abi_major.so")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "SDK " + std::to_string(DHUB_SDK_VERSION_MAJOR + 1) + ".0")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "SDK " + std::to_string(DHUB_SDK_VERSION_MAJOR) + "." +
+                                         std::to_string(DHUB_SDK_VERSION_MINOR)))
+        << run.output;
+}
+
+TEST(KernelGraphErrors, NodeWhoseConstructorThrowsFailsCleanlyNamingNodeAndFile) {
+    TempDirectory dir;
+    const json graph = {{"schema_version", 1},
+                        {"name", "throwing"},
+                        {"channels", {{{"name", "a"}, {"slot_bytes", 64}}}},
+                        {"nodes",
+                         {{{"id", "camera0"}, {"plugin", "test_throws"}, {"outputs", {"a"}}},
+                          {{"id", "sink"}, {"plugin", "stats"}, {"inputs", {"a"}}}}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    EXPECT_EQ(run.status.code, EXIT_PLUGIN_ERROR) << run.output;
+    EXPECT_FALSE(run.status.signalled) << run.output;
+    EXPECT_TRUE(mentions(run.output, "camera0")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "dhub-test_throws.so")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "device /dev/imaginary0 not found")) << run.output;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+        EXPECT_FALSE(mentions(entry.path().filename().string(), "throwing-")) << "segment left behind: " << entry.path();
+    }
+}
+
+TEST(KernelGraphErrors, ShippedGraphsValidate) {
+    for (const char* name : {"demo.json", "demo-decimate.json"}) {
+        TempDirectory dir;
+        const KernelRun run =
+            run_kernel(dir, std::filesystem::path(DHUB_CONFIG_DIR) / name, {"--validate", "--plugin-path", DHUB_PLUGIN_DIR});
+        EXPECT_EQ(run.status.code, 0) << name << ": " << run.output;
+    }
+}
+
+TEST(KernelCommandLine, DescribeShowsComponentsParametersTypesDefaultsAndDocs) {
+    TempDirectory dir;
+    auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--plugin-path", DHUB_TEST_PLUGIN_DIR, "--describe", "test_ticker"},
+                                      (dir / "out.txt").string());
+    const ExitStatus status = kernel.wait();
+    const std::string output = read_text_file((dir / "out.txt").string());
+    EXPECT_EQ(status.code, 0) << output;
+    EXPECT_TRUE(mentions(output, "test.source.ticker v3")) << output;
+    EXPECT_TRUE(mentions(output, "count (integer)")) << output;
+    EXPECT_TRUE(mentions(output, "default 0")) << output;
+    EXPECT_TRUE(mentions(output, "stop after this many")) << output;
+    EXPECT_TRUE(mentions(output, "test.tick@1")) << output;
+}
+
+TEST(KernelCommandLine, ListPluginsReportsLoadableAndBrokenPlugins) {
+    TempDirectory dir;
+    auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--plugin-path", DHUB_TEST_PLUGIN_DIR, "--list-plugins"},
+                                      (dir / "out.txt").string());
+    const ExitStatus status = kernel.wait();
+    const std::string output = read_text_file((dir / "out.txt").string());
+    EXPECT_EQ(status.code, EXIT_PLUGIN_ERROR) << output;  // the deliberately broken ones
+    EXPECT_TRUE(mentions(output, "test_ticker 3.1.4")) << output;
+    EXPECT_TRUE(mentions(output, "test_abi_major  CANNOT BE LOADED")) << output;
+}
+
+TEST(KernelCommandLine, UsageErrorsExitWith2) {
+    TempDirectory dir;
+    auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--no-such-option"}, (dir / "out.txt").string());
+    EXPECT_EQ(kernel.wait().code, 2);
+    auto no_graph = ChildProcess::spawn(DHUB_KERNEL, {}, (dir / "out.txt").string());
+    EXPECT_EQ(no_graph.wait().code, 2);
+}
+
+}  // namespace
+}  // namespace dhub::testing

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+// dhub-kernel running real graphs of real plugins: what goes in comes out, byte for byte; a stage swapped
+// by editing the graph; SIGINT that loses nothing; error policies.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "dhub/plugins/recording_format.hpp"
+#include "dhub/plugins/waveform.hpp"
+#include "kernel_support.hpp"
+
+namespace dhub::testing {
+namespace {
+
+using nlohmann::json;
+namespace recording = dhub::plugins::recording;
+
+constexpr std::uint64_t FRAMES = 300;
+constexpr std::uint64_t CHANNELS = 2;
+constexpr std::uint64_t SAMPLES = 64;
+constexpr std::uint64_t FRAME_BYTES = dhub::plugins::waveform_frame_bytes(CHANNELS, SAMPLES);
+
+json waveform_channel(const std::string& name) {
+    return {{"name", name}, {"slot_bytes", 4096}, {"slot_count", 8}, {"sync", "every_reader"}};
+}
+
+json counter_source(std::uint64_t max_frames, double rate_hz) {
+    return {{"id", "sim"},
+            {"plugin", "sim_source"},
+            {"params",
+             {{"waveform", "counter"}, {"channels", CHANNELS}, {"samples_per_channel", SAMPLES}, {"rate_hz", rate_hz},
+              {"max_frames", max_frames}}},
+            {"outputs", {"raw"}}};
+}
+
+json recorder(const std::filesystem::path& file, const std::string& input) {
+    return {{"id", "rec"}, {"plugin", "recorder"}, {"params", {{"path", file.string()}}}, {"inputs", {input}}};
+}
+
+/// The counter sample at (frame, index in frame), transformed as scale(gain, offset) would.
+double counter_sample(std::uint64_t frame, std::uint64_t index, double gain = 1, double offset = 0) {
+    return static_cast<double>(frame * CHANNELS * SAMPLES + index) * gain + offset;
+}
+
+/// Checks a recorded waveform frame against the counter pattern; returns "" or what is wrong.
+std::string check_counter_frame(const RecordedSlot& slot, std::uint64_t frame, double gain, double offset) {
+    if (slot.bytes.size() != FRAME_BYTES) return "frame size " + std::to_string(slot.bytes.size());
+    const auto parsed = dhub::plugins::parse_waveform(
+        {reinterpret_cast<const std::byte*>(slot.bytes.data()), slot.bytes.size()});
+    if (!parsed.ok()) return parsed.error;
+    if (parsed.view.header.sequence != frame) return "frame counter " + std::to_string(parsed.view.header.sequence);
+    for (std::uint64_t i = 0; i < parsed.view.samples.size(); ++i) {
+        if (parsed.view.samples[i] != counter_sample(frame, i, gain, offset)) {
+            return "sample " + std::to_string(i) + " of frame " + std::to_string(frame);
+        }
+    }
+    return "";
+}
+
+TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {
+    TempDirectory dir;
+    // A recording with random contents and sizes, written by the test: the source of truth.
+    constexpr std::uint64_t SLOTS = 400;
+    constexpr std::uint64_t CAPACITY = 4096;
+    std::mt19937_64 random(20261126);
+    std::vector<std::string> payloads;
+    {
+        const std::string schema = "test.random@1";
+        std::ofstream data(dir / "input.dhr", std::ios::binary);
+        std::ofstream index(recording::index_path((dir / "input.dhr").string()), std::ios::binary);
+        const auto header = recording::make_data_header(static_cast<std::uint32_t>(schema.size()), CAPACITY);
+        data.write(reinterpret_cast<const char*>(&header), sizeof header);
+        data << schema;
+        data.write(std::string(header.header_bytes - sizeof header - schema.size(), '\0').data(),
+                   static_cast<std::streamsize>(header.header_bytes - sizeof header - schema.size()));
+        const auto index_header = recording::make_index_header();
+        index.write(reinterpret_cast<const char*>(&index_header), sizeof index_header);
+        std::uint64_t offset = header.header_bytes;
+        for (std::uint64_t seq = 0; seq < SLOTS; ++seq) {
+            std::string bytes(1 + random() % CAPACITY, '\0');
+            for (char& c : bytes) c = static_cast<char>(random());
+            recording::IndexRecord record{seq, 1'000'000 * seq, offset, bytes.size(), 0, recording::RecordKind::Slot, 0};
+            index.write(reinterpret_cast<const char*>(&record), sizeof record);
+            data << bytes;
+            offset += bytes.size();
+            payloads.push_back(std::move(bytes));
+        }
+    }
+    const json graph = {
+        {"schema_version", 1},
+        {"channels", {{{"name", "replayed"}, {"slot_bytes", CAPACITY}, {"slot_count", 4}}}},
+        {"nodes",
+         {{{"id", "replay"}, {"plugin", "replay"}, {"params", {{"path", (dir / "input.dhr").string()}, {"rate", "max"}}},
+           {"outputs", {"replayed"}}},
+          recorder(dir / "output.dhr", "replayed")}}};
+
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));  // ends by itself at the end of the replay
+
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    const Recording output = read_recording(dir / "output.dhr");
+    ASSERT_TRUE(output.error.empty()) << output.error;
+    ASSERT_EQ(output.slots.size(), SLOTS);
+    EXPECT_EQ(output.gaps, 0u);
+    for (std::uint64_t seq = 0; seq < SLOTS; ++seq) {
+        EXPECT_EQ(output.slots[seq].sequence, seq);
+        ASSERT_EQ(output.slots[seq].bytes, payloads[seq]) << "slot " << seq;
+    }
+    EXPECT_EQ(run.node("replay")["handled"], SLOTS);
+    EXPECT_EQ(run.node("rec")["handled"], SLOTS);
+}
+
+json scale_stage(double gain, double offset) {
+    return {{"id", "stage"}, {"plugin", "scale"}, {"params", {{"gain", gain}, {"offset", offset}}},
+            {"inputs", {"raw"}}, {"outputs", {"processed"}}};
+}
+
+json decimate_stage(std::uint64_t factor) {
+    return {{"id", "stage"}, {"plugin", "decimate"}, {"params", {{"factor", factor}}},
+            {"inputs", {"raw"}}, {"outputs", {"processed"}}};
+}
+
+json pipeline(const TempDirectory& dir, const json& stage, std::uint64_t max_frames, double rate_hz) {
+    return {{"schema_version", 1},
+            {"name", "pipeline"},
+            {"channels", {waveform_channel("raw"), waveform_channel("processed")}},
+            {"nodes", {counter_source(max_frames, rate_hz), stage, recorder(dir / "out.dhr", "processed")}}};
+}
+
+TEST(KernelRun, SimulatedCounterArrivesCompleteThroughScale) {
+    TempDirectory dir;
+    const KernelRun run = run_kernel(dir, write_graph(dir, pipeline(dir, scale_stage(2.0, 1.0), FRAMES, 5000)));
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    const Recording out = read_recording(dir / "out.dhr");
+    ASSERT_TRUE(out.error.empty()) << out.error;
+    ASSERT_EQ(out.slots.size(), FRAMES);
+    for (std::uint64_t frame = 0; frame < FRAMES; ++frame) {
+        ASSERT_EQ(check_counter_frame(out.slots[frame], frame, 2.0, 1.0), "") << "frame " << frame;
+    }
+}
+
+TEST(KernelRun, SwappingScaleForDecimateNeedsOnlyAnEditedGraph) {
+    TempDirectory dir;
+    const auto graph = write_graph(dir, pipeline(dir, scale_stage(3.0, 0.0), FRAMES, 5000));
+    const auto kernel_before = std::filesystem::last_write_time(DHUB_KERNEL);
+    ASSERT_EQ(run_kernel(dir, graph).status.code, 0);
+    ASSERT_EQ(read_recording(dir / "out.dhr").slots.size(), FRAMES);
+
+    // Edit the document in place: the stage node now names another plugin. Nothing is rebuilt.
+    json edited = json::parse(read_text_file(graph.string()));
+    constexpr std::uint64_t FACTOR = 4;
+    edited["nodes"][1] = decimate_stage(FACTOR);
+    std::ofstream(graph) << edited.dump(2);
+    const KernelRun run = run_kernel(dir, graph);
+
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    EXPECT_EQ(std::filesystem::last_write_time(DHUB_KERNEL), kernel_before);
+    const Recording out = read_recording(dir / "out.dhr");
+    ASSERT_EQ(out.slots.size(), FRAMES / FACTOR);
+    for (std::uint64_t i = 0; i < out.slots.size(); ++i) {
+        ASSERT_EQ(check_counter_frame(out.slots[i], i * FACTOR, 1.0, 0.0), "") << "kept frame " << i;
+    }
+    EXPECT_EQ(run.node("stage")["skipped"], FRAMES - FRAMES / FACTOR);
+}
+
+TEST(KernelRun, SigintStopsSourcesFirstAndLosesNoSlotOnALosslessChannel) {
+    TempDirectory dir;
+    const auto graph = write_graph(dir, pipeline(dir, scale_stage(1.0, 0.0), 0, 2000));  // runs until stopped
+    ChildProcess kernel = start_kernel(dir, graph);
+    // Wait until data flows, then interrupt as a user would.
+    ASSERT_TRUE(wait_until([&] {
+        std::error_code missing;
+        const auto bytes = std::filesystem::file_size(recording::index_path((dir / "out.dhr").string()), missing);
+        return !missing && bytes > sizeof(recording::IndexFileHeader) + 50 * sizeof(recording::IndexRecord);
+    }, std::chrono::seconds(20)));
+    kernel.kill(SIGINT);
+    const KernelRun run = collect(dir, kernel.wait(std::chrono::seconds(30)));
+
+    ASSERT_TRUE(run.status.exited) << run.output;
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    const std::uint64_t produced = run.node("sim")["handled"].get<std::uint64_t>();
+    const Recording out = read_recording(dir / "out.dhr");
+    ASSERT_TRUE(out.error.empty()) << out.error;
+    EXPECT_GT(produced, 0u);
+    EXPECT_EQ(out.slots.size(), produced) << "every frame the source committed reached the file";
+    EXPECT_EQ(out.gaps, 0u);
+    for (std::uint64_t frame = 0; frame < out.slots.size(); ++frame) {
+        ASSERT_EQ(check_counter_frame(out.slots[frame], frame, 1.0, 0.0), "") << "frame " << frame;
+    }
+    EXPECT_EQ(run.node("sim")["end_reason"], "stopped");
+    EXPECT_EQ(run.node("rec")["end_reason"], "input closed");
+}
+
+json failing_graph(const std::string& action) {
+    return {{"schema_version", 1},
+            {"channels",
+             {{{"name", "ticks"}, {"slot_bytes", 64}}, {{"name", "bad"}, {"slot_bytes", 64}},
+              {{"name", "good"}, {"slot_bytes", 64}}}},
+            {"nodes",
+             {{{"id", "src"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
+              {{"id", "faulty"}, {"plugin", "test_failing"}, {"params", {{"throw", true}}}, {"inputs", {"ticks"}},
+               {"outputs", {"bad"}}, {"on_error", {{"action", action}, {"max_consecutive", 5}}}},
+              {{"id", "src2"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"good"}}},
+              {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"good"}}}}}};
+}
+
+TEST(KernelRun, NodeThatKeepsFailingIsStoppedByItsPolicyWhileTheRestRuns) {
+    TempDirectory dir;
+    const KernelRun run = run_kernel(dir, write_graph(dir, failing_graph("stop_node")), {"--duration", "1"});
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    const json faulty = run.node("faulty");
+    EXPECT_EQ(faulty["errors"], 5);
+    EXPECT_NE(faulty["end_reason"].get<std::string>().find("error policy"), std::string::npos) << faulty;
+    EXPECT_GT(run.node("sink")["handled"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(run.node("sink")["errors"], 0);  // ticks arrived in order
+    EXPECT_NE(run.output.find("simulated handler fault"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("[stage:test.stage.failing:faulty]"), std::string::npos) << run.output;
+}
+
+TEST(KernelRun, StopGraphPolicyEndsTheRunWithExitCode4) {
+    TempDirectory dir;
+    const KernelRun run = run_kernel(dir, write_graph(dir, failing_graph("stop_graph")), {"--duration", "20"});
+    EXPECT_EQ(run.status.code, 4) << run.output;
+}
+
+}  // namespace
+}  // namespace dhub::testing

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kernel_support.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "dhub/plugins/recording_format.hpp"
+
+namespace dhub::testing {
+
+TempDirectory::TempDirectory() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "dhub-kernel-test-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+}
+
+TempDirectory::~TempDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+nlohmann::json KernelRun::node(const std::string& id) const {
+    if (!report.is_object() || !report.contains("nodes")) return nullptr;
+    for (const auto& entry : report["nodes"]) {
+        if (entry.value("id", "") == id) return entry;
+    }
+    return nullptr;
+}
+
+std::filesystem::path write_graph(const TempDirectory& dir, nlohmann::json graph, const std::string& file) {
+    if (!graph.contains("plugin_path")) graph["plugin_path"] = {DHUB_PLUGIN_DIR, DHUB_TEST_PLUGIN_DIR};
+    const auto path = dir / file;
+    std::ofstream(path) << graph.dump(2);
+    return path;
+}
+
+ChildProcess start_kernel(const TempDirectory& dir, const std::filesystem::path& graph,
+                          const std::vector<std::string>& arguments) {
+    std::vector<std::string> all = {graph.string(), "--report", (dir / "report.json").string()};
+    all.insert(all.end(), arguments.begin(), arguments.end());
+    std::filesystem::remove(dir / "report.json");
+    return ChildProcess::spawn(DHUB_KERNEL, all, (dir / "kernel.log").string());
+}
+
+KernelRun collect(const TempDirectory& dir, ExitStatus status) {
+    KernelRun run;
+    run.status = status;
+    run.output = read_text_file((dir / "kernel.log").string());
+    const std::string report = read_text_file((dir / "report.json").string());
+    run.report = report.empty() ? nlohmann::json() : nlohmann::json::parse(report, nullptr, false);
+    return run;
+}
+
+KernelRun run_kernel(const TempDirectory& dir, const std::filesystem::path& graph,
+                     const std::vector<std::string>& arguments, std::chrono::milliseconds timeout) {
+    ChildProcess kernel = start_kernel(dir, graph, arguments);
+    const ExitStatus status = kernel.wait(timeout);
+    return collect(dir, status);
+}
+
+Recording read_recording(const std::filesystem::path& data_file) {
+    namespace format = dhub::plugins::recording;
+    Recording recording;
+    const std::string data = read_text_file(data_file.string());
+    const std::string index = read_text_file(format::index_path(data_file.string()));
+    format::DataFileHeader header{};
+    format::IndexFileHeader index_header{};
+    if (data.size() < sizeof header || index.size() < sizeof index_header) {
+        recording.error = "recording files missing or truncated: " + data_file.string();
+        return recording;
+    }
+    std::memcpy(&header, data.data(), sizeof header);
+    std::memcpy(&index_header, index.data(), sizeof index_header);
+    if (auto problem = format::check_data_header(header); !problem.empty()) {
+        recording.error = problem;
+        return recording;
+    }
+    if (auto problem = format::check_index_header(index_header); !problem.empty()) {
+        recording.error = problem;
+        return recording;
+    }
+    recording.schema = data.substr(sizeof header, header.schema_bytes);
+    for (std::size_t offset = sizeof index_header; offset + index_header.record_bytes <= index.size();
+         offset += index_header.record_bytes) {
+        format::IndexRecord record{};
+        std::memcpy(&record, index.data() + offset, sizeof record);
+        if (record.kind == format::RecordKind::Gap) {
+            ++recording.gaps;
+            continue;
+        }
+        if (record.offset + record.bytes > data.size()) {
+            recording.error = "index record points past the end of the data file";
+            return recording;
+        }
+        recording.slots.push_back({record.sequence, record.timestamp_ns, data.substr(record.offset, record.bytes)});
+    }
+    return recording;
+}
+
+}  // namespace dhub::testing

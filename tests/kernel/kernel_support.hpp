@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// Running dhub-kernel on graphs written by the test, and reading what it leaves behind: exit status, the
+// JSON run report, the captured output and recordings.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/child_process.hpp"
+
+namespace dhub::testing {
+
+/// A private directory for one test, removed afterwards.
+class TempDirectory {
+public:
+    TempDirectory();
+    ~TempDirectory();
+    TempDirectory(const TempDirectory&) = delete;
+    TempDirectory& operator=(const TempDirectory&) = delete;
+    const std::filesystem::path& path() const noexcept { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+struct KernelRun {
+    ExitStatus status;
+    std::string output;   ///< stdout and stderr
+    nlohmann::json report;  ///< --report, null if none was written
+
+    /// The report entry of a node (null json if absent).
+    nlohmann::json node(const std::string& id) const;
+};
+
+/// Writes graph to dir/<file>, with plugin_path set to the built plugins and the test plugins.
+std::filesystem::path write_graph(const TempDirectory& dir, nlohmann::json graph, const std::string& file = "graph.json");
+
+/// Starts dhub-kernel on graph with extra arguments; output goes to dir/kernel.log, the report to
+/// dir/report.json.
+ChildProcess start_kernel(const TempDirectory& dir, const std::filesystem::path& graph,
+                          const std::vector<std::string>& arguments = {});
+/// Runs dhub-kernel to completion (timeout: killed, and timed_out is set).
+KernelRun run_kernel(const TempDirectory& dir, const std::filesystem::path& graph,
+                     const std::vector<std::string>& arguments = {},
+                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
+/// What a finished kernel left: output and report.
+KernelRun collect(const TempDirectory& dir, ExitStatus status);
+
+struct RecordedSlot {
+    std::uint64_t sequence = 0;
+    std::uint64_t timestamp_ns = 0;
+    std::string bytes;
+};
+
+struct Recording {
+    std::string schema;
+    std::vector<RecordedSlot> slots;
+    std::uint64_t gaps = 0;  ///< gap records
+    std::string error;  ///< non-empty if the files are unreadable
+};
+
+/// Reads a recording (data file and its .idx) with the format of plugins/common recording_format.hpp.
+Recording read_recording(const std::filesystem::path& data_file);
+
+}  // namespace dhub::testing

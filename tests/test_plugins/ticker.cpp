@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// Minimal working components for loader and kernel tests: a source writing an incrementing counter and a
+// sink that logs how many it saw.
+#include <cstdint>
+
+#include "dhub/sdk/plugin.hpp"
+
+namespace {
+
+struct Tick {
+    std::uint64_t value;
+};
+
+class TickSource : public dhub::sdk::Source<Tick> {
+public:
+    static constexpr const char* id = "test.source.ticker";
+    static constexpr std::uint32_t version = 3;
+    static constexpr const char* description = "writes 0, 1, 2, ... as fast as the channel allows";
+    static constexpr const char* params_schema =
+        R"json([{"name":"count","type":"integer","default":0,"min":0,"doc":"stop after this many (0: never)"}])json";
+    static constexpr const char* output_schema = "test.tick@1";
+
+    explicit TickSource(dhub::sdk::NodeContext& context) : count_(static_cast<std::uint64_t>(context.params().integer("count"))) {}
+
+    dhub_status produce(dhub::sdk::NodeContext&, dhub::sdk::OutputSlot<Tick>& out) {
+        if (count_ != 0 && next_ == count_) return DHUB_END_OF_STREAM;
+        out.value().value = next_++;
+        out.set_bytes(sizeof(Tick));
+        return DHUB_OK;
+    }
+
+private:
+    std::uint64_t count_;
+    std::uint64_t next_ = 0;
+};
+
+class TickSink : public dhub::sdk::Sink<Tick> {
+public:
+    static constexpr const char* id = "test.sink.ticker";
+    static constexpr std::uint32_t version = 1;
+    static constexpr const char* description = "checks that ticks arrive in order";
+    static constexpr const char* input_schema = "test.tick@1";
+
+    dhub_status consume(dhub::sdk::NodeContext& context, const dhub::sdk::InputSlot<Tick>& in) {
+        if (in.value().value != expected_) {
+            context.report_error(DHUB_ERR_INVALID_ARGUMENT, "tick " + std::to_string(in.value().value) +
+                                                                " arrived, expected " + std::to_string(expected_));
+        }
+        expected_ = in.value().value + 1;
+        return DHUB_OK;
+    }
+    void stop(dhub::sdk::NodeContext& context) { context.log().info("saw " + std::to_string(expected_) + " ticks"); }
+
+private:
+    std::uint64_t expected_ = 0;
+};
+
+}  // namespace
+
+DHUB_PLUGIN("test_ticker", "3.1.4", "Apache-2.0", "test components", dhub::sdk::component<TickSource>(),
+            dhub::sdk::component<TickSink>());
