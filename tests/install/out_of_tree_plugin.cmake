@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: Apache-2.0
+# Script test (cmake -P): install, build the example plugin out of tree, run it, check the run report.
+function(run)
+    execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "failed (${result}): ${ARGN}\n${output}")
+    endif()
+endfunction()
+
+set(prefix ${WORK_DIR}/prefix)
+set(plugin_build ${WORK_DIR}/plugin-build)
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+foreach(installed include/dhub-1/dhub/sdk/abi.h include/dhub-1/dhub/sdk/version.h lib/cmake/dhub/dhubConfig.cmake bin/dhub-kernel)
+    if(NOT EXISTS ${prefix}/${installed})
+        message(FATAL_ERROR "the installation lacks ${installed}")
+    endif()
+endforeach()
+
+# The example knows nothing of the build tree: only CMAKE_PREFIX_PATH leads it to the SDK.
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/device_plugin -B ${plugin_build} -DCMAKE_PREFIX_PATH=${prefix})
+run(${CMAKE_COMMAND} --build ${plugin_build})
+if(NOT EXISTS ${plugin_build}/dhub-acme_camera.so)
+    message(FATAL_ERROR "the example did not produce dhub-acme_camera.so")
+endif()
+
+file(WRITE ${WORK_DIR}/graph.json [=[
+{
+  "schema_version": 1,
+  "name": "out-of-tree",
+  "channels": [{"name": "frames", "slot_bytes": 4096, "slot_count": 8}],
+  "nodes": [
+    {"id": "camera", "plugin": "acme_camera", "params": {"fps": 200}, "outputs": ["frames"]},
+    {"id": "stats", "plugin": "stats", "params": {"interval_s": 0.5}, "inputs": ["frames"]}
+  ]
+}
+]=])
+# The installed kernel finds the built-in stats plugin in its install directory, the example by --plugin-path.
+run(${prefix}/bin/dhub-kernel ${WORK_DIR}/graph.json --plugin-path ${plugin_build}
+    --plugin-path ${prefix}/lib/dhub-1/plugins --duration 1.5 --report ${WORK_DIR}/report.json)
+file(READ ${WORK_DIR}/report.json report)
+string(JSON node_count LENGTH "${report}" nodes)
+math(EXPR last "${node_count} - 1")
+foreach(index RANGE ${last})
+    string(JSON id GET "${report}" nodes ${index} id)
+    string(JSON handled GET "${report}" nodes ${index} handled)
+    string(JSON errors GET "${report}" nodes ${index} errors)
+    if(handled LESS 50 OR NOT errors EQUAL 0)
+        message(FATAL_ERROR "node ${id}: ${handled} handled, ${errors} errors (expected >= 50 and 0)\n${report}")
+    endif()
+endforeach()
+message(STATUS "out-of-tree plugin ran: ${report}")
