@@ -40,7 +40,7 @@ struct NodeReport {
     std::string end_reason;  ///< "end of stream", "input closed", "stopped", "error policy", ...
 };
 
-/// Exit codes of dhub-kernel (docs/kernel.md).
+/// Exit codes of dhub-kernel (docs/kernel.md, dhub-kernel --help).
 enum class ExitCode : int {
     Ok = 0,
     InvalidGraph = 1,   ///< the graph document or its validation failed
