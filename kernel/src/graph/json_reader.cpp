@@ -58,8 +58,11 @@ class DomBuilder final : public nlohmann::json_sax<Json> {
         // position counts the bytes read, including the one that did not fit.
         const std::size_t offset = position == 0 ? 0 : position - 1;
         const LineColumn where = line_column(text_, offset);
-        issues_.push_back({"", "malformed JSON at line " + std::to_string(where.line) + ", column " +
-                                   std::to_string(where.column) + " (byte " + std::to_string(offset) +
+        const std::string line = std::to_string(where.line);
+        const std::string column = std::to_string(where.column);
+        // Both spellings: people read "line 3, column 13", editors and tools jump to "3:13".
+        issues_.push_back({"", "malformed JSON at line " + line + ", column " + column + " (" + line + ":" +
+                                   column + ", byte " + std::to_string(offset) +
                                    "): " + strip_prefix(error.what()) + "; fix the syntax there"});
         failed_ = true;
         return false;

@@ -319,7 +319,8 @@ TEST(ParseGraph_test, MalformedJsonGivesLineAndColumn) {
     EXPECT_FALSE(sut.spec.has_value());
     ASSERT_EQ(sut.issues.size(), 1u);
     EXPECT_EQ(sut.issues[0].json_path, "");
-    EXPECT_NE(sut.issues[0].message.find("malformed JSON at line 3, column 13"), std::string::npos)
+    EXPECT_NE(sut.issues[0].message.find("malformed JSON at line 3, column 13 (3:13, byte 37)"),
+              std::string::npos)
         << sut.issues[0].message;
     EXPECT_NE(sut.issues[0].message.find("unexpected '}'"), std::string::npos) << sut.issues[0].message;
 }
@@ -328,14 +329,15 @@ TEST(ParseGraph_test, EmptyTextIsMalformed) {
     const Parsed sut = parse_text("");
     EXPECT_FALSE(sut.spec.has_value());
     ASSERT_EQ(sut.issues.size(), 1u);
-    EXPECT_NE(sut.issues[0].message.find("malformed JSON at line 1, column 1"), std::string::npos)
+    EXPECT_NE(sut.issues[0].message.find("malformed JSON at line 1, column 1 (1:1, byte 0)"),
+              std::string::npos)
         << sut.issues[0].message;
 }
 
 TEST(ParseGraph_test, TrailingTextIsMalformed) {
     const Parsed sut = parse_text(valid_document().dump() + "\n]");
     EXPECT_FALSE(sut.spec.has_value());
-    EXPECT_TRUE(has_issue(sut.issues, "", {"malformed JSON at line 2, column 1"}));
+    EXPECT_TRUE(has_issue(sut.issues, "", {"malformed JSON at line 2, column 1 (2:1, "}));
 }
 
 TEST(ParseGraph_test, TopLevelArrayIsRefused) {
