@@ -37,7 +37,9 @@ public:
         sigaddset(&signals_, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
     }
-    ~SignalWatcher() {
+    ~SignalWatcher() { stop(); }
+    /// Ends the watching thread; after this, signals are no longer acted upon (they stay blocked).
+    void stop() {
         if (thread_.joinable()) {
             done_.store(true);
             pthread_kill(thread_.native_handle(), SIGTERM);  // wakes sigwait; done_ makes it leave
@@ -173,6 +175,7 @@ int main(int argc, char** argv) {
     const ExitCode exit_code = graph_runner.wait();
     finished.store(true);
     if (timer.joinable()) timer.join();
+    signals.stop();  // nothing may call into the runner once it starts tearing down
     const auto reports = graph_runner.reports();
     for (const auto& report : reports) {
         logger->info("node '{}' ({}): {} handled, {} skipped, {} errors, {} rejected, {} checksum failures; {}",
