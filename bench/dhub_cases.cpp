@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: Apache-2.0
+// The DataBlock measured the way the baselines and peers are (transport "dhub"): every party is a
+// forked child process pinned to a core, each side maps the channel itself, payloads are touched by the
+// same rules (payload_touch.hpp).
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "bench_cases.hpp"
+#include "dhub/shm/consumer.hpp"
+#include "dhub/shm/producer.hpp"
+#include "harness/child_process.hpp"
+#include "harness/latency_stats.hpp"
+#include "harness/payload_touch.hpp"
+#include "harness/process_sync.hpp"
+#include "harness/shared_mapping.hpp"
+#include "harness/timing.hpp"
+
+namespace dhub::bench {
+namespace {
+
+using namespace std::chrono_literals;
+using shm::ChannelConfig;
+using shm::Consumer;
+using shm::Producer;
+using shm::Status;
+using shm::SyncPolicy;
+using shm::WaitOptions;
+
+constexpr const char* TRANSPORT = "dhub";
+constexpr std::size_t MIB = std::size_t{1} << 20;
+constexpr int UNPINNED = -1;
+
+/// Busy-poll for the whole timeout, or sleep on the futex at once.
+constexpr WaitOptions SPIN_WAIT{10s, 10s};
+constexpr WaitOptions SLEEP_WAIT{10s, 0ns};
+
+struct Control {
+    ProcessSync sync;
+    alignas(64) std::atomic<std::uint32_t> channels_created{0};
+};
+
+std::string channel_name(const std::string& what) {
+    return "bench-" + std::to_string(::getpid()) + "-" + what;
+}
+
+template <typename T>
+T expect_ok(Result<T> result, const char* what) {
+    if (!result) throw std::runtime_error(std::string(what) + ": " + result.error().message);
+    return std::move(result.value());
+}
+
+void expect_status(Status status, const char* what) {
+    if (status != Status::Ok) throw std::runtime_error(std::string(what) + ": " + shm::to_string(status));
+}
+
+Producer create_channel(const std::string& name, std::size_t payload, std::uint32_t slots, SyncPolicy sync) {
+    ChannelConfig config;
+    config.name = name;
+    config.slot_bytes = payload;
+    config.slot_count = slots;
+    config.sync = sync;
+    return expect_ok(Producer::create(config), "create channel");
+}
+
+Consumer attach_when_created(Control* control, std::uint32_t channels, const std::string& name) {
+    while (control->channels_created.load(std::memory_order_acquire) < channels) sched_yield();
+    return expect_ok(Consumer::attach(name, {.name = "bench"}), "attach");
+}
+
+// ---------------------------------------------------------------- pingpong
+
+struct PingPongSetup {
+    std::size_t payload;
+    WaitOptions wait;
+    int pinger_core;
+    int responder_core;
+    std::size_t round_trips;
+};
+
+void measure_pingpong(const PingPongSetup& setup, std::chrono::milliseconds timeout, CaseResult& row) {
+    SharedMapping mapping(sizeof(Control));
+    Control* control = mapping.emplace<Control>();
+    const std::string ping = channel_name("ping");
+    const std::string pong = channel_name("pong");
+    const std::size_t total = setup.round_trips;
+    const std::size_t warmup = BenchOptions::warmup_of(total);
+    const std::size_t payload = setup.payload;
+    const WaitOptions wait = setup.wait;
+
+    auto responder = ChildProcess::spawn("dhub pingpong responder", setup.responder_core, [=] {
+        Producer out = create_channel(pong, payload, 4, SyncPolicy::SingleReader);
+        control->channels_created.fetch_add(1, std::memory_order_acq_rel);
+        Consumer in = attach_when_created(control, 2, ping);
+        control->sync.arrive();
+        for (std::uint64_t i = 0; i < total; ++i) {
+            shm::ReadSlot request = in.acquire_read(wait);
+            expect_status(request.status(), "responder read");
+            shm::WriteSlot reply = out.acquire_write(wait);
+            expect_status(reply.status(), "responder write");
+            write_payload(reply.payload().data(), payload, i, TouchMode::ends);
+            expect_status(reply.commit(payload), "responder commit");
+        }
+    });
+    auto pinger = ChildProcess::spawn("dhub pingpong pinger", setup.pinger_core, [=] {
+        Producer out = create_channel(ping, payload, 4, SyncPolicy::SingleReader);
+        control->channels_created.fetch_add(1, std::memory_order_acq_rel);
+        Consumer in = attach_when_created(control, 2, pong);
+        control->sync.arrive();
+        control->sync.wait_for_arrivals(2);
+        std::vector<std::int64_t> samples;
+        samples.reserve(total - warmup);
+        std::uint64_t bad = 0;
+        for (std::uint64_t i = 0; i < total; ++i) {
+            const std::int64_t start = now_ns();
+            shm::WriteSlot request = out.acquire_write(wait);
+            expect_status(request.status(), "pinger write");
+            write_payload(request.payload().data(), payload, i, TouchMode::ends);
+            expect_status(request.commit(payload), "pinger commit");
+            shm::ReadSlot reply = in.acquire_read(wait);
+            expect_status(reply.status(), "pinger read");
+            if (!read_payload(reply.payload().data(), payload, i, TouchMode::ends)) ++bad;
+            reply.release();
+            const std::int64_t end = now_ns();
+            if (i >= warmup) samples.push_back(end - start);
+        }
+        if (bad != 0) throw std::runtime_error(std::to_string(bad) + " replies failed the payload check");
+        return summarize_latencies(std::move(samples));
+    });
+    wait_all({&pinger, &responder}, timeout);
+    row.set_latency(pinger.result<LatencySummary>());
+    row.note = "single_reader ring of 4 each way, cores " + std::to_string(setup.pinger_core) + "/" +
+               std::to_string(setup.responder_core) + ", ends touched, " + std::to_string(total - warmup) +
+               " round trips";
+}
+
+std::vector<CaseResult> run_pingpong(const BenchOptions& options) {
+    std::vector<CaseResult> results;
+    for (const std::size_t payload : {std::size_t{64}, std::size_t{4096}, MIB}) {
+        CaseResult row{.case_name = "pingpong", .transport = TRANSPORT, .payload_bytes = payload};
+        row.wait = "spin";
+        run_case(results, row, [&](CaseResult& r) {
+            measure_pingpong({payload, SPIN_WAIT, options.producer_core, options.consumer_core,
+                              options.spin_round_trips},
+                             options.child_timeout, r);
+        });
+        row.wait = "sleep";
+        run_case(results, row, [&](CaseResult& r) {
+            measure_pingpong({payload, SLEEP_WAIT, options.producer_core, options.consumer_core,
+                              options.sleep_round_trips},
+                             options.child_timeout, r);
+        });
+    }
+    CaseResult same_core{.case_name = "pingpong_same_core", .transport = TRANSPORT, .payload_bytes = 64};
+    same_core.wait = "sleep";
+    run_case(results, same_core, [&](CaseResult& r) {
+        measure_pingpong({64, SLEEP_WAIT, options.producer_core, options.producer_core, options.sleep_round_trips},
+                         options.child_timeout, r);
+    });
+    return results;
+}
+
+// ---------------------------------------------------------------- oneway and fanout
+
+struct StreamSetup {
+    std::size_t payload;
+    std::uint32_t slots;
+    std::uint64_t messages;
+    SyncPolicy sync;
+    WaitOptions wait;
+    int consumers;
+    int consumer_core;  ///< UNPINNED lets the scheduler spread several consumers
+};
+
+struct ConsumerTiming {
+    std::uint64_t messages = 0;  ///< timed messages (after warm-up)
+    std::int64_t elapsed_ns = 0;
+    std::uint64_t bad_messages = 0;
+    std::uint64_t lost_messages = 0;  ///< sequence gaps: must stay 0 on lossless policies
+};
+
+/// Per consumer: messages/s of the slowest consumer (the fan-out figure that matters), and the sum.
+struct StreamResult {
+    double slowest_msgs_per_s = 0;
+    double total_msgs_per_s = 0;
+    std::uint64_t timed_messages = 0;
+};
+
+StreamResult measure_stream(const StreamSetup& setup, const BenchOptions& options) {
+    SharedMapping mapping(sizeof(Control));
+    Control* control = mapping.emplace<Control>();
+    const std::string name = channel_name("stream");
+    const std::uint64_t total = setup.messages;
+    const std::uint64_t warmup = total / 10;
+    const std::size_t payload = setup.payload;
+    const TouchMode mode = touch_mode_for(payload);
+    const WaitOptions wait = setup.wait;
+    const auto parties = static_cast<std::uint32_t>(setup.consumers + 1);
+
+    std::vector<ChildProcess> consumers;
+    for (int i = 0; i < setup.consumers; ++i) {
+        consumers.push_back(ChildProcess::spawn("dhub stream consumer", setup.consumer_core, [=] {
+            Consumer in = attach_when_created(control, 1, name);
+            control->sync.arrive();
+            ConsumerTiming timing;
+            std::int64_t start = 0;
+            std::uint64_t expected = 0;
+            for (std::uint64_t received = 0; received < total; ++received) {
+                shm::ReadSlot slot = in.acquire_read(wait);
+                expect_status(slot.status(), "consumer read");
+                const std::uint64_t seq = slot.sequence();
+                if (!read_payload(slot.payload().data(), payload, seq, mode)) ++timing.bad_messages;
+                timing.lost_messages += seq - expected;
+                expected = seq + 1;
+                slot.release();
+                if (received + 1 == warmup) start = now_ns();
+            }
+            timing.elapsed_ns = now_ns() - start;
+            timing.messages = total - warmup;
+            return timing;
+        }));
+    }
+    auto producer = ChildProcess::spawn("dhub stream producer", options.producer_core, [=] {
+        Producer out = create_channel(name, payload, setup.slots, setup.sync);
+        control->channels_created.fetch_add(1, std::memory_order_acq_rel);
+        control->sync.arrive();
+        control->sync.wait_for_arrivals(parties);
+        for (std::uint64_t seq = 0; seq < total; ++seq) {
+            shm::WriteSlot slot = out.acquire_write(wait);
+            expect_status(slot.status(), "producer write");
+            write_payload(slot.payload().data(), payload, seq, mode);
+            expect_status(slot.commit(payload), "producer commit");
+        }
+        // Stay until every consumer has read everything: closing would unlink the name, which is
+        // harmless, but leaving early would end the lease the consumers' liveness checks look at.
+        control->sync.wait_for_done(static_cast<std::uint32_t>(setup.consumers));
+    });
+    // Consumers mark done from the parent's side: wait for them first, then release the producer.
+    StreamResult result;
+    result.slowest_msgs_per_s = 0;
+    for (ChildProcess& consumer : consumers) {
+        consumer.wait(options.child_timeout);
+        control->sync.mark_done();
+        const auto timing = consumer.result<ConsumerTiming>();
+        if (timing.bad_messages != 0 || timing.lost_messages != 0) {
+            throw std::runtime_error(std::to_string(timing.bad_messages) + " bad and " +
+                                     std::to_string(timing.lost_messages) + " lost messages");
+        }
+        const double rate = static_cast<double>(timing.messages) * 1e9 / static_cast<double>(timing.elapsed_ns);
+        result.slowest_msgs_per_s = result.slowest_msgs_per_s == 0 ? rate : std::min(result.slowest_msgs_per_s, rate);
+        result.total_msgs_per_s += rate;
+        result.timed_messages = timing.messages;
+    }
+    producer.wait(options.child_timeout);
+    return result;
+}
+
+void fill_stream_row(CaseResult& row, const StreamSetup& setup, const StreamResult& result) {
+    row.msgs_per_s = result.slowest_msgs_per_s;
+    row.gb_per_s = result.slowest_msgs_per_s * static_cast<double>(setup.payload) / 1e9;
+    row.note = std::string(shm::to_string(setup.sync)) + ", ring " + std::to_string(setup.slots) + " slots, " +
+               std::string(touch_mode_name(touch_mode_for(setup.payload))) + ", " +
+               std::to_string(result.timed_messages) + " msgs" +
+               (setup.consumers > 1 ? ", per consumer (slowest), no loss" : "");
+}
+
+std::vector<CaseResult> run_oneway(const BenchOptions& options) {
+    struct Config {
+        std::size_t payload;
+        std::uint32_t slots;
+        std::size_t full_messages;
+    };
+    static constexpr Config CONFIGS[] = {
+        {64, 256, 20'000'000},
+        {4096, 256, 10'000'000},
+        {64 * 1024, 32, 4'000'000},
+        {MIB, 8, 8'000},
+    };
+    std::vector<CaseResult> results;
+    for (const Config& config : CONFIGS) {
+        CaseResult row{.case_name = "oneway", .transport = TRANSPORT, .payload_bytes = config.payload};
+        row.wait = "spin";
+        const StreamSetup setup{config.payload, config.slots, options.scaled(config.full_messages),
+                                SyncPolicy::SingleReader, SPIN_WAIT, 1, options.consumer_core};
+        run_case(results, row, [&](CaseResult& r) { fill_stream_row(r, setup, measure_stream(setup, options)); });
+    }
+    return results;
+}
+
+std::vector<CaseResult> run_fanout(const BenchOptions& options) {
+    std::vector<CaseResult> results;
+    for (const int consumers : {1, 4}) {
+        CaseResult row{.case_name = "fanout", .transport = TRANSPORT, .payload_bytes = 4096};
+        row.wait = "sleep";
+        row.consumers = consumers;
+        const StreamSetup setup{4096, 64, options.scaled(2'000'000), SyncPolicy::EveryReader, SLEEP_WAIT, consumers,
+                                consumers == 1 ? options.consumer_core : UNPINNED};
+        run_case(results, row, [&](CaseResult& r) { fill_stream_row(r, setup, measure_stream(setup, options)); });
+    }
+    return results;
+}
+
+// ---------------------------------------------------------------- idle channel CPU
+
+/// CPU time (user + system) of the calling process, ns.
+std::int64_t process_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+struct IdleCpu {
+    std::int64_t cpu_ns = 0;
+    std::int64_t wall_ns = 0;
+    std::uint64_t timeouts = 0;
+};
+
+std::vector<CaseResult> run_idle_cpu(const BenchOptions& options) {
+    std::vector<CaseResult> results;
+    CaseResult row{.case_name = "idle_cpu", .transport = TRANSPORT, .payload_bytes = 4096};
+    row.wait = "sleep";
+    run_case(results, row, [&](CaseResult& r) {
+        SharedMapping mapping(sizeof(Control));
+        Control* control = mapping.emplace<Control>();
+        const std::string name = channel_name("idle");
+        const auto idle_for = options.quick ? std::chrono::milliseconds(500) : std::chrono::milliseconds(3000);
+        auto consumer = ChildProcess::spawn("dhub idle consumer", options.consumer_core, [=] {
+            Consumer in = attach_when_created(control, 1, name);
+            control->sync.arrive();
+            // The library's default wait: spin up to 20 us, then sleep on the futex (waking every 50 ms
+            // for housekeeping). Nothing is ever committed.
+            const WaitOptions wait{std::chrono::milliseconds(250), std::chrono::microseconds(20)};
+            IdleCpu idle;
+            const std::int64_t cpu_start = process_cpu_ns();
+            const std::int64_t wall_start = now_ns();
+            while (now_ns() - wall_start < std::chrono::nanoseconds(idle_for).count()) {
+                if (in.acquire_read(wait).status() == Status::Timeout) ++idle.timeouts;
+            }
+            idle.cpu_ns = process_cpu_ns() - cpu_start;
+            idle.wall_ns = now_ns() - wall_start;
+            control->sync.mark_done();
+            return idle;
+        });
+        auto producer = ChildProcess::spawn("dhub idle producer", options.producer_core, [=] {
+            Producer out = create_channel(name, 4096, 8, SyncPolicy::EveryReader);
+            control->channels_created.fetch_add(1, std::memory_order_acq_rel);
+            control->sync.wait_for_done(1);
+        });
+        wait_all({&consumer, &producer}, options.child_timeout);
+        const auto idle = consumer.result<IdleCpu>();
+        const double percent = 100.0 * static_cast<double>(idle.cpu_ns) / static_cast<double>(idle.wall_ns);
+        r.note = "consumer blocked on an idle channel: " + std::to_string(percent).substr(0, 6) + " % CPU over " +
+                 std::to_string(idle.wall_ns / 1'000'000) + " ms (" + std::to_string(idle.timeouts) +
+                 " timeouts of 250 ms, spin 20 us then futex)";
+    });
+    return results;
+}
+
+// ---------------------------------------------------------------- through the kernel
+
+#ifdef DHUB_BENCH_KERNEL
+/// Runs dhub-kernel on a bench_source -> bench_sink graph and returns the sink's messages/s.
+double measure_kernel_path(const BenchOptions& options, std::size_t payload, std::uint64_t messages,
+                           std::uint32_t slots) {
+    char directory_template[] = "/tmp/dhub-bench-kernel-XXXXXX";
+    const std::string directory = ::mkdtemp(directory_template);
+    const std::string graph_file = directory + "/graph.json";
+    const std::string result_file = directory + "/result.json";
+    const nlohmann::json graph = {
+        {"schema_version", 1},
+        {"name", "bench"},
+        {"channels", {{{"name", "stream"}, {"slot_bytes", payload}, {"slot_count", slots}, {"sync", "single_reader"}}}},
+        {"nodes",
+         {{{"id", "source"}, {"plugin", "bench_source"}, {"params", {{"count", messages}}}, {"outputs", {"stream"}}},
+          {{"id", "sink"},
+           {"plugin", "bench_sink"},
+           {"params", {{"result_path", result_file}, {"warmup", messages / 10}, {"count", messages}}},
+           {"inputs", {"stream"}}}}}};
+    std::ofstream(graph_file) << graph.dump(2);
+
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::execl(DHUB_BENCH_KERNEL, DHUB_BENCH_KERNEL, graph_file.c_str(), "--plugin-path", DHUB_BENCH_PLUGIN_DIR,
+                "--log-level", "warn", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    const std::int64_t deadline = now_ns() + std::chrono::nanoseconds(options.child_timeout).count();
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+        if (now_ns() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            throw std::runtime_error("dhub-kernel did not finish in time");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        throw std::runtime_error("dhub-kernel failed (status " + std::to_string(status) + ")");
+    }
+    std::ifstream in(result_file);
+    const nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
+    std::filesystem::remove_all(directory);
+    if (result.is_discarded() || result["bad"] != 0 || result["lost"] != 0) {
+        throw std::runtime_error("bench_sink result missing or reports bad/lost slots");
+    }
+    return result["messages"].get<double>() * 1e9 / result["elapsed_ns"].get<double>();
+}
+
+std::vector<CaseResult> run_kernel_path(const BenchOptions& options) {
+    std::vector<CaseResult> results;
+    for (const std::size_t payload : {std::size_t{64}, std::size_t{4096}}) {
+        CaseResult row{.case_name = "oneway_kernel", .transport = TRANSPORT, .payload_bytes = payload};
+        row.wait = "spin";
+        const std::uint64_t messages = options.scaled(payload == 64 ? 20'000'000 : 10'000'000);
+        run_case(results, row, [&](CaseResult& r) {
+            const double rate = measure_kernel_path(options, payload, messages, 256);
+            r.msgs_per_s = rate;
+            r.gb_per_s = rate * static_cast<double>(payload) / 1e9;
+            r.note = "dhub-kernel: bench_source -> bench_sink plugins (one thread each), single_reader ring 256, "
+                     "ends touched, " + std::to_string(messages) + " msgs";
+        });
+    }
+    return results;
+}
+#endif
+
+}  // namespace
+
+void register_dhub_cases(Registry& registry) {
+    registry.add({"dhub.idle_cpu", run_idle_cpu, "CPU used by a consumer blocked on an idle channel"});
+#ifdef DHUB_BENCH_KERNEL
+    registry.add({"dhub.kernel_path", run_kernel_path,
+                  "the one-way case driven through dhub-kernel and real plugins (compare with dhub.oneway)"});
+#endif
+    registry.add({"dhub.pingpong", run_pingpong,
+                  "round trip over two DataBlock channels, busy spin and futex sleep, 64 B .. 1 MiB"});
+    registry.add({"dhub.oneway", run_oneway, "lossless one-way (single_reader) throughput, 64 B .. 1 MiB"});
+    registry.add({"dhub.fanout", run_fanout, "every_reader 1 -> 1 and 1 -> 4 consumers, sleep-mode waits"});
+}
+
+}  // namespace dhub::bench
