@@ -226,5 +226,35 @@ TEST(KernelRun, StopGraphPolicyEndsTheRunWithExitCode4) {
     EXPECT_EQ(run.status.code, 4) << run.output;
 }
 
+TEST(KernelRun, SecondSigintExitsAtOnceWithoutWaitingForTheDrain) {
+    TempDirectory dir;
+    constexpr double SLOW_SINK_MS = 200;  // 16 queued ticks would take over 3 s to drain
+    const json graph = {
+        {"schema_version", 1},
+        {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 16}}}},
+        {"nodes",
+         {{{"id", "src"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
+          {{"id", "slow"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"},
+           {"params", {{"delay_ms", SLOW_SINK_MS}}}, {"inputs", {"ticks"}}}}}};
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
+    // The log is read only to know when to send each signal (two SIGINTs sent back to back could merge
+    // into one pending signal); the verdict is the exit code.
+    const auto log_says = [&](const char* text) {
+        return wait_until([&] { return read_text_file((dir / "kernel.log").string()).find(text) != std::string::npos; });
+    };
+    ASSERT_TRUE(log_says("running graph"));
+    kernel.kill(SIGINT);
+    ASSERT_TRUE(log_says("SIGINT received"));
+    kernel.kill(SIGINT);
+    const ExitStatus status = kernel.wait(std::chrono::seconds(2));  // far less than the drain would take
+    EXPECT_FALSE(status.timed_out);
+    EXPECT_EQ(status.code, 130);
+    // Exiting at once leaves the segments behind (for dhub-shm gc); this test removes its own.
+    const std::string prefix = "dhub1.graph-" + std::to_string(kernel.pid()) + ".";
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+        if (entry.path().filename().string().starts_with(prefix)) std::filesystem::remove(entry.path());
+    }
+}
+
 }  // namespace
 }  // namespace dhub::testing

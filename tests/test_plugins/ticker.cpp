@@ -40,6 +40,11 @@ public:
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "checks that ticks arrive in order";
     static constexpr const char* input_schema = "test.tick@1";
+    static constexpr const char* params_schema =
+        R"json([{"name":"delay_ms","type":"number","default":0,"min":0,"doc":"time spent on each tick (a slow sink)"}])json";
+
+    explicit TickSink(dhub::sdk::NodeContext& context)
+        : delay_ns_(static_cast<std::uint64_t>(context.params().number("delay_ms") * 1e6)) {}
 
     dhub_status consume(dhub::sdk::NodeContext& context, const dhub::sdk::InputSlot<Tick>& in) {
         if (in.value().value != expected_) {
@@ -47,11 +52,18 @@ public:
                                                                 " arrived, expected " + std::to_string(expected_));
         }
         expected_ = in.value().value + 1;
+        if (delay_ns_ > 0) {
+            // Busy like a slow disk: not interrupted by a stop request (sinks drain before they stop).
+            const std::uint64_t until = context.now_ns() + delay_ns_;
+            while (context.now_ns() < until) {
+            }
+        }
         return DHUB_OK;
     }
     void stop(dhub::sdk::NodeContext& context) { context.log().info("saw " + std::to_string(expected_) + " ticks"); }
 
 private:
+    std::uint64_t delay_ns_;
     std::uint64_t expected_ = 0;
 };
 
