@@ -382,8 +382,10 @@ double measure_kernel_path(const BenchOptions& options, std::size_t payload, std
         {"name", "bench"},
         {"channels", {{{"name", "stream"}, {"slot_bytes", payload}, {"slot_count", slots}, {"sync", "single_reader"}}}},
         {"nodes",
-         {{{"id", "source"}, {"plugin", "bench_source"}, {"params", {{"count", messages}}}, {"outputs", {"stream"}}},
+         {{{"id", "source"}, {"plugin", "bench_source"}, {"params", {{"count", messages}}}, {"outputs", {"stream"}},
+           {"cpu", options.producer_core}},
           {{"id", "sink"},
+           {"cpu", options.consumer_core},
            {"plugin", "bench_sink"},
            {"params", {{"result_path", result_file}, {"warmup", messages / 10}, {"count", messages}}},
            {"inputs", {"stream"}}}}}};
@@ -427,8 +429,8 @@ std::vector<CaseResult> run_kernel_path(const BenchOptions& options) {
             const double rate = measure_kernel_path(options, payload, messages, 256);
             r.msgs_per_s = rate;
             r.gb_per_s = rate * static_cast<double>(payload) / 1e9;
-            r.note = "dhub-kernel: bench_source -> bench_sink plugins (one thread each), single_reader ring 256, "
-                     "ends touched, " + std::to_string(messages) + " msgs";
+            r.note = "dhub-kernel: bench_source -> bench_sink plugins, node threads pinned like the oneway "
+                     "processes, single_reader ring 256, ends touched, " + std::to_string(messages) + " msgs";
         });
     }
     return results;

@@ -89,8 +89,7 @@ int run(int argc, char** argv) {
     const int cpus = dhub::bench::usable_cpu_count();
     for (int core : {producer_core, consumer_core}) {
         if (core < 0 || core >= cpus) {
-            std::cerr << "dhub-bench: core " << core << " is not usable (this process may use " << cpus
-                      << " cores)\n";
+            std::cerr << "dhub-bench: core " << core << " is not usable (this process may use " << cpus << " cores)\n";
             return EXIT_USAGE;
         }
     }
@@ -119,8 +118,7 @@ int run(int argc, char** argv) {
         if (options.producer_core != options.consumer_core) {  // spinning on one core would take seconds
             try {
                 char text[64];
-                std::snprintf(text, sizeof text, "c2c rt %.2f us",
-                              dhub::bench::probe_core_to_core_ns(options) * 1e-3);
+                std::snprintf(text, sizeof text, "c2c rt %.2f us", dhub::bench::probe_core_to_core_ns(options) * 1e-3);
                 placement = text;
             } catch (const std::exception&) {
                 placement = "c2c rt ?";

@@ -109,7 +109,7 @@ std::string read_file(const std::filesystem::path& path) {
 // Owns an iox-roudi we started (or nothing if one was already running): stops it with SIGTERM so it
 // cleans its shared memory up, and with SIGKILL if it does not go in time.
 class RoudiGuard {
-  public:
+public:
     RoudiGuard() : dir_("dhub-bench-roudi") {
         if (roudi_is_running()) {
             std::cerr << "  using the iox-roudi that is already running (its mempools may lack 1 MiB chunks)"
@@ -155,7 +155,7 @@ class RoudiGuard {
         }
     }
 
-  private:
+private:
     void wait_until_ready() {
         const auto deadline = std::chrono::steady_clock::now() + ROUDI_START_TIMEOUT;
         for (;;) {
@@ -166,8 +166,7 @@ class RoudiGuard {
                 throw std::runtime_error("iox-roudi exited during start-up: " + read_file(log_));
             }
             if (std::chrono::steady_clock::now() > deadline) {
-                throw std::runtime_error("iox-roudi not ready after " +
-                                         std::to_string(ROUDI_START_TIMEOUT.count()) +
+                throw std::runtime_error("iox-roudi not ready after " + std::to_string(ROUDI_START_TIMEOUT.count()) +
                                          " s: " + read_file(log_));
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -224,8 +223,7 @@ iox::popo::SubscriberOptions lossless_subscriber(std::uint64_t queue_capacity) {
 void wait_subscribed(const iox::popo::UntypedSubscriber& subscriber) {
     const auto deadline = std::chrono::steady_clock::now() + CONNECT_TIMEOUT;
     while (subscriber.getSubscriptionState() != iox::SubscribeState::SUBSCRIBED) {
-        if (std::chrono::steady_clock::now() > deadline)
-            throw std::runtime_error("iceoryx subscription timed out");
+        if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("iceoryx subscription timed out");
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 }
@@ -236,9 +234,8 @@ void* loan(iox::popo::UntypedPublisher& publisher, std::size_t payload, std::uin
         auto chunk = publisher.loan(static_cast<std::uint32_t>(payload));
         if (!chunk.has_error()) return chunk.value();
         if (chunk.get_error() != iox::popo::AllocationError::RUNNING_OUT_OF_CHUNKS) {
-            throw std::runtime_error(
-                "iceoryx loan failed: " + std::to_string(static_cast<int>(chunk.get_error())) +
-                " (does the RouDi mempool have chunks of this size?)");
+            throw std::runtime_error("iceoryx loan failed: " + std::to_string(static_cast<int>(chunk.get_error())) +
+                                     " (does the RouDi mempool have chunks of this size?)");
         }
         ++loan_retries;
         cpu_relax();
@@ -249,7 +246,7 @@ enum class WaitKind { spin, sleep };
 
 // take() that either busy-polls or blocks in a WaitSet.
 class Receiver {
-  public:
+public:
     Receiver(iox::popo::UntypedSubscriber& subscriber, WaitKind wait) : subscriber_(subscriber), wait_(wait) {
         if (wait_ == WaitKind::sleep) {
             waitset_.emplace();
@@ -282,7 +279,7 @@ class Receiver {
         }
     }
 
-  private:
+private:
     iox::popo::UntypedSubscriber& subscriber_;
     WaitKind wait_;
     std::optional<iox::popo::WaitSet<>> waitset_;
@@ -449,8 +446,7 @@ void measure_oneway(const BenchOptions& options, const OnewayConfig& config, Cas
     row.set_throughput(tally.timed_messages, tally.elapsed_ns);
     row.note = "queue " + std::to_string(queue) + ", block producer, " +
                std::string(touch_mode_name(touch_mode_for(payload))) + ", " + loss_note(total, tally);
-    if (producer_tally.loan_retries != 0)
-        row.note += ", loan retries " + std::to_string(producer_tally.loan_retries);
+    if (producer_tally.loan_retries != 0) row.note += ", loan retries " + std::to_string(producer_tally.loan_retries);
 }
 
 constexpr int FANOUT_CONSUMERS = 4;
@@ -468,8 +464,7 @@ void measure_fanout(const BenchOptions& options, CaseResult& row) {
         consumers.push_back(
             ChildProcess::spawn("iceoryx fanout consumer " + std::to_string(i), options.consumer_core, [=] {
                 init_runtime("fanout-sub" + std::to_string(i));
-                iox::popo::UntypedSubscriber subscriber(service(instance, "data"),
-                                                        lossless_subscriber(queue));
+                iox::popo::UntypedSubscriber subscriber(service(instance, "data"), lossless_subscriber(queue));
                 wait_subscribed(subscriber);
                 sync->arrive();
                 sync->wait_for_arrivals(FANOUT_CONSUMERS + 1);
@@ -557,11 +552,10 @@ std::vector<CaseResult> run_fanout(const BenchOptions& options) {
 }  // namespace
 
 void register_iceoryx_cases(Registry& registry) {
-    registry.add({"iceoryx.pingpong", run_pingpong,
-                  "iceoryx round trip 64 B / 4 KiB / 1 MiB, tryTake spin and WaitSet"});
-    registry.add({"iceoryx.oneway", run_oneway, "iceoryx lossless one-way throughput 64 B .. 1 MiB"});
     registry.add(
-        {"iceoryx.fanout", run_fanout, "iceoryx 1 -> 4 subscribers at 4 KiB, lossless, per-consumer rate"});
+        {"iceoryx.pingpong", run_pingpong, "iceoryx round trip 64 B / 4 KiB / 1 MiB, tryTake spin and WaitSet"});
+    registry.add({"iceoryx.oneway", run_oneway, "iceoryx lossless one-way throughput 64 B .. 1 MiB"});
+    registry.add({"iceoryx.fanout", run_fanout, "iceoryx 1 -> 4 subscribers at 4 KiB, lossless, per-consumer rate"});
 }
 
 }  // namespace dhub::bench

@@ -104,10 +104,7 @@ struct ConsumerTally {
     std::uint64_t bad_messages = 0;
 };
 
-void measure_oneway(const BenchOptions& options,
-                    const TempDir& dir,
-                    const OnewayConfig& config,
-                    CaseResult& row) {
+void measure_oneway(const BenchOptions& options, const TempDir& dir, const OnewayConfig& config, CaseResult& row) {
     SharedMapping mapping(sizeof(ProcessSync));
     ProcessSync* sync = mapping.emplace<ProcessSync>();
     const std::string address = endpoint(dir, "oneway-" + std::to_string(config.payload_bytes));
@@ -150,9 +147,8 @@ void measure_oneway(const BenchOptions& options,
     wait_all({&producer, &consumer}, options.child_timeout);
     const auto tally = consumer.result<ConsumerTally>();
     row.set_throughput(tally.timed_messages, tally.elapsed_ns);
-    row.note =
-        "PUSH/PULL, HWM " + std::to_string(hwm) + ", " + std::string(touch_mode_name(mode)) + ", " +
-        (tally.bad_messages == 0 ? std::string("lossless") : "bad " + std::to_string(tally.bad_messages));
+    row.note = "PUSH/PULL, HWM " + std::to_string(hwm) + ", " + std::string(touch_mode_name(mode)) + ", " +
+               (tally.bad_messages == 0 ? std::string("lossless") : "bad " + std::to_string(tally.bad_messages));
 }
 
 // ---------------------------------------------------------------- groups
@@ -188,8 +184,7 @@ std::vector<CaseResult> run_oneway(const BenchOptions& options) {
 }  // namespace
 
 void register_zeromq_cases(Registry& registry) {
-    registry.add(
-        {"zeromq.pingpong", run_pingpong, "ZeroMQ PAIR round trip over ipc://, 64 B / 4 KiB / 1 MiB"});
+    registry.add({"zeromq.pingpong", run_pingpong, "ZeroMQ PAIR round trip over ipc://, 64 B / 4 KiB / 1 MiB"});
     registry.add({"zeromq.oneway", run_oneway, "ZeroMQ PUSH/PULL lossless one-way throughput over ipc://"});
 }
 

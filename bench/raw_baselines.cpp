@@ -121,10 +121,7 @@ struct FutexPingPong {
     alignas(CACHE_LINE_BYTES) std::uint32_t pong = 0;
 };
 
-void measure_pingpong_futex(const BenchOptions& options,
-                            int pinger_core,
-                            int responder_core,
-                            CaseResult& row) {
+void measure_pingpong_futex(const BenchOptions& options, int pinger_core, int responder_core, CaseResult& row) {
     SharedMapping mapping(sizeof(FutexPingPong));
     FutexPingPong* shared = mapping.emplace<FutexPingPong>();
     const auto total = static_cast<std::uint32_t>(options.sleep_round_trips);
@@ -153,8 +150,8 @@ void measure_pingpong_futex(const BenchOptions& options,
     });
     wait_all({&pinger, &responder}, options.child_timeout);
     row.set_latency(pinger.result<LatencySummary>());
-    row.note = "FUTEX_WAIT/WAKE on a word alone on its line, " + cores_note(pinger_core, responder_core) +
-               ", " + std::to_string(total - warmup) + " round trips";
+    row.note = "FUTEX_WAIT/WAKE on a word alone on its line, " + cores_note(pinger_core, responder_core) + ", " +
+               std::to_string(total - warmup) + " round trips";
 }
 
 // ---------------------------------------------------------------- memcpy_bandwidth
@@ -162,11 +159,10 @@ void measure_pingpong_futex(const BenchOptions& options,
 // Private anonymous memory, written once so that every page is really backed: reading untouched
 // anonymous memory would hit the shared zero page and look impossibly fast.
 class PrefaultedBuffer {
-  public:
+public:
     explicit PrefaultedBuffer(std::size_t size) : size_(size) {
         void* address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (address == MAP_FAILED)
-            throw std::system_error(errno, std::generic_category(), "mmap memcpy buffer");
+        if (address == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap memcpy buffer");
         data_ = static_cast<std::byte*>(address);
         std::memset(data_, 0x5A, size_);
     }
@@ -175,7 +171,7 @@ class PrefaultedBuffer {
     ~PrefaultedBuffer() { ::munmap(data_, size_); }
     std::byte* data() const noexcept { return data_; }
 
-  private:
+private:
     std::byte* data_ = nullptr;
     std::size_t size_ = 0;
 };
@@ -204,19 +200,16 @@ CopyTiming time_memcpy(std::size_t region_bytes, std::uint64_t blocks) {
     return CopyTiming{blocks, end - start};
 }
 
-void measure_memcpy(const BenchOptions& options,
-                    std::size_t region_bytes,
-                    std::uint64_t full_blocks,
-                    CaseResult& row) {
+void measure_memcpy(const BenchOptions& options, std::size_t region_bytes, std::uint64_t full_blocks, CaseResult& row) {
     const std::uint64_t blocks = options.scaled(full_blocks, 64);
-    auto child = ChildProcess::spawn("memcpy", options.producer_core,
-                                     [=] { return time_memcpy(region_bytes, blocks); });
+    auto child =
+        ChildProcess::spawn("memcpy", options.producer_core, [=] { return time_memcpy(region_bytes, blocks); });
     child.wait(options.child_timeout);
     const auto timing = child.result<CopyTiming>();
     row.set_throughput(timing.blocks, timing.elapsed_ns);
-    row.note = (region_bytes == MIB ? std::string("cache-hot: same 1 MiB src/dst")
-                                    : "cold: cycling 1 MiB blocks through " +
-                                          std::to_string(region_bytes / MIB) + " MiB src and dst") +
+    row.note = (region_bytes == MIB
+                    ? std::string("cache-hot: same 1 MiB src/dst")
+                    : "cold: cycling 1 MiB blocks through " + std::to_string(region_bytes / MIB) + " MiB src and dst") +
                ", one thread on core " + std::to_string(options.producer_core) + "; GB/s = bytes copied / s";
 }
 
@@ -246,8 +239,7 @@ struct ConsumerTiming {
 };
 
 void measure_oneway_spsc(const BenchOptions& options, const OnewayConfig& config, CaseResult& row) {
-    const std::size_t stride =
-        (config.payload_bytes + CACHE_LINE_BYTES - 1) / CACHE_LINE_BYTES * CACHE_LINE_BYTES;
+    const std::size_t stride = (config.payload_bytes + CACHE_LINE_BYTES - 1) / CACHE_LINE_BYTES * CACHE_LINE_BYTES;
     SharedMapping mapping(RING_DATA_OFFSET + config.slots * stride);
     RingControl* control = mapping.emplace<RingControl>();
     std::byte* slots = mapping.data() + RING_DATA_OFFSET;
@@ -295,14 +287,13 @@ void measure_oneway_spsc(const BenchOptions& options, const OnewayConfig& config
         throw std::runtime_error(std::to_string(timing.bad_messages) + " messages failed the payload check");
     }
     row.set_throughput(timing.messages, timing.elapsed_ns);
-    row.note = "ring " + std::to_string(config.slots) + " slots, " + std::string(touch_mode_name(mode)) +
-               ", " + std::to_string(timing.messages) + " msgs";
+    row.note = "ring " + std::to_string(config.slots) + " slots, " + std::string(touch_mode_name(mode)) + ", " +
+               std::to_string(timing.messages) + " msgs";
 }
 
 std::vector<CaseResult> run_pingpong_cacheline(const BenchOptions& options) {
     std::vector<CaseResult> results;
-    CaseResult row{
-        .case_name = "pingpong_cacheline", .transport = TRANSPORT, .payload_bytes = CACHE_LINE_BYTES};
+    CaseResult row{.case_name = "pingpong_cacheline", .transport = TRANSPORT, .payload_bytes = CACHE_LINE_BYTES};
     row.wait = "spin";
     run_case(results, row, [&](CaseResult& r) { measure_pingpong_cacheline(options, r); });
     return results;
@@ -310,16 +301,13 @@ std::vector<CaseResult> run_pingpong_cacheline(const BenchOptions& options) {
 
 std::vector<CaseResult> run_pingpong_futex(const BenchOptions& options) {
     std::vector<CaseResult> results;
-    CaseResult row{
-        .case_name = "pingpong_futex_cross_core", .transport = TRANSPORT, .payload_bytes = CACHE_LINE_BYTES};
+    CaseResult row{.case_name = "pingpong_futex_cross_core", .transport = TRANSPORT, .payload_bytes = CACHE_LINE_BYTES};
     row.wait = "sleep";
-    run_case(results, row, [&](CaseResult& r) {
-        measure_pingpong_futex(options, options.producer_core, options.consumer_core, r);
-    });
+    run_case(results, row,
+             [&](CaseResult& r) { measure_pingpong_futex(options, options.producer_core, options.consumer_core, r); });
     row.case_name = "pingpong_futex_same_core";
-    run_case(results, row, [&](CaseResult& r) {
-        measure_pingpong_futex(options, options.producer_core, options.producer_core, r);
-    });
+    run_case(results, row,
+             [&](CaseResult& r) { measure_pingpong_futex(options, options.producer_core, options.producer_core, r); });
     return results;
 }
 
@@ -343,8 +331,7 @@ std::vector<CaseResult> run_oneway_spsc(const BenchOptions& options) {
     };
     std::vector<CaseResult> results;
     for (const OnewayConfig& config : CONFIGS) {
-        CaseResult row{
-            .case_name = "oneway_spsc", .transport = TRANSPORT, .payload_bytes = config.payload_bytes};
+        CaseResult row{.case_name = "oneway_spsc", .transport = TRANSPORT, .payload_bytes = config.payload_bytes};
         row.wait = "spin";
         run_case(results, row, [&](CaseResult& r) { measure_oneway_spsc(options, config, r); });
     }
@@ -362,10 +349,9 @@ void register_raw_cases(Registry& registry) {
                   "round trip over one shared cache line each way, busy spin"});
     registry.add({"raw.pingpong_futex", run_pingpong_futex,
                   "round trip over a shared futex (pure sleep/wake), across cores and on one core"});
+    registry.add({"raw.memcpy_bandwidth", run_memcpy, "single-thread memcpy of 1 MiB blocks, cache-hot and cold"});
     registry.add(
-        {"raw.memcpy_bandwidth", run_memcpy, "single-thread memcpy of 1 MiB blocks, cache-hot and cold"});
-    registry.add({"raw.oneway_spsc", run_oneway_spsc,
-                  "lossless one-way transfer through a bare SPSC ring, 64 B .. 1 MiB"});
+        {"raw.oneway_spsc", run_oneway_spsc, "lossless one-way transfer through a bare SPSC ring, 64 B .. 1 MiB"});
 }
 
 }  // namespace dhub::bench

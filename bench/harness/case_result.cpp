@@ -65,9 +65,8 @@ struct Column {
 };
 
 constexpr Column COLUMNS[] = {
-    {"transport", 9, true}, {"payload", 8, false}, {"wait", 5, true},      {"cons", 4, false},
-    {"p50 us", 9, false},   {"p99 us", 9, false},  {"p99.9 us", 9, false}, {"msgs/s", 10, false},
-    {"GB/s", 8, false},     {"note", 0, true},
+    {"transport", 9, true}, {"payload", 8, false},  {"wait", 5, true},     {"cons", 4, false}, {"p50 us", 9, false},
+    {"p99 us", 9, false},   {"p99.9 us", 9, false}, {"msgs/s", 10, false}, {"GB/s", 8, false}, {"note", 0, true},
 };
 
 void print_cells(std::ostream& out, const std::vector<std::string>& cells) {

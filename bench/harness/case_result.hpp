@@ -27,8 +27,8 @@ struct CaseResult {
     double p999_ns = std::numeric_limits<double>::quiet_NaN();
     double msgs_per_s = std::numeric_limits<double>::quiet_NaN();  ///< per consumer when consumers > 1
     double gb_per_s = std::numeric_limits<double>::quiet_NaN();    ///< 1 GB = 1e9 bytes of payload
-    std::string wait{};   ///< "spin", "sleep", or "" when it does not apply
-    int consumers = 1;    ///< 0 when it does not apply (e.g. memcpy)
+    std::string wait{};                                            ///< "spin", "sleep", or "" when it does not apply
+    int consumers = 1;                                             ///< 0 when it does not apply (e.g. memcpy)
     std::string note{};   ///< free text for people: ring depth, touch rule, losses
     std::string error{};  ///< non-empty when the case failed; such rows are left out of the JSON
 

@@ -255,15 +255,12 @@ void wait_all(std::initializer_list<ChildProcess*> children, std::chrono::millis
             }
             // Children whose pipe is closed are exiting; poll with a short period to reap them.
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-            const int poll_ms =
-                static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, fds.empty() ? 1 : 100));
+            const int poll_ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, fds.empty() ? 1 : 100));
             if (!fds.empty()) {
                 const int ready = ::poll(fds.data(), fds.size(), poll_ms);
-                if (ready < 0 && errno != EINTR)
-                    throw ChildError(std::string("poll: ") + std::strerror(errno));
+                if (ready < 0 && errno != EINTR) throw ChildError(std::string("poll: ") + std::strerror(errno));
                 for (std::size_t i = 0; ready > 0 && i < fds.size(); ++i) {
-                    if (fds[i].revents != 0 &&
-                        owners[i]->read_available() == ChildProcess::ReadOutcome::end_of_file) {
+                    if (fds[i].revents != 0 && owners[i]->read_available() == ChildProcess::ReadOutcome::end_of_file) {
                         owners[i]->close_pipe();
                     }
                 }

@@ -22,7 +22,7 @@ namespace dhub::bench {
 
 /// A child failed (exception, non-zero exit, signal), timed out, or could not be started.
 class ChildError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 
@@ -34,7 +34,7 @@ void pin_current_process(int cpu_core);
 int usable_cpu_count() noexcept;
 
 class ChildProcess {
-  public:
+public:
     using Body = std::function<std::vector<std::byte>()>;
 
     /// Forks. The child pins itself to `cpu_core` (no pinning if negative), runs `body`, sends the
@@ -83,8 +83,8 @@ class ChildProcess {
         static_assert(std::is_trivially_copyable_v<T>);
         const std::vector<std::byte>& bytes = result_bytes();
         if (bytes.size() != sizeof(T)) {
-            throw ChildError("child '" + name_ + "' returned " + std::to_string(bytes.size()) +
-                             " bytes, expected " + std::to_string(sizeof(T)));
+            throw ChildError("child '" + name_ + "' returned " + std::to_string(bytes.size()) + " bytes, expected " +
+                             std::to_string(sizeof(T)));
         }
         T value;
         std::memcpy(&value, bytes.data(), sizeof(T));
@@ -97,7 +97,7 @@ class ChildProcess {
     const std::string& name() const noexcept { return name_; }
     pid_t pid() const noexcept { return pid_; }
 
-  private:
+private:
     friend void wait_all(std::initializer_list<ChildProcess*> children, std::chrono::milliseconds timeout);
 
     ChildProcess(std::string name, pid_t pid, int read_fd) noexcept;

@@ -28,9 +28,8 @@ LatencySummary summarize_latencies(std::vector<std::int64_t> samples_ns) {
     summary.p50_ns = percentile_of_sorted(sorted, 0.50);
     summary.p99_ns = percentile_of_sorted(sorted, 0.99);
     summary.p999_ns = percentile_of_sorted(sorted, 0.999);
-    const double total = std::accumulate(sorted.begin(), sorted.end(), 0.0, [](double acc, std::int64_t v) {
-        return acc + static_cast<double>(v);
-    });
+    const double total = std::accumulate(sorted.begin(), sorted.end(), 0.0,
+                                         [](double acc, std::int64_t v) { return acc + static_cast<double>(v); });
     summary.mean_ns = total / static_cast<double>(sorted.size());
     return summary;
 }

@@ -38,9 +38,7 @@ struct ProcessSync {
     }
 
     void mark_producer_finished() noexcept { producer_finished.store(1, std::memory_order_release); }
-    bool is_producer_finished() const noexcept {
-        return producer_finished.load(std::memory_order_acquire) != 0;
-    }
+    bool is_producer_finished() const noexcept { return producer_finished.load(std::memory_order_acquire) != 0; }
 };
 
 }  // namespace dhub::bench

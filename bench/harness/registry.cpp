@@ -31,9 +31,8 @@ std::size_t BenchOptions::warmup_of(std::size_t total) noexcept {
 void Registry::add(BenchGroup group) {
     if (group.name.empty()) throw std::invalid_argument("benchmark group without a name");
     if (!group.run) throw std::invalid_argument("benchmark group '" + group.name + "' has no run function");
-    const bool duplicate = std::any_of(groups_.begin(), groups_.end(), [&](const BenchGroup& existing) {
-        return existing.name == group.name;
-    });
+    const bool duplicate = std::any_of(groups_.begin(), groups_.end(),
+                                       [&](const BenchGroup& existing) { return existing.name == group.name; });
     if (duplicate) throw std::invalid_argument("benchmark group '" + group.name + "' registered twice");
     groups_.push_back(std::move(group));
 }
@@ -46,9 +45,7 @@ std::vector<const BenchGroup*> Registry::select(std::string_view filter) const {
     return selected;
 }
 
-void run_case(std::vector<CaseResult>& results,
-              CaseResult row,
-              const std::function<void(CaseResult&)>& measure) {
+void run_case(std::vector<CaseResult>& results, CaseResult row, const std::function<void(CaseResult&)>& measure) {
     try {
         measure(row);
     } catch (const std::exception& e) {

@@ -14,8 +14,7 @@ SharedMapping::SharedMapping(std::size_t size_bytes) {
     size_ = (size_bytes + page - 1) / page * page;
     void* address = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (address == MAP_FAILED) {
-        throw std::system_error(errno, std::generic_category(),
-                                "mmap shared " + std::to_string(size_) + " bytes");
+        throw std::system_error(errno, std::generic_category(), "mmap shared " + std::to_string(size_) + " bytes");
     }
     data_ = static_cast<std::byte*>(address);
 }

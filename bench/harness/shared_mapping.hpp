@@ -10,7 +10,7 @@
 namespace dhub::bench {
 
 class SharedMapping {
-  public:
+public:
     /// mmap(MAP_SHARED | MAP_ANONYMOUS) of `size_bytes` (rounded up to pages), zero-filled.
     /// Throws std::system_error.
     explicit SharedMapping(std::size_t size_bytes);
@@ -34,7 +34,7 @@ class SharedMapping {
         return emplace_at<T>(0, std::forward<Args>(args)...);
     }
 
-  private:
+private:
     std::byte* data_ = nullptr;
     std::size_t size_ = 0;
 };

@@ -8,7 +8,7 @@
 namespace dhub::bench {
 
 class TempDir {
-  public:
+public:
     /// mkdtemp under $TMPDIR (or /tmp) with the given name prefix. Throws std::system_error.
     explicit TempDir(const std::string& prefix);
     TempDir(const TempDir&) = delete;
@@ -17,7 +17,7 @@ class TempDir {
 
     const std::filesystem::path& path() const noexcept { return path_; }
 
-  private:
+private:
     std::filesystem::path path_;
 };
 

@@ -31,7 +31,7 @@ const std::vector<std::string> CHANNEL_KEYS = {"name",  "slot_bytes", "slot_coun
                                                "sync",  "checksum",   "flex_zone_bytes", "max_consumers",
                                                "schema"};
 const std::vector<std::string> NODE_KEYS = {"id",     "plugin",  "component", "params",
-                                            "inputs", "outputs", "on_error"};
+                                            "inputs", "outputs", "on_error",  "cpu"};
 const std::vector<std::string> ON_ERROR_KEYS = {"action", "max_consecutive"};
 
 const std::vector<std::string> RING_NAMES = {"single", "double", "ring"};
@@ -218,6 +218,12 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) 
     node.outputs = parse_channel_list(entry, path, "outputs", issues);
     if (const Json* on_error = detail::find_member(entry, "on_error")) {
         node.on_error = parse_on_error(*on_error, path + "/on_error", issues);
+    }
+    if (const Json* cpu = detail::find_member(entry, "cpu")) {
+        constexpr std::uint64_t MAX_CPU = 1023;
+        if (auto core = detail::read_unsigned(*cpu, detail::child_path(path, "cpu"), 0, MAX_CPU, issues)) {
+            node.cpu = static_cast<std::uint32_t>(*core);
+        }
     }
     return node;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "node.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 
 #include <algorithm>
@@ -89,6 +91,7 @@ Node::Node(GraphRunner& runner, const graph::ValidatedNode& validated, const dhu
       component_(validated.component),
       descriptor_(descriptor),
       policy_(validated.spec->on_error),
+      cpu_(validated.spec->cpu),
       params_(validated.params),
       params_text_(validated.params.dump()),
       logger_(std::move(logger)),
@@ -143,6 +146,14 @@ void Node::finish(std::string reason) {
 void Node::thread_main() {
     // Sources pace themselves with sleep_until: the default 50 us timer slack would blur every deadline.
     ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    if (cpu_) {
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        CPU_SET(*cpu_, &cpus);
+        if (::pthread_setaffinity_np(::pthread_self(), sizeof cpus, &cpus) != 0) {
+            logger_->warn("{}cannot pin the node thread to cpu {} (graph \"cpu\"); it runs unpinned", log_prefix_, *cpu_);
+        }
+    }
     bool started = true;
     if (descriptor_.start != nullptr) {
         if (const dhub_status status = descriptor_.start(instance_); status != DHUB_OK) {
@@ -223,7 +234,8 @@ Node::Step Node::realtime_step() {
             }
         }
         const auto buffer = write->payload();
-        output_slot = make_slot(buffer.data(), buffer.size(), buffer.size(), write->sequence(), monotonic_ns());
+        // Timestamp 0 = "stamp it at commit" (abi.h): one clock read per slot, taken at publication.
+        output_slot = make_slot(buffer.data(), buffer.size(), buffer.size(), write->sequence(), 0);
         args.output = &output_slot;
     }
 
@@ -245,7 +257,8 @@ Node::Step Node::realtime_step() {
 
     if (write) {
         if (status == DHUB_OK) {
-            (void)write->commit(std::min(output_slot.bytes, output_slot.capacity), output_slot.timestamp_ns);
+            const std::uint64_t bytes = std::min(output_slot.bytes, output_slot.capacity);
+            (void)(output_slot.timestamp_ns == 0 ? write->commit(bytes) : write->commit(bytes, output_slot.timestamp_ns));
         } else {
             write->abort();
         }
@@ -257,11 +270,11 @@ Node::Step Node::realtime_step() {
 
     switch (status) {
         case DHUB_OK:
-            handled_.fetch_add(1, std::memory_order_relaxed);
+            bump(handled_);
             count_success();
             return Step::Continue;
         case DHUB_SKIP:
-            skipped_.fetch_add(1, std::memory_order_relaxed);
+            bump(skipped_);
             count_success();
             return Step::Continue;
         case DHUB_END_OF_STREAM: finish("end of stream"); return Step::Finished;
@@ -361,7 +374,7 @@ dhub_status Node::acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhu
         shm::WriteSlot acquired = output.producer->acquire_write({std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
         if (acquired) {
             const auto buffer = acquired.payload();
-            *slot = make_slot(buffer.data(), buffer.size(), buffer.size(), acquired.sequence(), monotonic_ns());
+            *slot = make_slot(buffer.data(), buffer.size(), buffer.size(), acquired.sequence(), 0);
             output.pending.emplace(std::move(acquired));
             return DHUB_OK;
         }
@@ -374,7 +387,8 @@ dhub_status Node::acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhu
 dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns) {
     if (port >= outputs_.size() || !outputs_[port].pending) return DHUB_ERR_INVALID_ARGUMENT;
     Output& output = outputs_[port];
-    const shm::Status committed = output.pending->commit(bytes, timestamp_ns);
+    const shm::Status committed =
+        timestamp_ns == 0 ? output.pending->commit(bytes) : output.pending->commit(bytes, timestamp_ns);
     if (committed == shm::Status::Ok) {
         output.pending.reset();
         handled_.fetch_add(1, std::memory_order_relaxed);

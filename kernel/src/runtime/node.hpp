@@ -95,7 +95,13 @@ private:
     Step realtime_step();
     /// Applies the error policy after a failed handler call or a reported error.
     void count_error(dhub_status code, const std::string& what);
-    void count_success() noexcept { consecutive_errors_.store(0, std::memory_order_relaxed); }
+    void count_success() noexcept {
+        if (consecutive_errors_.load(std::memory_order_relaxed) != 0) consecutive_errors_.store(0, std::memory_order_relaxed);
+    }
+    /// Counter increment for the node's own thread: a plain load and store, no locked instruction.
+    static void bump(std::atomic<std::uint64_t>& counter) noexcept {
+        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
     void drain_messages();
     void finish(std::string reason);
     shm::FlexZone flex_of(std::uint32_t direction, std::uint32_t port) const;
@@ -105,6 +111,7 @@ private:
     plugin::ComponentInfo component_;
     dhub_component_descriptor descriptor_;
     graph::ErrorPolicy policy_;
+    std::optional<std::uint32_t> cpu_;
     nlohmann::json params_;
     std::string params_text_;
     std::map<std::string, std::string> string_params_;  ///< storage behind param_string pointers

@@ -430,3 +430,25 @@ TEST_F(LoadGraphFile_test, DirectoryIsNotAGraphFile) {
 
 }  // namespace
 }  // namespace dhub::graph
+
+namespace dhub::graph {
+namespace {
+
+TEST(ParseNodeCpu_test, OptionalCpuPinsTheNodeAndIsRangeChecked) {
+    std::vector<GraphIssue> issues;
+    const auto pinned = parse_graph(
+        R"({"schema_version":1,"channels":[],"nodes":[{"id":"a","plugin":"p","cpu":1},{"id":"b","plugin":"p"}]})", {},
+        issues);
+    ASSERT_TRUE(pinned.has_value());
+    EXPECT_TRUE(issues.empty());
+    EXPECT_EQ(pinned->nodes[0].cpu, 1u);
+    EXPECT_FALSE(pinned->nodes[1].cpu.has_value());
+
+    issues.clear();
+    (void)parse_graph(R"({"schema_version":1,"channels":[],"nodes":[{"id":"a","plugin":"p","cpu":-1}]})", {}, issues);
+    ASSERT_EQ(issues.size(), 1u);
+    EXPECT_EQ(issues[0].json_path, "/nodes/0/cpu");
+}
+
+}  // namespace
+}  // namespace dhub::graph

@@ -61,6 +61,7 @@ struct NodeSpec {
     std::vector<std::string> inputs;   ///< channel names
     std::vector<std::string> outputs;  ///< channel names
     ErrorPolicy on_error;
+    std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
     std::string json_path;  ///< "/nodes/<i>"
 };
 

@@ -86,7 +86,8 @@ typedef struct dhub_slot {
     uint64_t bytes;        /* input: committed length; output: set by the handler (default: capacity) */
     uint64_t capacity;     /* slot size of the channel */
     uint64_t sequence;     /* input: the producer's sequence; output: the sequence it will get */
-    uint64_t timestamp_ns; /* input: producer's stamp; output: set by the handler (default: now) */
+    uint64_t timestamp_ns; /* input: producer's stamp; output: 0 = stamped at commit (CLOCK_MONOTONIC),
+                              or the handler's own stamp (e.g. the instrument's hardware time) */
 } dhub_slot;
 
 /* ---- the host: what the kernel offers a node ------------------------------------------------------- */
@@ -123,7 +124,7 @@ typedef struct dhub_host_api {
        A slot acquired must be committed/aborted (write) or released (read) before the next acquire on
        the same port. One thread at a time per port. timeout_ns < 0 waits until stop. */
     dhub_status (*acquire_write)(dhub_node* node, uint32_t port, int64_t timeout_ns, dhub_slot* slot);
-    dhub_status (*commit)(dhub_node* node, uint32_t port, uint64_t bytes, uint64_t timestamp_ns);
+    dhub_status (*commit)(dhub_node* node, uint32_t port, uint64_t bytes, uint64_t timestamp_ns); /* 0: now */
     dhub_status (*abort_write)(dhub_node* node, uint32_t port);
     dhub_status (*acquire_read)(dhub_node* node, uint32_t port, int64_t timeout_ns, dhub_slot* slot);
     dhub_status (*release)(dhub_node* node, uint32_t port);
