@@ -11,10 +11,10 @@
 #include <fstream>
 #include <thread>
 
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "bench_cases.hpp"
@@ -75,7 +75,8 @@ Producer create_channel(const std::string& name, std::size_t payload, std::uint3
 }
 
 Consumer attach_when_created(Control* control, std::uint32_t channels, const std::string& name) {
-    while (control->channels_created.load(std::memory_order_acquire) < channels) sched_yield();
+    while (control->channels_created.load(std::memory_order_acquire) < channels)
+        sched_yield();
     return expect_ok(Consumer::attach(name, {.name = "bench"}), "attach");
 }
 
@@ -151,15 +152,15 @@ std::vector<CaseResult> run_pingpong(const BenchOptions& options) {
         CaseResult row{.case_name = "pingpong", .transport = TRANSPORT, .payload_bytes = payload};
         row.wait = "spin";
         run_case(results, row, [&](CaseResult& r) {
-            measure_pingpong({payload, SPIN_WAIT, options.producer_core, options.consumer_core,
-                              options.spin_round_trips},
-                             options.child_timeout, r);
+            measure_pingpong(
+                {payload, SPIN_WAIT, options.producer_core, options.consumer_core, options.spin_round_trips},
+                options.child_timeout, r);
         });
         row.wait = "sleep";
         run_case(results, row, [&](CaseResult& r) {
-            measure_pingpong({payload, SLEEP_WAIT, options.producer_core, options.consumer_core,
-                              options.sleep_round_trips},
-                             options.child_timeout, r);
+            measure_pingpong(
+                {payload, SLEEP_WAIT, options.producer_core, options.consumer_core, options.sleep_round_trips},
+                options.child_timeout, r);
         });
     }
     CaseResult same_core{.case_name = "pingpong_same_core", .transport = TRANSPORT, .payload_bytes = 64};
@@ -291,8 +292,9 @@ std::vector<CaseResult> run_oneway(const BenchOptions& options) {
     for (const Config& config : CONFIGS) {
         CaseResult row{.case_name = "oneway", .transport = TRANSPORT, .payload_bytes = config.payload};
         row.wait = "spin";
-        const StreamSetup setup{config.payload, config.slots, options.scaled(config.full_messages),
-                                SyncPolicy::SingleReader, SPIN_WAIT, 1, options.consumer_core};
+        const StreamSetup setup{config.payload,           config.slots, options.scaled(config.full_messages),
+                                SyncPolicy::SingleReader, SPIN_WAIT,    1,
+                                options.consumer_core};
         run_case(results, row, [&](CaseResult& r) { fill_stream_row(r, setup, measure_stream(setup, options)); });
     }
     return results;
@@ -304,7 +306,12 @@ std::vector<CaseResult> run_fanout(const BenchOptions& options) {
         CaseResult row{.case_name = "fanout", .transport = TRANSPORT, .payload_bytes = 4096};
         row.wait = "sleep";
         row.consumers = consumers;
-        const StreamSetup setup{4096, 64, options.scaled(2'000'000), SyncPolicy::EveryReader, SLEEP_WAIT, consumers,
+        const StreamSetup setup{4096,
+                                64,
+                                options.scaled(2'000'000),
+                                SyncPolicy::EveryReader,
+                                SLEEP_WAIT,
+                                consumers,
                                 consumers == 1 ? options.consumer_core : UNPINNED};
         run_case(results, row, [&](CaseResult& r) { fill_stream_row(r, setup, measure_stream(setup, options)); });
     }
@@ -371,7 +378,9 @@ std::vector<CaseResult> run_idle_cpu(const BenchOptions& options) {
 
 #ifdef DHUB_BENCH_KERNEL
 /// Runs dhub-kernel on a bench_source -> bench_sink graph and returns the sink's messages/s.
-double measure_kernel_path(const BenchOptions& options, std::size_t payload, std::uint64_t messages,
+double measure_kernel_path(const BenchOptions& options,
+                           std::size_t payload,
+                           std::uint64_t messages,
                            std::uint32_t slots) {
     char directory_template[] = "/tmp/dhub-bench-kernel-XXXXXX";
     const std::string directory = ::mkdtemp(directory_template);
@@ -382,7 +391,10 @@ double measure_kernel_path(const BenchOptions& options, std::size_t payload, std
         {"name", "bench"},
         {"channels", {{{"name", "stream"}, {"slot_bytes", payload}, {"slot_count", slots}, {"sync", "single_reader"}}}},
         {"nodes",
-         {{{"id", "source"}, {"plugin", "bench_source"}, {"params", {{"count", messages}}}, {"outputs", {"stream"}},
+         {{{"id", "source"},
+           {"plugin", "bench_source"},
+           {"params", {{"count", messages}}},
+           {"outputs", {"stream"}},
            {"cpu", options.producer_core}},
           {{"id", "sink"},
            {"cpu", options.consumer_core},
@@ -429,8 +441,10 @@ std::vector<CaseResult> run_kernel_path(const BenchOptions& options) {
             const double rate = measure_kernel_path(options, payload, messages, 256);
             r.msgs_per_s = rate;
             r.gb_per_s = rate * static_cast<double>(payload) / 1e9;
-            r.note = "dhub-kernel: bench_source -> bench_sink plugins, node threads pinned like the oneway "
-                     "processes, single_reader ring 256, ends touched, " + std::to_string(messages) + " msgs";
+            r.note =
+                "dhub-kernel: bench_source -> bench_sink plugins, node threads pinned like the oneway "
+                "processes, single_reader ring 256, ends touched, " +
+                std::to_string(messages) + " msgs";
         });
     }
     return results;

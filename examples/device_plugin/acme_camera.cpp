@@ -86,7 +86,8 @@ public:
                     return true;
                 },
                 /*timeout_ns=*/100'000'000);
-            if (pushed == DHUB_TIMEOUT) context.log().warn("frame " + std::to_string(number) + " dropped: channel full");
+            if (pushed == DHUB_TIMEOUT)
+                context.log().warn("frame " + std::to_string(number) + " dropped: channel full");
             if (dhub_status_is_error(pushed)) failure.store(pushed);
         });
         // This thread only waits for the stop request.

@@ -49,9 +49,8 @@ void print_tally(const char* label, const Tally& tally, std::uint64_t span_ns) {
     std::printf(
         "consumer: %s %8.0f frames/s %8.1f MB/s  latency p50 %7.1f us  p99 %7.1f us  max %8.1f us  "
         "gaps %llu  bad %llu\n",
-        label, static_cast<double>(tally.frames) * per_second,
-        static_cast<double>(tally.bytes) * per_second / 1e6, us(tally.latency.percentile(0.50)),
-        us(tally.latency.percentile(0.99)), us(tally.latency.max()),
+        label, static_cast<double>(tally.frames) * per_second, static_cast<double>(tally.bytes) * per_second / 1e6,
+        us(tally.latency.percentile(0.50)), us(tally.latency.percentile(0.99)), us(tally.latency.max()),
         static_cast<unsigned long long>(tally.gaps), static_cast<unsigned long long>(tally.bad));
     std::fflush(stdout);
 }
@@ -60,8 +59,8 @@ void print_tally(const char* label, const Tally& tally, std::uint64_t span_ns) {
 Result<shm::Consumer> attach_with_retry(const std::string& channel) {
     const std::uint64_t deadline = monotonic_ns() + ATTACH_RETRY_NS;
     for (;;) {
-        auto attached = shm::Consumer::attach(
-            channel, {.name = "shm-demo", .expect = {}, .wait = {}, .ready_timeout = 1s});
+        auto attached =
+            shm::Consumer::attach(channel, {.name = "shm-demo", .expect = {}, .wait = {}, .ready_timeout = 1s});
         if (attached) return attached;
         const ErrorCode code = attached.error().code;
         const bool transient = code == ErrorCode::NotFound || code == ErrorCode::Timeout;
@@ -81,8 +80,8 @@ int run_consumer(const DemoOptions& options) {
         return 1;
     }
     shm::Consumer& consumer = attached.value();
-    std::printf("consumer: pid %d attached to '%s' (seat %u)\n", static_cast<int>(::getpid()),
-                options.channel.c_str(), consumer.seat());
+    std::printf("consumer: pid %d attached to '%s' (seat %u)\n", static_cast<int>(::getpid()), options.channel.c_str(),
+                consumer.seat());
     std::fflush(stdout);
 
     const shm::WaitOptions wait{100ms, 20us};
@@ -102,8 +101,7 @@ int run_consumer(const DemoOptions& options) {
         if (!started) {
             started = true;
             next_seq = seq;
-            if (seq != 0)
-                std::printf("consumer: joined at sequence %llu\n", static_cast<unsigned long long>(seq));
+            if (seq != 0) std::printf("consumer: joined at sequence %llu\n", static_cast<unsigned long long>(seq));
         }
         if (seq > next_seq) interval.gaps += seq - next_seq;
         next_seq = seq + 1;

@@ -81,8 +81,7 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     add("seconds", po::value(&options.seconds)->default_value(options.seconds), "how long to produce");
     add("rate", po::value(&options.rate_hz)->default_value(options.rate_hz),
         "frames per second (0 = as fast as possible)");
-    add("frame-bytes", po::value(&options.frame_bytes)->default_value(options.frame_bytes),
-        "bytes per frame");
+    add("frame-bytes", po::value(&options.frame_bytes)->default_value(options.frame_bytes), "bytes per frame");
     add("slots", po::value(&options.slots)->default_value(options.slots), "slots in the ring");
     add("role", po::value(&role)->default_value(role),
         "internal: both | producer | consumer (to run the halves in separate terminals)");

@@ -9,7 +9,7 @@
 namespace dhub::demo {
 
 class LatencyHistogram {
-  public:
+public:
     void record(std::uint64_t ns) noexcept;
     void merge(const LatencyHistogram& other) noexcept;
     void reset() noexcept;
@@ -19,7 +19,7 @@ class LatencyHistogram {
     /// The value below which a fraction q (0..1) of the samples lie; 0 when empty.
     std::uint64_t percentile(double q) const noexcept;
 
-  private:
+private:
     static constexpr unsigned SUB_BITS = 5;  // 32 sub-buckets per power of two
     static constexpr std::size_t BUCKETS = (64 - SUB_BITS + 1) << SUB_BITS;
     static std::size_t index_of(std::uint64_t ns) noexcept;

@@ -57,8 +57,8 @@ int wait_for(pid_t pid) {
         if (errno != EINTR) return 1;
     }
     if (WIFEXITED(status)) return WEXITSTATUS(status);
-    std::fprintf(stderr, "dhub-shm-demo: the consumer (pid %d) was killed by signal %d\n",
-                 static_cast<int>(pid), WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    std::fprintf(stderr, "dhub-shm-demo: the consumer (pid %d) was killed by signal %d\n", static_cast<int>(pid),
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     return 1;
 }
 

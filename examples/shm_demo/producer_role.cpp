@@ -38,14 +38,12 @@ shm::ChannelConfig demo_config(const DemoOptions& options, std::string channel) 
 bool child_exited(pid_t pid) {
     if (pid <= 0) return false;
     siginfo_t info{};
-    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-           info.si_pid == pid;
+    return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
 }
 
 bool has_active_consumer(const shm::ChannelView& view) {
     for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
-        if (view.consumer(seat).state.load(std::memory_order_acquire) == shm::layout::CONSUMER_ACTIVE)
-            return true;
+        if (view.consumer(seat).state.load(std::memory_order_acquire) == shm::layout::CONSUMER_ACTIVE) return true;
     }
     return false;
 }
@@ -65,8 +63,7 @@ bool wait_for_consumer(const shm::Producer& producer, pid_t consumer_pid) {
             std::fprintf(stderr,
                          "producer: no consumer attached to '%s' within %llu s; start one with "
                          "`dhub-shm-demo --role consumer --channel %s`\n",
-                         producer.view().channel().c_str(),
-                         static_cast<unsigned long long>(ATTACH_WAIT_NS / NS_PER_S),
+                         producer.view().channel().c_str(), static_cast<unsigned long long>(ATTACH_WAIT_NS / NS_PER_S),
                          producer.view().channel().c_str());
             return false;
         }
@@ -86,8 +83,7 @@ void sleep_until(std::uint64_t monotonic_deadline_ns) {
 }  // namespace
 
 int run_producer(const DemoOptions& options, pid_t consumer_pid) {
-    const std::string channel =
-        options.channel.empty() ? "demo-" + std::to_string(::getpid()) : options.channel;
+    const std::string channel = options.channel.empty() ? "demo-" + std::to_string(::getpid()) : options.channel;
     auto created = shm::Producer::create(demo_config(options, channel));
     if (!created) {
         std::fprintf(stderr, "producer: cannot create channel '%s': %s\n", channel.c_str(),
@@ -105,11 +101,9 @@ int run_producer(const DemoOptions& options, pid_t consumer_pid) {
 
     const shm::WaitOptions wait{100ms, 20us};
     const std::uint64_t period_ns =
-        options.rate_hz > 0.0 ? static_cast<std::uint64_t>(static_cast<double>(NS_PER_S) / options.rate_hz)
-                              : 0;
+        options.rate_hz > 0.0 ? static_cast<std::uint64_t>(static_cast<double>(NS_PER_S) / options.rate_hz) : 0;
     const std::uint64_t start = monotonic_ns();
-    const std::uint64_t end =
-        start + static_cast<std::uint64_t>(options.seconds * static_cast<double>(NS_PER_S));
+    const std::uint64_t end = start + static_cast<std::uint64_t>(options.seconds * static_cast<double>(NS_PER_S));
     std::uint64_t frames = 0;
     int exit_code = 0;
     while (!stop_requested()) {
@@ -129,23 +123,20 @@ int run_producer(const DemoOptions& options, pid_t consumer_pid) {
         const auto frame = slot.payload().first(options.frame_bytes);
         fill_frame(frame, slot.sequence());
         if (const shm::Status committed = slot.commit(frame.size()); committed != shm::Status::Ok) {
-            std::fprintf(stderr, "producer: commit on '%s' failed: %s\n", channel.c_str(),
-                         shm::to_string(committed));
+            std::fprintf(stderr, "producer: commit on '%s' failed: %s\n", channel.c_str(), shm::to_string(committed));
             exit_code = 1;
             break;
         }
         ++frames;
     }
     const double elapsed_s = static_cast<double>(monotonic_ns() - start) / static_cast<double>(NS_PER_S);
-    const std::uint64_t ring_full =
-        producer.view().header().counters.write_waits.load(std::memory_order_relaxed);
+    const std::uint64_t ring_full = producer.view().header().counters.write_waits.load(std::memory_order_relaxed);
     // Consumers drain what is left, then see Closed; the segment name is removed now.
     producer.close();
-    std::printf(
-        "producer: %s after %llu frames in %.2f s (%.0f frames/s), waited %llu times for a full ring\n",
-        stop_requested() ? "interrupted" : "done", static_cast<unsigned long long>(frames), elapsed_s,
-        elapsed_s > 0 ? static_cast<double>(frames) / elapsed_s : 0.0,
-        static_cast<unsigned long long>(ring_full));
+    std::printf("producer: %s after %llu frames in %.2f s (%.0f frames/s), waited %llu times for a full ring\n",
+                stop_requested() ? "interrupted" : "done", static_cast<unsigned long long>(frames), elapsed_s,
+                elapsed_s > 0 ? static_cast<double>(frames) / elapsed_s : 0.0,
+                static_cast<unsigned long long>(ring_full));
     std::fflush(stdout);
     return exit_code;
 }

@@ -23,12 +23,14 @@ void print_details(const plugin::LoadedPlugin& loaded, std::ostream& out) {
         out << "\n" << component.id << "\n";
         if (component.input_schema) {
             out << "  input schema:  " << *component.input_schema;
-            if (component.input_min_slot_bytes > 0) out << " (slots of at least " << component.input_min_slot_bytes << " bytes)";
+            if (component.input_min_slot_bytes > 0)
+                out << " (slots of at least " << component.input_min_slot_bytes << " bytes)";
             out << "\n";
         }
         if (component.output_schema) {
             out << "  output schema: " << *component.output_schema;
-            if (component.output_min_slot_bytes > 0) out << " (slots of at least " << component.output_min_slot_bytes << " bytes)";
+            if (component.output_min_slot_bytes > 0)
+                out << " (slots of at least " << component.output_min_slot_bytes << " bytes)";
             out << "\n";
         }
         if (component.params.empty()) out << "  parameters: none\n";
@@ -43,7 +45,8 @@ void print_details(const plugin::LoadedPlugin& loaded, std::ostream& out) {
             }
             if (!param.enum_values.empty()) {
                 out << "  one of";
-                for (const auto& value : param.enum_values) out << " " << value;
+                for (const auto& value : param.enum_values)
+                    out << " " << value;
             }
             out << "\n";
             if (!param.doc.empty()) out << "      " << param.doc << "\n";
@@ -67,7 +70,8 @@ int list_plugins(plugin::PluginLoader& loader, std::ostream& out) {
         }
     }
     out << "search path:";
-    for (const auto& directory : loader.search_path()) out << " " << directory.string();
+    for (const auto& directory : loader.search_path())
+        out << " " << directory.string();
     out << "\n";
     return failures;
 }

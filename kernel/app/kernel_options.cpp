@@ -15,21 +15,21 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
     std::vector<std::string> plugin_path;
     double duration = 0;
     po::options_description visible("Options");
-    visible.add_options()                                                                                     //
-        ("help,h", "print this help and exit")                                                                //
-        ("version", "print the kernel and SDK versions and exit")                                            //
-        ("validate", "check the graph (document, plugins, parameters, channels, schemas) and exit")            //
-        ("list-plugins", "list the plugins found on the search path with their components and exit")          //
+    visible.add_options()                                                                             //
+        ("help,h", "print this help and exit")                                                        //
+        ("version", "print the kernel and SDK versions and exit")                                     //
+        ("validate", "check the graph (document, plugins, parameters, channels, schemas) and exit")   //
+        ("list-plugins", "list the plugins found on the search path with their components and exit")  //
         ("describe", po::value<std::string>(&options.describe)->value_name("PLUGIN"),
          "print what a plugin declares (components, kinds, versions, parameters with types, defaults, ranges "
-         "and docs) and exit; PLUGIN is a name on the search path or a path to a .so")                        //
+         "and docs) and exit; PLUGIN is a name on the search path or a path to a .so")  //
         ("plugin-path", po::value<std::vector<std::string>>(&plugin_path)->value_name("DIR"),
          "add a plugin directory (searched before DHUB_PLUGIN_PATH, the graph's plugin_path and the install "
-         "directory); repeatable")                                                                             //
+         "directory); repeatable")  //
         ("log-level", po::value<std::string>(&options.log_level)->default_value("info"),
-         "trace, debug, info, warn, error or off")                                                             //
+         "trace, debug, info, warn, error or off")  //
         ("duration", po::value<double>(&duration)->value_name("SECONDS"),
-         "run for this long, then stop gracefully as on SIGINT")                                             //
+         "run for this long, then stop gracefully as on SIGINT")  //
         ("report", po::value<std::string>()->value_name("FILE"),
          "at exit, write a JSON summary of the run (per node: slots handled, skipped, errors, why it ended)");
     po::options_description hidden;
@@ -75,7 +75,8 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         }
         options.duration_s = duration;
     }
-    for (const auto& directory : plugin_path) options.plugin_path.emplace_back(directory);
+    for (const auto& directory : plugin_path)
+        options.plugin_path.emplace_back(directory);
     if (values.count("report") != 0) options.report_file = values["report"].as<std::string>();
     const bool needs_graph = !options.help && !options.version && !options.list_plugins && options.describe.empty();
     if (needs_graph && options.graph_file.empty()) {

@@ -13,19 +13,21 @@
 #include <iostream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include "describe.hpp"
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
 #include "dhub/runtime/graph_runner.hpp"
 #include "dhub/sdk/version.h"
 #include "kernel_options.hpp"
-#include <nlohmann/json.hpp>
 
 namespace {
 
 using dhub::runtime::ExitCode;
 
-int code(ExitCode exit_code) { return static_cast<int>(exit_code); }
+int code(ExitCode exit_code) {
+    return static_cast<int>(exit_code);
+}
 
 /// SIGINT/SIGTERM are blocked in every thread and taken by one thread with sigwait, so handling them
 /// can do real work (a signal handler could not). First: graceful stop. Second: exit at once.
@@ -53,8 +55,9 @@ public:
             for (int count = 0;; ++count) {
                 if (sigwait(&signals_, &received) != 0 || done_.load()) return;
                 if (count == 0) {
-                    spdlog::get("dhub.kernel")->info("{} received: stopping (sources first, then draining); send it again to exit at once",
-                                                     received == SIGINT ? "SIGINT" : "SIGTERM");
+                    spdlog::get("dhub.kernel")
+                        ->info("{} received: stopping (sources first, then draining); send it again to exit at once",
+                               received == SIGINT ? "SIGINT" : "SIGTERM");
                     on_first();
                 } else {
                     std::cerr << "dhub-kernel: second signal: exiting now without draining\n";
@@ -71,7 +74,9 @@ private:
 };
 
 /// The run's summary as JSON: what tests and supervisors read instead of log text.
-void write_report(const std::filesystem::path& file, const std::string& graph_name, ExitCode exit_code,
+void write_report(const std::filesystem::path& file,
+                  const std::string& graph_name,
+                  ExitCode exit_code,
                   const std::vector<dhub::runtime::NodeReport>& reports) {
     nlohmann::json nodes = nlohmann::json::array();
     for (const auto& report : reports) {
@@ -107,7 +112,8 @@ int main(int argc, char** argv) {
     spdlog::set_default_logger(logger);
     const auto level = spdlog::level::from_str(options->log_level);
     if (level == spdlog::level::off && options->log_level != "off") {
-        std::cerr << "dhub-kernel: --log-level '" << options->log_level << "' is not trace, debug, info, warn, error or off\n";
+        std::cerr << "dhub-kernel: --log-level '" << options->log_level
+                  << "' is not trace, debug, info, warn, error or off\n";
         return code(ExitCode::Usage);
     }
     spdlog::set_level(level);
@@ -131,8 +137,8 @@ int main(int argc, char** argv) {
         return code(ExitCode::InvalidGraph);
     }
     dhub::plugin::PluginLoader loader(dhub::plugin::make_search_path(options->plugin_path, graph->plugin_path));
-    const dhub::graph::ComponentLookup lookup = [&loader](const std::string& name)
-        -> dhub::Result<std::vector<dhub::plugin::ComponentInfo>> {
+    const dhub::graph::ComponentLookup lookup =
+        [&loader](const std::string& name) -> dhub::Result<std::vector<dhub::plugin::ComponentInfo>> {
         auto loaded = loader.load(name);
         if (!loaded) return loaded.error();
         return loaded.value()->components;

@@ -2,8 +2,8 @@
 // dhub-kernel refuses bad graphs and bad plugins before anything runs, naming every problem.
 #include <gtest/gtest.h>
 
-#include "dhub/sdk/version.h"
 #include <fstream>
+#include "dhub/sdk/version.h"
 
 #include "kernel_support.hpp"
 
@@ -15,7 +15,9 @@ using nlohmann::json;
 constexpr int EXIT_INVALID_GRAPH = 1;
 constexpr int EXIT_PLUGIN_ERROR = 3;
 
-bool mentions(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool mentions(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 json ticker_source(const std::string& id, const std::string& output) {
     return {{"id", id}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {output}}};
@@ -28,7 +30,9 @@ TEST(KernelGraphErrors, EveryProblemIsReportedAtOnceWithItsJsonPath) {
     const json graph = {
         {"schema_version", 1},
         {"channels",
-         {{{"name", "a"}, {"slot_bytes", 64}}, {{"name", "w"}, {"slot_bytes", 8192}}, {{"name", "c"}, {"slot_bytes", 8192}},
+         {{{"name", "a"}, {"slot_bytes", 64}},
+          {{"name", "w"}, {"slot_bytes", 8192}},
+          {{"name", "c"}, {"slot_bytes", 8192}},
           {{"name", "d"}, {"slot_bytes", 8192}}}},
         {"nodes",
          {source,
@@ -41,13 +45,13 @@ TEST(KernelGraphErrors, EveryProblemIsReportedAtOnceWithItsJsonPath) {
     const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--validate"});
 
     EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
-    EXPECT_TRUE(mentions(run.output, "/nodes/0/params/count")) << run.output;   // out of range
-    EXPECT_TRUE(mentions(run.output, "/nodes/0/params/speed")) << run.output;   // unknown parameter
-    EXPECT_TRUE(mentions(run.output, "src2")) << run.output;                    // second producer of "a"
-    EXPECT_TRUE(mentions(run.output, "/nodes/2/inputs/0")) << run.output;       // no channel "nowhere"
-    EXPECT_TRUE(mentions(run.output, "test.tick@1")) << run.output;             // schema mismatch ...
-    EXPECT_TRUE(mentions(run.output, "dhub.waveform.f64@1")) << run.output;     // ... naming both schemas
-    EXPECT_TRUE(mentions(run.output, "cycle")) << run.output;                   // x -> y -> x
+    EXPECT_TRUE(mentions(run.output, "/nodes/0/params/count")) << run.output;  // out of range
+    EXPECT_TRUE(mentions(run.output, "/nodes/0/params/speed")) << run.output;  // unknown parameter
+    EXPECT_TRUE(mentions(run.output, "src2")) << run.output;                   // second producer of "a"
+    EXPECT_TRUE(mentions(run.output, "/nodes/2/inputs/0")) << run.output;      // no channel "nowhere"
+    EXPECT_TRUE(mentions(run.output, "test.tick@1")) << run.output;            // schema mismatch ...
+    EXPECT_TRUE(mentions(run.output, "dhub.waveform.f64@1")) << run.output;    // ... naming both schemas
+    EXPECT_TRUE(mentions(run.output, "cycle")) << run.output;                  // x -> y -> x
 }
 
 TEST(KernelGraphErrors, MalformedJsonIsReportedWithLineAndColumn) {
@@ -88,8 +92,8 @@ TEST(KernelGraphErrors, PluginBuiltForAnotherSdkMajorIsRefusedNamingBothVersions
     EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
     EXPECT_TRUE(mentions(run.output, "dhub-test_abi_major.so")) << run.output;
     EXPECT_TRUE(mentions(run.output, "SDK " + std::to_string(DHUB_SDK_VERSION_MAJOR + 1) + ".0")) << run.output;
-    EXPECT_TRUE(mentions(run.output, "SDK " + std::to_string(DHUB_SDK_VERSION_MAJOR) + "." +
-                                         std::to_string(DHUB_SDK_VERSION_MINOR)))
+    EXPECT_TRUE(mentions(
+        run.output, "SDK " + std::to_string(DHUB_SDK_VERSION_MAJOR) + "." + std::to_string(DHUB_SDK_VERSION_MINOR)))
         << run.output;
 }
 
@@ -108,15 +112,16 @@ TEST(KernelGraphErrors, NodeWhoseConstructorThrowsFailsCleanlyNamingNodeAndFile)
     EXPECT_TRUE(mentions(run.output, "dhub-test_throws.so")) << run.output;
     EXPECT_TRUE(mentions(run.output, "device /dev/imaginary0 not found")) << run.output;
     for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
-        EXPECT_FALSE(mentions(entry.path().filename().string(), "throwing-")) << "segment left behind: " << entry.path();
+        EXPECT_FALSE(mentions(entry.path().filename().string(), "throwing-"))
+            << "segment left behind: " << entry.path();
     }
 }
 
 TEST(KernelGraphErrors, ShippedGraphsValidate) {
     for (const char* name : {"demo.json", "demo-decimate.json"}) {
         TempDirectory dir;
-        const KernelRun run =
-            run_kernel(dir, std::filesystem::path(DHUB_CONFIG_DIR) / name, {"--validate", "--plugin-path", DHUB_PLUGIN_DIR});
+        const KernelRun run = run_kernel(dir, std::filesystem::path(DHUB_CONFIG_DIR) / name,
+                                         {"--validate", "--plugin-path", DHUB_PLUGIN_DIR});
         EXPECT_EQ(run.status.code, 0) << name << ": " << run.output;
     }
 }

@@ -32,7 +32,10 @@ json counter_source(std::uint64_t max_frames, double rate_hz) {
     return {{"id", "sim"},
             {"plugin", "sim_source"},
             {"params",
-             {{"waveform", "counter"}, {"channels", CHANNELS}, {"samples_per_channel", SAMPLES}, {"rate_hz", rate_hz},
+             {{"waveform", "counter"},
+              {"channels", CHANNELS},
+              {"samples_per_channel", SAMPLES},
+              {"rate_hz", rate_hz},
               {"max_frames", max_frames}}},
             {"outputs", {"raw"}}};
 }
@@ -49,8 +52,8 @@ double counter_sample(std::uint64_t frame, std::uint64_t index, double gain = 1,
 /// Checks a recorded waveform frame against the counter pattern; returns "" or what is wrong.
 std::string check_counter_frame(const RecordedSlot& slot, std::uint64_t frame, double gain, double offset) {
     if (slot.bytes.size() != FRAME_BYTES) return "frame size " + std::to_string(slot.bytes.size());
-    const auto parsed = dhub::plugins::parse_waveform(
-        {reinterpret_cast<const std::byte*>(slot.bytes.data()), slot.bytes.size()});
+    const auto parsed =
+        dhub::plugins::parse_waveform({reinterpret_cast<const std::byte*>(slot.bytes.data()), slot.bytes.size()});
     if (!parsed.ok()) return parsed.error;
     if (parsed.view.header.sequence != frame) return "frame counter " + std::to_string(parsed.view.header.sequence);
     for (std::uint64_t i = 0; i < parsed.view.samples.size(); ++i) {
@@ -82,21 +85,24 @@ TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {
         std::uint64_t offset = header.header_bytes;
         for (std::uint64_t seq = 0; seq < SLOTS; ++seq) {
             std::string bytes(1 + random() % CAPACITY, '\0');
-            for (char& c : bytes) c = static_cast<char>(random());
-            recording::IndexRecord record{seq, 1'000'000 * seq, offset, bytes.size(), 0, recording::RecordKind::Slot, 0};
+            for (char& c : bytes)
+                c = static_cast<char>(random());
+            recording::IndexRecord record{seq, 1'000'000 * seq, offset, bytes.size(), 0, recording::RecordKind::Slot,
+                                          0};
             index.write(reinterpret_cast<const char*>(&record), sizeof record);
             data << bytes;
             offset += bytes.size();
             payloads.push_back(std::move(bytes));
         }
     }
-    const json graph = {
-        {"schema_version", 1},
-        {"channels", {{{"name", "replayed"}, {"slot_bytes", CAPACITY}, {"slot_count", 4}}}},
-        {"nodes",
-         {{{"id", "replay"}, {"plugin", "replay"}, {"params", {{"path", (dir / "input.dhr").string()}, {"rate", "max"}}},
-           {"outputs", {"replayed"}}},
-          recorder(dir / "output.dhr", "replayed")}}};
+    const json graph = {{"schema_version", 1},
+                        {"channels", {{{"name", "replayed"}, {"slot_bytes", CAPACITY}, {"slot_count", 4}}}},
+                        {"nodes",
+                         {{{"id", "replay"},
+                           {"plugin", "replay"},
+                           {"params", {{"path", (dir / "input.dhr").string()}, {"rate", "max"}}},
+                           {"outputs", {"replayed"}}},
+                          recorder(dir / "output.dhr", "replayed")}}};
 
     const KernelRun run = run_kernel(dir, write_graph(dir, graph));  // ends by itself at the end of the replay
 
@@ -114,13 +120,19 @@ TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {
 }
 
 json scale_stage(double gain, double offset) {
-    return {{"id", "stage"}, {"plugin", "scale"}, {"params", {{"gain", gain}, {"offset", offset}}},
-            {"inputs", {"raw"}}, {"outputs", {"processed"}}};
+    return {{"id", "stage"},
+            {"plugin", "scale"},
+            {"params", {{"gain", gain}, {"offset", offset}}},
+            {"inputs", {"raw"}},
+            {"outputs", {"processed"}}};
 }
 
 json decimate_stage(std::uint64_t factor) {
-    return {{"id", "stage"}, {"plugin", "decimate"}, {"params", {{"factor", factor}}},
-            {"inputs", {"raw"}}, {"outputs", {"processed"}}};
+    return {{"id", "stage"},
+            {"plugin", "decimate"},
+            {"params", {{"factor", factor}}},
+            {"inputs", {"raw"}},
+            {"outputs", {"processed"}}};
 }
 
 json pipeline(const TempDirectory& dir, const json& stage, std::uint64_t max_frames, double rate_hz) {
@@ -171,11 +183,13 @@ TEST(KernelRun, SigintStopsSourcesFirstAndLosesNoSlotOnALosslessChannel) {
     const auto graph = write_graph(dir, pipeline(dir, scale_stage(1.0, 0.0), 0, 2000));  // runs until stopped
     ChildProcess kernel = start_kernel(dir, graph);
     // Wait until data flows, then interrupt as a user would.
-    ASSERT_TRUE(wait_until([&] {
-        std::error_code missing;
-        const auto bytes = std::filesystem::file_size(recording::index_path((dir / "out.dhr").string()), missing);
-        return !missing && bytes > sizeof(recording::IndexFileHeader) + 50 * sizeof(recording::IndexRecord);
-    }, std::chrono::seconds(20)));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            std::error_code missing;
+            const auto bytes = std::filesystem::file_size(recording::index_path((dir / "out.dhr").string()), missing);
+            return !missing && bytes > sizeof(recording::IndexFileHeader) + 50 * sizeof(recording::IndexRecord);
+        },
+        std::chrono::seconds(20)));
     kernel.kill(SIGINT);
     const KernelRun run = collect(dir, kernel.wait(std::chrono::seconds(30)));
 
@@ -197,12 +211,17 @@ TEST(KernelRun, SigintStopsSourcesFirstAndLosesNoSlotOnALosslessChannel) {
 json failing_graph(const std::string& action) {
     return {{"schema_version", 1},
             {"channels",
-             {{{"name", "ticks"}, {"slot_bytes", 64}}, {{"name", "bad"}, {"slot_bytes", 64}},
+             {{{"name", "ticks"}, {"slot_bytes", 64}},
+              {{"name", "bad"}, {"slot_bytes", 64}},
               {{"name", "good"}, {"slot_bytes", 64}}}},
             {"nodes",
              {{{"id", "src"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
-              {{"id", "faulty"}, {"plugin", "test_failing"}, {"params", {{"throw", true}}}, {"inputs", {"ticks"}},
-               {"outputs", {"bad"}}, {"on_error", {{"action", action}, {"max_consecutive", 5}}}},
+              {{"id", "faulty"},
+               {"plugin", "test_failing"},
+               {"params", {{"throw", true}}},
+               {"inputs", {"ticks"}},
+               {"outputs", {"bad"}},
+               {"on_error", {{"action", action}, {"max_consecutive", 5}}}},
               {{"id", "src2"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"good"}}},
               {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"good"}}}}}};
 }
@@ -234,13 +253,17 @@ TEST(KernelRun, SecondSigintExitsAtOnceWithoutWaitingForTheDrain) {
         {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 16}}}},
         {"nodes",
          {{{"id", "src"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
-          {{"id", "slow"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"},
-           {"params", {{"delay_ms", SLOW_SINK_MS}}}, {"inputs", {"ticks"}}}}}};
+          {{"id", "slow"},
+           {"plugin", "test_ticker"},
+           {"component", "test.sink.ticker"},
+           {"params", {{"delay_ms", SLOW_SINK_MS}}},
+           {"inputs", {"ticks"}}}}}};
     ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
     // The log is read only to know when to send each signal (two SIGINTs sent back to back could merge
     // into one pending signal); the verdict is the exit code.
     const auto log_says = [&](const char* text) {
-        return wait_until([&] { return read_text_file((dir / "kernel.log").string()).find(text) != std::string::npos; });
+        return wait_until(
+            [&] { return read_text_file((dir / "kernel.log").string()).find(text) != std::string::npos; });
     };
     ASSERT_TRUE(log_says("running graph"));
     kernel.kill(SIGINT);

@@ -36,7 +36,8 @@ std::filesystem::path write_graph(const TempDirectory& dir, nlohmann::json graph
     return path;
 }
 
-ChildProcess start_kernel(const TempDirectory& dir, const std::filesystem::path& graph,
+ChildProcess start_kernel(const TempDirectory& dir,
+                          const std::filesystem::path& graph,
                           const std::vector<std::string>& arguments) {
     std::vector<std::string> all = {graph.string(), "--report", (dir / "report.json").string()};
     all.insert(all.end(), arguments.begin(), arguments.end());
@@ -53,8 +54,10 @@ KernelRun collect(const TempDirectory& dir, ExitStatus status) {
     return run;
 }
 
-KernelRun run_kernel(const TempDirectory& dir, const std::filesystem::path& graph,
-                     const std::vector<std::string>& arguments, std::chrono::milliseconds timeout) {
+KernelRun run_kernel(const TempDirectory& dir,
+                     const std::filesystem::path& graph,
+                     const std::vector<std::string>& arguments,
+                     std::chrono::milliseconds timeout) {
     ChildProcess kernel = start_kernel(dir, graph, arguments);
     const ExitStatus status = kernel.wait(timeout);
     return collect(dir, status);

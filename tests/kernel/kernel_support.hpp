@@ -29,7 +29,7 @@ private:
 
 struct KernelRun {
     ExitStatus status;
-    std::string output;   ///< stdout and stderr
+    std::string output;     ///< stdout and stderr
     nlohmann::json report;  ///< --report, null if none was written
 
     /// The report entry of a node (null json if absent).
@@ -37,14 +37,18 @@ struct KernelRun {
 };
 
 /// Writes graph to dir/<file>, with plugin_path set to the built plugins and the test plugins.
-std::filesystem::path write_graph(const TempDirectory& dir, nlohmann::json graph, const std::string& file = "graph.json");
+std::filesystem::path write_graph(const TempDirectory& dir,
+                                  nlohmann::json graph,
+                                  const std::string& file = "graph.json");
 
 /// Starts dhub-kernel on graph with extra arguments; output goes to dir/kernel.log, the report to
 /// dir/report.json.
-ChildProcess start_kernel(const TempDirectory& dir, const std::filesystem::path& graph,
+ChildProcess start_kernel(const TempDirectory& dir,
+                          const std::filesystem::path& graph,
                           const std::vector<std::string>& arguments = {});
 /// Runs dhub-kernel to completion (timeout: killed, and timed_out is set).
-KernelRun run_kernel(const TempDirectory& dir, const std::filesystem::path& graph,
+KernelRun run_kernel(const TempDirectory& dir,
+                     const std::filesystem::path& graph,
                      const std::vector<std::string>& arguments = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(60));
 /// What a finished kernel left: output and report.
@@ -60,7 +64,7 @@ struct Recording {
     std::string schema;
     std::vector<RecordedSlot> slots;
     std::uint64_t gaps = 0;  ///< gap records
-    std::string error;  ///< non-empty if the files are unreadable
+    std::string error;       ///< non-empty if the files are unreadable
 };
 
 /// Reads a recording (data file and its .idx) with the format of plugins/common recording_format.hpp.

@@ -38,7 +38,7 @@ constexpr std::chrono::milliseconds TOOL_DEADLINE{60'000};
 /// An anonymous temporary file that a child writes its stdout or stderr to. Unlinked at once, so nothing is
 /// left in /tmp even if the test crashes; a file rather than a pipe, so a chatty child never blocks.
 class CaptureFile {
-  public:
+public:
     CaptureFile() {
         char path[] = "/tmp/dhub-cli-test-XXXXXX";
         fd_ = ::mkstemp(path);
@@ -64,7 +64,7 @@ class CaptureFile {
         return text;
     }
 
-  private:
+private:
     int fd_ = -1;
 };
 
@@ -169,11 +169,8 @@ TEST(DhubShmCli, VersionComesFromTheProjectAndUsageErrorsExitWith2) {
     EXPECT_TRUE(help.exited_with(0)) << help.describe();
     EXPECT_TRUE(contains(help.out, "exit codes")) << help.out;
 
-    for (const std::vector<std::string>& wrong : {std::vector<std::string>{},
-                                                  {"frobnicate"},
-                                                  {"inspect"},
-                                                  {"gc", "--json"},
-                                                  {"inspect", "bad/name"}}) {
+    for (const std::vector<std::string>& wrong :
+         {std::vector<std::string>{}, {"frobnicate"}, {"inspect"}, {"gc", "--json"}, {"inspect", "bad/name"}}) {
         const ToolRun run = run_cli(wrong);
         EXPECT_TRUE(run.exited_with(2)) << run.describe();
         EXPECT_FALSE(run.err.empty());
@@ -277,8 +274,7 @@ TEST(DhubShmCli, RecoverResetsTheSlotOfAProducerKilledMidWrite) {
     auto untouched = shm::inspect_channel(channel);
     ASSERT_TRUE(untouched) << untouched.error().message;
     EXPECT_TRUE(untouched->slots[2].busy) << "a dry run changed the slot";
-    EXPECT_EQ(untouched->producer_pid, static_cast<std::uint32_t>(writer.pid()))
-        << "a dry run released the lease";
+    EXPECT_EQ(untouched->producer_pid, static_cast<std::uint32_t>(writer.pid())) << "a dry run released the lease";
 
     const ToolRun real = run_cli({"recover", channel});
     ASSERT_TRUE(real.exited_with(0)) << real.describe();
@@ -324,8 +320,7 @@ constexpr int SANDBOX_UNAVAILABLE = 77;
 /// the namespace cannot be made (needs CAP_SYS_ADMIN).
 std::optional<ExitStatus> run_with_private_dev_shm(const std::function<int()>& body) {
     ChildProcess sandbox = ChildProcess::fork([&] {
-        if (::unshare(CLONE_NEWNS) != 0 ||
-            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
             ::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m") != 0) {
             return SANDBOX_UNAVAILABLE;
         }
@@ -348,8 +343,7 @@ std::string gc_scenario(const std::string& dead, const std::string& live) {
     if (!died.exited || died.code != 0) return "the producer child for " + dead + " failed";
     auto producer = shm::Producer::create(small_config(live));
     if (!producer) return producer.error().message;
-    const std::string kept_line =
-        "kept: " + live + ": producer pid " + std::to_string(::getpid()) + " is alive";
+    const std::string kept_line = "kept: " + live + ": producer pid " + std::to_string(::getpid()) + " is alive";
 
     const ToolRun dry = run_cli({"gc", "--dry-run"});
     if (!dry.exited_with(0) || !contains(dry.out, "would remove: " + dead) || !contains(dry.out, kept_line)) {
@@ -379,8 +373,7 @@ TEST(DhubShmCli, GcRemovesADeadProducersSegmentAndKeepsALiveOnes) {
         return 1;
     });
     if (sandboxed) {
-        EXPECT_TRUE(sandboxed->exited && sandboxed->code == 0)
-            << "the gc scenario failed (its stderr says why)";
+        EXPECT_TRUE(sandboxed->exited && sandboxed->code == 0) << "the gc scenario failed (its stderr says why)";
     } else {
         // Not privileged: run on the real /dev/shm, which may remove other tests' dead segments.
         EXPECT_EQ(gc_scenario(dead, live), "");

@@ -44,11 +44,7 @@ std::string sync_name(const ::testing::TestParamInfo<SyncPolicy>& info) {
 }
 
 shm::ChannelConfig ring_config(const std::string& name, SyncPolicy sync, std::uint32_t slots = RING_SLOTS) {
-    return {.name = name,
-            .slot_bytes = SLOT_BYTES,
-            .ring = shm::RingPolicy::Ring,
-            .slot_count = slots,
-            .sync = sync};
+    return {.name = name, .slot_bytes = SLOT_BYTES, .ring = shm::RingPolicy::Ring, .slot_count = slots, .sync = sync};
 }
 
 /// What a consumer must have received of sequences [first, first + count): all of them on a lossless
@@ -66,16 +62,15 @@ void expect_delivered(const Received& received, SyncPolicy sync, std::uint64_t f
 
 /// A producer process killed while it holds a half-written slot.
 class ProducerKilledMidWrite : public ::testing::TestWithParam<SyncPolicy> {
-  protected:
+protected:
     /// Starts a hold-write peer that commits `committed` slots, then dies (SIGKILL) mid-write of the next;
     /// a consumer in this process is attached throughout.
     void crash_producer_with_attached_consumer(std::uint64_t committed) {
         ReadySignal holding;
-        ChildProcess writer =
-            spawn_peer("hold-write",
-                       concat(channel_arguments(config),
-                              {"--commits", std::to_string(committed), "--wait-consumers", "1"}),
-                       holding);
+        ChildProcess writer = spawn_peer(
+            "hold-write",
+            concat(channel_arguments(config), {"--commits", std::to_string(committed), "--wait-consumers", "1"}),
+            holding);
         auto attached = attach_when_created(channel.name());
         ASSERT_TRUE(attached.ok()) << attached.error().message;
         consumer.emplace(std::move(attached.value()));
@@ -86,12 +81,11 @@ class ProducerKilledMidWrite : public ::testing::TestWithParam<SyncPolicy> {
     }
 
     ChildProcess start_successor(std::uint64_t count, const std::vector<std::string>& extra = {}) {
-        return spawn_peer(
-            "produce",
-            concat(concat(channel_arguments(config),
-                          {"--count", std::to_string(count), "--expect-takeover", "yes", "--first-seq",
-                           std::to_string(COMMITTED_BEFORE_CRASH), "--keep", "--wait-consumers", "1"}),
-                   extra));
+        return spawn_peer("produce",
+                          concat(concat(channel_arguments(config),
+                                        {"--count", std::to_string(count), "--expect-takeover", "yes", "--first-seq",
+                                         std::to_string(COMMITTED_BEFORE_CRASH), "--keep", "--wait-consumers", "1"}),
+                                 extra));
     }
 
     const ChannelCleanup channel{unique_channel_name("crash")};
@@ -141,15 +135,13 @@ TEST_P(ProducerKilledMidWrite, NewProducerProcessTakesOverAndTheAttachedConsumer
     EXPECT_EQ(info->counters.at("takeovers"), 1u);
     EXPECT_EQ(info->counters.at("slots_recovered"), 1u);
     EXPECT_EQ(info->write_seq, COMMITTED_BEFORE_CRASH + WRITTEN_AFTER_TAKEOVER);
-    EXPECT_TRUE(std::none_of(info->slots.begin(), info->slots.end(),
-                             [](const shm::SlotInfo& slot) { return slot.busy; }));
+    EXPECT_TRUE(
+        std::none_of(info->slots.begin(), info->slots.end(), [](const shm::SlotInfo& slot) { return slot.busy; }));
 }
 
 INSTANTIATE_TEST_SUITE_P(EachSyncPolicy,
                          ProducerKilledMidWrite,
-                         ::testing::Values(SyncPolicy::LatestOnly,
-                                           SyncPolicy::SingleReader,
-                                           SyncPolicy::EveryReader),
+                         ::testing::Values(SyncPolicy::LatestOnly, SyncPolicy::SingleReader, SyncPolicy::EveryReader),
                          sync_name);
 
 /// Lossless channels only: the dead producer's committed slots are still unread when the successor starts.
@@ -163,8 +155,7 @@ TEST_P(ProducerKilledBeforeConsumerRead, SuccessorDoesNotOverwriteSlotsTheConsum
 
     // Act: the successor tries to write a whole ring and gives up when acquire_write times out.
     ChildProcess successor = start_successor(
-        RING_SLOTS,
-        {"--write-timeout-ms", std::to_string(SUCCESSOR_WRITE_TIMEOUT.count()), "--stop-on-timeout"});
+        RING_SLOTS, {"--write-timeout-ms", std::to_string(SUCCESSOR_WRITE_TIMEOUT.count()), "--stop-on-timeout"});
     const ExitStatus successor_exit = successor.wait(PEER_DEADLINE);
     const auto info = shm::inspect_channel(channel.name());
     const Received received = read_until_quiet(*consumer, PayloadSizes::Full, CLOSE_WAIT);
@@ -201,8 +192,8 @@ TEST(ConsumerKilledMidRead, DeadEveryReaderConsumerIsEvictedAndProducerContinues
     const shm::ChannelConfig config = ring_config(channel.name(), SyncPolicy::EveryReader, SMALL_RING_SLOTS);
     const std::string count = std::to_string(SLOTS_PAST_THE_DEAD_CONSUMER);
     ChildProcess producer = spawn_peer(
-        "produce", concat(channel_arguments(config), {"--count", count, "--wait-consumers",
-                                                      std::to_string(HOLDER_AND_LIVE_CONSUMER), "--keep"}));
+        "produce", concat(channel_arguments(config),
+                          {"--count", count, "--wait-consumers", std::to_string(HOLDER_AND_LIVE_CONSUMER), "--keep"}));
     ReadySignal holding;
     ChildProcess holder = spawn_peer("hold-read", {"--channel", channel.name()}, holding);
     ChildProcess live_consumer = spawn_peer("consume", {"--channel", channel.name(), "--count", count});
@@ -216,9 +207,8 @@ TEST(ConsumerKilledMidRead, DeadEveryReaderConsumerIsEvictedAndProducerContinues
     holder.kill(SIGKILL);
     const auto killed_at = std::chrono::steady_clock::now();
     const ExitStatus holder_exit = holder.wait(PEER_DEADLINE);
-    const bool unblocked =
-        wait_until([&] { return inspect_or_fail(channel.name()).write_seq > SMALL_RING_SLOTS; },
-                   std::chrono::duration_cast<std::chrono::milliseconds>(UNBLOCK_BOUND));
+    const bool unblocked = wait_until([&] { return inspect_or_fail(channel.name()).write_seq > SMALL_RING_SLOTS; },
+                                      std::chrono::duration_cast<std::chrono::milliseconds>(UNBLOCK_BOUND));
     const auto unblocked_after = std::chrono::steady_clock::now() - killed_at;
     const ExitStatus producer_exit = producer.wait(PEER_DEADLINE);
     const ExitStatus live_consumer_exit = live_consumer.wait(PEER_DEADLINE);
@@ -241,12 +231,11 @@ TEST(ConsumerKilledMidRead, SlotHeldByADeadSingleReaderGoesToTheNextReader) {
     const ChannelCleanup channel(unique_channel_name("resume"));
     const shm::ChannelConfig config = ring_config(channel.name(), SyncPolicy::SingleReader);
     ChildProcess producer = spawn_peer(
-        "produce",
-        concat(channel_arguments(config), {"--count", std::to_string(SINGLE_READER_SLOTS), "--keep"}));
+        "produce", concat(channel_arguments(config), {"--count", std::to_string(SINGLE_READER_SLOTS), "--keep"}));
     ASSERT_TRUE(exited_with(producer.wait(PEER_DEADLINE), PeerExit::Ok));
     ReadySignal holding;
-    ChildProcess holder = spawn_peer(
-        "hold-read", {"--channel", channel.name(), "--skip", std::to_string(READ_BEFORE_DEATH)}, holding);
+    ChildProcess holder =
+        spawn_peer("hold-read", {"--channel", channel.name(), "--skip", std::to_string(READ_BEFORE_DEATH)}, holding);
     ASSERT_TRUE(holding.wait(READY_TIMEOUT)) << "hold-read peer never held its slot";
     const shm::ChannelInfo held = inspect_or_fail(channel.name());
     holder.kill(SIGKILL);
@@ -254,8 +243,8 @@ TEST(ConsumerKilledMidRead, SlotHeldByADeadSingleReaderGoesToTheNextReader) {
 
     // Act: the next reader must start at the held sequence and get the rest, in order, then Closed.
     ChildProcess next_reader =
-        spawn_peer("consume", {"--channel", channel.name(), "--first-seq", std::to_string(READ_BEFORE_DEATH),
-                               "--count", std::to_string(SINGLE_READER_SLOTS - READ_BEFORE_DEATH)});
+        spawn_peer("consume", {"--channel", channel.name(), "--first-seq", std::to_string(READ_BEFORE_DEATH), "--count",
+                               std::to_string(SINGLE_READER_SLOTS - READ_BEFORE_DEATH)});
     const ExitStatus next_reader_exit = next_reader.wait(PEER_DEADLINE);
 
     // Assert

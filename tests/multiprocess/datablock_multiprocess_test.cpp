@@ -32,9 +32,7 @@ constexpr auto TIMEOUT_SLACK = 2s;
 constexpr auto IMMEDIATE_BOUND = 200ms;
 constexpr std::uint64_t SLOTS_BEFORE_CLOSE = 3;
 
-shm::ChannelConfig config_for(const std::string& name,
-                              SyncPolicy sync,
-                              shm::RingPolicy ring = shm::RingPolicy::Ring) {
+shm::ChannelConfig config_for(const std::string& name, SyncPolicy sync, shm::RingPolicy ring = shm::RingPolicy::Ring) {
     return {.name = name, .slot_bytes = SLOT_BYTES, .ring = ring, .slot_count = RING_SLOTS, .sync = sync};
 }
 
@@ -107,16 +105,15 @@ TEST(ReadTimeout, ConsumerGetsClosedAfterTheProducerProcessClosedAndExited) {
     const ChannelCleanup channel(unique_channel_name("closed"));
     const shm::ChannelConfig config = config_for(channel.name(), SyncPolicy::SingleReader);
     ChildProcess producer = spawn_peer(
-        "produce", concat(channel_arguments(config),
-                          {"--count", std::to_string(SLOTS_BEFORE_CLOSE), "--wait-consumers", "1"}));
+        "produce",
+        concat(channel_arguments(config), {"--count", std::to_string(SLOTS_BEFORE_CLOSE), "--wait-consumers", "1"}));
     auto consumer = attach_when_created(channel.name());
     ASSERT_TRUE(consumer.ok()) << consumer.error().message;
     ASSERT_TRUE(exited_with(producer.wait(PEER_DEADLINE), PeerExit::Ok));
 
     // Act
     Received received;
-    const auto waited =
-        timed([&] { received = read_until_quiet(*consumer, PayloadSizes::Full, CLOSE_WAIT); });
+    const auto waited = timed([&] { received = read_until_quiet(*consumer, PayloadSizes::Full, CLOSE_WAIT); });
 
     // Assert: everything written is delivered first, then Closed, long before the wait's timeout.
     EXPECT_EQ(received.sequences, consecutive(0, SLOTS_BEFORE_CLOSE));
@@ -131,7 +128,7 @@ TEST(ReadTimeout, ConsumerGetsClosedAfterTheProducerProcessClosedAndExited) {
 /// A producer in this process on a full single-reader ring whose reader (another process) is alive but
 /// stalled holding the oldest slot.
 class StalledReader : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         auto created = shm::Producer::create(config);
         ASSERT_TRUE(created.ok()) << created.error().message;

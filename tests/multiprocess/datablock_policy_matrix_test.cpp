@@ -47,8 +47,7 @@ void PrintTo(const PolicyCase& policy, std::ostream* out) {
 std::vector<PolicyCase> all_policy_cases() {
     std::vector<PolicyCase> cases;
     for (const RingPolicy ring : {RingPolicy::Single, RingPolicy::Double, RingPolicy::Ring}) {
-        for (const SyncPolicy sync :
-             {SyncPolicy::LatestOnly, SyncPolicy::SingleReader, SyncPolicy::EveryReader}) {
+        for (const SyncPolicy sync : {SyncPolicy::LatestOnly, SyncPolicy::SingleReader, SyncPolicy::EveryReader}) {
             for (const ChecksumPolicy checksum : {ChecksumPolicy::None, ChecksumPolicy::Verify}) {
                 cases.push_back({ring, sync, checksum});
             }
@@ -96,34 +95,29 @@ TEST_P(PolicyAcrossProcesses, ConsumerProcessesReceiveVerifiedSlotsFromAProducer
     const std::uint32_t consumer_count = policy.sync == SyncPolicy::EveryReader ? EVERY_READER_CONSUMERS : 1;
     const std::string sizes = sizes_argument(PayloadSizes::Random);
     const bool latest_only = policy.sync == SyncPolicy::LatestOnly;
-    const std::uint64_t min_reads =
-        latest_only ? scaled(LATEST_ONLY_MIN_READS, LATEST_ONLY_MIN_READS_FLOOR) : 0;
+    const std::uint64_t min_reads = latest_only ? scaled(LATEST_ONLY_MIN_READS, LATEST_ONLY_MIN_READS_FLOOR) : 0;
     const auto pace = latest_only ? scaled_period(LATEST_ONLY_WRITE_PERIOD) : std::chrono::nanoseconds(0);
 
     // Act
-    ChildProcess producer =
-        spawn_peer("produce", concat(channel_arguments(config),
-                                     {"--count", std::to_string(count), "--sizes", sizes, "--wait-consumers",
-                                      std::to_string(consumer_count), "--min-consumer-reads",
-                                      std::to_string(min_reads), "--pace-ns", std::to_string(pace.count())}));
+    ChildProcess producer = spawn_peer(
+        "produce",
+        concat(channel_arguments(config),
+               {"--count", std::to_string(count), "--sizes", sizes, "--wait-consumers", std::to_string(consumer_count),
+                "--min-consumer-reads", std::to_string(min_reads), "--pace-ns", std::to_string(pace.count())}));
     std::vector<ChildProcess> consumers;
     for (std::uint32_t index = 0; index < consumer_count; ++index) {
-        consumers.push_back(spawn_peer(
-            "consume", {"--channel", channel.name(), "--count", std::to_string(count), "--sizes", sizes}));
+        consumers.push_back(
+            spawn_peer("consume", {"--channel", channel.name(), "--count", std::to_string(count), "--sizes", sizes}));
     }
 
     // Assert: each consumer checked its own stream (exact and in order, or latest-only rules) and exits 0.
     for (ChildProcess& consumer : consumers) {
-        EXPECT_TRUE(exited_with(consumer.wait(PEER_DEADLINE), PeerExit::Ok))
-            << "consumer pid " << consumer.pid();
+        EXPECT_TRUE(exited_with(consumer.wait(PEER_DEADLINE), PeerExit::Ok)) << "consumer pid " << consumer.pid();
     }
     EXPECT_TRUE(exited_with(producer.wait(PEER_DEADLINE), PeerExit::Ok)) << "producer";
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCombinations,
-                         PolicyAcrossProcesses,
-                         ::testing::ValuesIn(all_policy_cases()),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(AllCombinations, PolicyAcrossProcesses, ::testing::ValuesIn(all_policy_cases()), case_name);
 
 }  // namespace
 }  // namespace dhub::testing

@@ -55,7 +55,7 @@ shm::ChannelConfig producer_config(const std::string& name, mode_t mode = 0600) 
 
 /// A live producer process (hold-lease peer) owning the channel until the fixture ends.
 class LiveProducerChannel : public ::testing::Test {
-  protected:
+protected:
     void start_producer(mode_t mode = 0600) {
         ReadySignal ready;
         producer = spawn_peer("hold-lease", channel_arguments(producer_config(channel.name(), mode)), ready);
@@ -99,11 +99,10 @@ std::vector<HeaderCorruption> header_corruptions() {
          [](SegmentHeader& header, shm::ConsumerOptions&) -> std::vector<std::string> {
              // The stored total_bytes no longer matches what the changed slot_count implies.
              header.slot_count += 1;
-             const shm::layout::Geometry implied{header.slot_count, header.slot_payload_bytes,
-                                                 header.flex_zone_bytes, header.consumer_capacity};
+             const shm::layout::Geometry implied{header.slot_count, header.slot_payload_bytes, header.flex_zone_bytes,
+                                                 header.consumer_capacity};
              return {"total_bytes", "expected " + std::to_string(implied.total_bytes()),
-                     "slot_count=" + std::to_string(header.slot_count),
-                     "found " + std::to_string(header.total_bytes)};
+                     "slot_count=" + std::to_string(header.slot_count), "found " + std::to_string(header.total_bytes)};
          }},
         {"TotalBytes", ErrorCode::Corrupt,
          [](SegmentHeader& header, shm::ConsumerOptions&) -> std::vector<std::string> {
@@ -159,10 +158,7 @@ std::string corruption_name(const ::testing::TestParamInfo<HeaderCorruption>& in
     return info.param.label;
 }
 
-INSTANTIATE_TEST_SUITE_P(EachField,
-                         CorruptedHeader,
-                         ::testing::ValuesIn(header_corruptions()),
-                         corruption_name);
+INSTANTIATE_TEST_SUITE_P(EachField, CorruptedHeader, ::testing::ValuesIn(header_corruptions()), corruption_name);
 
 // ---- truncated and empty segments -------------------------------------------------------------------------
 
@@ -195,8 +191,7 @@ TEST_F(UndersizedSegment, AttachRefusesAFileSmallerThanTotalBytes) {
     EXPECT_EQ(attached.error().code, ErrorCode::Corrupt);
     EXPECT_THAT(attached.error().message, ::testing::HasSubstr("total_bytes"));
     EXPECT_THAT(attached.error().message, ::testing::HasSubstr("expected " + std::to_string(total)));
-    EXPECT_THAT(attached.error().message,
-                ::testing::HasSubstr("found " + std::to_string(shrunk) + " (file size"));
+    EXPECT_THAT(attached.error().message, ::testing::HasSubstr("found " + std::to_string(shrunk) + " (file size"));
 }
 
 TEST_F(UndersizedSegment, AttachRefusesAFileSmallerThanTheHeader) {
@@ -212,16 +207,14 @@ TEST_F(UndersizedSegment, AttachRefusesAFileSmallerThanTheHeader) {
     ASSERT_FALSE(attached.ok());
     EXPECT_EQ(attached.error().code, ErrorCode::Corrupt);
     EXPECT_THAT(attached.error().message, ::testing::HasSubstr("total_bytes"));
-    EXPECT_THAT(attached.error().message,
-                ::testing::HasSubstr("at least " + std::to_string(sizeof(SegmentHeader))));
-    EXPECT_THAT(attached.error().message,
-                ::testing::HasSubstr("found " + std::to_string(shrunk) + " (file size"));
+    EXPECT_THAT(attached.error().message, ::testing::HasSubstr("at least " + std::to_string(sizeof(SegmentHeader))));
+    EXPECT_THAT(attached.error().message, ::testing::HasSubstr("found " + std::to_string(shrunk) + " (file size"));
 }
 
 /// A zero-length /dev/shm/dhub1.<name>, as left by a creator that died before sizing it (or as seen while a
 /// creator is still at work: the library gives such a file CREATION_GRACE_NS before judging it stale).
 class EmptySegment : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         const int fd = ::shm_open(shm::segment_name(channel.name()).c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
         ASSERT_GE(fd, 0);
@@ -229,9 +222,9 @@ class EmptySegment : public ::testing::Test {
     }
 
     ChildProcess start_producer(const std::string& expect_takeover) const {
-        return spawn_peer("produce", concat(channel_arguments(producer_config(channel.name())),
-                                            {"--count", std::to_string(SLOTS), "--expect-takeover",
-                                             expect_takeover, "--keep"}));
+        return spawn_peer("produce",
+                          concat(channel_arguments(producer_config(channel.name())),
+                                 {"--count", std::to_string(SLOTS), "--expect-takeover", expect_takeover, "--keep"}));
     }
 
     static constexpr std::uint64_t SLOTS = 3;
@@ -245,8 +238,7 @@ TEST_F(EmptySegment, AttachIsRefusedNamingTheFile) {
     // Assert
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, ErrorCode::Corrupt);
-    EXPECT_THAT(refused.error().message,
-                ::testing::HasSubstr("/dev/shm" + shm::segment_name(channel.name())));
+    EXPECT_THAT(refused.error().message, ::testing::HasSubstr("/dev/shm" + shm::segment_name(channel.name())));
     EXPECT_THAT(refused.error().message, ::testing::HasSubstr("size 0"));
 }
 
@@ -308,15 +300,14 @@ int attach_as_nobody(const std::string& channel) {
     if (attached.ok()) return static_cast<int>(UnprivilegedAttach::Attached);
     std::fprintf(stderr, "attach as nobody: %s: %s\n", to_string(attached.error().code),
                  attached.error().message.c_str());
-    if (attached.error().code != ErrorCode::PermissionDenied)
-        return static_cast<int>(UnprivilegedAttach::OtherError);
+    if (attached.error().code != ErrorCode::PermissionDenied) return static_cast<int>(UnprivilegedAttach::OtherError);
     const bool named = attached.error().message.find(shm::segment_name(channel)) != std::string::npos;
     return static_cast<int>(named ? UnprivilegedAttach::DeniedNamingTheSegment
                                   : UnprivilegedAttach::DeniedWithoutNamingTheSegment);
 }
 
 class SegmentPermissions : public LiveProducerChannel {
-  protected:
+protected:
     void SetUp() override {
         if (::geteuid() != 0) GTEST_SKIP() << "needs root to create a segment and then drop privileges";
     }

@@ -52,11 +52,10 @@ struct Cycle {
 CycleResult run_cycle(const shm::ChannelConfig& config, const Cycle& cycle) {
     const std::string sizes = sizes_argument(PayloadSizes::Random);
     ChildProcess producer = spawn_peer(
-        "produce",
-        concat(channel_arguments(config),
-               {"--count", std::to_string(cycle.slots), "--sizes", sizes, "--wait-consumers",
-                std::to_string(cycle.consumers), "--min-consumer-reads", std::to_string(cycle.min_reads),
-                "--pace-ns", std::to_string(cycle.pace.count())}));
+        "produce", concat(channel_arguments(config),
+                          {"--count", std::to_string(cycle.slots), "--sizes", sizes, "--wait-consumers",
+                           std::to_string(cycle.consumers), "--min-consumer-reads", std::to_string(cycle.min_reads),
+                           "--pace-ns", std::to_string(cycle.pace.count())}));
     std::vector<ChildProcess> consumers;
     for (std::uint32_t index = 0; index < cycle.consumers; ++index) {
         consumers.push_back(spawn_peer(
@@ -80,8 +79,7 @@ void expect_all_ok(const CycleResult& result) {
 TEST(DataBlockStress, EveryReaderConsumerProcessesVerifyEveryByteOverManyCycles) {
     // Arrange
     const std::uint64_t cycles = scaled(EVERY_READER_CYCLES, MIN_CYCLES);
-    const Cycle workload{.slots = scaled(EVERY_READER_SLOTS_PER_CYCLE, MIN_SLOTS),
-                         .consumers = EVERY_READER_CONSUMERS};
+    const Cycle workload{.slots = scaled(EVERY_READER_SLOTS_PER_CYCLE, MIN_SLOTS), .consumers = EVERY_READER_CONSUMERS};
 
     for (std::uint64_t cycle = 0; cycle < cycles && !HasFailure(); ++cycle) {
         SCOPED_TRACE("cycle " + std::to_string(cycle));
@@ -132,8 +130,7 @@ INSTANTIATE_TEST_SUITE_P(SingleSlot,
                          LatestOnlyStress,
                          ::testing::Values(ChecksumPolicy::None, ChecksumPolicy::Verify),
                          [](const ::testing::TestParamInfo<ChecksumPolicy>& checksum) {
-                             return checksum.param == ChecksumPolicy::Verify ? "ChecksumVerified"
-                                                                             : "NoChecksum";
+                             return checksum.param == ChecksumPolicy::Verify ? "ChecksumVerified" : "NoChecksum";
                          });
 
 }  // namespace

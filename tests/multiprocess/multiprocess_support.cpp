@@ -57,8 +57,7 @@ ChildProcess spawn_peer(const std::string& role, std::vector<std::string> argume
 std::string describe(const ExitStatus& status) {
     if (status.timed_out) return "still running at its deadline (killed)";
     if (status.signalled) return "killed by signal " + std::to_string(status.signal);
-    if (status.exited)
-        return "exited " + std::to_string(status.code) + " (" + describe_exit_code(status.code) + ")";
+    if (status.exited) return "exited " + std::to_string(status.code) + " (" + describe_exit_code(status.code) + ")";
     return "not started";
 }
 
@@ -66,8 +65,8 @@ std::string describe(const ExitStatus& status) {
     if (status.exited && !status.timed_out && status.code == exit_code(expected)) {
         return ::testing::AssertionSuccess();
     }
-    return ::testing::AssertionFailure() << "peer " << describe(status) << ", expected exit "
-                                         << exit_code(expected) << " (" << describe(expected) << ")";
+    return ::testing::AssertionFailure() << "peer " << describe(status) << ", expected exit " << exit_code(expected)
+                                         << " (" << describe(expected) << ")";
 }
 
 double test_scale() {
@@ -80,8 +79,7 @@ double test_scale() {
 }
 
 std::uint64_t scaled(std::uint64_t count, std::uint64_t minimum) {
-    const auto scaled_count =
-        static_cast<std::uint64_t>(std::llround(static_cast<double>(count) * test_scale()));
+    const auto scaled_count = static_cast<std::uint64_t>(std::llround(static_cast<double>(count) * test_scale()));
     return std::max(scaled_count, minimum);
 }
 

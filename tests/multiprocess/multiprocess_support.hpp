@@ -63,9 +63,9 @@ std::string sizes_argument(PayloadSizes sizes);
 
 /// What an in-process consumer read until the channel went quiet.
 struct Received {
-    std::vector<std::uint64_t> sequences;  ///< accepted slots (release() == Ok) whose bytes were as expected
-    std::vector<std::uint64_t> corrupt;    ///< accepted slots whose length or bytes were not as expected
-    std::uint64_t overwritten = 0;         ///< latest-only reads discarded because release() said Overwritten
+    std::vector<std::uint64_t> sequences;        ///< accepted slots (release() == Ok) whose bytes were as expected
+    std::vector<std::uint64_t> corrupt;          ///< accepted slots whose length or bytes were not as expected
+    std::uint64_t overwritten = 0;               ///< latest-only reads discarded because release() said Overwritten
     shm::Status final_status = shm::Status::Ok;  ///< the acquire_read status that ended the reading
 };
 

@@ -29,15 +29,14 @@ bool well_formed_id(std::string_view id, dhub_kind kind) {
 }
 
 class PluginExports_test : public ::testing::TestWithParam<std::string> {
-  protected:
+protected:
     std::filesystem::path file() const { return dhub::test::plugin_file(GetParam()); }
 };
 
 TEST_P(PluginExports_test, ExportsOnlyTheEntrySymbol) {
     ASSERT_TRUE(std::filesystem::exists(file())) << file();
 
-    EXPECT_EQ(dhub::test::defined_dynamic_symbols(file()),
-              (std::vector<std::string>{DHUB_PLUGIN_ENTRY_SYMBOL}));
+    EXPECT_EQ(dhub::test::defined_dynamic_symbols(file()), (std::vector<std::string>{DHUB_PLUGIN_ENTRY_SYMBOL}));
 }
 
 TEST_P(PluginExports_test, DescriptorNameEqualsTheFileStemAndTheAbiIsThisSdks) {
@@ -62,8 +61,7 @@ TEST_P(PluginExports_test, ComponentsAreWellFormed) {
         EXPECT_GE(component->version, 1U);
         EXPECT_NE(component->create, nullptr);
         EXPECT_NE(component->destroy, nullptr);
-        EXPECT_NO_THROW(
-            (void)dhub::sdk::testing::parse_params_schema(component->params_schema_json, component->id));
+        EXPECT_NO_THROW((void)dhub::sdk::testing::parse_params_schema(component->params_schema_json, component->id));
         const bool has_input = component->kind != DHUB_KIND_SOURCE;
         const bool has_output = component->kind == DHUB_KIND_SOURCE || component->kind == DHUB_KIND_STAGE;
         EXPECT_EQ(component->input_schema != nullptr, has_input) << component->id;
@@ -74,8 +72,7 @@ TEST_P(PluginExports_test, ComponentsAreWellFormed) {
 TEST_P(PluginExports_test, ComponentsRunTheirLifecycleWithDefaultParams) {
     const PluginLibrary plugin = PluginLibrary::open(file());
     for (const dhub_component_descriptor* component : plugin.components()) {
-        const auto params =
-            dhub::sdk::testing::parse_params_schema(component->params_schema_json, component->id);
+        const auto params = dhub::sdk::testing::parse_params_schema(component->params_schema_json, component->id);
         bool all_defaulted = true;
         for (const auto& param : params)
             all_defaulted = all_defaulted && param.default_value.has_value();
@@ -92,8 +89,6 @@ TEST_P(PluginExports_test, ComponentsRunTheirLifecycleWithDefaultParams) {
 INSTANTIATE_TEST_SUITE_P(BuiltPlugins,
                          PluginExports_test,
                          ::testing::ValuesIn(dhub::test::built_plugins()),
-                         [](const ::testing::TestParamInfo<std::string>& param_info) {
-                             return param_info.param;
-                         });
+                         [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 }  // namespace

@@ -45,11 +45,13 @@ ChildProcess ChildProcess::fork(const std::function<int()>& body) {
     return ChildProcess(pid);
 }
 
-ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<std::string>& arguments,
+ChildProcess ChildProcess::spawn(const std::string& program,
+                                 const std::vector<std::string>& arguments,
                                  const std::string& output_file) {
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(program.c_str()));
-    for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+    for (const auto& argument : arguments)
+        argv.push_back(const_cast<char*>(argument.c_str()));
     argv.push_back(nullptr);
     std::fflush(nullptr);
     const pid_t pid = ::fork();
@@ -69,7 +71,9 @@ ChildProcess ChildProcess::spawn(const std::string& program, const std::vector<s
     return ChildProcess(pid);
 }
 
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept { *this = std::move(other); }
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept {
+    *this = std::move(other);
+}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     if (this != &other) {

@@ -27,7 +27,8 @@ public:
     static ChildProcess fork(const std::function<int()>& body);
     /// Forks and execs program with arguments; stdout/stderr are inherited, or both go to output_file
     /// when one is given (a file rather than a pipe: a chatty child can never block on it).
-    static ChildProcess spawn(const std::string& program, const std::vector<std::string>& arguments,
+    static ChildProcess spawn(const std::string& program,
+                              const std::vector<std::string>& arguments,
                               const std::string& output_file = {});
 
     ChildProcess(ChildProcess&& other) noexcept;

@@ -14,10 +14,13 @@ std::string unique_channel_name(std::string_view hint) {
     static std::atomic<unsigned> counter{0};
     std::string name = "t" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-";
     // Test names carry '/' for parameterised tests; channel names allow only [A-Za-z0-9_.-].
-    for (const char c : hint.substr(0, 120)) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    for (const char c : hint.substr(0, 120))
+        name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
     return name;
 }
 
-ChannelCleanup::~ChannelCleanup() { (void)shm::Segment::unlink(channel_); }
+ChannelCleanup::~ChannelCleanup() {
+    (void)shm::Segment::unlink(channel_);
+}
 
 }  // namespace dhub::testing

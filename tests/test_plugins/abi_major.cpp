@@ -3,8 +3,17 @@
 #include "dhub/sdk/abi.h"
 
 namespace {
-const dhub_plugin_descriptor DESCRIPTOR = {sizeof(dhub_plugin_descriptor), DHUB_SDK_VERSION_MAJOR + 1, 0,
-                                           "test_abi_major", "1.0.0", "Apache-2.0", "built for SDK 2.0", 0, nullptr};
+const dhub_plugin_descriptor DESCRIPTOR = {sizeof(dhub_plugin_descriptor),
+                                           DHUB_SDK_VERSION_MAJOR + 1,
+                                           0,
+                                           "test_abi_major",
+                                           "1.0.0",
+                                           "Apache-2.0",
+                                           "built for SDK 2.0",
+                                           0,
+                                           nullptr};
 }
 
-extern "C" DHUB_PLUGIN_EXPORT const dhub_plugin_descriptor* dhub_plugin_entry(void) { return &DESCRIPTOR; }
+extern "C" DHUB_PLUGIN_EXPORT const dhub_plugin_descriptor* dhub_plugin_entry(void) {
+    return &DESCRIPTOR;
+}

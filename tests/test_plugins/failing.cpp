@@ -14,7 +14,8 @@ struct Failing : dhub::sdk::Stage<dhub::sdk::Bytes, dhub::sdk::Bytes> {
         R"([{"name":"throw","type":"boolean","default":false,"doc":"throw instead of returning an error"}])";
 
     explicit Failing(dhub::sdk::NodeContext& context) : throw_(context.params().boolean("throw")) {}
-    dhub_status process(dhub::sdk::NodeContext&, const dhub::sdk::InputSlot<dhub::sdk::Bytes>&,
+    dhub_status process(dhub::sdk::NodeContext&,
+                        const dhub::sdk::InputSlot<dhub::sdk::Bytes>&,
                         dhub::sdk::OutputSlot<dhub::sdk::Bytes>&) {
         if (throw_) throw std::runtime_error("simulated handler fault");
         return DHUB_ERR_IO;

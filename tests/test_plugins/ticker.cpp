@@ -20,7 +20,8 @@ public:
         R"json([{"name":"count","type":"integer","default":0,"min":0,"doc":"stop after this many (0: never)"}])json";
     static constexpr const char* output_schema = "test.tick@1";
 
-    explicit TickSource(dhub::sdk::NodeContext& context) : count_(static_cast<std::uint64_t>(context.params().integer("count"))) {}
+    explicit TickSource(dhub::sdk::NodeContext& context)
+        : count_(static_cast<std::uint64_t>(context.params().integer("count"))) {}
 
     dhub_status produce(dhub::sdk::NodeContext&, dhub::sdk::OutputSlot<Tick>& out) {
         if (count_ != 0 && next_ == count_) return DHUB_END_OF_STREAM;
@@ -69,5 +70,9 @@ private:
 
 }  // namespace
 
-DHUB_PLUGIN("test_ticker", "3.1.4", "Apache-2.0", "test components", dhub::sdk::component<TickSource>(),
+DHUB_PLUGIN("test_ticker",
+            "3.1.4",
+            "Apache-2.0",
+            "test components",
+            dhub::sdk::component<TickSource>(),
             dhub::sdk::component<TickSink>());

@@ -41,8 +41,7 @@ void connect(const NodeState& node,
         const auto found = by_name.find(name);
         if (found != by_name.end()) {
             ChannelWiring& channel = wiring[found->second];
-            (std::string_view(key) == "inputs" ? channel.consumers : channel.producers)
-                .push_back({node_index, index});
+            (std::string_view(key) == "inputs" ? channel.consumers : channel.producers).push_back({node_index, index});
             continue;
         }
         if (!node.reportable) continue;
@@ -54,16 +53,13 @@ void connect(const NodeState& node,
 }
 
 /// The slot size the channel gets: its own, or the producer's fixed size when it declares none.
-std::optional<std::uint64_t> slot_size(const ChannelSpec& channel,
-                                       const NodeState* producer,
-                                       Issues& issues) {
+std::optional<std::uint64_t> slot_size(const ChannelSpec& channel, const NodeState* producer, Issues& issues) {
     if (channel.slot_bytes) return channel.slot_bytes;
     if (producer == nullptr || !producer->component) return std::nullopt;
     if (producer->component->output_min_slot_bytes > 0) return producer->component->output_min_slot_bytes;
-    issues.push_back(
-        {channel.json_path, "slot_bytes is required: producer " + describe_writer(*producer) +
-                                " declares no fixed slot size; add \"slot_bytes\" with the largest "
-                                "payload in bytes"});
+    issues.push_back({channel.json_path, "slot_bytes is required: producer " + describe_writer(*producer) +
+                                             " declares no fixed slot size; add \"slot_bytes\" with the largest "
+                                             "payload in bytes"});
     return std::nullopt;
 }
 
@@ -76,8 +72,8 @@ void check_slot_size(const ChannelSpec& channel,
     if (slot_bytes >= needed) return;
     const std::string where = channel.slot_bytes ? channel.json_path + "/slot_bytes" : channel.json_path;
     const std::string what = channel.slot_bytes ? "slot_bytes " : "slot_bytes (taken from the producer) ";
-    issues.push_back({where, what + std::to_string(slot_bytes) + " is smaller than the " +
-                                 std::to_string(needed) + " bytes its " + role + " " + describe_writer(node) +
+    issues.push_back({where, what + std::to_string(slot_bytes) + " is smaller than the " + std::to_string(needed) +
+                                 " bytes its " + role + " " + describe_writer(node) +
                                  " needs; set \"slot_bytes\" to at least " + std::to_string(needed)});
 }
 
@@ -92,10 +88,10 @@ void check_schemas(const ChannelSpec& channel,
     if (is_concrete(written)) {
         effective = *written;
         if (channel.schema && *channel.schema != "*" && *channel.schema != *written) {
-            issues.push_back({channel.json_path + "/schema",
-                              "channel '" + channel.name + "' declares schema " + *channel.schema +
-                                  " but its producer " + describe_writer(producer) + " writes " + *written +
-                                  "; change \"schema\" or the producer"});
+            issues.push_back({channel.json_path + "/schema", "channel '" + channel.name + "' declares schema " +
+                                                                 *channel.schema + " but its producer " +
+                                                                 describe_writer(producer) + " writes " + *written +
+                                                                 "; change \"schema\" or the producer"});
         }
     } else if (channel.schema) {
         // A producer that writes anything (a transport, a pass-through) leaves the channel's own schema.
@@ -109,8 +105,8 @@ void check_schemas(const ChannelSpec& channel,
         if (!is_concrete(expected) || *expected == effective) continue;
         issues.push_back({child_path(consumer.spec->json_path + "/inputs", port.index),
                           "channel '" + channel.name + "' carries " + effective + " (written by " +
-                              describe_node(*producer.spec) + ") but " + describe_writer(consumer) +
-                              " expects " + *expected + "; connect it to a channel of " + *expected +
+                              describe_node(*producer.spec) + ") but " + describe_writer(consumer) + " expects " +
+                              *expected + "; connect it to a channel of " + *expected +
                               " or put a converting stage in between"});
     }
 }
@@ -123,25 +119,22 @@ void check_readers(const ChannelSpec& channel,
     for (const std::size_t node : consumers)
         readers.push_back(describe_node(*nodes[node].spec));
     if (channel.sync == shm::SyncPolicy::SingleReader && consumers.size() > 1) {
-        issues.push_back({channel.json_path + "/sync",
-                          "single_reader allows one consumer, but " + std::to_string(consumers.size()) +
-                              " read channel '" + channel.name + "' (" + join(readers) +
-                              "); use \"every_reader\" or \"latest_only\""});
+        issues.push_back({channel.json_path + "/sync", "single_reader allows one consumer, but " +
+                                                           std::to_string(consumers.size()) + " read channel '" +
+                                                           channel.name + "' (" + join(readers) +
+                                                           "); use \"every_reader\" or \"latest_only\""});
     }
     if (consumers.size() > channel.max_consumers) {
         issues.push_back({channel.json_path + "/max_consumers",
                           "max_consumers " + std::to_string(channel.max_consumers) + " is smaller than the " +
-                              std::to_string(consumers.size()) + " nodes reading channel '" + channel.name +
-                              "' (" + join(readers) + "); raise it to at least " +
-                              std::to_string(consumers.size())});
+                              std::to_string(consumers.size()) + " nodes reading channel '" + channel.name + "' (" +
+                              join(readers) + "); raise it to at least " + std::to_string(consumers.size())});
     }
 }
 
 }  // namespace
 
-std::vector<ChannelWiring> wire_channels(const GraphSpec& graph,
-                                         const std::vector<NodeState>& nodes,
-                                         Issues& issues) {
+std::vector<ChannelWiring> wire_channels(const GraphSpec& graph, const std::vector<NodeState>& nodes, Issues& issues) {
     std::map<std::string, std::size_t, std::less<>> by_name;
     std::vector<std::string> declared;
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
@@ -157,8 +150,7 @@ std::vector<ChannelWiring> wire_channels(const GraphSpec& graph,
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
         const ChannelSpec& channel = graph.channels[index];
         const auto found = by_name.find(channel.name);
-        if (found == by_name.end() || found->second != index)
-            continue;  // unnamed or a duplicate (parse said so)
+        if (found == by_name.end() || found->second != index) continue;  // unnamed or a duplicate (parse said so)
         const std::vector<Port>& producers = wiring[index].producers;
         if (producers.empty()) {
             issues.push_back({channel.json_path, "channel '" + channel.name +
@@ -188,8 +180,7 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
     result.schema = channel.schema.value_or("*");
     if (channel.name.empty()) return result;  // parse_graph reported it; anything more would repeat that
     for (const Port& port : wiring.consumers) {
-        if (std::find(result.consumers.begin(), result.consumers.end(), port.node) ==
-            result.consumers.end()) {
+        if (std::find(result.consumers.begin(), result.consumers.end(), port.node) == result.consumers.end()) {
             result.consumers.push_back(port.node);
         }
     }
@@ -202,25 +193,22 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
         check_schemas(channel, wiring, nodes, *producer, result.schema, issues);
     }
 
-    const std::optional<std::uint64_t> slot_bytes = producer != nullptr && producer->reportable
-                                                        ? slot_size(channel, producer, issues)
-                                                        : channel.slot_bytes;
+    const std::optional<std::uint64_t> slot_bytes =
+        producer != nullptr && producer->reportable ? slot_size(channel, producer, issues) : channel.slot_bytes;
     if (!slot_bytes) return result;
     if (producer != nullptr && compared(*producer)) {
-        check_slot_size(channel, *slot_bytes, *producer, producer->component->output_min_slot_bytes,
-                        "producer", issues);
+        check_slot_size(channel, *slot_bytes, *producer, producer->component->output_min_slot_bytes, "producer",
+                        issues);
     }
     for (const std::size_t node : result.consumers) {
         const NodeState& consumer = nodes[node];
         if (!compared(consumer)) continue;
-        check_slot_size(channel, *slot_bytes, consumer, consumer.component->input_min_slot_bytes, "consumer",
-                        issues);
+        check_slot_size(channel, *slot_bytes, consumer, consumer.component->input_min_slot_bytes, "consumer", issues);
     }
 
     shm::ChannelConfig& config = result.config;
     config.name = channel.name;
-    config.slot_bytes =
-        static_cast<std::size_t>(std::min<std::uint64_t>(*slot_bytes, shm::MAX_SLOT_BYTES + 1));
+    config.slot_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(*slot_bytes, shm::MAX_SLOT_BYTES + 1));
     config.slot_count = channel.slot_count;
     config.ring = channel.ring;
     config.sync = channel.sync;

@@ -43,8 +43,7 @@ bool token_less(std::string_view a, std::string_view b) {
     if (index_a && index_b) return *index_a < *index_b;
     if (index_a || index_b) return index_a.has_value();
     const auto rank = [](std::string_view token) {
-        return static_cast<std::size_t>(std::find(KEY_ORDER.begin(), KEY_ORDER.end(), token) -
-                                        KEY_ORDER.begin());
+        return static_cast<std::size_t>(std::find(KEY_ORDER.begin(), KEY_ORDER.end(), token) - KEY_ORDER.begin());
     };
     const std::size_t rank_a = rank(a);
     const std::size_t rank_b = rank(b);
@@ -55,8 +54,7 @@ bool token_less(std::string_view a, std::string_view b) {
 bool document_order(const GraphIssue& a, const GraphIssue& b) {
     const auto tokens_a = split(a.json_path);
     const auto tokens_b = split(b.json_path);
-    return std::lexicographical_compare(tokens_a.begin(), tokens_a.end(), tokens_b.begin(), tokens_b.end(),
-                                        token_less);
+    return std::lexicographical_compare(tokens_a.begin(), tokens_a.end(), tokens_b.begin(), tokens_b.end(), token_less);
 }
 
 }  // namespace

@@ -99,9 +99,8 @@ std::vector<std::vector<Edge>> find_cycles(const Adjacency& edges) {
             member[node] = true;
         cycles.push_back(shortest_cycle(edges, start, member));
     }
-    std::sort(cycles.begin(), cycles.end(), [](const std::vector<Edge>& a, const std::vector<Edge>& b) {
-        return a.front().from < b.front().from;
-    });
+    std::sort(cycles.begin(), cycles.end(),
+              [](const std::vector<Edge>& a, const std::vector<Edge>& b) { return a.front().from < b.front().from; });
     return cycles;
 }
 

@@ -27,9 +27,8 @@ constexpr std::size_t MAX_PLUGIN_NAME = 64;
 constexpr std::uintmax_t MAX_FILE_BYTES = std::uintmax_t{16} << 20;
 
 const std::vector<std::string> TOP_KEYS = {"schema_version", "name", "plugin_path", "channels", "nodes"};
-const std::vector<std::string> CHANNEL_KEYS = {"name",  "slot_bytes", "slot_count",      "ring",
-                                               "sync",  "checksum",   "flex_zone_bytes", "max_consumers",
-                                               "schema"};
+const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "slot_count",    "ring",  "sync",
+                                               "checksum", "flex_zone_bytes", "max_consumers", "schema"};
 const std::vector<std::string> NODE_KEYS = {"id",     "plugin",  "component", "params",
                                             "inputs", "outputs", "on_error",  "cpu"};
 const std::vector<std::string> ON_ERROR_KEYS = {"action", "max_consecutive"};
@@ -48,18 +47,15 @@ constexpr std::array ACTION_VALUES = {ErrorPolicy::Action::Continue, ErrorPolicy
 
 const std::string CHANNEL_NAME_RULE = "a channel name of 1 to 120 letters, digits, '_', '-' or '.'";
 const std::string NODE_ID_RULE = "a node id of 1 to 64 letters, digits, '_' or '-'";
-const std::string PLUGIN_RULE =
-    "a plugin name of 1 to 64 letters, digits, '_' or '-' (file dhub-<plugin>.so)";
+const std::string PLUGIN_RULE = "a plugin name of 1 to 64 letters, digits, '_' or '-' (file dhub-<plugin>.so)";
 
 void parse_schema_version(const Json& root, Issues& issues) {
     const Json* version = detail::require_member(
-        root, "", "schema_version", "the document format version, " + std::to_string(GRAPH_SCHEMA_VERSION),
-        issues);
+        root, "", "schema_version", "the document format version, " + std::to_string(GRAPH_SCHEMA_VERSION), issues);
     if (version == nullptr) return;
     if (version->is_number_integer() && version->get<std::int64_t>() == GRAPH_SCHEMA_VERSION) return;
-    issues.push_back({"/schema_version", "this dhub reads schema_version " +
-                                             std::to_string(GRAPH_SCHEMA_VERSION) + ", found " +
-                                             detail::describe(*version) +
+    issues.push_back({"/schema_version", "this dhub reads schema_version " + std::to_string(GRAPH_SCHEMA_VERSION) +
+                                             ", found " + detail::describe(*version) +
                                              "; convert the document or use a dhub that reads that version"});
 }
 
@@ -77,16 +73,14 @@ std::vector<std::filesystem::path> parse_plugin_path(const Json& root,
     std::vector<std::filesystem::path> directories;
     const Json* list = detail::find_member(root, "plugin_path");
     if (list == nullptr) return directories;
-    if (!detail::expect_array(*list, "/plugin_path", "an array of directory paths", issues))
-        return directories;
+    if (!detail::expect_array(*list, "/plugin_path", "an array of directory paths", issues)) return directories;
     for (std::size_t index = 0; index < list->size(); ++index) {
         const std::string path = detail::child_path("/plugin_path", index);
         const auto text = detail::read_string((*list)[index], path, "a directory path", issues);
         if (!text) continue;
         std::filesystem::path directory(*text);
         // Relative to the graph file, so a graph and its plugins can move together.
-        if (directory.is_relative() && !source_file.empty())
-            directory = source_file.parent_path() / directory;
+        if (directory.is_relative() && !source_file.empty()) directory = source_file.parent_path() / directory;
         directories.push_back(directory.lexically_normal());
     }
     return directories;
@@ -127,18 +121,15 @@ ChannelSpec parse_channel(const Json& entry, const std::string& path, Issues& is
     channel.json_path = path;
     detail::check_known_keys(entry, path, CHANNEL_KEYS, issues);
     if (const Json* name = detail::require_member(entry, path, "name", CHANNEL_NAME_RULE, issues)) {
-        if (name->is_string() &&
-            detail::is_identifier(name->get_ref<const std::string&>(), MAX_GRAPH_CHANNEL_NAME,
-                                  /*allow_dot=*/true)) {
+        if (name->is_string() && detail::is_identifier(name->get_ref<const std::string&>(), MAX_GRAPH_CHANNEL_NAME,
+                                                       /*allow_dot=*/true)) {
             channel.name = name->get<std::string>();
         } else {
-            issues.push_back(
-                {path + "/name", "expected " + CHANNEL_NAME_RULE + ", found " + detail::describe(*name)});
+            issues.push_back({path + "/name", "expected " + CHANNEL_NAME_RULE + ", found " + detail::describe(*name)});
         }
     }
     if (const Json* slot_bytes = detail::find_member(entry, "slot_bytes")) {
-        channel.slot_bytes =
-            detail::read_unsigned(*slot_bytes, path + "/slot_bytes", 1, shm::MAX_SLOT_BYTES, issues);
+        channel.slot_bytes = detail::read_unsigned(*slot_bytes, path + "/slot_bytes", 1, shm::MAX_SLOT_BYTES, issues);
     }
     read_count(entry, path, "slot_count", 1, shm::MAX_SLOT_COUNT, channel.slot_count, issues);
     read_policy(entry, path, "ring", RING_NAMES, RING_VALUES, channel.ring, issues);
@@ -147,8 +138,8 @@ ChannelSpec parse_channel(const Json& entry, const std::string& path, Issues& is
     read_count(entry, path, "flex_zone_bytes", 0, shm::MAX_FLEX_ZONE_BYTES, channel.flex_zone_bytes, issues);
     read_count(entry, path, "max_consumers", 1, shm::MAX_CONSUMERS, channel.max_consumers, issues);
     if (const Json* schema = detail::find_member(entry, "schema")) {
-        channel.schema = detail::read_string(*schema, path + "/schema",
-                                             "a slot schema id such as \"dhub.waveform.f64@1\"", issues);
+        channel.schema =
+            detail::read_string(*schema, path + "/schema", "a slot schema id such as \"dhub.waveform.f64@1\"", issues);
     }
     return channel;
 }
@@ -164,23 +155,22 @@ std::vector<std::string> parse_channel_list(const Json& entry,
     if (!detail::expect_array(*list, list_path, "an array of channel names", issues)) return names;
     for (std::size_t index = 0; index < list->size(); ++index) {
         // An unreadable element keeps its place (as "") so the indices in later messages match the document.
-        names.push_back(detail::read_string((*list)[index], detail::child_path(list_path, index),
-                                            "a channel name", issues)
-                            .value_or(std::string()));
+        names.push_back(
+            detail::read_string((*list)[index], detail::child_path(list_path, index), "a channel name", issues)
+                .value_or(std::string()));
     }
     return names;
 }
 
 ErrorPolicy parse_on_error(const Json& value, const std::string& path, Issues& issues) {
     ErrorPolicy policy;
-    if (!detail::expect_object(value, path, "an object {\"action\": ..., \"max_consecutive\": ...}",
-                               issues)) {
+    if (!detail::expect_object(value, path, "an object {\"action\": ..., \"max_consecutive\": ...}", issues)) {
         return policy;
     }
     detail::check_known_keys(value, path, ON_ERROR_KEYS, issues);
     read_policy(value, path, "action", ACTION_NAMES, ACTION_VALUES, policy.action, issues);
-    read_count(value, path, "max_consecutive", 1, std::numeric_limits<std::uint32_t>::max(),
-               policy.max_consecutive, issues);
+    read_count(value, path, "max_consecutive", 1, std::numeric_limits<std::uint32_t>::max(), policy.max_consecutive,
+               issues);
     return policy;
 }
 
@@ -200,14 +190,13 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) 
             detail::is_identifier(plugin->get_ref<const std::string&>(), MAX_PLUGIN_NAME, false)) {
             node.plugin = plugin->get<std::string>();
         } else {
-            issues.push_back(
-                {path + "/plugin", "expected " + PLUGIN_RULE + ", found " + detail::describe(*plugin)});
+            issues.push_back({path + "/plugin", "expected " + PLUGIN_RULE + ", found " + detail::describe(*plugin)});
         }
     }
     if (const Json* component = detail::find_member(entry, "component")) {
-        node.component = detail::read_string(
-            *component, path + "/component",
-            "a component id such as \"dhub.source.sim\" (optionally \"@<version>\")", issues);
+        node.component =
+            detail::read_string(*component, path + "/component",
+                                "a component id such as \"dhub.source.sim\" (optionally \"@<version>\")", issues);
     }
     if (const Json* params = detail::find_member(entry, "params")) {
         if (detail::expect_object(*params, path + "/params", "an object of parameter values", issues)) {
@@ -255,28 +244,24 @@ std::vector<ChannelSpec> parse_channels(const Json& root, Issues& issues) {
 
 std::vector<NodeSpec> parse_nodes(const Json& root, Issues& issues) {
     std::vector<NodeSpec> nodes;
-    const Json* list =
-        detail::require_member(root, "", "nodes", "a non-empty array of node declarations", issues);
-    if (list == nullptr ||
-        !detail::expect_array(*list, "/nodes", "a non-empty array of node objects", issues)) {
+    const Json* list = detail::require_member(root, "", "nodes", "a non-empty array of node declarations", issues);
+    if (list == nullptr || !detail::expect_array(*list, "/nodes", "a non-empty array of node objects", issues)) {
         return nodes;
     }
     if (list->empty()) {
-        issues.push_back(
-            {"/nodes", "expected at least one node, found an empty array; a graph needs a source"});
+        issues.push_back({"/nodes", "expected at least one node, found an empty array; a graph needs a source"});
     }
     std::map<std::string, std::string, std::less<>> first_path;
     for (std::size_t index = 0; index < list->size(); ++index) {
         const std::string path = detail::child_path("/nodes", index);
         const Json& entry = (*list)[index];
-        if (!detail::expect_object(entry, path, "a node object {\"id\": ..., \"plugin\": ..., ...}", issues))
-            continue;
+        if (!detail::expect_object(entry, path, "a node object {\"id\": ..., \"plugin\": ..., ...}", issues)) continue;
         NodeSpec node = parse_node(entry, path, issues);
         if (!node.id.empty()) {
             const auto [earlier, inserted] = first_path.emplace(node.id, path);
             if (!inserted) {
-                issues.push_back({path + "/id", "node id '" + node.id + "' is already used by " +
-                                                    earlier->second + "; node ids must be unique"});
+                issues.push_back({path + "/id", "node id '" + node.id + "' is already used by " + earlier->second +
+                                                    "; node ids must be unique"});
             }
         }
         nodes.push_back(std::move(node));
@@ -290,11 +275,10 @@ std::optional<GraphSpec> parse_document(std::string_view text,
     const std::optional<Json> root = detail::read_json(text, issues);
     if (!root) return std::nullopt;
     if (!root->is_object()) {
-        issues.push_back(
-            {"",
-             "expected a JSON object with \"schema_version\", \"channels\" and \"nodes\" at the top "
-             "level, found " +
-                 detail::describe(*root)});
+        issues.push_back({"",
+                          "expected a JSON object with \"schema_version\", \"channels\" and \"nodes\" at the top "
+                          "level, found " +
+                              detail::describe(*root)});
         return std::nullopt;
     }
     GraphSpec graph;
@@ -320,8 +304,7 @@ std::optional<GraphSpec> parse_graph(std::string_view text,
         issues.push_back({"", std::string("internal error while parsing the graph: ") + error.what() +
                                   "; please report this with the document"});
     } catch (...) {
-        issues.push_back(
-            {"", "internal error while parsing the graph; please report this with the document"});
+        issues.push_back({"", "internal error while parsing the graph; please report this with the document"});
     }
     return std::nullopt;
 }
@@ -331,9 +314,8 @@ std::optional<GraphSpec> load_graph_file(const std::filesystem::path& file, std:
         std::error_code error;
         const auto status = std::filesystem::status(file, error);
         if (error || !std::filesystem::exists(status)) {
-            issues.push_back({"", "cannot read graph file '" + file.string() +
-                                      "': " + (error ? error.message() : std::string("no such file")) +
-                                      "; check the path"});
+            issues.push_back({"", "cannot read graph file '" + file.string() + "': " +
+                                      (error ? error.message() : std::string("no such file")) + "; check the path"});
             return std::nullopt;
         }
         if (!std::filesystem::is_regular_file(status)) {
@@ -343,8 +325,7 @@ std::optional<GraphSpec> load_graph_file(const std::filesystem::path& file, std:
         const std::uintmax_t size = std::filesystem::file_size(file, error);
         if (!error && size > MAX_FILE_BYTES) {
             issues.push_back({"", "graph file '" + file.string() + "' has " + std::to_string(size) +
-                                      " bytes; a graph document is at most " +
-                                      std::to_string(MAX_FILE_BYTES) +
+                                      " bytes; a graph document is at most " + std::to_string(MAX_FILE_BYTES) +
                                       " bytes, check that this is the right file"});
             return std::nullopt;
         }

@@ -40,9 +40,8 @@ std::vector<NodeState> resolve_nodes(const GraphSpec& graph,
         if (found == by_plugin.end()) {
             found = by_plugin.emplace(spec.plugin, look_up(lookup, spec.plugin)).first;
             if (!found->second) {
-                issues.push_back(
-                    {spec.json_path + "/plugin",
-                     "plugin '" + spec.plugin + "' could not be loaded: " + found->second.error().message});
+                issues.push_back({spec.json_path + "/plugin", "plugin '" + spec.plugin + "' could not be loaded: " +
+                                                                  found->second.error().message});
             }
         }
         if (!found->second) {
@@ -90,9 +89,7 @@ void report_cycles(const GraphSpec& graph, const detail::Adjacency& edges, std::
     }
 }
 
-ValidatedGraph check_graph(const GraphSpec& graph,
-                           const ComponentLookup& lookup,
-                           std::vector<GraphIssue>& issues) {
+ValidatedGraph check_graph(const GraphSpec& graph, const ComponentLookup& lookup, std::vector<GraphIssue>& issues) {
     ValidatedGraph result;
     result.spec = &graph;
     std::vector<NodeState> nodes = resolve_nodes(graph, lookup, issues);
@@ -114,9 +111,7 @@ ValidatedGraph check_graph(const GraphSpec& graph,
 
 }  // namespace
 
-ValidatedGraph validate_graph(const GraphSpec& graph,
-                              const ComponentLookup& lookup,
-                              std::vector<GraphIssue>& issues) {
+ValidatedGraph validate_graph(const GraphSpec& graph, const ComponentLookup& lookup, std::vector<GraphIssue>& issues) {
     // Configuration-time code may throw (allocation, nlohmann on odd values); the contract is issues only.
     try {
         return check_graph(graph, lookup, issues);
@@ -124,8 +119,7 @@ ValidatedGraph validate_graph(const GraphSpec& graph,
         issues.push_back({"", std::string("internal error while validating the graph: ") + error.what() +
                                   "; please report this with the document"});
     } catch (...) {
-        issues.push_back(
-            {"", "internal error while validating the graph; please report this with the document"});
+        issues.push_back({"", "internal error while validating the graph; please report this with the document"});
     }
     ValidatedGraph empty;
     empty.spec = &graph;

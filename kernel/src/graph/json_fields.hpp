@@ -29,11 +29,8 @@ void check_known_keys(const nlohmann::json& object,
 const nlohmann::json* find_member(const nlohmann::json& object, std::string_view key);
 
 /// The member; when absent, one issue at path (the object's) "missing required key \"key\" (what)".
-const nlohmann::json* require_member(const nlohmann::json& object,
-                                     std::string_view path,
-                                     std::string_view key,
-                                     std::string_view what,
-                                     Issues& issues);
+const nlohmann::json* require_member(
+    const nlohmann::json& object, std::string_view path, std::string_view key, std::string_view what, Issues& issues);
 
 /// Checks that value is an object; otherwise an issue "expected <what>, found ...".
 bool expect_object(const nlohmann::json& value, std::string_view path, std::string_view what, Issues& issues);

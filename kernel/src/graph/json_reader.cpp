@@ -25,7 +25,7 @@ std::string strip_prefix(const std::string& message) {
 
 /// Builds the DOM the way nlohmann's own SAX DOM parser does, plus the duplicate and depth checks.
 class DomBuilder final : public nlohmann::json_sax<Json> {
-  public:
+public:
     DomBuilder(std::string_view text, std::vector<GraphIssue>& issues) : text_(text), issues_(issues) {}
 
     bool null() override { return add(Json(nullptr)); }
@@ -45,25 +45,22 @@ class DomBuilder final : public nlohmann::json_sax<Json> {
         Frame& frame = frames_.back();
         frame.key = std::move(key);
         if (frame.value->contains(frame.key)) {
-            issues_.push_back(
-                {child_path(frame.path, frame.key),
-                 "duplicate key; a later value would silently replace the earlier one, keep only one"});
+            issues_.push_back({child_path(frame.path, frame.key),
+                               "duplicate key; a later value would silently replace the earlier one, keep only one"});
         }
         return true;
     }
 
-    bool parse_error(std::size_t position,
-                     const std::string& /*last_token*/,
-                     const Json::exception& error) override {
+    bool parse_error(std::size_t position, const std::string& /*last_token*/, const Json::exception& error) override {
         // position counts the bytes read, including the one that did not fit.
         const std::size_t offset = position == 0 ? 0 : position - 1;
         const LineColumn where = line_column(text_, offset);
         const std::string line = std::to_string(where.line);
         const std::string column = std::to_string(where.column);
         // Both spellings: people read "line 3, column 13", editors and tools jump to "3:13".
-        issues_.push_back({"", "malformed JSON at line " + line + ", column " + column + " (" + line + ":" +
-                                   column + ", byte " + std::to_string(offset) +
-                                   "): " + strip_prefix(error.what()) + "; fix the syntax there"});
+        issues_.push_back({"", "malformed JSON at line " + line + ", column " + column + " (" + line + ":" + column +
+                                   ", byte " + std::to_string(offset) + "): " + strip_prefix(error.what()) +
+                                   "; fix the syntax there"});
         failed_ = true;
         return false;
     }
@@ -73,7 +70,7 @@ class DomBuilder final : public nlohmann::json_sax<Json> {
         return std::move(root_);
     }
 
-  private:
+private:
     struct Frame {
         Json* value;
         std::string path;

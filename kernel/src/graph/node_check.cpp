@@ -37,9 +37,8 @@ std::vector<std::string> component_ids(const std::vector<ComponentInfo>& compone
 
 const ComponentInfo* newest(const std::vector<const ComponentInfo*>& candidates) {
     if (candidates.empty()) return nullptr;
-    return *std::max_element(
-        candidates.begin(), candidates.end(),
-        [](const ComponentInfo* a, const ComponentInfo* b) { return a->version < b->version; });
+    return *std::max_element(candidates.begin(), candidates.end(),
+                             [](const ComponentInfo* a, const ComponentInfo* b) { return a->version < b->version; });
 }
 
 std::string describe_param(const ParamSpec& spec) {
@@ -76,11 +75,11 @@ void check_port_count(const NodeSpec& node,
         remedy = "remove \"" + key + "\"";
     } else {
         rule = std::to_string(expected) + " " + port + (expected == 1 ? "" : "s");
-        remedy = "list exactly " + std::to_string(expected) + " channel name" + (expected == 1 ? "" : "s") +
-                 " in \"" + key + "\"";
+        remedy = "list exactly " + std::to_string(expected) + " channel name" + (expected == 1 ? "" : "s") + " in \"" +
+                 key + "\"";
     }
-    issues.push_back({node.json_path + "/" + key, describe_component(component) + " takes " + rule +
-                                                      ", found " + std::to_string(found) + "; " + remedy});
+    issues.push_back({node.json_path + "/" + key, describe_component(component) + " takes " + rule + ", found " +
+                                                      std::to_string(found) + "; " + remedy});
 }
 
 }  // namespace
@@ -94,8 +93,8 @@ std::optional<ComponentInfo> pick_component(const NodeSpec& node,
                                             Issues& issues) {
     const std::string plugin_text = "plugin '" + node.plugin + "'";
     if (components.empty()) {
-        issues.push_back({node.json_path + "/plugin",
-                          plugin_text + " declares no components; it cannot be used in a graph"});
+        issues.push_back(
+            {node.json_path + "/plugin", plugin_text + " declares no components; it cannot be used in a graph"});
         return std::nullopt;
     }
     const std::vector<std::string> ids = component_ids(components);
@@ -106,8 +105,7 @@ std::optional<ComponentInfo> pick_component(const NodeSpec& node,
         // Several versions of one component are one choice: the newest, unless the graph pins one.
         if (ids.size() == 1) return *newest(all);
         issues.push_back({node.json_path, plugin_text + " has " + std::to_string(ids.size()) +
-                                              " components: add \"component\" with one of " +
-                                              join_quoted(ids)});
+                                              " components: add \"component\" with one of " + join_quoted(ids)});
         return std::nullopt;
     }
     const auto [id, version] = split_version(*node.component);
@@ -120,14 +118,12 @@ std::optional<ComponentInfo> pick_component(const NodeSpec& node,
     }
     if (const ComponentInfo* found = newest(matching)) return *found;
     if (!versions.empty()) {
-        issues.push_back({node.json_path + "/component", plugin_text + " provides " + id + " in version " +
-                                                             join(versions) + ", not " +
-                                                             std::to_string(version.value_or(0)) +
-                                                             "; pin one of those or drop the \"@\" suffix"});
+        issues.push_back({node.json_path + "/component",
+                          plugin_text + " provides " + id + " in version " + join(versions) + ", not " +
+                              std::to_string(version.value_or(0)) + "; pin one of those or drop the \"@\" suffix"});
     } else {
-        issues.push_back({node.json_path + "/component", plugin_text + " has no component '" + id +
-                                                             "'; it provides " + join_quoted(ids) +
-                                                             did_you_mean(id, ids)});
+        issues.push_back({node.json_path + "/component", plugin_text + " has no component '" + id + "'; it provides " +
+                                                             join_quoted(ids) + did_you_mean(id, ids)});
     }
     return std::nullopt;
 }
@@ -139,41 +135,36 @@ nlohmann::json apply_params(const NodeSpec& node, const ComponentInfo& component
     for (const ParamSpec& spec : component.params)
         declared.push_back(spec.name);
     if (!node.params.is_object()) {
-        issues.push_back(
-            {params_path, "expected an object of parameter values, found " + describe(node.params)});
+        issues.push_back({params_path, "expected an object of parameter values, found " + describe(node.params)});
     } else {
         for (const auto& [name, value] : node.params.items()) {
-            const auto spec =
-                std::find_if(component.params.begin(), component.params.end(),
-                             [&name](const ParamSpec& candidate) { return candidate.name == name; });
+            const auto spec = std::find_if(component.params.begin(), component.params.end(),
+                                           [&name](const ParamSpec& candidate) { return candidate.name == name; });
             if (spec == component.params.end()) {
                 issues.push_back({child_path(params_path, name),
                                   declared.empty()
                                       ? describe_component(component) + " takes no parameters; remove it"
                                       : "unknown parameter of " + describe_component(component) +
-                                            "; declared parameters: " + join(declared) +
-                                            did_you_mean(name, declared)});
+                                            "; declared parameters: " + join(declared) + did_you_mean(name, declared)});
                 continue;
             }
             if (auto problem = plugin::check_param_value(*spec, value)) {
-                issues.push_back({child_path(params_path, name), "invalid value for parameter '" + name +
-                                                                     "' of " + describe_component(component) +
-                                                                     ": " + *problem});
+                issues.push_back({child_path(params_path, name), "invalid value for parameter '" + name + "' of " +
+                                                                     describe_component(component) + ": " + *problem});
                 continue;
             }
             applied[name] = value;
         }
     }
     for (const ParamSpec& spec : component.params) {
-        if (applied.contains(spec.name) || (node.params.is_object() && node.params.contains(spec.name)))
-            continue;
+        if (applied.contains(spec.name) || (node.params.is_object() && node.params.contains(spec.name))) continue;
         if (!spec.default_value.is_null()) {
             applied[spec.name] = spec.default_value;
             continue;
         }
         issues.push_back({params_path, "missing required parameter '" + spec.name + "' of " +
-                                           describe_component(component) + " (" + describe_param(spec) +
-                                           "); add \"" + spec.name + "\": <value>"});
+                                           describe_component(component) + " (" + describe_param(spec) + "); add \"" +
+                                           spec.name + "\": <value>"});
     }
     return applied;
 }

@@ -23,9 +23,7 @@ nlohmann::json apply_params(const NodeSpec& node,
                             std::vector<GraphIssue>& issues);
 
 /// The number of inputs and outputs the component's kind takes.
-void check_port_counts(const NodeSpec& node,
-                       const plugin::ComponentInfo& component,
-                       std::vector<GraphIssue>& issues);
+void check_port_counts(const NodeSpec& node, const plugin::ComponentInfo& component, std::vector<GraphIssue>& issues);
 
 /// "component test.sink.a (sink)"
 std::string describe_component(const plugin::ComponentInfo& component);

@@ -101,14 +101,11 @@ std::string describe(const nlohmann::json& value) {
         case Type::number_float:
             return "the number " + shorten(value.dump());
         case Type::string:
-            return "the string " +
-                   shorten(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+            return "the string " + shorten(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         case Type::array:
-            return value.empty() ? "an empty array"
-                                 : "an array of " + count_of(value.size(), "element", "elements");
+            return value.empty() ? "an empty array" : "an array of " + count_of(value.size(), "element", "elements");
         case Type::object:
-            return value.empty() ? "an empty object"
-                                 : "an object with " + count_of(value.size(), "key", "keys");
+            return value.empty() ? "an empty object" : "an object with " + count_of(value.size(), "key", "keys");
         case Type::binary:
         case Type::discarded:
             break;

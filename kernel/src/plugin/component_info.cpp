@@ -28,21 +28,30 @@ std::optional<ParamType> parse_type(const std::string& name) {
 
 const char* to_string(ComponentKind kind) noexcept {
     switch (kind) {
-        case ComponentKind::Source: return "source";
-        case ComponentKind::Stage: return "stage";
-        case ComponentKind::Sink: return "sink";
-        case ComponentKind::Transport: return "transport";
-        case ComponentKind::Validator: return "validator";
+        case ComponentKind::Source:
+            return "source";
+        case ComponentKind::Stage:
+            return "stage";
+        case ComponentKind::Sink:
+            return "sink";
+        case ComponentKind::Transport:
+            return "transport";
+        case ComponentKind::Validator:
+            return "validator";
     }
     return "invalid";
 }
 
 const char* to_string(ParamType type) noexcept {
     switch (type) {
-        case ParamType::Number: return "number";
-        case ParamType::Integer: return "integer";
-        case ParamType::Boolean: return "boolean";
-        case ParamType::String: return "string";
+        case ParamType::Number:
+            return "number";
+        case ParamType::Integer:
+            return "integer";
+        case ParamType::Boolean:
+            return "boolean";
+        case ParamType::String:
+            return "string";
     }
     return "invalid";
 }
@@ -81,7 +90,8 @@ Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json, 
         for (const char* bound : {"min", "max"}) {
             if (!entry.contains(bound)) continue;
             if (!entry[bound].is_number()) {
-                return Error{ErrorCode::InvalidArgument, at + " (\"" + spec.name + "\"): " + bound + " is not a number"};
+                return Error{ErrorCode::InvalidArgument,
+                             at + " (\"" + spec.name + "\"): " + bound + " is not a number"};
             }
             (std::string(bound) == "min" ? spec.min : spec.max) = entry[bound].get<double>();
         }
@@ -91,7 +101,8 @@ Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json, 
             }
             for (const auto& value : entry["enum"]) {
                 if (!value.is_string()) {
-                    return Error{ErrorCode::InvalidArgument, at + " (\"" + spec.name + "\"): enum values must be strings"};
+                    return Error{ErrorCode::InvalidArgument,
+                                 at + " (\"" + spec.name + "\"): enum values must be strings"};
                 }
                 spec.enum_values.push_back(value.get<std::string>());
             }
@@ -135,9 +146,10 @@ std::optional<std::string> check_param_value(const ParamSpec& spec, const nlohma
         case ParamType::Integer:
         case ParamType::Number: {
             const bool integer = spec.type == ParamType::Integer;
-            const bool right_type = integer ? (value.is_number_integer() ||
-                                               (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>()))
-                                            : value.is_number();
+            const bool right_type =
+                integer ? (value.is_number_integer() ||
+                           (value.is_number_float() && std::floor(value.get<double>()) == value.get<double>()))
+                        : value.is_number();
             const std::string expected = std::string(integer ? "an integer" : "a number") + describe_range(spec);
             if (!right_type) return "expected " + expected + ", found " + value.dump();
             const double number = value.get<double>();
@@ -151,7 +163,8 @@ std::optional<std::string> check_param_value(const ParamSpec& spec, const nlohma
 }
 
 nlohmann::json to_json_schema(const std::vector<ParamSpec>& params) {
-    nlohmann::json schema = {{"type", "object"}, {"additionalProperties", false}, {"properties", nlohmann::json::object()}};
+    nlohmann::json schema = {
+        {"type", "object"}, {"additionalProperties", false}, {"properties", nlohmann::json::object()}};
     nlohmann::json required = nlohmann::json::array();
     for (const ParamSpec& spec : params) {
         nlohmann::json property = {{"type", to_string(spec.type)}};

@@ -25,13 +25,17 @@ Struct zero_extended(const Struct* source) {
     return copy;
 }
 
-std::string text_or(const char* text, const char* fallback) { return text != nullptr ? text : fallback; }
+std::string text_or(const char* text, const char* fallback) {
+    return text != nullptr ? text : fallback;
+}
 
 Error refuse(const std::filesystem::path& file, const std::string& what) {
     return Error{ErrorCode::Incompatible, "plugin " + file.string() + ": " + what};
 }
 
-std::string sdk_version(unsigned major, unsigned minor) { return std::to_string(major) + "." + std::to_string(minor); }
+std::string sdk_version(unsigned major, unsigned minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+}
 
 /// Callbacks a component of this kind and mode cannot work without.
 std::string missing_callback(const dhub_component_descriptor& component) {
@@ -41,16 +45,21 @@ std::string missing_callback(const dhub_component_descriptor& component) {
     switch (component.kind) {
         case DHUB_KIND_SOURCE:
         case DHUB_KIND_STAGE:
-        case DHUB_KIND_SINK: return component.process == nullptr ? "process (realtime mode)" : "";
-        case DHUB_KIND_VALIDATOR: return component.validate == nullptr ? "validate" : "";
-        case DHUB_KIND_TRANSPORT: return component.run == nullptr ? "run (transports drive themselves)" : "";
-        default: return "";
+        case DHUB_KIND_SINK:
+            return component.process == nullptr ? "process (realtime mode)" : "";
+        case DHUB_KIND_VALIDATOR:
+            return component.validate == nullptr ? "validate" : "";
+        case DHUB_KIND_TRANSPORT:
+            return component.run == nullptr ? "run (transports drive themselves)" : "";
+        default:
+            return "";
     }
 }
 
 }  // namespace
 
-Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descriptor, const std::filesystem::path& file) {
+Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descriptor,
+                                             const std::filesystem::path& file) {
     if (descriptor == nullptr) return refuse(file, "dhub_plugin_entry() returned no descriptor");
     if (descriptor->struct_size < FROZEN_PREFIX_BYTES) {
         return refuse(file, "descriptor struct_size " + std::to_string(descriptor->struct_size) +
@@ -67,7 +76,8 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
                          sdk_version(major, minor) + ", but this kernel provides SDK " +
                          sdk_version(DHUB_SDK_VERSION_MAJOR, DHUB_SDK_VERSION_MINOR) +
                          ": a plugin must have the same major version and a minor no newer than the kernel's. "
-                         "Rebuild it against SDK " + std::to_string(DHUB_SDK_VERSION_MAJOR) + ".x (docs/sdk.md)"};
+                         "Rebuild it against SDK " +
+                         std::to_string(DHUB_SDK_VERSION_MAJOR) + ".x (docs/sdk.md)"};
     }
     const dhub_plugin_descriptor plugin = zero_extended(descriptor);
     LoadedPlugin loaded;
@@ -99,8 +109,9 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
         const std::string id = component.id;
         if (!ids.insert(id).second) return refuse(file, "component id '" + id + "' is declared twice");
         if (component.kind < DHUB_KIND_SOURCE || component.kind > DHUB_KIND_VALIDATOR) {
-            return refuse(file, "component '" + id + "': kind " + std::to_string(component.kind) + " is not one of "
-                                "source (1), stage (2), sink (3), transport (4), validator (5)");
+            return refuse(file, "component '" + id + "': kind " + std::to_string(component.kind) +
+                                    " is not one of "
+                                    "source (1), stage (2), sink (3), transport (4), validator (5)");
         }
         if (component.mode != DHUB_MODE_REALTIME && component.mode != DHUB_MODE_QUEUE) {
             return refuse(file, "component '" + id + "': mode " + std::to_string(component.mode) +

@@ -12,6 +12,7 @@
 namespace dhub::plugin {
 
 /// Everything about the descriptor, or an error naming the file and the field.
-Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descriptor, const std::filesystem::path& file);
+Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descriptor,
+                                             const std::filesystem::path& file);
 
 }  // namespace dhub::plugin

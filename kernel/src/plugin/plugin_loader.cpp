@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "dhub/sdk/version.h"
 #include "descriptor_checks.hpp"
+#include "dhub/sdk/version.h"
 
 #ifndef DHUB_INSTALL_PLUGIN_DIR
 #define DHUB_INSTALL_PLUGIN_DIR "/usr/local/lib/dhub-1/plugins"
@@ -27,7 +27,8 @@ namespace {
 
 std::string join(const std::vector<fs::path>& paths) {
     std::string text;
-    for (const auto& path : paths) text += (text.empty() ? "" : ", ") + path.string();
+    for (const auto& path : paths)
+        text += (text.empty() ? "" : ", ") + path.string();
     return text.empty() ? "(empty search path)" : text;
 }
 
@@ -40,7 +41,9 @@ const dhub_component_descriptor* LoadedPlugin::descriptor_of(const std::string& 
     return nullptr;
 }
 
-std::string plugin_file_name(const std::string& name) { return "dhub-" + name + ".so"; }
+std::string plugin_file_name(const std::string& name) {
+    return "dhub-" + name + ".so";
+}
 
 std::vector<fs::path> make_search_path(const std::vector<fs::path>& command_line, const std::vector<fs::path>& graph) {
     std::vector<fs::path> path = command_line;
@@ -112,9 +115,9 @@ Result<const LoadedPlugin*> PluginLoader::load_locked(const fs::path& file) {
                          "provide: plugins may link only dhub::sdk; rebuild it with dhub_add_plugin)"};
     }
     if (!library->library.has(DHUB_PLUGIN_ENTRY_SYMBOL)) {
-        return Error{ErrorCode::Incompatible, where + " is not a dhub plugin: it does not export " +
-                                                  DHUB_PLUGIN_ENTRY_SYMBOL +
-                                                  " (declare the plugin with DHUB_PLUGIN(...) from dhub/sdk/plugin.hpp)"};
+        return Error{ErrorCode::Incompatible,
+                     where + " is not a dhub plugin: it does not export " + DHUB_PLUGIN_ENTRY_SYMBOL +
+                         " (declare the plugin with DHUB_PLUGIN(...) from dhub/sdk/plugin.hpp)"};
     }
     const auto entry = library->library.get<const dhub_plugin_descriptor*()>(DHUB_PLUGIN_ENTRY_SYMBOL);
     auto checked = check_plugin_descriptor(entry(), file);

@@ -31,13 +31,14 @@ std::string default_prefix(const graph::GraphSpec& spec) {
 }  // namespace
 
 struct GraphRunner::Channel {
-    std::string name;  ///< the graph's name for it
+    std::string name;     ///< the graph's name for it
     std::string segment;  ///< the DataBlock channel name: "<prefix>.<name>"
     std::optional<shm::Producer> producer;
     std::vector<Node*> members;  ///< producer node and consumer nodes, for peer messages
 };
 
-Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedGraph& graph, plugin::PluginLoader& loader,
+Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedGraph& graph,
+                                                         plugin::PluginLoader& loader,
                                                          RunnerOptions options) {
     std::unique_ptr<GraphRunner> runner(new GraphRunner());
     if (options.segment_prefix.empty()) options.segment_prefix = default_prefix(*graph.spec);
@@ -62,7 +63,8 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
     // Validation guarantees every port names a declared channel.
     auto index_of = [&](const std::string& name) {
         std::size_t index = 0;
-        while (runner->channels_[index]->name != name) ++index;
+        while (runner->channels_[index]->name != name)
+            ++index;
         return index;
     };
 
@@ -117,7 +119,8 @@ GraphRunner::~GraphRunner() {
 
 void GraphRunner::start() {
     started_ = true;
-    for (const std::size_t index : start_order_) nodes_[index]->start_thread();
+    for (const std::size_t index : start_order_)
+        nodes_[index]->start_thread();
 }
 
 void GraphRunner::request_stop() {
@@ -159,24 +162,28 @@ ExitCode GraphRunner::wait() {
         }
         if (all_finished) break;
         if (stopping && force_at == 0) {
-            force_at = monotonic_ns() + static_cast<std::uint64_t>(
-                                            std::chrono::duration_cast<std::chrono::nanoseconds>(options_.drain_timeout).count());
+            force_at = monotonic_ns() +
+                       static_cast<std::uint64_t>(
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.drain_timeout).count());
         }
         if (force_at != 0 && monotonic_ns() >= force_at) {
             kernel_logger()->warn("channels did not drain within {} ms: stopping every node",
                                   options_.drain_timeout.count());
-            for (auto& node : nodes_) node->request_stop();
+            for (auto& node : nodes_)
+                node->request_stop();
             force_at = ~0ULL;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    for (auto& node : nodes_) node->join();
+    for (auto& node : nodes_)
+        node->join();
     return failed_.load() ? ExitCode::RuntimeError : ExitCode::Ok;
 }
 
 std::vector<NodeReport> GraphRunner::reports() const {
     std::vector<NodeReport> reports;
-    for (const auto& node : nodes_) reports.push_back(node->report());
+    for (const auto& node : nodes_)
+        reports.push_back(node->report());
     return reports;
 }
 

@@ -10,7 +10,9 @@
 namespace dhub::runtime {
 namespace {
 
-Node& node_of(dhub_node* node) noexcept { return *reinterpret_cast<Node*>(node); }
+Node& node_of(dhub_node* node) noexcept {
+    return *reinterpret_cast<Node*>(node);
+}
 
 /// Runs body; an exception (allocation failure, a logging error) becomes a status, never a crash.
 template <typename Body>
@@ -36,9 +38,13 @@ void host_report_error(dhub_node* node, dhub_status code, const char* message) {
     });
 }
 
-std::uint64_t host_now_ns() { return monotonic_ns(); }
+std::uint64_t host_now_ns() {
+    return monotonic_ns();
+}
 
-int host_stop_requested(dhub_node* node) { return node_of(node).stop_requested() ? 1 : 0; }
+int host_stop_requested(dhub_node* node) {
+    return node_of(node).stop_requested() ? 1 : 0;
+}
 
 dhub_status host_sleep_until(dhub_node* node, std::uint64_t deadline_ns) {
     return shielded([&] { return node_of(node).sleep_until(deadline_ns); });
@@ -74,7 +80,9 @@ dhub_status host_param_string(dhub_node* node, const char* name, const char** va
     });
 }
 
-const char* host_params_json(dhub_node* node) { return node_of(node).params_json(); }
+const char* host_params_json(dhub_node* node) {
+    return node_of(node).params_json();
+}
 
 dhub_status host_acquire_write(dhub_node* node, std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
     return shielded([&] { return node_of(node).acquire_write(port, timeout_ns, slot); });
@@ -96,13 +104,17 @@ dhub_status host_release(dhub_node* node, std::uint32_t port) {
     return shielded([&] { return node_of(node).release(port); });
 }
 
-dhub_status host_flex_read(dhub_node* node, std::uint32_t direction, std::uint32_t port, void* buffer,
-                           std::uint64_t capacity, std::uint64_t* bytes) {
+dhub_status host_flex_read(dhub_node* node,
+                           std::uint32_t direction,
+                           std::uint32_t port,
+                           void* buffer,
+                           std::uint64_t capacity,
+                           std::uint64_t* bytes) {
     return shielded([&] { return node_of(node).flex_read(direction, port, buffer, capacity, bytes); });
 }
 
-dhub_status host_flex_write(dhub_node* node, std::uint32_t direction, std::uint32_t port, const void* data,
-                            std::uint64_t bytes) {
+dhub_status host_flex_write(
+    dhub_node* node, std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes) {
     return shielded([&] { return node_of(node).flex_write(direction, port, data, bytes); });
 }
 
@@ -111,31 +123,17 @@ dhub_status host_send_message(dhub_node* node, std::uint32_t direction, std::uin
 }
 
 constexpr dhub_host_api HOST_API = {
-    sizeof(dhub_host_api),
-    DHUB_SDK_VERSION_MAJOR,
-    DHUB_SDK_VERSION_MINOR,
-    &host_log,
-    &host_report_error,
-    &host_now_ns,
-    &host_stop_requested,
-    &host_sleep_until,
-    &host_param_number,
-    &host_param_integer,
-    &host_param_bool,
-    &host_param_string,
-    &host_params_json,
-    &host_acquire_write,
-    &host_commit,
-    &host_abort_write,
-    &host_acquire_read,
-    &host_release,
-    &host_flex_read,
-    &host_flex_write,
+    sizeof(dhub_host_api), DHUB_SDK_VERSION_MAJOR, DHUB_SDK_VERSION_MINOR, &host_log,           &host_report_error,
+    &host_now_ns,          &host_stop_requested,   &host_sleep_until,      &host_param_number,  &host_param_integer,
+    &host_param_bool,      &host_param_string,     &host_params_json,      &host_acquire_write, &host_commit,
+    &host_abort_write,     &host_acquire_read,     &host_release,          &host_flex_read,     &host_flex_write,
     &host_send_message,
 };
 
 }  // namespace
 
-const dhub_host_api& host_api() noexcept { return HOST_API; }
+const dhub_host_api& host_api() noexcept {
+    return HOST_API;
+}
 
 }  // namespace dhub::runtime

@@ -27,51 +27,79 @@ constexpr std::uint64_t VALIDATION_LOG_EVERY = 1000;
 
 spdlog::level::level_enum to_spdlog(dhub_log_level level) {
     switch (level) {
-        case DHUB_LOG_TRACE: return spdlog::level::trace;
-        case DHUB_LOG_DEBUG: return spdlog::level::debug;
-        case DHUB_LOG_WARN: return spdlog::level::warn;
-        case DHUB_LOG_ERROR: return spdlog::level::err;
-        default: return spdlog::level::info;
+        case DHUB_LOG_TRACE:
+            return spdlog::level::trace;
+        case DHUB_LOG_DEBUG:
+            return spdlog::level::debug;
+        case DHUB_LOG_WARN:
+            return spdlog::level::warn;
+        case DHUB_LOG_ERROR:
+            return spdlog::level::err;
+        default:
+            return spdlog::level::info;
     }
 }
 
 const char* status_name(dhub_status status) {
     switch (status) {
-        case DHUB_OK: return "ok";
-        case DHUB_STOPPING: return "stopping";
-        case DHUB_TIMEOUT: return "timeout";
-        case DHUB_SKIP: return "skip";
-        case DHUB_END_OF_STREAM: return "end of stream";
-        case DHUB_ERR_INVALID_ARGUMENT: return "invalid argument";
-        case DHUB_ERR_SCHEMA_MISMATCH: return "schema mismatch";
-        case DHUB_ERR_NO_MEMORY: return "no memory";
-        case DHUB_ERR_IO: return "I/O error";
-        case DHUB_ERR_ABI_MISMATCH: return "ABI mismatch";
-        case DHUB_ERR_UNAVAILABLE: return "unavailable";
-        case DHUB_ERR_INTERNAL: return "internal error";
-        case DHUB_ERR_CHECKSUM: return "checksum mismatch";
-        case DHUB_ERR_VALIDATION: return "validation failed";
-        default: return status <= DHUB_ERR_PLUGIN_FIRST ? "plugin-specific error" : "unknown status";
+        case DHUB_OK:
+            return "ok";
+        case DHUB_STOPPING:
+            return "stopping";
+        case DHUB_TIMEOUT:
+            return "timeout";
+        case DHUB_SKIP:
+            return "skip";
+        case DHUB_END_OF_STREAM:
+            return "end of stream";
+        case DHUB_ERR_INVALID_ARGUMENT:
+            return "invalid argument";
+        case DHUB_ERR_SCHEMA_MISMATCH:
+            return "schema mismatch";
+        case DHUB_ERR_NO_MEMORY:
+            return "no memory";
+        case DHUB_ERR_IO:
+            return "I/O error";
+        case DHUB_ERR_ABI_MISMATCH:
+            return "ABI mismatch";
+        case DHUB_ERR_UNAVAILABLE:
+            return "unavailable";
+        case DHUB_ERR_INTERNAL:
+            return "internal error";
+        case DHUB_ERR_CHECKSUM:
+            return "checksum mismatch";
+        case DHUB_ERR_VALIDATION:
+            return "validation failed";
+        default:
+            return status <= DHUB_ERR_PLUGIN_FIRST ? "plugin-specific error" : "unknown status";
     }
 }
 
 /// shm statuses as the plugin ABI spells them.
 dhub_status to_abi(shm::Status status) {
     switch (status) {
-        case shm::Status::Ok: return DHUB_OK;
-        case shm::Status::Timeout: return DHUB_TIMEOUT;
-        case shm::Status::Closed: return DHUB_END_OF_STREAM;
-        case shm::Status::ChecksumMismatch: return DHUB_ERR_CHECKSUM;
-        case shm::Status::TooLarge: return DHUB_ERR_INVALID_ARGUMENT;
-        case shm::Status::Overwritten: return DHUB_ERR_UNAVAILABLE;
-        case shm::Status::NotOwner: return DHUB_ERR_UNAVAILABLE;
-        case shm::Status::Invalid: return DHUB_ERR_INVALID_ARGUMENT;
+        case shm::Status::Ok:
+            return DHUB_OK;
+        case shm::Status::Timeout:
+            return DHUB_TIMEOUT;
+        case shm::Status::Closed:
+            return DHUB_END_OF_STREAM;
+        case shm::Status::ChecksumMismatch:
+            return DHUB_ERR_CHECKSUM;
+        case shm::Status::TooLarge:
+            return DHUB_ERR_INVALID_ARGUMENT;
+        case shm::Status::Overwritten:
+            return DHUB_ERR_UNAVAILABLE;
+        case shm::Status::NotOwner:
+            return DHUB_ERR_UNAVAILABLE;
+        case shm::Status::Invalid:
+            return DHUB_ERR_INVALID_ARGUMENT;
     }
     return DHUB_ERR_INTERNAL;
 }
 
-dhub_slot make_slot(void* data, std::uint64_t bytes, std::uint64_t capacity, std::uint64_t sequence,
-                    std::uint64_t timestamp_ns) {
+dhub_slot make_slot(
+    void* data, std::uint64_t bytes, std::uint64_t capacity, std::uint64_t sequence, std::uint64_t timestamp_ns) {
     dhub_slot slot{};
     slot.struct_size = sizeof slot;
     slot.data = data;
@@ -84,7 +112,9 @@ dhub_slot make_slot(void* data, std::uint64_t bytes, std::uint64_t capacity, std
 
 }  // namespace
 
-Node::Node(GraphRunner& runner, const graph::ValidatedNode& validated, const dhub_component_descriptor& descriptor,
+Node::Node(GraphRunner& runner,
+           const graph::ValidatedNode& validated,
+           const dhub_component_descriptor& descriptor,
            std::shared_ptr<spdlog::logger> logger)
     : runner_(runner),
       id_(validated.spec->id),
@@ -114,7 +144,9 @@ VoidResult Node::instantiate(const std::string& plugin_file) {
     return Ok{};
 }
 
-void Node::start_thread() { thread_ = std::thread([this] { thread_main(); }); }
+void Node::start_thread() {
+    thread_ = std::thread([this] { thread_main(); });
+}
 
 void Node::request_stop() noexcept {
     stop_.store(true, std::memory_order_release);
@@ -151,7 +183,8 @@ void Node::thread_main() {
         CPU_ZERO(&cpus);
         CPU_SET(*cpu_, &cpus);
         if (::pthread_setaffinity_np(::pthread_self(), sizeof cpus, &cpus) != 0) {
-            logger_->warn("{}cannot pin the node thread to cpu {} (graph \"cpu\"); it runs unpinned", log_prefix_, *cpu_);
+            logger_->warn("{}cannot pin the node thread to cpu {} (graph \"cpu\"); it runs unpinned", log_prefix_,
+                          *cpu_);
         }
     }
     bool started = true;
@@ -173,7 +206,8 @@ void Node::thread_main() {
     }
     if (descriptor_.stop != nullptr) descriptor_.stop(instance_);
     // Held slots go back, and closing the outputs lets downstream nodes drain and see the end.
-    for (Input& input : inputs_) input.held.reset();
+    for (Input& input : inputs_)
+        input.held.reset();
     for (Output& output : outputs_) {
         output.pending.reset();
         output.producer->close();
@@ -201,17 +235,21 @@ Node::Step Node::realtime_step() {
     if (!inputs_.empty()) {
         read.emplace(inputs_[0].consumer.acquire_read(SLICE_WAIT));
         switch (read->status()) {
-            case shm::Status::Ok: break;
-            case shm::Status::Timeout: return Step::Continue;
-            case shm::Status::Closed: finish("input closed"); return Step::Finished;
+            case shm::Status::Ok:
+                break;
+            case shm::Status::Timeout:
+                return Step::Continue;
+            case shm::Status::Closed:
+                finish("input closed");
+                return Step::Finished;
             case shm::Status::ChecksumMismatch:
                 checksum_failures_.fetch_add(1, std::memory_order_relaxed);
                 logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_,
                               read->sequence(), inputs_[0].channel);
                 return Step::Continue;
             default:
-                count_error(to_abi(read->status()), std::string("reading '") + inputs_[0].channel + "': " +
-                                                        shm::to_string(read->status()));
+                count_error(to_abi(read->status()),
+                            std::string("reading '") + inputs_[0].channel + "': " + shm::to_string(read->status()));
                 return Step::Continue;
         }
         const auto payload = read->payload();
@@ -224,8 +262,8 @@ Node::Step Node::realtime_step() {
             write.emplace(outputs_[0].producer->acquire_write(SLICE_WAIT));
             if (write->status() == shm::Status::Ok) break;
             if (write->status() != shm::Status::Timeout) {
-                count_error(to_abi(write->status()), std::string("writing '") + outputs_[0].channel + "': " +
-                                                         shm::to_string(write->status()));
+                count_error(to_abi(write->status()),
+                            std::string("writing '") + outputs_[0].channel + "': " + shm::to_string(write->status()));
                 return Step::Continue;
             }
             if (stop_requested()) {
@@ -258,7 +296,8 @@ Node::Step Node::realtime_step() {
     if (write) {
         if (status == DHUB_OK) {
             const std::uint64_t bytes = std::min(output_slot.bytes, output_slot.capacity);
-            (void)(output_slot.timestamp_ns == 0 ? write->commit(bytes) : write->commit(bytes, output_slot.timestamp_ns));
+            (void)(output_slot.timestamp_ns == 0 ? write->commit(bytes)
+                                                 : write->commit(bytes, output_slot.timestamp_ns));
         } else {
             write->abort();
         }
@@ -277,8 +316,12 @@ Node::Step Node::realtime_step() {
             bump(skipped_);
             count_success();
             return Step::Continue;
-        case DHUB_END_OF_STREAM: finish("end of stream"); return Step::Finished;
-        case DHUB_STOPPING: finish("stopped"); return Step::Finished;
+        case DHUB_END_OF_STREAM:
+            finish("end of stream");
+            return Step::Finished;
+        case DHUB_STOPPING:
+            finish("stopped");
+            return Step::Finished;
         default:
             count_error(status, "handler failed");
             return stop_requested() ? Step::Finished : Step::Continue;
@@ -293,14 +336,15 @@ void Node::count_error(dhub_status code, const std::string& what) {
     switch (policy_.action) {
         case graph::ErrorPolicy::Action::Continue:
             if (consecutive == policy_.max_consecutive) {
-                logger_->warn("{}{} consecutive errors; on_error is 'continue', so the node keeps running",
-                              log_prefix_, consecutive);
+                logger_->warn("{}{} consecutive errors; on_error is 'continue', so the node keeps running", log_prefix_,
+                              consecutive);
             }
             return;
         case graph::ErrorPolicy::Action::StopNode:
-            logger_->error("{}{} consecutive errors: stopping this node (on_error: stop_node); the rest of the "
-                           "graph keeps running",
-                           log_prefix_, consecutive);
+            logger_->error(
+                "{}{} consecutive errors: stopping this node (on_error: stop_node); the rest of the "
+                "graph keeps running",
+                log_prefix_, consecutive);
             finish("error policy: node stopped after " + std::to_string(consecutive) + " consecutive errors");
             stop_.store(true, std::memory_order_release);
             return;
@@ -328,7 +372,8 @@ void Node::drain_messages() {
         batch.swap(messages_);
         messages_pending_.store(false, std::memory_order_release);
     }
-    for (const auto& [channel, message] : batch) descriptor_.on_message(instance_, channel.c_str(), message.c_str());
+    for (const auto& [channel, message] : batch)
+        descriptor_.on_message(instance_, channel.c_str(), message.c_str());
 }
 
 // ---- host API ---------------------------------------------------------------------------------------------
@@ -419,7 +464,8 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
             input.held.emplace(std::move(acquired));
             return DHUB_OK;
         }
-        if (acquired.status() == shm::Status::ChecksumMismatch) checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+        if (acquired.status() == shm::Status::ChecksumMismatch)
+            checksum_failures_.fetch_add(1, std::memory_order_relaxed);
         if (acquired.status() != shm::Status::Timeout) return to_abi(acquired.status());
         if (stop_requested()) return DHUB_STOPPING;
         if (!forever && monotonic_ns() >= deadline) return DHUB_TIMEOUT;
@@ -439,8 +485,8 @@ shm::FlexZone Node::flex_of(std::uint32_t direction, std::uint32_t port) const {
     return outputs_[port].producer->flex_zone();
 }
 
-dhub_status Node::flex_read(std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity,
-                            std::uint64_t* bytes) {
+dhub_status Node::flex_read(
+    std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity, std::uint64_t* bytes) {
     if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || buffer == nullptr) {
         return DHUB_ERR_INVALID_ARGUMENT;
     }
@@ -455,7 +501,8 @@ dhub_status Node::flex_write(std::uint32_t direction, std::uint32_t port, const 
     if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || data == nullptr) {
         return DHUB_ERR_INVALID_ARGUMENT;
     }
-    return to_abi(flex_of(direction, port).write({static_cast<const std::byte*>(data), static_cast<std::size_t>(bytes)}));
+    return to_abi(
+        flex_of(direction, port).write({static_cast<const std::byte*>(data), static_cast<std::size_t>(bytes)}));
 }
 
 dhub_status Node::send_message(std::uint32_t direction, std::uint32_t port, const char* message) {

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
 
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/component_info.hpp"
@@ -35,7 +35,7 @@ class Node {
 public:
     struct Output {
         std::string channel;
-        shm::Producer* producer = nullptr;  ///< owned by the runner's channel table
+        shm::Producer* producer = nullptr;      ///< owned by the runner's channel table
         std::optional<shm::WriteSlot> pending;  ///< queue mode: acquired, not yet committed
     };
     struct Input {
@@ -44,7 +44,9 @@ public:
         std::optional<shm::ReadSlot> held;  ///< queue mode: acquired, not yet released
     };
 
-    Node(GraphRunner& runner, const graph::ValidatedNode& validated, const dhub_component_descriptor& descriptor,
+    Node(GraphRunner& runner,
+         const graph::ValidatedNode& validated,
+         const dhub_component_descriptor& descriptor,
          std::shared_ptr<spdlog::logger> logger);
     ~Node();
     Node(const Node&) = delete;
@@ -52,7 +54,9 @@ public:
 
     /// Calls the component's create(); the error names the node and the plugin file.
     VoidResult instantiate(const std::string& plugin_file);
-    void add_output(std::string channel, shm::Producer* producer) { outputs_.push_back({std::move(channel), producer, {}}); }
+    void add_output(std::string channel, shm::Producer* producer) {
+        outputs_.push_back({std::move(channel), producer, {}});
+    }
     void add_input(std::string channel, shm::Consumer consumer) {
         inputs_.push_back({std::move(channel), std::move(consumer), {}});
     }
@@ -82,8 +86,8 @@ public:
     dhub_status abort_write(std::uint32_t port);
     dhub_status acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot);
     dhub_status release(std::uint32_t port);
-    dhub_status flex_read(std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity,
-                          std::uint64_t* bytes);
+    dhub_status flex_read(
+        std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity, std::uint64_t* bytes);
     dhub_status flex_write(std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes);
     dhub_status send_message(std::uint32_t direction, std::uint32_t port, const char* message);
 
@@ -96,7 +100,8 @@ private:
     /// Applies the error policy after a failed handler call or a reported error.
     void count_error(dhub_status code, const std::string& what);
     void count_success() noexcept {
-        if (consecutive_errors_.load(std::memory_order_relaxed) != 0) consecutive_errors_.store(0, std::memory_order_relaxed);
+        if (consecutive_errors_.load(std::memory_order_relaxed) != 0)
+            consecutive_errors_.store(0, std::memory_order_relaxed);
     }
     /// Counter increment for the node's own thread: a plain load and store, no locked instruction.
     static void bump(std::atomic<std::uint64_t>& counter) noexcept {

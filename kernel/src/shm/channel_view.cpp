@@ -25,10 +25,13 @@ std::string hex(const std::uint8_t* bytes, std::size_t count) {
     return text;
 }
 
-Error mismatch(const std::string& channel, const char* field, const std::string& expected, const std::string& found,
+Error mismatch(const std::string& channel,
+               const char* field,
+               const std::string& expected,
+               const std::string& found,
                ErrorCode code = ErrorCode::Incompatible) {
-    return Error{code, "channel '" + channel + "': header field " + field + ": expected " + expected + ", found " +
-                           found};
+    return Error{code,
+                 "channel '" + channel + "': header field " + field + ": expected " + expected + ", found " + found};
 }
 
 /// Checks the header against itself, the layout this build knows and the size of the file. Every check
@@ -37,8 +40,7 @@ VoidResult validate_header(const Segment& segment) {
     const std::string& channel = segment.channel();
     if (segment.size() < sizeof(SegmentHeader)) {
         return mismatch(channel, "total_bytes", "at least " + std::to_string(sizeof(SegmentHeader)) + " (one header)",
-                        std::to_string(segment.size()) + " (file size: the segment is truncated)",
-                        ErrorCode::Corrupt);
+                        std::to_string(segment.size()) + " (file size: the segment is truncated)", ErrorCode::Corrupt);
     }
     const auto& header = *reinterpret_cast<const SegmentHeader*>(segment.data());
     if (header.magic != layout::SEGMENT_MAGIC) {
@@ -48,9 +50,9 @@ VoidResult validate_header(const Segment& segment) {
                         ErrorCode::Corrupt);
     }
     if (header.layout_version != layout::LAYOUT_VERSION) {
-        return mismatch(channel, "layout_version", std::to_string(layout::LAYOUT_VERSION),
-                        std::to_string(header.layout_version) +
-                            " (producer and consumer were built from different dhub versions)");
+        return mismatch(
+            channel, "layout_version", std::to_string(layout::LAYOUT_VERSION),
+            std::to_string(header.layout_version) + " (producer and consumer were built from different dhub versions)");
     }
     if (header.header_bytes != sizeof(SegmentHeader)) {
         return mismatch(channel, "header_bytes", std::to_string(sizeof(SegmentHeader)),
@@ -99,8 +101,7 @@ VoidResult validate_header(const Segment& segment) {
     }
     if (segment.size() < header.total_bytes) {
         return mismatch(channel, "total_bytes", std::to_string(header.total_bytes) + " bytes mapped",
-                        std::to_string(segment.size()) + " (file size: the segment is undersized)",
-                        ErrorCode::Corrupt);
+                        std::to_string(segment.size()) + " (file size: the segment is undersized)", ErrorCode::Corrupt);
     }
     const Digest expected_checksum = geometry_checksum(header);
     if (std::memcmp(expected_checksum.data(), header.geometry_checksum, expected_checksum.size()) != 0) {
@@ -194,7 +195,8 @@ ChannelView ChannelView::initialise(Segment segment, const ChannelConfig& config
     return view;
 }
 
-Result<ChannelView> ChannelView::attach(Segment segment, const ChannelExpectation& expected,
+Result<ChannelView> ChannelView::attach(Segment segment,
+                                        const ChannelExpectation& expected,
                                         std::uint64_t ready_timeout_ns) {
     if (segment.size() >= sizeof(SegmentHeader)) {
         const auto& header = *reinterpret_cast<const SegmentHeader*>(segment.data());

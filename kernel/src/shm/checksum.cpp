@@ -9,8 +9,8 @@ Digest blake2b_256(std::span<const std::byte> bytes) noexcept {
     // sodium_init() picks the fastest BLAKE2b compression function for this CPU (AVX2 where present).
     [[maybe_unused]] static const bool initialised = sodium_init() >= 0;
     Digest digest{};
-    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                       bytes.size(), nullptr, 0);
+    crypto_generichash(digest.data(), digest.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                       nullptr, 0);
     return digest;
 }
 

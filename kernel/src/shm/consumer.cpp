@@ -20,8 +20,8 @@ struct ConsumerState {
     ConsumerOptions options;
     std::uint64_t owner_token = 0;
     std::uint32_t seat = 0;
-    std::uint64_t cursor = 0;  ///< lossless: next sequence to read (local copy of the seat's cursor)
-    std::uint64_t known_write_seq = 0;  ///< last write_seq seen: no shared read while below it
+    std::uint64_t cursor = 0;             ///< lossless: next sequence to read (local copy of the seat's cursor)
+    std::uint64_t known_write_seq = 0;    ///< last write_seq seen: no shared read while below it
     std::uint64_t last_read_seq = ~0ULL;  ///< latest-only: newest sequence already handed out
     std::uint64_t reads = 0;
     SyncPolicy sync = SyncPolicy::SingleReader;
@@ -157,7 +157,9 @@ Status ConsumerState::release(std::uint64_t seq) noexcept {
 
 // ---- ReadSlot ----------------------------------------------------------------------------------------
 
-ReadSlot::ReadSlot(ReadSlot&& other) noexcept { *this = std::move(other); }
+ReadSlot::ReadSlot(ReadSlot&& other) noexcept {
+    *this = std::move(other);
+}
 
 ReadSlot& ReadSlot::operator=(ReadSlot&& other) noexcept {
     if (this != &other) {
@@ -172,7 +174,9 @@ ReadSlot& ReadSlot::operator=(ReadSlot&& other) noexcept {
     return *this;
 }
 
-ReadSlot::~ReadSlot() { (void)release(); }
+ReadSlot::~ReadSlot() {
+    (void)release();
+}
 
 Status ReadSlot::release() noexcept {
     if (state_ == nullptr) return status_ == Status::Ok ? Status::Invalid : status_;
@@ -218,9 +222,15 @@ Consumer::~Consumer() {
     if (state_) release_seat(state_->view, state_->seat, state_->owner_token);
 }
 
-ReadSlot Consumer::acquire_read() noexcept { return state_->acquire(state_->options.wait); }
-ReadSlot Consumer::acquire_read(WaitOptions wait) noexcept { return state_->acquire(wait); }
-FlexZone Consumer::flex_zone() const noexcept { return FlexZone(&state_->view); }
+ReadSlot Consumer::acquire_read() noexcept {
+    return state_->acquire(state_->options.wait);
+}
+ReadSlot Consumer::acquire_read(WaitOptions wait) noexcept {
+    return state_->acquire(wait);
+}
+FlexZone Consumer::flex_zone() const noexcept {
+    return FlexZone(&state_->view);
+}
 
 bool Consumer::producer_alive() const noexcept {
     return liveness_of(state_->view.header().writer_lease.load(std::memory_order_acquire)) == Liveness::Alive;
@@ -232,8 +242,14 @@ std::uint64_t Consumer::backlog() const noexcept {
     return written - state_->cursor;
 }
 
-std::uint32_t Consumer::seat() const noexcept { return state_->seat; }
-void Consumer::heartbeat() noexcept { state_->beat(); }
-const ChannelView& Consumer::view() const noexcept { return state_->view; }
+std::uint32_t Consumer::seat() const noexcept {
+    return state_->seat;
+}
+void Consumer::heartbeat() noexcept {
+    state_->beat();
+}
+const ChannelView& Consumer::view() const noexcept {
+    return state_->view;
+}
 
 }  // namespace dhub::shm

@@ -30,7 +30,9 @@ void back_off(std::uint32_t& attempts) noexcept {
 
 }  // namespace
 
-std::size_t FlexZone::capacity() const noexcept { return view_->flex_zone().size(); }
+std::size_t FlexZone::capacity() const noexcept {
+    return view_->flex_zone().size();
+}
 
 std::uint64_t FlexZone::version() const noexcept {
     return view_->header().flex_seq.load(std::memory_order_acquire) / 2;
@@ -70,8 +72,8 @@ Status FlexZone::read(std::span<std::byte> out, std::size_t& used_bytes, WaitOpt
     for (;;) {
         const std::uint64_t before = header.flex_seq.load(std::memory_order_acquire);
         if ((before & 1) == 0) {
-            const std::size_t used = std::min<std::size_t>(header.flex_used_bytes.load(std::memory_order_relaxed),
-                                                           zone.size());
+            const std::size_t used =
+                std::min<std::size_t>(header.flex_used_bytes.load(std::memory_order_relaxed), zone.size());
             std::memcpy(out.data(), zone.data(), std::min(used, out.size()));
             // The copy must complete before the sequence is read again.
             std::atomic_thread_fence(std::memory_order_acquire);

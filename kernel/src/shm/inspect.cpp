@@ -85,17 +85,20 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
     info.flex_locked = (flex_seq & 1) != 0;
     const auto& counters = header.counters;
     info.counters = {
-        {"slots_recovered", counters.slots_recovered.load()},     {"aborts", counters.aborts.load()},
-        {"bytes_committed", counters.bytes_committed.load()},     {"write_waits", counters.write_waits.load()},
-        {"write_timeouts", counters.write_timeouts.load()},       {"consumers_evicted", counters.consumers_evicted.load()},
-        {"takeovers", counters.takeovers.load()},                 {"flex_writes", counters.flex_writes.load()},
+        {"slots_recovered", counters.slots_recovered.load()},
+        {"aborts", counters.aborts.load()},
+        {"bytes_committed", counters.bytes_committed.load()},
+        {"write_waits", counters.write_waits.load()},
+        {"write_timeouts", counters.write_timeouts.load()},
+        {"consumers_evicted", counters.consumers_evicted.load()},
+        {"takeovers", counters.takeovers.load()},
+        {"flex_writes", counters.flex_writes.load()},
     };
     for (std::uint32_t index = 0; index < view.slot_count(); ++index) {
         const auto& slot = view.slot_header(index);
         const std::uint64_t seq = slot.seq.load(std::memory_order_acquire);
         info.slots.push_back(SlotInfo{index, seq & ~layout::SLOT_BUSY_BIT, (seq & layout::SLOT_BUSY_BIT) != 0,
-                                      seq == layout::SLOT_EMPTY, slot.payload_bytes.load(),
-                                      slot.timestamp_ns.load()});
+                                      seq == layout::SLOT_EMPTY, slot.payload_bytes.load(), slot.timestamp_ns.load()});
     }
     for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
         const auto& entry = view.consumer(seat);
@@ -130,7 +133,8 @@ Result<RecoveryReport> recover_channel(std::string_view channel, bool dry_run) {
     for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
         const std::uint64_t owner = view.consumer(seat).owner.load(std::memory_order_acquire);
         if (owner == 0 || owner == SEAT_EVICTING) continue;
-        const std::string who = "consumer seat " + std::to_string(seat) + " (pid " + std::to_string(token_pid(owner)) + ")";
+        const std::string who =
+            "consumer seat " + std::to_string(seat) + " (pid " + std::to_string(token_pid(owner)) + ")";
         if (liveness_of(owner) == Liveness::Alive) {
             report.refused.push_back(who + ": process alive, left alone");
         } else {

@@ -11,13 +11,17 @@ std::uint32_t Geometry::flex_zone_bytes() const noexcept {
     return static_cast<std::uint32_t>(round_up(flex_zone_bytes_requested, CACHE_LINE));
 }
 
-std::uint64_t Geometry::consumer_table_offset() const noexcept { return sizeof(SegmentHeader); }
+std::uint64_t Geometry::consumer_table_offset() const noexcept {
+    return sizeof(SegmentHeader);
+}
 
 std::uint64_t Geometry::flex_zone_offset() const noexcept {
     return consumer_table_offset() + std::uint64_t{consumer_capacity} * sizeof(ConsumerEntry);
 }
 
-std::uint64_t Geometry::ring_offset() const noexcept { return round_up(flex_zone_offset() + flex_zone_bytes(), PAGE); }
+std::uint64_t Geometry::ring_offset() const noexcept {
+    return round_up(flex_zone_offset() + flex_zone_bytes(), PAGE);
+}
 
 std::uint64_t Geometry::total_bytes() const noexcept {
     return round_up(ring_offset() + std::uint64_t{slot_count} * slot_stride_bytes(), PAGE);

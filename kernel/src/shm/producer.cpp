@@ -36,8 +36,7 @@ std::string first_difference(const ChannelView& view, const ChannelConfig& confi
     return {};
 }
 
-std::unique_ptr<detail::ProducerState> make_state(ChannelView view, const ProducerOptions& options,
-                                                  bool took_over) {
+std::unique_ptr<detail::ProducerState> make_state(ChannelView view, const ProducerOptions& options, bool took_over) {
     auto state = std::make_unique<detail::ProducerState>();
     state->view = std::move(view);
     state->options = options;
@@ -102,7 +101,9 @@ void close_orphan(ChannelView& view) {
 
 // ---- WriteSlot ---------------------------------------------------------------------------------------
 
-WriteSlot::WriteSlot(WriteSlot&& other) noexcept { *this = std::move(other); }
+WriteSlot::WriteSlot(WriteSlot&& other) noexcept {
+    *this = std::move(other);
+}
 
 WriteSlot& WriteSlot::operator=(WriteSlot&& other) noexcept {
     if (this != &other) {
@@ -116,7 +117,9 @@ WriteSlot& WriteSlot::operator=(WriteSlot&& other) noexcept {
     return *this;
 }
 
-WriteSlot::~WriteSlot() { abort(); }
+WriteSlot::~WriteSlot() {
+    abort();
+}
 
 Status WriteSlot::commit(std::size_t bytes) noexcept {
     const std::uint64_t now = monotonic_ns();
@@ -151,12 +154,14 @@ namespace detail {
 
 std::uint64_t ProducerState::scan_oldest_unread() const noexcept {
     switch (sync) {
-        case SyncPolicy::LatestOnly: return next_seq;
+        case SyncPolicy::LatestOnly:
+            return next_seq;
         case SyncPolicy::SingleReader:
             // The seat's cursor counts even while the seat is empty: a single-reader channel is a queue
             // that keeps its content for the next reader.
             return view.consumer(0).cursor.load(std::memory_order_acquire);
-        case SyncPolicy::EveryReader: return oldest_active_cursor(view, next_seq);
+        case SyncPolicy::EveryReader:
+            return oldest_active_cursor(view, next_seq);
     }
     return next_seq;
 }
@@ -209,7 +214,9 @@ WriteSlot ProducerState::acquire(const WaitOptions& wait) noexcept {
     return WriteSlot(this, view.slot_payload(next_seq), slot_bytes, next_seq);
 }
 
-Status ProducerState::commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns,
+Status ProducerState::commit(std::uint64_t seq,
+                             std::size_t bytes,
+                             std::uint64_t timestamp_ns,
                              std::uint64_t now_ns) noexcept {
     if (bytes > slot_bytes) return Status::TooLarge;
     auto& header = view.header();
@@ -287,15 +294,15 @@ Result<Producer> Producer::create(const ChannelConfig& config, ProducerOptions o
             if (opened.error().code == ErrorCode::NotFound) continue;
             return opened.error();
         }
-        const std::uint64_t lease = opened->size() >= sizeof(SegmentHeader)
-                                        ? reinterpret_cast<const SegmentHeader*>(opened->data())
-                                              ->writer_lease.load(std::memory_order_acquire)
-                                        : 0;
+        const std::uint64_t lease =
+            opened->size() >= sizeof(SegmentHeader)
+                ? reinterpret_cast<const SegmentHeader*>(opened->data())->writer_lease.load(std::memory_order_acquire)
+                : 0;
         if (lease == 0 && file->age_ns < CREATION_GRACE_NS) return being_created(config.name);
         if (liveness_of(lease) == Liveness::Alive) {
-            return Error{ErrorCode::AlreadyExists,
-                         "channel '" + config.name + "' already has a live producer (pid " +
-                             std::to_string(token_pid(lease)) + "); stop it first, or use another channel name"};
+            return Error{ErrorCode::AlreadyExists, "channel '" + config.name + "' already has a live producer (pid " +
+                                                       std::to_string(token_pid(lease)) +
+                                                       "); stop it first, or use another channel name"};
         }
         auto attached = ChannelView::attach(std::move(opened.value()), {},
                                             static_cast<std::uint64_t>(options.ready_timeout.count()));
@@ -325,11 +332,19 @@ Producer& Producer::operator=(Producer&& other) noexcept {
     }
     return *this;
 }
-Producer::~Producer() { close(); }
+Producer::~Producer() {
+    close();
+}
 
-WriteSlot Producer::acquire_write() noexcept { return state_->acquire(state_->options.wait); }
-WriteSlot Producer::acquire_write(WaitOptions wait) noexcept { return state_->acquire(wait); }
-FlexZone Producer::flex_zone() const noexcept { return FlexZone(&state_->view); }
+WriteSlot Producer::acquire_write() noexcept {
+    return state_->acquire(state_->options.wait);
+}
+WriteSlot Producer::acquire_write(WaitOptions wait) noexcept {
+    return state_->acquire(wait);
+}
+FlexZone Producer::flex_zone() const noexcept {
+    return FlexZone(&state_->view);
+}
 
 void Producer::heartbeat() noexcept {
     state_->view.header().producer_heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
@@ -339,8 +354,14 @@ void Producer::close() noexcept {
     if (state_) state_->close();
 }
 
-std::uint64_t Producer::next_sequence() const noexcept { return state_->next_seq; }
-bool Producer::took_over() const noexcept { return state_->took_over; }
-const ChannelView& Producer::view() const noexcept { return state_->view; }
+std::uint64_t Producer::next_sequence() const noexcept {
+    return state_->next_seq;
+}
+bool Producer::took_over() const noexcept {
+    return state_->took_over;
+}
+const ChannelView& Producer::view() const noexcept {
+    return state_->view;
+}
 
 }  // namespace dhub::shm

@@ -13,8 +13,8 @@ struct ProducerState {
     ChannelView view;
     ProducerOptions options;
     std::uint64_t lease_token = 0;
-    std::uint64_t next_seq = 0;  ///< local copy of header.write_seq (this process is its only writer)
-    std::uint64_t oldest_unread = 0;  ///< cached lower bound of the slowest consumer's cursor
+    std::uint64_t next_seq = 0;         ///< local copy of header.write_seq (this process is its only writer)
+    std::uint64_t oldest_unread = 0;    ///< cached lower bound of the slowest consumer's cursor
     std::uint64_t bytes_committed = 0;  ///< local copy of the shared counter, stored without an RMW
     std::uint64_t liveness_checked_ns = 0;
     std::uint32_t slot_count = 0;

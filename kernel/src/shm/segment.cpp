@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <utility>
 
 namespace dhub::shm {
@@ -24,17 +24,21 @@ Error os_error(std::string_view what, std::string_view channel, int error_number
             code = ErrorCode::NotFound;
             hint = " (no such channel; is its producer running? `dhub-shm list` shows the channels)";
             break;
-        case EEXIST: code = ErrorCode::AlreadyExists; break;
+        case EEXIST:
+            code = ErrorCode::AlreadyExists;
+            break;
         case EACCES:
         case EPERM:
             code = ErrorCode::PermissionDenied;
-            hint = " (segments are created with mode 0600: run as the producer's user, or create the channel "
-                   "with a wider mode)";
+            hint =
+                " (segments are created with mode 0600: run as the producer's user, or create the channel "
+                "with a wider mode)";
             break;
-        default: break;
+        default:
+            break;
     }
-    return Error{code, std::string(what) + " /dev/shm/" + std::string(SEGMENT_PREFIX) + std::string(channel) +
-                           ": " + std::strerror(error_number) + hint};
+    return Error{code, std::string(what) + " /dev/shm/" + std::string(SEGMENT_PREFIX) + std::string(channel) + ": " +
+                           std::strerror(error_number) + hint};
 }
 
 /// Maps the whole object; MAP_POPULATE pre-faults it so the first slots written do not pay page faults.
@@ -53,7 +57,9 @@ std::string segment_name(std::string_view channel) {
     return name;
 }
 
-Segment::Segment(Segment&& other) noexcept { *this = std::move(other); }
+Segment::Segment(Segment&& other) noexcept {
+    *this = std::move(other);
+}
 
 Segment& Segment::operator=(Segment&& other) noexcept {
     if (this != &other) {
@@ -67,7 +73,9 @@ Segment& Segment::operator=(Segment&& other) noexcept {
     return *this;
 }
 
-Segment::~Segment() { reset(); }
+Segment::~Segment() {
+    reset();
+}
 
 void Segment::reset() noexcept {
     if (data_ != nullptr) ::munmap(data_, size_);
@@ -107,8 +115,10 @@ Result<Segment> Segment::open(std::string_view channel) {
     }
     if (info.st_size <= 0) {
         ::close(fd);
-        return Error{ErrorCode::Corrupt, "/dev/shm" + name + " is empty (size 0): its creator died before "
-                                         "sizing it; remove it with `dhub-shm remove " + std::string(channel) + "`"};
+        return Error{ErrorCode::Corrupt, "/dev/shm" + name +
+                                             " is empty (size 0): its creator died before "
+                                             "sizing it; remove it with `dhub-shm remove " +
+                                             std::string(channel) + "`"};
     }
     auto mapped = map(fd, static_cast<std::size_t>(info.st_size), channel);
     ::close(fd);
@@ -133,8 +143,8 @@ Result<SegmentFile> Segment::stat(std::string_view channel) {
     };
     const std::uint64_t changed = std::max(to_ns(info.st_ctim), to_ns(info.st_mtim));
     const std::uint64_t current = to_ns(now);
-    return SegmentFile{static_cast<std::size_t>(info.st_size), current > changed ? current - changed : 0,
-                       info.st_uid, info.st_mode & 07777};
+    return SegmentFile{static_cast<std::size_t>(info.st_size), current > changed ? current - changed : 0, info.st_uid,
+                       info.st_mode & 07777};
 }
 
 VoidResult Segment::unlink(std::string_view channel) {

@@ -5,14 +5,22 @@ namespace dhub::shm {
 
 const char* to_string(Status status) noexcept {
     switch (status) {
-        case Status::Ok: return "ok";
-        case Status::Timeout: return "timeout";
-        case Status::Closed: return "closed";
-        case Status::Overwritten: return "overwritten";
-        case Status::ChecksumMismatch: return "checksum mismatch";
-        case Status::NotOwner: return "not owner";
-        case Status::TooLarge: return "too large";
-        case Status::Invalid: return "invalid handle";
+        case Status::Ok:
+            return "ok";
+        case Status::Timeout:
+            return "timeout";
+        case Status::Closed:
+            return "closed";
+        case Status::Overwritten:
+            return "overwritten";
+        case Status::ChecksumMismatch:
+            return "checksum mismatch";
+        case Status::NotOwner:
+            return "not owner";
+        case Status::TooLarge:
+            return "too large";
+        case Status::Invalid:
+            return "invalid handle";
     }
     return "unknown status";
 }

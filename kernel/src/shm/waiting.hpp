@@ -47,8 +47,12 @@ inline void wake_waiters(std::atomic<std::uint32_t>& waiters, std::atomic<std::u
 /// half a ring of space, not one slot), or at the deadline if ready() by then. tick(now_ns) runs before
 /// each sleep; a Status other than Ok from it ends the wait with that status.
 template <typename Ready, typename WorthWaking, typename Tick>
-Status wait_for(Ready&& ready, WorthWaking&& worth_waking, std::atomic<std::uint32_t>& waiters,
-                std::atomic<std::uint32_t>& futex_word, const WaitOptions& wait, Tick&& tick) noexcept {
+Status wait_for(Ready&& ready,
+                WorthWaking&& worth_waking,
+                std::atomic<std::uint32_t>& waiters,
+                std::atomic<std::uint32_t>& futex_word,
+                const WaitOptions& wait,
+                Tick&& tick) noexcept {
     if (ready()) return Status::Ok;
     if (wait.timeout.count() <= 0) return Status::Timeout;  // a poll: no clock, no sleep
     const std::uint64_t start = monotonic_ns();
@@ -75,9 +79,13 @@ Status wait_for(Ready&& ready, WorthWaking&& worth_waking, std::atomic<std::uint
 }
 
 template <typename Ready, typename Tick>
-Status wait_for(Ready&& ready, std::atomic<std::uint32_t>& waiters, std::atomic<std::uint32_t>& futex_word,
-                const WaitOptions& wait, Tick&& tick) noexcept {
-    return wait_for(ready, [] { return true; }, waiters, futex_word, wait, tick);
+Status wait_for(Ready&& ready,
+                std::atomic<std::uint32_t>& waiters,
+                std::atomic<std::uint32_t>& futex_word,
+                const WaitOptions& wait,
+                Tick&& tick) noexcept {
+    return wait_for(
+        ready, [] { return true; }, waiters, futex_word, wait, tick);
 }
 
 }  // namespace dhub::shm::detail

@@ -11,8 +11,7 @@ const char* slot_state(const shm::SlotInfo& slot) noexcept {
     return slot.empty ? "empty" : "committed";
 }
 
-std::optional<std::uint64_t> consumer_lag(const shm::ChannelInfo& info,
-                                          const shm::ConsumerInfo& consumer) noexcept {
+std::optional<std::uint64_t> consumer_lag(const shm::ChannelInfo& info, const shm::ConsumerInfo& consumer) noexcept {
     if (info.sync == shm::SyncPolicy::LatestOnly) return std::nullopt;
     // The header and the seat are read at slightly different times: a cursor may already be past the
     // write_seq read before it, which is no lag rather than a huge unsigned one.

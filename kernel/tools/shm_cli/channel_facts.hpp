@@ -15,8 +15,7 @@ const char* slot_state(const shm::SlotInfo& slot) noexcept;
 
 /// Slots the consumer has not read yet: write_seq - cursor. Only meaningful for lossless policies
 /// (latest-only readers have no backlog), so nullopt there.
-std::optional<std::uint64_t> consumer_lag(const shm::ChannelInfo& info,
-                                          const shm::ConsumerInfo& consumer) noexcept;
+std::optional<std::uint64_t> consumer_lag(const shm::ChannelInfo& info, const shm::ConsumerInfo& consumer) noexcept;
 
 /// Occupied seats whose process is alive.
 std::uint32_t live_consumer_count(const shm::ChannelInfo& info) noexcept;

@@ -25,10 +25,7 @@ bool check_name(const Console& console, std::string_view command, std::string_vi
     return true;
 }
 
-ExitCode report_error(const Console& console,
-                      std::string_view command,
-                      std::string_view channel,
-                      const Error& error) {
+ExitCode report_error(const Console& console, std::string_view command, std::string_view channel, const Error& error) {
     console.err << "dhub-shm " << command << ": ";
     // Most library messages already name the channel; say it once.
     if (error.message.find(channel) == std::string::npos) console.err << "channel '" << channel << "': ";
@@ -44,8 +41,7 @@ std::vector<std::string> live_users(const shm::ChannelInfo& info) {
         users.push_back("producer pid " + std::to_string(info.producer_pid));
     for (const auto& consumer : info.consumers) {
         if (consumer.alive) {
-            users.push_back("consumer pid " + std::to_string(consumer.pid) + " (seat " +
-                            std::to_string(consumer.seat) +
+            users.push_back("consumer pid " + std::to_string(consumer.pid) + " (seat " + std::to_string(consumer.seat) +
                             (consumer.name.empty() ? "" : ", '" + consumer.name + "'") + ")");
         }
     }
@@ -110,8 +106,7 @@ ExitCode recover(const Console& console, std::string_view channel, bool dry_run)
     if (!check_name(console, "recover", channel)) return ExitCode::Usage;
     auto report = shm::recover_channel(channel, dry_run);
     if (!report) return report_error(console, "recover", channel, report.error());
-    console.out << "recover channel '" << channel << "'" << (dry_run ? " (dry run: nothing changed)" : "")
-                << "\n";
+    console.out << "recover channel '" << channel << "'" << (dry_run ? " (dry run: nothing changed)" : "") << "\n";
     for (const auto& action : report->actions)
         console.out << (dry_run ? "  would: " : "  done: ") << action << "\n";
     for (const auto& refusal : report->refused)
@@ -141,8 +136,7 @@ ExitCode remove(const Console& console, std::string_view channel, bool force) {
     if (auto removed = shm::Segment::unlink(channel); !removed) {
         return report_error(console, "remove", channel, removed.error());
     }
-    console.out << "removed channel '" << channel << "' (/dev/shm/" << shm::SEGMENT_PREFIX << channel
-                << ")\n";
+    console.out << "removed channel '" << channel << "' (/dev/shm/" << shm::SEGMENT_PREFIX << channel << ")\n";
     if (!users.empty()) {
         console.out << "  still mapped by " << join(users, ", ")
                     << ": they keep their memory but nobody new can attach\n";

@@ -61,8 +61,7 @@ struct CommandSpec {
 const std::map<std::string, CommandSpec>& command_specs() {
     using namespace dhub::tools;
     static const std::map<std::string, CommandSpec> specs = {
-        {"list",
-         {false, nullptr, "", [](const Console& c, const std::string&, bool) { return list_channels(c); }}},
+        {"list", {false, nullptr, "", [](const Console& c, const std::string&, bool) { return list_channels(c); }}},
         {"inspect",
          {true, "json", "print one JSON object with snake_case field names",
           [](const Console& c, const std::string& channel, bool json) { return inspect(c, channel, json); }}},
@@ -71,9 +70,7 @@ const std::map<std::string, CommandSpec>& command_specs() {
           [](const Console& c, const std::string& channel, bool dry) { return recover(c, channel, dry); }}},
         {"remove",
          {true, "force", "remove even while a producer or consumer is alive",
-          [](const Console& c, const std::string& channel, bool force) {
-              return remove(c, channel, force);
-          }}},
+          [](const Console& c, const std::string& channel, bool force) { return remove(c, channel, force); }}},
         {"gc",
          {false, "dry-run", "only report what would be removed",
           [](const Console& c, const std::string&, bool dry) { return collect_garbage(c, dry); }}},
@@ -124,8 +121,7 @@ int main(int argc, char** argv) {
     po::options_description global("options");
     global.add_options()("help,h", "print this help and exit")("version", "print the version and exit");
     po::options_description hidden;
-    hidden.add_options()("command", po::value<std::string>())("arguments",
-                                                              po::value<std::vector<std::string>>());
+    hidden.add_options()("command", po::value<std::string>())("arguments", po::value<std::vector<std::string>>());
     po::options_description all;
     all.add(global).add(hidden);
     po::positional_options_description positional;
@@ -135,11 +131,7 @@ int main(int argc, char** argv) {
     po::parsed_options parsed(&all);
     try {
         // Unknown options are left for the sub-command, which knows its own.
-        parsed = po::command_line_parser(argc, argv)
-                     .options(all)
-                     .positional(positional)
-                     .allow_unregistered()
-                     .run();
+        parsed = po::command_line_parser(argc, argv).options(all).positional(positional).allow_unregistered().run();
         po::store(parsed, values);
         po::notify(values);
     } catch (const po::error& error) {

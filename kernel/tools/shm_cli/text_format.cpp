@@ -55,8 +55,8 @@ std::string format_duration(std::uint64_t ns) {
 }
 
 void write_list_header(std::ostream& out) {
-    out << printf_string("%-*s %10s %-13s %-18s %-16s %-9s %s\n", CHANNEL_COLUMN, "CHANNEL", "SIZE", "SYNC",
-                         "SLOTS", "PRODUCER", "CONSUMERS", "WRITE_SEQ");
+    out << printf_string("%-*s %10s %-13s %-18s %-16s %-9s %s\n", CHANNEL_COLUMN, "CHANNEL", "SIZE", "SYNC", "SLOTS",
+                         "PRODUCER", "CONSUMERS", "WRITE_SEQ");
 }
 
 void write_list_row(std::ostream& out, const shm::ChannelInfo& info) {
@@ -77,8 +77,7 @@ void write_list_error_row(std::ostream& out, std::string_view channel, std::stri
 void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
     out << "channel " << info.channel << "\n";
     out << "header\n"
-        << "  segment         " << format_bytes(info.segment_bytes) << " (" << info.segment_bytes
-        << " bytes)\n"
+        << "  segment         " << format_bytes(info.segment_bytes) << " (" << info.segment_bytes << " bytes)\n"
         << "  layout version  " << info.layout_version << "\n"
         << "  ring            " << shm::to_string(info.ring) << ", " << info.slot_count << " slots x "
         << info.slot_payload_bytes << " bytes (stride " << info.slot_stride_bytes << ")\n"
@@ -90,8 +89,8 @@ void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
         << "  mode            " << octal_mode(info.mode) << ", owner uid " << info.owner_uid << "\n"
         << "  created         " << iso8601_utc(info.creation_realtime_ns) << "\n";
     out << "producer\n"
-        << "  pid             "
-        << (info.producer_pid == 0 ? std::string("none") : std::to_string(info.producer_pid)) << "\n"
+        << "  pid             " << (info.producer_pid == 0 ? std::string("none") : std::to_string(info.producer_pid))
+        << "\n"
         << "  alive           " << yes_no(info.producer_alive) << "\n"
         << "  start ticks     " << info.producer_start_ticks << "\n"
         << "  epoch           " << info.producer_epoch << "\n"
@@ -106,8 +105,7 @@ void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
     for (const auto& [name, value] : info.counters)
         out << printf_string("  %-18s%llu\n", name.c_str(), static_cast<unsigned long long>(value));
 
-    out << "slots\n"
-        << printf_string("  %6s %-10s %12s %10s %s\n", "INDEX", "STATE", "SEQ", "BYTES", "TIMESTAMP_NS");
+    out << "slots\n" << printf_string("  %6s %-10s %12s %10s %s\n", "INDEX", "STATE", "SEQ", "BYTES", "TIMESTAMP_NS");
     for (const auto& slot : info.slots) {
         const std::string seq = slot.empty ? "-" : std::to_string(slot.seq);
         out << printf_string("  %6u %-10s %12s %10u %llu\n", slot.index, slot_state(slot), seq.c_str(),
@@ -117,17 +115,15 @@ void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
     out << "consumers (" << live_consumer_count(info) << " live of " << info.consumers.size() << " attached, "
         << info.consumer_capacity << " seats)\n";
     if (info.consumers.empty()) return;
-    out << printf_string("  %4s %8s %-23s %-9s %-5s %10s %8s %10s %10s %8s %11s %8s\n", "SEAT", "PID", "NAME",
-                         "STATE", "ALIVE", "CURSOR", "LAG", "HEARTBEAT", "READS", "CHECKSUM", "OVERWRITTEN",
-                         "TIMEOUTS");
+    out << printf_string("  %4s %8s %-23s %-9s %-5s %10s %8s %10s %10s %8s %11s %8s\n", "SEAT", "PID", "NAME", "STATE",
+                         "ALIVE", "CURSOR", "LAG", "HEARTBEAT", "READS", "CHECKSUM", "OVERWRITTEN", "TIMEOUTS");
     for (const auto& consumer : info.consumers) {
         const auto lag = consumer_lag(info, consumer);
         out << printf_string(
-            "  %4u %8u %-23s %-9s %-5s %10llu %8s %10s %10llu %8llu %11llu %8llu\n", consumer.seat,
-            consumer.pid, consumer.name.empty() ? "-" : consumer.name.c_str(), consumer.state,
-            yes_no(consumer.alive).c_str(), static_cast<unsigned long long>(consumer.cursor),
-            lag ? std::to_string(*lag).c_str() : "-", format_duration(consumer.heartbeat_age_ns).c_str(),
-            static_cast<unsigned long long>(consumer.reads),
+            "  %4u %8u %-23s %-9s %-5s %10llu %8s %10s %10llu %8llu %11llu %8llu\n", consumer.seat, consumer.pid,
+            consumer.name.empty() ? "-" : consumer.name.c_str(), consumer.state, yes_no(consumer.alive).c_str(),
+            static_cast<unsigned long long>(consumer.cursor), lag ? std::to_string(*lag).c_str() : "-",
+            format_duration(consumer.heartbeat_age_ns).c_str(), static_cast<unsigned long long>(consumer.reads),
             static_cast<unsigned long long>(consumer.checksum_failures),
             static_cast<unsigned long long>(consumer.overwritten_retries),
             static_cast<unsigned long long>(consumer.read_timeouts));

@@ -16,8 +16,7 @@ Recorder::Recorder(sdk::NodeContext& context)
     : path_(context.params().string("path")),
       schema_(context.params().string("schema")),
       flush_every_(read_flush_every(context.params())) {
-    if (path_.empty())
-        throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "path must name the recording file to write");
+    if (path_.empty()) throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "path must name the recording file to write");
 }
 
 dhub_status Recorder::start(sdk::NodeContext& context) {
@@ -46,8 +45,7 @@ dhub_status Recorder::consume(sdk::NodeContext& context, const sdk::InputSlot<sd
         missing_ += missing;
     }
     expected_sequence_ = in.sequence() + 1;
-    if (const dhub_status status =
-            writer_->append_slot(in.bytes(), in.sequence(), in.timestamp_ns(), in.capacity());
+    if (const dhub_status status = writer_->append_slot(in.bytes(), in.sequence(), in.timestamp_ns(), in.capacity());
         status != DHUB_OK) {
         context.log().error(writer_->error());
         return status;
@@ -66,9 +64,9 @@ dhub_status Recorder::consume(sdk::NodeContext& context, const sdk::InputSlot<sd
 void Recorder::stop(sdk::NodeContext& context) {
     if (!writer_) return;
     if (writer_->close() != DHUB_OK) context.log().error(writer_->error());
-    context.log().info("recorded " + std::to_string(slots_) + " slots (" +
-                       std::to_string(writer_->data_bytes()) + " bytes with the header) to " + path_ + "; " +
-                       std::to_string(gaps_) + " gaps, " + std::to_string(missing_) + " slots missing");
+    context.log().info("recorded " + std::to_string(slots_) + " slots (" + std::to_string(writer_->data_bytes()) +
+                       " bytes with the header) to " + path_ + "; " + std::to_string(gaps_) + " gaps, " +
+                       std::to_string(missing_) + " slots missing");
     writer_.reset();
 }
 

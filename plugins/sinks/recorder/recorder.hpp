@@ -14,11 +14,10 @@
 namespace dhub::plugins::recorder {
 
 class Recorder : public sdk::Sink<sdk::Bytes> {
-  public:
+public:
     static constexpr const char* id = "dhub.sink.recorder";
     static constexpr std::uint32_t version = 1;
-    static constexpr const char* description =
-        "Records every slot of a channel to <path> with an index <path>.idx";
+    static constexpr const char* description = "Records every slot of a channel to <path> with an index <path>.idx";
     static constexpr const char* input_schema = "*";
     static constexpr const char* params_schema = R"json([
 {"name":"path","type":"string","doc":"data file to create (overwritten); the index is <path>.idx"},
@@ -32,7 +31,7 @@ class Recorder : public sdk::Sink<sdk::Bytes> {
     dhub_status consume(sdk::NodeContext& context, const sdk::InputSlot<sdk::Bytes>& in);
     void stop(sdk::NodeContext& context);
 
-  private:
+private:
     std::string path_;
     std::string schema_;
     std::uint64_t flush_every_;

@@ -48,10 +48,7 @@ dhub_status RecordingWriter::fail(const std::string& what) {
     return DHUB_ERR_IO;
 }
 
-dhub_status RecordingWriter::write(std::FILE* file,
-                                   const void* data,
-                                   std::size_t bytes,
-                                   const std::string& which) {
+dhub_status RecordingWriter::write(std::FILE* file, const void* data, std::size_t bytes, const std::string& which) {
     errno = 0;
     if (bytes > 0 && std::fwrite(data, 1, bytes, file) != bytes) return fail("writing " + which + " failed");
     return DHUB_OK;
@@ -61,8 +58,8 @@ dhub_status RecordingWriter::store_capacity(std::uint64_t capacity) {
     // The capacity is only known once a slot arrives; patch it into the header written at open.
     errno = 0;
     const off_t end = ftello(data_.get());
-    if (end < 0 || fseeko(data_.get(), static_cast<off_t>(offsetof(format::DataFileHeader, slot_capacity)),
-                          SEEK_SET) != 0) {
+    if (end < 0 ||
+        fseeko(data_.get(), static_cast<off_t>(offsetof(format::DataFileHeader, slot_capacity)), SEEK_SET) != 0) {
         return fail("seeking in " + path_ + " failed");
     }
     if (const dhub_status status = write(data_.get(), &capacity, sizeof capacity, path_); status != DHUB_OK)

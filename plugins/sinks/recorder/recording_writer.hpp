@@ -17,7 +17,7 @@
 namespace dhub::plugins::recorder {
 
 class RecordingWriter {
-  public:
+public:
     /// Creates (or truncates) path and path.idx and writes both headers. On failure ok() is false and
     /// error() says why.
     RecordingWriter(std::string path, std::string_view schema);
@@ -41,7 +41,7 @@ class RecordingWriter {
 
     std::uint64_t data_bytes() const noexcept { return data_offset_; }
 
-  private:
+private:
     struct FileCloser {
         void operator()(std::FILE* file) const noexcept { std::fclose(file); }
     };

@@ -22,8 +22,7 @@ void LatencyWindow::add(std::uint64_t latency_ns) {
 
 std::uint64_t LatencyWindow::percentile_ns(double percent) {
     if (samples_.empty()) return 0;
-    const auto rank =
-        static_cast<std::size_t>(std::ceil(percent / 100.0 * static_cast<double>(samples_.size())));
+    const auto rank = static_cast<std::size_t>(std::ceil(percent / 100.0 * static_cast<double>(samples_.size())));
     const std::size_t index = std::min(samples_.size() - 1, rank > 0 ? rank - 1 : 0);
     std::nth_element(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(index), samples_.end());
     return samples_[index];

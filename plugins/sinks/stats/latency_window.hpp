@@ -10,7 +10,7 @@
 namespace dhub::plugins::stats {
 
 class LatencyWindow {
-  public:
+public:
     static constexpr std::size_t MAX_SAMPLES = 1U << 20U;
 
     void add(std::uint64_t latency_ns);
@@ -20,7 +20,7 @@ class LatencyWindow {
     std::uint64_t percentile_ns(double percent);
     void clear() noexcept;
 
-  private:
+private:
     std::vector<std::uint64_t> samples_;
     std::uint64_t seen_ = 0;
     std::uint64_t stride_ = 1;  ///< keep one sample of stride_ once the window is full

@@ -13,8 +13,7 @@ namespace {
 std::uint64_t read_interval_ns(const sdk::Params& params) {
     const double interval_s = params.number("interval_s");
     if (!(interval_s > 0.0) || !std::isfinite(interval_s)) {
-        throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT,
-                             "interval_s must be > 0, got " + format_number(interval_s));
+        throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "interval_s must be > 0, got " + format_number(interval_s));
     }
     return static_cast<std::uint64_t>(std::llround(interval_s * 1e9));
 }
@@ -62,11 +61,10 @@ dhub_status Stats::consume(sdk::NodeContext& context, const sdk::InputSlot<sdk::
 }
 
 void Stats::report_interval(sdk::NodeContext& context, std::uint64_t now_ns) {
-    context.log().info(rates(interval_.frames, interval_.bytes, now_ns - interval_start_ns_) +
-                       ", latency p50 " + format_duration_ns(latencies_.percentile_ns(50)) + " p99 " +
+    context.log().info(rates(interval_.frames, interval_.bytes, now_ns - interval_start_ns_) + ", latency p50 " +
+                       format_duration_ns(latencies_.percentile_ns(50)) + " p99 " +
                        format_duration_ns(latencies_.percentile_ns(99)) + " max " +
-                       format_duration_ns(latencies_.max_ns()) + ", " +
-                       gaps(interval_.gaps, interval_.missing));
+                       format_duration_ns(latencies_.max_ns()) + ", " + gaps(interval_.gaps, interval_.missing));
     interval_ = Totals{};
     latencies_.clear();
     interval_start_ns_ = now_ns;
@@ -80,9 +78,9 @@ void Stats::stop(sdk::NodeContext& context) {
     const std::uint64_t elapsed_ns = context.now_ns() - run_start_ns_;
     context.log().info("summary: " + std::to_string(total_.frames) + " frames, " +
                        format_fixed(static_cast<double>(total_.bytes) / 1e6, 2) + " MB in " +
-                       format_duration_ns(elapsed_ns) + " (" +
-                       rates(total_.frames, total_.bytes, elapsed_ns) + "), latency max " +
-                       format_duration_ns(max_latency_ns_) + ", " + gaps(total_.gaps, total_.missing));
+                       format_duration_ns(elapsed_ns) + " (" + rates(total_.frames, total_.bytes, elapsed_ns) +
+                       "), latency max " + format_duration_ns(max_latency_ns_) + ", " +
+                       gaps(total_.gaps, total_.missing));
 }
 
 }  // namespace dhub::plugins::stats

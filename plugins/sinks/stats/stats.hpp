@@ -14,11 +14,10 @@
 namespace dhub::plugins::stats {
 
 class Stats : public sdk::Sink<sdk::Bytes> {
-  public:
+public:
     static constexpr const char* id = "dhub.sink.stats";
     static constexpr std::uint32_t version = 1;
-    static constexpr const char* description =
-        "Logs frame rate, throughput, latency percentiles and gaps of a channel";
+    static constexpr const char* description = "Logs frame rate, throughput, latency percentiles and gaps of a channel";
     static constexpr const char* input_schema = "*";
     static constexpr const char* params_schema = R"json([
 {"name":"interval_s","type":"number","default":1,"min":0.001,"unit":"s","doc":"seconds between two report lines"}
@@ -29,7 +28,7 @@ class Stats : public sdk::Sink<sdk::Bytes> {
     dhub_status consume(sdk::NodeContext& context, const sdk::InputSlot<sdk::Bytes>& in);
     void stop(sdk::NodeContext& context);
 
-  private:
+private:
     struct Totals {
         std::uint64_t frames = 0;
         std::uint64_t bytes = 0;

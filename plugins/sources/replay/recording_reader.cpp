@@ -21,8 +21,7 @@ off_t file_size(std::FILE* file) {
 
 }  // namespace
 
-RecordingReader::RecordingReader(std::string path)
-    : path_(std::move(path)), index_path_(format::index_path(path_)) {
+RecordingReader::RecordingReader(std::string path) : path_(std::move(path)), index_path_(format::index_path(path_)) {
     if (open_data()) open_index();
 }
 
@@ -86,8 +85,7 @@ dhub_status RecordingReader::next(format::IndexRecord& record, Next& outcome) {
     if (!index_) return DHUB_ERR_IO;
     if (truncated_ || next_record_ >= record_count_) return DHUB_OK;
     errno = 0;
-    if (std::fread(&record, sizeof record, 1, index_.get()) != 1)
-        return fail("reading " + index_path_ + " failed");
+    if (std::fread(&record, sizeof record, 1, index_.get()) != 1) return fail("reading " + index_path_ + " failed");
     // Records of a later format minor may be longer: step over the part this reader does not know.
     if (record_bytes_ > sizeof record && fseeko(index_.get(), record_bytes_ - sizeof record, SEEK_CUR) != 0) {
         return fail("seeking in " + index_path_ + " failed");

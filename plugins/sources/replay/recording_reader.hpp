@@ -16,7 +16,7 @@
 namespace dhub::plugins::replay {
 
 class RecordingReader {
-  public:
+public:
     enum class Next { Record, End };
 
     /// Opens path and path.idx and checks both headers. On failure ok() is false and error() says why.
@@ -38,7 +38,7 @@ class RecordingReader {
     /// Back to the first record.
     dhub_status rewind();
 
-  private:
+private:
     struct FileCloser {
         void operator()(std::FILE* file) const noexcept { std::fclose(file); }
     };

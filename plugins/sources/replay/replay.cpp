@@ -9,8 +9,7 @@ Replay::Replay(sdk::NodeContext& context)
     : path_(context.params().string("path")),
       recorded_rate_(context.params().string("rate") == "recorded"),
       loop_(context.params().boolean("loop")) {
-    if (path_.empty())
-        throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "path must name the recording to play");
+    if (path_.empty()) throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "path must name the recording to play");
     const std::string_view rate = context.params().string("rate");
     if (rate != "recorded" && rate != "max") {
         throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT,
@@ -25,10 +24,10 @@ dhub_status Replay::start(sdk::NodeContext& context) {
         reader_.reset();
         return DHUB_ERR_IO;
     }
-    context.log().info(
-        "replaying " + path_ + ": " + std::to_string(reader_->record_count()) + " index records, schema " +
-        reader_->schema() + ", recorded slot size " + std::to_string(reader_->slot_capacity()) + " bytes" +
-        (recorded_rate_ ? ", recorded spacing" : ", as fast as possible") + (loop_ ? ", looping" : ""));
+    context.log().info("replaying " + path_ + ": " + std::to_string(reader_->record_count()) +
+                       " index records, schema " + reader_->schema() + ", recorded slot size " +
+                       std::to_string(reader_->slot_capacity()) + " bytes" +
+                       (recorded_rate_ ? ", recorded spacing" : ", as fast as possible") + (loop_ ? ", looping" : ""));
     return DHUB_OK;
 }
 
@@ -55,8 +54,7 @@ dhub_status Replay::fetch_next(sdk::NodeContext& context) {
             }
             // The next pass starts one average slot spacing after the last slot of this one.
             const std::uint64_t spacing_ns =
-                pass_slots_ > 1 ? (pass_last_timestamp_ns_ - pass_first_timestamp_ns_) / (pass_slots_ - 1)
-                                : 0;
+                pass_slots_ > 1 ? (pass_last_timestamp_ns_ - pass_first_timestamp_ns_) / (pass_slots_ - 1) : 0;
             pass_start_ns_ = last_deadline_ns_ + spacing_ns;
             pass_slots_ = 0;
             ++passes_;
@@ -95,11 +93,10 @@ dhub_status Replay::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::Byte
         // Keep the slot pending: never drop recorded data silently; the node's error policy decides.
         if (!reported_small_slot_) {
             reported_small_slot_ = true;
-            context.log().error(
-                "recorded slot " + std::to_string(record.sequence) + " holds " +
-                std::to_string(record.bytes) + " bytes but the output slot only " +
-                std::to_string(out.capacity()) + ": set slot_bytes of the output channel to at least " +
-                std::to_string(reader_->slot_capacity()) + " (the recorded channel's slot size)");
+            context.log().error("recorded slot " + std::to_string(record.sequence) + " holds " +
+                                std::to_string(record.bytes) + " bytes but the output slot only " +
+                                std::to_string(out.capacity()) + ": set slot_bytes of the output channel to at least " +
+                                std::to_string(reader_->slot_capacity()) + " (the recorded channel's slot size)");
         }
         return DHUB_ERR_INVALID_ARGUMENT;
     }
@@ -125,8 +122,8 @@ dhub_status Replay::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::Byte
 
 void Replay::stop(sdk::NodeContext& context) {
     context.log().info("replayed " + std::to_string(played_) + " slots from " + path_ + " in " +
-                       std::to_string(passes_) + (passes_ == 1 ? " pass" : " passes") + "; " +
-                       std::to_string(gaps_) + " gaps in the recording");
+                       std::to_string(passes_) + (passes_ == 1 ? " pass" : " passes") + "; " + std::to_string(gaps_) +
+                       " gaps in the recording");
     reader_.reset();
 }
 

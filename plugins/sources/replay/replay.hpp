@@ -17,7 +17,7 @@
 namespace dhub::plugins::replay {
 
 class Replay : public sdk::Source<sdk::Bytes> {
-  public:
+public:
     static constexpr const char* id = "dhub.source.replay";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "Plays back a recording of dhub.sink.recorder, byte for byte";
@@ -35,7 +35,7 @@ class Replay : public sdk::Source<sdk::Bytes> {
     dhub_status produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::Bytes>& out);
     void stop(sdk::NodeContext& context);
 
-  private:
+private:
     /// Finds the next slot record (counting gaps, wrapping if looping); DHUB_END_OF_STREAM at the end.
     dhub_status fetch_next(sdk::NodeContext& context);
     /// When the pending slot is due, from its recorded timestamp.

@@ -10,7 +10,7 @@
 namespace dhub::plugins::sim {
 
 class FramePacer {
-  public:
+public:
     /// rate_hz > 0: frames per second.
     explicit FramePacer(double rate_hz) noexcept;
 
@@ -26,7 +26,7 @@ class FramePacer {
         return now_ns > deadline_ns_ ? now_ns - deadline_ns_ : 0;
     }
 
-  private:
+private:
     std::uint64_t period_whole_ns_;
     double period_fraction_ns_;  ///< in [0, 1)
     double carried_fraction_ns_ = 0.0;

@@ -13,9 +13,8 @@ namespace {
 PatternSettings read_settings(const sdk::Params& params, double rate_hz) {
     const auto kind = waveform_kind_named(params.string("waveform"));
     if (!kind) {
-        throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT,
-                             "waveform must be sine, noise, ramp or counter, not '" +
-                                 std::string(params.string("waveform")) + "'");
+        throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "waveform must be sine, noise, ramp or counter, not '" +
+                                                            std::string(params.string("waveform")) + "'");
     }
     const std::int64_t channels = params.integer("channels");
     const std::int64_t samples = params.integer("samples_per_channel");
@@ -47,8 +46,7 @@ double read_rate(const sdk::Params& params) {
 
 std::uint64_t read_max_frames(const sdk::Params& params) {
     const std::int64_t max_frames = params.integer("max_frames");
-    if (max_frames < 0)
-        throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "max_frames must be >= 0 (0 = unlimited)");
+    if (max_frames < 0) throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "max_frames must be >= 0 (0 = unlimited)");
     return static_cast<std::uint64_t>(max_frames);
 }
 
@@ -67,10 +65,10 @@ dhub_status SimSource::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::B
     if (out.capacity() < frame_bytes_) {
         if (!reported_small_slot_) {
             reported_small_slot_ = true;
-            context.log().error("output slot holds " + std::to_string(out.capacity()) +
-                                " bytes but a frame of " + std::to_string(settings_.channels) +
-                                " channels x " + std::to_string(settings_.samples_per_channel) +
-                                " samples needs " + std::to_string(frame_bytes_) +
+            context.log().error("output slot holds " + std::to_string(out.capacity()) + " bytes but a frame of " +
+                                std::to_string(settings_.channels) + " channels x " +
+                                std::to_string(settings_.samples_per_channel) + " samples needs " +
+                                std::to_string(frame_bytes_) +
                                 " (64-byte header + 8 bytes per sample): set slot_bytes "
                                 "of the output channel to at least " +
                                 std::to_string(frame_bytes_) + ", or lower channels or samples_per_channel");
@@ -84,16 +82,14 @@ dhub_status SimSource::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::B
     } else if (const std::uint64_t lag_ns = pacer_.lag_ns(now_ns); lag_ns > MAX_LAG_NS) {
         // Catching up would emit a burst of late frames; start the schedule again from now instead.
         if (resyncs_ == 0) {
-            context.log().warn(
-                "fell " + format_duration_ns(lag_ns) + " behind the " + format_number(rate_hz_) +
-                " Hz schedule; resynchronised to now (frames are late, none dropped; the node or "
-                "its consumers are too slow for rate_hz). Shown once.");
+            context.log().warn("fell " + format_duration_ns(lag_ns) + " behind the " + format_number(rate_hz_) +
+                               " Hz schedule; resynchronised to now (frames are late, none dropped; the node or "
+                               "its consumers are too slow for rate_hz). Shown once.");
         }
         ++resyncs_;
         pacer_.anchor(now_ns);
     }
-    if (const dhub_status status = context.sleep_until(pacer_.deadline_ns()); status != DHUB_OK)
-        return status;
+    if (const dhub_status status = context.sleep_until(pacer_.deadline_ns()); status != DHUB_OK) return status;
 
     const std::uint64_t timestamp_ns = pacer_.deadline_ns();
     WaveformHeader header{};
@@ -115,8 +111,7 @@ dhub_status SimSource::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::B
 
 void SimSource::stop(sdk::NodeContext& context) {
     std::string summary = "produced " + std::to_string(frames_) + " frames";
-    if (resyncs_ > 0)
-        summary += "; resynchronised " + std::to_string(resyncs_) + " times after falling behind";
+    if (resyncs_ > 0) summary += "; resynchronised " + std::to_string(resyncs_) + " times after falling behind";
     context.log().info(summary);
 }
 

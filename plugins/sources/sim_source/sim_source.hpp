@@ -13,11 +13,10 @@
 namespace dhub::plugins::sim {
 
 class SimSource : public sdk::Source<sdk::Bytes> {
-  public:
+public:
     static constexpr const char* id = "dhub.source.sim";
     static constexpr std::uint32_t version = 1;
-    static constexpr const char* description =
-        "Synthetic waveforms (sine, noise, ramp, counter) at a fixed frame rate";
+    static constexpr const char* description = "Synthetic waveforms (sine, noise, ramp, counter) at a fixed frame rate";
     static constexpr const char* output_schema = WAVEFORM_SCHEMA_ID;
     static constexpr std::uint64_t output_min_slot_bytes = WAVEFORM_HEADER_BYTES;
     static constexpr const char* params_schema = R"json([
@@ -40,7 +39,7 @@ class SimSource : public sdk::Source<sdk::Bytes> {
     dhub_status produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::Bytes>& out);
     void stop(sdk::NodeContext& context);
 
-  private:
+private:
     double rate_hz_;
     PatternSettings settings_;
     std::uint64_t max_frames_;

@@ -37,14 +37,12 @@ void WaveformPattern::fill(std::uint64_t frame, std::span<double> samples) noexc
             const double cycles_per_sample = settings_.frequency_hz / settings_.sample_rate_hz;
             // Reduce the frame's starting phase to one cycle first: the sample index grows without bound,
             // the phase within a cycle must not lose precision.
-            const double frame_cycles =
-                std::fmod(cycles_per_sample * static_cast<double>(frame * per_channel), 1.0);
+            const double frame_cycles = std::fmod(cycles_per_sample * static_cast<double>(frame * per_channel), 1.0);
             for (std::uint32_t c = 0; c < settings_.channels; ++c) {
                 const double channel_cycles = frame_cycles + static_cast<double>(c) / settings_.channels;
                 for (std::uint64_t s = 0; s < per_channel; ++s) {
                     const double cycles = channel_cycles + cycles_per_sample * static_cast<double>(s);
-                    samples[c * per_channel + s] =
-                        settings_.amplitude * std::sin(2.0 * std::numbers::pi * cycles);
+                    samples[c * per_channel + s] = settings_.amplitude * std::sin(2.0 * std::numbers::pi * cycles);
                 }
             }
             break;

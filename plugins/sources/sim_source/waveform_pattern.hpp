@@ -31,13 +31,13 @@ struct PatternSettings {
 };
 
 class WaveformPattern {
-  public:
+public:
     explicit WaveformPattern(const PatternSettings& settings) noexcept;
 
     /// Writes frame number `frame` into samples (channels * samples_per_channel values, channel-major).
     void fill(std::uint64_t frame, std::span<double> samples) noexcept;
 
-  private:
+private:
     double next_noise() noexcept;
 
     PatternSettings settings_;

@@ -27,8 +27,8 @@ dhub_status Decimate::process(sdk::NodeContext& context,
     if (index % factor_ != 0) return DHUB_SKIP;
     const std::span<const std::byte> bytes = in.bytes();
     if (out.capacity() < bytes.size()) {
-        context.log().error("output slot holds " + std::to_string(out.capacity()) +
-                            " bytes, the input frame " + std::to_string(bytes.size()) +
+        context.log().error("output slot holds " + std::to_string(out.capacity()) + " bytes, the input frame " +
+                            std::to_string(bytes.size()) +
                             ": set slot_bytes of the output channel to at least that of the input");
         return DHUB_ERR_INVALID_ARGUMENT;
     }

@@ -12,7 +12,7 @@
 namespace dhub::plugins::decimate {
 
 class Decimate : public sdk::Stage<sdk::Bytes, sdk::Bytes> {
-  public:
+public:
     static constexpr const char* id = "dhub.stage.decimate";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "Passes every factor-th waveform frame and skips the others";
@@ -28,7 +28,7 @@ class Decimate : public sdk::Stage<sdk::Bytes, sdk::Bytes> {
                         const sdk::InputSlot<sdk::Bytes>& in,
                         sdk::OutputSlot<sdk::Bytes>& out);
 
-  private:
+private:
     std::uint64_t factor_;
     std::uint64_t received_ = 0;
 };

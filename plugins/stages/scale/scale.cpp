@@ -19,8 +19,8 @@ dhub_status Scale::process(sdk::NodeContext& context,
     }
     const std::uint64_t bytes = in.bytes().size();
     if (out.capacity() < bytes) {
-        context.log().error("output slot holds " + std::to_string(out.capacity()) +
-                            " bytes, the input frame " + std::to_string(bytes) +
+        context.log().error("output slot holds " + std::to_string(out.capacity()) + " bytes, the input frame " +
+                            std::to_string(bytes) +
                             ": set slot_bytes of the output channel to at least that of the input");
         return DHUB_ERR_INVALID_ARGUMENT;
     }

@@ -11,7 +11,7 @@
 namespace dhub::plugins::scale {
 
 class Scale : public sdk::Stage<sdk::Bytes, sdk::Bytes> {
-  public:
+public:
     static constexpr const char* id = "dhub.stage.scale";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "Linear map of waveform samples: out = in * gain + offset";
@@ -30,7 +30,7 @@ class Scale : public sdk::Stage<sdk::Bytes, sdk::Bytes> {
                         const sdk::InputSlot<sdk::Bytes>& in,
                         sdk::OutputSlot<sdk::Bytes>& out);
 
-  private:
+private:
     double gain_;
     double offset_;
 };

@@ -16,8 +16,7 @@ RangeValidator::RangeValidator(sdk::NodeContext& context)
     }
 }
 
-sdk::Verdict RangeValidator::validate(sdk::NodeContext& /*context*/,
-                                      const sdk::InputSlot<sdk::Bytes>& in) const {
+sdk::Verdict RangeValidator::validate(sdk::NodeContext& /*context*/, const sdk::InputSlot<sdk::Bytes>& in) const {
     const WaveformParse frame = parse_waveform(in.bytes());
     if (!frame.ok()) return sdk::Verdict::reject(frame.error);
     const std::uint32_t per_channel = frame.view.header.samples_per_channel;
@@ -27,10 +26,9 @@ sdk::Verdict RangeValidator::validate(sdk::NodeContext& /*context*/,
             const double value = samples[sample];
             // Written so that NaN fails too.
             if (!(value >= min_ && value <= max_)) {
-                return sdk::Verdict::reject("channel " + std::to_string(channel) + " sample " +
-                                            std::to_string(sample) + " = " + format_number(value) +
-                                            " outside [" + format_number(min_) + ", " + format_number(max_) +
-                                            "]");
+                return sdk::Verdict::reject("channel " + std::to_string(channel) + " sample " + std::to_string(sample) +
+                                            " = " + format_number(value) + " outside [" + format_number(min_) + ", " +
+                                            format_number(max_) + "]");
             }
         }
     }

@@ -12,7 +12,7 @@
 namespace dhub::plugins::range_validator {
 
 class RangeValidator : public sdk::Validator<sdk::Bytes> {
-  public:
+public:
     static constexpr const char* id = "dhub.validator.range";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description =
@@ -27,7 +27,7 @@ class RangeValidator : public sdk::Validator<sdk::Bytes> {
 
     sdk::Verdict validate(sdk::NodeContext& context, const sdk::InputSlot<sdk::Bytes>& in) const;
 
-  private:
+private:
     double min_;
     double max_;
 };

@@ -97,17 +97,15 @@ std::uint64_t consumer_reads(const shm::ChannelView& view) {
 Result<shm::Consumer> attach_when_created(const std::string& channel, Clock::time_point deadline) {
     for (;;) {
         auto consumer = shm::Consumer::attach(channel, {.name = "peer"});
-        const bool retry = !consumer && (consumer.error().code == ErrorCode::NotFound ||
-                                         consumer.error().code == ErrorCode::Corrupt ||
-                                         consumer.error().code == ErrorCode::Timeout);
+        const bool retry =
+            !consumer && (consumer.error().code == ErrorCode::NotFound || consumer.error().code == ErrorCode::Corrupt ||
+                          consumer.error().code == ErrorCode::Timeout);
         if (!retry || Clock::now() >= deadline) return consumer;
         std::this_thread::sleep_for(POLL_INTERVAL);
     }
 }
 
-int create_producer(const PeerArguments& arguments,
-                    Clock::time_point deadline,
-                    std::optional<shm::Producer>& out) {
+int create_producer(const PeerArguments& arguments, Clock::time_point deadline, std::optional<shm::Producer>& out) {
     const auto config = channel_config(arguments);
     if (!config) return fail(PeerExit::BadArguments, "channel options");
     shm::ProducerOptions options;
@@ -119,13 +117,11 @@ int create_producer(const PeerArguments& arguments,
                                                                       : PeerExit::CreateFailed,
                     producer.error().message);
     }
-    if (arguments.has("expect-takeover") &&
-        producer->took_over() != (arguments.text("expect-takeover") == "yes")) {
+    if (arguments.has("expect-takeover") && producer->took_over() != (arguments.text("expect-takeover") == "yes")) {
         return fail(PeerExit::TakeoverExpectationFailed, producer->took_over() ? "took over" : "created");
     }
     if (arguments.has("first-seq") && producer->next_sequence() != arguments.number("first-seq", 0)) {
-        return fail(PeerExit::FirstSequenceMismatch,
-                    "next_sequence() = " + std::to_string(producer->next_sequence()));
+        return fail(PeerExit::FirstSequenceMismatch, "next_sequence() = " + std::to_string(producer->next_sequence()));
     }
     const std::uint64_t awaited = arguments.number("wait-consumers", 0);
     if (!poll_until([&] { return active_consumers(producer->view()) >= awaited; }, deadline)) {
@@ -137,7 +133,7 @@ int create_producer(const PeerArguments& arguments,
 
 /// Spaces writes period apart by busy-waiting (a rate, not a wait for a condition); 0 = full speed.
 class Pacer {
-  public:
+public:
     explicit Pacer(std::chrono::nanoseconds period) : period_(period), due_(Clock::now()) {}
 
     void pace() {
@@ -147,14 +143,14 @@ class Pacer {
         due_ = std::max(due_ + period_, Clock::now());
     }
 
-  private:
+private:
     std::chrono::nanoseconds period_;
     Clock::time_point due_;
 };
 
 /// Writes pattern slots as --sizes, --pace-ns and --stop-on-timeout say.
 class SlotWriter {
-  public:
+public:
     SlotWriter(const PeerArguments& arguments, shm::Producer& producer, PayloadSizes sizes)
         : producer_(producer),
           sizes_(sizes),
@@ -180,7 +176,7 @@ class SlotWriter {
         return exit_code(PeerExit::Ok);
     }
 
-  private:
+private:
     shm::Producer& producer_;
     PayloadSizes sizes_;
     Pacer pacer_;
@@ -198,8 +194,7 @@ int produce(const PeerArguments& arguments, Clock::time_point deadline) {
     const std::uint64_t min_reads = arguments.number("min-consumer-reads", 0);
     while (consumer_reads(producer->view()) < min_reads) {
         if (Clock::now() >= deadline) {
-            return fail(PeerExit::ConsumersNeverRead,
-                        std::to_string(consumer_reads(producer->view())) + " read");
+            return fail(PeerExit::ConsumersNeverRead, std::to_string(consumer_reads(producer->view())) + " read");
         }
         if (const int written = writer.write(1); written != 0) return written;
     }
@@ -288,8 +283,7 @@ int consume(const PeerArguments& arguments, Clock::time_point deadline) {
         if (!bytes_ok) return fail(PeerExit::PayloadMismatch, "sequence " + std::to_string(sequence));
         ++seen.received;
     }
-    std::fprintf(stderr,
-                 "dhub-shm-test-peer[%d]: consumed %llu slots (%llu overwritten while read), last %lld\n",
+    std::fprintf(stderr, "dhub-shm-test-peer[%d]: consumed %llu slots (%llu overwritten while read), last %lld\n",
                  static_cast<int>(::getpid()), static_cast<unsigned long long>(seen.received),
                  static_cast<unsigned long long>(seen.overwritten),
                  seen.last_handed_out ? static_cast<long long>(*seen.last_handed_out) : -1LL);
@@ -307,8 +301,7 @@ int consume(const PeerArguments& arguments, Clock::time_point deadline) {
 int run(const PeerArguments& arguments) {
     const milliseconds budget = arguments.milliseconds("deadline-ms", DEFAULT_DEADLINE);
     // Backstop: SIGALRM ends the process a second after its own deadline, whatever it is doing.
-    ::alarm(
-        static_cast<unsigned>(std::chrono::duration_cast<std::chrono::seconds>(budget + ONE_SECOND).count()));
+    ::alarm(static_cast<unsigned>(std::chrono::duration_cast<std::chrono::seconds>(budget + ONE_SECOND).count()));
     const Clock::time_point deadline = Clock::now() + budget;
     const std::string& role = arguments.role();
     if (role == "produce") return produce(arguments, deadline);

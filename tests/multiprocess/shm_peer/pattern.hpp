@@ -30,9 +30,7 @@ constexpr std::uint64_t mix64(std::uint64_t value) noexcept {
 }
 
 /// Payload length of the slot with this sequence number.
-constexpr std::size_t payload_size(std::uint64_t sequence,
-                                   std::size_t capacity,
-                                   PayloadSizes sizes) noexcept {
+constexpr std::size_t payload_size(std::uint64_t sequence, std::size_t capacity, PayloadSizes sizes) noexcept {
     if (sizes == PayloadSizes::Full || capacity == 0) return capacity;
     return 1 + static_cast<std::size_t>(mix64(~sequence) % capacity);
 }

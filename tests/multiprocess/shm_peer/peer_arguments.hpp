@@ -18,7 +18,7 @@
 namespace dhub::testing {
 
 class PeerArguments {
-  public:
+public:
     /// argv[1] is the role; then "--key value" pairs, or "--flag" when no value follows.
     static std::optional<PeerArguments> parse(int argc, char** argv) {
         if (argc < 2) return std::nullopt;
@@ -54,7 +54,7 @@ class PeerArguments {
     /// -1 when the option is absent.
     int descriptor(const std::string& key) const { return has(key) ? static_cast<int>(number(key, 0)) : -1; }
 
-  private:
+private:
     std::string role_;
     std::map<std::string, std::string> values_;
     std::set<std::string> flags_;
@@ -82,9 +82,9 @@ inline std::optional<shm::ChannelConfig> channel_config(const PeerArguments& arg
     config.name = arguments.text("channel");
     const auto ring = parse_policy(arguments.text("ring", "ring"),
                                    {shm::RingPolicy::Single, shm::RingPolicy::Double, shm::RingPolicy::Ring});
-    const auto sync = parse_policy(
-        arguments.text("sync", "single_reader"),
-        {shm::SyncPolicy::LatestOnly, shm::SyncPolicy::SingleReader, shm::SyncPolicy::EveryReader});
+    const auto sync =
+        parse_policy(arguments.text("sync", "single_reader"),
+                     {shm::SyncPolicy::LatestOnly, shm::SyncPolicy::SingleReader, shm::SyncPolicy::EveryReader});
     const auto checksum =
         parse_policy(arguments.text("checksum", "none"),
                      {shm::ChecksumPolicy::None, shm::ChecksumPolicy::Compute, shm::ChecksumPolicy::Verify});
@@ -94,8 +94,7 @@ inline std::optional<shm::ChannelConfig> channel_config(const PeerArguments& arg
     config.checksum = *checksum;
     config.slot_count = static_cast<std::uint32_t>(arguments.number("slots", DEFAULT_SLOT_COUNT));
     config.slot_bytes = arguments.number("slot-bytes", DEFAULT_SLOT_BYTES);
-    config.max_consumers =
-        static_cast<std::uint32_t>(arguments.number("max-consumers", DEFAULT_MAX_CONSUMERS));
+    config.max_consumers = static_cast<std::uint32_t>(arguments.number("max-consumers", DEFAULT_MAX_CONSUMERS));
     config.mode = static_cast<mode_t>(arguments.number("mode", DEFAULT_MODE, OCTAL));
     config.schema_hash.fill(static_cast<std::uint8_t>(arguments.number("schema-fill", 0)));
     return config;

@@ -32,7 +32,7 @@ struct Flex {
 };
 
 class TestSource : public dhub::sdk::Source<Sample, Flex> {
-  public:
+public:
     static constexpr const char* id = "test.source.ticks";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "ticks every period_ms";
@@ -63,7 +63,7 @@ class TestSource : public dhub::sdk::Source<Sample, Flex> {
         return DHUB_OK;
     }
 
-  private:
+private:
     double step_;
     std::uint64_t period_ns_;
     std::uint64_t next_ns_ = 0;
@@ -73,7 +73,7 @@ class TestSource : public dhub::sdk::Source<Sample, Flex> {
 
 // Writes one byte more than its slot holds: the harness must notice.
 class OverrunSource : public dhub::sdk::Source<dhub::sdk::Bytes> {
-  public:
+public:
     static constexpr const char* id = "test.source.overrun";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "writes past its slot";
@@ -85,7 +85,7 @@ class OverrunSource : public dhub::sdk::Source<dhub::sdk::Bytes> {
 
 // Queue mode: copies every input frame to its output, doubling each byte, until end of stream.
 class DoublingQueueStage : public dhub::sdk::QueueComponent<DHUB_KIND_STAGE> {
-  public:
+public:
     static constexpr const char* id = "test.stage.doubling";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "doubles bytes in queue mode";
@@ -98,8 +98,7 @@ class DoublingQueueStage : public dhub::sdk::QueueComponent<DHUB_KIND_STAGE> {
                     copy.push_back(static_cast<std::uint8_t>(2 * std::to_integer<unsigned>(value)));
                 timestamp_ns = in.timestamp_ns();
             });
-            if (pulled != DHUB_OK)
-                return pulled == DHUB_END_OF_STREAM || pulled == DHUB_STOPPING ? DHUB_OK : pulled;
+            if (pulled != DHUB_OK) return pulled == DHUB_END_OF_STREAM || pulled == DHUB_STOPPING ? DHUB_OK : pulled;
             const dhub_status pushed = context.output<dhub::sdk::Bytes>().push([&](auto& out) {
                 std::memcpy(out.bytes().data(), copy.data(), copy.size());
                 out.set_bytes(copy.size());
@@ -112,7 +111,7 @@ class DoublingQueueStage : public dhub::sdk::QueueComponent<DHUB_KIND_STAGE> {
 };
 
 class Harness_test : public ::testing::Test {
-  protected:
+protected:
     static constexpr std::uint64_t SAMPLE_BYTES = sizeof(Sample);
 };
 
@@ -158,8 +157,7 @@ TEST_F(Harness_test, NamesEveryBadParamInOneError) {
         const std::string what = error.what();
         EXPECT_NE(what.find("unknown parameter \"unknown\""), std::string::npos) << what;
         EXPECT_NE(what.find("\"name\" is required"), std::string::npos) << what;
-        EXPECT_NE(what.find("\"period_ms\": expected integer in [1, 1000], found 0"), std::string::npos)
-            << what;
+        EXPECT_NE(what.find("\"period_ms\": expected integer in [1, 1000], found 0"), std::string::npos) << what;
     }
 }
 

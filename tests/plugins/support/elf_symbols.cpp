@@ -37,16 +37,14 @@ std::vector<std::string> defined_dynamic_symbols(const std::filesystem::path& fi
         const auto section =
             read_at<Elf64_Shdr>(image, header.e_shoff + std::uint64_t{index} * header.e_shentsize, file);
         if (section.sh_type != SHT_DYNSYM) continue;
-        const auto strings = read_at<Elf64_Shdr>(
-            image, header.e_shoff + std::uint64_t{section.sh_link} * header.e_shentsize, file);
-        for (std::uint64_t offset = 0; offset + sizeof(Elf64_Sym) <= section.sh_size;
-             offset += sizeof(Elf64_Sym)) {
+        const auto strings =
+            read_at<Elf64_Shdr>(image, header.e_shoff + std::uint64_t{section.sh_link} * header.e_shentsize, file);
+        for (std::uint64_t offset = 0; offset + sizeof(Elf64_Sym) <= section.sh_size; offset += sizeof(Elf64_Sym)) {
             const auto symbol = read_at<Elf64_Sym>(image, section.sh_offset + offset, file);
             const unsigned binding = ELF64_ST_BIND(symbol.st_info);
             if (symbol.st_shndx == SHN_UNDEF || (binding != STB_GLOBAL && binding != STB_WEAK)) continue;
             const std::uint64_t name_offset = strings.sh_offset + symbol.st_name;
-            if (name_offset >= image.size())
-                throw std::runtime_error(file.string() + ": symbol name past the end");
+            if (name_offset >= image.size()) throw std::runtime_error(file.string() + ": symbol name past the end");
             const char* name = image.data() + name_offset;
             names.emplace_back(name, strnlen(name, image.size() - name_offset));
         }

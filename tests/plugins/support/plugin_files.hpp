@@ -36,8 +36,7 @@ inline std::vector<std::string> built_plugins() {
 }
 
 /// The component with that id from plugin dhub-<plugin>.so (loaded once, never unloaded).
-inline const dhub_component_descriptor* plugin_component(std::string_view plugin,
-                                                         std::string_view component_id) {
+inline const dhub_component_descriptor* plugin_component(std::string_view plugin, std::string_view component_id) {
     static std::map<std::string, std::unique_ptr<sdk::testing::PluginLibrary>, std::less<>> loaded;
     auto found = loaded.find(plugin);
     if (found == loaded.end()) {

@@ -27,9 +27,7 @@ inline void record_frames(const std::string& path,
 }
 
 /// A frame of `bytes` bytes whose content depends on its sequence.
-inline sdk::testing::Frame patterned_frame(std::uint64_t sequence,
-                                           std::uint64_t timestamp_ns,
-                                           std::size_t bytes) {
+inline sdk::testing::Frame patterned_frame(std::uint64_t sequence, std::uint64_t timestamp_ns, std::size_t bytes) {
     sdk::testing::Frame frame;
     frame.sequence = sequence;
     frame.timestamp_ns = timestamp_ns;

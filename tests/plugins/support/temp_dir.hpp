@@ -11,7 +11,7 @@
 namespace dhub::test {
 
 class TempDir {
-  public:
+public:
     TempDir() {
         static std::atomic<unsigned> counter{0};
         path_ = std::filesystem::temp_directory_path() /
@@ -29,7 +29,7 @@ class TempDir {
     const std::filesystem::path& path() const noexcept { return path_; }
     std::string file(const std::string& name) const { return (path_ / name).string(); }
 
-  private:
+private:
     std::filesystem::path path_;
 };
 

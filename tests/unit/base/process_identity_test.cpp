@@ -23,7 +23,9 @@ TEST(ProcessIdentity_test, TokenPacksPidAndStartTime) {
     EXPECT_EQ(sut.token() >> 32, 7u);
 }
 
-TEST(ProcessIdentity_test, ZeroTokenIsNobody) { EXPECT_EQ(liveness_of(0), Liveness::Dead); }
+TEST(ProcessIdentity_test, ZeroTokenIsNobody) {
+    EXPECT_EQ(liveness_of(0), Liveness::Dead);
+}
 
 TEST(ProcessIdentity_test, ReusedPidWithAnotherStartTimeIsDead) {
     ProcessIdentity impostor = ProcessIdentity::self();

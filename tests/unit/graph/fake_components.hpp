@@ -55,7 +55,7 @@ inline ComponentInfo make_component(const ComponentDeclaration& declaration) {
 
 /// The plugins the tests use, by name; "broken" fails to load and any name not listed is not found.
 class FakePlugins {
-  public:
+public:
     FakePlugins() {
         const std::vector<ComponentDeclaration> declarations = {
             {"frames", "test.source.frames", ComponentKind::Source, std::nullopt, "test.frame@1",
@@ -101,7 +101,7 @@ class FakePlugins {
         return found == lookups_.end() ? 0 : found->second;
     }
 
-  private:
+private:
     std::map<std::string, std::vector<ComponentInfo>> components_;
     std::map<std::string, int> lookups_;
 };

@@ -27,11 +27,10 @@ TEST(FormatIssues_test, ListsIssuesInDocumentOrder) {
         {"/nodes/2/params", "e"},    {"/nodes/2/params/alpha", "f"}, {"/nodes/2/id", "d"},
         {"/channels/1/schema", "c"}, {"/channels/1/name", "b"},      {"", "a"},
         {"/nodes/2/outputs/0", "i"}, {"/nodes/2/zzz", "j"}};
-    EXPECT_EQ(
-        format_issues(issues, ""),
-        "a\n/channels/1/name: b\n/channels/1/schema: c\n/nodes/2/id: d\n/nodes/2/params: e\n"
-        "/nodes/2/params/alpha: f\n/nodes/2/params/zeta: g\n/nodes/2/outputs/0: h\n/nodes/2/outputs/0: i\n"
-        "/nodes/2/zzz: j\n/nodes/10/id: k\n");
+    EXPECT_EQ(format_issues(issues, ""),
+              "a\n/channels/1/name: b\n/channels/1/schema: c\n/nodes/2/id: d\n/nodes/2/params: e\n"
+              "/nodes/2/params/alpha: f\n/nodes/2/params/zeta: g\n/nodes/2/outputs/0: h\n/nodes/2/outputs/0: i\n"
+              "/nodes/2/zzz: j\n/nodes/10/id: k\n");
 }
 
 }  // namespace

@@ -194,8 +194,7 @@ INSTANTIATE_TEST_SUITE_P(
         ShapeCase{"ChannelNameWithSlash",
                   [](Json& d) { d["channels"][0]["name"] = "a/b"; },
                   "/channels/0/name",
-                  {"expected a channel name of 1 to 120 letters, digits, '_', '-' or '.'",
-                   "found the string \"a/b\""}},
+                  {"expected a channel name of 1 to 120 letters, digits, '_', '-' or '.'", "found the string \"a/b\""}},
         ShapeCase{"ChannelNameTooLong",
                   [](Json& d) { d["channels"][0]["name"] = std::string(121, 'c'); },
                   "/channels/0/name",
@@ -262,11 +261,10 @@ INSTANTIATE_TEST_SUITE_P(
                   [](Json& d) { d["nodes"][1].erase("id"); },
                   "/nodes/1",
                   {"missing required key \"id\"", "1 to 64 letters, digits, '_' or '-'"}},
-        ShapeCase{
-            "NodeIdWithSpace",
-            [](Json& d) { d["nodes"][1]["id"] = "my node"; },
-            "/nodes/1/id",
-            {"expected a node id of 1 to 64 letters, digits, '_' or '-'", "found the string \"my node\""}},
+        ShapeCase{"NodeIdWithSpace",
+                  [](Json& d) { d["nodes"][1]["id"] = "my node"; },
+                  "/nodes/1/id",
+                  {"expected a node id of 1 to 64 letters, digits, '_' or '-'", "found the string \"my node\""}},
         ShapeCase{"DuplicateNodeId",
                   [](Json& d) { d["nodes"][3]["id"] = "src"; },
                   "/nodes/3/id",
@@ -303,11 +301,10 @@ INSTANTIATE_TEST_SUITE_P(
                   [](Json& d) { d["nodes"][0]["on_error"] = "stop_node"; },
                   "/nodes/0/on_error",
                   {"expected an object", "found the string \"stop_node\""}},
-        ShapeCase{
-            "UnknownOnErrorAction",
-            [](Json& d) { d["nodes"][0]["on_error"] = {{"action", "restart"}}; },
-            "/nodes/0/on_error/action",
-            {"expected one of \"continue\", \"stop_node\", \"stop_graph\"", "found the string \"restart\""}},
+        ShapeCase{"UnknownOnErrorAction",
+                  [](Json& d) { d["nodes"][0]["on_error"] = {{"action", "restart"}}; },
+                  "/nodes/0/on_error/action",
+                  {"expected one of \"continue\", \"stop_node\", \"stop_graph\"", "found the string \"restart\""}},
         ShapeCase{"ZeroMaxConsecutive",
                   [](Json& d) { d["nodes"][0]["on_error"] = {{"max_consecutive", 0}}; },
                   "/nodes/0/on_error/max_consecutive",
@@ -319,8 +316,7 @@ TEST(ParseGraph_test, MalformedJsonGivesLineAndColumn) {
     EXPECT_FALSE(sut.spec.has_value());
     ASSERT_EQ(sut.issues.size(), 1u);
     EXPECT_EQ(sut.issues[0].json_path, "");
-    EXPECT_NE(sut.issues[0].message.find("malformed JSON at line 3, column 13 (3:13, byte 37)"),
-              std::string::npos)
+    EXPECT_NE(sut.issues[0].message.find("malformed JSON at line 3, column 13 (3:13, byte 37)"), std::string::npos)
         << sut.issues[0].message;
     EXPECT_NE(sut.issues[0].message.find("unexpected '}'"), std::string::npos) << sut.issues[0].message;
 }
@@ -329,8 +325,7 @@ TEST(ParseGraph_test, EmptyTextIsMalformed) {
     const Parsed sut = parse_text("");
     EXPECT_FALSE(sut.spec.has_value());
     ASSERT_EQ(sut.issues.size(), 1u);
-    EXPECT_NE(sut.issues[0].message.find("malformed JSON at line 1, column 1 (1:1, byte 0)"),
-              std::string::npos)
+    EXPECT_NE(sut.issues[0].message.find("malformed JSON at line 1, column 1 (1:1, byte 0)"), std::string::npos)
         << sut.issues[0].message;
 }
 
@@ -379,11 +374,11 @@ TEST(ParseGraph_test, ReportsEveryShapeProblemAtOnce) {
 }
 
 class LoadGraphFile_test : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         directory_ = std::filesystem::temp_directory_path() /
-                     ("dhub-graph-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                      "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                     ("dhub-graph-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
         std::filesystem::create_directories(directory_);
     }
     void TearDown() override { std::filesystem::remove_all(directory_); }
@@ -408,8 +403,8 @@ TEST_F(LoadGraphFile_test, ResolvesPluginPathAgainstTheFilesDirectory) {
     EXPECT_TRUE(issues.empty()) << format_issues(issues, file.string());
     EXPECT_EQ(sut->name, "my-graph");
     EXPECT_EQ(sut->source_file, file);
-    EXPECT_EQ(sut->plugin_path, (std::vector<std::filesystem::path>{
-                                    (directory_.parent_path() / "plugins").lexically_normal(), "/abs"}));
+    EXPECT_EQ(sut->plugin_path,
+              (std::vector<std::filesystem::path>{(directory_.parent_path() / "plugins").lexically_normal(), "/abs"}));
 }
 
 TEST_F(LoadGraphFile_test, MissingFileIsOneIssue) {

@@ -22,7 +22,7 @@ constexpr int TREE_MUTATIONS = 2000;
 constexpr int MAX_EDITS = 4;
 
 class Mutator {
-  public:
+public:
     explicit Mutator(std::uint32_t seed) : random_(seed) {}
 
     std::size_t below(std::size_t bound) {
@@ -88,8 +88,8 @@ class Mutator {
     void damage_tree(Json& document) {
         Json* target = &document;
         // Walk a few random steps down, then replace, remove or add something there.
-        for (std::size_t step = below(5);
-             step > 0 && (target->is_object() || target->is_array()) && !target->empty(); --step) {
+        for (std::size_t step = below(5); step > 0 && (target->is_object() || target->is_array()) && !target->empty();
+             --step) {
             auto element = target->begin();
             std::advance(element, static_cast<std::ptrdiff_t>(below(target->size())));
             target = &*element;
@@ -112,7 +112,7 @@ class Mutator {
         }
     }
 
-  private:
+private:
     std::mt19937 random_;
 };
 

@@ -35,22 +35,22 @@ INSTANTIATE_TEST_SUITE_P(
     Cases,
     ValidateChannels_test,
     ::testing::Values(
-        ChannelCase{"UndeclaredInput",
-                    [](Json& d) { d["nodes"][2]["inputs"] = {"scaeld"}; },
-                    "/nodes/2/inputs/0",
-                    {"no channel 'scaeld' is declared", "declared channels: frames, scaled",
-                     "did you mean \"scaled\"?"}},
+        ChannelCase{
+            "UndeclaredInput",
+            [](Json& d) { d["nodes"][2]["inputs"] = {"scaeld"}; },
+            "/nodes/2/inputs/0",
+            {"no channel 'scaeld' is declared", "declared channels: frames, scaled", "did you mean \"scaled\"?"}},
         ChannelCase{"UndeclaredOutput",
                     [](Json& d) { d["nodes"][1]["outputs"] = {"elsewhere"}; },
                     "/nodes/1/outputs/0",
                     {"no channel 'elsewhere' is declared"}},
-        ChannelCase{"TwoProducers",
-                    [](Json& d) {
-                        d["nodes"].push_back({{"id", "src2"}, {"plugin", "frames"}, {"outputs", {"frames"}}});
-                    },
-                    "/nodes/4/outputs/0",
-                    {"node 'src2' writes channel 'frames', which node 'src' (/nodes/0) already writes",
-                     "one producer"}},
+        ChannelCase{
+            "TwoProducers",
+            [](Json& d) {
+                d["nodes"].push_back({{"id", "src2"}, {"plugin", "frames"}, {"outputs", {"frames"}}});
+            },
+            "/nodes/4/outputs/0",
+            {"node 'src2' writes channel 'frames', which node 'src' (/nodes/0) already writes", "one producer"}},
         ChannelCase{"NoProducer",
                     [](Json& d) {
                         d["channels"].push_back({{"name", "orphan"}, {"slot_bytes", 64}});
@@ -59,10 +59,8 @@ INSTANTIATE_TEST_SUITE_P(
                     {"channel 'orphan' has no producer", "no node lists it in \"outputs\""}},
         ChannelCase{"ConsumerExpectsAnotherSchema",
                     [](Json& d) {
-                        d["nodes"].push_back({{"id", "conv"},
-                                              {"plugin", "other"},
-                                              {"inputs", {"frames"}},
-                                              {"outputs", {"converted"}}});
+                        d["nodes"].push_back(
+                            {{"id", "conv"}, {"plugin", "other"}, {"inputs", {"frames"}}, {"outputs", {"converted"}}});
                         d["channels"].push_back({{"name", "converted"}, {"slot_bytes", 64}});
                     },
                     "/nodes/4/inputs/0",
@@ -90,24 +88,22 @@ INSTANTIATE_TEST_SUITE_P(
                     },
                     "/channels/0",
                     {"slot_bytes (taken from the producer) 64 is smaller than the 16384 bytes"}},
-        ChannelCase{
-            "SlotBytesRequired",
-            [](Json& d) {
-                d["channels"][0].erase("slot_bytes");
-                d["nodes"][0]["plugin"] = "free";
-            },
-            "/channels/0",
-            {"slot_bytes is required: producer node 'src' (component test.source.free) declares no fixed "
-             "slot size"}},
+        ChannelCase{"SlotBytesRequired",
+                    [](Json& d) {
+                        d["channels"][0].erase("slot_bytes");
+                        d["nodes"][0]["plugin"] = "free";
+                    },
+                    "/channels/0",
+                    {"slot_bytes is required: producer node 'src' (component test.source.free) declares no fixed "
+                     "slot size"}},
         ChannelCase{"RingOfOneSlot",
                     [](Json& d) { d["channels"][1]["slot_count"] = 1; },
                     "/channels/1",
                     {"channel 'scaled': slot_count = 1 must be in [2, "}},
-        ChannelCase{
-            "SingleReaderWithTwoReaders",
-            [](Json& d) { d["channels"][0]["sync"] = "single_reader"; },
-            "/channels/0/sync",
-            {"single_reader allows one consumer, but 2 read channel 'frames' (node 'pass', node 'check')"}},
+        ChannelCase{"SingleReaderWithTwoReaders",
+                    [](Json& d) { d["channels"][0]["sync"] = "single_reader"; },
+                    "/channels/0/sync",
+                    {"single_reader allows one consumer, but 2 read channel 'frames' (node 'pass', node 'check')"}},
         ChannelCase{"MoreReadersThanSeats",
                     [](Json& d) { d["channels"][0]["max_consumers"] = 1; },
                     "/channels/0/max_consumers",
@@ -178,9 +174,8 @@ TEST(ValidateChannels_test, ChannelSchemaNamesWhatAnAnyProducerWrites) {
     const auto sut = check_document(document, plugins);
     EXPECT_EQ(sut->graph.channels.at(2).schema, "other@1");
     EXPECT_EQ(sut->graph.channels.at(2).config.schema_hash, schema_hash("other@1"));
-    EXPECT_TRUE(
-        has_issue(sut->issues, "/nodes/5/inputs/0",
-                  {"channel 'remote' carries other@1 (written by node 'relay')", "expects test.frame@1"}));
+    EXPECT_TRUE(has_issue(sut->issues, "/nodes/5/inputs/0",
+                          {"channel 'remote' carries other@1 (written by node 'relay')", "expects test.frame@1"}));
 }
 
 TEST(ValidateChannels_test, TransportsAreCheckedOnlyForChannelExistence) {

@@ -53,11 +53,8 @@ TEST(ValidateGraph_test, StartOrderHoldsForEveryChannelOfALongerChain) {
     Json document = valid_document();
     // Declared producers first and in reverse, so declaration order alone would be wrong.
     document["channels"].push_back({{"name", "twice"}, {"slot_bytes", 4096}});
-    const Json second_stage = {{"id", "pass2"},
-                               {"plugin", "pass"},
-                               {"params", {{"gain", 1}}},
-                               {"inputs", {"scaled"}},
-                               {"outputs", {"twice"}}};
+    const Json second_stage = {
+        {"id", "pass2"}, {"plugin", "pass"}, {"params", {{"gain", 1}}}, {"inputs", {"scaled"}}, {"outputs", {"twice"}}};
     document["nodes"].insert(document["nodes"].begin(), second_stage);
     document["nodes"][3] = {{"id", "sink"}, {"plugin", "sink"}, {"inputs", {"twice"}}};
     FakePlugins plugins;
@@ -76,9 +73,8 @@ TEST(ValidateGraph_test, CycleIsOneIssueNamingItsNodesAndChannels) {
     FakePlugins plugins;
     const auto sut = check_document(document_with_cycle(), plugins);
     ASSERT_EQ(sut->issues.size(), 1u) << format_issues(sut->issues, "");
-    EXPECT_TRUE(
-        has_issue(sut->issues, "/nodes/2/outputs/0",
-                  {"nodes form a cycle: a -> b -> a (through channels ab, ba)", "data must flow one way"}));
+    EXPECT_TRUE(has_issue(sut->issues, "/nodes/2/outputs/0",
+                          {"nodes form a cycle: a -> b -> a (through channels ab, ba)", "data must flow one way"}));
     EXPECT_EQ(sut->graph.start_order.size(), 4u);
 }
 

@@ -48,11 +48,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "/nodes/2/component",
                  {"plugin 'sink' has no component 'test.sink.nay'", "it provides \"test.sink.any\"",
                   "did you mean \"test.sink.any\"?"}},
-        NodeCase{
-            "AmbiguousComponent",
-            [](Json& d) { d["nodes"][2]["plugin"] = "multi"; },
-            "/nodes/2",
-            {"plugin 'multi' has 2 components", "add \"component\"", "\"test.sink.a\", \"test.sink.b\""}},
+        NodeCase{"AmbiguousComponent",
+                 [](Json& d) { d["nodes"][2]["plugin"] = "multi"; },
+                 "/nodes/2",
+                 {"plugin 'multi' has 2 components", "add \"component\"", "\"test.sink.a\", \"test.sink.b\""}},
         NodeCase{"PinnedVersionNotProvided",
                  [](Json& d) {
                      d["nodes"][2]["plugin"] = "versions";
@@ -89,11 +88,11 @@ INSTANTIATE_TEST_SUITE_P(
                  "/nodes/1/params",
                  {"missing required parameter 'gain' of component test.stage.pass (stage)",
                   "number in [0.0, 10.0]: multiplies every sample", "add \"gain\": <value>"}},
-        NodeCase{"SinkWithoutInput",
-                 [](Json& d) { d["nodes"][2].erase("inputs"); },
-                 "/nodes/2/inputs",
-                 {"component test.sink.any (sink) takes 1 input, found 0",
-                  "list exactly 1 channel name in \"inputs\""}},
+        NodeCase{
+            "SinkWithoutInput",
+            [](Json& d) { d["nodes"][2].erase("inputs"); },
+            "/nodes/2/inputs",
+            {"component test.sink.any (sink) takes 1 input, found 0", "list exactly 1 channel name in \"inputs\""}},
         NodeCase{"SourceWithAnInput",
                  [](Json& d) { d["nodes"][0]["inputs"] = {"scaled"}; },
                  "/nodes/0/inputs",
@@ -108,13 +107,12 @@ INSTANTIATE_TEST_SUITE_P(
                  [](Json& d) { d["nodes"][3]["outputs"] = {"scaled"}; },
                  "/nodes/3/outputs",
                  {"component test.validator.check (validator) takes 0 outputs, found 1"}},
-        NodeCase{
-            "TransportWithTwoInputs",
-            [](Json& d) {
-                d["nodes"].push_back({{"id", "t"}, {"plugin", "relay"}, {"inputs", {"frames", "scaled"}}});
-            },
-            "/nodes/4/inputs",
-            {"component test.transport.relay (transport) takes 0 or 1 inputs, found 2"}}),
+        NodeCase{"TransportWithTwoInputs",
+                 [](Json& d) {
+                     d["nodes"].push_back({{"id", "t"}, {"plugin", "relay"}, {"inputs", {"frames", "scaled"}}});
+                 },
+                 "/nodes/4/inputs",
+                 {"component test.transport.relay (transport) takes 0 or 1 inputs, found 2"}}),
     [](const auto& param_info) { return std::string(param_info.param.label); });
 
 TEST(ValidateNodes_test, AppliesParameterDefaults) {

@@ -40,18 +40,26 @@ TEST_P(ParamSchemaRefused_test, NamesTheComponentAndTheProblem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Cases, ParamSchemaRefused_test,
-    ::testing::Values(BadSchema{"NotJson", "[{", "not a JSON array"},
-                      BadSchema{"NotAnArray", R"({"name":"x"})", "not a JSON array"},
-                      BadSchema{"NoType", R"([{"name":"x"}])", "\"type\""},
-                      BadSchema{"UnknownType", R"([{"name":"x","type":"float"}])", "float"},
-                      BadSchema{"DefaultOutOfRange", R"([{"name":"x","type":"integer","default":0,"min":1}])", "default"},
-                      BadSchema{"Duplicate", R"([{"name":"x","type":"number"},{"name":"x","type":"number"}])", "twice"}),
+    Cases,
+    ParamSchemaRefused_test,
+    ::testing::Values(
+        BadSchema{"NotJson", "[{", "not a JSON array"},
+        BadSchema{"NotAnArray", R"({"name":"x"})", "not a JSON array"},
+        BadSchema{"NoType", R"([{"name":"x"}])", "\"type\""},
+        BadSchema{"UnknownType", R"([{"name":"x","type":"float"}])", "float"},
+        BadSchema{"DefaultOutOfRange", R"([{"name":"x","type":"integer","default":0,"min":1}])", "default"},
+        BadSchema{"Duplicate", R"([{"name":"x","type":"number"},{"name":"x","type":"number"}])", "twice"}),
     [](const auto& param_info) { return std::string(param_info.param.label); });
 
 TEST(ParamValue_test, ChecksTypesRangesAndEnums) {
-    ParamSpec count{.name = "count", .type = ParamType::Integer, .default_value = {}, .min = 1.0, .max = 10.0,
-                    .enum_values = {}, .unit = "", .doc = ""};
+    ParamSpec count{.name = "count",
+                    .type = ParamType::Integer,
+                    .default_value = {},
+                    .min = 1.0,
+                    .max = 10.0,
+                    .enum_values = {},
+                    .unit = "",
+                    .doc = ""};
     EXPECT_FALSE(check_param_value(count, 5).has_value());
     EXPECT_FALSE(check_param_value(count, 5.0).has_value());  // 5.0 is an integer value
     EXPECT_TRUE(check_param_value(count, 5.5).has_value());
@@ -61,19 +69,31 @@ TEST(ParamValue_test, ChecksTypesRangesAndEnums) {
     EXPECT_NE(too_big->find("[1.0, 10.0]"), std::string::npos) << *too_big;
     EXPECT_NE(too_big->find("found 11"), std::string::npos) << *too_big;
 
-    ParamSpec mode{.name = "mode", .type = ParamType::String, .default_value = {}, .min = {}, .max = {},
-                   .enum_values = {"a", "b"}, .unit = "", .doc = ""};
+    ParamSpec mode{.name = "mode",
+                   .type = ParamType::String,
+                   .default_value = {},
+                   .min = {},
+                   .max = {},
+                   .enum_values = {"a", "b"},
+                   .unit = "",
+                   .doc = ""};
     EXPECT_FALSE(check_param_value(mode, "a").has_value());
     EXPECT_TRUE(check_param_value(mode, "c").has_value());
 
-    ParamSpec flag{.name = "flag", .type = ParamType::Boolean, .default_value = {}, .min = {}, .max = {},
-                   .enum_values = {}, .unit = "", .doc = ""};
+    ParamSpec flag{.name = "flag",
+                   .type = ParamType::Boolean,
+                   .default_value = {},
+                   .min = {},
+                   .max = {},
+                   .enum_values = {},
+                   .unit = "",
+                   .doc = ""};
     EXPECT_TRUE(check_param_value(flag, 1).has_value());
 }
 
 TEST(ParamValue_test, JsonSchemaListsPropertiesAndRequiredOnes) {
-    const auto params = parse_param_schema(R"([{"name":"gain","type":"number","default":1},{"name":"path","type":"string"}])",
-                                           "test.x");
+    const auto params = parse_param_schema(
+        R"([{"name":"gain","type":"number","default":1},{"name":"path","type":"string"}])", "test.x");
     ASSERT_TRUE(params.ok());
     const auto schema = to_json_schema(*params);
     EXPECT_EQ(schema["additionalProperties"], false);

@@ -12,7 +12,9 @@ ChannelConfig valid_config() {
     return config;
 }
 
-TEST(ChannelConfig_test, DefaultsWithANameAreValid) { EXPECT_TRUE(validate(valid_config()).ok()); }
+TEST(ChannelConfig_test, DefaultsWithANameAreValid) {
+    EXPECT_TRUE(validate(valid_config()).ok());
+}
 
 struct InvalidCase {
     const char* label;
@@ -32,7 +34,8 @@ TEST_P(ChannelConfigInvalid_test, IsRefusedWithTheFieldNamed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Fields, ChannelConfigInvalid_test,
+    Fields,
+    ChannelConfigInvalid_test,
     ::testing::Values(
         InvalidCase{"EmptyName", [](ChannelConfig& c) { c.name.clear(); }, "channel name"},
         InvalidCase{"SlashInName", [](ChannelConfig& c) { c.name = "a/b"; }, "may only contain"},
@@ -44,8 +47,7 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"UnknownChecksum", [](ChannelConfig& c) { c.checksum = static_cast<ChecksumPolicy>(0); },
                     "checksum"},
         InvalidCase{"NoConsumers", [](ChannelConfig& c) { c.max_consumers = 0; }, "max_consumers"},
-        InvalidCase{"TooManyConsumers", [](ChannelConfig& c) { c.max_consumers = MAX_CONSUMERS + 1; },
-                    "max_consumers"},
+        InvalidCase{"TooManyConsumers", [](ChannelConfig& c) { c.max_consumers = MAX_CONSUMERS + 1; }, "max_consumers"},
         InvalidCase{"OwnerCannotWrite", [](ChannelConfig& c) { c.mode = 0400; }, "mode"}),
     [](const auto& param_info) { return std::string(param_info.param.label); });
 

@@ -19,7 +19,8 @@ constexpr std::size_t SLOT_BYTES = 256;
 
 /// Fills bytes of a slot with a pattern only sequence seq produces.
 void fill(std::span<std::byte> payload, std::uint64_t seq) {
-    for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::byte>((seq * 31 + i) & 0xFF);
+    for (std::size_t i = 0; i < payload.size(); ++i)
+        payload[i] = static_cast<std::byte>((seq * 31 + i) & 0xFF);
 }
 
 bool matches(std::span<const std::byte> payload, std::uint64_t seq) {
@@ -37,7 +38,8 @@ TEST_P(Concurrency_test, EveryDeliveredSlotIsIntact) {
     Producer producer = make_producer(channel);
     const int reader_count = GetParam() == SyncPolicy::SingleReader ? 1 : 3;
     std::vector<Consumer> consumers;
-    for (int i = 0; i < reader_count; ++i) consumers.push_back(make_consumer());
+    for (int i = 0; i < reader_count; ++i)
+        consumers.push_back(make_consumer());
 
     std::atomic<int> failures{0};
     std::vector<std::uint64_t> received(static_cast<std::size_t>(reader_count), 0);
@@ -70,7 +72,8 @@ TEST_P(Concurrency_test, EveryDeliveredSlotIsIntact) {
         ASSERT_EQ(slot.commit(bytes), Status::Ok);
     }
     producer.close();
-    for (auto& reader : readers) reader.join();
+    for (auto& reader : readers)
+        reader.join();
 
     EXPECT_EQ(failures.load(), 0);
     for (const std::uint64_t count : received) {
@@ -82,7 +85,8 @@ TEST_P(Concurrency_test, EveryDeliveredSlotIsIntact) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, Concurrency_test,
+INSTANTIATE_TEST_SUITE_P(Policies,
+                         Concurrency_test,
                          ::testing::Values(SyncPolicy::SingleReader, SyncPolicy::EveryReader, SyncPolicy::LatestOnly),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
@@ -93,7 +97,8 @@ TEST_F(DataBlockFixture, ConsumersJoiningAndLeavingNeverStallTheProducer) {
         while (!done.load()) {
             auto consumer = Consumer::attach(channel(), {.name = "churn"});
             if (!consumer) continue;
-            for (int i = 0; i < 3; ++i) (void)read_value(*consumer, std::chrono::milliseconds(1));
+            for (int i = 0; i < 3; ++i)
+                (void)read_value(*consumer, std::chrono::milliseconds(1));
         }
     });
     for (std::uint64_t seq = 0; seq < 5'000; ++seq) {

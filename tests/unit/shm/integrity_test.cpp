@@ -47,7 +47,8 @@ TEST_P(IntegrityPerPolicy_test, CorruptedSlotIsReportedCountedAndSkipped) {
     EXPECT_EQ(read_value(consumer), 2u);  // the channel goes on
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, IntegrityPerPolicy_test,
+INSTANTIATE_TEST_SUITE_P(Policies,
+                         IntegrityPerPolicy_test,
                          ::testing::Values(SyncPolicy::SingleReader, SyncPolicy::EveryReader, SyncPolicy::LatestOnly),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 

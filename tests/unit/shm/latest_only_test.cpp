@@ -14,7 +14,8 @@ class LatestOnly_test : public DataBlockFixture {};
 TEST_F(LatestOnly_test, ReaderGetsTheNewestSlotAndSkipsOlderOnes) {
     Producer producer = make_producer(config(SyncPolicy::LatestOnly));
     Consumer consumer = make_consumer();
-    for (std::uint64_t value = 0; value < 10; ++value) ASSERT_EQ(write_value(producer, value), Status::Ok);
+    for (std::uint64_t value = 0; value < 10; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok);
     EXPECT_EQ(read_value(consumer), 9u);
 }
 
@@ -34,7 +35,8 @@ TEST_F(LatestOnly_test, ProducerNeverWaitsEvenForAReaderHoldingASlot) {
     ASSERT_EQ(write_value(producer, 1), Status::Ok);
     ReadSlot held = consumer.acquire_read(waiting(NO_WAIT));
     ASSERT_TRUE(held);
-    for (std::uint64_t value = 2; value < 100; ++value) ASSERT_EQ(write_value(producer, value), Status::Ok);
+    for (std::uint64_t value = 2; value < 100; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok);
 }
 
 TEST_F(LatestOnly_test, ReuseWhileReadingIsReportedAsOverwrittenAndCounted) {

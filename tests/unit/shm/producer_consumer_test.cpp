@@ -46,7 +46,8 @@ TEST_F(ProducerConsumer_test, FullRingMakesTheProducerWaitAndTimeOut) {
     constexpr std::uint32_t SLOTS = 4;
     Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, SLOTS));
     Consumer consumer = make_consumer();
-    for (std::uint64_t value = 0; value < SLOTS; ++value) ASSERT_EQ(write_value(producer, value), Status::Ok);
+    for (std::uint64_t value = 0; value < SLOTS; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok);
 
     EXPECT_EQ(write_value(producer, 99, SHORT_WAIT), Status::Timeout);
     EXPECT_EQ(producer.view().header().counters.write_timeouts.load(), 1u);
@@ -86,7 +87,8 @@ TEST_F(ProducerConsumer_test, SecondSingleReaderIsRefusedWhileTheFirstIsAttached
 
 TEST_F(ProducerConsumer_test, NextSingleReaderResumesWhereThePreviousStopped) {
     Producer producer = make_producer(config(SyncPolicy::SingleReader));
-    for (std::uint64_t value = 0; value < 3; ++value) ASSERT_EQ(write_value(producer, value), Status::Ok);
+    for (std::uint64_t value = 0; value < 3; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok);
     {
         Consumer first = make_consumer();
         EXPECT_EQ(read_value(first), 0u);
@@ -99,7 +101,8 @@ TEST_F(ProducerConsumer_test, EveryReaderDeliversEachSlotToEachConsumer) {
     Producer producer = make_producer(config(SyncPolicy::EveryReader));
     Consumer first = make_consumer("first");
     Consumer second = make_consumer("second");
-    for (std::uint64_t value = 0; value < 3; ++value) ASSERT_EQ(write_value(producer, value), Status::Ok);
+    for (std::uint64_t value = 0; value < 3; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok);
     for (std::uint64_t value = 0; value < 3; ++value) {
         EXPECT_EQ(read_value(first), value);
         EXPECT_EQ(read_value(second), value);
@@ -122,12 +125,14 @@ TEST_F(ProducerConsumer_test, EveryReaderProducerIsPacedByTheSlowestConsumer) {
 
 TEST_F(ProducerConsumer_test, EveryReaderWithoutConsumersNeverBlocks) {
     Producer producer = make_producer(config(SyncPolicy::EveryReader, RingPolicy::Double));
-    for (std::uint64_t value = 0; value < 10; ++value) ASSERT_EQ(write_value(producer, value), Status::Ok);
+    for (std::uint64_t value = 0; value < 10; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok);
 }
 
 TEST_F(ProducerConsumer_test, EveryReaderConsumerJoinsAtTheNewestSlot) {
     Producer producer = make_producer(config(SyncPolicy::EveryReader));
-    for (std::uint64_t value = 0; value < 100; ++value) ASSERT_EQ(write_value(producer, value), Status::Ok);
+    for (std::uint64_t value = 0; value < 100; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok);
     Consumer late = make_consumer("late");
     EXPECT_EQ(read_value(late), std::nullopt);
     ASSERT_EQ(write_value(producer, 100), Status::Ok);

@@ -24,7 +24,9 @@ inline WaitOptions waiting(std::chrono::nanoseconds timeout, std::chrono::nanose
 
 class DataBlockFixture : public ::testing::Test {
 protected:
-    ChannelConfig config(SyncPolicy sync, RingPolicy ring = RingPolicy::Ring, std::uint32_t slots = 4,
+    ChannelConfig config(SyncPolicy sync,
+                         RingPolicy ring = RingPolicy::Ring,
+                         std::uint32_t slots = 4,
                          std::size_t slot_bytes = 64) const {
         ChannelConfig config;
         config.name = cleanup_.name();
@@ -56,7 +58,8 @@ protected:
     }
 
     /// Reads one slot's first 8 bytes; nullopt (and the status) if none.
-    static std::optional<std::uint64_t> read_value(Consumer& consumer, std::chrono::nanoseconds timeout = NO_WAIT,
+    static std::optional<std::uint64_t> read_value(Consumer& consumer,
+                                                   std::chrono::nanoseconds timeout = NO_WAIT,
                                                    Status* status = nullptr) {
         ReadSlot slot = consumer.acquire_read(waiting(timeout));
         if (status != nullptr) *status = slot.status();

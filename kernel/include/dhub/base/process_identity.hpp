@@ -24,7 +24,9 @@ struct ProcessIdentity {
     }
 };
 
-inline std::uint32_t token_pid(std::uint64_t token) noexcept { return static_cast<std::uint32_t>(token); }
+inline std::uint32_t token_pid(std::uint64_t token) noexcept {
+    return static_cast<std::uint32_t>(token);
+}
 
 enum class Liveness { Alive, Dead };
 

@@ -31,7 +31,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : storage_(std::move(value)) {}  // NOLINT(google-explicit-constructor): mirrors std::expected
+    Result(T value) : storage_(std::move(value)) {}      // NOLINT(google-explicit-constructor): mirrors std::expected
     Result(Error error) : storage_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const noexcept { return std::holds_alternative<T>(storage_); }

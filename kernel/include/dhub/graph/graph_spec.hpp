@@ -62,7 +62,7 @@ struct NodeSpec {
     std::vector<std::string> outputs;  ///< channel names
     ErrorPolicy on_error;
     std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
-    std::string json_path;  ///< "/nodes/<i>"
+    std::string json_path;             ///< "/nodes/<i>"
 };
 
 struct GraphSpec {
@@ -118,9 +118,7 @@ struct ValidatedGraph {
 /// and a consumer's expected input, a slot too small for what a component declares. Every problem is
 /// appended to issues; the result is usable only when issues stays empty. The result points into graph,
 /// which must outlive it.
-ValidatedGraph validate_graph(const GraphSpec& graph,
-                              const ComponentLookup& lookup,
-                              std::vector<GraphIssue>& issues);
+ValidatedGraph validate_graph(const GraphSpec& graph, const ComponentLookup& lookup, std::vector<GraphIssue>& issues);
 
 /// The 32-byte schema hash stored in a channel's segment: BLAKE2b-256 of the schema id (zeros for "*").
 shm::SchemaHash schema_hash(std::string_view schema_id);

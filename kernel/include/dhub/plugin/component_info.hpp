@@ -28,7 +28,7 @@ struct ParamSpec {
     std::string name;
     ParamType type = ParamType::Number;
     nlohmann::json default_value;  ///< null: the parameter is required
-    std::optional<double> min;  ///< inclusive, numbers and integers
+    std::optional<double> min;     ///< inclusive, numbers and integers
     std::optional<double> max;
     std::vector<std::string> enum_values;  ///< strings: the allowed values (empty = any)
     std::string unit;
@@ -54,7 +54,7 @@ struct ComponentInfo {
     ComponentMode mode = ComponentMode::Realtime;
     std::string description;
     std::vector<ParamSpec> params;
-    std::optional<std::string> input_schema;  ///< schema id expected on its input ("*" = any); none = no input
+    std::optional<std::string> input_schema;   ///< schema id expected on its input ("*" = any); none = no input
     std::optional<std::string> output_schema;  ///< schema id written on its output; none = no output
     std::uint64_t input_min_slot_bytes = 0;
     std::uint64_t output_min_slot_bytes = 0;

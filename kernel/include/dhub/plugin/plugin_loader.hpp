@@ -65,7 +65,7 @@ private:
     std::vector<std::filesystem::path> search_path_;
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<LoadedPlugin>> plugins_;  ///< by name
-    std::vector<std::unique_ptr<Library>> libraries_;  ///< declared last: unloaded after the plugins' data
+    std::vector<std::unique_ptr<Library>> libraries_;               ///< declared last: unloaded after the plugins' data
 };
 
 }  // namespace dhub::plugin

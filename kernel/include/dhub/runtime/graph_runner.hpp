@@ -54,7 +54,8 @@ class GraphRunner {
 public:
     /// Creates channels and nodes (nothing runs yet). Errors name the node or channel and the file.
     static Result<std::unique_ptr<GraphRunner>> create(const graph::ValidatedGraph& graph,
-                                                       plugin::PluginLoader& loader, RunnerOptions options = {});
+                                                       plugin::PluginLoader& loader,
+                                                       RunnerOptions options = {});
     ~GraphRunner();
     GraphRunner(const GraphRunner&) = delete;
     GraphRunner& operator=(const GraphRunner&) = delete;

@@ -40,16 +40,16 @@ enum class ChecksumPolicy : std::uint8_t {
 using SchemaHash = std::array<std::uint8_t, 32>;
 
 struct ChannelConfig {
-    std::string name;  ///< [A-Za-z0-9_.-], 1..200 characters; the segment is /dev/shm/dhub1.<name>
+    std::string name;               ///< [A-Za-z0-9_.-], 1..200 characters; the segment is /dev/shm/dhub1.<name>
     std::size_t slot_bytes = 4096;  ///< largest payload one slot holds
     RingPolicy ring = RingPolicy::Ring;
     std::uint32_t slot_count = 8;  ///< used when ring == Ring (>= 2); Single/Double imply 1/2
     SyncPolicy sync = SyncPolicy::SingleReader;
     ChecksumPolicy checksum = ChecksumPolicy::None;
-    std::size_t flex_zone_bytes = 0;  ///< shared metadata region, 0 for none
+    std::size_t flex_zone_bytes = 0;   ///< shared metadata region, 0 for none
     std::uint32_t max_consumers = 16;  ///< size of the consumer table (SingleReader always has 1 seat)
-    SchemaHash schema_hash{};  ///< identifies the slot layout; all zero = unchecked
-    mode_t mode = 0600;  ///< permission bits of the segment
+    SchemaHash schema_hash{};          ///< identifies the slot layout; all zero = unchecked
+    mode_t mode = 0600;                ///< permission bits of the segment
 
     /// The slot count the ring policy implies.
     std::uint32_t effective_slot_count() const noexcept;

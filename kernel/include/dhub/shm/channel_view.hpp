@@ -33,7 +33,8 @@ public:
     /// Lays a fresh, zeroed segment out for config and publishes it (init_state = READY last).
     static ChannelView initialise(Segment segment, const ChannelConfig& config);
     /// Waits up to ready_timeout_ns for the creator to publish the header, then validates it.
-    static Result<ChannelView> attach(Segment segment, const ChannelExpectation& expected,
+    static Result<ChannelView> attach(Segment segment,
+                                      const ChannelExpectation& expected,
                                       std::uint64_t ready_timeout_ns);
     /// Validates without waiting: for inspection tools that must not block on a half-made segment.
     static Result<ChannelView> inspect(Segment segment);

@@ -25,9 +25,9 @@
 namespace dhub::shm {
 
 struct ConsumerOptions {
-    std::string name;  ///< shown by `dhub-shm inspect` (first 23 characters)
+    std::string name;             ///< shown by `dhub-shm inspect` (first 23 characters)
     ChannelExpectation expect{};  ///< refuse to attach unless the channel matches
-    WaitOptions wait{};  ///< default for acquire_read()
+    WaitOptions wait{};           ///< default for acquire_read()
     std::chrono::nanoseconds ready_timeout{std::chrono::seconds(1)};
 };
 
@@ -59,9 +59,16 @@ public:
 private:
     friend struct detail::ConsumerState;
     explicit ReadSlot(Status status, std::uint64_t sequence = 0) noexcept : sequence_(sequence), status_(status) {}
-    ReadSlot(detail::ConsumerState* state, const std::byte* data, std::size_t bytes, std::uint64_t sequence,
+    ReadSlot(detail::ConsumerState* state,
+             const std::byte* data,
+             std::size_t bytes,
+             std::uint64_t sequence,
              std::uint64_t timestamp_ns) noexcept
-        : state_(state), data_(data), bytes_(bytes), sequence_(sequence), timestamp_ns_(timestamp_ns),
+        : state_(state),
+          data_(data),
+          bytes_(bytes),
+          sequence_(sequence),
+          timestamp_ns_(timestamp_ns),
           status_(Status::Ok) {}
 
     detail::ConsumerState* state_ = nullptr;

@@ -81,7 +81,7 @@ Result<RecoveryReport> recover_channel(std::string_view channel, bool dry_run);
 
 struct GarbageReport {
     std::vector<std::string> removed;  ///< channels whose segment was (or would be) removed
-    std::vector<std::string> kept;  ///< "<channel>: <reason>"
+    std::vector<std::string> kept;     ///< "<channel>: <reason>"
 };
 
 /// Removes segments nobody alive uses: no live producer and no live consumer, or a creator that died

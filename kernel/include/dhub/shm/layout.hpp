@@ -39,8 +39,8 @@ struct ProducerCounters {
     std::atomic<std::uint64_t> slots_recovered;  ///< slots a dead producer left mid-write, reset on takeover
     std::atomic<std::uint64_t> aborts;
     std::atomic<std::uint64_t> bytes_committed;
-    std::atomic<std::uint64_t> write_waits;       ///< acquire_write had to wait for a consumer
-    std::atomic<std::uint64_t> write_timeouts;    ///< ... and gave up
+    std::atomic<std::uint64_t> write_waits;        ///< acquire_write had to wait for a consumer
+    std::atomic<std::uint64_t> write_timeouts;     ///< ... and gave up
     std::atomic<std::uint64_t> consumers_evicted;  ///< dead consumers removed from the table
     std::atomic<std::uint64_t> takeovers;          ///< a new producer took over after the old one died
     std::atomic<std::uint64_t> flex_writes;
@@ -49,18 +49,18 @@ static_assert(sizeof(ProducerCounters) == CACHE_LINE);
 
 struct alignas(CACHE_LINE) SegmentHeader {
     // ---- line 0: frozen prefix and immutable geometry (never change after INIT_READY) -------------
-    std::uint64_t magic;  ///< SEGMENT_MAGIC
-    std::uint32_t layout_version;  ///< LAYOUT_VERSION; offset 8 is frozen forever
+    std::uint64_t magic;                    ///< SEGMENT_MAGIC
+    std::uint32_t layout_version;           ///< LAYOUT_VERSION; offset 8 is frozen forever
     std::atomic<std::uint32_t> init_state;  ///< INIT_IN_PROGRESS -> INIT_READY (release)
-    std::uint64_t total_bytes;  ///< size of the whole segment
-    std::uint32_t header_bytes;  ///< sizeof(SegmentHeader)
+    std::uint64_t total_bytes;              ///< size of the whole segment
+    std::uint32_t header_bytes;             ///< sizeof(SegmentHeader)
     std::uint32_t slot_count;
     std::uint32_t slot_payload_bytes;  ///< largest payload per slot (as configured)
-    std::uint32_t slot_stride_bytes;  ///< 64-byte SlotHeader + payload rounded up to 64
-    std::uint32_t flex_zone_bytes;  ///< rounded up to 64
+    std::uint32_t slot_stride_bytes;   ///< 64-byte SlotHeader + payload rounded up to 64
+    std::uint32_t flex_zone_bytes;     ///< rounded up to 64
     std::uint32_t consumer_capacity;
-    std::uint8_t ring_policy;  ///< RingPolicy
-    std::uint8_t sync_policy;  ///< SyncPolicy
+    std::uint8_t ring_policy;      ///< RingPolicy
+    std::uint8_t sync_policy;      ///< SyncPolicy
     std::uint8_t checksum_policy;  ///< ChecksumPolicy
     std::uint8_t reserved0[5];
     std::uint64_t creation_realtime_ns;
@@ -72,15 +72,15 @@ struct alignas(CACHE_LINE) SegmentHeader {
     std::uint32_t mode;  ///< permission bits at creation (for inspection)
     std::uint32_t reserved1;
     // ---- line 2: integrity of the lines above and producer ownership (cold) -----------------------
-    std::uint8_t geometry_checksum[32];  ///< BLAKE2b-256 of bytes [0, 128) with init_state taken as 0
-    std::atomic<std::uint64_t> writer_lease;  ///< ProcessIdentity::token() of the producer, 0 = none
+    std::uint8_t geometry_checksum[32];               ///< BLAKE2b-256 of bytes [0, 128) with init_state taken as 0
+    std::atomic<std::uint64_t> writer_lease;          ///< ProcessIdentity::token() of the producer, 0 = none
     std::atomic<std::uint64_t> producer_start_ticks;  ///< full start time of the lease holder
-    std::atomic<std::uint32_t> producer_epoch;  ///< +1 on every create or takeover
-    std::atomic<std::uint32_t> closed;  ///< 1 once the producer closed the channel cleanly
+    std::atomic<std::uint32_t> producer_epoch;        ///< +1 on every create or takeover
+    std::atomic<std::uint32_t> closed;                ///< 1 once the producer closed the channel cleanly
     std::uint64_t reserved2;
     // ---- line 3: producer hot path: read by every consumer, written only by the producer ----------
     alignas(CACHE_LINE) std::atomic<std::uint64_t> write_seq;  ///< committed slots = next sequence
-    std::atomic<std::uint64_t> producer_heartbeat_ns;  ///< CLOCK_MONOTONIC
+    std::atomic<std::uint64_t> producer_heartbeat_ns;          ///< CLOCK_MONOTONIC
     std::uint8_t reserved3[48];
     // ---- line 4: consumers asleep waiting for a commit (written by consumers, read by producer) ---
     alignas(CACHE_LINE) std::atomic<std::uint32_t> readers_waiting;
@@ -94,7 +94,7 @@ struct alignas(CACHE_LINE) SegmentHeader {
     std::uint8_t reserved5[48];
     // ---- line 6: flex zone seqlock -----------------------------------------------------------------
     alignas(CACHE_LINE) std::atomic<std::uint64_t> flex_seq;  ///< odd while a writer holds the zone
-    std::atomic<std::uint64_t> flex_used_bytes;  ///< bytes of the zone the last writer wrote
+    std::atomic<std::uint64_t> flex_used_bytes;               ///< bytes of the zone the last writer wrote
     std::uint8_t reserved6[48];
     // ---- line 7: producer counters -----------------------------------------------------------------
     alignas(CACHE_LINE) ProducerCounters counters;
@@ -103,9 +103,9 @@ struct alignas(CACHE_LINE) SegmentHeader {
 /// One per consumer seat. Line 0 is written by its consumer on every release and read by the producer
 /// when it looks for the slowest reader; line 1 is identity and statistics.
 struct alignas(CACHE_LINE) ConsumerEntry {
-    std::atomic<std::uint64_t> cursor;  ///< next sequence this consumer will read
+    std::atomic<std::uint64_t> cursor;        ///< next sequence this consumer will read
     std::atomic<std::uint64_t> heartbeat_ns;  ///< CLOCK_MONOTONIC
-    std::atomic<std::uint32_t> state;  ///< CONSUMER_FREE / CONSUMER_JOINING / CONSUMER_ACTIVE
+    std::atomic<std::uint32_t> state;         ///< CONSUMER_FREE / CONSUMER_JOINING / CONSUMER_ACTIVE
     std::uint32_t reserved0;
     std::uint8_t reserved1[40];
     alignas(CACHE_LINE) std::atomic<std::uint64_t> owner;  ///< ProcessIdentity::token(), 0 = free seat
@@ -122,11 +122,11 @@ inline constexpr std::uint32_t CONSUMER_ACTIVE = 2;
 
 /// The first 64 bytes of every slot.
 struct alignas(CACHE_LINE) SlotHeader {
-    std::atomic<std::uint64_t> seq;  ///< sequence held; SLOT_BUSY_BIT while written; SLOT_EMPTY if never
-    std::atomic<std::uint64_t> timestamp_ns;  ///< producer's stamp (CLOCK_MONOTONIC unless it gave one)
+    std::atomic<std::uint64_t> seq;            ///< sequence held; SLOT_BUSY_BIT while written; SLOT_EMPTY if never
+    std::atomic<std::uint64_t> timestamp_ns;   ///< producer's stamp (CLOCK_MONOTONIC unless it gave one)
     std::atomic<std::uint32_t> payload_bytes;  ///< committed length
-    std::uint32_t flags;  ///< reserved, 0
-    std::uint8_t checksum[32];  ///< BLAKE2b-256 of payload[0, payload_bytes) when checksums are on
+    std::uint32_t flags;                       ///< reserved, 0
+    std::uint8_t checksum[32];                 ///< BLAKE2b-256 of payload[0, payload_bytes) when checksums are on
     std::uint64_t reserved;
 };
 

@@ -46,8 +46,8 @@ typedef int32_t dhub_status;
 #define DHUB_ERR_ABI_MISMATCH (-104)
 #define DHUB_ERR_UNAVAILABLE (-105)
 #define DHUB_ERR_INTERNAL (-106)
-#define DHUB_ERR_CHECKSUM (-107)   /* an input slot failed its checksum and was skipped */
-#define DHUB_ERR_VALIDATION (-108) /* a validator rejected a slot */
+#define DHUB_ERR_CHECKSUM (-107)      /* an input slot failed its checksum and was skipped */
+#define DHUB_ERR_VALIDATION (-108)    /* a validator rejected a slot */
 #define DHUB_ERR_PLUGIN_FIRST (-1000) /* plugin-private codes are <= this; they never leave the node */
 
 /* ---- kinds, modes, log levels (0 is never valid) ---------------------------------------------------- */
@@ -131,8 +131,8 @@ typedef struct dhub_host_api {
 
     /* Flex zone of a channel (shared metadata, consistent snapshots). direction 0 = input port, 1 = output
        port. read copies at most capacity bytes and stores the size the writer wrote in *bytes. */
-    dhub_status (*flex_read)(dhub_node* node, uint32_t direction, uint32_t port, void* buffer, uint64_t capacity,
-                             uint64_t* bytes);
+    dhub_status (*flex_read)(
+        dhub_node* node, uint32_t direction, uint32_t port, void* buffer, uint64_t capacity, uint64_t* bytes);
     dhub_status (*flex_write)(dhub_node* node, uint32_t direction, uint32_t port, const void* data, uint64_t bytes);
 
     /* A small text message to the other nodes on the channel of this port (delivered to their
@@ -163,8 +163,8 @@ typedef struct dhub_validation {
 typedef struct dhub_component_descriptor {
     uint32_t struct_size;
     dhub_kind kind;
-    const char* id;          /* "<vendor>.<kind>.<name>", unique across loaded plugins */
-    uint32_t version;        /* the component's own version, integer */
+    const char* id;   /* "<vendor>.<kind>.<name>", unique across loaded plugins */
+    uint32_t version; /* the component's own version, integer */
     dhub_mode mode;
     const char* description; /* one line */
     /* JSON array: [{"name","type":"number|integer|boolean|string","default","min","max","enum":[...],
@@ -215,7 +215,9 @@ typedef struct dhub_plugin_descriptor {
 typedef const dhub_plugin_descriptor* (*dhub_plugin_entry_fn)(void);
 
 /* Helpers for status codes. */
-static inline int dhub_status_is_error(dhub_status status) { return status <= DHUB_ERR_INVALID_ARGUMENT; }
+static inline int dhub_status_is_error(dhub_status status) {
+    return status <= DHUB_ERR_INVALID_ARGUMENT;
+}
 
 #ifdef __cplusplus
 }

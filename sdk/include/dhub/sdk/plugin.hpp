@@ -93,18 +93,18 @@ constexpr const dhub_component_descriptor* component() noexcept {
 
 /// Declares the plugin: its name (must match the file, dhub-<name>.so), version, license, one-line
 /// description and its components. Emits the single exported entry symbol.
-#define DHUB_PLUGIN(NAME, VERSION, LICENSE, DESCRIPTION, ...)                                             \
-    extern "C" DHUB_PLUGIN_EXPORT const dhub_plugin_descriptor* dhub_plugin_entry(void) {               \
-        static const dhub_component_descriptor* const components[] = {__VA_ARGS__};                    \
-        static const dhub_plugin_descriptor descriptor = {                                              \
-            sizeof(dhub_plugin_descriptor),                                                             \
-            DHUB_SDK_VERSION_MAJOR,                                                                     \
-            DHUB_SDK_VERSION_MINOR,                                                                     \
-            NAME,                                                                                       \
-            VERSION,                                                                                    \
-            LICENSE,                                                                                    \
-            DESCRIPTION,                                                                                \
-            static_cast<std::uint32_t>(sizeof(components) / sizeof(components[0])),                     \
-            components};                                                                                \
-        return &descriptor;                                                                             \
+#define DHUB_PLUGIN(NAME, VERSION, LICENSE, DESCRIPTION, ...)                             \
+    extern "C" DHUB_PLUGIN_EXPORT const dhub_plugin_descriptor* dhub_plugin_entry(void) { \
+        static const dhub_component_descriptor* const components[] = {__VA_ARGS__};       \
+        static const dhub_plugin_descriptor descriptor = {                                \
+            sizeof(dhub_plugin_descriptor),                                               \
+            DHUB_SDK_VERSION_MAJOR,                                                       \
+            DHUB_SDK_VERSION_MINOR,                                                       \
+            NAME,                                                                         \
+            VERSION,                                                                      \
+            LICENSE,                                                                      \
+            DESCRIPTION,                                                                  \
+            static_cast<std::uint32_t>(sizeof(components) / sizeof(components[0])),       \
+            components};                                                                  \
+        return &descriptor;                                                               \
     }

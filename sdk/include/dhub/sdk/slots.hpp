@@ -8,8 +8,8 @@
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <type_traits>
+#include <utility>
 
 #include "dhub/sdk/abi.h"
 
@@ -31,8 +31,9 @@ constexpr std::uint64_t min_slot_bytes() noexcept {
     if constexpr (std::is_same_v<T, Bytes>) {
         return 0;
     } else {
-        static_assert(std::is_trivially_copyable_v<T>, "slot types must be trivially copyable (they live in "
-                                                       "shared memory)");
+        static_assert(std::is_trivially_copyable_v<T>,
+                      "slot types must be trivially copyable (they live in "
+                      "shared memory)");
         return sizeof(T);
     }
 }

@@ -22,7 +22,7 @@ using dhub::sdk::testing::Harness;
 constexpr std::uint64_t SLOT_CAPACITY = 4096;
 
 class RecordReplayRoundTrip_test : public ::testing::Test {
-  protected:
+protected:
     dhub::test::TempDir dir_;
     std::string path_ = dir_.file("round-trip.dhubrec");
 };
@@ -38,8 +38,7 @@ TEST_F(RecordReplayRoundTrip_test, ReplaysEveryRecordedSlotByteForByteAndKeepsTh
         dhub::test::patterned_frame(8, 9'000, SLOT_CAPACITY),
     };
     dhub::test::record_frames(path_, recorded, SLOT_CAPACITY, "dhub.waveform.f64@1");
-    Harness sut(dhub::test::plugin_component("replay", "dhub.source.replay"),
-                {{"path", path_}, {"rate", "max"}});
+    Harness sut(dhub::test::plugin_component("replay", "dhub.source.replay"), {{"path", path_}, {"rate", "max"}});
     ASSERT_EQ(sut.start(), DHUB_OK) << sut.log_text();
 
     std::vector<Frame> replayed;

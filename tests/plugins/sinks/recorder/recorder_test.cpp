@@ -24,7 +24,7 @@ constexpr std::uint64_t SLOT_CAPACITY = 256;
 constexpr const char* SCHEMA = "dhub.waveform.f64@1";
 
 class Recorder_test : public ::testing::Test {
-  protected:
+protected:
     static const dhub_component_descriptor* component() {
         return dhub::test::plugin_component("recorder", "dhub.sink.recorder");
     }

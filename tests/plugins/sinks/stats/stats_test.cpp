@@ -20,7 +20,7 @@ constexpr std::uint64_t ONE_MS_NS = 1'000'000;
 constexpr std::size_t FRAME_BYTES = 100'000;
 
 class Stats_test : public ::testing::Test {
-  protected:
+protected:
     static const dhub_component_descriptor* component() {
         return dhub::test::plugin_component("stats", "dhub.sink.stats");
     }
@@ -50,8 +50,7 @@ TEST_F(Stats_test, LogsRateThroughputAndLatencyOncePerInterval) {
 
     const auto lines = info_lines(sut);
     ASSERT_EQ(lines.size(), 1U) << sut.log_text();
-    EXPECT_EQ(lines[0],
-              "11.0 frames/s, 1.10 MB/s, latency p50 2.0 ms p99 2.0 ms max 2.0 ms, gaps 0 (0 slots missing)");
+    EXPECT_EQ(lines[0], "11.0 frames/s, 1.10 MB/s, latency p50 2.0 ms p99 2.0 ms max 2.0 ms, gaps 0 (0 slots missing)");
 }
 
 TEST_F(Stats_test, ReportsLatencyPercentilesOfTheInterval) {

@@ -24,17 +24,17 @@ constexpr std::uint64_t ONE_MS_NS = 1'000'000;
 constexpr std::uint64_t RECORDED_START_NS = 5'000 * ONE_MS_NS;
 
 class Replay_test : public ::testing::Test {
-  protected:
+protected:
     static const dhub_component_descriptor* component() {
         return dhub::test::plugin_component("replay", "dhub.source.replay");
     }
     /// Three slots recorded 10 ms and then 30 ms apart.
     void record_three() {
-        dhub::test::record_frames(path_,
-                                  {patterned_frame(0, RECORDED_START_NS, 16),
-                                   patterned_frame(1, RECORDED_START_NS + 10 * ONE_MS_NS, 32),
-                                   patterned_frame(2, RECORDED_START_NS + 40 * ONE_MS_NS, 48)},
-                                  SLOT_CAPACITY);
+        dhub::test::record_frames(
+            path_,
+            {patterned_frame(0, RECORDED_START_NS, 16), patterned_frame(1, RECORDED_START_NS + 10 * ONE_MS_NS, 32),
+             patterned_frame(2, RECORDED_START_NS + 40 * ONE_MS_NS, 48)},
+            SLOT_CAPACITY);
     }
 
     dhub::test::TempDir dir_;
@@ -60,8 +60,7 @@ TEST_F(Replay_test, KeepsTheRecordedSpacingBetweenSlots) {
         sut.clock().advance_ns(ONE_MS_NS);  // time spent downstream does not shift the schedule
     }
 
-    EXPECT_EQ(timestamps,
-              (std::vector<std::uint64_t>{start_ns, start_ns + 10 * ONE_MS_NS, start_ns + 40 * ONE_MS_NS}));
+    EXPECT_EQ(timestamps, (std::vector<std::uint64_t>{start_ns, start_ns + 10 * ONE_MS_NS, start_ns + 40 * ONE_MS_NS}));
     EXPECT_EQ(sut.produce(SLOT_CAPACITY).status, DHUB_END_OF_STREAM);
 }
 
@@ -124,8 +123,7 @@ TEST_F(Replay_test, TooSmallOutputSlotIsAnErrorAndTheSlotIsNotLost) {
     ASSERT_EQ(sut.start(), DHUB_OK);
 
     EXPECT_EQ(sut.produce(8).status, DHUB_ERR_INVALID_ARGUMENT);
-    EXPECT_TRUE(sut.has_log(DHUB_LOG_ERROR, "set slot_bytes of the output channel to at least 512"))
-        << sut.log_text();
+    EXPECT_TRUE(sut.has_log(DHUB_LOG_ERROR, "set slot_bytes of the output channel to at least 512")) << sut.log_text();
     EXPECT_EQ(sut.produce(SLOT_CAPACITY).output.bytes, patterned_frame(0, 0, 16).bytes);
 }
 

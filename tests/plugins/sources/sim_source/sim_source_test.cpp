@@ -23,7 +23,7 @@ constexpr std::uint64_t ONE_S_NS = 1'000'000'000;
 constexpr std::uint64_t LARGE_SLOT_BYTES = 1 << 20;
 
 class SimSource_test : public ::testing::Test {
-  protected:
+protected:
     static const dhub_component_descriptor* component() {
         return dhub::test::plugin_component("sim_source", "dhub.source.sim");
     }
@@ -43,8 +43,7 @@ TEST_F(SimSource_test, FillsTheHeaderAndPublishesTheExactFrameSize) {
     constexpr std::uint32_t CHANNELS = 3;
     constexpr std::uint32_t SAMPLES = 5;
     constexpr double RATE_HZ = 100;
-    Harness sut(component(),
-                {{"channels", CHANNELS}, {"samples_per_channel", SAMPLES}, {"rate_hz", RATE_HZ}});
+    Harness sut(component(), {{"channels", CHANNELS}, {"samples_per_channel", SAMPLES}, {"rate_hz", RATE_HZ}});
     const std::uint64_t start_ns = sut.clock().now_ns();
     ASSERT_EQ(sut.start(), DHUB_OK);
 
@@ -65,8 +64,7 @@ TEST_F(SimSource_test, FillsTheHeaderAndPublishesTheExactFrameSize) {
 TEST_F(SimSource_test, CounterWaveformHoldsTheExactRunningSampleCount) {
     constexpr std::uint32_t CHANNELS = 2;
     constexpr std::uint32_t SAMPLES = 4;
-    Harness sut(component(),
-                {{"waveform", "counter"}, {"channels", CHANNELS}, {"samples_per_channel", SAMPLES}});
+    Harness sut(component(), {{"waveform", "counter"}, {"channels", CHANNELS}, {"samples_per_channel", SAMPLES}});
     ASSERT_EQ(sut.start(), DHUB_OK);
 
     for (std::uint64_t frame = 0; frame < 3; ++frame) {
@@ -77,16 +75,14 @@ TEST_F(SimSource_test, CounterWaveformHoldsTheExactRunningSampleCount) {
         ASSERT_EQ(samples.size(), CHANNELS * SAMPLES);
         for (std::uint32_t c = 0; c < CHANNELS; ++c) {
             for (std::uint32_t s = 0; s < SAMPLES; ++s) {
-                EXPECT_EQ(samples[c * SAMPLES + s],
-                          static_cast<double>(frame * CHANNELS * SAMPLES + c * SAMPLES + s));
+                EXPECT_EQ(samples[c * SAMPLES + s], static_cast<double>(frame * CHANNELS * SAMPLES + c * SAMPLES + s));
             }
         }
     }
 }
 
 TEST_F(SimSource_test, RampRisesFromZeroToJustBelowTheAmplitudeInEveryChannel) {
-    Harness sut(component(),
-                {{"waveform", "ramp"}, {"channels", 2}, {"samples_per_channel", 4}, {"amplitude", 2.0}});
+    Harness sut(component(), {{"waveform", "ramp"}, {"channels", 2}, {"samples_per_channel", 4}, {"amplitude", 2.0}});
     ASSERT_EQ(sut.start(), DHUB_OK);
 
     const auto samples = dhub::test::samples_of(sut.produce(LARGE_SLOT_BYTES).output);
@@ -118,9 +114,8 @@ TEST_F(SimSource_test, SineHasTheAmplitudeAndAChannelPhaseShift) {
 
 TEST_F(SimSource_test, SineContinuesAcrossFrames) {
     constexpr std::uint32_t SAMPLES = 10;
-    Harness sut(
-        component(),
-        {{"channels", 1}, {"samples_per_channel", SAMPLES}, {"frequency_hz", 7.0}, {"rate_hz", 50.0}});
+    Harness sut(component(),
+                {{"channels", 1}, {"samples_per_channel", SAMPLES}, {"frequency_hz", 7.0}, {"rate_hz", 50.0}});
     ASSERT_EQ(sut.start(), DHUB_OK);
 
     (void)sut.produce(LARGE_SLOT_BYTES);
@@ -250,8 +245,7 @@ TEST_F(SimSource_test, TooSmallOutputSlotIsAnErrorThatSaysHowToFixIt) {
     EXPECT_EQ(second.status, DHUB_ERR_INVALID_ARGUMENT);
     EXPECT_TRUE(sut.has_log(DHUB_LOG_ERROR, "output slot holds 100 bytes")) << sut.log_text();
     EXPECT_TRUE(sut.has_log(DHUB_LOG_ERROR, "needs 8256")) << sut.log_text();
-    EXPECT_TRUE(sut.has_log(DHUB_LOG_ERROR, "set slot_bytes of the output channel to at least 8256"))
-        << sut.log_text();
+    EXPECT_TRUE(sut.has_log(DHUB_LOG_ERROR, "set slot_bytes of the output channel to at least 8256")) << sut.log_text();
     EXPECT_EQ(sut.host().log_count(DHUB_LOG_ERROR), 1U);  // said once, not per frame
 }
 

@@ -17,14 +17,14 @@ using dhub::sdk::testing::HarnessError;
 constexpr std::uint64_t LARGE_SLOT_BYTES = 1 << 16;
 
 class Decimate_test : public ::testing::Test {
-  protected:
+protected:
     static const dhub_component_descriptor* component() {
         return dhub::test::plugin_component("decimate", "dhub.stage.decimate");
     }
     static dhub::sdk::testing::Frame frame(std::uint64_t sequence) {
-        return dhub::test::make_waveform(
-            sequence, 1000 + sequence, 1, 2,
-            [&](std::uint32_t, std::uint32_t s) { return static_cast<double>(sequence * 10 + s); });
+        return dhub::test::make_waveform(sequence, 1000 + sequence, 1, 2, [&](std::uint32_t, std::uint32_t s) {
+            return static_cast<double>(sequence * 10 + s);
+        });
     }
     /// Feeds frames with these sequences; returns the sequences that passed.
     static std::vector<std::uint64_t> passed(Harness& sut, const std::vector<std::uint64_t>& sequences) {

@@ -21,7 +21,7 @@ constexpr std::uint64_t SEQUENCE = 17;
 constexpr std::uint64_t TIMESTAMP_NS = 123'456'789;
 
 class Scale_test : public ::testing::Test {
-  protected:
+protected:
     static const dhub_component_descriptor* component() {
         return dhub::test::plugin_component("scale", "dhub.stage.scale");
     }
@@ -64,8 +64,7 @@ TEST_F(Scale_test, CopiesTheHeaderAndTheTimestampUnchanged) {
     const auto result = sut.process(in, LARGE_SLOT_BYTES);
 
     ASSERT_EQ(result.output.bytes.size(), in.bytes.size());
-    EXPECT_EQ(std::memcmp(result.output.bytes.data(), in.bytes.data(), dhub::plugins::WAVEFORM_HEADER_BYTES),
-              0);
+    EXPECT_EQ(std::memcmp(result.output.bytes.data(), in.bytes.data(), dhub::plugins::WAVEFORM_HEADER_BYTES), 0);
     EXPECT_EQ(result.output.timestamp_ns, TIMESTAMP_NS);
 }
 

@@ -21,7 +21,7 @@ constexpr std::uint32_t CHANNELS = 3;
 constexpr std::uint32_t SAMPLES = 4;
 
 class RangeValidator_test : public ::testing::Test {
-  protected:
+protected:
     static const dhub_component_descriptor* component() {
         return dhub::test::plugin_component("range_validator", "dhub.validator.range");
     }
@@ -109,9 +109,8 @@ TEST_F(RangeValidator_test, RejectsAHeaderThatDisagreesWithTheSlotSize) {
     const auto verdict = sut.validate(frame);
 
     EXPECT_FALSE(verdict.valid);
-    EXPECT_EQ(
-        verdict.reason,
-        "malformed waveform: header says 3 channels x 4 samples = 160 bytes, but the slot holds 152 bytes");
+    EXPECT_EQ(verdict.reason,
+              "malformed waveform: header says 3 channels x 4 samples = 160 bytes, but the slot holds 152 bytes");
 }
 
 TEST_F(RangeValidator_test, RejectsAHeaderWithZeroChannels) {

@@ -107,17 +107,14 @@ inline IndexFileHeader make_index_header() noexcept {
 
 /// What is wrong with a data file header; empty if it is one this code can read.
 inline std::string check_data_header(const DataFileHeader& header) {
-    if (std::memcmp(header.magic, DATA_MAGIC, sizeof header.magic) != 0)
-        return "not a dhub recording (bad magic)";
+    if (std::memcmp(header.magic, DATA_MAGIC, sizeof header.magic) != 0) return "not a dhub recording (bad magic)";
     if (header.format_version != FORMAT_VERSION) {
         return "recording format version " + std::to_string(header.format_version) + ", this reader knows " +
                std::to_string(FORMAT_VERSION);
     }
-    if (header.schema_bytes > MAX_SCHEMA_BYTES)
-        return "schema id of " + std::to_string(header.schema_bytes) + " bytes";
+    if (header.schema_bytes > MAX_SCHEMA_BYTES) return "schema id of " + std::to_string(header.schema_bytes) + " bytes";
     if (header.header_bytes < sizeof(DataFileHeader) + header.schema_bytes) {
-        return "header_bytes " + std::to_string(header.header_bytes) +
-               " is smaller than the header and schema id";
+        return "header_bytes " + std::to_string(header.header_bytes) + " is smaller than the header and schema id";
     }
     return {};
 }

@@ -48,8 +48,7 @@ inline constexpr std::uint64_t WAVEFORM_HEADER_BYTES = sizeof(WaveformHeader);
 
 /// Committed bytes of a frame with that shape (no overflow for 32-bit channel and sample counts with
 /// the values the components accept; see parse_waveform for the general check).
-constexpr std::uint64_t waveform_frame_bytes(std::uint64_t channels,
-                                             std::uint64_t samples_per_channel) noexcept {
+constexpr std::uint64_t waveform_frame_bytes(std::uint64_t channels, std::uint64_t samples_per_channel) noexcept {
     return WAVEFORM_HEADER_BYTES + channels * samples_per_channel * sizeof(double);
 }
 
@@ -91,8 +90,7 @@ inline WaveformParse parse_waveform(std::span<const std::byte> bytes) {
     // Both counts are 32-bit, so their product fits in 64 bits; the byte count may not.
     const std::uint64_t samples = static_cast<std::uint64_t>(header.channels) * header.samples_per_channel;
     const std::uint64_t payload = bytes.size() - WAVEFORM_HEADER_BYTES;
-    if (samples > std::numeric_limits<std::uint64_t>::max() / sizeof(double) ||
-        samples * sizeof(double) != payload) {
+    if (samples > std::numeric_limits<std::uint64_t>::max() / sizeof(double) || samples * sizeof(double) != payload) {
         result.error = "malformed waveform: header says " + std::to_string(header.channels) + " channels x " +
                        std::to_string(header.samples_per_channel) + " samples = " +
                        std::to_string(waveform_frame_bytes(header.channels, header.samples_per_channel)) +
@@ -111,8 +109,7 @@ inline WaveformParse parse_waveform(std::span<const std::byte> bytes) {
 
 /// The sample area of an output slot that holds at least waveform_frame_bytes(...) bytes.
 inline std::span<double> waveform_samples(std::span<std::byte> slot, std::uint64_t sample_count) noexcept {
-    return {reinterpret_cast<double*>(slot.data() + WAVEFORM_HEADER_BYTES),
-            static_cast<std::size_t>(sample_count)};
+    return {reinterpret_cast<double*>(slot.data() + WAVEFORM_HEADER_BYTES), static_cast<std::size_t>(sample_count)};
 }
 
 /// Writes the header at the start of an output slot.

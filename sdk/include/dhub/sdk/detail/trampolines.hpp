@@ -24,11 +24,9 @@ struct Instance {
     NodeContext context;
     T component;
 
-    Instance(const dhub_host_api* host, dhub_node* node)
-        requires std::is_constructible_v<T, NodeContext&>
+    Instance(const dhub_host_api* host, dhub_node* node) requires std::is_constructible_v<T, NodeContext&>
         : context(host, node), component(context) {}
-    Instance(const dhub_host_api* host, dhub_node* node)
-        requires(!std::is_constructible_v<T, NodeContext&>)
+    Instance(const dhub_host_api* host, dhub_node* node) requires(!std::is_constructible_v<T, NodeContext&>)
         : context(host, node), component() {}
 };
 
@@ -238,7 +236,7 @@ constexpr auto validate_of() noexcept {
 
 template <typename T>
 constexpr auto on_message_of() noexcept {
-    if constexpr (requires(T& component, NodeContext& context) {
+    if constexpr (requires(T & component, NodeContext & context) {
                       component.on_message(context, std::string_view(), std::string_view());
                   }) {
         return &on_message<T>;

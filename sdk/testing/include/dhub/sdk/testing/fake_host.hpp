@@ -65,7 +65,7 @@ inline const char* to_string(dhub_log_level level) noexcept {
 }
 
 class FakeHost {
-  public:
+public:
     static constexpr std::uint64_t DEFAULT_FLEX_CAPACITY = 4096;
     static constexpr std::uint64_t DEFAULT_QUEUE_SLOT_CAPACITY = 4096;
     static constexpr std::size_t MAX_MESSAGE_BYTES = 4096;
@@ -236,7 +236,7 @@ class FakeHost {
         return changed_.wait_for(lock, timeout, [&] { return outputs_[port].committed.size() >= count; });
     }
 
-  private:
+private:
     struct FlexZoneState {
         std::uint64_t capacity = DEFAULT_FLEX_CAPACITY;
         std::vector<std::byte> bytes;
@@ -255,8 +255,7 @@ class FakeHost {
         std::vector<Frame> committed;
     };
 
-    static std::pair<std::uint32_t, std::uint32_t> zone_key(Direction direction,
-                                                            std::uint32_t port) noexcept {
+    static std::pair<std::uint32_t, std::uint32_t> zone_key(Direction direction, std::uint32_t port) noexcept {
         return {static_cast<std::uint32_t>(direction), port};
     }
     FlexZoneState& zone(Direction direction, std::uint32_t port) { return zones_[zone_key(direction, port)]; }
@@ -341,8 +340,7 @@ class FakeHost {
         if (host.stop_requested_) return DHUB_STOPPING;
         OutputQueue& queue = host.outputs_[port];
         if (queue.held) {
-            host.violations_.push_back("acquire_write on output " + std::to_string(port) +
-                                       " while a slot is held");
+            host.violations_.push_back("acquire_write on output " + std::to_string(port) + " while a slot is held");
             return DHUB_ERR_INVALID_ARGUMENT;
         }
         queue.held = std::make_unique<SlotBuffer>(queue.capacity);
@@ -355,22 +353,17 @@ class FakeHost {
         return DHUB_OK;
     }
 
-    static dhub_status commit(dhub_node* node,
-                              std::uint32_t port,
-                              std::uint64_t bytes,
-                              std::uint64_t timestamp_ns) {
+    static dhub_status commit(dhub_node* node, std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns) {
         FakeHost& host = self(node);
         {
             const std::lock_guard lock(host.mutex_);
             OutputQueue& queue = host.outputs_[port];
             if (!queue.held) {
-                host.violations_.push_back("commit on output " + std::to_string(port) +
-                                           " without acquire_write");
+                host.violations_.push_back("commit on output " + std::to_string(port) + " without acquire_write");
                 return DHUB_ERR_INVALID_ARGUMENT;
             }
             if (!queue.held->guard_intact()) {
-                host.violations_.push_back("wrote past the end of the slot on output " +
-                                           std::to_string(port));
+                host.violations_.push_back("wrote past the end of the slot on output " + std::to_string(port));
             }
             if (bytes > queue.capacity) {
                 host.violations_.push_back("commit of " + std::to_string(bytes) + " bytes on output " +
@@ -380,8 +373,8 @@ class FakeHost {
                 return DHUB_ERR_INVALID_ARGUMENT;
             }
             const std::byte* data = queue.held->data();
-            queue.committed.push_back(Frame::from_bytes({data, static_cast<std::size_t>(bytes)},
-                                                        queue.held_sequence, timestamp_ns));
+            queue.committed.push_back(
+                Frame::from_bytes({data, static_cast<std::size_t>(bytes)}, queue.held_sequence, timestamp_ns));
             queue.held.reset();
             ++queue.next_sequence;
         }
@@ -394,8 +387,7 @@ class FakeHost {
         const std::lock_guard lock(host.mutex_);
         OutputQueue& queue = host.outputs_[port];
         if (!queue.held) {
-            host.violations_.push_back("abort_write on output " + std::to_string(port) +
-                                       " without acquire_write");
+            host.violations_.push_back("abort_write on output " + std::to_string(port) + " without acquire_write");
             return DHUB_ERR_INVALID_ARGUMENT;
         }
         queue.held.reset();
@@ -405,16 +397,12 @@ class FakeHost {
     // Without input: DHUB_END_OF_STREAM once closed; with timeout_ns >= 0 the manual clock advances by the
     // timeout and DHUB_TIMEOUT comes back at once; timeout_ns < 0 blocks (real time) until the test
     // pushes a frame, closes the port or requests stop.
-    static dhub_status acquire_read(dhub_node* node,
-                                    std::uint32_t port,
-                                    std::int64_t timeout_ns,
-                                    dhub_slot* slot) {
+    static dhub_status acquire_read(dhub_node* node, std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
         FakeHost& host = self(node);
         std::unique_lock lock(host.mutex_);
         InputQueue& queue = host.inputs_[port];
         if (queue.held) {
-            host.violations_.push_back("acquire_read on input " + std::to_string(port) +
-                                       " while a slot is held");
+            host.violations_.push_back("acquire_read on input " + std::to_string(port) + " while a slot is held");
             return DHUB_ERR_INVALID_ARGUMENT;
         }
         while (true) {
@@ -463,8 +451,7 @@ class FakeHost {
         const std::lock_guard lock(host.mutex_);
         const FlexZoneState& state = host.zone(static_cast<Direction>(direction), port);
         if (state.capacity == 0) return DHUB_ERR_UNAVAILABLE;
-        const std::size_t copied =
-            static_cast<std::size_t>(std::min<std::uint64_t>(capacity, state.bytes.size()));
+        const std::size_t copied = static_cast<std::size_t>(std::min<std::uint64_t>(capacity, state.bytes.size()));
         if (copied > 0) std::memcpy(buffer, state.bytes.data(), copied);
         *bytes = state.bytes.size();
         return DHUB_OK;
@@ -482,10 +469,7 @@ class FakeHost {
         return DHUB_OK;
     }
 
-    static dhub_status send_message(dhub_node* node,
-                                    std::uint32_t direction,
-                                    std::uint32_t port,
-                                    const char* message) {
+    static dhub_status send_message(dhub_node* node, std::uint32_t direction, std::uint32_t port, const char* message) {
         FakeHost& host = self(node);
         if (message == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
         const std::string_view text(message);

@@ -52,15 +52,14 @@ struct Frame {
 
 /// Slot memory: aligned to 64 bytes (as the DataBlock aligns payloads) with a guard zone behind it.
 class SlotBuffer {
-  public:
+public:
     static constexpr std::size_t ALIGNMENT = 64;
     static constexpr std::size_t GUARD_BYTES = 64;
     static constexpr std::byte GUARD_PATTERN{0xA5};
 
     explicit SlotBuffer(std::uint64_t capacity)
         : capacity_(static_cast<std::size_t>(capacity)),
-          data_(static_cast<std::byte*>(
-              ::operator new (capacity_ + GUARD_BYTES, std::align_val_t{ALIGNMENT}))) {
+          data_(static_cast<std::byte*>(::operator new (capacity_ + GUARD_BYTES, std::align_val_t{ALIGNMENT}))) {
         std::memset(data_, 0, capacity_);
         std::memset(data_ + capacity_, static_cast<int>(GUARD_PATTERN), GUARD_BYTES);
     }
@@ -77,7 +76,7 @@ class SlotBuffer {
                            [](std::byte value) { return value == GUARD_PATTERN; });
     }
 
-  private:
+private:
     std::size_t capacity_;
     std::byte* data_;
 };

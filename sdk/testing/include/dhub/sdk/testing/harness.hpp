@@ -67,7 +67,7 @@ inline const char* to_string(dhub_kind kind) noexcept {
 }
 
 class Harness {
-  public:
+public:
     static constexpr std::size_t DEFAULT_VERDICT_CAPACITY = 1024;
 
     /// A harness with its own manual clock.
@@ -145,8 +145,7 @@ class Harness {
     /// One validate() of a validator; the verdict text is cut to verdict_capacity - 1 characters.
     ValidationResult validate(const Frame& input, std::size_t verdict_capacity = DEFAULT_VERDICT_CAPACITY) {
         if (component_->kind != DHUB_KIND_VALIDATOR || component_->validate == nullptr) {
-            throw HarnessError("validate() is for validators; '" + id() + "' is a " +
-                               to_string(component_->kind));
+            throw HarnessError("validate() is for validators; '" + id() + "' is a " + to_string(component_->kind));
         }
         require_started("validate()");
         SlotBuffer buffer(input_capacity(input));
@@ -193,27 +192,24 @@ class Harness {
     bool has_log(dhub_log_level level, std::string_view text) const { return host_.has_log(level, text); }
     std::string log_text() const { return host_.log_text(); }
 
-  private:
+private:
     Harness(const dhub_component_descriptor* component, ParamMap params, ManualClock* shared_clock)
         : component_(checked(component)),
           own_clock_(shared_clock == nullptr ? std::make_unique<ManualClock>() : nullptr),
           clock_(shared_clock != nullptr ? shared_clock : own_clock_.get()),
           clock_scope_(*clock_),
           host_(*clock_,
-                resolve_params(
-                    parse_params_schema(schema_of(*component_), component_->id), params, component_->id)) {}
+                resolve_params(parse_params_schema(schema_of(*component_), component_->id), params, component_->id)) {}
 
     static const dhub_component_descriptor* checked(const dhub_component_descriptor* component) {
         if (component == nullptr) throw HarnessError("Harness: no component descriptor (nullptr)");
         if (component->struct_size < sizeof(dhub_component_descriptor)) {
             // The harness is built with this SDK; an older descriptor would need the kernel's zero-fill.
-            throw HarnessError(
-                "Harness: component descriptor is smaller than this SDK's; rebuild the plugin");
+            throw HarnessError("Harness: component descriptor is smaller than this SDK's; rebuild the plugin");
         }
         if (component->id == nullptr) throw HarnessError("Harness: component descriptor without id");
         if (component->create == nullptr || component->destroy == nullptr) {
-            throw HarnessError(std::string("Harness: component '") + component->id +
-                               "' lacks create or destroy");
+            throw HarnessError(std::string("Harness: component '") + component->id + "' lacks create or destroy");
         }
         return component;
     }
@@ -223,8 +219,7 @@ class Harness {
     std::string id() const { return component_->id; }
 
     void require_created(const char* call) const {
-        if (instance_ == nullptr)
-            throw HarnessError(std::string(call) + ": create() or start() '" + id() + "' first");
+        if (instance_ == nullptr) throw HarnessError(std::string(call) + ": create() or start() '" + id() + "' first");
     }
     void require_started(const char* call) const {
         if (!started_)
@@ -232,8 +227,8 @@ class Harness {
     }
     void require_realtime(dhub_kind kind, const char* call) const {
         if (component_->kind != kind || component_->process == nullptr) {
-            throw HarnessError(std::string(call) + " is for a realtime " + to_string(kind) + "; '" + id() +
-                               "' is a " + (component_->mode == DHUB_MODE_QUEUE ? "queue-mode " : "") +
+            throw HarnessError(std::string(call) + " is for a realtime " + to_string(kind) + "; '" + id() + "' is a " +
+                               (component_->mode == DHUB_MODE_QUEUE ? "queue-mode " : "") +
                                to_string(component_->kind));
         }
         require_started(call);
@@ -263,10 +258,9 @@ class Harness {
         const bool has_output = component_->kind == DHUB_KIND_SOURCE || component_->kind == DHUB_KIND_STAGE;
         SlotBuffer output_buffer(has_output ? output_capacity : 0);
         // As the kernel: bytes default to the whole slot, the timestamp to now.
-        dhub_slot out{sizeof(dhub_slot),    0,
-                      output_buffer.data(), output_capacity,
-                      output_capacity,      next_output_sequence_,
-                      clock_->now_ns()};
+        dhub_slot out{
+            sizeof(dhub_slot), 0, output_buffer.data(), output_capacity, output_capacity, next_output_sequence_,
+            clock_->now_ns()};
         const dhub_process_args args{sizeof(dhub_process_args), 0, input != nullptr ? &in : nullptr,
                                      has_output ? &out : nullptr};
 
@@ -280,8 +274,8 @@ class Harness {
         }
         if (has_output && result.status == DHUB_OK) {
             if (out.bytes > output_capacity) {
-                throw HarnessError("'" + id() + "' published " + std::to_string(out.bytes) +
-                                   " bytes from a " + std::to_string(output_capacity) + "-byte slot");
+                throw HarnessError("'" + id() + "' published " + std::to_string(out.bytes) + " bytes from a " +
+                                   std::to_string(output_capacity) + "-byte slot");
             }
             result.output = Frame::from_bytes({output_buffer.data(), static_cast<std::size_t>(out.bytes)},
                                               next_output_sequence_, out.timestamp_ns);

@@ -8,7 +8,7 @@
 namespace dhub::sdk::testing {
 
 class HarnessError : public std::logic_error {
-  public:
+public:
     using std::logic_error::logic_error;
 };
 

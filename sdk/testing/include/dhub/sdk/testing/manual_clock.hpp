@@ -15,7 +15,7 @@
 namespace dhub::sdk::testing {
 
 class ManualClock {
-  public:
+public:
     /// Not zero, so that "timestamp 0" bugs and subtractions below the start show up in tests.
     static constexpr std::uint64_t DEFAULT_START_NS = 1'000'000'000'000ULL;
 
@@ -25,18 +25,15 @@ class ManualClock {
 
     std::uint64_t now_ns() const noexcept { return now_ns_.load(std::memory_order_acquire); }
     void set_ns(std::uint64_t now_ns) noexcept { now_ns_.store(now_ns, std::memory_order_release); }
-    void advance_ns(std::uint64_t duration_ns) noexcept {
-        now_ns_.fetch_add(duration_ns, std::memory_order_acq_rel);
-    }
+    void advance_ns(std::uint64_t duration_ns) noexcept { now_ns_.fetch_add(duration_ns, std::memory_order_acq_rel); }
     /// Moves the clock to time_ns if that is later; time never goes backwards.
     void advance_to_ns(std::uint64_t time_ns) noexcept {
         std::uint64_t current = now_ns_.load(std::memory_order_acquire);
-        while (current < time_ns &&
-               !now_ns_.compare_exchange_weak(current, time_ns, std::memory_order_acq_rel)) {
+        while (current < time_ns && !now_ns_.compare_exchange_weak(current, time_ns, std::memory_order_acq_rel)) {
         }
     }
 
-  private:
+private:
     std::atomic<std::uint64_t> now_ns_;
 };
 
@@ -46,7 +43,7 @@ inline std::atomic<ManualClock*> active_clock{nullptr};
 
 /// Makes a clock the active one for its lifetime and restores the previous one afterwards.
 class ActiveClockScope {
-  public:
+public:
     explicit ActiveClockScope(ManualClock& clock) noexcept
         : clock_(&clock), previous_(active_clock.exchange(&clock, std::memory_order_acq_rel)) {}
     ~ActiveClockScope() {
@@ -56,7 +53,7 @@ class ActiveClockScope {
     ActiveClockScope(const ActiveClockScope&) = delete;
     ActiveClockScope& operator=(const ActiveClockScope&) = delete;
 
-  private:
+private:
     ManualClock* clock_;
     ManualClock* previous_;
 };
@@ -66,8 +63,7 @@ inline std::uint64_t active_now_ns() noexcept {
     if (const ManualClock* clock = active_clock.load(std::memory_order_acquire)) return clock->now_ns();
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ULL +
-           static_cast<std::uint64_t>(now.tv_nsec);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(now.tv_nsec);
 }
 
 }  // namespace detail

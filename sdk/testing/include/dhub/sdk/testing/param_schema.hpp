@@ -83,8 +83,7 @@ inline std::string param_problem(const ParamDecl& decl, const ParamValue& value)
         if ((decl.min && number < *decl.min) || (decl.max && number > *decl.max)) {
             return "expected " + std::string(to_string(decl.type)) + " in [" +
                    (decl.min ? ParamValue::number_to_json(*decl.min) : "-inf") + ", " +
-                   (decl.max ? ParamValue::number_to_json(*decl.max) : "+inf") + "], found " +
-                   value.to_json();
+                   (decl.max ? ParamValue::number_to_json(*decl.max) : "+inf") + "], found " + value.to_json();
         }
     }
     if (value.type() == ParamValue::Type::String && !decl.enum_values.empty()) {
@@ -101,8 +100,7 @@ inline std::string param_problem(const ParamDecl& decl, const ParamValue& value)
 }  // namespace detail
 
 /// Parses params_schema_json. Throws HarnessError naming the component and the entry.
-inline std::vector<ParamDecl> parse_params_schema(std::string_view schema_json,
-                                                  std::string_view component_id) {
+inline std::vector<ParamDecl> parse_params_schema(std::string_view schema_json, std::string_view component_id) {
     const std::string where = "component '" + std::string(component_id) + "' params_schema_json";
     detail::JsonValue document;
     try {
@@ -126,8 +124,7 @@ inline std::vector<ParamDecl> parse_params_schema(std::string_view schema_json,
         decl.name = name->text;
         const auto parsed_type = detail::param_type_named(type->text);
         if (!parsed_type)
-            throw HarnessError(at + ": type \"" + type->text +
-                               "\" is not number, integer, boolean or string");
+            throw HarnessError(at + ": type \"" + type->text + "\" is not number, integer, boolean or string");
         decl.type = *parsed_type;
         for (const auto& [key, bound] : {std::pair{"min", &decl.min}, std::pair{"max", &decl.max}}) {
             if (const detail::JsonValue* value = entry.find(key)) {
@@ -137,34 +134,29 @@ inline std::vector<ParamDecl> parse_params_schema(std::string_view schema_json,
             }
         }
         if (const detail::JsonValue* choices = entry.find("enum")) {
-            if (choices->type != detail::JsonValue::Type::Array)
-                throw HarnessError(at + ": enum is not an array");
+            if (choices->type != detail::JsonValue::Type::Array) throw HarnessError(at + ": enum is not an array");
             for (const detail::JsonValue& choice : choices->items) {
                 if (choice.type != detail::JsonValue::Type::String)
                     throw HarnessError(at + ": enum values must be strings");
                 decl.enum_values.push_back(choice.text);
             }
         }
-        if (const detail::JsonValue* unit = entry.find("unit");
-            unit && unit->type == detail::JsonValue::Type::String) {
+        if (const detail::JsonValue* unit = entry.find("unit"); unit && unit->type == detail::JsonValue::Type::String) {
             decl.unit = unit->text;
         }
-        if (const detail::JsonValue* doc = entry.find("doc");
-            doc && doc->type == detail::JsonValue::Type::String) {
+        if (const detail::JsonValue* doc = entry.find("doc"); doc && doc->type == detail::JsonValue::Type::String) {
             decl.doc = doc->text;
         }
         if (const detail::JsonValue* fallback = entry.find("default")) {
             decl.default_value = detail::json_as_param(*fallback, decl.type);
             if (!decl.default_value)
                 throw HarnessError(at + " (\"" + decl.name + "\"): default is not a " + to_string(decl.type));
-            if (const std::string problem = detail::param_problem(decl, *decl.default_value);
-                !problem.empty()) {
+            if (const std::string problem = detail::param_problem(decl, *decl.default_value); !problem.empty()) {
                 throw HarnessError(at + " (\"" + decl.name + "\"): default " + problem);
             }
         }
         for (const ParamDecl& earlier : decls) {
-            if (earlier.name == decl.name)
-                throw HarnessError(at + ": \"" + decl.name + "\" is declared twice");
+            if (earlier.name == decl.name) throw HarnessError(at + ": \"" + decl.name + "\" is declared twice");
         }
         decls.push_back(std::move(decl));
     }

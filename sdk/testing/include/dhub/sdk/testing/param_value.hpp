@@ -17,20 +17,18 @@ namespace dhub::sdk::testing {
 /// The four parameter types of a params schema. Integers and numbers stay distinct, as in the kernel: a
 /// C++ integer literal is an integer, a floating-point literal a number.
 class ParamValue {
-  public:
+public:
     enum class Type { Number, Integer, Boolean, String };
 
     template <std::floating_point F>
-    ParamValue(F value) noexcept
-        : value_(static_cast<double>(value)) {}  // NOLINT(google-explicit-constructor)
+    ParamValue(F value) noexcept : value_(static_cast<double>(value)) {}  // NOLINT(google-explicit-constructor)
     template <std::integral I>
     requires(!std::same_as<I, bool>) ParamValue(I value)
-    noexcept : value_(static_cast<std::int64_t>(value)) {}         // NOLINT(google-explicit-constructor)
-    ParamValue(bool value) noexcept : value_(value) {}             // NOLINT(google-explicit-constructor)
-    ParamValue(const char* value) : value_(std::string(value)) {}  // NOLINT(google-explicit-constructor)
-    ParamValue(std::string value) noexcept
-        : value_(std::move(value)) {}                                   // NOLINT(google-explicit-constructor)
-    ParamValue(std::string_view value) : value_(std::string(value)) {}  // NOLINT(google-explicit-constructor)
+    noexcept : value_(static_cast<std::int64_t>(value)) {}                // NOLINT(google-explicit-constructor)
+    ParamValue(bool value) noexcept : value_(value) {}                    // NOLINT(google-explicit-constructor)
+    ParamValue(const char* value) : value_(std::string(value)) {}         // NOLINT(google-explicit-constructor)
+    ParamValue(std::string value) noexcept : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    ParamValue(std::string_view value) : value_(std::string(value)) {}    // NOLINT(google-explicit-constructor)
 
     Type type() const noexcept {
         switch (value_.index()) {
@@ -92,7 +90,7 @@ class ParamValue {
 
     friend bool operator==(const ParamValue&, const ParamValue&) = default;
 
-  private:
+private:
     std::variant<double, std::int64_t, bool, std::string> value_;
 };
 

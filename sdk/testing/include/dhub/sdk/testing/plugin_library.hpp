@@ -18,31 +18,26 @@
 namespace dhub::sdk::testing {
 
 class PluginLibrary {
-  public:
+public:
     /// Opens the plugin file; HarnessError says why not (dlopen's message, no entry symbol, bad ABI).
     static PluginLibrary open(const std::filesystem::path& file) {
         void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (handle == nullptr) {
             const char* why = dlerror();
-            throw HarnessError("cannot load plugin " + file.string() + ": " +
-                               (why != nullptr ? why : "unknown error"));
+            throw HarnessError("cannot load plugin " + file.string() + ": " + (why != nullptr ? why : "unknown error"));
         }
         void* symbol = dlsym(handle, DHUB_PLUGIN_ENTRY_SYMBOL);
         if (symbol == nullptr) {
-            throw HarnessError(file.string() + " is not a dhub plugin: no " + DHUB_PLUGIN_ENTRY_SYMBOL +
-                               " symbol");
+            throw HarnessError(file.string() + " is not a dhub plugin: no " + DHUB_PLUGIN_ENTRY_SYMBOL + " symbol");
         }
         // POSIX guarantees that a data pointer from dlsym converts to a function pointer.
         const auto entry = reinterpret_cast<dhub_plugin_entry_fn>(symbol);
         const dhub_plugin_descriptor* descriptor = entry();
-        if (descriptor == nullptr)
-            throw HarnessError(file.string() + ": dhub_plugin_entry() returned no descriptor");
-        if (descriptor->abi_major != DHUB_SDK_VERSION_MAJOR ||
-            descriptor->abi_minor > DHUB_SDK_VERSION_MINOR) {
-            throw HarnessError(
-                file.string() + ": built for SDK ABI " + std::to_string(descriptor->abi_major) + "." +
-                std::to_string(descriptor->abi_minor) + ", this harness is " +
-                std::to_string(DHUB_SDK_VERSION_MAJOR) + "." + std::to_string(DHUB_SDK_VERSION_MINOR));
+        if (descriptor == nullptr) throw HarnessError(file.string() + ": dhub_plugin_entry() returned no descriptor");
+        if (descriptor->abi_major != DHUB_SDK_VERSION_MAJOR || descriptor->abi_minor > DHUB_SDK_VERSION_MINOR) {
+            throw HarnessError(file.string() + ": built for SDK ABI " + std::to_string(descriptor->abi_major) + "." +
+                               std::to_string(descriptor->abi_minor) + ", this harness is " +
+                               std::to_string(DHUB_SDK_VERSION_MAJOR) + "." + std::to_string(DHUB_SDK_VERSION_MINOR));
         }
         return PluginLibrary(file, descriptor);
     }
@@ -62,14 +57,13 @@ class PluginLibrary {
         std::string known;
         for (const dhub_component_descriptor* component : components()) {
             if (component != nullptr && component->id != nullptr && id == component->id) return component;
-            known += std::string(known.empty() ? "" : ", ") +
-                     (component != nullptr && component->id ? component->id : "?");
+            known +=
+                std::string(known.empty() ? "" : ", ") + (component != nullptr && component->id ? component->id : "?");
         }
-        throw HarnessError(path_.string() + " has no component '" + std::string(id) + "' (it has: " + known +
-                           ")");
+        throw HarnessError(path_.string() + " has no component '" + std::string(id) + "' (it has: " + known + ")");
     }
 
-  private:
+private:
     PluginLibrary(std::filesystem::path path, const dhub_plugin_descriptor* descriptor)
         : path_(std::move(path)), descriptor_(descriptor) {}
 

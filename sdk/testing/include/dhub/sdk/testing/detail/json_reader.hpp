@@ -37,7 +37,7 @@ struct JsonValue {
 };
 
 class JsonReader {
-  public:
+public:
     explicit JsonReader(std::string_view text) noexcept : text_(text) {}
 
     /// Parses the whole text as one JSON value.
@@ -48,7 +48,7 @@ class JsonReader {
         return value;
     }
 
-  private:
+private:
     // Deep enough for any schema; guards against stack exhaustion on hostile input.
     static constexpr int MAX_DEPTH = 64;
 
