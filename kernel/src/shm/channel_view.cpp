@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dhub/shm/channel_view.hpp"
+#include "dhub/shm/checksum.hpp"
 
 #include <sched.h>
 
@@ -14,16 +15,6 @@ namespace dhub::shm {
 namespace {
 
 using layout::SegmentHeader;
-
-std::string hex(const std::uint8_t* bytes, std::size_t count) {
-    static constexpr char DIGITS[] = "0123456789abcdef";
-    std::string text;
-    for (std::size_t i = 0; i < count; ++i) {
-        text += DIGITS[bytes[i] >> 4];
-        text += DIGITS[bytes[i] & 15];
-    }
-    return text;
-}
 
 Error mismatch(const std::string& channel,
                const char* field,
@@ -44,8 +35,9 @@ VoidResult validate_header(const Segment& segment) {
     }
     const auto& header = *reinterpret_cast<const SegmentHeader*>(segment.data());
     if (header.magic != layout::SEGMENT_MAGIC) {
-        return mismatch(channel, "magic", "0x" + hex(reinterpret_cast<const std::uint8_t*>(&layout::SEGMENT_MAGIC), 8),
-                        "0x" + hex(reinterpret_cast<const std::uint8_t*>(&header.magic), 8) +
+        return mismatch(channel, "magic",
+                        "0x" + to_hex(reinterpret_cast<const std::uint8_t*>(&layout::SEGMENT_MAGIC), 8),
+                        "0x" + to_hex(reinterpret_cast<const std::uint8_t*>(&header.magic), 8) +
                             " (not a dhub DataBlock, or overwritten)",
                         ErrorCode::Corrupt);
     }
@@ -105,8 +97,8 @@ VoidResult validate_header(const Segment& segment) {
     }
     const Digest expected_checksum = geometry_checksum(header);
     if (std::memcmp(expected_checksum.data(), header.geometry_checksum, expected_checksum.size()) != 0) {
-        return mismatch(channel, "geometry_checksum", hex(expected_checksum.data(), 8) + "... (of bytes 0-127)",
-                        hex(header.geometry_checksum, 8) + "... (an immutable header field was modified)",
+        return mismatch(channel, "geometry_checksum", to_hex(expected_checksum.data(), 8) + "... (of bytes 0-127)",
+                        to_hex(header.geometry_checksum, 8) + "... (an immutable header field was modified)",
                         ErrorCode::Corrupt);
     }
     return Ok{};
@@ -131,7 +123,8 @@ VoidResult check_expectation(const ChannelView& view, const ChannelExpectation& 
     }
     if (expected.schema_hash &&
         std::memcmp(expected.schema_hash->data(), header.schema_hash, expected.schema_hash->size()) != 0) {
-        return mismatch(channel, "schema_hash", hex(expected.schema_hash->data(), 32), hex(header.schema_hash, 32));
+        return mismatch(channel, "schema_hash", to_hex(expected.schema_hash->data(), 32),
+                        to_hex(header.schema_hash, 32));
     }
     return Ok{};
 }

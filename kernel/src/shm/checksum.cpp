@@ -14,4 +14,15 @@ Digest blake2b_256(std::span<const std::byte> bytes) noexcept {
     return digest;
 }
 
+std::string to_hex(const std::uint8_t* bytes, std::size_t count) {
+    static constexpr char DIGITS[] = "0123456789abcdef";
+    std::string text;
+    text.reserve(count * 2);
+    for (std::size_t i = 0; i < count; ++i) {
+        text += DIGITS[bytes[i] >> 4];
+        text += DIGITS[bytes[i] & 15];
+    }
+    return text;
+}
+
 }  // namespace dhub::shm

@@ -7,6 +7,7 @@
 #include "dhub/base/clock.hpp"
 #include "dhub/base/process_identity.hpp"
 #include "dhub/shm/channel_view.hpp"
+#include "dhub/shm/checksum.hpp"
 #include "dhub/shm/consumer_table.hpp"
 #include "dhub/shm/segment.hpp"
 
@@ -32,16 +33,6 @@ bool any_live_consumer(const ChannelView& view) noexcept {
         if (owner != 0 && owner != SEAT_EVICTING && liveness_of(owner) == Liveness::Alive) return true;
     }
     return false;
-}
-
-std::string hex(const std::uint8_t* bytes, std::size_t count) {
-    static constexpr char DIGITS[] = "0123456789abcdef";
-    std::string text;
-    for (std::size_t i = 0; i < count; ++i) {
-        text += DIGITS[bytes[i] >> 4];
-        text += DIGITS[bytes[i] & 15];
-    }
-    return text;
 }
 
 }  // namespace
@@ -70,7 +61,7 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
     info.ring = view.ring();
     info.sync = view.sync();
     info.checksum = view.checksum();
-    info.schema_hash_hex = hex(header.schema_hash, sizeof header.schema_hash);
+    info.schema_hash_hex = to_hex(header.schema_hash, sizeof header.schema_hash);
     info.creation_realtime_ns = header.creation_realtime_ns;
     const std::uint64_t lease = header.writer_lease.load(std::memory_order_acquire);
     info.producer_pid = token_pid(lease);
