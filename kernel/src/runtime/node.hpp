@@ -31,7 +31,7 @@ namespace dhub::runtime {
 /// The host API table every node receives (the functions find their Node through the dhub_node*).
 const dhub_host_api& host_api() noexcept;
 
-class Node {
+class alignas(64) Node {
 public:
     struct Output {
         std::string channel;
@@ -137,7 +137,8 @@ private:
     std::deque<std::pair<std::string, std::string>> messages_;
     std::atomic<bool> messages_pending_{false};
 
-    std::atomic<std::uint64_t> handled_{0};
+    // Written once per slot by the node's thread: a line of their own, away from other nodes' fields.
+    alignas(64) std::atomic<std::uint64_t> handled_{0};
     std::atomic<std::uint64_t> skipped_{0};
     std::atomic<std::uint64_t> errors_{0};
     std::atomic<std::uint64_t> rejected_{0};

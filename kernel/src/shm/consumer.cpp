@@ -15,7 +15,9 @@ namespace dhub::shm {
 
 namespace detail {
 
-struct ConsumerState {
+/// Cache-line aligned for the same reason as ProducerState: a consumer thread in the producer's process
+/// must not share a line with it.
+struct alignas(64) ConsumerState {
     ChannelView view;
     ConsumerOptions options;
     std::uint64_t owner_token = 0;

@@ -228,6 +228,9 @@ Status ProducerState::commit(std::uint64_t seq,
         std::memcpy(slot.checksum, digest.data(), digest.size());
     }
     slot.seq.store(seq, std::memory_order_release);
+    // The heartbeat shares write_seq's cache line and is stored just before it: one ownership transfer
+    // for both. Stored after, it would take the line back from the consumers polling write_seq.
+    header.producer_heartbeat_ns.store(now_ns, std::memory_order_relaxed);
     // Publication point. seq_cst so that the read of readers_waiting below cannot be ordered before it.
     header.write_seq.store(seq + 1, std::memory_order_seq_cst);
     wake_waiters(header.readers_waiting, header.commit_futex);
@@ -236,8 +239,6 @@ Status ProducerState::commit(std::uint64_t seq,
     // Statistics: this process is the only writer, so plain stores instead of read-modify-writes.
     bytes_committed += bytes;
     header.counters.bytes_committed.store(bytes_committed, std::memory_order_relaxed);
-    // Same cache line as write_seq, which this commit dirtied anyway: a heartbeat per commit is free.
-    header.producer_heartbeat_ns.store(now_ns, std::memory_order_relaxed);
     return Status::Ok;
 }
 

@@ -9,7 +9,9 @@
 
 namespace dhub::shm::detail {
 
-struct ProducerState {
+/// Cache-line aligned (and so padded to whole lines): the producer's hot locals must never share a line
+/// with a consumer's in the same process, or every commit would bounce it between cores.
+struct alignas(64) ProducerState {
     ChannelView view;
     ProducerOptions options;
     std::uint64_t lease_token = 0;
