@@ -41,23 +41,6 @@ constexpr long MAX_BROKER_RSS_KIB = 320 * 1024;
 constexpr long MAX_BROKER_RSS_KIB = 32 * 1024;  // about 10 MiB measured after the flood
 #endif
 
-struct NoticeLog {
-    std::mutex mutex;
-    std::vector<Notice> notices;
-    NoticeHandler handler() {
-        return [this](const Notice& notice) {
-            std::lock_guard lock(mutex);
-            notices.push_back(notice);
-        };
-    }
-    bool has(const std::string& event, const std::string& channel) {
-        std::lock_guard lock(mutex);
-        for (const auto& notice : notices) {
-            if (notice.event == event && notice.channel == channel) return true;
-        }
-        return false;
-    }
-};
 
 /// VmRSS of a process in KiB (-1 if unreadable), and its state letter ('Z' for a zombie).
 long rss_kib(pid_t pid, char& state) {

@@ -2,6 +2,7 @@
 // Shared by the broker tests: valid message bodies to start from, and frame helpers.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,5 +67,24 @@ inline std::vector<std::string> frames_of(const Message& message) {
     const Frames frames = encode(message);
     return {frames.begin(), frames.end()};
 }
+
+/// Collects the notices a client receives (on its background thread) for the test thread to look at.
+struct NoticeLog {
+    std::mutex mutex;
+    std::vector<Notice> notices;
+    NoticeHandler handler() {
+        return [this](const Notice& notice) {
+            std::lock_guard lock(mutex);
+            notices.push_back(notice);
+        };
+    }
+    bool has(const std::string& event, const std::string& channel) {
+        std::lock_guard lock(mutex);
+        for (const auto& notice : notices) {
+            if (notice.event == event && notice.channel == channel) return true;
+        }
+        return false;
+    }
+};
 
 }  // namespace dhub::broker::testing

@@ -21,23 +21,6 @@ using dhub::testing::wait_until;
 
 constexpr auto EPHEMERAL = "tcp://127.0.0.1:0";
 
-struct NoticeLog {
-    std::mutex mutex;
-    std::vector<Notice> notices;
-    NoticeHandler handler() {
-        return [this](const Notice& notice) {
-            std::lock_guard lock(mutex);
-            notices.push_back(notice);
-        };
-    }
-    bool has(const std::string& event, const std::string& channel) {
-        std::lock_guard lock(mutex);
-        for (const auto& notice : notices) {
-            if (notice.event == event && notice.channel == channel) return true;
-        }
-        return false;
-    }
-};
 
 ClientConfig client_config(const BrokerServer& server, const std::string& name) {
     ClientConfig config;
