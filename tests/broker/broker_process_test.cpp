@@ -46,7 +46,6 @@ constexpr long MAX_BROKER_RSS_KIB = 320 * 1024;
 constexpr long MAX_BROKER_RSS_KIB = 32 * 1024;  // about 10 MiB measured after the flood
 #endif
 
-
 /// VmRSS of a process in KiB (-1 if unreadable), and its state letter ('Z' for a zombie).
 long rss_kib(pid_t pid, char& state) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");

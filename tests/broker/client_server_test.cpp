@@ -21,7 +21,6 @@ using dhub::testing::wait_until;
 
 constexpr auto EPHEMERAL = "tcp://127.0.0.1:0";
 
-
 ClientConfig client_config(const BrokerServer& server, const std::string& name) {
     ClientConfig config;
     config.endpoint = server.bound_endpoint();
