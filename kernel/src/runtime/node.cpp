@@ -407,26 +407,34 @@ const char* Node::param_string(const char* name) {
     return stored->second.c_str();
 }
 
-dhub_status Node::acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
-    if (port >= outputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
-    Output& output = outputs_[port];
-    if (output.pending) return DHUB_ERR_INVALID_ARGUMENT;  // commit or abort the previous one first
+template <typename Attempt>
+dhub_status Node::wait_in_slices(std::int64_t timeout_ns, Attempt&& attempt) {
     const bool forever = timeout_ns < 0;
     const std::uint64_t deadline = forever ? ~0ULL : monotonic_ns() + static_cast<std::uint64_t>(timeout_ns);
     for (;;) {
         const std::uint64_t now = monotonic_ns();
         const auto remaining = std::chrono::nanoseconds(deadline > now ? deadline - now : 0);
-        shm::WriteSlot acquired = output.producer->acquire_write({std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
+        const shm::Status status = attempt(shm::WaitOptions{std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
+        if (status != shm::Status::Timeout) return to_abi(status);
+        if (stop_requested()) return DHUB_STOPPING;
+        if (!forever && monotonic_ns() >= deadline) return DHUB_TIMEOUT;
+    }
+}
+
+dhub_status Node::acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
+    if (port >= outputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+    Output& output = outputs_[port];
+    if (output.pending) return DHUB_ERR_INVALID_ARGUMENT;  // commit or abort the previous one first
+    return wait_in_slices(timeout_ns, [&](const shm::WaitOptions& wait) {
+        shm::WriteSlot acquired = output.producer->acquire_write(wait);
         if (acquired) {
             const auto buffer = acquired.payload();
             *slot = make_slot(buffer.data(), buffer.size(), buffer.size(), acquired.sequence(), 0);
             output.pending.emplace(std::move(acquired));
-            return DHUB_OK;
+            return shm::Status::Ok;
         }
-        if (acquired.status() != shm::Status::Timeout) return to_abi(acquired.status());
-        if (stop_requested()) return DHUB_STOPPING;
-        if (!forever && monotonic_ns() >= deadline) return DHUB_TIMEOUT;
-    }
+        return acquired.status();
+    });
 }
 
 dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns) {
@@ -451,25 +459,20 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
     if (port >= inputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
     Input& input = inputs_[port];
     if (input.held) return DHUB_ERR_INVALID_ARGUMENT;  // release the previous one first
-    const bool forever = timeout_ns < 0;
-    const std::uint64_t deadline = forever ? ~0ULL : monotonic_ns() + static_cast<std::uint64_t>(timeout_ns);
-    for (;;) {
-        const std::uint64_t now = monotonic_ns();
-        const auto remaining = std::chrono::nanoseconds(deadline > now ? deadline - now : 0);
-        shm::ReadSlot acquired = input.consumer.acquire_read({std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
+    return wait_in_slices(timeout_ns, [&](const shm::WaitOptions& wait) {
+        shm::ReadSlot acquired = input.consumer.acquire_read(wait);
         if (acquired) {
             const auto payload = acquired.payload();
             *slot = make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
                               input.consumer.view().slot_payload_bytes(), acquired.sequence(), acquired.timestamp_ns());
             input.held.emplace(std::move(acquired));
-            return DHUB_OK;
+            return shm::Status::Ok;
         }
-        if (acquired.status() == shm::Status::ChecksumMismatch)
+        if (acquired.status() == shm::Status::ChecksumMismatch) {
             checksum_failures_.fetch_add(1, std::memory_order_relaxed);
-        if (acquired.status() != shm::Status::Timeout) return to_abi(acquired.status());
-        if (stop_requested()) return DHUB_STOPPING;
-        if (!forever && monotonic_ns() >= deadline) return DHUB_TIMEOUT;
-    }
+        }
+        return acquired.status();
+    });
 }
 
 dhub_status Node::release(std::uint32_t port) {

@@ -110,6 +110,10 @@ private:
     void drain_messages();
     void finish(std::string reason);
     shm::FlexZone flex_of(std::uint32_t direction, std::uint32_t port) const;
+    /// Queue mode: repeats attempt(wait) in slices of WAIT_SLICE until it returns something other than
+    /// Timeout, the node is asked to stop (DHUB_STOPPING) or timeout_ns passes (< 0: no limit).
+    template <typename Attempt>
+    dhub_status wait_in_slices(std::int64_t timeout_ns, Attempt&& attempt);
 
     GraphRunner& runner_;
     std::string id_;

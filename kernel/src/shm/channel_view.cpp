@@ -131,6 +131,12 @@ VoidResult check_expectation(const ChannelView& view, const ChannelExpectation& 
 
 }  // namespace
 
+layout::Geometry geometry_of(const ChannelConfig& config) noexcept {
+    return layout::Geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
+                            static_cast<std::uint32_t>(config.flex_zone_bytes),
+                            config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers};
+}
+
 Digest geometry_checksum(const layout::SegmentHeader& header) noexcept {
     std::byte copy[128];
     std::memcpy(copy, &header, sizeof copy);
@@ -151,9 +157,7 @@ ChannelView::ChannelView(Segment segment) noexcept : segment_(std::move(segment)
 
 ChannelView ChannelView::initialise(Segment segment, const ChannelConfig& config) {
     auto& header = *reinterpret_cast<SegmentHeader*>(segment.data());
-    const layout::Geometry geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
-                                    static_cast<std::uint32_t>(config.flex_zone_bytes),
-                                    config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers};
+    const layout::Geometry geometry = geometry_of(config);
     // The lease comes first so that a creator dying mid-initialisation leaves an owner others can test.
     header.writer_lease.store(ProcessIdentity::self().token(), std::memory_order_relaxed);
     header.producer_start_ticks.store(ProcessIdentity::self().start_ticks, std::memory_order_relaxed);

@@ -20,9 +20,7 @@ using layout::SegmentHeader;
 /// How the existing segment's immutable fields compare with what this producer would create.
 std::string first_difference(const ChannelView& view, const ChannelConfig& config) {
     const auto& header = view.header();
-    const layout::Geometry geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
-                                    static_cast<std::uint32_t>(config.flex_zone_bytes),
-                                    config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers};
+    const layout::Geometry geometry = geometry_of(config);
     if (header.slot_count != geometry.slot_count) return "slot_count";
     if (header.slot_payload_bytes != geometry.slot_payload_bytes) return "slot_payload_bytes";
     if (header.flex_zone_bytes != geometry.flex_zone_bytes()) return "flex_zone_bytes";
@@ -268,9 +266,7 @@ void ProducerState::close() noexcept {
 
 Result<Producer> Producer::create(const ChannelConfig& config, ProducerOptions options) {
     if (auto valid = validate(config); !valid) return valid.error();
-    const layout::Geometry geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
-                                    static_cast<std::uint32_t>(config.flex_zone_bytes),
-                                    config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers};
+    const layout::Geometry geometry = geometry_of(config);
     // Two rounds at most: the second follows the removal of a dead producer's incompatible segment.
     for (int round = 0; round < 2; ++round) {
         auto created = Segment::create(config.name, geometry.total_bytes(), config.mode);
