@@ -217,6 +217,7 @@ void Node::thread_main() {
 }
 
 void Node::run_realtime() {
+    prepare_frame();
     while (!stop_requested()) {
         if (messages_pending_.load(std::memory_order_acquire)) drain_messages();
         if (realtime_step() == Step::Finished) return;
@@ -224,89 +225,110 @@ void Node::run_realtime() {
     finish("stopped");
 }
 
-Node::Step Node::realtime_step() {
-    dhub_slot input_slot{};
-    dhub_slot output_slot{};
-    dhub_process_args args{};
-    args.struct_size = sizeof args;
-    std::optional<shm::ReadSlot> read;
-    std::optional<shm::WriteSlot> write;
-
+void Node::prepare_frame() {
+    frame_.input.struct_size = sizeof frame_.input;
+    frame_.output.struct_size = sizeof frame_.output;
+    frame_.args.struct_size = sizeof frame_.args;
     if (!inputs_.empty()) {
-        read.emplace(inputs_[0].consumer.acquire_read(SLICE_WAIT));
-        switch (read->status()) {
-            case shm::Status::Ok:
-                break;
-            case shm::Status::Timeout:
-                return Step::Continue;
-            case shm::Status::Closed:
-                finish("input closed");
-                return Step::Finished;
-            case shm::Status::ChecksumMismatch:
-                checksum_failures_.fetch_add(1, std::memory_order_relaxed);
-                logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_,
-                              read->sequence(), inputs_[0].channel);
-                return Step::Continue;
-            default:
-                count_error(to_abi(read->status()),
-                            std::string("reading '") + inputs_[0].channel + "': " + shm::to_string(read->status()));
-                return Step::Continue;
-        }
-        const auto payload = read->payload();
-        input_slot = make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
-                               inputs_[0].consumer.view().slot_payload_bytes(), read->sequence(), read->timestamp_ns());
-        args.input = &input_slot;
+        frame_.input.capacity = inputs_[0].consumer.view().slot_payload_bytes();
+        frame_.args.input = &frame_.input;
     }
     if (!outputs_.empty()) {
-        for (;;) {
-            write.emplace(outputs_[0].producer->acquire_write(SLICE_WAIT));
-            if (write->status() == shm::Status::Ok) break;
-            if (write->status() != shm::Status::Timeout) {
-                count_error(to_abi(write->status()),
-                            std::string("writing '") + outputs_[0].channel + "': " + shm::to_string(write->status()));
-                return Step::Continue;
-            }
-            if (stop_requested()) {
-                finish("stopped");
-                return Step::Finished;
-            }
-        }
-        const auto buffer = write->payload();
-        // Timestamp 0 = "stamp it at commit" (abi.h): one clock read per slot, taken at publication.
-        output_slot = make_slot(buffer.data(), buffer.size(), buffer.size(), write->sequence(), 0);
-        args.output = &output_slot;
+        frame_.output.capacity = outputs_[0].producer->view().slot_payload_bytes();
+        frame_.args.output = &frame_.output;
     }
+}
 
-    dhub_status status = DHUB_OK;
-    if (descriptor_.validate != nullptr) {
-        char reason[512] = {};
-        dhub_validation verdict{sizeof(dhub_validation), 1, reason, sizeof reason};
-        status = descriptor_.validate(instance_, &input_slot, &verdict);
-        if (status == DHUB_OK && verdict.valid == 0) {
-            const std::uint64_t rejected = rejected_.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (rejected <= VALIDATION_LOG_FIRST || rejected % VALIDATION_LOG_EVERY == 0) {
-                logger_->warn("{}slot {} on '{}' rejected ({} so far): {}", log_prefix_, input_slot.sequence,
-                              inputs_[0].channel, rejected, reason);
-            }
-        }
-    } else {
-        status = descriptor_.process(instance_, &args);
-    }
-
-    if (write) {
-        if (status == DHUB_OK) {
-            const std::uint64_t bytes = std::min(output_slot.bytes, output_slot.capacity);
-            (void)(output_slot.timestamp_ns == 0 ? write->commit(bytes)
-                                                 : write->commit(bytes, output_slot.timestamp_ns));
-        } else {
-            write->abort();
-        }
-    }
-    if (read && read->release() == shm::Status::Overwritten) {
+// The per-slot path. Between acquiring an output slot and committing it the thread's stores queue behind
+// the slot's pending cache-line transfers, so this path keeps its own stores few: the handler's arguments
+// are built once (prepare_frame), slot handles are never moved, and counters are plain stores.
+Node::Step Node::realtime_step() {
+    if (inputs_.empty()) return handle_slot();
+    shm::ReadSlot read = inputs_[0].consumer.acquire_read(SLICE_WAIT);
+    if (read.status() != shm::Status::Ok) return on_read_failure(read);
+    const auto payload = read.payload();
+    frame_.input.data = const_cast<std::byte*>(payload.data());
+    frame_.input.bytes = payload.size();
+    frame_.input.sequence = read.sequence();
+    frame_.input.timestamp_ns = read.timestamp_ns();
+    const Step step = handle_slot();
+    if (read.release() == shm::Status::Overwritten) {
         // Latest-only input reused while the handler read it: what it computed may be torn.
-        logger_->debug("{}input slot {} was overwritten while handled", log_prefix_, input_slot.sequence);
+        logger_->debug("{}input slot {} was overwritten while handled", log_prefix_, frame_.input.sequence);
     }
+    return step;
+}
 
+Node::Step Node::handle_slot() {
+    if (outputs_.empty()) return account(call_handler());
+    shm::WriteSlot write = acquire_output();
+    if (write.status() != shm::Status::Ok) return on_write_failure(write.status());
+    frame_.output.data = write.payload().data();
+    frame_.output.bytes = frame_.output.capacity;
+    frame_.output.sequence = write.sequence();
+    // Timestamp 0 = "stamp it at commit" (abi.h): one clock read per slot, taken at publication.
+    frame_.output.timestamp_ns = 0;
+    const dhub_status status = call_handler();
+    if (status == DHUB_OK) {
+        const std::uint64_t bytes = std::min(frame_.output.bytes, frame_.output.capacity);
+        (void)(frame_.output.timestamp_ns == 0 ? write.commit(bytes) : write.commit(bytes, frame_.output.timestamp_ns));
+    } else {
+        write.abort();
+    }
+    return account(status);
+}
+
+shm::WriteSlot Node::acquire_output() {
+    for (;;) {
+        shm::WriteSlot slot = outputs_[0].producer->acquire_write(SLICE_WAIT);
+        if (slot.status() != shm::Status::Timeout || stop_requested()) return slot;
+    }
+}
+
+dhub_status Node::call_handler() {
+    if (descriptor_.validate == nullptr) return descriptor_.process(instance_, &frame_.args);
+    char reason[512] = {};
+    dhub_validation verdict{sizeof(dhub_validation), 1, reason, sizeof reason};
+    const dhub_status status = descriptor_.validate(instance_, &frame_.input, &verdict);
+    if (status == DHUB_OK && verdict.valid == 0) {
+        const std::uint64_t rejected = rejected_.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (rejected <= VALIDATION_LOG_FIRST || rejected % VALIDATION_LOG_EVERY == 0) {
+            logger_->warn("{}slot {} on '{}' rejected ({} so far): {}", log_prefix_, frame_.input.sequence,
+                          inputs_[0].channel, rejected, reason);
+        }
+    }
+    return status;
+}
+
+Node::Step Node::on_read_failure(const shm::ReadSlot& read) {
+    switch (read.status()) {
+        case shm::Status::Timeout:
+            return Step::Continue;
+        case shm::Status::Closed:
+            finish("input closed");
+            return Step::Finished;
+        case shm::Status::ChecksumMismatch:
+            checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+            logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_, read.sequence(),
+                          inputs_[0].channel);
+            return Step::Continue;
+        default:
+            count_error(to_abi(read.status()),
+                        std::string("reading '") + inputs_[0].channel + "': " + shm::to_string(read.status()));
+            return Step::Continue;
+    }
+}
+
+Node::Step Node::on_write_failure(shm::Status status) {
+    if (status == shm::Status::Timeout) {  // acquire_output gives up on timeouts only when asked to stop
+        finish("stopped");
+        return Step::Finished;
+    }
+    count_error(to_abi(status), std::string("writing '") + outputs_[0].channel + "': " + shm::to_string(status));
+    return Step::Continue;
+}
+
+Node::Step Node::account(dhub_status status) {
     switch (status) {
         case DHUB_OK:
             bump(handled_);

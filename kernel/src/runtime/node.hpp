@@ -96,7 +96,17 @@ private:
 
     void thread_main();
     void run_realtime();
+    void prepare_frame();
     Step realtime_step();
+    /// With an output: acquires its slot, calls the handler, commits or aborts. Without: calls the handler.
+    Step handle_slot();
+    /// Acquires a slot on output 0, retrying timeouts until the node is asked to stop.
+    shm::WriteSlot acquire_output();
+    dhub_status call_handler();
+    Step on_read_failure(const shm::ReadSlot& read);
+    Step on_write_failure(shm::Status status);
+    /// Counts a handler's status and says whether the node goes on.
+    Step account(dhub_status status);
     /// Applies the error policy after a failed handler call or a reported error.
     void count_error(dhub_status code, const std::string& what);
     void count_success() noexcept {
@@ -150,6 +160,15 @@ private:
     std::atomic<std::uint32_t> consecutive_errors_{0};
     std::string end_reason_;
     mutable std::mutex end_reason_mutex_;
+
+    /// What a real-time handler call receives, built once by prepare_frame; each slot fills in only the
+    /// fields that change. Written per slot by the node's thread only.
+    struct HandlerFrame {
+        dhub_slot input{};
+        dhub_slot output{};
+        dhub_process_args args{};
+    };
+    alignas(64) HandlerFrame frame_;
 };
 
 }  // namespace dhub::runtime

@@ -159,10 +159,6 @@ Status ConsumerState::release(std::uint64_t seq) noexcept {
 
 // ---- ReadSlot ----------------------------------------------------------------------------------------
 
-ReadSlot::ReadSlot(ReadSlot&& other) noexcept {
-    *this = std::move(other);
-}
-
 ReadSlot& ReadSlot::operator=(ReadSlot&& other) noexcept {
     if (this != &other) {
         (void)release();
@@ -174,10 +170,6 @@ ReadSlot& ReadSlot::operator=(ReadSlot&& other) noexcept {
         status_ = std::exchange(other.status_, Status::Invalid);
     }
     return *this;
-}
-
-ReadSlot::~ReadSlot() {
-    (void)release();
 }
 
 Status ReadSlot::release() noexcept {

@@ -99,10 +99,6 @@ void close_orphan(ChannelView& view) {
 
 // ---- WriteSlot ---------------------------------------------------------------------------------------
 
-WriteSlot::WriteSlot(WriteSlot&& other) noexcept {
-    *this = std::move(other);
-}
-
 WriteSlot& WriteSlot::operator=(WriteSlot&& other) noexcept {
     if (this != &other) {
         abort();
@@ -113,10 +109,6 @@ WriteSlot& WriteSlot::operator=(WriteSlot&& other) noexcept {
         status_ = std::exchange(other.status_, Status::Invalid);
     }
     return *this;
-}
-
-WriteSlot::~WriteSlot() {
-    abort();
 }
 
 Status WriteSlot::commit(std::size_t bytes) noexcept {

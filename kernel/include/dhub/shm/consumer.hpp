@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "dhub/base/result.hpp"
 #include "dhub/shm/channel_config.hpp"
@@ -38,11 +39,20 @@ struct ConsumerState;
 /// A slot being read. Move-only; released on destruction.
 class [[nodiscard]] ReadSlot {
 public:
-    ReadSlot(ReadSlot&& other) noexcept;
+    // Inline and branch-light: the handle sits on the per-slot path of every node thread.
+    ReadSlot(ReadSlot&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)),
+          data_(other.data_),
+          bytes_(other.bytes_),
+          sequence_(other.sequence_),
+          timestamp_ns_(other.timestamp_ns_),
+          status_(std::exchange(other.status_, Status::Invalid)) {}
     ReadSlot& operator=(ReadSlot&& other) noexcept;
     ReadSlot(const ReadSlot&) = delete;
     ReadSlot& operator=(const ReadSlot&) = delete;
-    ~ReadSlot();
+    ~ReadSlot() {
+        if (state_ != nullptr) (void)release();
+    }
 
     explicit operator bool() const noexcept { return status_ == Status::Ok; }
     Status status() const noexcept { return status_; }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 
 #include "dhub/base/result.hpp"
 #include "dhub/shm/channel_config.hpp"
@@ -41,11 +42,19 @@ struct ProducerState;
 /// A slot being written. Move-only; aborted on destruction unless committed.
 class [[nodiscard]] WriteSlot {
 public:
-    WriteSlot(WriteSlot&& other) noexcept;
+    // Inline and branch-light: the handle sits on the per-slot path of every node thread.
+    WriteSlot(WriteSlot&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)),
+          data_(other.data_),
+          capacity_(other.capacity_),
+          sequence_(other.sequence_),
+          status_(std::exchange(other.status_, Status::Invalid)) {}
     WriteSlot& operator=(WriteSlot&& other) noexcept;
     WriteSlot(const WriteSlot&) = delete;
     WriteSlot& operator=(const WriteSlot&) = delete;
-    ~WriteSlot();
+    ~WriteSlot() {
+        if (state_ != nullptr) abort();
+    }
 
     explicit operator bool() const noexcept { return status_ == Status::Ok; }
     Status status() const noexcept { return status_; }

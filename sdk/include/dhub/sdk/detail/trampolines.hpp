@@ -19,8 +19,11 @@
 
 namespace dhub::sdk::detail {
 
+/// One per node. Cache-line aligned (and so padded to whole lines) because the kernel creates all nodes'
+/// instances from one thread, back to back: unaligned, a source's per-slot counters and a sink's would
+/// share a line and bounce it between the two node threads on every slot (measured: -40 % throughput).
 template <typename T>
-struct Instance {
+struct alignas(64) Instance {
     NodeContext context;
     T component;
 
