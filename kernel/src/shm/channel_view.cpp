@@ -175,6 +175,8 @@ ChannelView ChannelView::initialise(Segment segment, const ChannelConfig& config
     header.checksum_policy = static_cast<std::uint8_t>(config.checksum);
     header.creation_realtime_ns = realtime_ns();
     std::memcpy(header.schema_hash, config.schema_hash.data(), config.schema_hash.size());
+    const Digest attach_tag = attach_tag_of(config.attach_secret);
+    std::memcpy(header.attach_tag, attach_tag.data(), attach_tag.size());
     header.consumer_table_offset = geometry.consumer_table_offset();
     header.flex_zone_offset = geometry.flex_zone_offset();
     header.ring_offset = geometry.ring_offset();

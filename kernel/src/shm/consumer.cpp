@@ -182,6 +182,30 @@ Status ReadSlot::release() noexcept {
 
 // ---- Consumer -----------------------------------------------------------------------------------------
 
+namespace {
+
+/// A channel created with an attach secret admits only consumers that present it (compared as hashes, in
+/// constant time). The error does not say how close a guess was.
+VoidResult check_attach_secret(const ChannelView& view, const std::string& secret) {
+    const auto& stored = view.header().attach_tag;
+    const bool required = std::any_of(std::begin(stored), std::end(stored), [](std::uint8_t b) { return b != 0; });
+    if (!required) return Ok{};
+    if (secret.empty()) {
+        return Error{ErrorCode::PermissionDenied,
+                     "channel '" + view.channel() +
+                         "' requires an attach secret; get it by discovering the channel through the broker"};
+    }
+    if (!digests_equal(attach_tag_of(secret), stored)) {
+        return Error{ErrorCode::PermissionDenied,
+                     "channel '" + view.channel() +
+                         "': wrong attach secret (the producer may have restarted with a new one; discover the "
+                         "channel again)"};
+    }
+    return Ok{};
+}
+
+}  // namespace
+
 Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions options) {
     if (auto named = validate_channel_name(channel); !named) return named.error();
     auto segment = Segment::open(channel);
@@ -189,6 +213,7 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
     auto view = ChannelView::attach(std::move(segment.value()), options.expect,
                                     static_cast<std::uint64_t>(options.ready_timeout.count()));
     if (!view) return view.error();
+    if (auto allowed = check_attach_secret(view.value(), options.attach_secret); !allowed) return allowed.error();
     auto seat = claim_seat(view.value(), options.name);
     if (!seat) return seat.error();
 

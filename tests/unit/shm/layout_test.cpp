@@ -36,6 +36,7 @@ TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionOnePutThem) {
     EXPECT_EQ(offsetof(SegmentHeader, space_futex), 324u);
     EXPECT_EQ(offsetof(SegmentHeader, writer_wake_cursor), 328u);
     EXPECT_EQ(offsetof(SegmentHeader, flex_seq), 384u);
+    EXPECT_EQ(offsetof(SegmentHeader, attach_tag), 400u);
     EXPECT_EQ(offsetof(SegmentHeader, counters), 448u);
 }
 

@@ -297,6 +297,42 @@ TEST_F(ProducerConsumer_test, AttachWithWrongExpectationsNamesTheField) {
     }
 }
 
+TEST_F(ProducerConsumer_test, AChannelWithAnAttachSecretAdmitsOnlyConsumersThatPresentIt) {
+    ChannelConfig channel_config = config(SyncPolicy::EveryReader);
+    channel_config.attach_secret = std::string(64, 'a');
+    Producer producer = make_producer(channel_config);
+    // The segment holds a hash of the secret, never the secret.
+    const auto& header = producer.view().header();
+    const std::string stored(reinterpret_cast<const char*>(header.attach_tag), sizeof header.attach_tag);
+    EXPECT_EQ(stored.find("aaaa"), std::string::npos);
+
+    const auto without = Consumer::attach(channel(), {.name = "no-secret"});
+    ASSERT_FALSE(without.ok());
+    EXPECT_EQ(without.error().code, ErrorCode::PermissionDenied);
+    EXPECT_NE(without.error().message.find("requires an attach secret"), std::string::npos) << without.error().message;
+
+    ConsumerOptions wrong{.name = "wrong-secret"};
+    wrong.attach_secret = std::string(63, 'a') + "b";
+    const auto refused = Consumer::attach(channel(), wrong);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::PermissionDenied);
+    EXPECT_NE(refused.error().message.find("wrong attach secret"), std::string::npos) << refused.error().message;
+
+    ConsumerOptions right{.name = "right-secret"};
+    right.attach_secret = channel_config.attach_secret;
+    auto admitted = Consumer::attach(channel(), right);
+    ASSERT_TRUE(admitted.ok()) << admitted.error().message;
+    ASSERT_EQ(write_value(producer, 7), Status::Ok);
+    EXPECT_EQ(read_value(admitted.value()), 7u);
+}
+
+TEST_F(ProducerConsumer_test, AChannelWithoutASecretIgnoresOnePresented) {
+    Producer producer = make_producer(config(SyncPolicy::EveryReader));
+    ConsumerOptions options{.name = "spare-secret"};
+    options.attach_secret = std::string(64, 'f');
+    EXPECT_TRUE(Consumer::attach(channel(), options).ok());
+}
+
 TEST_F(ProducerConsumer_test, InspectShowsTheProducerTheSeatsAndTheCounters) {
     Producer producer = make_producer(config(SyncPolicy::EveryReader));
     Consumer consumer = make_consumer("inspector-test");

@@ -50,6 +50,9 @@ struct ChannelConfig {
     std::uint32_t max_consumers = 16;  ///< size of the consumer table (SingleReader always has 1 seat)
     SchemaHash schema_hash{};          ///< identifies the slot layout; all zero = unchecked
     mode_t mode = 0600;                ///< permission bits of the segment
+    /// Empty: any process that can open the segment may attach. Otherwise consumers must present the same
+    /// secret (ConsumerOptions::attach_secret); the segment stores only a hash of it (attach_tag_of).
+    std::string attach_secret{};
 
     /// The slot count the ring policy implies.
     std::uint32_t effective_slot_count() const noexcept;

@@ -30,6 +30,9 @@ struct ConsumerOptions {
     ChannelExpectation expect{};  ///< refuse to attach unless the channel matches
     WaitOptions wait{};           ///< default for acquire_read()
     std::chrono::nanoseconds ready_timeout{std::chrono::seconds(1)};
+    /// The channel's attach secret, as the producer's broker registration hands it out; checked against the
+    /// segment's attach_tag (constant time). Ignored by channels created without one.
+    std::string attach_secret{};
 };
 
 namespace detail {

@@ -95,7 +95,10 @@ struct alignas(CACHE_LINE) SegmentHeader {
     // ---- line 6: flex zone seqlock -----------------------------------------------------------------
     alignas(CACHE_LINE) std::atomic<std::uint64_t> flex_seq;  ///< odd while a writer holds the zone
     std::atomic<std::uint64_t> flex_used_bytes;               ///< bytes of the zone the last writer wrote
-    std::uint8_t reserved6[48];
+    /// attach_tag_of(the channel's attach secret); all zero: no secret is asked on attach. Written before
+    /// INIT_READY, read only by attaching consumers (so it can share this rarely written line).
+    std::uint8_t attach_tag[32];
+    std::uint8_t reserved6[16];
     // ---- line 7: producer counters -----------------------------------------------------------------
     alignas(CACHE_LINE) ProducerCounters counters;
 };
