@@ -13,6 +13,9 @@ namespace {
 
 using plugin::ComponentInfo;
 
+/// The broker's limit for channel names (message.hpp, FieldKind::Name).
+constexpr std::size_t MAX_REMOTE_CHANNEL_NAME = 128;
+
 bool is_concrete(const std::optional<std::string>& schema) {
     return schema && !schema->empty() && *schema != "*";
 }
@@ -34,10 +37,31 @@ void connect(const NodeState& node,
              const std::map<std::string, std::size_t, std::less<>>& by_name,
              const std::vector<std::string>& declared,
              std::vector<ChannelWiring>& wiring,
+             bool has_broker,
              Issues& issues) {
     for (std::size_t index = 0; index < names.size(); ++index) {
         const std::string& name = names[index];
         if (name.empty()) continue;  // unreadable; parse_graph said so
+        if (name.starts_with(REMOTE_INPUT_PREFIX)) {
+            // Another kernel's channel: it is found, checked and attached at run time through the broker.
+            const std::string path = child_path(node.spec->json_path + "/" + key, index);
+            const std::string remote = name.substr(REMOTE_INPUT_PREFIX.size());
+            if (std::string_view(key) != "inputs") {
+                issues.push_back({path, "'" + name +
+                                            "' names another kernel's channel; only inputs can, an output "
+                                            "is always a channel of this graph"});
+            } else if (!has_broker) {
+                issues.push_back({path, "input '" + name +
+                                            "' reads a channel through the broker, but the graph has no \"broker\" "
+                                            "section; add one (docs/graph.md)"});
+            } else if (!is_identifier(remote, MAX_REMOTE_CHANNEL_NAME, /*allow_dot=*/true)) {
+                issues.push_back({path,
+                                  "expected 'broker:' followed by a channel name of 1 to 128 letters, digits, "
+                                  "'_', '-' or '.', found '" +
+                                      name + "'"});
+            }
+            continue;
+        }
         const auto found = by_name.find(name);
         if (found != by_name.end()) {
             ChannelWiring& channel = wiring[found->second];
@@ -144,8 +168,9 @@ std::vector<ChannelWiring> wire_channels(const GraphSpec& graph, const std::vect
     }
     std::vector<ChannelWiring> wiring(graph.channels.size());
     for (std::size_t node = 0; node < nodes.size(); ++node) {
-        connect(nodes[node], node, nodes[node].spec->outputs, "outputs", by_name, declared, wiring, issues);
-        connect(nodes[node], node, nodes[node].spec->inputs, "inputs", by_name, declared, wiring, issues);
+        const bool has_broker = graph.broker.has_value();
+        connect(nodes[node], node, nodes[node].spec->outputs, "outputs", by_name, declared, wiring, has_broker, issues);
+        connect(nodes[node], node, nodes[node].spec->inputs, "inputs", by_name, declared, wiring, has_broker, issues);
     }
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
         const ChannelSpec& channel = graph.channels[index];

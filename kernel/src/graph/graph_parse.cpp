@@ -26,7 +26,12 @@ constexpr std::size_t MAX_PLUGIN_NAME = 64;
 // A graph document is configuration; anything larger is a wrong file, and reading it whole would hurt.
 constexpr std::uintmax_t MAX_FILE_BYTES = std::uintmax_t{16} << 20;
 
-const std::vector<std::string> TOP_KEYS = {"schema_version", "name", "plugin_path", "channels", "nodes"};
+const std::vector<std::string> TOP_KEYS = {"schema_version", "name", "plugin_path", "channels", "nodes", "broker"};
+const std::vector<std::string> BROKER_KEYS = {"endpoint",     "embedded",      "server_key",
+                                              "client_key",   "secret_key",    "allow",
+                                              "heartbeat_ms", "dead_after_ms", "on_producer_lost"};
+const std::vector<std::string> PRODUCER_LOST_NAMES = {"wait", "stop_node"};
+constexpr std::array PRODUCER_LOST_VALUES = {BrokerSpec::OnProducerLost::Wait, BrokerSpec::OnProducerLost::StopNode};
 const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "slot_count",    "ring",  "sync",
                                                "checksum", "flex_zone_bytes", "max_consumers", "schema"};
 const std::vector<std::string> NODE_KEYS = {"id",     "plugin",  "component", "params",
@@ -217,6 +222,76 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) 
     return node;
 }
 
+std::optional<std::filesystem::path> read_file_path(
+    const Json& entry, const char* key, const std::filesystem::path& source_file, const char* what, Issues& issues) {
+    const Json* value = detail::find_member(entry, key);
+    if (value == nullptr) return std::nullopt;
+    const auto text = detail::read_string(*value, detail::child_path("/broker", key), what, issues);
+    if (!text) return std::nullopt;
+    std::filesystem::path file(*text);
+    // Relative to the graph file, like plugin_path.
+    if (file.is_relative() && !source_file.empty()) file = source_file.parent_path() / file;
+    return file.lexically_normal();
+}
+
+std::optional<BrokerSpec> parse_broker(const Json& root, const std::filesystem::path& source_file, Issues& issues) {
+    const Json* entry = detail::find_member(root, "broker");
+    if (entry == nullptr) return std::nullopt;
+    BrokerSpec broker;
+    if (!detail::expect_object(*entry, "/broker", "an object {\"endpoint\": ..., ...}", issues)) return broker;
+    detail::check_known_keys(*entry, "/broker", BROKER_KEYS, issues);
+    if (const Json* endpoint = detail::find_member(*entry, "endpoint")) {
+        if (auto text = detail::read_string(*endpoint, "/broker/endpoint",
+                                            "a ZeroMQ endpoint such as \"tcp://127.0.0.1:5570\"", issues)) {
+            if (text->rfind("tcp://", 0) == 0 || text->rfind("ipc://", 0) == 0) {
+                broker.endpoint = *text;
+            } else {
+                issues.push_back({"/broker/endpoint", "expected a tcp:// or ipc:// endpoint, found \"" + *text + "\""});
+            }
+        }
+    }
+    if (const Json* embedded = detail::find_member(*entry, "embedded")) {
+        if (embedded->is_boolean()) {
+            broker.embedded = embedded->get<bool>();
+        } else {
+            issues.push_back({"/broker/embedded", "expected true or false, found " + detail::describe(*embedded)});
+        }
+    }
+    broker.server_key =
+        read_file_path(*entry, "server_key", source_file, "the broker's public key file (dhub-keygen)", issues);
+    broker.client_key =
+        read_file_path(*entry, "client_key", source_file, "this kernel's secret key file (dhub-keygen)", issues);
+    broker.secret_key = read_file_path(*entry, "secret_key", source_file,
+                                       "the embedded broker's secret key file (dhub-keygen)", issues);
+    broker.allow = read_file_path(*entry, "allow", source_file, "the embedded broker's allowlist file", issues);
+    read_count(*entry, "/broker", "heartbeat_ms", 10, 60'000, broker.heartbeat_ms, issues);
+    read_count(*entry, "/broker", "dead_after_ms", 50, 600'000, broker.dead_after_ms, issues);
+    read_policy(*entry, "/broker", "on_producer_lost", PRODUCER_LOST_NAMES, PRODUCER_LOST_VALUES,
+                broker.on_producer_lost, issues);
+    if (broker.server_key.has_value() != broker.client_key.has_value()) {
+        issues.push_back({"/broker",
+                          "CURVE needs both \"server_key\" (the broker's public key file) and \"client_key\" "
+                          "(this kernel's secret key file); give both or neither"});
+    }
+    if (!broker.embedded && (broker.secret_key || broker.allow)) {
+        issues.push_back({"/broker",
+                          "\"secret_key\" and \"allow\" configure an embedded broker; set \"embedded\": true "
+                          "or remove them (a standalone dhub-broker takes them on its command line)"});
+    }
+    if (broker.embedded && broker.server_key.has_value() != broker.secret_key.has_value()) {
+        issues.push_back({"/broker",
+                          "an embedded broker with CURVE needs \"secret_key\" (its own secret key file) "
+                          "as well as \"server_key\" and \"client_key\""});
+    }
+    if (broker.heartbeat_ms * 2 > broker.dead_after_ms) {
+        issues.push_back({"/broker/dead_after_ms", "dead_after_ms " + std::to_string(broker.dead_after_ms) +
+                                                       " must be at least twice heartbeat_ms (" +
+                                                       std::to_string(broker.heartbeat_ms) +
+                                                       "), or a single late beat declares a live peer dead"});
+    }
+    return broker;
+}
+
 std::vector<ChannelSpec> parse_channels(const Json& root, Issues& issues) {
     std::vector<ChannelSpec> channels;
     const Json* list =
@@ -289,6 +364,7 @@ std::optional<GraphSpec> parse_document(std::string_view text,
     graph.plugin_path = parse_plugin_path(*root, source_file, issues);
     graph.channels = parse_channels(*root, issues);
     graph.nodes = parse_nodes(*root, issues);
+    graph.broker = parse_broker(*root, source_file, issues);
     return graph;
 }
 

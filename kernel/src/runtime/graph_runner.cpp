@@ -8,7 +8,15 @@
 
 #include <thread>
 
+#include <sodium.h>
+
+#include <array>
+
+#include "broker_link.hpp"
 #include "dhub/base/clock.hpp"
+#include "dhub/broker/keys.hpp"
+#include "dhub/shm/checksum.hpp"
+#include "dhub/shm/layout.hpp"
 #include "node.hpp"
 
 namespace dhub::runtime {
@@ -19,13 +27,31 @@ std::shared_ptr<spdlog::logger> kernel_logger() {
     return spdlog::stderr_color_mt("dhub.kernel");
 }
 
-std::string default_prefix(const graph::GraphSpec& spec) {
+std::string safe_graph_name(const graph::GraphSpec& spec) {
     std::string name = spec.name.empty() ? "graph" : spec.name;
     // Channel names allow [A-Za-z0-9_.-]; the graph name may hold anything.
     for (char& c : name) {
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
     }
-    return name.substr(0, 60) + "-" + std::to_string(::getpid());
+    return name.substr(0, 60);
+}
+
+std::string default_prefix(const graph::GraphSpec& spec) {
+    std::string prefix = safe_graph_name(spec) + "-" + std::to_string(::getpid());
+    if (spec.broker) {
+        // Published segments are found through the broker only, so their names need not be guessable.
+        std::array<std::uint8_t, 8> random{};
+        randombytes_buf(random.data(), random.size());
+        prefix += "-" + shm::to_hex(random.data(), random.size());
+    }
+    return prefix;
+}
+
+nlohmann::json policies_of(const shm::ChannelConfig& config) {
+    return {{"sync", std::string(shm::to_string(config.sync))},
+            {"ring", std::string(shm::to_string(config.ring))},
+            {"checksum", std::string(shm::to_string(config.checksum))},
+            {"max_consumers", config.max_consumers}};
 }
 
 }  // namespace
@@ -45,6 +71,12 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
     runner->options_ = options;
     runner->start_order_ = graph.start_order;
     auto logger = kernel_logger();
+    if (graph.spec->broker) {
+        auto link =
+            BrokerLink::create(*graph.spec->broker, safe_graph_name(*graph.spec) + "-" + std::to_string(::getpid()));
+        if (!link) return link.error();
+        runner->broker_link_ = std::move(link.value());
+    }
 
     for (const graph::ValidatedChannel& validated : graph.channels) {
         auto channel = std::make_unique<Channel>();
@@ -52,12 +84,26 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
         channel->segment = options.segment_prefix + "." + validated.spec->name;
         shm::ChannelConfig config = validated.config;
         config.name = channel->segment;
+        if (runner->broker_link_) config.attach_secret = broker::generate_attach_secret();
         auto producer = shm::Producer::create(config);
         if (!producer) {
             return Error{producer.error().code, "channel '" + channel->name + "' (" + validated.spec->json_path +
                                                     "): " + producer.error().message};
         }
         channel->producer.emplace(std::move(producer.value()));
+        if (runner->broker_link_) {
+            broker::ChannelRegistration registration;
+            registration.name = channel->name;
+            registration.segment = channel->segment;
+            registration.layout_version = shm::layout::LAYOUT_VERSION;
+            registration.schema_hash = shm::to_hex(config.schema_hash.data(), config.schema_hash.size());
+            registration.policies = policies_of(config);
+            registration.producer = runner->broker_link_->self_tag(safe_graph_name(*graph.spec));
+            registration.slot_bytes = config.slot_bytes;
+            registration.slot_count = config.effective_slot_count();
+            registration.attach_secret = config.attach_secret;
+            runner->broker_link_->publish(std::move(registration));
+        }
         runner->channels_.push_back(std::move(channel));
     }
     // Validation guarantees every port names a declared channel.
@@ -86,6 +132,10 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
             channel->members.push_back(node.get());
         }
         for (const std::string& name : validated.spec->inputs) {
+            if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
+                node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()));
+                continue;
+            }
             const std::size_t index = index_of(name);
             Channel* channel = runner->channels_[index].get();
             shm::ConsumerOptions consumer_options;
@@ -112,6 +162,8 @@ GraphRunner::~GraphRunner() {
         request_stop();
         (void)wait();
     }
+    // Consumers elsewhere hear channel_closed now rather than producer_died later.
+    if (broker_link_) broker_link_->withdraw_all();
     // Nodes first (their destroy() may still touch their ports), then the channels and their segments.
     nodes_.clear();
     channels_.clear();
@@ -126,7 +178,8 @@ void GraphRunner::start() {
 void GraphRunner::request_stop() {
     // Sources first: everything downstream then drains and ends when its input closes.
     for (auto& node : nodes_) {
-        if (!node->has_inputs()) node->request_stop();
+        // A node fed from another kernel is a source as far as this graph is concerned.
+        if (node->is_graph_source()) node->request_stop();
     }
 }
 
@@ -158,7 +211,7 @@ ExitCode GraphRunner::wait() {
         bool stopping = false;
         for (auto& node : nodes_) {
             all_finished = all_finished && node->finished();
-            stopping = stopping || (!node->has_inputs() && node->stop_requested());
+            stopping = stopping || (node->is_graph_source() && node->stop_requested());
         }
         if (all_finished) break;
         if (stopping && force_at == 0) {

@@ -9,7 +9,10 @@
 #include <chrono>
 #include <cstring>
 
+#include "broker_link.hpp"
 #include "dhub/base/clock.hpp"
+#include "dhub/broker/protocol.hpp"
+#include "dhub/shm/checksum.hpp"
 
 namespace dhub::runtime {
 namespace {
@@ -24,6 +27,9 @@ constexpr std::size_t MESSAGE_QUEUE_LIMIT = 1024;
 constexpr std::size_t MESSAGE_BYTES_LIMIT = 4096;
 constexpr std::uint64_t VALIDATION_LOG_FIRST = 10;
 constexpr std::uint64_t VALIDATION_LOG_EVERY = 1000;
+/// A remote input looks for its channel in parked DISCOVERs of this length (stop is noticed in between).
+constexpr std::chrono::milliseconds REMOTE_DISCOVER_SLICE = 500ms;
+constexpr std::chrono::milliseconds REMOTE_RETRY = 200ms;
 
 spdlog::level::level_enum to_spdlog(dhub_log_level level) {
     switch (level) {
@@ -187,8 +193,8 @@ void Node::thread_main() {
                           *cpu_);
         }
     }
-    bool started = true;
-    if (descriptor_.start != nullptr) {
+    bool started = connect_remote_inputs();
+    if (started && descriptor_.start != nullptr) {
         if (const dhub_status status = descriptor_.start(instance_); status != DHUB_OK) {
             count_error(status, "start failed");
             finish("start failed");
@@ -206,8 +212,13 @@ void Node::thread_main() {
     }
     if (descriptor_.stop != nullptr) descriptor_.stop(instance_);
     // Held slots go back, and closing the outputs lets downstream nodes drain and see the end.
-    for (Input& input : inputs_)
+    for (Input& input : inputs_) {
         input.held.reset();
+        if (input.remote && input.consumer) {
+            BrokerLink& link = *runner_.broker_link();
+            (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
+        }
+    }
     for (Output& output : outputs_) {
         output.pending.reset();
         output.producer->close();
@@ -230,7 +241,7 @@ void Node::prepare_frame() {
     frame_.output.struct_size = sizeof frame_.output;
     frame_.args.struct_size = sizeof frame_.args;
     if (!inputs_.empty()) {
-        frame_.input.capacity = inputs_[0].consumer.view().slot_payload_bytes();
+        frame_.input.capacity = inputs_[0].consumer->view().slot_payload_bytes();
         frame_.args.input = &frame_.input;
     }
     if (!outputs_.empty()) {
@@ -244,7 +255,7 @@ void Node::prepare_frame() {
 // are built once (prepare_frame), slot handles are never moved, and counters are plain stores.
 Node::Step Node::realtime_step() {
     if (inputs_.empty()) return handle_slot();
-    shm::ReadSlot read = inputs_[0].consumer.acquire_read(SLICE_WAIT);
+    shm::ReadSlot read = inputs_[0].consumer->acquire_read(SLICE_WAIT);
     if (read.status() != shm::Status::Ok) return on_read_failure(read);
     const auto payload = read.payload();
     frame_.input.data = const_cast<std::byte*>(payload.data());
@@ -301,10 +312,16 @@ dhub_status Node::call_handler() {
 }
 
 Node::Step Node::on_read_failure(const shm::ReadSlot& read) {
+    Input& input = inputs_[0];
     switch (read.status()) {
         case shm::Status::Timeout:
+            // Only on a timeout, so the busy path never looks: did the broker report the producer lost?
+            if (input.remote && runner_.broker_link()->losses(input.remote_name) != input.losses_seen) {
+                return on_remote_lost(input, "the broker reports its producer lost");
+            }
             return Step::Continue;
         case shm::Status::Closed:
+            if (input.remote) return on_remote_lost(input, "its producer closed it");
             finish("input closed");
             return Step::Finished;
         case shm::Status::ChecksumMismatch:
@@ -348,6 +365,102 @@ Node::Step Node::account(dhub_status status) {
             count_error(status, "handler failed");
             return stop_requested() ? Step::Finished : Step::Continue;
     }
+}
+
+// ---- remote inputs ------------------------------------------------------------------------------------
+
+bool Node::connect_remote_inputs() {
+    for (Input& input : inputs_) {
+        if (input.remote && !input.consumer && !connect_remote(input)) return false;
+    }
+    return true;
+}
+
+bool Node::connect_remote(Input& input) {
+    BrokerLink& link = *runner_.broker_link();
+    const std::optional<std::string>& expected = component_.input_schema;
+    const bool checks_schema = expected && !expected->empty() && *expected != "*";
+    const shm::SchemaHash expected_hash = checks_schema ? graph::schema_hash(*expected) : shm::SchemaHash{};
+    const std::string expected_hex = checks_schema ? shm::to_hex(expected_hash.data(), expected_hash.size()) : "";
+    std::string last_problem;
+    auto report = [&](const std::string& problem) {  // once per distinct problem, not once per retry
+        if (problem == last_problem) return;
+        logger_->warn("{}input '{}': {}", log_prefix_, input.channel, problem);
+        last_problem = problem;
+    };
+    while (!stop_requested()) {
+        // Counted before discovering: a loss reported after this point is not one we have already handled.
+        const std::uint64_t losses = link.losses(input.remote_name);
+        auto found = link.client().discover(input.remote_name, REMOTE_DISCOVER_SLICE);
+        if (!found) {
+            report(found.error().message.starts_with(broker::error_code::NOT_FOUND)
+                       ? "waiting for another kernel to publish '" + input.remote_name + "'"
+                       : "discovering '" + input.remote_name + "': " + found.error().message);
+            if (!found.error().message.starts_with(broker::error_code::NOT_FOUND)) {
+                std::unique_lock lock(sleep_mutex_);
+                sleep_wakeup_.wait_for(lock, REMOTE_RETRY, [this] { return stop_requested(); });
+            }
+            continue;
+        }
+        const broker::ChannelRegistration& channel = found->registration;
+        if (checks_schema && channel.schema_hash != expected_hex) {
+            const std::string problem = "channel '" + input.remote_name + "' carries schema hash " +
+                                        channel.schema_hash + ", but component " + component_.id + " expects " +
+                                        *expected + " (hash " + expected_hex +
+                                        "); connect it to a channel of that schema";
+            count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
+            finish("schema mismatch on input '" + input.channel + "'");
+            return false;
+        }
+        shm::ConsumerOptions options;
+        options.name = id_;
+        options.attach_secret = channel.attach_secret;
+        if (checks_schema) options.expect.schema_hash = expected_hash;
+        auto attached = shm::Consumer::attach(channel.segment, options);
+        if (!attached) {
+            // Typically a producer that died or restarted after the broker answered: look again shortly.
+            report("attaching to '" + input.remote_name + "' (segment " + channel.segment +
+                   "): " + attached.error().message);
+            std::unique_lock lock(sleep_mutex_);
+            sleep_wakeup_.wait_for(lock, REMOTE_RETRY, [this] { return stop_requested(); });
+            continue;
+        }
+        // A component that takes any schema ("*") expects what the channel carries.
+        broker::ConsumerRegistration registration{input.remote_name, link.self_tag(id_),
+                                                  checks_schema ? expected_hex : channel.schema_hash};
+        if (auto registered = link.client().register_consumer(registration); !registered) {
+            if (registered.error().message.starts_with(broker::error_code::SCHEMA_MISMATCH)) {
+                count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);
+                finish("schema mismatch on input '" + input.channel + "'");
+                return false;
+            }
+            // The data plane does not need it: the broker only counts consumers and tells the producer.
+            logger_->warn("{}input '{}': attached, but the broker did not take the consumer registration: {}",
+                          log_prefix_, input.channel, registered.error().message);
+        }
+        input.consumer.emplace(std::move(attached.value()));
+        input.losses_seen = losses;
+        logger_->info("{}input '{}' attached to segment {} ({} other consumers)", log_prefix_, input.channel,
+                      channel.segment, found->consumer_count);
+        if (&input == &inputs_[0]) prepare_frame();
+        return true;
+    }
+    finish("stopped");
+    return false;
+}
+
+Node::Step Node::on_remote_lost(Input& input, const char* what) {
+    BrokerLink& link = *runner_.broker_link();
+    logger_->warn("{}input '{}' lost: {}", log_prefix_, input.channel, what);
+    (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
+    input.held.reset();
+    input.consumer.reset();
+    if (link.spec().on_producer_lost == graph::BrokerSpec::OnProducerLost::StopNode) {
+        finish("producer of input '" + input.channel + "' lost (broker on_producer_lost: stop_node)");
+        return Step::Finished;
+    }
+    logger_->info("{}waiting for '{}' to come back (broker on_producer_lost: wait)", log_prefix_, input.remote_name);
+    return connect_remote(input) ? Step::Continue : Step::Finished;
 }
 
 void Node::count_error(dhub_status code, const std::string& what) {
@@ -481,12 +594,14 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
     if (port >= inputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
     Input& input = inputs_[port];
     if (input.held) return DHUB_ERR_INVALID_ARGUMENT;  // release the previous one first
+    if (!input.consumer) return DHUB_ERR_UNAVAILABLE;
     return wait_in_slices(timeout_ns, [&](const shm::WaitOptions& wait) {
-        shm::ReadSlot acquired = input.consumer.acquire_read(wait);
+        shm::ReadSlot acquired = input.consumer->acquire_read(wait);
         if (acquired) {
             const auto payload = acquired.payload();
-            *slot = make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
-                              input.consumer.view().slot_payload_bytes(), acquired.sequence(), acquired.timestamp_ns());
+            *slot =
+                make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
+                          input.consumer->view().slot_payload_bytes(), acquired.sequence(), acquired.timestamp_ns());
             input.held.emplace(std::move(acquired));
             return shm::Status::Ok;
         }
@@ -506,7 +621,7 @@ dhub_status Node::release(std::uint32_t port) {
 }
 
 shm::FlexZone Node::flex_of(std::uint32_t direction, std::uint32_t port) const {
-    if (direction == 0) return inputs_[port].consumer.flex_zone();
+    if (direction == 0) return inputs_[port].consumer->flex_zone();
     return outputs_[port].producer->flex_zone();
 }
 
@@ -515,6 +630,7 @@ dhub_status Node::flex_read(
     if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || buffer == nullptr) {
         return DHUB_ERR_INVALID_ARGUMENT;
     }
+    if (direction == 0 && !inputs_[port].consumer) return DHUB_ERR_UNAVAILABLE;  // a remote input not attached yet
     std::size_t used = 0;
     const shm::Status status =
         flex_of(direction, port).read({static_cast<std::byte*>(buffer), static_cast<std::size_t>(capacity)}, used);
@@ -526,6 +642,7 @@ dhub_status Node::flex_write(std::uint32_t direction, std::uint32_t port, const 
     if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || data == nullptr) {
         return DHUB_ERR_INVALID_ARGUMENT;
     }
+    if (direction == 0 && !inputs_[port].consumer) return DHUB_ERR_UNAVAILABLE;
     return to_abi(
         flex_of(direction, port).write({static_cast<const std::byte*>(data), static_cast<std::size_t>(bytes)}));
 }

@@ -3,6 +3,7 @@
 // host side of the plugin ABI. The C handle a plugin gets (dhub_node*) is a Node*.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -39,9 +40,12 @@ public:
         std::optional<shm::WriteSlot> pending;  ///< queue mode: acquired, not yet committed
     };
     struct Input {
-        std::string channel;
-        shm::Consumer consumer;
-        std::optional<shm::ReadSlot> held;  ///< queue mode: acquired, not yet released
+        std::string channel;                    ///< as the graph names it ("broker:<name>" for a remote one)
+        std::optional<shm::Consumer> consumer;  ///< always set for a local channel; a remote one once attached
+        std::optional<shm::ReadSlot> held;      ///< queue mode: acquired, not yet released
+        bool remote = false;
+        std::string remote_name;        ///< the broker's name of a remote channel
+        std::uint64_t losses_seen = 0;  ///< BrokerLink::losses() when it attached
     };
 
     Node(GraphRunner& runner,
@@ -58,7 +62,11 @@ public:
         outputs_.push_back({std::move(channel), producer, {}});
     }
     void add_input(std::string channel, shm::Consumer consumer) {
-        inputs_.push_back({std::move(channel), std::move(consumer), {}});
+        inputs_.push_back({std::move(channel), std::move(consumer), {}, false, {}, 0});
+    }
+    /// An input another kernel produces: attached by the node's thread once the broker knows the channel.
+    void add_remote_input(std::string channel, std::string remote_name) {
+        inputs_.push_back({std::move(channel), std::nullopt, {}, true, std::move(remote_name), 0});
     }
 
     void start_thread();
@@ -66,6 +74,11 @@ public:
     void join();
     bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
     bool has_inputs() const noexcept { return !inputs_.empty(); }
+    /// Stopped first on shutdown: nothing in this graph feeds it (no inputs, or inputs from other kernels).
+    bool is_graph_source() const noexcept {
+        return inputs_.empty() ||
+               std::any_of(inputs_.begin(), inputs_.end(), [](const Input& input) { return input.remote; });
+    }
     NodeReport report() const;
 
     const std::string& id() const noexcept { return id_; }
@@ -97,6 +110,12 @@ private:
     void thread_main();
     void run_realtime();
     void prepare_frame();
+    /// Remote inputs: waits (until stop) for the broker to know the channel, checks its schema, attaches
+    /// with the attach secret and registers as its consumer. False when the node must end.
+    bool connect_remote_inputs();
+    bool connect_remote(Input& input);
+    /// A remote input whose producer was lost: detach, then wait for it again or end, by the graph's policy.
+    Step on_remote_lost(Input& input, const char* what);
     Step realtime_step();
     /// With an output: acquires its slot, calls the handler, commits or aborts. Without: calls the handler.
     Step handle_slot();

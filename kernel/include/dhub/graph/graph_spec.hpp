@@ -65,6 +65,27 @@ struct NodeSpec {
     std::string json_path;             ///< "/nodes/<i>"
 };
 
+/// Inputs named "broker:<channel>" read a channel another kernel produces, found through the broker.
+inline constexpr std::string_view REMOTE_INPUT_PREFIX = "broker:";
+
+/// The graph's "broker" section: where the control plane is and how this kernel talks to it.
+struct BrokerSpec {
+    std::string endpoint = "tcp://127.0.0.1:5570";
+    bool embedded = false;  ///< run the broker inside this kernel, bound to endpoint
+    /// CURVE: the broker's public key file; with it, client_key (this kernel's secret key file) is required.
+    std::optional<std::filesystem::path> server_key;
+    std::optional<std::filesystem::path> client_key;
+    /// Embedded broker only: its secret key file and the allowlist of client keys.
+    std::optional<std::filesystem::path> secret_key;
+    std::optional<std::filesystem::path> allow;
+    std::uint32_t heartbeat_ms = 500;
+    std::uint32_t dead_after_ms = 2000;
+    /// When the producer of a remote input dies or closes: wait for it to come back, or stop the node.
+    enum class OnProducerLost { Wait, StopNode };
+    OnProducerLost on_producer_lost = OnProducerLost::Wait;
+    std::string json_path = "/broker";
+};
+
 struct GraphSpec {
     int schema_version = GRAPH_SCHEMA_VERSION;
     std::string name;
@@ -72,6 +93,7 @@ struct GraphSpec {
     std::vector<std::filesystem::path> plugin_path;  ///< resolved against the file's directory
     std::vector<ChannelSpec> channels;
     std::vector<NodeSpec> nodes;
+    std::optional<BrokerSpec> broker;
 };
 
 /// Parses and checks the document's shape: malformed JSON (with line and column), unknown keys, wrong

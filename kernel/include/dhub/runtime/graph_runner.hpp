@@ -19,9 +19,11 @@
 namespace dhub::runtime {
 
 class Node;
+class BrokerLink;
 
 struct RunnerOptions {
-    /// Segment names are "<prefix>.<channel>"; default "<graph name>-<pid>", unique per kernel process.
+    /// Segment names are "<prefix>.<channel>"; default "<graph name>-<pid>", unique per kernel process, plus
+    /// 64 random bits when the graph has a broker (other users' processes must not be able to guess them).
     std::string segment_prefix;
     /// After a graceful stop request, how long lossless channels may take to drain before every node is
     /// stopped outright.
@@ -75,12 +77,15 @@ public:
     void fail(const std::string& why);
     /// Delivers a peer message to every other node on the channel.
     void broadcast(const Node& sender, const std::string& channel, const std::string& message);
+    /// The control-plane link when the graph has a "broker" section, else nullptr.
+    BrokerLink* broker_link() const noexcept { return broker_link_.get(); }
 
 private:
     GraphRunner() = default;
     struct Channel;
 
     RunnerOptions options_;
+    std::unique_ptr<BrokerLink> broker_link_;  ///< declared before channels_ and nodes_: destroyed after them
     std::vector<std::unique_ptr<Channel>> channels_;
     std::vector<std::unique_ptr<Node>> nodes_;
     std::vector<std::size_t> start_order_;

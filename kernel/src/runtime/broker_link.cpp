@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "broker_link.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "dhub/base/process_identity.hpp"
+#include "dhub/broker/keys.hpp"
+#include "dhub/broker/protocol.hpp"
+
+namespace dhub::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// How often a channel the broker did not take yet is offered again.
+constexpr auto PUBLISH_RETRY = 250ms;
+
+std::shared_ptr<spdlog::logger> link_logger() {
+    if (auto existing = spdlog::get("dhub.kernel")) return existing;
+    return spdlog::default_logger();
+}
+
+Result<std::string> read_key(const std::optional<std::filesystem::path>& file,
+                             broker::KeyKind kind,
+                             const char* setting) {
+    auto key = broker::read_key_file(file->string(), kind);
+    if (!key) {
+        return Error{key.error().code, std::string("graph /broker/") + setting + ": " + key.error().message};
+    }
+    return key.value();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BrokerLink>> BrokerLink::create(const graph::BrokerSpec& spec, const std::string& kernel_name) {
+    std::unique_ptr<BrokerLink> link(new BrokerLink(spec, kernel_name));
+    broker::ClientConfig client;
+    client.endpoint = spec.endpoint;
+    client.name = kernel_name;
+    client.role = "kernel";
+    client.heartbeat_interval = std::chrono::milliseconds(spec.heartbeat_ms);
+    client.dead_after = std::chrono::milliseconds(spec.dead_after_ms);
+    if (spec.server_key) {
+        auto server_key = read_key(spec.server_key, broker::KeyKind::Public, "server_key");
+        if (!server_key) return server_key.error();
+        auto secret = read_key(spec.client_key, broker::KeyKind::Secret, "client_key");
+        if (!secret) return secret.error();
+        auto public_key = broker::public_key_of(secret.value());
+        if (!public_key)
+            return Error{public_key.error().code, "graph /broker/client_key: " + public_key.error().message};
+        client.server_public_key = server_key.value();
+        client.client_keys = {public_key.value(), secret.value()};
+    }
+    if (spec.embedded) {
+        broker::BrokerConfig server;
+        server.endpoint = spec.endpoint;
+        server.registry.heartbeat_ms = spec.heartbeat_ms;
+        server.registry.dead_after_ms = spec.dead_after_ms;
+        if (spec.secret_key) {
+            auto secret = read_key(spec.secret_key, broker::KeyKind::Secret, "secret_key");
+            if (!secret) return secret.error();
+            server.secret_key = secret.value();
+        }
+        if (spec.allow) {
+            auto allowlist = broker::Allowlist::load(spec.allow->string());
+            if (!allowlist) return Error{allowlist.error().code, "graph /broker/allow: " + allowlist.error().message};
+            server.allowlist = std::make_shared<const broker::Allowlist>(std::move(allowlist.value()));
+        }
+        link->server_ = std::make_unique<broker::BrokerServer>(std::move(server));
+        if (auto started = link->server_->start(); !started) {
+            return Error{started.error().code, "graph /broker (embedded broker): " + started.error().message};
+        }
+        link_logger()->info("embedded broker listening on {}", link->server_->bound_endpoint());
+    }
+    BrokerLink* self = link.get();
+    link->client_ = std::make_unique<broker::BrokerClient>(
+        std::move(client), [self](const broker::Notice& notice) { self->on_notice(notice); });
+    if (auto started = link->client_->start(); !started) {
+        return Error{started.error().code, "graph /broker/endpoint " + spec.endpoint + ": " + started.error().message};
+    }
+    link->retry_thread_ = std::thread([self] { self->retry_loop(); });
+    return link;
+}
+
+BrokerLink::~BrokerLink() {
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wakeup_.notify_all();
+    if (retry_thread_.joinable()) retry_thread_.join();
+    if (client_) client_->stop();
+    if (server_) server_->stop();
+}
+
+void BrokerLink::publish(broker::ChannelRegistration registration) {
+    {
+        const std::lock_guard lock(mutex_);
+        unpublished_.push_back(std::move(registration));
+    }
+    wakeup_.notify_all();
+}
+
+void BrokerLink::withdraw_all() {
+    std::vector<std::string> names;
+    {
+        const std::lock_guard lock(mutex_);
+        names.swap(published_);
+        unpublished_.clear();
+    }
+    for (const std::string& name : names) {
+        if (auto withdrawn = client_->deregister_channel(name); !withdrawn) {
+            link_logger()->debug("deregistering channel '{}' from the broker: {}", name, withdrawn.error().message);
+        }
+    }
+}
+
+std::uint64_t BrokerLink::losses(const std::string& channel) const {
+    const std::lock_guard lock(mutex_);
+    const auto found = losses_.find(channel);
+    return found == losses_.end() ? 0 : found->second;
+}
+
+broker::ProcessTag BrokerLink::self_tag(const std::string& name) const {
+    const ProcessIdentity self = ProcessIdentity::self();
+    return broker::ProcessTag{self.pid, self.start_ticks, name};
+}
+
+void BrokerLink::on_notice(const broker::Notice& notice) {
+    // Runs on the client's thread: record and return, never call back into the client here.
+    if (notice.event == broker::notice_event::PRODUCER_DIED || notice.event == broker::notice_event::CHANNEL_CLOSED) {
+        {
+            const std::lock_guard lock(mutex_);
+            ++losses_[notice.channel];
+        }
+        link_logger()->warn("broker: {} on channel '{}': {}", notice.event, notice.channel, notice.message);
+    } else {
+        link_logger()->info("broker: {} on channel '{}': {}", notice.event, notice.channel, notice.message);
+    }
+}
+
+void BrokerLink::retry_loop() {
+    std::map<std::string, std::string> last_problem;  // logged once per channel and problem, not every retry
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        std::vector<broker::ChannelRegistration> pending;
+        pending.swap(unpublished_);
+        lock.unlock();
+        std::vector<broker::ChannelRegistration> failed;
+        std::vector<std::string> done;
+        for (broker::ChannelRegistration& registration : pending) {
+            if (auto registered = client_->register_channel(registration); registered) {
+                link_logger()->info("channel '{}' published on the broker", registration.name);
+                done.push_back(registration.name);
+            } else {
+                std::string& previous = last_problem[registration.name];
+                if (previous != registered.error().message) {
+                    link_logger()->warn("channel '{}' not published yet ({}); retrying every {} ms", registration.name,
+                                        registered.error().message, PUBLISH_RETRY.count());
+                    previous = registered.error().message;
+                }
+                failed.push_back(std::move(registration));
+            }
+        }
+        lock.lock();
+        for (std::string& name : done)
+            published_.push_back(std::move(name));
+        for (auto& registration : failed)
+            unpublished_.push_back(std::move(registration));
+        if (unpublished_.empty()) {
+            wakeup_.wait(lock, [this] { return stopping_ || !unpublished_.empty(); });
+        } else {
+            wakeup_.wait_for(lock, PUBLISH_RETRY, [this] { return stopping_; });
+        }
+    }
+}
+
+}  // namespace dhub::runtime

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// BrokerLink: what one kernel does on the control plane. It runs the embedded broker when the graph asks
+// for one, publishes the channels this kernel produces (retrying until the broker takes them: it may be
+// down, or still hold a dead predecessor's registration), and tells remote inputs when their producer was
+// lost. Data never waits for it: a broker that goes away only delays discovery.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dhub/base/result.hpp"
+#include "dhub/broker/broker_client.hpp"
+#include "dhub/broker/broker_server.hpp"
+#include "dhub/graph/graph_spec.hpp"
+
+namespace dhub::runtime {
+
+class BrokerLink {
+public:
+    /// Reads the key files, starts the embedded broker if configured, and starts the client (which
+    /// connects in the background). Errors name the graph setting and the file.
+    static Result<std::unique_ptr<BrokerLink>> create(const graph::BrokerSpec& spec, const std::string& kernel_name);
+    ~BrokerLink();
+    BrokerLink(const BrokerLink&) = delete;
+    BrokerLink& operator=(const BrokerLink&) = delete;
+
+    /// Registers a channel this kernel produces, now or (in the background) as soon as the broker takes it.
+    void publish(broker::ChannelRegistration registration);
+    /// Deregisters every published channel (clean shutdown: consumers get channel_closed at once).
+    void withdraw_all();
+
+    broker::BrokerClient& client() noexcept { return *client_; }
+    const graph::BrokerSpec& spec() const noexcept { return spec_; }
+    /// Bumped whenever the broker reports the channel's producer dead or the channel closed; a remote
+    /// input compares it with the value it saw when it attached.
+    std::uint64_t losses(const std::string& channel) const;
+    broker::ProcessTag self_tag(const std::string& name) const;
+
+private:
+    BrokerLink(graph::BrokerSpec spec, std::string kernel_name)
+        : spec_(std::move(spec)), name_(std::move(kernel_name)) {}
+    void on_notice(const broker::Notice& notice);
+    void retry_loop();
+
+    graph::BrokerSpec spec_;
+    std::string name_;
+    std::unique_ptr<broker::BrokerServer> server_;
+    std::unique_ptr<broker::BrokerClient> client_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wakeup_;
+    std::map<std::string, std::uint64_t> losses_;
+    std::vector<broker::ChannelRegistration> unpublished_;
+    std::vector<std::string> published_;
+    bool stopping_ = false;
+    std::thread retry_thread_;
+};
+
+}  // namespace dhub::runtime
