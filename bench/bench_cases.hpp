@@ -17,6 +17,11 @@ double probe_core_to_core_ns(const BenchOptions& options);
 /// dhub's own transport (DataBlock); filled in by bench/dhub_cases.cpp.
 void register_dhub_cases(Registry& registry);
 
+#ifdef DHUB_BENCH_HAVE_BROKER
+/// The control plane: discovery-to-first-slot latency and broker load (memory over time); needs dhub-broker.
+void register_broker_cases(Registry& registry);
+#endif
+
 #ifdef DHUB_HAVE_ICEORYX
 /// iceoryx 2.0 classic API over a RouDi that the group starts itself.
 void register_iceoryx_cases(Registry& registry);

@@ -32,6 +32,9 @@ dhub::bench::Registry build_registry() {
     dhub::bench::Registry registry;
     dhub::bench::register_dhub_cases(registry);
     dhub::bench::register_raw_cases(registry);
+#ifdef DHUB_BENCH_HAVE_BROKER
+    dhub::bench::register_broker_cases(registry);
+#endif
 #ifdef DHUB_HAVE_ICEORYX
     dhub::bench::register_iceoryx_cases(registry);
 #endif
