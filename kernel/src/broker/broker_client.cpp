@@ -25,6 +25,9 @@ constexpr int RECONNECT_MAX_MS = 1000;
 constexpr int HWM_MESSAGES = 1000;
 constexpr std::uint64_t NS_PER_MS = 1'000'000;
 constexpr std::size_t MAX_MESSAGES_PER_WAKE = 256;
+/// First retry of a HELLO that could not be sent (no connection yet); doubled up to the heartbeat interval
+/// while the broker stays unreachable, so a client waiting for a broker that is down stays idle.
+constexpr std::int64_t HELLO_RETRY_FIRST_MS = 2;
 
 std::uint64_t to_ns(milliseconds value) {
     return static_cast<std::uint64_t>(value.count()) * NS_PER_MS;
@@ -164,9 +167,11 @@ bool BrokerClient::send_message(const Message& message) {
     }
 }
 
-void BrokerClient::send_internal(Internal kind, MessageType type, json body, const std::string& key) {
+bool BrokerClient::send_internal(Internal kind, MessageType type, json body, const std::string& key) {
     const std::uint64_t id = next_request_id_.fetch_add(1);
-    if (send_message(Message{type, id, std::move(body)})) internal_[id] = InternalRequest{kind, key};
+    if (!send_message(Message{type, id, std::move(body)})) return false;
+    internal_[id] = InternalRequest{kind, key};
+    return true;
 }
 
 void BrokerClient::send_hello(std::uint64_t now_ns) {
@@ -175,7 +180,11 @@ void BrokerClient::send_hello(std::uint64_t now_ns) {
               {"protocol_minor", PROTOCOL_MINOR},
               {"name", config_.name},
               {"role", config_.role}};
-    send_internal(Internal::Hello, MessageType::Hello, std::move(body), {});
+    // With ZMQ_IMMEDIATE the send fails until the connection is up (the usual case right after connect):
+    // the loop then retries after hello_retry_ms_ instead of a whole heartbeat later.
+    const bool sent = send_internal(Internal::Hello, MessageType::Hello, std::move(body), {});
+    const std::int64_t beat_ms = static_cast<std::int64_t>(beat_ns_ / NS_PER_MS);
+    hello_retry_ms_ = sent ? 0 : std::min(beat_ms, hello_retry_ms_ == 0 ? HELLO_RETRY_FIRST_MS : hello_retry_ms_ * 2);
 }
 
 void BrokerClient::begin_resync(std::uint64_t now_ns) {
@@ -341,7 +350,8 @@ void BrokerClient::run() noexcept {
     std::vector<std::string_view> views;
     while (running_.load()) {
         try {
-            const auto poll_ms = std::clamp<std::int64_t>(config_.heartbeat_interval.count() / 4, 5, 100);
+            const std::int64_t idle_ms = std::clamp<std::int64_t>(config_.heartbeat_interval.count() / 4, 5, 100);
+            const std::int64_t poll_ms = hello_retry_ms_ > 0 ? std::min(idle_ms, hello_retry_ms_) : idle_ms;
             std::array<zmq::pollitem_t, 2> items{{
                 {socket_->dealer ? socket_->dealer->handle() : nullptr, 0, ZMQ_POLLIN, 0},
                 {nullptr, socket_->wake.fd(), ZMQ_POLLIN, 0},
@@ -384,7 +394,9 @@ void BrokerClient::run() noexcept {
                 last_heard_ns_ = now_ns;
                 send_hello(now_ns);
             } else if (!session_ready_.load()) {
-                if (now_ns - last_hello_ns_ >= beat_ns_) send_hello(now_ns);
+                const std::uint64_t retry_ns =
+                    hello_retry_ms_ > 0 ? static_cast<std::uint64_t>(hello_retry_ms_) * NS_PER_MS : beat_ns_;
+                if (now_ns - last_hello_ns_ >= retry_ns) send_hello(now_ns);
             } else if (now_ns - last_beat_ns_ >= beat_ns_) {
                 last_beat_ns_ = now_ns;
                 send_internal(Internal::Heartbeat, MessageType::Heartbeat, json::object(), {});

@@ -391,6 +391,9 @@ void Registry::on_register_consumer(Session& session,
             old->second.consumptions.erase({name, key});
         }
     }
+    if (existing == channel.consumers.end()) {
+        broker_log().info("consumer {} of channel '{}' registered by '{}'", key, name, session.name);
+    }
     channel.consumers[key] = ConsumerRecord{peer.routing_id, body["consumer"]};
     session.consumptions.insert({name, key});
     out.push_back({peer.routing_id, reply(MessageType::RegisterConsumerAck, message.request_id,

@@ -127,7 +127,8 @@ private:
     void run() noexcept;
     bool open_socket();
     void send_hello(std::uint64_t now_ns);
-    void send_internal(Internal kind, MessageType type, nlohmann::json body, const std::string& key);
+    /// False if the message could not be handed to the socket (then nothing waits for a reply).
+    bool send_internal(Internal kind, MessageType type, nlohmann::json body, const std::string& key);
     bool send_message(const Message& message);
     void on_message(Message message, std::uint64_t now_ns);
     void on_internal_reply(const InternalRequest& request, const Message& message, std::uint64_t now_ns);
@@ -158,6 +159,7 @@ private:
     std::map<std::string, bool> orphan_consumers_;  ///< keys whose channel was not (yet) back after a resync
     std::uint64_t last_heard_ns_ = 0;
     std::uint64_t last_hello_ns_ = 0;
+    std::int64_t hello_retry_ms_ = 0;  ///< > 0: the last HELLO never left (no connection yet); retry after this
     std::uint64_t last_beat_ns_ = 0;
     std::uint64_t beat_ns_ = 0;  ///< the configured interval, or the broker's if that is shorter
     bool had_session_ = false;
