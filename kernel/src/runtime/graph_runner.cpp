@@ -36,8 +36,13 @@ std::string safe_graph_name(const graph::GraphSpec& spec) {
     return name.substr(0, 60);
 }
 
+/// "<graph>-<pid>": how this kernel names itself to the broker and starts its segment names.
+std::string kernel_name(const graph::GraphSpec& spec) {
+    return safe_graph_name(spec) + "-" + std::to_string(::getpid());
+}
+
 std::string default_prefix(const graph::GraphSpec& spec) {
-    std::string prefix = safe_graph_name(spec) + "-" + std::to_string(::getpid());
+    std::string prefix = kernel_name(spec);
     if (spec.broker) {
         // Published segments are found through the broker only, so their names need not be guessable.
         std::array<std::uint8_t, 8> random{};
@@ -72,8 +77,7 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
     runner->start_order_ = graph.start_order;
     auto logger = kernel_logger();
     if (graph.spec->broker) {
-        auto link =
-            BrokerLink::create(*graph.spec->broker, safe_graph_name(*graph.spec) + "-" + std::to_string(::getpid()));
+        auto link = BrokerLink::create(*graph.spec->broker, kernel_name(*graph.spec));
         if (!link) return link.error();
         runner->broker_link_ = std::move(link.value());
     }

@@ -405,10 +405,7 @@ bool Node::connect_remote(Input& input) {
             const bool not_yet = broker_refused_with(found.error(), broker::error_code::NOT_FOUND);
             report(not_yet ? "waiting for another kernel to publish '" + input.remote_name + "'"
                            : "discovering '" + input.remote_name + "': " + found.error().message);
-            if (!not_yet) {
-                std::unique_lock lock(sleep_mutex_);
-                sleep_wakeup_.wait_for(lock, REMOTE_RETRY, [this] { return stop_requested(); });
-            }
+            if (!not_yet) pause(REMOTE_RETRY);  // a parked DISCOVER already waited
             continue;
         }
         const broker::ChannelRegistration& channel = found->registration;
@@ -430,8 +427,7 @@ bool Node::connect_remote(Input& input) {
             // Typically a producer that died or restarted after the broker answered: look again shortly.
             report("attaching to '" + input.remote_name + "' (segment " + channel.segment +
                    "): " + attached.error().message);
-            std::unique_lock lock(sleep_mutex_);
-            sleep_wakeup_.wait_for(lock, REMOTE_RETRY, [this] { return stop_requested(); });
+            pause(REMOTE_RETRY);
             continue;
         }
         // A component that takes any schema ("*") expects what the channel carries.
@@ -528,6 +524,11 @@ void Node::log(dhub_log_level level, const char* message) const {
 
 void Node::report_error(dhub_status code, const char* message) {
     count_error(code, message != nullptr ? message : "error reported by the plugin");
+}
+
+void Node::pause(std::chrono::nanoseconds span) {
+    std::unique_lock lock(sleep_mutex_);
+    sleep_wakeup_.wait_for(lock, span, [this] { return stop_requested(); });
 }
 
 dhub_status Node::sleep_until(std::uint64_t deadline_ns) {

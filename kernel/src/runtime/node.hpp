@@ -116,6 +116,8 @@ private:
     bool connect_remote(Input& input);
     /// A remote input whose producer was lost: detach, then wait for it again or end, by the graph's policy.
     Step on_remote_lost(Input& input, const char* what);
+    /// Sleeps for span, or until the node is asked to stop.
+    void pause(std::chrono::nanoseconds span);
     Step realtime_step();
     /// With an output: acquires its slot, calls the handler, commits or aborts. Without: calls the handler.
     Step handle_slot();
