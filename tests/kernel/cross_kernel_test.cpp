@@ -270,6 +270,21 @@ TEST_F(CrossKernel_test, BrokerKilledAndRestartedBothKernelsRegisterAgainAndData
     EXPECT_GE(while_down, static_cast<std::size_t>(RATE_HZ * 1.5 / 2)) << first_log;
 }
 
+TEST_F(CrossKernel_test, AnUnreadableKeyFileEndsTheRunBeforeAnyNodeStartsAndNamesTheSetting) {
+    nlohmann::json broker = broker_section("analysis");
+    broker["endpoint"] = "tcp://127.0.0.1:1";  // never reached: the key is read first
+    broker["client_key"] = (keys_ / "missing.key").string();
+    const nlohmann::json graph = {{"schema_version", 1},
+                                  {"name", "analysis"},
+                                  {"broker", broker},
+                                  {"channels", nlohmann::json::array()},
+                                  {"nodes", {{{"id", "rec"}, {"plugin", "stats"}, {"inputs", {"broker:cam0"}}}}}};
+    const KernelRun run = run_kernel(consumer_dir_, write_graph(consumer_dir_, graph), {}, 20s);
+    EXPECT_TRUE(run.status.exited && run.status.code == 4) << run.output;
+    EXPECT_NE(run.output.find("/broker/client_key"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("missing.key"), std::string::npos) << run.output;
+}
+
 TEST_F(CrossKernel_test, AKernelWithAnUnknownKeyIsRefusedAndLearnsNothing) {
     start_broker();
     start_producer();
