@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <optional>
@@ -268,6 +269,39 @@ TEST_F(CrossKernel_test, BrokerKilledAndRestartedBothKernelsRegisterAgainAndData
     }
     // 1.5 s at RATE_HZ: the frames kept coming with the broker gone (at least half of them, for a slow CI).
     EXPECT_GE(while_down, static_cast<std::size_t>(RATE_HZ * 1.5 / 2)) << first_log;
+}
+
+TEST_F(CrossKernel_test, TheBrokerCanRunInsideTheProducerKernel) {
+    // No dhub-broker process: the instrument kernel embeds it (no CURVE here, loopback only).
+    endpoint_ = "tcp://127.0.0.1:" + std::to_string(20000 + ::getpid() % 20000);
+    const nlohmann::json embedded = {{"endpoint", endpoint_}, {"embedded", true}};
+    const nlohmann::json joined = {{"endpoint", endpoint_}};
+    const nlohmann::json producer_graph = {
+        {"schema_version", 1},
+        {"name", "instrument"},
+        {"broker", embedded},
+        {"channels", {{{"name", "cam0"}, {"slot_bytes", 4096}, {"sync", "every_reader"}}}},
+        {"nodes",
+         {{{"id", "sim"},
+           {"plugin", "sim_source"},
+           {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
+           {"outputs", {"cam0"}}}}}};
+    const nlohmann::json consumer_graph = {{"schema_version", 1},
+                                           {"name", "analysis"},
+                                           {"broker", joined},
+                                           {"channels", nlohmann::json::array()},
+                                           {"nodes",
+                                            {{{"id", "rec"},
+                                              {"plugin", "recorder"},
+                                              {"params", {{"path", recording().string()}, {"flush_every", 1}}},
+                                              {"inputs", {"broker:cam0"}}}}}};
+    producer_.emplace(start_kernel(producer_dir_, write_graph(producer_dir_, producer_graph)));
+    consumer_.emplace(start_kernel(consumer_dir_, write_graph(consumer_dir_, consumer_graph)));
+    ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 100; }, 15s))
+        << consumer_log() << producer_log();
+    EXPECT_NE(producer_log().find("embedded broker listening on " + endpoint_), std::string::npos) << producer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
 }
 
 TEST_F(CrossKernel_test, AnUnreadableKeyFileEndsTheRunBeforeAnyNodeStartsAndNamesTheSetting) {
