@@ -131,6 +131,13 @@ protected:
     std::size_t attachments() const { return count_of(consumer_log(), "attached to segment"); }
     std::size_t recorded() const { return read_recording(recording()).slots.size(); }
 
+    /// SIGKILL: no deregistration, no clean close; only the broker's heartbeat check notices.
+    void kill_producer() {
+        producer_->kill(SIGKILL);
+        (void)producer_->wait(10s);
+        producer_.reset();
+    }
+
     /// SIGINT and a clean exit.
     static void stop(std::optional<ChildProcess>& process, const std::string& log) {
         ASSERT_TRUE(process);
@@ -182,9 +189,7 @@ TEST_F(CrossKernel_test, ProducerKernelKilledThenRestartedTheConsumerIsToldWaits
     start_consumer();
     ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 100; }, 15s)) << consumer_log();
 
-    producer_->kill(SIGKILL);
-    (void)producer_->wait(10s);
-    producer_.reset();
+    kill_producer();
     const std::uint64_t killed_at = monotonic_now_ns();
     // The broker declares it dead after DEAD_AFTER_MS and tells the consumer kernel, which detaches and waits.
     ASSERT_TRUE(
@@ -220,9 +225,7 @@ TEST_F(CrossKernel_test, ProducerKernelKilledTheConsumerStopsItsNodeWhenThePolic
     start_producer();
     start_consumer();
     ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 50; }, 15s)) << consumer_log();
-    producer_->kill(SIGKILL);
-    (void)producer_->wait(10s);
-    producer_.reset();
+    kill_producer();
     // Its only node stopped, so the consumer kernel ends by itself, cleanly, and says why.
     const ExitStatus status = consumer_->wait(15s);
     consumer_.reset();
@@ -272,10 +275,9 @@ TEST_F(CrossKernel_test, BrokerKilledAndRestartedBothKernelsRegisterAgainAndData
 }
 
 TEST_F(CrossKernel_test, TheBrokerCanRunInsideTheProducerKernel) {
-    // No dhub-broker process: the instrument kernel embeds it (no CURVE here, loopback only).
-    endpoint_ = "tcp://127.0.0.1:" + std::to_string(20000 + ::getpid() % 20000);
-    const nlohmann::json embedded = {{"endpoint", endpoint_}, {"embedded", true}};
-    const nlohmann::json joined = {{"endpoint", endpoint_}};
+    // No dhub-broker process: the instrument kernel embeds it (no CURVE here, loopback only), on a port the
+    // system picks; the analysis kernel is pointed at it once the instrument kernel has said where it is.
+    const nlohmann::json embedded = {{"endpoint", "tcp://127.0.0.1:0"}, {"embedded", true}};
     const nlohmann::json producer_graph = {
         {"schema_version", 1},
         {"name", "instrument"},
@@ -286,20 +288,25 @@ TEST_F(CrossKernel_test, TheBrokerCanRunInsideTheProducerKernel) {
            {"plugin", "sim_source"},
            {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
            {"outputs", {"cam0"}}}}}};
-    const nlohmann::json consumer_graph = {{"schema_version", 1},
-                                           {"name", "analysis"},
-                                           {"broker", joined},
-                                           {"channels", nlohmann::json::array()},
-                                           {"nodes",
-                                            {{{"id", "rec"},
-                                              {"plugin", "recorder"},
-                                              {"params", {{"path", recording().string()}, {"flush_every", 1}}},
-                                              {"inputs", {"broker:cam0"}}}}}};
+    nlohmann::json consumer_graph = {{"schema_version", 1},
+                                     {"name", "analysis"},
+                                     {"channels", nlohmann::json::array()},
+                                     {"nodes",
+                                      {{{"id", "rec"},
+                                        {"plugin", "recorder"},
+                                        {"params", {{"path", recording().string()}, {"flush_every", 1}}},
+                                        {"inputs", {"broker:cam0"}}}}}};
     producer_.emplace(start_kernel(producer_dir_, write_graph(producer_dir_, producer_graph)));
+    const std::string listening = "embedded broker listening on ";
+    ASSERT_TRUE(wait_until([&] { return producer_log().find(listening) != std::string::npos; }, 10s)) << producer_log();
+    const std::string log = producer_log();
+    const auto from = log.find(listening) + listening.size();
+    endpoint_ = log.substr(from, log.find('\n', from) - from);
+    consumer_graph["broker"] = {{"endpoint", endpoint_}};
     consumer_.emplace(start_kernel(consumer_dir_, write_graph(consumer_dir_, consumer_graph)));
     ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 100; }, 15s))
         << consumer_log() << producer_log();
-    EXPECT_NE(producer_log().find("embedded broker listening on " + endpoint_), std::string::npos) << producer_log();
+    EXPECT_EQ(endpoint_.rfind("tcp://127.0.0.1:", 0), 0u) << endpoint_;
     stop(consumer_, consumer_log());
     stop(producer_, producer_log());
 }

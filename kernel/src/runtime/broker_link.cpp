@@ -74,6 +74,8 @@ Result<std::unique_ptr<BrokerLink>> BrokerLink::create(const graph::BrokerSpec& 
         }
         link_logger()->info("embedded broker listening on {}", link->server_->bound_endpoint());
     }
+    // The embedded broker may have bound an ephemeral port ("tcp://127.0.0.1:0"): talk to where it listens.
+    if (link->server_) client.endpoint = link->server_->bound_endpoint();
     BrokerLink* self = link.get();
     link->client_ = std::make_unique<broker::BrokerClient>(
         std::move(client), [self](const broker::Notice& notice) { self->on_notice(notice); });
@@ -110,6 +112,8 @@ void BrokerLink::withdraw_all() {
         names.swap(published_);
         unpublished_.clear();
     }
+    // Without a broker session each call would wait out its timeout; the broker declares us dead anyway.
+    if (!client_->connected()) return;
     for (const std::string& name : names) {
         if (auto withdrawn = client_->deregister_channel(name); !withdrawn) {
             link_logger()->debug("deregistering channel '{}' from the broker: {}", name, withdrawn.error().message);

@@ -214,9 +214,9 @@ void Node::thread_main() {
     // Held slots go back, and closing the outputs lets downstream nodes drain and see the end.
     for (Input& input : inputs_) {
         input.held.reset();
-        if (input.remote && input.consumer) {
-            BrokerLink& link = *runner_.broker_link();
-            (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
+        BrokerLink* link = runner_.broker_link();
+        if (input.remote && input.consumer && link->client().connected()) {
+            (void)link->client().deregister_consumer(input.remote_name, link->self_tag(id_));
         }
     }
     for (Output& output : outputs_) {
@@ -457,7 +457,7 @@ bool Node::connect_remote(Input& input) {
 Node::Step Node::on_remote_lost(Input& input, const char* what) {
     BrokerLink& link = *runner_.broker_link();
     logger_->warn("{}input '{}' lost: {}", log_prefix_, input.channel, what);
-    (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
+    if (link.client().connected()) (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
     input.held.reset();
     input.consumer.reset();
     if (link.spec().on_producer_lost == graph::BrokerSpec::OnProducerLost::StopNode) {
