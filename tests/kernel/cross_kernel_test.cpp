@@ -9,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kernel_support.hpp"
 
@@ -61,6 +63,24 @@ protected:
                 (void)(*process)->wait(10s);
             }
         }
+        // A SIGKILLed kernel cannot remove its segments: remove what every kernel of this test left behind.
+        for (const pid_t pid : kernel_pids_) {
+            for (const char* graph : {"instrument", "analysis"}) {
+                const std::string prefix = "dhub1." + std::string(graph) + "-" + std::to_string(pid) + "-";
+                for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+                    if (entry.path().filename().string().starts_with(prefix)) std::filesystem::remove(entry.path());
+                }
+            }
+        }
+    }
+
+    /// Starts dhub-kernel and remembers its pid for the segment clean-up.
+    void launch(std::optional<ChildProcess>& slot,
+                const TempDirectory& dir,
+                const nlohmann::json& graph,
+                const std::vector<std::string>& arguments = {}) {
+        slot.emplace(start_kernel(dir, write_graph(dir, graph), arguments));
+        kernel_pids_.push_back(slot->pid());
     }
 
     std::string key(const std::string& file) const {
@@ -107,7 +127,7 @@ protected:
                {"params",
                 {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
                {"outputs", {"cam0"}}}}}};
-        producer_.emplace(start_kernel(producer_dir_, write_graph(producer_dir_, graph), {"--log-level", "debug"}));
+        launch(producer_, producer_dir_, graph, {"--log-level", "debug"});
     }
 
     void start_consumer(const std::string& plugin = "recorder", const std::string& client = "analysis") {
@@ -122,7 +142,7 @@ protected:
         broker["on_producer_lost"] = on_producer_lost_;
         nlohmann::json graph = {
             {"schema_version", 1}, {"name", "analysis"}, {"broker", broker}, {"channels", channels}, {"nodes", {node}}};
-        consumer_.emplace(start_kernel(consumer_dir_, write_graph(consumer_dir_, graph), {"--log-level", "debug"}));
+        launch(consumer_, consumer_dir_, graph, {"--log-level", "debug"});
     }
 
     std::filesystem::path recording() const { return consumer_dir_ / "cam0.dhr"; }
@@ -157,6 +177,7 @@ protected:
     std::string broker_log_;
     int broker_starts_ = 0;
     std::string on_producer_lost_ = "wait";
+    std::vector<pid_t> kernel_pids_;
 };
 
 TEST_F(CrossKernel_test, AConsumerStartedFirstAttachesWhenTheProducerAppearsAndGetsEveryFrame) {
@@ -296,14 +317,14 @@ TEST_F(CrossKernel_test, TheBrokerCanRunInsideTheProducerKernel) {
                                         {"plugin", "recorder"},
                                         {"params", {{"path", recording().string()}, {"flush_every", 1}}},
                                         {"inputs", {"broker:cam0"}}}}}};
-    producer_.emplace(start_kernel(producer_dir_, write_graph(producer_dir_, producer_graph)));
+    launch(producer_, producer_dir_, producer_graph);
     const std::string listening = "embedded broker listening on ";
     ASSERT_TRUE(wait_until([&] { return producer_log().find(listening) != std::string::npos; }, 10s)) << producer_log();
     const std::string log = producer_log();
     const auto from = log.find(listening) + listening.size();
     endpoint_ = log.substr(from, log.find('\n', from) - from);
     consumer_graph["broker"] = {{"endpoint", endpoint_}};
-    consumer_.emplace(start_kernel(consumer_dir_, write_graph(consumer_dir_, consumer_graph)));
+    launch(consumer_, consumer_dir_, consumer_graph);
     ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 100; }, 15s))
         << consumer_log() << producer_log();
     EXPECT_EQ(endpoint_.rfind("tcp://127.0.0.1:", 0), 0u) << endpoint_;
@@ -352,7 +373,7 @@ TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError
         {"channels", {{{"name", "cam0"}, {"slot_bytes", 64}, {"sync", "every_reader"}}}},
         {"nodes",
          {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"cam0"}}}}}};
-    producer_.emplace(start_kernel(producer_dir_, write_graph(producer_dir_, graph)));
+    launch(producer_, producer_dir_, graph);
     start_consumer("scale");
     ASSERT_TRUE(wait_until([&] { return consumer_log().find("schema mismatch") != std::string::npos; }, 15s))
         << consumer_log();
