@@ -115,6 +115,8 @@ TEST(ClientServer_test, NoticesNeverReachARequestAndRepliesNeverReachTheNoticeHa
         auto gone = consumer.discover(name);
         ASSERT_FALSE(gone.ok());
         EXPECT_EQ(gone.error().code, ErrorCode::NotFound) << gone.error().message;
+        EXPECT_TRUE(refused_with(gone.error(), error_code::NOT_FOUND)) << gone.error().message;
+        EXPECT_FALSE(refused_with(gone.error(), error_code::SCHEMA_MISMATCH)) << gone.error().message;
     }
     EXPECT_TRUE(wait_until([&] { return log.has("channel_closed", "ch19"); }, 5s));
 }

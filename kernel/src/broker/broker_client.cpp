@@ -409,6 +409,12 @@ void BrokerClient::run() noexcept {
     }
 }
 
+bool refused_with(const Error& error, std::string_view code) {
+    // request() spells a broker ERROR as "broker refused <TYPE>: <CODE>: <message>".
+    return error.message.starts_with("broker refused ") &&
+           error.message.find(": " + std::string(code) + ": ") != std::string::npos;
+}
+
 Result<Message> BrokerClient::request(MessageType type, json body, milliseconds timeout) {
     if (!running_.load()) {
         return Error{ErrorCode::InvalidArgument, "broker client '" + config_.name + "' is not started"};

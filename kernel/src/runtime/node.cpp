@@ -369,15 +369,6 @@ Node::Step Node::account(dhub_status status) {
 
 // ---- remote inputs ------------------------------------------------------------------------------------
 
-namespace {
-
-/// BrokerClient errors read "broker refused <TYPE>: <CODE>: <message>".
-bool broker_refused_with(const Error& error, std::string_view code) {
-    return error.message.find(std::string(code) + ":") != std::string::npos;
-}
-
-}  // namespace
-
 bool Node::connect_remote_inputs() {
     for (Input& input : inputs_) {
         if (input.remote && !input.consumer && !connect_remote(input)) return false;
@@ -402,7 +393,7 @@ bool Node::connect_remote(Input& input) {
         const std::uint64_t losses = link.losses(input.remote_name);
         auto found = link.client().discover(input.remote_name, REMOTE_DISCOVER_SLICE);
         if (!found) {
-            const bool not_yet = broker_refused_with(found.error(), broker::error_code::NOT_FOUND);
+            const bool not_yet = broker::refused_with(found.error(), broker::error_code::NOT_FOUND);
             report(not_yet ? "waiting for another kernel to publish '" + input.remote_name + "'"
                            : "discovering '" + input.remote_name + "': " + found.error().message);
             if (!not_yet) pause(REMOTE_RETRY);  // a parked DISCOVER already waited
@@ -434,7 +425,7 @@ bool Node::connect_remote(Input& input) {
         broker::ConsumerRegistration registration{input.remote_name, link.self_tag(id_),
                                                   checks_schema ? expected_hex : channel.schema_hash};
         if (auto registered = link.client().register_consumer(registration); !registered) {
-            if (broker_refused_with(registered.error(), broker::error_code::SCHEMA_MISMATCH)) {
+            if (broker::refused_with(registered.error(), broker::error_code::SCHEMA_MISMATCH)) {
                 count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);
                 finish("schema mismatch on input '" + input.channel + "'");
                 return false;

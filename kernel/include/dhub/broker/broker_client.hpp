@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -164,6 +165,9 @@ private:
     std::uint64_t beat_ns_ = 0;  ///< the configured interval, or the broker's if that is shorter
     bool had_session_ = false;
 };
+
+/// Whether a BrokerClient call failed because the broker answered ERROR with this code (error_code::*).
+bool refused_with(const Error& error, std::string_view code);
 
 nlohmann::json to_json(const ProcessTag& tag);
 ProcessTag process_tag_from_json(const nlohmann::json& json);
