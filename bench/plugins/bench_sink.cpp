@@ -41,6 +41,8 @@ public:
 
     void stop(dhub::sdk::NodeContext& context) {
         const std::uint64_t timed = received_ > warmup_ ? received_ - warmup_ : 0;
+        // Stopped before the last slot (Ctrl-C, --duration): the run ends now, not at a stamp never taken.
+        if (timed != 0 && last_ns_ < start_ns_) last_ns_ = context.now_ns();
         std::FILE* file = std::fopen(result_path_.c_str(), "w");
         if (file == nullptr) {
             context.log().error("cannot write " + result_path_);
