@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -206,6 +207,37 @@ TEST(KernelRun, SigintStopsSourcesFirstAndLosesNoSlotOnALosslessChannel) {
     }
     EXPECT_EQ(run.node("sim")["end_reason"], "stopped");
     EXPECT_EQ(run.node("rec")["end_reason"], "input closed");
+}
+
+/// The names (comm) of a process's threads.
+std::vector<std::string> thread_names(pid_t pid) {
+    std::vector<std::string> names;
+    std::error_code gone;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", gone)) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        if (std::getline(comm, name)) names.push_back(name);
+    }
+    return names;
+}
+
+TEST(KernelRun, NodeThreadsAreNamedAfterTheirNodes) {
+    TempDirectory dir;
+    json graph = pipeline(dir, scale_stage(1.0, 0.0), 0, 2000);
+    graph["nodes"][1]["id"] = "a-stage-with-a-long-id";  // cut to its first 15 bytes
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
+    std::vector<std::string> names;
+    const bool named = wait_until([&] {
+        names = thread_names(kernel.pid());
+        auto has = [&](const char* name) { return std::find(names.begin(), names.end(), name) != names.end(); };
+        return has("sim") && has("a-stage-with-a-") && has("rec");
+    });
+    kernel.kill(SIGINT);
+    const KernelRun run = collect(dir, kernel.wait(std::chrono::seconds(30)));
+    std::string seen;
+    for (const std::string& name : names) seen += " '" + name + "'";
+    EXPECT_TRUE(named) << "threads:" << seen;
+    EXPECT_EQ(run.status.code, 0) << run.output;
 }
 
 json failing_graph(const std::string& action) {
