@@ -23,6 +23,7 @@
 #include "bench_cases.hpp"
 #include "dhub/shm/consumer.hpp"
 #include "dhub/shm/producer.hpp"
+#include "dhub/shm/segment.hpp"
 #include "harness/child_process.hpp"
 #include "harness/latency_stats.hpp"
 #include "harness/payload_touch.hpp"
@@ -57,6 +58,21 @@ struct Control {
 std::string channel_name(const std::string& what) {
     return "bench-" + std::to_string(::getpid()) + "-" + what;
 }
+
+/// A case's channel name whose segment is removed when the case ends, however it ends: a failing case
+/// kills its children (SIGKILL), and a killed producer cannot unlink its segment itself. Declared before
+/// the children, so it is destroyed after them.
+class ScopedChannel {
+public:
+    explicit ScopedChannel(const std::string& what) : name_(channel_name(what)) {}
+    ~ScopedChannel() { (void)shm::Segment::unlink(name_); }
+    ScopedChannel(const ScopedChannel&) = delete;
+    ScopedChannel& operator=(const ScopedChannel&) = delete;
+    const std::string& name() const noexcept { return name_; }
+
+private:
+    std::string name_;
+};
 
 template <typename T>
 T expect_ok(Result<T> result, const char* what) {
@@ -96,8 +112,10 @@ struct PingPongSetup {
 void measure_pingpong(const PingPongSetup& setup, std::chrono::milliseconds timeout, CaseResult& row) {
     SharedMapping mapping(sizeof(Control));
     Control* control = mapping.emplace<Control>();
-    const std::string ping = channel_name("ping");
-    const std::string pong = channel_name("pong");
+    const ScopedChannel ping_channel("ping");
+    const std::string& ping = ping_channel.name();
+    const ScopedChannel pong_channel("pong");
+    const std::string& pong = pong_channel.name();
     const std::size_t total = setup.round_trips;
     const std::size_t warmup = BenchOptions::warmup_of(total);
     const std::size_t payload = setup.payload;
@@ -204,7 +222,8 @@ struct StreamResult {
 StreamResult measure_stream(const StreamSetup& setup, const BenchOptions& options) {
     SharedMapping mapping(sizeof(Control));
     Control* control = mapping.emplace<Control>();
-    const std::string name = channel_name("stream");
+    const ScopedChannel channel("stream");
+    const std::string& name = channel.name();
     const std::uint64_t total = setup.messages;
     const std::uint64_t warmup = total / 10;
     const std::size_t payload = setup.payload;
@@ -343,7 +362,8 @@ std::vector<CaseResult> run_idle_cpu(const BenchOptions& options) {
     run_case(results, row, [&](CaseResult& r) {
         SharedMapping mapping(sizeof(Control));
         Control* control = mapping.emplace<Control>();
-        const std::string name = channel_name("idle");
+        const ScopedChannel channel("idle");
+        const std::string& name = channel.name();
         const auto idle_for = options.quick ? std::chrono::milliseconds(500) : std::chrono::milliseconds(3000);
         auto consumer = ChildProcess::spawn("dhub idle consumer", options.consumer_core, [=] {
             Consumer in = attach_when_created(control, 1, name);
