@@ -235,7 +235,8 @@ TEST(KernelRun, NodeThreadsAreNamedAfterTheirNodes) {
     kernel.kill(SIGINT);
     const KernelRun run = collect(dir, kernel.wait(std::chrono::seconds(30)));
     std::string seen;
-    for (const std::string& name : names) seen += " '" + name + "'";
+    for (const std::string& name : names)
+        seen += " '" + name + "'";
     EXPECT_TRUE(named) << "threads:" << seen;
     EXPECT_EQ(run.status.code, 0) << run.output;
 }
