@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 #include <unistd.h>
@@ -455,6 +456,7 @@ double measure_kernel_path(const BenchOptions& options,
 }
 
 double median_of(std::vector<double> values) {
+    if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
     std::sort(values.begin(), values.end());
     const std::size_t middle = values.size() / 2;
     return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
@@ -509,6 +511,8 @@ std::vector<CaseResult> run_kernel_path(const BenchOptions& options) {
             rates = measure_pairs(options, payload, messages, rounds);
         } catch (const std::exception& e) {
             error = e.what();
+        } catch (...) {
+            error = "unknown exception";
         }
         for (const bool through_kernel : {false, true}) {
             CaseResult row{.case_name = through_kernel ? "oneway_kernel" : "oneway_bare",
@@ -545,7 +549,7 @@ void register_dhub_cases(Registry& registry) {
     registry.add({"dhub.idle_cpu", run_idle_cpu, "CPU used by a consumer blocked on an idle channel"});
 #ifdef DHUB_BENCH_KERNEL
     registry.add({"dhub.kernel_path", run_kernel_path,
-                  "the one-way case driven through dhub-kernel and real plugins (compare with dhub.oneway)"});
+                  "one-way through dhub-kernel and real plugins, paired with bare runs: kernel/bare ratio"});
 #endif
     registry.add({"dhub.pingpong", run_pingpong,
                   "round trip over two DataBlock channels, busy spin and futex sleep, 64 B .. 1 MiB"});
