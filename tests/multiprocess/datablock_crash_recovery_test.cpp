@@ -65,11 +65,13 @@ class ProducerKilledMidWrite : public ::testing::TestWithParam<SyncPolicy> {
 protected:
     /// Starts a hold-write peer that commits `committed` slots, then dies (SIGKILL) mid-write of the next;
     /// a consumer in this process is attached throughout.
-    void crash_producer_with_attached_consumer(std::uint64_t committed) {
+    /// With burst > 1 it dies holding a burst of that many slots, each half written.
+    void crash_producer_with_attached_consumer(std::uint64_t committed, std::uint64_t burst = 1) {
         ReadySignal holding;
         ChildProcess writer = spawn_peer(
             "hold-write",
-            concat(channel_arguments(config), {"--commits", std::to_string(committed), "--wait-consumers", "1"}),
+            concat(channel_arguments(config),
+                   {"--commits", std::to_string(committed), "--wait-consumers", "1", "--burst", std::to_string(burst)}),
             holding);
         auto attached = attach_when_created(channel.name());
         ASSERT_TRUE(attached.ok()) << attached.error().message;
@@ -112,6 +114,31 @@ TEST_P(ProducerKilledMidWrite, AttachedConsumerNeverSeesTheBusySlot) {
     const shm::SlotInfo& busy = info->slots.at(COMMITTED_BEFORE_CRASH % RING_SLOTS);
     EXPECT_TRUE(busy.busy);
     EXPECT_EQ(busy.seq, COMMITTED_BEFORE_CRASH);
+}
+
+TEST_P(ProducerKilledMidWrite, NoSlotOfAnUncommittedBurstIsEverDeliveredAndASuccessorTakesOver) {
+    // Arrange: the dead producer held a burst of 4 (3 on a latest-only ring of 8 never covers the newest).
+    constexpr std::uint64_t BURST = 4;
+    crash_producer_with_attached_consumer(COMMITTED_BEFORE_CRASH, BURST);
+    ASSERT_TRUE(consumer.has_value());
+    const Received before = read_until_quiet(*consumer, PayloadSizes::Full, BRIEF_WAIT);
+    const auto dead = shm::inspect_channel(channel.name());
+
+    // Act
+    ChildProcess successor = start_successor(WRITTEN_AFTER_TAKEOVER, {"--burst", "3"});
+    const ExitStatus successor_exit = successor.wait(PEER_DEADLINE);
+    const Received after = read_until_quiet(*consumer, PayloadSizes::Full, CLOSE_WAIT);
+
+    // Assert: nothing of the burst before the takeover; afterwards the successor's slots, intact.
+    expect_delivered(before, GetParam(), 0, COMMITTED_BEFORE_CRASH);
+    ASSERT_TRUE(dead.ok()) << dead.error().message;
+    EXPECT_EQ(dead->write_seq, COMMITTED_BEFORE_CRASH);
+    for (std::uint64_t seq = COMMITTED_BEFORE_CRASH; seq < COMMITTED_BEFORE_CRASH + BURST; ++seq) {
+        EXPECT_TRUE(dead->slots.at(seq % RING_SLOTS).busy) << "slot of sequence " << seq;
+    }
+    EXPECT_TRUE(exited_with(successor_exit, PeerExit::Ok));
+    expect_delivered(after, GetParam(), COMMITTED_BEFORE_CRASH, WRITTEN_AFTER_TAKEOVER);
+    EXPECT_EQ(after.final_status, shm::Status::Closed);
 }
 
 TEST_P(ProducerKilledMidWrite, NewProducerProcessTakesOverAndTheAttachedConsumerKeepsReading) {

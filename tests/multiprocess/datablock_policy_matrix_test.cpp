@@ -33,15 +33,19 @@ constexpr std::uint64_t LATEST_ONLY_MIN_READS_FLOOR = 10;
 /// the time, and how often a reader then gets a consistent read depends only on scheduling.
 constexpr std::chrono::nanoseconds LATEST_ONLY_WRITE_PERIOD{1'000};
 
+/// Slots per acquire_burst on both ends in the burst cases (odd, so bursts and the ring do not line up).
+constexpr std::uint64_t BURST = 5;
+
 struct PolicyCase {
     RingPolicy ring;
     SyncPolicy sync;
     ChecksumPolicy checksum;
+    bool bursts = false;  ///< producer and consumers move slots with WriteBurst / ReadBurst
 };
 
 void PrintTo(const PolicyCase& policy, std::ostream* out) {
     *out << shm::to_string(policy.ring) << " / " << shm::to_string(policy.sync) << " / "
-         << shm::to_string(policy.checksum);
+         << shm::to_string(policy.checksum) << (policy.bursts ? " / bursts" : "");
 }
 
 std::vector<PolicyCase> all_policy_cases() {
@@ -50,6 +54,7 @@ std::vector<PolicyCase> all_policy_cases() {
         for (const SyncPolicy sync : {SyncPolicy::LatestOnly, SyncPolicy::SingleReader, SyncPolicy::EveryReader}) {
             for (const ChecksumPolicy checksum : {ChecksumPolicy::None, ChecksumPolicy::Verify}) {
                 cases.push_back({ring, sync, checksum});
+                cases.push_back({ring, sync, checksum, true});
             }
         }
     }
@@ -76,7 +81,8 @@ std::string sync_name(SyncPolicy sync) {
 std::string case_name(const ::testing::TestParamInfo<PolicyCase>& info) {
     const PolicyCase& policy = info.param;
     return ring_name(policy.ring) + "_" + sync_name(policy.sync) + "_" +
-           (policy.checksum == ChecksumPolicy::Verify ? "ChecksumVerified" : "NoChecksum");
+           (policy.checksum == ChecksumPolicy::Verify ? "ChecksumVerified" : "NoChecksum") +
+           (policy.bursts ? "_Bursts" : "");
 }
 
 class PolicyAcrossProcesses : public ::testing::TestWithParam<PolicyCase> {};
@@ -97,17 +103,21 @@ TEST_P(PolicyAcrossProcesses, ConsumerProcessesReceiveVerifiedSlotsFromAProducer
     const bool latest_only = policy.sync == SyncPolicy::LatestOnly;
     const std::uint64_t min_reads = latest_only ? scaled(LATEST_ONLY_MIN_READS, LATEST_ONLY_MIN_READS_FLOOR) : 0;
     const auto pace = latest_only ? scaled_period(LATEST_ONLY_WRITE_PERIOD) : std::chrono::nanoseconds(0);
+    const std::vector<std::string> burst =
+        policy.bursts ? std::vector<std::string>{"--burst", std::to_string(BURST)} : std::vector<std::string>{};
 
     // Act
-    ChildProcess producer = spawn_peer(
-        "produce",
-        concat(channel_arguments(config),
-               {"--count", std::to_string(count), "--sizes", sizes, "--wait-consumers", std::to_string(consumer_count),
-                "--min-consumer-reads", std::to_string(min_reads), "--pace-ns", std::to_string(pace.count())}));
+    ChildProcess producer =
+        spawn_peer("produce", concat(concat(channel_arguments(config),
+                                            {"--count", std::to_string(count), "--sizes", sizes, "--wait-consumers",
+                                             std::to_string(consumer_count), "--min-consumer-reads",
+                                             std::to_string(min_reads), "--pace-ns", std::to_string(pace.count())}),
+                                     burst));
     std::vector<ChildProcess> consumers;
     for (std::uint32_t index = 0; index < consumer_count; ++index) {
-        consumers.push_back(
-            spawn_peer("consume", {"--channel", channel.name(), "--count", std::to_string(count), "--sizes", sizes}));
+        consumers.push_back(spawn_peer(
+            "consume",
+            concat({"--channel", channel.name(), "--count", std::to_string(count), "--sizes", sizes}, burst)));
     }
 
     // Assert: each consumer checked its own stream (exact and in order, or latest-only rules) and exits 0.

@@ -35,13 +35,15 @@ struct alignas(64) ConsumerState {
     ReadSlot acquire(const WaitOptions& wait) noexcept;
     ReadSlot acquire_lossless(const WaitOptions& wait) noexcept;
     ReadSlot acquire_latest(const WaitOptions& wait) noexcept;
-    Status release(std::uint64_t seq) noexcept;
+    ReadBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
+    Status release(std::uint64_t seq) noexcept { return release_burst(seq, 1); }
+    Status release_burst(std::uint64_t first, std::size_t slots) noexcept;
     /// Waits until write_seq > after; Closed if the producer closed with nothing newer.
     Status wait_for_commit(std::uint64_t after, const WaitOptions& wait) noexcept;
     bool checksum_matches(std::uint64_t seq, std::uint32_t bytes) const noexcept;
     void beat() noexcept { entry().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed); }
-    void count(std::atomic<std::uint64_t>& counter) const noexcept {
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    void count(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) const noexcept {
+        counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
 };
 
@@ -128,21 +130,58 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
     }
 }
 
-Status ConsumerState::release(std::uint64_t seq) noexcept {
+ReadBurst ConsumerState::acquire_burst(std::size_t max, const WaitOptions& wait) noexcept {
+    if (slot_held || max == 0) return ReadBurst(Status::Invalid);
+    if (sync == SyncPolicy::LatestOnly) {
+        // The newest slot alone: a latest-only reader never owns more than what it is reading.
+        ReadSlot newest = acquire(wait);
+        if (!newest) return ReadBurst(newest.status(), newest.sequence());
+        newest.state_ = nullptr;  // the burst takes the hold over
+        return ReadBurst(this, &view, newest.sequence(), 1);
+    }
+    if ((++reads & 63) == 0) beat();
+    if (cursor >= known_write_seq) {
+        known_write_seq = view.header().write_seq.load(std::memory_order_acquire);
+        if (cursor >= known_write_seq) {
+            if (const Status waited = wait_for_commit(cursor, wait); waited != Status::Ok) return ReadBurst(waited);
+        }
+    }
+    std::uint64_t held = std::min<std::uint64_t>(max, known_write_seq - cursor);
+    if (verify) {
+        for (std::uint64_t i = 0; i < held; ++i) {
+            const std::uint64_t seq = cursor + i;
+            const std::uint32_t bytes = std::min(view.slot_header(seq).payload_bytes.load(std::memory_order_relaxed),
+                                                 view.slot_payload_bytes());
+            if (checksum_matches(seq, bytes)) continue;
+            if (i != 0) {  // the good ones first; the bad one leads the next burst and is reported there
+                held = i;
+                break;
+            }
+            count(entry().checksum_failures);
+            slot_held = true;
+            release(seq);
+            return ReadBurst(Status::ChecksumMismatch, seq);
+        }
+    }
+    slot_held = true;
+    return ReadBurst(this, &view, cursor, static_cast<std::size_t>(held));
+}
+
+Status ConsumerState::release_burst(std::uint64_t first, std::size_t slots) noexcept {
     slot_held = false;
     auto& header = view.header();
     if (sync == SyncPolicy::LatestOnly) {
-        last_read_seq = seq;
+        last_read_seq = first;
         // Everything read from the slot must be complete before the second look at its sequence.
         std::atomic_thread_fence(std::memory_order_acquire);
-        if (view.slot_header(seq).seq.load(std::memory_order_relaxed) != seq) {
+        if (view.slot_header(first).seq.load(std::memory_order_relaxed) != first) {
             count(entry().overwritten_retries);
             return Status::Overwritten;
         }
         count(entry().reads);
         return Status::Ok;
     }
-    cursor = seq + 1;
+    cursor = first + slots;
     // seq_cst: pairs with the producer's seq_cst read of the cursor and its writer_waiting handshake.
     entry().cursor.store(cursor, std::memory_order_seq_cst);
     // A sleeping producer is only woken by a consumer that reaches the cursor it asked for. The
@@ -151,7 +190,7 @@ Status ConsumerState::release(std::uint64_t seq) noexcept {
         cursor >= header.writer_wake_cursor.load(std::memory_order_relaxed)) {
         wake_waiters(header.writer_waiting, header.space_futex);
     }
-    count(entry().reads);
+    count(entry().reads, slots);
     return Status::Ok;
 }
 
@@ -176,6 +215,29 @@ Status ReadSlot::release() noexcept {
     if (state_ == nullptr) return status_ == Status::Ok ? Status::Invalid : status_;
     const Status released = state_->release(sequence_);
     state_ = nullptr;
+    status_ = Status::Invalid;
+    return released;
+}
+
+// ---- ReadBurst ---------------------------------------------------------------------------------------
+
+ReadBurst& ReadBurst::operator=(ReadBurst&& other) noexcept {
+    if (this != &other) {
+        (void)release();
+        state_ = std::exchange(other.state_, nullptr);
+        view_ = other.view_;
+        first_ = other.first_;
+        size_ = std::exchange(other.size_, 0);
+        status_ = std::exchange(other.status_, Status::Invalid);
+    }
+    return *this;
+}
+
+Status ReadBurst::release() noexcept {
+    if (state_ == nullptr) return status_ == Status::Ok ? Status::Invalid : status_;
+    const Status released = state_->release_burst(first_, size_);
+    state_ = nullptr;
+    size_ = 0;
     status_ = Status::Invalid;
     return released;
 }
@@ -246,6 +308,12 @@ ReadSlot Consumer::acquire_read() noexcept {
 }
 ReadSlot Consumer::acquire_read(WaitOptions wait) noexcept {
     return state_->acquire(wait);
+}
+ReadBurst Consumer::acquire_burst(std::size_t max) noexcept {
+    return state_->acquire_burst(max, state_->options.wait);
+}
+ReadBurst Consumer::acquire_burst(std::size_t max, WaitOptions wait) noexcept {
+    return state_->acquire_burst(max, wait);
 }
 FlexZone Consumer::flex_zone() const noexcept {
     return FlexZone(&state_->view);

@@ -138,6 +138,39 @@ void WriteSlot::abort() noexcept {
     status_ = Status::Invalid;
 }
 
+// ---- WriteBurst --------------------------------------------------------------------------------------
+
+WriteBurst& WriteBurst::operator=(WriteBurst&& other) noexcept {
+    if (this != &other) {
+        abort();
+        state_ = std::exchange(other.state_, nullptr);
+        view_ = other.view_;
+        first_ = other.first_;
+        size_ = other.size_;
+        status_ = std::exchange(other.status_, Status::Invalid);
+    }
+    return *this;
+}
+
+Status WriteBurst::commit(std::size_t count) noexcept {
+    if (state_ == nullptr) return Status::Invalid;
+    const Status committed = state_->commit_burst(first_, size_, count);
+    if (committed == Status::Ok) {
+        state_ = nullptr;
+        size_ = 0;
+        status_ = Status::Invalid;
+    }
+    return committed;
+}
+
+void WriteBurst::abort() noexcept {
+    if (state_ == nullptr) return;
+    state_->abort_burst(first_, size_);
+    state_ = nullptr;
+    size_ = 0;
+    status_ = Status::Invalid;
+}
+
 // ---- ProducerState: the data path ---------------------------------------------------------------------
 
 namespace detail {
@@ -184,22 +217,42 @@ Status ProducerState::wait_for_space(const WaitOptions& wait) noexcept {
     return waited;
 }
 
-WriteSlot ProducerState::acquire(const WaitOptions& wait) noexcept {
-    if (slot_outstanding || closed) return WriteSlot(Status::Invalid);
+Status ProducerState::ready_to_acquire(const WaitOptions& wait) noexcept {
+    if (slot_outstanding || closed) return Status::Invalid;
     auto& header = view.header();
     // The lease is checked on every acquire: a takeover by another process stops this one at once.
-    if (header.writer_lease.load(std::memory_order_relaxed) != lease_token) return WriteSlot(Status::NotOwner);
+    if (header.writer_lease.load(std::memory_order_relaxed) != lease_token) return Status::NotOwner;
     if (next_seq - oldest_unread >= slot_count) {
         oldest_unread = scan_oldest_unread();
-        if (next_seq - oldest_unread >= slot_count) {
-            if (const Status waited = wait_for_space(wait); waited != Status::Ok) return WriteSlot(waited);
-        }
+        if (next_seq - oldest_unread >= slot_count) return wait_for_space(wait);
     }
-    auto& slot = view.slot_header(next_seq);
-    // Seqlock writer side: the slot is marked busy before any payload byte changes (release fence), so a
-    // latest-only reader that still holds the previous content detects the reuse.
-    slot.seq.store(next_seq | layout::SLOT_BUSY_BIT, std::memory_order_relaxed);
+    return Status::Ok;
+}
+
+void ProducerState::mark_busy(std::size_t count) noexcept {
+    // Seqlock writer side: a slot is marked busy before any payload byte changes (release fence), so a
+    // latest-only reader that still holds its previous content detects the reuse.
+    for (std::size_t i = 0; i < count; ++i) {
+        view.slot_header(next_seq + i).seq.store((next_seq + i) | layout::SLOT_BUSY_BIT, std::memory_order_relaxed);
+    }
     std::atomic_thread_fence(std::memory_order_release);
+}
+
+void ProducerState::publish(std::uint64_t now_ns) noexcept {
+    auto& header = view.header();
+    // The heartbeat shares write_seq's cache line and is stored just before it: one ownership transfer
+    // for both. Stored after, it would take the line back from the consumers polling write_seq.
+    header.producer_heartbeat_ns.store(now_ns, std::memory_order_relaxed);
+    // Publication point. seq_cst so that the read of readers_waiting below cannot be ordered before it.
+    header.write_seq.store(next_seq, std::memory_order_seq_cst);
+    wake_waiters(header.readers_waiting, header.commit_futex);
+    // Statistics: this process is the only writer, so a plain store instead of a read-modify-write.
+    header.counters.bytes_committed.store(bytes_committed, std::memory_order_relaxed);
+}
+
+WriteSlot ProducerState::acquire(const WaitOptions& wait) noexcept {
+    if (const Status ready = ready_to_acquire(wait); ready != Status::Ok) return WriteSlot(ready);
+    mark_busy(1);
     slot_outstanding = true;
     return WriteSlot(this, view.slot_payload(next_seq), slot_bytes, next_seq);
 }
@@ -209,7 +262,6 @@ Status ProducerState::commit(std::uint64_t seq,
                              std::uint64_t timestamp_ns,
                              std::uint64_t now_ns) noexcept {
     if (bytes > slot_bytes) return Status::TooLarge;
-    auto& header = view.header();
     auto& slot = view.slot_header(seq);
     slot.payload_bytes.store(static_cast<std::uint32_t>(bytes), std::memory_order_relaxed);
     slot.timestamp_ns.store(timestamp_ns, std::memory_order_relaxed);
@@ -218,18 +270,63 @@ Status ProducerState::commit(std::uint64_t seq,
         std::memcpy(slot.checksum, digest.data(), digest.size());
     }
     slot.seq.store(seq, std::memory_order_release);
-    // The heartbeat shares write_seq's cache line and is stored just before it: one ownership transfer
-    // for both. Stored after, it would take the line back from the consumers polling write_seq.
-    header.producer_heartbeat_ns.store(now_ns, std::memory_order_relaxed);
-    // Publication point. seq_cst so that the read of readers_waiting below cannot be ordered before it.
-    header.write_seq.store(seq + 1, std::memory_order_seq_cst);
-    wake_waiters(header.readers_waiting, header.commit_futex);
     next_seq = seq + 1;
-    slot_outstanding = false;
-    // Statistics: this process is the only writer, so plain stores instead of read-modify-writes.
     bytes_committed += bytes;
-    header.counters.bytes_committed.store(bytes_committed, std::memory_order_relaxed);
+    publish(now_ns);
+    slot_outstanding = false;
     return Status::Ok;
+}
+
+WriteBurst ProducerState::acquire_burst(std::size_t max, const WaitOptions& wait) noexcept {
+    if (max == 0) return WriteBurst(Status::Invalid);
+    if (const Status ready = ready_to_acquire(wait); ready != Status::Ok) return WriteBurst(ready);
+    // A latest-only reader reads the newest committed slot while the producer goes on: a burst as long as
+    // the ring would mark that slot busy too and leave the reader nothing to read.
+    const std::uint64_t longest =
+        sync == SyncPolicy::LatestOnly ? std::max<std::uint64_t>(1, slot_count - 1) : slot_count;
+    std::uint64_t wanted = std::min<std::uint64_t>(max, longest);
+    if (next_seq - oldest_unread + wanted > slot_count) oldest_unread = scan_oldest_unread();
+    const std::uint64_t count = std::min<std::uint64_t>(wanted, slot_count - (next_seq - oldest_unread));
+    for (std::uint64_t i = 0; i < count; ++i) {
+        // Defaults for a slot committed without a stamp: its whole length, stamped at commit.
+        auto& slot = view.slot_header(next_seq + i);
+        slot.payload_bytes.store(slot_bytes, std::memory_order_relaxed);
+        slot.timestamp_ns.store(0, std::memory_order_relaxed);
+    }
+    mark_busy(count);
+    slot_outstanding = true;
+    return WriteBurst(this, &view, next_seq, static_cast<std::size_t>(count));
+}
+
+Status ProducerState::commit_burst(std::uint64_t first, std::size_t held, std::size_t count) noexcept {
+    if (count > held) return Status::Invalid;
+    const std::uint64_t now = monotonic_ns();
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::uint64_t seq = first + i;
+        auto& slot = view.slot_header(seq);
+        const std::uint32_t bytes = slot.payload_bytes.load(std::memory_order_relaxed);
+        if (slot.timestamp_ns.load(std::memory_order_relaxed) == 0)
+            slot.timestamp_ns.store(now, std::memory_order_relaxed);
+        if (checksums) {
+            const Digest digest = blake2b_256({view.slot_payload(seq), bytes});
+            std::memcpy(slot.checksum, digest.data(), digest.size());
+        }
+        slot.seq.store(seq, std::memory_order_release);
+        bytes_committed += bytes;
+    }
+    next_seq = first + count;
+    // Slots not committed were never published (write_seq does not reach them): marked empty like aborts.
+    for (std::size_t i = count; i < held; ++i)
+        view.slot_header(first + i).seq.store(layout::SLOT_EMPTY, std::memory_order_release);
+    if (count != 0) publish(now);
+    slot_outstanding = false;
+    return Status::Ok;
+}
+
+void ProducerState::abort_burst(std::uint64_t first, std::size_t held) noexcept {
+    (void)commit_burst(first, held, 0);
+    auto& aborts = view.header().counters.aborts;
+    aborts.store(aborts.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 void ProducerState::abort(std::uint64_t seq) noexcept {
@@ -330,6 +427,12 @@ WriteSlot Producer::acquire_write() noexcept {
 }
 WriteSlot Producer::acquire_write(WaitOptions wait) noexcept {
     return state_->acquire(wait);
+}
+WriteBurst Producer::acquire_burst(std::size_t max) noexcept {
+    return state_->acquire_burst(max, state_->options.wait);
+}
+WriteBurst Producer::acquire_burst(std::size_t max, WaitOptions wait) noexcept {
+    return state_->acquire_burst(max, wait);
 }
 FlexZone Producer::flex_zone() const noexcept {
     return FlexZone(&state_->view);

@@ -28,9 +28,20 @@ struct alignas(64) ProducerState {
     bool closed = false;
 
     WriteSlot acquire(const WaitOptions& wait) noexcept;
+    WriteBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
+    Status commit_burst(std::uint64_t first, std::size_t held, std::size_t count) noexcept;
+    void abort_burst(std::uint64_t first, std::size_t held) noexcept;
     Status commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns, std::uint64_t now_ns) noexcept;
     void abort(std::uint64_t seq) noexcept;
     void close() noexcept;
+
+    /// Checks that a slot may be acquired and waits for space: Ok, or why not. Afterwards at least one slot
+    /// is free (next_seq - oldest_unread < slot_count).
+    Status ready_to_acquire(const WaitOptions& wait) noexcept;
+    /// Marks slots [next_seq, next_seq + count) busy (the seqlock's writer side) before any byte changes.
+    void mark_busy(std::size_t count) noexcept;
+    /// Makes everything committed so far visible: write_seq, heartbeat, wake-up of sleeping readers.
+    void publish(std::uint64_t now_ns) noexcept;
 
     /// Smallest cursor among the consumers the producer must not overtake (next_seq when none).
     std::uint64_t scan_oldest_unread() const noexcept;

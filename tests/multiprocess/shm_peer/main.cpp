@@ -27,7 +27,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <span>
 #include <thread>
+#include <vector>
 
 #include "dhub/shm/consumer.hpp"
 #include "dhub/shm/producer.hpp"
@@ -155,10 +158,14 @@ public:
         : producer_(producer),
           sizes_(sizes),
           pacer_(std::chrono::nanoseconds(arguments.number("pace-ns", 0))),
-          stop_on_timeout_(arguments.flag("stop-on-timeout")) {}
+          stop_on_timeout_(arguments.flag("stop-on-timeout")),
+          burst_(arguments.number("burst", 1)) {}
 
     /// Ok also when --stop-on-timeout and the ring stayed full.
-    int write(std::uint64_t count) {
+    int write(std::uint64_t count) { return burst_ > 1 ? write_bursts(count) : write_slots(count); }
+
+private:
+    int write_slots(std::uint64_t count) {
         const std::size_t capacity = producer_.view().slot_payload_bytes();
         for (std::uint64_t written = 0; written < count; ++written) {
             pacer_.pace();
@@ -176,11 +183,36 @@ public:
         return exit_code(PeerExit::Ok);
     }
 
-private:
+    /// --burst N: up to N slots per acquire_burst, all but the last burst committed whole.
+    int write_bursts(std::uint64_t count) {
+        const std::size_t capacity = producer_.view().slot_payload_bytes();
+        for (std::uint64_t written = 0; written < count;) {
+            pacer_.pace();
+            shm::WriteBurst burst = producer_.acquire_burst(std::min<std::uint64_t>(burst_, count - written));
+            if (!burst) {
+                if (burst.status() == shm::Status::Timeout && stop_on_timeout_) break;
+                return fail(PeerExit::AcquireWriteFailed, shm::to_string(burst.status()));
+            }
+            for (std::size_t i = 0; i < burst.size(); ++i) {
+                const std::size_t bytes = payload_size(burst.sequence(i), capacity, sizes_);
+                fill_pattern(burst.sequence(i), burst.payload(i).first(bytes));
+                if (const shm::Status stamped = burst.stamp(i, bytes); stamped != shm::Status::Ok) {
+                    return fail(PeerExit::CommitFailed, shm::to_string(stamped));
+                }
+            }
+            written += burst.size();
+            if (const shm::Status committed = burst.commit(burst.size()); committed != shm::Status::Ok) {
+                return fail(PeerExit::CommitFailed, shm::to_string(committed));
+            }
+        }
+        return exit_code(PeerExit::Ok);
+    }
+
     shm::Producer& producer_;
     PayloadSizes sizes_;
     Pacer pacer_;
     bool stop_on_timeout_;
+    std::uint64_t burst_;
 };
 
 int produce(const PeerArguments& arguments, Clock::time_point deadline) {
@@ -207,6 +239,15 @@ int hold_write(const PeerArguments& arguments, Clock::time_point deadline) {
     if (const int created = create_producer(arguments, deadline, producer); created != 0) return created;
     SlotWriter writer(arguments, *producer, PayloadSizes::Full);
     if (const int written = writer.write(arguments.number("commits", 0)); written != 0) return written;
+    if (const std::uint64_t burst_length = arguments.number("burst", 1); burst_length > 1) {
+        // Killed mid-burst: every slot of it half written, none committed.
+        shm::WriteBurst burst = producer->acquire_burst(burst_length);
+        if (!burst) return fail(PeerExit::AcquireWriteFailed, shm::to_string(burst.status()));
+        for (std::size_t i = 0; i < burst.size(); ++i)
+            fill_pattern(burst.sequence(i), burst.payload(i).first(burst.payload(i).size() / 2));
+        notify(arguments.descriptor("ready-fd"));
+        block_until_killed();
+    }
     shm::WriteSlot slot = producer->acquire_write();
     if (!slot) return fail(PeerExit::AcquireWriteFailed, shm::to_string(slot.status()));
     fill_pattern(slot.sequence(), slot.payload().first(slot.payload().size() / 2));
@@ -252,36 +293,56 @@ int consume(const PeerArguments& arguments, Clock::time_point deadline) {
     const std::size_t capacity = consumer->view().slot_payload_bytes();
     const std::uint64_t first = arguments.number("first-seq", 0);
     const std::uint64_t count = arguments.number("count", 0);
+    // --burst N reads with acquire_burst (up to N slots at a time), otherwise slot by slot.
+    const std::uint64_t burst_length = arguments.number("burst", 0);
     Reception seen;
     for (;;) {
         if (Clock::now() >= deadline) return fail(PeerExit::DeadlineExceeded, std::to_string(seen.received));
-        shm::ReadSlot slot = consumer->acquire_read({.timeout = READ_POLL_TIMEOUT});
-        if (slot.status() == shm::Status::Timeout) continue;
-        if (slot.status() == shm::Status::Closed) break;
-        if (slot.status() == shm::Status::ChecksumMismatch) {
-            return fail(PeerExit::ChecksumMismatch, "sequence " + std::to_string(slot.sequence()));
+        std::optional<shm::ReadSlot> slot;
+        std::optional<shm::ReadBurst> burst;
+        if (burst_length == 0) {
+            slot.emplace(consumer->acquire_read({.timeout = READ_POLL_TIMEOUT}));
+        } else {
+            burst.emplace(consumer->acquire_burst(burst_length, {.timeout = READ_POLL_TIMEOUT}));
         }
-        if (!slot) return fail(PeerExit::UnexpectedStatus, shm::to_string(slot.status()));
-        const std::uint64_t sequence = slot.sequence();
-        const std::uint64_t wanted =
-            lossless ? first + seen.received : (seen.last_handed_out ? *seen.last_handed_out + 1 : first);
-        if (lossless ? sequence != wanted : sequence < wanted) {
-            return fail(PeerExit::SequenceOutOfOrder, "got " + std::to_string(sequence) + ", expected " +
-                                                          (lossless ? "" : ">= ") + std::to_string(wanted));
+        const shm::Status status = slot ? slot->status() : burst->status();
+        if (status == shm::Status::Timeout) continue;
+        if (status == shm::Status::Closed) break;
+        if (status == shm::Status::ChecksumMismatch) {
+            return fail(PeerExit::ChecksumMismatch,
+                        "sequence " + std::to_string(slot ? slot->sequence() : burst->sequence(0)));
         }
-        seen.last_handed_out = sequence;
-        // Checked in place, but trusted only if release() says the slot was not reused meanwhile.
-        const bool size_ok = slot.payload().size() == payload_size(sequence, capacity, *sizes);
-        const bool bytes_ok = matches_pattern(sequence, slot.payload());
-        const shm::Status released = slot.release();
+        if (status != shm::Status::Ok) return fail(PeerExit::UnexpectedStatus, shm::to_string(status));
+        const std::size_t taken = slot ? 1 : burst->size();
+        // Checked in place, but trusted only if release() says the slots were not reused meanwhile.
+        std::vector<std::uint64_t> sequences;
+        std::vector<bool> sizes_ok;
+        std::vector<bool> bytes_ok;
+        for (std::size_t i = 0; i < taken; ++i) {
+            const std::uint64_t sequence = slot ? slot->sequence() : burst->sequence(i);
+            const std::span<const std::byte> payload = slot ? slot->payload() : burst->payload(i);
+            const std::uint64_t wanted =
+                lossless ? first + seen.received + i : (seen.last_handed_out ? *seen.last_handed_out + 1 : first);
+            if (lossless ? sequence != wanted : sequence < wanted) {
+                return fail(PeerExit::SequenceOutOfOrder, "got " + std::to_string(sequence) + ", expected " +
+                                                              (lossless ? "" : ">= ") + std::to_string(wanted));
+            }
+            sequences.push_back(sequence);
+            sizes_ok.push_back(payload.size() == payload_size(sequence, capacity, *sizes));
+            bytes_ok.push_back(matches_pattern(sequence, payload));
+        }
+        seen.last_handed_out = sequences.back();
+        const shm::Status released = slot ? slot->release() : burst->release();
         if (released == shm::Status::Overwritten && !lossless) {
             ++seen.overwritten;
             continue;
         }
         if (released != shm::Status::Ok) return fail(PeerExit::UnexpectedStatus, shm::to_string(released));
-        if (!size_ok) return fail(PeerExit::SizeMismatch, "sequence " + std::to_string(sequence));
-        if (!bytes_ok) return fail(PeerExit::PayloadMismatch, "sequence " + std::to_string(sequence));
-        ++seen.received;
+        for (std::size_t i = 0; i < taken; ++i) {
+            if (!sizes_ok[i]) return fail(PeerExit::SizeMismatch, "sequence " + std::to_string(sequences[i]));
+            if (!bytes_ok[i]) return fail(PeerExit::PayloadMismatch, "sequence " + std::to_string(sequences[i]));
+        }
+        seen.received += taken;
     }
     std::fprintf(stderr, "dhub-shm-test-peer[%d]: consumed %llu slots (%llu overwritten while read), last %lld\n",
                  static_cast<int>(::getpid()), static_cast<unsigned long long>(seen.received),

@@ -9,6 +9,7 @@
 //   }
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -92,6 +93,61 @@ private:
     Status status_ = Status::Invalid;
 };
 
+/// Consecutive committed slots held together and handed back with one cursor store (lossless policies);
+/// the reading side of WriteBurst. A latest-only burst is the newest slot alone. Move-only; released on
+/// destruction.
+///
+///   if (ReadBurst burst = consumer->acquire_burst(32)) {      // 1..32 slots, as many as are committed
+///       for (std::size_t i = 0; i < burst.size(); ++i) use(burst.payload(i), burst.sequence(i));
+///       burst.release();
+///   }
+class [[nodiscard]] ReadBurst {
+public:
+    ReadBurst(ReadBurst&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)),
+          view_(other.view_),
+          first_(other.first_),
+          size_(std::exchange(other.size_, 0)),
+          status_(std::exchange(other.status_, Status::Invalid)) {}
+    ReadBurst& operator=(ReadBurst&& other) noexcept;
+    ReadBurst(const ReadBurst&) = delete;
+    ReadBurst& operator=(const ReadBurst&) = delete;
+    ~ReadBurst() {
+        if (state_ != nullptr) (void)release();
+    }
+
+    explicit operator bool() const noexcept { return status_ == Status::Ok; }
+    Status status() const noexcept { return status_; }
+    /// Slots held (0 unless status() is Ok).
+    std::size_t size() const noexcept { return size_; }
+    /// Slot i's committed bytes, read-only, in place. For ChecksumMismatch, sequence(0) names the slot
+    /// that failed.
+    std::span<const std::byte> payload(std::size_t i) const noexcept {
+        // Clamped: a corrupted length must not let anyone read past the slot.
+        const std::uint32_t bytes = view_->slot_header(first_ + i).payload_bytes.load(std::memory_order_relaxed);
+        return {view_->slot_payload(first_ + i), std::min(bytes, view_->slot_payload_bytes())};
+    }
+    std::uint64_t sequence(std::size_t i) const noexcept { return first_ + i; }
+    std::uint64_t timestamp_ns(std::size_t i) const noexcept {
+        return view_->slot_header(first_ + i).timestamp_ns.load(std::memory_order_relaxed);
+    }
+
+    /// Hands every slot back. Ok, or (latest-only) Overwritten as for ReadSlot::release.
+    Status release() noexcept;
+
+private:
+    friend struct detail::ConsumerState;
+    explicit ReadBurst(Status status, std::uint64_t sequence = 0) noexcept : first_(sequence), status_(status) {}
+    ReadBurst(detail::ConsumerState* state, const ChannelView* view, std::uint64_t first, std::size_t size) noexcept
+        : state_(state), view_(view), first_(first), size_(size), status_(Status::Ok) {}
+
+    detail::ConsumerState* state_ = nullptr;
+    const ChannelView* view_ = nullptr;
+    std::uint64_t first_ = 0;
+    std::size_t size_ = 0;
+    Status status_ = Status::Invalid;
+};
+
 class Consumer {
 public:
     /// Attaches to an existing channel and takes a seat in its consumer table. Fails with an error that
@@ -110,6 +166,13 @@ public:
     /// names it). One slot may be held at a time.
     ReadSlot acquire_read() noexcept;
     ReadSlot acquire_read(WaitOptions wait) noexcept;
+
+    /// Waits (options.wait) for at least one slot, then takes every committed unread slot, up to max
+    /// (lossless policies; latest-only: the newest slot). Same statuses as acquire_read; with checksum
+    /// verification a burst ends before a slot that fails, and a failing first slot is skipped and reported
+    /// as ChecksumMismatch. A burst counts as the one slot held.
+    ReadBurst acquire_burst(std::size_t max) noexcept;
+    ReadBurst acquire_burst(std::size_t max, WaitOptions wait) noexcept;
 
     /// Latest-only helper that re-reads until a read was not overwritten: fn(const ReadSlot&) is called
     /// once per attempt and must only trust what it read once read_consistent returns Ok.

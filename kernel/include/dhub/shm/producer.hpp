@@ -35,6 +35,7 @@ struct ProducerOptions {
 };
 
 class Producer;
+class WriteBurst;
 namespace detail {
 struct ProducerState;
 }
@@ -83,6 +84,71 @@ private:
     Status status_ = Status::Invalid;
 };
 
+/// Up to N consecutive slots acquired together and published together: one write_seq store, one fence and
+/// one wake-up check for the whole burst instead of one per slot, which is what limits a producer whose
+/// consumer keeps up with it (every publication hands write_seq's cache line over). Move-only; slots not
+/// committed are given back, unpublished, on destruction.
+///
+///   if (WriteBurst burst = producer->acquire_burst(32)) {   // 1..32 slots, as many as are free
+///       for (std::size_t i = 0; i < burst.size(); ++i) {
+///           ... fill burst.payload(i) ...
+///           burst.stamp(i, bytes_written);                    // timestamp 0: the commit's time
+///       }
+///       burst.commit(burst.size());                           // publishes slots [0, n); the rest go back
+///   }
+class [[nodiscard]] WriteBurst {
+public:
+    WriteBurst(WriteBurst&& other) noexcept
+        : state_(std::exchange(other.state_, nullptr)),
+          view_(other.view_),
+          first_(other.first_),
+          size_(other.size_),
+          status_(std::exchange(other.status_, Status::Invalid)) {}
+    WriteBurst& operator=(WriteBurst&& other) noexcept;
+    WriteBurst(const WriteBurst&) = delete;
+    WriteBurst& operator=(const WriteBurst&) = delete;
+    ~WriteBurst() {
+        if (state_ != nullptr) abort();
+    }
+
+    explicit operator bool() const noexcept { return status_ == Status::Ok; }
+    Status status() const noexcept { return status_; }
+    /// Slots held (0 unless status() is Ok).
+    std::size_t size() const noexcept { return size_; }
+    /// Slot i (< size()), slot_bytes long, writable in place.
+    std::span<std::byte> payload(std::size_t i) const noexcept {
+        return {view_->slot_payload(first_ + i), view_->slot_payload_bytes()};
+    }
+    std::uint64_t sequence(std::size_t i) const noexcept { return first_ + i; }
+    /// Sets slot i's committed length and timestamp (0: stamped at commit). A slot committed without a
+    /// stamp carries its whole slot, stamped at commit. TooLarge if bytes exceeds the slot.
+    Status stamp(std::size_t i, std::size_t bytes, std::uint64_t timestamp_ns = 0) noexcept {
+        if (state_ == nullptr || i >= size_) return Status::Invalid;
+        if (bytes > view_->slot_payload_bytes()) return Status::TooLarge;
+        auto& slot = view_->slot_header(first_ + i);
+        slot.payload_bytes.store(static_cast<std::uint32_t>(bytes), std::memory_order_relaxed);
+        slot.timestamp_ns.store(timestamp_ns, std::memory_order_relaxed);
+        return Status::Ok;
+    }
+    /// Publishes slots [0, count) with one store and gives the others back unpublished; count 0 publishes
+    /// nothing. Invalid if count > size().
+    Status commit(std::size_t count) noexcept;
+    /// Gives every slot back unpublished.
+    void abort() noexcept;
+
+private:
+    friend struct detail::ProducerState;
+    explicit WriteBurst(Status status) noexcept : status_(status) {}
+    WriteBurst(detail::ProducerState* state, const ChannelView* view, std::uint64_t first, std::size_t size) noexcept
+        : state_(state), view_(view), first_(first), size_(size), status_(Status::Ok) {}
+
+    detail::ProducerState* state_ = nullptr;
+    const ChannelView* view_ = nullptr;
+    std::uint64_t first_ = 0;
+    std::size_t size_ = 0;
+    Status status_ = Status::Invalid;
+};
+
 class Producer {
 public:
     /// Creates the channel's segment, or takes an existing one over when its producer is dead and its
@@ -99,6 +165,13 @@ public:
     /// if another producer took the channel over. One slot may be outstanding at a time.
     WriteSlot acquire_write() noexcept;
     WriteSlot acquire_write(WaitOptions wait) noexcept;
+
+    /// Waits (options.wait) until at least one slot is free, then takes as many consecutive free slots as
+    /// there are, up to max. A latest-only channel never hands out its newest committed slot, so a burst
+    /// there is at most slot_count - 1 long (1 on a single-slot ring). Same statuses as acquire_write; a
+    /// burst counts as the one outstanding acquisition.
+    WriteBurst acquire_burst(std::size_t max) noexcept;
+    WriteBurst acquire_burst(std::size_t max, WaitOptions wait) noexcept;
 
     FlexZone flex_zone() const noexcept;
     /// Refreshes the producer heartbeat; commits do this too. Call it when idle for long.
