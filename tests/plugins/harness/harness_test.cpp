@@ -3,6 +3,7 @@
 // so that a broken harness is not mistaken for a broken plugin.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -108,6 +109,47 @@ public:
             if (pushed != DHUB_OK) return pushed;
         }
     }
+};
+
+// Only burst handlers: fills `fill` of the slots it is offered with a running counter; the C++ layer
+// derives its process() (a burst of one) from them.
+class BurstOnlySource : public dhub::sdk::Source<std::uint64_t> {
+public:
+    static constexpr const char* id = "test.source.burst";
+    static constexpr std::uint32_t version = 1;
+    static constexpr const char* description = "fills a prefix of each burst";
+    static constexpr const char* params_schema = R"json([{"name":"fill","type":"integer","default":1000,"min":0}])json";
+    explicit BurstOnlySource(dhub::sdk::NodeContext& context)
+        : fill_(static_cast<std::size_t>(context.params().integer("fill"))) {}
+    dhub_status produce_burst(dhub::sdk::NodeContext&, dhub::sdk::OutputBurst<std::uint64_t>& out) {
+        const std::size_t n = std::min(fill_, out.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            out[i].value() = next_++;
+            out[i].set_bytes(sizeof(std::uint64_t));
+        }
+        out.set_filled(n);
+        return DHUB_OK;
+    }
+
+private:
+    std::size_t fill_;
+    std::uint64_t next_ = 0;
+};
+
+class BurstOnlySink : public dhub::sdk::Sink<std::uint64_t> {
+public:
+    static constexpr const char* id = "test.sink.burst";
+    static constexpr std::uint32_t version = 1;
+    static constexpr const char* description = "sums what it sees";
+    dhub_status consume_burst(dhub::sdk::NodeContext& context, const dhub::sdk::InputBurst<std::uint64_t>& in) {
+        for (std::size_t i = 0; i < in.size(); ++i)
+            sum_ += in[i].value();
+        context.log().info("sum " + std::to_string(sum_) + " after " + std::to_string(in.size()));
+        return DHUB_OK;
+    }
+
+private:
+    std::uint64_t sum_ = 0;
 };
 
 class Harness_test : public ::testing::Test {
@@ -283,6 +325,49 @@ TEST_F(Harness_test, StopsABlockedQueueModeComponentFromAnotherThread) {
 
     EXPECT_EQ(result, DHUB_OK);
     EXPECT_EQ(sut.host().outputs(0).size(), 1U);
+}
+
+TEST_F(Harness_test, BurstSourcePublishesTheFilledPrefixInSequence) {
+    Harness sut(dhub::sdk::component<BurstOnlySource>(), {{"fill", 3}});
+    ASSERT_NE(sut.descriptor().process_burst, nullptr);
+    ASSERT_EQ(sut.start(), DHUB_OK);
+    const auto first = sut.produce_burst(5, 64);
+    ASSERT_EQ(first.status, DHUB_OK);
+    ASSERT_EQ(first.outputs.size(), 3U) << "only the filled prefix is published";
+    for (std::uint64_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(first.outputs[i].sequence, i);
+        EXPECT_EQ(first.outputs[i].as<std::uint64_t>(), i);
+    }
+    const auto second = sut.produce_burst(2, 64);
+    ASSERT_EQ(second.outputs.size(), 2U);
+    EXPECT_EQ(second.outputs[0].sequence, 3U);
+    EXPECT_EQ(second.outputs[0].as<std::uint64_t>(), 3U);
+}
+
+TEST_F(Harness_test, BurstOnlyComponentsStillWorkOneSlotPerCall) {
+    Harness source(dhub::sdk::component<BurstOnlySource>(), {{"fill", 1}});
+    ASSERT_NE(source.descriptor().process, nullptr) << "derived from produce_burst";
+    ASSERT_EQ(source.start(), DHUB_OK);
+    const auto one = source.produce(64);
+    ASSERT_EQ(one.status, DHUB_OK);
+    EXPECT_EQ(one.output.as<std::uint64_t>(), 0U);
+
+    Harness idle(dhub::sdk::component<BurstOnlySource>(), {{"fill", 0}});
+    ASSERT_EQ(idle.start(), DHUB_OK);
+    EXPECT_EQ(idle.produce(64).status, DHUB_SKIP) << "nothing filled: nothing to publish";
+
+    Harness sink(dhub::sdk::component<BurstOnlySink>());
+    ASSERT_EQ(sink.start(), DHUB_OK);
+    EXPECT_EQ(sink.consume(Frame::of(std::uint64_t{41})), DHUB_OK);
+    EXPECT_EQ(sink.consume_burst({Frame::of(std::uint64_t{1}), Frame::of(std::uint64_t{2})}), DHUB_OK);
+    EXPECT_TRUE(sink.has_log(DHUB_LOG_INFO, "sum 44 after 2")) << sink.log_text();
+}
+
+TEST_F(Harness_test, RefusesBurstCallsToAComponentWithoutABurstHandler) {
+    Harness sut(dhub::sdk::component<TestSource>(), {{"name", "x"}});
+    EXPECT_EQ(sut.descriptor().process_burst, nullptr);
+    ASSERT_EQ(sut.start(), DHUB_OK);
+    EXPECT_THROW((void)sut.produce_burst(4, SAMPLE_BYTES), HarnessError);
 }
 
 }  // namespace

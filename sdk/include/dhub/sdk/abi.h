@@ -63,7 +63,7 @@ typedef enum dhub_kind {
 
 typedef enum dhub_mode {
     DHUB_MODE_INVALID = 0,
-    DHUB_MODE_REALTIME = 1, /* the kernel's node thread calls process() once per slot */
+    DHUB_MODE_REALTIME = 1, /* the kernel's node thread calls process() per slot (process_burst() per burst) */
     DHUB_MODE_QUEUE = 2     /* the plugin drives: run() pushes/pulls slots through the host API */
 } dhub_mode;
 
@@ -152,6 +152,20 @@ typedef struct dhub_process_args {
     dhub_slot* output;
 } dhub_process_args;
 
+/* Arguments of one process_burst() call (since SDK 1.1): several consecutive slots of one channel at once,
+   so that the kernel hands them over with one publication (sources) or one release (sinks) and one call.
+   A source gets outputs[0..count): it fills a prefix, sets filled, and outputs[0..filled) are published in
+   order (their bytes and timestamp_ns as for process(); filled > count counts as count); the rest are
+   given back unpublished. A sink gets inputs[0..count), read only, released together after the call. */
+typedef struct dhub_burst_args {
+    uint32_t struct_size;
+    uint32_t count;          /* slots offered (>= 1) */
+    const dhub_slot* inputs; /* sinks: count slots in sequence order; NULL for sources */
+    dhub_slot* outputs;      /* sources: count slots in sequence order; NULL for sinks */
+    uint32_t filled;         /* sources: how many of outputs, from the first, to publish (0 before the call) */
+    uint32_t reserved;
+} dhub_burst_args;
+
 /* Validator verdict. message (NUL-terminated, truncated to message_capacity) says why. */
 typedef struct dhub_validation {
     uint32_t struct_size;
@@ -194,6 +208,12 @@ typedef struct dhub_component_descriptor {
     void (*on_message)(void* instance, const char* channel, const char* message);
     /* Transports (ABI reserved in 1.0; no transport plugin ships yet): open the remote end described by
        params, then move slots with the queue-mode host calls inside run(). */
+
+    /* Since 1.1. Optional, realtime sources and sinks: several slots per call (dhub_burst_args). The
+       kernel uses it instead of process() when the node's "burst" is above 1; process() stays required
+       (burst 1, and kernels of SDK 1.0). Status as for process(): DHUB_OK, DHUB_END_OF_STREAM (a source's
+       filled slots are still published), DHUB_STOPPING, or an error (counted; filled slots published). */
+    dhub_status (*process_burst)(void* instance, dhub_burst_args* args);
 } dhub_component_descriptor;
 
 typedef struct dhub_plugin_descriptor {

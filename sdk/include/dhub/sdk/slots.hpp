@@ -96,6 +96,37 @@ private:
     dhub_slot& slot_;
 };
 
+/// Several output slots of one source call (produce_burst): fill a prefix, say how long it is with
+/// set_filled(n); slots [0, n) are published in order when the handler returns, the rest given back.
+template <typename T>
+class OutputBurst {
+public:
+    explicit OutputBurst(dhub_burst_args& args) noexcept : args_(args) {}
+
+    /// Slots offered (at least 1).
+    std::size_t size() const noexcept { return args_.count; }
+    OutputSlot<T> operator[](std::size_t i) const noexcept { return OutputSlot<T>(args_.outputs[i]); }
+    /// Publishes slots [0, n) (at most size()); nothing is published unless this is called.
+    void set_filled(std::size_t n) noexcept { args_.filled = static_cast<std::uint32_t>(n < size() ? n : size()); }
+    std::size_t filled() const noexcept { return args_.filled; }
+
+private:
+    dhub_burst_args& args_;
+};
+
+/// Several consecutive input slots of one sink call (consume_burst), oldest first.
+template <typename T>
+class InputBurst {
+public:
+    explicit InputBurst(const dhub_burst_args& args) noexcept : args_(args) {}
+
+    std::size_t size() const noexcept { return args_.count; }
+    InputSlot<T> operator[](std::size_t i) const noexcept { return InputSlot<T>(args_.inputs[i]); }
+
+private:
+    const dhub_burst_args& args_;
+};
+
 /// A validator's answer.
 struct Verdict {
     bool valid = true;

@@ -104,19 +104,62 @@ void stop(void* instance) noexcept {
 }
 
 template <typename T>
+concept BurstSource = requires(T& component, NodeContext& context, OutputBurst<typename T::output_type>& out) {
+    { component.produce_burst(context, out) } -> std::convertible_to<dhub_status>;
+};
+template <typename T>
+concept BurstSink = requires(T& component, NodeContext& context, const InputBurst<typename T::input_type>& in) {
+    { component.consume_burst(context, in) } -> std::convertible_to<dhub_status>;
+};
+template <typename T>
+concept SlotSource = requires(T& component, NodeContext& context, OutputSlot<typename T::output_type>& out) {
+    component.produce(context, out);
+};
+template <typename T>
+concept SlotSink = requires(T& component, NodeContext& context, const InputSlot<typename T::input_type>& in) {
+    component.consume(context, in);
+};
+
+template <typename T>
 dhub_status process(void* instance, const dhub_process_args* args) noexcept {
     auto& self = instance_of<T>(instance);
     return guarded(self.context, [&]() -> dhub_status {
         if constexpr (T::kind == DHUB_KIND_SOURCE) {
-            OutputSlot<typename T::output_type> out(*args->output);
-            return self.component.produce(self.context, out);
+            if constexpr (SlotSource<T>) {
+                OutputSlot<typename T::output_type> out(*args->output);
+                return self.component.produce(self.context, out);
+            } else {
+                // Only produce_burst: a burst of one. Not filled means nothing to publish this time.
+                dhub_burst_args burst{sizeof(dhub_burst_args), 1, nullptr, args->output, 0, 0};
+                OutputBurst<typename T::output_type> out(burst);
+                const dhub_status status = self.component.produce_burst(self.context, out);
+                return status == DHUB_OK && burst.filled == 0 ? DHUB_SKIP : status;
+            }
         } else if constexpr (T::kind == DHUB_KIND_STAGE) {
             const InputSlot<typename T::input_type> in(*args->input);
             OutputSlot<typename T::output_type> out(*args->output);
             return self.component.process(self.context, in, out);
         } else {
-            const InputSlot<typename T::input_type> in(*args->input);
-            return self.component.consume(self.context, in);
+            if constexpr (SlotSink<T>) {
+                const InputSlot<typename T::input_type> in(*args->input);
+                return self.component.consume(self.context, in);
+            } else {
+                const dhub_burst_args burst{sizeof(dhub_burst_args), 1, args->input, nullptr, 0, 0};
+                return self.component.consume_burst(self.context, InputBurst<typename T::input_type>(burst));
+            }
+        }
+    });
+}
+
+template <typename T>
+dhub_status process_burst(void* instance, dhub_burst_args* args) noexcept {
+    auto& self = instance_of<T>(instance);
+    return guarded(self.context, [&]() -> dhub_status {
+        if constexpr (T::kind == DHUB_KIND_SOURCE) {
+            OutputBurst<typename T::output_type> out(*args);
+            return self.component.produce_burst(self.context, out);
+        } else {
+            return self.component.consume_burst(self.context, InputBurst<typename T::input_type>(*args));
         }
     });
 }
@@ -220,6 +263,16 @@ constexpr auto process_of() noexcept {
 }
 
 template <typename T>
+constexpr auto process_burst_of() noexcept {
+    if constexpr (T::mode == DHUB_MODE_REALTIME &&
+                  ((T::kind == DHUB_KIND_SOURCE && BurstSource<T>) || (T::kind == DHUB_KIND_SINK && BurstSink<T>))) {
+        return &process_burst<T>;
+    } else {
+        return static_cast<dhub_status (*)(void*, dhub_burst_args*)>(nullptr);
+    }
+}
+
+template <typename T>
 constexpr auto run_of() noexcept {
     if constexpr (T::mode == DHUB_MODE_QUEUE) {
         return &run<T>;
@@ -269,6 +322,7 @@ inline constexpr dhub_component_descriptor DESCRIPTOR = {
     run_of<T>(),
     validate_of<T>(),
     on_message_of<T>(),
+    process_burst_of<T>(),
 };
 
 }  // namespace dhub::sdk::detail

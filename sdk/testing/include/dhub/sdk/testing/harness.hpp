@@ -43,6 +43,12 @@ struct ProcessResult {
     Frame output;
 };
 
+/// What one produce_burst() call returned: the published slots (the filled prefix), in sequence order.
+struct BurstResult {
+    dhub_status status = DHUB_ERR_INTERNAL;
+    std::vector<Frame> outputs;
+};
+
 struct ValidationResult {
     dhub_status status = DHUB_ERR_INTERNAL;
     bool valid = false;
@@ -142,6 +148,56 @@ public:
         require_realtime(DHUB_KIND_SINK, "consume()");
         return call_process(&input, 0).status;
     }
+    /// One process_burst() of a source offering count output slots of output_capacity bytes each (the
+    /// kernel does this when the node's "burst" is above 1).
+    BurstResult produce_burst(std::size_t count, std::uint64_t output_capacity) {
+        require_burst(DHUB_KIND_SOURCE, "produce_burst()", count);
+        std::vector<std::unique_ptr<SlotBuffer>> buffers;  // SlotBuffer cannot move
+        std::vector<dhub_slot> slots;
+        for (std::size_t i = 0; i < count; ++i) {
+            buffers.push_back(std::make_unique<SlotBuffer>(output_capacity));
+            slots.push_back({sizeof(dhub_slot), 0, buffers.back()->data(), output_capacity, output_capacity,
+                             next_output_sequence_ + i, 0});
+        }
+        dhub_burst_args args{sizeof(dhub_burst_args), static_cast<std::uint32_t>(count), nullptr, slots.data(), 0, 0};
+        BurstResult result;
+        result.status = component_->process_burst(instance_, &args);
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!buffers[i]->guard_intact()) {
+                throw HarnessError("'" + id() + "' wrote past the end of output slot " + std::to_string(i) + " of " +
+                                   std::to_string(output_capacity) + " bytes");
+            }
+        }
+        const std::size_t filled = std::min<std::size_t>(args.filled, count);
+        for (std::size_t i = 0; i < filled; ++i) {
+            if (slots[i].bytes > output_capacity) {
+                throw HarnessError("'" + id() + "' published " + std::to_string(slots[i].bytes) + " bytes from a " +
+                                   std::to_string(output_capacity) + "-byte slot");
+            }
+            // As the kernel: a timestamp left 0 is the commit's time.
+            result.outputs.push_back(
+                Frame::from_bytes({buffers[i]->data(), static_cast<std::size_t>(slots[i].bytes)}, next_output_sequence_,
+                                  slots[i].timestamp_ns != 0 ? slots[i].timestamp_ns : clock_->now_ns()));
+            ++next_output_sequence_;
+        }
+        return result;
+    }
+    /// One process_burst() of a sink with the given input slots, oldest first.
+    dhub_status consume_burst(const std::vector<Frame>& inputs) {
+        require_burst(DHUB_KIND_SINK, "consume_burst()", inputs.size());
+        std::vector<std::unique_ptr<SlotBuffer>> buffers;
+        std::vector<dhub_slot> slots;
+        for (const Frame& input : inputs) {
+            buffers.push_back(std::make_unique<SlotBuffer>(input_capacity(input)));
+            slots.push_back(input_slot(input, *buffers.back()));
+        }
+        const dhub_burst_args args{
+            sizeof(dhub_burst_args), static_cast<std::uint32_t>(inputs.size()), slots.data(), nullptr, 0, 0};
+        const dhub_status status = component_->process_burst(instance_, const_cast<dhub_burst_args*>(&args));
+        for (std::size_t i = 0; i < inputs.size(); ++i)
+            check_input_untouched(inputs[i], *buffers[i]);
+        return status;
+    }
     /// One validate() of a validator; the verdict text is cut to verdict_capacity - 1 characters.
     ValidationResult validate(const Frame& input, std::size_t verdict_capacity = DEFAULT_VERDICT_CAPACITY) {
         if (component_->kind != DHUB_KIND_VALIDATOR || component_->validate == nullptr) {
@@ -231,6 +287,15 @@ private:
                                (component_->mode == DHUB_MODE_QUEUE ? "queue-mode " : "") +
                                to_string(component_->kind));
         }
+        require_started(call);
+    }
+
+    void require_burst(dhub_kind kind, const char* call, std::size_t count) const {
+        if (component_->kind != kind || component_->process_burst == nullptr) {
+            throw HarnessError(std::string(call) + " is for a " + to_string(kind) + " with a burst handler; '" + id() +
+                               "' has none");
+        }
+        if (count == 0) throw HarnessError(std::string(call) + ": a burst has at least one slot");
         require_started(call);
     }
 
