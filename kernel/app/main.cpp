@@ -87,6 +87,7 @@ void write_report(const std::filesystem::path& file,
                          {"errors", report.errors},
                          {"rejected", report.rejected},
                          {"checksum_failures", report.checksum_failures},
+                         {"burst_calls", report.burst_calls},
                          {"end_reason", report.end_reason}});
     }
     std::ofstream out(file);
@@ -184,9 +185,12 @@ int main(int argc, char** argv) {
     signals.stop();  // nothing may call into the runner once it starts tearing down
     const auto reports = graph_runner.reports();
     for (const auto& report : reports) {
-        logger->info("node '{}' ({}): {} handled, {} skipped, {} errors, {} rejected, {} checksum failures; {}",
-                     report.id, report.component, report.handled, report.skipped, report.errors, report.rejected,
-                     report.checksum_failures, report.end_reason.empty() ? "finished" : report.end_reason);
+        const std::string bursts =
+            report.burst_calls != 0 ? " (in " + std::to_string(report.burst_calls) + " burst calls)" : "";
+        logger->info("node '{}' ({}): {} handled{}, {} skipped, {} errors, {} rejected, {} checksum failures; {}",
+                     report.id, report.component, report.handled, bursts, report.skipped, report.errors,
+                     report.rejected, report.checksum_failures,
+                     report.end_reason.empty() ? "finished" : report.end_reason);
     }
     runner.value().reset();  // destroys nodes, unloads plugins' instances, removes the segments
     if (!options->report_file.empty()) write_report(options->report_file, graph->name, exit_code, reports);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "dhub/plugins/recording_format.hpp"
@@ -153,6 +154,83 @@ TEST(KernelRun, SimulatedCounterArrivesCompleteThroughScale) {
     for (std::uint64_t frame = 0; frame < FRAMES; ++frame) {
         ASSERT_EQ(check_counter_frame(out.slots[frame], frame, 2.0, 1.0), "") << "frame " << frame;
     }
+}
+
+/// sim_source at 1 MHz straight into the recorder: several frames are due whenever the source wakes up.
+json fast_counter_graph(const TempDirectory& dir, std::optional<std::uint32_t> source_burst) {
+    json source = counter_source(FRAMES, 1'000'000);
+    if (source_burst) source["burst"] = *source_burst;
+    return {{"schema_version", 1},
+            {"channels", {waveform_channel("raw")}},
+            {"nodes", {source, recorder(dir / "out.dhr", "raw")}}};
+}
+
+TEST(KernelRun, BurstSourcePublishesEveryFrameInOrderInFewerCalls) {
+    TempDirectory dir;
+    const KernelRun run = run_kernel(dir, write_graph(dir, fast_counter_graph(dir, std::nullopt)));  // burst 32
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    const Recording out = read_recording(dir / "out.dhr");
+    ASSERT_TRUE(out.error.empty()) << out.error;
+    ASSERT_EQ(out.slots.size(), FRAMES);
+    for (std::uint64_t frame = 0; frame < FRAMES; ++frame) {
+        ASSERT_EQ(check_counter_frame(out.slots[frame], frame, 1.0, 0.0), "") << "frame " << frame;
+        EXPECT_EQ(out.slots[frame].sequence, frame);
+    }
+    EXPECT_EQ(run.node("sim")["handled"], FRAMES);
+    EXPECT_GT(run.node("sim")["burst_calls"], 0u);
+    EXPECT_LT(run.node("sim")["burst_calls"], FRAMES) << "no call published more than one frame";
+    EXPECT_EQ(run.node("rec")["burst_calls"], 0u) << "the recorder has no burst handler";
+}
+
+TEST(KernelRun, BurstOfOneCallsTheSourceOncePerFrame) {
+    TempDirectory dir;
+    const KernelRun run = run_kernel(dir, write_graph(dir, fast_counter_graph(dir, 1)));
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    const Recording out = read_recording(dir / "out.dhr");
+    ASSERT_EQ(out.slots.size(), FRAMES);
+    for (std::uint64_t frame = 0; frame < FRAMES; ++frame) {
+        ASSERT_EQ(check_counter_frame(out.slots[frame], frame, 1.0, 0.0), "") << "frame " << frame;
+    }
+    EXPECT_EQ(run.node("sim")["handled"], FRAMES);
+    EXPECT_EQ(run.node("sim")["burst_calls"], 0u);
+}
+
+TEST(KernelRun, BurstSinkSeesEveryTickInOrder) {
+    TempDirectory dir;
+    constexpr std::uint64_t TICKS = 20'000;
+    const json graph = {
+        {"schema_version", 1},
+        {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 64}}}},
+        {"nodes",
+         {{{"id", "tick"},
+           {"plugin", "test_ticker"},
+           {"component", "test.source.ticker"},
+           {"params", {{"count", TICKS}}},
+           {"outputs", {"ticks"}}},
+          {{"id", "check"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--plugin-path", DHUB_TEST_PLUGIN_DIR});
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    EXPECT_EQ(run.node("check")["handled"], TICKS);
+    EXPECT_EQ(run.node("check")["errors"], 0u) << run.output;
+    EXPECT_GT(run.node("check")["burst_calls"], 0u);
+    EXPECT_NE(run.output.find("saw " + std::to_string(TICKS) + " ticks"), std::string::npos) << run.output;
+}
+
+TEST(KernelRun, PluginBuiltForSdk10LoadsAndRunsSlotBySlot) {
+    TempDirectory dir;
+    constexpr std::uint64_t TICKS = 500;
+    const json graph = {
+        {"schema_version", 1},
+        {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}}}},
+        {"nodes",
+         {{{"id", "old"}, {"plugin", "test_sdk10_source"}, {"params", {{"count", TICKS}}}, {"outputs", {"ticks"}}},
+          {{"id", "check"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--plugin-path", DHUB_TEST_PLUGIN_DIR});
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    EXPECT_EQ(run.node("old")["handled"], TICKS);
+    EXPECT_EQ(run.node("old")["errors"], 0u) << run.output;
+    EXPECT_EQ(run.node("old")["burst_calls"], 0u) << "a 1.0 descriptor has no process_burst to call";
+    EXPECT_EQ(run.node("check")["errors"], 0u) << run.output;
 }
 
 TEST(KernelRun, SwappingScaleForDecimateNeedsOnlyAnEditedGraph) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Minimal working components for loader and kernel tests: a source writing an incrementing counter and a
-// sink that logs how many it saw.
+// Minimal working components for loader and kernel tests: a source writing an incrementing counter (slot by
+// slot) and a sink that checks their order and logs how many it saw (slot by slot or in bursts).
 #include <cstdint>
 
 #include "dhub/sdk/plugin.hpp"
@@ -58,6 +58,13 @@ public:
             const std::uint64_t until = context.now_ns() + delay_ns_;
             while (context.now_ns() < until) {
             }
+        }
+        return DHUB_OK;
+    }
+    /// Kernel nodes with "burst" > 1 (the default) call this: the order is checked across bursts too.
+    dhub_status consume_burst(dhub::sdk::NodeContext& context, const dhub::sdk::InputBurst<Tick>& in) {
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            if (const dhub_status status = consume(context, in[i]); status != DHUB_OK) return status;
         }
         return DHUB_OK;
     }

@@ -34,8 +34,8 @@ const std::vector<std::string> PRODUCER_LOST_NAMES = {"wait", "stop_node"};
 constexpr std::array PRODUCER_LOST_VALUES = {BrokerSpec::OnProducerLost::Wait, BrokerSpec::OnProducerLost::StopNode};
 const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "slot_count",    "ring",  "sync",
                                                "checksum", "flex_zone_bytes", "max_consumers", "schema"};
-const std::vector<std::string> NODE_KEYS = {"id",     "plugin",  "component", "params",
-                                            "inputs", "outputs", "on_error",  "cpu"};
+const std::vector<std::string> NODE_KEYS = {"id",      "plugin",   "component", "params", "inputs",
+                                            "outputs", "on_error", "cpu",       "burst"};
 const std::vector<std::string> ON_ERROR_KEYS = {"action", "max_consecutive"};
 
 const std::vector<std::string> RING_NAMES = {"single", "double", "ring"};
@@ -217,6 +217,12 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) 
         constexpr std::uint64_t MAX_CPU = 1023;
         if (auto core = detail::read_unsigned(*cpu, detail::child_path(path, "cpu"), 0, MAX_CPU, issues)) {
             node.cpu = static_cast<std::uint32_t>(*core);
+        }
+    }
+    if (const Json* burst = detail::find_member(entry, "burst")) {
+        if (auto slots =
+                detail::read_unsigned(*burst, detail::child_path(path, "burst"), 1, NodeSpec::MAX_BURST, issues)) {
+            node.burst = static_cast<std::uint32_t>(*slots);
         }
     }
     return node;

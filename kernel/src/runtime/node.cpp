@@ -128,6 +128,7 @@ Node::Node(GraphRunner& runner,
       descriptor_(descriptor),
       policy_(validated.spec->on_error),
       cpu_(validated.spec->cpu),
+      burst_(validated.spec->burst),
       params_(validated.params),
       params_text_(validated.params.dump()),
       logger_(std::move(logger)),
@@ -173,6 +174,7 @@ NodeReport Node::report() const {
                       errors_.load(),
                       rejected_.load(),
                       checksum_failures_.load(),
+                      burst_calls_.load(),
                       end_reason_};
 }
 
@@ -231,11 +233,25 @@ void Node::thread_main() {
 
 void Node::run_realtime() {
     prepare_frame();
+    const bool bursts = uses_bursts();
     while (!stop_requested()) {
         if (messages_pending_.load(std::memory_order_acquire)) drain_messages();
-        if (realtime_step() == Step::Finished) return;
+        const Step step = !bursts ? realtime_step() : inputs_.empty() ? source_burst_step() : sink_burst_step();
+        if (step == Step::Finished) return;
     }
     finish("stopped");
+}
+
+bool Node::uses_bursts() const noexcept {
+    if (descriptor_.process_burst == nullptr || burst_ <= 1) return false;
+    switch (component_.kind) {
+        case plugin::ComponentKind::Source:
+            return inputs_.empty() && outputs_.size() == 1;
+        case plugin::ComponentKind::Sink:
+            return inputs_.size() == 1 && outputs_.empty();
+        default:
+            return false;
+    }
 }
 
 void Node::prepare_frame() {
@@ -250,6 +266,15 @@ void Node::prepare_frame() {
         frame_.output.capacity = outputs_[0].producer->view().slot_payload_bytes();
         frame_.args.output = &frame_.output;
     }
+    if (uses_bursts()) {
+        dhub_slot blank{};
+        blank.struct_size = sizeof blank;
+        blank.capacity = inputs_.empty() ? frame_.output.capacity : frame_.input.capacity;
+        burst_slots_.assign(burst_, blank);
+        burst_args_.struct_size = sizeof burst_args_;
+        burst_args_.inputs = inputs_.empty() ? nullptr : burst_slots_.data();
+        burst_args_.outputs = inputs_.empty() ? burst_slots_.data() : nullptr;
+    }
 }
 
 // The per-slot path. Between acquiring an output slot and committing it the thread's stores queue behind
@@ -258,7 +283,7 @@ void Node::prepare_frame() {
 Node::Step Node::realtime_step() {
     if (inputs_.empty()) return handle_slot();
     shm::ReadSlot read = inputs_[0].consumer->acquire_read(SLICE_WAIT);
-    if (read.status() != shm::Status::Ok) return on_read_failure(read);
+    if (read.status() != shm::Status::Ok) return on_read_failure(read.status(), read.sequence());
     const auto payload = read.payload();
     frame_.input.data = const_cast<std::byte*>(payload.data());
     frame_.input.bytes = payload.size();
@@ -298,6 +323,64 @@ shm::WriteSlot Node::acquire_output() {
     }
 }
 
+// The burst paths: per slot only the fields that change are stored (see realtime_step), and the DataBlock
+// publishes or releases the whole burst with one store.
+Node::Step Node::source_burst_step() {
+    shm::WriteBurst burst = acquire_output_burst();
+    if (burst.status() != shm::Status::Ok) return on_write_failure(burst.status());
+    const std::size_t offered = burst.size();
+    for (std::size_t i = 0; i < offered; ++i) {
+        dhub_slot& slot = burst_slots_[i];
+        slot.data = burst.payload(i).data();
+        slot.bytes = slot.capacity;
+        slot.sequence = burst.sequence(i);
+        slot.timestamp_ns = 0;  // 0 = stamped at commit
+    }
+    burst_args_.count = static_cast<std::uint32_t>(offered);
+    burst_args_.filled = 0;
+    const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
+    bump(burst_calls_);
+    // What the plugin filled is complete whatever it returns: published, never silently dropped.
+    const std::size_t filled = std::min<std::size_t>(burst_args_.filled, offered);
+    for (std::size_t i = 0; i < filled; ++i) {
+        const dhub_slot& slot = burst_slots_[i];
+        (void)burst.stamp(i, std::min(slot.bytes, slot.capacity), slot.timestamp_ns);
+    }
+    (void)burst.commit(filled);
+    if (status != DHUB_OK && filled != 0) {
+        handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    }
+    return account(status, filled);
+}
+
+Node::Step Node::sink_burst_step() {
+    shm::ReadBurst burst = inputs_[0].consumer->acquire_burst(burst_, SLICE_WAIT);
+    if (burst.status() != shm::Status::Ok) return on_read_failure(burst.status(), burst.sequence(0));
+    const std::size_t count = burst.size();
+    for (std::size_t i = 0; i < count; ++i) {
+        dhub_slot& slot = burst_slots_[i];
+        const auto payload = burst.payload(i);
+        slot.data = const_cast<std::byte*>(payload.data());
+        slot.bytes = payload.size();
+        slot.sequence = burst.sequence(i);
+        slot.timestamp_ns = burst.timestamp_ns(i);
+    }
+    burst_args_.count = static_cast<std::uint32_t>(count);
+    const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
+    bump(burst_calls_);
+    if (burst.release() == shm::Status::Overwritten) {
+        logger_->debug("{}input slot {} was overwritten while handled", log_prefix_, burst_slots_[0].sequence);
+    }
+    return account(status, count);
+}
+
+shm::WriteBurst Node::acquire_output_burst() {
+    shm::WriteBurst burst = outputs_[0].producer->acquire_burst(burst_, SLICE_WAIT);
+    while (burst.status() == shm::Status::Timeout && !stop_requested())
+        burst = outputs_[0].producer->acquire_burst(burst_, SLICE_WAIT);
+    return burst;
+}
+
 dhub_status Node::call_handler() {
     if (descriptor_.validate == nullptr) return descriptor_.process(instance_, &frame_.args);
     char reason[512] = {};
@@ -313,9 +396,9 @@ dhub_status Node::call_handler() {
     return status;
 }
 
-Node::Step Node::on_read_failure(const shm::ReadSlot& read) {
+Node::Step Node::on_read_failure(shm::Status status, std::uint64_t sequence) {
     Input& input = inputs_[0];
-    switch (read.status()) {
+    switch (status) {
         case shm::Status::Timeout:
             // Only on a timeout, so the busy path never looks: did the broker report the producer lost?
             if (input.remote && runner_.broker_link()->losses(input.remote_name) != input.losses_seen) {
@@ -328,12 +411,11 @@ Node::Step Node::on_read_failure(const shm::ReadSlot& read) {
             return Step::Finished;
         case shm::Status::ChecksumMismatch:
             checksum_failures_.fetch_add(1, std::memory_order_relaxed);
-            logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_, read.sequence(),
+            logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_, sequence,
                           inputs_[0].channel);
             return Step::Continue;
         default:
-            count_error(to_abi(read.status()),
-                        std::string("reading '") + inputs_[0].channel + "': " + shm::to_string(read.status()));
+            count_error(to_abi(status), std::string("reading '") + inputs_[0].channel + "': " + shm::to_string(status));
             return Step::Continue;
     }
 }
@@ -347,10 +429,10 @@ Node::Step Node::on_write_failure(shm::Status status) {
     return Step::Continue;
 }
 
-Node::Step Node::account(dhub_status status) {
+Node::Step Node::account(dhub_status status, std::uint64_t slots) {
     switch (status) {
         case DHUB_OK:
-            bump(handled_);
+            handled_.store(handled_.load(std::memory_order_relaxed) + slots, std::memory_order_relaxed);
             count_success();
             return Step::Continue;
         case DHUB_SKIP:

@@ -119,15 +119,22 @@ private:
     /// Sleeps for span, or until the node is asked to stop.
     void pause(std::chrono::nanoseconds span);
     Step realtime_step();
+    /// Whether the node moves its slots in bursts: a source or sink with a burst handler and "burst" > 1.
+    bool uses_bursts() const noexcept;
+    /// A source's burst: acquires up to burst_ output slots, one process_burst call, one publication.
+    Step source_burst_step();
+    /// A sink's burst: every committed input slot up to burst_, one process_burst call, one release.
+    Step sink_burst_step();
+    shm::WriteBurst acquire_output_burst();
     /// With an output: acquires its slot, calls the handler, commits or aborts. Without: calls the handler.
     Step handle_slot();
     /// Acquires a slot on output 0, retrying timeouts until the node is asked to stop.
     shm::WriteSlot acquire_output();
     dhub_status call_handler();
-    Step on_read_failure(const shm::ReadSlot& read);
+    Step on_read_failure(shm::Status status, std::uint64_t sequence);
     Step on_write_failure(shm::Status status);
-    /// Counts a handler's status and says whether the node goes on.
-    Step account(dhub_status status);
+    /// Counts a handler's status (slots: how many the call handled) and says whether the node goes on.
+    Step account(dhub_status status, std::uint64_t slots = 1);
     /// Applies the error policy after a failed handler call or a reported error.
     void count_error(dhub_status code, const std::string& what);
     void count_success() noexcept {
@@ -152,6 +159,7 @@ private:
     dhub_component_descriptor descriptor_;
     graph::ErrorPolicy policy_;
     std::optional<std::uint32_t> cpu_;
+    std::uint32_t burst_;
     nlohmann::json params_;
     std::string params_text_;
     std::map<std::string, std::string> string_params_;  ///< storage behind param_string pointers
@@ -178,6 +186,7 @@ private:
     std::atomic<std::uint64_t> errors_{0};
     std::atomic<std::uint64_t> rejected_{0};
     std::atomic<std::uint64_t> checksum_failures_{0};
+    std::atomic<std::uint64_t> burst_calls_{0};
     std::atomic<std::uint32_t> consecutive_errors_{0};
     std::string end_reason_;
     mutable std::mutex end_reason_mutex_;
@@ -190,6 +199,9 @@ private:
         dhub_process_args args{};
     };
     alignas(64) HandlerFrame frame_;
+    /// The slots of a burst call (burst_ of them, struct_size and capacity set once) and its arguments.
+    std::vector<dhub_slot> burst_slots_;
+    dhub_burst_args burst_args_{};
 };
 
 }  // namespace dhub::runtime

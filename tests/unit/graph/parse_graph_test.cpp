@@ -445,5 +445,26 @@ TEST(ParseNodeCpu_test, OptionalCpuPinsTheNodeAndIsRangeChecked) {
     EXPECT_EQ(issues[0].json_path, "/nodes/0/cpu");
 }
 
+TEST(ParseNodeBurst_test, BurstDefaultsTo32AndIsRangeChecked) {
+    std::vector<GraphIssue> issues;
+    const auto parsed = parse_graph(
+        R"({"schema_version":1,"channels":[],"nodes":[{"id":"a","plugin":"p","burst":1},{"id":"b","plugin":"p"}]})", {},
+        issues);
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_TRUE(issues.empty());
+    EXPECT_EQ(parsed->nodes[0].burst, 1u);
+    EXPECT_EQ(parsed->nodes[1].burst, NodeSpec::DEFAULT_BURST);
+    EXPECT_EQ(NodeSpec::DEFAULT_BURST, 32u);
+
+    for (const char* bad : {"0", "4097", "\"many\"", "2.5"}) {
+        issues.clear();
+        (void)parse_graph(
+            std::string(R"({"schema_version":1,"channels":[],"nodes":[{"id":"a","plugin":"p","burst":)") + bad + "}]}",
+            {}, issues);
+        ASSERT_EQ(issues.size(), 1u) << bad;
+        EXPECT_EQ(issues[0].json_path, "/nodes/0/burst") << bad;
+    }
+}
+
 }  // namespace
 }  // namespace dhub::graph

@@ -62,7 +62,12 @@ struct NodeSpec {
     std::vector<std::string> outputs;  ///< channel names
     ErrorPolicy on_error;
     std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
-    std::string json_path;             ///< "/nodes/<i>"
+    /// Most slots per handler call for a component with a burst handler (1: one slot per call).
+    std::uint32_t burst = DEFAULT_BURST;
+    std::string json_path;  ///< "/nodes/<i>"
+
+    static constexpr std::uint32_t DEFAULT_BURST = 32;
+    static constexpr std::uint32_t MAX_BURST = 4096;
 };
 
 /// Inputs named "broker:<channel>" read a channel another kernel produces, found through the broker.

@@ -34,12 +34,13 @@ struct RunnerOptions {
 struct NodeReport {
     std::string id;
     std::string component;
-    std::uint64_t handled = 0;   ///< handler calls that succeeded
+    std::uint64_t handled = 0;   ///< slots handled successfully
     std::uint64_t skipped = 0;   ///< DHUB_SKIP
     std::uint64_t errors = 0;    ///< failed handler calls and reported errors
     std::uint64_t rejected = 0;  ///< validator rejections
     std::uint64_t checksum_failures = 0;
-    std::string end_reason;  ///< "end of stream", "input closed", "stopped", "error policy", ...
+    std::uint64_t burst_calls = 0;  ///< process_burst calls (0: the node moved one slot per call)
+    std::string end_reason;         ///< "end of stream", "input closed", "stopped", "error policy", ...
 };
 
 /// Exit codes of dhub-kernel (docs/kernel.md, dhub-kernel --help).
