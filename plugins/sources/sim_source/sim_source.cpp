@@ -61,11 +61,29 @@ SimSource::SimSource(sdk::NodeContext& context)
       pacer_(rate_hz_) {}
 
 dhub_status SimSource::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::Bytes>& out) {
-    if (max_frames_ != 0 && frames_ >= max_frames_) return DHUB_END_OF_STREAM;
-    if (out.capacity() < frame_bytes_) {
+    if (finished()) return DHUB_END_OF_STREAM;
+    if (const dhub_status status = wait_for_next_frame(context, out.capacity()); status != DHUB_OK) return status;
+    write_frame(out);
+    return DHUB_OK;
+}
+
+dhub_status SimSource::produce_burst(sdk::NodeContext& context, sdk::OutputBurst<sdk::Bytes>& out) {
+    if (finished()) return DHUB_END_OF_STREAM;
+    if (const dhub_status status = wait_for_next_frame(context, out[0].capacity()); status != DHUB_OK) return status;
+    write_frame(out[0]);
+    std::size_t filled = 1;
+    const std::uint64_t now_ns = context.now_ns();
+    while (filled < out.size() && !finished() && pacer_.deadline_ns() <= now_ns)
+        write_frame(out[filled++]);
+    out.set_filled(filled);
+    return DHUB_OK;
+}
+
+dhub_status SimSource::wait_for_next_frame(sdk::NodeContext& context, std::uint64_t slot_capacity) {
+    if (slot_capacity < frame_bytes_) {
         if (!reported_small_slot_) {
             reported_small_slot_ = true;
-            context.log().error("output slot holds " + std::to_string(out.capacity()) + " bytes but a frame of " +
+            context.log().error("output slot holds " + std::to_string(slot_capacity) + " bytes but a frame of " +
                                 std::to_string(settings_.channels) + " channels x " +
                                 std::to_string(settings_.samples_per_channel) + " samples needs " +
                                 std::to_string(frame_bytes_) +
@@ -89,8 +107,10 @@ dhub_status SimSource::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::B
         ++resyncs_;
         pacer_.anchor(now_ns);
     }
-    if (const dhub_status status = context.sleep_until(pacer_.deadline_ns()); status != DHUB_OK) return status;
+    return context.sleep_until(pacer_.deadline_ns());
+}
 
+void SimSource::write_frame(sdk::OutputSlot<sdk::Bytes> out) {
     const std::uint64_t timestamp_ns = pacer_.deadline_ns();
     WaveformHeader header{};
     header.sequence = frames_;
@@ -103,10 +123,8 @@ dhub_status SimSource::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::B
                                                              settings_.samples_per_channel));
     out.set_bytes(frame_bytes_);
     out.set_timestamp_ns(timestamp_ns);
-
     pacer_.advance();
     ++frames_;
-    return DHUB_OK;
 }
 
 void SimSource::stop(sdk::NodeContext& context) {

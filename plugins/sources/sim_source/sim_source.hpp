@@ -37,9 +37,18 @@ public:
     explicit SimSource(sdk::NodeContext& context);
 
     dhub_status produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::Bytes>& out);
+    /// Waits for the next frame's deadline like produce(), then also writes every later frame already due
+    /// (high rates, or after a late wake-up): they are published together, none before its deadline.
+    dhub_status produce_burst(sdk::NodeContext& context, sdk::OutputBurst<sdk::Bytes>& out);
     void stop(sdk::NodeContext& context);
 
 private:
+    /// Checks the slot and sleeps until the next frame is due; DHUB_OK when it is.
+    dhub_status wait_for_next_frame(sdk::NodeContext& context, std::uint64_t slot_capacity);
+    /// Writes the frame that is due into out and moves the schedule on.
+    void write_frame(sdk::OutputSlot<sdk::Bytes> out);
+    bool finished() const noexcept { return max_frames_ != 0 && frames_ >= max_frames_; }
+
     double rate_hz_;
     PatternSettings settings_;
     std::uint64_t max_frames_;

@@ -168,6 +168,41 @@ TEST_F(SimSource_test, HoldsARateOfOneKilohertzWithoutDrift) {
     EXPECT_EQ(sut.host().log_count(DHUB_LOG_WARN), 0U);
 }
 
+TEST_F(SimSource_test, BurstPublishesEveryFrameAlreadyDueAndNoneEarly) {
+    Harness sut(component(),
+                {{"waveform", "counter"}, {"rate_hz", 1000.0}, {"channels", 1}, {"samples_per_channel", 4}});
+    const std::uint64_t start_ns = sut.clock().now_ns();
+    ASSERT_EQ(sut.start(), DHUB_OK);
+
+    const auto first = sut.produce_burst(8, LARGE_SLOT_BYTES);  // frame 0 is due at once, frame 1 is not
+    ASSERT_EQ(first.status, DHUB_OK);
+    ASSERT_EQ(first.outputs.size(), 1U);
+
+    sut.clock().advance_ns(3 * ONE_MS_NS + ONE_MS_NS / 2);  // frames 1, 2 and 3 are due, 4 is not
+    const auto late = sut.produce_burst(8, LARGE_SLOT_BYTES);
+    ASSERT_EQ(late.status, DHUB_OK);
+    ASSERT_EQ(late.outputs.size(), 3U);
+    for (std::uint64_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(dhub::test::header_of(late.outputs[i]).sequence, i + 1);
+        EXPECT_EQ(late.outputs[i].timestamp_ns, start_ns + (i + 1) * ONE_MS_NS) << "stamped with its own deadline";
+        EXPECT_EQ(dhub::test::samples_of(late.outputs[i]).front(), static_cast<double>(4 * (i + 1)));
+    }
+
+    sut.clock().advance_ns(20 * ONE_MS_NS);  // many due: the burst is the limit
+    EXPECT_EQ(sut.produce_burst(4, LARGE_SLOT_BYTES).outputs.size(), 4U);
+}
+
+TEST_F(SimSource_test, BurstStopsAtMaxFramesThenEndsTheStream) {
+    Harness sut(component(), {{"rate_hz", 1000.0}, {"channels", 1}, {"samples_per_channel", 1}, {"max_frames", 3}});
+    ASSERT_EQ(sut.start(), DHUB_OK);
+    sut.clock().advance_ns(ONE_S_NS / 2);
+    (void)sut.produce_burst(1, LARGE_SLOT_BYTES);
+    sut.clock().advance_ns(10 * ONE_MS_NS);
+    const auto rest = sut.produce_burst(8, LARGE_SLOT_BYTES);
+    EXPECT_EQ(rest.outputs.size(), 2U);
+    EXPECT_EQ(sut.produce_burst(8, LARGE_SLOT_BYTES).status, DHUB_END_OF_STREAM);
+}
+
 TEST_F(SimSource_test, PeriodsOfFractionalNanosecondsDoNotAccumulateRounding) {
     constexpr std::uint64_t FRAMES = 3001;  // 1000 s at 3 Hz
     Harness sut(component(), {{"rate_hz", 3.0}, {"channels", 1}, {"samples_per_channel", 1}});
