@@ -203,7 +203,8 @@ struct StreamSetup {
     SyncPolicy sync;
     WaitOptions wait;
     int consumers;
-    int consumer_core;  ///< UNPINNED lets the scheduler spread several consumers
+    int consumer_core;        ///< UNPINNED lets the scheduler spread several consumers
+    std::uint32_t burst = 1;  ///< > 1: both ends move up to this many slots per WriteBurst / ReadBurst
 };
 
 struct ConsumerTiming {
@@ -240,15 +241,28 @@ StreamResult measure_stream(const StreamSetup& setup, const BenchOptions& option
             ConsumerTiming timing;
             std::int64_t start = 0;
             std::uint64_t expected = 0;
-            for (std::uint64_t received = 0; received < total; ++received) {
-                shm::ReadSlot slot = in.acquire_read(wait);
-                expect_status(slot.status(), "consumer read");
-                const std::uint64_t seq = slot.sequence();
-                if (!read_payload(slot.payload().data(), payload, seq, mode)) ++timing.bad_messages;
+            auto check = [&](std::span<const std::byte> bytes, std::uint64_t seq) {
+                if (!read_payload(bytes.data(), payload, seq, mode)) ++timing.bad_messages;
                 timing.lost_messages += seq - expected;
                 expected = seq + 1;
-                slot.release();
-                if (received + 1 == warmup) start = now_ns();
+            };
+            for (std::uint64_t received = 0; received < total;) {
+                if (setup.burst > 1) {
+                    shm::ReadBurst burst = in.acquire_burst(setup.burst, wait);
+                    expect_status(burst.status(), "consumer read");
+                    const std::size_t count = burst.size();
+                    for (std::size_t slot = 0; slot < count; ++slot)
+                        check(burst.payload(slot), burst.sequence(slot));
+                    burst.release();
+                    if (received < warmup && received + count >= warmup) start = now_ns();
+                    received += count;
+                } else {
+                    shm::ReadSlot slot = in.acquire_read(wait);
+                    expect_status(slot.status(), "consumer read");
+                    check(slot.payload(), slot.sequence());
+                    slot.release();
+                    if (++received == warmup) start = now_ns();
+                }
             }
             timing.elapsed_ns = now_ns() - start;
             timing.messages = total - warmup;
@@ -260,11 +274,22 @@ StreamResult measure_stream(const StreamSetup& setup, const BenchOptions& option
         control->channels_created.fetch_add(1, std::memory_order_acq_rel);
         control->sync.arrive();
         control->sync.wait_for_arrivals(parties);
-        for (std::uint64_t seq = 0; seq < total; ++seq) {
-            shm::WriteSlot slot = out.acquire_write(wait);
-            expect_status(slot.status(), "producer write");
-            write_payload(slot.payload().data(), payload, seq, mode);
-            expect_status(slot.commit(payload), "producer commit");
+        for (std::uint64_t seq = 0; seq < total;) {
+            if (setup.burst > 1) {
+                shm::WriteBurst burst = out.acquire_burst(std::min<std::uint64_t>(setup.burst, total - seq), wait);
+                expect_status(burst.status(), "producer write");
+                for (std::size_t slot = 0; slot < burst.size(); ++slot) {
+                    write_payload(burst.payload(slot).data(), payload, seq + slot, mode);
+                    expect_status(burst.stamp(slot, payload), "producer stamp");
+                }
+                seq += burst.size();
+                expect_status(burst.commit(burst.size()), "producer commit");
+            } else {
+                shm::WriteSlot slot = out.acquire_write(wait);
+                expect_status(slot.status(), "producer write");
+                write_payload(slot.payload().data(), payload, seq++, mode);
+                expect_status(slot.commit(payload), "producer commit");
+            }
         }
         // Stay until every consumer has read everything: closing would unlink the name, which is
         // harmless, but leaving early would end the lease the consumers' liveness checks look at.
@@ -296,7 +321,8 @@ void fill_stream_row(CaseResult& row, const StreamSetup& setup, const StreamResu
     row.note = std::string(shm::to_string(setup.sync)) + ", ring " + std::to_string(setup.slots) + " slots, " +
                std::string(touch_mode_name(touch_mode_for(setup.payload))) + ", " +
                std::to_string(result.timed_messages) + " msgs" +
-               (setup.consumers > 1 ? ", per consumer (slowest), no loss" : "");
+               (setup.consumers > 1 ? ", per consumer (slowest), no loss" : "") +
+               (setup.burst > 1 ? ", bursts of up to " + std::to_string(setup.burst) + " slots" : "");
 }
 
 std::vector<CaseResult> run_oneway(const BenchOptions& options) {
@@ -320,6 +346,13 @@ std::vector<CaseResult> run_oneway(const BenchOptions& options) {
                                 options.consumer_core};
         run_case(results, row, [&](CaseResult& r) { fill_stream_row(r, setup, measure_stream(setup, options)); });
     }
+    // The same 4 KiB stream moved in bursts (WriteBurst / ReadBurst): one publication per burst.
+    CaseResult row{.case_name = "oneway_burst32", .transport = TRANSPORT, .payload_bytes = 4096};
+    row.wait = "spin";
+    StreamSetup setup{4096,      256, options.scaled(20'000'000), SyncPolicy::SingleReader,
+                      SPIN_WAIT, 1,   options.consumer_core};
+    setup.burst = 32;
+    run_case(results, row, [&](CaseResult& r) { fill_stream_row(r, setup, measure_stream(setup, options)); });
     return results;
 }
 
@@ -401,11 +434,13 @@ std::vector<CaseResult> run_idle_cpu(const BenchOptions& options) {
 // ---------------------------------------------------------------- through the kernel
 
 #ifdef DHUB_BENCH_KERNEL
-/// Runs dhub-kernel on a bench_source -> bench_sink graph and returns the sink's messages/s.
+/// Runs dhub-kernel on a bench_source -> bench_sink graph and returns the sink's messages/s. burst is both
+/// nodes' "burst" (1: one slot per handler call).
 double measure_kernel_path(const BenchOptions& options,
                            std::size_t payload,
                            std::uint64_t messages,
-                           std::uint32_t slots) {
+                           std::uint32_t slots,
+                           std::uint32_t burst) {
     char directory_template[] = "/tmp/dhub-bench-kernel-XXXXXX";
     const std::string directory = ::mkdtemp(directory_template);
     const std::string graph_file = directory + "/graph.json";
@@ -419,9 +454,11 @@ double measure_kernel_path(const BenchOptions& options,
            {"plugin", "bench_source"},
            {"params", {{"count", messages}}},
            {"outputs", {"stream"}},
-           {"cpu", options.producer_core}},
+           {"cpu", options.producer_core},
+           {"burst", burst}},
           {{"id", "sink"},
            {"cpu", options.consumer_core},
+           {"burst", burst},
            {"plugin", "bench_sink"},
            {"params", {{"result_path", result_file}, {"warmup", messages / 10}, {"count", messages}}},
            {"inputs", {"stream"}}}}}};
@@ -481,14 +518,16 @@ struct PairedRates {
 /// it), so a single bare run and a single kernel run can disagree by more than the kernel costs. Bare
 /// and kernel runs are therefore alternated and paired, and the median of the per-pair ratios is
 /// reported; each pair's c2c round trip goes into the note so a mode flip is visible.
-PairedRates measure_pairs(const BenchOptions& options, std::size_t payload, std::uint64_t messages, int rounds) {
+PairedRates measure_pairs(
+    const BenchOptions& options, std::size_t payload, std::uint64_t messages, int rounds, std::uint32_t burst) {
     constexpr std::uint32_t SLOTS = 256;
-    const StreamSetup bare{payload, SLOTS, messages, SyncPolicy::SingleReader, SPIN_WAIT, 1, options.consumer_core};
+    StreamSetup bare{payload, SLOTS, messages, SyncPolicy::SingleReader, SPIN_WAIT, 1, options.consumer_core};
+    bare.burst = burst;
     PairedRates rates;
     for (int round = 0; round < rounds; ++round) {
         const double c2c_ns = probe_core_to_core_ns(options);
         const double bare_rate = measure_stream(bare, options).slowest_msgs_per_s;
-        const double kernel_rate = measure_kernel_path(options, payload, messages, SLOTS);
+        const double kernel_rate = measure_kernel_path(options, payload, messages, SLOTS, burst);
         rates.bare.push_back(bare_rate);
         rates.kernel.push_back(kernel_rate);
         rates.ratios.push_back(kernel_rate / bare_rate);
@@ -498,45 +537,53 @@ PairedRates measure_pairs(const BenchOptions& options, std::size_t payload, std:
     return rates;
 }
 
-/// Two rows per payload: oneway_bare and oneway_kernel (median rates); the kernel row's note holds the
-/// median kernel/bare ratio and every pair.
+/// Per payload and hand-over (one slot per call, bursts of 32 on both ends): a bare row and a kernel row
+/// (median rates); the kernel row's note holds the median kernel/bare ratio and every pair.
 std::vector<CaseResult> run_kernel_path(const BenchOptions& options) {
+    constexpr std::uint32_t BURST = 32;
     const int rounds = options.quick ? 2 : 5;
     std::vector<CaseResult> results;
     for (const std::size_t payload : {std::size_t{64}, std::size_t{4096}}) {
-        const std::uint64_t messages = options.scaled(payload == 64 ? 20'000'000 : 10'000'000);
-        PairedRates rates;
-        std::string error;
-        try {
-            rates = measure_pairs(options, payload, messages, rounds);
-        } catch (const std::exception& e) {
-            error = e.what();
-        } catch (...) {
-            error = "unknown exception";
-        }
-        for (const bool through_kernel : {false, true}) {
-            CaseResult row{.case_name = through_kernel ? "oneway_kernel" : "oneway_bare",
-                           .transport = TRANSPORT,
-                           .payload_bytes = payload};
-            row.wait = "spin";
-            std::string suffix;
-            if (!error.empty()) {
-                row.error = error;
-            } else {
-                row.msgs_per_s = median_of(through_kernel ? rates.kernel : rates.bare);
-                row.gb_per_s = row.msgs_per_s * static_cast<double>(payload) / 1e9;
-                const std::string ratio = fixed(median_of(rates.ratios) * 100, 1) + " %";
-                row.note = through_kernel ? "dhub-kernel: bench_source -> bench_sink plugins, node threads pinned "
-                                            "like the bare processes; kernel/bare " +
-                                                ratio + " (median of " + std::to_string(rounds) +
-                                                " alternating pairs: " + rates.pairs + ")"
-                                          : "bare DataBlock processes, single_reader ring 256, ends touched, " +
-                                                std::to_string(messages) + " msgs; median of " +
-                                                std::to_string(rounds) + " runs alternating with the kernel's";
-                if (through_kernel) suffix = ", " + ratio + " of bare";
+        for (const std::uint32_t burst : {std::uint32_t{1}, BURST}) {
+            // Bursts are faster: twice the messages keep the run about as long.
+            const std::uint64_t messages =
+                options.scaled((payload == 64 ? 20'000'000 : 10'000'000) * (burst > 1 ? 2 : 1));
+            PairedRates rates;
+            std::string error;
+            try {
+                rates = measure_pairs(options, payload, messages, rounds, burst);
+            } catch (const std::exception& e) {
+                error = e.what();
+            } catch (...) {
+                error = "unknown exception";
             }
-            std::cerr << "  " << one_line_summary(row) << suffix << std::endl;
-            results.push_back(std::move(row));
+            const std::string suffix_name = burst > 1 ? "_burst" + std::to_string(burst) : "";
+            const std::string hand_over =
+                burst > 1 ? "bursts of up to " + std::to_string(burst) + " slots per call" : "one slot per call";
+            for (const bool through_kernel : {false, true}) {
+                CaseResult row{.case_name = (through_kernel ? "oneway_kernel" : "oneway_bare") + suffix_name,
+                               .transport = TRANSPORT,
+                               .payload_bytes = payload};
+                row.wait = "spin";
+                std::string suffix;
+                if (!error.empty()) {
+                    row.error = error;
+                } else {
+                    row.msgs_per_s = median_of(through_kernel ? rates.kernel : rates.bare);
+                    row.gb_per_s = row.msgs_per_s * static_cast<double>(payload) / 1e9;
+                    const std::string ratio = fixed(median_of(rates.ratios) * 100, 1) + " %";
+                    row.note = through_kernel ? "dhub-kernel: bench_source -> bench_sink plugins, " + hand_over +
+                                                    ", node threads pinned like the bare processes; kernel/bare " +
+                                                    ratio + " (median of " + std::to_string(rounds) +
+                                                    " alternating pairs: " + rates.pairs + ")"
+                                              : "bare DataBlock processes, single_reader ring 256, ends touched, " +
+                                                    hand_over + ", " + std::to_string(messages) + " msgs; median of " +
+                                                    std::to_string(rounds) + " runs alternating with the kernel's";
+                    if (through_kernel) suffix = ", " + ratio + " of bare";
+                }
+                std::cerr << "  " << one_line_summary(row) << suffix << std::endl;
+                results.push_back(std::move(row));
+            }
         }
     }
     return results;
@@ -549,7 +596,8 @@ void register_dhub_cases(Registry& registry) {
     registry.add({"dhub.idle_cpu", run_idle_cpu, "CPU used by a consumer blocked on an idle channel"});
 #ifdef DHUB_BENCH_KERNEL
     registry.add({"dhub.kernel_path", run_kernel_path,
-                  "one-way through dhub-kernel and real plugins, paired with bare runs: kernel/bare ratio"});
+                  "one-way through dhub-kernel and real plugins, paired with bare runs (per slot and in bursts): "
+                  "kernel/bare ratio"});
 #endif
     registry.add({"dhub.pingpong", run_pingpong,
                   "round trip over two DataBlock channels, busy spin and futex sleep, 64 B .. 1 MiB"});

@@ -26,6 +26,12 @@ public:
           warmup_(static_cast<std::uint64_t>(context.params().integer("warmup"))),
           count_(static_cast<std::uint64_t>(context.params().integer("count"))) {}
 
+    dhub_status consume_burst(dhub::sdk::NodeContext& context, const dhub::sdk::InputBurst<dhub::sdk::Bytes>& in) {
+        for (std::size_t i = 0; i < in.size(); ++i)
+            (void)consume(context, in[i]);
+        return DHUB_OK;
+    }
+
     dhub_status consume(dhub::sdk::NodeContext& context, const dhub::sdk::InputSlot<dhub::sdk::Bytes>& in) {
         const auto bytes = in.bytes();
         if (!dhub::bench::read_payload(bytes.data(), bytes.size(), in.sequence(),

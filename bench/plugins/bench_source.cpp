@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // dhub.source.bench: writes `count` slots as fast as the channel takes them, touching them exactly as the
 // bare DataBlock one-way case does (payload_touch.hpp): the sequence in the first and last 8 bytes.
+#include <algorithm>
 #include <cstdint>
 
 #include "dhub/sdk/plugin.hpp"
@@ -12,7 +13,8 @@ class BenchSource : public dhub::sdk::Source<dhub::sdk::Bytes> {
 public:
     static constexpr const char* id = "dhub.source.bench";
     static constexpr std::uint32_t version = 1;
-    static constexpr const char* description = "benchmark source: unpaced, stamps each slot's ends";
+    static constexpr const char* description =
+        "benchmark source: unpaced, stamps each slot's ends (per slot or in bursts)";
     static constexpr const char* params_schema = R"json([
         {"name": "count", "type": "integer", "default": 1000000, "min": 1, "doc": "slots to write"}])json";
 
@@ -21,12 +23,25 @@ public:
 
     dhub_status produce(dhub::sdk::NodeContext&, dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
         if (next_ == count_) return DHUB_END_OF_STREAM;
-        const auto bytes = out.bytes();
-        dhub::bench::write_payload(bytes.data(), bytes.size(), next_++, dhub::bench::touch_mode_for(bytes.size()));
+        write(out);
         return DHUB_OK;
     }
 
+    /// The node's "burst" > 1: every slot offered, the same touch as produce().
+    dhub_status produce_burst(dhub::sdk::NodeContext&, dhub::sdk::OutputBurst<dhub::sdk::Bytes>& out) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), count_ - next_));
+        for (std::size_t i = 0; i < n; ++i)
+            write(out[i]);
+        out.set_filled(n);
+        return next_ == count_ ? DHUB_END_OF_STREAM : DHUB_OK;
+    }
+
 private:
+    void write(const dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
+        const auto bytes = out.bytes();
+        dhub::bench::write_payload(bytes.data(), bytes.size(), next_++, dhub::bench::touch_mode_for(bytes.size()));
+    }
+
     std::uint64_t count_;
     std::uint64_t next_ = 0;
 };
