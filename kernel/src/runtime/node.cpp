@@ -329,13 +329,19 @@ Node::Step Node::source_burst_step() {
     shm::WriteBurst burst = acquire_output_burst();
     if (burst.status() != shm::Status::Ok) return on_write_failure(burst.status());
     const std::size_t offered = burst.size();
+    const std::uint64_t capacity = frame_.output.capacity;
+    // Every field the plugin may have changed in the previous call is set again: nothing it wrote there
+    // carries over.
     for (std::size_t i = 0; i < offered; ++i) {
         dhub_slot& slot = burst_slots_[i];
         slot.data = burst.payload(i).data();
-        slot.bytes = slot.capacity;
+        slot.bytes = capacity;
+        slot.capacity = capacity;
         slot.sequence = burst.sequence(i);
         slot.timestamp_ns = 0;  // 0 = stamped at commit
     }
+    burst_args_.inputs = nullptr;
+    burst_args_.outputs = burst_slots_.data();
     burst_args_.count = static_cast<std::uint32_t>(offered);
     burst_args_.filled = 0;
     const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
@@ -344,32 +350,37 @@ Node::Step Node::source_burst_step() {
     const std::size_t filled = std::min<std::size_t>(burst_args_.filled, offered);
     for (std::size_t i = 0; i < filled; ++i) {
         const dhub_slot& slot = burst_slots_[i];
-        (void)burst.stamp(i, std::min(slot.bytes, slot.capacity), slot.timestamp_ns);
+        (void)burst.stamp(i, std::min(slot.bytes, capacity), slot.timestamp_ns);
     }
     (void)burst.commit(filled);
     if (status != DHUB_OK && filled != 0) {
         handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
     }
-    return account(status, filled);
+    // Nothing filled and no complaint: nothing was due (a paced source), counted like DHUB_SKIP.
+    return account(status == DHUB_OK && filled == 0 ? DHUB_SKIP : status, filled);
 }
 
 Node::Step Node::sink_burst_step() {
     shm::ReadBurst burst = inputs_[0].consumer->acquire_burst(burst_, SLICE_WAIT);
     if (burst.status() != shm::Status::Ok) return on_read_failure(burst.status(), burst.sequence(0));
     const std::size_t count = burst.size();
+    const std::uint64_t first = burst.sequence(0);
     for (std::size_t i = 0; i < count; ++i) {
         dhub_slot& slot = burst_slots_[i];
         const auto payload = burst.payload(i);
         slot.data = const_cast<std::byte*>(payload.data());
         slot.bytes = payload.size();
+        slot.capacity = frame_.input.capacity;
         slot.sequence = burst.sequence(i);
         slot.timestamp_ns = burst.timestamp_ns(i);
     }
+    burst_args_.inputs = burst_slots_.data();
+    burst_args_.outputs = nullptr;
     burst_args_.count = static_cast<std::uint32_t>(count);
     const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
     bump(burst_calls_);
     if (burst.release() == shm::Status::Overwritten) {
-        logger_->debug("{}input slot {} was overwritten while handled", log_prefix_, burst_slots_[0].sequence);
+        logger_->debug("{}input slot {} was overwritten while handled", log_prefix_, first);
     }
     return account(status, count);
 }

@@ -146,7 +146,7 @@ WriteBurst& WriteBurst::operator=(WriteBurst&& other) noexcept {
         state_ = std::exchange(other.state_, nullptr);
         view_ = other.view_;
         first_ = other.first_;
-        size_ = other.size_;
+        size_ = std::exchange(other.size_, 0);
         status_ = std::exchange(other.status_, Status::Invalid);
     }
     return *this;
@@ -284,16 +284,23 @@ WriteBurst ProducerState::acquire_burst(std::size_t max, const WaitOptions& wait
     // the ring would mark that slot busy too and leave the reader nothing to read.
     const std::uint64_t longest =
         sync == SyncPolicy::LatestOnly ? std::max<std::uint64_t>(1, slot_count - 1) : slot_count;
-    std::uint64_t wanted = std::min<std::uint64_t>(max, longest);
-    if (next_seq - oldest_unread + wanted > slot_count) oldest_unread = scan_oldest_unread();
+    const std::uint64_t wanted = std::min<std::uint64_t>(max, longest);
+    if (next_seq - oldest_unread + wanted > slot_count) {
+        // Only ever raised here: a consumer that is joining every_reader shows a stale cursor for a moment
+        // (its final one is at least write_seq), and the bound ready_to_acquire established must not shrink,
+        // or the free count below would wrap.
+        oldest_unread = std::max(oldest_unread, scan_oldest_unread());
+    }
     const std::uint64_t count = std::min<std::uint64_t>(wanted, slot_count - (next_seq - oldest_unread));
+    // BUSY first (with its release fence): a latest-only reader may still be reading one of these slots and
+    // must see the reuse before it could see any of the stores below.
+    mark_busy(count);
     for (std::uint64_t i = 0; i < count; ++i) {
         // Defaults for a slot committed without a stamp: its whole length, stamped at commit.
         auto& slot = view.slot_header(next_seq + i);
         slot.payload_bytes.store(slot_bytes, std::memory_order_relaxed);
         slot.timestamp_ns.store(0, std::memory_order_relaxed);
     }
-    mark_busy(count);
     slot_outstanding = true;
     return WriteBurst(this, &view, next_seq, static_cast<std::size_t>(count));
 }
@@ -304,7 +311,8 @@ Status ProducerState::commit_burst(std::uint64_t first, std::size_t held, std::s
     for (std::size_t i = 0; i < count; ++i) {
         const std::uint64_t seq = first + i;
         auto& slot = view.slot_header(seq);
-        const std::uint32_t bytes = slot.payload_bytes.load(std::memory_order_relaxed);
+        // Clamped: the length lives in shared memory, and the checksum must not read past the slot.
+        const std::uint32_t bytes = std::min(slot.payload_bytes.load(std::memory_order_relaxed), slot_bytes);
         if (slot.timestamp_ns.load(std::memory_order_relaxed) == 0)
             slot.timestamp_ns.store(now, std::memory_order_relaxed);
         if (checksums) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -118,21 +119,25 @@ public:
     static constexpr const char* id = "test.source.burst";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "fills a prefix of each burst";
-    static constexpr const char* params_schema = R"json([{"name":"fill","type":"integer","default":1000,"min":0}])json";
+    static constexpr const char* params_schema = R"json([{"name":"fill","type":"integer","default":1000,"min":0},
+{"name":"count","type":"integer","default":1000000,"min":1}])json";
     explicit BurstOnlySource(dhub::sdk::NodeContext& context)
-        : fill_(static_cast<std::size_t>(context.params().integer("fill"))) {}
+        : fill_(static_cast<std::size_t>(context.params().integer("fill"))),
+          count_(static_cast<std::uint64_t>(context.params().integer("count"))) {}
+    /// Ends the stream in the same call that fills the last value.
     dhub_status produce_burst(dhub::sdk::NodeContext&, dhub::sdk::OutputBurst<std::uint64_t>& out) {
-        const std::size_t n = std::min(fill_, out.size());
+        const std::size_t n = std::min<std::uint64_t>(std::min(fill_, out.size()), count_ - next_);
         for (std::size_t i = 0; i < n; ++i) {
             out[i].value() = next_++;
             out[i].set_bytes(sizeof(std::uint64_t));
         }
         out.set_filled(n);
-        return DHUB_OK;
+        return next_ == count_ ? DHUB_END_OF_STREAM : DHUB_OK;
     }
 
 private:
     std::size_t fill_;
+    std::uint64_t count_;
     std::uint64_t next_ = 0;
 };
 
@@ -368,6 +373,30 @@ TEST_F(Harness_test, RefusesBurstCallsToAComponentWithoutABurstHandler) {
     EXPECT_EQ(sut.descriptor().process_burst, nullptr);
     ASSERT_EQ(sut.start(), DHUB_OK);
     EXPECT_THROW((void)sut.produce_burst(4, SAMPLE_BYTES), HarnessError);
+}
+
+TEST_F(Harness_test, SlotFilledTogetherWithTheEndIsPublishedOneSlotPerCallToo) {
+    Harness sut(dhub::sdk::component<BurstOnlySource>(), {{"count", 2}});
+    ASSERT_EQ(sut.start(), DHUB_OK);
+    EXPECT_EQ(sut.produce(64).status, DHUB_OK);
+    const auto last = sut.produce(64);
+    ASSERT_EQ(last.status, DHUB_OK) << "the last value is published, not dropped with the end";
+    EXPECT_EQ(last.output.as<std::uint64_t>(), 1U);
+    EXPECT_EQ(sut.produce(64).status, DHUB_END_OF_STREAM);
+}
+
+TEST_F(Harness_test, TakesADescriptorOfSdk10AsTheKernelDoes) {
+    // What a plugin built against SDK 1.0 exports: the descriptor ends before process_burst.
+    dhub_component_descriptor old = *dhub::sdk::component<BurstOnlySource>();
+    old.struct_size = static_cast<std::uint32_t>(offsetof(dhub_component_descriptor, process_burst));
+    Harness sut(&old);
+    EXPECT_EQ(sut.descriptor().process_burst, nullptr) << "fields past struct_size read as zero";
+    ASSERT_EQ(sut.start(), DHUB_OK);
+    EXPECT_EQ(sut.produce(64).status, DHUB_OK);
+    EXPECT_THROW((void)sut.produce_burst(2, 64), HarnessError);
+
+    old.struct_size = 16;
+    EXPECT_THROW(Harness{&old}, HarnessError);
 }
 
 }  // namespace

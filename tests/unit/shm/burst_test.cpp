@@ -181,6 +181,33 @@ TEST_F(Burst_test, LatestOnlyBurstNeverCoversTheNewestCommittedSlot) {
     EXPECT_EQ(read.release(), Status::Ok);
 }
 
+TEST_F(Burst_test, AJoiningConsumersStaleCursorNeverWidensABurstOverUnreadSlots) {
+    Producer producer = make_producer(config(SyncPolicy::EveryReader, RingPolicy::Ring, 8));
+    Consumer consumer = make_consumer();
+    auto write_burst = [&](std::size_t max, std::size_t commit) {
+        WriteBurst burst = producer.acquire_burst(max, waiting(NO_WAIT));
+        ASSERT_GE(burst.size(), commit);
+        ASSERT_EQ(burst.commit(commit), Status::Ok);
+    };
+    auto read_all = [&] {
+        while (ReadBurst read = consumer.acquire_burst(8, waiting(NO_WAIT))) {
+            (void)read.release();
+        }
+    };
+    write_burst(4, 4);
+    read_all();
+    write_burst(4, 4);  // the ring looked full: the producer's bound on unread slots is now 4
+    write_burst(3, 3);  // next sequence 11
+    read_all();
+    // A seat that is joining shows a stale cursor for a moment (its final cursor is at least write_seq).
+    layout::ConsumerEntry& joining = producer.view().consumer(1);
+    joining.cursor.store(1);
+    joining.state.store(layout::CONSUMER_ACTIVE);
+
+    WriteBurst burst = producer.acquire_burst(4, waiting(NO_WAIT));
+    EXPECT_EQ(burst.size(), 1u) << "only what the bound established before allows, never a wrapped count";
+}
+
 TEST_F(Burst_test, SingleSlotRingBurstIsOneSlot) {
     Producer producer = make_producer(config(SyncPolicy::LatestOnly, RingPolicy::Single, 1));
     WriteBurst burst = producer.acquire_burst(8, waiting(NO_WAIT));

@@ -102,7 +102,7 @@ public:
         : state_(std::exchange(other.state_, nullptr)),
           view_(other.view_),
           first_(other.first_),
-          size_(other.size_),
+          size_(std::exchange(other.size_, 0)),
           status_(std::exchange(other.status_, Status::Invalid)) {}
     WriteBurst& operator=(WriteBurst&& other) noexcept;
     WriteBurst(const WriteBurst&) = delete;

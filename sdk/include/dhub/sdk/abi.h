@@ -211,7 +211,7 @@ typedef struct dhub_component_descriptor {
 
     /* Since 1.1. Optional, realtime sources and sinks: several slots per call (dhub_burst_args). The
        kernel uses it instead of process() when the node's "burst" is above 1; process() stays required
-       (burst 1, and kernels of SDK 1.0). Status as for process(): DHUB_OK, DHUB_END_OF_STREAM (a source's
+       (burst 1). Status as for process(), counted once per call: DHUB_OK, DHUB_END_OF_STREAM (a source's
        filled slots are still published), DHUB_STOPPING, or an error (counted; filled slots published). */
     dhub_status (*process_burst)(void* instance, dhub_burst_args* args);
 } dhub_component_descriptor;

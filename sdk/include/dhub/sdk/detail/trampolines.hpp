@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "dhub/sdk/abi.h"
 #include "dhub/sdk/node_context.hpp"
@@ -26,6 +27,9 @@ template <typename T>
 struct alignas(64) Instance {
     NodeContext context;
     T component;
+    /// A burst-only source driven one slot at a time that filled its slot and returned a status that would
+    /// drop it: the slot is published now (DHUB_OK) and the status is returned by the next call.
+    dhub_status deferred = DHUB_OK;
 
     Instance(const dhub_host_api* host, dhub_node* node) requires std::is_constructible_v<T, NodeContext&>
         : context(host, node), component(context) {}
@@ -129,11 +133,17 @@ dhub_status process(void* instance, const dhub_process_args* args) noexcept {
                 OutputSlot<typename T::output_type> out(*args->output);
                 return self.component.produce(self.context, out);
             } else {
-                // Only produce_burst: a burst of one. Not filled means nothing to publish this time.
+                // Only produce_burst: a burst of one. Not filled means nothing to publish this time; filled
+                // means published, even with an end or error status (as the kernel does for a burst).
+                if (const dhub_status deferred = std::exchange(self.deferred, DHUB_OK); deferred != DHUB_OK) {
+                    return deferred;
+                }
                 dhub_burst_args burst{sizeof(dhub_burst_args), 1, nullptr, args->output, 0, 0};
                 OutputBurst<typename T::output_type> out(burst);
                 const dhub_status status = self.component.produce_burst(self.context, out);
-                return status == DHUB_OK && burst.filled == 0 ? DHUB_SKIP : status;
+                if (burst.filled == 0) return status == DHUB_OK ? DHUB_SKIP : status;
+                self.deferred = status;
+                return DHUB_OK;
             }
         } else if constexpr (T::kind == DHUB_KIND_STAGE) {
             const InputSlot<typename T::input_type> in(*args->input);

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -257,17 +258,23 @@ private:
           host_(*clock_,
                 resolve_params(parse_params_schema(schema_of(*component_), component_->id), params, component_->id)) {}
 
-    static const dhub_component_descriptor* checked(const dhub_component_descriptor* component) {
+    /// A copy read the way the kernel reads it: a descriptor of an older minor (smaller struct_size) has
+    /// its later fields zero, e.g. no process_burst for a plugin built against SDK 1.0.
+    static std::unique_ptr<const dhub_component_descriptor> checked(const dhub_component_descriptor* component) {
         if (component == nullptr) throw HarnessError("Harness: no component descriptor (nullptr)");
-        if (component->struct_size < sizeof(dhub_component_descriptor)) {
-            // The harness is built with this SDK; an older descriptor would need the kernel's zero-fill.
-            throw HarnessError("Harness: component descriptor is smaller than this SDK's; rebuild the plugin");
+        constexpr std::size_t SDK_1_0_BYTES = offsetof(dhub_component_descriptor, process_burst);
+        if (component->struct_size < SDK_1_0_BYTES) {
+            throw HarnessError("Harness: component descriptor of " + std::to_string(component->struct_size) +
+                               " bytes is smaller than SDK 1.0's; rebuild the plugin");
         }
-        if (component->id == nullptr) throw HarnessError("Harness: component descriptor without id");
-        if (component->create == nullptr || component->destroy == nullptr) {
-            throw HarnessError(std::string("Harness: component '") + component->id + "' lacks create or destroy");
+        auto copy = std::make_unique<dhub_component_descriptor>();
+        std::memcpy(copy.get(), component, std::min<std::size_t>(component->struct_size, sizeof *copy));
+        copy->struct_size = sizeof *copy;
+        if (copy->id == nullptr) throw HarnessError("Harness: component descriptor without id");
+        if (copy->create == nullptr || copy->destroy == nullptr) {
+            throw HarnessError(std::string("Harness: component '") + copy->id + "' lacks create or destroy");
         }
-        return component;
+        return copy;
     }
     static std::string_view schema_of(const dhub_component_descriptor& component) noexcept {
         return component.params_schema_json != nullptr ? component.params_schema_json : "[]";
@@ -349,7 +356,7 @@ private:
         return result;
     }
 
-    const dhub_component_descriptor* component_;
+    std::unique_ptr<const dhub_component_descriptor> component_;
     std::unique_ptr<ManualClock> own_clock_;
     ManualClock* clock_;
     detail::ActiveClockScope clock_scope_;
