@@ -442,7 +442,20 @@ double measure_kernel_path(const BenchOptions& options,
                            std::uint32_t slots,
                            std::uint32_t burst) {
     char directory_template[] = "/tmp/dhub-bench-kernel-XXXXXX";
-    const std::string directory = ::mkdtemp(directory_template);
+    if (::mkdtemp(directory_template) == nullptr) throw std::runtime_error("cannot create a temporary directory");
+    const std::string directory = directory_template;
+    // However the run ends (a kernel killed on timeout cannot clean up): the graph and result files go,
+    // and so does the channel's segment, which the kernel names "<graph name>-<its pid>.<channel>".
+    pid_t kernel_pid = 0;
+    struct Cleanup {
+        const std::string& directory;
+        const pid_t& kernel_pid;
+        ~Cleanup() {
+            std::error_code ignored;
+            std::filesystem::remove_all(directory, ignored);
+            if (kernel_pid > 0) (void)shm::Segment::unlink("bench-" + std::to_string(kernel_pid) + ".stream");
+        }
+    } cleanup{directory, kernel_pid};
     const std::string graph_file = directory + "/graph.json";
     const std::string result_file = directory + "/result.json";
     const nlohmann::json graph = {
@@ -465,6 +478,8 @@ double measure_kernel_path(const BenchOptions& options,
     std::ofstream(graph_file) << graph.dump(2);
 
     const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("cannot fork dhub-kernel");
+    kernel_pid = pid;
     if (pid == 0) {
         ::execl(DHUB_BENCH_KERNEL, DHUB_BENCH_KERNEL, graph_file.c_str(), "--plugin-path", DHUB_BENCH_PLUGIN_DIR,
                 "--log-level", "warn", static_cast<char*>(nullptr));
@@ -485,7 +500,6 @@ double measure_kernel_path(const BenchOptions& options,
     }
     std::ifstream in(result_file);
     const nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
-    std::filesystem::remove_all(directory);
     if (result.is_discarded() || result["bad"] != 0 || result["lost"] != 0) {
         throw std::runtime_error("bench_sink result missing or reports bad/lost slots");
     }
