@@ -38,6 +38,11 @@ struct alignas(64) ConsumerState {
     ReadBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
     Status release(std::uint64_t seq) noexcept { return release_burst(seq, 1); }
     Status release_burst(std::uint64_t first, std::size_t slots) noexcept;
+    /// Lossless: Ok once the slot at cursor is committed (known_write_seq > cursor), or why not.
+    Status wait_for_unread(const WaitOptions& wait) noexcept;
+    std::uint32_t committed_bytes(std::uint64_t seq) const noexcept;
+    /// A lossless slot that failed its checksum: counted and released unread.
+    void skip_corrupt(std::uint64_t seq) noexcept;
     /// Waits until write_seq > after; Closed if the producer closed with nothing newer.
     Status wait_for_commit(std::uint64_t after, const WaitOptions& wait) noexcept;
     bool checksum_matches(std::uint64_t seq, std::uint32_t bytes) const noexcept;
@@ -73,23 +78,33 @@ ReadSlot ConsumerState::acquire(const WaitOptions& wait) noexcept {
     return sync == SyncPolicy::LatestOnly ? acquire_latest(wait) : acquire_lossless(wait);
 }
 
+Status ConsumerState::wait_for_unread(const WaitOptions& wait) noexcept {
+    if (cursor < known_write_seq) return Status::Ok;  // no shared read while the last one says there is more
+    known_write_seq = view.header().write_seq.load(std::memory_order_acquire);
+    if (cursor < known_write_seq) return Status::Ok;
+    return wait_for_commit(cursor, wait);
+}
+
+std::uint32_t ConsumerState::committed_bytes(std::uint64_t seq) const noexcept {
+    // Clamped: a corrupted length must not let anyone read past the slot.
+    return std::min(view.slot_header(seq).payload_bytes.load(std::memory_order_relaxed), view.slot_payload_bytes());
+}
+
+void ConsumerState::skip_corrupt(std::uint64_t seq) noexcept {
+    // Never handed out as good data, and never allowed to wedge the channel: counted, then skipped.
+    count(entry().checksum_failures);
+    slot_held = true;
+    release(seq);
+}
+
 ReadSlot ConsumerState::acquire_lossless(const WaitOptions& wait) noexcept {
-    if (cursor >= known_write_seq) {
-        known_write_seq = view.header().write_seq.load(std::memory_order_acquire);
-        if (cursor >= known_write_seq) {
-            if (const Status waited = wait_for_commit(cursor, wait); waited != Status::Ok) return ReadSlot(waited);
-        }
-    }
+    if (const Status waited = wait_for_unread(wait); waited != Status::Ok) return ReadSlot(waited);
     // The producer cannot reuse this slot before our cursor passes it, so no re-validation is needed.
     const std::uint64_t seq = cursor;
     const auto& slot = view.slot_header(seq);
-    // Clamped: a corrupted length must not let anyone read past the slot.
-    const std::uint32_t bytes = std::min(slot.payload_bytes.load(std::memory_order_relaxed), view.slot_payload_bytes());
+    const std::uint32_t bytes = committed_bytes(seq);
     if (verify && !checksum_matches(seq, bytes)) {
-        // Never handed out as good data, and never allowed to wedge the channel: counted, then skipped.
-        count(entry().checksum_failures);
-        slot_held = true;
-        release(seq);
+        skip_corrupt(seq);
         return ReadSlot(Status::ChecksumMismatch, seq);
     }
     slot_held = true;
@@ -140,26 +155,17 @@ ReadBurst ConsumerState::acquire_burst(std::size_t max, const WaitOptions& wait)
         return ReadBurst(this, &view, newest.sequence(), 1);
     }
     if ((++reads & 63) == 0) beat();
-    if (cursor >= known_write_seq) {
-        known_write_seq = view.header().write_seq.load(std::memory_order_acquire);
-        if (cursor >= known_write_seq) {
-            if (const Status waited = wait_for_commit(cursor, wait); waited != Status::Ok) return ReadBurst(waited);
-        }
-    }
+    if (const Status waited = wait_for_unread(wait); waited != Status::Ok) return ReadBurst(waited);
     std::uint64_t held = std::min<std::uint64_t>(max, known_write_seq - cursor);
     if (verify) {
         for (std::uint64_t i = 0; i < held; ++i) {
             const std::uint64_t seq = cursor + i;
-            const std::uint32_t bytes = std::min(view.slot_header(seq).payload_bytes.load(std::memory_order_relaxed),
-                                                 view.slot_payload_bytes());
-            if (checksum_matches(seq, bytes)) continue;
+            if (checksum_matches(seq, committed_bytes(seq))) continue;
             if (i != 0) {  // the good ones first; the bad one leads the next burst and is reported there
                 held = i;
                 break;
             }
-            count(entry().checksum_failures);
-            slot_held = true;
-            release(seq);
+            skip_corrupt(seq);
             return ReadBurst(Status::ChecksumMismatch, seq);
         }
     }
