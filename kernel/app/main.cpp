@@ -9,8 +9,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -168,19 +170,26 @@ int main(int argc, char** argv) {
     logger->info("running graph '{}' ({} nodes, {} channels, segments /dev/shm/dhub1.{}.*)", graph->name,
                  graph->nodes.size(), graph->channels.size(), graph_runner.segment_prefix());
     graph_runner.start();
+    // --duration: a thread that sleeps until the end of the run or the deadline, whichever comes first.
     std::thread timer;
-    std::atomic<bool> finished{false};
+    std::mutex timer_mutex;
+    std::condition_variable timer_wakeup;
+    bool finished = false;
     if (options->duration_s) {
         timer = std::thread([&] {
-            const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(*options->duration_s);
-            while (!finished.load() && std::chrono::steady_clock::now() < until) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            }
-            if (!finished.load()) graph_runner.request_stop();
+            const auto until =
+                std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                       std::chrono::duration<double>(*options->duration_s));
+            std::unique_lock lock(timer_mutex);
+            if (!timer_wakeup.wait_until(lock, until, [&] { return finished; })) graph_runner.request_stop();
         });
     }
     const ExitCode exit_code = graph_runner.wait();
-    finished.store(true);
+    {
+        const std::lock_guard lock(timer_mutex);
+        finished = true;
+    }
+    timer_wakeup.notify_all();
     if (timer.joinable()) timer.join();
     signals.stop();  // nothing may call into the runner once it starts tearing down
     const auto reports = graph_runner.reports();

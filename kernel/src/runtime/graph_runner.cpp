@@ -185,6 +185,15 @@ void GraphRunner::request_stop() {
         // A node fed from another kernel is a source as far as this graph is concerned.
         if (node->is_graph_source()) node->request_stop();
     }
+    notify_state_change();
+}
+
+void GraphRunner::notify_state_change() {
+    {
+        const std::lock_guard lock(state_mutex_);
+        ++state_generation_;
+    }
+    state_changed_.notify_all();
 }
 
 void GraphRunner::fail(const std::string& why) {
@@ -211,6 +220,11 @@ ExitCode GraphRunner::wait() {
     // any stop was requested, lossless channels get drain_timeout to empty before everyone is stopped.
     std::uint64_t force_at = 0;
     for (;;) {
+        // Read before looking at the nodes: a change after this point wakes the wait below at once.
+        const std::uint64_t seen = [this] {
+            const std::lock_guard lock(state_mutex_);
+            return state_generation_;
+        }();
         bool all_finished = true;
         bool stopping = false;
         for (auto& node : nodes_) {
@@ -230,7 +244,15 @@ ExitCode GraphRunner::wait() {
                 node->request_stop();
             force_at = ~0ULL;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::unique_lock lock(state_mutex_);
+        auto changed = [&] { return state_generation_ != seen; };
+        if (force_at != 0 && force_at != ~0ULL) {
+            // steady_clock is CLOCK_MONOTONIC on Linux, the clock of force_at.
+            state_changed_.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(force_at)),
+                                      changed);
+        } else {
+            state_changed_.wait(lock, changed);
+        }
     }
     for (auto& node : nodes_)
         node->join();

@@ -229,6 +229,7 @@ void Node::thread_main() {
     }
     finished_.store(true, std::memory_order_release);
     logger_->debug("{}finished: {}", log_prefix_, report().end_reason);
+    runner_.notify_state_change();
 }
 
 void Node::run_realtime() {
@@ -573,6 +574,7 @@ void Node::count_error(dhub_status code, const std::string& what) {
                 log_prefix_, consecutive);
             finish("error policy: node stopped after " + std::to_string(consecutive) + " consecutive errors");
             stop_.store(true, std::memory_order_release);
+            runner_.notify_state_change();  // a stopped source starts the drain deadline
             return;
         case graph::ErrorPolicy::Action::StopGraph:
             finish("error policy: graph stopped after " + std::to_string(consecutive) + " consecutive errors");

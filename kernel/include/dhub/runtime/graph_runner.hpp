@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -80,12 +82,21 @@ public:
     void broadcast(const Node& sender, const std::string& channel, const std::string& message);
     /// The control-plane link when the graph has a "broker" section, else nullptr.
     BrokerLink* broker_link() const noexcept { return broker_link_.get(); }
+    /// Wakes wait(): a node finished or was asked to stop. Any thread. wait() sleeps until this (or the
+    /// drain deadline) instead of polling, so a running graph costs the kernel's main thread no wake-ups on
+    /// cores that pinned node threads spin on.
+    void notify_state_change();
 
 private:
     GraphRunner() = default;
     struct Channel;
 
     RunnerOptions options_;
+    // Declared before nodes_: node threads notify until they end, and nodes_ is destroyed (joining them)
+    // before these are.
+    std::mutex state_mutex_;
+    std::condition_variable state_changed_;
+    std::uint64_t state_generation_ = 0;       ///< guarded by state_mutex_; +1 per notify_state_change
     std::unique_ptr<BrokerLink> broker_link_;  ///< declared before channels_ and nodes_: destroyed after them
     std::vector<std::unique_ptr<Channel>> channels_;
     std::vector<std::unique_ptr<Node>> nodes_;
