@@ -13,6 +13,7 @@
 
 #include "dhub/plugins/recording_format.hpp"
 #include "dhub/plugins/waveform.hpp"
+#include "dhub/shm/inspect.hpp"
 #include "kernel_support.hpp"
 
 namespace dhub::testing {
@@ -377,6 +378,13 @@ TEST(KernelRun, SecondSigintExitsAtOnceWithoutWaitingForTheDrain) {
             [&] { return read_text_file((dir / "kernel.log").string()).find(text) != std::string::npos; });
     };
     ASSERT_TRUE(log_says("running graph"));
+    // The drain is only long once ticks are queued: a SIGINT before the source wrote any would let the
+    // kernel drain nothing and exit 0 before the second signal arrives (seen: 1 run in ~10).
+    const std::string segment = "graph-" + std::to_string(kernel.pid()) + ".ticks";
+    ASSERT_TRUE(wait_until([&] {
+        const auto info = shm::inspect_channel(segment);
+        return info.ok() && info->write_seq >= 4;
+    }));
     kernel.kill(SIGINT);
     ASSERT_TRUE(log_says("SIGINT received"));
     kernel.kill(SIGINT);
