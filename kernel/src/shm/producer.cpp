@@ -307,7 +307,8 @@ WriteBurst ProducerState::acquire_burst(std::size_t max, const WaitOptions& wait
 
 Status ProducerState::commit_burst(std::uint64_t first, std::size_t held, std::size_t count) noexcept {
     if (count > held) return Status::Invalid;
-    const std::uint64_t now = monotonic_ns();
+    // No clock read when nothing is published (an abort, or a paced source with nothing due yet).
+    const std::uint64_t now = count != 0 ? monotonic_ns() : 0;
     for (std::size_t i = 0; i < count; ++i) {
         const std::uint64_t seq = first + i;
         auto& slot = view.slot_header(seq);
