@@ -374,6 +374,111 @@ std::vector<CaseResult> run_fanout(const BenchOptions& options) {
     return results;
 }
 
+// ---------------------------------------------------------------- latest-only
+
+/// A latest-only channel as fast as both ends go: the producer writes `messages` slots without ever waiting,
+/// the reader takes the newest slot over and over until the producer is done. Rates of both ends: what a
+/// latest-only reader costs the producer, and how often the reader gets a whole slot.
+struct LatestControl {
+    ProcessSync sync;
+    alignas(64) std::atomic<std::uint32_t> channels_created{0};
+    alignas(64) std::atomic<std::uint32_t> producer_done{0};
+};
+
+struct LatestTiming {
+    std::uint64_t messages = 0;
+    std::int64_t elapsed_ns = 0;
+    std::uint64_t bad_messages = 0;  ///< reads handed out whole whose payload does not match their sequence
+    std::uint64_t overwritten = 0;   ///< reads the release reported overwritten (discarded)
+};
+
+struct LatestResult {
+    LatestTiming producer;
+    LatestTiming reader;
+};
+
+LatestResult measure_latest(std::size_t payload, std::uint32_t slots, std::uint64_t total, const BenchOptions& options) {
+    SharedMapping mapping(sizeof(LatestControl));
+    auto* control = mapping.emplace<LatestControl>();
+    const ScopedChannel channel("latest");
+    const std::string& name = channel.name();
+    const TouchMode mode = touch_mode_for(payload);
+    constexpr WaitOptions READER_WAIT{100ms, 100ms};
+
+    auto reader = ChildProcess::spawn("dhub latest reader", options.consumer_core, [=] {
+        while (control->channels_created.load(std::memory_order_acquire) < 1)
+            sched_yield();
+        Consumer in = expect_ok(Consumer::attach(name, {.name = "bench"}), "attach");
+        control->sync.arrive();
+        LatestTiming timing;
+        std::int64_t start = 0;
+        while (control->producer_done.load(std::memory_order_acquire) == 0) {
+            shm::ReadSlot slot = in.acquire_read(READER_WAIT);
+            if (slot.status() == Status::Timeout || slot.status() == Status::Closed) continue;
+            expect_status(slot.status(), "reader read");
+            if (start == 0) start = now_ns();
+            const bool whole = read_payload(slot.payload().data(), payload, slot.sequence(), mode);
+            if (slot.release() == Status::Overwritten) {
+                ++timing.overwritten;
+            } else {
+                ++timing.messages;
+                if (!whole) ++timing.bad_messages;
+            }
+        }
+        timing.elapsed_ns = now_ns() - start;
+        return timing;
+    });
+    auto producer = ChildProcess::spawn("dhub latest producer", options.producer_core, [=] {
+        Producer out = create_channel(name, payload, slots, SyncPolicy::LatestOnly);
+        control->channels_created.fetch_add(1, std::memory_order_acq_rel);
+        control->sync.arrive();
+        control->sync.wait_for_arrivals(2);
+        LatestTiming timing;
+        const std::int64_t start = now_ns();
+        for (std::uint64_t seq = 0; seq < total; ++seq) {
+            shm::WriteSlot slot = out.acquire_write(SPIN_WAIT);
+            expect_status(slot.status(), "producer write");
+            write_payload(slot.payload().data(), payload, slot.sequence(), mode);
+            expect_status(slot.commit(payload), "producer commit");
+        }
+        timing.elapsed_ns = now_ns() - start;
+        timing.messages = total;
+        control->producer_done.store(1, std::memory_order_release);
+        return timing;
+    });
+    wait_all({&producer, &reader}, options.child_timeout);
+    LatestResult result{producer.result<LatestTiming>(), reader.result<LatestTiming>()};
+    if (result.reader.bad_messages != 0) {
+        throw std::runtime_error(std::to_string(result.reader.bad_messages) + " torn reads handed out as whole");
+    }
+    return result;
+}
+
+std::vector<CaseResult> run_latest(const BenchOptions& options) {
+    std::vector<CaseResult> results;
+    for (const std::uint32_t slots : {2U, 4U}) {
+        for (const std::size_t payload : {std::size_t{64}, std::size_t{4096}}) {
+            LatestResult measured;
+            CaseResult writer{.case_name = "latest_writer", .transport = TRANSPORT, .payload_bytes = payload};
+            writer.wait = "spin";
+            run_case(results, writer, [&](CaseResult& row) {
+                measured = measure_latest(payload, slots, options.scaled(10'000'000), options);
+                row.set_throughput(measured.producer.messages, measured.producer.elapsed_ns);
+                row.note = "latest_only ring " + std::to_string(slots) + ", one reader reading as fast as it can";
+            });
+            CaseResult reader{.case_name = "latest_reader", .transport = TRANSPORT, .payload_bytes = payload};
+            reader.wait = "spin";
+            run_case(results, reader, [&](CaseResult& row) {
+                if (measured.reader.elapsed_ns <= 0) throw std::runtime_error("the writer case failed");
+                row.set_throughput(measured.reader.messages, measured.reader.elapsed_ns);
+                row.note = "latest_only ring " + std::to_string(slots) + ", whole reads/s (same run as latest_writer); " +
+                           std::to_string(measured.reader.overwritten) + " discarded as overwritten";
+            });
+        }
+    }
+    return results;
+}
+
 // ---------------------------------------------------------------- idle channel CPU
 
 /// CPU time (user + system) of the calling process, ns.
@@ -616,6 +721,8 @@ void register_dhub_cases(Registry& registry) {
     registry.add({"dhub.pingpong", run_pingpong,
                   "round trip over two DataBlock channels, busy spin and futex sleep, 64 B .. 1 MiB"});
     registry.add({"dhub.oneway", run_oneway, "lossless one-way (single_reader) throughput, 64 B .. 1 MiB"});
+    registry.add({"dhub.latest", run_latest,
+                  "latest_only ring of 2 and 4: producer rate and whole reads/s of one reader going flat out"});
     registry.add({"dhub.fanout", run_fanout, "every_reader 1 -> 1 and 1 -> 4 consumers, sleep-mode waits"});
 }
 
