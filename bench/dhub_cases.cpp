@@ -397,7 +397,8 @@ struct LatestResult {
     LatestTiming reader;
 };
 
-LatestResult measure_latest(std::size_t payload, std::uint32_t slots, std::uint64_t total, const BenchOptions& options) {
+LatestResult measure_latest(
+    std::size_t payload, std::uint32_t slots, bool hold, std::uint64_t total, const BenchOptions& options) {
     SharedMapping mapping(sizeof(LatestControl));
     auto* control = mapping.emplace<LatestControl>();
     const ScopedChannel channel("latest");
@@ -408,7 +409,7 @@ LatestResult measure_latest(std::size_t payload, std::uint32_t slots, std::uint6
     auto reader = ChildProcess::spawn("dhub latest reader", options.consumer_core, [=] {
         while (control->channels_created.load(std::memory_order_acquire) < 1)
             sched_yield();
-        Consumer in = expect_ok(Consumer::attach(name, {.name = "bench"}), "attach");
+        Consumer in = expect_ok(Consumer::attach(name, {.name = "bench", .hold = hold}), "attach");
         control->sync.arrive();
         LatestTiming timing;
         std::int64_t start = 0;
@@ -456,24 +457,34 @@ LatestResult measure_latest(std::size_t payload, std::uint32_t slots, std::uint6
 
 std::vector<CaseResult> run_latest(const BenchOptions& options) {
     std::vector<CaseResult> results;
-    for (const std::uint32_t slots : {2U, 4U}) {
-        for (const std::size_t payload : {std::size_t{64}, std::size_t{4096}}) {
-            LatestResult measured;
-            CaseResult writer{.case_name = "latest_writer", .transport = TRANSPORT, .payload_bytes = payload};
-            writer.wait = "spin";
-            run_case(results, writer, [&](CaseResult& row) {
-                measured = measure_latest(payload, slots, options.scaled(10'000'000), options);
-                row.set_throughput(measured.producer.messages, measured.producer.elapsed_ns);
-                row.note = "latest_only ring " + std::to_string(slots) + ", one reader reading as fast as it can";
-            });
-            CaseResult reader{.case_name = "latest_reader", .transport = TRANSPORT, .payload_bytes = payload};
-            reader.wait = "spin";
-            run_case(results, reader, [&](CaseResult& row) {
-                if (measured.reader.elapsed_ns <= 0) throw std::runtime_error("the writer case failed");
-                row.set_throughput(measured.reader.messages, measured.reader.elapsed_ns);
-                row.note = "latest_only ring " + std::to_string(slots) + ", whole reads/s (same run as latest_writer); " +
-                           std::to_string(measured.reader.overwritten) + " discarded as overwritten";
-            });
+    // A plain reader learns at release whether its slot was reused; a holding reader (as every dhub-kernel
+    // node) keeps the producer off the slot it reads.
+    for (const bool hold : {false, true}) {
+        const std::string suffix = hold ? "_held" : "";
+        const std::string reader_kind = hold ? "one holding reader" : "one plain reader";
+        for (const std::uint32_t slots : {2U, 4U}) {
+            for (const std::size_t payload : {std::size_t{64}, std::size_t{4096}}) {
+                LatestResult measured;
+                CaseResult writer{
+                    .case_name = "latest_writer" + suffix, .transport = TRANSPORT, .payload_bytes = payload};
+                writer.wait = "spin";
+                run_case(results, writer, [&](CaseResult& row) {
+                    measured = measure_latest(payload, slots, hold, options.scaled(10'000'000), options);
+                    row.set_throughput(measured.producer.messages, measured.producer.elapsed_ns);
+                    row.note = "latest_only ring " + std::to_string(slots) + ", " + reader_kind +
+                               " reading as fast as it can";
+                });
+                CaseResult reader{
+                    .case_name = "latest_reader" + suffix, .transport = TRANSPORT, .payload_bytes = payload};
+                reader.wait = "spin";
+                run_case(results, reader, [&](CaseResult& row) {
+                    if (measured.reader.elapsed_ns <= 0) throw std::runtime_error("the writer case failed");
+                    row.set_throughput(measured.reader.messages, measured.reader.elapsed_ns);
+                    row.note = "latest_only ring " + std::to_string(slots) + ", whole reads/s (same run as " +
+                               writer.case_name + "); " + std::to_string(measured.reader.overwritten) +
+                               " discarded as overwritten";
+                });
+            }
         }
     }
     return results;
@@ -722,7 +733,7 @@ void register_dhub_cases(Registry& registry) {
                   "round trip over two DataBlock channels, busy spin and futex sleep, 64 B .. 1 MiB"});
     registry.add({"dhub.oneway", run_oneway, "lossless one-way (single_reader) throughput, 64 B .. 1 MiB"});
     registry.add({"dhub.latest", run_latest,
-                  "latest_only ring of 2 and 4: producer rate and whole reads/s of one reader going flat out"});
+                  "latest_only ring of 2 and 4: producer rate and whole reads/s of one plain or holding reader going flat out"});
     registry.add({"dhub.fanout", run_fanout, "every_reader 1 -> 1 and 1 -> 4 consumers, sleep-mode waits"});
 }
 

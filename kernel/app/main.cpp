@@ -90,6 +90,7 @@ void write_report(const std::filesystem::path& file,
                          {"rejected", report.rejected},
                          {"checksum_failures", report.checksum_failures},
                          {"burst_calls", report.burst_calls},
+                         {"overwritten", report.overwritten},
                          {"end_reason", report.end_reason}});
     }
     std::ofstream out(file);
@@ -196,9 +197,10 @@ int main(int argc, char** argv) {
     for (const auto& report : reports) {
         const std::string bursts =
             report.burst_calls != 0 ? " (in " + std::to_string(report.burst_calls) + " burst calls)" : "";
-        logger->info("node '{}' ({}): {} handled{}, {} skipped, {} errors, {} rejected, {} checksum failures; {}",
+        logger->info("node '{}' ({}): {} handled{}, {} skipped, {} errors, {} rejected, {} checksum failures, {} "
+                     "overwritten; {}",
                      report.id, report.component, report.handled, bursts, report.skipped, report.errors,
-                     report.rejected, report.checksum_failures,
+                     report.rejected, report.checksum_failures, report.overwritten,
                      report.end_reason.empty() ? "finished" : report.end_reason);
     }
     runner.value().reset();  // destroys nodes, unloads plugins' instances, removes the segments

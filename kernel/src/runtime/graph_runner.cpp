@@ -144,6 +144,7 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
             Channel* channel = runner->channels_[index].get();
             shm::ConsumerOptions consumer_options;
             consumer_options.name = validated.spec->id;
+            consumer_options.hold = true;  // a handler acts on the slot in place: it must never change under it
             consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
             auto consumer = shm::Consumer::attach(channel->segment, consumer_options);
             if (!consumer) {

@@ -175,7 +175,15 @@ NodeReport Node::report() const {
                       rejected_.load(),
                       checksum_failures_.load(),
                       burst_calls_.load(),
+                      overwritten_.load(),
                       end_reason_};
+}
+
+void Node::on_overwritten(std::uint64_t sequence) {
+    // Cannot happen while the producer honours the readers' holds (docs/shm-layout.md): if it does, the
+    // handler may have acted on a torn slot, and that must never pass silently.
+    bump(overwritten_);
+    logger_->error("{}latest-only input slot {} was rewritten while the handler held it", log_prefix_, sequence);
 }
 
 void Node::finish(std::string reason) {
@@ -291,10 +299,7 @@ Node::Step Node::realtime_step() {
     frame_.input.sequence = read.sequence();
     frame_.input.timestamp_ns = read.timestamp_ns();
     const Step step = handle_slot();
-    if (read.release() == shm::Status::Overwritten) {
-        // Latest-only input reused while the handler read it: what it computed may be torn.
-        logger_->debug("{}input slot {} was overwritten while handled", log_prefix_, frame_.input.sequence);
-    }
+    if (read.release() == shm::Status::Overwritten) on_overwritten(frame_.input.sequence);
     return step;
 }
 
@@ -380,9 +385,7 @@ Node::Step Node::sink_burst_step() {
     burst_args_.count = static_cast<std::uint32_t>(count);
     const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
     bump(burst_calls_);
-    if (burst.release() == shm::Status::Overwritten) {
-        logger_->debug("{}input slot {} was overwritten while handled", log_prefix_, first);
-    }
+    if (burst.release() == shm::Status::Overwritten) on_overwritten(first);
     return account(status, count);
 }
 
@@ -507,6 +510,7 @@ bool Node::connect_remote(Input& input) {
         }
         shm::ConsumerOptions options;
         options.name = id_;
+        options.hold = true;  // a handler acts on the slot in place: it must never change under it
         options.attach_secret = channel.attach_secret;
         if (checks_schema) options.expect.schema_hash = expected_hash;
         auto attached = shm::Consumer::attach(channel.segment, options);
@@ -712,8 +716,10 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
 
 dhub_status Node::release(std::uint32_t port) {
     if (port >= inputs_.size() || !inputs_[port].held) return DHUB_ERR_INVALID_ARGUMENT;
+    const std::uint64_t sequence = inputs_[port].held->sequence();
     const shm::Status released = inputs_[port].held->release();
     inputs_[port].held.reset();
+    if (released == shm::Status::Overwritten) on_overwritten(sequence);
     handled_.fetch_add(1, std::memory_order_relaxed);
     return released == shm::Status::Overwritten ? DHUB_ERR_UNAVAILABLE : DHUB_OK;
 }

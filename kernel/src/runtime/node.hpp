@@ -145,6 +145,8 @@ private:
     static void bump(std::atomic<std::uint64_t>& counter) noexcept {
         counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
+    /// A latest-only input slot was rewritten while the handler held it: counted, logged as an error.
+    void on_overwritten(std::uint64_t sequence);
     void drain_messages();
     void finish(std::string reason);
     shm::FlexZone flex_of(std::uint32_t direction, std::uint32_t port) const;
@@ -187,6 +189,7 @@ private:
     std::atomic<std::uint64_t> rejected_{0};
     std::atomic<std::uint64_t> checksum_failures_{0};
     std::atomic<std::uint64_t> burst_calls_{0};
+    std::atomic<std::uint64_t> overwritten_{0};
     std::atomic<std::uint32_t> consecutive_errors_{0};
     std::string end_reason_;
     mutable std::mutex end_reason_mutex_;

@@ -28,6 +28,7 @@ struct alignas(64) ConsumerState {
     std::uint64_t reads = 0;
     SyncPolicy sync = SyncPolicy::SingleReader;
     bool verify = false;
+    bool holds = false;  ///< ConsumerOptions::hold on a latest-only channel
     bool slot_held = false;
 
     layout::ConsumerEntry& entry() const noexcept { return view.consumer(seat); }
@@ -121,9 +122,20 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
         }
         const std::uint64_t seq = newest - 1;
         const auto& slot = view.slot_header(seq);
-        // Seqlock reader side: the slot must hold seq before and after the read.
-        if (slot.seq.load(std::memory_order_acquire) != seq) {
-            // Reused already (the producer lapped us) or left empty by an abort: look again.
+        // Hold, then look (the producer's half is in producer.cpp, "Latest-only holds"): the hold is stored
+        // before the claim is read, and the producer stores its claim before it reads the holds. Either it
+        // sees this hold and never rewrites the slot while it is held, or this reader sees a claim that covers
+        // the slot; and a slot already rewritten no longer holds seq.
+        auto& hold = entry().held;
+        bool claimed = false;
+        if (holds) {
+            __builtin_prefetch(&header.reuse_claim);  // fetched while the hold's locked store waits for its line
+            hold.store(seq + 1, std::memory_order_seq_cst);
+            claimed = header.reuse_claim.load(std::memory_order_seq_cst) > seq + view.slot_count();
+        }
+        if (claimed || slot.seq.load(std::memory_order_acquire) != seq) {
+            if (holds) hold.store(0, std::memory_order_release);
+            // Being rewritten, reused already (the producer lapped us) or left empty by an abort: look again.
             count(entry().overwritten_retries);
             if (header.write_seq.load(std::memory_order_acquire) == newest) {
                 last_read_seq = seq;  // nothing newer exists: wait for the next commit
@@ -134,8 +146,11 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
             std::min(slot.payload_bytes.load(std::memory_order_relaxed), view.slot_payload_bytes());
         const std::uint64_t timestamp = slot.timestamp_ns.load(std::memory_order_relaxed);
         if (verify && !checksum_matches(seq, bytes)) {
-            std::atomic_thread_fence(std::memory_order_acquire);
-            if (slot.seq.load(std::memory_order_relaxed) != seq) continue;  // torn by reuse, not corrupt
+            if (!holds) {
+                std::atomic_thread_fence(std::memory_order_acquire);
+                if (slot.seq.load(std::memory_order_relaxed) != seq) continue;  // torn by reuse, not corrupt
+            }
+            hold.store(0, std::memory_order_release);  // held: not torn by reuse, so the slot is corrupt
             count(entry().checksum_failures);
             last_read_seq = seq;
             return ReadSlot(Status::ChecksumMismatch, seq);
@@ -178,13 +193,23 @@ Status ConsumerState::release_burst(std::uint64_t first, std::size_t slots) noex
     auto& header = view.header();
     if (sync == SyncPolicy::LatestOnly) {
         last_read_seq = first;
-        // Everything read from the slot must be complete before the second look at its sequence.
+        // A tripwire, not the protection (that is the hold): everything read from the slot is complete
+        // before this second look at its sequence, which must still be the one read.
         std::atomic_thread_fence(std::memory_order_acquire);
-        if (view.slot_header(first).seq.load(std::memory_order_relaxed) != first) {
-            count(entry().overwritten_retries);
+        const bool intact = view.slot_header(first).seq.load(std::memory_order_relaxed) == first;
+        layout::ConsumerEntry& seat_entry = entry();
+        if (holds) {
+            seat_entry.held.store(0, std::memory_order_release);
+            // A producer that found every slot held sleeps until a release (it also looks again every
+            // HOLD_SLEEP_SLICE_NS, since this check is not a seq_cst handshake).
+            if (header.writer_waiting.load(std::memory_order_relaxed) != 0)
+                wake_waiters(header.writer_waiting, header.space_futex);
+        }
+        if (!intact) {
+            count(seat_entry.overwritten_releases);
             return Status::Overwritten;
         }
-        count(entry().reads);
+        count(seat_entry.reads);
         return Status::Ok;
     }
     cursor = first + slots;
@@ -282,7 +307,8 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
                                     static_cast<std::uint64_t>(options.ready_timeout.count()));
     if (!view) return view.error();
     if (auto allowed = check_attach_secret(view.value(), options.attach_secret); !allowed) return allowed.error();
-    auto seat = claim_seat(view.value(), options.name);
+    const bool holds = options.hold && view.value().sync() == SyncPolicy::LatestOnly;
+    auto seat = claim_seat(view.value(), options.name, holds);
     if (!seat) return seat.error();
 
     auto state = std::make_unique<detail::ConsumerState>();
@@ -292,6 +318,7 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
     state->seat = seat.value();
     state->sync = state->view.sync();
     state->verify = state->view.checksum() == ChecksumPolicy::Verify;
+    state->holds = holds;
     state->cursor = state->entry().cursor.load(std::memory_order_acquire);
     return Consumer(std::move(state));
 }

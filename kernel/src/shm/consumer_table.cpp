@@ -16,10 +16,15 @@ using layout::ConsumerEntry;
 
 /// Clears a seat whose owner was `token`, if this caller wins the right to. The cursor is left alone:
 /// on a single-reader channel it is the queue position the next reader resumes from.
-bool evict(ConsumerEntry& entry, std::uint64_t token) noexcept {
+bool evict(const ChannelView& view, ConsumerEntry& entry, std::uint64_t token) noexcept {
     std::uint64_t expected = token;
     if (!entry.owner.compare_exchange_strong(expected, SEAT_EVICTING, std::memory_order_acq_rel)) return false;
     entry.state.store(layout::CONSUMER_FREE, std::memory_order_seq_cst);
+    entry.held.store(0, std::memory_order_release);  // a latest-only slot it held is free again
+    // The flag goes first: a crash between the two leaves holding_readers too high (only costs the producer
+    // looks), never too low (which would let it skip a holder).
+    if ((entry.flags.exchange(0, std::memory_order_acq_rel) & layout::SEAT_HOLDS) != 0)
+        view.header().holding_readers.fetch_sub(1, std::memory_order_seq_cst);
     entry.owner.store(0, std::memory_order_release);
     return true;
 }
@@ -34,7 +39,7 @@ std::uint32_t try_claim(const ChannelView& view, std::uint64_t token) noexcept {
 
 }  // namespace
 
-Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name) {
+Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name, bool holds) {
     const ProcessIdentity self = ProcessIdentity::self();
     std::uint32_t seat = try_claim(view, self.token());
     if (seat == view.consumer_capacity() && evict_dead_consumers(view) > 0) seat = try_claim(view, self.token());
@@ -49,6 +54,11 @@ Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name)
                                                    std::to_string(view.consumer_capacity()) +
                                                    " consumer seats are held by live processes (max_consumers)"};
     }
+    // Before this seat can hold anything: the producer reads holds only below seats_in_use.
+    auto& seats_in_use = view.header().seats_in_use;
+    for (std::uint32_t bound = seats_in_use.load(std::memory_order_seq_cst); bound <= seat;) {
+        if (seats_in_use.compare_exchange_weak(bound, seat + 1, std::memory_order_seq_cst)) break;
+    }
     ConsumerEntry& entry = view.consumer(seat);
     const std::size_t name_bytes = std::min(name.size(), sizeof entry.name - 1);
     std::memset(entry.name, 0, sizeof entry.name);
@@ -56,6 +66,15 @@ Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name)
     entry.reads.store(0, std::memory_order_relaxed);
     entry.checksum_failures.store(0, std::memory_order_relaxed);
     entry.overwritten_retries.store(0, std::memory_order_relaxed);
+    entry.overwritten_releases.store(0, std::memory_order_relaxed);
+    entry.held.store(0, std::memory_order_relaxed);
+    entry.flags.store(0, std::memory_order_relaxed);
+    if (holds) {
+        // Counted before the flag is set (a crash in between leaves the count too high, the safe side), and
+        // both before the seat can hold anything: the producer reads holds only while the count is not 0.
+        view.header().holding_readers.fetch_add(1, std::memory_order_seq_cst);
+        entry.flags.store(layout::SEAT_HOLDS, std::memory_order_seq_cst);
+    }
     entry.read_timeouts.store(0, std::memory_order_relaxed);
     entry.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
     auto& header = view.header();
@@ -74,7 +93,7 @@ Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name)
 
 void release_seat(const ChannelView& view, std::uint32_t seat, std::uint64_t owner_token) noexcept {
     if (!view.valid() || seat >= view.consumer_capacity()) return;
-    if (evict(view.consumer(seat), owner_token)) {
+    if (evict(view, view.consumer(seat), owner_token)) {
         auto& header = view.header();
         detail::wake_waiters(header.writer_waiting, header.space_futex);
     }
@@ -97,7 +116,7 @@ std::uint32_t evict_dead_consumers(const ChannelView& view) noexcept {
         ConsumerEntry& entry = view.consumer(seat);
         const std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
         if (owner == 0 || owner == SEAT_EVICTING) continue;
-        if (liveness_of(owner) == Liveness::Dead && evict(entry, owner)) ++evicted;
+        if (liveness_of(owner) == Liveness::Dead && evict(view, entry, owner)) ++evicted;
     }
     if (evicted > 0) {
         auto& header = view.header();

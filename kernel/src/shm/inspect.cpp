@@ -84,6 +84,7 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
         {"consumers_evicted", counters.consumers_evicted.load()},
         {"takeovers", counters.takeovers.load()},
         {"flex_writes", counters.flex_writes.load()},
+        {"held_skips", header.held_skips.load()},
     };
     for (std::uint32_t index = 0; index < view.slot_count(); ++index) {
         const auto& slot = view.slot_header(index);
@@ -105,6 +106,8 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
         consumer.reads = entry.reads.load();
         consumer.checksum_failures = entry.checksum_failures.load();
         consumer.overwritten_retries = entry.overwritten_retries.load();
+        consumer.overwritten_releases = entry.overwritten_releases.load();
+        consumer.held_sequence = entry.held.load();
         consumer.read_timeouts = entry.read_timeouts.load();
         consumer.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
         info.consumers.push_back(std::move(consumer));

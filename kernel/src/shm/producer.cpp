@@ -48,6 +48,12 @@ std::unique_ptr<detail::ProducerState> make_state(ChannelView view, const Produc
     state->sync = state->view.sync();
     state->checksums = state->view.checksum() != ChecksumPolicy::None;
     state->took_over = took_over;
+    state->acquired_from = state->next_seq;
+    state->held_slots.reserve(state->view.consumer_capacity());
+    state->covered_end = 0;  // nothing looked at yet: the first latest-only acquisition looks
+    // A producer that died mid-acquisition may have left a claim over the newest slot; this one writes nothing
+    // before its first look at the holds, which stores its own claim.
+    header.reuse_claim.store(state->next_seq + state->slot_count - 1, std::memory_order_release);
     // A taken-over channel may hold slots consumers have not read yet: never assume the ring is free.
     state->oldest_unread = state->scan_oldest_unread();
     return state;
@@ -252,6 +258,14 @@ void ProducerState::publish(std::uint64_t now_ns) noexcept {
 
 WriteSlot ProducerState::acquire(const WaitOptions& wait) noexcept {
     if (const Status ready = ready_to_acquire(wait); ready != Status::Ok) return WriteSlot(ready);
+    if (sync == SyncPolicy::LatestOnly) {
+        acquired_from = next_seq;
+        // The common case inline: nothing was held at the last look, whose claim still covers this slot.
+        if (!held_slots.empty() || next_seq >= covered_end) {
+            std::uint64_t count = 0;
+            if (const Status claimed = claim_unheld(1, wait, count); claimed != Status::Ok) return WriteSlot(claimed);
+        }
+    }
     mark_busy(1);
     slot_outstanding = true;
     return WriteSlot(this, view.slot_payload(next_seq), slot_bytes, next_seq);
@@ -280,18 +294,19 @@ Status ProducerState::commit(std::uint64_t seq,
 WriteBurst ProducerState::acquire_burst(std::size_t max, const WaitOptions& wait) noexcept {
     if (max == 0) return WriteBurst(Status::Invalid);
     if (const Status ready = ready_to_acquire(wait); ready != Status::Ok) return WriteBurst(ready);
-    // A latest-only reader reads the newest committed slot while the producer goes on: a burst as long as
-    // the ring would mark that slot busy too and leave the reader nothing to read.
-    const std::uint64_t longest =
-        sync == SyncPolicy::LatestOnly ? std::max<std::uint64_t>(1, slot_count - 1) : slot_count;
-    const std::uint64_t wanted = std::min<std::uint64_t>(max, longest);
-    if (next_seq - oldest_unread + wanted > slot_count) {
-        // Only ever raised here: a consumer that is joining every_reader shows a stale cursor for a moment
-        // (its final one is at least write_seq), and the bound ready_to_acquire established must not shrink,
-        // or the free count below would wrap.
-        oldest_unread = std::max(oldest_unread, scan_oldest_unread());
+    std::uint64_t count = 0;
+    if (sync == SyncPolicy::LatestOnly) {
+        if (const Status claimed = claim_unheld(max, wait, count); claimed != Status::Ok) return WriteBurst(claimed);
+    } else {
+        const std::uint64_t wanted = std::min<std::uint64_t>(max, slot_count);
+        if (next_seq - oldest_unread + wanted > slot_count) {
+            // Only ever raised here: a consumer that is joining every_reader shows a stale cursor for a moment
+            // (its final one is at least write_seq), and the bound ready_to_acquire established must not
+            // shrink, or the free count below would wrap.
+            oldest_unread = std::max(oldest_unread, scan_oldest_unread());
+        }
+        count = std::min<std::uint64_t>(wanted, slot_count - (next_seq - oldest_unread));
     }
-    const std::uint64_t count = std::min<std::uint64_t>(wanted, slot_count - (next_seq - oldest_unread));
     // BUSY first (with its release fence): a latest-only reader may still be reading one of these slots and
     // must see the reuse before it could see any of the stores below.
     mark_busy(count);
@@ -327,7 +342,11 @@ Status ProducerState::commit_burst(std::uint64_t first, std::size_t held, std::s
     // Slots not committed were never published (write_seq does not reach them): marked empty like aborts.
     for (std::size_t i = count; i < held; ++i)
         view.slot_header(first + i).seq.store(layout::SLOT_EMPTY, std::memory_order_release);
-    if (count != 0) publish(now);
+    if (count != 0) {
+        publish(now);
+    } else {
+        give_back_skips();
+    }
     slot_outstanding = false;
     return Status::Ok;
 }
@@ -342,9 +361,137 @@ void ProducerState::abort(std::uint64_t seq) noexcept {
     // The old content of the slot may already be partly overwritten, so the slot is marked empty rather
     // than restored; write_seq never moved, so no reader can have been told about it.
     view.slot_header(seq).seq.store(layout::SLOT_EMPTY, std::memory_order_release);
+    give_back_skips();
     auto& aborts = view.header().counters.aborts;
     aborts.store(aborts.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     slot_outstanding = false;
+}
+
+// ---- Latest-only holds --------------------------------------------------------------------------------
+// A latest-only reader announces the slot it reads (its seat's `held`); the producer never rewrites a held
+// slot, it passes over it to the next free one. So a reader never has a slot change under it, and a handler
+// never sees a torn frame. The handshake is Dekker's (docs/shm-layout.md, "latest-only holds"):
+//   producer, to "look": reuse_claim = E (seq_cst), then reads every hold (seq_cst); until its next look it
+//                        writes only sequences below E, and only slots nobody held at the look
+//   reader:              held = s + 1 (seq_cst), then reads reuse_claim; it keeps the hold only if
+//                        reuse_claim <= s + N (no sequence the claim covers reuses s's slot) and the slot
+//                        still holds s
+// In the single order of seq_cst operations one side sees the other. E = write_seq + N - 1 covers every slot
+// but the newest published one, so a look is needed once per N - 1 slots, and readers of the newest slot
+// keep their holds; only after passing over held slots does a claim reach the newest slot too.
+
+void ProducerState::look_at_holds(std::uint64_t end) noexcept {
+    auto& header = view.header();
+    covered_end = std::max(end, next_seq + slot_count - 1);
+    held_slots.clear();  // capacity reserved for every seat: no allocation here
+    if (holding_readers_seen) {
+        // The holds' lines are fetched while the claim's line is: the claim's locked store would otherwise
+        // wait for its line first and the reads after it for theirs.
+        const std::uint32_t seats = seats_to_look_at();
+        for (std::uint32_t seat = 0; seat < seats; ++seat)
+            __builtin_prefetch(&view.consumer(seat).held);
+    }
+    header.reuse_claim.store(covered_end, std::memory_order_seq_cst);
+    // A consumer counts itself before it holds anything: with none counted after the claim, any that comes
+    // later reads this claim (or a later one) when it takes its first hold.
+    holding_readers_seen = header.holding_readers.load(std::memory_order_seq_cst) != 0;
+    if (!holding_readers_seen) return;
+    const std::uint32_t seats = seats_to_look_at();
+    for (std::uint32_t seat = 0; seat < seats; ++seat) {
+        const std::uint64_t hold = view.consumer(seat).held.load(std::memory_order_seq_cst);
+        if (hold != 0) held_slots.push_back(static_cast<std::uint32_t>((hold - 1) % slot_count));
+    }
+}
+
+std::uint32_t ProducerState::seats_to_look_at() const noexcept {
+    return std::min(view.header().seats_in_use.load(std::memory_order_seq_cst), view.consumer_capacity());
+}
+
+bool ProducerState::held(std::uint64_t seq) const noexcept {
+    const auto index = static_cast<std::uint32_t>(seq % slot_count);
+    return std::find(held_slots.begin(), held_slots.end(), index) != held_slots.end();
+}
+
+Status ProducerState::claim_unheld(std::uint64_t wanted, const WaitOptions& wait, std::uint64_t& count) noexcept {
+    // Where it can, an acquisition leaves the newest published slot alone, so a reader that comes now finds a
+    // whole slot to read. Only when readers hold the others does the producer rewrite it.
+    const std::uint64_t quiet_span = slot_count > 1 ? slot_count - 1 : 1;
+    acquired_from = next_seq;
+    const std::uint64_t ring_end = acquired_from + slot_count;
+    bool looked = false;
+    for (;;) {
+        // Slots held at the last look are passed over (a hold released since only costs a skipped slot).
+        std::uint64_t first = acquired_from;
+        while (first < ring_end && held(first))
+            ++first;
+        if (first == ring_end) {  // every slot held
+            if (!looked) {
+                look_at_holds(acquired_from + std::min(wanted, quiet_span));
+                looked = true;
+                continue;
+            }
+            if (const Status waited = wait_for_a_release(wait); waited != Status::Ok) return waited;
+            looked = false;
+            continue;
+        }
+        const std::uint64_t skipped = first - acquired_from;
+        const std::uint64_t limit = std::min(wanted, skipped < quiet_span ? quiet_span - skipped : 1);
+        std::uint64_t free_run = 1;
+        while (free_run < limit && !held(first + free_run))
+            ++free_run;
+        if (first + free_run > covered_end) {
+            // The last look's claim does not cover these sequences: a reader may have taken a hold on one of
+            // their slots since. Look again, under a claim that covers them.
+            look_at_holds(first + free_run);
+            looked = true;
+            continue;
+        }
+        if (skipped != 0) {
+            auto& skips = view.header().held_skips;
+            skips.store(skips.load(std::memory_order_relaxed) + skipped, std::memory_order_relaxed);
+            // A reader that died holding a slot must not keep it for ever (no clock read on this path).
+            if ((++skips_since_eviction_check & 1023) == 0) evict_dead_consumers(view);
+        }
+        next_seq = first;
+        count = free_run;
+        return Status::Ok;
+    }
+}
+
+Status ProducerState::wait_for_a_release(const WaitOptions& wait) noexcept {
+    auto& header = view.header();
+    header.counters.write_waits.fetch_add(1, std::memory_order_relaxed);
+    auto some_slot_free = [this] {
+        held_slots.clear();
+        for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
+            const std::uint64_t hold = view.consumer(seat).held.load(std::memory_order_seq_cst);
+            if (hold != 0) held_slots.push_back(static_cast<std::uint32_t>((hold - 1) % slot_count));
+        }
+        std::sort(held_slots.begin(), held_slots.end());
+        const auto distinct = std::unique(held_slots.begin(), held_slots.end()) - held_slots.begin();
+        return static_cast<std::uint64_t>(distinct) < slot_count;
+    };
+    // A reader's release wakes a waiting producer without a seq_cst handshake (it would cost every read a
+    // locked instruction), so a wake-up can be missed: the sleeps are short instead.
+    auto tick = [this, &header](std::uint64_t now) {
+        header.producer_heartbeat_ns.store(now, std::memory_order_relaxed);
+        if (now - liveness_checked_ns >= 20'000'000) {
+            liveness_checked_ns = now;
+            evict_dead_consumers(view);  // a reader that died holding a slot must not hold it for ever
+        }
+        return Status::Ok;
+    };
+    const Status waited = wait_for(
+        some_slot_free, [] { return true; }, header.writer_waiting, header.space_futex, wait, tick,
+        HOLD_SLEEP_SLICE_NS);
+    if (waited != Status::Ok) header.counters.write_timeouts.fetch_add(1, std::memory_order_relaxed);
+    return waited;
+}
+
+void ProducerState::give_back_skips() noexcept {
+    // Nothing was published: the sequence numbers passed over are not skipped after all. (The claim stays:
+    // it only makes readers of older slots look again.)
+    if (sync == SyncPolicy::LatestOnly) next_seq = acquired_from;
 }
 
 void ProducerState::close() noexcept {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "dhub/shm/channel_view.hpp"
 #include "dhub/shm/producer.hpp"
@@ -26,6 +27,12 @@ struct alignas(64) ProducerState {
     bool slot_outstanding = false;
     bool took_over = false;
     bool closed = false;
+    // Latest-only holds (producer.cpp, "Latest-only holds"):
+    std::uint64_t acquired_from = 0;   ///< next_seq before the current acquisition passed over held slots
+    std::uint64_t covered_end = 0;     ///< the last look's claim: sequences below it may be written
+    std::uint64_t skips_since_eviction_check = 0;
+    std::vector<std::uint32_t> held_slots;  ///< ring indices the readers held at the last look
+    bool holding_readers_seen = true;       ///< the last look found holding readers counted
 
     WriteSlot acquire(const WaitOptions& wait) noexcept;
     WriteBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
@@ -42,6 +49,18 @@ struct alignas(64) ProducerState {
     void mark_busy(std::size_t count) noexcept;
     /// Makes everything committed so far visible: write_seq, heartbeat, wake-up of sleeping readers.
     void publish(std::uint64_t now_ns) noexcept;
+
+    /// Latest-only: moves next_seq past slots a reader holds and returns how many consecutive slots from
+    /// there (at most `wanted`) no reader holds; waits while every slot is held. Ok or why not.
+    Status claim_unheld(std::uint64_t wanted, const WaitOptions& wait, std::uint64_t& count) noexcept;
+    /// Claims the sequences below max(end, next_seq + N - 1) (seq_cst), then reads the holds of every seat
+    /// in use.
+    void look_at_holds(std::uint64_t end) noexcept;
+    bool held(std::uint64_t seq) const noexcept;
+    std::uint32_t seats_to_look_at() const noexcept;
+    Status wait_for_a_release(const WaitOptions& wait) noexcept;
+    /// An acquisition that published nothing: the passed-over sequence numbers are given back.
+    void give_back_skips() noexcept;
 
     /// Smallest cursor among the consumers the producer must not overtake (next_seq when none).
     std::uint64_t scan_oldest_unread() const noexcept;

@@ -27,6 +27,9 @@ namespace dhub::shm::detail {
 
 /// How often a sleeper wakes on its own to run its tick (liveness checks, closed flag).
 inline constexpr std::uint64_t SLEEP_SLICE_NS = 50'000'000;
+/// A latest-only producer waiting for a reader to release a slot: releases wake it without a handshake (a
+/// wake-up can be missed), so it looks again this often.
+inline constexpr std::uint64_t HOLD_SLEEP_SLICE_NS = 1'000'000;
 
 inline std::uint64_t saturating_deadline(std::uint64_t now, std::chrono::nanoseconds span) noexcept {
     if (span.count() <= 0) return now;
@@ -52,7 +55,8 @@ Status wait_for(Ready&& ready,
                 std::atomic<std::uint32_t>& waiters,
                 std::atomic<std::uint32_t>& futex_word,
                 const WaitOptions& wait,
-                Tick&& tick) noexcept {
+                Tick&& tick,
+                std::uint64_t sleep_slice_ns = SLEEP_SLICE_NS) noexcept {
     if (ready()) return Status::Ok;
     if (wait.timeout.count() <= 0) return Status::Timeout;  // a poll: no clock, no sleep
     const std::uint64_t start = monotonic_ns();
@@ -73,7 +77,7 @@ Status wait_for(Ready&& ready,
         const std::uint32_t observed = futex_word.load(std::memory_order_acquire);
         waiters.fetch_add(1, std::memory_order_seq_cst);
         if (ready() && worth_waking()) return Status::Ok;
-        futex_wait_until(futex_word, observed, std::min(deadline, now + SLEEP_SLICE_NS));
+        futex_wait_until(futex_word, observed, std::min(deadline, now + sleep_slice_ns));
         if (ready() && worth_waking()) return Status::Ok;
     }
 }

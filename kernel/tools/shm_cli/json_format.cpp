@@ -66,6 +66,8 @@ json consumer_json(const shm::ChannelInfo& info, const shm::ConsumerInfo& consum
         {"reads", consumer.reads},
         {"checksum_failures", consumer.checksum_failures},
         {"overwritten_retries", consumer.overwritten_retries},
+        {"overwritten_releases", consumer.overwritten_releases},
+        {"held", consumer.held_sequence == 0 ? json(nullptr) : json(consumer.held_sequence - 1)},
         {"read_timeouts", consumer.read_timeouts},
     };
 }

@@ -10,8 +10,8 @@
 namespace dhub::shm::layout {
 namespace {
 
-TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionOnePutThem) {
-    EXPECT_EQ(LAYOUT_VERSION, 1u);
+TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionTwoPutThem) {
+    EXPECT_EQ(LAYOUT_VERSION, 2u);
     EXPECT_EQ(SEGMENT_MAGIC, 0x314D485342554844ULL);
     EXPECT_EQ(sizeof(SegmentHeader), 512u);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0u);
@@ -28,15 +28,19 @@ TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionOnePutThem) {
     EXPECT_EQ(offsetof(SegmentHeader, writer_lease), 160u);
     EXPECT_EQ(offsetof(SegmentHeader, producer_epoch), 176u);
     EXPECT_EQ(offsetof(SegmentHeader, closed), 180u);
+    EXPECT_EQ(offsetof(SegmentHeader, held_skips), 184u);
     EXPECT_EQ(offsetof(SegmentHeader, write_seq), 192u);
     EXPECT_EQ(offsetof(SegmentHeader, producer_heartbeat_ns), 200u);
     EXPECT_EQ(offsetof(SegmentHeader, readers_waiting), 256u);
     EXPECT_EQ(offsetof(SegmentHeader, commit_futex), 260u);
+    EXPECT_EQ(offsetof(SegmentHeader, seats_in_use), 264u);
     EXPECT_EQ(offsetof(SegmentHeader, writer_waiting), 320u);
     EXPECT_EQ(offsetof(SegmentHeader, space_futex), 324u);
     EXPECT_EQ(offsetof(SegmentHeader, writer_wake_cursor), 328u);
+    EXPECT_EQ(offsetof(SegmentHeader, reuse_claim), 336u);
     EXPECT_EQ(offsetof(SegmentHeader, flex_seq), 384u);
     EXPECT_EQ(offsetof(SegmentHeader, attach_tag), 400u);
+    EXPECT_EQ(offsetof(SegmentHeader, holding_readers), 432u);
     EXPECT_EQ(offsetof(SegmentHeader, counters), 448u);
 }
 
@@ -45,6 +49,9 @@ TEST(LayoutBinaryCompatibility_test, ConsumerEntryAndSlotHeaderKeepTheirShape) {
     EXPECT_EQ(offsetof(ConsumerEntry, cursor), 0u);
     EXPECT_EQ(offsetof(ConsumerEntry, heartbeat_ns), 8u);
     EXPECT_EQ(offsetof(ConsumerEntry, state), 16u);
+    EXPECT_EQ(offsetof(ConsumerEntry, flags), 20u);
+    EXPECT_EQ(offsetof(ConsumerEntry, held), 24u);
+    EXPECT_EQ(offsetof(ConsumerEntry, overwritten_releases), 32u);
     EXPECT_EQ(offsetof(ConsumerEntry, owner), 64u);
     EXPECT_EQ(offsetof(ConsumerEntry, name), 104u);
     EXPECT_EQ(sizeof(SlotHeader), 64u);

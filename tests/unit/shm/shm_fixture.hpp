@@ -49,6 +49,13 @@ protected:
         return std::move(attached.value());
     }
 
+    /// A consumer that holds the latest-only slots it reads (ConsumerOptions::hold), as kernel nodes do.
+    Consumer make_holding_consumer(const char* name = "holder") {
+        auto attached = Consumer::attach(cleanup_.name(), {.name = name, .hold = true});
+        if (!attached) ADD_FAILURE() << attached.error().message;
+        return std::move(attached.value());
+    }
+
     /// Writes value (as the first 8 bytes) into one slot and commits it.
     static Status write_value(Producer& producer, std::uint64_t value, std::chrono::nanoseconds timeout = NO_WAIT) {
         WriteSlot slot = producer.acquire_write(waiting(timeout));

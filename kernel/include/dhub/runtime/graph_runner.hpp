@@ -42,6 +42,9 @@ struct NodeReport {
     std::uint64_t rejected = 0;  ///< validator rejections
     std::uint64_t checksum_failures = 0;
     std::uint64_t burst_calls = 0;  ///< process_burst calls (0: the node moved one slot per call)
+    /// Latest-only input slots found rewritten when the node handed them back, each logged as an error. The
+    /// producer never rewrites a slot a reader holds, so this stays 0: it is the tripwire.
+    std::uint64_t overwritten = 0;
     std::string end_reason;         ///< "end of stream", "input closed", "stopped", "error policy", ...
 };
 

@@ -34,6 +34,12 @@ struct ConsumerOptions {
     /// The channel's attach secret, as the producer's broker registration hands it out; checked against the
     /// segment's attach_tag (constant time). Ignored by channels created without one.
     std::string attach_secret{};
+    /// Latest-only: hold each slot while it is read, so the producer never rewrites it meanwhile (it passes
+    /// over a held slot; docs/shm-layout.md, "latest-only holds"). For readers that act on a slot before they
+    /// can tell whether it stayed whole: dhub-kernel's nodes always hold. Without it, release() reports a slot
+    /// rewritten during the read as Overwritten, and what was read must be discarded. Holding costs each read
+    /// a locked store and the producer a look at the holds once per ring - 1 slots.
+    bool hold = false;
 };
 
 namespace detail {
@@ -66,8 +72,8 @@ public:
     std::uint64_t sequence() const noexcept { return sequence_; }
     std::uint64_t timestamp_ns() const noexcept { return timestamp_ns_; }
 
-    /// Hands the slot back. Ok, or (latest-only) Overwritten: the producer reused the slot while it was
-    /// held, so what was read may be torn and must be discarded.
+    /// Hands the slot back. Ok, or (latest-only, without ConsumerOptions::hold) Overwritten: the producer
+    /// reused the slot while it was read, so what was read may be torn and must be discarded.
     Status release() noexcept;
 
 private:

@@ -18,8 +18,9 @@ inline constexpr std::uint64_t SEAT_EVICTING = ~0ULL;
 
 /// Claims a free seat for the calling process (evicting dead owners if the table is full) and makes it
 /// active. The cursor starts at the newest slot, except on a single-reader channel where the seat keeps
-/// the cursor of the previous reader.
-Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name);
+/// the cursor of the previous reader. `holds`: the seat will hold the latest-only slots it reads (counted in
+/// the header's holding_readers before the seat becomes active).
+Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name, bool holds = false);
 
 /// Deactivates and frees the seat (if the caller still owns it) and wakes a producer waiting for space.
 void release_seat(const ChannelView& view, std::uint32_t seat, std::uint64_t owner_token) noexcept;

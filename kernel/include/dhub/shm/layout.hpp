@@ -20,7 +20,7 @@
 namespace dhub::shm::layout {
 
 inline constexpr std::uint64_t SEGMENT_MAGIC = 0x314D485342554844ULL;  // "DHUBSHM1" little-endian
-inline constexpr std::uint32_t LAYOUT_VERSION = 1;
+inline constexpr std::uint32_t LAYOUT_VERSION = 2;  // 2: latest-only holds (ConsumerEntry::held, reuse_claim)
 inline constexpr std::size_t CACHE_LINE = 64;
 inline constexpr std::size_t PAGE = 4096;
 
@@ -77,7 +77,9 @@ struct alignas(CACHE_LINE) SegmentHeader {
     std::atomic<std::uint64_t> producer_start_ticks;  ///< full start time of the lease holder
     std::atomic<std::uint32_t> producer_epoch;        ///< +1 on every create or takeover
     std::atomic<std::uint32_t> closed;                ///< 1 once the producer closed the channel cleanly
-    std::uint64_t reserved2;
+    /// Latest-only: sequence numbers the producer passed over because a reader held their slot (never
+    /// published; a gap in write_seq that no reader waits for).
+    std::atomic<std::uint64_t> held_skips;
     // ---- line 3: producer hot path: read by every consumer, written only by the producer ----------
     alignas(CACHE_LINE) std::atomic<std::uint64_t> write_seq;  ///< committed slots = next sequence
     std::atomic<std::uint64_t> producer_heartbeat_ns;          ///< CLOCK_MONOTONIC
@@ -85,20 +87,31 @@ struct alignas(CACHE_LINE) SegmentHeader {
     // ---- line 4: consumers asleep waiting for a commit (written by consumers, read by producer) ---
     alignas(CACHE_LINE) std::atomic<std::uint32_t> readers_waiting;
     std::atomic<std::uint32_t> commit_futex;  ///< bumped by the producer to wake sleeping readers
-    std::uint8_t reserved4[56];
+    /// Seats [0, this) may be in use: raised (never lowered) by a consumer taking a seat, before it can hold a
+    /// latest-only slot, so the producer looks at that many seats' holds, not at the whole table.
+    std::atomic<std::uint32_t> seats_in_use;
+    std::uint8_t reserved4[52];
     // ---- line 5: producer asleep waiting for space (written by producer, read by consumers) -------
     alignas(CACHE_LINE) std::atomic<std::uint32_t> writer_waiting;
     std::atomic<std::uint32_t> space_futex;  ///< bumped by a consumer to wake a sleeping producer
     /// A sleeping producer is woken by the consumer whose cursor reaches this (half a ring of space).
     std::atomic<std::uint64_t> writer_wake_cursor;
-    std::uint8_t reserved5[48];
+    /// Latest-only: the producer writes only sequences below this until it looks at the readers' holds
+    /// again; stored (seq_cst) before it looks (docs/shm-layout.md, "latest-only holds"). Not on write_seq's
+    /// line: readers poll that one, and this is stored once per look, not per slot.
+    std::atomic<std::uint64_t> reuse_claim;
+    std::uint8_t reserved5[40];
     // ---- line 6: flex zone seqlock -----------------------------------------------------------------
     alignas(CACHE_LINE) std::atomic<std::uint64_t> flex_seq;  ///< odd while a writer holds the zone
     std::atomic<std::uint64_t> flex_used_bytes;               ///< bytes of the zone the last writer wrote
     /// attach_tag_of(the channel's attach secret); all zero: no secret is asked on attach. Written before
     /// INIT_READY, read only by attaching consumers (so it can share this rarely written line).
     std::uint8_t attach_tag[32];
-    std::uint8_t reserved6[16];
+    /// Latest-only: attached consumers that hold the slots they read (ConsumerOptions::hold). While it is 0
+    /// the producer's looks skip reading the holds. Raised before such a seat holds anything; lowered when the
+    /// seat is given up or evicted (a crash in between leaves it too high, which only costs looks).
+    std::atomic<std::uint32_t> holding_readers;
+    std::uint8_t reserved6[12];
     // ---- line 7: producer counters -----------------------------------------------------------------
     alignas(CACHE_LINE) ProducerCounters counters;
 };
@@ -109,8 +122,13 @@ struct alignas(CACHE_LINE) ConsumerEntry {
     std::atomic<std::uint64_t> cursor;        ///< next sequence this consumer will read
     std::atomic<std::uint64_t> heartbeat_ns;  ///< CLOCK_MONOTONIC
     std::atomic<std::uint32_t> state;         ///< CONSUMER_FREE / CONSUMER_JOINING / CONSUMER_ACTIVE
-    std::uint32_t reserved0;
-    std::uint8_t reserved1[40];
+    std::atomic<std::uint32_t> flags;         ///< SEAT_HOLDS: counted in SegmentHeader::holding_readers
+    /// Latest-only: the sequence this consumer is reading + 1 (0: none). The producer never rewrites a slot
+    /// a live hold names (docs/shm-layout.md, "latest-only holds").
+    std::atomic<std::uint64_t> held;
+    /// Latest-only reads whose slot was found rewritten at release (discarded). Holds keep it 0.
+    std::atomic<std::uint64_t> overwritten_releases;
+    std::uint8_t reserved1[24];
     alignas(CACHE_LINE) std::atomic<std::uint64_t> owner;  ///< ProcessIdentity::token(), 0 = free seat
     std::atomic<std::uint64_t> reads;
     std::atomic<std::uint64_t> checksum_failures;
@@ -122,6 +140,9 @@ struct alignas(CACHE_LINE) ConsumerEntry {
 inline constexpr std::uint32_t CONSUMER_FREE = 0;
 inline constexpr std::uint32_t CONSUMER_JOINING = 1;
 inline constexpr std::uint32_t CONSUMER_ACTIVE = 2;
+
+/// ConsumerEntry::flags bits.
+inline constexpr std::uint32_t SEAT_HOLDS = 1;
 
 /// The first 64 bytes of every slot.
 struct alignas(CACHE_LINE) SlotHeader {
@@ -142,6 +163,10 @@ static_assert(offsetof(SegmentHeader, schema_hash) == 64);
 static_assert(offsetof(SegmentHeader, geometry_checksum) == 128);
 static_assert(offsetof(SegmentHeader, writer_lease) == 160);
 static_assert(offsetof(SegmentHeader, write_seq) == 192);
+static_assert(offsetof(SegmentHeader, reuse_claim) == 336);
+static_assert(offsetof(SegmentHeader, seats_in_use) == 264);
+static_assert(offsetof(SegmentHeader, holding_readers) == 432);
+static_assert(offsetof(ConsumerEntry, held) == 24);
 static_assert(offsetof(SegmentHeader, readers_waiting) == 256);
 static_assert(offsetof(SegmentHeader, writer_waiting) == 320);
 static_assert(offsetof(SegmentHeader, flex_seq) == 384);
