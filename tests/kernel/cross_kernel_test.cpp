@@ -386,5 +386,63 @@ TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError
         << run.report.dump();
 }
 
+// The latest-only guarantee across kernels: a source filling 64 KiB counter frames as fast as it can into a
+// double buffer, read in another kernel by slow sinks (slot by slot and in bursts) and a slow stage. Every
+// frame that reaches a sink is whole.
+TEST_F(CrossKernel_test, LatestOnlyFramesReadByAnotherKernelAreAlwaysWhole) {
+    start_broker();
+    constexpr std::uint64_t FRAME_BYTES = 64 * 1024;
+    auto frames_node = [](const std::string& id, const std::string& component) {
+        return nlohmann::json{{"id", id},
+                              {"plugin", "test_frames"},
+                              {"component", component},
+                              {"on_error", {{"action", "continue"}}}};
+    };
+    nlohmann::json source = frames_node("src", "test.source.counter_frames");
+    source["outputs"] = {"cam0"};
+    const nlohmann::json producer_graph = {
+        {"schema_version", 1},
+        {"name", "instrument"},
+        {"broker", broker_section("instrument")},
+        {"channels", {{{"name", "cam0"}, {"slot_bytes", FRAME_BYTES}, {"slot_count", 2}, {"sync", "latest_only"}}}},
+        {"nodes", {source}}};
+    launch(producer_, producer_dir_, producer_graph);
+
+    nlohmann::json by_slot = frames_node("check_slots", "test.sink.whole_frames");
+    by_slot["inputs"] = {"broker:cam0"};
+    by_slot["burst"] = 1;
+    by_slot["params"] = {{"delay_us", 40}};
+    nlohmann::json by_burst = frames_node("check_bursts", "test.sink.whole_frames");
+    by_burst["inputs"] = {"broker:cam0"};
+    by_burst["params"] = {{"delay_us", 40}};
+    nlohmann::json copy = frames_node("copy", "test.stage.copy_in_halves");
+    copy["inputs"] = {"broker:cam0"};
+    copy["outputs"] = {"copied"};
+    copy["params"] = {{"delay_us", 40}};
+    nlohmann::json copied = frames_node("check_copied", "test.sink.whole_frames");
+    copied["inputs"] = {"copied"};
+    copied["params"] = {{"delay_us", 0}};
+    const nlohmann::json consumer_graph = {
+        {"schema_version", 1},
+        {"name", "analysis"},
+        {"broker", broker_section("analysis")},
+        {"channels", {{{"name", "copied"}, {"slot_bytes", FRAME_BYTES}, {"slot_count", 8}, {"sync", "every_reader"}}}},
+        {"nodes", {by_slot, by_burst, copy, copied}}};
+    launch(consumer_, consumer_dir_, consumer_graph, {"--duration", "3"});
+    const ExitStatus status = consumer_->wait(30s);
+    consumer_.reset();
+    ASSERT_TRUE(status.exited && status.code == 0) << consumer_log();
+    const KernelRun run = collect(consumer_dir_, status);
+    for (const char* node : {"check_slots", "check_bursts", "copy", "check_copied"}) {
+        const nlohmann::json report = run.node(node);
+        ASSERT_FALSE(report.is_null()) << node << "\n" << run.report.dump();
+        EXPECT_GE(report["handled"].get<std::uint64_t>(), 100u) << node << "\n" << run.report.dump();
+        EXPECT_EQ(report["errors"], 0) << node << ": torn frames\n" << consumer_log();
+        EXPECT_EQ(report["overwritten"], 0) << node << "\n" << run.report.dump();
+    }
+    EXPECT_GT(run.node("check_bursts")["burst_calls"].get<std::uint64_t>(), 0u) << run.report.dump();
+    stop(producer_, producer_log());
+}
+
 }  // namespace
 }  // namespace dhub::testing

@@ -64,6 +64,7 @@ nlohmann::json policies_of(const shm::ChannelConfig& config) {
 struct GraphRunner::Channel {
     std::string name;     ///< the graph's name for it
     std::string segment;  ///< the DataBlock channel name: "<prefix>.<name>"
+    std::string attach_secret;  ///< with a broker: what this kernel's own consumers present too
     std::optional<shm::Producer> producer;
     std::vector<Node*> members;  ///< producer node and consumer nodes, for peer messages
 };
@@ -89,6 +90,7 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
         shm::ChannelConfig config = validated.config;
         config.name = channel->segment;
         if (runner->broker_link_) config.attach_secret = broker::generate_attach_secret();
+        channel->attach_secret = config.attach_secret;
         auto producer = shm::Producer::create(config);
         if (!producer) {
             return Error{producer.error().code, "channel '" + channel->name + "' (" + validated.spec->json_path +
@@ -145,6 +147,7 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
             shm::ConsumerOptions consumer_options;
             consumer_options.name = validated.spec->id;
             consumer_options.hold = true;  // a handler acts on the slot in place: it must never change under it
+            consumer_options.attach_secret = channel->attach_secret;
             consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
             auto consumer = shm::Consumer::attach(channel->segment, consumer_options);
             if (!consumer) {
