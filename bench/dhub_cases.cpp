@@ -471,8 +471,8 @@ std::vector<CaseResult> run_latest(const BenchOptions& options) {
                 run_case(results, writer, [&](CaseResult& row) {
                     measured = measure_latest(payload, slots, hold, options.scaled(10'000'000), options);
                     row.set_throughput(measured.producer.messages, measured.producer.elapsed_ns);
-                    row.note = "latest_only ring " + std::to_string(slots) + ", " + reader_kind +
-                               " reading as fast as it can";
+                    row.note =
+                        "latest_only ring " + std::to_string(slots) + ", " + reader_kind + " reading as fast as it can";
                 });
                 CaseResult reader{
                     .case_name = "latest_reader" + suffix, .transport = TRANSPORT, .payload_bytes = payload};
@@ -732,8 +732,9 @@ void register_dhub_cases(Registry& registry) {
     registry.add({"dhub.pingpong", run_pingpong,
                   "round trip over two DataBlock channels, busy spin and futex sleep, 64 B .. 1 MiB"});
     registry.add({"dhub.oneway", run_oneway, "lossless one-way (single_reader) throughput, 64 B .. 1 MiB"});
-    registry.add({"dhub.latest", run_latest,
-                  "latest_only ring of 2 and 4: producer rate and whole reads/s of one plain or holding reader going flat out"});
+    registry.add(
+        {"dhub.latest", run_latest,
+         "latest_only ring of 2 and 4: producer rate and whole reads/s of one plain or holding reader going flat out"});
     registry.add({"dhub.fanout", run_fanout, "every_reader 1 -> 1 and 1 -> 4 consumers, sleep-mode waits"});
 }
 

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs the Debian 12 packages dhub builds against. Idempotent: does nothing when all are present.
+# Installs the Debian 12 packages dhub builds against, plus any named as arguments. Idempotent: does nothing
+# when all are present.
 set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config git
     libboost-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
-    libzmq3-dev cppzmq-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev
+    libzmq3-dev cppzmq-dev libsodium-dev libgtest-dev libgmock-dev
     # Peers that dhub-bench measures dhub against (optional at build time, installed here for the comparison).
     libiceoryx-posh-dev iceoryx
 )
+
+# Extra packages a caller needs on top (e.g. clang for the CI build matrix).
+packages+=("$@")
 
 missing=()
 for package in "${packages[@]}"; do

@@ -197,11 +197,11 @@ int main(int argc, char** argv) {
     for (const auto& report : reports) {
         const std::string bursts =
             report.burst_calls != 0 ? " (in " + std::to_string(report.burst_calls) + " burst calls)" : "";
-        logger->info("node '{}' ({}): {} handled{}, {} skipped, {} errors, {} rejected, {} checksum failures, {} "
-                     "overwritten; {}",
-                     report.id, report.component, report.handled, bursts, report.skipped, report.errors,
-                     report.rejected, report.checksum_failures, report.overwritten,
-                     report.end_reason.empty() ? "finished" : report.end_reason);
+        logger->info(
+            "node '{}' ({}): {} handled{}, {} skipped, {} errors, {} rejected, {} checksum failures, {} "
+            "overwritten; {}",
+            report.id, report.component, report.handled, bursts, report.skipped, report.errors, report.rejected,
+            report.checksum_failures, report.overwritten, report.end_reason.empty() ? "finished" : report.end_reason);
     }
     runner.value().reset();  // destroys nodes, unloads plugins' instances, removes the segments
     if (!options->report_file.empty()) write_report(options->report_file, graph->name, exit_code, reports);

@@ -393,10 +393,8 @@ TEST_F(CrossKernel_test, LatestOnlyFramesReadByAnotherKernelAreAlwaysWhole) {
     start_broker();
     constexpr std::uint64_t FRAME_BYTES = 64 * 1024;
     auto frames_node = [](const std::string& id, const std::string& component) {
-        return nlohmann::json{{"id", id},
-                              {"plugin", "test_frames"},
-                              {"component", component},
-                              {"on_error", {{"action", "continue"}}}};
+        return nlohmann::json{
+            {"id", id}, {"plugin", "test_frames"}, {"component", component}, {"on_error", {{"action", "continue"}}}};
     };
     nlohmann::json source = frames_node("src", "test.source.counter_frames");
     source["outputs"] = {"cam0"};

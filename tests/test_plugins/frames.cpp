@@ -115,10 +115,10 @@ public:
         for (std::size_t i = 1; i < samples; ++i) {
             if (const std::uint64_t value = sample(frame, i); value != first) {
                 ++torn_;
-                context.report_error(DHUB_ERR_INVALID_ARGUMENT,
-                                     "torn frame at sequence " + std::to_string(in.sequence()) + ": sample 0 is " +
-                                         std::to_string(first) + ", sample " + std::to_string(i) + " is " +
-                                         std::to_string(value));
+                context.report_error(DHUB_ERR_INVALID_ARGUMENT, "torn frame at sequence " +
+                                                                    std::to_string(in.sequence()) + ": sample 0 is " +
+                                                                    std::to_string(first) + ", sample " +
+                                                                    std::to_string(i) + " is " + std::to_string(value));
                 return DHUB_OK;
             }
         }

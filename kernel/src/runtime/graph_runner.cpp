@@ -62,8 +62,8 @@ nlohmann::json policies_of(const shm::ChannelConfig& config) {
 }  // namespace
 
 struct GraphRunner::Channel {
-    std::string name;     ///< the graph's name for it
-    std::string segment;  ///< the DataBlock channel name: "<prefix>.<name>"
+    std::string name;           ///< the graph's name for it
+    std::string segment;        ///< the DataBlock channel name: "<prefix>.<name>"
     std::string attach_secret;  ///< with a broker: what this kernel's own consumers present too
     std::optional<shm::Producer> producer;
     std::vector<Node*> members;  ///< producer node and consumer nodes, for peer messages

@@ -28,8 +28,8 @@ struct alignas(64) ProducerState {
     bool took_over = false;
     bool closed = false;
     // Latest-only holds (producer.cpp, "Latest-only holds"):
-    std::uint64_t acquired_from = 0;   ///< next_seq before the current acquisition passed over held slots
-    std::uint64_t covered_end = 0;     ///< the last look's claim: sequences below it may be written
+    std::uint64_t acquired_from = 0;  ///< next_seq before the current acquisition passed over held slots
+    std::uint64_t covered_end = 0;    ///< the last look's claim: sequences below it may be written
     std::uint64_t skips_since_eviction_check = 0;
     std::vector<std::uint32_t> held_slots;  ///< ring indices the readers held at the last look
     bool holding_readers_seen = true;       ///< the last look found holding readers counted

@@ -115,8 +115,9 @@ void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
     out << "consumers (" << live_consumer_count(info) << " live of " << info.consumers.size() << " attached, "
         << info.consumer_capacity << " seats)\n";
     if (info.consumers.empty()) return;
-    out << printf_string("  %4s %8s %-23s %-9s %-5s %10s %8s %10s %10s %8s %9s %9s %8s\n", "SEAT", "PID", "NAME", "STATE",
-                         "ALIVE", "CURSOR", "LAG", "HEARTBEAT", "READS", "CHECKSUM", "RETRIES", "TORN", "TIMEOUTS");
+    out << printf_string("  %4s %8s %-23s %-9s %-5s %10s %8s %10s %10s %8s %9s %9s %8s\n", "SEAT", "PID", "NAME",
+                         "STATE", "ALIVE", "CURSOR", "LAG", "HEARTBEAT", "READS", "CHECKSUM", "RETRIES", "TORN",
+                         "TIMEOUTS");
     for (const auto& consumer : info.consumers) {
         const auto lag = consumer_lag(info, consumer);
         out << printf_string(

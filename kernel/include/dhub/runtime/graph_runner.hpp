@@ -45,7 +45,7 @@ struct NodeReport {
     /// Latest-only input slots found rewritten when the node handed them back, each logged as an error. The
     /// producer never rewrites a slot a reader holds, so this stays 0: it is the tripwire.
     std::uint64_t overwritten = 0;
-    std::string end_reason;         ///< "end of stream", "input closed", "stopped", "error policy", ...
+    std::string end_reason;  ///< "end of stream", "input closed", "stopped", "error policy", ...
 };
 
 /// Exit codes of dhub-kernel (docs/kernel.md, dhub-kernel --help).

@@ -32,9 +32,10 @@ struct ConsumerInfo {
     std::uint64_t heartbeat_age_ns = 0;
     std::uint64_t reads = 0;
     std::uint64_t checksum_failures = 0;
-    std::uint64_t overwritten_retries = 0;   ///< latest-only reads redone: the newest slot was being rewritten
-    std::uint64_t overwritten_releases = 0;  ///< latest-only reads found rewritten at release (discarded; holds keep it 0)
-    std::uint64_t held_sequence = 0;         ///< latest-only: the sequence being read + 1 (0: none)
+    std::uint64_t overwritten_retries = 0;  ///< latest-only reads redone: the newest slot was being rewritten
+    std::uint64_t overwritten_releases =
+        0;                            ///< latest-only reads found rewritten at release (discarded; holds keep it 0)
+    std::uint64_t held_sequence = 0;  ///< latest-only: the sequence being read + 1 (0: none)
     std::uint64_t read_timeouts = 0;
     std::string name;
 };
