@@ -13,7 +13,9 @@ file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-foreach(installed include/dhub-1/dhub/sdk/abi.h include/dhub-1/dhub/sdk/version.h lib/cmake/dhub/dhubConfig.cmake bin/dhub-kernel)
+# Every tool the docs tell a user to run is installed.
+foreach(installed include/dhub-1/dhub/sdk/abi.h include/dhub-1/dhub/sdk/version.h lib/cmake/dhub/dhubConfig.cmake
+                  bin/dhub-kernel bin/dhub-shm bin/dhub-broker bin/dhub-keygen)
     if(NOT EXISTS ${prefix}/${installed})
         message(FATAL_ERROR "the installation lacks ${installed}")
     endif()
@@ -52,3 +54,11 @@ foreach(index RANGE ${last})
     endif()
 endforeach()
 message(STATUS "out-of-tree plugin ran: ${report}")
+
+# The installed tools run: dhub-shm answers (exit 0, no channels needed), dhub-keygen writes a key pair.
+run(${prefix}/bin/dhub-shm list)
+run(${prefix}/bin/dhub-keygen --dir ${WORK_DIR}/keys installed)
+if(NOT EXISTS ${WORK_DIR}/keys/installed.pub OR NOT EXISTS ${WORK_DIR}/keys/installed.key)
+    message(FATAL_ERROR "the installed dhub-keygen wrote no key pair")
+endif()
+run(${prefix}/bin/dhub-broker --help)

@@ -380,6 +380,51 @@ TEST(DhubShmCli, GcRemovesADeadProducersSegmentAndKeepsALiveOnes) {
     }
 }
 
+/// A dead producer's segment whose header magic was then corrupted: gc must not trust its owner fields, so it
+/// lists it as corrupt and keeps it; gc --force removes it. Returns what went wrong, "" if nothing.
+std::string gc_corrupt_scenario(const std::string& corrupt) {
+    ChildProcess dying = ChildProcess::fork([&] {
+        auto producer = shm::Producer::create(small_config(corrupt));
+        if (!producer) return 1;
+        ::_exit(0);
+    });
+    const ExitStatus died = dying.wait(TOOL_DEADLINE);
+    if (!died.exited || died.code != 0) return "the producer child for " + corrupt + " failed";
+    {
+        auto segment = shm::Segment::open(corrupt);
+        if (!segment) return segment.error().message;
+        std::memset(segment->data(), 0x5A, sizeof(std::uint64_t));  // the magic
+    }
+    const ToolRun kept = run_cli({"gc"});
+    if (!kept.exited_with(0) || !contains(kept.out, "corrupt, kept (remove with --force): " + corrupt) ||
+        contains(kept.out, "removed: " + corrupt)) {
+        return "gc: " + kept.describe();
+    }
+    if (!shm::Segment::open(corrupt)) return "gc removed the corrupt " + corrupt + " without --force";
+    const ToolRun forced = run_cli({"gc", "--force"});
+    if (!forced.exited_with(0) || !contains(forced.out, "corrupt, removed: " + corrupt)) {
+        return "gc --force: " + forced.describe();
+    }
+    if (shm::Segment::open(corrupt)) return "gc --force reported but did not remove " + corrupt;
+    return {};
+}
+
+TEST(DhubShmCli, GcListsACorruptSegmentAndRemovesItOnlyWithForce) {
+    const std::string corrupt = unique_channel_name("cli-gc-corrupt");
+    ChannelCleanup cleanup(corrupt);
+    const auto sandboxed = run_with_private_dev_shm([&] {
+        const std::string failure = gc_corrupt_scenario(corrupt);
+        if (failure.empty()) return 0;
+        std::fprintf(stderr, "gc corrupt scenario: %s\n", failure.c_str());
+        return 1;
+    });
+    if (sandboxed) {
+        EXPECT_TRUE(sandboxed->exited && sandboxed->code == 0) << "the scenario failed (its stderr says why)";
+    } else {
+        EXPECT_EQ(gc_corrupt_scenario(corrupt), "");
+    }
+}
+
 // ---- the demo ------------------------------------------------------------------------------------------
 
 TEST(DhubShmDemo, RunsForOneSecondWithoutLossAndRemovesItsSegment) {

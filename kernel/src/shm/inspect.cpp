@@ -166,7 +166,7 @@ Result<RecoveryReport> recover_channel(std::string_view channel, bool dry_run) {
     return report;
 }
 
-GarbageReport collect_garbage(bool dry_run) {
+GarbageReport collect_garbage(bool dry_run, bool force) {
     GarbageReport report;
     auto remove = [&](const std::string& channel) {
         report.removed.push_back(channel);
@@ -193,17 +193,23 @@ GarbageReport collect_garbage(bool dry_run) {
             continue;
         }
         const auto& header = *reinterpret_cast<const SegmentHeader*>(segment->data());
-        const std::uint64_t lease = header.writer_lease.load(std::memory_order_acquire);
-        if (liveness_of(lease) == Liveness::Alive) {
-            report.kept.push_back(channel + ": producer pid " + std::to_string(token_pid(lease)) + " is alive");
-            continue;
-        }
         if (header.init_state.load(std::memory_order_acquire) != layout::INIT_READY && young) {
             report.kept.push_back(channel + ": being created (header not ready yet)");
             continue;
         }
+        // Nothing is read from a header that does not validate: its owner fields could name any process.
         auto viewed = ChannelView::inspect(std::move(segment.value()));
-        if (viewed && any_live_consumer(viewed.value())) {
+        if (!viewed) {
+            report.corrupt.push_back(channel + ": " + viewed.error().message);
+            if (force && !dry_run) (void)Segment::unlink(channel);
+            continue;
+        }
+        const std::uint64_t lease = viewed->header().writer_lease.load(std::memory_order_acquire);
+        if (liveness_of(lease) == Liveness::Alive) {
+            report.kept.push_back(channel + ": producer pid " + std::to_string(token_pid(lease)) + " is alive");
+            continue;
+        }
+        if (any_live_consumer(viewed.value())) {
             report.kept.push_back(channel + ": producer is gone but a consumer is still attached");
             continue;
         }

@@ -144,13 +144,17 @@ ExitCode remove(const Console& console, std::string_view channel, bool force) {
     return ExitCode::Ok;
 }
 
-ExitCode collect_garbage(const Console& console, bool dry_run) {
-    const shm::GarbageReport report = shm::collect_garbage(dry_run);
+ExitCode collect_garbage(const Console& console, bool dry_run, bool force) {
+    const shm::GarbageReport report = shm::collect_garbage(dry_run, force);
     for (const auto& channel : report.removed)
         console.out << (dry_run ? "would remove: " : "removed: ") << channel << "\n";
     for (const auto& kept : report.kept)
         console.out << "kept: " << kept << "\n";
-    if (report.removed.empty() && report.kept.empty()) {
+    for (const auto& corrupt : report.corrupt) {
+        console.out << "corrupt, " << (force ? (dry_run ? "would remove" : "removed") : "kept (remove with --force)")
+                    << ": " << corrupt << "\n";
+    }
+    if (report.removed.empty() && report.kept.empty() && report.corrupt.empty()) {
         console.out << "no DataBlock segments (/dev/shm/" << shm::SEGMENT_PREFIX << "*)\n";
     }
     return ExitCode::Ok;

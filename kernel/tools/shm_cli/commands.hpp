@@ -23,7 +23,7 @@ ExitCode inspect(const Console& console, std::string_view channel, bool json);
 ExitCode recover(const Console& console, std::string_view channel, bool dry_run);
 /// Unlinks the segment; refuses while its producer or a consumer is alive unless force.
 ExitCode remove(const Console& console, std::string_view channel, bool force);
-/// Removes segments nobody alive uses (collect_garbage); dry_run only reports.
-ExitCode collect_garbage(const Console& console, bool dry_run);
+/// Removes segments nobody alive uses (collect_garbage); dry_run only reports; force also removes corrupt ones.
+ExitCode collect_garbage(const Console& console, bool dry_run, bool force);
 
 }  // namespace dhub::tools

@@ -10,6 +10,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,9 @@ commands:
                               slots it left mid-write and unlock the flex zone. Live owners are left alone
   remove CHANNEL [--force]    unlink the segment; refused while its producer or a consumer is alive
                               unless --force (processes that have it mapped keep their memory)
-  gc [--dry-run]              remove every segment that no live process uses
+  gc [--dry-run] [--force]    remove every segment that no live process uses; a segment whose header
+                              is corrupt (or of another layout version) is listed, and removed only
+                              with --force
 
 )";
 
@@ -50,30 +53,56 @@ exit codes:
   2  usage error (unknown command or option, missing or malformed argument)
 )";
 
+/// A boolean option of a sub-command.
+struct Flag {
+    const char* name;
+    const char* help;
+};
+
+/// The boolean options given on the command line, by name.
+class Flags {
+public:
+    explicit Flags(std::set<std::string> given) : given_(std::move(given)) {}
+    bool operator[](const std::string& name) const { return given_.count(name) != 0; }
+
+private:
+    std::set<std::string> given_;
+};
+
 /// What a sub-command accepts besides its positional CHANNEL.
 struct CommandSpec {
     bool takes_channel = false;
-    const char* flag = nullptr;  ///< its one boolean option, or nullptr
-    const char* flag_help = "";
-    std::function<ExitCode(const Console&, const std::string& channel, bool flag)> run;
+    std::vector<Flag> flags;
+    std::function<ExitCode(const Console&, const std::string& channel, const Flags& flags)> run;
 };
 
 const std::map<std::string, CommandSpec>& command_specs() {
     using namespace dhub::tools;
     static const std::map<std::string, CommandSpec> specs = {
-        {"list", {false, nullptr, "", [](const Console& c, const std::string&, bool) { return list_channels(c); }}},
+        {"list", {false, {}, [](const Console& c, const std::string&, const Flags&) { return list_channels(c); }}},
         {"inspect",
-         {true, "json", "print one JSON object with snake_case field names",
-          [](const Console& c, const std::string& channel, bool json) { return inspect(c, channel, json); }}},
+         {true,
+          {{"json", "print one JSON object with snake_case field names"}},
+          [](const Console& c, const std::string& channel, const Flags& f) { return inspect(c, channel, f["json"]); }}},
         {"recover",
-         {true, "dry-run", "only report what would be done",
-          [](const Console& c, const std::string& channel, bool dry) { return recover(c, channel, dry); }}},
+         {true,
+          {{"dry-run", "only report what would be done"}},
+          [](const Console& c, const std::string& channel, const Flags& f) {
+              return recover(c, channel, f["dry-run"]);
+          }}},
         {"remove",
-         {true, "force", "remove even while a producer or consumer is alive",
-          [](const Console& c, const std::string& channel, bool force) { return remove(c, channel, force); }}},
+         {true,
+          {{"force", "remove even while a producer or consumer is alive"}},
+          [](const Console& c, const std::string& channel, const Flags& f) {
+              return remove(c, channel, f["force"]);
+          }}},
         {"gc",
-         {false, "dry-run", "only report what would be removed",
-          [](const Console& c, const std::string&, bool dry) { return collect_garbage(c, dry); }}},
+         {false,
+          {{"dry-run", "only report what would be removed"},
+           {"force", "also remove segments whose header is corrupt or of another layout version"}},
+          [](const Console& c, const std::string&, const Flags& f) {
+              return collect_garbage(c, f["dry-run"], f["force"]);
+          }}},
     };
     return specs;
 }
@@ -89,7 +118,8 @@ ExitCode run_command(const std::string& name, const std::vector<std::string>& ar
     const CommandSpec& spec = found->second;
 
     po::options_description options(name + " options");
-    if (spec.flag != nullptr) options.add_options()(spec.flag, spec.flag_help);
+    for (const Flag& flag : spec.flags)
+        options.add_options()(flag.name, flag.help);
     po::options_description hidden;
     hidden.add_options()("channel", po::value<std::string>());
     po::options_description all;
@@ -111,8 +141,11 @@ ExitCode run_command(const std::string& name, const std::vector<std::string>& ar
     } else if (values.count("channel") != 0) {
         return usage_error(name + ": takes no CHANNEL argument");
     }
-    const bool flag = spec.flag != nullptr && values.count(spec.flag) != 0;
-    return spec.run(Console{std::cout, std::cerr}, channel, flag);
+    std::set<std::string> given;
+    for (const Flag& flag : spec.flags) {
+        if (values.count(flag.name) != 0) given.insert(flag.name);
+    }
+    return spec.run(Console{std::cout, std::cerr}, channel, Flags(std::move(given)));
 }
 
 }  // namespace

@@ -85,10 +85,14 @@ Result<RecoveryReport> recover_channel(std::string_view channel, bool dry_run);
 struct GarbageReport {
     std::vector<std::string> removed;  ///< channels whose segment was (or would be) removed
     std::vector<std::string> kept;     ///< "<channel>: <reason>"
+    /// "<channel>: <what is wrong>" for segments whose header does not validate (corrupt, or another layout
+    /// version): nothing in them is trusted, not even the owner fields. Removed only with force.
+    std::vector<std::string> corrupt;
 };
 
 /// Removes segments nobody alive uses: no live producer and no live consumer, or a creator that died
-/// before finishing the header.
-GarbageReport collect_garbage(bool dry_run);
+/// before finishing the header. A segment whose header does not validate is listed as corrupt and removed
+/// only when `force` is set.
+GarbageReport collect_garbage(bool dry_run, bool force = false);
 
 }  // namespace dhub::shm
