@@ -57,6 +57,7 @@ message(STATUS "out-of-tree plugin ran: ${report}")
 
 # The installed tools run: dhub-shm answers (exit 0, no channels needed), dhub-keygen writes a key pair.
 run(${prefix}/bin/dhub-shm list)
+file(MAKE_DIRECTORY ${WORK_DIR}/keys)
 run(${prefix}/bin/dhub-keygen --dir ${WORK_DIR}/keys installed)
 if(NOT EXISTS ${WORK_DIR}/keys/installed.pub OR NOT EXISTS ${WORK_DIR}/keys/installed.key)
     message(FATAL_ERROR "the installed dhub-keygen wrote no key pair")

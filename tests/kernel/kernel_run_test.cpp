@@ -67,6 +67,38 @@ std::string check_counter_frame(const RecordedSlot& slot, std::uint64_t frame, d
     return "";
 }
 
+TEST(KernelRun, AQueueModeRelayCountsEachSlotInAndOutOnce) {
+    TempDirectory dir;
+    constexpr std::uint64_t TICKS = 1000;
+    const json graph = {
+        {"schema_version", 1},
+        {"name", "relay"},
+        {"channels",
+         {{{"name", "ticks"}, {"slot_bytes", 64}, {"sync", "every_reader"}},
+          {{"name", "relayed"}, {"slot_bytes", 64}, {"sync", "every_reader"}}}},
+        {"nodes",
+         {{{"id", "src"},
+           {"plugin", "test_ticker"},
+           {"component", "test.source.ticker"},
+           {"params", {{"count", TICKS}}},
+           {"outputs", {"ticks"}}},
+          {{"id", "relay"},
+           {"plugin", "test_ticker"},
+           {"component", "test.stage.ticker_relay"},
+           {"inputs", {"ticks"}},
+           {"outputs", {"relayed"}}},
+          {{"id", "check"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"relayed"}}}}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    ASSERT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+    const json relay = run.node("relay");
+    EXPECT_EQ(relay["handled"], TICKS) << run.report.dump();
+    EXPECT_EQ(relay["slots_in"], TICKS) << run.report.dump();
+    EXPECT_EQ(relay["slots_out"], TICKS) << run.report.dump();
+    EXPECT_EQ(run.node("src")["slots_out"], TICKS) << run.report.dump();
+    EXPECT_EQ(run.node("check")["slots_in"], TICKS) << run.report.dump();
+    EXPECT_EQ(run.node("check")["errors"], 0) << run.output;
+}
+
 TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {
     TempDirectory dir;
     // A recording with random contents and sizes, written by the test: the source of truth.

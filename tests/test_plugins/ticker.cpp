@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Minimal working components for loader and kernel tests: a source writing an incrementing counter (slot by
-// slot) and a sink that checks their order and logs how many it saw (slot by slot or in bursts).
+// slot), a sink that checks their order and logs how many it saw (slot by slot or in bursts), and a queue-mode
+// stage that relays them.
 #include <cstdint>
 
 #include "dhub/sdk/plugin.hpp"
@@ -75,6 +76,39 @@ private:
     std::uint64_t expected_ = 0;
 };
 
+/// Queue mode: pulls each tick and pushes it on, as a component driving its own loop would.
+class TickRelay : public dhub::sdk::QueueComponent<DHUB_KIND_STAGE> {
+public:
+    static constexpr const char* id = "test.stage.ticker_relay";
+    static constexpr std::uint32_t version = 1;
+    static constexpr const char* description = "relays ticks in queue mode (pull, push)";
+    static constexpr const char* input_schema = "test.tick@1";
+    static constexpr const char* output_schema = "test.tick@1";
+    static constexpr const char* params_schema = R"json([])json";
+    using input_type = Tick;
+    using output_type = Tick;
+
+    explicit TickRelay(dhub::sdk::NodeContext&) {}
+
+    dhub_status run(dhub::sdk::NodeContext& context) {
+        const auto input = context.input<Tick>();
+        const auto output = context.output<Tick>();
+        for (;;) {
+            dhub_status pushed = DHUB_OK;
+            const dhub_status pulled = input.pull([&](const dhub::sdk::InputSlot<Tick>& in) {
+                pushed = output.push([&](dhub::sdk::OutputSlot<Tick>& out) {
+                    out.value() = in.value();
+                    out.set_bytes(sizeof(Tick));
+                    return true;
+                });
+            });
+            if (pulled == DHUB_TIMEOUT) continue;
+            if (pulled != DHUB_OK) return pulled == DHUB_STOPPING ? DHUB_OK : pulled;
+            if (pushed != DHUB_OK) return pushed == DHUB_STOPPING ? DHUB_OK : pushed;
+        }
+    }
+};
+
 }  // namespace
 
 DHUB_PLUGIN("test_ticker",
@@ -82,4 +116,5 @@ DHUB_PLUGIN("test_ticker",
             "Apache-2.0",
             "test components",
             dhub::sdk::component<TickSource>(),
-            dhub::sdk::component<TickSink>());
+            dhub::sdk::component<TickSink>(),
+            dhub::sdk::component<TickRelay>());

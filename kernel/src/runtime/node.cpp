@@ -167,9 +167,16 @@ void Node::join() {
 
 NodeReport Node::report() const {
     const std::lock_guard lock(end_reason_mutex_);
+    // A queue-mode component pulls and pushes through the host API: no handler call to count.
+    const bool queue_mode = descriptor_.run != nullptr;
+    const std::uint64_t handled = !queue_mode       ? handled_.load()
+                                  : inputs_.empty() ? slots_out_.load()
+                                                    : slots_in_.load();
     return NodeReport{id_,
                       component_.id,
-                      handled_.load(),
+                      handled,
+                      slots_in_.load(),
+                      slots_out_.load(),
                       skipped_.load(),
                       errors_.load(),
                       rejected_.load(),
@@ -300,6 +307,7 @@ Node::Step Node::realtime_step() {
     frame_.input.timestamp_ns = read.timestamp_ns();
     const Step step = handle_slot();
     if (read.release() == shm::Status::Overwritten) on_overwritten(frame_.input.sequence);
+    bump(slots_in_);
     return step;
 }
 
@@ -315,7 +323,9 @@ Node::Step Node::handle_slot() {
     const dhub_status status = call_handler();
     if (status == DHUB_OK) {
         const std::uint64_t bytes = std::min(frame_.output.bytes, frame_.output.capacity);
-        (void)(frame_.output.timestamp_ns == 0 ? write.commit(bytes) : write.commit(bytes, frame_.output.timestamp_ns));
+        const shm::Status committed =
+            frame_.output.timestamp_ns == 0 ? write.commit(bytes) : write.commit(bytes, frame_.output.timestamp_ns);
+        if (committed == shm::Status::Ok) bump(slots_out_);
     } else {
         write.abort();
     }
@@ -358,7 +368,8 @@ Node::Step Node::source_burst_step() {
         const dhub_slot& slot = burst_slots_[i];
         (void)burst.stamp(i, std::min(slot.bytes, capacity), slot.timestamp_ns);
     }
-    (void)burst.commit(filled);
+    if (burst.commit(filled) == shm::Status::Ok)
+        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
     if (status != DHUB_OK && filled != 0) {
         handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
     }
@@ -386,6 +397,7 @@ Node::Step Node::sink_burst_step() {
     const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
     bump(burst_calls_);
     if (burst.release() == shm::Status::Overwritten) on_overwritten(first);
+    slots_in_.store(slots_in_.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
     return account(status, count);
 }
 
@@ -649,8 +661,12 @@ dhub_status Node::wait_in_slices(std::int64_t timeout_ns, Attempt&& attempt) {
     const bool forever = timeout_ns < 0;
     const std::uint64_t deadline = forever ? ~0ULL : monotonic_ns() + static_cast<std::uint64_t>(timeout_ns);
     for (;;) {
+        // "Forever" waits slice by slice too. (Its remaining time does not fit a signed duration: it once
+        // became negative, a poll, and a pull with no timeout spun without ever seeing its input close.)
         const std::uint64_t now = monotonic_ns();
-        const auto remaining = std::chrono::nanoseconds(deadline > now ? deadline - now : 0);
+        const auto remaining =
+            forever ? WAIT_SLICE
+                    : std::chrono::nanoseconds(static_cast<std::int64_t>(deadline > now ? deadline - now : 0));
         const shm::Status status = attempt(shm::WaitOptions{std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
         if (status != shm::Status::Timeout) return to_abi(status);
         if (stop_requested()) return DHUB_STOPPING;
@@ -681,7 +697,7 @@ dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t 
         timestamp_ns == 0 ? output.pending->commit(bytes) : output.pending->commit(bytes, timestamp_ns);
     if (committed == shm::Status::Ok) {
         output.pending.reset();
-        handled_.fetch_add(1, std::memory_order_relaxed);
+        bump(slots_out_);
     }
     return to_abi(committed);
 }
@@ -720,7 +736,7 @@ dhub_status Node::release(std::uint32_t port) {
     const shm::Status released = inputs_[port].held->release();
     inputs_[port].held.reset();
     if (released == shm::Status::Overwritten) on_overwritten(sequence);
-    handled_.fetch_add(1, std::memory_order_relaxed);
+    bump(slots_in_);
     return released == shm::Status::Overwritten ? DHUB_ERR_UNAVAILABLE : DHUB_OK;
 }
 

@@ -190,6 +190,8 @@ private:
     std::atomic<std::uint64_t> checksum_failures_{0};
     std::atomic<std::uint64_t> burst_calls_{0};
     std::atomic<std::uint64_t> overwritten_{0};
+    std::atomic<std::uint64_t> slots_in_{0};   ///< input slots taken and handed back
+    std::atomic<std::uint64_t> slots_out_{0};  ///< output slots published
     std::atomic<std::uint32_t> consecutive_errors_{0};
     std::string end_reason_;
     mutable std::mutex end_reason_mutex_;

@@ -93,9 +93,7 @@ const std::map<std::string, CommandSpec>& command_specs() {
         {"remove",
          {true,
           {{"force", "remove even while a producer or consumer is alive"}},
-          [](const Console& c, const std::string& channel, const Flags& f) {
-              return remove(c, channel, f["force"]);
-          }}},
+          [](const Console& c, const std::string& channel, const Flags& f) { return remove(c, channel, f["force"]); }}},
         {"gc",
          {false,
           {{"dry-run", "only report what would be removed"},

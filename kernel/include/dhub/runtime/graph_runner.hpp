@@ -36,10 +36,14 @@ struct RunnerOptions {
 struct NodeReport {
     std::string id;
     std::string component;
-    std::uint64_t handled = 0;   ///< slots handled successfully
-    std::uint64_t skipped = 0;   ///< DHUB_SKIP
-    std::uint64_t errors = 0;    ///< failed handler calls and reported errors
-    std::uint64_t rejected = 0;  ///< validator rejections
+    /// Slots handled successfully: per handler call its slots (realtime); a queue-mode component has no
+    /// per-slot call, so its input slots (or, for a source, its output slots).
+    std::uint64_t handled = 0;
+    std::uint64_t slots_in = 0;   ///< input slots the node took and handed back
+    std::uint64_t slots_out = 0;  ///< output slots the node published
+    std::uint64_t skipped = 0;    ///< DHUB_SKIP
+    std::uint64_t errors = 0;     ///< failed handler calls and reported errors
+    std::uint64_t rejected = 0;   ///< validator rejections
     std::uint64_t checksum_failures = 0;
     std::uint64_t burst_calls = 0;  ///< process_burst calls (0: the node moved one slot per call)
     /// Latest-only input slots found rewritten when the node handed them back, each logged as an error. The
