@@ -13,6 +13,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernel_support.hpp"
@@ -384,6 +385,29 @@ TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError
     const KernelRun run = collect(consumer_dir_, {});
     EXPECT_NE(run.node("rec")["end_reason"].get<std::string>().find("schema mismatch"), std::string::npos)
         << run.report.dump();
+}
+
+TEST_F(CrossKernel_test, SigintWhileAnInputIsBeingDiscoveredStopsTheKernelAtOnce) {
+    // A parked DISCOVER used to be waited out (up to half a second, more if the broker was slow): the node is
+    // asked to stop, and the call it is in is cancelled.
+    start_broker();
+    for (const auto delay : {0ms, 170ms, 330ms}) {
+        start_consumer();
+        ASSERT_TRUE(wait_until(
+            [&] { return consumer_log().find("waiting for another kernel to publish 'cam0'") != std::string::npos; },
+            10s))
+            << consumer_log();
+        std::this_thread::sleep_for(delay);  // somewhere else in the parked DISCOVER each round
+        const auto signalled = std::chrono::steady_clock::now();
+        consumer_->kill(SIGINT);
+        const ExitStatus status = consumer_->wait(20s);
+        const auto took = std::chrono::steady_clock::now() - signalled;
+        consumer_.reset();
+        ASSERT_TRUE(status.exited && status.code == 0) << consumer_log();
+        EXPECT_LT(took, 400ms) << "stopping took "
+                               << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n"
+                               << consumer_log();
+    }
 }
 
 // The latest-only guarantee across kernels: a source filling 64 KiB counter frames as fast as it can into a

@@ -21,6 +21,8 @@ const char* to_string(ErrorCode code) noexcept {
             return "timeout";
         case ErrorCode::Io:
             return "I/O error";
+        case ErrorCode::Cancelled:
+            return "cancelled";
     }
     return "unknown error";
 }

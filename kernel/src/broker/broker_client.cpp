@@ -415,7 +415,10 @@ bool refused_with(const Error& error, std::string_view code) {
            error.message.find(": " + std::string(code) + ": ") != std::string::npos;
 }
 
-Result<Message> BrokerClient::request(MessageType type, json body, milliseconds timeout) {
+Result<Message> BrokerClient::request(MessageType type,
+                                      json body,
+                                      milliseconds timeout,
+                                      const std::function<bool()>& cancelled) {
     if (!running_.load()) {
         return Error{ErrorCode::InvalidArgument, "broker client '" + config_.name + "' is not started"};
     }
@@ -429,7 +432,27 @@ Result<Message> BrokerClient::request(MessageType type, json body, milliseconds 
         outbox_.push_back(id);
     }
     socket_->wake.notify();
-    if (future.wait_for(timeout) != std::future_status::ready) {
+    // Waited in short slices when the caller may cancel: a stop request is seen within CANCEL_POLL.
+    constexpr milliseconds CANCEL_POLL{10};
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool gave_up = false;
+    if (cancelled) {
+        while (future.wait_for(std::min(CANCEL_POLL, timeout)) != std::future_status::ready) {
+            if (cancelled()) {
+                std::lock_guard lock(mutex_);
+                pending_.erase(id);
+                return Error{ErrorCode::Cancelled,
+                             std::string(to_wire(type)) + " to the broker at " + config_.endpoint + " cancelled"};
+            }
+            if (std::chrono::steady_clock::now() >= deadline) {
+                gave_up = true;
+                break;
+            }
+        }
+    } else {
+        gave_up = future.wait_for(timeout) != std::future_status::ready;
+    }
+    if (gave_up) {
         std::lock_guard lock(mutex_);
         pending_.erase(id);
         if (future.wait_for(milliseconds(0)) != std::future_status::ready) {
@@ -475,10 +498,12 @@ VoidResult BrokerClient::deregister_channel(const std::string& name) {
     return Ok{};
 }
 
-Result<ChannelInfo> BrokerClient::discover(const std::string& name, milliseconds wait) {
+Result<ChannelInfo> BrokerClient::discover(const std::string& name,
+                                           milliseconds wait,
+                                           const std::function<bool()>& cancelled) {
     json body{{"name", name}};
     if (wait.count() > 0) body["wait_ms"] = static_cast<std::uint64_t>(wait.count());
-    auto reply = request(MessageType::Discover, std::move(body), wait + config_.request_timeout);
+    auto reply = request(MessageType::Discover, std::move(body), wait + config_.request_timeout, cancelled);
     if (!reply) return reply.error();
     const json& ack = reply->body;
     ChannelInfo info;

@@ -502,8 +502,10 @@ bool Node::connect_remote(Input& input) {
     while (!stop_requested()) {
         // Counted before discovering: a loss reported after this point is not one we have already handled.
         const std::uint64_t losses = link.losses(input.remote_name);
-        auto found = link.client().discover(input.remote_name, REMOTE_DISCOVER_SLICE);
+        auto found =
+            link.client().discover(input.remote_name, REMOTE_DISCOVER_SLICE, [this] { return stop_requested(); });
         if (!found) {
+            if (found.error().code == ErrorCode::Cancelled) break;
             const bool not_yet = broker::refused_with(found.error(), broker::error_code::NOT_FOUND);
             report(not_yet ? "waiting for another kernel to publish '" + input.remote_name + "'"
                            : "discovering '" + input.remote_name + "': " + found.error().message);

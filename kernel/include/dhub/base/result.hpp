@@ -19,6 +19,7 @@ enum class ErrorCode {
     Corrupt,              ///< the resource is inconsistent with itself
     Timeout,              ///< it did not become ready in time
     Io,                   ///< any other OS error
+    Cancelled,            ///< the caller asked to stop before it finished
 };
 
 const char* to_string(ErrorCode code) noexcept;

@@ -107,15 +107,21 @@ public:
     /// Registered channels and consumers are remembered and re-registered after a broker restart.
     VoidResult register_channel(const ChannelRegistration& registration);
     VoidResult deregister_channel(const std::string& name);
-    /// wait > 0: the broker answers as soon as the channel registers, or NOT_FOUND after wait.
+    /// wait > 0: the broker answers as soon as the channel registers, or NOT_FOUND after wait. `cancelled`
+    /// is asked every few milliseconds while the answer is awaited: true ends the call with
+    /// ErrorCode::Cancelled (a kernel node being stopped does not wait out a parked DISCOVER).
     Result<ChannelInfo> discover(const std::string& name,
-                                 std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+                                 std::chrono::milliseconds wait = std::chrono::milliseconds(0),
+                                 const std::function<bool()>& cancelled = {});
     VoidResult register_consumer(const ConsumerRegistration& registration);
     VoidResult deregister_consumer(const std::string& channel, const ProcessTag& consumer);
     Result<std::vector<ChannelSummary>> list();
 
     /// Any request; an ERROR reply becomes an Error whose message starts with the broker's code.
-    Result<Message> request(MessageType type, nlohmann::json body, std::chrono::milliseconds timeout);
+    Result<Message> request(MessageType type,
+                            nlohmann::json body,
+                            std::chrono::milliseconds timeout,
+                            const std::function<bool()>& cancelled = {});
 
 private:
     struct Pending;
