@@ -40,8 +40,14 @@ void print_details(const plugin::LoadedPlugin& loaded, std::ostream& out) {
             out << ")";
             out << (param.default_value.is_null() ? "  required" : "  default " + param.default_value.dump());
             if (param.min || param.max) {
-                out << "  range [" << (param.min ? nlohmann::json(*param.min).dump() : "-inf") << ", "
-                    << (param.max ? nlohmann::json(*param.max).dump() : "+inf") << "]";
+                // An integer parameter's bounds are integers: [1, 1000000], not [1.0, 1000000.0].
+                auto bound = [&param](double value) {
+                    return param.type == plugin::ParamType::Integer
+                               ? nlohmann::json(static_cast<std::int64_t>(value)).dump()
+                               : nlohmann::json(value).dump();
+                };
+                out << "  range [" << (param.min ? bound(*param.min) : "-inf") << ", "
+                    << (param.max ? bound(*param.max) : "+inf") << "]";
             }
             if (!param.enum_values.empty()) {
                 out << "  one of";

@@ -140,6 +140,19 @@ TEST(KernelCommandLine, DescribeShowsComponentsParametersTypesDefaultsAndDocs) {
     EXPECT_TRUE(mentions(output, "test.tick@1")) << output;
 }
 
+TEST(KernelCommandLine, DescribePrintsIntegerRangesAsIntegers) {
+    TempDirectory dir;
+    auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--plugin-path", DHUB_PLUGIN_DIR, "--describe", "sim_source"},
+                                      (dir / "out.txt").string());
+    const ExitStatus status = kernel.wait();
+    const std::string output = read_text_file((dir / "out.txt").string());
+    EXPECT_EQ(status.code, 0) << output;
+    EXPECT_TRUE(mentions(output, "range [1, 1024]")) << output;     // channels: an integer
+    EXPECT_TRUE(mentions(output, "range [1, 1000000]")) << output;  // samples_per_channel
+    EXPECT_FALSE(mentions(output, "1024.0")) << output;
+    EXPECT_TRUE(mentions(output, "range [0.001, 1000000.0]")) << output;  // rate_hz: a number
+}
+
 TEST(KernelCommandLine, ListPluginsReportsLoadableAndBrokenPlugins) {
     TempDirectory dir;
     auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--plugin-path", DHUB_TEST_PLUGIN_DIR, "--list-plugins"},

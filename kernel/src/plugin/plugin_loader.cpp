@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "../graph/wording.hpp"
 #include "descriptor_checks.hpp"
 #include "dhub/sdk/version.h"
 
@@ -77,7 +78,10 @@ Result<const LoadedPlugin*> PluginLoader::load(const std::string& name) {
         std::error_code ignored;
         if (fs::is_regular_file(directory / file, ignored)) return load_locked(directory / file);
     }
-    return Error{ErrorCode::NotFound, "no plugin file " + file + " in the search path: " + join(search_path_) +
+    // available() reads only the search path (no lock): a misspelt name gets the closest plugin there.
+    const std::string suggestion = graph::detail::did_you_mean(name, available());
+    return Error{ErrorCode::NotFound, "no plugin file " + file + suggestion +
+                                          " in the search path: " + join(search_path_) +
                                           "; build the plugin, or add its directory with --plugin-path, "
                                           "DHUB_PLUGIN_PATH or the graph's plugin_path"};
 }

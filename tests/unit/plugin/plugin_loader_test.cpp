@@ -60,6 +60,11 @@ TEST_F(PluginLoader_test, MissingFileNamesTheFileTheSearchPathAndWhatToDo) {
     EXPECT_NE(message.find("--plugin-path"), std::string::npos) << message;
 }
 
+TEST_F(PluginLoader_test, AMisspeltNameGetsTheClosestPluginInTheSearchPath) {
+    const std::string message = refusal("test_tikcer");
+    EXPECT_NE(message.find("did you mean \"test_ticker\"?"), std::string::npos) << message;
+}
+
 TEST_F(PluginLoader_test, NewerMajorIsRefusedNamingBothVersionsAndTheFile) {
     const std::string message = refusal("test_abi_major");
     const std::string theirs = std::to_string(DHUB_SDK_VERSION_MAJOR + 1) + ".0";
