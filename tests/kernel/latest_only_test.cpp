@@ -16,6 +16,9 @@ namespace {
 using nlohmann::json;
 
 constexpr std::uint64_t FRAME_BYTES = 64 * 1024;
+/// Time a slow reader spends inside each frame: long enough that even a sanitizer-slowed source (~7 k
+/// frames/s under TSan, ~200 k/s otherwise) rewrites the ring many times while a frame is held.
+constexpr int SLOW_READER_US = 1000;
 
 json frame_node(const std::string& id, const std::string& component, std::uint32_t burst) {
     return {{"id", id},
@@ -32,11 +35,11 @@ json whole_frames_graph(std::uint32_t slots, std::uint32_t burst) {
     source["outputs"] = {"cam"};
     json direct = frame_node("check_direct", "test.sink.whole_frames", burst);
     direct["inputs"] = {"cam"};
-    direct["params"] = {{"delay_us", 40}};
+    direct["params"] = {{"delay_us", SLOW_READER_US}};
     json copy = frame_node("copy", "test.stage.copy_in_halves", burst);
     copy["inputs"] = {"cam"};
     copy["outputs"] = {"copied"};
-    copy["params"] = {{"delay_us", 40}};
+    copy["params"] = {{"delay_us", SLOW_READER_US}};
     json copied = frame_node("check_copied", "test.sink.whole_frames", burst);
     copied["inputs"] = {"copied"};
     copied["params"] = {{"delay_us", 0}};

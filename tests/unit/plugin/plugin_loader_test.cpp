@@ -32,7 +32,7 @@ TEST_F(PluginLoader_test, LoadsAValidPluginAndDescribesItsComponents) {
     EXPECT_EQ(plugin.name, "test_ticker");
     EXPECT_EQ(plugin.version, "3.1.4");
     EXPECT_EQ(plugin.abi_major, DHUB_SDK_VERSION_MAJOR);
-    ASSERT_EQ(plugin.components.size(), 2u);
+    ASSERT_EQ(plugin.components.size(), 3u);
     const ComponentInfo& source = plugin.components[0];
     EXPECT_EQ(source.id, "test.source.ticker");
     EXPECT_EQ(source.version, 3u);
@@ -44,6 +44,9 @@ TEST_F(PluginLoader_test, LoadsAValidPluginAndDescribesItsComponents) {
     EXPECT_EQ(source.params[0].type, ParamType::Integer);
     EXPECT_EQ(plugin.components[1].input_schema, "test.tick@1");
     EXPECT_NE(plugin.descriptor_of("test.sink.ticker"), nullptr);
+    const ComponentInfo& relay = plugin.components[2];
+    EXPECT_EQ(relay.id, "test.stage.ticker_relay");
+    EXPECT_EQ(relay.mode, ComponentMode::Queue);
 }
 
 TEST_F(PluginLoader_test, SecondLoadReturnsTheSamePlugin) {
