@@ -12,6 +12,7 @@
 #include <string>
 
 #include "dhub/shm/inspect.hpp"
+#include "dhub/shm/producer.hpp"
 #include "multiprocess_support.hpp"
 #include "support/test_channel.hpp"
 
@@ -252,6 +253,36 @@ TEST(ConsumerKilledMidRead, DeadEveryReaderConsumerIsEvictedAndProducerContinues
 
 constexpr std::uint64_t SINGLE_READER_SLOTS = 6;
 constexpr std::uint64_t READ_BEFORE_DEATH = 2;
+
+TEST(ConsumerKilledMidRead, ASlotHeldByADeadLatestOnlyReaderIsFreedForTheProducer) {
+    // Arrange: a single-slot latest-only channel; a holding reader holds its only slot, so the producer
+    // (this process) cannot write.
+    const ChannelCleanup channel(unique_channel_name("held"));
+    shm::ChannelConfig config = ring_config(channel.name(), SyncPolicy::LatestOnly, 1);
+    config.ring = shm::RingPolicy::Single;
+    auto producer = shm::Producer::create(config);
+    ASSERT_TRUE(producer) << producer.error().message;
+    {
+        shm::WriteSlot first = producer->acquire_write(BRIEF_WAIT);
+        ASSERT_TRUE(first);
+        ASSERT_EQ(first.commit(8), shm::Status::Ok);
+    }
+    ReadySignal holding;
+    ChildProcess holder = spawn_peer("hold-read", {"--channel", channel.name(), "--hold"}, holding);
+    ASSERT_TRUE(holding.wait(READY_TIMEOUT)) << "hold-read peer never held its slot";
+    EXPECT_EQ(producer->acquire_write(BRIEF_WAIT).status(), shm::Status::Timeout) << "the held slot was rewritten";
+
+    // Act
+    holder.kill(SIGKILL);
+    ASSERT_TRUE(holder.wait(PEER_DEADLINE).signalled);
+    shm::WriteSlot next = producer->acquire_write(CLOSE_WAIT);  // evicts the dead seat while it waits
+
+    // Assert
+    ASSERT_TRUE(next) << shm::to_string(next.status());
+    EXPECT_EQ(next.commit(8), shm::Status::Ok);
+    EXPECT_EQ(inspect_or_fail(channel.name()).counters.at("consumers_evicted"), 1u);
+    EXPECT_EQ(producer->view().header().holding_readers.load(), 0u);
+}
 
 TEST(ConsumerKilledMidRead, SlotHeldByADeadSingleReaderGoesToTheNextReader) {
     // Arrange: SINGLE_READER_SLOTS committed; a reader reads READ_BEFORE_DEATH, holds the next and dies.

@@ -138,8 +138,10 @@ nlohmann::json apply_params(const NodeSpec& node, const ComponentInfo& component
         issues.push_back({params_path, "expected an object of parameter values, found " + describe(node.params)});
     } else {
         for (const auto& [name, value] : node.params.items()) {
+            // A plain reference: lambdas may not capture structured bindings before Clang 16.
+            const std::string& key = name;
             const auto spec = std::find_if(component.params.begin(), component.params.end(),
-                                           [&name](const ParamSpec& candidate) { return candidate.name == name; });
+                                           [&key](const ParamSpec& candidate) { return candidate.name == key; });
             if (spec == component.params.end()) {
                 issues.push_back({child_path(params_path, name),
                                   declared.empty()

@@ -15,8 +15,9 @@
 //       increase, and the last one handed out is the last one written.
 //   hold-write --channel C [channel options] [--commits K] [--wait-consumers M] --ready-fd FD
 //       commits K slots, acquires the next one, writes half of it, signals, then blocks (to be killed).
-//   hold-read  --channel C [--skip R] --ready-fd FD
-//       reads and releases R slots, acquires the next one, signals, then blocks (to be killed).
+//   hold-read  --channel C [--skip R] [--hold] --ready-fd FD
+//       reads and releases R slots, acquires the next one, signals, then blocks (to be killed). --hold
+//       attaches as a holding latest-only reader (ConsumerOptions::hold).
 //   hold-lease --channel C [channel options] --ready-fd FD
 //       creates the channel, signals, then blocks (to be killed).
 //
@@ -97,9 +98,9 @@ std::uint64_t consumer_reads(const shm::ChannelView& view) {
 }
 
 /// Consumer::attach, retried while the channel is not (completely) created yet.
-Result<shm::Consumer> attach_when_created(const std::string& channel, Clock::time_point deadline) {
+Result<shm::Consumer> attach_when_created(const std::string& channel, Clock::time_point deadline, bool hold = false) {
     for (;;) {
-        auto consumer = shm::Consumer::attach(channel, {.name = "peer"});
+        auto consumer = shm::Consumer::attach(channel, {.name = "peer", .hold = hold});
         const bool retry =
             !consumer && (consumer.error().code == ErrorCode::NotFound || consumer.error().code == ErrorCode::Corrupt ||
                           consumer.error().code == ErrorCode::Timeout);
@@ -263,7 +264,7 @@ int hold_lease(const PeerArguments& arguments, Clock::time_point deadline) {
 }
 
 int hold_read(const PeerArguments& arguments, Clock::time_point deadline) {
-    auto consumer = attach_when_created(arguments.text("channel"), deadline);
+    auto consumer = attach_when_created(arguments.text("channel"), deadline, arguments.flag("hold"));
     if (!consumer) return fail(PeerExit::AttachFailed, consumer.error().message);
     const shm::WaitOptions wait{.timeout = deadline - Clock::now()};
     for (std::uint64_t skipped = 0; skipped < arguments.number("skip", 0); ++skipped) {

@@ -26,15 +26,25 @@ struct JsonValue {
     std::int64_t integer = 0;
     std::string text;
     std::vector<JsonValue> items;
-    std::vector<std::pair<std::string, JsonValue>> members;
+    /// An object's members. Not std::pair<std::string, JsonValue>: a pair of the incomplete JsonValue cannot be
+    /// instantiated here (Clang rejects it with libstdc++ 12); a struct defined after JsonValue can.
+    struct Member;
+    std::vector<Member> members;
 
-    const JsonValue* find(std::string_view key) const noexcept {
-        for (const auto& [name, value] : members) {
-            if (name == key) return &value;
-        }
-        return nullptr;
-    }
+    const JsonValue* find(std::string_view key) const noexcept;
 };
+
+struct JsonValue::Member {
+    std::string name;
+    JsonValue value;
+};
+
+inline const JsonValue* JsonValue::find(std::string_view key) const noexcept {
+    for (const Member& member : members) {
+        if (member.name == key) return &member.value;
+    }
+    return nullptr;
+}
 
 class JsonReader {
 public:
@@ -118,7 +128,7 @@ private:
             std::string name = parse_string();
             skip_space();
             expect(':');
-            value.members.emplace_back(std::move(name), parse_value(depth + 1));
+            value.members.push_back(JsonValue::Member{std::move(name), parse_value(depth + 1)});
             skip_space();
             if (peek() == ',') {
                 ++position_;
