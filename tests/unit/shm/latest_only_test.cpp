@@ -165,7 +165,9 @@ TEST_F(LatestOnly_test, AReaderPerSlotButOneLeavesTheProducerRoomToWrite) {
     std::vector<ReadSlot> holds;
     for (std::uint64_t value = 0; value < 3; ++value) {
         ASSERT_EQ(write_value(producer, value), Status::Ok);
-        readers.push_back(make_holding_consumer(("r" + std::to_string(value)).c_str()));
+        std::string name(1, 'r');  // not "r" + to_string(...): GCC 12 at -O3 warns -Wrestrict on that
+        name += std::to_string(value);
+        readers.push_back(make_holding_consumer(name.c_str()));
         holds.push_back(readers.back().acquire_read(waiting(NO_WAIT)));
         ASSERT_TRUE(holds.back());
     }
