@@ -461,6 +461,8 @@ Status ProducerState::claim_unheld(std::uint64_t wanted, const WaitOptions& wait
 Status ProducerState::wait_for_a_release(const WaitOptions& wait) noexcept {
     auto& header = view.header();
     header.counters.write_waits.fetch_add(1, std::memory_order_relaxed);
+    // This scan is itself a look under the last claim (it comes after that claim's store), so claim_unheld
+    // may use what it found, as long as it stays below covered_end.
     auto some_slot_free = [this] {
         held_slots.clear();
         for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
