@@ -10,9 +10,9 @@ build_dir="${DHUB_MATRIX_DIR:-$root/build-clang-debug}"
 "$root/scripts/install-deps.sh" clang
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DDHUB_WERROR=ON >/dev/null
-cmake --build "$build_dir" --parallel "$(nproc)" >"$build_dir.log" 2>&1 || {
-    grep -E "error|warning" -A4 "$build_dir.log" | head -80 >&2
-    echo "build-matrix: the Clang 14 Debug build failed (full log: $build_dir.log)" >&2
+cmake --build "$build_dir" --parallel "$(nproc)" >"$build_dir/build.log" 2>&1 || {
+    grep -E "error|warning" -A4 "$build_dir/build.log" | head -80 >&2
+    echo "build-matrix: the Clang 14 Debug build failed (full log: $build_dir/build.log)" >&2
     exit 1
 }
 echo "build-matrix: Clang 14 Debug build with -Werror: ok"
