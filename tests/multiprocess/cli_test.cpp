@@ -361,13 +361,11 @@ std::string gc_scenario(const std::string& dead, const std::string& live) {
     return {};
 }
 
-TEST(DhubShmCli, GcRemovesADeadProducersSegmentAndKeepsALiveOnes) {
-    const std::string dead = unique_channel_name("cli-gc-dead");
-    const std::string live = unique_channel_name("cli-gc-live");
-    ChannelCleanup dead_cleanup(dead);
-    ChannelCleanup live_cleanup(live);
+/// Runs a gc scenario (returns "" or what went wrong) in a private /dev/shm where it can be made, else on the
+/// real one (which may remove other tests' dead segments).
+void expect_gc_scenario_passes(const std::function<std::string()>& scenario) {
     const auto sandboxed = run_with_private_dev_shm([&] {
-        const std::string failure = gc_scenario(dead, live);
+        const std::string failure = scenario();
         if (failure.empty()) return 0;
         std::fprintf(stderr, "gc scenario: %s\n", failure.c_str());
         return 1;
@@ -375,9 +373,16 @@ TEST(DhubShmCli, GcRemovesADeadProducersSegmentAndKeepsALiveOnes) {
     if (sandboxed) {
         EXPECT_TRUE(sandboxed->exited && sandboxed->code == 0) << "the gc scenario failed (its stderr says why)";
     } else {
-        // Not privileged: run on the real /dev/shm, which may remove other tests' dead segments.
-        EXPECT_EQ(gc_scenario(dead, live), "");
+        EXPECT_EQ(scenario(), "");
     }
+}
+
+TEST(DhubShmCli, GcRemovesADeadProducersSegmentAndKeepsALiveOnes) {
+    const std::string dead = unique_channel_name("cli-gc-dead");
+    const std::string live = unique_channel_name("cli-gc-live");
+    ChannelCleanup dead_cleanup(dead);
+    ChannelCleanup live_cleanup(live);
+    expect_gc_scenario_passes([&] { return gc_scenario(dead, live); });
 }
 
 /// A dead producer's segment whose header magic was then corrupted: gc must not trust its owner fields, so it
@@ -412,17 +417,7 @@ std::string gc_corrupt_scenario(const std::string& corrupt) {
 TEST(DhubShmCli, GcListsACorruptSegmentAndRemovesItOnlyWithForce) {
     const std::string corrupt = unique_channel_name("cli-gc-corrupt");
     ChannelCleanup cleanup(corrupt);
-    const auto sandboxed = run_with_private_dev_shm([&] {
-        const std::string failure = gc_corrupt_scenario(corrupt);
-        if (failure.empty()) return 0;
-        std::fprintf(stderr, "gc corrupt scenario: %s\n", failure.c_str());
-        return 1;
-    });
-    if (sandboxed) {
-        EXPECT_TRUE(sandboxed->exited && sandboxed->code == 0) << "the scenario failed (its stderr says why)";
-    } else {
-        EXPECT_EQ(gc_corrupt_scenario(corrupt), "");
-    }
+    expect_gc_scenario_passes([&] { return gc_corrupt_scenario(corrupt); });
 }
 
 // ---- the demo ------------------------------------------------------------------------------------------
