@@ -3,6 +3,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "dhub/base/exit_code.hpp"
+
 #include <iostream>
 #include <sstream>
 
@@ -45,14 +47,18 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
             "node.\nSIGINT/SIGTERM stops it gracefully (sources first, lossless channels drain); a second one "
             "exits at once.\n\n"
          << visible
-         << "\nExit codes:\n"
-            "  0    the graph ran and stopped cleanly (or --validate found no problem)\n"
-            "  1    the graph is invalid (every problem is printed with its JSON path)\n"
-            "  2    usage error\n"
-            "  3    a plugin could not be loaded, or a node could not be created\n"
-            "  4    runtime failure: a node's on_error policy stopped the graph, or a channel could not be "
-            "created\n"
-            "  130  a second SIGINT/SIGTERM: exited at once\n";
+         << exit_codes_help({
+                {ExitCode::Ok, "the graph ran and stopped cleanly, or --validate found no problem"},
+                {ExitCode::InvalidInput, "the graph is invalid; every problem is printed with its JSON path"},
+                {ExitCode::Usage, ""},
+                {ExitCode::PluginError,
+                 "a plugin the graph names cannot be loaded, or a node's create() failed; --list-plugins and "
+                 "--describe exit 3 too when a plugin cannot be loaded"},
+                {ExitCode::RuntimeError,
+                 "a node's on_error policy stopped the graph, or a channel, input or the broker link could not "
+                 "be set up"},
+                {ExitCode::Interrupted, ""},
+            });
     help_text = help.str();
 
     po::variables_map values;

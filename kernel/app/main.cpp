@@ -7,12 +7,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -25,10 +24,24 @@
 
 namespace {
 
-using dhub::runtime::ExitCode;
+using dhub::ExitCode;
 
 int code(ExitCode exit_code) {
-    return static_cast<int>(exit_code);
+    return dhub::to_int(exit_code);
+}
+
+/// 1 when the document itself has problems; 3 when its only problems are plugins that cannot be loaded.
+ExitCode exit_code_of(const std::vector<dhub::graph::GraphIssue>& issues) {
+    const bool only_plugins = std::all_of(issues.begin(), issues.end(), [](const dhub::graph::GraphIssue& issue) {
+        return issue.kind == dhub::graph::IssueKind::Plugin;
+    });
+    return only_plugins ? ExitCode::PluginError : ExitCode::InvalidInput;
+}
+
+ExitCode report_issues(const std::vector<dhub::graph::GraphIssue>& issues, const std::filesystem::path& file) {
+    std::cerr << dhub::graph::format_issues(issues, file.string());
+    std::cerr << "dhub-kernel: " << issues.size() << " problem(s) in " << file.string() << "\n";
+    return exit_code_of(issues);
 }
 
 /// SIGINT/SIGTERM are blocked in every thread and taken by one thread with sigwait, so handling them
@@ -93,7 +106,8 @@ void write_report(const std::filesystem::path& file,
                          {"checksum_failures", report.checksum_failures},
                          {"burst_calls", report.burst_calls},
                          {"overwritten", report.overwritten},
-                         {"end_reason", report.end_reason}});
+                         {"end_reason", dhub::runtime::to_string(report.end_reason)},
+                         {"end_detail", report.end_detail}});
     }
     std::ofstream out(file);
     out << nlohmann::json{{"graph", graph_name}, {"exit_code", code(exit_code)}, {"nodes", nodes}}.dump(2) << "\n";
@@ -135,13 +149,11 @@ int main(int argc, char** argv) {
                    : code(ExitCode::PluginError);
     }
 
+    // Every problem at once: a document that parses at all is validated against its plugins too, whatever
+    // the parser found (docs/graph.md, "Validation").
     std::vector<dhub::graph::GraphIssue> issues;
     const auto graph = dhub::graph::load_graph_file(options->graph_file, issues);
-    if (!graph || !issues.empty()) {
-        std::cerr << dhub::graph::format_issues(issues, options->graph_file.string());
-        std::cerr << "dhub-kernel: " << issues.size() << " problem(s) in " << options->graph_file.string() << "\n";
-        return code(ExitCode::InvalidGraph);
-    }
+    if (!graph) return code(report_issues(issues, options->graph_file));
     dhub::plugin::PluginLoader loader(dhub::plugin::make_search_path(options->plugin_path, graph->plugin_path));
     const dhub::graph::ComponentLookup lookup =
         [&loader](const std::string& name) -> dhub::Result<std::vector<dhub::plugin::ComponentInfo>> {
@@ -150,11 +162,7 @@ int main(int argc, char** argv) {
         return loaded.value()->components;
     };
     const auto validated = dhub::graph::validate_graph(*graph, lookup, issues);
-    if (!issues.empty()) {
-        std::cerr << dhub::graph::format_issues(issues, options->graph_file.string());
-        std::cerr << "dhub-kernel: " << issues.size() << " problem(s) in " << options->graph_file.string() << "\n";
-        return code(ExitCode::InvalidGraph);
-    }
+    if (!issues.empty()) return code(report_issues(issues, options->graph_file));
     if (options->validate_only) {
         std::cout << options->graph_file.string() << ": valid (" << graph->nodes.size() << " nodes, "
                   << graph->channels.size() << " channels)\n";
@@ -164,36 +172,17 @@ int main(int argc, char** argv) {
     SignalWatcher signals;  // before any thread starts, so every thread inherits the blocked mask
     auto runner = dhub::runtime::GraphRunner::create(validated, loader);
     if (!runner) {
-        logger->error("{}", runner.error().message);
-        const bool plugin_problem = runner.error().message.find("node '") == 0;
-        return code(plugin_problem ? ExitCode::PluginError : ExitCode::RuntimeError);
+        logger->error("{}", runner.error().error.message);
+        return code(dhub::runtime::exit_code_of(runner.error().step));
     }
     dhub::runtime::GraphRunner& graph_runner = *runner.value();
     signals.watch([&graph_runner] { graph_runner.request_stop(); });
     logger->info("running graph '{}' ({} nodes, {} channels, segments /dev/shm/dhub1.{}.*)", graph->name,
                  graph->nodes.size(), graph->channels.size(), graph_runner.segment_prefix());
-    graph_runner.start();
-    // --duration: a thread that sleeps until the end of the run or the deadline, whichever comes first.
-    std::thread timer;
-    std::mutex timer_mutex;
-    std::condition_variable timer_wakeup;
-    bool finished = false;
-    if (options->duration_s) {
-        timer = std::thread([&] {
-            const auto until =
-                std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                       std::chrono::duration<double>(*options->duration_s));
-            std::unique_lock lock(timer_mutex);
-            if (!timer_wakeup.wait_until(lock, until, [&] { return finished; })) graph_runner.request_stop();
-        });
-    }
-    const ExitCode exit_code = graph_runner.wait();
-    {
-        const std::lock_guard lock(timer_mutex);
-        finished = true;
-    }
-    timer_wakeup.notify_all();
-    if (timer.joinable()) timer.join();
+    const ExitCode exit_code = options->duration_s
+                                   ? graph_runner.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::duration<double>(*options->duration_s)))
+                                   : (graph_runner.start(), graph_runner.wait());
     signals.stop();  // nothing may call into the runner once it starts tearing down
     const auto reports = graph_runner.reports();
     for (const auto& report : reports) {
@@ -203,7 +192,7 @@ int main(int argc, char** argv) {
             "node '{}' ({}): {} handled{}, {} skipped, {} errors, {} rejected, {} checksum failures, {} "
             "overwritten; {}",
             report.id, report.component, report.handled, bursts, report.skipped, report.errors, report.rejected,
-            report.checksum_failures, report.overwritten, report.end_reason.empty() ? "finished" : report.end_reason);
+            report.checksum_failures, report.overwritten, report.end_detail.empty() ? "finished" : report.end_detail);
     }
     runner.value().reset();  // destroys nodes, unloads plugins' instances, removes the segments
     if (!options->report_file.empty()) write_report(options->report_file, graph->name, exit_code, reports);

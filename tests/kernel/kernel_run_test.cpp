@@ -317,7 +317,7 @@ TEST(KernelRun, SigintStopsSourcesFirstAndLosesNoSlotOnALosslessChannel) {
         ASSERT_EQ(check_counter_frame(out.slots[frame], frame, 1.0, 0.0), "") << "frame " << frame;
     }
     EXPECT_EQ(run.node("sim")["end_reason"], "stopped");
-    EXPECT_EQ(run.node("rec")["end_reason"], "input closed");
+    EXPECT_EQ(run.node("rec")["end_reason"], "input_closed");
 }
 
 /// The names (comm) of a process's threads.
@@ -376,7 +376,8 @@ TEST(KernelRun, NodeThatKeepsFailingIsStoppedByItsPolicyWhileTheRestRuns) {
     ASSERT_EQ(run.status.code, 0) << run.output;
     const json faulty = run.node("faulty");
     EXPECT_EQ(faulty["errors"], 5);
-    EXPECT_NE(faulty["end_reason"].get<std::string>().find("error policy"), std::string::npos) << faulty;
+    EXPECT_EQ(faulty["end_reason"], "error_policy_node") << faulty;
+    EXPECT_NE(faulty["end_detail"].get<std::string>().find("5 consecutive errors"), std::string::npos) << faulty;
     EXPECT_GT(run.node("sink")["handled"].get<std::uint64_t>(), 0u);
     EXPECT_EQ(run.node("sink")["errors"], 0);  // ticks arrived in order
     EXPECT_NE(run.output.find("simulated handler fault"), std::string::npos) << run.output;
@@ -387,6 +388,7 @@ TEST(KernelRun, StopGraphPolicyEndsTheRunWithExitCode4) {
     TempDirectory dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, failing_graph("stop_graph")), {"--duration", "20"});
     EXPECT_EQ(run.status.code, 4) << run.output;
+    EXPECT_EQ(run.node("faulty")["end_reason"], "error_policy_graph") << run.report.dump();
 }
 
 TEST(KernelRun, SecondSigintExitsAtOnceWithoutWaitingForTheDrain) {

@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include <sodium.h>
@@ -69,9 +70,50 @@ struct GraphRunner::Channel {
     std::vector<Node*> members;  ///< producer node and consumer nodes, for peer messages
 };
 
-Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedGraph& graph,
-                                                         plugin::PluginLoader& loader,
-                                                         RunnerOptions options) {
+const char* to_string(EndReason reason) noexcept {
+    switch (reason) {
+        case EndReason::Running:
+            return "running";
+        case EndReason::EndOfStream:
+            return "end_of_stream";
+        case EndReason::InputClosed:
+            return "input_closed";
+        case EndReason::Stopped:
+            return "stopped";
+        case EndReason::RunReturned:
+            return "run_returned";
+        case EndReason::StartFailed:
+            return "start_failed";
+        case EndReason::RunFailed:
+            return "run_failed";
+        case EndReason::SchemaMismatch:
+            return "schema_mismatch";
+        case EndReason::ProducerLost:
+            return "producer_lost";
+        case EndReason::ErrorPolicyNode:
+            return "error_policy_node";
+        case EndReason::ErrorPolicyGraph:
+            return "error_policy_graph";
+    }
+    return "unknown";
+}
+
+ExitCode exit_code_of(SetupStep step) noexcept {
+    switch (step) {
+        case SetupStep::Plugin:
+        case SetupStep::Node:
+            return ExitCode::PluginError;
+        case SetupStep::Broker:
+        case SetupStep::Channel:
+        case SetupStep::Input:
+            return ExitCode::RuntimeError;
+    }
+    return ExitCode::RuntimeError;
+}
+
+Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph::ValidatedGraph& graph,
+                                                                     plugin::PluginLoader& loader,
+                                                                     RunnerOptions options) {
     std::unique_ptr<GraphRunner> runner(new GraphRunner());
     if (options.segment_prefix.empty()) options.segment_prefix = default_prefix(*graph.spec);
     runner->options_ = options;
@@ -79,7 +121,7 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
     auto logger = kernel_logger();
     if (graph.spec->broker) {
         auto link = BrokerLink::create(*graph.spec->broker, kernel_name(*graph.spec));
-        if (!link) return link.error();
+        if (!link) return SetupError{SetupStep::Broker, link.error()};
         runner->broker_link_ = std::move(link.value());
     }
 
@@ -93,8 +135,9 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
         channel->attach_secret = config.attach_secret;
         auto producer = shm::Producer::create(config);
         if (!producer) {
-            return Error{producer.error().code, "channel '" + channel->name + "' (" + validated.spec->json_path +
-                                                    "): " + producer.error().message};
+            return SetupError{SetupStep::Channel,
+                              {producer.error().code, "channel '" + channel->name + "' (" + validated.spec->json_path +
+                                                          "): " + producer.error().message}};
         }
         channel->producer.emplace(std::move(producer.value()));
         if (runner->broker_link_) {
@@ -123,13 +166,15 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
     for (const graph::ValidatedNode& validated : graph.nodes) {
         auto loaded = loader.load(validated.component.plugin);
         if (!loaded) {
-            return Error{loaded.error().code, "node '" + validated.spec->id + "': " + loaded.error().message};
+            return SetupError{SetupStep::Plugin,
+                              {loaded.error().code, "node '" + validated.spec->id + "': " + loaded.error().message}};
         }
         const dhub_component_descriptor* descriptor = loaded.value()->descriptor_of(validated.component.id);
         if (descriptor == nullptr) {
-            return Error{ErrorCode::NotFound, "node '" + validated.spec->id + "': plugin " +
-                                                  loaded.value()->path.string() + " has no component '" +
-                                                  validated.component.id + "'"};
+            return SetupError{
+                SetupStep::Plugin,
+                {ErrorCode::NotFound, "node '" + validated.spec->id + "': plugin " + loaded.value()->path.string() +
+                                          " has no component '" + validated.component.id + "'"}};
         }
         auto node = std::make_unique<Node>(*runner, validated, *descriptor, logger);
         for (const std::string& name : validated.spec->outputs) {
@@ -151,14 +196,15 @@ Result<std::unique_ptr<GraphRunner>> GraphRunner::create(const graph::ValidatedG
             consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
             auto consumer = shm::Consumer::attach(channel->segment, consumer_options);
             if (!consumer) {
-                return Error{consumer.error().code,
-                             "node '" + validated.spec->id + "' input '" + name + "': " + consumer.error().message};
+                return SetupError{SetupStep::Input,
+                                  {consumer.error().code, "node '" + validated.spec->id + "' input '" + name +
+                                                              "': " + consumer.error().message}};
             }
             node->add_input(name, std::move(consumer.value()));
             channel->members.push_back(node.get());
         }
         if (auto instantiated = node->instantiate(loaded.value()->path.string()); !instantiated) {
-            return instantiated.error();
+            return SetupError{SetupStep::Node, instantiated.error()};
         }
         runner->nodes_.push_back(std::move(node));
     }
@@ -217,13 +263,27 @@ void GraphRunner::broadcast(const Node& sender, const std::string& channel_name,
     }
 }
 
+ExitCode GraphRunner::run_for(std::chrono::nanoseconds duration) {
+    start();
+    const auto span = static_cast<std::uint64_t>(std::max<std::int64_t>(duration.count(), 0));
+    return wait_and_stop_at(monotonic_ns() + span);
+}
+
 ExitCode GraphRunner::wait() {
+    return wait_and_stop_at(NEVER);
+}
+
+ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
     if (!started_ || waited_) return ExitCode::Ok;
     waited_ = true;
     // Every node ends by itself once its input closes; sources end on request or at end of stream. Once
     // any stop was requested, lossless channels get drain_timeout to empty before everyone is stopped.
     std::uint64_t force_at = 0;
     for (;;) {
+        if (stop_at != NEVER && monotonic_ns() >= stop_at) {
+            request_stop();
+            stop_at = NEVER;
+        }
         // Read before looking at the nodes: a change after this point wakes the wait below at once.
         const std::uint64_t seen = [this] {
             const std::lock_guard lock(state_mutex_);
@@ -248,11 +308,13 @@ ExitCode GraphRunner::wait() {
                 node->request_stop();
             force_at = ~0ULL;
         }
+        // Sleeps until something changes or the next deadline: the forced stop, or the end of run_for().
+        const std::uint64_t wake_at = std::min(force_at != 0 && force_at != ~0ULL ? force_at : NEVER, stop_at);
         std::unique_lock lock(state_mutex_);
         auto changed = [&] { return state_generation_ != seen; };
-        if (force_at != 0 && force_at != ~0ULL) {
-            // steady_clock is CLOCK_MONOTONIC on Linux, the clock of force_at.
-            state_changed_.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(force_at)),
+        if (wake_at != NEVER) {
+            // steady_clock is CLOCK_MONOTONIC on Linux, the clock of the deadlines.
+            state_changed_.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::nanoseconds(wake_at)),
                                       changed);
         } else {
             state_changed_.wait(lock, changed);

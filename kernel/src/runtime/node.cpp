@@ -46,41 +46,6 @@ spdlog::level::level_enum to_spdlog(dhub_log_level level) {
     }
 }
 
-const char* status_name(dhub_status status) {
-    switch (status) {
-        case DHUB_OK:
-            return "ok";
-        case DHUB_STOPPING:
-            return "stopping";
-        case DHUB_TIMEOUT:
-            return "timeout";
-        case DHUB_SKIP:
-            return "skip";
-        case DHUB_END_OF_STREAM:
-            return "end of stream";
-        case DHUB_ERR_INVALID_ARGUMENT:
-            return "invalid argument";
-        case DHUB_ERR_SCHEMA_MISMATCH:
-            return "schema mismatch";
-        case DHUB_ERR_NO_MEMORY:
-            return "no memory";
-        case DHUB_ERR_IO:
-            return "I/O error";
-        case DHUB_ERR_ABI_MISMATCH:
-            return "ABI mismatch";
-        case DHUB_ERR_UNAVAILABLE:
-            return "unavailable";
-        case DHUB_ERR_INTERNAL:
-            return "internal error";
-        case DHUB_ERR_CHECKSUM:
-            return "checksum mismatch";
-        case DHUB_ERR_VALIDATION:
-            return "validation failed";
-        default:
-            return status <= DHUB_ERR_PLUGIN_FIRST ? "plugin-specific error" : "unknown status";
-    }
-}
-
 /// shm statuses as the plugin ABI spells them.
 dhub_status to_abi(shm::Status status) {
     switch (status) {
@@ -145,7 +110,7 @@ VoidResult Node::instantiate(const std::string& plugin_file) {
     if (created != DHUB_OK || instance_ == nullptr) {
         instance_ = nullptr;
         return Error{ErrorCode::Io, "node '" + id_ + "' (component " + component_.id + " from " + plugin_file +
-                                        "): create failed with " + status_name(created) + " (" +
+                                        "): create failed with " + dhub_status_name(created) + " (" +
                                         std::to_string(created) + "); the plugin's log lines above say why"};
     }
     return Ok{};
@@ -183,7 +148,8 @@ NodeReport Node::report() const {
                       checksum_failures_.load(),
                       burst_calls_.load(),
                       overwritten_.load(),
-                      end_reason_};
+                      end_reason_,
+                      end_detail_};
 }
 
 void Node::on_overwritten(std::uint64_t sequence) {
@@ -193,9 +159,11 @@ void Node::on_overwritten(std::uint64_t sequence) {
     logger_->error("{}latest-only input slot {} was rewritten while the handler held it", log_prefix_, sequence);
 }
 
-void Node::finish(std::string reason) {
+void Node::finish(EndReason reason, std::string detail) {
     const std::lock_guard lock(end_reason_mutex_);
-    if (end_reason_.empty()) end_reason_ = std::move(reason);
+    if (end_reason_ != EndReason::Running) return;  // the first reason is the one that ended the node
+    end_reason_ = reason;
+    end_detail_ = std::move(detail);
 }
 
 void Node::thread_main() {
@@ -216,7 +184,7 @@ void Node::thread_main() {
     if (started && descriptor_.start != nullptr) {
         if (const dhub_status status = descriptor_.start(instance_); status != DHUB_OK) {
             count_error(status, "start failed");
-            finish("start failed");
+            finish(EndReason::StartFailed, "start() failed");
             started = false;
         }
     }
@@ -224,7 +192,15 @@ void Node::thread_main() {
         if (descriptor_.run != nullptr) {
             const dhub_status ran = descriptor_.run(instance_);
             if (dhub_status_is_error(ran)) count_error(ran, "run ended with an error");
-            finish(ran == DHUB_END_OF_STREAM ? "end of stream" : stop_requested() ? "stopped" : "run returned");
+            if (ran == DHUB_END_OF_STREAM) {
+                finish(EndReason::EndOfStream, "run() reached the end of its stream");
+            } else if (dhub_status_is_error(ran)) {
+                finish(EndReason::RunFailed, std::string("run() returned ") + dhub_status_name(ran));
+            } else if (stop_requested()) {
+                finish(EndReason::Stopped, "stopped on request");
+            } else {
+                finish(EndReason::RunReturned, "run() returned");
+            }
         } else {
             run_realtime();
         }
@@ -243,7 +219,7 @@ void Node::thread_main() {
         output.producer->close();
     }
     finished_.store(true, std::memory_order_release);
-    logger_->debug("{}finished: {}", log_prefix_, report().end_reason);
+    logger_->debug("{}finished: {}", log_prefix_, report().end_detail);
     runner_.notify_state_change();
 }
 
@@ -255,7 +231,7 @@ void Node::run_realtime() {
         const Step step = !bursts ? realtime_step() : inputs_.empty() ? source_burst_step() : sink_burst_step();
         if (step == Step::Finished) return;
     }
-    finish("stopped");
+    finish(EndReason::Stopped, "stopped on request");
 }
 
 bool Node::uses_bursts() const noexcept {
@@ -434,7 +410,7 @@ Node::Step Node::on_read_failure(shm::Status status, std::uint64_t sequence) {
             return Step::Continue;
         case shm::Status::Closed:
             if (input.remote) return on_remote_lost(input, "its producer closed it");
-            finish("input closed");
+            finish(EndReason::InputClosed, "input closed and drained");
             return Step::Finished;
         case shm::Status::ChecksumMismatch:
             checksum_failures_.fetch_add(1, std::memory_order_relaxed);
@@ -449,7 +425,7 @@ Node::Step Node::on_read_failure(shm::Status status, std::uint64_t sequence) {
 
 Node::Step Node::on_write_failure(shm::Status status) {
     if (status == shm::Status::Timeout) {  // acquire_output gives up on timeouts only when asked to stop
-        finish("stopped");
+        finish(EndReason::Stopped, "stopped on request");
         return Step::Finished;
     }
     count_error(to_abi(status), std::string("writing '") + outputs_[0].channel + "': " + shm::to_string(status));
@@ -467,10 +443,10 @@ Node::Step Node::account(dhub_status status, std::uint64_t slots) {
             count_success();
             return Step::Continue;
         case DHUB_END_OF_STREAM:
-            finish("end of stream");
+            finish(EndReason::EndOfStream, "the source reached the end of its stream");
             return Step::Finished;
         case DHUB_STOPPING:
-            finish("stopped");
+            finish(EndReason::Stopped, "stopped on request");
             return Step::Finished;
         default:
             count_error(status, "handler failed");
@@ -519,7 +495,7 @@ bool Node::connect_remote(Input& input) {
                                         *expected + " (hash " + expected_hex +
                                         "); connect it to a channel of that schema";
             count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
-            finish("schema mismatch on input '" + input.channel + "'");
+            finish(EndReason::SchemaMismatch, "schema mismatch on input '" + input.channel + "'");
             return false;
         }
         shm::ConsumerOptions options;
@@ -541,7 +517,7 @@ bool Node::connect_remote(Input& input) {
         if (auto registered = link.client().register_consumer(registration); !registered) {
             if (broker::refused_with(registered.error(), broker::error_code::SCHEMA_MISMATCH)) {
                 count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);
-                finish("schema mismatch on input '" + input.channel + "'");
+                finish(EndReason::SchemaMismatch, "schema mismatch on input '" + input.channel + "'");
                 return false;
             }
             // The data plane does not need it: the broker only counts consumers and tells the producer.
@@ -555,7 +531,7 @@ bool Node::connect_remote(Input& input) {
         if (&input == &inputs_[0]) prepare_frame();
         return true;
     }
-    finish("stopped");
+    finish(EndReason::Stopped, "stopped on request");
     return false;
 }
 
@@ -566,7 +542,8 @@ Node::Step Node::on_remote_lost(Input& input, const char* what) {
     input.held.reset();
     input.consumer.reset();
     if (link.spec().on_producer_lost == graph::BrokerSpec::OnProducerLost::StopNode) {
-        finish("producer of input '" + input.channel + "' lost (broker on_producer_lost: stop_node)");
+        finish(EndReason::ProducerLost,
+               "producer of input '" + input.channel + "' lost (broker on_producer_lost: stop_node)");
         return Step::Finished;
     }
     logger_->info("{}waiting for '{}' to come back (broker on_producer_lost: wait)", log_prefix_, input.remote_name);
@@ -576,7 +553,7 @@ Node::Step Node::on_remote_lost(Input& input, const char* what) {
 void Node::count_error(dhub_status code, const std::string& what) {
     errors_.fetch_add(1, std::memory_order_relaxed);
     const std::uint32_t consecutive = consecutive_errors_.fetch_add(1, std::memory_order_relaxed) + 1;
-    logger_->error("{}{}: {} ({})", log_prefix_, what, status_name(code), code);
+    logger_->error("{}{}: {} ({})", log_prefix_, what, dhub_status_name(code), code);
     if (consecutive < policy_.max_consecutive) return;
     switch (policy_.action) {
         case graph::ErrorPolicy::Action::Continue:
@@ -590,12 +567,14 @@ void Node::count_error(dhub_status code, const std::string& what) {
                 "{}{} consecutive errors: stopping this node (on_error: stop_node); the rest of the "
                 "graph keeps running",
                 log_prefix_, consecutive);
-            finish("error policy: node stopped after " + std::to_string(consecutive) + " consecutive errors");
+            finish(EndReason::ErrorPolicyNode,
+                   "error policy: node stopped after " + std::to_string(consecutive) + " consecutive errors");
             stop_.store(true, std::memory_order_release);
             runner_.notify_state_change();  // a stopped source starts the drain deadline
             return;
         case graph::ErrorPolicy::Action::StopGraph:
-            finish("error policy: graph stopped after " + std::to_string(consecutive) + " consecutive errors");
+            finish(EndReason::ErrorPolicyGraph,
+                   "error policy: graph stopped after " + std::to_string(consecutive) + " consecutive errors");
             stop_.store(true, std::memory_order_release);
             runner_.fail("node '" + id_ + "' failed " + std::to_string(consecutive) +
                          " times in a row (on_error: stop_graph)");

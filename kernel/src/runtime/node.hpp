@@ -148,7 +148,8 @@ private:
     /// A latest-only input slot was rewritten while the handler held it: counted, logged as an error.
     void on_overwritten(std::uint64_t sequence);
     void drain_messages();
-    void finish(std::string reason);
+    /// Records why the node ended; the first call wins.
+    void finish(EndReason reason, std::string detail);
     shm::FlexZone flex_of(std::uint32_t direction, std::uint32_t port) const;
     /// Queue mode: repeats attempt(wait) in slices of WAIT_SLICE until it returns something other than
     /// Timeout, the node is asked to stop (DHUB_STOPPING) or timeout_ns passes (< 0: no limit).
@@ -193,7 +194,8 @@ private:
     std::atomic<std::uint64_t> slots_in_{0};   ///< input slots taken and handed back
     std::atomic<std::uint64_t> slots_out_{0};  ///< output slots published
     std::atomic<std::uint32_t> consecutive_errors_{0};
-    std::string end_reason_;
+    EndReason end_reason_ = EndReason::Running;  ///< guarded by end_reason_mutex_, as end_detail_
+    std::string end_detail_;
     mutable std::mutex end_reason_mutex_;
 
     /// What a real-time handler call receives, built once by prepare_frame; each slot fills in only the

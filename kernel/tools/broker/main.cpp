@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "dhub/base/exit_code.hpp"
 #include "dhub/broker/broker_server.hpp"
 #include "dhub/broker/keys.hpp"
 #include "dhub/broker/log.hpp"
@@ -18,7 +19,10 @@ using namespace dhub::broker;
 
 namespace {
 
-enum ExitCode : int { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_CONFIG = 3 };
+constexpr int EXIT_OK = dhub::to_int(dhub::ExitCode::Ok);
+constexpr int EXIT_USAGE = dhub::to_int(dhub::ExitCode::Usage);
+constexpr int EXIT_BAD_INPUT = dhub::to_int(dhub::ExitCode::InvalidInput);
+constexpr int EXIT_RUNTIME = dhub::to_int(dhub::ExitCode::RuntimeError);
 
 // Written to a temporary name and renamed, so that a reader never sees a partial endpoint.
 bool write_endpoint_file(const std::string& path, const std::string& endpoint) {
@@ -76,8 +80,12 @@ int main(int argc, char** argv) {
         std::cout << "usage: dhub-broker [options]\n\nThe dhub control plane: channels register here, consumers "
                      "discover them; see docs/protocol.md and docs/security.md.\n\n"
                   << visible
-                  << "\nExit codes: 0 stopped by SIGINT/SIGTERM, 1 runtime failure (cannot bind), 2 usage error, "
-                     "3 bad key or allowlist file\n";
+                  << dhub::exit_codes_help({
+                         {dhub::ExitCode::Ok, "stopped by SIGINT/SIGTERM"},
+                         {dhub::ExitCode::InvalidInput, "a key or allowlist file is unreadable or malformed"},
+                         {dhub::ExitCode::Usage, ""},
+                         {dhub::ExitCode::RuntimeError, "cannot bind the endpoint or write the endpoint file"},
+                     });
         return EXIT_OK;
     }
     if (values.count("version") != 0) {
@@ -104,7 +112,7 @@ int main(int argc, char** argv) {
         auto secret = read_key_file(secret_key_file, KeyKind::Secret);
         if (!secret) {
             std::cerr << "dhub-broker: " << secret.error().message << "\n";
-            return EXIT_CONFIG;
+            return EXIT_BAD_INPUT;
         }
         config.secret_key = *secret;
         if (!public_key_file.empty()) {
@@ -113,7 +121,7 @@ int main(int argc, char** argv) {
             if (!given || !derived || *given != *derived) {
                 std::cerr << "dhub-broker: " << public_key_file << " is not the public key of " << secret_key_file
                           << " (regenerate both with dhub-keygen)\n";
-                return EXIT_CONFIG;
+                return EXIT_BAD_INPUT;
             }
         }
     } else if (!allow_file.empty() || !public_key_file.empty()) {
@@ -124,7 +132,7 @@ int main(int argc, char** argv) {
         auto allowlist = Allowlist::load(allow_file);
         if (!allowlist) {
             std::cerr << "dhub-broker: " << allowlist.error().message << "\n";
-            return EXIT_CONFIG;
+            return EXIT_BAD_INPUT;
         }
         config.allowlist = std::make_shared<const Allowlist>(std::move(*allowlist));
     } else if (!config.secret_key.empty()) {

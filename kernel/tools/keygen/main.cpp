@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "dhub/base/exit_code.hpp"
 #include "dhub/broker/keys.hpp"
 
 namespace po = boost::program_options;
@@ -30,13 +31,19 @@ int main(int argc, char** argv) {
         po::notify(values);
     } catch (const po::error& error) {
         std::cerr << "dhub-keygen: " << error.what() << " (see dhub-keygen --help)\n";
-        return 2;
+        return dhub::to_int(dhub::ExitCode::Usage);
     }
     if (values.count("help") != 0) {
         std::cout << "usage: dhub-keygen [options] NAME\n\nWrites a CURVE key pair: NAME.key (secret, mode 0600) and "
                      "NAME.pub (public), one Z85 line each.\n\n"
-                  << visible;
-        return 0;
+                  << visible
+                  << dhub::exit_codes_help({
+                         {dhub::ExitCode::Ok, "the key pair was written; the public key is printed"},
+                         {dhub::ExitCode::InvalidInput, "NAME.key or NAME.pub exists (use --force to replace)"},
+                         {dhub::ExitCode::Usage, ""},
+                         {dhub::ExitCode::RuntimeError, "the keys could not be generated or written"},
+                     });
+        return dhub::to_int(dhub::ExitCode::Ok);
     }
     if (values.count("version") != 0) {
         std::cout << "dhub-keygen " << DHUB_VERSION << "\n";
@@ -45,19 +52,20 @@ int main(int argc, char** argv) {
     if (name.empty() || name.find('/') != std::string::npos) {
         std::cerr << "dhub-keygen: give a NAME without '/' (the files are NAME.key and NAME.pub; use --dir for the "
                      "directory)\n";
-        return 2;
+        return dhub::to_int(dhub::ExitCode::Usage);
     }
     auto pair = dhub::broker::generate_curve_keypair();
     if (!pair) {
         std::cerr << "dhub-keygen: " << pair.error().message << "\n";
-        return 1;
+        return dhub::to_int(dhub::ExitCode::RuntimeError);
     }
     const auto overwrite =
         values.count("force") != 0 ? dhub::broker::Overwrite::Allow : dhub::broker::Overwrite::Refuse;
     auto written = dhub::broker::write_keypair_files(*pair, directory, name, overwrite);
     if (!written) {
         std::cerr << "dhub-keygen: " << written.error().message << "\n";
-        return 1;
+        return dhub::to_int(written.error().code == dhub::ErrorCode::AlreadyExists ? dhub::ExitCode::InvalidInput
+                                                                                   : dhub::ExitCode::RuntimeError);
     }
     std::cout << pair->public_key << "\n";
     return 0;

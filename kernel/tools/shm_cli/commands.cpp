@@ -30,7 +30,8 @@ ExitCode report_error(const Console& console, std::string_view command, std::str
     // Most library messages already name the channel; say it once.
     if (error.message.find(channel) == std::string::npos) console.err << "channel '" << channel << "': ";
     console.err << error.message << "\n";
-    return ExitCode::Failed;
+    // An OS call that failed is a runtime failure; anything about the channel itself is the input's fault.
+    return error.code == ErrorCode::Io ? ExitCode::RuntimeError : ExitCode::InvalidInput;
 }
 
 /// Who is still using the channel, one entry per live process ("producer pid 12", "consumer pid 34 (seat
@@ -131,7 +132,7 @@ ExitCode remove(const Console& console, std::string_view channel, bool force) {
     if (!users.empty() && !force) {
         console.err << "dhub-shm remove: channel '" << channel << "' is in use by " << join(users, ", ")
                     << "; stop those processes first, or pass --force to remove it anyway\n";
-        return ExitCode::Failed;
+        return ExitCode::InvalidInput;
     }
     if (auto removed = shm::Segment::unlink(channel); !removed) {
         return report_error(console, "remove", channel, removed.error());

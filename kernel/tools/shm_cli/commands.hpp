@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string_view>
 
-#include "exit_code.hpp"
+#include "dhub/base/exit_code.hpp"
 
 namespace dhub::tools {
 

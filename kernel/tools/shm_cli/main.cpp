@@ -15,15 +15,14 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "exit_code.hpp"
 
 #ifndef DHUB_VERSION
 #error "DHUB_VERSION must be defined by the build (the CMake project version)"
 #endif
 
 namespace po = boost::program_options;
+using dhub::ExitCode;
 using dhub::tools::Console;
-using dhub::tools::ExitCode;
 
 namespace {
 
@@ -46,12 +45,14 @@ commands:
 
 )";
 
-constexpr const char* EXIT_CODES = R"(
-exit codes:
-  0  success
-  1  the operation failed or was refused (channel not found, unreadable, in use by a live process)
-  2  usage error (unknown command or option, missing or malformed argument)
-)";
+std::string exit_codes() {
+    return dhub::exit_codes_help({
+        {ExitCode::Ok, ""},
+        {ExitCode::InvalidInput, "channel not found, corrupt, or in use by a live process"},
+        {ExitCode::Usage, "unknown command or option, missing or malformed argument"},
+        {ExitCode::RuntimeError, "an OS call failed, or an unexpected error"},
+    });
+}
 
 /// A boolean option of a sub-command.
 struct Flag {
@@ -170,7 +171,7 @@ int main(int argc, char** argv) {
     }
 
     if (values.count("help") != 0) {
-        std::cout << USAGE << global << EXIT_CODES;
+        std::cout << USAGE << global << exit_codes();
         return static_cast<int>(ExitCode::Ok);
     }
     if (values.count("version") != 0) {
@@ -190,6 +191,6 @@ int main(int argc, char** argv) {
     } catch (const std::exception& error) {
         // Output formatting or allocation failures: report them rather than abort with a core dump.
         std::cerr << "dhub-shm " << command << ": unexpected error: " << error.what() << "\n";
-        return static_cast<int>(ExitCode::Failed);
+        return static_cast<int>(ExitCode::RuntimeError);
     }
 }

@@ -29,11 +29,12 @@ struct Error {
     std::string message;  ///< names what, where, expected and found, and what to do
 };
 
-template <typename T>
+/// E is Error unless a caller needs more than a code to decide (GraphRunner::create says which step failed).
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : storage_(std::move(value)) {}      // NOLINT(google-explicit-constructor): mirrors std::expected
-    Result(Error error) : storage_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+    Result(T value) : storage_(std::move(value)) {}  // NOLINT(google-explicit-constructor): mirrors std::expected
+    Result(E error) : storage_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const noexcept { return std::holds_alternative<T>(storage_); }
     explicit operator bool() const noexcept { return ok(); }
@@ -46,10 +47,10 @@ public:
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-    const Error& error() const { return std::get<Error>(storage_); }
+    const E& error() const { return std::get<E>(storage_); }
 
 private:
-    std::variant<T, Error> storage_;
+    std::variant<T, E> storage_;
 };
 
 /// Result of an operation that yields nothing but may fail.

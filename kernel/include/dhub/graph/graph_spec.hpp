@@ -23,9 +23,17 @@ namespace dhub::graph {
 inline constexpr int GRAPH_SCHEMA_VERSION = 1;
 
 /// One problem in a graph document: where (a JSON pointer such as "/nodes/2/params/gain") and what.
+/// What a problem is about: dhub-kernel exits 1 when the document itself is wrong, 3 when the only problems
+/// are plugins it names that cannot be loaded (docs/kernel.md).
+enum class IssueKind {
+    Graph,   ///< the document: syntax, shape, names, wiring, parameters, schemas
+    Plugin,  ///< a plugin the graph names could not be loaded (missing, incompatible ABI, broken)
+};
+
 struct GraphIssue {
     std::string json_path;
     std::string message;
+    IssueKind kind = IssueKind::Graph;
 };
 
 /// All problems as "<file>:<json_path>: <message>" lines (file omitted when empty, path omitted when ""),
@@ -97,14 +105,18 @@ struct GraphSpec {
     std::filesystem::path source_file;               ///< empty when parsed from text
     std::vector<std::filesystem::path> plugin_path;  ///< resolved against the file's directory
     std::vector<ChannelSpec> channels;
+    /// False when "channels" is missing or not an array: parse_graph said so once, and validate_graph then
+    /// skips the checks of the nodes' channel names (each would only repeat it) and says it skipped them.
+    bool channels_listed = true;
     std::vector<NodeSpec> nodes;
     std::optional<BrokerSpec> broker;
 };
 
 /// Parses and checks the document's shape: malformed JSON (with line and column), unknown keys, wrong
 /// types, missing required fields, duplicate node ids or channel names, bad policy names.
-/// nullopt when the document cannot be used at all; issues may be non-empty even when a spec is returned
-/// (the caller must treat any issue as fatal).
+/// nullopt when the document cannot be used at all (not JSON, not an object). Otherwise a spec of everything
+/// that could be read, even when there are issues, so that validate_graph can report the rest in the same
+/// run; the caller must still treat any issue as fatal.
 std::optional<GraphSpec> parse_graph(std::string_view text,
                                      const std::filesystem::path& source_file,
                                      std::vector<GraphIssue>& issues);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "dhub/base/exit_code.hpp"
 #include "dhub/base/result.hpp"
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
@@ -32,6 +33,23 @@ struct RunnerOptions {
     std::chrono::milliseconds drain_timeout{10'000};
 };
 
+/// Why a node ended: what supervisors and tests branch on. The report spells it as to_string() gives it;
+/// docs/kernel.md lists the values. The text beside it (NodeReport::end_detail) is for people.
+enum class EndReason {
+    Running,           ///< "running": not finished (yet)
+    EndOfStream,       ///< "end_of_stream": the source had no more data (e.g. a replay reached its end)
+    InputClosed,       ///< "input_closed": the node's input was closed and drained
+    Stopped,           ///< "stopped": the node was asked to stop (signal, --duration, drain timeout)
+    RunReturned,       ///< "run_returned": a queue-mode run() returned on its own without an error
+    StartFailed,       ///< "start_failed": the component's start() failed
+    RunFailed,         ///< "run_failed": a queue-mode run() returned an error
+    SchemaMismatch,    ///< "schema_mismatch": a broker input carries another schema than the graph expects
+    ProducerLost,      ///< "producer_lost": a broker input's producer died and on_producer_lost is stop_node
+    ErrorPolicyNode,   ///< "error_policy_node": on_error stop_node after consecutive errors
+    ErrorPolicyGraph,  ///< "error_policy_graph": on_error stop_graph after consecutive errors
+};
+const char* to_string(EndReason reason) noexcept;
+
 /// What one node did, for the end-of-run summary and tests.
 struct NodeReport {
     std::string id;
@@ -49,25 +67,31 @@ struct NodeReport {
     /// Latest-only input slots found rewritten when the node handed them back, each logged as an error. The
     /// producer never rewrites a slot a reader holds, so this stays 0: it is the tripwire.
     std::uint64_t overwritten = 0;
-    std::string end_reason;  ///< "end of stream", "input closed", "stopped", "error policy", ...
+    EndReason end_reason = EndReason::Running;
+    std::string end_detail;  ///< the reason in words, with what and where ("input 'cam0' closed")
 };
 
-/// Exit codes of dhub-kernel (docs/kernel.md, dhub-kernel --help).
-enum class ExitCode : int {
-    Ok = 0,
-    InvalidGraph = 1,   ///< the graph document or its validation failed
-    Usage = 2,          ///< bad command line
-    PluginError = 3,    ///< a plugin could not be loaded or a node could not be created
-    RuntimeError = 4,   ///< a node's error policy stopped the graph, or channels could not be created
-    Interrupted = 130,  ///< a second SIGINT/SIGTERM: exited at once
+/// Which step of setting a graph up failed. dhub-kernel's exit code follows from it, never from the text.
+enum class SetupStep {
+    Broker,   ///< the control-plane link (keys, embedded broker, endpoint)
+    Channel,  ///< creating a channel's segment
+    Plugin,   ///< loading a node's plugin, or finding its component in it
+    Node,     ///< the component's create() refused
+    Input,    ///< attaching a node to a local input channel
 };
+struct SetupError {
+    SetupStep step;
+    Error error;  ///< names the node or channel and what to do
+};
+/// PluginError for Plugin and Node, RuntimeError for the rest.
+ExitCode exit_code_of(SetupStep step) noexcept;
 
 class GraphRunner {
 public:
     /// Creates channels and nodes (nothing runs yet). Errors name the node or channel and the file.
-    static Result<std::unique_ptr<GraphRunner>> create(const graph::ValidatedGraph& graph,
-                                                       plugin::PluginLoader& loader,
-                                                       RunnerOptions options = {});
+    static Result<std::unique_ptr<GraphRunner>, SetupError> create(const graph::ValidatedGraph& graph,
+                                                                   plugin::PluginLoader& loader,
+                                                                   RunnerOptions options = {});
     ~GraphRunner();
     GraphRunner(const GraphRunner&) = delete;
     GraphRunner& operator=(const GraphRunner&) = delete;
@@ -79,6 +103,9 @@ public:
     /// Waits until every node has finished (after request_stop, or when all finished on their own, e.g.
     /// a replay reached its end), then destroys the nodes. Returns the exit code of the run.
     ExitCode wait();
+    /// start(), then wait(); after duration a graceful stop is requested (as on SIGINT) unless the graph
+    /// ended before. What `dhub-kernel --duration` runs.
+    ExitCode run_for(std::chrono::nanoseconds duration);
 
     std::vector<NodeReport> reports() const;
     const std::string& segment_prefix() const noexcept { return options_.segment_prefix; }
@@ -97,6 +124,9 @@ public:
 private:
     GraphRunner() = default;
     struct Channel;
+    static constexpr std::uint64_t NEVER = ~0ULL;
+    /// wait(), requesting a graceful stop at stop_at (CLOCK_MONOTONIC ns; NEVER: only on request).
+    ExitCode wait_and_stop_at(std::uint64_t stop_at);
 
     RunnerOptions options_;
     // Declared before nodes_: node threads notify until they end, and nodes_ is destroyed (joining them)

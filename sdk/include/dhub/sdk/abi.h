@@ -239,6 +239,43 @@ static inline int dhub_status_is_error(dhub_status status) {
     return status <= DHUB_ERR_INVALID_ARGUMENT;
 }
 
+/* The status as one lower-case phrase ("end of stream", "schema mismatch"), for log lines and reports. The
+   one definition: the kernel, the SDK's C++ layer and its test harness all print statuses with it. */
+static inline const char* dhub_status_name(dhub_status status) {
+    switch (status) {
+        case DHUB_OK:
+            return "ok";
+        case DHUB_STOPPING:
+            return "stopping";
+        case DHUB_TIMEOUT:
+            return "timeout";
+        case DHUB_SKIP:
+            return "skip";
+        case DHUB_END_OF_STREAM:
+            return "end of stream";
+        case DHUB_ERR_INVALID_ARGUMENT:
+            return "invalid argument";
+        case DHUB_ERR_SCHEMA_MISMATCH:
+            return "schema mismatch";
+        case DHUB_ERR_NO_MEMORY:
+            return "no memory";
+        case DHUB_ERR_IO:
+            return "I/O error";
+        case DHUB_ERR_ABI_MISMATCH:
+            return "ABI mismatch";
+        case DHUB_ERR_UNAVAILABLE:
+            return "unavailable";
+        case DHUB_ERR_INTERNAL:
+            return "internal error";
+        case DHUB_ERR_CHECKSUM:
+            return "checksum mismatch";
+        case DHUB_ERR_VALIDATION:
+            return "validation failed";
+        default:
+            return status <= DHUB_ERR_PLUGIN_FIRST ? "plugin-specific error" : "unknown status";
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif

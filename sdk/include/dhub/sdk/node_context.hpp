@@ -43,7 +43,7 @@ private:
         T value{};
         if (const dhub_status status = getter(node_, name, &value); status != DHUB_OK) {
             throw HostError(status, std::string("parameter '") + name + "' is not a declared " + type +
-                                        " parameter of this component");
+                                        " parameter of this component (" + dhub_status_name(status) + ")");
         }
         return value;
     }
