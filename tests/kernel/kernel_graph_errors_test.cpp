@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include "dhub/base/exit_code.hpp"
 #include "dhub/sdk/version.h"
 
 #include "kernel_support.hpp"
@@ -12,8 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int EXIT_INVALID_GRAPH = 1;
-constexpr int EXIT_PLUGIN_ERROR = 3;
+constexpr int EXIT_INVALID_GRAPH = to_int(ExitCode::InvalidInput);
+constexpr int EXIT_PLUGIN_ERROR = to_int(ExitCode::PluginError);
 
 bool mentions(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
@@ -54,6 +55,45 @@ TEST(KernelGraphErrors, EveryProblemIsReportedAtOnceWithItsJsonPath) {
     EXPECT_TRUE(mentions(run.output, "cycle")) << run.output;                  // x -> y -> x
 }
 
+// Problems the parser finds (unknown keys, bad policy names, wrong types) and problems only the plugins can
+// reveal (parameters, wiring, schemas) come out of the same run.
+TEST(KernelGraphErrors, ShapeProblemsDoNotHideTheOthers) {
+    TempDirectory dir;
+    json source = ticker_source("src", "a");
+    source["params"] = {{"count", -1}};  // out of range: needs the plugin's declaration
+    source["colour"] = "blue";           // unknown key: the parser's
+    const json graph = {
+        {"schema_version", 1},
+        {"channels",
+         {{{"name", "a"}, {"slot_bytes", 64}, {"ring", "circular"}},  // bad policy name: the parser's
+          {{"name", "w"}, {"slot_bytes", 8192}}}},
+        {"nodes",
+         {source,
+          {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"nowhere"}}},
+          {{"id", "waveform_stage"}, {"plugin", "scale"}, {"inputs", {"a"}}, {"outputs", {"w"}}},
+          {{"id", "cam"}, {"plugin", "no_such_camera"}, {"outputs", {"w"}}}}},
+    };
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--validate"});
+    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;  // not 3: the document has problems too
+    EXPECT_TRUE(mentions(run.output, "/nodes/0/colour")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "/channels/0/ring")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "/nodes/0/params/count")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "/nodes/1/inputs/0")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "dhub.waveform.f64@1")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "/nodes/3/plugin")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "checked once it loads")) << run.output;  // says what it skipped
+}
+
+TEST(KernelGraphErrors, WithoutAChannelListTheSkippedChecksAreNamed) {
+    TempDirectory dir;
+    const json graph = {{"schema_version", 1}, {"chanels", json::array()}, {"nodes", {ticker_source("src", "a")}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--validate"});
+    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_TRUE(mentions(run.output, "did you mean \"channels\"")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "skipped")) << run.output;
+    EXPECT_FALSE(mentions(run.output, "/nodes/0/outputs/0")) << run.output;  // not repeated per port
+}
+
 TEST(KernelGraphErrors, MalformedJsonIsReportedWithLineAndColumn) {
     TempDirectory dir;
     const auto path = dir / "broken.json";
@@ -77,7 +117,7 @@ TEST(KernelGraphErrors, MissingPluginNamesTheNodeTheFileAndTheSearchPath) {
                         {"channels", {{{"name", "a"}, {"slot_bytes", 64}}}},
                         {"nodes", {{{"id", "cam"}, {"plugin", "no_such_camera"}, {"outputs", {"a"}}}}}};
     const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--validate"});
-    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_EQ(run.status.code, EXIT_PLUGIN_ERROR) << run.output;  // the graph itself is fine
     EXPECT_TRUE(mentions(run.output, "/nodes/0/plugin")) << run.output;
     EXPECT_TRUE(mentions(run.output, "dhub-no_such_camera.so")) << run.output;
     EXPECT_TRUE(mentions(run.output, DHUB_TEST_PLUGIN_DIR)) << run.output;
@@ -89,7 +129,7 @@ TEST(KernelGraphErrors, PluginBuiltForAnotherSdkMajorIsRefusedNamingBothVersions
                         {"channels", {{{"name", "a"}, {"slot_bytes", 64}}}},
                         {"nodes", {{{"id", "old"}, {"plugin", "test_abi_major"}, {"outputs", {"a"}}}}}};
     const KernelRun run = run_kernel(dir, write_graph(dir, graph));
-    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_EQ(run.status.code, EXIT_PLUGIN_ERROR) << run.output;
     EXPECT_TRUE(mentions(run.output, "dhub-test_abi_major.so")) << run.output;
     EXPECT_TRUE(mentions(run.output, "SDK " + std::to_string(DHUB_SDK_VERSION_MAJOR + 1) + ".0")) << run.output;
     EXPECT_TRUE(mentions(

@@ -167,6 +167,13 @@ std::vector<ChannelWiring> wire_channels(const GraphSpec& graph, const std::vect
         declared.push_back(name);
     }
     std::vector<ChannelWiring> wiring(graph.channels.size());
+    if (!graph.channels_listed) {
+        // Every port would be "no such channel": one line says what was not checked instead.
+        issues.push_back({"/channels",
+                          "skipped: the channel names in the nodes' \"inputs\" and \"outputs\" are checked once "
+                          "\"channels\" is an array"});
+        return wiring;
+    }
     for (std::size_t node = 0; node < nodes.size(); ++node) {
         const bool has_broker = graph.broker.has_value();
         connect(nodes[node], node, nodes[node].spec->outputs, "outputs", by_name, declared, wiring, has_broker, issues);

@@ -359,7 +359,7 @@ std::optional<GraphSpec> parse_document(std::string_view text,
         issues.push_back({"",
                           "expected a JSON object with \"schema_version\", \"channels\" and \"nodes\" at the top "
                           "level, found " +
-                              detail::describe(*root)});
+                              detail::describe(*root) + " (nothing else was checked)"});
         return std::nullopt;
     }
     GraphSpec graph;
@@ -369,6 +369,8 @@ std::optional<GraphSpec> parse_document(std::string_view text,
     graph.name = parse_name(*root, source_file, issues);
     graph.plugin_path = parse_plugin_path(*root, source_file, issues);
     graph.channels = parse_channels(*root, issues);
+    const Json* channels = detail::find_member(*root, "channels");
+    graph.channels_listed = channels != nullptr && channels->is_array();
     graph.nodes = parse_nodes(*root, issues);
     graph.broker = parse_broker(*root, source_file, issues);
     return graph;

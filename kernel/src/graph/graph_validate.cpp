@@ -40,8 +40,10 @@ std::vector<NodeState> resolve_nodes(const GraphSpec& graph,
         if (found == by_plugin.end()) {
             found = by_plugin.emplace(spec.plugin, look_up(lookup, spec.plugin)).first;
             if (!found->second) {
-                issues.push_back({spec.json_path + "/plugin", "plugin '" + spec.plugin + "' could not be loaded: " +
-                                                                  found->second.error().message});
+                issues.push_back({spec.json_path + "/plugin",
+                                  "plugin '" + spec.plugin + "' could not be loaded: " + found->second.error().message +
+                                      " (the parameters and ports of the nodes using it are checked once it loads)",
+                                  IssueKind::Plugin});
             }
         }
         if (!found->second) {

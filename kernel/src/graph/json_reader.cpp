@@ -60,7 +60,8 @@ public:
         // Both spellings: people read "line 3, column 13", editors and tools jump to "3:13".
         issues_.push_back({"", "malformed JSON at line " + line + ", column " + column + " (" + line + ":" + column +
                                    ", byte " + std::to_string(offset) + "): " + strip_prefix(error.what()) +
-                                   "; fix the syntax there"});
+                                   "; fix the syntax there (nothing else was checked: the document must parse "
+                                   "first)"});
         failed_ = true;
         return false;
     }
