@@ -33,7 +33,10 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         ("duration", po::value<double>(&duration)->value_name("SECONDS"),
          "run for this long, then stop gracefully as on SIGINT")  //
         ("report", po::value<std::string>()->value_name("FILE"),
-         "at exit, write a JSON summary of the run (per node: slots handled, skipped, errors, why it ended)");
+         "at exit, write a JSON summary of the run (per node: slots handled, skipped, errors, why it ended)")  //
+        ("events", po::value<std::string>()->value_name("FILE"),
+         "write the run's events to FILE as they happen, one JSON object per line (inputs attached and lost, "
+         "channels published, nodes finished; docs/kernel.md)");
     po::options_description hidden;
     hidden.add_options()("graph", po::value<std::string>());
     po::positional_options_description positional;
@@ -84,6 +87,7 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
     for (const auto& directory : plugin_path)
         options.plugin_path.emplace_back(directory);
     if (values.count("report") != 0) options.report_file = values["report"].as<std::string>();
+    if (values.count("events") != 0) options.events_file = values["events"].as<std::string>();
     const bool needs_graph = !options.help && !options.version && !options.list_plugins && options.describe.empty();
     if (needs_graph && options.graph_file.empty()) {
         std::cerr << "dhub-kernel: no graph file given (usage: dhub-kernel [options] GRAPH.json; see --help)\n";

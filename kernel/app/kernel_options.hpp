@@ -18,6 +18,7 @@ struct KernelOptions {
     std::string log_level = "info";
     std::optional<double> duration_s;
     std::filesystem::path report_file;  ///< JSON summary of the run, written at exit
+    std::filesystem::path events_file;  ///< the event stream, one JSON object per line, written as it happens
     bool help = false;
     bool version = false;
 };

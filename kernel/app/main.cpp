@@ -170,7 +170,9 @@ int main(int argc, char** argv) {
     }
 
     SignalWatcher signals;  // before any thread starts, so every thread inherits the blocked mask
-    auto runner = dhub::runtime::GraphRunner::create(validated, loader);
+    dhub::runtime::RunnerOptions runner_options;
+    runner_options.events_file = options->events_file;
+    auto runner = dhub::runtime::GraphRunner::create(validated, loader, runner_options);
     if (!runner) {
         logger->error("{}", runner.error().error.message);
         return code(dhub::runtime::exit_code_of(runner.error().step));

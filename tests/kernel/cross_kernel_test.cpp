@@ -33,13 +33,6 @@ std::uint64_t monotonic_now_ns() {
     return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(now.tv_nsec);
 }
 
-std::size_t count_of(const std::string& text, const std::string& needle) {
-    std::size_t count = 0;
-    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-        ++count;
-    return count;
-}
-
 class CrossKernel_test : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -149,7 +142,15 @@ protected:
     std::filesystem::path recording() const { return consumer_dir_ / "cam0.dhr"; }
     std::string consumer_log() const { return read_text_file((consumer_dir_ / "kernel.log").string()); }
     std::string producer_log() const { return read_text_file((producer_dir_ / "kernel.log").string()); }
-    std::size_t attachments() const { return count_of(consumer_log(), "attached to segment"); }
+    /// The consumer kernel's events (--events): what the tests wait on, never its log text.
+    std::size_t consumer_events(const std::string& event,
+                                const nlohmann::json& fields = nlohmann::json::object()) const {
+        return count_events(consumer_dir_, event, fields);
+    }
+    std::size_t attachments() const { return consumer_events("input_attached", {{"node", "rec"}}); }
+    bool waiting_for(const std::string& reason) const {
+        return consumer_events("input_waiting", {{"node", "rec"}, {"reason", reason}}) > 0;
+    }
     std::size_t recorded() const { return read_recording(recording()).slots.size(); }
 
     /// SIGKILL: no deregistration, no clean close; only the broker's heartbeat check notices.
@@ -184,16 +185,23 @@ protected:
 TEST_F(CrossKernel_test, AConsumerStartedFirstAttachesWhenTheProducerAppearsAndGetsEveryFrame) {
     start_broker();
     start_consumer();
-    ASSERT_TRUE(wait_until(
-        [&] { return consumer_log().find("waiting for another kernel to publish 'cam0'") != std::string::npos; }, 10s))
-        << consumer_log();
+    ASSERT_TRUE(wait_until([&] { return waiting_for("not_published"); }, 10s)) << consumer_log();
     start_producer();
     ASSERT_TRUE(wait_until([&] { return attachments() == 1; }, 10s)) << consumer_log();
     ASSERT_TRUE(wait_until([&] { return recorded() >= 200; }, 10s)) << consumer_log();
     // The segment's name carries 64 random bits, and the broker handed out the secret that opened it.
-    EXPECT_NE(consumer_log().find("attached to segment instrument-"), std::string::npos);
+    for (const nlohmann::json& event : read_events(consumer_dir_)) {
+        if (event["event"] != "input_attached") continue;
+        const std::string segment = event["segment"];
+        EXPECT_EQ(segment.rfind("instrument-", 0), 0u) << segment;
+        EXPECT_GT(segment.size(), std::string("instrument-<pid>-").size() + 16) << "no random part: " << segment;
+    }
     stop(producer_, producer_log());
-    ASSERT_TRUE(wait_until([&] { return consumer_log().find("its producer closed it") != std::string::npos; }, 10s))
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return consumer_events("input_lost", {{"node", "rec"}, {"cause", "closed"}}) == 1;
+        },
+        10s))
         << consumer_log();
     stop(consumer_, consumer_log());
 
@@ -214,12 +222,13 @@ TEST_F(CrossKernel_test, ProducerKernelKilledThenRestartedTheConsumerIsToldWaits
     kill_producer();
     const std::uint64_t killed_at = monotonic_now_ns();
     // The broker declares it dead after DEAD_AFTER_MS and tells the consumer kernel, which detaches and waits.
-    ASSERT_TRUE(
-        wait_until([&] { return consumer_log().find("producer_died on channel 'cam0'") != std::string::npos; }, 10s))
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return consumer_events("broker_notice", {{"notice", "producer_died"}, {"channel", "cam0"}}) == 1;
+        },
+        10s))
         << consumer_log() << read_text_file(broker_log_);
-    ASSERT_TRUE(
-        wait_until([&] { return consumer_log().find("waiting for 'cam0' to come back") != std::string::npos; }, 10s))
-        << consumer_log();
+    ASSERT_TRUE(wait_until([&] { return waiting_for("producer_lost"); }, 10s)) << consumer_log();
     // Still running (policy: wait): waitpid without reaping, so the child stays ours to stop later.
     siginfo_t info{};
     ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(consumer_->pid()), &info, WEXITED | WNOHANG | WNOWAIT), 0);
@@ -272,14 +281,14 @@ TEST_F(CrossKernel_test, BrokerKilledAndRestartedBothKernelsRegisterAgainAndData
     std::this_thread::sleep_for(1500ms);
     const std::uint64_t broker_back = monotonic_now_ns();
     start_broker(endpoint_);  // the same port: clients reconnect to where it was
+    // Each kernel re-registers on its own and says so once the new broker confirmed it.
     ASSERT_TRUE(wait_until(
         [&] {
-            const std::string log = read_text_file(broker_log_);
-            return log.find("channel 'cam0' registered") != std::string::npos &&
-                   log.find("of channel 'cam0' registered") != std::string::npos;
+            return count_events(producer_dir_, "registration_restored", {{"kind", "channel"}, {"key", "cam0"}}) >= 1 &&
+                   consumer_events("registration_restored", {{"kind", "consumer"}}) >= 1;
         },
         15s))
-        << read_text_file(broker_log_);
+        << producer_log() << consumer_log() << read_text_file(broker_log_);
     stop(producer_, producer_log());
     stop(consumer_, consumer_log());
 
@@ -320,11 +329,11 @@ TEST_F(CrossKernel_test, TheBrokerCanRunInsideTheProducerKernel) {
                                         {"params", {{"path", recording().string()}, {"flush_every", 1}}},
                                         {"inputs", {"broker:cam0"}}}}}};
     launch(producer_, producer_dir_, producer_graph);
-    const std::string listening = "embedded broker listening on ";
-    ASSERT_TRUE(wait_until([&] { return producer_log().find(listening) != std::string::npos; }, 10s)) << producer_log();
-    const std::string log = producer_log();
-    const auto from = log.find(listening) + listening.size();
-    endpoint_ = log.substr(from, log.find('\n', from) - from);
+    ASSERT_TRUE(wait_until([&] { return count_events(producer_dir_, "broker_listening") == 1; }, 10s))
+        << producer_log();
+    for (const nlohmann::json& event : read_events(producer_dir_)) {
+        if (event["event"] == "broker_listening") endpoint_ = event["endpoint"];
+    }
     consumer_graph["broker"] = {{"endpoint", endpoint_}};
     launch(consumer_, consumer_dir_, consumer_graph);
     ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 100; }, 15s))
@@ -353,12 +362,19 @@ TEST_F(CrossKernel_test, AKernelWithAnUnknownKeyIsRefusedAndLearnsNothing) {
     start_broker();
     start_producer();
     start_consumer("recorder", "stranger");
-    ASSERT_TRUE(wait_until([&] { return read_text_file(broker_log_).find("refused") != std::string::npos; }, 10s))
-        << read_text_file(broker_log_);
     // The handshake fails silently for the client (CURVE tells it nothing): its requests time out, and the
     // kernel says what to check.
-    EXPECT_TRUE(wait_until(
-        [&] { return consumer_log().find("is this client's key in its allowlist?") != std::string::npos; }, 10s))
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (const nlohmann::json& event : read_events(consumer_dir_)) {
+                if (event["event"] == "input_waiting" && event["reason"] == "discover_failed" &&
+                    event["detail"].get<std::string>().find("is this client's key in its allowlist?") !=
+                        std::string::npos)
+                    return true;
+            }
+            return false;
+        },
+        10s))
         << consumer_log();
     EXPECT_EQ(attachments(), 0u) << consumer_log();
     EXPECT_EQ(consumer_log().find("instrument-"), std::string::npos) << "a refused client must not learn segment names";
@@ -377,14 +393,18 @@ TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError
          {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"cam0"}}}}}};
     launch(producer_, producer_dir_, graph);
     start_consumer("scale");
-    ASSERT_TRUE(wait_until([&] { return consumer_log().find("schema mismatch") != std::string::npos; }, 15s))
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return consumer_events("node_finished", {{"node", "rec"}, {"end_reason", "schema_mismatch"}}) == 1;
+        },
+        15s))
         << consumer_log();
-    const std::string log = consumer_log();
-    EXPECT_NE(log.find("expects dhub.waveform.f64@1"), std::string::npos) << log;
-    EXPECT_EQ(attachments(), 0u) << log;
+    EXPECT_EQ(attachments(), 0u) << consumer_log();
     stop(consumer_, consumer_log());
     const KernelRun run = collect(consumer_dir_, {});
     EXPECT_EQ(run.node("rec")["end_reason"], "schema_mismatch") << run.report.dump();
+    EXPECT_NE(run.node("rec")["end_detail"].get<std::string>().find("expects dhub.waveform.f64@1"), std::string::npos)
+        << run.report.dump();
 }
 
 TEST_F(CrossKernel_test, SigintWhileAnInputIsBeingDiscoveredStopsTheKernelAtOnce) {
@@ -393,10 +413,7 @@ TEST_F(CrossKernel_test, SigintWhileAnInputIsBeingDiscoveredStopsTheKernelAtOnce
     start_broker();
     for (const auto delay : {0ms, 170ms, 330ms}) {
         start_consumer();
-        ASSERT_TRUE(wait_until(
-            [&] { return consumer_log().find("waiting for another kernel to publish 'cam0'") != std::string::npos; },
-            10s))
-            << consumer_log();
+        ASSERT_TRUE(wait_until([&] { return waiting_for("not_published"); }, 10s)) << consumer_log();
         std::this_thread::sleep_for(delay);  // somewhere else in the parked DISCOVER each round
         const auto signalled = std::chrono::steady_clock::now();
         consumer_->kill(SIGINT);

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "dhub/plugins/recording_format.hpp"
 
@@ -39,9 +40,11 @@ std::filesystem::path write_graph(const TempDirectory& dir, nlohmann::json graph
 ChildProcess start_kernel(const TempDirectory& dir,
                           const std::filesystem::path& graph,
                           const std::vector<std::string>& arguments) {
-    std::vector<std::string> all = {graph.string(), "--report", (dir / "report.json").string()};
+    std::vector<std::string> all = {graph.string(), "--report", (dir / "report.json").string(), "--events",
+                                    (dir / "events.jsonl").string()};
     all.insert(all.end(), arguments.begin(), arguments.end());
     std::filesystem::remove(dir / "report.json");
+    std::filesystem::remove(dir / "events.jsonl");
     return ChildProcess::spawn(DHUB_KERNEL, all, (dir / "kernel.log").string());
 }
 
@@ -52,6 +55,29 @@ KernelRun collect(const TempDirectory& dir, ExitStatus status) {
     const std::string report = read_text_file((dir / "report.json").string());
     run.report = report.empty() ? nlohmann::json() : nlohmann::json::parse(report, nullptr, false);
     return run;
+}
+
+std::vector<nlohmann::json> read_events(const TempDirectory& dir) {
+    std::vector<nlohmann::json> events;
+    std::istringstream lines(read_text_file((dir / "events.jsonl").string()));
+    std::string line;
+    // The kernel writes whole lines; a last line without its newline is one still being written.
+    while (std::getline(lines, line) && !lines.eof()) {
+        events.push_back(nlohmann::json::parse(line, nullptr, false));
+    }
+    return events;
+}
+
+std::size_t count_events(const TempDirectory& dir, const std::string& event, const nlohmann::json& fields) {
+    std::size_t count = 0;
+    for (const nlohmann::json& entry : read_events(dir)) {
+        if (!entry.is_object() || entry.value("event", "") != event) continue;
+        bool matches = true;
+        for (const auto& [key, value] : fields.items())
+            matches = matches && entry.contains(key) && entry[key] == value;
+        count += matches ? 1 : 0;
+    }
+    return count;
 }
 
 KernelRun run_kernel(const TempDirectory& dir,

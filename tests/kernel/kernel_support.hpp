@@ -42,7 +42,7 @@ std::filesystem::path write_graph(const TempDirectory& dir,
                                   const std::string& file = "graph.json");
 
 /// Starts dhub-kernel on graph with extra arguments; output goes to dir/kernel.log, the report to
-/// dir/report.json.
+/// dir/report.json, the event stream to dir/events.jsonl.
 ChildProcess start_kernel(const TempDirectory& dir,
                           const std::filesystem::path& graph,
                           const std::vector<std::string>& arguments = {});
@@ -51,6 +51,12 @@ KernelRun run_kernel(const TempDirectory& dir,
                      const std::filesystem::path& graph,
                      const std::vector<std::string>& arguments = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(60));
+/// The events the kernel started from dir has written so far (whole lines only), in order.
+std::vector<nlohmann::json> read_events(const TempDirectory& dir);
+/// How many of them are `event` with every field in `fields` equal ({"node": "rec"}).
+std::size_t count_events(const TempDirectory& dir,
+                         const std::string& event,
+                         const nlohmann::json& fields = nlohmann::json::object());
 /// What a finished kernel left: output and report.
 KernelRun collect(const TempDirectory& dir, ExitStatus status);
 

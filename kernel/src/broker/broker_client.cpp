@@ -283,6 +283,7 @@ void BrokerClient::on_internal_reply(const InternalRequest& request, const Messa
         case Internal::Heartbeat:
             return;
         case Internal::ResyncChannel:
+            if (!error && config_.on_restored) config_.on_restored("channel", request.key);
             if (error) {
                 client_log().warn("broker client '{}': re-registering channel '{}' failed: {}: {}", config_.name,
                                   request.key, code, message.body.value("message", ""));
@@ -291,6 +292,7 @@ void BrokerClient::on_internal_reply(const InternalRequest& request, const Messa
         case Internal::ResyncConsumer:
             if (!error) {
                 orphan_consumers_.erase(request.key);
+                if (config_.on_restored) config_.on_restored("consumer", request.key);
             } else if (code == error_code::NOT_FOUND) {
                 orphan_consumers_[request.key] = true;  // its producer is not back yet: retried every beat
             } else {

@@ -34,14 +34,19 @@ Result<std::string> read_key(const std::optional<std::filesystem::path>& file,
 
 }  // namespace
 
-Result<std::unique_ptr<BrokerLink>> BrokerLink::create(const graph::BrokerSpec& spec, const std::string& kernel_name) {
-    std::unique_ptr<BrokerLink> link(new BrokerLink(spec, kernel_name));
+Result<std::unique_ptr<BrokerLink>> BrokerLink::create(const graph::BrokerSpec& spec,
+                                                       const std::string& kernel_name,
+                                                       EventLog& events) {
+    std::unique_ptr<BrokerLink> link(new BrokerLink(spec, kernel_name, events));
     broker::ClientConfig client;
     client.endpoint = spec.endpoint;
     client.name = kernel_name;
     client.role = "kernel";
     client.heartbeat_interval = std::chrono::milliseconds(spec.heartbeat_ms);
     client.dead_after = std::chrono::milliseconds(spec.dead_after_ms);
+    client.on_restored = [&events](std::string_view kind, const std::string& key) {
+        events.emit("registration_restored", {{"kind", kind}, {"key", key}});
+    };
     if (spec.server_key) {
         auto server_key = read_key(spec.server_key, broker::KeyKind::Public, "server_key");
         if (!server_key) return server_key.error();
@@ -73,6 +78,7 @@ Result<std::unique_ptr<BrokerLink>> BrokerLink::create(const graph::BrokerSpec& 
             return Error{started.error().code, "graph /broker (embedded broker): " + started.error().message};
         }
         link_logger()->info("embedded broker listening on {}", link->server_->bound_endpoint());
+        events.emit("broker_listening", {{"endpoint", link->server_->bound_endpoint()}});
     }
     // The embedded broker may have bound an ephemeral port ("tcp://127.0.0.1:0"): talk to where it listens.
     if (link->server_) client.endpoint = link->server_->bound_endpoint();
@@ -134,6 +140,7 @@ broker::ProcessTag BrokerLink::self_tag(const std::string& name) const {
 
 void BrokerLink::on_notice(const broker::Notice& notice) {
     // Runs on the client's thread: record and return, never call back into the client here.
+    events_.emit("broker_notice", {{"notice", notice.event}, {"channel", notice.channel}});
     if (notice.event == broker::notice_event::PRODUCER_DIED || notice.event == broker::notice_event::CHANNEL_CLOSED) {
         {
             const std::lock_guard lock(mutex_);
@@ -157,6 +164,7 @@ void BrokerLink::retry_loop() {
         for (broker::ChannelRegistration& registration : pending) {
             if (auto registered = client_->register_channel(registration); registered) {
                 link_logger()->info("channel '{}' published on the broker", registration.name);
+                events_.emit("channel_published", {{"channel", registration.name}});
                 done.push_back(registration.name);
             } else {
                 std::string& previous = last_problem[registration.name];

@@ -19,6 +19,7 @@
 #include "dhub/broker/broker_client.hpp"
 #include "dhub/broker/broker_server.hpp"
 #include "dhub/graph/graph_spec.hpp"
+#include "event_log.hpp"
 
 namespace dhub::runtime {
 
@@ -26,7 +27,11 @@ class BrokerLink {
 public:
     /// Reads the key files, starts the embedded broker if configured, and starts the client (which
     /// connects in the background). Errors name the graph setting and the file.
-    static Result<std::unique_ptr<BrokerLink>> create(const graph::BrokerSpec& spec, const std::string& kernel_name);
+    /// events receives broker_listening, channel_published, registration_restored and broker_notice; it must
+    /// outlive the link.
+    static Result<std::unique_ptr<BrokerLink>> create(const graph::BrokerSpec& spec,
+                                                      const std::string& kernel_name,
+                                                      EventLog& events);
     ~BrokerLink();
     BrokerLink(const BrokerLink&) = delete;
     BrokerLink& operator=(const BrokerLink&) = delete;
@@ -44,13 +49,14 @@ public:
     broker::ProcessTag self_tag(const std::string& name) const;
 
 private:
-    BrokerLink(graph::BrokerSpec spec, std::string kernel_name)
-        : spec_(std::move(spec)), name_(std::move(kernel_name)) {}
+    BrokerLink(graph::BrokerSpec spec, std::string kernel_name, EventLog& events)
+        : spec_(std::move(spec)), name_(std::move(kernel_name)), events_(events) {}
     void on_notice(const broker::Notice& notice);
     void retry_loop();
 
     graph::BrokerSpec spec_;
     std::string name_;
+    EventLog& events_;
     std::unique_ptr<broker::BrokerServer> server_;
     std::unique_ptr<broker::BrokerClient> client_;
 

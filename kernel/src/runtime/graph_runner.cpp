@@ -18,6 +18,7 @@
 #include "dhub/broker/keys.hpp"
 #include "dhub/shm/checksum.hpp"
 #include "dhub/shm/layout.hpp"
+#include "event_log.hpp"
 #include "node.hpp"
 
 namespace dhub::runtime {
@@ -106,6 +107,7 @@ ExitCode exit_code_of(SetupStep step) noexcept {
         case SetupStep::Broker:
         case SetupStep::Channel:
         case SetupStep::Input:
+        case SetupStep::Events:
             return ExitCode::RuntimeError;
     }
     return ExitCode::RuntimeError;
@@ -119,8 +121,14 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
     runner->options_ = options;
     runner->start_order_ = graph.start_order;
     auto logger = kernel_logger();
+    runner->events_ = std::make_unique<EventLog>();
+    if (!options.events_file.empty()) {
+        auto events = EventLog::open(options.events_file);
+        if (!events) return SetupError{SetupStep::Events, events.error()};
+        runner->events_ = std::move(events.value());
+    }
     if (graph.spec->broker) {
-        auto link = BrokerLink::create(*graph.spec->broker, kernel_name(*graph.spec));
+        auto link = BrokerLink::create(*graph.spec->broker, kernel_name(*graph.spec), *runner->events_);
         if (!link) return SetupError{SetupStep::Broker, link.error()};
         runner->broker_link_ = std::move(link.value());
     }
@@ -225,6 +233,9 @@ GraphRunner::~GraphRunner() {
 
 void GraphRunner::start() {
     started_ = true;
+    events_->emit(
+        "graph_started",
+        {{"segment_prefix", options_.segment_prefix}, {"nodes", nodes_.size()}, {"channels", channels_.size()}});
     for (const std::size_t index : start_order_)
         nodes_[index]->start_thread();
 }
@@ -322,7 +333,9 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
     }
     for (auto& node : nodes_)
         node->join();
-    return failed_.load() ? ExitCode::RuntimeError : ExitCode::Ok;
+    const ExitCode exit_code = failed_.load() ? ExitCode::RuntimeError : ExitCode::Ok;
+    events_->emit("graph_stopped", {{"exit_code", to_int(exit_code)}});
+    return exit_code;
 }
 
 std::vector<NodeReport> GraphRunner::reports() const {

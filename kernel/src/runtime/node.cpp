@@ -13,6 +13,7 @@
 #include "dhub/base/clock.hpp"
 #include "dhub/broker/protocol.hpp"
 #include "dhub/shm/checksum.hpp"
+#include "event_log.hpp"
 
 namespace dhub::runtime {
 namespace {
@@ -218,6 +219,10 @@ void Node::thread_main() {
         output.pending.reset();
         output.producer->close();
     }
+    const NodeReport ended = report();
+    runner_.events().emit(
+        "node_finished",
+        {{"node", id_}, {"end_reason", to_string(ended.end_reason)}, {"end_detail", ended.end_detail}});
     finished_.store(true, std::memory_order_release);
     logger_->debug("{}finished: {}", log_prefix_, report().end_detail);
     runner_.notify_state_change();
@@ -405,11 +410,11 @@ Node::Step Node::on_read_failure(shm::Status status, std::uint64_t sequence) {
         case shm::Status::Timeout:
             // Only on a timeout, so the busy path never looks: did the broker report the producer lost?
             if (input.remote && runner_.broker_link()->losses(input.remote_name) != input.losses_seen) {
-                return on_remote_lost(input, "the broker reports its producer lost");
+                return on_remote_lost(input, "producer_lost", "the broker reports its producer lost");
             }
             return Step::Continue;
         case shm::Status::Closed:
-            if (input.remote) return on_remote_lost(input, "its producer closed it");
+            if (input.remote) return on_remote_lost(input, "closed", "its producer closed it");
             finish(EndReason::InputClosed, "input closed and drained");
             return Step::Finished;
         case shm::Status::ChecksumMismatch:
@@ -470,8 +475,11 @@ bool Node::connect_remote(Input& input) {
     const shm::SchemaHash expected_hash = checks_schema ? graph::schema_hash(*expected) : shm::SchemaHash{};
     const std::string expected_hex = checks_schema ? shm::to_hex(expected_hash.data(), expected_hash.size()) : "";
     std::string last_problem;
-    auto report = [&](const std::string& problem) {  // once per distinct problem, not once per retry
+    // Once per distinct problem, not once per retry. why: the event's "reason" (docs/kernel.md, "Events").
+    auto report = [&](const char* why, const std::string& problem) {
         if (problem == last_problem) return;
+        runner_.events().emit("input_waiting",
+                              {{"node", id_}, {"input", input.channel}, {"reason", why}, {"detail", problem}});
         logger_->warn("{}input '{}': {}", log_prefix_, input.channel, problem);
         last_problem = problem;
     };
@@ -483,7 +491,8 @@ bool Node::connect_remote(Input& input) {
         if (!found) {
             if (found.error().code == ErrorCode::Cancelled) break;
             const bool not_yet = broker::refused_with(found.error(), broker::error_code::NOT_FOUND);
-            report(not_yet ? "waiting for another kernel to publish '" + input.remote_name + "'"
+            report(not_yet ? "not_published" : "discover_failed",
+                   not_yet ? "waiting for another kernel to publish '" + input.remote_name + "'"
                            : "discovering '" + input.remote_name + "': " + found.error().message);
             if (!not_yet) pause(REMOTE_RETRY);  // a parked DISCOVER already waited
             continue;
@@ -495,7 +504,7 @@ bool Node::connect_remote(Input& input) {
                                         *expected + " (hash " + expected_hex +
                                         "); connect it to a channel of that schema";
             count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
-            finish(EndReason::SchemaMismatch, "schema mismatch on input '" + input.channel + "'");
+            finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + problem);
             return false;
         }
         shm::ConsumerOptions options;
@@ -506,8 +515,8 @@ bool Node::connect_remote(Input& input) {
         auto attached = shm::Consumer::attach(channel.segment, options);
         if (!attached) {
             // Typically a producer that died or restarted after the broker answered: look again shortly.
-            report("attaching to '" + input.remote_name + "' (segment " + channel.segment +
-                   "): " + attached.error().message);
+            report("attach_failed", "attaching to '" + input.remote_name + "' (segment " + channel.segment +
+                                        "): " + attached.error().message);
             pause(REMOTE_RETRY);
             continue;
         }
@@ -517,17 +526,23 @@ bool Node::connect_remote(Input& input) {
         if (auto registered = link.client().register_consumer(registration); !registered) {
             if (broker::refused_with(registered.error(), broker::error_code::SCHEMA_MISMATCH)) {
                 count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);
-                finish(EndReason::SchemaMismatch, "schema mismatch on input '" + input.channel + "'");
+                finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + registered.error().message);
                 return false;
             }
             // The data plane does not need it: the broker only counts consumers and tells the producer.
             logger_->warn("{}input '{}': attached, but the broker did not take the consumer registration: {}",
                           log_prefix_, input.channel, registered.error().message);
+        } else {
+            runner_.events().emit("consumer_registered", {{"node", id_}, {"input", input.channel}});
         }
         input.consumer.emplace(std::move(attached.value()));
         input.losses_seen = losses;
         logger_->info("{}input '{}' attached to segment {} ({} other consumers)", log_prefix_, input.channel,
                       channel.segment, found->consumer_count);
+        runner_.events().emit("input_attached", {{"node", id_},
+                                                 {"input", input.channel},
+                                                 {"segment", channel.segment},
+                                                 {"other_consumers", found->consumer_count}});
         if (&input == &inputs_[0]) prepare_frame();
         return true;
     }
@@ -535,9 +550,10 @@ bool Node::connect_remote(Input& input) {
     return false;
 }
 
-Node::Step Node::on_remote_lost(Input& input, const char* what) {
+Node::Step Node::on_remote_lost(Input& input, const char* cause, const char* what) {
     BrokerLink& link = *runner_.broker_link();
     logger_->warn("{}input '{}' lost: {}", log_prefix_, input.channel, what);
+    runner_.events().emit("input_lost", {{"node", id_}, {"input", input.channel}, {"cause", cause}, {"detail", what}});
     if (link.client().connected()) (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
     input.held.reset();
     input.consumer.reset();
@@ -547,6 +563,10 @@ Node::Step Node::on_remote_lost(Input& input, const char* what) {
         return Step::Finished;
     }
     logger_->info("{}waiting for '{}' to come back (broker on_producer_lost: wait)", log_prefix_, input.remote_name);
+    runner_.events().emit("input_waiting", {{"node", id_},
+                                            {"input", input.channel},
+                                            {"reason", "producer_lost"},
+                                            {"detail", "waiting for '" + input.remote_name + "' to come back"}});
     return connect_remote(input) ? Step::Continue : Step::Finished;
 }
 

@@ -115,7 +115,8 @@ private:
     bool connect_remote_inputs();
     bool connect_remote(Input& input);
     /// A remote input whose producer was lost: detach, then wait for it again or end, by the graph's policy.
-    Step on_remote_lost(Input& input, const char* what);
+    /// cause: "closed" or "producer_lost", the input_lost event's field; what: the same in words.
+    Step on_remote_lost(Input& input, const char* cause, const char* what);
     /// Sleeps for span, or until the node is asked to stop.
     void pause(std::chrono::nanoseconds span);
     Step realtime_step();

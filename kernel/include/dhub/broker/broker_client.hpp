@@ -39,6 +39,10 @@ struct ClientConfig {
     std::chrono::milliseconds heartbeat_interval{500};
     std::chrono::milliseconds dead_after{2000};       ///< broker silent this long: reconnect and re-register
     std::chrono::milliseconds request_timeout{2000};  ///< for calls that take no explicit timeout
+    /// Called (on the client's thread; record and return) when the broker confirms a registration the client
+    /// re-sent on its own after reconnecting: kind is "channel" (key: the channel) or "consumer" (key:
+    /// "<channel>|<consumer identity>"). Lets a kernel report it without reading log text.
+    std::function<void(std::string_view kind, const std::string& key)> on_restored;
 };
 
 /// Who a producer or consumer is: pid + process start time (pids are reused), and a readable name.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@ namespace dhub::runtime {
 
 class Node;
 class BrokerLink;
+class EventLog;
 
 struct RunnerOptions {
     /// Segment names are "<prefix>.<channel>"; default "<graph name>-<pid>", unique per kernel process, plus
@@ -31,6 +33,8 @@ struct RunnerOptions {
     /// After a graceful stop request, how long lossless channels may take to drain before every node is
     /// stopped outright.
     std::chrono::milliseconds drain_timeout{10'000};
+    /// Where the event stream goes, one JSON object per line (docs/kernel.md, "Events"); empty: nowhere.
+    std::filesystem::path events_file;
 };
 
 /// Why a node ended: what supervisors and tests branch on. The report spells it as to_string() gives it;
@@ -78,6 +82,7 @@ enum class SetupStep {
     Plugin,   ///< loading a node's plugin, or finding its component in it
     Node,     ///< the component's create() refused
     Input,    ///< attaching a node to a local input channel
+    Events,   ///< creating the --events file
 };
 struct SetupError {
     SetupStep step;
@@ -114,6 +119,8 @@ public:
     void fail(const std::string& why);
     /// Delivers a peer message to every other node on the channel.
     void broadcast(const Node& sender, const std::string& channel, const std::string& message);
+    /// The event stream (a no-op without RunnerOptions::events_file). Any thread.
+    EventLog& events() noexcept { return *events_; }
     /// The control-plane link when the graph has a "broker" section, else nullptr.
     BrokerLink* broker_link() const noexcept { return broker_link_.get(); }
     /// Wakes wait(): a node finished or was asked to stop. Any thread. wait() sleeps until this (or the
@@ -134,6 +141,7 @@ private:
     std::mutex state_mutex_;
     std::condition_variable state_changed_;
     std::uint64_t state_generation_ = 0;       ///< guarded by state_mutex_; +1 per notify_state_change
+    std::unique_ptr<EventLog> events_;         ///< declared first: the link and the nodes emit until they are gone
     std::unique_ptr<BrokerLink> broker_link_;  ///< declared before channels_ and nodes_: destroyed after them
     std::vector<std::unique_ptr<Channel>> channels_;
     std::vector<std::unique_ptr<Node>> nodes_;

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// The kernel's event stream (dhub-kernel --events FILE): one JSON object per line for what supervisors and
+// tests wait on — an input attached, a channel published, a node finished — so that nothing has to read log
+// text. docs/kernel.md lists the events and their fields.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "dhub/base/result.hpp"
+
+namespace dhub::runtime {
+
+class EventLog {
+public:
+    /// A log that writes nothing: emit() returns at once.
+    EventLog() = default;
+    /// Creates (truncates) the file; the error names it.
+    static Result<std::unique_ptr<EventLog>> open(const std::filesystem::path& file);
+    ~EventLog();
+    EventLog(const EventLog&) = delete;
+    EventLog& operator=(const EventLog&) = delete;
+
+    /// Appends {"t_ns": CLOCK_MONOTONIC, "event": event, ...fields} as one line and flushes it, so a reader
+    /// polling the file sees whole lines only. Any thread; never on a data path (events are rare).
+    void emit(std::string_view event, nlohmann::json fields = nlohmann::json::object());
+
+private:
+    std::FILE* file_ = nullptr;
+    std::mutex mutex_;
+};
+
+}  // namespace dhub::runtime
