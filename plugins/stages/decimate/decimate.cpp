@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decimate.hpp"
 
-#include <cstring>
 #include <string>
+
+#include "dhub/plugins/slot_copy.hpp"
 
 namespace dhub::plugins::decimate {
 namespace {
@@ -25,17 +26,7 @@ dhub_status Decimate::process(sdk::NodeContext& context,
                               sdk::OutputSlot<sdk::Bytes>& out) {
     const std::uint64_t index = received_++;
     if (index % factor_ != 0) return DHUB_SKIP;
-    const std::span<const std::byte> bytes = in.bytes();
-    if (out.capacity() < bytes.size()) {
-        context.log().error("output slot holds " + std::to_string(out.capacity()) + " bytes, the input frame " +
-                            std::to_string(bytes.size()) +
-                            ": set slot_bytes of the output channel to at least that of the input");
-        return DHUB_ERR_INVALID_ARGUMENT;
-    }
-    if (!bytes.empty()) std::memcpy(out.bytes().data(), bytes.data(), bytes.size());
-    out.set_bytes(bytes.size());
-    out.set_timestamp_ns(in.timestamp_ns());
-    return DHUB_OK;
+    return copy_slot(context, in, out);
 }
 
 }  // namespace dhub::plugins::decimate
@@ -43,5 +34,5 @@ dhub_status Decimate::process(sdk::NodeContext& context,
 DHUB_PLUGIN("decimate",
             "1.0.0",
             "Apache-2.0",
-            "Frame decimation (dhub.stage.decimate)",
+            "Slot decimation, any schema (dhub.stage.decimate)",
             dhub::sdk::component<dhub::plugins::decimate::Decimate>())

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// dhub.stage.decimate: passes frames 0, factor, 2*factor, ... of those it receives, unchanged, and skips
-// the rest. It counts the frames it is given rather than looking at sequence numbers, so frames lost
-// upstream do not shift which ones pass. It decimates frames, not samples: a passed frame is a byte copy.
+// dhub.stage.decimate: passes slots 0, factor, 2*factor, ... of those it receives, unchanged, and skips
+// the rest. It counts the slots it is given rather than looking at sequence numbers, so slots lost
+// upstream do not shift which ones pass. It decimates slots, not samples: a passed slot is a byte copy,
+// so it takes any schema ("*") and its output carries what its input carries.
 #pragma once
 
 #include <cstdint>
 
-#include "dhub/plugins/waveform.hpp"
 #include "dhub/sdk/plugin.hpp"
 
 namespace dhub::plugins::decimate {
@@ -15,11 +15,14 @@ class Decimate : public sdk::Stage<sdk::Bytes, sdk::Bytes> {
 public:
     static constexpr const char* id = "dhub.stage.decimate";
     static constexpr std::uint32_t version = 1;
-    static constexpr const char* description = "Passes every factor-th waveform frame and skips the others";
-    static constexpr const char* input_schema = WAVEFORM_SCHEMA_ID;
-    static constexpr const char* output_schema = WAVEFORM_SCHEMA_ID;
+    static constexpr const char* description =
+        "Passes every factor-th slot (any schema, byte copy) and skips the others";
+    // "*": a byte copy never looks inside, so any slot passes. The output channel's own "schema" names
+    // what it carries (docs/graph.md); a channel without one is not checked against its readers.
+    static constexpr const char* input_schema = "*";
+    static constexpr const char* output_schema = "*";
     static constexpr const char* params_schema = R"json([
-{"name":"factor","type":"integer","default":2,"min":1,"max":1000000,"doc":"pass one frame out of factor"}
+{"name":"factor","type":"integer","default":2,"min":1,"max":1000000,"doc":"pass one slot out of factor"}
 ])json";
 
     explicit Decimate(sdk::NodeContext& context);

@@ -11,6 +11,7 @@
 
 namespace {
 
+using dhub::sdk::testing::Frame;
 using dhub::sdk::testing::Harness;
 using dhub::sdk::testing::HarnessError;
 
@@ -78,6 +79,36 @@ TEST_F(Decimate_test, TooSmallOutputSlotIsAnError) {
 
     EXPECT_EQ(sut.process(frame(0), 8).status, DHUB_ERR_INVALID_ARGUMENT);
     EXPECT_TRUE(sut.has_log(DHUB_LOG_ERROR, "slot_bytes")) << sut.log_text();
+}
+
+TEST_F(Decimate_test, PassesACustomStructUnchanged) {
+    // A 24-byte slot of the kind users define, no waveform header: decimate copies bytes, whatever they are.
+    struct Reading {
+        std::uint64_t index;
+        double volts;
+        std::uint64_t adc_ticks;
+    };
+    static_assert(sizeof(Reading) == 24);
+    constexpr std::uint64_t TIMESTAMP_NS = 7'000'000'123;
+    Harness sut(component(), {{"factor", 2}});
+    ASSERT_EQ(sut.start(), DHUB_OK);
+    std::vector<std::uint64_t> kept;
+
+    for (std::uint64_t i = 0; i < 6; ++i) {
+        const auto in = Frame::of(Reading{i, 0.25 * static_cast<double>(i), ~i}, i, TIMESTAMP_NS + i);
+        const auto result = sut.process(in, sizeof(Reading));
+        if (result.status != DHUB_OK) continue;
+        EXPECT_EQ(result.output.bytes, in.bytes);
+        EXPECT_EQ(result.output.timestamp_ns, in.timestamp_ns);
+        kept.push_back(result.output.as<Reading>().index);
+    }
+
+    EXPECT_EQ(kept, (std::vector<std::uint64_t>{0, 2, 4}));
+}
+
+TEST_F(Decimate_test, TakesAnySchema) {
+    EXPECT_STREQ(component()->input_schema, "*");
+    EXPECT_STREQ(component()->output_schema, "*");
 }
 
 TEST_F(Decimate_test, SchemaRejectsFactorZero) {
