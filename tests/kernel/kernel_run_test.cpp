@@ -130,20 +130,24 @@ TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {
             payloads.push_back(std::move(bytes));
         }
     }
-    const json graph = {{"schema_version", 1},
-                        {"channels", {{{"name", "replayed"}, {"slot_bytes", CAPACITY}, {"slot_count", 4}}}},
-                        {"nodes",
-                         {{{"id", "replay"},
-                           {"plugin", "replay"},
-                           {"params", {{"path", (dir / "input.dhr").string()}, {"rate", "max"}}},
-                           {"outputs", {"replayed"}}},
-                          recorder(dir / "output.dhr", "replayed")}}};
+    const json graph = {
+        {"schema_version", 1},
+        // The replay writes any schema: the channel names it, and the recorder learns it from the kernel.
+        {"channels",
+         {{{"name", "replayed"}, {"slot_bytes", CAPACITY}, {"slot_count", 4}, {"schema", "test.random@1"}}}},
+        {"nodes",
+         {{{"id", "replay"},
+           {"plugin", "replay"},
+           {"params", {{"path", (dir / "input.dhr").string()}, {"rate", "max"}}},
+           {"outputs", {"replayed"}}},
+          recorder(dir / "output.dhr", "replayed")}}};
 
     const KernelRun run = run_kernel(dir, write_graph(dir, graph));  // ends by itself at the end of the replay
 
     ASSERT_EQ(run.status.code, 0) << run.output;
     const Recording output = read_recording(dir / "output.dhr");
     ASSERT_TRUE(output.error.empty()) << output.error;
+    EXPECT_EQ(output.schema, "test.random@1");
     ASSERT_EQ(output.slots.size(), SLOTS);
     EXPECT_EQ(output.gaps, 0u);
     for (std::uint64_t seq = 0; seq < SLOTS; ++seq) {

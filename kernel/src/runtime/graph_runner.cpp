@@ -187,12 +187,14 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         auto node = std::make_unique<Node>(*runner, validated, *descriptor, logger);
         for (const std::string& name : validated.spec->outputs) {
             Channel* channel = runner->channels_[index_of(name)].get();
-            node->add_output(name, &*channel->producer);
+            node->add_output(name, &*channel->producer, graph.channels[index_of(name)].schema);
             channel->members.push_back(node.get());
         }
         for (const std::string& name : validated.spec->inputs) {
             if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
-                node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()));
+                const std::optional<std::string>& expected = validated.component.input_schema;
+                node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()),
+                                       expected && !expected->empty() ? *expected : "*");
                 continue;
             }
             const std::size_t index = index_of(name);
@@ -208,7 +210,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
                                   {consumer.error().code, "node '" + validated.spec->id + "' input '" + name +
                                                               "': " + consumer.error().message}};
             }
-            node->add_input(name, std::move(consumer.value()));
+            node->add_input(name, std::move(consumer.value()), graph.channels[index].schema);
             channel->members.push_back(node.get());
         }
         if (auto instantiated = node->instantiate(loaded.value()->path.string()); !instantiated) {

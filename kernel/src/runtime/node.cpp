@@ -768,6 +768,12 @@ dhub_status Node::flex_write(std::uint32_t direction, std::uint32_t port, const 
         flex_of(direction, port).write({static_cast<const std::byte*>(data), static_cast<std::size_t>(bytes)}));
 }
 
+const char* Node::port_schema(std::uint32_t direction, std::uint32_t port) const noexcept {
+    if (direction == 0) return port < inputs_.size() ? inputs_[port].schema.c_str() : nullptr;
+    if (direction == 1) return port < outputs_.size() ? outputs_[port].schema.c_str() : nullptr;
+    return nullptr;
+}
+
 dhub_status Node::send_message(std::uint32_t direction, std::uint32_t port, const char* message) {
     if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || message == nullptr ||
         std::strlen(message) > MESSAGE_BYTES_LIMIT) {

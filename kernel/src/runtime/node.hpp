@@ -38,6 +38,7 @@ public:
         std::string channel;
         shm::Producer* producer = nullptr;      ///< owned by the runner's channel table
         std::optional<shm::WriteSlot> pending;  ///< queue mode: acquired, not yet committed
+        std::string schema;                     ///< the channel's schema id, as port_schema() gives it
     };
     struct Input {
         std::string channel;                    ///< as the graph names it ("broker:<name>" for a remote one)
@@ -46,6 +47,7 @@ public:
         bool remote = false;
         std::string remote_name;        ///< the broker's name of a remote channel
         std::uint64_t losses_seen = 0;  ///< BrokerLink::losses() when it attached
+        std::string schema;             ///< the channel's schema id, as port_schema() gives it
     };
 
     Node(GraphRunner& runner,
@@ -58,15 +60,17 @@ public:
 
     /// Calls the component's create(); the error names the node and the plugin file.
     VoidResult instantiate(const std::string& plugin_file);
-    void add_output(std::string channel, shm::Producer* producer) {
-        outputs_.push_back({std::move(channel), producer, {}});
+    /// schema: the channel's schema id as the graph resolved it ("*" when nothing names one).
+    void add_output(std::string channel, shm::Producer* producer, std::string schema) {
+        outputs_.push_back({std::move(channel), producer, {}, std::move(schema)});
     }
-    void add_input(std::string channel, shm::Consumer consumer) {
-        inputs_.push_back({std::move(channel), std::move(consumer), {}, false, {}, 0});
+    void add_input(std::string channel, shm::Consumer consumer, std::string schema) {
+        inputs_.push_back({std::move(channel), std::move(consumer), {}, false, {}, 0, std::move(schema)});
     }
     /// An input another kernel produces: attached by the node's thread once the broker knows the channel.
-    void add_remote_input(std::string channel, std::string remote_name) {
-        inputs_.push_back({std::move(channel), std::nullopt, {}, true, std::move(remote_name), 0});
+    /// Its schema is what the component expects ("*" for any: the broker carries only the schema's hash).
+    void add_remote_input(std::string channel, std::string remote_name, std::string schema) {
+        inputs_.push_back({std::move(channel), std::nullopt, {}, true, std::move(remote_name), 0, std::move(schema)});
     }
 
     void start_thread();
@@ -103,6 +107,7 @@ public:
         std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity, std::uint64_t* bytes);
     dhub_status flex_write(std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes);
     dhub_status send_message(std::uint32_t direction, std::uint32_t port, const char* message);
+    const char* port_schema(std::uint32_t direction, std::uint32_t port) const noexcept;
 
 private:
     enum class Step { Continue, Finished };

@@ -4,6 +4,14 @@
 namespace dhub::plugins::recorder {
 namespace {
 
+/// The "schema" parameter when given; otherwise what the kernel says the input channel carries ("*" if it
+/// cannot say), so a recording made from the graph names its schema without the user repeating it.
+std::string recorded_schema(const sdk::NodeContext& context) {
+    const std::string_view given = context.params().string("schema");
+    if (given != "*") return std::string(given);
+    return std::string(context.schema(sdk::Direction::Input));
+}
+
 std::uint64_t read_flush_every(const sdk::Params& params) {
     const std::int64_t flush_every = params.integer("flush_every");
     if (flush_every < 1) throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "flush_every must be >= 1");
@@ -14,7 +22,7 @@ std::uint64_t read_flush_every(const sdk::Params& params) {
 
 Recorder::Recorder(sdk::NodeContext& context)
     : path_(context.params().string("path")),
-      schema_(context.params().string("schema")),
+      schema_(recorded_schema(context)),
       flush_every_(read_flush_every(context.params())) {
     if (path_.empty()) throw sdk::HostError(DHUB_ERR_INVALID_ARGUMENT, "path must name the recording file to write");
 }

@@ -22,7 +22,7 @@ public:
     static constexpr const char* params_schema = R"json([
 {"name":"path","type":"string","doc":"data file to create (overwritten); the index is <path>.idx"},
 {"name":"flush_every","type":"integer","default":64,"min":1,"doc":"flush both files after this many slots"},
-{"name":"schema","type":"string","default":"*","doc":"schema id stored in the recording (the channel's schema)"}
+{"name":"schema","type":"string","default":"*","doc":"schema id stored in the recording; * (default): the input channel's schema"}
 ])json";
 
     explicit Recorder(sdk::NodeContext& context);

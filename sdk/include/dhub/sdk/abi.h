@@ -138,6 +138,13 @@ typedef struct dhub_host_api {
     /* A small text message to the other nodes on the channel of this port (delivered to their
        on_message between two of their handler calls). At most 4096 bytes. */
     dhub_status (*send_message)(dhub_node* node, uint32_t direction, uint32_t port, const char* message);
+
+    /* ---- SDK 1.2 (absent from a 1.1 kernel's table: check struct_size, as NodeContext does) ---- */
+    /* The schema id of the channel on a port (direction 0 = input, 1 = output) as the graph resolved it:
+       the producer's declared output schema, else the channel's "schema"; "*" when nothing names one (and for
+       an input from another kernel that a "*" component reads: the broker carries only the schema's hash).
+       Owned by the kernel, valid as long as the node. NULL for a port that does not exist. */
+    const char* (*port_schema)(dhub_node* node, uint32_t direction, uint32_t port);
 } dhub_host_api;
 
 /* ---- what a component does ----------------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
 // messages to the channel's peers and, in queue mode, the slots of its ports.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -175,6 +176,19 @@ public:
     /// Sends a short text to the other nodes on the channel of that port.
     dhub_status send_message(Direction direction, std::uint32_t port, const std::string& message) const noexcept {
         return host_->send_message(node_, static_cast<std::uint32_t>(direction), port, message.c_str());
+    }
+
+    /// The schema id of the channel on a port as the graph resolved it ("dhub.waveform.f64@1"); "*" when
+    /// nothing names one, and also from a kernel older than SDK 1.2, which cannot say. Empty for a port the
+    /// node does not have. What a component that takes any schema records or forwards.
+    std::string_view schema(Direction direction, std::uint32_t port = 0) const noexcept {
+        // A 1.1 kernel's table ends before port_schema: its struct_size says so.
+        if (host_->struct_size < offsetof(dhub_host_api, port_schema) + sizeof host_->port_schema ||
+            host_->port_schema == nullptr) {
+            return "*";
+        }
+        const char* schema = host_->port_schema(node_, static_cast<std::uint32_t>(direction), port);
+        return schema != nullptr ? std::string_view(schema) : std::string_view();
     }
 
     template <typename F>

@@ -109,6 +109,22 @@ TEST_F(Recorder_test, StoresTheDefaultAnySchemaWhenNoneIsGiven) {
     EXPECT_TRUE(files.records.empty());
 }
 
+TEST_F(Recorder_test, StoresTheInputChannelsSchemaWhenNoneIsGiven) {
+    Harness sut(component(), {{"path", path_}});
+    sut.host().set_port_schema(dhub::sdk::Direction::Input, 0, "acme.reading@2");  // as the kernel reports it
+    ASSERT_EQ(sut.start(), DHUB_OK) << sut.log_text();
+    sut.stop();
+    EXPECT_EQ(dhub::test::read_recording(path_).schema, "acme.reading@2");
+}
+
+TEST_F(Recorder_test, AGivenSchemaWinsOverTheChannels) {
+    Harness sut(component(), {{"path", path_}, {"schema", SCHEMA}});
+    sut.host().set_port_schema(dhub::sdk::Direction::Input, 0, "acme.reading@2");
+    ASSERT_EQ(sut.start(), DHUB_OK) << sut.log_text();
+    sut.stop();
+    EXPECT_EQ(dhub::test::read_recording(path_).schema, SCHEMA);
+}
+
 TEST_F(Recorder_test, FailsToStartWhenTheFileCannotBeCreated) {
     const std::string unwritable = dir_.file("missing-directory/run.dhubrec");
     Harness sut(component(), {{"path", unwritable}});

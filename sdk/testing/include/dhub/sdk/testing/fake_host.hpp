@@ -79,6 +79,15 @@ public:
     /// The node handle is the host itself: every host call finds its state from it.
     dhub_node* node() noexcept { return reinterpret_cast<dhub_node*>(this); }
 
+    // ---- ports ----------------------------------------------------------------------------------------
+
+    /// The schema id port_schema() reports for a port, as the kernel would from the graph (set it before
+    /// create()). A port never set reports "*" if it is port 0, else does not exist (NULL).
+    void set_port_schema(Direction direction, std::uint32_t port, std::string schema) {
+        const std::lock_guard lock(mutex_);
+        port_schemas_[{static_cast<std::uint32_t>(direction), port}] = std::move(schema);
+    }
+
     // ---- stop and time --------------------------------------------------------------------------------
 
     void request_stop() {
@@ -479,6 +488,14 @@ private:
         return DHUB_OK;
     }
 
+    static const char* port_schema(dhub_node* node, std::uint32_t direction, std::uint32_t port) {
+        FakeHost& host = self(node);
+        const std::lock_guard lock(host.mutex_);
+        const auto found = host.port_schemas_.find({direction, port});
+        if (found != host.port_schemas_.end()) return found->second.c_str();
+        return port == 0 && direction <= 1 ? "*" : nullptr;
+    }
+
     static constexpr dhub_host_api API = {
         sizeof(dhub_host_api),
         DHUB_SDK_VERSION_MAJOR,
@@ -501,6 +518,7 @@ private:
         &flex_read,
         &flex_write,
         &send_message,
+        &port_schema,
     };
 
     ManualClock& clock_;
@@ -516,6 +534,7 @@ private:
     bool echo_logs_ = false;
     std::vector<ErrorReport> errors_;
     std::vector<SentMessage> messages_;
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> port_schemas_;  ///< (direction, port)
     std::vector<std::string> violations_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, FlexZoneState> zones_;
     std::map<std::uint32_t, InputQueue> inputs_;
