@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dhub/shm/consumer.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
+#include "asymmetric_fence.hpp"
 #include "dhub/base/clock.hpp"
 #include "dhub/base/process_identity.hpp"
 #include "dhub/shm/checksum.hpp"
@@ -30,6 +33,9 @@ struct alignas(64) ConsumerState {
     bool verify = false;
     bool holds = false;  ///< ConsumerOptions::hold on a latest-only channel
     bool slot_held = false;
+    /// The producer was seen looking with fences (holds_fenced == 1): it does for the rest of its life, and a
+    /// successor that takes over sees this reader counted and does from the start. No asymmetric fence needed.
+    bool producer_fenced = false;
 
     layout::ConsumerEntry& entry() const noexcept { return view.consumer(seat); }
 
@@ -48,6 +54,12 @@ struct alignas(64) ConsumerState {
     Status wait_for_commit(std::uint64_t after, const WaitOptions& wait) noexcept;
     bool checksum_matches(std::uint64_t seq, std::uint32_t bytes) const noexcept;
     void beat() noexcept { entry().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed); }
+    /// Between storing a hold and reading the claim: nothing to do when the producer looks with fences;
+    /// otherwise the asymmetric fence that orders its unfenced look against this hold. False if there was no
+    /// way to order them (membarrier refused): the hold must not be trusted.
+    bool order_hold_against_producer() noexcept;
+    /// Polls holds_fenced until it is 1 (Ok), or the wait's timeout passes (Timeout) or the channel closes.
+    Status wait_for_fenced_producer(const WaitOptions& wait) noexcept;
     void count(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) const noexcept {
         counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
@@ -71,6 +83,27 @@ Status ConsumerState::wait_for_commit(std::uint64_t after, const WaitOptions& wa
 bool ConsumerState::checksum_matches(std::uint64_t seq, std::uint32_t bytes) const noexcept {
     const Digest digest = blake2b_256({view.slot_payload(seq), bytes});
     return std::memcmp(digest.data(), view.slot_header(seq).checksum, digest.size()) == 0;
+}
+
+Status ConsumerState::wait_for_fenced_producer(const WaitOptions& wait) noexcept {
+    auto& header = view.header();
+    const std::uint64_t deadline =
+        wait.timeout == WAIT_FOREVER ? ~0ULL : monotonic_ns() + static_cast<std::uint64_t>(wait.timeout.count());
+    while (header.holds_fenced.load(std::memory_order_seq_cst) == 0) {
+        if (header.closed.load(std::memory_order_acquire) != 0) return Status::Closed;
+        if (monotonic_ns() >= deadline) {
+            count(entry().read_timeouts);
+            return Status::Timeout;
+        }
+        ::usleep(100);  // only where membarrier is refused to this process but not to the producer's
+    }
+    producer_fenced = true;
+    return Status::Ok;
+}
+
+bool ConsumerState::order_hold_against_producer() noexcept {
+    if (!producer_fenced) producer_fenced = view.header().holds_fenced.load(std::memory_order_seq_cst) != 0;
+    return producer_fenced || detail::asymmetric_fence();
 }
 
 ReadSlot ConsumerState::acquire(const WaitOptions& wait) noexcept {
@@ -131,6 +164,15 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
         if (holds) {
             __builtin_prefetch(&header.reuse_claim);  // fetched while the hold's locked store waits for its line
             hold.store(seq + 1, std::memory_order_seq_cst);
+            if (!order_hold_against_producer()) {
+                // No fence on either side: wait (bounded) for the producer's next look, which sees this
+                // reader counted and fences from then on.
+                hold.store(0, std::memory_order_release);
+                if (const Status waited = wait_for_fenced_producer(wait); waited != Status::Ok) {
+                    return ReadSlot(waited);
+                }
+                continue;
+            }
             claimed = header.reuse_claim.load(std::memory_order_seq_cst) > seq + view.slot_count();
         }
         if (claimed || slot.seq.load(std::memory_order_acquire) != seq) {

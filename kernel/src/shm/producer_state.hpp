@@ -33,6 +33,10 @@ struct alignas(64) ProducerState {
     std::uint64_t skips_since_eviction_check = 0;
     std::vector<std::uint32_t> held_slots;  ///< ring indices the readers held at the last look
     bool holding_readers_seen = true;       ///< the last look found holding readers counted
+    /// Looks store the claim and read the holds with fences. False until a holding reader is counted (then
+    /// readers fence for us, asymmetrically), and for good after that; true from the start where membarrier is
+    /// unavailable.
+    bool looks_fenced = true;
 
     WriteSlot acquire(const WaitOptions& wait) noexcept;
     WriteBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
@@ -56,6 +60,10 @@ struct alignas(64) ProducerState {
     /// Claims the sequences below max(end, next_seq + N - 1) (seq_cst), then reads the holds of every seat
     /// in use.
     void look_at_holds(std::uint64_t end) noexcept;
+    /// At creation and takeover: looks go without fences if this process can be fenced by others.
+    void choose_how_to_look() noexcept;
+    /// From now on every look is fenced (header.holds_fenced = 1).
+    void fence_looks() noexcept;
     bool held(std::uint64_t seq) const noexcept;
     std::uint32_t seats_to_look_at() const noexcept;
     Status wait_for_a_release(const WaitOptions& wait) noexcept;

@@ -4,6 +4,7 @@
 // reused: the producer passes over it, and waits only when holders hold every slot.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <thread>
 
@@ -249,6 +250,64 @@ TEST_F(LatestOnly_test, SlotBeingWrittenIsNotHandedOut) {
     std::memcpy(in_progress.payload().data(), &value, sizeof value);
     ASSERT_EQ(in_progress.commit(sizeof value), Status::Ok);
     EXPECT_EQ(read_value(consumer), 2u);
+}
+
+// Without a holding reader the producer looks at the holds without fences (holds_fenced 0); a reader that
+// takes a hold then orders itself with an asymmetric fence, and the producer's next look sees it counted and
+// fences from then on. The hold taken before that must be honoured like any other.
+TEST_F(LatestOnly_test, AHoldTakenWhileTheProducerLooksUnfencedIsHonouredAndTheProducerThenFences) {
+    Producer producer = make_producer(config(SyncPolicy::LatestOnly, RingPolicy::Double));
+    ASSERT_EQ(write_value(producer, 1), Status::Ok);
+    const auto& header = producer.view().header();
+    if (header.holds_fenced.load() != 0) GTEST_SKIP() << "membarrier is unavailable here: looks are always fenced";
+    Consumer consumer = make_holding_consumer();
+    ReadSlot held = consumer.acquire_read(waiting(NO_WAIT));  // the producer is idle: it cannot help
+    ASSERT_TRUE(held) << to_string(held.status());
+    for (std::uint64_t value = 2; value < 100; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok) << value;
+    EXPECT_EQ(header.holds_fenced.load(), 1u);
+    std::uint64_t seen = 0;
+    std::memcpy(&seen, held.payload().data(), sizeof seen);
+    EXPECT_EQ(seen, 1u) << "the producer rewrote a slot held since before it fenced its looks";
+    EXPECT_EQ(held.release(), Status::Ok);
+    EXPECT_EQ(read_value(consumer), 99u);
+}
+
+// The same hand-over at full speed: a producer writing a double buffer flat out (unfenced, nobody holds) while
+// a holding reader joins and reads; every slot it is handed stays whole until it releases it.
+TEST_F(LatestOnly_test, AHoldingReaderJoiningAProducerAtFullSpeedNeverSeesItsSlotChange) {
+    constexpr std::size_t SLOT_BYTES = 4096;
+    Producer producer = make_producer(config(SyncPolicy::LatestOnly, RingPolicy::Double, 2, SLOT_BYTES));
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        for (std::uint64_t value = 1; !done.load(std::memory_order_relaxed); ++value) {
+            WriteSlot slot = producer.acquire_write(waiting(SHORT_WAIT));
+            if (!slot) continue;
+            for (std::size_t at = 0; at < SLOT_BYTES; at += sizeof value)
+                std::memcpy(slot.payload().data() + at, &value, sizeof value);
+            (void)slot.commit(SLOT_BYTES);
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // unfenced looks by now, if available
+    Consumer consumer = make_holding_consumer();
+    std::uint64_t torn = 0;
+    for (int read = 0; read < 2000; ++read) {
+        ReadSlot slot = consumer.acquire_read(waiting(LONG_WAIT));
+        ASSERT_TRUE(slot) << to_string(slot.status());
+        std::uint64_t first = 0;
+        std::memcpy(&first, slot.payload().data(), sizeof first);
+        std::this_thread::sleep_for(std::chrono::microseconds(20));  // the producer laps the ring meanwhile
+        for (std::size_t at = 0; at < SLOT_BYTES; at += sizeof first) {
+            std::uint64_t word = 0;
+            std::memcpy(&word, slot.payload().data() + at, sizeof word);
+            torn += word != first ? 1 : 0;
+        }
+        ASSERT_EQ(slot.release(), Status::Ok) << "read " << read;
+    }
+    done.store(true);
+    writer.join();
+    EXPECT_EQ(torn, 0u);
+    EXPECT_EQ(consumer.view().consumer(consumer.seat()).overwritten_releases.load(), 0u);
 }
 
 TEST_F(LatestOnly_test, ManyReadersShareTheChannel) {

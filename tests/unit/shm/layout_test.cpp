@@ -10,8 +10,8 @@
 namespace dhub::shm::layout {
 namespace {
 
-TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionTwoPutThem) {
-    EXPECT_EQ(LAYOUT_VERSION, 2u);
+TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionThreePutThem) {
+    EXPECT_EQ(LAYOUT_VERSION, 3u);
     EXPECT_EQ(SEGMENT_MAGIC, 0x314D485342554844ULL);
     EXPECT_EQ(sizeof(SegmentHeader), 512u);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0u);
@@ -38,6 +38,7 @@ TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionTwoPutThem) {
     EXPECT_EQ(offsetof(SegmentHeader, space_futex), 324u);
     EXPECT_EQ(offsetof(SegmentHeader, writer_wake_cursor), 328u);
     EXPECT_EQ(offsetof(SegmentHeader, reuse_claim), 336u);
+    EXPECT_EQ(offsetof(SegmentHeader, holds_fenced), 344u);
     EXPECT_EQ(offsetof(SegmentHeader, flex_seq), 384u);
     EXPECT_EQ(offsetof(SegmentHeader, attach_tag), 400u);
     EXPECT_EQ(offsetof(SegmentHeader, holding_readers), 432u);

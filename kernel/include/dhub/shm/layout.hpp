@@ -20,7 +20,8 @@
 namespace dhub::shm::layout {
 
 inline constexpr std::uint64_t SEGMENT_MAGIC = 0x314D485342554844ULL;  // "DHUBSHM1" little-endian
-inline constexpr std::uint32_t LAYOUT_VERSION = 2;  // 2: latest-only holds (ConsumerEntry::held, reuse_claim)
+// 2: latest-only holds (ConsumerEntry::held, reuse_claim); 3: holds_fenced (a producer's looks may be unfenced)
+inline constexpr std::uint32_t LAYOUT_VERSION = 3;
 inline constexpr std::size_t CACHE_LINE = 64;
 inline constexpr std::size_t PAGE = 4096;
 
@@ -100,7 +101,11 @@ struct alignas(CACHE_LINE) SegmentHeader {
     /// again; stored (seq_cst) before it looks (docs/shm-layout.md, "latest-only holds"). Not on write_seq's
     /// line: readers poll that one, and this is stored once per look, not per slot.
     std::atomic<std::uint64_t> reuse_claim;
-    std::uint8_t reserved5[40];
+    /// Latest-only: 1 while the producer stores its claims and reads the holds with fences (seq_cst); 0 while
+    /// it looks without fences (no holding reader yet), and a reader taking a hold must then order its side
+    /// with an asymmetric fence (membarrier). Set once per producer; docs/shm-layout.md, "latest-only holds".
+    std::atomic<std::uint32_t> holds_fenced;
+    std::uint8_t reserved5[36];
     // ---- line 6: flex zone seqlock -----------------------------------------------------------------
     alignas(CACHE_LINE) std::atomic<std::uint64_t> flex_seq;  ///< odd while a writer holds the zone
     std::atomic<std::uint64_t> flex_used_bytes;               ///< bytes of the zone the last writer wrote
@@ -166,6 +171,7 @@ static_assert(offsetof(SegmentHeader, write_seq) == 192);
 static_assert(offsetof(SegmentHeader, reuse_claim) == 336);
 static_assert(offsetof(SegmentHeader, seats_in_use) == 264);
 static_assert(offsetof(SegmentHeader, holding_readers) == 432);
+static_assert(offsetof(SegmentHeader, holds_fenced) == 344);
 static_assert(offsetof(ConsumerEntry, held) == 24);
 static_assert(offsetof(SegmentHeader, readers_waiting) == 256);
 static_assert(offsetof(SegmentHeader, writer_waiting) == 320);
