@@ -32,6 +32,7 @@
 #pragma once
 
 #include "dhub/sdk/abi.h"
+#include "dhub/sdk/detail/component_checks.hpp"
 #include "dhub/sdk/detail/trampolines.hpp"
 #include "dhub/sdk/node_context.hpp"
 #include "dhub/sdk/slots.hpp"
@@ -83,10 +84,28 @@ struct QueueComponent {
 };
 
 /// The descriptor of component T, for DHUB_PLUGIN(...). Constant-initialised: no plugin code runs to
-/// read it.
+/// read it. The static_asserts name what T lacks at the caller's line; without them a missing member
+/// is a cascade of errors inside detail/trampolines.hpp.
 template <typename T>
 constexpr const dhub_component_descriptor* component() noexcept {
-    return &detail::DESCRIPTOR<T>;
+    static_assert(detail::HasKindAndMode<T>,
+                  "a dhub component derives from dhub::sdk::Source<Out>, Stage<In, Out>, Sink<In>, Validator<In> "
+                  "or QueueComponent<kind> (the base class gives its kind and mode)");
+    static_assert(detail::HasId<T>,
+                  "a dhub component needs `static constexpr const char* id` (\"<vendor>.<kind>.<name>\", unique)");
+    static_assert(detail::HasVersion<T>, "a dhub component needs `static constexpr std::uint32_t version`");
+    static_assert(detail::HasDescription<T>, "a dhub component needs `static constexpr const char* description`");
+    static_assert(detail::has_handler<T>(),
+                  "a dhub component needs the handler of its kind: Source `dhub_status produce(NodeContext&, "
+                  "OutputSlot<Out>&)` (or produce_burst), Stage `process(NodeContext&, const InputSlot<In>&, "
+                  "OutputSlot<Out>&)`, Sink `consume(NodeContext&, const InputSlot<In>&)` (or consume_burst), "
+                  "Validator `Verdict validate(NodeContext&, const InputSlot<In>&)`, QueueComponent "
+                  "`dhub_status run(NodeContext&)`");
+    if constexpr (detail::CompleteComponent<T>) {
+        return &detail::DESCRIPTOR<T>;
+    } else {
+        return nullptr;  // never reached: a static_assert above has failed
+    }
 }
 
 }  // namespace dhub::sdk
