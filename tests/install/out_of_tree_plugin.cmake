@@ -1,10 +1,26 @@
 # SPDX-License-Identifier: Apache-2.0
-# Script test (cmake -P): install, build the example plugin out of tree, run it, check the run report.
+# Script test (cmake -P): install, build the example plugins out of tree, run them, check the run reports.
 function(run)
     execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
     if(NOT result EQUAL 0)
         message(FATAL_ERROR "failed (${result}): ${ARGN}\n${output}")
     endif()
+endfunction()
+
+# Every node of a --report handled at least 50 slots without an error.
+function(check_report file)
+    file(READ ${file} report)
+    string(JSON node_count LENGTH "${report}" nodes)
+    math(EXPR last "${node_count} - 1")
+    foreach(index RANGE ${last})
+        string(JSON id GET "${report}" nodes ${index} id)
+        string(JSON handled GET "${report}" nodes ${index} handled)
+        string(JSON errors GET "${report}" nodes ${index} errors)
+        if(handled LESS 50 OR NOT errors EQUAL 0)
+            message(FATAL_ERROR "node ${id}: ${handled} handled, ${errors} errors (expected >= 50 and 0)\n${report}")
+        endif()
+    endforeach()
+    message(STATUS "out-of-tree plugin ran: ${report}")
 endfunction()
 
 set(prefix ${WORK_DIR}/prefix)
@@ -42,18 +58,26 @@ file(WRITE ${WORK_DIR}/graph.json [=[
 # The installed kernel finds the built-in stats plugin in its install directory, the example by --plugin-path.
 run(${prefix}/bin/dhub-kernel ${WORK_DIR}/graph.json --plugin-path ${plugin_build}
     --plugin-path ${prefix}/lib/dhub-1/plugins --duration 1.5 --report ${WORK_DIR}/report.json)
-file(READ ${WORK_DIR}/report.json report)
-string(JSON node_count LENGTH "${report}" nodes)
-math(EXPR last "${node_count} - 1")
-foreach(index RANGE ${last})
-    string(JSON id GET "${report}" nodes ${index} id)
-    string(JSON handled GET "${report}" nodes ${index} handled)
-    string(JSON errors GET "${report}" nodes ${index} errors)
-    if(handled LESS 50 OR NOT errors EQUAL 0)
-        message(FATAL_ERROR "node ${id}: ${handled} handled, ${errors} errors (expected >= 50 and 0)\n${report}")
-    endif()
-endforeach()
-message(STATUS "out-of-tree plugin ran: ${report}")
+check_report(${WORK_DIR}/report.json)
+
+# The realtime example (examples/realtime_device: a handler per slot) the same way.
+set(realtime_build ${WORK_DIR}/realtime-build)
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/realtime_device -B ${realtime_build} -DCMAKE_PREFIX_PATH=${prefix})
+run(${CMAKE_COMMAND} --build ${realtime_build})
+file(WRITE ${WORK_DIR}/realtime-graph.json [=[
+{
+  "schema_version": 1,
+  "name": "out-of-tree-realtime",
+  "channels": [{"name": "volts", "slot_bytes": 64, "slot_count": 64}],
+  "nodes": [
+    {"id": "voltmeter", "plugin": "acme_voltmeter", "params": {"rate_hz": 500}, "outputs": ["volts"]},
+    {"id": "stats", "plugin": "stats", "params": {"interval_s": 0.5}, "inputs": ["volts"]}
+  ]
+}
+]=])
+run(${prefix}/bin/dhub-kernel ${WORK_DIR}/realtime-graph.json --plugin-path ${realtime_build}
+    --plugin-path ${prefix}/lib/dhub-1/plugins --duration 1.5 --report ${WORK_DIR}/realtime-report.json)
+check_report(${WORK_DIR}/realtime-report.json)
 
 # The installed tools run: dhub-shm answers (exit 0, no channels needed), dhub-keygen writes a key pair.
 run(${prefix}/bin/dhub-shm list)
