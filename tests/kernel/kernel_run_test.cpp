@@ -2,6 +2,7 @@
 // dhub-kernel running real graphs of real plugins: what goes in comes out, byte for byte; a stage swapped
 // by editing the graph; SIGINT that loses nothing; error policies.
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -97,6 +98,26 @@ TEST(KernelRun, AQueueModeRelayCountsEachSlotInAndOutOnce) {
     EXPECT_EQ(run.node("src")["slots_out"], TICKS) << run.report.dump();
     EXPECT_EQ(run.node("check")["slots_in"], TICKS) << run.report.dump();
     EXPECT_EQ(run.node("check")["errors"], 0) << run.output;
+}
+
+// Paths in a graph are relative to the graph file, whatever the working directory (here the test's).
+TEST(KernelRun, ARelativePathParameterIsResolvedAgainstTheGraphFile) {
+    TempDirectory dir;
+    const std::string file = "relative-" + std::to_string(::getpid()) + ".dhr";
+    const json graph = {{"schema_version", 1},
+                        {"channels", {{{"name", "frames"}, {"slot_bytes", 8192}}}},
+                        {"nodes",
+                         {{{"id", "sim"},
+                           {"plugin", "sim_source"},
+                           {"params", {{"channels", 1}, {"samples_per_channel", 16}, {"rate_hz", 1000}}},
+                           {"outputs", {"frames"}}},
+                          recorder(file, "frames")}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--duration", "0.3"});
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    EXPECT_TRUE(std::filesystem::exists(dir / file)) << "not beside the graph file: " << run.output;
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::current_path() / file)) << "written to the working directory";
+    std::filesystem::remove(std::filesystem::current_path() / file);
+    EXPECT_GT(read_recording(dir / file).slots.size(), 0u);
 }
 
 TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {

@@ -52,7 +52,7 @@ std::vector<NodeState> resolve_nodes(const GraphSpec& graph,
         }
         node.component = detail::pick_component(spec, found->second.value(), issues);
         if (!node.component) continue;
-        node.params = detail::apply_params(spec, *node.component, issues);
+        node.params = detail::apply_params(spec, *node.component, graph.source_file.parent_path(), issues);
         detail::check_port_counts(spec, *node.component, issues);
     }
     return nodes;

@@ -128,7 +128,24 @@ std::optional<ComponentInfo> pick_component(const NodeSpec& node,
     return std::nullopt;
 }
 
-nlohmann::json apply_params(const NodeSpec& node, const ComponentInfo& component, Issues& issues) {
+namespace {
+
+/// One rule for every path in a graph: relative to the graph file, so a graph runs the same from any
+/// working directory.
+nlohmann::json resolve_path(const nlohmann::json& value, const std::filesystem::path& graph_directory) {
+    const std::filesystem::path path = value.get<std::string>();
+    if (path.is_absolute() || graph_directory.empty()) return value;
+    std::error_code error;  // absolute() fails only without a working directory: then keep it relative
+    const std::filesystem::path resolved = std::filesystem::absolute(graph_directory / path, error);
+    return (error ? graph_directory / path : resolved).lexically_normal().string();
+}
+
+}  // namespace
+
+nlohmann::json apply_params(const NodeSpec& node,
+                            const ComponentInfo& component,
+                            const std::filesystem::path& graph_directory,
+                            Issues& issues) {
     nlohmann::json applied = nlohmann::json::object();
     const std::string params_path = node.json_path + "/params";
     std::vector<std::string> declared;
@@ -155,13 +172,15 @@ nlohmann::json apply_params(const NodeSpec& node, const ComponentInfo& component
                                                                      describe_component(component) + ": " + *problem});
                 continue;
             }
-            applied[name] = value;
+            applied[name] = spec->type == plugin::ParamType::Path ? resolve_path(value, graph_directory) : value;
         }
     }
     for (const ParamSpec& spec : component.params) {
         if (applied.contains(spec.name) || (node.params.is_object() && node.params.contains(spec.name))) continue;
         if (!spec.default_value.is_null()) {
-            applied[spec.name] = spec.default_value;
+            applied[spec.name] = spec.type == plugin::ParamType::Path && spec.default_value.is_string()
+                                     ? resolve_path(spec.default_value, graph_directory)
+                                     : spec.default_value;
             continue;
         }
         issues.push_back({params_path, "missing required parameter '" + spec.name + "' of " +

@@ -17,9 +17,11 @@ std::optional<plugin::ComponentInfo> pick_component(const NodeSpec& node,
                                                     std::vector<GraphIssue>& issues);
 
 /// Every declared parameter: the node's value, checked, or the default. Unknown, invalid and missing
-/// required parameters are issues.
+/// required parameters are issues. A relative "path" parameter is resolved against graph_directory (the
+/// graph file's; empty for a graph parsed from text: left as it is).
 nlohmann::json apply_params(const NodeSpec& node,
                             const plugin::ComponentInfo& component,
+                            const std::filesystem::path& graph_directory,
                             std::vector<GraphIssue>& issues);
 
 /// The number of inputs and outputs the component's kind takes.

@@ -21,6 +21,7 @@ std::optional<ParamType> parse_type(const std::string& name) {
     if (name == "integer") return ParamType::Integer;
     if (name == "boolean") return ParamType::Boolean;
     if (name == "string") return ParamType::String;
+    if (name == "path") return ParamType::Path;
     return std::nullopt;
 }
 
@@ -52,6 +53,8 @@ const char* to_string(ParamType type) noexcept {
             return "boolean";
         case ParamType::String:
             return "string";
+        case ParamType::Path:
+            return "path";
     }
     return "invalid";
 }
@@ -129,6 +132,11 @@ std::optional<std::string> check_param_value(const ParamSpec& spec, const nlohma
     switch (spec.type) {
         case ParamType::Boolean:
             if (!value.is_boolean()) return "expected a boolean, found " + value.dump();
+            return std::nullopt;
+        case ParamType::Path:
+            if (!value.is_string() || value.get<std::string>().empty()) {
+                return "expected a file path (a non-empty string), found " + value.dump();
+            }
             return std::nullopt;
         case ParamType::String:
             if (!value.is_string()) return "expected a string, found " + value.dump();

@@ -20,7 +20,7 @@ public:
     static constexpr const char* description = "Records every slot of a channel to <path> with an index <path>.idx";
     static constexpr const char* input_schema = "*";
     static constexpr const char* params_schema = R"json([
-{"name":"path","type":"string","doc":"data file to create (overwritten); the index is <path>.idx"},
+{"name":"path","type":"path","doc":"data file to create (overwritten); the index is <path>.idx; relative to the graph file"},
 {"name":"flush_every","type":"integer","default":64,"min":1,"doc":"flush both files after this many slots"},
 {"name":"schema","type":"string","default":"*","doc":"schema id stored in the recording; * (default): the input channel's schema"}
 ])json";

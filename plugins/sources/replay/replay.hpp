@@ -23,7 +23,7 @@ public:
     static constexpr const char* description = "Plays back a recording of dhub.sink.recorder, byte for byte";
     static constexpr const char* output_schema = "*";
     static constexpr const char* params_schema = R"json([
-{"name":"path","type":"string","doc":"recording data file (its index is <path>.idx)"},
+{"name":"path","type":"path","doc":"recording data file (its index is <path>.idx); relative to the graph file"},
 {"name":"rate","type":"string","default":"recorded","enum":["recorded","max"],
  "doc":"recorded: the original spacing between slots; max: as fast as possible"},
 {"name":"loop","type":"boolean","default":false,"doc":"start again at the end instead of ending the stream"}

@@ -18,7 +18,9 @@ namespace dhub::plugin {
 
 enum class ComponentKind { Source = 1, Stage = 2, Sink = 3, Transport = 4, Validator = 5 };
 enum class ComponentMode { Realtime = 1, Queue = 2 };
-enum class ParamType { Number, Integer, Boolean, String };
+/// Path (SDK 1.2): a string naming a file; a relative one is resolved against the graph file's directory
+/// before the plugin sees it (docs/graph.md, "Paths").
+enum class ParamType { Number, Integer, Boolean, String, Path };
 
 const char* to_string(ComponentKind kind) noexcept;
 const char* to_string(ParamType type) noexcept;

@@ -35,6 +35,7 @@ inline std::optional<ParamValue::Type> param_type_named(std::string_view name) n
     if (name == "integer") return ParamValue::Type::Integer;
     if (name == "boolean") return ParamValue::Type::Boolean;
     if (name == "string") return ParamValue::Type::String;
+    if (name == "path") return ParamValue::Type::String;  // the kernel resolves it; the harness has no graph file
     return std::nullopt;
 }
 
