@@ -31,6 +31,8 @@ file(MAKE_DIRECTORY ${WORK_DIR})
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 # Every tool the docs tell a user to run is installed.
 foreach(installed include/dhub-1/dhub/sdk/abi.h include/dhub-1/dhub/sdk/version.h lib/cmake/dhub/dhubConfig.cmake
+                  include/dhub-1/dhub/shm/producer.hpp include/dhub-1/dhub/shm/consumer.hpp
+                  include/dhub-1/dhub/base/result.hpp lib/cmake/dhub/dhubShmTargets.cmake
                   bin/dhub-kernel bin/dhub-shm bin/dhub-broker bin/dhub-keygen)
     if(NOT EXISTS ${prefix}/${installed})
         message(FATAL_ERROR "the installation lacks ${installed}")
@@ -87,3 +89,10 @@ if(NOT EXISTS ${WORK_DIR}/keys/installed.pub OR NOT EXISTS ${WORK_DIR}/keys/inst
     message(FATAL_ERROR "the installed dhub-keygen wrote no key pair")
 endif()
 run(${prefix}/bin/dhub-broker --help)
+
+# find_package(dhub COMPONENTS shm): a program producing in one process and consuming in another through the
+# installed DataBlock API (examples/datablock_api), built knowing only the install prefix.
+set(shm_build ${WORK_DIR}/datablock-build)
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/datablock_api -B ${shm_build} -DCMAKE_PREFIX_PATH=${prefix})
+run(${CMAKE_COMMAND} --build ${shm_build})
+run(${shm_build}/datablock_roundtrip)
