@@ -15,7 +15,7 @@ namespace acme {
 /// What one slot of the output channel holds. Trivially copyable: it lives in shared memory.
 struct Reading {
     double volts;
-    std::int32_t adc_ticks;  // the raw converter value, for consumers that calibrate themselves
+    std::int32_t adc_ticks;     // the raw converter value, for consumers that calibrate themselves
     std::uint32_t range_volts;  // the input range the reading was taken in (1 or 10)
 };
 
@@ -67,7 +67,7 @@ public:
         if (context.sleep_until(next_ns_) == DHUB_STOPPING) return DHUB_STOPPING;
         const std::int32_t ticks = adc_.read_ticks(next_ns_);
         out.value() = Reading{adc_.to_volts(ticks), ticks, range_volts_};  // written in place, in shared memory
-        out.set_timestamp_ns(next_ns_);                                   // the sampling time, not the publication time
+        out.set_timestamp_ns(next_ns_);  // the sampling time, not the publication time
         return DHUB_OK;
     }
 
