@@ -520,6 +520,14 @@ bool Node::connect_remote(Input& input) {
             pause(REMOTE_RETRY);
             continue;
         }
+        if (attached->view().header().closed.load(std::memory_order_acquire) != 0) {
+            // Its producer closed it and has not withdrawn it from the broker yet: attaching again at once
+            // would only find it closed again, in a tight loop, until the segment is gone.
+            report("attach_failed", "channel '" + input.remote_name + "' (segment " + channel.segment +
+                                        ") is closed; waiting for its producer to publish it again");
+            pause(REMOTE_RETRY);
+            continue;
+        }
         // A component that takes any schema ("*") expects what the channel carries.
         broker::ConsumerRegistration registration{input.remote_name, link.self_tag(id_),
                                                   checks_schema ? expected_hex : channel.schema_hash};
