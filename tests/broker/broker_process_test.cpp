@@ -20,6 +20,7 @@
 #include "broker_test_support.hpp"
 #include "dhub/broker/keys.hpp"
 #include "support/child_process.hpp"
+#include "support/loopback_port.hpp"
 
 namespace dhub::broker {
 namespace {
@@ -311,7 +312,7 @@ TEST_F(BrokerProcess_test, KilledProducerIsReportedToItsConsumerWithinTheDeadlin
 }
 
 TEST_F(BrokerProcess_test, RestartedBrokerIsRepopulatedByItsClients) {
-    start_broker();
+    start_broker(dhub::testing::restartable_loopback_endpoint());
     const std::string endpoint = endpoint_;
     BrokerClient producer(client_config("producer"));
     ASSERT_TRUE(producer.start().ok());

@@ -11,6 +11,7 @@
 #include "broker_test_support.hpp"
 #include "dhub/broker/broker_server.hpp"
 #include "support/child_process.hpp"
+#include "support/loopback_port.hpp"
 
 namespace dhub::broker {
 namespace {
@@ -139,6 +140,7 @@ TEST(ClientServer_test, StoppedProducerIsReportedToItsConsumer) {
 
 TEST(ClientServer_test, ClientRegistersAgainAfterTheBrokerRestarts) {
     auto config = fast_broker();
+    config.endpoint = dhub::testing::restartable_loopback_endpoint();
     auto server = std::make_unique<BrokerServer>(config);
     ASSERT_TRUE(server->start().ok());
     const std::string endpoint = server->bound_endpoint();

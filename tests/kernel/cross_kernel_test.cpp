@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernel_support.hpp"
+#include "support/loopback_port.hpp"
 
 namespace dhub::testing {
 namespace {
@@ -268,7 +269,7 @@ TEST_F(CrossKernel_test, ProducerKernelKilledTheConsumerStopsItsNodeWhenThePolic
 }
 
 TEST_F(CrossKernel_test, BrokerKilledAndRestartedBothKernelsRegisterAgainAndDataNeverStops) {
-    start_broker();
+    start_broker(restartable_loopback_endpoint());
     start_producer();
     start_consumer();
     ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 100; }, 15s)) << consumer_log();
