@@ -96,3 +96,30 @@ set(shm_build ${WORK_DIR}/datablock-build)
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/datablock_api -B ${shm_build} -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${shm_build})
 run(${shm_build}/datablock_roundtrip)
+
+# dhub::formats: the waveform frame and the recording format are public, installed API. A program that knows
+# only the prefix builds against them and checks the layout constants it relies on.
+set(formats_source ${WORK_DIR}/formats-src)
+file(MAKE_DIRECTORY ${formats_source})
+file(WRITE ${formats_source}/CMakeLists.txt [=[
+cmake_minimum_required(VERSION 3.25)
+project(formats_reader LANGUAGES CXX)
+find_package(dhub 1 REQUIRED)
+add_executable(formats_reader main.cpp)
+target_link_libraries(formats_reader PRIVATE dhub::formats)
+]=])
+file(WRITE ${formats_source}/main.cpp [=[
+#include <cstring>
+#include "dhub/formats/recording.hpp"
+#include "dhub/formats/waveform.hpp"
+int main() {
+    using namespace dhub::formats;
+    const auto header = recording::make_data_header(19, 4096);
+    const bool ok = sizeof(WaveformHeader) == 64 && std::strcmp(WAVEFORM_SCHEMA_ID, "dhub.waveform.f64@1") == 0 &&
+                    header.format_version == recording::FORMAT_VERSION && waveform_frame_bytes(2, 8) == 64 + 16 * 8;
+    return ok ? 0 : 1;
+}
+]=])
+run(${CMAKE_COMMAND} -S ${formats_source} -B ${WORK_DIR}/formats-build -DCMAKE_PREFIX_PATH=${prefix})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/formats-build)
+run(${WORK_DIR}/formats-build/formats_reader)

@@ -12,8 +12,8 @@
 #include <optional>
 #include <random>
 
-#include "dhub/plugins/recording_format.hpp"
-#include "dhub/plugins/waveform.hpp"
+#include "dhub/formats/recording.hpp"
+#include "dhub/formats/waveform.hpp"
 #include "dhub/shm/inspect.hpp"
 #include "kernel_support.hpp"
 
@@ -21,12 +21,12 @@ namespace dhub::testing {
 namespace {
 
 using nlohmann::json;
-namespace recording = dhub::plugins::recording;
+namespace recording = dhub::formats::recording;
 
 constexpr std::uint64_t FRAMES = 300;
 constexpr std::uint64_t CHANNELS = 2;
 constexpr std::uint64_t SAMPLES = 64;
-constexpr std::uint64_t FRAME_BYTES = dhub::plugins::waveform_frame_bytes(CHANNELS, SAMPLES);
+constexpr std::uint64_t FRAME_BYTES = dhub::formats::waveform_frame_bytes(CHANNELS, SAMPLES);
 
 json waveform_channel(const std::string& name) {
     return {{"name", name}, {"slot_bytes", 4096}, {"slot_count", 8}, {"sync", "every_reader"}};
@@ -57,7 +57,7 @@ double counter_sample(std::uint64_t frame, std::uint64_t index, double gain = 1,
 std::string check_counter_frame(const RecordedSlot& slot, std::uint64_t frame, double gain, double offset) {
     if (slot.bytes.size() != FRAME_BYTES) return "frame size " + std::to_string(slot.bytes.size());
     const auto parsed =
-        dhub::plugins::parse_waveform({reinterpret_cast<const std::byte*>(slot.bytes.data()), slot.bytes.size()});
+        dhub::formats::parse_waveform({reinterpret_cast<const std::byte*>(slot.bytes.data()), slot.bytes.size()});
     if (!parsed.ok()) return parsed.error;
     if (parsed.view.header.sequence != frame) return "frame counter " + std::to_string(parsed.view.header.sequence);
     for (std::uint64_t i = 0; i < parsed.view.samples.size(); ++i) {
@@ -130,21 +130,21 @@ TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {
     {
         const std::string schema = "test.random@1";
         std::ofstream data(dir / "input.dhr", std::ios::binary);
-        std::ofstream index(recording::index_path((dir / "input.dhr").string()), std::ios::binary);
-        const auto header = recording::make_data_header(static_cast<std::uint32_t>(schema.size()), CAPACITY);
+        std::ofstream index(formats::recording::index_path((dir / "input.dhr").string()), std::ios::binary);
+        const auto header = formats::recording::make_data_header(static_cast<std::uint32_t>(schema.size()), CAPACITY);
         data.write(reinterpret_cast<const char*>(&header), sizeof header);
         data << schema;
         data.write(std::string(header.header_bytes - sizeof header - schema.size(), '\0').data(),
                    static_cast<std::streamsize>(header.header_bytes - sizeof header - schema.size()));
-        const auto index_header = recording::make_index_header();
+        const auto index_header = formats::recording::make_index_header();
         index.write(reinterpret_cast<const char*>(&index_header), sizeof index_header);
         std::uint64_t offset = header.header_bytes;
         for (std::uint64_t seq = 0; seq < SLOTS; ++seq) {
             std::string bytes(1 + random() % CAPACITY, '\0');
             for (char& c : bytes)
                 c = static_cast<char>(random());
-            recording::IndexRecord record{seq, 1'000'000 * seq, offset, bytes.size(), 0, recording::RecordKind::Slot,
-                                          0};
+            formats::recording::IndexRecord record{
+                seq, 1'000'000 * seq, offset, bytes.size(), 0, formats::recording::RecordKind::Slot, 0};
             index.write(reinterpret_cast<const char*>(&record), sizeof record);
             data << bytes;
             offset += bytes.size();
@@ -323,8 +323,10 @@ TEST(KernelRun, SigintStopsSourcesFirstAndLosesNoSlotOnALosslessChannel) {
     ASSERT_TRUE(wait_until(
         [&] {
             std::error_code missing;
-            const auto bytes = std::filesystem::file_size(recording::index_path((dir / "out.dhr").string()), missing);
-            return !missing && bytes > sizeof(recording::IndexFileHeader) + 50 * sizeof(recording::IndexRecord);
+            const auto bytes =
+                std::filesystem::file_size(formats::recording::index_path((dir / "out.dhr").string()), missing);
+            return !missing &&
+                   bytes > sizeof(formats::recording::IndexFileHeader) + 50 * sizeof(formats::recording::IndexRecord);
         },
         std::chrono::seconds(20)));
     kernel.kill(SIGINT);

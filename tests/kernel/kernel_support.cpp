@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "dhub/plugins/recording_format.hpp"
+#include "dhub/formats/recording.hpp"
 
 namespace dhub::testing {
 
@@ -90,7 +90,7 @@ KernelRun run_kernel(const TempDirectory& dir,
 }
 
 Recording read_recording(const std::filesystem::path& data_file) {
-    namespace format = dhub::plugins::recording;
+    namespace format = dhub::formats::recording;
     Recording recording;
     const std::string data = read_text_file(data_file.string());
     const std::string index = read_text_file(format::index_path(data_file.string()));

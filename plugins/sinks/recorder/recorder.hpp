@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // dhub.sink.recorder: writes every slot of its input channel to a recording, byte for byte, with an index
 // that also marks gaps (sequences that never arrived). dhub.source.replay plays it back. Format:
-// dhub/plugins/recording_format.hpp and docs/plugins.md.
+// dhub/formats/recording.hpp and docs/plugins.md.
 #pragma once
 
 #include <cstdint>

@@ -6,11 +6,11 @@
 #include <cstring>
 #include <vector>
 
-#include "dhub/plugins/recording_format.hpp"
+#include "dhub/formats/recording.hpp"
 
 namespace dhub::plugins::recorder {
 
-namespace format = dhub::plugins::recording;
+namespace format = dhub::formats::recording;
 
 RecordingWriter::RecordingWriter(std::string path, std::string_view schema)
     : path_(std::move(path)), index_path_(format::index_path(path_)) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Writes one recording (dhub/plugins/recording_format.hpp): the data file and its index, appended slot by
+// Writes one recording (dhub/formats/recording.hpp): the data file and its index, appended slot by
 // slot through stdio buffers. Slot bytes are written before their index record and flush() pushes the
 // data file before the index, so an index record on disk never points past the data on disk after a
 // flush (a reader still checks, since a crash can come between two flushes).

@@ -7,7 +7,7 @@
 
 namespace dhub::plugins::replay {
 
-namespace format = dhub::plugins::recording;
+namespace format = dhub::formats::recording;
 
 namespace {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reads a recording (dhub/plugins/recording_format.hpp) record by record: the index streams through a
+// Reads a recording (dhub/formats/recording.hpp) record by record: the index streams through a
 // stdio buffer, slot bytes are read straight into the caller's slot. Index records past the end of the
 // data file (a recorder that crashed between two flushes) end the recording rather than fail it.
 #pragma once
@@ -10,7 +10,7 @@
 #include <span>
 #include <string>
 
-#include "dhub/plugins/recording_format.hpp"
+#include "dhub/formats/recording.hpp"
 #include "dhub/sdk/abi.h"
 
 namespace dhub::plugins::replay {
@@ -32,9 +32,9 @@ public:
     bool truncated() const noexcept { return truncated_; }
 
     /// The next index record, or End. DHUB_ERR_IO (with error()) for an unreadable or corrupt index.
-    dhub_status next(recording::IndexRecord& record, Next& outcome);
+    dhub_status next(formats::recording::IndexRecord& record, Next& outcome);
     /// Reads a slot record's bytes into destination (at least record.bytes long).
-    dhub_status read_slot(const recording::IndexRecord& record, std::span<std::byte> destination);
+    dhub_status read_slot(const formats::recording::IndexRecord& record, std::span<std::byte> destination);
     /// Back to the first record.
     dhub_status rewind();
 
@@ -56,7 +56,7 @@ private:
     std::string schema_;
     std::uint64_t slot_capacity_ = 0;
     std::uint64_t data_file_bytes_ = 0;
-    std::uint32_t record_bytes_ = sizeof(recording::IndexRecord);
+    std::uint32_t record_bytes_ = sizeof(formats::recording::IndexRecord);
     std::uint64_t record_count_ = 0;
     std::uint64_t next_record_ = 0;
     bool truncated_ = false;

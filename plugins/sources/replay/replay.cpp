@@ -32,7 +32,7 @@ dhub_status Replay::start(sdk::NodeContext& context) {
 }
 
 dhub_status Replay::fetch_next(sdk::NodeContext& context) {
-    recording::IndexRecord record{};
+    formats::recording::IndexRecord record{};
     while (true) {
         RecordingReader::Next outcome = RecordingReader::Next::End;
         if (reader_->next(record, outcome) != DHUB_OK) {
@@ -60,7 +60,7 @@ dhub_status Replay::fetch_next(sdk::NodeContext& context) {
             ++passes_;
             continue;
         }
-        if (record.kind == recording::RecordKind::Gap) {
+        if (record.kind == formats::recording::RecordKind::Gap) {
             ++gaps_;
             context.log().debug("the recording has a gap: " + std::to_string(record.missing) +
                                 " slots missing from sequence " + std::to_string(record.sequence));
@@ -71,7 +71,7 @@ dhub_status Replay::fetch_next(sdk::NodeContext& context) {
     }
 }
 
-std::uint64_t Replay::deadline_of(const recording::IndexRecord& record, std::uint64_t now_ns) {
+std::uint64_t Replay::deadline_of(const formats::recording::IndexRecord& record, std::uint64_t now_ns) {
     if (!pass_started_) {
         pass_started_ = true;
         pass_start_ns_ = now_ns;
@@ -88,7 +88,7 @@ dhub_status Replay::produce(sdk::NodeContext& context, sdk::OutputSlot<sdk::Byte
     if (!pending_) {
         if (const dhub_status status = fetch_next(context); status != DHUB_OK) return status;
     }
-    const recording::IndexRecord& record = *pending_;
+    const formats::recording::IndexRecord& record = *pending_;
     if (record.bytes > out.capacity()) {
         // Keep the slot pending: never drop recorded data silently; the node's error policy decides.
         if (!reported_small_slot_) {

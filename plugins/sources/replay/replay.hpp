@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "dhub/plugins/recording_format.hpp"
+#include "dhub/formats/recording.hpp"
 #include "dhub/sdk/plugin.hpp"
 #include "recording_reader.hpp"
 
@@ -39,13 +39,13 @@ private:
     /// Finds the next slot record (counting gaps, wrapping if looping); DHUB_END_OF_STREAM at the end.
     dhub_status fetch_next(sdk::NodeContext& context);
     /// When the pending slot is due, from its recorded timestamp.
-    std::uint64_t deadline_of(const recording::IndexRecord& record, std::uint64_t now_ns);
+    std::uint64_t deadline_of(const formats::recording::IndexRecord& record, std::uint64_t now_ns);
 
     std::string path_;
     bool recorded_rate_;
     bool loop_;
     std::optional<RecordingReader> reader_;
-    std::optional<recording::IndexRecord> pending_;
+    std::optional<formats::recording::IndexRecord> pending_;
 
     // The schedule of the current pass: slot i plays at pass_start_ns_ + (its timestamp - the first's).
     bool pass_started_ = false;

@@ -56,7 +56,7 @@ SimSource::SimSource(sdk::NodeContext& context)
     : rate_hz_(read_rate(context.params())),
       settings_(read_settings(context.params(), rate_hz_)),
       max_frames_(read_max_frames(context.params())),
-      frame_bytes_(waveform_frame_bytes(settings_.channels, settings_.samples_per_channel)),
+      frame_bytes_(formats::waveform_frame_bytes(settings_.channels, settings_.samples_per_channel)),
       pattern_(settings_),
       pacer_(rate_hz_) {}
 
@@ -112,15 +112,15 @@ dhub_status SimSource::wait_for_next_frame(sdk::NodeContext& context, std::uint6
 
 void SimSource::write_frame(sdk::OutputSlot<sdk::Bytes> out) {
     const std::uint64_t timestamp_ns = pacer_.deadline_ns();
-    WaveformHeader header{};
+    formats::WaveformHeader header{};
     header.sequence = frames_;
     header.timestamp_ns = timestamp_ns;
     header.channels = settings_.channels;
     header.samples_per_channel = settings_.samples_per_channel;
     header.sample_rate_hz = settings_.sample_rate_hz;
-    write_waveform_header(out.bytes(), header);
-    pattern_.fill(frames_, waveform_samples(out.bytes(), static_cast<std::uint64_t>(settings_.channels) *
-                                                             settings_.samples_per_channel));
+    formats::write_waveform_header(out.bytes(), header);
+    pattern_.fill(frames_, formats::waveform_samples(out.bytes(), static_cast<std::uint64_t>(settings_.channels) *
+                                                                      settings_.samples_per_channel));
     out.set_bytes(frame_bytes_);
     out.set_timestamp_ns(timestamp_ns);
     pacer_.advance();

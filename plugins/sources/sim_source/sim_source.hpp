@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "dhub/plugins/waveform.hpp"
+#include "dhub/formats/waveform.hpp"
 #include "dhub/sdk/plugin.hpp"
 #include "frame_pacer.hpp"
 #include "waveform_pattern.hpp"
@@ -17,8 +17,8 @@ public:
     static constexpr const char* id = "dhub.source.sim";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "Synthetic waveforms (sine, noise, ramp, counter) at a fixed frame rate";
-    static constexpr const char* output_schema = WAVEFORM_SCHEMA_ID;
-    static constexpr std::uint64_t output_min_slot_bytes = WAVEFORM_HEADER_BYTES;
+    static constexpr const char* output_schema = formats::WAVEFORM_SCHEMA_ID;
+    static constexpr std::uint64_t output_min_slot_bytes = formats::WAVEFORM_HEADER_BYTES;
     static constexpr const char* params_schema = R"json([
 {"name":"waveform","type":"string","default":"sine","enum":["sine","noise","ramp","counter"],
  "doc":"sample pattern: sine, uniform noise, a per-frame ramp, or an exact running sample counter"},

@@ -12,7 +12,7 @@ Scale::Scale(sdk::NodeContext& context)
 dhub_status Scale::process(sdk::NodeContext& context,
                            const sdk::InputSlot<sdk::Bytes>& in,
                            sdk::OutputSlot<sdk::Bytes>& out) {
-    const WaveformParse frame = parse_waveform(in.bytes());
+    const formats::WaveformParse frame = formats::parse_waveform(in.bytes());
     if (!frame.ok()) {
         context.log().error("input sequence " + std::to_string(in.sequence()) + ": " + frame.error);
         return DHUB_ERR_SCHEMA_MISMATCH;
@@ -24,8 +24,8 @@ dhub_status Scale::process(sdk::NodeContext& context,
                             ": set slot_bytes of the output channel to at least that of the input");
         return DHUB_ERR_INVALID_ARGUMENT;
     }
-    std::memcpy(out.bytes().data(), in.bytes().data(), WAVEFORM_HEADER_BYTES);
-    const std::span<double> samples = waveform_samples(out.bytes(), frame.view.samples.size());
+    std::memcpy(out.bytes().data(), in.bytes().data(), formats::WAVEFORM_HEADER_BYTES);
+    const std::span<double> samples = formats::waveform_samples(out.bytes(), frame.view.samples.size());
     for (std::size_t index = 0; index < samples.size(); ++index) {
         samples[index] = frame.view.samples[index] * gain_ + offset_;
     }

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "dhub/plugins/waveform.hpp"
+#include "dhub/formats/waveform.hpp"
 #include "dhub/sdk/plugin.hpp"
 
 namespace dhub::plugins::scale {
@@ -15,10 +15,10 @@ public:
     static constexpr const char* id = "dhub.stage.scale";
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "Linear map of waveform samples: out = in * gain + offset";
-    static constexpr const char* input_schema = WAVEFORM_SCHEMA_ID;
-    static constexpr const char* output_schema = WAVEFORM_SCHEMA_ID;
-    static constexpr std::uint64_t input_min_slot_bytes = WAVEFORM_HEADER_BYTES;
-    static constexpr std::uint64_t output_min_slot_bytes = WAVEFORM_HEADER_BYTES;
+    static constexpr const char* input_schema = formats::WAVEFORM_SCHEMA_ID;
+    static constexpr const char* output_schema = formats::WAVEFORM_SCHEMA_ID;
+    static constexpr std::uint64_t input_min_slot_bytes = formats::WAVEFORM_HEADER_BYTES;
+    static constexpr std::uint64_t output_min_slot_bytes = formats::WAVEFORM_HEADER_BYTES;
     static constexpr const char* params_schema = R"json([
 {"name":"gain","type":"number","default":1,"doc":"factor applied to every sample"},
 {"name":"offset","type":"number","default":0,"doc":"added after the gain"}

@@ -17,7 +17,7 @@ RangeValidator::RangeValidator(sdk::NodeContext& context)
 }
 
 sdk::Verdict RangeValidator::validate(sdk::NodeContext& /*context*/, const sdk::InputSlot<sdk::Bytes>& in) const {
-    const WaveformParse frame = parse_waveform(in.bytes());
+    const formats::WaveformParse frame = formats::parse_waveform(in.bytes());
     if (!frame.ok()) return sdk::Verdict::reject(frame.error);
     const std::uint32_t per_channel = frame.view.header.samples_per_channel;
     for (std::uint32_t channel = 0; channel < frame.view.header.channels; ++channel) {

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "dhub/plugins/waveform.hpp"
+#include "dhub/formats/waveform.hpp"
 #include "dhub/sdk/plugin.hpp"
 
 namespace dhub::plugins::range_validator {
@@ -17,7 +17,7 @@ public:
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description =
         "Rejects waveform frames that are malformed or have samples outside [min, max]";
-    static constexpr const char* input_schema = WAVEFORM_SCHEMA_ID;
+    static constexpr const char* input_schema = formats::WAVEFORM_SCHEMA_ID;
     static constexpr const char* params_schema = R"json([
 {"name":"min","type":"number","default":-1e300,"doc":"smallest accepted sample value (inclusive)"},
 {"name":"max","type":"number","default":1e300,"doc":"largest accepted sample value (inclusive)"}

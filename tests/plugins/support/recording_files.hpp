@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "dhub/plugins/recording_format.hpp"
+#include "dhub/formats/recording.hpp"
 
 namespace dhub::test {
 
@@ -19,14 +19,14 @@ inline std::vector<char> file_bytes(const std::string& path) {
 }
 
 struct RecordingFiles {
-    plugins::recording::DataFileHeader data_header{};
+    formats::recording::DataFileHeader data_header{};
     std::string schema;
-    plugins::recording::IndexFileHeader index_header{};
-    std::vector<plugins::recording::IndexRecord> records;
+    formats::recording::IndexFileHeader index_header{};
+    std::vector<formats::recording::IndexRecord> records;
     std::vector<char> data;  ///< the whole data file
 
     /// The bytes of a slot record.
-    std::vector<std::byte> slot_bytes(const plugins::recording::IndexRecord& record) const {
+    std::vector<std::byte> slot_bytes(const formats::recording::IndexRecord& record) const {
         const auto* first = reinterpret_cast<const std::byte*>(data.data() + record.offset);
         return {first, first + record.bytes};
     }
@@ -41,13 +41,13 @@ inline RecordingFiles read_recording(const std::string& path) {
             files.schema.assign(files.data.data() + sizeof files.data_header, files.data_header.schema_bytes);
         }
     }
-    const std::vector<char> index = file_bytes(plugins::recording::index_path(path));
+    const std::vector<char> index = file_bytes(formats::recording::index_path(path));
     if (index.size() >= sizeof files.index_header)
         std::memcpy(&files.index_header, index.data(), sizeof files.index_header);
     for (std::size_t offset = sizeof files.index_header;
-         offset + sizeof(plugins::recording::IndexRecord) <= index.size();
-         offset += sizeof(plugins::recording::IndexRecord)) {
-        plugins::recording::IndexRecord record{};
+         offset + sizeof(formats::recording::IndexRecord) <= index.size();
+         offset += sizeof(formats::recording::IndexRecord)) {
+        formats::recording::IndexRecord record{};
         std::memcpy(&record, index.data() + offset, sizeof record);
         files.records.push_back(record);
     }

@@ -7,7 +7,7 @@
 #include <functional>
 #include <vector>
 
-#include "dhub/plugins/waveform.hpp"
+#include "dhub/formats/waveform.hpp"
 #include "dhub/sdk/testing/frame.hpp"
 
 namespace dhub::test {
@@ -18,7 +18,7 @@ inline sdk::testing::Frame make_waveform(std::uint64_t sequence,
                                          std::uint32_t channels,
                                          std::uint32_t samples_per_channel,
                                          const std::function<double(std::uint32_t, std::uint32_t)>& value) {
-    plugins::WaveformHeader header{};
+    formats::WaveformHeader header{};
     header.sequence = sequence;
     header.timestamp_ns = timestamp_ns;
     header.channels = channels;
@@ -32,18 +32,18 @@ inline sdk::testing::Frame make_waveform(std::uint64_t sequence,
     sdk::testing::Frame frame;
     frame.sequence = sequence;
     frame.timestamp_ns = timestamp_ns;
-    frame.bytes.resize(plugins::waveform_frame_bytes(channels, samples_per_channel));
+    frame.bytes.resize(formats::waveform_frame_bytes(channels, samples_per_channel));
     std::memcpy(frame.bytes.data(), &header, sizeof header);
     std::memcpy(frame.bytes.data() + sizeof header, samples.data(), samples.size() * sizeof(double));
     return frame;
 }
 
-inline plugins::WaveformHeader header_of(const sdk::testing::Frame& frame) {
-    return frame.as<plugins::WaveformHeader>();
+inline formats::WaveformHeader header_of(const sdk::testing::Frame& frame) {
+    return frame.as<formats::WaveformHeader>();
 }
 
 inline std::vector<double> samples_of(const sdk::testing::Frame& frame) {
-    return frame.as_array<double>(plugins::WAVEFORM_HEADER_BYTES);
+    return frame.as_array<double>(formats::WAVEFORM_HEADER_BYTES);
 }
 
 }  // namespace dhub::test

@@ -15,7 +15,7 @@
 
 namespace {
 
-using dhub::plugins::recording::RecordKind;
+using dhub::formats::recording::RecordKind;
 using dhub::sdk::testing::Frame;
 using dhub::sdk::testing::Harness;
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "dhub/plugins/recording_format.hpp"
+#include "dhub/formats/recording.hpp"
 #include "dhub/sdk/testing/harness.hpp"
 #include "support/plugin_files.hpp"
 #include "support/record_frames.hpp"
@@ -16,7 +16,7 @@
 
 namespace {
 
-using dhub::plugins::recording::RecordKind;
+using dhub::formats::recording::RecordKind;
 using dhub::sdk::testing::Harness;
 using dhub::sdk::testing::HarnessError;
 
@@ -56,7 +56,7 @@ TEST_F(Recorder_test, WritesHeadersSchemaSlotBytesAndIndex) {
     EXPECT_EQ(files.data_header.header_bytes % 64, 0U);
     EXPECT_EQ(files.schema, SCHEMA);
     EXPECT_EQ(std::memcmp(files.index_header.magic, "DHUBIDX1", 8), 0);
-    EXPECT_EQ(files.index_header.record_bytes, sizeof(dhub::plugins::recording::IndexRecord));
+    EXPECT_EQ(files.index_header.record_bytes, sizeof(dhub::formats::recording::IndexRecord));
     ASSERT_EQ(files.records.size(), 2U);
     EXPECT_EQ(files.records[0].kind, RecordKind::Slot);
     EXPECT_EQ(files.records[0].sequence, 0U);

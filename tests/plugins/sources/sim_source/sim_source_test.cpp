@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <numbers>
 
-#include "dhub/plugins/waveform.hpp"
+#include "dhub/formats/waveform.hpp"
 #include "dhub/sdk/testing/harness.hpp"
 #include "support/plugin_files.hpp"
 #include "support/waveform_frames.hpp"
@@ -36,7 +36,7 @@ TEST_F(SimSource_test, DescriptorDeclaresAWaveformSource) {
     EXPECT_EQ(sut->mode, DHUB_MODE_REALTIME);
     EXPECT_STREQ(sut->output_schema, "dhub.waveform.f64@1");
     EXPECT_EQ(sut->input_schema, nullptr);
-    EXPECT_EQ(sut->output_min_slot_bytes, dhub::plugins::WAVEFORM_HEADER_BYTES);
+    EXPECT_EQ(sut->output_min_slot_bytes, dhub::formats::WAVEFORM_HEADER_BYTES);
 }
 
 TEST_F(SimSource_test, FillsTheHeaderAndPublishesTheExactFrameSize) {
@@ -50,7 +50,7 @@ TEST_F(SimSource_test, FillsTheHeaderAndPublishesTheExactFrameSize) {
     const auto result = sut.produce(LARGE_SLOT_BYTES);
 
     ASSERT_EQ(result.status, DHUB_OK) << sut.log_text();
-    ASSERT_EQ(result.output.bytes.size(), dhub::plugins::waveform_frame_bytes(CHANNELS, SAMPLES));
+    ASSERT_EQ(result.output.bytes.size(), dhub::formats::waveform_frame_bytes(CHANNELS, SAMPLES));
     const auto header = dhub::test::header_of(result.output);
     EXPECT_EQ(header.sequence, 0U);
     EXPECT_EQ(header.timestamp_ns, start_ns);
@@ -58,7 +58,7 @@ TEST_F(SimSource_test, FillsTheHeaderAndPublishesTheExactFrameSize) {
     EXPECT_EQ(header.samples_per_channel, SAMPLES);
     EXPECT_EQ(header.sample_rate_hz, RATE_HZ * SAMPLES);
     EXPECT_EQ(result.output.timestamp_ns, start_ns);
-    EXPECT_TRUE(dhub::plugins::parse_waveform(result.output.bytes).ok());
+    EXPECT_TRUE(dhub::formats::parse_waveform(result.output.bytes).ok());
 }
 
 TEST_F(SimSource_test, CounterWaveformHoldsTheExactRunningSampleCount) {

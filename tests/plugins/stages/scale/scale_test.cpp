@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "dhub/plugins/waveform.hpp"
+#include "dhub/formats/waveform.hpp"
 #include "dhub/sdk/testing/harness.hpp"
 #include "support/plugin_files.hpp"
 #include "support/waveform_frames.hpp"
@@ -64,7 +64,7 @@ TEST_F(Scale_test, CopiesTheHeaderAndTheTimestampUnchanged) {
     const auto result = sut.process(in, LARGE_SLOT_BYTES);
 
     ASSERT_EQ(result.output.bytes.size(), in.bytes.size());
-    EXPECT_EQ(std::memcmp(result.output.bytes.data(), in.bytes.data(), dhub::plugins::WAVEFORM_HEADER_BYTES), 0);
+    EXPECT_EQ(std::memcmp(result.output.bytes.data(), in.bytes.data(), dhub::formats::WAVEFORM_HEADER_BYTES), 0);
     EXPECT_EQ(result.output.timestamp_ns, TIMESTAMP_NS);
 }
 
@@ -90,7 +90,7 @@ TEST_F(Scale_test, TooSmallOutputSlotIsAnError) {
     Harness sut(component());
     ASSERT_EQ(sut.start(), DHUB_OK);
 
-    EXPECT_EQ(sut.process(input(), dhub::plugins::WAVEFORM_HEADER_BYTES).status, DHUB_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(sut.process(input(), dhub::formats::WAVEFORM_HEADER_BYTES).status, DHUB_ERR_INVALID_ARGUMENT);
     EXPECT_TRUE(sut.has_log(DHUB_LOG_ERROR, "slot_bytes")) << sut.log_text();
 }
 

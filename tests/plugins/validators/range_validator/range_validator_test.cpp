@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-#include "dhub/plugins/waveform.hpp"
+#include "dhub/formats/waveform.hpp"
 #include "dhub/sdk/testing/harness.hpp"
 #include "support/plugin_files.hpp"
 #include "support/waveform_frames.hpp"
@@ -66,7 +66,7 @@ TEST_F(RangeValidator_test, RejectsTheFirstSampleOutsideTheRangeNamingIt) {
     frame = [&] {
         auto later = dhub::test::samples_of(frame);
         later[2 * SAMPLES + 3] = -7.0;
-        std::memcpy(frame.bytes.data() + dhub::plugins::WAVEFORM_HEADER_BYTES, later.data(),
+        std::memcpy(frame.bytes.data() + dhub::formats::WAVEFORM_HEADER_BYTES, later.data(),
                     later.size() * sizeof(double));
         return frame;
     }();

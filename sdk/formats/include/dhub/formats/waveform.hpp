@@ -20,7 +20,7 @@
 #include <string>
 #include <type_traits>
 
-namespace dhub::plugins {
+namespace dhub::formats {
 
 inline constexpr const char* WAVEFORM_SCHEMA_ID = "dhub.waveform.f64@1";
 
@@ -117,4 +117,4 @@ inline void write_waveform_header(std::span<std::byte> slot, const WaveformHeade
     std::memcpy(slot.data(), &header, sizeof header);
 }
 
-}  // namespace dhub::plugins
+}  // namespace dhub::formats

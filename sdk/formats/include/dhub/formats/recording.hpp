@@ -19,7 +19,7 @@
 #include <string>
 #include <type_traits>
 
-namespace dhub::plugins::recording {
+namespace dhub::formats::recording {
 
 inline constexpr char DATA_MAGIC[8] = {'D', 'H', 'U', 'B', 'R', 'E', 'C', '1'};
 inline constexpr char INDEX_MAGIC[8] = {'D', 'H', 'U', 'B', 'I', 'D', 'X', '1'};
@@ -134,4 +134,4 @@ inline std::string check_index_header(const IndexFileHeader& header) {
     return {};
 }
 
-}  // namespace dhub::plugins::recording
+}  // namespace dhub::formats::recording
