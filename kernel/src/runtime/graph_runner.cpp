@@ -118,6 +118,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
                                                                      RunnerOptions options) {
     std::unique_ptr<GraphRunner> runner(new GraphRunner());
     if (options.segment_prefix.empty()) options.segment_prefix = default_prefix(*graph.spec);
+    if (!options.clock) options.clock = std::make_shared<MonotonicClock>();
     runner->options_ = options;
     runner->start_order_ = graph.start_order;
     auto logger = kernel_logger();

@@ -38,8 +38,10 @@ void host_report_error(dhub_node* node, dhub_status code, const char* message) {
     });
 }
 
+thread_local const PluginClock* thread_clock = nullptr;
+
 std::uint64_t host_now_ns() {
-    return monotonic_ns();
+    return thread_clock != nullptr ? thread_clock->now_ns() : monotonic_ns();
 }
 
 int host_stop_requested(dhub_node* node) {
@@ -135,6 +137,14 @@ constexpr dhub_host_api HOST_API = {
 };
 
 }  // namespace
+
+ThreadClock::ThreadClock(const PluginClock& clock) noexcept : previous_(thread_clock) {
+    thread_clock = &clock;
+}
+
+ThreadClock::~ThreadClock() {
+    thread_clock = previous_;
+}
 
 const dhub_host_api& host_api() noexcept {
     return HOST_API;

@@ -107,6 +107,7 @@ Node::~Node() {
 }
 
 VoidResult Node::instantiate(const std::string& plugin_file) {
+    const ThreadClock clock(runner_.clock());  // a constructor may read the time too
     const dhub_status created = descriptor_.create(&host_api(), reinterpret_cast<dhub_node*>(this), &instance_);
     if (created != DHUB_OK || instance_ == nullptr) {
         instance_ = nullptr;
@@ -168,6 +169,7 @@ void Node::finish(EndReason reason, std::string detail) {
 }
 
 void Node::thread_main() {
+    const ThreadClock clock(runner_.clock());  // what the host API's now_ns() reads on this thread
     // Named after the node, so top -H, perf and gdb tell the node threads apart (Linux keeps 15 bytes).
     ::pthread_setname_np(::pthread_self(), id_.substr(0, 15).c_str());
     // Sources pace themselves with sleep_until: the default 50 us timer slack would blur every deadline.
@@ -645,10 +647,8 @@ void Node::pause(std::chrono::nanoseconds span) {
 }
 
 dhub_status Node::sleep_until(std::uint64_t deadline_ns) {
-    // steady_clock is CLOCK_MONOTONIC on Linux, the clock of deadline_ns.
-    const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline_ns));
     std::unique_lock lock(sleep_mutex_);
-    sleep_wakeup_.wait_until(lock, deadline, [this] { return stop_requested(); });
+    runner_.clock().wait_until(deadline_ns, lock, sleep_wakeup_, [this] { return stop_requested(); });
     return stop_requested() ? DHUB_STOPPING : DHUB_OK;
 }
 

@@ -32,6 +32,19 @@ namespace dhub::runtime {
 /// The host API table every node receives (the functions find their Node through the dhub_node*).
 const dhub_host_api& host_api() noexcept;
 
+/// The ABI's now_ns() takes no node handle, so the clock it reads is the calling thread's: a node's thread
+/// sets its graph's clock for as long as this lives (threads that never set one read CLOCK_MONOTONIC).
+class ThreadClock {
+public:
+    explicit ThreadClock(const PluginClock& clock) noexcept;
+    ~ThreadClock();
+    ThreadClock(const ThreadClock&) = delete;
+    ThreadClock& operator=(const ThreadClock&) = delete;
+
+private:
+    const PluginClock* previous_;
+};
+
 class alignas(64) Node {
 public:
     struct Output {

@@ -19,6 +19,7 @@
 #include "dhub/base/result.hpp"
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
+#include "dhub/runtime/plugin_clock.hpp"
 
 namespace dhub::runtime {
 
@@ -35,6 +36,10 @@ struct RunnerOptions {
     std::chrono::milliseconds drain_timeout{10'000};
     /// Where the event stream goes, one JSON object per line (docs/kernel.md, "Events"); empty: nowhere.
     std::filesystem::path events_file;
+    /// The time plugins see (now_ns, sleep_until); none: MonotonicClock. A ManualClock runs the graph in
+    /// virtual time (tests, simulations). Plugins' own threads and the timestamps a plugin leaves to the
+    /// kernel stay on CLOCK_MONOTONIC.
+    std::shared_ptr<const PluginClock> clock;
 };
 
 /// Why a node ended: what supervisors and tests branch on. The report spells it as to_string() gives it;
@@ -119,6 +124,7 @@ public:
     void fail(const std::string& why);
     /// Delivers a peer message to every other node on the channel.
     void broadcast(const Node& sender, const std::string& channel, const std::string& message);
+    const PluginClock& clock() const noexcept { return *options_.clock; }
     /// The event stream (a no-op without RunnerOptions::events_file). Any thread.
     EventLog& events() noexcept { return *events_; }
     /// The control-plane link when the graph has a "broker" section, else nullptr.

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+// GraphRunner in this process: real plugins loaded by the real loader, a graph parsed and validated as
+// dhub-kernel does, nodes on their own threads — and time that moves only when the test moves it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "dhub/graph/graph_spec.hpp"
+#include "dhub/plugin/plugin_loader.hpp"
+#include "dhub/runtime/graph_runner.hpp"
+#include "dhub/runtime/plugin_clock.hpp"
+#include "support/child_process.hpp"
+
+namespace dhub::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+using dhub::testing::wait_until;
+
+constexpr std::uint64_t MS = 1'000'000;
+
+/// A graph document parsed and validated against the built plugins, ready for GraphRunner::create. Holds
+/// what the validated graph points into.
+class GraphUnderTest {
+public:
+    explicit GraphUnderTest(const std::string& json)
+        : loader_(plugin::make_search_path({DHUB_PLUGIN_DIR, DHUB_TEST_PLUGIN_DIR}, {})) {
+        std::vector<graph::GraphIssue> issues;
+        spec_ = graph::parse_graph(json, {}, issues);
+        if (spec_) {
+            validated_ = graph::validate_graph(
+                *spec_,
+                [this](const std::string& name) -> Result<std::vector<plugin::ComponentInfo>> {
+                    auto loaded = loader_.load(name);
+                    if (!loaded) return loaded.error();
+                    return loaded.value()->components;
+                },
+                issues);
+        }
+        problems_ = graph::format_issues(issues, "");
+    }
+    const std::string& problems() const { return problems_; }
+    Result<std::unique_ptr<GraphRunner>, SetupError> runner(std::shared_ptr<const PluginClock> clock = {}) {
+        RunnerOptions options;
+        options.clock = std::move(clock);
+        return GraphRunner::create(validated_, loader_, options);
+    }
+
+private:
+    plugin::PluginLoader loader_;
+    std::optional<graph::GraphSpec> spec_;
+    graph::ValidatedGraph validated_;
+    std::string problems_;
+};
+
+const NodeReport& report_of(const std::vector<NodeReport>& reports, const std::string& id) {
+    for (const NodeReport& report : reports) {
+        if (report.id == id) return report;
+    }
+    throw std::runtime_error("no node " + id);
+}
+
+std::uint64_t slots_out(const GraphRunner& runner, const std::string& id) {
+    return report_of(runner.reports(), id).slots_out;
+}
+
+constexpr const char* PACED_GRAPH = R"({
+  "schema_version": 1,
+  "channels": [{"name": "frames", "slot_bytes": 4096, "slot_count": 64}],
+  "nodes": [
+    {"id": "sim", "plugin": "sim_source", "params": {"rate_hz": 1000, "channels": 1, "samples_per_channel": 16},
+     "outputs": ["frames"]},
+    {"id": "stats", "plugin": "stats", "inputs": ["frames"]}
+  ]
+})";
+
+// A 1 kHz source on a manual clock: one frame at the start, then exactly one per millisecond the clock moves,
+// and none while it stands still however long the test waits.
+TEST(GraphRunner_test, ASourcePacedOnAManualClockPublishesExactlyTheFramesDue) {
+    GraphUnderTest graph(PACED_GRAPH);
+    ASSERT_EQ(graph.problems(), "");
+    auto clock = std::make_shared<ManualClock>();
+    auto created = graph.runner(clock);
+    ASSERT_TRUE(created) << created.error().error.message;
+    GraphRunner& runner = *created.value();
+    runner.start();
+
+    ASSERT_TRUE(wait_until([&] { return slots_out(runner, "sim") == 1; }));  // the frame due at the start
+    std::this_thread::sleep_for(30ms);                                       // real time passes, virtual does not
+    EXPECT_EQ(slots_out(runner, "sim"), 1u);
+
+    clock->advance(10 * MS);
+    ASSERT_TRUE(wait_until([&] { return slots_out(runner, "sim") == 11; })) << slots_out(runner, "sim");
+    std::this_thread::sleep_for(30ms);
+    EXPECT_EQ(slots_out(runner, "sim"), 11u);
+
+    runner.request_stop();  // interrupts the source's virtual sleep at once
+    EXPECT_EQ(runner.wait(), ExitCode::Ok);
+    const auto reports = runner.reports();
+    EXPECT_EQ(report_of(reports, "sim").slots_out, 11u);
+    EXPECT_EQ(report_of(reports, "stats").slots_in, 11u);  // lossless: every frame reached the sink
+    EXPECT_EQ(report_of(reports, "sim").end_reason, EndReason::Stopped);
+    EXPECT_EQ(report_of(reports, "stats").end_reason, EndReason::InputClosed);
+}
+
+TEST(GraphRunner_test, RunForStopsTheGraphGracefullyAtTheEndOfTheSpan) {
+    GraphUnderTest graph(PACED_GRAPH);
+    auto created = graph.runner();
+    ASSERT_TRUE(created) << created.error().error.message;
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(created.value()->run_for(200ms), ExitCode::Ok);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 200ms);
+    const auto reports = created.value()->reports();
+    EXPECT_GT(report_of(reports, "sim").slots_out, 0u);
+    EXPECT_EQ(report_of(reports, "stats").slots_in, report_of(reports, "sim").slots_out);
+}
+
+TEST(GraphRunner_test, AStopGraphPolicyEndsTheRunWithARuntimeError) {
+    GraphUnderTest graph(R"({
+      "schema_version": 1,
+      "channels": [{"name": "ticks", "slot_bytes": 64}, {"name": "out", "slot_bytes": 64}],
+      "nodes": [
+        {"id": "tick", "plugin": "test_ticker", "component": "test.source.ticker", "params": {"count": 100},
+         "outputs": ["ticks"]},
+        {"id": "faulty", "plugin": "test_failing", "inputs": ["ticks"], "outputs": ["out"],
+         "on_error": {"action": "stop_graph", "max_consecutive": 3}},
+        {"id": "sink", "plugin": "test_ticker", "component": "test.sink.ticker", "inputs": ["out"]}
+      ]
+    })");
+    ASSERT_EQ(graph.problems(), "");
+    auto created = graph.runner();
+    ASSERT_TRUE(created) << created.error().error.message;
+    created.value()->start();
+    EXPECT_EQ(created.value()->wait(), ExitCode::RuntimeError);
+    const NodeReport faulty = report_of(created.value()->reports(), "faulty");
+    EXPECT_EQ(faulty.end_reason, EndReason::ErrorPolicyGraph);
+    EXPECT_EQ(faulty.errors, 3u);
+}
+
+TEST(GraphRunner_test, AComponentThatRefusesToBeCreatedFailsTheNodeStepAndLeavesNoSegment) {
+    GraphUnderTest graph(R"({
+      "schema_version": 1,
+      "name": "refusing-in-process",
+      "channels": [{"name": "a", "slot_bytes": 64}],
+      "nodes": [{"id": "camera0", "plugin": "test_throws", "outputs": ["a"]},
+                {"id": "sink", "plugin": "stats", "inputs": ["a"]}]
+    })");
+    ASSERT_EQ(graph.problems(), "");
+    auto created = graph.runner();
+    ASSERT_FALSE(created);
+    EXPECT_EQ(created.error().step, SetupStep::Node);
+    EXPECT_EQ(exit_code_of(created.error().step), ExitCode::PluginError);
+    EXPECT_NE(created.error().error.message.find("camera0"), std::string::npos) << created.error().error.message;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+        EXPECT_EQ(entry.path().filename().string().find("refusing-in-process"), std::string::npos) << entry.path();
+    }
+}
+
+}  // namespace
+}  // namespace dhub::runtime
