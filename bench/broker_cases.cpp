@@ -42,8 +42,8 @@
 #include "harness/latency_stats.hpp"
 #include "harness/payload_touch.hpp"
 #include "harness/shared_mapping.hpp"
-#include "harness/temp_dir.hpp"
 #include "harness/timing.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dhub::bench {
 namespace {
@@ -458,7 +458,7 @@ DiscoveryTimings run_discovery_consumer(const DiscoverySetup& setup, DiscoveryCo
 
 #ifdef DHUB_BENCH_BROKER
 void measure_discovery(DiscoveryMode mode, std::size_t iterations, const BenchOptions& options, CaseResult& row) {
-    TempDir directory("dhub-bench-broker");
+    testing::TempDir directory("dhub-bench-broker");
     BrokerProcess broker(directory.path());
     SharedMapping mapping(sizeof(DiscoveryControl));
     DiscoveryControl* control = mapping.emplace<DiscoveryControl>();
@@ -696,7 +696,7 @@ void measure_load(const BenchOptions& options, CaseResult& row) {
     const auto duration = options.quick ? 3s : 60s;
     // Growth is judged after this much steady state (allocator pools, socket buffers filling up).
     const auto settle = options.quick ? 1s : 10s;
-    TempDir directory("dhub-bench-broker");
+    testing::TempDir directory("dhub-bench-broker");
     BrokerProcess broker(directory.path());
     SharedMapping mapping(sizeof(LoadControl));
     LoadControl* control = mapping.emplace<LoadControl>();

@@ -31,6 +31,7 @@
 #include "harness/process_sync.hpp"
 #include "harness/shared_mapping.hpp"
 #include "harness/timing.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dhub::bench {
 namespace {
@@ -557,21 +558,17 @@ double measure_kernel_path(const BenchOptions& options,
                            std::uint64_t messages,
                            std::uint32_t slots,
                            std::uint32_t burst) {
-    char directory_template[] = "/tmp/dhub-bench-kernel-XXXXXX";
-    if (::mkdtemp(directory_template) == nullptr) throw std::runtime_error("cannot create a temporary directory");
-    const std::string directory = directory_template;
-    // However the run ends (a kernel killed on timeout cannot clean up): the graph and result files go,
-    // and so does the channel's segment, which the kernel names "<graph name>-<its pid>.<channel>".
+    const testing::TempDir scratch("dhub-bench-kernel");  // the graph and result files, removed however it ends
+    const std::string directory = scratch.path().string();
+    // A kernel killed on timeout cannot clean up: its channel's segment ("<graph name>-<its pid>.<channel>")
+    // is removed here.
     pid_t kernel_pid = 0;
     struct Cleanup {
-        const std::string& directory;
         const pid_t& kernel_pid;
         ~Cleanup() {
-            std::error_code ignored;
-            std::filesystem::remove_all(directory, ignored);
             if (kernel_pid > 0) (void)shm::Segment::unlink("bench-" + std::to_string(kernel_pid) + ".stream");
         }
-    } cleanup{directory, kernel_pid};
+    } cleanup{kernel_pid};
     const std::string graph_file = directory + "/graph.json";
     const std::string result_file = directory + "/result.json";
     const nlohmann::json graph = {

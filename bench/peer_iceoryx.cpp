@@ -29,13 +29,13 @@
 #include "harness/payload_touch.hpp"
 #include "harness/process_sync.hpp"
 #include "harness/shared_mapping.hpp"
-#include "harness/temp_dir.hpp"
 #include "harness/timing.hpp"
 #include "iceoryx_hoofs/log/logmanager.hpp"
 #include "iceoryx_posh/popo/untyped_publisher.hpp"
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
 #include "iceoryx_posh/popo/wait_set.hpp"
 #include "iceoryx_posh/runtime/posh_runtime.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dhub::bench {
 namespace {
@@ -173,7 +173,7 @@ private:
         }
     }
 
-    TempDir dir_;
+    testing::TempDir dir_;
     std::filesystem::path log_;
     pid_t pid_ = -1;
 };

@@ -15,8 +15,8 @@
 #include "harness/payload_touch.hpp"
 #include "harness/process_sync.hpp"
 #include "harness/shared_mapping.hpp"
-#include "harness/temp_dir.hpp"
 #include "harness/timing.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dhub::bench {
 namespace {
@@ -24,7 +24,7 @@ namespace {
 constexpr const char* TRANSPORT = "zeromq";
 constexpr std::size_t MIB = std::size_t{1} << 20;
 
-std::string endpoint(const TempDir& dir, const std::string& name) {
+std::string endpoint(const testing::TempDir& dir, const std::string& name) {
     return "ipc://" + (dir.path() / name).string();
 }
 
@@ -44,7 +44,7 @@ bool receive_message(
 
 // ---------------------------------------------------------------- ping-pong (PAIR)
 
-void measure_pingpong(const BenchOptions& options, const TempDir& dir, std::size_t payload, CaseResult& row) {
+void measure_pingpong(const BenchOptions& options, const testing::TempDir& dir, std::size_t payload, CaseResult& row) {
     SharedMapping mapping(sizeof(ProcessSync));
     ProcessSync* sync = mapping.emplace<ProcessSync>();
     const std::string address = endpoint(dir, "pingpong-" + std::to_string(payload));
@@ -104,7 +104,10 @@ struct ConsumerTally {
     std::uint64_t bad_messages = 0;
 };
 
-void measure_oneway(const BenchOptions& options, const TempDir& dir, const OnewayConfig& config, CaseResult& row) {
+void measure_oneway(const BenchOptions& options,
+                    const testing::TempDir& dir,
+                    const OnewayConfig& config,
+                    CaseResult& row) {
     SharedMapping mapping(sizeof(ProcessSync));
     ProcessSync* sync = mapping.emplace<ProcessSync>();
     const std::string address = endpoint(dir, "oneway-" + std::to_string(config.payload_bytes));
@@ -154,7 +157,7 @@ void measure_oneway(const BenchOptions& options, const TempDir& dir, const Onewa
 // ---------------------------------------------------------------- groups
 
 std::vector<CaseResult> run_pingpong(const BenchOptions& options) {
-    const TempDir dir("dhub-bench-zmq");
+    const testing::TempDir dir("dhub-bench-zmq");
     std::vector<CaseResult> results;
     for (std::size_t payload : {std::size_t{64}, std::size_t{4096}, MIB}) {
         CaseResult row{.case_name = "pingpong", .transport = TRANSPORT, .payload_bytes = payload};
@@ -171,7 +174,7 @@ std::vector<CaseResult> run_oneway(const BenchOptions& options) {
         {64 * 1024, 100, 50'000},
         {MIB, 16, 4'000},
     };
-    const TempDir dir("dhub-bench-zmq");
+    const testing::TempDir dir("dhub-bench-zmq");
     std::vector<CaseResult> results;
     for (const OnewayConfig& config : CONFIGS) {
         CaseResult row{.case_name = "oneway", .transport = TRANSPORT, .payload_bytes = config.payload_bytes};

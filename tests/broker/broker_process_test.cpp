@@ -21,6 +21,7 @@
 #include "dhub/broker/keys.hpp"
 #include "support/child_process.hpp"
 #include "support/loopback_port.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dhub::broker {
 namespace {
@@ -66,9 +67,8 @@ long rss_kib(pid_t pid, char& state) {
 class BrokerProcess_test : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        char pattern[] = "/tmp/dhub-broker-test-XXXXXX";
-        ASSERT_NE(::mkdtemp(pattern), nullptr);
-        directory_ = pattern;
+        scratch_ = std::make_unique<dhub::testing::TempDir>("dhub-broker-test");
+        directory_ = scratch_->path().string();
         for (const char* name : {"broker", "member", "stranger"}) {
             auto keygen = ChildProcess::spawn(DHUB_KEYGEN_BIN, {"--dir", directory_, name}, directory_ + "/keygen.log");
             const auto status = keygen.wait(10s);
@@ -78,7 +78,7 @@ protected:
             << R"({"clients": [{"public_key": ")" << key("member.pub") << R"(", "name": "member", )"
             << R"("produce": ["*"], "consume": ["*"]}]})";
     }
-    static void TearDownTestSuite() { std::filesystem::remove_all(directory_); }
+    static void TearDownTestSuite() { scratch_.reset(); }
 
     static std::string key(const std::string& file) {
         auto read = read_key_file(directory_ + "/" + file, file.ends_with(".key") ? KeyKind::Secret : KeyKind::Public);
@@ -126,6 +126,7 @@ protected:
         }
     }
 
+    static inline std::unique_ptr<dhub::testing::TempDir> scratch_;
     static inline std::string directory_;
     static inline int broker_starts_ = 0;
     std::optional<ChildProcess> broker_;

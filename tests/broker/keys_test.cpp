@@ -8,18 +8,15 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "support/temp_dir.hpp"
+
 namespace dhub::broker {
 namespace {
 
 class Keys_test : public ::testing::Test {
 protected:
-    void SetUp() override {
-        char pattern[] = "/tmp/dhub-keys-XXXXXX";
-        ASSERT_NE(::mkdtemp(pattern), nullptr);
-        directory_ = pattern;
-    }
-    void TearDown() override { std::filesystem::remove_all(directory_); }
-    std::string directory_;
+    dhub::testing::TempDir scratch_{"dhub-keys"};
+    std::string directory_ = scratch_.path().string();
 };
 
 TEST_F(Keys_test, WritesASecretFileOnlyTheOwnerCanReadAndItsPublicKey) {

@@ -48,7 +48,7 @@ void expect_kept(const KernelRun& run, std::uint64_t kept) {
 }
 
 TEST(ByteStages, ThrottleKeepsTheRateOfACustomStructBySlotTime) {
-    TempDirectory dir;
+    TempDir dir;
     // 1000 readings over one second of slot time, produced as fast as the kernel runs: 100 Hz keeps 100.
     const KernelRun run = run_kernel(dir, write_graph(dir, graph_with(stage_node("throttle", {{"max_rate_hz", 100}}))));
 
@@ -57,7 +57,7 @@ TEST(ByteStages, ThrottleKeepsTheRateOfACustomStructBySlotTime) {
 }
 
 TEST(ByteStages, DecimatePassesACustomStruct) {
-    TempDirectory dir;
+    TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, graph_with(stage_node("decimate", {{"factor", 4}}))));
 
     ASSERT_TRUE(run.status.exited && run.status.code == 0) << run.output;

@@ -71,7 +71,7 @@ protected:
 
     /// Starts dhub-kernel and remembers its pid for the segment clean-up.
     void launch(std::optional<ChildProcess>& slot,
-                const TempDirectory& dir,
+                const TempDir& dir,
                 const nlohmann::json& graph,
                 const std::vector<std::string>& arguments = {}) {
         slot.emplace(start_kernel(dir, write_graph(dir, graph), arguments));
@@ -170,9 +170,9 @@ protected:
         process.reset();
     }
 
-    TempDirectory keys_;
-    TempDirectory producer_dir_;
-    TempDirectory consumer_dir_;
+    TempDir keys_;
+    TempDir producer_dir_;
+    TempDir consumer_dir_;
     std::optional<ChildProcess> broker_;
     std::optional<ChildProcess> producer_;
     std::optional<ChildProcess> consumer_;

@@ -19,7 +19,7 @@ struct ToolRun {
     std::string output;
 };
 
-ToolRun run_tool(const TempDirectory& dir, const std::string& program, const std::vector<std::string>& arguments) {
+ToolRun run_tool(const TempDir& dir, const std::string& program, const std::vector<std::string>& arguments) {
     const auto log = dir / "tool.log";
     auto child = ChildProcess::spawn(program, arguments, log.string());
     const ExitStatus status = child.wait(std::chrono::seconds(30));
@@ -65,7 +65,7 @@ protected:
             << program << " exited " << run.code << ", a code its --help does not list";
     }
 
-    TempDirectory dir_;
+    TempDir dir_;
     std::map<std::string, std::map<int, std::string>> documented_;
 };
 

@@ -25,7 +25,7 @@ json ticker_source(const std::string& id, const std::string& output) {
 }
 
 TEST(KernelGraphErrors, EveryProblemIsReportedAtOnceWithItsJsonPath) {
-    TempDirectory dir;
+    TempDir dir;
     json source = ticker_source("src", "a");
     source["params"] = {{"count", -1}, {"speed", 3}};
     const json graph = {
@@ -58,7 +58,7 @@ TEST(KernelGraphErrors, EveryProblemIsReportedAtOnceWithItsJsonPath) {
 // Problems the parser finds (unknown keys, bad policy names, wrong types) and problems only the plugins can
 // reveal (parameters, wiring, schemas) come out of the same run.
 TEST(KernelGraphErrors, ShapeProblemsDoNotHideTheOthers) {
-    TempDirectory dir;
+    TempDir dir;
     json source = ticker_source("src", "a");
     source["params"] = {{"count", -1}};  // out of range: needs the plugin's declaration
     source["colour"] = "blue";           // unknown key: the parser's
@@ -85,7 +85,7 @@ TEST(KernelGraphErrors, ShapeProblemsDoNotHideTheOthers) {
 }
 
 TEST(KernelGraphErrors, WithoutAChannelListTheSkippedChecksAreNamed) {
-    TempDirectory dir;
+    TempDir dir;
     const json graph = {{"schema_version", 1}, {"chanels", json::array()}, {"nodes", {ticker_source("src", "a")}}};
     const KernelRun run = run_kernel(dir, write_graph(dir, graph), {"--validate"});
     EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
@@ -95,7 +95,7 @@ TEST(KernelGraphErrors, WithoutAChannelListTheSkippedChecksAreNamed) {
 }
 
 TEST(KernelGraphErrors, MalformedJsonIsReportedWithLineAndColumn) {
-    TempDirectory dir;
+    TempDir dir;
     const auto path = dir / "broken.json";
     std::ofstream(path) << "{\n  \"schema_version\": 1,\n  \"nodes\": [ oops ]\n}\n";
     const KernelRun run = run_kernel(dir, path, {"--validate"});
@@ -105,14 +105,14 @@ TEST(KernelGraphErrors, MalformedJsonIsReportedWithLineAndColumn) {
 }
 
 TEST(KernelGraphErrors, MissingGraphFileIsNamed) {
-    TempDirectory dir;
+    TempDir dir;
     const KernelRun run = run_kernel(dir, dir / "nope.json", {"--validate"});
     EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
     EXPECT_TRUE(mentions(run.output, "nope.json")) << run.output;
 }
 
 TEST(KernelGraphErrors, MissingPluginNamesTheNodeTheFileAndTheSearchPath) {
-    TempDirectory dir;
+    TempDir dir;
     const json graph = {{"schema_version", 1},
                         {"channels", {{{"name", "a"}, {"slot_bytes", 64}}}},
                         {"nodes", {{{"id", "cam"}, {"plugin", "no_such_camera"}, {"outputs", {"a"}}}}}};
@@ -124,7 +124,7 @@ TEST(KernelGraphErrors, MissingPluginNamesTheNodeTheFileAndTheSearchPath) {
 }
 
 TEST(KernelGraphErrors, PluginBuiltForAnotherSdkMajorIsRefusedNamingBothVersionsAndTheFile) {
-    TempDirectory dir;
+    TempDir dir;
     const json graph = {{"schema_version", 1},
                         {"channels", {{{"name", "a"}, {"slot_bytes", 64}}}},
                         {"nodes", {{{"id", "old"}, {"plugin", "test_abi_major"}, {"outputs", {"a"}}}}}};
@@ -138,7 +138,7 @@ TEST(KernelGraphErrors, PluginBuiltForAnotherSdkMajorIsRefusedNamingBothVersions
 }
 
 TEST(KernelGraphErrors, NodeWhoseConstructorThrowsFailsCleanlyNamingNodeAndFile) {
-    TempDirectory dir;
+    TempDir dir;
     const json graph = {{"schema_version", 1},
                         {"name", "throwing"},
                         {"channels", {{{"name", "a"}, {"slot_bytes", 64}}}},
@@ -159,7 +159,7 @@ TEST(KernelGraphErrors, NodeWhoseConstructorThrowsFailsCleanlyNamingNodeAndFile)
 
 TEST(KernelGraphErrors, ShippedGraphsValidate) {
     for (const char* name : {"demo.json", "demo-decimate.json"}) {
-        TempDirectory dir;
+        TempDir dir;
         const KernelRun run = run_kernel(dir, std::filesystem::path(DHUB_CONFIG_DIR) / name,
                                          {"--validate", "--plugin-path", DHUB_PLUGIN_DIR});
         EXPECT_EQ(run.status.code, 0) << name << ": " << run.output;
@@ -167,7 +167,7 @@ TEST(KernelGraphErrors, ShippedGraphsValidate) {
 }
 
 TEST(KernelCommandLine, DescribeShowsComponentsParametersTypesDefaultsAndDocs) {
-    TempDirectory dir;
+    TempDir dir;
     auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--plugin-path", DHUB_TEST_PLUGIN_DIR, "--describe", "test_ticker"},
                                       (dir / "out.txt").string());
     const ExitStatus status = kernel.wait();
@@ -181,7 +181,7 @@ TEST(KernelCommandLine, DescribeShowsComponentsParametersTypesDefaultsAndDocs) {
 }
 
 TEST(KernelCommandLine, DescribePrintsIntegerRangesAsIntegers) {
-    TempDirectory dir;
+    TempDir dir;
     auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--plugin-path", DHUB_PLUGIN_DIR, "--describe", "sim_source"},
                                       (dir / "out.txt").string());
     const ExitStatus status = kernel.wait();
@@ -194,7 +194,7 @@ TEST(KernelCommandLine, DescribePrintsIntegerRangesAsIntegers) {
 }
 
 TEST(KernelCommandLine, ListPluginsReportsLoadableAndBrokenPlugins) {
-    TempDirectory dir;
+    TempDir dir;
     auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--plugin-path", DHUB_TEST_PLUGIN_DIR, "--list-plugins"},
                                       (dir / "out.txt").string());
     const ExitStatus status = kernel.wait();
@@ -205,7 +205,7 @@ TEST(KernelCommandLine, ListPluginsReportsLoadableAndBrokenPlugins) {
 }
 
 TEST(KernelCommandLine, UsageErrorsExitWith2) {
-    TempDirectory dir;
+    TempDir dir;
     auto kernel = ChildProcess::spawn(DHUB_KERNEL, {"--no-such-option"}, (dir / "out.txt").string());
     EXPECT_EQ(kernel.wait().code, 2);
     auto no_graph = ChildProcess::spawn(DHUB_KERNEL, {}, (dir / "out.txt").string());

@@ -69,7 +69,7 @@ std::string check_counter_frame(const RecordedSlot& slot, std::uint64_t frame, d
 }
 
 TEST(KernelRun, AQueueModeRelayCountsEachSlotInAndOutOnce) {
-    TempDirectory dir;
+    TempDir dir;
     constexpr std::uint64_t TICKS = 1000;
     const json graph = {
         {"schema_version", 1},
@@ -102,7 +102,7 @@ TEST(KernelRun, AQueueModeRelayCountsEachSlotInAndOutOnce) {
 
 // Paths in a graph are relative to the graph file, whatever the working directory (here the test's).
 TEST(KernelRun, ARelativePathParameterIsResolvedAgainstTheGraphFile) {
-    TempDirectory dir;
+    TempDir dir;
     const std::string file = "relative-" + std::to_string(::getpid()) + ".dhr";
     const json graph = {{"schema_version", 1},
                         {"channels", {{{"name", "frames"}, {"slot_bytes", 8192}}}},
@@ -121,7 +121,7 @@ TEST(KernelRun, ARelativePathParameterIsResolvedAgainstTheGraphFile) {
 }
 
 TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {
-    TempDirectory dir;
+    TempDir dir;
     // A recording with random contents and sizes, written by the test: the source of truth.
     constexpr std::uint64_t SLOTS = 400;
     constexpr std::uint64_t CAPACITY = 4096;
@@ -195,7 +195,7 @@ json decimate_stage(std::uint64_t factor) {
             {"outputs", {"processed"}}};
 }
 
-json pipeline(const TempDirectory& dir, const json& stage, std::uint64_t max_frames, double rate_hz) {
+json pipeline(const TempDir& dir, const json& stage, std::uint64_t max_frames, double rate_hz) {
     return {{"schema_version", 1},
             {"name", "pipeline"},
             {"channels", {waveform_channel("raw"), waveform_channel("processed")}},
@@ -203,7 +203,7 @@ json pipeline(const TempDirectory& dir, const json& stage, std::uint64_t max_fra
 }
 
 TEST(KernelRun, SimulatedCounterArrivesCompleteThroughScale) {
-    TempDirectory dir;
+    TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, pipeline(dir, scale_stage(2.0, 1.0), FRAMES, 5000)));
     ASSERT_EQ(run.status.code, 0) << run.output;
     const Recording out = read_recording(dir / "out.dhr");
@@ -215,7 +215,7 @@ TEST(KernelRun, SimulatedCounterArrivesCompleteThroughScale) {
 }
 
 /// sim_source at 1 MHz straight into the recorder: several frames are due whenever the source wakes up.
-json fast_counter_graph(const TempDirectory& dir, std::optional<std::uint32_t> source_burst) {
+json fast_counter_graph(const TempDir& dir, std::optional<std::uint32_t> source_burst) {
     json source = counter_source(FRAMES, 1'000'000);
     if (source_burst) source["burst"] = *source_burst;
     return {{"schema_version", 1},
@@ -224,7 +224,7 @@ json fast_counter_graph(const TempDirectory& dir, std::optional<std::uint32_t> s
 }
 
 TEST(KernelRun, BurstSourcePublishesEveryFrameInOrderInFewerCalls) {
-    TempDirectory dir;
+    TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, fast_counter_graph(dir, std::nullopt)));  // burst 32
     ASSERT_EQ(run.status.code, 0) << run.output;
     const Recording out = read_recording(dir / "out.dhr");
@@ -241,7 +241,7 @@ TEST(KernelRun, BurstSourcePublishesEveryFrameInOrderInFewerCalls) {
 }
 
 TEST(KernelRun, BurstOfOneCallsTheSourceOncePerFrame) {
-    TempDirectory dir;
+    TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, fast_counter_graph(dir, 1)));
     ASSERT_EQ(run.status.code, 0) << run.output;
     const Recording out = read_recording(dir / "out.dhr");
@@ -254,7 +254,7 @@ TEST(KernelRun, BurstOfOneCallsTheSourceOncePerFrame) {
 }
 
 TEST(KernelRun, BurstSinkSeesEveryTickInOrder) {
-    TempDirectory dir;
+    TempDir dir;
     constexpr std::uint64_t TICKS = 20'000;
     const json graph = {
         {"schema_version", 1},
@@ -275,7 +275,7 @@ TEST(KernelRun, BurstSinkSeesEveryTickInOrder) {
 }
 
 TEST(KernelRun, PluginBuiltForSdk10LoadsAndRunsSlotBySlot) {
-    TempDirectory dir;
+    TempDir dir;
     constexpr std::uint64_t TICKS = 500;
     const json graph = {
         {"schema_version", 1},
@@ -292,7 +292,7 @@ TEST(KernelRun, PluginBuiltForSdk10LoadsAndRunsSlotBySlot) {
 }
 
 TEST(KernelRun, SwappingScaleForDecimateNeedsOnlyAnEditedGraph) {
-    TempDirectory dir;
+    TempDir dir;
     const auto graph = write_graph(dir, pipeline(dir, scale_stage(3.0, 0.0), FRAMES, 5000));
     const auto kernel_before = std::filesystem::last_write_time(DHUB_KERNEL);
     ASSERT_EQ(run_kernel(dir, graph).status.code, 0);
@@ -316,7 +316,7 @@ TEST(KernelRun, SwappingScaleForDecimateNeedsOnlyAnEditedGraph) {
 }
 
 TEST(KernelRun, SigintStopsSourcesFirstAndLosesNoSlotOnALosslessChannel) {
-    TempDirectory dir;
+    TempDir dir;
     const auto graph = write_graph(dir, pipeline(dir, scale_stage(1.0, 0.0), 0, 2000));  // runs until stopped
     ChildProcess kernel = start_kernel(dir, graph);
     // Wait until data flows, then interrupt as a user would.
@@ -360,7 +360,7 @@ std::vector<std::string> thread_names(pid_t pid) {
 }
 
 TEST(KernelRun, NodeThreadsAreNamedAfterTheirNodes) {
-    TempDirectory dir;
+    TempDir dir;
     json graph = pipeline(dir, scale_stage(1.0, 0.0), 0, 2000);
     graph["nodes"][1]["id"] = "a-stage-with-a-long-id";  // cut to its first 15 bytes
     ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
@@ -398,7 +398,7 @@ json failing_graph(const std::string& action) {
 }
 
 TEST(KernelRun, NodeThatKeepsFailingIsStoppedByItsPolicyWhileTheRestRuns) {
-    TempDirectory dir;
+    TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, failing_graph("stop_node")), {"--duration", "1"});
     ASSERT_EQ(run.status.code, 0) << run.output;
     const json faulty = run.node("faulty");
@@ -412,14 +412,14 @@ TEST(KernelRun, NodeThatKeepsFailingIsStoppedByItsPolicyWhileTheRestRuns) {
 }
 
 TEST(KernelRun, StopGraphPolicyEndsTheRunWithExitCode4) {
-    TempDirectory dir;
+    TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, failing_graph("stop_graph")), {"--duration", "20"});
     EXPECT_EQ(run.status.code, 4) << run.output;
     EXPECT_EQ(run.node("faulty")["end_reason"], "error_policy_graph") << run.report.dump();
 }
 
 TEST(KernelRun, SecondSigintExitsAtOnceWithoutWaitingForTheDrain) {
-    TempDirectory dir;
+    TempDir dir;
     constexpr double SLOW_SINK_MS = 200;  // 16 queued ticks would take over 3 s to drain
     const json graph = {
         {"schema_version", 1},

@@ -11,17 +11,6 @@
 
 namespace dhub::testing {
 
-TempDirectory::TempDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "dhub-kernel-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-}
-
-TempDirectory::~TempDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-}
-
 nlohmann::json KernelRun::node(const std::string& id) const {
     if (!report.is_object() || !report.contains("nodes")) return nullptr;
     for (const auto& entry : report["nodes"]) {
@@ -30,14 +19,14 @@ nlohmann::json KernelRun::node(const std::string& id) const {
     return nullptr;
 }
 
-std::filesystem::path write_graph(const TempDirectory& dir, nlohmann::json graph, const std::string& file) {
+std::filesystem::path write_graph(const TempDir& dir, nlohmann::json graph, const std::string& file) {
     if (!graph.contains("plugin_path")) graph["plugin_path"] = {DHUB_PLUGIN_DIR, DHUB_TEST_PLUGIN_DIR};
     const auto path = dir / file;
     std::ofstream(path) << graph.dump(2);
     return path;
 }
 
-ChildProcess start_kernel(const TempDirectory& dir,
+ChildProcess start_kernel(const TempDir& dir,
                           const std::filesystem::path& graph,
                           const std::vector<std::string>& arguments) {
     std::vector<std::string> all = {graph.string(), "--report", (dir / "report.json").string(), "--events",
@@ -48,7 +37,7 @@ ChildProcess start_kernel(const TempDirectory& dir,
     return ChildProcess::spawn(DHUB_KERNEL, all, (dir / "kernel.log").string());
 }
 
-KernelRun collect(const TempDirectory& dir, ExitStatus status) {
+KernelRun collect(const TempDir& dir, ExitStatus status) {
     KernelRun run;
     run.status = status;
     run.output = read_text_file((dir / "kernel.log").string());
@@ -57,7 +46,7 @@ KernelRun collect(const TempDirectory& dir, ExitStatus status) {
     return run;
 }
 
-std::vector<nlohmann::json> read_events(const TempDirectory& dir) {
+std::vector<nlohmann::json> read_events(const TempDir& dir) {
     std::vector<nlohmann::json> events;
     std::istringstream lines(read_text_file((dir / "events.jsonl").string()));
     std::string line;
@@ -68,7 +57,7 @@ std::vector<nlohmann::json> read_events(const TempDirectory& dir) {
     return events;
 }
 
-std::size_t count_events(const TempDirectory& dir, const std::string& event, const nlohmann::json& fields) {
+std::size_t count_events(const TempDir& dir, const std::string& event, const nlohmann::json& fields) {
     std::size_t count = 0;
     for (const nlohmann::json& entry : read_events(dir)) {
         if (!entry.is_object() || entry.value("event", "") != event) continue;
@@ -80,7 +69,7 @@ std::size_t count_events(const TempDirectory& dir, const std::string& event, con
     return count;
 }
 
-KernelRun run_kernel(const TempDirectory& dir,
+KernelRun run_kernel(const TempDir& dir,
                      const std::filesystem::path& graph,
                      const std::vector<std::string>& arguments,
                      std::chrono::milliseconds timeout) {

@@ -10,22 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dhub::testing {
-
-/// A private directory for one test, removed afterwards.
-class TempDirectory {
-public:
-    TempDirectory();
-    ~TempDirectory();
-    TempDirectory(const TempDirectory&) = delete;
-    TempDirectory& operator=(const TempDirectory&) = delete;
-    const std::filesystem::path& path() const noexcept { return path_; }
-    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    std::filesystem::path path_;
-};
 
 struct KernelRun {
     ExitStatus status;
@@ -37,28 +24,26 @@ struct KernelRun {
 };
 
 /// Writes graph to dir/<file>, with plugin_path set to the built plugins and the test plugins.
-std::filesystem::path write_graph(const TempDirectory& dir,
-                                  nlohmann::json graph,
-                                  const std::string& file = "graph.json");
+std::filesystem::path write_graph(const TempDir& dir, nlohmann::json graph, const std::string& file = "graph.json");
 
 /// Starts dhub-kernel on graph with extra arguments; output goes to dir/kernel.log, the report to
 /// dir/report.json, the event stream to dir/events.jsonl.
-ChildProcess start_kernel(const TempDirectory& dir,
+ChildProcess start_kernel(const TempDir& dir,
                           const std::filesystem::path& graph,
                           const std::vector<std::string>& arguments = {});
 /// Runs dhub-kernel to completion (timeout: killed, and timed_out is set).
-KernelRun run_kernel(const TempDirectory& dir,
+KernelRun run_kernel(const TempDir& dir,
                      const std::filesystem::path& graph,
                      const std::vector<std::string>& arguments = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(60));
 /// The events the kernel started from dir has written so far (whole lines only), in order.
-std::vector<nlohmann::json> read_events(const TempDirectory& dir);
+std::vector<nlohmann::json> read_events(const TempDir& dir);
 /// How many of them are `event` with every field in `fields` equal ({"node": "rec"}).
-std::size_t count_events(const TempDirectory& dir,
+std::size_t count_events(const TempDir& dir,
                          const std::string& event,
                          const nlohmann::json& fields = nlohmann::json::object());
 /// What a finished kernel left: output and report.
-KernelRun collect(const TempDirectory& dir, ExitStatus status);
+KernelRun collect(const TempDir& dir, ExitStatus status);
 
 struct RecordedSlot {
     std::uint64_t sequence = 0;

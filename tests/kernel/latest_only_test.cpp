@@ -55,7 +55,7 @@ class LatestOnlyWholeFrames : public ::testing::TestWithParam<std::tuple<std::ui
 
 TEST_P(LatestOnlyWholeFrames, EveryFrameThatReachesASinkIsWhole) {
     const auto [slots, burst] = GetParam();
-    TempDirectory dir;
+    TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, whole_frames_graph(slots, burst)), {"--duration", "1.5"});
     ASSERT_TRUE(run.status.exited && run.status.code == 0) << run.output;
     const json source = run.node("src");

@@ -7,6 +7,7 @@
 
 #include "dhub/graph/graph_spec.hpp"
 #include "fake_components.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dhub::graph {
 namespace {
@@ -375,21 +376,14 @@ TEST(ParseGraph_test, ReportsEveryShapeProblemAtOnce) {
 
 class LoadGraphFile_test : public ::testing::Test {
 protected:
-    void SetUp() override {
-        directory_ = std::filesystem::temp_directory_path() /
-                     ("dhub-graph-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::create_directories(directory_);
-    }
-    void TearDown() override { std::filesystem::remove_all(directory_); }
+    dhub::testing::TempDir scratch_{"dhub-graph-test"};
+    const std::filesystem::path& directory_ = scratch_.path();
 
     std::filesystem::path write(const std::string& name, const std::string& text) {
         const std::filesystem::path file = directory_ / name;
         std::ofstream(file) << text;
         return file;
     }
-
-    std::filesystem::path directory_;
 };
 
 TEST_F(LoadGraphFile_test, ResolvesPluginPathAgainstTheFilesDirectory) {

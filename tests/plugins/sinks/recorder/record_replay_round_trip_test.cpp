@@ -23,7 +23,7 @@ constexpr std::uint64_t SLOT_CAPACITY = 4096;
 
 class RecordReplayRoundTrip_test : public ::testing::Test {
 protected:
-    dhub::test::TempDir dir_;
+    dhub::testing::TempDir dir_;
     std::string path_ = dir_.file("round-trip.dhubrec");
 };
 

@@ -29,7 +29,7 @@ protected:
         return dhub::test::plugin_component("recorder", "dhub.sink.recorder");
     }
 
-    dhub::test::TempDir dir_;
+    dhub::testing::TempDir dir_;
     std::string path_ = dir_.file("run.dhubrec");
 };
 

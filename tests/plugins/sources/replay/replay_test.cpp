@@ -37,7 +37,7 @@ protected:
             SLOT_CAPACITY);
     }
 
-    dhub::test::TempDir dir_;
+    dhub::testing::TempDir dir_;
     std::string path_ = dir_.file("replay.dhubrec");
 };
 
