@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// One running node: a component instance, its ports (DataBlock producer / consumers), its thread and the
-// host side of the plugin ABI. The C handle a plugin gets (dhub_node*) is a Node*.
+// One running node: a component instance, its ports (DataBlock producer / consumers) and its thread. The C
+// handle a plugin gets (dhub_node*) is a Node*. The class is one, its parts live apart: life and error
+// policy in node.cpp, slot loops in node_loops.cpp, broker inputs in node_remote.cpp, the host side of the
+// ABI in node_host_calls.cpp; the error policy's arithmetic is ErrorPolicyTracker, peer messages a
+// MessageInbox.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +29,8 @@
 #include "dhub/sdk/abi.h"
 #include "dhub/shm/consumer.hpp"
 #include "dhub/shm/producer.hpp"
+#include "error_policy_tracker.hpp"
+#include "message_inbox.hpp"
 
 namespace dhub::runtime {
 
@@ -156,10 +161,7 @@ private:
     Step account(dhub_status status, std::uint64_t slots = 1);
     /// Applies the error policy after a failed handler call or a reported error.
     void count_error(dhub_status code, const std::string& what);
-    void count_success() noexcept {
-        if (consecutive_errors_.load(std::memory_order_relaxed) != 0)
-            consecutive_errors_.store(0, std::memory_order_relaxed);
-    }
+    void count_success() noexcept { error_policy_.on_success(); }
     /// Counter increment for the node's own thread: a plain load and store, no locked instruction.
     static void bump(std::atomic<std::uint64_t>& counter) noexcept {
         counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -179,7 +181,7 @@ private:
     std::string id_;
     plugin::ComponentInfo component_;
     dhub_component_descriptor descriptor_;
-    graph::ErrorPolicy policy_;
+    ErrorPolicyTracker error_policy_;
     std::optional<std::uint32_t> cpu_;
     std::uint32_t burst_;
     nlohmann::json params_;
@@ -198,9 +200,7 @@ private:
     std::mutex sleep_mutex_;
     std::condition_variable sleep_wakeup_;
 
-    std::mutex message_mutex_;
-    std::deque<std::pair<std::string, std::string>> messages_;
-    std::atomic<bool> messages_pending_{false};
+    MessageInbox inbox_;
 
     // Written once per slot by the node's thread: a line of their own, away from other nodes' fields.
     alignas(64) std::atomic<std::uint64_t> handled_{0};
@@ -210,9 +210,8 @@ private:
     std::atomic<std::uint64_t> checksum_failures_{0};
     std::atomic<std::uint64_t> burst_calls_{0};
     std::atomic<std::uint64_t> overwritten_{0};
-    std::atomic<std::uint64_t> slots_in_{0};   ///< input slots taken and handed back
-    std::atomic<std::uint64_t> slots_out_{0};  ///< output slots published
-    std::atomic<std::uint32_t> consecutive_errors_{0};
+    std::atomic<std::uint64_t> slots_in_{0};     ///< input slots taken and handed back
+    std::atomic<std::uint64_t> slots_out_{0};    ///< output slots published
     EndReason end_reason_ = EndReason::Running;  ///< guarded by end_reason_mutex_, as end_detail_
     std::string end_detail_;
     mutable std::mutex end_reason_mutex_;

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+// The kernel's side of the host API calls a plugin makes on its node (host_api.cpp forwards them here):
+// logging, parameters, sleeping, queue-mode slots, flex zones, peer messages, port schemas.
+#include <chrono>
+#include <cstring>
+
+#include "dhub/base/clock.hpp"
+#include "node.hpp"
+#include "node_internals.hpp"
+
+namespace dhub::runtime {
+
+using namespace detail;
+
+void Node::log(dhub_log_level level, const char* message) const {
+    logger_->log(to_spdlog(level), "{}{}", log_prefix_, message != nullptr ? message : "");
+}
+
+void Node::report_error(dhub_status code, const char* message) {
+    count_error(code, message != nullptr ? message : "error reported by the plugin");
+}
+
+void Node::pause(std::chrono::nanoseconds span) {
+    std::unique_lock lock(sleep_mutex_);
+    sleep_wakeup_.wait_for(lock, span, [this] { return stop_requested(); });
+}
+
+dhub_status Node::sleep_until(std::uint64_t deadline_ns) {
+    std::unique_lock lock(sleep_mutex_);
+    runner_.clock().wait_until(deadline_ns, lock, sleep_wakeup_, [this] { return stop_requested(); });
+    return stop_requested() ? DHUB_STOPPING : DHUB_OK;
+}
+
+const nlohmann::json* Node::param(const char* name) const noexcept {
+    if (name == nullptr) return nullptr;
+    const auto found = params_.find(name);
+    return found == params_.end() ? nullptr : &*found;
+}
+
+const char* Node::param_string(const char* name) {
+    const nlohmann::json* value = param(name);
+    if (value == nullptr || !value->is_string()) return nullptr;
+    auto [stored, inserted] = string_params_.try_emplace(name, value->get<std::string>());
+    return stored->second.c_str();
+}
+
+template <typename Attempt>
+dhub_status Node::wait_in_slices(std::int64_t timeout_ns, Attempt&& attempt) {
+    const bool forever = timeout_ns < 0;
+    const std::uint64_t deadline = forever ? ~0ULL : monotonic_ns() + static_cast<std::uint64_t>(timeout_ns);
+    for (;;) {
+        // "Forever" waits slice by slice too. (Its remaining time does not fit a signed duration: it once
+        // became negative, a poll, and a pull with no timeout spun without ever seeing its input close.)
+        const std::uint64_t now = monotonic_ns();
+        const auto remaining =
+            forever ? WAIT_SLICE
+                    : std::chrono::nanoseconds(static_cast<std::int64_t>(deadline > now ? deadline - now : 0));
+        const shm::Status status = attempt(shm::WaitOptions{std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
+        if (status != shm::Status::Timeout) return to_abi(status);
+        if (stop_requested()) return DHUB_STOPPING;
+        if (!forever && monotonic_ns() >= deadline) return DHUB_TIMEOUT;
+    }
+}
+
+dhub_status Node::acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
+    if (port >= outputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+    Output& output = outputs_[port];
+    if (output.pending) return DHUB_ERR_INVALID_ARGUMENT;  // commit or abort the previous one first
+    return wait_in_slices(timeout_ns, [&](const shm::WaitOptions& wait) {
+        shm::WriteSlot acquired = output.producer->acquire_write(wait);
+        if (acquired) {
+            const auto buffer = acquired.payload();
+            *slot = make_slot(buffer.data(), buffer.size(), buffer.size(), acquired.sequence(), 0);
+            output.pending.emplace(std::move(acquired));
+            return shm::Status::Ok;
+        }
+        return acquired.status();
+    });
+}
+
+dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns) {
+    if (port >= outputs_.size() || !outputs_[port].pending) return DHUB_ERR_INVALID_ARGUMENT;
+    Output& output = outputs_[port];
+    const shm::Status committed =
+        timestamp_ns == 0 ? output.pending->commit(bytes) : output.pending->commit(bytes, timestamp_ns);
+    if (committed == shm::Status::Ok) {
+        output.pending.reset();
+        bump(slots_out_);
+    }
+    return to_abi(committed);
+}
+
+dhub_status Node::abort_write(std::uint32_t port) {
+    if (port >= outputs_.size() || !outputs_[port].pending) return DHUB_ERR_INVALID_ARGUMENT;
+    outputs_[port].pending.reset();
+    return DHUB_OK;
+}
+
+dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
+    if (port >= inputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+    Input& input = inputs_[port];
+    if (input.held) return DHUB_ERR_INVALID_ARGUMENT;  // release the previous one first
+    if (!input.consumer) return DHUB_ERR_UNAVAILABLE;
+    return wait_in_slices(timeout_ns, [&](const shm::WaitOptions& wait) {
+        shm::ReadSlot acquired = input.consumer->acquire_read(wait);
+        if (acquired) {
+            const auto payload = acquired.payload();
+            *slot =
+                make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
+                          input.consumer->view().slot_payload_bytes(), acquired.sequence(), acquired.timestamp_ns());
+            input.held.emplace(std::move(acquired));
+            return shm::Status::Ok;
+        }
+        if (acquired.status() == shm::Status::ChecksumMismatch) {
+            checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+        }
+        return acquired.status();
+    });
+}
+
+dhub_status Node::release(std::uint32_t port) {
+    if (port >= inputs_.size() || !inputs_[port].held) return DHUB_ERR_INVALID_ARGUMENT;
+    const std::uint64_t sequence = inputs_[port].held->sequence();
+    const shm::Status released = inputs_[port].held->release();
+    inputs_[port].held.reset();
+    if (released == shm::Status::Overwritten) on_overwritten(sequence);
+    bump(slots_in_);
+    return released == shm::Status::Overwritten ? DHUB_ERR_UNAVAILABLE : DHUB_OK;
+}
+
+shm::FlexZone Node::flex_of(std::uint32_t direction, std::uint32_t port) const {
+    if (direction == 0) return inputs_[port].consumer->flex_zone();
+    return outputs_[port].producer->flex_zone();
+}
+
+dhub_status Node::flex_read(
+    std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity, std::uint64_t* bytes) {
+    if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || buffer == nullptr) {
+        return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    if (direction == 0 && !inputs_[port].consumer) return DHUB_ERR_UNAVAILABLE;  // a remote input not attached yet
+    std::size_t used = 0;
+    const shm::Status status =
+        flex_of(direction, port).read({static_cast<std::byte*>(buffer), static_cast<std::size_t>(capacity)}, used);
+    if (bytes != nullptr) *bytes = used;
+    return to_abi(status);
+}
+
+dhub_status Node::flex_write(std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes) {
+    if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || data == nullptr) {
+        return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    if (direction == 0 && !inputs_[port].consumer) return DHUB_ERR_UNAVAILABLE;
+    return to_abi(
+        flex_of(direction, port).write({static_cast<const std::byte*>(data), static_cast<std::size_t>(bytes)}));
+}
+
+const char* Node::port_schema(std::uint32_t direction, std::uint32_t port) const noexcept {
+    if (direction == 0) return port < inputs_.size() ? inputs_[port].schema.c_str() : nullptr;
+    if (direction == 1) return port < outputs_.size() ? outputs_[port].schema.c_str() : nullptr;
+    return nullptr;
+}
+
+dhub_status Node::send_message(std::uint32_t direction, std::uint32_t port, const char* message) {
+    if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || message == nullptr ||
+        std::strlen(message) > MESSAGE_BYTES_LIMIT) {
+        return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    runner_.broadcast(*this, direction == 0 ? inputs_[port].channel : outputs_[port].channel, message);
+    return DHUB_OK;
+}
+
+}  // namespace dhub::runtime

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+// A real-time node's loops: one handler call per slot, or per burst for sources and sinks with a burst
+// handler; what a read or write failure means; how a handler's status is counted.
+#include <algorithm>
+
+#include "broker_link.hpp"
+#include "dhub/shm/checksum.hpp"
+#include "node.hpp"
+#include "node_internals.hpp"
+
+namespace dhub::runtime {
+
+using namespace detail;
+
+void Node::run_realtime() {
+    prepare_frame();
+    const bool bursts = uses_bursts();
+    while (!stop_requested()) {
+        if (inbox_.pending()) drain_messages();
+        const Step step = !bursts ? realtime_step() : inputs_.empty() ? source_burst_step() : sink_burst_step();
+        if (step == Step::Finished) return;
+    }
+    finish(EndReason::Stopped, "stopped on request");
+}
+
+bool Node::uses_bursts() const noexcept {
+    if (descriptor_.process_burst == nullptr || burst_ <= 1) return false;
+    switch (component_.kind) {
+        case plugin::ComponentKind::Source:
+            return inputs_.empty() && outputs_.size() == 1;
+        case plugin::ComponentKind::Sink:
+            return inputs_.size() == 1 && outputs_.empty();
+        default:
+            return false;
+    }
+}
+
+void Node::prepare_frame() {
+    frame_.input.struct_size = sizeof frame_.input;
+    frame_.output.struct_size = sizeof frame_.output;
+    frame_.args.struct_size = sizeof frame_.args;
+    if (!inputs_.empty()) {
+        frame_.input.capacity = inputs_[0].consumer->view().slot_payload_bytes();
+        frame_.args.input = &frame_.input;
+    }
+    if (!outputs_.empty()) {
+        frame_.output.capacity = outputs_[0].producer->view().slot_payload_bytes();
+        frame_.args.output = &frame_.output;
+    }
+    if (uses_bursts()) {
+        dhub_slot blank{};
+        blank.struct_size = sizeof blank;
+        blank.capacity = inputs_.empty() ? frame_.output.capacity : frame_.input.capacity;
+        burst_slots_.assign(burst_, blank);
+        burst_args_.struct_size = sizeof burst_args_;
+        burst_args_.inputs = inputs_.empty() ? nullptr : burst_slots_.data();
+        burst_args_.outputs = inputs_.empty() ? burst_slots_.data() : nullptr;
+    }
+}
+
+// The per-slot path. Between acquiring an output slot and committing it the thread's stores queue behind
+// the slot's pending cache-line transfers, so this path keeps its own stores few: the handler's arguments
+// are built once (prepare_frame), slot handles are never moved, and counters are plain stores.
+Node::Step Node::realtime_step() {
+    if (inputs_.empty()) return handle_slot();
+    shm::ReadSlot read = inputs_[0].consumer->acquire_read(SLICE_WAIT);
+    if (read.status() != shm::Status::Ok) return on_read_failure(read.status(), read.sequence());
+    const auto payload = read.payload();
+    frame_.input.data = const_cast<std::byte*>(payload.data());
+    frame_.input.bytes = payload.size();
+    frame_.input.sequence = read.sequence();
+    frame_.input.timestamp_ns = read.timestamp_ns();
+    const Step step = handle_slot();
+    if (read.release() == shm::Status::Overwritten) on_overwritten(frame_.input.sequence);
+    bump(slots_in_);
+    return step;
+}
+
+Node::Step Node::handle_slot() {
+    if (outputs_.empty()) return account(call_handler());
+    shm::WriteSlot write = acquire_output();
+    if (write.status() != shm::Status::Ok) return on_write_failure(write.status());
+    frame_.output.data = write.payload().data();
+    frame_.output.bytes = frame_.output.capacity;
+    frame_.output.sequence = write.sequence();
+    // Timestamp 0 = "stamp it at commit" (abi.h): one clock read per slot, taken at publication.
+    frame_.output.timestamp_ns = 0;
+    const dhub_status status = call_handler();
+    if (status == DHUB_OK) {
+        const std::uint64_t bytes = std::min(frame_.output.bytes, frame_.output.capacity);
+        const shm::Status committed =
+            frame_.output.timestamp_ns == 0 ? write.commit(bytes) : write.commit(bytes, frame_.output.timestamp_ns);
+        if (committed == shm::Status::Ok) bump(slots_out_);
+    } else {
+        write.abort();
+    }
+    return account(status);
+}
+
+shm::WriteSlot Node::acquire_output() {
+    for (;;) {
+        shm::WriteSlot slot = outputs_[0].producer->acquire_write(SLICE_WAIT);
+        if (slot.status() != shm::Status::Timeout || stop_requested()) return slot;
+    }
+}
+
+// The burst paths: per slot only the fields that change are stored (see realtime_step), and the DataBlock
+// publishes or releases the whole burst with one store.
+Node::Step Node::source_burst_step() {
+    shm::WriteBurst burst = acquire_output_burst();
+    if (burst.status() != shm::Status::Ok) return on_write_failure(burst.status());
+    const std::size_t offered = burst.size();
+    const std::uint64_t capacity = frame_.output.capacity;
+    // Every field the plugin may have changed in the previous call is set again: nothing it wrote there
+    // carries over.
+    for (std::size_t i = 0; i < offered; ++i) {
+        dhub_slot& slot = burst_slots_[i];
+        slot.data = burst.payload(i).data();
+        slot.bytes = capacity;
+        slot.capacity = capacity;
+        slot.sequence = burst.sequence(i);
+        slot.timestamp_ns = 0;  // 0 = stamped at commit
+    }
+    burst_args_.inputs = nullptr;
+    burst_args_.outputs = burst_slots_.data();
+    burst_args_.count = static_cast<std::uint32_t>(offered);
+    burst_args_.filled = 0;
+    const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
+    bump(burst_calls_);
+    // What the plugin filled is complete whatever it returns: published, never silently dropped.
+    const std::size_t filled = std::min<std::size_t>(burst_args_.filled, offered);
+    for (std::size_t i = 0; i < filled; ++i) {
+        const dhub_slot& slot = burst_slots_[i];
+        (void)burst.stamp(i, std::min(slot.bytes, capacity), slot.timestamp_ns);
+    }
+    if (burst.commit(filled) == shm::Status::Ok)
+        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    if (status != DHUB_OK && filled != 0) {
+        handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    }
+    // Nothing filled and no complaint: nothing was due (a paced source), counted like DHUB_SKIP.
+    return account(status == DHUB_OK && filled == 0 ? DHUB_SKIP : status, filled);
+}
+
+Node::Step Node::sink_burst_step() {
+    shm::ReadBurst burst = inputs_[0].consumer->acquire_burst(burst_, SLICE_WAIT);
+    if (burst.status() != shm::Status::Ok) return on_read_failure(burst.status(), burst.sequence(0));
+    const std::size_t count = burst.size();
+    const std::uint64_t first = burst.sequence(0);
+    for (std::size_t i = 0; i < count; ++i) {
+        dhub_slot& slot = burst_slots_[i];
+        const auto payload = burst.payload(i);
+        slot.data = const_cast<std::byte*>(payload.data());
+        slot.bytes = payload.size();
+        slot.capacity = frame_.input.capacity;
+        slot.sequence = burst.sequence(i);
+        slot.timestamp_ns = burst.timestamp_ns(i);
+    }
+    burst_args_.inputs = burst_slots_.data();
+    burst_args_.outputs = nullptr;
+    burst_args_.count = static_cast<std::uint32_t>(count);
+    const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
+    bump(burst_calls_);
+    if (burst.release() == shm::Status::Overwritten) on_overwritten(first);
+    slots_in_.store(slots_in_.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+    return account(status, count);
+}
+
+shm::WriteBurst Node::acquire_output_burst() {
+    shm::WriteBurst burst = outputs_[0].producer->acquire_burst(burst_, SLICE_WAIT);
+    while (burst.status() == shm::Status::Timeout && !stop_requested())
+        burst = outputs_[0].producer->acquire_burst(burst_, SLICE_WAIT);
+    return burst;
+}
+
+dhub_status Node::call_handler() {
+    if (descriptor_.validate == nullptr) return descriptor_.process(instance_, &frame_.args);
+    char reason[512] = {};
+    dhub_validation verdict{sizeof(dhub_validation), 1, reason, sizeof reason};
+    const dhub_status status = descriptor_.validate(instance_, &frame_.input, &verdict);
+    if (status == DHUB_OK && verdict.valid == 0) {
+        const std::uint64_t rejected = rejected_.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (rejected <= VALIDATION_LOG_FIRST || rejected % VALIDATION_LOG_EVERY == 0) {
+            logger_->warn("{}slot {} on '{}' rejected ({} so far): {}", log_prefix_, frame_.input.sequence,
+                          inputs_[0].channel, rejected, reason);
+        }
+    }
+    return status;
+}
+
+Node::Step Node::on_read_failure(shm::Status status, std::uint64_t sequence) {
+    Input& input = inputs_[0];
+    switch (status) {
+        case shm::Status::Timeout:
+            // Only on a timeout, so the busy path never looks: did the broker report the producer lost?
+            if (input.remote && runner_.broker_link()->losses(input.remote_name) != input.losses_seen) {
+                return on_remote_lost(input, "producer_lost", "the broker reports its producer lost");
+            }
+            return Step::Continue;
+        case shm::Status::Closed:
+            if (input.remote) return on_remote_lost(input, "closed", "its producer closed it");
+            finish(EndReason::InputClosed, "input closed and drained");
+            return Step::Finished;
+        case shm::Status::ChecksumMismatch:
+            checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+            logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_, sequence,
+                          inputs_[0].channel);
+            return Step::Continue;
+        default:
+            count_error(to_abi(status), std::string("reading '") + inputs_[0].channel + "': " + shm::to_string(status));
+            return Step::Continue;
+    }
+}
+
+Node::Step Node::on_write_failure(shm::Status status) {
+    if (status == shm::Status::Timeout) {  // acquire_output gives up on timeouts only when asked to stop
+        finish(EndReason::Stopped, "stopped on request");
+        return Step::Finished;
+    }
+    count_error(to_abi(status), std::string("writing '") + outputs_[0].channel + "': " + shm::to_string(status));
+    return Step::Continue;
+}
+
+Node::Step Node::account(dhub_status status, std::uint64_t slots) {
+    switch (status) {
+        case DHUB_OK:
+            handled_.store(handled_.load(std::memory_order_relaxed) + slots, std::memory_order_relaxed);
+            count_success();
+            return Step::Continue;
+        case DHUB_SKIP:
+            bump(skipped_);
+            count_success();
+            return Step::Continue;
+        case DHUB_END_OF_STREAM:
+            finish(EndReason::EndOfStream, "the source reached the end of its stream");
+            return Step::Finished;
+        case DHUB_STOPPING:
+            finish(EndReason::Stopped, "stopped on request");
+            return Step::Finished;
+        default:
+            count_error(status, "handler failed");
+            return stop_requested() ? Step::Finished : Step::Continue;
+    }
+}
+
+}  // namespace dhub::runtime

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+// Inputs another kernel produces ("broker:<channel>"): discovered through the broker, schema checked,
+// attached with the attach secret, registered as consumer; detached and looked for again when the producer
+// is lost, or the node ends, by the graph's on_producer_lost.
+#include "broker_link.hpp"
+#include "dhub/broker/protocol.hpp"
+#include "event_log.hpp"
+#include "node.hpp"
+#include "node_internals.hpp"
+
+namespace dhub::runtime {
+
+using namespace detail;
+
+bool Node::connect_remote_inputs() {
+    for (Input& input : inputs_) {
+        if (input.remote && !input.consumer && !connect_remote(input)) return false;
+    }
+    return true;
+}
+
+bool Node::connect_remote(Input& input) {
+    BrokerLink& link = *runner_.broker_link();
+    const std::optional<std::string>& expected = component_.input_schema;
+    const bool checks_schema = expected && !expected->empty() && *expected != "*";
+    const shm::SchemaHash expected_hash = checks_schema ? graph::schema_hash(*expected) : shm::SchemaHash{};
+    const std::string expected_hex = checks_schema ? shm::to_hex(expected_hash.data(), expected_hash.size()) : "";
+    std::string last_problem;
+    // Once per distinct problem, not once per retry. why: the event's "reason" (docs/kernel.md, "Events").
+    auto report = [&](const char* why, const std::string& problem) {
+        if (problem == last_problem) return;
+        runner_.events().emit("input_waiting",
+                              {{"node", id_}, {"input", input.channel}, {"reason", why}, {"detail", problem}});
+        logger_->warn("{}input '{}': {}", log_prefix_, input.channel, problem);
+        last_problem = problem;
+    };
+    while (!stop_requested()) {
+        // Counted before discovering: a loss reported after this point is not one we have already handled.
+        const std::uint64_t losses = link.losses(input.remote_name);
+        auto found =
+            link.client().discover(input.remote_name, REMOTE_DISCOVER_SLICE, [this] { return stop_requested(); });
+        if (!found) {
+            if (found.error().code == ErrorCode::Cancelled) break;
+            const bool not_yet = broker::refused_with(found.error(), broker::error_code::NOT_FOUND);
+            report(not_yet ? "not_published" : "discover_failed",
+                   not_yet ? "waiting for another kernel to publish '" + input.remote_name + "'"
+                           : "discovering '" + input.remote_name + "': " + found.error().message);
+            if (!not_yet) pause(REMOTE_RETRY);  // a parked DISCOVER already waited
+            continue;
+        }
+        const broker::ChannelRegistration& channel = found->registration;
+        if (checks_schema && channel.schema_hash != expected_hex) {
+            const std::string problem = "channel '" + input.remote_name + "' carries schema hash " +
+                                        channel.schema_hash + ", but component " + component_.id + " expects " +
+                                        *expected + " (hash " + expected_hex +
+                                        "); connect it to a channel of that schema";
+            count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
+            finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + problem);
+            return false;
+        }
+        shm::ConsumerOptions options;
+        options.name = id_;
+        options.hold = true;  // a handler acts on the slot in place: it must never change under it
+        options.attach_secret = channel.attach_secret;
+        if (checks_schema) options.expect.schema_hash = expected_hash;
+        auto attached = shm::Consumer::attach(channel.segment, options);
+        if (!attached) {
+            // Typically a producer that died or restarted after the broker answered: look again shortly.
+            report("attach_failed", "attaching to '" + input.remote_name + "' (segment " + channel.segment +
+                                        "): " + attached.error().message);
+            pause(REMOTE_RETRY);
+            continue;
+        }
+        if (attached->view().header().closed.load(std::memory_order_acquire) != 0) {
+            // Its producer closed it and has not withdrawn it from the broker yet: attaching again at once
+            // would only find it closed again, in a tight loop, until the segment is gone.
+            report("attach_failed", "channel '" + input.remote_name + "' (segment " + channel.segment +
+                                        ") is closed; waiting for its producer to publish it again");
+            pause(REMOTE_RETRY);
+            continue;
+        }
+        // A component that takes any schema ("*") expects what the channel carries.
+        broker::ConsumerRegistration registration{input.remote_name, link.self_tag(id_),
+                                                  checks_schema ? expected_hex : channel.schema_hash};
+        if (auto registered = link.client().register_consumer(registration); !registered) {
+            if (broker::refused_with(registered.error(), broker::error_code::SCHEMA_MISMATCH)) {
+                count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);
+                finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + registered.error().message);
+                return false;
+            }
+            // The data plane does not need it: the broker only counts consumers and tells the producer.
+            logger_->warn("{}input '{}': attached, but the broker did not take the consumer registration: {}",
+                          log_prefix_, input.channel, registered.error().message);
+        } else {
+            runner_.events().emit("consumer_registered", {{"node", id_}, {"input", input.channel}});
+        }
+        input.consumer.emplace(std::move(attached.value()));
+        input.losses_seen = losses;
+        logger_->info("{}input '{}' attached to segment {} ({} other consumers)", log_prefix_, input.channel,
+                      channel.segment, found->consumer_count);
+        runner_.events().emit("input_attached", {{"node", id_},
+                                                 {"input", input.channel},
+                                                 {"segment", channel.segment},
+                                                 {"other_consumers", found->consumer_count}});
+        if (&input == &inputs_[0]) prepare_frame();
+        return true;
+    }
+    finish(EndReason::Stopped, "stopped on request");
+    return false;
+}
+
+Node::Step Node::on_remote_lost(Input& input, const char* cause, const char* what) {
+    BrokerLink& link = *runner_.broker_link();
+    logger_->warn("{}input '{}' lost: {}", log_prefix_, input.channel, what);
+    runner_.events().emit("input_lost", {{"node", id_}, {"input", input.channel}, {"cause", cause}, {"detail", what}});
+    if (link.client().connected()) (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
+    input.held.reset();
+    input.consumer.reset();
+    if (link.spec().on_producer_lost == graph::BrokerSpec::OnProducerLost::StopNode) {
+        finish(EndReason::ProducerLost,
+               "producer of input '" + input.channel + "' lost (broker on_producer_lost: stop_node)");
+        return Step::Finished;
+    }
+    logger_->info("{}waiting for '{}' to come back (broker on_producer_lost: wait)", log_prefix_, input.remote_name);
+    runner_.events().emit("input_waiting", {{"node", id_},
+                                            {"input", input.channel},
+                                            {"reason", "producer_lost"},
+                                            {"detail", "waiting for '" + input.remote_name + "' to come back"}});
+    return connect_remote(input) ? Step::Continue : Step::Finished;
+}
+
+}  // namespace dhub::runtime
