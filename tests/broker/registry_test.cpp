@@ -184,6 +184,19 @@ TEST_F(Registry_test, SilentProducerIsDeclaredDeadAndItsConsumersAreTold) {
     EXPECT_EQ(sut_.stats().channels, 0u);
 }
 
+// A broker that did not run for a while (its host paused, the machine overloaded) heard nobody in that
+// time; waking up, it must not declare every client dead for its own silence.
+TEST_F(Registry_test, AStallOfTheBrokerItselfIsNotCountedAgainstItsClients) {
+    hello("prod");
+    send("prod", MessageType::RegisterChannel, register_channel_body("cam0"));
+    now_ns_ += 3 * DEAD_AFTER_MS * MS;  // the broker was stalled this long
+    sut_.forgive_stall(3 * DEAD_AFTER_MS * MS);
+    EXPECT_TRUE(advance(DEAD_AFTER_MS / 2).empty());
+    EXPECT_EQ(sut_.stats().channels, 1u);
+    (void)advance(DEAD_AFTER_MS / 2 + 1);  // still silent a whole dead_after after the stall: dead as before
+    EXPECT_EQ(sut_.stats().channels, 0u);
+}
+
 TEST_F(Registry_test, SilentConsumerIsDeclaredDeadAndTheProducerIsTold) {
     hello("prod");
     hello("cons");

@@ -109,6 +109,8 @@ RegistryStats BrokerServer::stats() const {
 
 void BrokerServer::run() noexcept {
     Registry registry(config_.registry, config_.allowlist);
+    // A wake-up later than this past the poll's timeout means the loop itself was stalled (forgive_stall).
+    const std::uint64_t stall_threshold_ns = config_.registry.heartbeat_ms * 1'000'000;
     auto& router = sockets_->router;
     std::vector<Outgoing> out;
     std::vector<zmq::message_t> frames;
@@ -154,7 +156,11 @@ void BrokerServer::run() noexcept {
             zmq::poll(items.data(), count, std::chrono::milliseconds(timeout_ms));
             if ((items[1].revents & ZMQ_POLLIN) != 0) sockets_->wake.drain();
             if (!running_.load()) break;
-            now_ns = monotonic_ns();
+            const std::uint64_t woke_ns = monotonic_ns();
+            // Woken much later than asked: this thread did not run. The silence was ours, not the clients'.
+            const std::uint64_t expected_ns = now_ns + static_cast<std::uint64_t>(timeout_ms) * 1'000'000;
+            if (woke_ns > expected_ns + stall_threshold_ns) registry.forgive_stall(woke_ns - expected_ns);
+            now_ns = woke_ns;
             if (count == 3 && (items[2].revents & ZMQ_POLLIN) != 0) {
                 while (auto decision = answer_zap_request(*sockets_->zap, config_.allowlist.get())) {
                     if (decision->accepted) {

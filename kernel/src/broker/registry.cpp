@@ -468,6 +468,15 @@ void Registry::end_session(const std::string& routing_id, std::vector<Outgoing>&
     }
 }
 
+void Registry::forgive_stall(std::uint64_t span_ns) {
+    std::set<std::pair<std::uint64_t, std::string>> moved;
+    for (const auto& [deadline, routing_id] : session_deadlines_) {
+        moved.insert({deadline + span_ns, routing_id});
+        sessions_.at(routing_id).deadline_ns = deadline + span_ns;
+    }
+    session_deadlines_.swap(moved);
+}
+
 void Registry::expire(std::uint64_t now_ns, std::vector<Outgoing>& out) {
     now_ns_ = now_ns;
     while (!session_deadlines_.empty() && session_deadlines_.begin()->first <= now_ns) {

@@ -70,6 +70,10 @@ public:
     void handle_malformed(const Peer& peer, const DecodeError& error, std::uint64_t now_ns, std::vector<Outgoing>& out);
     /// Ends silent sessions (with their notices) and answers expired parked DISCOVERs.
     void expire(std::uint64_t now_ns, std::vector<Outgoing>& out);
+    /// The broker itself was not running for span_ns (descheduled, its host paused or overloaded): nobody
+    /// could have been heard in that time, so every session's deadline moves on by it. Without this, a
+    /// broker waking from a stall would declare every client dead at once.
+    void forgive_stall(std::uint64_t span_ns);
     /// When expire() next has work to do.
     std::optional<std::uint64_t> next_deadline_ns() const;
     RegistryStats stats() const;
