@@ -358,10 +358,16 @@ void BrokerClient::run() noexcept {
                 {socket_->dealer ? socket_->dealer->handle() : nullptr, 0, ZMQ_POLLIN, 0},
                 {nullptr, socket_->wake.fd(), ZMQ_POLLIN, 0},
             }};
+            const std::uint64_t asked_until_ns = monotonic_ns() + static_cast<std::uint64_t>(poll_ms) * 1'000'000;
             zmq::poll(items.data(), items.size(), milliseconds(poll_ms));
             if ((items[1].revents & ZMQ_POLLIN) != 0) socket_->wake.drain();
             if (!running_.load()) break;
             now_ns = monotonic_ns();
+            // Woken much later than asked: this thread did not run, so the broker's silence meanwhile is not
+            // evidence that it died (as the broker forgives its own stalls).
+            if (now_ns > asked_until_ns + to_ns(config_.heartbeat_interval)) {
+                last_heard_ns_ += now_ns - asked_until_ns;
+            }
             for (std::size_t handled = 0; handled < MAX_MESSAGES_PER_WAKE && socket_->dealer; ++handled) {
                 frames.clear();
                 bool more = true;
