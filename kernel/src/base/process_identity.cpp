@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,6 +46,14 @@ std::optional<StatFields> read_stat(std::uint32_t pid) {
     return fields;
 }
 
+/// The tag of the caller's pid namespace (ProcessIdentity::pid_namespace); 0 where /proc does not show it.
+std::uint32_t own_pid_namespace() {
+    struct stat info {};
+    if (::stat("/proc/self/ns/pid", &info) != 0) return 0;
+    const auto tag = static_cast<std::uint32_t>(info.st_ino & ((1ULL << token_bits::NAMESPACE_BITS) - 1));
+    return tag != 0 ? tag : 1;  // 0 means unknown
+}
+
 }  // namespace
 
 ProcessIdentity ProcessIdentity::self() {
@@ -53,7 +62,7 @@ ProcessIdentity ProcessIdentity::self() {
     const auto pid = static_cast<std::uint32_t>(::getpid());
     if (cached.pid != pid) {
         const auto fields = read_stat(pid);
-        cached = ProcessIdentity{pid, fields ? fields->start_ticks : 0};
+        cached = ProcessIdentity{pid, fields ? fields->start_ticks : 0, own_pid_namespace()};
     }
     return cached;
 }
@@ -61,18 +70,22 @@ ProcessIdentity ProcessIdentity::self() {
 std::optional<ProcessIdentity> ProcessIdentity::of(std::uint32_t pid) {
     const auto fields = read_stat(pid);
     if (!fields || fields->state == 'Z' || fields->state == 'X') return std::nullopt;
-    return ProcessIdentity{pid, fields->start_ticks};
+    return ProcessIdentity{pid, fields->start_ticks, self().pid_namespace};
 }
 
 Liveness liveness_of(std::uint64_t token) noexcept {
     const std::uint32_t pid = token_pid(token);
     if (pid == 0) return Liveness::Dead;
+    // Our /proc and kill() speak of our namespace only: there, the pid may be nobody or someone else.
+    const std::uint32_t space = token_pid_namespace(token);
+    const std::uint32_t own_space = ProcessIdentity::self().pid_namespace;
+    if (space != 0 && own_space != 0 && space != own_space) return Liveness::Alive;
     if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return Liveness::Dead;
     const auto fields = read_stat(pid);
     if (!fields) return Liveness::Alive;  // cannot see it (pid namespace): be cautious
     if (fields->state == 'Z' || fields->state == 'X') return Liveness::Dead;
-    const auto start_low = static_cast<std::uint32_t>(fields->start_ticks);
-    return start_low == static_cast<std::uint32_t>(token >> 32) ? Liveness::Alive : Liveness::Dead;
+    const std::uint64_t start_low = fields->start_ticks & ((1ULL << token_bits::START_BITS) - 1);
+    return start_low == (token >> token_bits::START_SHIFT) ? Liveness::Alive : Liveness::Dead;
 }
 
 }  // namespace dhub

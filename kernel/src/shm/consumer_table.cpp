@@ -14,18 +14,24 @@ namespace {
 
 using layout::ConsumerEntry;
 
-/// Clears a seat whose owner was `token`, if this caller wins the right to. The cursor is left alone:
-/// on a single-reader channel it is the queue position the next reader resumes from.
-bool evict(const ChannelView& view, ConsumerEntry& entry, std::uint64_t token) noexcept {
-    std::uint64_t expected = token;
-    if (!entry.owner.compare_exchange_strong(expected, SEAT_EVICTING, std::memory_order_acq_rel)) return false;
+/// Clears a seat whose owner word is `owner` (a token, or the mark of an evictor that died), if this caller
+/// wins the right to. Every clearing step can be done twice without harm, so an eviction that a dead
+/// evictor left half-done is simply done again. The cursor is left alone: on a single-reader channel it is
+/// the queue position the next reader resumes from.
+bool evict(const ChannelView& view, ConsumerEntry& entry, std::uint64_t owner) noexcept {
+    const std::uint64_t mark = seat_evicting_mark(ProcessIdentity::self().token());
+    std::uint64_t expected = owner;
+    if (!entry.owner.compare_exchange_strong(expected, mark, std::memory_order_acq_rel)) return false;
     entry.state.store(layout::CONSUMER_FREE, std::memory_order_seq_cst);
     entry.held.store(0, std::memory_order_release);  // a latest-only slot it held is free again
     // The flag goes first: a crash between the two leaves holding_readers too high (only costs the producer
-    // looks), never too low (which would let it skip a holder).
+    // looks), never too low (which would let it skip a holder). The exchange hands the flag to one evictor.
     if ((entry.flags.exchange(0, std::memory_order_acq_rel) & layout::SEAT_HOLDS) != 0)
         view.header().holding_readers.fetch_sub(1, std::memory_order_seq_cst);
-    entry.owner.store(0, std::memory_order_release);
+    // Fails only if another process judged this one dead meanwhile and took the eviction over: it frees the
+    // seat once it has cleared it.
+    expected = mark;
+    entry.owner.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
     return true;
 }
 
@@ -115,8 +121,9 @@ std::uint32_t evict_dead_consumers(const ChannelView& view) noexcept {
     for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
         ConsumerEntry& entry = view.consumer(seat);
         const std::uint64_t owner = entry.owner.load(std::memory_order_acquire);
-        if (owner == 0 || owner == SEAT_EVICTING) continue;
-        if (liveness_of(owner) == Liveness::Dead && evict(view, entry, owner)) ++evicted;
+        if (owner == 0) continue;
+        const std::uint64_t who = seat_is_evicting(owner) ? seat_evictor(owner) : owner;
+        if (liveness_of(who) == Liveness::Dead && evict(view, entry, owner)) ++evicted;
     }
     if (evicted > 0) {
         auto& header = view.header();

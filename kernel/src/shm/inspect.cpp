@@ -22,7 +22,7 @@ std::uint64_t age_of(std::uint64_t stamp_ns) noexcept {
 }
 
 const char* seat_state(std::uint64_t owner, std::uint32_t state) noexcept {
-    if (owner == SEAT_EVICTING) return "evicting";
+    if (seat_is_evicting(owner)) return "evicting";
     if (owner == 0) return "free";
     return state == layout::CONSUMER_ACTIVE ? "active" : "joining";
 }
@@ -30,7 +30,7 @@ const char* seat_state(std::uint64_t owner, std::uint32_t state) noexcept {
 bool any_live_consumer(const ChannelView& view) noexcept {
     for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
         const std::uint64_t owner = view.consumer(seat).owner.load(std::memory_order_acquire);
-        if (owner != 0 && owner != SEAT_EVICTING && liveness_of(owner) == Liveness::Alive) return true;
+        if (owner != 0 && !seat_is_evicting(owner) && liveness_of(owner) == Liveness::Alive) return true;
     }
     return false;
 }
@@ -98,9 +98,9 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
         if (owner == 0) continue;
         ConsumerInfo consumer;
         consumer.seat = seat;
-        consumer.pid = owner == SEAT_EVICTING ? 0 : token_pid(owner);
+        consumer.pid = seat_is_evicting(owner) ? 0 : token_pid(owner);
         consumer.state = seat_state(owner, entry.state.load());
-        consumer.alive = owner != SEAT_EVICTING && liveness_of(owner) == Liveness::Alive;
+        consumer.alive = !seat_is_evicting(owner) && liveness_of(owner) == Liveness::Alive;
         consumer.cursor = entry.cursor.load();
         consumer.heartbeat_age_ns = age_of(entry.heartbeat_ns.load());
         consumer.reads = entry.reads.load();
@@ -126,7 +126,15 @@ Result<RecoveryReport> recover_channel(std::string_view channel, bool dry_run) {
 
     for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
         const std::uint64_t owner = view.consumer(seat).owner.load(std::memory_order_acquire);
-        if (owner == 0 || owner == SEAT_EVICTING) continue;
+        if (owner == 0) continue;
+        if (seat_is_evicting(owner)) {
+            const std::string evictor = "pid " + std::to_string(token_pid(seat_evictor(owner)));
+            if (liveness_of(seat_evictor(owner)) == Liveness::Dead) {
+                report.actions.push_back("finish the eviction of consumer seat " + std::to_string(seat) + " that " +
+                                         evictor + " left half-done when it died");
+            }
+            continue;
+        }
         const std::string who =
             "consumer seat " + std::to_string(seat) + " (pid " + std::to_string(token_pid(owner)) + ")";
         if (liveness_of(owner) == Liveness::Alive) {

@@ -17,10 +17,29 @@ TEST(ProcessIdentity_test, SelfIsAliveAndHasAStartTime) {
     EXPECT_EQ(liveness_of(self.token()), Liveness::Alive);
 }
 
-TEST(ProcessIdentity_test, TokenPacksPidAndStartTime) {
-    const ProcessIdentity sut{1234, 0x1'0000'0007ULL};
+TEST(ProcessIdentity_test, TokenPacksPidNamespaceAndStartTime) {
+    const ProcessIdentity sut{1234, 0x1'0100'0007ULL, 0x2'0005};
     EXPECT_EQ(token_pid(sut.token()), 1234u);
-    EXPECT_EQ(sut.token() >> 32, 7u);
+    EXPECT_EQ(token_pid_namespace(sut.token()), 0x5u);      // the low 17 bits
+    EXPECT_EQ(sut.token() >> token_bits::START_SHIFT, 7u);  // the low 24 bits
+    EXPECT_EQ(sut.token() & token_bits::MARKER_BIT, 0u);
+}
+
+TEST(ProcessIdentity_test, SelfKnowsItsPidNamespace) {
+    EXPECT_NE(ProcessIdentity::self().pid_namespace, 0u);
+    EXPECT_EQ(token_pid_namespace(ProcessIdentity::self().token()), ProcessIdentity::self().pid_namespace);
+}
+
+TEST(ProcessIdentity_test, AnOwnerInAnotherPidNamespaceIsAliveBecauseThisProcessCannotTell) {
+    // A pid that certainly does not exist here: in our namespace it would be dead at once.
+    ProcessIdentity stranger = ProcessIdentity::self();
+    stranger.pid = (1u << token_bits::PID_BITS) - 1;
+    ASSERT_EQ(liveness_of(stranger.token()), Liveness::Dead);
+    stranger.pid_namespace = ProcessIdentity::self().pid_namespace ^ 1u;
+    if (stranger.pid_namespace == 0) stranger.pid_namespace = 2;
+    EXPECT_EQ(liveness_of(stranger.token()), Liveness::Alive);
+    stranger.pid_namespace = 0;  // unknown: judged by our /proc
+    EXPECT_EQ(liveness_of(stranger.token()), Liveness::Dead);
 }
 
 TEST(ProcessIdentity_test, ZeroTokenIsNobody) {

@@ -11,7 +11,7 @@ namespace dhub::shm::layout {
 namespace {
 
 TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionThreePutThem) {
-    EXPECT_EQ(LAYOUT_VERSION, 3u);
+    EXPECT_EQ(LAYOUT_VERSION, 4u);
     EXPECT_EQ(SEGMENT_MAGIC, 0x314D485342554844ULL);
     EXPECT_EQ(sizeof(SegmentHeader), 512u);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0u);

@@ -20,8 +20,9 @@
 namespace dhub::shm::layout {
 
 inline constexpr std::uint64_t SEGMENT_MAGIC = 0x314D485342554844ULL;  // "DHUBSHM1" little-endian
-// 2: latest-only holds (ConsumerEntry::held, reuse_claim); 3: holds_fenced (a producer's looks may be unfenced)
-inline constexpr std::uint32_t LAYOUT_VERSION = 3;
+// 2: latest-only holds (ConsumerEntry::held, reuse_claim); 3: holds_fenced (a producer's looks may be unfenced);
+// 4: identity tokens carry a pid-namespace tag, and an evicting seat's owner names its evictor
+inline constexpr std::uint32_t LAYOUT_VERSION = 4;
 inline constexpr std::size_t CACHE_LINE = 64;
 inline constexpr std::size_t PAGE = 4096;
 
@@ -134,7 +135,8 @@ struct alignas(CACHE_LINE) ConsumerEntry {
     /// Latest-only reads whose slot was found rewritten at release (discarded). Holds keep it 0.
     std::atomic<std::uint64_t> overwritten_releases;
     std::uint8_t reserved1[24];
-    alignas(CACHE_LINE) std::atomic<std::uint64_t> owner;  ///< ProcessIdentity::token(), 0 = free seat
+    alignas(
+        CACHE_LINE) std::atomic<std::uint64_t> owner;  ///< ProcessIdentity::token(), 0 = free seat, or an evicting mark
     std::atomic<std::uint64_t> reads;
     std::atomic<std::uint64_t> checksum_failures;
     std::atomic<std::uint64_t> overwritten_retries;  ///< latest-only reads redone because a slot was reused
