@@ -192,7 +192,7 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
                 std::atomic_thread_fence(std::memory_order_acquire);
                 if (slot.seq.load(std::memory_order_relaxed) != seq) continue;  // torn by reuse, not corrupt
             }
-            hold.store(0, std::memory_order_release);  // held: not torn by reuse, so the slot is corrupt
+            if (holds) hold.store(0, std::memory_order_release);  // held: not torn by reuse, so it is corrupt
             count(entry().checksum_failures);
             last_read_seq = seq;
             return ReadSlot(Status::ChecksumMismatch, seq);

@@ -262,6 +262,7 @@ WriteSlot ProducerState::acquire(const WaitOptions& wait) noexcept {
     if (const Status ready = ready_to_acquire(wait); ready != Status::Ok) return WriteSlot(ready);
     if (sync == SyncPolicy::LatestOnly) {
         acquired_from = next_seq;
+        skipped_now = 0;
         // The common case inline: nothing was held at the last look, whose claim still covers this slot.
         if (!held_slots.empty() || next_seq >= covered_end) {
             std::uint64_t count = 0;
@@ -448,6 +449,7 @@ Status ProducerState::claim_unheld(std::uint64_t wanted, const WaitOptions& wait
     // whole slot to read. Only when readers hold the others does the producer rewrite it.
     const std::uint64_t quiet_span = slot_count > 1 ? slot_count - 1 : 1;
     acquired_from = next_seq;
+    skipped_now = 0;
     const std::uint64_t ring_end = acquired_from + slot_count;
     bool looked = false;
     for (;;) {
@@ -461,7 +463,10 @@ Status ProducerState::claim_unheld(std::uint64_t wanted, const WaitOptions& wait
                 looked = true;
                 continue;
             }
-            if (const Status waited = wait_for_a_release(wait); waited != Status::Ok) return waited;
+            if (const Status waited = wait_for_a_release(wait); waited != Status::Ok) {
+                withdraw_claim();
+                return waited;
+            }
             looked = false;
             continue;
         }
@@ -480,6 +485,7 @@ Status ProducerState::claim_unheld(std::uint64_t wanted, const WaitOptions& wait
         if (skipped != 0) {
             auto& skips = view.header().held_skips;
             skips.store(skips.load(std::memory_order_relaxed) + skipped, std::memory_order_relaxed);
+            skipped_now = skipped;
             // A reader that died holding a slot must not keep it for ever (no clock read on this path).
             if ((++skips_since_eviction_check & 1023) == 0) evict_dead_consumers(view);
         }
@@ -522,9 +528,25 @@ Status ProducerState::wait_for_a_release(const WaitOptions& wait) noexcept {
 }
 
 void ProducerState::give_back_skips() noexcept {
-    // Nothing was published: the sequence numbers passed over are not skipped after all. (The claim stays:
-    // it only makes readers of older slots look again.)
-    if (sync == SyncPolicy::LatestOnly) next_seq = acquired_from;
+    // Nothing was published: the sequence numbers passed over are not skipped after all.
+    if (sync != SyncPolicy::LatestOnly) return;
+    next_seq = acquired_from;
+    if (skipped_now != 0) {
+        auto& skips = view.header().held_skips;
+        skips.store(skips.load(std::memory_order_relaxed) - skipped_now, std::memory_order_relaxed);
+        skipped_now = 0;
+    }
+    withdraw_claim();
+}
+
+void ProducerState::withdraw_claim() noexcept {
+    // Safe to lower: the holds read at the last look still describe every sequence below the lower end (it
+    // covers fewer), and a slot this acquisition marked busy and then emptied no longer holds its sequence,
+    // which a reader checks after taking its hold.
+    const std::uint64_t end = acquired_from + slot_count - 1;
+    if (covered_end <= end) return;
+    covered_end = end;
+    view.header().reuse_claim.store(end, std::memory_order_seq_cst);
 }
 
 void ProducerState::close() noexcept {

@@ -31,6 +31,7 @@ struct alignas(64) ProducerState {
     std::uint64_t acquired_from = 0;  ///< next_seq before the current acquisition passed over held slots
     std::uint64_t covered_end = 0;    ///< the last look's claim: sequences below it may be written
     std::uint64_t skips_since_eviction_check = 0;
+    std::uint64_t skipped_now = 0;          ///< sequences the current acquisition passed over (counted in held_skips)
     std::vector<std::uint32_t> held_slots;  ///< ring indices the readers held at the last look
     bool holding_readers_seen = true;       ///< the last look found holding readers counted
     /// Looks store the claim and read the holds with fences. False until a holding reader is counted (then
@@ -67,8 +68,12 @@ struct alignas(64) ProducerState {
     bool held(std::uint64_t seq) const noexcept;
     std::uint32_t seats_to_look_at() const noexcept;
     Status wait_for_a_release(const WaitOptions& wait) noexcept;
-    /// An acquisition that published nothing: the passed-over sequence numbers are given back.
+    /// An acquisition that published nothing: the passed-over sequence numbers are given back, and so is
+    /// what its claim covered beyond the newest published slot.
     void give_back_skips() noexcept;
+    /// Lowers a claim raised past the newest published slot (after passing over held slots) to the one a look
+    /// from acquired_from makes, so readers may hold the newest slot again while nothing is written.
+    void withdraw_claim() noexcept;
 
     /// Smallest cursor among the consumers the producer must not overtake (next_seq when none).
     std::uint64_t scan_oldest_unread() const noexcept;

@@ -160,6 +160,60 @@ TEST_F(LatestOnly_test, ProducerWaitsOnlyWhileReadersHoldEverySlotAndARelease) {
     EXPECT_EQ(read_value(consumer), 3u);
 }
 
+TEST_F(LatestOnly_test, AnAcquisitionThatTimedOutLeavesTheNewestSlotToReaders) {
+    // Arrange: on a double buffer, reader a holds sequence 0 and reader b the newest, 1. Passing over a's slot,
+    // the producer claims b's (the newest) too, finds it held as well, and times out.
+    Producer producer = make_producer(config(SyncPolicy::LatestOnly, RingPolicy::Double));
+    Consumer a = make_holding_consumer("a");
+    Consumer b = make_holding_consumer("b");
+    Consumer c = make_holding_consumer("c");
+    ASSERT_EQ(write_value(producer, 0), Status::Ok);
+    ReadSlot held_by_a = a.acquire_read(waiting(NO_WAIT));
+    ASSERT_TRUE(held_by_a);
+    ASSERT_EQ(write_value(producer, 1), Status::Ok);
+    ReadSlot held_by_b = b.acquire_read(waiting(NO_WAIT));
+    ASSERT_TRUE(held_by_b);
+    ASSERT_EQ(write_value(producer, 2), Status::Timeout);
+
+    // Act: b is done and the producer stays idle; a newcomer asks for the newest slot.
+    ASSERT_EQ(held_by_b.release(), Status::Ok);
+    ReadSlot newest = c.acquire_read(waiting(SHORT_WAIT));
+
+    // Assert: nothing was written, so the newest slot is whole and must be handed out.
+    ASSERT_TRUE(newest) << "the timed-out acquisition's claim still keeps readers off the newest slot: "
+                        << to_string(newest.status());
+    std::uint64_t seen = 0;
+    std::memcpy(&seen, newest.payload().data(), sizeof seen);
+    EXPECT_EQ(seen, 1u);
+    EXPECT_EQ(producer.view().header().held_skips.load(), 0u);
+}
+
+TEST_F(LatestOnly_test, SequencesPassedOverByAnAbortedAcquisitionAreNotCountedAsSkipped) {
+    // Arrange: reader holds sequence 0 of a ring of 4; 1..3 fill the others, so sequence 4 (slot 0) is held.
+    Producer producer = make_producer(config(SyncPolicy::LatestOnly, RingPolicy::Ring, 4));
+    Consumer consumer = make_holding_consumer();
+    ASSERT_EQ(write_value(producer, 0), Status::Ok);
+    ReadSlot held = consumer.acquire_read(waiting(NO_WAIT));
+    ASSERT_TRUE(held);
+    for (std::uint64_t value = 1; value < 4; ++value)
+        ASSERT_EQ(write_value(producer, value), Status::Ok);
+
+    // Act: an acquisition that passes over sequence 4 and is aborted, then one that commits.
+    {
+        WriteSlot aborted = producer.acquire_write(waiting(NO_WAIT));
+        ASSERT_TRUE(aborted);
+        EXPECT_EQ(aborted.sequence(), 5u);
+        aborted.abort();
+    }
+    const std::uint64_t skips_after_abort = producer.view().header().held_skips.load();
+    ASSERT_EQ(write_value(producer, 5), Status::Ok);
+
+    // Assert: only the committed acquisition skipped a sequence.
+    EXPECT_EQ(skips_after_abort, 0u);
+    EXPECT_EQ(producer.view().header().held_skips.load(), 1u);
+    EXPECT_EQ(held.release(), Status::Ok);
+}
+
 TEST_F(LatestOnly_test, AReaderPerSlotButOneLeavesTheProducerRoomToWrite) {
     Producer producer = make_producer(config(SyncPolicy::LatestOnly, RingPolicy::Ring, 4));
     std::vector<Consumer> readers;
