@@ -263,7 +263,9 @@ WriteSlot ProducerState::acquire(const WaitOptions& wait) noexcept {
     if (sync == SyncPolicy::LatestOnly) {
         acquired_from = next_seq;
         skipped_now = 0;
-        // The common case inline: nothing was held at the last look, whose claim still covers this slot.
+        // The common cases inline: nothing was held at the last look, whose claim still covers this slot; or
+        // an unfenced look (no holding reader yet) is due. Every cycle here shows in the producer's rate.
+        if (held_slots.empty() && next_seq >= covered_end && !looks_fenced) look_unfenced(next_seq + 1);
         if (!held_slots.empty() || next_seq >= covered_end) {
             std::uint64_t count = 0;
             if (const Status claimed = claim_unheld(1, wait, count); claimed != Status::Ok) return WriteSlot(claimed);
@@ -408,14 +410,9 @@ void ProducerState::fence_looks() noexcept {
 
 void ProducerState::look_at_holds(std::uint64_t end) noexcept {
     auto& header = view.header();
+    if (!looks_fenced && look_unfenced(end)) return;
     covered_end = std::max(end, next_seq + slot_count - 1);
     held_slots.clear();  // capacity reserved for every seat: no allocation here
-    if (!looks_fenced) {
-        header.reuse_claim.store(covered_end, std::memory_order_relaxed);
-        std::atomic_signal_fence(std::memory_order_seq_cst);  // the compiler must not swap these two
-        if (header.holding_readers.load(std::memory_order_relaxed) == 0) return;
-        fence_looks();  // a holding reader: look again, fenced, and read the holds
-    }
     if (holding_readers_seen) {
         // The holds' lines are fetched while the claim's line is: the claim's locked store would otherwise
         // wait for its line first and the reads after it for theirs.

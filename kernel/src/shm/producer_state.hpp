@@ -61,6 +61,20 @@ struct alignas(64) ProducerState {
     /// Claims the sequences below max(end, next_seq + N - 1) (seq_cst), then reads the holds of every seat
     /// in use.
     void look_at_holds(std::uint64_t end) noexcept;
+    /// A look without fences, while no holding reader was seen: claims the sequences below
+    /// max(end, next_seq + N - 1) and reads holding_readers. True if it was 0 (the look is done); false after
+    /// switching to fenced looks, with nothing covered (the caller must look again, fenced). Inline: the
+    /// producer's hot path.
+    bool look_unfenced(std::uint64_t end) noexcept {
+        auto& header = view.header();
+        covered_end = end > next_seq + slot_count - 1 ? end : next_seq + slot_count - 1;
+        header.reuse_claim.store(covered_end, std::memory_order_relaxed);
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // the compiler must not swap these two
+        if (header.holding_readers.load(std::memory_order_relaxed) == 0) return true;
+        fence_looks();
+        covered_end = next_seq;  // nothing is covered until the fenced look
+        return false;
+    }
     /// At creation and takeover: looks go without fences if this process can be fenced by others.
     void choose_how_to_look() noexcept;
     /// From now on every look is fenced (header.holds_fenced = 1).
