@@ -17,8 +17,8 @@
 #include <random>
 #include <sstream>
 
-#include "broker_test_support.hpp"
 #include "dhub/broker/keys.hpp"
+#include "support/broker_test_support.hpp"
 #include "support/child_process.hpp"
 #include "support/loopback_port.hpp"
 #include "support/temp_dir.hpp"

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "broker_test_support.hpp"
+#include "support/broker_test_support.hpp"
 
 namespace dhub::broker {
 namespace {

@@ -10,7 +10,7 @@ if(unmarked)
     string(REPLACE ";" ", " unmarked "${unmarked}")
     message(FATAL_ERROR "${GUIDE}: C++ block(s) without a snippet marker at ${unmarked}. Put "
                         "`<!-- snippet: NAME -->` on the line before each fence; the block must then compile "
-                        "on its own (tests/sdk_snippets builds it).")
+                        "on its own (tests/system/sdk_snippets builds it).")
 endif()
 list(LENGTH names count)
 string(REPLACE ";" ", " names "${names}")

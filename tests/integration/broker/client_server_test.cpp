@@ -8,8 +8,8 @@
 #include <atomic>
 #include <mutex>
 
-#include "broker_test_support.hpp"
 #include "dhub/broker/broker_server.hpp"
+#include "support/broker_test_support.hpp"
 #include "support/child_process.hpp"
 #include "support/loopback_port.hpp"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "broker_test_support.hpp"
+#include "support/broker_test_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
