@@ -7,8 +7,6 @@
 //       consumers while beating; the broker's RSS is sampled once per second to show whether it grows.
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +41,7 @@
 #include "harness/payload_touch.hpp"
 #include "harness/shared_mapping.hpp"
 #include "harness/timing.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace dhub::bench {
@@ -62,17 +61,6 @@ template <typename T>
 T expect_ok(Result<T> result, const std::string& what) {
     if (!result) throw std::runtime_error(what + ": " + result.error().message);
     return std::move(result.value());
-}
-
-/// Polls `done` (sleeping `period` in between) until it is true; false after `timeout`.
-template <typename Predicate>
-bool wait_for(Predicate done, std::chrono::nanoseconds timeout, std::chrono::nanoseconds period = 20us) {
-    const std::int64_t deadline = now_ns() + timeout.count();
-    while (!done()) {
-        if (now_ns() > deadline) return false;
-        std::this_thread::sleep_for(period);
-    }
-    return true;
 }
 
 std::string format_fixed(double value, int decimals) {
@@ -99,35 +87,26 @@ class BrokerProcess {
 public:
     explicit BrokerProcess(const std::filesystem::path& directory) {
         const std::string endpoint_file = (directory / "broker.endpoint").string();
-        std::cout.flush();
-        std::cerr.flush();
-        const pid_t parent = ::getpid();
-        pid_ = ::fork();
-        if (pid_ < 0) throw std::runtime_error(std::string("fork for dhub-broker: ") + std::strerror(errno));
-        if (pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // kept across exec: the broker never outlives the bench
-            if (::getppid() != parent) ::_exit(127);
-            // Errors only: every fresh client of the discovery case leaves a session that expires with a
-            // warning.
-            ::execl(DHUB_BENCH_BROKER, DHUB_BENCH_BROKER, "--endpoint", "tcp://127.0.0.1:0", "--endpoint-file",
-                    endpoint_file.c_str(), "--log-level", "error", static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        const bool written = wait_for(
-            [&] {
-                if (exited()) return true;
-                std::ifstream in(endpoint_file);
-                return static_cast<bool>(std::getline(in, endpoint_)) && !endpoint_.empty();
-            },
-            10s, 1ms);
-        if (exited()) throw std::runtime_error("dhub-broker exited at start (status " + std::to_string(status_) + ")");
+        testing::ChildOptions options;
+        options.death_signal = SIGKILL;  // kept across exec: the broker never outlives the bench
+        // Errors only: every fresh client of the discovery case leaves a session that expires with a warning.
+        process_ = testing::ChildProcess::spawn(
+            DHUB_BENCH_BROKER,
+            {"--endpoint", "tcp://127.0.0.1:0", "--endpoint-file", endpoint_file, "--log-level", "error"}, options);
+        const bool written = testing::wait_until([&] {
+            if (exited()) return true;
+            std::ifstream in(endpoint_file);
+            return static_cast<bool>(std::getline(in, endpoint_)) && !endpoint_.empty();
+        });
+        if (exited())
+            throw std::runtime_error("dhub-broker exited at start (exit code " + std::to_string(status_.code) + ")");
         if (!written) throw std::runtime_error("dhub-broker did not write its endpoint within 10 s");
     }
     BrokerProcess(const BrokerProcess&) = delete;
     BrokerProcess& operator=(const BrokerProcess&) = delete;
     ~BrokerProcess() { (void)stop(); }
 
-    pid_t pid() const noexcept { return pid_; }
+    pid_t pid() const noexcept { return process_.pid(); }
     const std::string& endpoint() const noexcept { return endpoint_; }
 
     /// True while the process has not exited.
@@ -135,20 +114,13 @@ public:
 
     /// SIGTERM, then SIGKILL after 2 s. True if the broker stopped cleanly (exit code 0 on SIGTERM).
     bool stop() noexcept {
-        if (reaped_) return clean_exit();
-        ::kill(pid_, SIGTERM);
-        if (!wait_for([&] { return exited(); }, 2s, 1ms)) {
-            ::kill(pid_, SIGKILL);
-            while (::waitpid(pid_, &status_, 0) < 0 && errno == EINTR) {
-            }
-            reaped_ = true;
-        }
+        if (!process_.reaped()) status_ = process_.stop(2s);
         return clean_exit();
     }
 
     /// VmRSS of the broker, KiB; -1 if it cannot be read.
     std::int64_t rss_kib() const {
-        std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+        std::ifstream in("/proc/" + std::to_string(pid()) + "/status");
         std::string line;
         while (std::getline(in, line)) {
             if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
@@ -158,7 +130,7 @@ public:
 
     /// User + system CPU time of the broker, ns (all its threads).
     std::int64_t cpu_ns() const {
-        std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+        std::ifstream in("/proc/" + std::to_string(pid()) + "/stat");
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         const auto close = text.rfind(')');  // the command name may contain spaces
         if (close == std::string::npos) return -1;
@@ -176,16 +148,13 @@ public:
 
 private:
     bool exited() {
-        if (reaped_) return true;
-        const pid_t done = ::waitpid(pid_, &status_, WNOHANG);
-        if (done == pid_) reaped_ = true;
-        return reaped_;
+        if (const auto status = process_.try_wait()) status_ = *status;
+        return process_.reaped();
     }
-    bool clean_exit() const noexcept { return WIFEXITED(status_) && WEXITSTATUS(status_) == 0; }
+    bool clean_exit() const noexcept { return status_.exited && status_.code == 0; }
 
-    pid_t pid_ = -1;
-    int status_ = 0;
-    bool reaped_ = false;
+    testing::ChildProcess process_;
+    testing::ExitStatus status_;
     std::string endpoint_;
 };
 #endif
@@ -352,18 +321,18 @@ CommitStats run_discovery_producer(const DiscoverySetup& setup, DiscoveryControl
         if (setup.mode != DiscoveryMode::ConsumerFirst) {
             expect_ok(client.register_channel(registration), "register channel");
             control->producer_registered.store(1, std::memory_order_release);
-            wait_for([&] { return control->finished.load(std::memory_order_acquire) != 0; }, std::chrono::hours(1),
-                     1ms);
+            testing::wait_until([&] { return control->finished.load(std::memory_order_acquire) != 0; },
+                                std::chrono::hours(1), 1ms);
         } else {
             const std::size_t total = setup.iterations + WARMUP_ITERATIONS;
             for (std::uint32_t i = 1; i <= total; ++i) {
-                wait_for([&] { return control->consumer_waiting.load(std::memory_order_acquire) >= i; },
-                         std::chrono::hours(1));
+                testing::wait_until([&] { return control->consumer_waiting.load(std::memory_order_acquire) >= i; },
+                                    std::chrono::hours(1), 20us);
                 std::this_thread::sleep_for(PARK_DELAY);
                 control->register_start_ns.store(now_ns(), std::memory_order_release);
                 expect_ok(client.register_channel(registration), "register channel");
-                wait_for([&] { return control->consumer_done.load(std::memory_order_acquire) >= i; },
-                         std::chrono::hours(1));
+                testing::wait_until([&] { return control->consumer_done.load(std::memory_order_acquire) >= i; },
+                                    std::chrono::hours(1), 20us);
                 expect_ok(client.deregister_channel(setup.channel), "deregister channel");
                 control->deregistered.store(i, std::memory_order_release);
             }
@@ -389,7 +358,8 @@ DiscoveryTimings run_discovery_consumer(const DiscoverySetup& setup, DiscoveryCo
         if (!warm->wait_connected(10s)) throw std::runtime_error("consumer client did not connect within 10 s");
     }
     if (setup.mode != DiscoveryMode::ConsumerFirst) {
-        if (!wait_for([&] { return control->producer_registered.load(std::memory_order_acquire) != 0; }, 30s, 1ms)) {
+        if (!testing::wait_until([&] { return control->producer_registered.load(std::memory_order_acquire) != 0; }, 30s,
+                                 1ms)) {
             throw std::runtime_error("the producer did not register within 30 s");
         }
     }
@@ -403,8 +373,8 @@ DiscoveryTimings run_discovery_consumer(const DiscoverySetup& setup, DiscoveryCo
         if (setup.mode == DiscoveryMode::ConsumerFirst) {
             // The previous round's DEREGISTER must have been answered, or this DISCOVER could still find the
             // channel. The clock starts at the producer's REGISTER, which waits for this (plus PARK_DELAY).
-            wait_for([&] { return control->deregistered.load(std::memory_order_acquire) + 1 >= i; },
-                     std::chrono::hours(1));
+            testing::wait_until([&] { return control->deregistered.load(std::memory_order_acquire) + 1 >= i; },
+                                std::chrono::hours(1), 20us);
             control->consumer_waiting.store(i, std::memory_order_release);
         }
         BrokerClient& client = warm ? *warm : *fresh;
@@ -719,7 +689,7 @@ void measure_load(const BenchOptions& options, CaseResult& row) {
         }
     };
     const std::int64_t registration_start = now_ns();
-    const bool registered = wait_for(
+    const bool registered = testing::wait_until(
         [&] {
             return control->registered.load(std::memory_order_acquire) == LOAD_CLIENTS ||
                    control->failed.load(std::memory_order_acquire) != 0;

@@ -3,7 +3,6 @@
 // forked child process pinned to a core, each side maps the channel itself, payloads are touched by the
 // same rules (payload_touch.hpp).
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,6 +30,7 @@
 #include "harness/process_sync.hpp"
 #include "harness/shared_mapping.hpp"
 #include "harness/timing.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace dhub::bench {
@@ -590,26 +590,19 @@ double measure_kernel_path(const BenchOptions& options,
            {"inputs", {"stream"}}}}}};
     std::ofstream(graph_file) << graph.dump(2);
 
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("cannot fork dhub-kernel");
-    kernel_pid = pid;
-    if (pid == 0) {
-        ::execl(DHUB_BENCH_KERNEL, DHUB_BENCH_KERNEL, graph_file.c_str(), "--plugin-path", DHUB_BENCH_PLUGIN_DIR,
-                "--log-level", "warn", static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    int status = 0;
-    const std::int64_t deadline = now_ns() + std::chrono::nanoseconds(options.child_timeout).count();
-    while (::waitpid(pid, &status, WNOHANG) == 0) {
-        if (now_ns() > deadline) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            throw std::runtime_error("dhub-kernel did not finish in time");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        throw std::runtime_error("dhub-kernel failed (status " + std::to_string(status) + ")");
+    testing::ChildOptions child_options;
+    child_options.death_signal = SIGKILL;  // kept across exec: no kernel outlives an interrupted bench
+    testing::ChildProcess kernel = testing::ChildProcess::spawn(
+        DHUB_BENCH_KERNEL, {graph_file, "--plugin-path", DHUB_BENCH_PLUGIN_DIR, "--log-level", "warn"}, child_options);
+    kernel_pid = kernel.pid();
+    const testing::ExitStatus status =
+        kernel.wait(std::chrono::duration_cast<std::chrono::milliseconds>(options.child_timeout));
+    if (status.timed_out) throw std::runtime_error("dhub-kernel did not finish in time");
+    if (!status.exited || status.code != 0) {
+        throw std::runtime_error(
+            "dhub-kernel failed (" +
+            (status.exited ? "exit code " + std::to_string(status.code) : "signal " + std::to_string(status.signal)) +
+            ")");
     }
     std::ifstream in(result_file);
     const nlohmann::json result = nlohmann::json::parse(in, nullptr, false);

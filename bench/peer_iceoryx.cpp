@@ -5,8 +5,6 @@
 // already running, and stops it at the end. The iceoryx runtime is only ever initialised inside
 // forked children: a runtime in the parent would be inherited, half-alive, by every child.
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +33,7 @@
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
 #include "iceoryx_posh/popo/wait_set.hpp"
 #include "iceoryx_posh/runtime/posh_runtime.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace dhub::bench {
@@ -122,37 +121,19 @@ public:
         log_ = dir_.path() / "roudi.log";
         std::ofstream(config) << ROUDI_CONFIG;
 
-        std::cout.flush();
-        std::cerr.flush();
-        const pid_t parent = ::getpid();
-        pid_ = ::fork();
-        if (pid_ < 0) throw std::runtime_error("fork for iox-roudi failed");
-        if (pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive an interrupted benchmark
-            if (::getppid() != parent) std::_Exit(EXIT_FAILURE);
-            if (std::freopen(log_.c_str(), "w", stdout) == nullptr) std::_Exit(EXIT_FAILURE);
-            if (::dup2(::fileno(stdout), STDERR_FILENO) < 0) std::_Exit(EXIT_FAILURE);
-            ::execl(executable->c_str(), "iox-roudi", "-c", config.c_str(), static_cast<char*>(nullptr));
-            std::_Exit(127);
-        }
+        testing::ChildOptions options;
+        options.death_signal = SIGTERM;  // never outlive an interrupted benchmark
+        options.output_file = log_.string();
+        roudi_ = testing::ChildProcess::spawn(executable->string(), {"-c", config.string()}, options);
         wait_until_ready();
     }
     RoudiGuard(const RoudiGuard&) = delete;
     RoudiGuard& operator=(const RoudiGuard&) = delete;
 
     ~RoudiGuard() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGTERM);
-        const auto deadline = std::chrono::steady_clock::now() + ROUDI_STOP_TIMEOUT;
-        while (::waitpid(pid_, nullptr, WNOHANG) == 0) {
-            if (std::chrono::steady_clock::now() > deadline) {
-                std::cerr << "  iox-roudi did not stop on SIGTERM; killing it" << std::endl;
-                ::kill(pid_, SIGKILL);
-                ::waitpid(pid_, nullptr, 0);
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        if (roudi_.pid() <= 0 || roudi_.reaped()) return;
+        if (roudi_.stop(ROUDI_STOP_TIMEOUT).timed_out)
+            std::cerr << "  iox-roudi did not stop on SIGTERM; killed it" << std::endl;
     }
 
 private:
@@ -160,9 +141,7 @@ private:
         const auto deadline = std::chrono::steady_clock::now() + ROUDI_START_TIMEOUT;
         for (;;) {
             if (read_file(log_).find("RouDi is ready for clients") != std::string::npos) return;
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = -1;
+            if (roudi_.try_wait()) {
                 throw std::runtime_error("iox-roudi exited during start-up: " + read_file(log_));
             }
             if (std::chrono::steady_clock::now() > deadline) {
@@ -175,7 +154,7 @@ private:
 
     testing::TempDir dir_;
     std::filesystem::path log_;
-    pid_t pid_ = -1;
+    testing::ChildProcess roudi_;  // empty when an iox-roudi was already running
 };
 
 // ---------------------------------------------------------------- iceoryx helpers (children only)

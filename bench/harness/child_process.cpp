@@ -3,10 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 namespace dhub::bench {
@@ -42,22 +41,21 @@ void write_all(int fd, const void* data, std::size_t size) noexcept {
     }
 }
 
-std::string describe_status(int status) {
-    if (WIFSIGNALED(status)) {
-        const int sig = WTERMSIG(status);
-        const char* sig_name = ::strsignal(sig);
-        return "killed by signal " + std::to_string(sig) + " (" + (sig_name ? sig_name : "?") + ")";
+std::string describe_status(const testing::ExitStatus& status) {
+    if (status.signalled) {
+        const char* sig_name = ::strsignal(status.signal);
+        return "killed by signal " + std::to_string(status.signal) + " (" + (sig_name ? sig_name : "?") + ")";
     }
-    if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
-    return "status " + std::to_string(status);
+    if (status.exited) return "exit code " + std::to_string(status.code);
+    return "in an unknown state";
 }
 
-[[noreturn]] void run_child(int write_fd, int cpu_core, const ChildProcess::Body& body) {
+// The child's side: runs body, sends the header and the result (or the error text) through the pipe.
+int run_child(int write_fd, const ChildProcess::Body& body) {
     std::uint32_t status = 0;
     std::vector<std::byte> payload;
     std::string error;
     try {
-        if (cpu_core >= 0) pin_current_process(cpu_core);
         payload = body();
     } catch (const std::exception& e) {
         status = 1;
@@ -74,30 +72,10 @@ std::string describe_status(int status) {
         write_all(write_fd, error.data(), error.size());
     }
     ::close(write_fd);
-    std::fflush(nullptr);
-    std::exit(status == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+    return status == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 }  // namespace
-
-void pin_current_process(int cpu_core) {
-    if (cpu_core < 0 || cpu_core >= CPU_SETSIZE) {
-        throw ChildError("invalid CPU core " + std::to_string(cpu_core));
-    }
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(static_cast<std::size_t>(cpu_core), &set);
-    if (::sched_setaffinity(0, sizeof set, &set) != 0) {
-        throw ChildError("cannot pin to CPU core " + std::to_string(cpu_core) + ": " + std::strerror(errno));
-    }
-}
-
-int usable_cpu_count() noexcept {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (::sched_getaffinity(0, sizeof set, &set) != 0) return 1;
-    return CPU_COUNT(&set);
-}
 
 ChildProcess ChildProcess::spawn_bytes(std::string name, int cpu_core, Body body) {
     int fds[2];
@@ -105,41 +83,38 @@ ChildProcess ChildProcess::spawn_bytes(std::string name, int cpu_core, Body body
     if (::pipe2(fds, O_CLOEXEC) != 0) {
         throw ChildError("pipe for child '" + name + "': " + std::strerror(errno));
     }
-    // Flush first, or buffered output would be printed twice (once by each process).
-    std::cout.flush();
-    std::cerr.flush();
-    std::fflush(nullptr);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        const int err = errno;
+    testing::ChildOptions options;
+    options.cpu_core = cpu_core;
+    options.death_signal = SIGKILL;    // a stuck child must never outlive an interrupted benchmark run
+    options.run_exit_handlers = true;  // static destructors run in the child (iceoryx unregisters from RouDi)
+    std::optional<testing::ChildProcess> process;
+    try {
+        process.emplace(testing::ChildProcess::fork(
+            [&] {
+                ::close(fds[0]);
+                return run_child(fds[1], body);
+            },
+            options));
+    } catch (const std::system_error& e) {
         ::close(fds[0]);
         ::close(fds[1]);
-        throw ChildError("fork for child '" + name + "': " + std::strerror(err));
-    }
-    if (pid == 0) {
-        ::close(fds[0]);
-        // A stuck child must never outlive an interrupted benchmark run.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) std::_Exit(EXIT_FAILURE);
-        run_child(fds[1], cpu_core, body);
+        throw ChildError("fork for child '" + name + "': " + e.what());
     }
     ::close(fds[1]);
     // Non-blocking: if a grandchild inherited the write end, EOF may never come, and the parent
     // must still be able to finish once the child itself has exited.
     ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    return ChildProcess(std::move(name), pid, fds[0]);
+    return ChildProcess(std::move(name), std::move(*process), fds[0]);
 }
 
-ChildProcess::ChildProcess(std::string name, pid_t pid, int read_fd) noexcept
-    : name_(std::move(name)), pid_(pid), read_fd_(read_fd) {}
+ChildProcess::ChildProcess(std::string name, testing::ChildProcess process, int read_fd) noexcept
+    : name_(std::move(name)), process_(std::move(process)), read_fd_(read_fd) {}
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : name_(std::move(other.name_)),
-      pid_(std::exchange(other.pid_, -1)),
+      process_(std::move(other.process_)),
       read_fd_(std::exchange(other.read_fd_, -1)),
-      reaped_(other.reaped_),
-      wait_status_(other.wait_status_),
+      status_(other.status_),
       received_(std::move(other.received_)),
       result_(std::move(other.result_)) {}
 
@@ -148,10 +123,9 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
         kill();
         close_pipe();
         name_ = std::move(other.name_);
-        pid_ = std::exchange(other.pid_, -1);
+        process_ = std::move(other.process_);
         read_fd_ = std::exchange(other.read_fd_, -1);
-        reaped_ = other.reaped_;
-        wait_status_ = other.wait_status_;
+        status_ = other.status_;
         received_ = std::move(other.received_);
         result_ = std::move(other.result_);
     }
@@ -164,13 +138,8 @@ ChildProcess::~ChildProcess() {
 }
 
 void ChildProcess::kill() noexcept {
-    if (pid_ <= 0 || reaped_) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    reaped_ = true;
-    wait_status_ = status;
+    if (process_.pid() <= 0 || process_.reaped()) return;
+    status_ = process_.stop(std::chrono::milliseconds(0), SIGKILL);
 }
 
 void ChildProcess::close_pipe() noexcept {
@@ -196,7 +165,7 @@ ChildProcess::ReadOutcome ChildProcess::read_available() {
 }
 
 void ChildProcess::check_outcome() const {
-    const std::string who = "child '" + name_ + "' (pid " + std::to_string(pid_) + ")";
+    const std::string who = "child '" + name_ + "' (pid " + std::to_string(process_.pid()) + ")";
     PipeHeader header{};
     const bool has_header = received_.size() >= sizeof header;
     if (has_header) std::memcpy(&header, received_.data(), sizeof header);
@@ -205,8 +174,8 @@ void ChildProcess::check_outcome() const {
         const std::size_t length = std::min<std::size_t>(header.size, received_.size() - sizeof header);
         throw ChildError(who + " failed: " + std::string(text, length));
     }
-    if (!WIFEXITED(wait_status_) || WEXITSTATUS(wait_status_) != 0) {
-        throw ChildError(who + " " + describe_status(wait_status_));
+    if (!status_.exited || status_.code != 0) {
+        throw ChildError(who + " " + describe_status(status_));
     }
     if (!has_header || header.magic != PIPE_MAGIC || received_.size() - sizeof header != header.size) {
         throw ChildError(who + " exited without a complete result");
@@ -214,7 +183,7 @@ void ChildProcess::check_outcome() const {
 }
 
 const std::vector<std::byte>& ChildProcess::result_bytes() const {
-    if (!reaped_) throw ChildError("child '" + name_ + "': result requested before wait()");
+    if (!process_.reaped()) throw ChildError("child '" + name_ + "': result requested before wait()");
     return result_;
 }
 
@@ -239,7 +208,7 @@ void wait_all(std::initializer_list<ChildProcess*> children, std::chrono::millis
                     fds.push_back(pollfd{child->read_fd_, POLLIN, 0});
                     owners.push_back(child);
                 }
-                if (!child->reaped_) any_unreaped = true;
+                if (!child->process_.reaped()) any_unreaped = true;
             }
             if (fds.empty() && !any_unreaped) break;
 
@@ -247,7 +216,7 @@ void wait_all(std::initializer_list<ChildProcess*> children, std::chrono::millis
             if (now >= deadline) {
                 std::string running;
                 for (ChildProcess* child : children) {
-                    if (!child->reaped_) running += (running.empty() ? "'" : ", '") + child->name_ + "'";
+                    if (!child->process_.reaped()) running += (running.empty() ? "'" : ", '") + child->name_ + "'";
                 }
                 kill_all();
                 throw ChildError("timed out after " + std::to_string(timeout.count()) +
@@ -268,12 +237,10 @@ void wait_all(std::initializer_list<ChildProcess*> children, std::chrono::millis
                 std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
             }
             for (ChildProcess* child : children) {
-                if (child->reaped_) continue;
-                int status = 0;
-                const pid_t done = ::waitpid(child->pid_, &status, WNOHANG);
-                if (done != child->pid_) continue;
-                child->reaped_ = true;
-                child->wait_status_ = status;
+                if (child->process_.reaped()) continue;
+                const std::optional<testing::ExitStatus> status = child->process_.try_wait();
+                if (!status) continue;
+                child->status_ = *status;
                 // The pipe may still hold the tail of the result: read it all now.
                 if (child->read_fd_ >= 0) {
                     while (child->read_available() == ChildProcess::ReadOutcome::data) {

@@ -2,7 +2,9 @@
 // Runs benchmark code in forked child processes pinned to CPU cores, and brings a small result
 // back through a pipe. Every benchmark party is a child so that both sides of a transfer are
 // separate processes (as in production) and the parent only supervises: it enforces a timeout,
-// kills stuck children with SIGKILL and turns crashes into clear errors.
+// kills stuck children with SIGKILL and turns crashes into clear errors. Forking, pinning, the
+// parent-death signal, reaping and killing are dhub::testing::ChildProcess (tests/support); this adds
+// the result pipe and the waiting on several children at once.
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/child_process.hpp"
+
 namespace dhub::bench {
 
 /// A child failed (exception, non-zero exit, signal), timed out, or could not be started.
@@ -26,18 +30,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-/// Pins the calling process (its calling thread, and threads it creates later) to one core.
-/// Throws ChildError if the core does not exist or is not allowed.
-void pin_current_process(int cpu_core);
-
-/// Number of cores this process may run on.
-int usable_cpu_count() noexcept;
+using dhub::testing::pin_current_process;
+using dhub::testing::usable_cpu_count;
 
 class ChildProcess {
 public:
     using Body = std::function<std::vector<std::byte>()>;
 
-    /// Forks. The child pins itself to `cpu_core` (no pinning if negative), runs `body`, sends the
+    /// Forks. The child is pinned to `cpu_core` (no pinning if negative), runs `body`, sends the
     /// returned bytes to the parent and exits with std::exit, so static destructors run in the
     /// child (the iceoryx runtime unregisters from RouDi that way); stack objects of the parent
     /// are not destroyed in the child. If the parent dies, the child gets SIGKILL.
@@ -95,12 +95,12 @@ public:
     void kill() noexcept;
 
     const std::string& name() const noexcept { return name_; }
-    pid_t pid() const noexcept { return pid_; }
+    pid_t pid() const noexcept { return process_.pid(); }
 
 private:
     friend void wait_all(std::initializer_list<ChildProcess*> children, std::chrono::milliseconds timeout);
 
-    ChildProcess(std::string name, pid_t pid, int read_fd) noexcept;
+    ChildProcess(std::string name, testing::ChildProcess process, int read_fd) noexcept;
     enum class ReadOutcome { data, would_block, end_of_file };
     // Reads what is available from the (non-blocking) pipe.
     ReadOutcome read_available();
@@ -109,10 +109,9 @@ private:
     void close_pipe() noexcept;
 
     std::string name_;
-    pid_t pid_ = -1;
+    testing::ChildProcess process_;
     int read_fd_ = -1;
-    bool reaped_ = false;
-    int wait_status_ = 0;
+    testing::ExitStatus status_;       // valid once process_.reaped()
     std::vector<std::byte> received_;  // header + payload as sent by the child
     std::vector<std::byte> result_;
 };
