@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <initializer_list>
 #include <iostream>
 #include <iterator>
 #include <system_error>
@@ -108,13 +109,18 @@ ChildProcess ChildProcess::spawn(const std::string& program,
                 ::_exit(127);
             }
         }
-        if (!options.output_file.empty()) {
-            const int fd = ::open(options.output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (fd >= 0) {
-                ::dup2(fd, STDOUT_FILENO);
-                ::dup2(fd, STDERR_FILENO);
-                ::close(fd);
-            }
+        const auto redirect = [](const std::string& file, std::initializer_list<int> targets) {
+            const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd < 0) return;
+            for (const int target : targets)
+                ::dup2(fd, target);
+            ::close(fd);
+        };
+        if (!options.output_file.empty() && options.error_file.empty()) {
+            redirect(options.output_file, {STDOUT_FILENO, STDERR_FILENO});
+        } else {
+            if (!options.output_file.empty()) redirect(options.output_file, {STDOUT_FILENO});
+            if (!options.error_file.empty()) redirect(options.error_file, {STDERR_FILENO});
         }
         ::execv(program.c_str(), argv.data());
         std::perror(("exec " + program).c_str());

@@ -29,9 +29,11 @@ struct ChildOptions {
     /// fork(): end the child with std::exit, so static destructors and atexit handlers run in it (a
     /// runtime that must unregister itself); otherwise _exit, which runs nothing of the parent's.
     bool run_exit_handlers = false;
-    /// spawn(): stdout and stderr both go to this file (a file rather than a pipe: a chatty child can
-    /// never block on it); empty: inherited.
+    /// spawn(): stdout goes to this file, and stderr too unless error_file is set (a file rather than a
+    /// pipe: a chatty child can never block on it); empty: inherited.
     std::string output_file;
+    /// spawn(): stderr goes to this file; empty: where stdout goes.
+    std::string error_file;
 };
 
 class ChildProcess {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// dhub-shm and dhub-shm-demo run as real programs (fork + exec, output captured in temporary files)
+// dhub-shm and dhub-shm-demo run as real programs (ChildProcess::spawn, output captured in temporary files)
 // against real segments that the test creates, kills and inspects.
 #include <fcntl.h>
 #include <sched.h>
@@ -23,6 +23,7 @@
 #include "dhub/shm/producer.hpp"
 #include "dhub/shm/segment.hpp"
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_channel.hpp"
 
 #if !defined(DHUB_SHM_CLI) || !defined(DHUB_SHM_DEMO) || !defined(DHUB_VERSION)
@@ -34,39 +35,6 @@ namespace {
 
 /// Generous: sanitizer builds run the tools many times slower.
 constexpr std::chrono::milliseconds TOOL_DEADLINE{60'000};
-
-/// An anonymous temporary file that a child writes its stdout or stderr to. Unlinked at once, so nothing is
-/// left in /tmp even if the test crashes; a file rather than a pipe, so a chatty child never blocks.
-class CaptureFile {
-public:
-    CaptureFile() {
-        char path[] = "/tmp/dhub-cli-test-XXXXXX";
-        fd_ = ::mkstemp(path);
-        if (fd_ >= 0) ::unlink(path);
-    }
-    ~CaptureFile() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    CaptureFile(const CaptureFile&) = delete;
-    CaptureFile& operator=(const CaptureFile&) = delete;
-
-    int fd() const noexcept { return fd_; }
-    std::string contents() const {
-        std::string text;
-        char buffer[4096];
-        off_t offset = 0;
-        for (;;) {
-            const ssize_t count = ::pread(fd_, buffer, sizeof buffer, offset);
-            if (count <= 0) break;
-            text.append(buffer, static_cast<std::size_t>(count));
-            offset += count;
-        }
-        return text;
-    }
-
-private:
-    int fd_ = -1;
-};
 
 struct ToolRun {
     ExitStatus status;
@@ -85,29 +53,18 @@ struct ToolRun {
     }
 };
 
-/// Runs program with arguments as a separate process and waits for it.
+/// Runs program with arguments as a separate process and waits for it; stdout and stderr are captured in
+/// files of a private temporary directory.
 ToolRun run_program(const std::string& program, const std::vector<std::string>& arguments) {
-    CaptureFile out;
-    CaptureFile err;
-    if (out.fd() < 0 || err.fd() < 0)
-        return ToolRun{{}, "", std::string("cannot create a capture file: ") + std::strerror(errno)};
-    std::vector<std::string> words{program};
-    words.insert(words.end(), arguments.begin(), arguments.end());
-    ChildProcess child = ChildProcess::fork([&] {
-        ::dup2(out.fd(), STDOUT_FILENO);
-        ::dup2(err.fd(), STDERR_FILENO);
-        std::vector<char*> argv;
-        for (auto& word : words)
-            argv.push_back(word.data());
-        argv.push_back(nullptr);
-        ::execv(program.c_str(), argv.data());
-        std::perror(("exec " + program).c_str());
-        return 127;
-    });
+    const TempDir capture("dhub-cli-test");
+    ChildOptions options;
+    options.output_file = capture.file("stdout");
+    options.error_file = capture.file("stderr");
+    ChildProcess child = ChildProcess::spawn(program, arguments, options);
     ToolRun run;
     run.status = child.wait(TOOL_DEADLINE);
-    run.out = out.contents();
-    run.err = err.contents();
+    run.out = read_text_file(options.output_file);
+    run.err = read_text_file(options.error_file);
     return run;
 }
 

@@ -151,6 +151,20 @@ TEST(ChildProcess_test, RunExitHandlersEndsTheChildWithStdExit) {
     EXPECT_EQ(read_text_file(marker), "") << "_exit must run none of the parent's exit handlers";
 }
 
+TEST(ChildProcess_test, SpawnWritesStdoutAndStderrToTheirFilesOrBothToOne) {
+    const TempDir dir("dhub-child-test");
+    ChildOptions separate;
+    separate.output_file = dir.file("out");
+    separate.error_file = dir.file("err");
+    ASSERT_TRUE(ChildProcess::spawn("/bin/sh", {"-c", "echo to-out; echo to-err >&2"}, separate).wait(10s).exited);
+    EXPECT_EQ(read_text_file(separate.output_file), "to-out\n");
+    EXPECT_EQ(read_text_file(separate.error_file), "to-err\n");
+
+    const std::string both = dir.file("both");
+    ASSERT_TRUE(ChildProcess::spawn("/bin/sh", {"-c", "echo to-out; echo to-err >&2"}, both).wait(10s).exited);
+    EXPECT_EQ(read_text_file(both), "to-out\nto-err\n");
+}
+
 TEST(ChildProcess_test, WaitUntilPollsAtTheGivenPeriodUntilTheDeadline) {
     int calls = 0;
     EXPECT_TRUE(wait_until([&] { return ++calls == 3; }, 10s, 10us));
