@@ -117,8 +117,7 @@ protected:
 
     void TearDown() override {
         if (broker_) {
-            broker_->kill(SIGTERM);
-            const auto status = broker_->wait(10s);
+            const auto status = broker_->stop(10s);  // SIGTERM
             EXPECT_TRUE(status.exited && status.code == 0)
                 << "dhub-broker did not stop cleanly on SIGTERM (exit " << status.code << ", signal " << status.signal
                 << "); its log:\n"

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,8 +53,7 @@ protected:
     void TearDown() override {
         for (auto* process : {&consumer_, &producer_, &broker_}) {
             if (*process) {
-                (*process)->kill(SIGKILL);
-                (void)(*process)->wait(10s);
+                (void)(*process)->stop(10s, SIGKILL);
             }
         }
         // A SIGKILLed kernel cannot remove its segments: remove what every kernel of this test left behind.
@@ -164,8 +162,7 @@ protected:
     /// SIGINT and a clean exit.
     static void stop(std::optional<ChildProcess>& process, const std::string& log) {
         ASSERT_TRUE(process);
-        process->kill(SIGINT);
-        const auto status = process->wait(20s);
+        const auto status = process->stop(20s, SIGINT);
         EXPECT_TRUE(status.exited && status.code == 0) << log;
         process.reset();
     }
@@ -230,10 +227,8 @@ TEST_F(CrossKernel_test, ProducerKernelKilledThenRestartedTheConsumerIsToldWaits
         10s))
         << consumer_log() << read_text_file(broker_log_);
     ASSERT_TRUE(wait_until([&] { return waiting_for("producer_lost"); }, 10s)) << consumer_log();
-    // Still running (policy: wait): waitpid without reaping, so the child stays ours to stop later.
-    siginfo_t info{};
-    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(consumer_->pid()), &info, WEXITED | WNOHANG | WNOWAIT), 0);
-    EXPECT_EQ(info.si_pid, 0) << "the consumer kernel ended although its policy is wait: " << consumer_log();
+    // Still running (policy: wait).
+    EXPECT_FALSE(consumer_->try_wait()) << "the consumer kernel ended although its policy is wait: " << consumer_log();
 
     const std::size_t before_restart = recorded();
     const std::uint64_t restarted_at = monotonic_now_ns();

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <span>
 #include <thread>
@@ -38,6 +39,7 @@
 #include "shm_peer/pattern.hpp"
 #include "shm_peer/peer_arguments.hpp"
 #include "shm_peer/peer_exit.hpp"
+#include "support/child_process.hpp"
 
 namespace dhub::testing {
 namespace {
@@ -70,14 +72,9 @@ void notify(int descriptor) {
     }
 }
 
-/// Polls condition until it holds or the deadline passes.
-template <typename Condition>
-bool poll_until(Condition&& condition, Clock::time_point deadline) {
-    while (!condition()) {
-        if (Clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(POLL_INTERVAL);
-    }
-    return true;
+/// Polls condition (wait_until of tests/support) until it holds or the deadline passes.
+bool poll_until(const std::function<bool()>& condition, Clock::time_point deadline) {
+    return wait_until(condition, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()), POLL_INTERVAL);
 }
 
 std::uint32_t active_consumers(const shm::ChannelView& view) {
