@@ -3,6 +3,7 @@
 // the frame's number as fast as it can, a stage that copies a frame in two halves with a pause between them,
 // and a sink that reads a frame's first sample, pauses, then checks that every sample matches it. A frame
 // that changes while a handler holds it (a torn read) shows up as mixed samples at the sink.
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -16,11 +17,13 @@ using dhub::sdk::Bytes;
 
 constexpr const char* FRAME_SCHEMA = "test.counter_frame@1";
 
-/// Spins for delay_ns: like a handler doing real work, and never interrupted by a stop request.
-void busy_for(dhub::sdk::NodeContext& context, std::uint64_t delay_ns) {
+/// Spins for delay_ns of real time: like a handler doing real work, and never interrupted by a stop request.
+/// Not the node's clock (context.now_ns()): work takes real time even where a test drives the clock, and a
+/// spin on a manual clock that nobody moves never ends.
+void busy_for(std::uint64_t delay_ns) {
     if (delay_ns == 0) return;
-    const std::uint64_t until = context.now_ns() + delay_ns;
-    while (context.now_ns() < until) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(delay_ns);
+    while (std::chrono::steady_clock::now() < until) {
     }
 }
 
@@ -74,14 +77,14 @@ public:
     explicit FrameCopy(dhub::sdk::NodeContext& context)
         : delay_ns_(static_cast<std::uint64_t>(context.params().number("delay_us") * 1e3)) {}
 
-    dhub_status process(dhub::sdk::NodeContext& context,
+    dhub_status process(dhub::sdk::NodeContext& /*context*/,
                         const dhub::sdk::InputSlot<Bytes>& in,
                         dhub::sdk::OutputSlot<Bytes>& out) {
         const std::span<const std::byte> frame = in.bytes();
         if (out.capacity() < frame.size()) return DHUB_ERR_INVALID_ARGUMENT;
         const std::size_t half = frame.size() / 2;
         std::memcpy(out.bytes().data(), frame.data(), half);
-        busy_for(context, delay_ns_);
+        busy_for(delay_ns_);
         std::memcpy(out.bytes().data() + half, frame.data() + half, frame.size() - half);
         out.set_bytes(frame.size());
         out.set_timestamp_ns(in.timestamp_ns());
@@ -111,7 +114,7 @@ public:
         const std::size_t samples = frame.size() / sizeof(std::uint64_t);
         if (samples == 0) return DHUB_OK;
         const std::uint64_t first = sample(frame, 0);
-        busy_for(context, delay_ns_);
+        busy_for(delay_ns_);
         for (std::size_t i = 1; i < samples; ++i) {
             if (const std::uint64_t value = sample(frame, i); value != first) {
                 ++torn_;
