@@ -8,10 +8,8 @@
 #include <optional>
 #include <thread>
 
-#include "dhub/graph/graph_spec.hpp"
-#include "dhub/plugin/plugin_loader.hpp"
-#include "dhub/runtime/graph_runner.hpp"
 #include "dhub/runtime/plugin_clock.hpp"
+#include "integration/runtime/graph_under_test.hpp"
 #include "support/child_process.hpp"
 
 namespace dhub::runtime {
@@ -22,46 +20,14 @@ using dhub::testing::wait_until;
 
 constexpr std::uint64_t MS = 1'000'000;
 
-/// A graph document parsed and validated against the built plugins, ready for GraphRunner::create. Holds
-/// what the validated graph points into.
-class GraphUnderTest {
+/// A graph of this build's plugins and test plugins.
+class GraphUnderTest : public dhub::testing::GraphUnderTest {
 public:
     explicit GraphUnderTest(const std::string& json)
-        : loader_(plugin::make_search_path({DHUB_PLUGIN_DIR, DHUB_TEST_PLUGIN_DIR}, {})) {
-        std::vector<graph::GraphIssue> issues;
-        spec_ = graph::parse_graph(json, {}, issues);
-        if (spec_) {
-            validated_ = graph::validate_graph(
-                *spec_,
-                [this](const std::string& name) -> Result<std::vector<plugin::ComponentInfo>> {
-                    auto loaded = loader_.load(name);
-                    if (!loaded) return loaded.error();
-                    return loaded.value()->components;
-                },
-                issues);
-        }
-        problems_ = graph::format_issues(issues, "");
-    }
-    const std::string& problems() const { return problems_; }
-    Result<std::unique_ptr<GraphRunner>, SetupError> runner(std::shared_ptr<const PluginClock> clock = {}) {
-        RunnerOptions options;
-        options.clock = std::move(clock);
-        return GraphRunner::create(validated_, loader_, options);
-    }
-
-private:
-    plugin::PluginLoader loader_;
-    std::optional<graph::GraphSpec> spec_;
-    graph::ValidatedGraph validated_;
-    std::string problems_;
+        : dhub::testing::GraphUnderTest(json, {DHUB_PLUGIN_DIR, DHUB_TEST_PLUGIN_DIR}) {}
 };
 
-const NodeReport& report_of(const std::vector<NodeReport>& reports, const std::string& id) {
-    for (const NodeReport& report : reports) {
-        if (report.id == id) return report;
-    }
-    throw std::runtime_error("no node " + id);
-}
+using dhub::testing::report_of;
 
 std::uint64_t slots_out(const GraphRunner& runner, const std::string& id) {
     return report_of(runner.reports(), id).slots_out;

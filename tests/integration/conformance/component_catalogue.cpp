@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "component_catalogue.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "harness_runs.hpp"
+
+namespace dhub::conformance {
+
+using nlohmann::json;
+
+const std::vector<RefusedPlugin>& refused_plugins() {
+    static const std::vector<RefusedPlugin> refused = {
+        {"test_abi_major", "built for SDK 2.0"},
+        {"test_abi_minor", "built for SDK 1.3"},
+        {"test_no_entry", "does not export dhub_plugin_entry"},
+        {"test_unresolved", "undefined symbol"},
+        {"test_wrong_name", "does not match the file name"},
+    };
+    return refused;
+}
+
+const std::vector<ComponentFixture>& component_fixtures() {
+    // Sim frames of 2 x 64 samples at 50 Hz: small, and paced so that a component fed by them spends its
+    // time waiting for input, where a stop request must reach it.
+    static const json paced_sim = {{"rate_hz", 50}, {"channels", 2}, {"samples_per_channel", 64}};
+    static const std::vector<ComponentFixture> fixtures = {
+        {"sim_source", "dhub.source.sim", json::object(), paced_sim, ""},
+        {"replay", "dhub.source.replay", {{"path", "{recording}"}}, json::object(), ""},
+        {"scale", "dhub.stage.scale", json::object(), json::object(), ""},
+        {"decimate", "dhub.stage.decimate", json::object(), json::object(), ""},
+        {"throttle", "dhub.stage.throttle", {{"max_rate_hz", 20}}, json::object(), ""},
+        {"recorder", "dhub.sink.recorder", {{"path", "{dir}/conformance.dhr"}}, json::object(), ""},
+        {"stats", "dhub.sink.stats", json::object(), json::object(), ""},
+        {"range_validator", "dhub.validator.range", json::object(), json::object(), ""},
+        {"test_ticker", "test.source.ticker", json::object(), json::object(), ""},
+        {"test_ticker", "test.stage.ticker_relay", json::object(), json::object(), ""},
+        {"test_ticker", "test.sink.ticker", json::object(), json::object(), ""},
+        {"test_readings", "test.source.readings", json::object(), {{"count", 1'000'000'000}}, ""},
+        {"test_readings", "test.sink.readings", json::object(), json::object(), ""},
+        {"test_frames", "test.source.counter_frames", json::object(), json::object(), ""},
+        {"test_frames", "test.stage.copy_in_halves", json::object(), json::object(), ""},
+        {"test_frames", "test.sink.whole_frames", json::object(), json::object(), ""},
+        {"test_sdk10_source", "test.source.sdk10", json::object(), {{"count", 1'000'000'000}}, ""},
+        {"test_failing", "test.stage.failing", json::object(), json::object(), ""},
+        {"test_throws", "test.source.throws", json::object(), json::object(),
+         "it throws in its constructor, to test how the runtime reports a component that cannot be created"},
+    };
+    return fixtures;
+}
+
+const ComponentFixture& fixture_of(const std::string& component) {
+    for (const ComponentFixture& fixture : component_fixtures()) {
+        if (fixture.component == component) return fixture;
+    }
+    throw std::invalid_argument("no conformance fixture for component '" + component + "'");
+}
+
+std::vector<std::filesystem::path> plugin_directories() {
+    return {DHUB_PLUGIN_DIR, DHUB_TEST_PLUGIN_DIR};
+}
+
+std::vector<std::filesystem::path> plugin_files() {
+    std::vector<std::filesystem::path> files;
+    for (const std::filesystem::path& directory : plugin_directories()) {
+        for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+            const std::string name = entry.path().filename().string();
+            if (name.rfind("dhub-", 0) == 0 && entry.path().extension() == ".so") files.push_back(entry.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+plugin::PluginLoader& loader() {
+    static plugin::PluginLoader instance(plugin::make_search_path(plugin_directories(), {}));
+    return instance;
+}
+
+namespace {
+
+const plugin::LoadedPlugin& loaded(const ComponentFixture& fixture) {
+    auto plugin = loader().load(fixture.plugin);
+    if (!plugin) throw std::runtime_error(plugin.error().message);
+    return *plugin.value();
+}
+
+}  // namespace
+
+const plugin::ComponentInfo& info_of(const ComponentFixture& fixture) {
+    for (const plugin::ComponentInfo& info : loaded(fixture).components) {
+        if (info.id == fixture.component) return info;
+    }
+    throw std::runtime_error("plugin '" + fixture.plugin + "' has no component '" + fixture.component + "'");
+}
+
+const dhub_component_descriptor* descriptor_of(const ComponentFixture& fixture) {
+    const dhub_component_descriptor* descriptor = loaded(fixture).descriptor_of(fixture.component);
+    if (descriptor == nullptr) {
+        throw std::runtime_error("plugin '" + fixture.plugin + "' has no component '" + fixture.component + "'");
+    }
+    return descriptor;
+}
+
+const ComponentFixture& feeder_for(const std::string& input_schema) {
+    if (input_schema == "*") return fixture_of("dhub.source.sim");
+    for (const ComponentFixture& fixture : component_fixtures()) {
+        if (!fixture.refuses_create.empty()) continue;
+        const plugin::ComponentInfo& info = info_of(fixture);
+        if (info.kind == plugin::ComponentKind::Source && info.output_schema == input_schema) return fixture;
+    }
+    throw std::runtime_error("no source in the conformance table writes schema '" + input_schema + "'");
+}
+
+namespace {
+
+json filled(const json& value, const std::filesystem::path& dir) {
+    if (value.is_object()) {
+        json result = json::object();
+        for (const auto& [key, item] : value.items())
+            result[key] = filled(item, dir);
+        return result;
+    }
+    if (!value.is_string()) return value;
+    std::string text = value.get<std::string>();
+    if (text == "{recording}") return make_waveform_recording(dir).string();
+    if (const std::size_t at = text.find("{dir}"); at != std::string::npos) text.replace(at, 5, dir.string());
+    return text;
+}
+
+}  // namespace
+
+json node_params(const ComponentFixture& fixture, const std::filesystem::path& dir, bool feeding) {
+    json params = fixture.required_params;
+    if (feeding) params.update(fixture.feeder_params);
+    return filled(params, dir);
+}
+
+}  // namespace dhub::conformance

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: Apache-2.0
+// What every component must do, checked on every component of every plugin this build makes (built-in
+// and test plugins alike; component_catalogue.cpp lists them and what each needs):
+//   - its lifecycle runs twice in one process with the same result (no state outlives an instance), and
+//     it keeps the host API's contract while doing so;
+//   - its declared defaults are valid, and a node with only its required parameters is a valid node;
+//   - the kernel refuses an unknown parameter, a value out of its declared range or enum, and a value of
+//     the wrong type, naming the parameter's JSON path;
+//   - in the real runtime, with a feeder and a drain on real channels, it stops within 100 ms of a stop
+//     request, wherever it was waiting;
+//   - where it has a burst handler, in bursts it gives the same output as slot by slot.
+// The lifecycle and burst checks run in the SDK harness (virtual time, exact comparison); the parameter
+// checks through the kernel's graph validator; the stop check through GraphRunner.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "component_catalogue.hpp"
+#include "harness_runs.hpp"
+#include "integration/runtime/graph_under_test.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace dhub::conformance {
+
+/// How gtest names a parameter in its messages.
+void PrintTo(const ComponentFixture& fixture, std::ostream* out) {
+    *out << fixture.component;
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using plugin::ComponentKind;
+using plugin::ParamSpec;
+using plugin::ParamType;
+
+constexpr auto STOP_LIMIT = 100ms;
+
+std::string name_of(const std::filesystem::path& file) {
+    return file.stem().string().substr(std::string("dhub-").size());
+}
+
+const RefusedPlugin* refused(const std::string& plugin) {
+    for (const RefusedPlugin& entry : refused_plugins()) {
+        if (entry.plugin == plugin) return &entry;
+    }
+    return nullptr;
+}
+
+// ---- The catalogue against the build ----
+
+TEST(ConformanceCatalogue_test, EveryPluginFileLoadsOrIsRefusedForTheReasonListed) {
+    std::set<std::string> seen;
+    for (const std::filesystem::path& file : plugin_files()) {
+        const std::string plugin = name_of(file);
+        seen.insert(plugin);
+        auto loaded = loader().load_file(file);
+        if (const RefusedPlugin* expected = refused(plugin)) {
+            ASSERT_FALSE(loaded) << file << " is listed as refused but loads";
+            EXPECT_NE(loaded.error().message.find(expected->refusal), std::string::npos)
+                << file << ": " << loaded.error().message;
+            continue;
+        }
+        ASSERT_TRUE(loaded) << loaded.error().message;
+        for (const plugin::ComponentInfo& component : loaded.value()->components) {
+            const auto fixture = std::find_if(component_fixtures().begin(), component_fixtures().end(),
+                                              [&](const ComponentFixture& f) { return f.component == component.id; });
+            ASSERT_NE(fixture, component_fixtures().end())
+                << "component " << component.id << " of " << file
+                << " is not in the conformance table: add it to component_catalogue.cpp";
+            EXPECT_EQ(fixture->plugin, plugin) << component.id;
+        }
+    }
+    for (const RefusedPlugin& entry : refused_plugins())
+        EXPECT_TRUE(seen.count(entry.plugin)) << "refused plugin " << entry.plugin << " was not built";
+    for (const ComponentFixture& fixture : component_fixtures())
+        EXPECT_TRUE(seen.count(fixture.plugin)) << "plugin " << fixture.plugin << " was not built";
+}
+
+TEST(ConformanceCatalogue_test, EveryFixtureGivesExactlyTheParametersDeclaredWithoutADefault) {
+    for (const ComponentFixture& fixture : component_fixtures()) {
+        std::set<std::string> required;
+        for (const ParamSpec& spec : info_of(fixture).params) {
+            if (spec.default_value.is_null()) required.insert(spec.name);
+        }
+        std::set<std::string> given;
+        for (const auto& [name, value] : fixture.required_params.items())
+            given.insert(name);
+        EXPECT_EQ(given, required) << fixture.component;
+    }
+}
+
+// ---- Every component ----
+
+class Conformance_test : public ::testing::TestWithParam<ComponentFixture> {
+protected:
+    const ComponentFixture& fixture() const { return GetParam(); }
+    const plugin::ComponentInfo& info() const { return info_of(fixture()); }
+    bool has_input() const { return info().input_schema.has_value(); }
+
+    std::vector<Frame> inputs() const {
+        return has_input() ? input_frames(*info().input_schema, dir_.path()) : std::vector<Frame>{};
+    }
+
+    /// The component as node "dut", fed by its feeder on channel "in" if it has an input, drained by
+    /// dhub.sink.stats on channel "out" if it has an output.
+    json graph(const json& extra_params = json::object()) const {
+        const std::uint64_t slot_bytes =
+            std::max({SLOT_BYTES, info().input_min_slot_bytes, info().output_min_slot_bytes});
+        json channels = json::array();
+        json nodes = json::array();
+        json dut = {{"id", "dut"}, {"plugin", fixture().plugin}, {"component", fixture().component}};
+        json params = node_params(fixture(), dir_.path());
+        if (!extra_params.is_null()) params.update(extra_params);
+        dut["params"] = params;
+        if (has_input()) {
+            const ComponentFixture& feeder = feeder_for(*info().input_schema);
+            channels.push_back({{"name", "in"}, {"slot_bytes", slot_bytes}, {"slot_count", 8}});
+            nodes.push_back({{"id", "feeder"},
+                             {"plugin", feeder.plugin},
+                             {"component", feeder.component},
+                             {"params", node_params(feeder, dir_.path(), true)},
+                             {"outputs", {"in"}}});
+            dut["inputs"] = {"in"};
+        }
+        nodes.push_back(dut);
+        if (info().output_schema) {
+            channels.push_back({{"name", "out"}, {"slot_bytes", slot_bytes}, {"slot_count", 8}});
+            dut["outputs"] = {"out"};
+            nodes.back() = dut;
+            nodes.push_back({{"id", "drain"}, {"plugin", "stats"}, {"inputs", {"out"}}});
+        }
+        return {{"schema_version", 1}, {"name", "conformance"}, {"channels", channels}, {"nodes", nodes}};
+    }
+    /// The JSON path of one of dut's parameters, as the validator names it.
+    std::string param_path(const std::string& name) const {
+        return std::string("/nodes/") + (has_input() ? "1" : "0") + "/params/" + name;
+    }
+    std::string problems_with(const json& extra_params) const {
+        return testing::GraphUnderTest(graph(extra_params).dump(), plugin_directories()).problems();
+    }
+
+    testing::TempDir dir_{"dhub-conformance"};
+};
+
+TEST_P(Conformance_test, RunsItsLifecycleTwiceWithTheSameResultAndKeepsTheHostContract) {
+    const std::vector<Frame> fed = inputs();
+    const RunOutcome first = run_lifecycle(fixture(), fed, dir_.path());
+    const RunOutcome second = run_lifecycle(fixture(), fed, dir_.path());
+    if (!fixture().refuses_create.empty()) {
+        EXPECT_NE(first.created, DHUB_OK) << fixture().refuses_create;
+    } else {
+        ASSERT_EQ(first.created, DHUB_OK) << dhub_status_name(first.created);
+        ASSERT_EQ(first.started, DHUB_OK) << dhub_status_name(first.started);
+        ASSERT_FALSE(first.calls.empty());
+        if (info().kind == ComponentKind::Source) {
+            EXPECT_FALSE(first.outputs.empty()) << "a source that publishes nothing";
+        }
+    }
+    EXPECT_EQ(first.violations, std::vector<std::string>{});
+    EXPECT_EQ(second.violations, std::vector<std::string>{});
+    EXPECT_EQ(first_difference(first, second), "");
+}
+
+TEST_P(Conformance_test, DeclaresValidDefaultsAndANodeWithOnlyItsRequiredParametersIsValid) {
+    for (const ParamSpec& spec : info().params) {
+        if (spec.default_value.is_null()) continue;
+        EXPECT_EQ(plugin::check_param_value(spec, spec.default_value), std::nullopt)
+            << "the default of " << spec.name << " is not a valid value of it";
+    }
+    EXPECT_EQ(problems_with(json::object()), "");
+}
+
+TEST_P(Conformance_test, AnUnknownParameterIsRefusedWithItsPath) {
+    const std::string problems = problems_with({{"conformance_unknown", 1}});
+    // "unknown parameter ...; declared parameters: ..." or "... takes no parameters; remove it"
+    EXPECT_NE(problems.find(param_path("conformance_unknown") + ": "), std::string::npos) << problems;
+}
+
+/// Values just outside what spec allows: beyond each bound, and a string not in its enum.
+std::vector<json> out_of_range_values(const ParamSpec& spec) {
+    std::vector<json> values;
+    const auto step = [&](double bound) {
+        return spec.type == ParamType::Integer ? 1.0 : std::max(1.0, std::abs(bound));
+    };
+    const auto typed = [&](double value) {
+        return spec.type == ParamType::Integer ? json(static_cast<std::int64_t>(value)) : json(value);
+    };
+    if (spec.max) values.push_back(typed(*spec.max + step(*spec.max)));
+    if (spec.min) values.push_back(typed(*spec.min - step(*spec.min)));
+    if (!spec.enum_values.empty()) values.emplace_back("conformance-not-a-choice");
+    return values;
+}
+
+TEST_P(Conformance_test, AValueOutOfItsRangeOrEnumIsRefusedWithItsPath) {
+    std::size_t checked = 0;
+    for (const ParamSpec& spec : info().params) {
+        for (const json& value : out_of_range_values(spec)) {
+            ++checked;
+            const std::string problems = problems_with({{spec.name, value}});
+            EXPECT_NE(problems.find(param_path(spec.name) + ": invalid value"), std::string::npos)
+                << spec.name << " = " << value.dump() << ":\n"
+                << problems;
+        }
+    }
+    if (checked == 0) GTEST_SKIP() << fixture().component << " declares no range or enum";
+}
+
+/// Values of a type spec does not take.
+std::vector<json> wrong_type_values(const ParamSpec& spec) {
+    switch (spec.type) {
+        case ParamType::Number:
+            return {"conformance", true};
+        case ParamType::Integer:
+            return {"conformance", 1.5};
+        case ParamType::Boolean:
+            return {"true", 1};
+        case ParamType::String:
+        case ParamType::Path:
+            return {42, false};
+    }
+    return {};
+}
+
+TEST_P(Conformance_test, AValueOfTheWrongTypeIsRefusedWithItsPath) {
+    if (info().params.empty()) GTEST_SKIP() << fixture().component << " declares no parameter";
+    for (const ParamSpec& spec : info().params) {
+        for (const json& value : wrong_type_values(spec)) {
+            const std::string problems = problems_with({{spec.name, value}});
+            EXPECT_NE(problems.find(param_path(spec.name) + ": invalid value"), std::string::npos)
+                << spec.name << " (" << plugin::to_string(spec.type) << ") = " << value.dump() << ":\n"
+                << problems;
+        }
+    }
+}
+
+TEST_P(Conformance_test, StopsWithin100MillisecondsOfAStopRequestInTheRuntime) {
+    testing::GraphUnderTest graph_under_test(graph().dump(), plugin_directories());
+    ASSERT_EQ(graph_under_test.problems(), "");
+    auto created = graph_under_test.runner();
+    if (!fixture().refuses_create.empty()) {
+        ASSERT_FALSE(created) << fixture().refuses_create;
+        EXPECT_NE(created.error().error.message.find("dut"), std::string::npos) << created.error().error.message;
+        return;
+    }
+    ASSERT_TRUE(created) << created.error().error.message;
+    runtime::GraphRunner& runner = *created.value();
+    runner.start();
+    // Running and in steady state: it has moved a slot (or failed one), then waits for its next one.
+    ASSERT_TRUE(testing::wait_until([&] {
+        const runtime::NodeReport report = testing::report_of(runner.reports(), "dut");
+        return report.slots_in + report.slots_out + report.errors + report.skipped + report.rejected > 0 ||
+               report.end_reason != runtime::EndReason::Running;
+    }));
+    std::this_thread::sleep_for(20ms);
+    const auto asked = std::chrono::steady_clock::now();
+    runner.request_stop();
+    (void)runner.wait();
+    const auto took = std::chrono::steady_clock::now() - asked;
+    EXPECT_LT(took, STOP_LIMIT) << fixture().component << " took "
+                                << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+}
+
+TEST_P(Conformance_test, InBurstsGivesTheSameOutputAsSlotBySlot) {
+    if (descriptor_of(fixture())->process_burst == nullptr)
+        GTEST_SKIP() << fixture().component << " has no burst handler";
+    const std::vector<Frame> fed = inputs();
+    const RunOutcome per_slot = run_lifecycle(fixture(), fed, dir_.path(), Delivery::PerSlot, Pace::Behind);
+    const RunOutcome in_bursts = run_lifecycle(fixture(), fed, dir_.path(), Delivery::Burst, Pace::Behind);
+    ASSERT_EQ(in_bursts.created, DHUB_OK);
+    EXPECT_LT(in_bursts.calls.size(), per_slot.calls.size()) << "the burst handler was not used";
+    EXPECT_EQ(in_bursts.violations, std::vector<std::string>{});
+    EXPECT_EQ(first_difference(per_slot, in_bursts, false), "");
+}
+
+std::string test_name(const ::testing::TestParamInfo<ComponentFixture>& info) {
+    std::string name = info.param.component;
+    std::replace(name.begin(), name.end(), '.', '_');
+    return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryComponent, Conformance_test, ::testing::ValuesIn(component_fixtures()), test_name);
+
+}  // namespace
+}  // namespace dhub::conformance
