@@ -15,6 +15,8 @@ const char* to_string(ErrorCode code) noexcept {
             return "permission denied";
         case ErrorCode::Incompatible:
             return "incompatible";
+        case ErrorCode::SchemaMismatch:
+            return "schema mismatch";
         case ErrorCode::Corrupt:
             return "corrupt";
         case ErrorCode::Timeout:

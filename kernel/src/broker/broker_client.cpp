@@ -36,9 +36,8 @@ std::uint64_t to_ns(milliseconds value) {
 ErrorCode code_for(const std::string& broker_code) {
     if (broker_code == error_code::NOT_FOUND) return ErrorCode::NotFound;
     if (broker_code == error_code::ALREADY_REGISTERED) return ErrorCode::AlreadyExists;
-    if (broker_code == error_code::SCHEMA_MISMATCH || broker_code == error_code::VERSION_MISMATCH) {
-        return ErrorCode::Incompatible;
-    }
+    if (broker_code == error_code::SCHEMA_MISMATCH) return ErrorCode::SchemaMismatch;
+    if (broker_code == error_code::VERSION_MISMATCH) return ErrorCode::Incompatible;
     if (broker_code == error_code::NOT_AUTHORIZED || broker_code == error_code::NOT_OWNER) {
         return ErrorCode::PermissionDenied;
     }
@@ -415,12 +414,6 @@ void BrokerClient::run() noexcept {
             client_log().error("broker client '{}': {}", config_.name, error.what());
         }
     }
-}
-
-bool refused_with(const Error& error, std::string_view code) {
-    // request() spells a broker ERROR as "broker refused <TYPE>: <CODE>: <message>".
-    return error.message.starts_with("broker refused ") &&
-           error.message.find(": " + std::string(code) + ": ") != std::string::npos;
 }
 
 Result<Message> BrokerClient::request(MessageType type,

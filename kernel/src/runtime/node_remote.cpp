@@ -41,7 +41,8 @@ bool Node::connect_remote(Input& input) {
             link.client().discover(input.remote_name, REMOTE_DISCOVER_SLICE, [this] { return stop_requested(); });
         if (!found) {
             if (found.error().code == ErrorCode::Cancelled) break;
-            const bool not_yet = broker::refused_with(found.error(), broker::error_code::NOT_FOUND);
+            // NotFound comes only from the broker's NOT_FOUND answer (code_for in broker_client.cpp).
+            const bool not_yet = found.error().code == ErrorCode::NotFound;
             report(not_yet ? "not_published" : "discover_failed",
                    not_yet ? "waiting for another kernel to publish '" + input.remote_name + "'"
                            : "discovering '" + input.remote_name + "': " + found.error().message);
@@ -83,7 +84,7 @@ bool Node::connect_remote(Input& input) {
         broker::ConsumerRegistration registration{input.remote_name, link.self_tag(id_),
                                                   checks_schema ? expected_hex : channel.schema_hash};
         if (auto registered = link.client().register_consumer(registration); !registered) {
-            if (broker::refused_with(registered.error(), broker::error_code::SCHEMA_MISMATCH)) {
+            if (registered.error().code == ErrorCode::SchemaMismatch) {
                 count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);
                 finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + registered.error().message);
                 return false;

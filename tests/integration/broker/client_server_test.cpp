@@ -57,6 +57,10 @@ TEST(ClientServer_test, EphemeralPortIsReportedAndClientRegistersAndDiscovers) {
     EXPECT_EQ(info->registration.segment, registration.segment);
     EXPECT_EQ(info->registration.attach_secret, registration.attach_secret);
     EXPECT_EQ(info->registration.producer.pid, registration.producer.pid);
+    // A refusal arrives as a code the runtime branches on, never as text it would have to parse.
+    auto wrong_schema = consumer.register_consumer({"cam0", ProcessTag{7, 9, "viewer"}, SCHEMA_B});
+    ASSERT_FALSE(wrong_schema.ok());
+    EXPECT_EQ(wrong_schema.error().code, ErrorCode::SchemaMismatch) << wrong_schema.error().message;
     ASSERT_TRUE(consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_A}).ok());
     auto channels = consumer.list();
     ASSERT_TRUE(channels.ok());
@@ -116,8 +120,6 @@ TEST(ClientServer_test, NoticesNeverReachARequestAndRepliesNeverReachTheNoticeHa
         auto gone = consumer.discover(name);
         ASSERT_FALSE(gone.ok());
         EXPECT_EQ(gone.error().code, ErrorCode::NotFound) << gone.error().message;
-        EXPECT_TRUE(refused_with(gone.error(), error_code::NOT_FOUND)) << gone.error().message;
-        EXPECT_FALSE(refused_with(gone.error(), error_code::SCHEMA_MISMATCH)) << gone.error().message;
     }
     EXPECT_TRUE(wait_until([&] { return log.has("channel_closed", "ch19"); }, 5s));
 }

@@ -279,7 +279,7 @@ TEST_F(BrokerProcess_test, ConsumerWithAnotherSchemaGetsSchemaMismatchNamingBoth
     ASSERT_TRUE(producer.register_channel(channel_registration("cam0", SCHEMA_A)).ok());
     auto refused = consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_B});
     ASSERT_FALSE(refused.ok());
-    EXPECT_EQ(refused.error().code, ErrorCode::Incompatible);
+    EXPECT_EQ(refused.error().code, ErrorCode::SchemaMismatch);
     EXPECT_NE(refused.error().message.find("SCHEMA_MISMATCH"), std::string::npos) << refused.error().message;
     EXPECT_NE(refused.error().message.find(SCHEMA_A), std::string::npos) << refused.error().message;
     EXPECT_NE(refused.error().message.find(SCHEMA_B), std::string::npos) << refused.error().message;

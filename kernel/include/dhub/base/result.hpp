@@ -15,7 +15,8 @@ enum class ErrorCode {
     NotFound,             ///< the named resource does not exist
     AlreadyExists,        ///< the resource exists and is owned by someone alive
     PermissionDenied,     ///< the OS refused access (file mode, owner)
-    Incompatible,         ///< layout, version, size or schema differ from what was expected
+    Incompatible,         ///< layout, version, size or schema hash differ from what was expected
+    SchemaMismatch,       ///< the broker refused the schema a consumer expects (its SCHEMA_MISMATCH)
     Corrupt,              ///< the resource is inconsistent with itself
     Timeout,              ///< it did not become ready in time
     Io,                   ///< any other OS error

@@ -176,9 +176,6 @@ private:
     bool had_session_ = false;
 };
 
-/// Whether a BrokerClient call failed because the broker answered ERROR with this code (error_code::*).
-bool refused_with(const Error& error, std::string_view code);
-
 nlohmann::json to_json(const ProcessTag& tag);
 ProcessTag process_tag_from_json(const nlohmann::json& json);
 
