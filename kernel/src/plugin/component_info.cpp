@@ -2,13 +2,19 @@
 #include "dhub/plugin/component_info.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <string>
 
 namespace dhub::plugin {
 namespace {
 
 std::string describe_range(const ParamSpec& spec) {
     if (!spec.min && !spec.max) return "";
-    auto number = [](double value) {
+    // An integer's bounds read as integers ("[1, 1000]", not "[1.0, 1000.0]"), as --describe prints them.
+    auto number = [&spec](double value) {
+        if (spec.type == ParamType::Integer && std::abs(value) < 9.0e15) {
+            return std::to_string(static_cast<std::int64_t>(value));
+        }
         nlohmann::json text = value;
         return text.dump();
     };
