@@ -104,7 +104,7 @@ file(MAKE_DIRECTORY ${formats_source})
 file(WRITE ${formats_source}/CMakeLists.txt [=[
 cmake_minimum_required(VERSION 3.25)
 project(formats_reader LANGUAGES CXX)
-find_package(dhub 1 REQUIRED)
+find_package(dhub 1 REQUIRED COMPONENTS formats)  # as the issue's users write it: a named component must be found
 add_executable(formats_reader main.cpp)
 target_link_libraries(formats_reader PRIVATE dhub::formats)
 ]=])
