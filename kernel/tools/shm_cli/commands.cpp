@@ -85,7 +85,7 @@ ExitCode list_channels(const Console& console) {
         if (info) {
             write_list_row(console.out, info.value());
         } else {
-            write_list_error_row(console.out, channel, info.error().message);
+            write_list_error_row(console.out, channel, info.error());
         }
     }
     return ExitCode::Ok;

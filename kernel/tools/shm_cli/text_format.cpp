@@ -69,9 +69,12 @@ void write_list_row(std::ostream& out, const shm::ChannelInfo& info) {
                          static_cast<unsigned long long>(info.write_seq));
 }
 
-void write_list_error_row(std::ostream& out, std::string_view channel, std::string_view error) {
-    out << printf_string("%-*s error: %.*s\n", CHANNEL_COLUMN, std::string(channel).c_str(),
-                         static_cast<int>(error.size()), error.data());
+void write_list_error_row(std::ostream& out, std::string_view channel, const Error& error) {
+    // The word says what gc will make of it: corrupt and incompatible segments are kept unless --force.
+    const char* state = error.code == ErrorCode::Corrupt        ? "corrupt"
+                        : error.code == ErrorCode::Incompatible ? "incompatible"
+                                                                : "unreadable";
+    out << printf_string("%-*s %s: %s\n", CHANNEL_COLUMN, std::string(channel).c_str(), state, error.message.c_str());
 }
 
 void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {

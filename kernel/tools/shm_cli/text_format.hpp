@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "dhub/base/result.hpp"
 #include "dhub/shm/inspect.hpp"
 
 namespace dhub::tools {
@@ -21,7 +22,9 @@ void write_list_header(std::ostream& out);
 /// One `list` row for a healthy segment.
 void write_list_row(std::ostream& out, const shm::ChannelInfo& info);
 /// One `list` row for a segment that could not be read, with the reason in place of the columns.
-void write_list_error_row(std::ostream& out, std::string_view channel, std::string_view error);
+/// A segment inspect_channel() refused: "corrupt: ...", "incompatible: ..." (another layout version) or
+/// "unreadable: ..." (e.g. permissions), with the error.
+void write_list_error_row(std::ostream& out, std::string_view channel, const Error& error);
 
 /// Everything inspect_channel() returned, in sections.
 void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info);

@@ -342,8 +342,9 @@ TEST(DhubShmCli, GcRemovesADeadProducersSegmentAndKeepsALiveOnes) {
     expect_gc_scenario_passes([&] { return gc_scenario(dead, live); });
 }
 
-/// A dead producer's segment whose header magic was then corrupted: gc must not trust its owner fields, so it
-/// lists it as corrupt and keeps it; gc --force removes it. Returns what went wrong, "" if nothing.
+/// A dead producer's segment whose header magic was then corrupted: list shows it as corrupt; gc must not
+/// trust its owner fields, so it lists it as corrupt and keeps it; gc --force removes it. Returns what went wrong, ""
+/// if nothing.
 std::string gc_corrupt_scenario(const std::string& corrupt) {
     ChildProcess dying = ChildProcess::fork([&] {
         auto producer = shm::Producer::create(small_config(corrupt));
@@ -356,6 +357,10 @@ std::string gc_corrupt_scenario(const std::string& corrupt) {
         auto segment = shm::Segment::open(corrupt);
         if (!segment) return segment.error().message;
         std::memset(segment->data(), 0x5A, sizeof(std::uint64_t));  // the magic
+    }
+    const ToolRun listed = run_cli({"list"});
+    if (!listed.exited_with(0) || !contains(listed.out, " corrupt: channel '" + corrupt + "': header field magic")) {
+        return "list: " + listed.describe();
     }
     const ToolRun kept = run_cli({"gc"});
     if (!kept.exited_with(0) || !contains(kept.out, "corrupt, kept (remove with --force): " + corrupt) ||
