@@ -26,8 +26,8 @@
 
 #include "component_catalogue.hpp"
 #include "harness_runs.hpp"
-#include "integration/runtime/graph_under_test.hpp"
 #include "support/child_process.hpp"
+#include "support/graph_under_test.hpp"
 #include "support/temp_dir.hpp"
 
 namespace dhub::conformance {

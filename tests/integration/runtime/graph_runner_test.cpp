@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "dhub/runtime/plugin_clock.hpp"
-#include "integration/runtime/graph_under_test.hpp"
 #include "support/child_process.hpp"
+#include "support/graph_under_test.hpp"
 
 namespace dhub::runtime {
 namespace {
