@@ -70,10 +70,11 @@ public:
             for (int count = 0;; ++count) {
                 if (sigwait(&signals_, &received) != 0 || done_.load()) return;
                 if (count == 0) {
+                    const char* name = received == SIGINT ? "SIGINT" : "SIGTERM";
                     spdlog::get("dhub.kernel")
                         ->info("{} received: stopping (sources first, then draining); send it again to exit at once",
-                               received == SIGINT ? "SIGINT" : "SIGTERM");
-                    on_first();
+                               name);
+                    on_first(name);
                 } else {
                     std::cerr << "dhub-kernel: second signal: exiting now without draining\n";
                     ::_exit(code(ExitCode::Interrupted));
@@ -178,7 +179,7 @@ int main(int argc, char** argv) {
         return code(dhub::runtime::exit_code_of(runner.error().step));
     }
     dhub::runtime::GraphRunner& graph_runner = *runner.value();
-    signals.watch([&graph_runner] { graph_runner.request_stop(); });
+    signals.watch([&graph_runner](const char* signal) { graph_runner.request_stop(signal); });
     logger->info("running graph '{}' ({} nodes, {} channels, segments /dev/shm/dhub1.{}.*)", graph->name,
                  graph->nodes.size(), graph->channels.size(), graph_runner.segment_prefix());
     const ExitCode exit_code = options->duration_s

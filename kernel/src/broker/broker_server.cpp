@@ -36,6 +36,13 @@ struct BrokerServer::Sockets {
     WakeFd wake;
 };
 
+nlohmann::json event_fields(const RefusedClient& refused) {
+    return {{"key", refused.public_key},
+            {"address", refused.address},
+            {"reason", refused.reason},
+            {"unreported", refused.unreported}};
+}
+
 BrokerServer::BrokerServer(BrokerConfig config) : config_(std::move(config)) {}
 
 BrokerServer::~BrokerServer() {
@@ -172,6 +179,10 @@ void BrokerServer::run() noexcept {
                     if (now_ns - last_refusal_log_ns >= REFUSAL_LOG_INTERVAL_NS) {
                         broker_log().warn("refused CURVE client key {} from {}: {} ({} more refusals not logged)",
                                           decision->public_key, decision->address, decision->reason, refusals_unlogged);
+                        if (config_.on_refused) {
+                            config_.on_refused(RefusedClient{decision->public_key, decision->address, decision->reason,
+                                                             refusals_unlogged});
+                        }
                         last_refusal_log_ns = now_ns;
                         refusals_unlogged = 0;
                     } else {

@@ -73,6 +73,9 @@ Result<std::unique_ptr<BrokerLink>> BrokerLink::create(const graph::BrokerSpec& 
             if (!allowlist) return Error{allowlist.error().code, "graph /broker/allow: " + allowlist.error().message};
             server.allowlist = std::make_shared<const broker::Allowlist>(std::move(allowlist.value()));
         }
+        server.on_refused = [&events](const broker::RefusedClient& refused) {
+            events.emit("client_refused", broker::event_fields(refused));
+        };
         link->server_ = std::make_unique<broker::BrokerServer>(std::move(server));
         if (auto started = link->server_->start(); !started) {
             return Error{started.error().code, "graph /broker (embedded broker): " + started.error().message};

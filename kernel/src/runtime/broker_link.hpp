@@ -18,10 +18,12 @@
 #include "dhub/base/result.hpp"
 #include "dhub/broker/broker_client.hpp"
 #include "dhub/broker/broker_server.hpp"
+#include "dhub/events/event_log.hpp"
 #include "dhub/graph/graph_spec.hpp"
-#include "event_log.hpp"
 
 namespace dhub::runtime {
+
+using events::EventLog;
 
 class BrokerLink {
 public:

@@ -16,9 +16,9 @@
 #include "broker_link.hpp"
 #include "dhub/base/clock.hpp"
 #include "dhub/broker/keys.hpp"
+#include "dhub/events/event_log.hpp"
 #include "dhub/shm/checksum.hpp"
 #include "dhub/shm/layout.hpp"
-#include "event_log.hpp"
 #include "node.hpp"
 
 namespace dhub::runtime {
@@ -224,7 +224,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
 
 GraphRunner::~GraphRunner() {
     if (started_ && !waited_) {
-        request_stop();
+        request_stop("shutdown");
         (void)wait();
     }
     // Consumers elsewhere hear channel_closed now rather than producer_died later.
@@ -243,7 +243,8 @@ void GraphRunner::start() {
         nodes_[index]->start_thread();
 }
 
-void GraphRunner::request_stop() {
+void GraphRunner::request_stop(std::string_view cause) {
+    if (!stop_announced_.exchange(true)) events_->emit("stop_requested", {{"cause", cause}});
     // Sources first: everything downstream then drains and ends when its input closes.
     for (auto& node : nodes_) {
         // A node fed from another kernel is a source as far as this graph is concerned.
@@ -264,7 +265,7 @@ void GraphRunner::fail(const std::string& why) {
     if (!failed_.exchange(true)) {
         kernel_logger()->error("stopping the graph: {}", why);
         // Not on the failing node's own thread's stack for long: stop flags only.
-        request_stop();
+        request_stop("error_policy_graph");
     }
 }
 
@@ -295,7 +296,7 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
     std::uint64_t force_at = 0;
     for (;;) {
         if (stop_at != NEVER && monotonic_ns() >= stop_at) {
-            request_stop();
+            request_stop("duration");
             stop_at = NEVER;
         }
         // Read before looking at the nodes: a change after this point wakes the wait below at once.

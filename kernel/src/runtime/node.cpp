@@ -9,7 +9,7 @@
 #include <sys/prctl.h>
 
 #include "broker_link.hpp"
-#include "event_log.hpp"
+#include "dhub/events/event_log.hpp"
 #include "node_internals.hpp"
 
 namespace dhub::runtime {

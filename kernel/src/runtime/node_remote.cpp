@@ -4,7 +4,7 @@
 // is lost, or the node ends, by the graph's on_producer_lost.
 #include "broker_link.hpp"
 #include "dhub/broker/protocol.hpp"
-#include "event_log.hpp"
+#include "dhub/events/event_log.hpp"
 #include "node.hpp"
 #include "node_internals.hpp"
 

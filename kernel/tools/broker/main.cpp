@@ -13,6 +13,7 @@
 #include "dhub/broker/broker_server.hpp"
 #include "dhub/broker/keys.hpp"
 #include "dhub/broker/log.hpp"
+#include "dhub/events/event_log.hpp"
 
 namespace po = boost::program_options;
 using namespace dhub::broker;
@@ -40,6 +41,7 @@ bool write_endpoint_file(const std::string& path, const std::string& endpoint) {
 int main(int argc, char** argv) {
     BrokerConfig config;
     std::string endpoint_file;
+    std::string events_file;
     std::string secret_key_file;
     std::string public_key_file;
     std::string allow_file;
@@ -54,6 +56,9 @@ int main(int argc, char** argv) {
          "where to listen; port 0 picks a free port (see --endpoint-file)")  //
         ("endpoint-file", po::value<std::string>(&endpoint_file)->value_name("FILE"),
          "write the endpoint actually bound to FILE once listening")  //
+        ("events", po::value<std::string>(&events_file)->value_name("FILE"),
+         "write what happens (listening, refused client keys) to FILE as JSON lines, for supervisors and "
+         "tests (docs/broker-protocol.md, \"Events\")")  //
         ("secret-key-file", po::value<std::string>(&secret_key_file)->value_name("FILE"),
          "the broker's CURVE secret key (dhub-keygen); without it the broker runs unencrypted and "
          "unauthenticated")  //
@@ -146,6 +151,19 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+    auto events = std::make_unique<dhub::events::EventLog>();
+    if (!events_file.empty()) {
+        auto opened = dhub::events::EventLog::open(events_file);
+        if (!opened) {
+            std::cerr << "dhub-broker: " << opened.error().message << "\n";
+            return EXIT_RUNTIME;
+        }
+        events = std::move(opened.value());
+    }
+    config.on_refused = [&events](const RefusedClient& refused) {
+        events->emit("client_refused", event_fields(refused));
+    };
+
     BrokerServer server(config);
     if (auto started = server.start(); !started) {
         std::cerr << "dhub-broker: " << started.error().message << "\n";
@@ -155,6 +173,7 @@ int main(int argc, char** argv) {
         std::cerr << "dhub-broker: cannot write the endpoint file " << endpoint_file << "\n";
         return EXIT_RUNTIME;
     }
+    events->emit("broker_listening", {{"endpoint", server.bound_endpoint()}});
     int received = 0;
     sigwait(&stop_signals, &received);
     broker_log().info("signal {}: stopping", received);

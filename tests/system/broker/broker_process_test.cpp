@@ -20,6 +20,7 @@
 #include "dhub/broker/keys.hpp"
 #include "support/broker_test_support.hpp"
 #include "support/child_process.hpp"
+#include "support/event_file.hpp"
 #include "support/loopback_port.hpp"
 #include "support/temp_dir.hpp"
 
@@ -29,6 +30,7 @@ namespace {
 using namespace std::chrono_literals;
 using namespace dhub::broker::testing;
 using dhub::testing::ChildProcess;
+using dhub::testing::count_events_in;
 using dhub::testing::read_text_file;
 using dhub::testing::ReadySignal;
 using dhub::testing::wait_until;
@@ -89,13 +91,14 @@ protected:
         const std::string endpoint_file = directory_ + "/endpoint";
         std::filesystem::remove(endpoint_file);
         log_file_ = directory_ + "/broker-" + std::to_string(++broker_starts_) + ".log";
-        broker_.emplace(
-            ChildProcess::spawn(DHUB_BROKER_BIN,
-                                {"--endpoint", endpoint, "--endpoint-file", endpoint_file, "--secret-key-file",
-                                 directory_ + "/broker.key", "--public-key-file", directory_ + "/broker.pub", "--allow",
-                                 directory_ + "/allow.json", "--heartbeat-ms", std::to_string(HEARTBEAT.count()),
-                                 "--dead-after-ms", std::to_string(DEAD_AFTER.count()), "--log-level", "debug"},
-                                log_file_));
+        events_file_ = directory_ + "/broker-" + std::to_string(broker_starts_) + ".events";
+        broker_.emplace(ChildProcess::spawn(
+            DHUB_BROKER_BIN,
+            {"--endpoint", endpoint, "--endpoint-file", endpoint_file, "--secret-key-file", directory_ + "/broker.key",
+             "--public-key-file", directory_ + "/broker.pub", "--allow", directory_ + "/allow.json", "--heartbeat-ms",
+             std::to_string(HEARTBEAT.count()), "--dead-after-ms", std::to_string(DEAD_AFTER.count()), "--events",
+             events_file_, "--log-level", "debug"},
+            log_file_));
         ASSERT_TRUE(wait_until([&] { return !read_text_file(endpoint_file).empty(); }, 10s))
             << "dhub-broker did not report its endpoint: " << read_text_file(log_file_);
         endpoint_ = read_text_file(endpoint_file);
@@ -131,6 +134,7 @@ protected:
     std::optional<ChildProcess> broker_;
     std::string endpoint_;
     std::string log_file_;
+    std::string events_file_;  ///< --events: what the tests wait on instead of the log
 };
 
 TEST_F(BrokerProcess_test, SurvivesAFloodOfRandomAndMutatedFramesAndStillServes) {
@@ -261,14 +265,13 @@ TEST_F(BrokerProcess_test, ClientWithAKeyNotInTheAllowlistIsRefusedAndLogged) {
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, ErrorCode::Timeout) << refused.error().message;
     EXPECT_FALSE(stranger.connected());
-    const std::string stranger_key = key("stranger.pub");
     EXPECT_TRUE(wait_until(
         [&] {
-            const std::string log = read_text_file(log_file_);
-            return log.find("refused CURVE client key " + stranger_key) != std::string::npos;
+            return count_events_in(events_file_, "client_refused", {{"key", key("stranger.pub")}}) > 0;
         },
         5s))
         << read_text_file(log_file_);
+    EXPECT_EQ(count_events_in(events_file_, "broker_listening", {{"endpoint", endpoint_}}), 1u);
 }
 
 TEST_F(BrokerProcess_test, ConsumerWithAnotherSchemaGetsSchemaMismatchNamingBothHashes) {

@@ -91,13 +91,19 @@ protected:
             DHUB_BROKER_BIN,
             {"--endpoint", endpoint, "--endpoint-file", endpoint_file.string(), "--secret-key-file",
              (keys_ / "broker.key").string(), "--allow", (keys_ / "allow.json").string(), "--heartbeat-ms",
-             std::to_string(HEARTBEAT_MS), "--dead-after-ms", std::to_string(DEAD_AFTER_MS), "--log-level", "debug"},
+             std::to_string(HEARTBEAT_MS), "--dead-after-ms", std::to_string(DEAD_AFTER_MS), "--events",
+             broker_events().string(), "--log-level", "debug"},
             broker_log_));
         ASSERT_TRUE(wait_until([&] { return !read_text_file(endpoint_file.string()).empty(); }, 10s))
             << read_text_file(broker_log_);
         endpoint_ = read_text_file(endpoint_file.string());
         while (!endpoint_.empty() && endpoint_.back() == '\n')
             endpoint_.pop_back();
+    }
+
+    /// The standalone broker's --events (of its latest start).
+    std::filesystem::path broker_events() const {
+        return keys_ / ("broker-" + std::to_string(broker_starts_) + ".events");
     }
 
     nlohmann::json broker_section(const std::string& client) const {
@@ -374,7 +380,49 @@ TEST_F(CrossKernel_test, AKernelWithAnUnknownKeyIsRefusedAndLearnsNothing) {
         << consumer_log();
     EXPECT_EQ(attachments(), 0u) << consumer_log();
     EXPECT_EQ(consumer_log().find("instrument-"), std::string::npos) << "a refused client must not learn segment names";
+    EXPECT_GE(count_events_in(broker_events(), "client_refused", {{"key", key("stranger.pub")}}), 1u)
+        << read_text_file(broker_log_);
     stop(consumer_, consumer_log());
+}
+
+TEST_F(CrossKernel_test, AnEmbeddedBrokerRefusesAnUnknownKeyAndItsKernelReportsIt) {
+    // The instrument kernel embeds a CURVE broker with the allowlist; a kernel with a key not in it is
+    // refused, and the refusal is an event of the embedding kernel.
+    nlohmann::json embedded = broker_section("instrument");
+    embedded["endpoint"] = "tcp://127.0.0.1:0";
+    embedded["embedded"] = true;
+    embedded["secret_key"] = (keys_ / "broker.key").string();
+    embedded["allow"] = (keys_ / "allow.json").string();
+    const nlohmann::json producer_graph = {
+        {"schema_version", 1},
+        {"name", "instrument"},
+        {"broker", embedded},
+        {"channels", {{{"name", "cam0"}, {"slot_bytes", 4096}, {"sync", "every_reader"}}}},
+        {"nodes",
+         {{{"id", "sim"},
+           {"plugin", "sim_source"},
+           {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
+           {"outputs", {"cam0"}}}}}};
+    launch(producer_, producer_dir_, producer_graph);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
+        },
+        10s))
+        << producer_log();
+    for (const nlohmann::json& event : read_events(producer_dir_)) {
+        if (event["event"] == "broker_listening") endpoint_ = event["endpoint"];
+    }
+    start_consumer("recorder", "stranger");
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "client_refused", {{"key", key("stranger.pub")}}) >= 1;
+        },
+        10s))
+        << producer_log();
+    EXPECT_EQ(attachments(), 0u) << consumer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
 }
 
 TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError) {

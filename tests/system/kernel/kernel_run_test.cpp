@@ -118,6 +118,7 @@ TEST(KernelRun, ARelativePathParameterIsResolvedAgainstTheGraphFile) {
     EXPECT_FALSE(std::filesystem::exists(std::filesystem::current_path() / file)) << "written to the working directory";
     std::filesystem::remove(std::filesystem::current_path() / file);
     EXPECT_GT(read_recording(dir / file).slots.size(), 0u);
+    EXPECT_EQ(count_events(dir, "stop_requested", {{"cause", "duration"}}), 1u);
 }
 
 TEST(KernelRun, ReplayThroughTheKernelIsRecordedByteForByte) {
@@ -271,6 +272,7 @@ TEST(KernelRun, BurstSinkSeesEveryTickInOrder) {
     EXPECT_EQ(run.node("check")["handled"], TICKS);
     EXPECT_EQ(run.node("check")["errors"], 0u) << run.output;
     EXPECT_GT(run.node("check")["burst_calls"], 0u);
+    // The sink's stop() ran after the last tick, and what a plugin logs reaches the kernel's output.
     EXPECT_NE(run.output.find("saw " + std::to_string(TICKS) + " ticks"), std::string::npos) << run.output;
 }
 
@@ -334,6 +336,7 @@ TEST(KernelRun, SigintStopsSourcesFirstAndLosesNoSlotOnALosslessChannel) {
 
     ASSERT_TRUE(run.status.exited) << run.output;
     ASSERT_EQ(run.status.code, 0) << run.output;
+    EXPECT_EQ(count_events(dir, "stop_requested", {{"cause", "SIGINT"}}), 1u);
     const std::uint64_t produced = run.node("sim")["handled"].get<std::uint64_t>();
     const Recording out = read_recording(dir / "out.dhr");
     ASSERT_TRUE(out.error.empty()) << out.error;
@@ -416,6 +419,8 @@ TEST(KernelRun, StopGraphPolicyEndsTheRunWithExitCode4) {
     const KernelRun run = run_kernel(dir, write_graph(dir, failing_graph("stop_graph")), {"--duration", "20"});
     EXPECT_EQ(run.status.code, 4) << run.output;
     EXPECT_EQ(run.node("faulty")["end_reason"], "error_policy_graph") << run.report.dump();
+    EXPECT_EQ(count_events(dir, "stop_requested", {{"cause", "error_policy_graph"}}), 1u);
+    EXPECT_EQ(count_events(dir, "stop_requested"), 1u) << "one stop_requested, with the first cause";
 }
 
 TEST(KernelRun, SecondSigintExitsAtOnceWithoutWaitingForTheDrain) {
@@ -432,13 +437,9 @@ TEST(KernelRun, SecondSigintExitsAtOnceWithoutWaitingForTheDrain) {
            {"params", {{"delay_ms", SLOW_SINK_MS}}},
            {"inputs", {"ticks"}}}}}};
     ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
-    // The log is read only to know when to send each signal (two SIGINTs sent back to back could merge
-    // into one pending signal); the verdict is the exit code.
-    const auto log_says = [&](const char* text) {
-        return wait_until(
-            [&] { return read_text_file((dir / "kernel.log").string()).find(text) != std::string::npos; });
-    };
-    ASSERT_TRUE(log_says("running graph"));
+    // The events say when to send each signal (two SIGINTs sent back to back could merge into one pending
+    // signal); the verdict is the exit code.
+    ASSERT_TRUE(wait_until([&] { return count_events(dir, "graph_started") == 1; }));
     // The drain is only long once ticks are queued: a SIGINT before the source wrote any would let the
     // kernel drain nothing and exit 0 before the second signal arrives (seen: 1 run in ~10).
     const std::string segment = "graph-" + std::to_string(kernel.pid()) + ".ticks";
@@ -447,7 +448,7 @@ TEST(KernelRun, SecondSigintExitsAtOnceWithoutWaitingForTheDrain) {
         return info.ok() && info->write_seq >= 4;
     }));
     kernel.kill(SIGINT);
-    ASSERT_TRUE(log_says("SIGINT received"));
+    ASSERT_TRUE(wait_until([&] { return count_events(dir, "stop_requested", {{"cause", "SIGINT"}}) == 1; }));
     kernel.kill(SIGINT);
     const ExitStatus status = kernel.wait(std::chrono::seconds(2));  // far less than the drain would take
     EXPECT_FALSE(status.timed_out);

@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "dhub/formats/recording.hpp"
 
@@ -47,26 +46,11 @@ KernelRun collect(const TempDir& dir, ExitStatus status) {
 }
 
 std::vector<nlohmann::json> read_events(const TempDir& dir) {
-    std::vector<nlohmann::json> events;
-    std::istringstream lines(read_text_file((dir / "events.jsonl").string()));
-    std::string line;
-    // The kernel writes whole lines; a last line without its newline is one still being written.
-    while (std::getline(lines, line) && !lines.eof()) {
-        events.push_back(nlohmann::json::parse(line, nullptr, false));
-    }
-    return events;
+    return read_event_file(dir / "events.jsonl");
 }
 
 std::size_t count_events(const TempDir& dir, const std::string& event, const nlohmann::json& fields) {
-    std::size_t count = 0;
-    for (const nlohmann::json& entry : read_events(dir)) {
-        if (!entry.is_object() || entry.value("event", "") != event) continue;
-        bool matches = true;
-        for (const auto& [key, value] : fields.items())
-            matches = matches && entry.contains(key) && entry[key] == value;
-        count += matches ? 1 : 0;
-    }
-    return count;
+    return count_events_in(dir / "events.jsonl", event, fields);
 }
 
 KernelRun run_kernel(const TempDir& dir,

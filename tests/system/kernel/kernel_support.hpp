@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.hpp"
+#include "support/event_file.hpp"
 #include "support/temp_dir.hpp"
 
 namespace dhub::testing {

@@ -5,10 +5,14 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "dhub/base/result.hpp"
 #include "dhub/broker/allowlist.hpp"
@@ -18,6 +22,17 @@ namespace dhub::broker {
 
 inline constexpr const char* DEFAULT_ENDPOINT = "tcp://127.0.0.1:5570";
 
+/// A CURVE handshake the ZAP handler refused (a key not in the allowlist, or not allowed to connect).
+struct RefusedClient {
+    std::string public_key;  ///< Z85
+    std::string address;     ///< the peer's IP address
+    std::string reason;
+    std::uint64_t unreported = 0;  ///< refusals since the last one reported (at most ten are reported a second)
+};
+
+/// {"key", "address", "reason", "unreported"}: a refusal as the `client_refused` event reports it.
+nlohmann::json event_fields(const RefusedClient& refused);
+
 struct BrokerConfig {
     /// Where the ROUTER binds; port 0 ("tcp://127.0.0.1:0") binds an ephemeral port, see bound_endpoint().
     std::string endpoint = DEFAULT_ENDPOINT;
@@ -26,6 +41,9 @@ struct BrokerConfig {
     /// Client keys allowed to connect and what they may do; null with CURVE: any key may connect.
     std::shared_ptr<const Allowlist> allowlist;
     RegistryConfig registry;
+    /// Called on the broker thread for a refused handshake, at most ten times a second (a scan must not flood
+    /// whoever listens), with how many went unreported since; dhub-broker writes them to --events.
+    std::function<void(const RefusedClient&)> on_refused;
 };
 
 class BrokerServer {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dhub/base/exit_code.hpp"
@@ -21,11 +22,15 @@
 #include "dhub/plugin/plugin_loader.hpp"
 #include "dhub/runtime/plugin_clock.hpp"
 
+namespace dhub::events {
+class EventLog;
+}
+
 namespace dhub::runtime {
 
 class Node;
 class BrokerLink;
-class EventLog;
+using events::EventLog;
 
 struct RunnerOptions {
     /// Segment names are "<prefix>.<channel>"; default "<graph name>-<pid>", unique per kernel process, plus
@@ -108,8 +113,9 @@ public:
 
     /// Starts the node threads, consumers before producers.
     void start();
-    /// Asks for a graceful stop (sources stop, channels drain). Safe from any thread, idempotent.
-    void request_stop();
+    /// Asks for a graceful stop (sources stop, channels drain). Safe from any thread, idempotent. The first
+    /// request emits `stop_requested` with its cause (docs/kernel.md lists them: "SIGINT", "duration", ...).
+    void request_stop(std::string_view cause = "caller");
     /// Waits until every node has finished (after request_stop, or when all finished on their own, e.g.
     /// a replay reached its end), then destroys the nodes. Returns the exit code of the run.
     ExitCode wait();
@@ -155,6 +161,7 @@ private:
     bool started_ = false;
     bool waited_ = false;
     std::atomic<bool> failed_{false};
+    std::atomic<bool> stop_announced_{false};  ///< stop_requested is emitted once, with the first cause
 };
 
 }  // namespace dhub::runtime

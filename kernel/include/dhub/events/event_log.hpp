@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// The kernel's event stream (dhub-kernel --events FILE): one JSON object per line for what supervisors and
-// tests wait on — an input attached, a channel published, a node finished — so that nothing has to read log
-// text. docs/kernel.md lists the events and their fields.
+// An event stream (dhub-kernel --events FILE, dhub-broker --events FILE): one JSON object per line for what
+// supervisors and tests wait on — an input attached, a channel published, a client refused — so that nothing
+// has to read log text. docs/kernel.md and docs/broker-protocol.md list the events and their fields.
 #pragma once
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string_view>
 
@@ -13,7 +14,7 @@
 
 #include "dhub/base/result.hpp"
 
-namespace dhub::runtime {
+namespace dhub::events {
 
 class EventLog {
 public:
@@ -34,4 +35,4 @@ private:
     std::mutex mutex_;
 };
 
-}  // namespace dhub::runtime
+}  // namespace dhub::events

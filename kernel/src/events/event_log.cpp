@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "event_log.hpp"
+#include "dhub/events/event_log.hpp"
 
 #include <cerrno>
 #include <cstring>
 
 #include "dhub/base/clock.hpp"
 
-namespace dhub::runtime {
+namespace dhub::events {
 
 Result<std::unique_ptr<EventLog>> EventLog::open(const std::filesystem::path& file) {
     std::FILE* handle = std::fopen(file.c_str(), "w");
@@ -34,4 +34,4 @@ void EventLog::emit(std::string_view event, nlohmann::json fields) {
     std::fflush(file_);
 }
 
-}  // namespace dhub::runtime
+}  // namespace dhub::events
