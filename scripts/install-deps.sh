@@ -8,6 +8,8 @@ packages=(
     build-essential cmake pkg-config git
     libboost-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
     libzmq3-dev cppzmq-dev libsodium-dev libgtest-dev libgmock-dev
+    # A second implementation of the schema fingerprint (docs/schemas.md) is checked against Python's.
+    python3
     # Peers that dhub-bench measures dhub against (optional at build time, installed here for the comparison).
     libiceoryx-posh-dev iceoryx
 )

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "dhub/schema/compatibility.hpp"
 #include "json_fields.hpp"
 #include "node_check.hpp"
 #include "wording.hpp"
@@ -101,10 +102,38 @@ void check_slot_size(const ChannelSpec& channel,
                                  " needs; set \"slot_bytes\" to at least " + std::to_string(needed)});
 }
 
+const schema::Schema* find_declared(const std::vector<schema::Schema>& declared, std::string_view id) {
+    for (const schema::Schema& candidate : declared) {
+        if (candidate.id() == id) return &candidate;
+    }
+    return nullptr;
+}
+
+/// Whether a consumer expecting `expected` may read a channel carrying `carried` although the ids differ:
+/// only when both are declared and the evolution rule allows it. Sets `why` when the rule refuses.
+bool readable_by_evolution(const std::vector<schema::Schema>& declared,
+                           const std::string& expected,
+                           const std::string& carried,
+                           std::string& why) {
+    const auto expected_ref = schema::parse_schema_id(expected);
+    const auto carried_ref = schema::parse_schema_id(carried);
+    if (!expected_ref || !carried_ref || expected_ref->name != carried_ref->name) return false;
+    const schema::Schema* reader = find_declared(declared, expected);
+    const schema::Schema* writer = find_declared(declared, carried);
+    if (reader == nullptr || writer == nullptr) {
+        why = "; declare both versions in \"schemas\" for the evolution rule (docs/schemas.md) to decide";
+        return false;
+    }
+    const schema::Verdict verdict = schema::check_readable(*reader, *writer);
+    if (!verdict.accepted) why = " (" + verdict.why + ")";
+    return verdict.accepted;
+}
+
 void check_schemas(const ChannelSpec& channel,
                    const ChannelWiring& wiring,
                    const std::vector<NodeState>& nodes,
                    const NodeState& producer,
+                   const std::vector<schema::Schema>& declared,
                    std::string& effective,
                    Issues& issues) {
     const std::optional<std::string> written =
@@ -127,10 +156,12 @@ void check_schemas(const ChannelSpec& channel,
         if (!compared(consumer)) continue;
         const std::optional<std::string>& expected = consumer.component->input_schema;
         if (!is_concrete(expected) || *expected == effective) continue;
+        std::string why;
+        if (readable_by_evolution(declared, *expected, effective, why)) continue;
         issues.push_back({child_path(consumer.spec->json_path + "/inputs", port.index),
                           "channel '" + channel.name + "' carries " + effective + " (written by " +
                               describe_node(*producer.spec) + ") but " + describe_writer(consumer) + " expects " +
-                              *expected + "; connect it to a channel of " + *expected +
+                              *expected + why + "; connect it to a channel of " + *expected +
                               " or put a converting stage in between"});
     }
 }
@@ -206,6 +237,7 @@ std::vector<ChannelWiring> wire_channels(const GraphSpec& graph, const std::vect
 ValidatedChannel check_channel(const ChannelSpec& channel,
                                const ChannelWiring& wiring,
                                const std::vector<NodeState>& nodes,
+                               const std::vector<schema::Schema>& declared,
                                Issues& issues) {
     ValidatedChannel result;
     result.spec = &channel;
@@ -222,8 +254,9 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
     if (producer != nullptr) result.producer = wiring.producers.front().node;
     if (producer != nullptr && producer->component) {
         result.schema = "*";
-        check_schemas(channel, wiring, nodes, *producer, result.schema, issues);
+        check_schemas(channel, wiring, nodes, *producer, declared, result.schema, issues);
     }
+    if (const schema::Schema* typed = find_declared(declared, result.schema)) result.descriptor = *typed;
 
     const std::optional<std::uint64_t> slot_bytes =
         producer != nullptr && producer->reportable ? slot_size(channel, producer, issues) : channel.slot_bytes;
@@ -236,6 +269,12 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
         const NodeState& consumer = nodes[node];
         if (!compared(consumer)) continue;
         check_slot_size(channel, *slot_bytes, consumer, consumer.component->input_min_slot_bytes, "consumer", issues);
+    }
+    if (result.descriptor && *slot_bytes < result.descriptor->size) {
+        const std::string where = channel.slot_bytes ? channel.json_path + "/slot_bytes" : channel.json_path;
+        issues.push_back({where, "slot_bytes " + std::to_string(*slot_bytes) + " is smaller than the " +
+                                     std::to_string(result.descriptor->size) + " bytes of schema " + result.schema +
+                                     "; set \"slot_bytes\" to at least " + std::to_string(result.descriptor->size)});
     }
 
     shm::ChannelConfig& config = result.config;

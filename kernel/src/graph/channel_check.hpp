@@ -16,10 +16,12 @@ std::vector<ChannelWiring> wire_channels(const GraphSpec& graph,
                                          const std::vector<NodeState>& nodes,
                                          std::vector<GraphIssue>& issues);
 
-/// Schema agreement, slot size and the shm::ChannelConfig of one channel.
+/// Schema agreement (with the evolution rule where the graph declares the schemas), slot size and the
+/// shm::ChannelConfig of one channel.
 ValidatedChannel check_channel(const ChannelSpec& channel,
                                const ChannelWiring& wiring,
                                const std::vector<NodeState>& nodes,
+                               const std::vector<schema::Schema>& declared,
                                std::vector<GraphIssue>& issues);
 
 }  // namespace dhub::graph::detail

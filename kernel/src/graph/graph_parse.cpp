@@ -10,6 +10,7 @@
 #include "dhub/graph/graph_spec.hpp"
 #include "json_fields.hpp"
 #include "json_reader.hpp"
+#include "schema_declarations.hpp"
 #include "wording.hpp"
 
 namespace dhub::graph {
@@ -26,7 +27,8 @@ constexpr std::size_t MAX_PLUGIN_NAME = 64;
 // A graph document is configuration; anything larger is a wrong file, and reading it whole would hurt.
 constexpr std::uintmax_t MAX_FILE_BYTES = std::uintmax_t{16} << 20;
 
-const std::vector<std::string> TOP_KEYS = {"schema_version", "name", "plugin_path", "channels", "nodes", "broker"};
+const std::vector<std::string> TOP_KEYS = {"schema_version", "name",  "plugin_path", "schemas",
+                                           "channels",       "nodes", "broker"};
 const std::vector<std::string> BROKER_KEYS = {"endpoint",     "embedded",      "server_key",
                                               "client_key",   "secret_key",    "allow",
                                               "heartbeat_ms", "dead_after_ms", "on_producer_lost"};
@@ -368,6 +370,7 @@ std::optional<GraphSpec> parse_document(std::string_view text,
     parse_schema_version(*root, issues);
     graph.name = parse_name(*root, source_file, issues);
     graph.plugin_path = parse_plugin_path(*root, source_file, issues);
+    graph.schemas = detail::parse_schema_declarations(*root, source_file, issues);
     graph.channels = parse_channels(*root, issues);
     const Json* channels = detail::find_member(*root, "channels");
     graph.channels_listed = channels != nullptr && channels->is_array();

@@ -97,7 +97,8 @@ ValidatedGraph check_graph(const GraphSpec& graph, const ComponentLookup& lookup
     std::vector<NodeState> nodes = resolve_nodes(graph, lookup, issues);
     const std::vector<detail::ChannelWiring> wiring = detail::wire_channels(graph, nodes, issues);
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
-        result.channels.push_back(detail::check_channel(graph.channels[index], wiring[index], nodes, issues));
+        result.channels.push_back(
+            detail::check_channel(graph.channels[index], wiring[index], nodes, graph.schemas, issues));
     }
     const detail::Adjacency edges = connect_nodes(wiring, nodes.size());
     report_cycles(graph, edges, issues);

@@ -157,6 +157,33 @@ TEST(KernelGraphErrors, NodeWhoseConstructorThrowsFailsCleanlyNamingNodeAndFile)
     }
 }
 
+TEST(KernelGraphErrors, ValidateReportsEverySchemaProblemAtItsPath) {
+    TempDir dir;
+    // test.tick@1 declared as 128 bytes on a 64-byte channel, a schema file shipped in configs/schemas, and
+    // a broken inline schema: all three reach the user in one run of --validate.
+    const nlohmann::json graph = {
+        {"schema_version", 1},
+        {"schemas",
+         {{{"name", "test.tick"},
+           {"version", 1},
+           {"fields", {{{"name", "values"}, {"dtype", "<u8"}, {"shape", {16}}}}}},
+          (std::filesystem::path(DHUB_CONFIG_DIR) / "schemas" / "lab.thermo@1.json").string(),
+          {{"name", "lab.broken"}, {"version", 1}, {"fields", {{{"name", "x"}, {"dtype", "=f8"}}}}}}},
+        {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}}}},
+        {"nodes",
+         {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
+          {{"id", "check"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+    const KernelRun run =
+        run_kernel(dir, write_graph(dir, graph), {"--validate", "--plugin-path", DHUB_TEST_PLUGIN_DIR});
+    EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
+    EXPECT_TRUE(mentions(run.output, "/schemas/2/fields/0/dtype: dtype \"=f8\"")) << run.output;
+    EXPECT_TRUE(mentions(run.output,
+                         "/channels/0/slot_bytes: slot_bytes 64 is smaller than the 128 bytes of schema "
+                         "test.tick@1"))
+        << run.output;
+    EXPECT_FALSE(mentions(run.output, "/schemas/1")) << "the shipped schema file is valid: " << run.output;
+}
+
 TEST(KernelGraphErrors, ShippedGraphsValidate) {
     for (const char* name : {"demo.json", "demo-decimate.json"}) {
         TempDir dir;

@@ -74,6 +74,9 @@ public:
             {"multi", "test.sink.b", ComponentKind::Sink, "*", std::nullopt},
             {"versions", "test.sink.versioned", ComponentKind::Sink, "*", std::nullopt, "[]", 0, 0, 1},
             {"versions", "test.sink.versioned", ComponentKind::Sink, "*", std::nullopt, "[]", 0, 0, 2},
+            // Two versions of a typed schema (tests/unit/graph/schema_declarations_test.cpp).
+            {"thermo2", "test.source.thermo2", ComponentKind::Source, std::nullopt, "lab.thermo@2"},
+            {"thermo1", "test.sink.thermo1", ComponentKind::Sink, "lab.thermo@1", std::nullopt},
             // Declarations a transport makes are not compared with its channels (it carries whatever they
             // hold).
             {"relay", "test.transport.relay", ComponentKind::Transport, "relay.in@1", "relay.out@1", "[]",

@@ -132,7 +132,7 @@ INSTANTIATE_TEST_SUITE_P(
         ShapeCase{"UnknownTopLevelKey",
                   [](Json& d) { d["nodez"] = 1; },
                   "/nodez",
-                  {"unknown key", "known keys: schema_version, name, plugin_path, channels, nodes",
+                  {"unknown key", "known keys: schema_version, name, plugin_path, schemas, channels, nodes, broker",
                    "did you mean \"nodes\"?"}},
         ShapeCase{"UnknownNodeKey",
                   [](Json& d) { d["nodes"][1]["parms"] = Json::object(); },

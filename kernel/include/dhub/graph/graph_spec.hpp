@@ -16,6 +16,7 @@
 
 #include "dhub/base/result.hpp"
 #include "dhub/plugin/component_info.hpp"
+#include "dhub/schema/schema.hpp"
 #include "dhub/shm/channel_config.hpp"
 
 namespace dhub::graph {
@@ -104,6 +105,9 @@ struct GraphSpec {
     std::string name;
     std::filesystem::path source_file;               ///< empty when parsed from text
     std::vector<std::filesystem::path> plugin_path;  ///< resolved against the file's directory
+    /// Typed schemas declared in "schemas" (inline or by file), each id once; channels naming one are checked
+    /// against it (docs/schemas.md).
+    std::vector<schema::Schema> schemas;
     std::vector<ChannelSpec> channels;
     /// False when "channels" is missing or not an array: parse_graph said so once, and validate_graph then
     /// skips the checks of the nodes' channel names (each would only repeat it) and says it skipped them.
@@ -138,6 +142,8 @@ struct ValidatedChannel {
     /// The schema id the slots carry: the producer's output schema; when that is "*" or absent, the channel's
     /// own "schema"; "*" when neither names one.
     std::string schema;
+    /// The typed schema of `schema` when the graph declares it ("schemas"), else nullopt (an opaque id).
+    std::optional<schema::Schema> descriptor;
     std::size_t producer = 0;            ///< index into ValidatedGraph::nodes
     std::vector<std::size_t> consumers;  ///< indices into ValidatedGraph::nodes
 };
