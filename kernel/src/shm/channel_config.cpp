@@ -78,6 +78,11 @@ VoidResult validate(const ChannelConfig& config) {
             config, "flex_zone_bytes",
             "= " + std::to_string(config.flex_zone_bytes) + " exceeds " + std::to_string(MAX_FLEX_ZONE_BYTES));
     }
+    if (config.schema_descriptor.size() > MAX_SCHEMA_DESCRIPTOR_BYTES) {
+        return invalid(config, "schema_descriptor",
+                       "has " + std::to_string(config.schema_descriptor.size()) + " bytes, more than " +
+                           std::to_string(MAX_SCHEMA_DESCRIPTOR_BYTES));
+    }
     if (config.max_consumers < 1 || config.max_consumers > MAX_CONSUMERS) {
         return invalid(
             config, "max_consumers",

@@ -51,7 +51,7 @@ VoidResult validate_header(const Segment& segment) {
                         std::to_string(header.header_bytes), ErrorCode::Corrupt);
     }
     const layout::Geometry geometry{header.slot_count, header.slot_payload_bytes, header.flex_zone_bytes,
-                                    header.consumer_capacity};
+                                    header.consumer_capacity, header.schema_descriptor_bytes};
     const struct {
         const char* field;
         std::uint64_t expected;
@@ -66,12 +66,18 @@ VoidResult validate_header(const Segment& segment) {
     const std::string geometry_text = " (derived from slot_count=" + std::to_string(header.slot_count) +
                                       ", slot_payload_bytes=" + std::to_string(header.slot_payload_bytes) +
                                       ", flex_zone_bytes=" + std::to_string(header.flex_zone_bytes) +
-                                      ", consumer_capacity=" + std::to_string(header.consumer_capacity) + ")";
+                                      ", consumer_capacity=" + std::to_string(header.consumer_capacity) +
+                                      ", schema_descriptor_bytes=" + std::to_string(header.schema_descriptor_bytes) +
+                                      ")";
     for (const auto& check : derived) {
         if (check.expected != check.found) {
             return mismatch(channel, check.field, std::to_string(check.expected) + geometry_text,
                             std::to_string(check.found), ErrorCode::Corrupt);
         }
+    }
+    if (header.schema_descriptor_bytes > MAX_SCHEMA_DESCRIPTOR_BYTES) {
+        return mismatch(channel, "schema_descriptor_bytes", "at most " + std::to_string(MAX_SCHEMA_DESCRIPTOR_BYTES),
+                        std::to_string(header.schema_descriptor_bytes), ErrorCode::Corrupt);
     }
     if (header.slot_count == 0 || header.consumer_capacity == 0) {
         return mismatch(channel, header.slot_count == 0 ? "slot_count" : "consumer_capacity", ">= 1", "0",
@@ -134,7 +140,8 @@ VoidResult check_expectation(const ChannelView& view, const ChannelExpectation& 
 layout::Geometry geometry_of(const ChannelConfig& config) noexcept {
     return layout::Geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
                             static_cast<std::uint32_t>(config.flex_zone_bytes),
-                            config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers};
+                            config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers,
+                            static_cast<std::uint32_t>(config.schema_descriptor.size())};
 }
 
 Digest geometry_checksum(const layout::SegmentHeader& header) noexcept {
@@ -181,6 +188,9 @@ ChannelView ChannelView::initialise(Segment segment, const ChannelConfig& config
     header.flex_zone_offset = geometry.flex_zone_offset();
     header.ring_offset = geometry.ring_offset();
     header.mode = static_cast<std::uint32_t>(config.mode);
+    header.schema_descriptor_bytes = geometry.schema_descriptor_bytes;
+    std::memcpy(segment.data() + geometry.schema_descriptor_offset(), config.schema_descriptor.data(),
+                config.schema_descriptor.size());
     const Digest checksum = geometry_checksum(header);
     std::memcpy(header.geometry_checksum, checksum.data(), checksum.size());
     header.producer_epoch.store(1, std::memory_order_relaxed);

@@ -62,6 +62,7 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
     info.sync = view.sync();
     info.checksum = view.checksum();
     info.schema_hash_hex = to_hex(header.schema_hash, sizeof header.schema_hash);
+    info.schema_descriptor = std::string(view.schema_descriptor());
     info.creation_realtime_ns = header.creation_realtime_ns;
     const std::uint64_t lease = header.writer_lease.load(std::memory_order_acquire);
     info.producer_pid = token_pid(lease);

@@ -32,6 +32,7 @@ std::string first_difference(const ChannelView& view, const ChannelConfig& confi
     if (std::memcmp(header.schema_hash, config.schema_hash.data(), config.schema_hash.size()) != 0) {
         return "schema_hash";
     }
+    if (view.schema_descriptor() != config.schema_descriptor) return "schema_descriptor";
     return {};
 }
 

@@ -2,6 +2,7 @@
 #include "json_format.hpp"
 
 #include "channel_facts.hpp"
+#include "stored_schema.hpp"
 
 namespace dhub::tools {
 namespace {
@@ -27,6 +28,16 @@ json header_json(const shm::ChannelInfo& info) {
         {"creation_time", iso8601_utc(info.creation_realtime_ns)},
         {"creation_realtime_ns", info.creation_realtime_ns},
     };
+}
+
+/// null for a channel without a stored descriptor; else its id, fingerprint and document, or the error.
+json schema_json(const shm::ChannelInfo& info) {
+    const auto stored = read_stored_schema(info.schema_descriptor);
+    if (!stored) return nullptr;
+    if (!stored->schema) return {{"error", stored->error}};
+    return {{"id", stored->schema->id()},
+            {"fingerprint", schema::fingerprint_string(*stored->schema)},
+            {"descriptor", json::parse(schema::to_json(*stored->schema).dump())}};
 }
 
 json producer_json(const shm::ChannelInfo& info) {
@@ -84,6 +95,7 @@ json to_json(const shm::ChannelInfo& info) {
     return {
         {"channel", info.channel},
         {"header", header_json(info)},
+        {"schema", schema_json(info)},
         {"producer", producer_json(info)},
         {"write_seq", info.write_seq},
         {"flex_zone", {{"bytes", info.flex_zone_bytes}, {"version", info.flex_version}, {"locked", info.flex_locked}}},

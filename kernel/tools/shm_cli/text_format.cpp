@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "text_format.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "channel_facts.hpp"
+#include "stored_schema.hpp"
 
 namespace dhub::tools {
 namespace {
@@ -77,6 +79,39 @@ void write_list_error_row(std::ostream& out, std::string_view channel, const Err
     out << printf_string("%-*s %s: %s\n", CHANNEL_COLUMN, std::string(channel).c_str(), state, error.message.c_str());
 }
 
+namespace {
+
+/// The stored typed schema: id, fingerprint, layout and a table of its fields.
+void write_schema_text(std::ostream& out, const shm::ChannelInfo& info) {
+    const auto stored = read_stored_schema(info.schema_descriptor);
+    if (!stored) return;  // an opaque schema id: the header's hash says all there is
+    out << "schema\n";
+    if (!stored->schema) {
+        out << "  unreadable      " << stored->error << "\n";
+        return;
+    }
+    const schema::Schema& typed = *stored->schema;
+    out << "  id              " << typed.id() << "\n"
+        << "  fingerprint     " << schema::fingerprint_string(typed) << "\n"
+        << "  encoding        " << schema::to_string(typed.encoding) << ", " << typed.size << " bytes, align "
+        << typed.align << "\n";
+    if (typed.fields.empty()) return;
+    std::size_t name_width = 4;
+    for (const auto& field : typed.fields)
+        name_width = std::max(name_width, field.name.size());
+    out << printf_string("  %-*s %-6s %-14s %s\n", static_cast<int>(name_width), "FIELD", "DTYPE", "SHAPE", "OFFSET");
+    for (const auto& field : typed.fields) {
+        std::string shape = "[";
+        for (std::size_t i = 0; i < field.shape.size(); ++i)
+            shape += (i == 0 ? "" : ", ") + std::to_string(field.shape[i]);
+        shape += "]";
+        out << printf_string("  %-*s %-6s %-14s %llu\n", static_cast<int>(name_width), field.name.c_str(),
+                             field.dtype.str().c_str(), shape.c_str(), static_cast<unsigned long long>(field.offset));
+    }
+}
+
+}  // namespace
+
 void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
     out << "channel " << info.channel << "\n";
     out << "header\n"
@@ -91,6 +126,7 @@ void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
         << "  schema hash     " << info.schema_hash_hex << "\n"
         << "  mode            " << octal_mode(info.mode) << ", owner uid " << info.owner_uid << "\n"
         << "  created         " << iso8601_utc(info.creation_realtime_ns) << "\n";
+    write_schema_text(out, info);
     out << "producer\n"
         << "  pid             " << (info.producer_pid == 0 ? std::string("none") : std::to_string(info.producer_pid))
         << "\n"

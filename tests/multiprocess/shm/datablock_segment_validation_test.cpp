@@ -119,6 +119,16 @@ std::vector<HeaderCorruption> header_corruptions() {
              return {"geometry_checksum", "expected " + hex(recomputed.data(), 8),
                      "found " + hex(header.geometry_checksum, 8)};
          }},
+        {"SchemaDescriptorBytes", ErrorCode::Corrupt,
+         [](SegmentHeader& header, shm::ConsumerOptions&) -> std::vector<std::string> {
+             // A stored descriptor length that moved would move the flex zone: the derived offset disagrees.
+             header.schema_descriptor_bytes += shm::layout::CACHE_LINE;
+             const shm::layout::Geometry implied{header.slot_count, header.slot_payload_bytes, header.flex_zone_bytes,
+                                                 header.consumer_capacity, header.schema_descriptor_bytes};
+             return {"flex_zone_offset", "expected " + std::to_string(implied.flex_zone_offset()),
+                     "schema_descriptor_bytes=" + std::to_string(header.schema_descriptor_bytes),
+                     "found " + std::to_string(header.flex_zone_offset)};
+         }},
         {"SchemaHashExpectedByConsumer", ErrorCode::Incompatible,
          [](SegmentHeader& header, shm::ConsumerOptions& options) -> std::vector<std::string> {
              shm::SchemaHash expected{};

@@ -276,6 +276,45 @@ TEST(KernelRun, BurstSinkSeesEveryTickInOrder) {
     EXPECT_NE(run.output.find("saw " + std::to_string(TICKS) + " ticks"), std::string::npos) << run.output;
 }
 
+TEST(KernelRun, AChannelOfADeclaredSchemaStoresItForDhubShmInspect) {
+    TempDir dir;
+    const json graph = {
+        {"schema_version", 1},
+        {"schemas",
+         {{{"name", "test.tick"},
+           {"version", 1},
+           {"doc", "one counter value"},
+           {"fields", {{{"name", "value"}, {"dtype", "<u8"}}}}}}},
+        {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}}}},
+        {"nodes",
+         {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
+          {{"id", "slow"},
+           {"plugin", "test_ticker"},
+           {"component", "test.sink.ticker"},
+           {"params", {{"delay_ms", 5}}},
+           {"inputs", {"ticks"}}}}}};
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
+    ASSERT_TRUE(wait_until([&] { return count_events(dir, "graph_started") == 1; }))
+        << read_text_file((dir / "kernel.log").string());
+    std::string prefix;
+    for (const json& event : read_events(dir)) {
+        if (event["event"] == "graph_started") prefix = event["segment_prefix"];
+    }
+    auto inspect =
+        ChildProcess::spawn(DHUB_SHM_CLI, {"inspect", prefix + ".ticks", "--json"}, (dir / "inspect.json").string());
+    const ExitStatus inspected = inspect.wait(std::chrono::seconds(10));
+    const std::string output = read_text_file((dir / "inspect.json").string());
+    ASSERT_TRUE(inspected.exited && inspected.code == 0) << output;
+    const json info = json::parse(output, nullptr, false);
+    ASSERT_FALSE(info.is_discarded()) << output;
+    EXPECT_EQ(info["schema"]["id"], "test.tick@1") << output;
+    EXPECT_EQ(info["schema"]["descriptor"]["fields"][0]["dtype"], "<u8") << output;
+    EXPECT_EQ(info["schema"]["descriptor"]["doc"], "one counter value") << output;
+    kernel.kill(SIGINT);
+    const ExitStatus status = kernel.wait(std::chrono::seconds(30));
+    EXPECT_EQ(status.code, 0) << read_text_file((dir / "kernel.log").string());
+}
+
 TEST(KernelRun, PluginBuiltForSdk10LoadsAndRunsSlotBySlot) {
     TempDir dir;
     constexpr std::uint64_t TICKS = 500;

@@ -192,6 +192,51 @@ TEST(DhubShmCli, InspectJsonReportsProducerSlotsAndConsumerSeat) {
     consumer.kill();
 }
 
+TEST(DhubShmCli, InspectShowsTheStoredSchemasFieldsAndFingerprint) {
+    const std::string channel = unique_channel_name("cli-schema");
+    ChannelCleanup cleanup(channel);
+    shm::ChannelConfig config = small_config(channel);
+    // What the kernel stores for a channel of a declared schema (docs/schemas.md): the document with defaults.
+    config.schema_descriptor =
+        R"({"align":8,"doc":"a reading","encoding":"struct","fields":[)"
+        R"({"dtype":"<u8","name":"timestamp_ns","offset":0,"shape":[]},)"
+        R"({"dtype":"<f8","name":"celsius","offset":8,"shape":[4]}],"name":"lab.probe","size":40,"version":3})";
+    auto producer = shm::Producer::create(config);
+    ASSERT_TRUE(producer) << producer.error().message;
+
+    const ToolRun json_run = run_cli({"inspect", channel, "--json"});
+    ASSERT_TRUE(json_run.exited_with(0)) << json_run.describe();
+    const nlohmann::json info = nlohmann::json::parse(json_run.out, nullptr, false);
+    ASSERT_FALSE(info.is_discarded()) << json_run.out;
+    EXPECT_EQ(info["schema"]["id"], "lab.probe@3");
+    EXPECT_EQ(info["schema"]["fingerprint"].get<std::string>().rfind("dhs1_", 0), 0u);
+    EXPECT_EQ(info["schema"]["descriptor"]["fields"][1]["shape"], nlohmann::json::array({4}));
+    EXPECT_EQ(info["schema"]["descriptor"]["doc"], "a reading");
+
+    const ToolRun text = run_cli({"inspect", channel});
+    ASSERT_TRUE(text.exited_with(0)) << text.describe();
+    EXPECT_TRUE(contains(text.out, "lab.probe@3")) << text.out;
+    EXPECT_TRUE(contains(text.out, "struct, 40 bytes, align 8")) << text.out;
+    EXPECT_TRUE(contains(line_with(text.out, "celsius"), "<f8")) << text.out;
+    EXPECT_TRUE(contains(line_with(text.out, "celsius"), "[4]")) << text.out;
+    EXPECT_TRUE(contains(text.out, info["schema"]["fingerprint"].get<std::string>())) << text.out;
+}
+
+TEST(DhubShmCli, AStoredDescriptorThatIsNotASchemaIsShownAsUnreadableNotACrash) {
+    const std::string channel = unique_channel_name("cli-bad-schema");
+    ChannelCleanup cleanup(channel);
+    shm::ChannelConfig config = small_config(channel);
+    config.schema_descriptor = R"({"name": "x", "version": 1, "fields": [{"name": "a", "dtype": "=f8"}]})";
+    auto producer = shm::Producer::create(config);
+    ASSERT_TRUE(producer) << producer.error().message;
+    const ToolRun text = run_cli({"inspect", channel});
+    ASSERT_TRUE(text.exited_with(0)) << text.describe();
+    EXPECT_TRUE(contains(text.out, "not a valid schema: /fields/0/dtype")) << text.out;
+    const ToolRun json_run = run_cli({"inspect", channel, "--json"});
+    ASSERT_TRUE(json_run.exited_with(0)) << json_run.describe();
+    EXPECT_TRUE(contains(json_run.out, "\"error\"")) << json_run.out;
+}
+
 TEST(DhubShmCli, InspectOfAMissingChannelExits1AndNamesIt) {
     const std::string channel = unique_channel_name("cli-missing");
     const ToolRun run = run_cli({"inspect", channel});

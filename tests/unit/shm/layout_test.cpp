@@ -10,8 +10,8 @@
 namespace dhub::shm::layout {
 namespace {
 
-TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionThreePutThem) {
-    EXPECT_EQ(LAYOUT_VERSION, 4u);
+TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionFivePutThem) {
+    EXPECT_EQ(LAYOUT_VERSION, 5u);
     EXPECT_EQ(SEGMENT_MAGIC, 0x314D485342554844ULL);
     EXPECT_EQ(sizeof(SegmentHeader), 512u);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0u);
@@ -24,6 +24,7 @@ TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionThreePutThem) {
     EXPECT_EQ(offsetof(SegmentHeader, creation_realtime_ns), 56u);
     EXPECT_EQ(offsetof(SegmentHeader, schema_hash), 64u);
     EXPECT_EQ(offsetof(SegmentHeader, ring_offset), 112u);
+    EXPECT_EQ(offsetof(SegmentHeader, schema_descriptor_bytes), 124u);
     EXPECT_EQ(offsetof(SegmentHeader, geometry_checksum), 128u);
     EXPECT_EQ(offsetof(SegmentHeader, writer_lease), 160u);
     EXPECT_EQ(offsetof(SegmentHeader, producer_epoch), 176u);
@@ -76,6 +77,14 @@ TEST(Geometry_test, RingStartsOnAPageAndTotalIsWholePages) {
     EXPECT_GE(sut.ring_offset(), sut.flex_zone_offset() + sut.flex_zone_bytes());
     EXPECT_EQ(sut.total_bytes() % PAGE, 0u);
     EXPECT_GE(sut.total_bytes(), sut.ring_offset() + 3u * sut.slot_stride_bytes());
+}
+
+TEST(Geometry_test, TheSchemaDescriptorSitsAfterTheConsumerTableAndTheFlexZoneAfterItOnALine) {
+    const Geometry sut{4, 64, 64, 2, 100};
+    EXPECT_EQ(sut.schema_descriptor_offset(), sizeof(SegmentHeader) + 2 * sizeof(ConsumerEntry));
+    EXPECT_EQ(sut.flex_zone_offset(), sut.schema_descriptor_offset() + 128u);  // 100 rounded up to 64
+    const Geometry none{4, 64, 64, 2};
+    EXPECT_EQ(none.flex_zone_offset(), none.schema_descriptor_offset());
 }
 
 TEST(Geometry_test, SmallSlotsPackManyToAPage) {

@@ -53,6 +53,10 @@ struct ChannelConfig {
     /// Empty: any process that can open the segment may attach. Otherwise consumers must present the same
     /// secret (ConsumerOptions::attach_secret); the segment stores only a hash of it (attach_tag_of).
     std::string attach_secret{};
+    /// The typed schema of the slots as a JSON document (docs/schemas.md), stored in the segment so that
+    /// `dhub-shm inspect` and other languages can read the fields of a live channel; empty: none. The DataBlock
+    /// stores the bytes as given and never parses them.
+    std::string schema_descriptor{};
 
     /// The slot count the ring policy implies.
     std::uint32_t effective_slot_count() const noexcept;
@@ -63,6 +67,7 @@ inline constexpr std::uint32_t MAX_SLOT_COUNT = 1u << 20;
 inline constexpr std::size_t MAX_SLOT_BYTES = std::size_t{1} << 31;
 inline constexpr std::uint32_t MAX_CONSUMERS = 1024;
 inline constexpr std::size_t MAX_FLEX_ZONE_BYTES = std::size_t{1} << 30;
+inline constexpr std::size_t MAX_SCHEMA_DESCRIPTOR_BYTES = std::size_t{1} << 20;
 
 /// Checks every field; the error names the field, the value and the allowed range.
 VoidResult validate(const ChannelConfig& config);

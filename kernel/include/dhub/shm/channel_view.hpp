@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "dhub/base/result.hpp"
 #include "dhub/shm/channel_config.hpp"
@@ -54,6 +55,12 @@ public:
     }
     std::byte* slot_payload(std::uint64_t seq) const noexcept { return slot_base(seq) + sizeof(layout::SlotHeader); }
     std::span<std::byte> flex_zone() const noexcept { return {flex_, header_->flex_zone_bytes}; }
+    /// The schema descriptor stored at creation (ChannelConfig::schema_descriptor), "" if none. It sits right
+    /// after the consumer table.
+    std::string_view schema_descriptor() const noexcept {
+        return {reinterpret_cast<const char*>(consumers_ + header_->consumer_capacity),
+                header_->schema_descriptor_bytes};
+    }
 
     const Segment& segment() const noexcept { return segment_; }
     const std::string& channel() const noexcept { return segment_.channel(); }

@@ -55,6 +55,7 @@ struct ChannelInfo {
     SyncPolicy sync{};
     ChecksumPolicy checksum{};
     std::string schema_hash_hex;
+    std::string schema_descriptor;  ///< the stored typed schema's JSON (docs/schemas.md), "" if none
     std::uint64_t creation_realtime_ns = 0;
     std::uint32_t producer_pid = 0;  ///< 0 when no producer holds the lease
     std::uint64_t producer_start_ticks = 0;

@@ -7,9 +7,10 @@
 // Segment map (offsets from the segment base; no pointers are stored, only offsets):
 //   [0, H)          SegmentHeader                          H = sizeof(SegmentHeader)
 //   [C, C+K*128)    ConsumerEntry[K]                       K = consumer_capacity
-//   [F, F+Z)        flex zone                              Z = flex_zone_bytes rounded up to 64
-//   [R, R+N*S)      ring: N slots of stride S              R is 4 KiB aligned; S = 64 + payload rounded to 64
-//   total rounded up to 4 KiB
+//   [D, D+Y)        schema descriptor (JSON text)          D = C+K*128, Y = schema_descriptor_bytes
+//   [F, F+Z)        flex zone                              F = D+Y rounded up to 64; Z = flex_zone_bytes rounded up to
+//   64 [R, R+N*S)      ring: N slots of stride S              R is 4 KiB aligned; S = 64 + payload rounded to 64 total
+//   rounded up to 4 KiB
 // A slot is a 64-byte SlotHeader followed by its payload.
 #pragma once
 
@@ -21,8 +22,9 @@ namespace dhub::shm::layout {
 
 inline constexpr std::uint64_t SEGMENT_MAGIC = 0x314D485342554844ULL;  // "DHUBSHM1" little-endian
 // 2: latest-only holds (ConsumerEntry::held, reuse_claim); 3: holds_fenced (a producer's looks may be unfenced);
-// 4: identity tokens carry a pid-namespace tag, and an evicting seat's owner names its evictor
-inline constexpr std::uint32_t LAYOUT_VERSION = 4;
+// 4: identity tokens carry a pid-namespace tag, and an evicting seat's owner names its evictor;
+// 5: the typed schema's descriptor is stored after the consumer table (schema_descriptor_bytes)
+inline constexpr std::uint32_t LAYOUT_VERSION = 5;
 inline constexpr std::size_t CACHE_LINE = 64;
 inline constexpr std::size_t PAGE = 4096;
 
@@ -72,7 +74,9 @@ struct alignas(CACHE_LINE) SegmentHeader {
     std::uint64_t flex_zone_offset;
     std::uint64_t ring_offset;
     std::uint32_t mode;  ///< permission bits at creation (for inspection)
-    std::uint32_t reserved1;
+    /// Length of the typed schema's JSON document (docs/schemas.md) stored right after the consumer table;
+    /// 0: the channel carries an opaque schema id only. Immutable, so covered by geometry_checksum.
+    std::uint32_t schema_descriptor_bytes;
     // ---- line 2: integrity of the lines above and producer ownership (cold) -----------------------
     std::uint8_t geometry_checksum[32];               ///< BLAKE2b-256 of bytes [0, 128) with init_state taken as 0
     std::atomic<std::uint64_t> writer_lease;          ///< ProcessIdentity::token() of the producer, 0 = none
@@ -189,10 +193,12 @@ struct Geometry {
     std::uint32_t slot_payload_bytes = 0;
     std::uint32_t flex_zone_bytes_requested = 0;
     std::uint32_t consumer_capacity = 0;
+    std::uint32_t schema_descriptor_bytes = 0;
 
     std::uint32_t slot_stride_bytes() const noexcept;
     std::uint32_t flex_zone_bytes() const noexcept;
     std::uint64_t consumer_table_offset() const noexcept;
+    std::uint64_t schema_descriptor_offset() const noexcept;
     std::uint64_t flex_zone_offset() const noexcept;
     std::uint64_t ring_offset() const noexcept;
     std::uint64_t total_bytes() const noexcept;
