@@ -22,6 +22,9 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         ("version", "print the kernel and SDK versions and exit")                                     //
         ("validate", "check the graph (document, plugins, parameters, channels, schemas) and exit")   //
         ("list-plugins", "list the plugins found on the search path with their components and exit")  //
+        ("list-schemas",
+         "check the graph, then print the typed schemas it declares (fingerprint, layout, fields, the channels "
+         "carrying each; docs/schemas.md) and exit")  //
         ("describe", po::value<std::string>(&options.describe)->value_name("PLUGIN"),
          "print what a plugin declares (components, kinds, versions, parameters with types, defaults, ranges "
          "and docs) and exit; PLUGIN is a name on the search path or a path to a .so")  //
@@ -51,7 +54,7 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
             "exits at once.\n\n"
          << visible
          << exit_codes_help({
-                {ExitCode::Ok, "the graph ran and stopped cleanly, or --validate found no problem"},
+                {ExitCode::Ok, "the graph ran and stopped cleanly, or --validate / --list-schemas found no problem"},
                 {ExitCode::InvalidInput, "the graph is invalid; every problem is printed with its JSON path"},
                 {ExitCode::Usage, ""},
                 {ExitCode::PluginError,
@@ -76,6 +79,7 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
     options.version = values.count("version") != 0;
     options.validate_only = values.count("validate") != 0;
     options.list_plugins = values.count("list-plugins") != 0;
+    options.list_schemas = values.count("list-schemas") != 0;
     if (values.count("graph") != 0) options.graph_file = values["graph"].as<std::string>();
     if (values.count("duration") != 0) {
         if (duration <= 0) {

@@ -13,7 +13,8 @@ struct KernelOptions {
     std::filesystem::path graph_file;
     bool validate_only = false;
     bool list_plugins = false;
-    std::string describe;  ///< plugin name or path to a .so
+    bool list_schemas = false;  ///< validate the graph, print its schemas, exit
+    std::string describe;       ///< plugin name or path to a .so
     std::vector<std::filesystem::path> plugin_path;
     std::string log_level = "info";
     std::optional<double> duration_s;

@@ -21,6 +21,7 @@
 #include "dhub/runtime/graph_runner.hpp"
 #include "dhub/sdk/version.h"
 #include "kernel_options.hpp"
+#include "list_schemas.hpp"
 
 namespace {
 
@@ -164,6 +165,10 @@ int main(int argc, char** argv) {
     };
     const auto validated = dhub::graph::validate_graph(*graph, lookup, issues);
     if (!issues.empty()) return code(report_issues(issues, options->graph_file));
+    if (options->list_schemas) {
+        dhub::kernel_app::list_schemas(validated, std::cout);
+        return 0;
+    }
     if (options->validate_only) {
         std::cout << options->graph_file.string() << ": valid (" << graph->nodes.size() << " nodes, "
                   << graph->channels.size() << " channels)\n";

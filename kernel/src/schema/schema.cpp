@@ -26,8 +26,13 @@ nlohmann::json identity_json(const Schema& schema) {
         fields.push_back(
             {{"name", field.name}, {"dtype", field.dtype.str()}, {"shape", field.shape}, {"offset", field.offset}});
     }
-    nlohmann::json json = {{"name", schema.name}, {"version", schema.version}, {"encoding", to_string(schema.encoding)},
-                           {"size", schema.size}, {"align", schema.align},     {"fields", fields}};
+    nlohmann::json json = {{"name", schema.name},
+                           {"version", schema.version},
+                           {"encoding", to_string(schema.encoding)},
+                           {"size", schema.size},
+                           {"align", schema.align}};
+    // Each encoding has exactly the members parse_schema accepts for it, so the document reads back.
+    if (schema.encoding == Encoding::Struct || schema.encoding == Encoding::Ndarray) json["fields"] = fields;
     if (schema.encoding == Encoding::External) {
         json["external"] = {{"format", schema.external_format}, {"descriptor", base64(schema.descriptor)}};
     }

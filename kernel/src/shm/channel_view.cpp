@@ -155,6 +155,9 @@ ChannelView::ChannelView(Segment segment) noexcept : segment_(std::move(segment)
     header_ = reinterpret_cast<SegmentHeader*>(segment_.data());
     consumers_ = reinterpret_cast<layout::ConsumerEntry*>(segment_.data() + header_->consumer_table_offset);
     flex_ = segment_.data() + header_->flex_zone_offset;
+    flex_bytes_ = header_->flex_zone_bytes;
+    schema_descriptor_ = std::string_view(reinterpret_cast<const char*>(consumers_ + header_->consumer_capacity),
+                                          header_->schema_descriptor_bytes);
     ring_ = segment_.data() + header_->ring_offset;
     slot_stride_ = header_->slot_stride_bytes;
     slot_count_ = header_->slot_count;

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
          "write the endpoint actually bound to FILE once listening")  //
         ("events", po::value<std::string>(&events_file)->value_name("FILE"),
          "write what happens (listening, refused client keys) to FILE as JSON lines, for supervisors and "
-         "tests (docs/broker-protocol.md, \"Events\")")  //
+         "tests (docs/protocol.md, \"Transport\")")  //
         ("secret-key-file", po::value<std::string>(&secret_key_file)->value_name("FILE"),
          "the broker's CURVE secret key (dhub-keygen); without it the broker runs unencrypted and "
          "unauthenticated")  //

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "channel_facts.hpp"
+#include "dhub/schema/schema_text.hpp"
 #include "stored_schema.hpp"
 
 namespace dhub::tools {
@@ -72,7 +73,8 @@ void write_list_row(std::ostream& out, const shm::ChannelInfo& info) {
 }
 
 void write_list_error_row(std::ostream& out, std::string_view channel, const Error& error) {
-    // The word says what gc will make of it: corrupt and incompatible segments are kept unless --force.
+    // The word says why the segment cannot be read; `dhub-shm gc` keeps such segments unless --force (but for a
+    // truncated one of a dead creator, or one still being created: see gc's own report).
     const char* state = error.code == ErrorCode::Corrupt        ? "corrupt"
                         : error.code == ErrorCode::Incompatible ? "incompatible"
                                                                 : "unreadable";
@@ -93,21 +95,8 @@ void write_schema_text(std::ostream& out, const shm::ChannelInfo& info) {
     const schema::Schema& typed = *stored->schema;
     out << "  id              " << typed.id() << "\n"
         << "  fingerprint     " << schema::fingerprint_string(typed) << "\n"
-        << "  encoding        " << schema::to_string(typed.encoding) << ", " << typed.size << " bytes, align "
-        << typed.align << "\n";
-    if (typed.fields.empty()) return;
-    std::size_t name_width = 4;
-    for (const auto& field : typed.fields)
-        name_width = std::max(name_width, field.name.size());
-    out << printf_string("  %-*s %-6s %-14s %s\n", static_cast<int>(name_width), "FIELD", "DTYPE", "SHAPE", "OFFSET");
-    for (const auto& field : typed.fields) {
-        std::string shape = "[";
-        for (std::size_t i = 0; i < field.shape.size(); ++i)
-            shape += (i == 0 ? "" : ", ") + std::to_string(field.shape[i]);
-        shape += "]";
-        out << printf_string("  %-*s %-6s %-14s %llu\n", static_cast<int>(name_width), field.name.c_str(),
-                             field.dtype.str().c_str(), shape.c_str(), static_cast<unsigned long long>(field.offset));
-    }
+        << "  layout          " << schema::layout_summary(typed) << "\n";
+    out << schema::field_table(typed, "  ");
 }
 
 }  // namespace

@@ -184,6 +184,32 @@ TEST(KernelGraphErrors, ValidateReportsEverySchemaProblemAtItsPath) {
     EXPECT_FALSE(mentions(run.output, "/schemas/1")) << "the shipped schema file is valid: " << run.output;
 }
 
+TEST(KernelCommandLine, ListSchemasPrintsEachDeclaredSchemaWithItsFingerprintFieldsAndChannels) {
+    TempDir dir;
+    const nlohmann::json graph = {
+        {"schema_version", 1},
+        {"schemas",
+         {{{"name", "test.tick"},
+           {"version", 1},
+           {"doc", "one counter value"},
+           {"fields", {{{"name", "value"}, {"dtype", "<u8"}}}}},
+          (std::filesystem::path(DHUB_CONFIG_DIR) / "schemas" / "lab.thermo@1.json").string()}},
+        {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}}}},
+        {"nodes",
+         {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
+          {{"id", "check"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+    const KernelRun run =
+        run_kernel(dir, write_graph(dir, graph), {"--list-schemas", "--plugin-path", DHUB_TEST_PLUGIN_DIR});
+    EXPECT_EQ(run.status.code, 0) << run.output;
+    EXPECT_TRUE(mentions(run.output, "test.tick@1  dhs1_")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "struct, 8 bytes, align 8; channels: ticks")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "one counter value")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "lab.thermo@1  dhs1_")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "struct, 48 bytes, align 8; channels: none")) << run.output;
+    EXPECT_TRUE(mentions(run.output, "celsius")) << run.output;
+    EXPECT_EQ(count_events(dir, "graph_started"), 0u) << "it must not run the graph";
+}
+
 TEST(KernelGraphErrors, ShippedGraphsValidate) {
     for (const char* name : {"demo.json", "demo-decimate.json"}) {
         TempDir dir;

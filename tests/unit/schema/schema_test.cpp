@@ -173,33 +173,57 @@ TEST(SchemaIdentity, TheCanonicalFormFillsDefaultsDropsDocsAndSortsKeys) {
     EXPECT_EQ(again.doc, schema.doc);
 }
 
+/// One schema of every encoding, as documents a user writes (defaults left out, docs in).
+std::vector<Schema> one_of_each_encoding() {
+    json with_doc = thermo_v1();
+    with_doc["doc"] = "Temperatur in °C";  // docs are not hashed, but they travel in the same document
+    return {parse_ok(with_doc),
+            parse_ok(json::parse(R"({"name": "lab.camera.mono16", "version": 1, "encoding": "ndarray",
+                "fields": [{"name": "pixels", "dtype": "<u2", "shape": [512, 512]}]})")),
+            parse_ok(json::parse(R"({"name": "lab.blob", "version": 2, "encoding": "bytes", "size": 100})")),
+            parse_ok(json::parse(R"({"name": "ess.f144", "version": 1, "encoding": "external",
+                "external": {"format": "flatbuffers"}})"))};
+}
+
+TEST(SchemaIdentity, EveryEncodingReadsBackFromItsOwnDocument) {
+    for (const Schema& schema : one_of_each_encoding()) {
+        SCOPED_TRACE(schema.id());
+        const Schema again = parse_ok(to_json(schema));
+        EXPECT_EQ(canonical_json(again), canonical_json(schema));
+        EXPECT_EQ(fingerprint_string(again), fingerprint_string(schema));
+    }
+}
+
 TEST(SchemaIdentity, PythonComputesTheSameFingerprintFromTheDocumentedRecipe) {
-    // docs/schemas.md: json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), UTF-8,
-    // BLAKE2b with a 32-byte digest. A field name or doc with non-ASCII text must not change the recipe.
-    json document = thermo_v1();
-    document["doc"] = "Temperatur in °C";  // docs are not hashed, but they travel in the same file
-    document["fields"][0]["name"] = "t_ns";
-    const Schema schema = parse_ok(document);
+    // docs/schemas.md: the filled-in document without docs, json.dumps(sort_keys=True, separators=(",", ":"),
+    // ensure_ascii=False), UTF-8, BLAKE2b with a 32-byte digest. Every encoding, and non-ASCII text.
+    const std::vector<Schema> schemas = one_of_each_encoding();
+    json documents = json::array();
+    std::string expected;
+    for (const Schema& schema : schemas) {
+        documents.push_back(to_json(schema));
+        expected += fingerprint_string(schema) + "\n";
+    }
     dhub::testing::TempDir dir;
-    std::ofstream(dir / "schema.json") << to_json(schema).dump(2);
+    std::ofstream(dir / "schemas.json") << documents.dump(2);
     const std::string script = R"(
 import hashlib, json, sys
-doc = json.load(open(sys.argv[1], encoding="utf-8"))
-doc.pop("doc", None)
-for field in doc["fields"]:
-    field.pop("doc", None)
-canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-print("dhs1_" + hashlib.blake2b(canonical.encode("utf-8"), digest_size=32).hexdigest())
+for doc in json.load(open(sys.argv[1], encoding="utf-8")):
+    doc.pop("doc", None)
+    for field in doc.get("fields", []):
+        field.pop("doc", None)
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    print("dhs1_" + hashlib.blake2b(canonical.encode("utf-8"), digest_size=32).hexdigest())
 )";
     std::ofstream(dir / "fingerprint.py") << script;
     // Debian's interpreter (scripts/install-deps.sh installs python3), never one a PATH happens to offer first.
     auto python = dhub::testing::ChildProcess::spawn(
-        "/usr/bin/python3", {(dir / "fingerprint.py").string(), (dir / "schema.json").string()},
+        "/usr/bin/python3", {(dir / "fingerprint.py").string(), (dir / "schemas.json").string()},
         (dir / "out.txt").string());
     const auto status = python.wait(std::chrono::seconds(30));
     const std::string output = dhub::testing::read_text_file((dir / "out.txt").string());
     ASSERT_TRUE(status.exited && status.code == 0) << output;
-    EXPECT_EQ(output, fingerprint_string(schema) + "\n");
+    EXPECT_EQ(output, expected);
 }
 
 TEST(SchemaIds, NameAtVersionIsSplitAndMalformedIdsAreRefused) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // An event stream (dhub-kernel --events FILE, dhub-broker --events FILE): one JSON object per line for what
 // supervisors and tests wait on — an input attached, a channel published, a client refused — so that nothing
-// has to read log text. docs/kernel.md and docs/broker-protocol.md list the events and their fields.
+// has to read log text. docs/kernel.md ("Events") and docs/protocol.md ("Transport") list the
+// events and their fields.
 #pragma once
 
 #include <cstdio>

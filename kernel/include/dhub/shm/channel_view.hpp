@@ -54,13 +54,10 @@ public:
         return *reinterpret_cast<layout::SlotHeader*>(slot_base(seq));
     }
     std::byte* slot_payload(std::uint64_t seq) const noexcept { return slot_base(seq) + sizeof(layout::SlotHeader); }
-    std::span<std::byte> flex_zone() const noexcept { return {flex_, header_->flex_zone_bytes}; }
+    std::span<std::byte> flex_zone() const noexcept { return {flex_, flex_bytes_}; }
     /// The schema descriptor stored at creation (ChannelConfig::schema_descriptor), "" if none. It sits right
     /// after the consumer table.
-    std::string_view schema_descriptor() const noexcept {
-        return {reinterpret_cast<const char*>(consumers_ + header_->consumer_capacity),
-                header_->schema_descriptor_bytes};
-    }
+    std::string_view schema_descriptor() const noexcept { return schema_descriptor_; }
 
     const Segment& segment() const noexcept { return segment_; }
     const std::string& channel() const noexcept { return segment_.channel(); }
@@ -77,7 +74,11 @@ private:
     Segment segment_;
     layout::SegmentHeader* header_ = nullptr;
     layout::ConsumerEntry* consumers_ = nullptr;
+    // Region sizes are copied from the validated header once: a process that rewrites the shared header
+    // later cannot make this view reach past the mapping.
     std::byte* flex_ = nullptr;
+    std::uint32_t flex_bytes_ = 0;
+    std::string_view schema_descriptor_;
     std::byte* ring_ = nullptr;
     std::uint64_t slot_stride_ = 0;
     std::uint32_t slot_count_ = 0;

@@ -8,9 +8,9 @@
 //   [0, H)          SegmentHeader                          H = sizeof(SegmentHeader)
 //   [C, C+K*128)    ConsumerEntry[K]                       K = consumer_capacity
 //   [D, D+Y)        schema descriptor (JSON text)          D = C+K*128, Y = schema_descriptor_bytes
-//   [F, F+Z)        flex zone                              F = D+Y rounded up to 64; Z = flex_zone_bytes rounded up to
-//   64 [R, R+N*S)      ring: N slots of stride S              R is 4 KiB aligned; S = 64 + payload rounded to 64 total
-//   rounded up to 4 KiB
+//   [F, F+Z)        flex zone                              F = D+Y up to 64; Z = flex_zone_bytes up to 64
+//   [R, R+N*S)      ring: N slots of stride S              R is 4 KiB aligned; S = 64 + payload up to 64
+//   total rounded up to 4 KiB
 // A slot is a 64-byte SlotHeader followed by its payload.
 #pragma once
 
