@@ -12,6 +12,7 @@ namespace dhub::schema {
 namespace {
 
 std::string base64(const std::vector<std::uint8_t>& bytes) {
+    if (bytes.empty()) return {};  // libsodium must not see the null data() of an empty vector
     std::string text(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
     sodium_bin2base64(text.data(), text.size(), bytes.data(), bytes.size(), sodium_base64_VARIANT_ORIGINAL);
     text.resize(text.size() - 1);  // the terminating NUL sodium writes

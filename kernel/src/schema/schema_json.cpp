@@ -310,7 +310,8 @@ std::optional<Schema> parse_schema(const nlohmann::json& document,
             } else if (format) {
                 schema.external_format = *format;
             }
-            if (auto text = reader.string(*external, "/external", "descriptor")) {
+            // "" is no descriptor; libsodium must not see the null data() of an empty buffer.
+            if (auto text = reader.string(*external, "/external", "descriptor"); text && !text->empty()) {
                 std::vector<std::uint8_t> bytes(text->size());
                 std::size_t length = 0;
                 if (sodium_base642bin(bytes.data(), bytes.size(), text->data(), text->size(), nullptr, &length, nullptr,
