@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dhub/shm/channel_view.hpp"
+
 #include "dhub/shm/checksum.hpp"
 
 #include <sched.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -155,14 +157,30 @@ ChannelView::ChannelView(Segment segment) noexcept : segment_(std::move(segment)
     header_ = reinterpret_cast<SegmentHeader*>(segment_.data());
     consumers_ = reinterpret_cast<layout::ConsumerEntry*>(segment_.data() + header_->consumer_table_offset);
     flex_ = segment_.data() + header_->flex_zone_offset;
-    flex_bytes_ = header_->flex_zone_bytes;
-    schema_descriptor_ = std::string_view(reinterpret_cast<const char*>(consumers_ + header_->consumer_capacity),
-                                          header_->schema_descriptor_bytes);
     ring_ = segment_.data() + header_->ring_offset;
     slot_stride_ = header_->slot_stride_bytes;
     slot_count_ = header_->slot_count;
     power_of_two_ = (slot_count_ & (slot_count_ - 1)) == 0;
     slot_mask_ = slot_count_ - 1;
+}
+
+// The header was validated when this view was made, but it is shared memory: another process may rewrite it
+// since. Each field is read once, and a region the header now places past the mapping is cut to the mapping.
+std::span<std::byte> ChannelView::flex_zone() const noexcept {
+    const std::uint64_t begin = static_cast<std::uint64_t>(flex_ - segment_.data());
+    const std::uint64_t bytes = header_->flex_zone_bytes;
+    const std::uint64_t size = segment_.size();
+    return {flex_, static_cast<std::size_t>(begin >= size ? 0 : std::min(bytes, size - begin))};
+}
+
+std::string_view ChannelView::schema_descriptor() const noexcept {
+    const std::uint64_t capacity = header_->consumer_capacity;
+    const std::uint64_t bytes = header_->schema_descriptor_bytes;
+    const std::uint64_t begin = static_cast<std::uint64_t>(reinterpret_cast<std::byte*>(consumers_) - segment_.data()) +
+                                capacity * sizeof(layout::ConsumerEntry);
+    const std::uint64_t size = segment_.size();
+    if (begin > size || bytes > size - begin) return {};
+    return {reinterpret_cast<const char*>(segment_.data() + begin), static_cast<std::size_t>(bytes)};
 }
 
 ChannelView ChannelView::initialise(Segment segment, const ChannelConfig& config) {

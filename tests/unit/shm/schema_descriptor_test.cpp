@@ -43,6 +43,26 @@ TEST_F(SchemaDescriptor_test, IsStoredAtCreationAndReadBackByInspection) {
     EXPECT_EQ(read_value(consumer), 7u);
 }
 
+TEST_F(SchemaDescriptor_test, AHeaderRewrittenAfterAttachCannotMakeAViewReachPastTheMapping) {
+    ChannelConfig channel = config(SyncPolicy::EveryReader);
+    channel.schema_descriptor = DESCRIPTOR;
+    channel.flex_zone_bytes = 64;
+    Producer producer = make_producer(channel);
+    Consumer consumer = make_consumer();
+    auto& header = producer.view().header();  // what a hostile or broken process could do to the shared header
+    const std::uint32_t descriptor_bytes = header.schema_descriptor_bytes;
+    const std::uint32_t flex_bytes = header.flex_zone_bytes;
+    header.schema_descriptor_bytes = 0xFFFFFFF0u;
+    header.flex_zone_bytes = 0xFFFFFFF0u;
+    EXPECT_TRUE(consumer.view().schema_descriptor().empty());
+    const std::size_t mapped = consumer.view().segment().size();
+    const auto flex = consumer.view().flex_zone();
+    EXPECT_LE(static_cast<std::size_t>(flex.data() - consumer.view().segment().data()) + flex.size(), mapped);
+    header.schema_descriptor_bytes = descriptor_bytes;
+    header.flex_zone_bytes = flex_bytes;
+    EXPECT_EQ(consumer.view().schema_descriptor(), DESCRIPTOR);
+}
+
 TEST_F(SchemaDescriptor_test, AChannelWithoutOneStoresNothing) {
     Producer producer = make_producer(config(SyncPolicy::EveryReader));
     EXPECT_TRUE(producer.view().schema_descriptor().empty());
