@@ -24,7 +24,7 @@ void list_schemas(const graph::ValidatedGraph& graph, std::ostream& out) {
         if (!typed.doc.empty()) out << "  " << typed.doc << "\n";
         out << schema::field_table(typed, "  ");
     }
-    // What the other channels carry: ids without a declaration are opaque (compared by name only).
+    // What the other channels carry: ids without a declaration are opaque (compared as whole ids only).
     std::string opaque;
     for (const graph::ValidatedChannel& channel : graph.channels) {
         if (channel.descriptor) continue;

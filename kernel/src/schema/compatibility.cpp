@@ -1,15 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dhub/schema/compatibility.hpp"
 
+#include "dhub/schema/schema_text.hpp"
+
 namespace dhub::schema {
 namespace {
-
-std::string shape_text(const std::vector<std::uint64_t>& shape) {
-    std::string text = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
-    return text + "]";
-}
 
 std::string describe_field(const Field& field) {
     return "\"" + field.name + "\" " + field.dtype.str() + (field.shape.empty() ? "" : " " + shape_text(field.shape)) +

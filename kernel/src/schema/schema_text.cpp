@@ -6,19 +6,19 @@
 namespace dhub::schema {
 namespace {
 
-std::string shape_text(const std::vector<std::uint64_t>& shape) {
-    std::string text = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
-    return text + "]";
-}
-
 std::string padded(std::string text, std::size_t width) {
     text.resize(std::max(text.size(), width), ' ');
     return text;
 }
 
 }  // namespace
+
+std::string shape_text(const std::vector<std::uint64_t>& shape) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        text += (i == 0 ? "" : ", ") + std::to_string(shape[i]);
+    return text + "]";
+}
 
 std::string layout_summary(const Schema& schema) {
     return std::string(to_string(schema.encoding)) + ", " + std::to_string(schema.size) + " bytes, align " +

@@ -114,19 +114,23 @@ protected:
                 {"dead_after_ms", DEAD_AFTER_MS}};
     }
 
+    /// The instrument kernel's graph: a counter sim_source on every_reader channel cam0, with this broker section.
+    static nlohmann::json instrument_graph(const nlohmann::json& broker, std::uint32_t slot_count = 8) {
+        return {{"schema_version", 1},
+                {"name", "instrument"},
+                {"broker", broker},
+                {"channels",
+                 {{{"name", "cam0"}, {"slot_bytes", 4096}, {"slot_count", slot_count}, {"sync", "every_reader"}}}},
+                {"nodes",
+                 {{{"id", "sim"},
+                   {"plugin", "sim_source"},
+                   {"params",
+                    {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
+                   {"outputs", {"cam0"}}}}}};
+    }
+
     void start_producer() {
-        const nlohmann::json graph = {
-            {"schema_version", 1},
-            {"name", "instrument"},
-            {"broker", broker_section("instrument")},
-            {"channels", {{{"name", "cam0"}, {"slot_bytes", 4096}, {"slot_count", 64}, {"sync", "every_reader"}}}},
-            {"nodes",
-             {{{"id", "sim"},
-               {"plugin", "sim_source"},
-               {"params",
-                {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
-               {"outputs", {"cam0"}}}}}};
-        launch(producer_, producer_dir_, graph, {"--log-level", "debug"});
+        launch(producer_, producer_dir_, instrument_graph(broker_section("instrument"), 64), {"--log-level", "debug"});
     }
 
     void start_consumer(const std::string& plugin = "recorder", const std::string& client = "analysis") {
@@ -312,16 +316,7 @@ TEST_F(CrossKernel_test, TheBrokerCanRunInsideTheProducerKernel) {
     // No dhub-broker process: the instrument kernel embeds it (no CURVE here, loopback only), on a port the
     // system picks; the analysis kernel is pointed at it once the instrument kernel has said where it is.
     const nlohmann::json embedded = {{"endpoint", "tcp://127.0.0.1:0"}, {"embedded", true}};
-    const nlohmann::json producer_graph = {
-        {"schema_version", 1},
-        {"name", "instrument"},
-        {"broker", embedded},
-        {"channels", {{{"name", "cam0"}, {"slot_bytes", 4096}, {"sync", "every_reader"}}}},
-        {"nodes",
-         {{{"id", "sim"},
-           {"plugin", "sim_source"},
-           {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
-           {"outputs", {"cam0"}}}}}};
+    const nlohmann::json producer_graph = instrument_graph(embedded);
     nlohmann::json consumer_graph = {{"schema_version", 1},
                                      {"name", "analysis"},
                                      {"channels", nlohmann::json::array()},
@@ -393,16 +388,7 @@ TEST_F(CrossKernel_test, AnEmbeddedBrokerRefusesAnUnknownKeyAndItsKernelReportsI
     embedded["embedded"] = true;
     embedded["secret_key"] = (keys_ / "broker.key").string();
     embedded["allow"] = (keys_ / "allow.json").string();
-    const nlohmann::json producer_graph = {
-        {"schema_version", 1},
-        {"name", "instrument"},
-        {"broker", embedded},
-        {"channels", {{{"name", "cam0"}, {"slot_bytes", 4096}, {"sync", "every_reader"}}}},
-        {"nodes",
-         {{{"id", "sim"},
-           {"plugin", "sim_source"},
-           {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 64}, {"rate_hz", RATE_HZ}}},
-           {"outputs", {"cam0"}}}}}};
+    const nlohmann::json producer_graph = instrument_graph(embedded);
     launch(producer_, producer_dir_, producer_graph);
     ASSERT_TRUE(wait_until(
         [&] {

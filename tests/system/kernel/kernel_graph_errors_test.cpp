@@ -157,22 +157,29 @@ TEST(KernelGraphErrors, NodeWhoseConstructorThrowsFailsCleanlyNamingNodeAndFile)
     }
 }
 
+/// A ticker source and sink on one 64-byte channel "ticks" (test.tick@1), with these "schemas".
+nlohmann::json ticker_graph_with_schemas(const nlohmann::json& schemas) {
+    return {{"schema_version", 1},
+            {"schemas", schemas},
+            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}}}},
+            {"nodes",
+             {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
+              {{"id", "check"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+}
+
+/// The path of a schema file shipped in configs/schemas.
+std::string shipped_schema(const std::string& id) {
+    return (std::filesystem::path(DHUB_CONFIG_DIR) / "schemas" / (id + ".json")).string();
+}
+
 TEST(KernelGraphErrors, ValidateReportsEverySchemaProblemAtItsPath) {
     TempDir dir;
     // test.tick@1 declared as 128 bytes on a 64-byte channel, a schema file shipped in configs/schemas, and
     // a broken inline schema: all three reach the user in one run of --validate.
-    const nlohmann::json graph = {
-        {"schema_version", 1},
-        {"schemas",
-         {{{"name", "test.tick"},
-           {"version", 1},
-           {"fields", {{{"name", "values"}, {"dtype", "<u8"}, {"shape", {16}}}}}},
-          (std::filesystem::path(DHUB_CONFIG_DIR) / "schemas" / "lab.thermo@1.json").string(),
-          {{"name", "lab.broken"}, {"version", 1}, {"fields", {{{"name", "x"}, {"dtype", "=f8"}}}}}}},
-        {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}}}},
-        {"nodes",
-         {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
-          {{"id", "check"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+    const nlohmann::json graph = ticker_graph_with_schemas(
+        {{{"name", "test.tick"}, {"version", 1}, {"fields", {{{"name", "values"}, {"dtype", "<u8"}, {"shape", {16}}}}}},
+         shipped_schema("lab.thermo@1"),
+         {{"name", "lab.broken"}, {"version", 1}, {"fields", {{{"name", "x"}, {"dtype", "=f8"}}}}}});
     const KernelRun run =
         run_kernel(dir, write_graph(dir, graph), {"--validate", "--plugin-path", DHUB_TEST_PLUGIN_DIR});
     EXPECT_EQ(run.status.code, EXIT_INVALID_GRAPH) << run.output;
@@ -186,18 +193,11 @@ TEST(KernelGraphErrors, ValidateReportsEverySchemaProblemAtItsPath) {
 
 TEST(KernelCommandLine, ListSchemasPrintsEachDeclaredSchemaWithItsFingerprintFieldsAndChannels) {
     TempDir dir;
-    const nlohmann::json graph = {
-        {"schema_version", 1},
-        {"schemas",
-         {{{"name", "test.tick"},
-           {"version", 1},
-           {"doc", "one counter value"},
-           {"fields", {{{"name", "value"}, {"dtype", "<u8"}}}}},
-          (std::filesystem::path(DHUB_CONFIG_DIR) / "schemas" / "lab.thermo@1.json").string()}},
-        {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}}}},
-        {"nodes",
-         {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
-          {{"id", "check"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+    const nlohmann::json graph = ticker_graph_with_schemas({{{"name", "test.tick"},
+                                                             {"version", 1},
+                                                             {"doc", "one counter value"},
+                                                             {"fields", {{{"name", "value"}, {"dtype", "<u8"}}}}},
+                                                            shipped_schema("lab.thermo@1")});
     const KernelRun run =
         run_kernel(dir, write_graph(dir, graph), {"--list-schemas", "--plugin-path", DHUB_TEST_PLUGIN_DIR});
     EXPECT_EQ(run.status.code, 0) << run.output;

@@ -5,11 +5,14 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dhub/schema/schema.hpp"
 
 namespace dhub::schema {
 
+/// "[512, 512]"; "[]" for a scalar.
+std::string shape_text(const std::vector<std::uint64_t>& shape);
 /// "struct, 48 bytes, align 8".
 std::string layout_summary(const Schema& schema);
 /// "FIELD DTYPE SHAPE OFFSET" and one line per field, each line starting with indent and ending in '\n';
