@@ -19,6 +19,9 @@ echo
 echo "== dhub-kernel configs/demo.json =="
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cd "$work"   # the recorder writes demo-recording.dhr here
-"$build_dir/kernel/dhub-kernel" "$root/configs/demo.json" --plugin-path "$build_dir/plugins" --duration "$seconds"
-echo "recorded $(stat -c %s demo-recording.dhr) bytes to $work/demo-recording.dhr (removed on exit)"
+# Paths in a graph are relative to the graph file: a copy of the graph in a scratch folder records there,
+# not into the source tree.
+cp "$root/configs/demo.json" "$work/demo.json"
+"$build_dir/kernel/dhub-kernel" "$work/demo.json" --plugin-path "$build_dir/plugins" --duration "$seconds"
+recorded_bytes="$(stat -c %s "$work/demo-recording.dhr")"
+echo "recorded $recorded_bytes bytes to $work/demo-recording.dhr (removed on exit)"
