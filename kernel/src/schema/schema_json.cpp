@@ -213,6 +213,132 @@ void check_overlaps(Reader& reader, const std::vector<Field>& fields, const std:
     }
 }
 
+bool has_fields(Encoding encoding) {
+    return encoding == Encoding::Struct || encoding == Encoding::Ndarray;
+}
+
+/// "fields": each field read (offsets packed after the previous one when absent), names unique, no overlaps.
+void read_fields(Reader& reader, const nlohmann::json& document, Schema& schema) {
+    const auto fields = document.find("fields");
+    if (fields == document.end()) {
+        if (has_fields(schema.encoding)) {
+            reader.problem("", std::string("missing required key \"fields\" (encoding ") + to_string(schema.encoding) +
+                                   "); add it");
+        }
+        return;
+    }
+    if (!has_fields(schema.encoding)) {
+        reader.problem("/fields", std::string("encoding ") + to_string(schema.encoding) +
+                                      " has no fields (its layout is opaque to dhub); remove \"fields\"");
+        return;
+    }
+    if (!fields->is_array() || fields->empty() || fields->size() > MAX_FIELDS) {
+        reader.problem("/fields", "expected an array of 1 to " + std::to_string(MAX_FIELDS) + " field objects, found " +
+                                      describe(*fields));
+        return;
+    }
+    std::vector<std::string> field_paths;
+    std::uint64_t packed_end = 0;
+    std::set<std::string> names;  // of every field, valid or not: a duplicate is one whatever else is wrong
+    for (std::size_t i = 0; i < fields->size(); ++i) {
+        const std::string path = "/fields/" + std::to_string(i);
+        const nlohmann::json& entry = (*fields)[i];
+        if (entry.is_object() && entry.contains("name") && entry["name"].is_string() &&
+            !names.insert(entry["name"].get<std::string>()).second) {
+            reader.problem(path + "/name",
+                           "a second field named \"" + entry["name"].get<std::string>() + "\"; names are unique");
+            continue;
+        }
+        auto field = read_field(reader, entry, path, packed_end);
+        if (!field) continue;
+        packed_end = field->offset + field->byte_size();
+        schema.fields.push_back(std::move(*field));
+        field_paths.push_back(path);
+    }
+    if (schema.encoding == Encoding::Ndarray && schema.fields.size() > 1) {
+        reader.problem("/fields", "encoding ndarray holds one array: one field (at offset 0); use struct for more");
+    }
+    if (schema.encoding == Encoding::Ndarray && schema.fields.size() == 1 && schema.fields[0].offset != 0) {
+        reader.problem("/fields/0/offset", "the array of encoding ndarray starts at offset 0");
+    }
+    check_overlaps(reader, schema.fields, field_paths);
+}
+
+/// "external": the format's name and its base64 descriptor, for encoding external only.
+void read_external(Reader& reader, const nlohmann::json& document, Schema& schema) {
+    const auto external = document.find("external");
+    if (external == document.end()) {
+        if (schema.encoding == Encoding::External) {
+            reader.problem("",
+                           "missing required key \"external\" ({\"format\", \"descriptor\"}) for encoding external");
+        }
+        return;
+    }
+    if (schema.encoding != Encoding::External) {
+        reader.problem("/external",
+                       "only encoding external has an \"external\" descriptor; remove it or set "
+                       "\"encoding\": \"external\"");
+        return;
+    }
+    if (!external->is_object()) {
+        reader.problem("/external", "expected {\"format\": ..., \"descriptor\": base64}, found " + describe(*external));
+        return;
+    }
+    reader.check_keys(*external, "/external", EXTERNAL_KEYS);
+    const auto format = reader.string(*external, "/external", "format");
+    if (!external->contains("format")) {
+        reader.problem("/external", "missing required key \"format\" (e.g. \"protobuf\"); add it");
+    } else if (format && format->empty()) {
+        reader.problem("/external/format", "the format name is empty; name it (e.g. \"protobuf\")");
+    } else if (format) {
+        schema.external_format = *format;
+    }
+    // "" is no descriptor; libsodium must not see the null data() of an empty buffer.
+    const auto text = reader.string(*external, "/external", "descriptor");
+    if (!text || text->empty()) return;
+    std::vector<std::uint8_t> bytes(text->size());
+    std::size_t length = 0;
+    if (sodium_base642bin(bytes.data(), bytes.size(), text->data(), text->size(), nullptr, &length, nullptr,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        reader.problem("/external/descriptor", "not standard base64 (with padding)");
+        return;
+    }
+    bytes.resize(length);
+    schema.descriptor = std::move(bytes);
+}
+
+/// "align" and "size": defaults from the fields (C's alignment and sizeof), explicit values checked against them.
+void read_layout(Reader& reader, const nlohmann::json& document, Schema& schema) {
+    std::uint32_t needed_align = 1;
+    std::uint64_t end = 0;
+    for (const Field& field : schema.fields) {
+        needed_align = std::max(needed_align, field.dtype.alignment());
+        end = std::max(end, field.offset + field.byte_size());
+    }
+    schema.align = needed_align;
+    if (const auto align = reader.integer(document, "", "align", 1, MAX_ALIGN)) {
+        if ((*align & (*align - 1)) != 0 || *align < needed_align) {
+            reader.problem("/align", "align " + std::to_string(*align) + " must be a power of two of at least " +
+                                         std::to_string(needed_align) + " (the largest field alignment)");
+        } else {
+            schema.align = static_cast<std::uint32_t>(*align);
+        }
+    }
+    schema.size = round_up(end, schema.align);
+    if (const auto size = reader.integer(document, "", "size", 0, MAX_SIZE)) {
+        if (*size < end) {
+            reader.problem("/size", "size " + std::to_string(*size) + " is smaller than the " + std::to_string(end) +
+                                        " bytes the fields span");
+        } else if (has_fields(schema.encoding) && *size % schema.align != 0) {
+            reader.problem("/size", "size " + std::to_string(*size) + " is not a multiple of the alignment " +
+                                        std::to_string(schema.align) + " (as sizeof never is); use " +
+                                        std::to_string(round_up(*size, schema.align)));
+        } else {
+            schema.size = *size;
+        }
+    }
+}
+
 }  // namespace
 
 std::optional<Schema> parse_schema(const nlohmann::json& document,
@@ -252,109 +378,9 @@ std::optional<Schema> parse_schema(const nlohmann::json& document,
     }
     if (auto doc = reader.string(document, "", "doc")) schema.doc = *doc;
 
-    const bool has_fields = schema.encoding == Encoding::Struct || schema.encoding == Encoding::Ndarray;
-    std::vector<std::string> field_paths;
-    if (const auto fields = document.find("fields"); fields != document.end()) {
-        if (!has_fields) {
-            reader.problem("/fields", std::string("encoding ") + to_string(schema.encoding) +
-                                          " has no fields (its layout is opaque to dhub); remove \"fields\"");
-        } else if (!fields->is_array() || fields->empty() || fields->size() > MAX_FIELDS) {
-            reader.problem("/fields", "expected an array of 1 to " + std::to_string(MAX_FIELDS) +
-                                          " field objects, found " + describe(*fields));
-        } else {
-            std::uint64_t packed_end = 0;
-            std::set<std::string> names;  // of every field, valid or not: a duplicate is one whatever else is wrong
-            for (std::size_t i = 0; i < fields->size(); ++i) {
-                const std::string path = "/fields/" + std::to_string(i);
-                const nlohmann::json& entry = (*fields)[i];
-                if (entry.is_object() && entry.contains("name") && entry["name"].is_string() &&
-                    !names.insert(entry["name"].get<std::string>()).second) {
-                    reader.problem(path + "/name", "a second field named \"" + entry["name"].get<std::string>() +
-                                                       "\"; names are unique");
-                    continue;
-                }
-                auto field = read_field(reader, entry, path, packed_end);
-                if (!field) continue;
-                packed_end = field->offset + field->byte_size();
-                schema.fields.push_back(std::move(*field));
-                field_paths.push_back(path);
-            }
-        }
-    } else if (has_fields) {
-        reader.problem(
-            "", std::string("missing required key \"fields\" (encoding ") + to_string(schema.encoding) + "); add it");
-    }
-    if (schema.encoding == Encoding::Ndarray && schema.fields.size() > 1) {
-        reader.problem("/fields", "encoding ndarray holds one array: one field (at offset 0); use struct for more");
-    }
-    if (schema.encoding == Encoding::Ndarray && schema.fields.size() == 1 && schema.fields[0].offset != 0) {
-        reader.problem("/fields/0/offset", "the array of encoding ndarray starts at offset 0");
-    }
-    check_overlaps(reader, schema.fields, field_paths);
-
-    if (const auto external = document.find("external"); external != document.end()) {
-        if (schema.encoding != Encoding::External) {
-            reader.problem("/external",
-                           "only encoding external has an \"external\" descriptor; remove it or set "
-                           "\"encoding\": \"external\"");
-        } else if (!external->is_object()) {
-            reader.problem("/external",
-                           "expected {\"format\": ..., \"descriptor\": base64}, found " + describe(*external));
-        } else {
-            reader.check_keys(*external, "/external", EXTERNAL_KEYS);
-            const auto format = reader.string(*external, "/external", "format");
-            if (!external->contains("format")) {
-                reader.problem("/external", "missing required key \"format\" (e.g. \"protobuf\"); add it");
-            } else if (format && format->empty()) {
-                reader.problem("/external/format", "the format name is empty; name it (e.g. \"protobuf\")");
-            } else if (format) {
-                schema.external_format = *format;
-            }
-            // "" is no descriptor; libsodium must not see the null data() of an empty buffer.
-            if (auto text = reader.string(*external, "/external", "descriptor"); text && !text->empty()) {
-                std::vector<std::uint8_t> bytes(text->size());
-                std::size_t length = 0;
-                if (sodium_base642bin(bytes.data(), bytes.size(), text->data(), text->size(), nullptr, &length, nullptr,
-                                      sodium_base64_VARIANT_ORIGINAL) != 0) {
-                    reader.problem("/external/descriptor", "not standard base64 (with padding)");
-                } else {
-                    bytes.resize(length);
-                    schema.descriptor = std::move(bytes);
-                }
-            }
-        }
-    } else if (schema.encoding == Encoding::External) {
-        reader.problem("", "missing required key \"external\" ({\"format\", \"descriptor\"}) for encoding external");
-    }
-
-    std::uint32_t needed_align = 1;
-    std::uint64_t end = 0;
-    for (const Field& field : schema.fields) {
-        needed_align = std::max(needed_align, field.dtype.alignment());
-        end = std::max(end, field.offset + field.byte_size());
-    }
-    schema.align = needed_align;
-    if (const auto align = reader.integer(document, "", "align", 1, MAX_ALIGN)) {
-        if ((*align & (*align - 1)) != 0 || *align < needed_align) {
-            reader.problem("/align", "align " + std::to_string(*align) + " must be a power of two of at least " +
-                                         std::to_string(needed_align) + " (the largest field alignment)");
-        } else {
-            schema.align = static_cast<std::uint32_t>(*align);
-        }
-    }
-    schema.size = round_up(end, schema.align);
-    if (const auto size = reader.integer(document, "", "size", 0, MAX_SIZE)) {
-        if (*size < end) {
-            reader.problem("/size", "size " + std::to_string(*size) + " is smaller than the " + std::to_string(end) +
-                                        " bytes the fields span");
-        } else if (has_fields && *size % schema.align != 0) {
-            reader.problem("/size", "size " + std::to_string(*size) + " is not a multiple of the alignment " +
-                                        std::to_string(schema.align) + " (as sizeof never is); use " +
-                                        std::to_string(round_up(*size, schema.align)));
-        } else {
-            schema.size = *size;
-        }
-    }
+    read_fields(reader, document, schema);
+    read_external(reader, document, schema);
+    read_layout(reader, document, schema);
     if (reader.count() != 0) return std::nullopt;
     return schema;
 }

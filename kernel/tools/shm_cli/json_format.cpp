@@ -37,7 +37,7 @@ json schema_json(const shm::ChannelInfo& info) {
     if (!stored->schema) return {{"error", stored->error}};
     return {{"id", stored->schema->id()},
             {"fingerprint", schema::fingerprint_string(*stored->schema)},
-            {"descriptor", json::parse(schema::to_json(*stored->schema).dump())}};
+            {"descriptor", json(schema::to_json(*stored->schema))}};
 }
 
 json producer_json(const shm::ChannelInfo& info) {
