@@ -21,17 +21,13 @@ void print_details(const plugin::LoadedPlugin& loaded, std::ostream& out) {
     print_summary(loaded, out);
     for (const auto& component : loaded.components) {
         out << "\n" << component.id << "\n";
-        if (component.input_schema) {
-            out << "  input schema:  " << *component.input_schema;
-            if (component.input_min_slot_bytes > 0)
-                out << " (slots of at least " << component.input_min_slot_bytes << " bytes)";
+        for (const plugin::PortInfo& port : component.ports) {
+            out << "  " << plugin::to_string(port.direction) << " " << port.name << ": " << port.schema;
+            if (port.min_slot_bytes > 0) out << " (slots of at least " << port.min_slot_bytes << " bytes)";
+            if (port.many) out << "  one or more channels";
+            if (port.optional) out << "  optional";
             out << "\n";
-        }
-        if (component.output_schema) {
-            out << "  output schema: " << *component.output_schema;
-            if (component.output_min_slot_bytes > 0)
-                out << " (slots of at least " << component.output_min_slot_bytes << " bytes)";
-            out << "\n";
+            if (!port.description.empty()) out << "      " << port.description << "\n";
         }
         if (component.params.empty()) out << "  parameters: none\n";
         for (const auto& param : component.params) {

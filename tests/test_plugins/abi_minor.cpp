@@ -11,6 +11,8 @@ const dhub_plugin_descriptor DESCRIPTOR = {sizeof(dhub_plugin_descriptor),
                                            "Apache-2.0",
                                            "built for a newer minor",
                                            0,
+                                           nullptr,
+                                           nullptr,
                                            nullptr};
 }
 

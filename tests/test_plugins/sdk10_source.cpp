@@ -65,8 +65,18 @@ const dhub_component_descriptor* const COMPONENTS[] = {&COMPONENT};
 }  // namespace
 
 extern "C" DHUB_PLUGIN_EXPORT const dhub_plugin_descriptor* dhub_plugin_entry(void) {
+    // The 1.0 struct ends before init (1.2); init is set beyond it, and would refuse the plugin if read.
     static const dhub_plugin_descriptor descriptor = {
-        sizeof(dhub_plugin_descriptor), 1, 0,         "test_sdk10_source", "1.0.0", "Apache-2.0",
-        "a plugin of SDK 1.0",          1, COMPONENTS};
+        static_cast<std::uint32_t>(offsetof(dhub_plugin_descriptor, init)),
+        1,
+        0,
+        "test_sdk10_source",
+        "1.0.0",
+        "Apache-2.0",
+        "a plugin of SDK 1.0",
+        1,
+        COMPONENTS,
+        [](char*, std::uint64_t) -> dhub_status { return DHUB_ERR_INTERNAL; },
+        nullptr};
     return &descriptor;
 }

@@ -33,19 +33,19 @@ std::string describe_writer(const NodeState& node) {
 
 void connect(const NodeState& node,
              std::size_t node_index,
-             const std::vector<std::string>& names,
+             const std::vector<PortBinding>& entries,
              const char* key,
              const std::map<std::string, std::size_t, std::less<>>& by_name,
              const std::vector<std::string>& declared,
              std::vector<ChannelWiring>& wiring,
              bool has_broker,
              Issues& issues) {
-    for (std::size_t index = 0; index < names.size(); ++index) {
-        const std::string& name = names[index];
+    for (std::size_t index = 0; index < entries.size(); ++index) {
+        const std::string& name = entries[index].channel;
+        const std::string& path = entries[index].json_path;
         if (name.empty()) continue;  // unreadable; parse_graph said so
         if (name.starts_with(REMOTE_INPUT_PREFIX)) {
             // Another kernel's channel: it is found, checked and attached at run time through the broker.
-            const std::string path = child_path(node.spec->json_path + "/" + key, index);
             const std::string remote = name.substr(REMOTE_INPUT_PREFIX.size());
             if (std::string_view(key) != "inputs") {
                 issues.push_back({path, "'" + name +
@@ -70,18 +70,25 @@ void connect(const NodeState& node,
             continue;
         }
         if (!node.reportable) continue;
-        issues.push_back({child_path(node.spec->json_path + "/" + key, index),
-                          "no channel '" + name + "' is declared" +
-                              (declared.empty() ? std::string() : "; declared channels: " + join(declared)) +
-                              did_you_mean(name, declared) + "; declare it in \"channels\" or fix the name"});
+        issues.push_back({path, "no channel '" + name + "' is declared" +
+                                    (declared.empty() ? std::string() : "; declared channels: " + join(declared)) +
+                                    did_you_mean(name, declared) + "; declare it in \"channels\" or fix the name"});
     }
 }
 
+/// The port of a compared node that an entry binds; nullptr when there is nothing to compare.
+const plugin::PortInfo* compared_port(const NodeState& node, bool input, std::size_t entry) {
+    return compared(node) ? node.port_of(input, entry) : nullptr;
+}
+
 /// The slot size the channel gets: its own, or the producer's fixed size when it declares none.
-std::optional<std::uint64_t> slot_size(const ChannelSpec& channel, const NodeState* producer, Issues& issues) {
+std::optional<std::uint64_t> slot_size(const ChannelSpec& channel,
+                                       const NodeState* producer,
+                                       const plugin::PortInfo* port,
+                                       Issues& issues) {
     if (channel.slot_bytes) return channel.slot_bytes;
     if (producer == nullptr || !producer->component) return std::nullopt;
-    if (producer->component->output_min_slot_bytes > 0) return producer->component->output_min_slot_bytes;
+    if (port != nullptr && port->min_slot_bytes > 0) return port->min_slot_bytes;
     issues.push_back({channel.json_path, "slot_bytes is required: producer " + describe_writer(*producer) +
                                              " declares no fixed slot size; add \"slot_bytes\" with the largest "
                                              "payload in bytes"});
@@ -133,11 +140,12 @@ void check_schemas(const ChannelSpec& channel,
                    const ChannelWiring& wiring,
                    const std::vector<NodeState>& nodes,
                    const NodeState& producer,
+                   const plugin::PortInfo* producer_port,
                    const std::vector<schema::Schema>& declared,
                    std::string& effective,
                    Issues& issues) {
     const std::optional<std::string> written =
-        compared(producer) ? producer.component->output_schema : std::optional<std::string>();
+        producer_port != nullptr ? std::optional<std::string>(producer_port->schema) : std::optional<std::string>();
     if (is_concrete(written)) {
         effective = *written;
         if (channel.schema && *channel.schema != "*" && *channel.schema != *written) {
@@ -153,12 +161,13 @@ void check_schemas(const ChannelSpec& channel,
     if (effective == "*") return;
     for (const Port& port : wiring.consumers) {
         const NodeState& consumer = nodes[port.node];
-        if (!compared(consumer)) continue;
-        const std::optional<std::string>& expected = consumer.component->input_schema;
+        const plugin::PortInfo* reading = compared_port(consumer, true, port.index);
+        if (reading == nullptr) continue;
+        const std::optional<std::string> expected = reading->schema;
         if (!is_concrete(expected) || *expected == effective) continue;
         std::string why;
         if (readable_by_evolution(declared, *expected, effective, why)) continue;
-        issues.push_back({child_path(consumer.spec->json_path + "/inputs", port.index),
+        issues.push_back({consumer.spec->inputs[port.index].json_path,
                           "channel '" + channel.name + "' carries " + effective + " (written by " +
                               describe_node(*producer.spec) + ") but " + describe_writer(consumer) + " expects " +
                               *expected + why + "; connect it to a channel of " + *expected +
@@ -251,24 +260,27 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
     check_readers(channel, result.consumers, nodes, issues);
 
     const NodeState* producer = wiring.producers.empty() ? nullptr : &nodes[wiring.producers.front().node];
+    const plugin::PortInfo* producer_port =
+        producer != nullptr ? compared_port(*producer, false, wiring.producers.front().index) : nullptr;
     if (producer != nullptr) result.producer = wiring.producers.front().node;
     if (producer != nullptr && producer->component) {
         result.schema = "*";
-        check_schemas(channel, wiring, nodes, *producer, declared, result.schema, issues);
+        check_schemas(channel, wiring, nodes, *producer, producer_port, declared, result.schema, issues);
     }
     if (const schema::Schema* typed = find_declared(declared, result.schema)) result.descriptor = *typed;
 
-    const std::optional<std::uint64_t> slot_bytes =
-        producer != nullptr && producer->reportable ? slot_size(channel, producer, issues) : channel.slot_bytes;
+    const std::optional<std::uint64_t> slot_bytes = producer != nullptr && producer->reportable
+                                                        ? slot_size(channel, producer, producer_port, issues)
+                                                        : channel.slot_bytes;
     if (!slot_bytes) return result;
-    if (producer != nullptr && compared(*producer)) {
-        check_slot_size(channel, *slot_bytes, *producer, producer->component->output_min_slot_bytes, "producer",
-                        issues);
+    if (producer_port != nullptr) {
+        check_slot_size(channel, *slot_bytes, *producer, producer_port->min_slot_bytes, "producer", issues);
     }
-    for (const std::size_t node : result.consumers) {
-        const NodeState& consumer = nodes[node];
-        if (!compared(consumer)) continue;
-        check_slot_size(channel, *slot_bytes, consumer, consumer.component->input_min_slot_bytes, "consumer", issues);
+    for (const Port& port : wiring.consumers) {
+        const NodeState& consumer = nodes[port.node];
+        const plugin::PortInfo* reading = compared_port(consumer, true, port.index);
+        if (reading == nullptr) continue;
+        check_slot_size(channel, *slot_bytes, consumer, reading->min_slot_bytes, "consumer", issues);
     }
     if (result.descriptor && *slot_bytes < result.descriptor->size) {
         const std::string where = channel.slot_bytes ? channel.json_path + "/slot_bytes" : channel.json_path;

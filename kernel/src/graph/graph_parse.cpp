@@ -151,22 +151,47 @@ ChannelSpec parse_channel(const Json& entry, const std::string& path, Issues& is
     return channel;
 }
 
-std::vector<std::string> parse_channel_list(const Json& entry,
-                                            const std::string& path,
-                                            const char* key,
-                                            Issues& issues) {
-    std::vector<std::string> names;
-    const Json* list = detail::find_member(entry, key);
-    if (list == nullptr) return names;
-    const std::string list_path = detail::child_path(path, key);
-    if (!detail::expect_array(*list, list_path, "an array of channel names", issues)) return names;
-    for (std::size_t index = 0; index < list->size(); ++index) {
-        // An unreadable element keeps its place (as "") so the indices in later messages match the document.
-        names.push_back(
-            detail::read_string((*list)[index], detail::child_path(list_path, index), "a channel name", issues)
-                .value_or(std::string()));
+/// "inputs" / "outputs": a list of channel names (bound in the component's port order), or a map from port
+/// name to a channel name, or to a list of them for a "many" port. Which port names exist is checked against
+/// the component (node_check.cpp).
+std::vector<PortBinding> parse_bindings(const Json& entry, const std::string& path, const char* key, Issues& issues) {
+    std::vector<PortBinding> bindings;
+    const Json* value = detail::find_member(entry, key);
+    if (value == nullptr) return bindings;
+    const std::string value_path = detail::child_path(path, key);
+    // An unreadable element keeps its place (channel "") so the paths in later messages match the document.
+    const auto read_list = [&](const Json& list, const std::string& list_path, const std::string& port) {
+        for (std::size_t index = 0; index < list.size(); ++index) {
+            const std::string element_path = detail::child_path(list_path, index);
+            bindings.push_back(
+                {port, detail::read_string(list[index], element_path, "a channel name", issues).value_or(std::string()),
+                 element_path});
+        }
+    };
+    if (value->is_array()) {
+        read_list(*value, value_path, "");
+        return bindings;
     }
-    return names;
+    if (!value->is_object()) {
+        issues.push_back({value_path,
+                          "expected an array of channel names, or an object from port name to channel "
+                          "name, found " +
+                              detail::describe(*value)});
+        return bindings;
+    }
+    for (const auto& [port, bound] : value->items()) {
+        const std::string port_path = detail::child_path(value_path, port);
+        if (bound.is_array()) {
+            read_list(bound, port_path, port);
+        } else {
+            bindings.push_back(
+                {port,
+                 detail::read_string(bound, port_path, "a channel name (or a list of them for a \"many\" port)", issues)
+                     .value_or(std::string()),
+                 port_path});
+        }
+    }
+    return bindings;
 }
 
 ErrorPolicy parse_on_error(const Json& value, const std::string& path, Issues& issues) {
@@ -210,8 +235,8 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) 
             node.params = *params;
         }
     }
-    node.inputs = parse_channel_list(entry, path, "inputs", issues);
-    node.outputs = parse_channel_list(entry, path, "outputs", issues);
+    node.inputs = parse_bindings(entry, path, "inputs", issues);
+    node.outputs = parse_bindings(entry, path, "outputs", issues);
     if (const Json* on_error = detail::find_member(entry, "on_error")) {
         node.on_error = parse_on_error(*on_error, path + "/on_error", issues);
     }

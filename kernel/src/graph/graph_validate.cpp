@@ -8,6 +8,7 @@
 #include "dhub/graph/graph_spec.hpp"
 #include "graph_order.hpp"
 #include "node_check.hpp"
+#include "port_binding.hpp"
 #include "validation_state.hpp"
 
 namespace dhub::graph {
@@ -53,7 +54,7 @@ std::vector<NodeState> resolve_nodes(const GraphSpec& graph,
         node.component = detail::pick_component(spec, found->second.value(), issues);
         if (!node.component) continue;
         node.params = detail::apply_params(spec, *node.component, graph.source_file.parent_path(), issues);
-        detail::check_port_counts(spec, *node.component, issues);
+        detail::bind_ports(node, issues);
     }
     return nodes;
 }
@@ -84,7 +85,7 @@ void report_cycles(const GraphSpec& graph, const detail::Adjacency& edges, std::
             channels += (channels.empty() ? "" : ", ") + graph.channels[edge.channel].name;
         }
         const detail::Edge& first = cycle.front();
-        issues.push_back({graph.nodes[first.from].json_path + "/outputs/" + std::to_string(first.output),
+        issues.push_back({graph.nodes[first.from].outputs[first.output].json_path,
                           "nodes form a cycle: " + path_text + " (through channels " + channels +
                               "); data must flow one way, remove one of these channels from a node's inputs "
                               "or outputs"});
@@ -106,7 +107,18 @@ ValidatedGraph check_graph(const GraphSpec& graph, const ComponentLookup& lookup
     for (NodeState& node : nodes) {
         ValidatedNode& validated = result.nodes.emplace_back();
         validated.spec = node.spec;
-        if (node.component) validated.component = std::move(*node.component);
+        if (node.component) {
+            // The host API's port order: bound channels per port, in the component's declaration order.
+            for (const std::size_t entry : node.input_order) {
+                const PortBinding& binding = node.spec->inputs[entry];
+                validated.inputs.push_back({binding.channel, node.input_ports[entry], binding.json_path});
+            }
+            for (const std::size_t entry : node.output_order) {
+                const PortBinding& binding = node.spec->outputs[entry];
+                validated.outputs.push_back({binding.channel, node.output_ports[entry], binding.json_path});
+            }
+            validated.component = std::move(*node.component);
+        }
         validated.params = std::move(node.params);
     }
     return result;

@@ -11,7 +11,6 @@ namespace dhub::graph::detail {
 namespace {
 
 using plugin::ComponentInfo;
-using plugin::ComponentKind;
 using plugin::ParamSpec;
 
 /// "dhub.sink.file@2" → ("dhub.sink.file", 2); anything else is an id without a version.
@@ -53,33 +52,6 @@ std::string describe_param(const ParamSpec& spec) {
     if (!spec.unit.empty()) text += ", " + spec.unit;
     if (!spec.doc.empty()) text += ": " + spec.doc;
     return text;
-}
-
-void check_port_count(const NodeSpec& node,
-                      const ComponentInfo& component,
-                      const std::string& key,
-                      std::size_t found,
-                      std::size_t expected,
-                      Issues& issues) {
-    const std::string port = key == "inputs" ? "input" : "output";
-    // Transports carry a channel into or out of the process, so either side may be absent.
-    const bool transport = component.kind == ComponentKind::Transport;
-    if (transport ? found <= 1 : found == expected) return;
-    std::string rule;
-    std::string remedy;
-    if (transport) {
-        rule = "0 or 1 " + port + "s";
-        remedy = "list at most 1 channel name in \"" + key + "\"";
-    } else if (expected == 0) {
-        rule = "0 " + port + "s";
-        remedy = "remove \"" + key + "\"";
-    } else {
-        rule = std::to_string(expected) + " " + port + (expected == 1 ? "" : "s");
-        remedy = "list exactly " + std::to_string(expected) + " channel name" + (expected == 1 ? "" : "s") + " in \"" +
-                 key + "\"";
-    }
-    issues.push_back({node.json_path + "/" + key, describe_component(component) + " takes " + rule + ", found " +
-                                                      std::to_string(found) + "; " + remedy});
 }
 
 }  // namespace
@@ -188,11 +160,6 @@ nlohmann::json apply_params(const NodeSpec& node,
                                            spec.name + "\": <value>"});
     }
     return applied;
-}
-
-void check_port_counts(const NodeSpec& node, const ComponentInfo& component, Issues& issues) {
-    check_port_count(node, component, "inputs", node.inputs.size(), component.input_count(), issues);
-    check_port_count(node, component, "outputs", node.outputs.size(), component.output_count(), issues);
 }
 
 }  // namespace dhub::graph::detail

@@ -24,9 +24,6 @@ nlohmann::json apply_params(const NodeSpec& node,
                             const std::filesystem::path& graph_directory,
                             std::vector<GraphIssue>& issues);
 
-/// The number of inputs and outputs the component's kind takes.
-void check_port_counts(const NodeSpec& node, const plugin::ComponentInfo& component, std::vector<GraphIssue>& issues);
-
 /// "component test.sink.a (sink)"
 std::string describe_component(const plugin::ComponentInfo& component);
 

@@ -18,12 +18,28 @@ struct NodeState {
     /// would only repeat it.
     bool reportable = true;
     nlohmann::json params = nlohmann::json::object();
+    /// Per entry of spec->inputs / spec->outputs: the index of the component port it binds, or NO_PORT (an
+    /// issue said why, or the component is unknown).
+    std::vector<std::size_t> input_ports;
+    std::vector<std::size_t> output_ports;
+    /// Entry indices in the host API's index order (ValidatedNode::inputs / outputs).
+    std::vector<std::size_t> input_order;
+    std::vector<std::size_t> output_order;
+
+    static constexpr std::size_t NO_PORT = ~std::size_t{0};
+
+    /// The port an entry binds, when known.
+    const plugin::PortInfo* port_of(bool input, std::size_t entry) const {
+        const std::vector<std::size_t>& ports = input ? input_ports : output_ports;
+        if (!component || entry >= ports.size() || ports[entry] == NO_PORT) return nullptr;
+        return &component->ports[ports[entry]];
+    }
 };
 
 /// One entry of a node's inputs or outputs.
 struct Port {
     std::size_t node = 0;
-    std::size_t index = 0;
+    std::size_t index = 0;  ///< into the node's spec->inputs or spec->outputs
 };
 
 struct ChannelWiring {

@@ -65,12 +65,61 @@ const char* to_string(ParamType type) noexcept {
     return "invalid";
 }
 
-std::size_t ComponentInfo::input_count() const noexcept {
-    return kind == ComponentKind::Stage || kind == ComponentKind::Sink || kind == ComponentKind::Validator ? 1 : 0;
+const char* to_string(PortDirection direction) noexcept {
+    return direction == PortDirection::Input ? "input" : "output";
 }
 
-std::size_t ComponentInfo::output_count() const noexcept {
-    return kind == ComponentKind::Source || kind == ComponentKind::Stage ? 1 : 0;
+std::vector<const PortInfo*> ComponentInfo::ports_of(PortDirection direction) const {
+    std::vector<const PortInfo*> found;
+    for (const PortInfo& port : ports) {
+        if (port.direction == direction) found.push_back(&port);
+    }
+    return found;
+}
+
+const PortInfo* ComponentInfo::find_port(PortDirection direction, std::string_view name) const noexcept {
+    for (const PortInfo& port : ports) {
+        if (port.direction == direction && port.name == name) return &port;
+    }
+    return nullptr;
+}
+
+const PortInfo* ComponentInfo::first_port(PortDirection direction) const noexcept {
+    for (const PortInfo& port : ports) {
+        if (port.direction == direction) return &port;
+    }
+    return nullptr;
+}
+
+bool ComponentInfo::multi_port() const noexcept {
+    std::size_t inputs = 0;
+    std::size_t outputs = 0;
+    for (const PortInfo& port : ports) {
+        if (port.many) return true;
+        ++(port.direction == PortDirection::Input ? inputs : outputs);
+    }
+    return inputs > 1 || outputs > 1;
+}
+
+std::vector<PortInfo> ports_of_kind(ComponentKind kind,
+                                    const char* input_schema,
+                                    const char* output_schema,
+                                    std::uint64_t input_min_slot_bytes,
+                                    std::uint64_t output_min_slot_bytes) {
+    const bool transport = kind == ComponentKind::Transport;
+    const auto schema_or_any = [](const char* schema) {
+        return schema != nullptr && schema[0] != '\0' ? std::string(schema) : std::string("*");
+    };
+    std::vector<PortInfo> ports;
+    if (kind == ComponentKind::Stage || kind == ComponentKind::Sink || kind == ComponentKind::Validator || transport) {
+        ports.push_back(
+            {"in", PortDirection::Input, schema_or_any(input_schema), input_min_slot_bytes, transport, false, ""});
+    }
+    if (kind == ComponentKind::Source || kind == ComponentKind::Stage || transport) {
+        ports.push_back(
+            {"out", PortDirection::Output, schema_or_any(output_schema), output_min_slot_bytes, transport, false, ""});
+    }
+    return ports;
 }
 
 Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json, std::string_view component_id) {

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "descriptor_checks.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstring>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "dhub/sdk/version.h"
 
@@ -38,10 +42,19 @@ std::string sdk_version(unsigned major, unsigned minor) {
 }
 
 /// Callbacks a component of this kind and mode cannot work without.
-std::string missing_callback(const dhub_component_descriptor& component) {
+std::string missing_callback(const dhub_component_descriptor& component, bool multi_port) {
     if (component.create == nullptr) return "create";
     if (component.destroy == nullptr) return "destroy";
     if (component.mode == DHUB_MODE_QUEUE) return component.run == nullptr ? "run (queue mode)" : "";
+    if (multi_port) {
+        return component.process_ports == nullptr
+                   ? "process_ports (a realtime component with several inputs or outputs, or a \"many\" port)"
+                   : "";
+    }
+    // process_ports drives any realtime component that declares its ports.
+    if (component.process_ports != nullptr && component.port_count > 0 && component.kind != DHUB_KIND_VALIDATOR) {
+        return "";
+    }
     switch (component.kind) {
         case DHUB_KIND_SOURCE:
         case DHUB_KIND_STAGE:
@@ -54,6 +67,79 @@ std::string missing_callback(const dhub_component_descriptor& component) {
         default:
             return "";
     }
+}
+
+/// Port names are graph keys: a letter or '_' first, then letters, digits, '_' or '-', at most 64.
+bool is_port_name(const char* name) {
+    if (name == nullptr || name[0] == '\0') return false;
+    const std::string_view text(name);
+    if (text.size() > 64 || !(std::isalpha(static_cast<unsigned char>(text[0])) != 0 || text[0] == '_')) return false;
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-'; });
+}
+
+/// The declared ports (SDK 1.2), or the kind's for a component that declares none. The error says what is
+/// wrong with which port.
+Result<std::vector<PortInfo>> read_ports(const dhub_component_descriptor& component, const std::string& id) {
+    if (component.port_count == 0) {
+        return ports_of_kind(static_cast<ComponentKind>(component.kind), component.input_schema,
+                             component.output_schema, component.input_min_slot_bytes, component.output_min_slot_bytes);
+    }
+    const std::string at = "component '" + id + "'";
+    if (component.ports == nullptr) {
+        return Error{ErrorCode::Incompatible,
+                     at + " declares " + std::to_string(component.port_count) + " ports but its ports array is NULL"};
+    }
+    constexpr std::uint32_t MAX_PORTS = 64;
+    if (component.port_count > MAX_PORTS) {
+        return Error{ErrorCode::Incompatible,
+                     at + " declares " + std::to_string(component.port_count) + " ports; at most 64 are allowed"};
+    }
+    // The array's stride is the plugin's sizeof(dhub_port_descriptor), which its struct_size says: a plugin
+    // built against a newer SDK has bigger elements, an older one smaller.
+    const std::uint32_t stride = component.ports[0].struct_size;
+    std::vector<PortInfo> ports;
+    std::set<std::pair<dhub_port_direction, std::string>> names;
+    for (std::uint32_t index = 0; index < component.port_count; ++index) {
+        const std::string port_at = at + " port #" + std::to_string(index);
+        const auto* element = reinterpret_cast<const dhub_port_descriptor*>(
+            reinterpret_cast<const std::byte*>(component.ports) + std::size_t{index} * stride);
+        if (stride < offsetof(dhub_port_descriptor, reserved) || element->struct_size != stride) {
+            return Error{ErrorCode::Incompatible, port_at + ": truncated descriptor (struct_size " +
+                                                      std::to_string(element->struct_size) + ", the array's " +
+                                                      std::to_string(stride) + ")"};
+        }
+        const dhub_port_descriptor raw = zero_extended(element);
+        if (!is_port_name(raw.name)) {
+            return Error{ErrorCode::Incompatible,
+                         port_at + ": name '" + text_or(raw.name, "") +
+                             "' is not 1 to 64 letters, digits, '_' or '-' starting with a letter or '_'"};
+        }
+        if (raw.direction != DHUB_PORT_INPUT && raw.direction != DHUB_PORT_OUTPUT) {
+            return Error{ErrorCode::Incompatible, port_at + " ('" + raw.name + "'): direction " +
+                                                      std::to_string(raw.direction) +
+                                                      " is not input (1) or output (2)"};
+        }
+        if (!names.emplace(raw.direction, raw.name).second) {
+            return Error{ErrorCode::Incompatible, at + " declares " +
+                                                      (raw.direction == DHUB_PORT_INPUT ? "input" : "output") +
+                                                      " port '" + raw.name + "' twice"};
+        }
+        PortInfo port;
+        port.name = raw.name;
+        port.direction = raw.direction == DHUB_PORT_INPUT ? PortDirection::Input : PortDirection::Output;
+        port.schema = raw.schema != nullptr && raw.schema[0] != '\0' ? raw.schema : "*";
+        port.min_slot_bytes = raw.min_slot_bytes;
+        port.optional = (raw.flags & DHUB_PORT_OPTIONAL) != 0;
+        port.many = (raw.flags & DHUB_PORT_MANY) != 0;
+        port.description = text_or(raw.description, "");  // zero (none) in a struct that ends before it
+        ports.push_back(std::move(port));
+    }
+    if (component.kind == DHUB_KIND_VALIDATOR &&
+        (ports.size() != 1 || ports.front().direction != PortDirection::Input || ports.front().many)) {
+        return Error{ErrorCode::Incompatible, at + ": a validator has exactly one input port and no output"};
+    }
+    return ports;
 }
 
 }  // namespace
@@ -95,6 +181,8 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
     loaded.version = text_or(plugin.version, "");
     loaded.license = text_or(plugin.license, "");
     loaded.description = text_or(plugin.description, "");
+    loaded.init = plugin.init;
+    loaded.shutdown = plugin.shutdown;
     if (plugin.component_count == 0 || plugin.components == nullptr) return refuse(file, "declares no component");
 
     std::set<std::string> ids;
@@ -117,13 +205,17 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
             return refuse(file, "component '" + id + "': mode " + std::to_string(component.mode) +
                                     " is not realtime (1) or queue (2)");
         }
-        if (const std::string missing = missing_callback(component); !missing.empty()) {
+        auto ports = read_ports(component, id);
+        if (!ports) return refuse(file, ports.error().message);
+        ComponentInfo info;
+        info.ports = std::move(ports.value());
+        info.declares_ports = component.port_count > 0;
+        if (const std::string missing = missing_callback(component, info.multi_port()); !missing.empty()) {
             return refuse(file, "component '" + id + "' lacks the required callback " + missing);
         }
         auto params = parse_param_schema(text_or(component.params_schema_json, "[]"), id);
         if (!params) return refuse(file, params.error().message);
 
-        ComponentInfo info;
         info.plugin = loaded.name;
         info.plugin_version = loaded.version;
         info.id = id;
@@ -132,12 +224,6 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
         info.mode = component.mode == DHUB_MODE_QUEUE ? ComponentMode::Queue : ComponentMode::Realtime;
         info.description = text_or(component.description, "");
         info.params = std::move(params.value());
-        if (component.input_schema != nullptr) info.input_schema = component.input_schema;
-        if (component.output_schema != nullptr) info.output_schema = component.output_schema;
-        if (info.input_count() > 0 && !info.input_schema) info.input_schema = "*";
-        if (info.output_count() > 0 && !info.output_schema) info.output_schema = "*";
-        info.input_min_slot_bytes = component.input_min_slot_bytes;
-        info.output_min_slot_bytes = component.output_min_slot_bytes;
         loaded.components.push_back(std::move(info));
         loaded.descriptors.push_back(component);
     }

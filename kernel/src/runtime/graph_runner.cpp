@@ -185,17 +185,21 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
                 {ErrorCode::NotFound, "node '" + validated.spec->id + "': plugin " + loaded.value()->path.string() +
                                           " has no component '" + validated.component.id + "'"}};
         }
+        if (auto initialised = runner->initialise(*loaded.value(), validated.spec->id); !initialised) {
+            return SetupError{SetupStep::Plugin, initialised.error()};
+        }
         auto node = std::make_unique<Node>(*runner, validated, *descriptor, logger);
-        for (const std::string& name : validated.spec->outputs) {
+        for (const graph::BoundChannel& output : validated.outputs) {
+            const std::string& name = output.channel;
             Channel* channel = runner->channels_[index_of(name)].get();
             node->add_output(name, &*channel->producer, graph.channels[index_of(name)].schema);
             channel->members.push_back(node.get());
         }
-        for (const std::string& name : validated.spec->inputs) {
+        for (const graph::BoundChannel& input : validated.inputs) {
+            const std::string& name = input.channel;
             if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
-                const std::optional<std::string>& expected = validated.component.input_schema;
                 node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()),
-                                       expected && !expected->empty() ? *expected : "*");
+                                       validated.component.ports[input.port].schema);
                 continue;
             }
             const std::size_t index = index_of(name);
@@ -232,6 +236,26 @@ GraphRunner::~GraphRunner() {
     // Nodes first (their destroy() may still touch their ports), then the channels and their segments.
     nodes_.clear();
     channels_.clear();
+    for (auto plugin = initialised_.rbegin(); plugin != initialised_.rend(); ++plugin) {
+        if ((*plugin)->shutdown != nullptr) (*plugin)->shutdown();
+    }
+}
+
+VoidResult GraphRunner::initialise(const plugin::LoadedPlugin& plugin, const std::string& node_id) {
+    if (std::find(initialised_.begin(), initialised_.end(), &plugin) != initialised_.end()) return Ok{};
+    if (plugin.init != nullptr) {
+        char message[1024] = {};
+        const dhub_status status = plugin.init(message, sizeof message);
+        if (status != DHUB_OK) {
+            message[sizeof message - 1] = '\0';
+            return Error{ErrorCode::Io, "node '" + node_id + "': plugin " + plugin.path.string() +
+                                            " failed to initialise (" + dhub_status_name(status) + ")" +
+                                            (message[0] != '\0' ? std::string(": ") + message : std::string()) +
+                                            "; its driver library or device is not ready"};
+        }
+    }
+    initialised_.push_back(&plugin);
+    return Ok{};
 }
 
 void GraphRunner::start() {

@@ -30,7 +30,23 @@ Node::Node(GraphRunner& runner,
       params_(validated.params),
       params_text_(validated.params.dump()),
       logger_(std::move(logger)),
-      log_prefix_("[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] ") {}
+      log_prefix_("[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] ") {
+    // validated.inputs / outputs are in port order already: each port's channels are one run of them.
+    for (std::size_t port = 0; port < component_.ports.size(); ++port) {
+        const plugin::PortInfo& info = component_.ports[port];
+        const auto& bound = info.direction == plugin::PortDirection::Input ? validated.inputs : validated.outputs;
+        PortRange range{info.name, info.direction, 0, 0};
+        std::size_t index = 0;
+        while (index < bound.size() && bound[index].port < port)
+            ++index;
+        range.first = static_cast<std::uint32_t>(index);
+        while (index < bound.size() && bound[index].port == port) {
+            ++index;
+            ++range.count;
+        }
+        port_ranges_.push_back(std::move(range));
+    }
+}
 
 Node::~Node() {
     request_stop();
@@ -136,6 +152,9 @@ void Node::thread_main() {
             } else {
                 finish(EndReason::RunReturned, "run() returned");
             }
+        } else if (descriptor_.process_ports != nullptr &&
+                   (component_.multi_port() || descriptor_.process == nullptr)) {
+            run_ports();
         } else {
             run_realtime();
         }

@@ -126,12 +126,21 @@ public:
     dhub_status flex_write(std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes);
     dhub_status send_message(std::uint32_t direction, std::uint32_t port, const char* message);
     const char* port_schema(std::uint32_t direction, std::uint32_t port) const noexcept;
+    dhub_status port_range(std::uint32_t direction, const char* port, std::uint32_t* first, std::uint32_t* count) const;
 
 private:
     enum class Step { Continue, Finished };
 
     void thread_main();
     void run_realtime();
+    /// A component with several ports (process_ports): node_ports.cpp.
+    void run_ports();
+    /// Takes the next slot of every input that holds none (without waiting); true if any arrived or closed.
+    bool take_arrivals(std::vector<dhub_port_input>& states);
+    /// Nothing arrived: waits for any input that holds no slot. Finished when a remote input's loss ends it.
+    Step wait_for_arrivals(std::vector<dhub_port_input>& states);
+    /// After a process_ports call: releases what the handler let go, aborts outputs it left acquired.
+    void settle_ports(std::vector<dhub_port_input>& states);
     void prepare_frame();
     /// Remote inputs: waits (until stop) for the broker to know the channel, checks its schema, attaches
     /// with the attach secret and registers as its consumer. False when the node must end.
@@ -192,6 +201,15 @@ private:
 
     std::vector<Output> outputs_;
     std::vector<Input> inputs_;
+    /// Each declared port's indices in inputs_ / outputs_ (port_range()).
+    struct PortRange {
+        std::string name;
+        plugin::PortDirection direction;
+        std::uint32_t first = 0;
+        std::uint32_t count = 0;
+    };
+    std::vector<PortRange> port_ranges_;
+    std::vector<shm::Consumer*> waiting_on_;  ///< run_ports: the inputs it waits for (scratch)
     void* instance_ = nullptr;
     std::thread thread_;
 

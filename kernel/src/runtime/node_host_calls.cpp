@@ -161,6 +161,22 @@ const char* Node::port_schema(std::uint32_t direction, std::uint32_t port) const
     return nullptr;
 }
 
+dhub_status Node::port_range(std::uint32_t direction,
+                             const char* port,
+                             std::uint32_t* first,
+                             std::uint32_t* count) const {
+    if (direction > 1 || port == nullptr || first == nullptr || count == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+    const auto wanted = direction == 0 ? plugin::PortDirection::Input : plugin::PortDirection::Output;
+    for (const PortRange& range : port_ranges_) {
+        if (range.direction == wanted && range.name == port) {
+            *first = range.first;
+            *count = range.count;
+            return DHUB_OK;
+        }
+    }
+    return DHUB_ERR_INVALID_ARGUMENT;
+}
+
 dhub_status Node::send_message(std::uint32_t direction, std::uint32_t port, const char* message) {
     if (direction > 1 || port >= (direction == 0 ? inputs_.size() : outputs_.size()) || message == nullptr ||
         std::strlen(message) > MESSAGE_BYTES_LIMIT) {

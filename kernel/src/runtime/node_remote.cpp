@@ -21,7 +21,8 @@ bool Node::connect_remote_inputs() {
 
 bool Node::connect_remote(Input& input) {
     BrokerLink& link = *runner_.broker_link();
-    const std::optional<std::string>& expected = component_.input_schema;
+    // A remote input's schema is what its port expects (Node::add_remote_input).
+    const std::optional<std::string> expected = input.schema;
     const bool checks_schema = expected && !expected->empty() && *expected != "*";
     const shm::SchemaHash expected_hash = checks_schema ? graph::schema_hash(*expected) : shm::SchemaHash{};
     const std::string expected_hex = checks_schema ? shm::to_hex(expected_hash.data(), expected_hash.size()) : "";

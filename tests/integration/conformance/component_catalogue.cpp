@@ -31,6 +31,9 @@ const std::vector<ComponentFixture>& component_fixtures() {
         {"scale", "dhub.stage.scale", json::object(), json::object(), ""},
         {"decimate", "dhub.stage.decimate", json::object(), json::object(), ""},
         {"throttle", "dhub.stage.throttle", {{"max_rate_hz", 20}}, json::object(), ""},
+        {"correlate", "dhub.stage.correlate", json::object(), json::object(), ""},
+        {"fanout", "dhub.stage.tee", json::object(), json::object(), ""},
+        {"fanout", "dhub.stage.demux", json::object(), json::object(), ""},
         {"recorder", "dhub.sink.recorder", {{"path", "{dir}/conformance.dhr"}}, json::object(), ""},
         {"stats", "dhub.sink.stats", json::object(), json::object(), ""},
         {"range_validator", "dhub.validator.range", json::object(), json::object(), ""},
@@ -108,7 +111,10 @@ const ComponentFixture& feeder_for(const std::string& input_schema) {
     for (const ComponentFixture& fixture : component_fixtures()) {
         if (!fixture.refuses_create.empty()) continue;
         const plugin::ComponentInfo& info = info_of(fixture);
-        if (info.kind == plugin::ComponentKind::Source && info.output_schema == input_schema) return fixture;
+        const plugin::PortInfo* output = info.first_port(plugin::PortDirection::Output);
+        if (info.kind == plugin::ComponentKind::Source && output != nullptr && output->schema == input_schema) {
+            return fixture;
+        }
     }
     throw std::runtime_error("no source in the conformance table writes schema '" + input_schema + "'");
 }

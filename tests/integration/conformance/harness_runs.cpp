@@ -43,7 +43,8 @@ ParamMap to_param_map(const nlohmann::json& params) {
 }
 
 std::uint64_t output_capacity(const ComponentFixture& fixture) {
-    return std::max(SLOT_BYTES, info_of(fixture).output_min_slot_bytes);
+    const plugin::PortInfo* output = info_of(fixture).first_port(plugin::PortDirection::Output);
+    return std::max(SLOT_BYTES, output != nullptr ? output->min_slot_bytes : 0);
 }
 
 void record_call(RunOutcome& outcome, dhub_status status) {
@@ -199,12 +200,15 @@ RunOutcome run_lifecycle(const ComponentFixture& fixture,
     RunOutcome outcome;
     Harness harness(descriptor_of(fixture), to_param_map(node_params(fixture, dir)));
     // As the kernel: the schema of the channel on each port (a "*" input gets what its feeder writes).
-    if (info.input_schema) {
+    using plugin::PortDirection;
+    if (const plugin::PortInfo* input = info.first_port(PortDirection::Input)) {
         const std::string schema =
-            *info.input_schema == "*" ? *info_of(feeder_for("*")).output_schema : *info.input_schema;
+            input->schema == "*" ? info_of(feeder_for("*")).first_port(PortDirection::Output)->schema : input->schema;
         harness.host().set_port_schema(sdk::Direction::Input, 0, schema);
     }
-    if (info.output_schema) harness.host().set_port_schema(sdk::Direction::Output, 0, *info.output_schema);
+    if (const plugin::PortInfo* output = info.first_port(PortDirection::Output)) {
+        harness.host().set_port_schema(sdk::Direction::Output, 0, output->schema);
+    }
 
     outcome.created = harness.create();
     if (outcome.created == DHUB_OK) {
@@ -236,7 +240,8 @@ std::filesystem::path make_waveform_recording(const std::filesystem::path& dir) 
     const std::filesystem::path path = dir / "waveforms.dhr";
     const ComponentFixture& recorder = fixture_of("dhub.sink.recorder");
     Harness harness(descriptor_of(recorder), {{"path", path.string()}});
-    harness.host().set_port_schema(sdk::Direction::Input, 0, *info_of(feeder_for("*")).output_schema);
+    harness.host().set_port_schema(sdk::Direction::Input, 0,
+                                   info_of(feeder_for("*")).first_port(plugin::PortDirection::Output)->schema);
     if (harness.create() != DHUB_OK || harness.start() != DHUB_OK) {
         throw std::runtime_error("the recorder did not start: " + harness.log_text());
     }

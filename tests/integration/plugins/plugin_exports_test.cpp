@@ -53,7 +53,7 @@ TEST_P(PluginExports_test, DescriptorNameEqualsTheFileStemAndTheAbiIsThisSdks) {
 TEST_P(PluginExports_test, ComponentsAreWellFormed) {
     const PluginLibrary sut = PluginLibrary::open(file());
 
-    ASSERT_EQ(sut.components().size(), 1U);
+    ASSERT_GE(sut.components().size(), 1U);
     for (const dhub_component_descriptor* component : sut.components()) {
         ASSERT_NE(component, nullptr);
         EXPECT_EQ(component->struct_size, sizeof(dhub_component_descriptor));
@@ -62,6 +62,19 @@ TEST_P(PluginExports_test, ComponentsAreWellFormed) {
         EXPECT_NE(component->create, nullptr);
         EXPECT_NE(component->destroy, nullptr);
         EXPECT_NO_THROW((void)dhub::sdk::testing::parse_params_schema(component->params_schema_json, component->id));
+        if (component->port_count > 0) {
+            // Declared ports (SDK 1.2) replace the kind's: the 1.1 schema fields stay empty.
+            EXPECT_NE(component->ports, nullptr) << component->id;
+            EXPECT_EQ(component->input_schema, nullptr) << component->id;
+            EXPECT_EQ(component->output_schema, nullptr) << component->id;
+            EXPECT_NE(component->process_ports, nullptr) << component->id;
+            for (std::uint32_t i = 0; i < component->port_count; ++i) {
+                EXPECT_EQ(component->ports[i].struct_size, sizeof(dhub_port_descriptor)) << component->id;
+                EXPECT_NE(component->ports[i].name, nullptr) << component->id;
+                EXPECT_NE(component->ports[i].description, nullptr) << component->id << " port " << i;
+            }
+            continue;
+        }
         const bool has_input = component->kind != DHUB_KIND_SOURCE;
         const bool has_output = component->kind == DHUB_KIND_SOURCE || component->kind == DHUB_KIND_STAGE;
         EXPECT_EQ(component->input_schema != nullptr, has_input) << component->id;

@@ -22,6 +22,7 @@ using plugin::ComponentKind;
 inline constexpr std::uint64_t FRAME_SLOT_BYTES = 64;
 inline constexpr std::uint64_t BIG_SINK_SLOT_BYTES = 16384;
 inline constexpr std::uint64_t RELAY_SLOT_BYTES = 1 << 20;
+inline constexpr std::uint64_t PAIR_SLOT_BYTES = 8192;
 inline constexpr const char* BROKEN_PLUGIN_MESSAGE = "dhub-broken.so: undefined symbol dhub_plugin_entry";
 
 struct ComponentDeclaration {
@@ -43,10 +44,10 @@ inline ComponentInfo make_component(const ComponentDeclaration& declaration) {
     info.id = declaration.id;
     info.version = declaration.version;
     info.kind = declaration.kind;
-    info.input_schema = declaration.input_schema;
-    info.output_schema = declaration.output_schema;
-    info.input_min_slot_bytes = declaration.input_min_slot_bytes;
-    info.output_min_slot_bytes = declaration.output_min_slot_bytes;
+    info.ports =
+        plugin::ports_of_kind(declaration.kind, declaration.input_schema ? declaration.input_schema->c_str() : nullptr,
+                              declaration.output_schema ? declaration.output_schema->c_str() : nullptr,
+                              declaration.input_min_slot_bytes, declaration.output_min_slot_bytes);
     auto params = plugin::parse_param_schema(declaration.params_json, declaration.id);
     EXPECT_TRUE(params.ok()) << (params.ok() ? "" : params.error().message);
     if (params.ok()) info.params = params.value();
@@ -85,6 +86,21 @@ public:
         for (const ComponentDeclaration& declaration : declarations) {
             components_[declaration.plugin].push_back(make_component(declaration));
         }
+        // SDK 1.2 ports: a correlator with two named inputs and an optional output, and a fan-out with a
+        // "many" output.
+        using plugin::PortDirection;
+        ComponentInfo pair = make_component({"pair", "test.stage.pair", ComponentKind::Stage, {}, {}});
+        pair.declares_ports = true;
+        pair.ports = {{"camera", PortDirection::Input, "test.frame@1", 0, false, false, ""},
+                      {"detector", PortDirection::Input, "*", 0, false, false, ""},
+                      {"out", PortDirection::Output, "*", PAIR_SLOT_BYTES, false, false, ""},
+                      {"unmatched", PortDirection::Output, "*", 0, true, false, ""}};
+        components_["pair"].push_back(pair);
+        ComponentInfo fan = make_component({"fan", "test.stage.fan", ComponentKind::Stage, {}, {}});
+        fan.declares_ports = true;
+        fan.ports = {{"in", PortDirection::Input, "test.frame@1", 0, false, false, ""},
+                     {"out", PortDirection::Output, "test.frame@1", 0, false, true, ""}};
+        components_["fan"].push_back(fan);
     }
 
     ComponentLookup lookup() {

@@ -85,10 +85,42 @@ TEST(ParseGraph_test, ReadsEveryField) {
     EXPECT_EQ(channel.schema, "s@1");
     const NodeSpec& node = sut.spec->nodes.at(0);
     EXPECT_EQ(node.component, "x.y.z@2");
-    EXPECT_EQ(node.inputs, std::vector<std::string>{"c"});
-    EXPECT_EQ(node.outputs, (std::vector<std::string>{"d", "e"}));
+    ASSERT_EQ(node.inputs.size(), 1u);
+    EXPECT_EQ(node.inputs[0].channel, "c");
+    EXPECT_EQ(node.inputs[0].port, "");
+    EXPECT_EQ(node.inputs[0].json_path, "/nodes/0/inputs/0");
+    ASSERT_EQ(node.outputs.size(), 2u);
+    EXPECT_EQ(node.outputs[1].channel, "e");
+    EXPECT_EQ(node.outputs[1].json_path, "/nodes/0/outputs/1");
     EXPECT_EQ(node.on_error.action, ErrorPolicy::Action::StopGraph);
     EXPECT_EQ(node.on_error.max_consecutive, 3u);
+}
+
+TEST(ParseGraph_test, ReadsPortsByName) {
+    const Parsed sut = parse_text(R"({"schema_version": 1, "channels": [],
+        "nodes": [{"id": "n", "plugin": "p", "inputs": {"camera": "cam0", "detectors": ["d0", "d1"]},
+                   "outputs": {"out": "pairs"}}]})");
+    ASSERT_TRUE(sut.spec.has_value());
+    ASSERT_TRUE(sut.issues.empty()) << format_issues(sut.issues, "");
+    const NodeSpec& node = sut.spec->nodes.at(0);
+    ASSERT_EQ(node.inputs.size(), 3u);
+    EXPECT_EQ(node.inputs[0].port, "camera");
+    EXPECT_EQ(node.inputs[0].channel, "cam0");
+    EXPECT_EQ(node.inputs[0].json_path, "/nodes/0/inputs/camera");
+    EXPECT_EQ(node.inputs[2].port, "detectors");
+    EXPECT_EQ(node.inputs[2].channel, "d1");
+    EXPECT_EQ(node.inputs[2].json_path, "/nodes/0/inputs/detectors/1");
+    ASSERT_EQ(node.outputs.size(), 1u);
+    EXPECT_EQ(node.outputs[0].port, "out");
+}
+
+TEST(ParseGraph_test, PortsOfTheWrongShapeAreIssuesAtTheirPath) {
+    const Parsed sut = parse_text(R"({"schema_version": 1, "channels": [],
+        "nodes": [{"id": "n", "plugin": "p", "inputs": {"camera": 3, "more": [true]}, "outputs": "pairs"}]})");
+    ASSERT_TRUE(sut.spec.has_value());
+    EXPECT_TRUE(has_issue(sut.issues, "/nodes/0/inputs/camera", {"a channel name"}));
+    EXPECT_TRUE(has_issue(sut.issues, "/nodes/0/inputs/more/0", {"a channel name"}));
+    EXPECT_TRUE(has_issue(sut.issues, "/nodes/0/outputs", {"an object from port name to channel name"}));
 }
 
 TEST(ParseGraph_test, NameDefaultsToGraphWithoutAFile) {

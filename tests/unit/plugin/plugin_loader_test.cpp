@@ -37,12 +37,20 @@ TEST_F(PluginLoader_test, LoadsAValidPluginAndDescribesItsComponents) {
     EXPECT_EQ(source.id, "test.source.ticker");
     EXPECT_EQ(source.version, 3u);
     EXPECT_EQ(source.kind, ComponentKind::Source);
-    EXPECT_EQ(source.output_schema, "test.tick@1");
-    EXPECT_EQ(source.output_min_slot_bytes, sizeof(std::uint64_t));
+    // An SDK 1.1-style component: its ports follow from its kind.
+    EXPECT_FALSE(source.declares_ports);
+    ASSERT_EQ(source.ports.size(), 1u);
+    EXPECT_EQ(source.ports[0].name, "out");
+    EXPECT_EQ(source.ports[0].direction, plugin::PortDirection::Output);
+    EXPECT_EQ(source.ports[0].schema, "test.tick@1");
+    EXPECT_EQ(source.ports[0].min_slot_bytes, sizeof(std::uint64_t));
+    EXPECT_FALSE(source.ports[0].optional);
     ASSERT_EQ(source.params.size(), 1u);
     EXPECT_EQ(source.params[0].name, "count");
     EXPECT_EQ(source.params[0].type, ParamType::Integer);
-    EXPECT_EQ(plugin.components[1].input_schema, "test.tick@1");
+    ASSERT_EQ(plugin.components[1].ports.size(), 1u);
+    EXPECT_EQ(plugin.components[1].ports[0].name, "in");
+    EXPECT_EQ(plugin.components[1].ports[0].schema, "test.tick@1");
     EXPECT_NE(plugin.descriptor_of("test.sink.ticker"), nullptr);
     const ComponentInfo& relay = plugin.components[2];
     EXPECT_EQ(relay.id, "test.stage.ticker_relay");

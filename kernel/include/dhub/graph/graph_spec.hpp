@@ -62,13 +62,21 @@ struct ErrorPolicy {
     std::uint32_t max_consecutive = 10;  ///< consecutive failed handler calls before the action
 };
 
+/// One channel in a node's "inputs" or "outputs", bound to a port of the node's component.
+struct PortBinding {
+    std::string port;       ///< the map form's key; empty in the list form (bound in the component's port order)
+    std::string channel;    ///< "broker:<name>" for another kernel's channel; "" when unreadable (an issue)
+    std::string json_path;  ///< "/nodes/2/inputs/0", "/nodes/2/inputs/camera", "/nodes/2/inputs/in/1"
+};
+
 struct NodeSpec {
     std::string id;
     std::string plugin;
     std::optional<std::string> component;  ///< absent: the plugin's only component
     nlohmann::json params = nlohmann::json::object();
-    std::vector<std::string> inputs;   ///< channel names
-    std::vector<std::string> outputs;  ///< channel names
+    /// As written: a list of channel names, or a map from port name to a channel (a list for a "many" port).
+    std::vector<PortBinding> inputs;
+    std::vector<PortBinding> outputs;
     ErrorPolicy on_error;
     std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
     /// Most slots per handler call for a component with a burst handler (1: one slot per call).
@@ -130,10 +138,21 @@ std::optional<GraphSpec> load_graph_file(const std::filesystem::path& file, std:
 /// Gives the components of a plugin by name (loading it if needed), or the loader's error.
 using ComponentLookup = std::function<Result<std::vector<plugin::ComponentInfo>>(const std::string& plugin)>;
 
+/// A channel bound to one of a node's ports.
+struct BoundChannel {
+    std::string channel;    ///< as the graph names it ("broker:<name>" for another kernel's)
+    std::size_t port = 0;   ///< index into the component's ports
+    std::string json_path;  ///< where the graph binds it
+};
+
 struct ValidatedNode {
     const NodeSpec* spec = nullptr;
     plugin::ComponentInfo component;
     nlohmann::json params;  ///< every declared parameter, defaults applied
+    /// The channels in the host API's index order (abi.h, "ports"): the component's ports of the direction in
+    /// declaration order, a "many" port's channels in the graph's order; an unwired optional port has none.
+    std::vector<BoundChannel> inputs;
+    std::vector<BoundChannel> outputs;
 };
 
 struct ValidatedChannel {

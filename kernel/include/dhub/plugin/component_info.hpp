@@ -47,6 +47,21 @@ std::optional<std::string> check_param_value(const ParamSpec& spec, const nlohma
 /// The params schema as a JSON Schema object (for --describe and documentation).
 nlohmann::json to_json_schema(const std::vector<ParamSpec>& params);
 
+enum class PortDirection { Input = 1, Output = 2 };
+
+const char* to_string(PortDirection direction) noexcept;  ///< "input", "output"
+
+/// One port a component reads or writes (dhub_port_descriptor; for SDK 1.0/1.1 components, the kind's).
+struct PortInfo {
+    std::string name;
+    PortDirection direction = PortDirection::Input;
+    std::string schema = "*";  ///< the schema id written or expected; "*" = any
+    std::uint64_t min_slot_bytes = 0;
+    bool optional = false;  ///< the graph may leave it unwired
+    bool many = false;      ///< the graph binds a list of channels to it
+    std::string description;
+};
+
 struct ComponentInfo {
     std::string plugin;  ///< plugin name (file dhub-<plugin>.so)
     std::string plugin_version;
@@ -56,13 +71,25 @@ struct ComponentInfo {
     ComponentMode mode = ComponentMode::Realtime;
     std::string description;
     std::vector<ParamSpec> params;
-    std::optional<std::string> input_schema;   ///< schema id expected on its input ("*" = any); none = no input
-    std::optional<std::string> output_schema;  ///< schema id written on its output; none = no output
-    std::uint64_t input_min_slot_bytes = 0;
-    std::uint64_t output_min_slot_bytes = 0;
+    /// Inputs and outputs in declaration order. SDK 1.0/1.1 components declare none: the kind gives them
+    /// ("in" for stages, sinks and validators; "out" for sources and stages; both optional for transports).
+    std::vector<PortInfo> ports;
+    bool declares_ports = false;  ///< the ports came from the descriptor (SDK 1.2), not from the kind
 
-    std::size_t input_count() const noexcept;   ///< 1 for stages, sinks, validators; else 0
-    std::size_t output_count() const noexcept;  ///< 1 for sources and stages; else 0
+    /// The ports of one direction, in declaration order.
+    std::vector<const PortInfo*> ports_of(PortDirection direction) const;
+    const PortInfo* find_port(PortDirection direction, std::string_view name) const noexcept;
+    /// The first port of a direction (the only one of a single-port component); nullptr if it has none.
+    const PortInfo* first_port(PortDirection direction) const noexcept;
+    /// Whether the kernel drives it with process_ports: more than one port in a direction, or a "many" port.
+    bool multi_port() const noexcept;
 };
+
+/// The ports of a component that declares none, from its kind and its 1.0/1.1 schema fields.
+std::vector<PortInfo> ports_of_kind(ComponentKind kind,
+                                    const char* input_schema,
+                                    const char* output_schema,
+                                    std::uint64_t input_min_slot_bytes,
+                                    std::uint64_t output_min_slot_bytes);
 
 }  // namespace dhub::plugin

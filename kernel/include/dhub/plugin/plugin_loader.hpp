@@ -29,6 +29,9 @@ struct LoadedPlugin {
     std::vector<ComponentInfo> components;
     /// Same order as components; copies of the plugin's descriptors, zero-extended to this SDK's size.
     std::vector<dhub_component_descriptor> descriptors;
+    /// Plugin-wide set-up and tear-down (SDK 1.2, optional): GraphRunner calls them around a run's nodes.
+    dhub_status (*init)(char* message, std::uint64_t message_capacity) = nullptr;
+    void (*shutdown)() = nullptr;
 
     const dhub_component_descriptor* descriptor_of(const std::string& component_id) const noexcept;
 };

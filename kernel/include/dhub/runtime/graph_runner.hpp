@@ -146,6 +146,8 @@ private:
     static constexpr std::uint64_t NEVER = ~0ULL;
     /// wait(), requesting a graceful stop at stop_at (CLOCK_MONOTONIC ns; NEVER: only on request).
     ExitCode wait_and_stop_at(std::uint64_t stop_at);
+    /// Runs the plugin's init once per run, before its first node is created; the error names the plugin.
+    VoidResult initialise(const plugin::LoadedPlugin& plugin, const std::string& node_id);
 
     RunnerOptions options_;
     // Declared before nodes_: node threads notify until they end, and nodes_ is destroyed (joining them)
@@ -157,6 +159,8 @@ private:
     std::unique_ptr<BrokerLink> broker_link_;  ///< declared before channels_ and nodes_: destroyed after them
     std::vector<std::unique_ptr<Channel>> channels_;
     std::vector<std::unique_ptr<Node>> nodes_;
+    /// Plugins whose init (SDK 1.2) ran, in that order: their shutdown runs after nodes_ is gone, last first.
+    std::vector<const plugin::LoadedPlugin*> initialised_;
     std::vector<std::size_t> start_order_;
     bool started_ = false;
     bool waited_ = false;

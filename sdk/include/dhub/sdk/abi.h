@@ -54,10 +54,10 @@ typedef int32_t dhub_status;
 
 typedef enum dhub_kind {
     DHUB_KIND_INVALID = 0,
-    DHUB_KIND_SOURCE = 1,    /* writes one output channel */
-    DHUB_KIND_STAGE = 2,     /* reads one channel, writes another */
-    DHUB_KIND_SINK = 3,      /* reads one channel */
-    DHUB_KIND_TRANSPORT = 4, /* carries a channel to another process or host (ABI only in SDK 1.0) */
+    DHUB_KIND_SOURCE = 1,    /* writes: no input (with ports, any number of outputs) */
+    DHUB_KIND_STAGE = 2,     /* reads and writes (with ports: correlators, tees, demultiplexers) */
+    DHUB_KIND_SINK = 3,      /* reads: no output */
+    DHUB_KIND_TRANSPORT = 4, /* carries a channel to another process or host */
     DHUB_KIND_VALIDATOR = 5  /* checks the slots of one channel */
 } dhub_kind;
 
@@ -89,6 +89,32 @@ typedef struct dhub_slot {
     uint64_t timestamp_ns; /* input: producer's stamp; output: 0 = stamped at commit (CLOCK_MONOTONIC),
                               or the handler's own stamp (e.g. the instrument's hardware time) */
 } dhub_slot;
+
+/* ---- ports (since SDK 1.2) ------------------------------------------------------------------------------ */
+
+/* A port's direction. Fixed width on purpose: a C enum's size is the compiler's choice, a descriptor's layout
+   must not be. */
+typedef uint32_t dhub_port_direction;
+#define DHUB_PORT_INPUT ((dhub_port_direction)1)
+#define DHUB_PORT_OUTPUT ((dhub_port_direction)2)
+
+/* dhub_port_descriptor.flags */
+#define DHUB_PORT_OPTIONAL 1u /* the graph may leave the port unwired */
+#define DHUB_PORT_MANY 2u     /* the graph binds a list of channels to it ("inputs": {"in": ["a", "b"]}) */
+
+/* One port of a component: what it reads or writes. The host API's port indices count the channels bound to a
+   node's ports of one direction in declaration order (a MANY port takes as many indices as it has channels;
+   an unwired optional port takes none); port_range() gives a named port's indices. */
+typedef struct dhub_port_descriptor {
+    uint32_t struct_size;
+    dhub_port_direction direction;
+    const char* name;        /* identifier, unique among the component's ports ("camera", "in", "unmatched") */
+    const char* schema;      /* schema id written / expected ("lab.frame@1"); NULL or "*": any */
+    uint64_t min_slot_bytes; /* smallest slot the port needs; 0 = any size */
+    uint32_t flags;          /* DHUB_PORT_OPTIONAL | DHUB_PORT_MANY */
+    uint32_t reserved;
+    const char* description; /* optional, one line */
+} dhub_port_descriptor;
 
 /* ---- the host: what the kernel offers a node ------------------------------------------------------- */
 
@@ -145,6 +171,10 @@ typedef struct dhub_host_api {
        an input from another kernel that a "*" component reads: the broker carries only the schema's hash).
        Owned by the kernel, valid as long as the node. NULL for a port that does not exist. */
     const char* (*port_schema)(dhub_node* node, uint32_t direction, uint32_t port);
+    /* The indices (for the calls above; direction 0 = input, 1 = output) of the channels bound to the named
+       port: [*first, *first + *count). count 0: an optional port the graph left unwired.
+       DHUB_ERR_INVALID_ARGUMENT: the component declares no such port. */
+    dhub_status (*port_range)(dhub_node* node, uint32_t direction, const char* port, uint32_t* first, uint32_t* count);
 } dhub_host_api;
 
 /* ---- what a component does ----------------------------------------------------------------------------- */
@@ -172,6 +202,36 @@ typedef struct dhub_burst_args {
     uint32_t filled;         /* sources: how many of outputs, from the first, to publish (0 before the call) */
     uint32_t reserved;
 } dhub_burst_args;
+
+/* One input of a process_ports() call (since SDK 1.2). */
+typedef enum dhub_input_state_values {
+    DHUB_INPUT_EMPTY = 0, /* nothing waiting on this input now */
+    DHUB_INPUT_READY = 1, /* slot holds the oldest unread slot (lossless) or the newest (latest-only) */
+    DHUB_INPUT_CLOSED = 2 /* its producer closed the channel and every slot was read */
+} dhub_input_state_values;
+
+typedef struct dhub_port_input {
+    uint32_t struct_size;
+    uint32_t state;   /* a dhub_input_state_values value */
+    uint32_t release; /* READY: 1 when called; the handler sets 0 to keep the slot for its next call */
+    uint32_t reserved;
+    dhub_slot slot; /* READY: read only, valid until released */
+} dhub_port_input;
+
+/* Arguments of one process_ports() call (since SDK 1.2), for realtime components with several inputs or
+   outputs. The kernel calls it when an input got a slot or closed (with no input: in a loop, as a source).
+   inputs[i] is input index i (port_range). Slots with release set are released after the call, so a
+   component can keep one input's slot while it waits for a partner on another. Outputs are written with
+   the host's acquire_write/commit on output indices, as many per call as the component likes. Returns as
+   process() does (DHUB_SKIP means nothing to report). When every input is closed and no slot is kept, the
+   kernel calls it once more with all inputs CLOSED (a last chance to flush) and the node ends. */
+typedef struct dhub_port_args {
+    uint32_t struct_size;
+    uint32_t input_count;
+    dhub_port_input* inputs;
+    uint32_t output_count;
+    uint32_t reserved;
+} dhub_port_args;
 
 /* Validator verdict. message (NUL-terminated, truncated to message_capacity) says why. */
 typedef struct dhub_validation {
@@ -221,6 +281,16 @@ typedef struct dhub_component_descriptor {
        (burst 1). Status as for process(), counted once per call: DHUB_OK, DHUB_END_OF_STREAM (a source's
        filled slots are still published), DHUB_STOPPING, or an error (counted; filled slots published). */
     dhub_status (*process_burst)(void* instance, dhub_burst_args* args);
+
+    /* Since 1.2. The component's ports. Without them (port_count 0, as in 1.0/1.1 plugins) the kind gives
+       them: sources one output "out", sinks and validators one input "in", stages both; their schema and
+       size are output_schema / input_schema and *_min_slot_bytes above, which a component with ports leaves
+       NULL / 0. A realtime component with more than one input or output port, or with a MANY port, needs
+       process_ports (its process may be NULL); kinds describe its role. */
+    uint32_t port_count;
+    uint32_t reserved_ports;
+    const dhub_port_descriptor* ports; /* port_count elements, each ports[0].struct_size bytes apart */
+    dhub_status (*process_ports)(void* instance, dhub_port_args* args);
 } dhub_component_descriptor;
 
 typedef struct dhub_plugin_descriptor {
@@ -235,6 +305,12 @@ typedef struct dhub_plugin_descriptor {
     const char* description;
     uint32_t component_count;
     const dhub_component_descriptor* const* components;
+    /* Since 1.2. Optional, plugin-wide, for vendor driver libraries that initialise once per process: the
+       kernel calls init once before the first create of any of the plugin's components in a run (never for
+       --validate or --describe) and shutdown once after the last destroy. An init error fails the run's set-up
+       with the text init wrote to message (NUL-terminated, at most message_capacity bytes). */
+    dhub_status (*init)(char* message, uint64_t message_capacity);
+    void (*shutdown)(void);
 } dhub_plugin_descriptor;
 
 /* The one exported symbol. */

@@ -191,6 +191,27 @@ public:
         return schema != nullptr ? std::string_view(schema) : std::string_view();
     }
 
+    /// The indices of the channels bound to a declared port (SDK 1.2): [first, first + count); count 0 for
+    /// an optional port the graph left unwired. Throws HostError for a port the component does not declare.
+    struct PortIndices {
+        std::uint32_t first = 0;
+        std::uint32_t count = 0;
+    };
+    PortIndices port(Direction direction, const char* name) const {
+        PortIndices indices;
+        const bool known = host_->struct_size >= offsetof(dhub_host_api, port_range) + sizeof host_->port_range &&
+                           host_->port_range != nullptr;
+        const dhub_status status = known ? host_->port_range(node_, static_cast<std::uint32_t>(direction), name,
+                                                             &indices.first, &indices.count)
+                                         : DHUB_ERR_ABI_MISMATCH;
+        if (status != DHUB_OK) {
+            throw HostError(status, std::string("port '") + name + "' is not a declared " +
+                                        (direction == Direction::Input ? "input" : "output") +
+                                        " port of this component (" + dhub_status_name(status) + ")");
+        }
+        return indices;
+    }
+
     template <typename F>
     FlexZone<F> flex(Direction direction, std::uint32_t port = 0) const noexcept {
         return {host_, node_, direction, port};

@@ -35,6 +35,7 @@
 #include "dhub/sdk/detail/component_checks.hpp"
 #include "dhub/sdk/detail/trampolines.hpp"
 #include "dhub/sdk/node_context.hpp"
+#include "dhub/sdk/ports.hpp"
 #include "dhub/sdk/slots.hpp"
 
 namespace dhub::sdk {
@@ -89,8 +90,8 @@ struct QueueComponent {
 template <typename T>
 constexpr const dhub_component_descriptor* component() noexcept {
     static_assert(detail::HasKindAndMode<T>,
-                  "a dhub component derives from dhub::sdk::Source<Out>, Stage<In, Out>, Sink<In>, Validator<In> "
-                  "or QueueComponent<kind> (the base class gives its kind and mode)");
+                  "a dhub component derives from dhub::sdk::Source<Out>, Stage<In, Out>, Sink<In>, Validator<In>, "
+                  "MultiPort<kind> or QueueComponent<kind> (the base class gives its kind and mode)");
     static_assert(detail::HasId<T>,
                   "a dhub component needs `static constexpr const char* id` (\"<vendor>.<kind>.<name>\", unique)");
     static_assert(detail::HasVersion<T>, "a dhub component needs `static constexpr std::uint32_t version`");
@@ -100,7 +101,8 @@ constexpr const dhub_component_descriptor* component() noexcept {
                   "OutputSlot<Out>&)` (or produce_burst), Stage `process(NodeContext&, const InputSlot<In>&, "
                   "OutputSlot<Out>&)`, Sink `consume(NodeContext&, const InputSlot<In>&)` (or consume_burst), "
                   "Validator `Verdict validate(NodeContext&, const InputSlot<In>&)`, QueueComponent "
-                  "`dhub_status run(NodeContext&)`");
+                  "`dhub_status run(NodeContext&)`, MultiPort (with `ports`) `dhub_status process(NodeContext&, "
+                  "Ports&)`");
     if constexpr (detail::CompleteComponent<T>) {
         return &detail::DESCRIPTOR<T>;
     } else {
@@ -112,7 +114,14 @@ constexpr const dhub_component_descriptor* component() noexcept {
 
 /// Declares the plugin: its name (must match the file, dhub-<name>.so), version, license, one-line
 /// description and its components. Emits the single exported entry symbol.
-#define DHUB_PLUGIN(NAME, VERSION, LICENSE, DESCRIPTION, ...)                             \
+#define DHUB_PLUGIN(NAME, VERSION, LICENSE, DESCRIPTION, ...) \
+    DHUB_PLUGIN_WITH_INIT(NAME, VERSION, LICENSE, DESCRIPTION, nullptr, nullptr, __VA_ARGS__)
+
+/// DHUB_PLUGIN with plugin-wide set-up and tear-down (SDK 1.2), for vendor libraries that initialise once
+/// per process: INIT is `dhub_status init(char* message, std::uint64_t capacity)` (on failure it writes why
+/// into message), SHUTDOWN is `void shutdown()`; either may be nullptr. The kernel calls init before the
+/// first node of the plugin is created and shutdown after the last one is destroyed.
+#define DHUB_PLUGIN_WITH_INIT(NAME, VERSION, LICENSE, DESCRIPTION, INIT, SHUTDOWN, ...)   \
     extern "C" DHUB_PLUGIN_EXPORT const dhub_plugin_descriptor* dhub_plugin_entry(void) { \
         static const dhub_component_descriptor* const components[] = {__VA_ARGS__};       \
         static const dhub_plugin_descriptor descriptor = {                                \
@@ -124,6 +133,8 @@ constexpr const dhub_component_descriptor* component() noexcept {
             LICENSE,                                                                      \
             DESCRIPTION,                                                                  \
             static_cast<std::uint32_t>(sizeof(components) / sizeof(components[0])),       \
-            components};                                                                  \
+            components,                                                                   \
+            INIT,                                                                         \
+            SHUTDOWN};                                                                    \
         return &descriptor;                                                               \
     }

@@ -10,6 +10,7 @@
 
 #include "dhub/sdk/abi.h"
 #include "dhub/sdk/node_context.hpp"
+#include "dhub/sdk/ports.hpp"
 #include "dhub/sdk/slots.hpp"
 
 namespace dhub::sdk::detail {
@@ -68,6 +69,14 @@ template <typename T>
 concept HasRun = requires(T& component, NodeContext& context) {
     { component.run(context) } -> std::convertible_to<dhub_status>;
 };
+template <typename T>
+concept HasPortProcess = requires(T& component, NodeContext& context, Ports& ports) {
+    { component.process(context, ports) } -> std::convertible_to<dhub_status>;
+};
+template <typename T>
+concept HasPortList = requires {
+    T::ports;
+};
 
 /// The handler T's kind and mode need; true when T has no kind (that is reported on its own).
 template <typename T>
@@ -76,6 +85,8 @@ constexpr bool has_handler() noexcept {
         return true;
     } else if constexpr (T::mode == DHUB_MODE_QUEUE) {
         return HasRun<T>;
+    } else if constexpr (HasPortList<T>) {
+        return HasPortProcess<T>;
     } else if constexpr (T::kind == DHUB_KIND_SOURCE) {
         return HasProduce<T> || HasProduceBurst<T>;
     } else if constexpr (T::kind == DHUB_KIND_STAGE) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -16,9 +17,17 @@
 
 #include "dhub/sdk/abi.h"
 #include "dhub/sdk/node_context.hpp"
+#include "dhub/sdk/ports.hpp"
 #include "dhub/sdk/slots.hpp"
 
 namespace dhub::sdk::detail {
+
+/// A component that declares its ports (SDK 1.2, dhub/sdk/ports.hpp).
+template <typename T>
+concept DeclaresPorts = requires {
+    { std::size(T::ports) } -> std::convertible_to<std::size_t>;
+    { T::ports[0] } -> std::convertible_to<dhub_port_descriptor>;
+};
 
 /// One per node. Cache-line aligned (and so padded to whole lines) because the kernel creates all nodes'
 /// instances from one thread, back to back: unaligned, a source's per-slot counters and a sink's would
@@ -175,6 +184,15 @@ dhub_status process_burst(void* instance, dhub_burst_args* args) noexcept {
 }
 
 template <typename T>
+dhub_status process_ports(void* instance, dhub_port_args* args) noexcept {
+    auto& self = instance_of<T>(instance);
+    return guarded(self.context, [&]() -> dhub_status {
+        Ports ports(self.context, *args);
+        return self.component.process(self.context, ports);
+    });
+}
+
+template <typename T>
 dhub_status run(void* instance) noexcept {
     auto& self = instance_of<T>(instance);
     return guarded(self.context, [&] { return self.component.run(self.context); });
@@ -265,7 +283,7 @@ constexpr std::uint64_t input_min_bytes_of() noexcept {
 
 template <typename T>
 constexpr auto process_of() noexcept {
-    if constexpr (T::mode == DHUB_MODE_REALTIME && T::kind != DHUB_KIND_VALIDATOR) {
+    if constexpr (T::mode == DHUB_MODE_REALTIME && T::kind != DHUB_KIND_VALIDATOR && !DeclaresPorts<T>) {
         return &process<T>;
     } else {
         return static_cast<dhub_status (*)(void*, const dhub_process_args*)>(nullptr);
@@ -279,6 +297,33 @@ constexpr auto process_burst_of() noexcept {
         return &process_burst<T>;
     } else {
         return static_cast<dhub_status (*)(void*, dhub_burst_args*)>(nullptr);
+    }
+}
+
+template <typename T>
+constexpr auto process_ports_of() noexcept {
+    if constexpr (T::mode == DHUB_MODE_REALTIME && DeclaresPorts<T>) {
+        return &process_ports<T>;
+    } else {
+        return static_cast<dhub_status (*)(void*, dhub_port_args*)>(nullptr);
+    }
+}
+
+template <typename T>
+constexpr std::uint32_t port_count_of() noexcept {
+    if constexpr (DeclaresPorts<T>) {
+        return static_cast<std::uint32_t>(std::size(T::ports));
+    } else {
+        return 0;
+    }
+}
+
+template <typename T>
+constexpr const dhub_port_descriptor* ports_of() noexcept {
+    if constexpr (DeclaresPorts<T>) {
+        return T::ports;
+    } else {
+        return nullptr;
     }
 }
 
@@ -333,6 +378,10 @@ inline constexpr dhub_component_descriptor DESCRIPTOR = {
     validate_of<T>(),
     on_message_of<T>(),
     process_burst_of<T>(),
+    port_count_of<T>(),
+    0,
+    ports_of<T>(),
+    process_ports_of<T>(),
 };
 
 }  // namespace dhub::sdk::detail

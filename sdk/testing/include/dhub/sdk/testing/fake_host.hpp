@@ -88,6 +88,13 @@ public:
         port_schemas_[{static_cast<std::uint32_t>(direction), port}] = std::move(schema);
     }
 
+    /// The indices port_range() reports for a named port (SDK 1.2), as the kernel would from the graph's
+    /// wiring. A port never set does not exist (DHUB_ERR_INVALID_ARGUMENT).
+    void set_port_range(Direction direction, std::string port, std::uint32_t first, std::uint32_t count) {
+        const std::lock_guard lock(mutex_);
+        port_ranges_[{static_cast<std::uint32_t>(direction), std::move(port)}] = {first, count};
+    }
+
     // ---- stop and time --------------------------------------------------------------------------------
 
     void request_stop() {
@@ -496,6 +503,18 @@ private:
         return port == 0 && direction <= 1 ? "*" : nullptr;
     }
 
+    static dhub_status port_range(
+        dhub_node* node, std::uint32_t direction, const char* port, std::uint32_t* first, std::uint32_t* count) {
+        FakeHost& host = self(node);
+        const std::lock_guard lock(host.mutex_);
+        if (port == nullptr || first == nullptr || count == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+        const auto found = host.port_ranges_.find({direction, port});
+        if (found == host.port_ranges_.end()) return DHUB_ERR_INVALID_ARGUMENT;
+        *first = found->second.first;
+        *count = found->second.second;
+        return DHUB_OK;
+    }
+
     static constexpr dhub_host_api API = {
         sizeof(dhub_host_api),
         DHUB_SDK_VERSION_MAJOR,
@@ -519,6 +538,7 @@ private:
         &flex_write,
         &send_message,
         &port_schema,
+        &port_range,
     };
 
     ManualClock& clock_;
@@ -535,6 +555,7 @@ private:
     std::vector<ErrorReport> errors_;
     std::vector<SentMessage> messages_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> port_schemas_;  ///< (direction, port)
+    std::map<std::pair<std::uint32_t, std::string>, std::pair<std::uint32_t, std::uint32_t>> port_ranges_;
     std::vector<std::string> violations_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, FlexZoneState> zones_;
     std::map<std::uint32_t, InputQueue> inputs_;

@@ -256,7 +256,28 @@ private:
           clock_(shared_clock != nullptr ? shared_clock : own_clock_.get()),
           clock_scope_(*clock_),
           host_(*clock_,
-                resolve_params(parse_params_schema(schema_of(*component_), component_->id), params, component_->id)) {}
+                resolve_params(parse_params_schema(schema_of(*component_), component_->id), params, component_->id)) {
+        wire_declared_ports();
+    }
+
+    /// A component with declared ports (SDK 1.2) asks port_range() for them in create: by default each port
+    /// gets one channel, a "many" port two and an optional one none (FakeHost::set_port_range overrides).
+    void wire_declared_ports() {
+        std::uint32_t next[2] = {0, 0};
+        for (std::uint32_t index = 0; index < component_->port_count && component_->ports != nullptr; ++index) {
+            const dhub_port_descriptor& port = component_->ports[index];
+            if (port.name == nullptr || (port.direction != DHUB_PORT_INPUT && port.direction != DHUB_PORT_OUTPUT)) {
+                continue;
+            }
+            const Direction direction = port.direction == DHUB_PORT_INPUT ? Direction::Input : Direction::Output;
+            const std::uint32_t count = (port.flags & DHUB_PORT_OPTIONAL) != 0 ? 0
+                                        : (port.flags & DHUB_PORT_MANY) != 0   ? 2
+                                                                               : 1;
+            std::uint32_t& first = next[static_cast<std::uint32_t>(direction)];
+            host_.set_port_range(direction, port.name, first, count);
+            first += count;
+        }
+    }
 
     /// A copy read the way the kernel reads it: a descriptor of an older minor (smaller struct_size) has
     /// its later fields zero, e.g. no process_burst for a plugin built against SDK 1.0.

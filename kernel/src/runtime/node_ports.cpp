@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// The loop of a real-time component with several ports (abi.h, process_ports): the kernel keeps, per input,
+// the oldest unread slot in hand, calls the handler whenever an input gets a slot or closes, and releases
+// what the handler let go. The handler writes its outputs itself through the host's acquire_write/commit.
+#include <algorithm>
+
+#include "broker_link.hpp"
+#include "dhub/shm/wait_any.hpp"
+#include "node.hpp"
+#include "node_internals.hpp"
+
+namespace dhub::runtime {
+
+using namespace detail;
+
+namespace {
+
+/// Every slot in hand is released after the call unless the handler says otherwise this time (abi.h): a slot
+/// kept last time is not kept again without being asked.
+void arm_release(std::vector<dhub_port_input>& states) noexcept {
+    for (dhub_port_input& state : states)
+        state.release = state.state == DHUB_INPUT_READY ? 1 : 0;
+}
+
+}  // namespace
+
+void Node::run_ports() {
+    std::vector<dhub_port_input> states(inputs_.size());
+    for (dhub_port_input& state : states) {
+        state.struct_size = sizeof state;
+        state.slot.struct_size = sizeof state.slot;
+    }
+    dhub_port_args args{sizeof args, static_cast<std::uint32_t>(states.size()), states.data(),
+                        static_cast<std::uint32_t>(outputs_.size()), 0};
+    while (!stop_requested()) {
+        if (inbox_.pending()) drain_messages();
+        if (!inputs_.empty() && !take_arrivals(states)) {
+            const bool all_closed = std::all_of(states.begin(), states.end(), [](const dhub_port_input& state) {
+                return state.state == DHUB_INPUT_CLOSED;
+            });
+            if (all_closed) {
+                // The last call: every input is closed and nothing is kept, so a correlator can flush.
+                arm_release(states);
+                const dhub_status status = descriptor_.process_ports(instance_, &args);
+                settle_ports(states);
+                if (account(status) == Step::Finished) return;
+                finish(EndReason::InputClosed, "every input closed and drained");
+                return;
+            }
+            if (wait_for_arrivals(states) == Step::Finished) return;
+            continue;
+        }
+        arm_release(states);
+        const dhub_status status = descriptor_.process_ports(instance_, &args);
+        settle_ports(states);
+        if (account(status) == Step::Finished) return;
+    }
+    finish(EndReason::Stopped, "stopped on request");
+}
+
+bool Node::take_arrivals(std::vector<dhub_port_input>& states) {
+    bool changed = false;
+    for (std::size_t index = 0; index < inputs_.size(); ++index) {
+        Input& input = inputs_[index];
+        dhub_port_input& state = states[index];
+        if (state.state != DHUB_INPUT_EMPTY || input.held || !input.consumer) continue;
+        shm::ReadSlot read = input.consumer->acquire_read(shm::WaitOptions{std::chrono::nanoseconds(0), {}});
+        // A poll never looks at the closed flag (only a sleeping reader does): a closed channel with nothing
+        // left to read is Closed here. The producer closes after its last commit, so nothing can follow.
+        const bool drained_and_closed = read.status() == shm::Status::Timeout && input.consumer->backlog() == 0 &&
+                                        input.consumer->view().header().closed.load(std::memory_order_acquire) != 0 &&
+                                        input.consumer->backlog() == 0;
+        switch (drained_and_closed ? shm::Status::Closed : read.status()) {
+            case shm::Status::Ok: {
+                const auto payload = read.payload();
+                state.slot =
+                    make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
+                              input.consumer->view().slot_payload_bytes(), read.sequence(), read.timestamp_ns());
+                state.state = DHUB_INPUT_READY;
+                input.held.emplace(std::move(read));
+                changed = true;
+                break;
+            }
+            case shm::Status::Closed:
+                if (input.remote) {
+                    if (on_remote_lost(input, "closed", "its producer closed it") == Step::Finished) {
+                        request_stop();
+                        return false;
+                    }
+                    break;
+                }
+                state.state = DHUB_INPUT_CLOSED;
+                changed = true;
+                break;
+            case shm::Status::Timeout:
+                break;
+            case shm::Status::ChecksumMismatch:
+                checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+                logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_,
+                              read.sequence(), input.channel);
+                break;
+            default:
+                count_error(to_abi(read.status()),
+                            std::string("reading '") + input.channel + "': " + shm::to_string(read.status()));
+                break;
+        }
+    }
+    return changed;
+}
+
+Node::Step Node::wait_for_arrivals(std::vector<dhub_port_input>& states) {
+    std::vector<shm::Consumer*>& empty = waiting_on_;  // reused: a wait allocates nothing once warm
+    empty.clear();
+    for (std::size_t index = 0; index < inputs_.size(); ++index) {
+        Input& input = inputs_[index];
+        if (states[index].state == DHUB_INPUT_EMPTY && input.consumer) empty.push_back(&*input.consumer);
+    }
+    if (empty.empty()) {
+        if (stop_requested()) return Step::Finished;
+        // Every input holds a slot (or is closed) and the last call released none: nothing can ever change.
+        count_error(DHUB_ERR_INVALID_ARGUMENT,
+                    "process_ports kept the slot of every input that has one and nothing else can arrive; it must "
+                    "release at least one (the kernel releases them all now)");
+        for (dhub_port_input& state : states) {
+            if (state.state == DHUB_INPUT_READY) state.release = 1;
+        }
+        settle_ports(states);
+        return Step::Continue;
+    }
+    if (shm::wait_any(empty, SLICE_WAIT) == shm::Status::Timeout) {
+        // Only on a timeout, as on_read_failure: did the broker report the producer of a remote input lost?
+        for (Input& input : inputs_) {
+            if (input.remote && input.consumer && !input.held &&
+                runner_.broker_link()->losses(input.remote_name) != input.losses_seen &&
+                on_remote_lost(input, "producer_lost", "the broker reports its producer lost") == Step::Finished) {
+                return Step::Finished;
+            }
+        }
+    }
+    return Step::Continue;
+}
+
+void Node::settle_ports(std::vector<dhub_port_input>& states) {
+    for (std::size_t index = 0; index < inputs_.size(); ++index) {
+        dhub_port_input& state = states[index];
+        if (state.state != DHUB_INPUT_READY || state.release == 0) continue;
+        (void)release(static_cast<std::uint32_t>(index));
+        state.state = DHUB_INPUT_EMPTY;
+        state.slot.data = nullptr;
+    }
+    for (Output& output : outputs_) {
+        if (!output.pending) continue;
+        output.pending.reset();
+        count_error(DHUB_ERR_INVALID_ARGUMENT, "process_ports returned with output '" + output.channel +
+                                                   "' acquired but neither committed nor aborted; it was aborted");
+    }
+}
+
+}  // namespace dhub::runtime
