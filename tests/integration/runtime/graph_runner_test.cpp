@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -11,6 +13,7 @@
 #include "dhub/runtime/plugin_clock.hpp"
 #include "support/child_process.hpp"
 #include "support/graph_under_test.hpp"
+#include "support/temp_dir.hpp"
 
 namespace dhub::runtime {
 namespace {
@@ -123,6 +126,63 @@ TEST(GraphRunner_test, AComponentThatRefusesToBeCreatedFailsTheNodeStepAndLeaves
     for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
         EXPECT_EQ(entry.path().filename().string().find("refusing-in-process"), std::string::npos) << entry.path();
     }
+}
+
+/// Sets an environment variable for the test's lifetime (test_init_once reads its settings from there).
+class ScopedEnvironment {
+public:
+    ScopedEnvironment(const char* name, const std::string& value) : name_(name) { ::setenv(name, value.c_str(), 1); }
+    ~ScopedEnvironment() { ::unsetenv(name_); }
+    ScopedEnvironment(const ScopedEnvironment&) = delete;
+    ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+private:
+    const char* name_;
+};
+
+constexpr const char* INIT_ONCE_GRAPH = R"({
+  "schema_version": 1,
+  "channels": [{"name": "a", "slot_bytes": 64}, {"name": "b", "slot_bytes": 64}],
+  "nodes": [{"id": "first", "plugin": "test_init_once", "outputs": ["a"]},
+            {"id": "second", "plugin": "test_init_once", "outputs": ["b"]},
+            {"id": "sink_a", "plugin": "stats", "inputs": ["a"]},
+            {"id": "sink_b", "plugin": "stats", "inputs": ["b"]}]
+})";
+
+TEST(GraphRunner_test, APluginsInitRunsOnceBeforeItsNodesAndShutdownOnceAfterThem) {
+    dhub::testing::TempDir dir("dhub-init");
+    const std::string log = (dir.path() / "calls").string();
+    const ScopedEnvironment logging("DHUB_TEST_INIT_LOG", log);
+    {
+        GraphUnderTest graph(INIT_ONCE_GRAPH);
+        ASSERT_EQ(graph.problems(), "");
+        EXPECT_FALSE(std::filesystem::exists(log)) << "validation must not initialise a plugin";
+        auto created = graph.runner();
+        ASSERT_TRUE(created) << created.error().error.message;
+        EXPECT_EQ(dhub::testing::read_text_file(log), "init\n");
+        created.value()->start();
+        EXPECT_EQ(created.value()->wait(), ExitCode::Ok);
+        EXPECT_EQ(report_of(created.value()->reports(), "sink_b").slots_in, 10u);
+    }
+    EXPECT_EQ(dhub::testing::read_text_file(log), "init\nshutdown\n");
+}
+
+TEST(GraphRunner_test, AFailingPluginInitRefusesTheRunWithThePluginsMessage) {
+    dhub::testing::TempDir dir("dhub-init");
+    const std::string log = (dir.path() / "calls").string();
+    const ScopedEnvironment logging("DHUB_TEST_INIT_LOG", log);
+    const ScopedEnvironment failing("DHUB_TEST_INIT_FAIL", "no frame grabber on PCIe slot 3");
+    GraphUnderTest graph(INIT_ONCE_GRAPH);
+    ASSERT_EQ(graph.problems(), "");
+    auto created = graph.runner();
+    ASSERT_FALSE(created);
+    EXPECT_EQ(created.error().step, SetupStep::Plugin);
+    const std::string& message = created.error().error.message;
+    EXPECT_NE(message.find("node 'first'"), std::string::npos) << message;
+    EXPECT_NE(message.find("dhub-test_init_once.so failed to initialise"), std::string::npos) << message;
+    EXPECT_NE(message.find("no frame grabber on PCIe slot 3"), std::string::npos) << message;
+    // Not initialised, so not shut down.
+    EXPECT_EQ(dhub::testing::read_text_file(log), "init\n");
 }
 
 }  // namespace

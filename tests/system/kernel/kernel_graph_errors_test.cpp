@@ -210,13 +210,16 @@ TEST(KernelCommandLine, ListSchemasPrintsEachDeclaredSchemaWithItsFingerprintFie
     EXPECT_EQ(count_events(dir, "graph_started"), 0u) << "it must not run the graph";
 }
 
-TEST(KernelGraphErrors, ShippedGraphsValidate) {
-    for (const char* name : {"demo.json", "demo-decimate.json"}) {
+TEST(KernelGraphErrors, EveryShippedGraphValidatesAgainstTheBuiltPlugins) {
+    std::size_t graphs = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(DHUB_CONFIG_DIR)) {
+        if (entry.path().extension() != ".json") continue;
+        ++graphs;
         TempDir dir;
-        const KernelRun run = run_kernel(dir, std::filesystem::path(DHUB_CONFIG_DIR) / name,
-                                         {"--validate", "--plugin-path", DHUB_PLUGIN_DIR});
-        EXPECT_EQ(run.status.code, 0) << name << ": " << run.output;
+        const KernelRun run = run_kernel(dir, entry.path(), {"--validate", "--plugin-path", DHUB_PLUGIN_DIR});
+        EXPECT_EQ(run.status.code, 0) << entry.path() << ": " << run.output;
     }
+    EXPECT_GE(graphs, 6u) << "configs/ lost its graphs";
 }
 
 TEST(KernelCommandLine, DescribeShowsComponentsParametersTypesDefaultsAndDocs) {

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The dhub plugin ABI: the only thing a plugin and the kernel share. Plain C so that a plugin built with
+ * one compiler and standard library loads into a kernel built with another. No C++ type, exception or
+ * allocation ownership crosses it. Rules (docs/sdk.md):
+ *  - a plugin exports exactly one symbol, dhub_plugin_entry(), returning static, data-only
+ *    descriptors; reading them runs no plugin code;
+ *  - every extensible struct starts with struct_size; fields are only ever appended; a reader accepts a
+ *    smaller struct (missing fields count as zero) and never reads past struct_size;
+ *  - the kernel loads a plugin built for SDK major == its major and minor <= its minor;
+ *  - status 0 is success; -1..-99 are flow conditions; -100..-999 errors; <= -1000 plugin-private.
+ */
+#ifndef DHUB_SDK_ABI_H
+#define DHUB_SDK_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dhub/sdk/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define DHUB_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define DHUB_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---- status codes ------------------------------------------------------------------------------ */
+
+typedef int32_t dhub_status;
+
+#define DHUB_OK 0
+/* flow conditions: not faults */
+#define DHUB_STOPPING (-1)      /* the node is asked to stop; return from run() soon */
+#define DHUB_TIMEOUT (-2)       /* nothing arrived / no space before the deadline */
+#define DHUB_SKIP (-3)          /* handler: do not publish the output slot (e.g. decimation) */
+#define DHUB_END_OF_STREAM (-4) /* a source has no more data (e.g. replay finished), or input closed */
+/* errors defined by dhub */
+#define DHUB_ERR_INVALID_ARGUMENT (-100)
+#define DHUB_ERR_SCHEMA_MISMATCH (-101)
+#define DHUB_ERR_NO_MEMORY (-102)
+#define DHUB_ERR_IO (-103)
+#define DHUB_ERR_ABI_MISMATCH (-104)
+#define DHUB_ERR_UNAVAILABLE (-105)
+#define DHUB_ERR_INTERNAL (-106)
+#define DHUB_ERR_CHECKSUM (-107)      /* an input slot failed its checksum and was skipped */
+#define DHUB_ERR_VALIDATION (-108)    /* a validator rejected a slot */
+#define DHUB_ERR_PLUGIN_FIRST (-1000) /* plugin-private codes are <= this; they never leave the node */
+
+/* ---- kinds, modes, log levels (0 is never valid) ---------------------------------------------------- */
+
+typedef enum dhub_kind {
+    DHUB_KIND_INVALID = 0,
+    DHUB_KIND_SOURCE = 1,    /* writes one output channel */
+    DHUB_KIND_STAGE = 2,     /* reads one channel, writes another */
+    DHUB_KIND_SINK = 3,      /* reads one channel */
+    DHUB_KIND_TRANSPORT = 4, /* carries a channel to another process or host (ABI only in SDK 1.0) */
+    DHUB_KIND_VALIDATOR = 5  /* checks the slots of one channel */
+} dhub_kind;
+
+typedef enum dhub_mode {
+    DHUB_MODE_INVALID = 0,
+    DHUB_MODE_REALTIME = 1, /* the kernel's node thread calls process() per slot (process_burst() per burst) */
+    DHUB_MODE_QUEUE = 2     /* the plugin drives: run() pushes/pulls slots through the host API */
+} dhub_mode;
+
+typedef enum dhub_log_level {
+    DHUB_LOG_INVALID = 0,
+    DHUB_LOG_TRACE = 1,
+    DHUB_LOG_DEBUG = 2,
+    DHUB_LOG_INFO = 3,
+    DHUB_LOG_WARN = 4,
+    DHUB_LOG_ERROR = 5
+} dhub_log_level;
+
+/* ---- slots -------------------------------------------------------------------------------------------- */
+
+/* A slot as a handler sees it: in place in shared memory, valid only during the call that received it. */
+typedef struct dhub_slot {
+    uint32_t struct_size;
+    uint32_t reserved;
+    void* data;            /* input slots: read only (const in the C++ layer) */
+    uint64_t bytes;        /* input: committed length; output: set by the handler (default: capacity) */
+    uint64_t capacity;     /* slot size of the channel */
+    uint64_t sequence;     /* input: the producer's sequence; output: the sequence it will get */
+    uint64_t timestamp_ns; /* input: producer's stamp; output: 0 = stamped at commit (CLOCK_MONOTONIC),
+                              or the handler's own stamp (e.g. the instrument's hardware time) */
+} dhub_slot;
+
+/* ---- the host: what the kernel offers a node ------------------------------------------------------- */
+
+typedef struct dhub_node dhub_node; /* opaque, one per node; passed back to every host call */
+
+typedef struct dhub_host_api {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    /* Logging: the kernel prefixes every line with the node ([kind:component:node-id]). Any thread. */
+    void (*log)(dhub_node* node, dhub_log_level level, const char* message);
+    /* Reports a runtime error to the kernel, which counts it and applies the node's error policy. */
+    void (*report_error)(dhub_node* node, dhub_status code, const char* message);
+    /* CLOCK_MONOTONIC in ns, the clock of slot timestamps. */
+    uint64_t (*now_ns)(void);
+    /* Non-zero once the node is asked to stop. Any thread. */
+    int (*stop_requested)(dhub_node* node);
+    /* Sleeps until deadline_ns (CLOCK_MONOTONIC); returns DHUB_STOPPING early if asked to stop. */
+    dhub_status (*sleep_until)(dhub_node* node, uint64_t deadline_ns);
+
+    /* Parameters, validated and defaulted by the kernel against the component's params schema.
+       Strings are owned by the kernel and live as long as the node. DHUB_ERR_INVALID_ARGUMENT for an
+       unknown name or a wrong type. */
+    dhub_status (*param_number)(dhub_node* node, const char* name, double* value);
+    dhub_status (*param_integer)(dhub_node* node, const char* name, int64_t* value);
+    dhub_status (*param_bool)(dhub_node* node, const char* name, int* value);
+    dhub_status (*param_string)(dhub_node* node, const char* name, const char** value);
+    /* The whole parameter object as JSON text (owned by the kernel). */
+    const char* (*params_json)(dhub_node* node);
+
+    /* Queue mode: the plugin moves slots itself. port is the index in the node's outputs / inputs.
+       A slot acquired must be committed/aborted (write) or released (read) before the next acquire on
+       the same port. One thread at a time per port. timeout_ns < 0 waits until stop. */
+    dhub_status (*acquire_write)(dhub_node* node, uint32_t port, int64_t timeout_ns, dhub_slot* slot);
+    dhub_status (*commit)(dhub_node* node, uint32_t port, uint64_t bytes, uint64_t timestamp_ns); /* 0: now */
+    dhub_status (*abort_write)(dhub_node* node, uint32_t port);
+    dhub_status (*acquire_read)(dhub_node* node, uint32_t port, int64_t timeout_ns, dhub_slot* slot);
+    dhub_status (*release)(dhub_node* node, uint32_t port);
+
+    /* Flex zone of a channel (shared metadata, consistent snapshots). direction 0 = input port, 1 = output
+       port. read copies at most capacity bytes and stores the size the writer wrote in *bytes. */
+    dhub_status (*flex_read)(
+        dhub_node* node, uint32_t direction, uint32_t port, void* buffer, uint64_t capacity, uint64_t* bytes);
+    dhub_status (*flex_write)(dhub_node* node, uint32_t direction, uint32_t port, const void* data, uint64_t bytes);
+
+    /* A small text message to the other nodes on the channel of this port (delivered to their
+       on_message between two of their handler calls). At most 4096 bytes. */
+    dhub_status (*send_message)(dhub_node* node, uint32_t direction, uint32_t port, const char* message);
+} dhub_host_api;
+
+/* ---- what a component does ----------------------------------------------------------------------------- */
+
+/* Arguments of one process() call (realtime mode). input is NULL for sources, output NULL for sinks and
+   validators. Return DHUB_OK to publish the output, DHUB_SKIP not to, DHUB_END_OF_STREAM to finish the
+   node, or an error (counted; the node's error policy decides). */
+typedef struct dhub_process_args {
+    uint32_t struct_size;
+    uint32_t reserved;
+    const dhub_slot* input;
+    dhub_slot* output;
+} dhub_process_args;
+
+/* Arguments of one process_burst() call (since SDK 1.1): several consecutive slots of one channel at once,
+   so that the kernel hands them over with one publication (sources) or one release (sinks) and one call.
+   A source gets outputs[0..count): it fills a prefix, sets filled, and outputs[0..filled) are published in
+   order (their bytes and timestamp_ns as for process(); filled > count counts as count); the rest are
+   given back unpublished. A sink gets inputs[0..count), read only, released together after the call. */
+typedef struct dhub_burst_args {
+    uint32_t struct_size;
+    uint32_t count;          /* slots offered (>= 1) */
+    const dhub_slot* inputs; /* sinks: count slots in sequence order; NULL for sources */
+    dhub_slot* outputs;      /* sources: count slots in sequence order; NULL for sinks */
+    uint32_t filled;         /* sources: how many of outputs, from the first, to publish (0 before the call) */
+    uint32_t reserved;
+} dhub_burst_args;
+
+/* Validator verdict. message (NUL-terminated, truncated to message_capacity) says why. */
+typedef struct dhub_validation {
+    uint32_t struct_size;
+    int32_t valid; /* non-zero: the slot is acceptable */
+    char* message;
+    uint64_t message_capacity;
+} dhub_validation;
+
+typedef struct dhub_component_descriptor {
+    uint32_t struct_size;
+    dhub_kind kind;
+    const char* id;   /* "<vendor>.<kind>.<name>", unique across loaded plugins */
+    uint32_t version; /* the component's own version, integer */
+    dhub_mode mode;
+    const char* description; /* one line */
+    /* JSON array: [{"name","type":"number|integer|boolean|string","default","min","max","enum":[...],
+       "unit","doc"}]. Unknown keys in a node's params are errors. */
+    const char* params_schema_json;
+    /* Slot schema ids ("dhub.waveform.f64@1"; "*" accepts any) written and expected; NULL if no such port. */
+    const char* output_schema;
+    const char* input_schema;
+    /* Smallest slot (bytes) the component needs on its output / input channel; 0 = any size. */
+    uint64_t output_min_slot_bytes;
+    uint64_t input_min_slot_bytes;
+
+    /* Required for every kind. create gets the host API and the node handle, which stay valid until
+       destroy; it stores its instance in *instance. */
+    dhub_status (*create)(const dhub_host_api* host, dhub_node* node, void** instance);
+    void (*destroy)(void* instance);
+    /* Optional: called on the node thread before the first slot / after the last one. */
+    dhub_status (*start)(void* instance);
+    void (*stop)(void* instance);
+    /* Realtime mode (sources, stages, sinks): one slot. */
+    dhub_status (*process)(void* instance, const dhub_process_args* args);
+    /* Queue mode: drives the node until stop_requested() or end of stream. */
+    dhub_status (*run)(void* instance);
+    /* Validators: judges one input slot. */
+    dhub_status (*validate)(void* instance, const dhub_slot* slot, dhub_validation* verdict);
+    /* Optional: a message from another node on one of this node's channels. */
+    void (*on_message)(void* instance, const char* channel, const char* message);
+    /* Transports (ABI reserved in 1.0; no transport plugin ships yet): open the remote end described by
+       params, then move slots with the queue-mode host calls inside run(). */
+
+    /* Since 1.1. Optional, realtime sources and sinks: several slots per call (dhub_burst_args). The
+       kernel uses it instead of process() when the node's "burst" is above 1; process() stays required
+       (burst 1). Status as for process(), counted once per call: DHUB_OK, DHUB_END_OF_STREAM (a source's
+       filled slots are still published), DHUB_STOPPING, or an error (counted; filled slots published). */
+    dhub_status (*process_burst)(void* instance, dhub_burst_args* args);
+} dhub_component_descriptor;
+
+typedef struct dhub_plugin_descriptor {
+    /* Frozen forever: any future kernel can read these five and explain a mismatch. */
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    const char* name;    /* must equal the file stem: libdhub-<name>.so is wrong, dhub-<name>.so is right */
+    const char* version; /* the plugin's own version string */
+    /* Since 1.0 */
+    const char* license;
+    const char* description;
+    uint32_t component_count;
+    const dhub_component_descriptor* const* components;
+} dhub_plugin_descriptor;
+
+/* The one exported symbol. */
+#define DHUB_PLUGIN_ENTRY_SYMBOL "dhub_plugin_entry"
+typedef const dhub_plugin_descriptor* (*dhub_plugin_entry_fn)(void);
+
+/* Helpers for status codes. */
+static inline int dhub_status_is_error(dhub_status status) {
+    return status <= DHUB_ERR_INVALID_ARGUMENT;
+}
+
+/* The status as one lower-case phrase ("end of stream", "schema mismatch"), for log lines and reports. The
+   one definition: the kernel, the SDK's C++ layer and its test harness all print statuses with it. */
+static inline const char* dhub_status_name(dhub_status status) {
+    switch (status) {
+        case DHUB_OK:
+            return "ok";
+        case DHUB_STOPPING:
+            return "stopping";
+        case DHUB_TIMEOUT:
+            return "timeout";
+        case DHUB_SKIP:
+            return "skip";
+        case DHUB_END_OF_STREAM:
+            return "end of stream";
+        case DHUB_ERR_INVALID_ARGUMENT:
+            return "invalid argument";
+        case DHUB_ERR_SCHEMA_MISMATCH:
+            return "schema mismatch";
+        case DHUB_ERR_NO_MEMORY:
+            return "no memory";
+        case DHUB_ERR_IO:
+            return "I/O error";
+        case DHUB_ERR_ABI_MISMATCH:
+            return "ABI mismatch";
+        case DHUB_ERR_UNAVAILABLE:
+            return "unavailable";
+        case DHUB_ERR_INTERNAL:
+            return "internal error";
+        case DHUB_ERR_CHECKSUM:
+            return "checksum mismatch";
+        case DHUB_ERR_VALIDATION:
+            return "validation failed";
+        default:
+            return status <= DHUB_ERR_PLUGIN_FIRST ? "plugin-specific error" : "unknown status";
+    }
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DHUB_SDK_ABI_H */

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+// What a handler can ask of the kernel: its parameters, a logger, the stop signal, time, the flex zones,
+// messages to the channel's peers and, in queue mode, the slots of its ports.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "dhub/sdk/abi.h"
+#include "dhub/sdk/slots.hpp"
+
+namespace dhub::sdk {
+
+/// Thrown (inside the plugin only) when a host call fails; the trampoline turns it into its status.
+class HostError : public std::runtime_error {
+public:
+    HostError(dhub_status status, const std::string& what) : std::runtime_error(what), status_(status) {}
+    dhub_status status() const noexcept { return status_; }
+
+private:
+    dhub_status status_;
+};
+
+/// The node's parameters, already validated and defaulted by the kernel against params_schema.
+class Params {
+public:
+    Params(const dhub_host_api* host, dhub_node* node) noexcept : host_(host), node_(node) {}
+
+    double number(const char* name) const { return get<double>(host_->param_number, name, "number"); }
+    std::int64_t integer(const char* name) const { return get<std::int64_t>(host_->param_integer, name, "integer"); }
+    bool boolean(const char* name) const { return get<int>(host_->param_bool, name, "boolean") != 0; }
+    std::string_view string(const char* name) const { return get<const char*>(host_->param_string, name, "string"); }
+    /// All parameters as JSON text.
+    std::string_view json() const { return host_->params_json(node_); }
+
+private:
+    template <typename T, typename Getter>
+    T get(Getter getter, const char* name, const char* type) const {
+        T value{};
+        if (const dhub_status status = getter(node_, name, &value); status != DHUB_OK) {
+            throw HostError(status, std::string("parameter '") + name + "' is not a declared " + type +
+                                        " parameter of this component (" + dhub_status_name(status) + ")");
+        }
+        return value;
+    }
+    const dhub_host_api* host_;
+    dhub_node* node_;
+};
+
+/// Log lines go to the kernel, which prefixes them with the node and routes them to its log.
+class Logger {
+public:
+    Logger(const dhub_host_api* host, dhub_node* node) noexcept : host_(host), node_(node) {}
+    void trace(const std::string& message) const { write(DHUB_LOG_TRACE, message); }
+    void debug(const std::string& message) const { write(DHUB_LOG_DEBUG, message); }
+    void info(const std::string& message) const { write(DHUB_LOG_INFO, message); }
+    void warn(const std::string& message) const { write(DHUB_LOG_WARN, message); }
+    void error(const std::string& message) const { write(DHUB_LOG_ERROR, message); }
+
+private:
+    void write(dhub_log_level level, const std::string& message) const { host_->log(node_, level, message.c_str()); }
+    const dhub_host_api* host_;
+    dhub_node* node_;
+};
+
+enum class Direction : std::uint32_t { Input = 0, Output = 1 };
+
+/// A flex zone seen as struct F (consistent snapshots; the kernel copies under a seqlock).
+template <typename F>
+class FlexZone {
+    static_assert(std::is_trivially_copyable_v<F>, "flex-zone types must be trivially copyable");
+
+public:
+    FlexZone(const dhub_host_api* host, dhub_node* node, Direction direction, std::uint32_t port) noexcept
+        : host_(host), node_(node), direction_(static_cast<std::uint32_t>(direction)), port_(port) {}
+
+    /// Reads a snapshot; false if the zone is empty, smaller than F or held by a writer too long.
+    bool read(F& value) const noexcept {
+        std::uint64_t bytes = 0;
+        return host_->flex_read(node_, direction_, port_, &value, sizeof(F), &bytes) == DHUB_OK && bytes >= sizeof(F);
+    }
+    dhub_status write(const F& value) const noexcept {
+        return host_->flex_write(node_, direction_, port_, &value, sizeof(F));
+    }
+
+private:
+    const dhub_host_api* host_;
+    dhub_node* node_;
+    std::uint32_t direction_;
+    std::uint32_t port_;
+};
+
+/// Queue mode: a port the plugin drives itself.
+template <typename T>
+class OutputPort {
+public:
+    OutputPort(const dhub_host_api* host, dhub_node* node, std::uint32_t port) noexcept
+        : host_(host), node_(node), port_(port) {}
+
+    /// Waits for a free slot, lets fill(OutputSlot<T>&) write it, commits. fill returning false aborts.
+    /// Returns DHUB_OK, DHUB_TIMEOUT, DHUB_STOPPING or an error.
+    template <typename Fill>
+    dhub_status push(Fill&& fill, std::int64_t timeout_ns = -1) const {
+        dhub_slot slot{};
+        slot.struct_size = sizeof slot;
+        if (const dhub_status status = host_->acquire_write(node_, port_, timeout_ns, &slot); status != DHUB_OK) {
+            return status;
+        }
+        OutputSlot<T> view(slot);
+        bool keep = false;
+        try {
+            keep = fill(view);
+        } catch (...) {
+            host_->abort_write(node_, port_);
+            throw;
+        }
+        if (!keep) return host_->abort_write(node_, port_);
+        return host_->commit(node_, port_, slot.bytes, slot.timestamp_ns);
+    }
+
+private:
+    const dhub_host_api* host_;
+    dhub_node* node_;
+    std::uint32_t port_;
+};
+
+template <typename T>
+class InputPort {
+public:
+    InputPort(const dhub_host_api* host, dhub_node* node, std::uint32_t port) noexcept
+        : host_(host), node_(node), port_(port) {}
+
+    /// Waits for the next slot and hands it to use(const InputSlot<T>&), then releases it.
+    /// Returns DHUB_OK, DHUB_TIMEOUT, DHUB_STOPPING, DHUB_END_OF_STREAM or an error.
+    template <typename Use>
+    dhub_status pull(Use&& use, std::int64_t timeout_ns = -1) const {
+        dhub_slot slot{};
+        slot.struct_size = sizeof slot;
+        if (const dhub_status status = host_->acquire_read(node_, port_, timeout_ns, &slot); status != DHUB_OK) {
+            return status;
+        }
+        try {
+            use(InputSlot<T>(slot));
+        } catch (...) {
+            host_->release(node_, port_);
+            throw;
+        }
+        return host_->release(node_, port_);
+    }
+
+private:
+    const dhub_host_api* host_;
+    dhub_node* node_;
+    std::uint32_t port_;
+};
+
+class NodeContext {
+public:
+    NodeContext(const dhub_host_api* host, dhub_node* node) noexcept : host_(host), node_(node) {}
+
+    Params params() const noexcept { return {host_, node_}; }
+    Logger log() const noexcept { return {host_, node_}; }
+    bool stop_requested() const noexcept { return host_->stop_requested(node_) != 0; }
+    std::uint64_t now_ns() const noexcept { return host_->now_ns(); }
+    /// Sleeps until the CLOCK_MONOTONIC deadline; DHUB_STOPPING if the node is asked to stop first.
+    dhub_status sleep_until(std::uint64_t deadline_ns) const noexcept { return host_->sleep_until(node_, deadline_ns); }
+    /// Reports a runtime error: counted by the kernel, which applies the node's error policy.
+    void report_error(dhub_status code, const std::string& message) const noexcept {
+        host_->report_error(node_, code, message.c_str());
+    }
+    /// Sends a short text to the other nodes on the channel of that port.
+    dhub_status send_message(Direction direction, std::uint32_t port, const std::string& message) const noexcept {
+        return host_->send_message(node_, static_cast<std::uint32_t>(direction), port, message.c_str());
+    }
+
+    template <typename F>
+    FlexZone<F> flex(Direction direction, std::uint32_t port = 0) const noexcept {
+        return {host_, node_, direction, port};
+    }
+    template <typename T>
+    OutputPort<T> output(std::uint32_t port = 0) const noexcept {
+        return {host_, node_, port};
+    }
+    template <typename T>
+    InputPort<T> input(std::uint32_t port = 0) const noexcept {
+        return {host_, node_, port};
+    }
+
+    const dhub_host_api* host() const noexcept { return host_; }
+    dhub_node* node() const noexcept { return node_; }
+
+private:
+    const dhub_host_api* host_;
+    dhub_node* node_;
+};
+
+}  // namespace dhub::sdk
