@@ -25,7 +25,7 @@ struct FutexWaitv {
     std::uint32_t flags;
     std::uint32_t reserved;
 };
-constexpr long SYS_FUTEX_WAITV = 449;         // the same number on every architecture
+constexpr long SYS_FUTEX_WAITV = 449;     // the same number on every architecture
 constexpr std::size_t WAITV_LIMIT = 128;  // the kernel's limit per call
 constexpr std::uint32_t FUTEX_SIZE_32 = 2;
 /// Without futex_waitv the sleeper looks again this often.

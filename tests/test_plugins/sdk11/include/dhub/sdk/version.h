@@ -9,10 +9,8 @@
 #define DHUB_SDK_VERSION_STRING "1.1.0"
 
 /* True when the SDK is at least major.minor.patch. */
-#define DHUB_SDK_CHECK_VERSION(major, minor, patch)                                                   \
-    (DHUB_SDK_VERSION_MAJOR > (major) ||                                                               \
-     (DHUB_SDK_VERSION_MAJOR == (major) && DHUB_SDK_VERSION_MINOR > (minor)) ||                        \
-     (DHUB_SDK_VERSION_MAJOR == (major) && DHUB_SDK_VERSION_MINOR == (minor) &&                        \
-      DHUB_SDK_VERSION_PATCH >= (patch)))
+#define DHUB_SDK_CHECK_VERSION(major, minor, patch)                                                                 \
+    (DHUB_SDK_VERSION_MAJOR > (major) || (DHUB_SDK_VERSION_MAJOR == (major) && DHUB_SDK_VERSION_MINOR > (minor)) || \
+     (DHUB_SDK_VERSION_MAJOR == (major) && DHUB_SDK_VERSION_MINOR == (minor) && DHUB_SDK_VERSION_PATCH >= (patch)))
 
 #endif /* DHUB_SDK_VERSION_H */
