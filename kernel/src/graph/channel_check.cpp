@@ -196,6 +196,33 @@ void check_readers(const ChannelSpec& channel,
     }
 }
 
+/// A node that binds one channel to two of its entries: two readers' seats for one node (the second attach
+/// fails), a slot paired with itself, or every slot written twice through one producer.
+void report_twice_bound(const std::vector<NodeState>& nodes,
+                        const std::vector<ChannelWiring>& wiring,
+                        const GraphSpec& graph,
+                        Issues& issues) {
+    const auto check = [&](const std::vector<Port>& ports, bool input, const std::string& channel) {
+        for (std::size_t later = 1; later < ports.size(); ++later) {
+            for (std::size_t earlier = 0; earlier < later; ++earlier) {
+                if (ports[earlier].node != ports[later].node) continue;
+                const NodeSpec& spec = *nodes[ports[later].node].spec;
+                const auto& entries = input ? spec.inputs : spec.outputs;
+                issues.push_back({entries[ports[later].index].json_path,
+                                  describe_node(spec) + (input ? " reads" : " writes") + " channel '" + channel +
+                                      "' twice (also at " + entries[ports[earlier].index].json_path +
+                                      "); bind a channel once per node" +
+                                      (input ? "" : ", and copy a stream to several channels with dhub.stage.tee")});
+                break;
+            }
+        }
+    };
+    for (std::size_t index = 0; index < wiring.size(); ++index) {
+        check(wiring[index].consumers, true, graph.channels[index].name);
+        check(wiring[index].producers, false, graph.channels[index].name);
+    }
+}
+
 }  // namespace
 
 std::vector<ChannelWiring> wire_channels(const GraphSpec& graph, const std::vector<NodeState>& nodes, Issues& issues) {
@@ -234,12 +261,13 @@ std::vector<ChannelWiring> wire_channels(const GraphSpec& graph, const std::vect
         for (std::size_t extra = 1; extra < producers.size(); ++extra) {
             const NodeState& other = nodes[producers[extra].node];
             if (producers[extra].node == producers.front().node || !other.reportable) continue;
-            issues.push_back({child_path(other.spec->json_path + "/outputs", producers[extra].index),
+            issues.push_back({other.spec->outputs[producers[extra].index].json_path,
                               describe_node(*other.spec) + " writes channel '" + channel.name + "', which " +
                                   describe_node(first) + " (" + first.json_path +
                                   ") already writes; a channel has one producer, give each its own channel"});
         }
     }
+    report_twice_bound(nodes, wiring, graph, issues);
     return wiring;
 }
 

@@ -181,6 +181,10 @@ std::vector<PortBinding> parse_bindings(const Json& entry, const std::string& pa
     }
     for (const auto& [port, bound] : value->items()) {
         const std::string port_path = detail::child_path(value_path, port);
+        if (port.empty()) {
+            issues.push_back({port_path, "expected a port name as the key, found \"\""});
+            continue;
+        }
         if (bound.is_array()) {
             read_list(bound, port_path, port);
         } else {

@@ -42,6 +42,7 @@ bool bind_list(const NodeState& node,
     const std::vector<PortBinding>& entries =
         side.direction == PortDirection::Input ? node.spec->inputs : node.spec->outputs;
     const std::string key_path = node.spec->json_path + "/" + side.key;
+    if (entries.empty()) return true;  // nothing bound ("inputs" absent, [] or {}): only the required ports say more
     if (ports.size() > 1) {
         std::string example;
         for (const std::size_t port : ports)

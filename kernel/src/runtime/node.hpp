@@ -129,7 +129,7 @@ public:
     dhub_status port_range(std::uint32_t direction, const char* port, std::uint32_t* first, std::uint32_t* count) const;
 
 private:
-    enum class Step { Continue, Finished };
+    enum class Step { Continue, Finished, TimedOut };
 
     void thread_main();
     void run_realtime();
@@ -137,7 +137,8 @@ private:
     void run_ports();
     /// Takes the next slot of every input that holds none (without waiting); true if any arrived or closed.
     bool take_arrivals(std::vector<dhub_port_input>& states);
-    /// Nothing arrived: waits for any input that holds no slot. Finished when a remote input's loss ends it.
+    /// Nothing arrived: waits for any input that holds no slot. TimedOut when a slice passed with nothing;
+    /// Finished when a stop or a remote input's loss ends the node.
     Step wait_for_arrivals(std::vector<dhub_port_input>& states);
     /// After a process_ports call: releases what the handler let go, aborts outputs it left acquired.
     void settle_ports(std::vector<dhub_port_input>& states);
@@ -210,6 +211,9 @@ private:
     };
     std::vector<PortRange> port_ranges_;
     std::vector<shm::Consumer*> waiting_on_;  ///< run_ports: the inputs it waits for (scratch)
+    std::vector<dhub_slot> port_slots_;       ///< run_ports: the slot in hand per input
+    std::uint64_t remote_checked_ns_ = 0;     ///< run_ports: when remote inputs' losses were last looked at
+    bool in_port_handler_ = false;            ///< process_ports is running: the kernel holds the inputs
     void* instance_ = nullptr;
     std::thread thread_;
 

@@ -97,7 +97,8 @@ dhub_status Node::abort_write(std::uint32_t port) {
 }
 
 dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
-    if (port >= inputs_.size() || slot == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+    // During process_ports the kernel holds the inputs (abi.h): a slot taken here would never be offered.
+    if (port >= inputs_.size() || slot == nullptr || in_port_handler_) return DHUB_ERR_INVALID_ARGUMENT;
     Input& input = inputs_[port];
     if (input.held) return DHUB_ERR_INVALID_ARGUMENT;  // release the previous one first
     if (!input.consumer) return DHUB_ERR_UNAVAILABLE;
@@ -119,7 +120,7 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
 }
 
 dhub_status Node::release(std::uint32_t port) {
-    if (port >= inputs_.size() || !inputs_[port].held) return DHUB_ERR_INVALID_ARGUMENT;
+    if (port >= inputs_.size() || !inputs_[port].held || in_port_handler_) return DHUB_ERR_INVALID_ARGUMENT;
     const std::uint64_t sequence = inputs_[port].held->sequence();
     const shm::Status released = inputs_[port].held->release();
     inputs_[port].held.reset();

@@ -39,13 +39,16 @@ bool futex_wait_any(std::span<FutexWaitv> words, std::uint64_t deadline_ns) noex
     timespec deadline{};
     deadline.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000ULL);
     deadline.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000ULL);
-    if (::syscall(SYS_FUTEX_WAITV, words.data(), static_cast<unsigned>(words.size()), 0U, &deadline, CLOCK_MONOTONIC) <
-            0 &&
-        errno == ENOSYS) {
-        unsupported.store(true, std::memory_order_relaxed);
-        return false;
+    if (::syscall(SYS_FUTEX_WAITV, words.data(), static_cast<unsigned>(words.size()), 0U, &deadline, CLOCK_MONOTONIC) ==
+        0) {
+        return true;
     }
-    return true;
+    // A word changed (EAGAIN), the deadline passed, a signal: a normal return. Anything else (ENOSYS before
+    // Linux 5.16, EPERM from a seccomp filter) would fail every time: the caller's slices take over for good
+    // instead of a loop that never sleeps.
+    if (errno == EAGAIN || errno == ETIMEDOUT || errno == EINTR) return true;
+    unsupported.store(true, std::memory_order_relaxed);
+    return false;
 }
 
 bool any_readable(std::span<Consumer* const> consumers) noexcept {
@@ -92,6 +95,9 @@ Status wait_any(std::span<Consumer* const> consumers, const WaitOptions& wait) n
             }
             storage[count++] = {observed, reinterpret_cast<std::uintptr_t>(&header.commit_futex), FUTEX_SIZE_32, 0};
         }
+        // The registrations above and the look below are ordered as in waiting.hpp (whose look is a seq_cst
+        // load): a producer that commits after the look sees a registration, one before it is seen here.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
         if (any_readable(consumers)) return Status::Ok;
         const std::uint64_t slice_end = std::min(deadline, now + detail::SLEEP_SLICE_NS);
         const std::span<FutexWaitv> words(storage.data(), count);

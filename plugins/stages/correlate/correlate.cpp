@@ -12,6 +12,7 @@ namespace dhub::plugins::correlate {
 Correlate::Correlate(sdk::NodeContext& context)
     : by_sequence_(context.params().string("match") == "sequence"),
       tolerance_ns_(static_cast<std::uint64_t>(context.params().integer("tolerance_ns"))),
+      max_wait_ns_(static_cast<std::uint64_t>(context.params().integer("max_wait_ns"))),
       inputs_(context.port(sdk::Direction::Input, "in")),
       out_(context.port(sdk::Direction::Output, "out")),
       unmatched_(context.port(sdk::Direction::Output, "unmatched")) {
@@ -44,10 +45,13 @@ dhub_status Correlate::process(sdk::NodeContext& context, sdk::Ports& io) {
         return write_set(context, io);  // every slot is released after the call
     }
     dhub_status status = DHUB_SKIP;
+    // The kernel calls again every 100 ms while slots are kept, so a partner that never comes is given up on.
+    const std::uint64_t now = max_wait_ns_ > 0 ? context.now_ns() : 0;
     for (std::uint32_t input = 0; input < inputs_.count; ++input) {
         sdk::PortInput port = io.input(inputs_.first + input);
         if (!port.ready()) continue;
-        if (!decision.hopeless[input]) {
+        const bool waited_too_long = max_wait_ns_ > 0 && now > port.timestamp_ns() + max_wait_ns_;
+        if (!decision.hopeless[input] && !waited_too_long) {
             port.keep();  // its partner may still come
             continue;
         }

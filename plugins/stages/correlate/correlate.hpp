@@ -24,7 +24,9 @@ public:
 {"name":"match","type":"string","default":"timestamp","enum":["timestamp","sequence"],
  "doc":"pair slots whose timestamps differ by at most tolerance_ns, or slots with equal sequence numbers"},
 {"name":"tolerance_ns","type":"integer","default":1000000,"min":0,"unit":"ns",
- "doc":"largest timestamp difference within a set (match: timestamp)"}
+ "doc":"largest timestamp difference within a set (match: timestamp)"},
+{"name":"max_wait_ns","type":"integer","default":0,"min":0,"unit":"ns",
+ "doc":"give a slot up as unmatched once it is this much older than the kernel's clock (0: wait as long as its partner's input is open); needs timestamps on the kernel's clock"}
 ])json";
     static constexpr dhub_port_descriptor ports[] = {
         sdk::input("in", "*", 0, sdk::many_channels, "the streams to pair, two or more"),
@@ -42,6 +44,7 @@ private:
 
     bool by_sequence_;
     std::uint64_t tolerance_ns_;
+    std::uint64_t max_wait_ns_;
     sdk::NodeContext::PortIndices inputs_;
     sdk::NodeContext::PortIndices out_;
     sdk::NodeContext::PortIndices unmatched_;

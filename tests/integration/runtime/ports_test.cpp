@@ -172,6 +172,53 @@ TEST(Ports_test, CorrelateByTimestampSendsTheUnmatchedToTheirOwnOutput) {
     }
 }
 
+// A partner input that stays open but silent: with max_wait_ns the correlator gives its slots up (the kernel
+// calls it every 100 ms while it keeps slots); without, they would wait for as long as that input is open.
+TEST(Ports_test, CorrelateGivesUpOnAPartnerThatNeverComesAfterMaxWait) {
+    dhub::testing::TempDir dir("dhub-ports");
+    const std::string unmatched = (dir.path() / "unmatched.dhr").string();
+    const auto sim = [](const char* id, double rate, int frames, const char* channel) {
+        return Json{
+            {"id", id},
+            {"plugin", "sim_source"},
+            {"params", {{"rate_hz", rate}, {"channels", 1}, {"samples_per_channel", 4}, {"max_frames", frames}}},
+            {"outputs", {channel}}};
+    };
+    GraphUnderTest graph(Json{
+        {"schema_version", 1},
+        {"channels",
+         {{{"name", "fast"}, {"slot_bytes", 256}},
+          {{"name", "silent"}, {"slot_bytes", 256}},
+          {{"name", "sets"}, {"slot_bytes", 1024}},
+          {{"name", "lonely"}, {"slot_bytes", 256}}}},
+        {"nodes",
+         {sim("fast_src", 1000, 5, "fast"),
+          sim("silent_src", 0.001, 0, "silent"),
+          {{"id", "pair"},
+           {"plugin", "correlate"},
+           {"params", {{"tolerance_ns", 0}, {"max_wait_ns", 5 * MS}}},
+           {"inputs", {{"in", {"fast", "silent"}}}},
+           {"outputs", {{"out", "sets"}, {"unmatched", "lonely"}}}},
+          {{"id", "sets"}, {"plugin", "stats"}, {"inputs", {"sets"}}},
+          {{"id", "rec_lonely"}, {"plugin", "recorder"}, {"params", {{"path", unmatched}}}, {"inputs", {"lonely"}}}}}});
+    auto clock = std::make_shared<ManualClock>();
+    auto runner = run_to_end(graph, clock);
+    ASSERT_NE(runner, nullptr);
+    runner->start();
+    // Frame 0 of both sources is due at once and matches; fast frames 1..4 follow, their partner never does.
+    for (std::uint64_t ms = 1; ms <= 4; ++ms) {
+        ASSERT_TRUE(wait_until([&] { return report_of(runner->reports(), "fast_src").slots_out >= ms; }));
+        clock->advance(MS);
+    }
+    clock->advance(20 * MS);  // now every held fast frame is more than max_wait_ns old
+    EXPECT_TRUE(wait_until([&] { return report_of(runner->reports(), "rec_lonely").slots_in == 4; }))
+        << report_of(runner->reports(), "rec_lonely").slots_in;
+    runner->request_stop();
+    EXPECT_EQ(runner->wait(), ExitCode::Ok);
+    EXPECT_EQ(report_of(runner->reports(), "sets").slots_in, 1u);
+    EXPECT_EQ(dhub::test::read_recording(unmatched).records.size(), 4u);
+}
+
 /// One ticker into a fanout component with three outputs, each recorded.
 Json fanout_graph(const char* component, const Json& params, const std::vector<std::string>& files) {
     Json channels = {{{"name", "ticks"}, {"slot_bytes", 64}}};

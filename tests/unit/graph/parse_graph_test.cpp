@@ -116,11 +116,12 @@ TEST(ParseGraph_test, ReadsPortsByName) {
 
 TEST(ParseGraph_test, PortsOfTheWrongShapeAreIssuesAtTheirPath) {
     const Parsed sut = parse_text(R"({"schema_version": 1, "channels": [],
-        "nodes": [{"id": "n", "plugin": "p", "inputs": {"camera": 3, "more": [true]}, "outputs": "pairs"}]})");
+        "nodes": [{"id": "n", "plugin": "p", "inputs": {"camera": 3, "more": [true], "": "x"}, "outputs": "pairs"}]})");
     ASSERT_TRUE(sut.spec.has_value());
     EXPECT_TRUE(has_issue(sut.issues, "/nodes/0/inputs/camera", {"a channel name"}));
     EXPECT_TRUE(has_issue(sut.issues, "/nodes/0/inputs/more/0", {"a channel name"}));
     EXPECT_TRUE(has_issue(sut.issues, "/nodes/0/outputs", {"an object from port name to channel name"}));
+    EXPECT_TRUE(has_issue(sut.issues, "/nodes/0/inputs/", {"expected a port name as the key"}));
 }
 
 TEST(ParseGraph_test, NameDefaultsToGraphWithoutAFile) {

@@ -136,6 +136,22 @@ INSTANTIATE_TEST_SUITE_P(
                                [](Json& d) { d["nodes"][2]["inputs"]["detector"] = "dett"; },
                                "/nodes/2/inputs/detector",
                                {"no channel 'dett' is declared"}},
+                      PortCase{"OneChannelTwiceOnOneNodesInputs",
+                               [](Json& d) {
+                                   d["nodes"][2]["inputs"] = {{"camera", "cam"}, {"detector", "cam"}};
+                               },
+                               "/nodes/2/inputs/detector",
+                               {"node 'pair' reads channel 'cam' twice (also at /nodes/2/inputs/camera)"}},
+                      PortCase{"OneChannelTwiceOnAManyOutput",
+                               [](Json& d) {
+                                   d["nodes"][4]["outputs"]["out"] = {"copy_a", "copy_a"};
+                               },
+                               "/nodes/4/outputs/out/1",
+                               {"node 'fan' writes channel 'copy_a' twice", "dhub.stage.tee"}},
+                      PortCase{"AnEmptyMapLeavesTheRequiredPortsUnbound",
+                               [](Json& d) { d["nodes"][2]["inputs"] = Json::object(); },
+                               "/nodes/2/inputs",
+                               {"needs its input port 'camera'"}},
                       PortCase{"OutputPortUnknown",
                                [](Json& d) {
                                    d["nodes"][2]["outputs"] = {{"result", "pairs"}};

@@ -206,25 +206,28 @@ typedef struct dhub_burst_args {
 /* One input of a process_ports() call (since SDK 1.2). */
 typedef enum dhub_input_state_values {
     DHUB_INPUT_EMPTY = 0, /* nothing waiting on this input now */
-    DHUB_INPUT_READY = 1, /* slot holds the oldest unread slot (lossless) or the newest (latest-only) */
+    DHUB_INPUT_READY = 1, /* slots hold the oldest unread slots (lossless) or the newest one (latest-only) */
     DHUB_INPUT_CLOSED = 2 /* its producer closed the channel and every slot was read */
 } dhub_input_state_values;
 
 typedef struct dhub_port_input {
     uint32_t struct_size;
-    uint32_t state;   /* a dhub_input_state_values value */
-    uint32_t release; /* READY: 1 when called; the handler sets 0 to keep the slot for its next call */
-    uint32_t reserved;
-    dhub_slot slot; /* READY: read only, valid until released */
+    uint32_t state;         /* a dhub_input_state_values value */
+    uint32_t count;         /* READY: slots in hand, oldest first, in sequence order (this kernel offers one) */
+    uint32_t release;       /* READY: count when called; how many of them, from the first, to release after the
+                               call. The rest stay in hand and are offered first in the next call (0 keeps all) */
+    const dhub_slot* slots; /* READY: count slots, read only, valid until released */
 } dhub_port_input;
 
 /* Arguments of one process_ports() call (since SDK 1.2), for realtime components with several inputs or
-   outputs. The kernel calls it when an input got a slot or closed (with no input: in a loop, as a source).
-   inputs[i] is input index i (port_range). Slots with release set are released after the call, so a
-   component can keep one input's slot while it waits for a partner on another. Outputs are written with
-   the host's acquire_write/commit on output indices, as many per call as the component likes. Returns as
-   process() does (DHUB_SKIP means nothing to report). When every input is closed and no slot is kept, the
-   kernel calls it once more with all inputs CLOSED (a last chance to flush) and the node ends. */
+   outputs. The kernel calls it when an input got a slot or closed, and every 100 ms while slots are kept
+   and nothing arrives (so a component can stop waiting for a partner: compare context time with the slots'
+   timestamps); with no input, in a loop, as a source. inputs[i] is input index i (port_range); the array's
+   elements are inputs[0].struct_size bytes apart. Outputs are written with the host's acquire_write/commit
+   on output indices, as many per call as the component likes. Returns as process() does (DHUB_SKIP: nothing
+   to report). When every input is closed and no slot is kept, the node ends; the call that saw the last input
+   close is the component's chance to flush (every input CLOSED). While it runs, the host's acquire_read and
+   release refuse the node's inputs: the kernel holds them. */
 typedef struct dhub_port_args {
     uint32_t struct_size;
     uint32_t input_count;

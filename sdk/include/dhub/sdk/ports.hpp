@@ -12,7 +12,7 @@
 //       static constexpr dhub_port_descriptor ports[] = {
 //           dhub::sdk::input("camera", "acme.frame@1"),
 //           dhub::sdk::input("detector", "acme.counts@1"),
-//           dhub::sdk::output("out", "*", sizeof(Pair)),
+//           dhub::sdk::output("out", "acme.pair@1", sizeof(FramePair)),
 //       };
 //       dhub_status process(dhub::sdk::NodeContext& context, dhub::sdk::Ports& io) {
 //           auto camera = io.input(0), detector = io.input(1);
@@ -27,6 +27,7 @@
 // optional one none).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "dhub/sdk/abi.h"
@@ -69,25 +70,30 @@ class PortInput {
 public:
     explicit PortInput(dhub_port_input& input) noexcept : input_(input) {}
 
-    /// A slot is in hand (slot<T>() is valid).
+    /// Slots are in hand (slot<T>() is valid).
     bool ready() const noexcept { return input_.state == DHUB_INPUT_READY; }
     /// Nothing waiting now.
     bool empty() const noexcept { return input_.state == DHUB_INPUT_EMPTY; }
     /// The producer closed the channel and every slot was read.
     bool closed() const noexcept { return input_.state == DHUB_INPUT_CLOSED; }
+    /// Slots in hand, oldest first (0 unless ready(); the kernel offers one today).
+    std::uint32_t count() const noexcept { return ready() ? input_.count : 0; }
 
+    /// The oldest slot in hand (index i: the i-th oldest).
     template <typename T = Bytes>
-    InputSlot<T> slot() const noexcept {
-        return InputSlot<T>(input_.slot);
+    InputSlot<T> slot(std::uint32_t i = 0) const noexcept {
+        return InputSlot<T>(input_.slots[i]);
     }
-    std::uint64_t sequence() const noexcept { return input_.slot.sequence; }
-    std::uint64_t timestamp_ns() const noexcept { return input_.slot.timestamp_ns; }
+    std::uint64_t sequence() const noexcept { return input_.slots[0].sequence; }
+    std::uint64_t timestamp_ns() const noexcept { return input_.slots[0].timestamp_ns; }
 
-    /// Keep this slot for the next call (e.g. until its partner arrives on another input). By default every
+    /// Keep the slots for the next call (e.g. until a partner arrives on another input). By default every
     /// slot handed to a call is released after it.
     void keep() noexcept { input_.release = 0; }
-    /// Release it after the call after all (undoes keep()).
-    void release() noexcept { input_.release = 1; }
+    /// Release only the n oldest after the call; keep the rest.
+    void release(std::uint32_t n) noexcept { input_.release = n < input_.count ? n : input_.count; }
+    /// Release them all after the call after all (undoes keep()).
+    void release() noexcept { input_.release = input_.count; }
     bool kept() const noexcept { return input_.release == 0; }
 
 private:
@@ -101,7 +107,11 @@ public:
 
     std::uint32_t input_count() const noexcept { return args_.input_count; }
     std::uint32_t output_count() const noexcept { return args_.output_count; }
-    PortInput input(std::uint32_t index) const noexcept { return PortInput(args_.inputs[index]); }
+    PortInput input(std::uint32_t index) const noexcept {
+        // The array's stride is the kernel's sizeof(dhub_port_input) (abi.h), which may outgrow this SDK's.
+        auto* base = reinterpret_cast<unsigned char*>(args_.inputs);
+        return PortInput(*reinterpret_cast<dhub_port_input*>(base + std::size_t{index} * args_.inputs[0].struct_size));
+    }
     /// Writes output index `index` (OutputPort::push: waits for a free slot, commits when fill returns true).
     template <typename T = Bytes>
     OutputPort<T> output(std::uint32_t index) const noexcept {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <concepts>
+#include <iterator>
 #include <string_view>
 #include <type_traits>
 
@@ -73,9 +74,12 @@ template <typename T>
 concept HasPortProcess = requires(T& component, NodeContext& context, Ports& ports) {
     { component.process(context, ports) } -> std::convertible_to<dhub_status>;
 };
+/// A component that declares its ports (SDK 1.2, dhub/sdk/ports.hpp): an array or std::array of
+/// dhub_port_descriptor.
 template <typename T>
-concept HasPortList = requires {
-    T::ports;
+concept DeclaresPorts = requires {
+    { std::size(T::ports) } -> std::convertible_to<std::size_t>;
+    { *std::data(T::ports) } -> std::convertible_to<dhub_port_descriptor>;
 };
 
 /// The handler T's kind and mode need; true when T has no kind (that is reported on its own).
@@ -85,7 +89,7 @@ constexpr bool has_handler() noexcept {
         return true;
     } else if constexpr (T::mode == DHUB_MODE_QUEUE) {
         return HasRun<T>;
-    } else if constexpr (HasPortList<T>) {
+    } else if constexpr (DeclaresPorts<T>) {
         return HasPortProcess<T>;
     } else if constexpr (T::kind == DHUB_KIND_SOURCE) {
         return HasProduce<T> || HasProduceBurst<T>;

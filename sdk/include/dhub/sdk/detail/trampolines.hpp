@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "dhub/sdk/abi.h"
+#include "dhub/sdk/detail/component_checks.hpp"
 #include "dhub/sdk/node_context.hpp"
 #include "dhub/sdk/ports.hpp"
 #include "dhub/sdk/slots.hpp"
@@ -23,11 +24,6 @@
 namespace dhub::sdk::detail {
 
 /// A component that declares its ports (SDK 1.2, dhub/sdk/ports.hpp).
-template <typename T>
-concept DeclaresPorts = requires {
-    { std::size(T::ports) } -> std::convertible_to<std::size_t>;
-    { T::ports[0] } -> std::convertible_to<dhub_port_descriptor>;
-};
 
 /// One per node. Cache-line aligned (and so padded to whole lines) because the kernel creates all nodes'
 /// instances from one thread, back to back: unaligned, a source's per-slot counters and a sink's would
@@ -321,7 +317,7 @@ constexpr std::uint32_t port_count_of() noexcept {
 template <typename T>
 constexpr const dhub_port_descriptor* ports_of() noexcept {
     if constexpr (DeclaresPorts<T>) {
-        return T::ports;
+        return std::data(T::ports);
     } else {
         return nullptr;
     }
