@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include <unistd.h>
@@ -551,13 +552,25 @@ std::vector<CaseResult> run_idle_cpu(const BenchOptions& options) {
 // ---------------------------------------------------------------- through the kernel
 
 #ifdef DHUB_BENCH_KERNEL
-/// Runs dhub-kernel on a bench_source -> bench_sink graph and returns the sink's messages/s. burst is both
-/// nodes' "burst" (1: one slot per handler call).
+/// A stage between source and sink (dhub.stage_path): its "burst" (1: one slot per call, as before SDK 1.2).
+struct StageInPath {
+    std::uint32_t burst = 1;
+};
+
+/// What the bench plugins write and check of each slot: "auto" as the bare bench does for the size, or
+/// "every_byte" (a sim-like source that writes the whole frame, a sink that reads it all).
+enum class Touch { Auto, EveryByte };
+
+/// Runs dhub-kernel on a bench_source -> bench_sink graph (with a stage: bench_source -> bench_scale ->
+/// bench_sink) and returns the sink's messages/s. burst is the source's and sink's "burst" (1: one slot per
+/// handler call).
 double measure_kernel_path(const BenchOptions& options,
                            std::size_t payload,
                            std::uint64_t messages,
                            std::uint32_t slots,
-                           std::uint32_t burst) {
+                           std::uint32_t burst,
+                           std::optional<StageInPath> stage = std::nullopt,
+                           Touch touch = Touch::Auto) {
     const testing::TempDir scratch("dhub-bench-kernel");  // the graph and result files, removed however it ends
     const std::string directory = scratch.path().string();
     // A kernel killed on timeout cannot clean up: its channel's segment ("<graph name>-<its pid>.<channel>")
@@ -566,12 +579,14 @@ double measure_kernel_path(const BenchOptions& options,
     struct Cleanup {
         const pid_t& kernel_pid;
         ~Cleanup() {
-            if (kernel_pid > 0) (void)shm::Segment::unlink("bench-" + std::to_string(kernel_pid) + ".stream");
+            if (kernel_pid <= 0) return;
+            (void)shm::Segment::unlink("bench-" + std::to_string(kernel_pid) + ".stream");
+            (void)shm::Segment::unlink("bench-" + std::to_string(kernel_pid) + ".raw");
         }
     } cleanup{kernel_pid};
     const std::string graph_file = directory + "/graph.json";
     const std::string result_file = directory + "/result.json";
-    const nlohmann::json graph = {
+    nlohmann::json graph = {
         {"schema_version", 1},
         {"name", "bench"},
         {"channels", {{{"name", "stream"}, {"slot_bytes", payload}, {"slot_count", slots}, {"sync", "single_reader"}}}},
@@ -588,6 +603,22 @@ double measure_kernel_path(const BenchOptions& options,
            {"plugin", "bench_sink"},
            {"params", {{"result_path", result_file}, {"warmup", messages / 10}, {"count", messages}}},
            {"inputs", {"stream"}}}}}};
+    const char* touch_name = touch == Touch::EveryByte ? "every_byte" : "auto";
+    graph["nodes"][0]["params"]["touch"] = touch_name;
+    graph["nodes"][1]["params"]["touch"] = touch_name;
+    if (stage) {
+        // source -> raw -> stage -> stream -> sink; the stage thread is not pinned (a third thread on the
+        // bench's two cores goes where the scheduler finds room).
+        graph["channels"].push_back(
+            {{"name", "raw"}, {"slot_bytes", payload}, {"slot_count", slots}, {"sync", "single_reader"}});
+        graph["nodes"][0]["outputs"] = {"raw"};
+        graph["nodes"].push_back({{"id", "stage"},
+                                  {"plugin", "bench_scale"},
+                                  {"params", {{"gain", 1.0}, {"offset", 0.0}}},
+                                  {"burst", stage->burst},
+                                  {"inputs", {"raw"}},
+                                  {"outputs", {"stream"}}});
+    }
     std::ofstream(graph_file) << graph.dump(2);
 
     testing::ChildOptions child_options;
@@ -708,6 +739,55 @@ std::vector<CaseResult> run_kernel_path(const BenchOptions& options) {
     }
     return results;
 }
+/// Source -> stage -> sink against source -> sink, both in bursts of 32, alternated in one run (issue 11:
+/// a stage in bursts keeps >= 80 % of the direct path); and the stage one slot per call, as before SDK 1.2.
+std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
+    constexpr std::uint32_t BURST = 32;
+    constexpr std::uint32_t SLOTS = 256;
+    constexpr std::size_t PAYLOAD = 4096;
+    const int rounds = options.quick ? 2 : 5;
+    const std::uint64_t messages = options.scaled(2'000'000);
+    std::vector<double> direct;
+    std::vector<double> staged;
+    std::vector<double> staged_per_slot;
+    std::vector<double> ratios;
+    std::string error;
+    try {
+        for (int round = 0; round < rounds; ++round) {
+            direct.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, {}, Touch::EveryByte));
+            staged.push_back(
+                measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{BURST}, Touch::EveryByte));
+            staged_per_slot.push_back(
+                measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{1}, Touch::EveryByte));
+            ratios.push_back(staged.back() / direct.back());
+        }
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    const std::string ratio = ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %";
+    std::vector<CaseResult> results;
+    const auto row = [&](const char* name, const std::vector<double>& rates, const std::string& note) {
+        CaseResult result{.case_name = name, .transport = TRANSPORT, .payload_bytes = PAYLOAD};
+        result.wait = "spin";
+        if (!error.empty()) {
+            result.error = error;
+        } else {
+            result.msgs_per_s = median_of(rates);
+            result.gb_per_s = result.msgs_per_s * static_cast<double>(PAYLOAD) / 1e9;
+            result.note = note + " (median of " + std::to_string(rounds) + " alternating runs)";
+        }
+        std::cerr << "  " << one_line_summary(result) << std::endl;
+        results.push_back(std::move(result));
+    };
+    row("source_sink_burst32", direct,
+        "dhub-kernel: bench_source -> bench_sink, bursts of 32, every byte written and read (a sim-like source)");
+    row("source_stage_sink_burst32", staged,
+        "dhub-kernel: bench_source -> bench_scale -> bench_sink, every node in bursts of 32; " + ratio +
+            " of source -> sink");
+    row("source_stage_sink_stage_per_slot", staged_per_slot,
+        "the same with the stage one slot per call (\"burst\": 1, as every stage before SDK 1.2)");
+    return results;
+}
 #endif
 
 }  // namespace
@@ -718,6 +798,9 @@ void register_dhub_cases(Registry& registry) {
     registry.add({"dhub.kernel_path", run_kernel_path,
                   "one-way through dhub-kernel and real plugins, paired with bare runs (per slot and in bursts): "
                   "kernel/bare ratio"});
+    registry.add(
+        {"dhub.stage_path", run_stage_path,
+         "4 KiB through dhub-kernel: source -> scale-like stage -> sink in bursts vs source -> sink, one run"});
 #endif
     registry.add({"dhub.pingpong", run_pingpong,
                   "round trip over two DataBlock channels, busy spin and futex sleep, 64 B .. 1 MiB"});

@@ -19,12 +19,16 @@ public:
         {"name": "result_path", "type": "string", "doc": "where to write the timing as JSON"},
         {"name": "warmup", "type": "integer", "default": 10000, "min": 0, "doc": "slots before timing starts"},
         {"name": "count", "type": "integer", "default": 0, "min": 0,
-         "doc": "slots the source writes: the clock is read at the last one only (0: read it every slot)"}])json";
+         "doc": "slots the source writes: the clock is read at the last one only (0: read it every slot)"},
+        {"name": "touch", "type": "string", "default": "auto", "enum": ["auto", "ends", "every_byte"],
+         "doc": "what of each slot to check: as the bare bench does for the size (auto), or every byte"}])json";
 
     explicit BenchSink(dhub::sdk::NodeContext& context)
         : result_path_(context.params().string("result_path")),
           warmup_(static_cast<std::uint64_t>(context.params().integer("warmup"))),
-          count_(static_cast<std::uint64_t>(context.params().integer("count"))) {}
+          count_(static_cast<std::uint64_t>(context.params().integer("count"))),
+          every_byte_(context.params().string("touch") == "every_byte"),
+          ends_(context.params().string("touch") == "ends") {}
 
     dhub_status consume_burst(dhub::sdk::NodeContext& context, const dhub::sdk::InputBurst<dhub::sdk::Bytes>& in) {
         for (std::size_t i = 0; i < in.size(); ++i)
@@ -34,8 +38,10 @@ public:
 
     dhub_status consume(dhub::sdk::NodeContext& context, const dhub::sdk::InputSlot<dhub::sdk::Bytes>& in) {
         const auto bytes = in.bytes();
-        if (!dhub::bench::read_payload(bytes.data(), bytes.size(), in.sequence(),
-                                       dhub::bench::touch_mode_for(bytes.size()))) {
+        const dhub::bench::TouchMode touch = every_byte_ ? dhub::bench::TouchMode::every_byte
+                                             : ends_     ? dhub::bench::TouchMode::ends
+                                                         : dhub::bench::touch_mode_for(bytes.size());
+        if (!dhub::bench::read_payload(bytes.data(), bytes.size(), in.sequence(), touch)) {
             ++bad_;
         }
         lost_ += in.sequence() - expected_;
@@ -64,6 +70,8 @@ private:
     std::string result_path_;
     std::uint64_t warmup_;
     std::uint64_t count_;
+    bool every_byte_;
+    bool ends_;
     std::uint64_t received_ = 0;
     std::uint64_t expected_ = 0;
     std::uint64_t bad_ = 0;

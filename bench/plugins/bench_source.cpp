@@ -3,6 +3,7 @@
 // bare DataBlock one-way case does (payload_touch.hpp): the sequence in the first and last 8 bytes.
 #include <algorithm>
 #include <cstdint>
+#include <string>
 
 #include "dhub/sdk/plugin.hpp"
 #include "harness/payload_touch.hpp"
@@ -16,10 +17,13 @@ public:
     static constexpr const char* description =
         "benchmark source: unpaced, stamps each slot's ends (per slot or in bursts)";
     static constexpr const char* params_schema = R"json([
-        {"name": "count", "type": "integer", "default": 1000000, "min": 1, "doc": "slots to write"}])json";
+        {"name": "count", "type": "integer", "default": 1000000, "min": 1, "doc": "slots to write"},
+        {"name": "touch", "type": "string", "default": "auto", "enum": ["auto", "ends", "every_byte"],
+         "doc": "what of each slot to write: as the bare bench does for the size (auto), or every byte (sim-like)"}])json";
 
     explicit BenchSource(dhub::sdk::NodeContext& context)
-        : count_(static_cast<std::uint64_t>(context.params().integer("count"))) {}
+        : count_(static_cast<std::uint64_t>(context.params().integer("count"))),
+          touch_(std::string(context.params().string("touch"))) {}
 
     dhub_status produce(dhub::sdk::NodeContext&, dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
         if (next_ == count_) return DHUB_END_OF_STREAM;
@@ -39,10 +43,14 @@ public:
 private:
     void write(const dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
         const auto bytes = out.bytes();
-        dhub::bench::write_payload(bytes.data(), bytes.size(), next_++, dhub::bench::touch_mode_for(bytes.size()));
+        const dhub::bench::TouchMode touch = touch_ == "every_byte" ? dhub::bench::TouchMode::every_byte
+                                             : touch_ == "ends"     ? dhub::bench::TouchMode::ends
+                                                                    : dhub::bench::touch_mode_for(bytes.size());
+        dhub::bench::write_payload(bytes.data(), bytes.size(), next_++, touch);
     }
 
     std::uint64_t count_;
+    std::string touch_;
     std::uint64_t next_ = 0;
 };
 

@@ -153,13 +153,16 @@ private:
     /// Sleeps for span, or until the node is asked to stop.
     void pause(std::chrono::nanoseconds span);
     Step realtime_step();
-    /// Whether the node moves its slots in bursts: a source or sink with a burst handler and "burst" > 1.
+    /// Whether the node moves its slots in bursts: a source, sink or one-in-one-out stage with a burst handler
+    /// and "burst" > 1.
     bool uses_bursts() const noexcept;
     /// A source's burst: acquires up to burst_ output slots, one process_burst call, one publication.
     Step source_burst_step();
     /// A sink's burst: every committed input slot up to burst_, one process_burst call, one release.
     Step sink_burst_step();
-    shm::WriteBurst acquire_output_burst();
+    /// A stage's burst (SDK 1.2): input burst, as many output slots, one process_burst call.
+    Step stage_burst_step();
+    shm::WriteBurst acquire_output_burst(std::size_t most);
     /// With an output: acquires its slot, calls the handler, commits or aborts. Without: calls the handler.
     Step handle_slot();
     /// Acquires a slot on output 0, retrying timeouts until the node is asked to stop.
@@ -248,6 +251,8 @@ private:
     alignas(64) HandlerFrame frame_;
     /// The slots of a burst call (burst_ of them, struct_size and capacity set once) and its arguments.
     std::vector<dhub_slot> burst_slots_;
+    std::vector<dhub_slot> burst_inputs_;  ///< a stage's burst: its input slots (burst_slots_ are its outputs)
+    std::size_t declined_ = 0;             ///< a stage's burst: input slots the last call saw and left
     dhub_burst_args burst_args_{};
 };
 

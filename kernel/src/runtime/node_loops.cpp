@@ -17,7 +17,10 @@ void Node::run_realtime() {
     const bool bursts = uses_bursts();
     while (!stop_requested()) {
         if (inbox_.pending()) drain_messages();
-        const Step step = !bursts ? realtime_step() : inputs_.empty() ? source_burst_step() : sink_burst_step();
+        const Step step = !bursts                ? realtime_step()
+                          : inputs_.empty()      ? source_burst_step()
+                          : outputs_.empty()     ? sink_burst_step()
+                                                 : stage_burst_step();
         if (step == Step::Finished) return;
     }
     finish(EndReason::Stopped, "stopped on request");
@@ -30,6 +33,8 @@ bool Node::uses_bursts() const noexcept {
             return inputs_.empty() && outputs_.size() == 1;
         case plugin::ComponentKind::Sink:
             return inputs_.size() == 1 && outputs_.empty();
+        case plugin::ComponentKind::Stage:
+            return inputs_.size() == 1 && outputs_.size() == 1 && !component_.multi_port();
         default:
             return false;
     }
@@ -48,13 +53,20 @@ void Node::prepare_frame() {
         frame_.args.output = &frame_.output;
     }
     if (uses_bursts()) {
+        // burst_slots_: the outputs of a source or stage, the inputs of a sink; burst_inputs_: a stage's inputs.
         dhub_slot blank{};
         blank.struct_size = sizeof blank;
-        blank.capacity = inputs_.empty() ? frame_.output.capacity : frame_.input.capacity;
+        blank.capacity = !outputs_.empty() ? frame_.output.capacity : frame_.input.capacity;
         burst_slots_.assign(burst_, blank);
         burst_args_.struct_size = sizeof burst_args_;
         burst_args_.inputs = inputs_.empty() ? nullptr : burst_slots_.data();
         burst_args_.outputs = inputs_.empty() ? burst_slots_.data() : nullptr;
+        if (!inputs_.empty() && !outputs_.empty()) {
+            blank.capacity = frame_.input.capacity;
+            burst_inputs_.assign(burst_, blank);
+            burst_args_.inputs = burst_inputs_.data();
+            burst_args_.outputs = burst_slots_.data();
+        }
     }
 }
 
@@ -107,7 +119,7 @@ shm::WriteSlot Node::acquire_output() {
 // The burst paths: per slot only the fields that change are stored (see realtime_step), and the DataBlock
 // publishes or releases the whole burst with one store.
 Node::Step Node::source_burst_step() {
-    shm::WriteBurst burst = acquire_output_burst();
+    shm::WriteBurst burst = acquire_output_burst(burst_);
     if (burst.status() != shm::Status::Ok) return on_write_failure(burst.status());
     const std::size_t offered = burst.size();
     const std::uint64_t capacity = frame_.output.capacity;
@@ -166,11 +178,80 @@ Node::Step Node::sink_burst_step() {
     return account(status, count);
 }
 
-shm::WriteBurst Node::acquire_output_burst() {
-    shm::WriteBurst burst = outputs_[0].producer->acquire_burst(burst_, SLICE_WAIT);
+shm::WriteBurst Node::acquire_output_burst(std::size_t most) {
+    shm::WriteBurst burst = outputs_[0].producer->acquire_burst(most, SLICE_WAIT);
     while (burst.status() == shm::Status::Timeout && !stop_requested())
-        burst = outputs_[0].producer->acquire_burst(burst_, SLICE_WAIT);
+        burst = outputs_[0].producer->acquire_burst(most, SLICE_WAIT);
     return burst;
+}
+
+// A stage's burst: the committed input slots up to burst_, as many free output slots, one call; the filled
+// outputs published with one store, the consumed inputs released with one store.
+Node::Step Node::stage_burst_step() {
+    Input& input = inputs_[0];
+    bool last_offer = false;
+    if (declined_ > 0) {
+        // The last call left inputs it had seen: offering them again is only worth it with more.
+        const shm::Status more = input.consumer->wait_for_backlog_above(declined_, SLICE_WAIT);
+        if (more == shm::Status::Timeout) return on_read_failure(more, 0);
+        last_offer = more != shm::Status::Ok;  // closed: nothing more will come, they are offered a last time
+    }
+    shm::ReadBurst in = input.consumer->acquire_burst(burst_, SLICE_WAIT);
+    if (in.status() != shm::Status::Ok) return on_read_failure(in.status(), in.sequence(0));
+    shm::WriteBurst out = acquire_output_burst(in.size());
+    if (out.status() != shm::Status::Ok) {
+        (void)in.release(0);  // not handled: read again once there is room
+        return on_write_failure(out.status());
+    }
+    const std::size_t count = std::min(in.size(), out.size());
+    const std::uint64_t out_capacity = frame_.output.capacity;
+    const std::uint64_t first = in.sequence(0);
+    for (std::size_t i = 0; i < count; ++i) {
+        dhub_slot& reading = burst_inputs_[i];
+        const auto payload = in.payload(i);
+        reading.data = const_cast<std::byte*>(payload.data());
+        reading.bytes = payload.size();
+        reading.capacity = frame_.input.capacity;
+        reading.sequence = in.sequence(i);
+        reading.timestamp_ns = in.timestamp_ns(i);
+        dhub_slot& writing = burst_slots_[i];
+        writing.data = out.payload(i).data();
+        writing.bytes = out_capacity;
+        writing.capacity = out_capacity;
+        writing.sequence = out.sequence(i);
+        writing.timestamp_ns = 0;  // 0 = stamped at commit
+    }
+    burst_args_.count = static_cast<std::uint32_t>(count);
+    burst_args_.filled = 0;
+    burst_args_.consumed = static_cast<std::uint32_t>(count);
+    const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
+    bump(burst_calls_);
+    const std::size_t filled = std::min<std::size_t>(burst_args_.filled, count);
+    std::size_t consumed = std::min<std::size_t>(burst_args_.consumed, count);
+    for (std::size_t i = 0; i < filled; ++i) {
+        const dhub_slot& slot = burst_slots_[i];
+        (void)out.stamp(i, std::min(slot.bytes, out_capacity), slot.timestamp_ns);
+    }
+    if (out.commit(filled) == shm::Status::Ok)
+        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    if (last_offer) consumed = count;  // what it still leaves can never be joined by more: done
+    if (consumed == 0 && count == burst_) {
+        // Offered all it can ever be offered and took none: it would be offered the same forever.
+        count_error(DHUB_ERR_INVALID_ARGUMENT, "process_burst consumed none of a full burst of " +
+                                                   std::to_string(count) + " input slots; they are released");
+        consumed = count;
+    }
+    declined_ = count - consumed;
+    if (in.release(consumed) == shm::Status::Overwritten) on_overwritten(first);
+    slots_in_.store(slots_in_.load(std::memory_order_relaxed) + consumed, std::memory_order_relaxed);
+    // Counted per slot, as one call per slot would: consumed slots that published nothing were skipped.
+    if (consumed > filled) {
+        skipped_.store(skipped_.load(std::memory_order_relaxed) + (consumed - filled), std::memory_order_relaxed);
+    }
+    if (status != DHUB_OK && status != DHUB_SKIP && filled != 0) {
+        handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    }
+    return account(status == DHUB_SKIP ? DHUB_OK : status, filled);
 }
 
 dhub_status Node::call_handler() {

@@ -315,6 +315,17 @@ Status ReadBurst::release() noexcept {
     return released;
 }
 
+Status ReadBurst::release(std::size_t count) noexcept {
+    if (count >= size_) return release();
+    if (state_ == nullptr) return status_ == Status::Ok ? Status::Invalid : status_;
+    // Latest-only bursts are one slot: a count below it still hands the slot back (release_burst ignores it).
+    const Status released = state_->release_burst(first_, count);
+    state_ = nullptr;
+    size_ = 0;
+    status_ = Status::Invalid;
+    return released;
+}
+
 // ---- Consumer -----------------------------------------------------------------------------------------
 
 namespace {
@@ -402,6 +413,11 @@ std::uint64_t Consumer::backlog() const noexcept {
     const std::uint64_t written = state_->view.header().write_seq.load(std::memory_order_acquire);
     if (state_->sync == SyncPolicy::LatestOnly) return written != 0 && written - 1 != state_->last_read_seq ? 1 : 0;
     return written - state_->cursor;
+}
+
+Status Consumer::wait_for_backlog_above(std::uint64_t slots, WaitOptions wait) noexcept {
+    if (state_->sync == SyncPolicy::LatestOnly || state_->slot_held) return Status::Invalid;
+    return state_->wait_for_commit(state_->cursor + slots, wait);
 }
 
 std::uint32_t Consumer::seat() const noexcept {

@@ -29,6 +29,16 @@ public:
     dhub_status process(sdk::NodeContext& context,
                         const sdk::InputSlot<sdk::Bytes>& in,
                         sdk::OutputSlot<sdk::Bytes>& out);
+#if DHUB_SDK_CHECK_VERSION(1, 2, 0)  // built against SDK 1.1 too (tests/test_plugins/sdk11): slot by slot there
+    /// Several slots per call (node "burst" > 1): process() on each, outputs packed.
+    dhub_status process_burst(sdk::NodeContext& context,
+                              sdk::InputBurst<sdk::Bytes>& in,
+                              sdk::OutputBurst<sdk::Bytes>& out) {
+        return sdk::each_slot(in, out, [&](const sdk::InputSlot<sdk::Bytes>& slot, sdk::OutputSlot<sdk::Bytes>& into) {
+            return process(context, slot, into);
+        });
+    }
+#endif
 
 private:
     double gain_;

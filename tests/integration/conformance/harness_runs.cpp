@@ -83,6 +83,21 @@ void handle_inputs(Harness& harness,
                    Delivery delivery,
                    RunOutcome& outcome) {
     const dhub_kind kind = harness.descriptor().kind;
+    if (kind == DHUB_KIND_STAGE && delivery == Delivery::Burst) {
+        // As the kernel: up to BURST committed slots per call; what the stage leaves is offered again with
+        // more, and a stage that takes nothing of what is left at the end is done.
+        std::size_t first = 0;
+        while (first < inputs.size()) {
+            const auto last = inputs.begin() + static_cast<std::ptrdiff_t>(std::min(first + BURST, inputs.size()));
+            auto burst = harness.process_burst({inputs.begin() + static_cast<std::ptrdiff_t>(first), last},
+                                               output_capacity(fixture));
+            record_call(outcome, burst.status);
+            outcome.outputs.insert(outcome.outputs.end(), burst.outputs.begin(), burst.outputs.end());
+            if (burst.consumed == 0) break;
+            first += burst.consumed;
+        }
+        return;
+    }
     if (kind == DHUB_KIND_SINK && delivery == Delivery::Burst) {
         for (std::size_t first = 0; first < inputs.size(); first += BURST) {
             const auto last = inputs.begin() + static_cast<std::ptrdiff_t>(std::min(first + BURST, inputs.size()));

@@ -219,6 +219,77 @@ TEST(Ports_test, CorrelateGivesUpOnAPartnerThatNeverComesAfterMaxWait) {
     EXPECT_EQ(dhub::test::read_recording(unmatched).records.size(), 4u);
 }
 
+std::vector<std::uint64_t> recorded_ticks(const std::string& path) {
+    const auto recording = dhub::test::read_recording(path);
+    std::vector<std::uint64_t> ticks;
+    for (const auto& record : recording.records)
+        ticks.push_back(tick_of(recording.slot_bytes(record)));
+    return ticks;
+}
+
+// A stage's bursts (SDK 1.2): sum3 consumes whole groups of three and leaves a partial group to be offered
+// again with more. Slot by slot and in bursts of every size, the same sums, none lost or doubled.
+TEST(Ports_test, AStageInBurstsConsumesWhatItTakesAndIsOfferedTheRestAgain) {
+    for (const int burst : {1, 3, 4, 32}) {
+        dhub::testing::TempDir dir("dhub-ports");
+        const std::string sums = (dir.path() / "sums.dhr").string();
+        GraphUnderTest graph(Json{
+            {"schema_version", 1},
+            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}}, {{"name", "sums"}, {"slot_bytes", 64}}}},
+            {"nodes",
+             {{{"id", "tick"},
+               {"plugin", "test_ticker"},
+               {"component", "test.source.ticker"},
+               {"params", {{"count", 3001}}},
+               {"outputs", {"ticks"}}},
+              {{"id", "sum"}, {"plugin", "test_sum3"}, {"burst", burst}, {"inputs", {"ticks"}}, {"outputs", {"sums"}}},
+              {{"id", "rec"}, {"plugin", "recorder"}, {"params", {{"path", sums}}}, {"inputs", {"sums"}}}}}});
+        auto runner = run_to_end(graph);
+        ASSERT_NE(runner, nullptr);
+        runner->start();
+        EXPECT_EQ(runner->wait(), ExitCode::Ok);
+        const NodeReport sum = report_of(runner->reports(), "sum");
+        EXPECT_EQ(sum.errors, 0u) << "burst " << burst;
+        EXPECT_EQ(sum.slots_in, 3001u) << "burst " << burst << ": every tick consumed once (the last one alone)";
+        if (burst > 1) {
+            EXPECT_GT(sum.burst_calls, 0u);
+        }
+        std::vector<std::uint64_t> expected;
+        for (std::uint64_t group = 0; group < 1000; ++group)
+            expected.push_back(9 * group + 3);  // 3g + (3g + 1) + (3g + 2)
+        EXPECT_EQ(recorded_ticks(sums), expected) << "burst " << burst;
+    }
+}
+
+// A burst smaller than what the stage needs at once: it consumes nothing of a full burst, which would offer
+// it the same slots forever. The kernel says so (an error) and releases them; the graph still ends.
+TEST(Ports_test, AStageThatConsumesNothingOfAFullBurstIsToldAndDoesNotWedgeItsInput) {
+    GraphUnderTest graph(
+        Json{{"schema_version", 1},
+             {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}}, {{"name", "sums"}, {"slot_bytes", 64}}}},
+             {"nodes",
+              {{{"id", "tick"},
+                {"plugin", "test_ticker"},
+                {"component", "test.source.ticker"},
+                {"params", {{"count", 300}}},
+                {"outputs", {"ticks"}}},
+               {{"id", "sum"},
+                {"plugin", "test_sum3"},
+                {"burst", 2},
+                {"inputs", {"ticks"}},
+                {"outputs", {"sums"}},
+                {"on_error", {{"action", "continue"}}}},
+               {{"id", "drain"}, {"plugin", "stats"}, {"inputs", {"sums"}}}}}});
+    auto runner = run_to_end(graph);
+    ASSERT_NE(runner, nullptr);
+    runner->start();
+    EXPECT_EQ(runner->wait(), ExitCode::Ok);
+    const NodeReport sum = report_of(runner->reports(), "sum");
+    EXPECT_GT(sum.errors, 0u);
+    EXPECT_EQ(sum.slots_in, 300u);
+    EXPECT_EQ(sum.end_reason, EndReason::InputClosed);
+}
+
 /// One ticker into a fanout component with three outputs, each recorded.
 Json fanout_graph(const char* component, const Json& params, const std::vector<std::string>& files) {
     Json channels = {{{"name", "ticks"}, {"slot_bytes", 64}}};
@@ -244,14 +315,6 @@ Json fanout_graph(const char* component, const Json& params, const std::vector<s
                      {"inputs", {"ticks"}},
                      {"outputs", {{"out", outputs}}}});
     return {{"schema_version", 1}, {"channels", channels}, {"nodes", nodes}};
-}
-
-std::vector<std::uint64_t> recorded_ticks(const std::string& path) {
-    const auto recording = dhub::test::read_recording(path);
-    std::vector<std::uint64_t> ticks;
-    for (const auto& record : recording.records)
-        ticks.push_back(tick_of(recording.slot_bytes(record)));
-    return ticks;
 }
 
 TEST(Ports_test, TeeCopiesEverySlotToEveryOutput) {

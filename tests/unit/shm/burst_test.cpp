@@ -354,3 +354,58 @@ TEST_F(Burst_test, BurstWriterAndBurstReaderAgreeOnEverySlot) {
 
 }  // namespace
 }  // namespace dhub::shm
+
+namespace dhub::shm {
+namespace {
+
+using namespace testing_support;
+
+class PartialRelease_test : public DataBlockFixture {
+protected:
+    static void publish(Producer& producer, std::size_t count, std::uint64_t first_value) {
+        WriteBurst burst = producer.acquire_burst(count, waiting(NO_WAIT));
+        ASSERT_EQ(burst.size(), count);
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::uint64_t v = first_value + i;
+            std::memcpy(burst.payload(i).data(), &v, sizeof v);
+            ASSERT_EQ(burst.stamp(i, sizeof v), Status::Ok);
+        }
+        ASSERT_EQ(burst.commit(count), Status::Ok);
+    }
+};
+
+// A stage that consumes part of a burst (SDK 1.2): the rest is read again, first, and frees no space.
+TEST_F(PartialRelease_test, TheUnreleasedSlotsAreReadAgainFirst) {
+    Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, 8));
+    Consumer consumer = make_consumer();
+    publish(producer, 5, 100);
+    ReadBurst first = consumer.acquire_burst(8, waiting(NO_WAIT));
+    ASSERT_EQ(first.size(), 5u);
+    ASSERT_EQ(first.release(3), Status::Ok);
+    EXPECT_EQ(consumer.backlog(), 2u);
+    ReadBurst again = consumer.acquire_burst(8, waiting(NO_WAIT));
+    ASSERT_EQ(again.size(), 2u);
+    EXPECT_EQ(again.sequence(0), 3u);
+    std::uint64_t value = 0;
+    std::memcpy(&value, again.payload(0).data(), sizeof value);
+    EXPECT_EQ(value, 103u);
+    ASSERT_EQ(again.release(0), Status::Ok);  // nothing consumed: still two unread, six slots free
+    WriteBurst space = producer.acquire_burst(8, waiting(NO_WAIT));
+    EXPECT_EQ(space.size(), 6u);
+    space.abort();
+}
+
+TEST_F(PartialRelease_test, WaitForBacklogAboveWaitsForMoreThanIsUnreadOrTheClose) {
+    Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, 8));
+    Consumer consumer = make_consumer();
+    publish(producer, 2, 0);
+    EXPECT_EQ(consumer.wait_for_backlog_above(1, waiting(NO_WAIT)), Status::Ok);
+    EXPECT_EQ(consumer.wait_for_backlog_above(2, waiting(SHORT_WAIT)), Status::Timeout);
+    publish(producer, 1, 2);
+    EXPECT_EQ(consumer.wait_for_backlog_above(2, waiting(SHORT_WAIT)), Status::Ok);
+    producer.close();
+    EXPECT_EQ(consumer.wait_for_backlog_above(3, waiting(LONG_WAIT)), Status::Closed);
+}
+
+}  // namespace
+}  // namespace dhub::shm

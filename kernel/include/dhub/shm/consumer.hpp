@@ -140,6 +140,9 @@ public:
 
     /// Hands every slot back. Ok, or (latest-only) Overwritten as for ReadSlot::release.
     Status release() noexcept;
+    /// Hands back the first `count` slots (lossless policies): the others are read again by the next
+    /// acquire, first. count >= size() is release(); on a latest-only channel any count releases the slot.
+    Status release(std::size_t count) noexcept;
 
 private:
     friend struct detail::ConsumerState;
@@ -197,6 +200,10 @@ public:
     bool producer_alive() const noexcept;
     /// Committed slots this consumer has not read yet (latest-only: 0 or 1).
     std::uint64_t backlog() const noexcept;
+    /// Waits (wait) until more than `slots` committed slots are unread (lossless policies), the channel closes
+    /// (Closed, once nothing more can come) or the timeout passes (Timeout). For a reader that left slots
+    /// unconsumed and needs more before it can go on.
+    Status wait_for_backlog_above(std::uint64_t slots, WaitOptions wait) noexcept;
     std::uint32_t seat() const noexcept;
     void heartbeat() noexcept;
     const ChannelView& view() const noexcept;

@@ -193,14 +193,20 @@ typedef struct dhub_process_args {
    so that the kernel hands them over with one publication (sources) or one release (sinks) and one call.
    A source gets outputs[0..count): it fills a prefix, sets filled, and outputs[0..filled) are published in
    order (their bytes and timestamp_ns as for process(); filled > count counts as count); the rest are
-   given back unpublished. A sink gets inputs[0..count), read only, released together after the call. */
+   given back unpublished. A sink gets inputs[0..count), read only, released together after the call.
+   A stage (since 1.2) gets both, count of each: the committed input slots and as many free output slots,
+   whichever are fewer. It publishes outputs[0..filled) as a source does and releases inputs[0..consumed),
+   so an n:1 stage (decimate, averaging) fills fewer than it consumes; the inputs it did not consume are
+   offered again, first, in the next call, which the kernel makes only once more input has arrived (or the
+   input closed). */
 typedef struct dhub_burst_args {
     uint32_t struct_size;
     uint32_t count;          /* slots offered (>= 1) */
-    const dhub_slot* inputs; /* sinks: count slots in sequence order; NULL for sources */
-    dhub_slot* outputs;      /* sources: count slots in sequence order; NULL for sinks */
-    uint32_t filled;         /* sources: how many of outputs, from the first, to publish (0 before the call) */
-    uint32_t reserved;
+    const dhub_slot* inputs; /* sinks, stages: count slots in sequence order; NULL for sources */
+    dhub_slot* outputs;      /* sources, stages: count slots in sequence order; NULL for sinks */
+    uint32_t filled;         /* sources, stages: how many of outputs, from the first, to publish (0 before the call) */
+    uint32_t consumed;       /* stages (1.2; reserved before): how many of inputs, from the first, are done
+                                (count before the call; more than count counts as count) */
 } dhub_burst_args;
 
 /* One input of a process_ports() call (since SDK 1.2). */
@@ -279,10 +285,11 @@ typedef struct dhub_component_descriptor {
     /* Transports (ABI reserved in 1.0; no transport plugin ships yet): open the remote end described by
        params, then move slots with the queue-mode host calls inside run(). */
 
-    /* Since 1.1. Optional, realtime sources and sinks: several slots per call (dhub_burst_args). The
-       kernel uses it instead of process() when the node's "burst" is above 1; process() stays required
-       (burst 1). Status as for process(), counted once per call: DHUB_OK, DHUB_END_OF_STREAM (a source's
-       filled slots are still published), DHUB_STOPPING, or an error (counted; filled slots published). */
+    /* Since 1.1. Optional, realtime sources and sinks (and since 1.2 stages with one input and one output):
+       several slots per call (dhub_burst_args). The kernel uses it instead of process() when the node's
+       "burst" is above 1; process() stays required (burst 1). Status as for process(), counted once per
+       call: DHUB_OK, DHUB_END_OF_STREAM (filled slots are still published), DHUB_STOPPING, or an error
+       (counted; filled slots published, consumed ones released). */
     dhub_status (*process_burst)(void* instance, dhub_burst_args* args);
 
     /* Since 1.2. The component's ports. Without them (port_count 0, as in 1.0/1.1 plugins) the kind gives

@@ -37,6 +37,7 @@
 #include "dhub/sdk/node_context.hpp"
 #include "dhub/sdk/ports.hpp"
 #include "dhub/sdk/slots.hpp"
+#include "dhub/sdk/stage_burst.hpp"
 
 namespace dhub::sdk {
 

@@ -114,17 +114,23 @@ private:
     dhub_burst_args& args_;
 };
 
-/// Several consecutive input slots of one sink call (consume_burst), oldest first.
+/// Several consecutive input slots of one sink or stage call (consume_burst, process_burst), oldest first.
 template <typename T>
 class InputBurst {
 public:
-    explicit InputBurst(const dhub_burst_args& args) noexcept : args_(args) {}
+    explicit InputBurst(dhub_burst_args& args) noexcept : args_(args) {}
 
     std::size_t size() const noexcept { return args_.count; }
     InputSlot<T> operator[](std::size_t i) const noexcept { return InputSlot<T>(args_.inputs[i]); }
+    /// A stage (SDK 1.2): only slots [0, n) are done and released; the rest are offered again, first, once
+    /// more input has arrived (an averaging stage that needs more than it was given). Default: all of them.
+    void set_consumed(std::size_t n) noexcept {
+        args_.consumed = static_cast<std::uint32_t>(n < size() ? n : size());
+    }
+    std::size_t consumed() const noexcept { return args_.consumed; }
 
 private:
-    const dhub_burst_args& args_;
+    dhub_burst_args& args_;
 };
 
 /// A validator's answer.

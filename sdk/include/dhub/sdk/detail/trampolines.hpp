@@ -121,6 +121,13 @@ concept BurstSink = requires(T& component, NodeContext& context, const InputBurs
     { component.consume_burst(context, in) } -> std::convertible_to<dhub_status>;
 };
 template <typename T>
+concept BurstStage = requires(T& component,
+                              NodeContext& context,
+                              InputBurst<typename T::input_type>& in,
+                              OutputBurst<typename T::output_type>& out) {
+    { component.process_burst(context, in, out) } -> std::convertible_to<dhub_status>;
+};
+template <typename T>
 concept SlotSource = requires(T& component, NodeContext& context, OutputSlot<typename T::output_type>& out) {
     component.produce(context, out);
 };
@@ -159,7 +166,7 @@ dhub_status process(void* instance, const dhub_process_args* args) noexcept {
                 const InputSlot<typename T::input_type> in(*args->input);
                 return self.component.consume(self.context, in);
             } else {
-                const dhub_burst_args burst{sizeof(dhub_burst_args), 1, args->input, nullptr, 0, 0};
+                dhub_burst_args burst{sizeof(dhub_burst_args), 1, args->input, nullptr, 0, 1};
                 return self.component.consume_burst(self.context, InputBurst<typename T::input_type>(burst));
             }
         }
@@ -173,6 +180,10 @@ dhub_status process_burst(void* instance, dhub_burst_args* args) noexcept {
         if constexpr (T::kind == DHUB_KIND_SOURCE) {
             OutputBurst<typename T::output_type> out(*args);
             return self.component.produce_burst(self.context, out);
+        } else if constexpr (T::kind == DHUB_KIND_STAGE) {
+            InputBurst<typename T::input_type> in(*args);
+            OutputBurst<typename T::output_type> out(*args);
+            return self.component.process_burst(self.context, in, out);
         } else {
             return self.component.consume_burst(self.context, InputBurst<typename T::input_type>(*args));
         }
@@ -288,8 +299,9 @@ constexpr auto process_of() noexcept {
 
 template <typename T>
 constexpr auto process_burst_of() noexcept {
-    if constexpr (T::mode == DHUB_MODE_REALTIME &&
-                  ((T::kind == DHUB_KIND_SOURCE && BurstSource<T>) || (T::kind == DHUB_KIND_SINK && BurstSink<T>))) {
+    if constexpr (T::mode == DHUB_MODE_REALTIME && !DeclaresPorts<T> &&
+                  ((T::kind == DHUB_KIND_SOURCE && BurstSource<T>) || (T::kind == DHUB_KIND_SINK && BurstSink<T>) ||
+                   (T::kind == DHUB_KIND_STAGE && BurstStage<T>))) {
         return &process_burst<T>;
     } else {
         return static_cast<dhub_status (*)(void*, dhub_burst_args*)>(nullptr);

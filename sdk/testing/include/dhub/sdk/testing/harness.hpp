@@ -48,6 +48,7 @@ struct ProcessResult {
 struct BurstResult {
     dhub_status status = DHUB_ERR_INTERNAL;
     std::vector<Frame> outputs;
+    std::size_t consumed = 0;  ///< a stage's burst: input slots it is done with, from the first
 };
 
 struct ValidationResult {
@@ -179,6 +180,48 @@ public:
             result.outputs.push_back(
                 Frame::from_bytes({buffers[i]->data(), static_cast<std::size_t>(slots[i].bytes)}, next_output_sequence_,
                                   slots[i].timestamp_ns != 0 ? slots[i].timestamp_ns : clock_->now_ns()));
+            ++next_output_sequence_;
+        }
+        return result;
+    }
+    /// One process_burst() of a stage (SDK 1.2): the inputs, oldest first, and as many output slots of
+    /// output_capacity bytes. The result has the published outputs and how many inputs were consumed.
+    BurstResult process_burst(const std::vector<Frame>& inputs, std::uint64_t output_capacity) {
+        require_burst(DHUB_KIND_STAGE, "process_burst()", inputs.size());
+        const std::size_t count = inputs.size();
+        std::vector<std::unique_ptr<SlotBuffer>> in_buffers;
+        std::vector<dhub_slot> in_slots;
+        std::vector<std::unique_ptr<SlotBuffer>> out_buffers;
+        std::vector<dhub_slot> out_slots;
+        for (std::size_t i = 0; i < count; ++i) {
+            in_buffers.push_back(std::make_unique<SlotBuffer>(input_capacity(inputs[i])));
+            in_slots.push_back(input_slot(inputs[i], *in_buffers.back()));
+            out_buffers.push_back(std::make_unique<SlotBuffer>(output_capacity));
+            out_slots.push_back({sizeof(dhub_slot), 0, out_buffers.back()->data(), output_capacity, output_capacity,
+                                 next_output_sequence_ + i, 0});
+        }
+        dhub_burst_args args{
+            sizeof(dhub_burst_args),          static_cast<std::uint32_t>(count), in_slots.data(), out_slots.data(), 0,
+            static_cast<std::uint32_t>(count)};
+        BurstResult result;
+        result.status = component_->process_burst(instance_, &args);
+        for (std::size_t i = 0; i < count; ++i) {
+            check_input_untouched(inputs[i], *in_buffers[i]);
+            if (!out_buffers[i]->guard_intact()) {
+                throw HarnessError("'" + id() + "' wrote past the end of output slot " + std::to_string(i) + " of " +
+                                   std::to_string(output_capacity) + " bytes");
+            }
+        }
+        result.consumed = std::min<std::size_t>(args.consumed, count);
+        const std::size_t filled = std::min<std::size_t>(args.filled, count);
+        for (std::size_t i = 0; i < filled; ++i) {
+            if (out_slots[i].bytes > output_capacity) {
+                throw HarnessError("'" + id() + "' published " + std::to_string(out_slots[i].bytes) + " bytes from a " +
+                                   std::to_string(output_capacity) + "-byte slot");
+            }
+            result.outputs.push_back(Frame::from_bytes(
+                {out_buffers[i]->data(), static_cast<std::size_t>(out_slots[i].bytes)}, next_output_sequence_,
+                out_slots[i].timestamp_ns != 0 ? out_slots[i].timestamp_ns : clock_->now_ns()));
             ++next_output_sequence_;
         }
         return result;
