@@ -17,10 +17,10 @@ void Node::run_realtime() {
     const bool bursts = uses_bursts();
     while (!stop_requested()) {
         if (inbox_.pending()) drain_messages();
-        const Step step = !bursts                ? realtime_step()
-                          : inputs_.empty()      ? source_burst_step()
-                          : outputs_.empty()     ? sink_burst_step()
-                                                 : stage_burst_step();
+        const Step step = !bursts            ? realtime_step()
+                          : inputs_.empty()  ? source_burst_step()
+                          : outputs_.empty() ? sink_burst_step()
+                                             : stage_burst_step();
         if (step == Step::Finished) return;
     }
     finish(EndReason::Stopped, "stopped on request");

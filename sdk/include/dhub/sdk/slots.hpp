@@ -124,9 +124,7 @@ public:
     InputSlot<T> operator[](std::size_t i) const noexcept { return InputSlot<T>(args_.inputs[i]); }
     /// A stage (SDK 1.2): only slots [0, n) are done and released; the rest are offered again, first, once
     /// more input has arrived (an averaging stage that needs more than it was given). Default: all of them.
-    void set_consumed(std::size_t n) noexcept {
-        args_.consumed = static_cast<std::uint32_t>(n < size() ? n : size());
-    }
+    void set_consumed(std::size_t n) noexcept { args_.consumed = static_cast<std::uint32_t>(n < size() ? n : size()); }
     std::size_t consumed() const noexcept { return args_.consumed; }
 
 private:
