@@ -217,6 +217,7 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
         if (!params) return refuse(file, params.error().message);
 
         info.plugin = loaded.name;
+        info.abi_minor = loaded.abi_minor;
         info.plugin_version = loaded.version;
         info.id = id;
         info.version = component.version;

@@ -21,6 +21,9 @@ using namespace std::chrono_literals;
 constexpr std::chrono::nanoseconds WAIT_SLICE = 100ms;
 constexpr std::chrono::nanoseconds SPIN_BEFORE_SLEEP = 20us;
 constexpr shm::WaitOptions SLICE_WAIT{WAIT_SLICE, SPIN_BEFORE_SLEEP};
+/// A stage's burst whose output ran out of room before it could take what it needs: how long it lets the
+/// readers downstream catch up before it is offered the same input again.
+constexpr std::chrono::microseconds OUTPUT_ROOM_PAUSE{50};
 constexpr std::size_t MESSAGE_BYTES_LIMIT = 4096;
 constexpr std::uint64_t VALIDATION_LOG_FIRST = 10;
 constexpr std::uint64_t VALIDATION_LOG_EVERY = 1000;

@@ -34,7 +34,9 @@ bool Node::uses_bursts() const noexcept {
         case plugin::ComponentKind::Sink:
             return inputs_.size() == 1 && outputs_.empty();
         case plugin::ComponentKind::Stage:
-            return inputs_.size() == 1 && outputs_.size() == 1 && !component_.multi_port();
+            // A 1.1 plugin may have set process_burst on a stage, which a 1.1 kernel never called: it would not
+            // know about outputs or consumed.
+            return component_.abi_minor >= 2 && inputs_.size() == 1 && outputs_.size() == 1 && !component_.multi_port();
         default:
             return false;
     }
@@ -203,7 +205,10 @@ Node::Step Node::stage_burst_step() {
         (void)in.release(0);  // not handled: read again once there is room
         return on_write_failure(out.status());
     }
-    const std::size_t count = std::min(in.size(), out.size());
+    // Read now: committing and releasing empty the bursts.
+    const std::size_t offered_in = in.size();
+    const std::size_t offered_out = out.size();
+    const std::size_t count = std::min(offered_in, offered_out);
     const std::uint64_t out_capacity = frame_.output.capacity;
     const std::uint64_t first = in.sequence(0);
     for (std::size_t i = 0; i < count; ++i) {
@@ -234,22 +239,45 @@ Node::Step Node::stage_burst_step() {
     }
     if (out.commit(filled) == shm::Status::Ok)
         slots_out_.store(slots_out_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
-    if (last_offer) consumed = count;  // what it still leaves can never be joined by more: done
-    if (consumed == 0 && count == burst_) {
-        // Offered all it can ever be offered and took none: it would be offered the same forever.
-        count_error(DHUB_ERR_INVALID_ARGUMENT, "process_burst consumed none of a full burst of " +
-                                                   std::to_string(count) + " input slots; they are released");
-        consumed = count;
+    const bool ended = status != DHUB_OK && status != DHUB_SKIP;  // an error, the end of stream, a stop
+    // A latest-only slot cannot be kept (the next read is the newest), and an input that closed sends nothing
+    // more to join what the stage left: both are done.
+    if (last_offer || input.consumer->view().sync() == shm::SyncPolicy::LatestOnly) consumed = count;
+    bool wedged = false;
+    bool output_bound = false;
+    if (consumed == 0 && !ended) {
+        // Waiting for more input is worth it only if the next offer can be bigger. When the output cut this
+        // one short, more output space will do: the same slots are offered again once the readers downstream
+        // made room, without waiting for input. Otherwise the offer must be below the burst and the ring; and
+        // with checksums verified a slot that fails ends a burst early, so if more is committed than was
+        // offered, the next offer may be the same. If it cannot grow, it would be offered the same forever.
+        output_bound = offered_out < offered_in;
+        const bool truncated_by_checksum =
+            input.consumer->view().checksum() == shm::ChecksumPolicy::Verify && input.consumer->backlog() > offered_in;
+        wedged = !output_bound &&
+                 (offered_in >= burst_ || offered_in >= input.consumer->view().slot_count() || truncated_by_checksum);
+        if (wedged) consumed = count;
     }
-    declined_ = count - consumed;
+    // Only slots it saw and left wait for more input; after an error or an end the rest were never looked at,
+    // and slots left for lack of output space wait for that space (below), not for more input.
+    declined_ = ended || output_bound ? 0 : count - consumed;
     if (in.release(consumed) == shm::Status::Overwritten) on_overwritten(first);
     slots_in_.store(slots_in_.load(std::memory_order_relaxed) + consumed, std::memory_order_relaxed);
-    // Counted per slot, as one call per slot would: consumed slots that published nothing were skipped.
-    if (consumed > filled) {
-        skipped_.store(skipped_.load(std::memory_order_relaxed) + (consumed - filled), std::memory_order_relaxed);
+    // Counted per slot, as one call per slot would: consumed slots that published nothing were skipped,
+    // except the one whose status ended the call (an error counts as an error, an end as the end).
+    const std::size_t unpublished = consumed - std::min(consumed, filled) - (ended && consumed > filled ? 1 : 0);
+    if (unpublished > 0 && !wedged) {
+        skipped_.store(skipped_.load(std::memory_order_relaxed) + unpublished, std::memory_order_relaxed);
     }
-    if (status != DHUB_OK && status != DHUB_SKIP && filled != 0) {
+    if (ended && filled != 0)
         handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    if (output_bound) pause(OUTPUT_ROOM_PAUSE);  // the readers downstream are behind: let them make room
+    if (wedged) {
+        count_error(DHUB_ERR_INVALID_ARGUMENT, "process_burst consumed none of the " + std::to_string(count) +
+                                                   " input slots it was offered, and no bigger offer can come (the "
+                                                   "node's burst, the ring or the output is the limit); they are "
+                                                   "released without output");
+        return stop_requested() ? Step::Finished : Step::Continue;
     }
     return account(status == DHUB_SKIP ? DHUB_OK : status, filled);
 }

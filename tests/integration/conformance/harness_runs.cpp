@@ -85,7 +85,7 @@ void handle_inputs(Harness& harness,
     const dhub_kind kind = harness.descriptor().kind;
     if (kind == DHUB_KIND_STAGE && delivery == Delivery::Burst) {
         // As the kernel: up to BURST committed slots per call; what the stage leaves is offered again with
-        // more, and a stage that takes nothing of what is left at the end is done.
+        // more.
         std::size_t first = 0;
         while (first < inputs.size()) {
             const auto last = inputs.begin() + static_cast<std::ptrdiff_t>(std::min(first + BURST, inputs.size()));
@@ -93,8 +93,8 @@ void handle_inputs(Harness& harness,
                                                output_capacity(fixture));
             record_call(outcome, burst.status);
             outcome.outputs.insert(outcome.outputs.end(), burst.outputs.begin(), burst.outputs.end());
-            if (burst.consumed == 0) break;
-            first += burst.consumed;
+            // Nothing consumed of a full burst: the kernel reports it and releases the burst, so does this.
+            first += burst.consumed == 0 ? static_cast<std::size_t>(last - inputs.begin()) - first : burst.consumed;
         }
         return;
     }

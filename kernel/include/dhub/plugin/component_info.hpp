@@ -65,7 +65,8 @@ struct PortInfo {
 struct ComponentInfo {
     std::string plugin;  ///< plugin name (file dhub-<plugin>.so)
     std::string plugin_version;
-    std::string id;  ///< "<vendor>.<kind>.<name>"
+    std::uint16_t abi_minor = 0;  ///< the SDK minor its plugin was built for: what the kernel may assume of it
+    std::string id;               ///< "<vendor>.<kind>.<name>"
     std::uint32_t version = 0;
     ComponentKind kind = ComponentKind::Source;
     ComponentMode mode = ComponentMode::Realtime;

@@ -16,32 +16,28 @@
 
 namespace dhub::sdk {
 
-/// Calls handle(input, output) for every input slot in turn, as process() is called one slot at a time.
-/// Outputs are packed: a slot it returns DHUB_SKIP for, or fails, takes no output slot. Every input is
-/// consumed. Returns DHUB_OK, else the first status other than DHUB_OK/DHUB_SKIP (the kernel counts it once
-/// for the call); DHUB_END_OF_STREAM and DHUB_STOPPING stop at that slot, which is still consumed.
+/// Calls handle(input, output) for the input slots in turn, as process() is called one slot at a time, each
+/// time with a fresh output slot (whole length, timestamp 0: stamped at commit). Outputs are packed: a slot it
+/// returns DHUB_SKIP for takes none. It stops at the first other status (an error, DHUB_END_OF_STREAM,
+/// DHUB_STOPPING): that slot is consumed and the status returned, so the kernel counts it for that slot as
+/// it would one slot at a time, and the slots after it are offered again in the next call.
 template <typename In, typename Out, typename Handle>
 dhub_status each_slot(InputBurst<In>& in, OutputBurst<Out>& out, Handle&& handle) {
-    dhub_status first_failure = DHUB_OK;
     std::size_t filled = 0;
-    std::size_t index = 0;
-    for (; index < in.size(); ++index) {
+    for (std::size_t index = 0; index < in.size(); ++index) {
         OutputSlot<Out> into = out[filled];
+        into.set_bytes(into.capacity());  // nothing a skipped or failed call wrote into it carries over
+        into.set_timestamp_ns(0);
         const dhub_status status = handle(in[index], into);
-        if (status == DHUB_OK) {
-            ++filled;
-            continue;
-        }
-        if (status == DHUB_SKIP) continue;
-        if (first_failure == DHUB_OK) first_failure = status;
-        if (status == DHUB_END_OF_STREAM || status == DHUB_STOPPING) {
-            ++index;
-            break;
-        }
+        if (status == DHUB_OK) ++filled;
+        if (status == DHUB_OK || status == DHUB_SKIP) continue;
+        out.set_filled(filled);
+        in.set_consumed(index + 1);
+        return status;
     }
     out.set_filled(filled);
-    in.set_consumed(index);
-    return first_failure;
+    in.set_consumed(in.size());
+    return DHUB_OK;
 }
 
 }  // namespace dhub::sdk
