@@ -29,6 +29,11 @@ struct Direction {
     PortDirection direction;
     const char* key;   ///< "inputs"
     const char* word;  ///< "input"
+
+    const std::vector<PortBinding>& entries(const NodeState& node) const {
+        return direction == PortDirection::Input ? node.spec->inputs : node.spec->outputs;
+    }
+    std::string path(const NodeState& node) const { return node.spec->json_path + "/" + key; }
 };
 
 /// The list form: entries bind in port order, which only says something when the direction has one port.
@@ -39,9 +44,8 @@ bool bind_list(const NodeState& node,
                std::vector<std::size_t>& bound,
                Issues& issues) {
     const ComponentInfo& component = *node.component;
-    const std::vector<PortBinding>& entries =
-        side.direction == PortDirection::Input ? node.spec->inputs : node.spec->outputs;
-    const std::string key_path = node.spec->json_path + "/" + side.key;
+    const std::vector<PortBinding>& entries = side.entries(node);
+    const std::string key_path = side.path(node);
     if (entries.empty()) return true;  // nothing bound ("inputs" absent, [] or {}): only the required ports say more
     if (ports.size() > 1) {
         std::string example;
@@ -75,9 +79,8 @@ void bind_map(const NodeState& node,
               std::vector<std::size_t>& bound,
               Issues& issues) {
     const ComponentInfo& component = *node.component;
-    const std::vector<PortBinding>& entries =
-        side.direction == PortDirection::Input ? node.spec->inputs : node.spec->outputs;
-    const std::string key_path = node.spec->json_path + "/" + side.key;
+    const std::vector<PortBinding>& entries = side.entries(node);
+    const std::string key_path = side.path(node);
     std::vector<std::string> names;
     for (const std::size_t port : ports)
         names.push_back(component.ports[port].name);
@@ -112,8 +115,7 @@ void bind_map(const NodeState& node,
 
 void bind_direction(NodeState& node, const Direction& side, Issues& issues) {
     const ComponentInfo& component = *node.component;
-    const std::vector<PortBinding>& entries =
-        side.direction == PortDirection::Input ? node.spec->inputs : node.spec->outputs;
+    const std::vector<PortBinding>& entries = side.entries(node);
     std::vector<std::size_t> ports;
     for (std::size_t index = 0; index < component.ports.size(); ++index) {
         if (component.ports[index].direction == side.direction) ports.push_back(index);

@@ -48,6 +48,19 @@ std::unique_ptr<GraphRunner> run_to_end(GraphUnderTest& graph, std::shared_ptr<c
     return std::move(created.value());
 }
 
+/// A sim_source of 1-channel, 4-sample counter frames (max_frames 0: no end) writing channel.
+Json sim_node(const char* id, double rate, int frames, const char* channel) {
+    return Json{{"id", id},
+                {"plugin", "sim_source"},
+                {"params",
+                 {{"rate_hz", rate},
+                  {"channels", 1},
+                  {"samples_per_channel", 4},
+                  {"max_frames", frames},
+                  {"waveform", "counter"}}},
+                {"outputs", {channel}}};
+}
+
 // Two tickers of 3000 slots each, paired by sequence: every pair holds equal ticks, in order, none lost.
 TEST(Ports_test, CorrelateBySequencePairsEverySlotOfTwoSources) {
     dhub::testing::TempDir dir("dhub-ports");
@@ -105,17 +118,6 @@ TEST(Ports_test, CorrelateByTimestampSendsTheUnmatchedToTheirOwnOutput) {
     dhub::testing::TempDir dir("dhub-ports");
     const std::string sets = (dir.path() / "sets.dhr").string();
     const std::string unmatched = (dir.path() / "unmatched.dhr").string();
-    const auto sim = [](const char* id, double rate, int frames, const char* channel) {
-        return Json{{"id", id},
-                    {"plugin", "sim_source"},
-                    {"params",
-                     {{"rate_hz", rate},
-                      {"channels", 1},
-                      {"samples_per_channel", 4},
-                      {"max_frames", frames},
-                      {"waveform", "counter"}}},
-                    {"outputs", {channel}}};
-    };
     GraphUnderTest graph(Json{
         {"schema_version", 1},
         {"channels",
@@ -124,8 +126,8 @@ TEST(Ports_test, CorrelateByTimestampSendsTheUnmatchedToTheirOwnOutput) {
           {{"name", "sets"}, {"slot_bytes", 1024}},
           {{"name", "lonely"}, {"slot_bytes", 256}}}},
         {"nodes",
-         {sim("fast_src", 1000, 100, "fast"),
-          sim("slow_src", 500, 50, "slow"),
+         {sim_node("fast_src", 1000, 100, "fast"),
+          sim_node("slow_src", 500, 50, "slow"),
           {{"id", "pair"},
            {"plugin", "correlate"},
            {"params", {{"match", "timestamp"}, {"tolerance_ns", 100000}}},
@@ -177,13 +179,6 @@ TEST(Ports_test, CorrelateByTimestampSendsTheUnmatchedToTheirOwnOutput) {
 TEST(Ports_test, CorrelateGivesUpOnAPartnerThatNeverComesAfterMaxWait) {
     dhub::testing::TempDir dir("dhub-ports");
     const std::string unmatched = (dir.path() / "unmatched.dhr").string();
-    const auto sim = [](const char* id, double rate, int frames, const char* channel) {
-        return Json{
-            {"id", id},
-            {"plugin", "sim_source"},
-            {"params", {{"rate_hz", rate}, {"channels", 1}, {"samples_per_channel", 4}, {"max_frames", frames}}},
-            {"outputs", {channel}}};
-    };
     GraphUnderTest graph(Json{
         {"schema_version", 1},
         {"channels",
@@ -192,8 +187,8 @@ TEST(Ports_test, CorrelateGivesUpOnAPartnerThatNeverComesAfterMaxWait) {
           {{"name", "sets"}, {"slot_bytes", 1024}},
           {{"name", "lonely"}, {"slot_bytes", 256}}}},
         {"nodes",
-         {sim("fast_src", 1000, 5, "fast"),
-          sim("silent_src", 0.001, 0, "silent"),
+         {sim_node("fast_src", 1000, 5, "fast"),
+          sim_node("silent_src", 0.001, 0, "silent"),
           {{"id", "pair"},
            {"plugin", "correlate"},
            {"params", {{"tolerance_ns", 0}, {"max_wait_ns", 5 * MS}}},
