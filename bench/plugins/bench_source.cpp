@@ -23,7 +23,8 @@ public:
 
     explicit BenchSource(dhub::sdk::NodeContext& context)
         : count_(static_cast<std::uint64_t>(context.params().integer("count"))),
-          touch_(std::string(context.params().string("touch"))) {}
+          every_byte_(context.params().string("touch") == "every_byte"),
+          ends_(context.params().string("touch") == "ends") {}
 
     dhub_status produce(dhub::sdk::NodeContext&, dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
         if (next_ == count_) return DHUB_END_OF_STREAM;
@@ -43,14 +44,16 @@ public:
 private:
     void write(const dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
         const auto bytes = out.bytes();
-        const dhub::bench::TouchMode touch = touch_ == "every_byte" ? dhub::bench::TouchMode::every_byte
-                                             : touch_ == "ends"     ? dhub::bench::TouchMode::ends
-                                                                    : dhub::bench::touch_mode_for(bytes.size());
+        // Per slot: two flags, not a string compare (the bench measures the hand-over, not the plugin).
+        const dhub::bench::TouchMode touch = every_byte_ ? dhub::bench::TouchMode::every_byte
+                                             : ends_     ? dhub::bench::TouchMode::ends
+                                                         : dhub::bench::touch_mode_for(bytes.size());
         dhub::bench::write_payload(bytes.data(), bytes.size(), next_++, touch);
     }
 
     std::uint64_t count_;
-    std::string touch_;
+    bool every_byte_;
+    bool ends_;
     std::uint64_t next_ = 0;
 };
 
