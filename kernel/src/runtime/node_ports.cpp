@@ -84,7 +84,8 @@ bool Node::take_arrivals(std::vector<dhub_port_input>& states) {
         }
         shm::ReadSlot read = input.consumer->acquire_read(shm::WaitOptions{std::chrono::nanoseconds(0), {}});
         // A poll never looks at the closed flag (only a sleeping reader does): a closed channel with nothing
-        // left to read is Closed here. The producer closes after its last commit, so nothing can follow.
+        // left to read is Closed here. The producer closes after its last commit, so nothing can follow; the
+        // backlog is looked at again after the flag, for a last commit that landed between the two reads.
         const bool drained_and_closed = read.status() == shm::Status::Timeout && input.consumer->backlog() == 0 &&
                                         input.consumer->view().header().closed.load(std::memory_order_acquire) != 0 &&
                                         input.consumer->backlog() == 0;
