@@ -118,6 +118,16 @@ const char* to_string(SyncPolicy policy) noexcept {
     return "invalid";
 }
 
+const char* to_string(Delivery delivery) noexcept {
+    switch (delivery) {
+        case Delivery::Channel:
+            return "channel";
+        case Delivery::Latest:
+            return "latest";
+    }
+    return "invalid";
+}
+
 const char* to_string(ChecksumPolicy policy) noexcept {
     switch (policy) {
         case ChecksumPolicy::None:

@@ -141,8 +141,7 @@ VoidResult check_expectation(const ChannelView& view, const ChannelExpectation& 
 
 layout::Geometry geometry_of(const ChannelConfig& config) noexcept {
     return layout::Geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
-                            static_cast<std::uint32_t>(config.flex_zone_bytes),
-                            config.sync == SyncPolicy::SingleReader ? 1u : config.max_consumers,
+                            static_cast<std::uint32_t>(config.flex_zone_bytes), config.max_consumers,
                             static_cast<std::uint32_t>(config.schema_descriptor.size())};
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "asymmetric_fence.hpp"
 #include "dhub/base/clock.hpp"
@@ -32,6 +33,13 @@ struct alignas(64) ConsumerState {
     SyncPolicy sync = SyncPolicy::SingleReader;
     bool verify = false;
     bool holds = false;  ///< ConsumerOptions::hold on a latest-only channel
+    /// Delivery::Latest on a lossless channel: each read is copied out of the ring (the producer does not wait
+    /// for this seat, so a slot may be reused while it is read).
+    bool copies = false;
+    std::vector<std::byte> copy_buffer;
+    CopiedSlot copied;
+    std::uint8_t copy_checksum[32] = {};  ///< the slot's checksum, copied with its bytes
+    std::uint64_t first_unseen = 0;       ///< latest-only: the oldest sequence neither read nor counted as skipped
     bool slot_held = false;
     /// The producer was seen looking with fences (holds_fenced == 1): it does for the rest of its life, and a
     /// successor that takes over sees this reader counted and does from the start. No asymmetric fence needed.
@@ -42,6 +50,10 @@ struct alignas(64) ConsumerState {
     ReadSlot acquire(const WaitOptions& wait) noexcept;
     ReadSlot acquire_lossless(const WaitOptions& wait) noexcept;
     ReadSlot acquire_latest(const WaitOptions& wait) noexcept;
+    /// Copies slot seq out of the ring; false if it was reused meanwhile (the copy must be discarded).
+    bool copy_out(std::uint64_t seq) noexcept;
+    /// Latest-only: a read of seq skipped every sequence between the previous read and it.
+    void count_skipped(std::uint64_t seq) noexcept;
     ReadBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
     Status release(std::uint64_t seq) noexcept { return release_burst(seq, 1); }
     Status release_burst(std::uint64_t first, std::size_t slots) noexcept;
@@ -184,6 +196,22 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
             }
             continue;
         }
+        if (copies) {
+            if (!copy_out(seq)) {
+                count(entry().overwritten_retries);
+                continue;  // the producer reached the slot while it was copied: the newest is newer now
+            }
+            if (verify) {
+                const Digest digest = blake2b_256({copied.data, copied.bytes});
+                if (std::memcmp(digest.data(), copy_checksum, digest.size()) != 0) {
+                    count(entry().checksum_failures);
+                    last_read_seq = seq;
+                    return ReadSlot(Status::ChecksumMismatch, seq);
+                }
+            }
+            slot_held = true;
+            return ReadSlot(this, copied.data, copied.bytes, seq, copied.timestamp_ns);
+        }
         const std::uint32_t bytes =
             std::min(slot.payload_bytes.load(std::memory_order_relaxed), view.slot_payload_bytes());
         const std::uint64_t timestamp = slot.timestamp_ns.load(std::memory_order_relaxed);
@@ -202,6 +230,29 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
     }
 }
 
+// Not inlined, so that its name can mark it in tests/tsan.supp: a seqlock read races with the producer by design,
+// and what it copied is used only once the second look at the slot's sequence says nothing changed.
+__attribute__((noinline)) bool ConsumerState::copy_out(std::uint64_t seq) noexcept {
+    const auto& slot = view.slot_header(seq);
+    copied.bytes = std::min(slot.payload_bytes.load(std::memory_order_relaxed), view.slot_payload_bytes());
+    copied.timestamp_ns = slot.timestamp_ns.load(std::memory_order_relaxed);
+    std::memcpy(copy_buffer.data(), view.slot_payload(seq), copied.bytes);
+    if (verify) std::memcpy(copy_checksum, slot.checksum, sizeof copy_checksum);
+    copied.data = copy_buffer.data();
+    // The producer marks a slot busy (with a release fence) before it changes any byte of it: if the sequence
+    // still reads seq after everything was copied, nothing copied was written meanwhile.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return slot.seq.load(std::memory_order_relaxed) == seq;
+}
+
+void ConsumerState::count_skipped(std::uint64_t seq) noexcept {
+    if (seq < first_unseen) return;  // read before, or committed before this reader joined
+    if (seq > first_unseen) count(entry().skipped, seq - first_unseen);
+    first_unseen = seq + 1;
+    // Never read by the producer of a latest reader's seat; it shows `dhub-shm inspect` how far behind it is.
+    entry().cursor.store(first_unseen, std::memory_order_relaxed);
+}
+
 ReadBurst ConsumerState::acquire_burst(std::size_t max, const WaitOptions& wait) noexcept {
     if (slot_held || max == 0) return ReadBurst(Status::Invalid);
     if (sync == SyncPolicy::LatestOnly) {
@@ -209,7 +260,7 @@ ReadBurst ConsumerState::acquire_burst(std::size_t max, const WaitOptions& wait)
         ReadSlot newest = acquire(wait);
         if (!newest) return ReadBurst(newest.status(), newest.sequence());
         newest.state_ = nullptr;  // the burst takes the hold over
-        return ReadBurst(this, &view, newest.sequence(), 1);
+        return ReadBurst(this, &view, copies ? &copied : nullptr, newest.sequence(), 1);
     }
     if ((++reads & 63) == 0) beat();
     if (const Status waited = wait_for_unread(wait); waited != Status::Ok) return ReadBurst(waited);
@@ -227,7 +278,7 @@ ReadBurst ConsumerState::acquire_burst(std::size_t max, const WaitOptions& wait)
         }
     }
     slot_held = true;
-    return ReadBurst(this, &view, cursor, static_cast<std::size_t>(held));
+    return ReadBurst(this, &view, nullptr, cursor, static_cast<std::size_t>(held));
 }
 
 Status ConsumerState::release_burst(std::uint64_t first, std::size_t slots) noexcept {
@@ -235,6 +286,11 @@ Status ConsumerState::release_burst(std::uint64_t first, std::size_t slots) noex
     auto& header = view.header();
     if (sync == SyncPolicy::LatestOnly) {
         last_read_seq = first;
+        if (copies) {
+            count_skipped(first);
+            count(entry().reads);
+            return Status::Ok;  // the copy was whole when it was taken, and the ring cannot change it
+        }
         // A tripwire, not the protection (that is the hold): everything read from the slot is complete
         // before this second look at its sequence, which must still be the one read.
         std::atomic_thread_fence(std::memory_order_acquire);
@@ -251,6 +307,7 @@ Status ConsumerState::release_burst(std::uint64_t first, std::size_t slots) noex
             count(seat_entry.overwritten_releases);
             return Status::Overwritten;
         }
+        count_skipped(first);
         count(seat_entry.reads);
         return Status::Ok;
     }
@@ -299,6 +356,7 @@ ReadBurst& ReadBurst::operator=(ReadBurst&& other) noexcept {
         (void)release();
         state_ = std::exchange(other.state_, nullptr);
         view_ = other.view_;
+        copy_ = other.copy_;
         first_ = other.first_;
         size_ = std::exchange(other.size_, 0);
         status_ = std::exchange(other.status_, Status::Invalid);
@@ -360,8 +418,11 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
                                     static_cast<std::uint64_t>(options.ready_timeout.count()));
     if (!view) return view.error();
     if (auto allowed = check_attach_secret(view.value(), options.attach_secret); !allowed) return allowed.error();
-    const bool holds = options.hold && view.value().sync() == SyncPolicy::LatestOnly;
-    auto seat = claim_seat(view.value(), options.name, holds);
+    const bool native_latest = view.value().sync() == SyncPolicy::LatestOnly;
+    const bool holds = options.hold && native_latest;
+    const bool copies = options.delivery == Delivery::Latest && !native_latest;
+    auto seat =
+        claim_seat(view.value(), options.name, (holds ? layout::SEAT_HOLDS : 0u) | (copies ? layout::SEAT_LATEST : 0u));
     if (!seat) return seat.error();
 
     auto state = std::make_unique<detail::ConsumerState>();
@@ -369,10 +430,13 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
     state->options = std::move(options);
     state->owner_token = ProcessIdentity::self().token();
     state->seat = seat.value();
-    state->sync = state->view.sync();
+    state->sync = copies ? SyncPolicy::LatestOnly : state->view.sync();
     state->verify = state->view.checksum() == ChecksumPolicy::Verify;
     state->holds = holds;
+    state->copies = copies;
+    if (copies) state->copy_buffer.resize(state->view.slot_payload_bytes());
     state->cursor = state->entry().cursor.load(std::memory_order_acquire);
+    state->first_unseen = state->cursor;
     return Consumer(std::move(state));
 }
 
@@ -407,6 +471,14 @@ FlexZone Consumer::flex_zone() const noexcept {
 
 bool Consumer::producer_alive() const noexcept {
     return liveness_of(state_->view.header().writer_lease.load(std::memory_order_acquire)) == Liveness::Alive;
+}
+
+bool Consumer::latest_only() const noexcept {
+    return state_->sync == SyncPolicy::LatestOnly;
+}
+
+std::uint64_t Consumer::skipped() const noexcept {
+    return state_->entry().skipped.load(std::memory_order_relaxed);
 }
 
 std::uint64_t Consumer::backlog() const noexcept {

@@ -35,21 +35,42 @@ bool evict(const ChannelView& view, ConsumerEntry& entry, std::uint64_t owner) n
     return true;
 }
 
-std::uint32_t try_claim(const ChannelView& view, std::uint64_t token) noexcept {
-    for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
+/// The seats a claim may take: a single-reader channel's seat 0 is its reader's, the rest are latest seats.
+struct SeatRange {
+    std::uint32_t first = 0;
+    std::uint32_t end = 0;
+};
+
+SeatRange claimable_seats(const ChannelView& view, bool latest) noexcept {
+    if (view.sync() != SyncPolicy::SingleReader) return {0, view.consumer_capacity()};
+    return latest ? SeatRange{1, view.consumer_capacity()} : SeatRange{0, 1};
+}
+
+std::uint32_t try_claim(const ChannelView& view, SeatRange range, std::uint64_t token) noexcept {
+    for (std::uint32_t seat = range.first; seat < range.end; ++seat) {
         std::uint64_t expected = 0;
         if (view.consumer(seat).owner.compare_exchange_strong(expected, token, std::memory_order_acq_rel)) return seat;
     }
-    return view.consumer_capacity();
+    return range.end;
 }
 
 }  // namespace
 
-Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name, bool holds) {
+Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name, std::uint32_t flags) {
     const ProcessIdentity self = ProcessIdentity::self();
-    std::uint32_t seat = try_claim(view, self.token());
-    if (seat == view.consumer_capacity() && evict_dead_consumers(view) > 0) seat = try_claim(view, self.token());
-    if (seat == view.consumer_capacity()) {
+    const bool latest = (flags & layout::SEAT_LATEST) != 0;
+    const SeatRange range = claimable_seats(view, latest);
+    std::uint32_t seat = try_claim(view, range, self.token());
+    if (seat == range.end && evict_dead_consumers(view) > 0) seat = try_claim(view, range, self.token());
+    if (seat == range.end) {
+        if (view.sync() == SyncPolicy::SingleReader && latest) {
+            return Error{ErrorCode::AlreadyExists,
+                         "channel '" + view.channel() + "' is single-reader with " +
+                             std::to_string(view.consumer_capacity()) + " seats, seat 0 for its reader; " +
+                             (range.first >= range.end ? std::string("none is left for latest-only readers")
+                                                       : "every latest-only seat is held by a live process") +
+                             "; raise the channel's max_consumers"};
+        }
         if (view.sync() == SyncPolicy::SingleReader) {
             const std::uint64_t holder = view.consumer(0).owner.load(std::memory_order_acquire);
             return Error{ErrorCode::AlreadyExists,
@@ -74,17 +95,19 @@ Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name,
     entry.overwritten_retries.store(0, std::memory_order_relaxed);
     entry.overwritten_releases.store(0, std::memory_order_relaxed);
     entry.held.store(0, std::memory_order_relaxed);
+    entry.skipped.store(0, std::memory_order_relaxed);
     entry.flags.store(0, std::memory_order_relaxed);
-    if (holds) {
+    if ((flags & layout::SEAT_HOLDS) != 0) {
         // Counted before the flag is set (a crash in between leaves the count too high, the safe side), and
         // both before the seat can hold anything: the producer reads holds only while the count is not 0.
         view.header().holding_readers.fetch_add(1, std::memory_order_seq_cst);
-        entry.flags.store(layout::SEAT_HOLDS, std::memory_order_seq_cst);
     }
+    // Before the seat becomes active: a producer that sees it active sees what kind of seat it is.
+    entry.flags.store(flags, std::memory_order_seq_cst);
     entry.read_timeouts.store(0, std::memory_order_relaxed);
     entry.heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
     auto& header = view.header();
-    if (view.sync() == SyncPolicy::SingleReader) {
+    if (view.sync() == SyncPolicy::SingleReader && !latest) {
         entry.state.store(layout::CONSUMER_ACTIVE, std::memory_order_seq_cst);
         return seat;
     }
@@ -105,13 +128,16 @@ void release_seat(const ChannelView& view, std::uint32_t seat, std::uint64_t own
     }
 }
 
+bool seat_holds_back_producer(const ConsumerEntry& entry) noexcept {
+    if ((entry.flags.load(std::memory_order_seq_cst) & layout::SEAT_LATEST) != 0) return false;
+    return entry.state.load(std::memory_order_seq_cst) == layout::CONSUMER_ACTIVE;
+}
+
 std::uint64_t oldest_active_cursor(const ChannelView& view, std::uint64_t if_none) noexcept {
     std::uint64_t oldest = if_none;
     for (std::uint32_t seat = 0; seat < view.consumer_capacity(); ++seat) {
         const ConsumerEntry& entry = view.consumer(seat);
-        if (entry.state.load(std::memory_order_seq_cst) == layout::CONSUMER_ACTIVE) {
-            oldest = std::min(oldest, entry.cursor.load(std::memory_order_acquire));
-        }
+        if (seat_holds_back_producer(entry)) oldest = std::min(oldest, entry.cursor.load(std::memory_order_acquire));
     }
     return oldest;
 }

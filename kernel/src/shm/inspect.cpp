@@ -110,6 +110,8 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
         consumer.overwritten_releases = entry.overwritten_releases.load();
         consumer.held_sequence = entry.held.load();
         consumer.read_timeouts = entry.read_timeouts.load();
+        consumer.latest = view.sync() == SyncPolicy::LatestOnly || (entry.flags.load() & layout::SEAT_LATEST) != 0;
+        consumer.skipped = entry.skipped.load();
         consumer.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
         info.consumers.push_back(std::move(consumer));
     }

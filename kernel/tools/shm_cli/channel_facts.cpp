@@ -12,7 +12,7 @@ const char* slot_state(const shm::SlotInfo& slot) noexcept {
 }
 
 std::optional<std::uint64_t> consumer_lag(const shm::ChannelInfo& info, const shm::ConsumerInfo& consumer) noexcept {
-    if (info.sync == shm::SyncPolicy::LatestOnly) return std::nullopt;
+    if (consumer.latest) return std::nullopt;  // it reads the newest slot: nothing queues up behind it
     // The header and the seat are read at slightly different times: a cursor may already be past the
     // write_seq read before it, which is no lag rather than a huge unsigned one.
     return consumer.cursor < info.write_seq ? info.write_seq - consumer.cursor : 0;

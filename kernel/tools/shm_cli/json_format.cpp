@@ -80,6 +80,8 @@ json consumer_json(const shm::ChannelInfo& info, const shm::ConsumerInfo& consum
         {"overwritten_releases", consumer.overwritten_releases},
         {"held", consumer.held_sequence == 0 ? json(nullptr) : json(consumer.held_sequence - 1)},
         {"read_timeouts", consumer.read_timeouts},
+        {"delivery", consumer.latest ? "latest" : "lossless"},
+        {"skipped", consumer.skipped},
     };
 }
 

@@ -143,20 +143,22 @@ void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
     out << "consumers (" << live_consumer_count(info) << " live of " << info.consumers.size() << " attached, "
         << info.consumer_capacity << " seats)\n";
     if (info.consumers.empty()) return;
-    out << printf_string("  %4s %8s %-23s %-9s %-5s %10s %8s %10s %10s %8s %9s %9s %8s\n", "SEAT", "PID", "NAME",
-                         "STATE", "ALIVE", "CURSOR", "LAG", "HEARTBEAT", "READS", "CHECKSUM", "RETRIES", "TORN",
-                         "TIMEOUTS");
+    out << printf_string("  %4s %8s %-23s %-9s %-5s %-8s %10s %8s %10s %10s %9s %8s %9s %9s %8s\n", "SEAT", "PID",
+                         "NAME", "STATE", "ALIVE", "DELIVERY", "CURSOR", "LAG", "HEARTBEAT", "READS", "SKIPPED",
+                         "CHECKSUM", "RETRIES", "TORN", "TIMEOUTS");
     for (const auto& consumer : info.consumers) {
         const auto lag = consumer_lag(info, consumer);
-        out << printf_string(
-            "  %4u %8u %-23s %-9s %-5s %10llu %8s %10s %10llu %8llu %9llu %9llu %8llu\n", consumer.seat, consumer.pid,
-            consumer.name.empty() ? "-" : consumer.name.c_str(), consumer.state, yes_no(consumer.alive).c_str(),
-            static_cast<unsigned long long>(consumer.cursor), lag ? std::to_string(*lag).c_str() : "-",
-            format_duration(consumer.heartbeat_age_ns).c_str(), static_cast<unsigned long long>(consumer.reads),
-            static_cast<unsigned long long>(consumer.checksum_failures),
-            static_cast<unsigned long long>(consumer.overwritten_retries),
-            static_cast<unsigned long long>(consumer.overwritten_releases),
-            static_cast<unsigned long long>(consumer.read_timeouts));
+        out << printf_string("  %4u %8u %-23s %-9s %-5s %-8s %10llu %8s %10s %10llu %9llu %8llu %9llu %9llu %8llu\n",
+                             consumer.seat, consumer.pid, consumer.name.empty() ? "-" : consumer.name.c_str(),
+                             consumer.state, yes_no(consumer.alive).c_str(), consumer.latest ? "latest" : "lossless",
+                             static_cast<unsigned long long>(consumer.cursor), lag ? std::to_string(*lag).c_str() : "-",
+                             format_duration(consumer.heartbeat_age_ns).c_str(),
+                             static_cast<unsigned long long>(consumer.reads),
+                             static_cast<unsigned long long>(consumer.skipped),
+                             static_cast<unsigned long long>(consumer.checksum_failures),
+                             static_cast<unsigned long long>(consumer.overwritten_retries),
+                             static_cast<unsigned long long>(consumer.overwritten_releases),
+                             static_cast<unsigned long long>(consumer.read_timeouts));
     }
 }
 

@@ -11,7 +11,7 @@ namespace dhub::shm::layout {
 namespace {
 
 TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionFivePutThem) {
-    EXPECT_EQ(LAYOUT_VERSION, 5u);
+    EXPECT_EQ(LAYOUT_VERSION, 6u);
     EXPECT_EQ(SEGMENT_MAGIC, 0x314D485342554844ULL);
     EXPECT_EQ(sizeof(SegmentHeader), 512u);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0u);
@@ -54,6 +54,7 @@ TEST(LayoutBinaryCompatibility_test, ConsumerEntryAndSlotHeaderKeepTheirShape) {
     EXPECT_EQ(offsetof(ConsumerEntry, flags), 20u);
     EXPECT_EQ(offsetof(ConsumerEntry, held), 24u);
     EXPECT_EQ(offsetof(ConsumerEntry, overwritten_releases), 32u);
+    EXPECT_EQ(offsetof(ConsumerEntry, skipped), 40u);
     EXPECT_EQ(offsetof(ConsumerEntry, owner), 64u);
     EXPECT_EQ(offsetof(ConsumerEntry, name), 104u);
     EXPECT_EQ(sizeof(SlotHeader), 64u);

@@ -30,6 +30,15 @@ enum class SyncPolicy : std::uint8_t {
     EveryReader = 3,   ///< every registered consumer sees every slot; the producer waits for the slowest
 };
 
+/// What one consumer is delivered, chosen when it attaches (ConsumerOptions::delivery).
+enum class Delivery : std::uint8_t {
+    Channel = 0,  ///< by the channel's SyncPolicy
+    /// The newest slot, whatever the channel's policy: on a lossless channel the reader never holds the producer
+    /// back (the producer does not wait for its seat), reads each slot into a private copy checked against
+    /// reuse (never torn), and counts the slots it skipped. Zero copy stays for readers of the channel's policy.
+    Latest = 1,
+};
+
 /// Per-slot BLAKE2b-256 of the committed payload bytes.
 enum class ChecksumPolicy : std::uint8_t {
     None = 1,     ///< no checksum
@@ -46,10 +55,12 @@ struct ChannelConfig {
     std::uint32_t slot_count = 8;  ///< used when ring == Ring (>= 2); Single/Double imply 1/2
     SyncPolicy sync = SyncPolicy::SingleReader;
     ChecksumPolicy checksum = ChecksumPolicy::None;
-    std::size_t flex_zone_bytes = 0;   ///< shared metadata region, 0 for none
-    std::uint32_t max_consumers = 16;  ///< size of the consumer table (SingleReader always has 1 seat)
-    SchemaHash schema_hash{};          ///< identifies the slot layout; all zero = unchecked
-    mode_t mode = 0600;                ///< permission bits of the segment
+    std::size_t flex_zone_bytes = 0;  ///< shared metadata region, 0 for none
+    /// Size of the consumer table. SingleReader: seat 0 is the reader's, the others serve latest-only readers
+    /// (ConsumerOptions::delivery).
+    std::uint32_t max_consumers = 16;
+    SchemaHash schema_hash{};  ///< identifies the slot layout; all zero = unchecked
+    mode_t mode = 0600;        ///< permission bits of the segment
     /// Empty: any process that can open the segment may attach. Otherwise consumers must present the same
     /// secret (ConsumerOptions::attach_secret); the segment stores only a hash of it (attach_tag_of).
     std::string attach_secret{};
@@ -76,6 +87,7 @@ VoidResult validate_channel_name(std::string_view name);
 const char* to_string(RingPolicy policy) noexcept;
 const char* to_string(SyncPolicy policy) noexcept;
 const char* to_string(ChecksumPolicy policy) noexcept;
+const char* to_string(Delivery delivery) noexcept;
 
 /// How long a blocking call may wait, and how much of that it may busy-spin before sleeping on a futex.
 /// spin == 0: sleep at once (an idle channel costs no CPU); spin >= timeout: pure busy-wait.

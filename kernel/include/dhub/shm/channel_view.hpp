@@ -85,7 +85,7 @@ private:
     bool power_of_two_ = true;
 };
 
-/// The segment geometry a configuration implies (single-reader channels have exactly one seat).
+/// The segment geometry a configuration implies.
 layout::Geometry geometry_of(const ChannelConfig& config) noexcept;
 
 /// BLAKE2b-256 of the immutable header bytes [0, 128) with init_state read as zero.

@@ -40,11 +40,23 @@ struct ConsumerOptions {
     /// rewritten during the read as Overwritten, and what was read must be discarded. Holding costs each read
     /// a locked store and the producer a look at the holds once per ring - 1 slots.
     bool hold = false;
+    /// Delivery::Latest reads only the newest slot whatever the channel's policy; on a lossless channel the
+    /// producer never waits for this reader, who gets a private copy of each slot instead of a view in place
+    /// (checked against reuse, never torn) and counts what it skipped. For viewers and monitors beside a
+    /// lossless recorder.
+    Delivery delivery = Delivery::Channel;
 };
 
 namespace detail {
 struct ConsumerState;
-}
+
+/// A latest-only read of a lossless channel: the slot's bytes copied out of the ring while it stayed whole.
+struct CopiedSlot {
+    const std::byte* data = nullptr;
+    std::uint32_t bytes = 0;
+    std::uint64_t timestamp_ns = 0;
+};
+}  // namespace detail
 
 /// A slot being read. Move-only; released on destruction.
 class [[nodiscard]] ReadSlot {
@@ -112,6 +124,7 @@ public:
     ReadBurst(ReadBurst&& other) noexcept
         : state_(std::exchange(other.state_, nullptr)),
           view_(other.view_),
+          copy_(other.copy_),
           first_(other.first_),
           size_(std::exchange(other.size_, 0)),
           status_(std::exchange(other.status_, Status::Invalid)) {}
@@ -129,12 +142,16 @@ public:
     /// Slot i's committed bytes, read-only, in place. For ChecksumMismatch, sequence(0) names the slot
     /// that failed.
     std::span<const std::byte> payload(std::size_t i) const noexcept {
+        if (copy_ != nullptr) [[unlikely]]
+            return {copy_->data, copy_->bytes};
         // Clamped: a corrupted length must not let anyone read past the slot.
         const std::uint32_t bytes = view_->slot_header(first_ + i).payload_bytes.load(std::memory_order_relaxed);
         return {view_->slot_payload(first_ + i), std::min(bytes, view_->slot_payload_bytes())};
     }
     std::uint64_t sequence(std::size_t i) const noexcept { return first_ + i; }
     std::uint64_t timestamp_ns(std::size_t i) const noexcept {
+        if (copy_ != nullptr) [[unlikely]]
+            return copy_->timestamp_ns;
         return view_->slot_header(first_ + i).timestamp_ns.load(std::memory_order_relaxed);
     }
 
@@ -147,11 +164,16 @@ public:
 private:
     friend struct detail::ConsumerState;
     explicit ReadBurst(Status status, std::uint64_t sequence = 0) noexcept : first_(sequence), status_(status) {}
-    ReadBurst(detail::ConsumerState* state, const ChannelView* view, std::uint64_t first, std::size_t size) noexcept
-        : state_(state), view_(view), first_(first), size_(size), status_(Status::Ok) {}
+    ReadBurst(detail::ConsumerState* state,
+              const ChannelView* view,
+              const detail::CopiedSlot* copy,
+              std::uint64_t first,
+              std::size_t size) noexcept
+        : state_(state), view_(view), copy_(copy), first_(first), size_(size), status_(Status::Ok) {}
 
     detail::ConsumerState* state_ = nullptr;
     const ChannelView* view_ = nullptr;
+    const detail::CopiedSlot* copy_ = nullptr;  ///< set for a latest-only read of a lossless channel
     std::uint64_t first_ = 0;
     std::size_t size_ = 0;
     Status status_ = Status::Invalid;
@@ -163,7 +185,8 @@ public:
     /// names the field for a wrong magic, layout version, size or schema; with AlreadyExists if the single
     /// reader seat is held by a live process; PermissionDenied / NotFound from the OS.
     /// Every-reader and latest-only consumers start at the newest slot; a single reader resumes where the
-    /// previous reader stopped (a slot it died holding is delivered again).
+    /// previous reader stopped (a slot it died holding is delivered again). A latest-only reader of a
+    /// single-reader channel takes one of seats 1..max_consumers-1 (AlreadyExists when there is none).
     static Result<Consumer> attach(std::string_view channel, ConsumerOptions options = {});
 
     Consumer(Consumer&&) noexcept;
@@ -198,6 +221,10 @@ public:
     FlexZone flex_zone() const noexcept;
     /// Whether the process holding the producer lease is alive (false also when there is none).
     bool producer_alive() const noexcept;
+    /// Whether this consumer reads only the newest slot: a latest-only channel, or Delivery::Latest.
+    bool latest_only() const noexcept;
+    /// Latest-only: committed slots newer than its first read that it never read (the seat's count).
+    std::uint64_t skipped() const noexcept;
     /// Committed slots this consumer has not read yet (latest-only: 0 or 1).
     std::uint64_t backlog() const noexcept;
     /// Waits (wait) until more than `slots` committed slots are unread (lossless policies), the channel closes

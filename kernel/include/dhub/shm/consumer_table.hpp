@@ -30,15 +30,21 @@ constexpr std::uint64_t seat_evictor(std::uint64_t owner) noexcept {
 }
 
 /// Claims a free seat for the calling process (evicting dead owners if the table is full) and makes it
-/// active. The cursor starts at the newest slot, except on a single-reader channel where the seat keeps
-/// the cursor of the previous reader. `holds`: the seat will hold the latest-only slots it reads (counted in
-/// the header's holding_readers before the seat becomes active).
-Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name, bool holds = false);
+/// active. The cursor starts at the newest slot, except for a single-reader channel's reader (seat 0), which
+/// keeps the cursor of the previous reader. `flags` (layout::SEAT_*), set before the seat becomes active:
+/// SEAT_HOLDS, the seat will hold the latest-only slots it reads (counted in the header's holding_readers);
+/// SEAT_LATEST, a latest-only reader of a lossless channel (never seat 0 of a single-reader channel).
+Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name, std::uint32_t flags = 0);
+
+/// Whether the producer of a lossless channel waits for this seat's cursor (an active seat that is not a
+/// latest reader). Reads the flags before the state: a seat evicted meanwhile shows FREE, and one claimed
+/// meanwhile has a fresh cursor (docs/shm-layout.md, "latest readers of lossless channels").
+bool seat_holds_back_producer(const layout::ConsumerEntry& entry) noexcept;
 
 /// Deactivates and frees the seat (if the caller still owns it) and wakes a producer waiting for space.
 void release_seat(const ChannelView& view, std::uint32_t seat, std::uint64_t owner_token) noexcept;
 
-/// Minimum cursor over active seats, or if_none when there is none.
+/// Minimum cursor over the seats the producer waits for (seat_holds_back_producer), or if_none when there is none.
 std::uint64_t oldest_active_cursor(const ChannelView& view, std::uint64_t if_none) noexcept;
 
 /// Frees every seat whose owner process is dead, and finishes evictions whose evictor died. Returns how many

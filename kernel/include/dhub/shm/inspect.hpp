@@ -37,6 +37,9 @@ struct ConsumerInfo {
         0;                            ///< latest-only reads found rewritten at release (discarded; holds keep it 0)
     std::uint64_t held_sequence = 0;  ///< latest-only: the sequence being read + 1 (0: none)
     std::uint64_t read_timeouts = 0;
+    /// Reads only the newest slot: a latest-only channel's seat, or a latest reader of a lossless one.
+    bool latest = false;
+    std::uint64_t skipped = 0;  ///< latest: committed slots newer than its first read that it never read
     std::string name;
 };
 

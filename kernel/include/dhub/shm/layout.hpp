@@ -23,8 +23,10 @@ namespace dhub::shm::layout {
 inline constexpr std::uint64_t SEGMENT_MAGIC = 0x314D485342554844ULL;  // "DHUBSHM1" little-endian
 // 2: latest-only holds (ConsumerEntry::held, reuse_claim); 3: holds_fenced (a producer's looks may be unfenced);
 // 4: identity tokens carry a pid-namespace tag, and an evicting seat's owner names its evictor;
-// 5: the typed schema's descriptor is stored after the consumer table (schema_descriptor_bytes)
-inline constexpr std::uint32_t LAYOUT_VERSION = 5;
+// 5: the typed schema's descriptor is stored after the consumer table (schema_descriptor_bytes);
+// 6: a seat may read a lossless channel latest-only (SEAT_LATEST, ConsumerEntry::skipped), and a single-reader
+//    channel has max_consumers seats: seat 0 is its reader's, the others are latest seats
+inline constexpr std::uint32_t LAYOUT_VERSION = 6;
 inline constexpr std::size_t CACHE_LINE = 64;
 inline constexpr std::size_t PAGE = 4096;
 
@@ -132,13 +134,17 @@ struct alignas(CACHE_LINE) ConsumerEntry {
     std::atomic<std::uint64_t> cursor;        ///< next sequence this consumer will read
     std::atomic<std::uint64_t> heartbeat_ns;  ///< CLOCK_MONOTONIC
     std::atomic<std::uint32_t> state;         ///< CONSUMER_FREE / CONSUMER_JOINING / CONSUMER_ACTIVE
-    std::atomic<std::uint32_t> flags;         ///< SEAT_HOLDS: counted in SegmentHeader::holding_readers
+    /// SEAT_HOLDS: counted in SegmentHeader::holding_readers. SEAT_LATEST: a latest-only reader of a lossless
+    /// channel, whose cursor the producer never waits for. Set before the seat becomes active.
+    std::atomic<std::uint32_t> flags;
     /// Latest-only: the sequence this consumer is reading + 1 (0: none). The producer never rewrites a slot
     /// a live hold names (docs/shm-layout.md, "latest-only holds").
     std::atomic<std::uint64_t> held;
     /// Latest-only reads whose slot was found rewritten at release (discarded). Holds keep it 0.
     std::atomic<std::uint64_t> overwritten_releases;
-    std::uint8_t reserved1[24];
+    /// Latest-only readers: committed slots newer than the seat's first read that it never read.
+    std::atomic<std::uint64_t> skipped;
+    std::uint8_t reserved1[16];
     alignas(
         CACHE_LINE) std::atomic<std::uint64_t> owner;  ///< ProcessIdentity::token(), 0 = free seat, or an evicting mark
     std::atomic<std::uint64_t> reads;
@@ -154,6 +160,7 @@ inline constexpr std::uint32_t CONSUMER_ACTIVE = 2;
 
 /// ConsumerEntry::flags bits.
 inline constexpr std::uint32_t SEAT_HOLDS = 1;
+inline constexpr std::uint32_t SEAT_LATEST = 2;
 
 /// The first 64 bytes of every slot.
 struct alignas(CACHE_LINE) SlotHeader {
@@ -179,6 +186,7 @@ static_assert(offsetof(SegmentHeader, seats_in_use) == 264);
 static_assert(offsetof(SegmentHeader, holding_readers) == 432);
 static_assert(offsetof(SegmentHeader, holds_fenced) == 344);
 static_assert(offsetof(ConsumerEntry, held) == 24);
+static_assert(offsetof(ConsumerEntry, skipped) == 40);
 static_assert(offsetof(SegmentHeader, readers_waiting) == 256);
 static_assert(offsetof(SegmentHeader, writer_waiting) == 320);
 static_assert(offsetof(SegmentHeader, flex_seq) == 384);

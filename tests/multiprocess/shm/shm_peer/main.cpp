@@ -9,15 +9,18 @@
 //       deterministic pattern (shm_peer/pattern.hpp), then more until the consumers have read R slots
 //       (so latest-only readers really race the writer), closes. --keep leaves the segment name in place;
 //       --pace-ns starts writes at most every P ns (a fast but not saturating writer).
-//   consume    --channel C --count N [--first-seq S] [--sizes full|random] [--ready-fd FD]
+//   consume    --channel C --count N [--first-seq S] [--sizes full|random] [--latest] [--sleep-ms T]
+//              [--ready-fd FD]
 //       reads until Closed, checking every byte of every slot. Lossless channels: exactly N slots,
 //       sequences S, S+1, ... Latest-only: each accepted slot (release() == Ok) is intact, sequences
-//       increase, and the last one handed out is the last one written.
+//       increase, and the last one handed out is the last one written. --latest attaches as a latest-only
+//       reader whatever the channel's policy (ConsumerOptions::delivery); --sleep-ms holds each slot T ms
+//       before checking it.
 //   hold-write --channel C [channel options] [--commits K] [--wait-consumers M] --ready-fd FD
 //       commits K slots, acquires the next one, writes half of it, signals, then blocks (to be killed).
-//   hold-read  --channel C [--skip R] [--hold] --ready-fd FD
+//   hold-read  --channel C [--skip R] [--hold] [--latest] --ready-fd FD
 //       reads and releases R slots, acquires the next one, signals, then blocks (to be killed). --hold
-//       attaches as a holding latest-only reader (ConsumerOptions::hold).
+//       attaches as a holding latest-only reader (ConsumerOptions::hold), --latest as a latest-only reader.
 //   hold-lease --channel C [channel options] --ready-fd FD
 //       creates the channel, signals, then blocks (to be killed).
 //
@@ -95,9 +98,15 @@ std::uint64_t consumer_reads(const shm::ChannelView& view) {
 }
 
 /// Consumer::attach, retried while the channel is not (completely) created yet.
-Result<shm::Consumer> attach_when_created(const std::string& channel, Clock::time_point deadline, bool hold = false) {
+Result<shm::Consumer> attach_when_created(const PeerArguments& arguments, Clock::time_point deadline) {
+    const shm::ConsumerOptions options{
+        .name = "peer",
+        .hold = arguments.flag("hold"),
+        .delivery = arguments.flag("latest") ? shm::Delivery::Latest : shm::Delivery::Channel,
+    };
+    const std::string channel = arguments.text("channel");
     for (;;) {
-        auto consumer = shm::Consumer::attach(channel, {.name = "peer", .hold = hold});
+        auto consumer = shm::Consumer::attach(channel, options);
         const bool retry =
             !consumer && (consumer.error().code == ErrorCode::NotFound || consumer.error().code == ErrorCode::Corrupt ||
                           consumer.error().code == ErrorCode::Timeout);
@@ -261,7 +270,7 @@ int hold_lease(const PeerArguments& arguments, Clock::time_point deadline) {
 }
 
 int hold_read(const PeerArguments& arguments, Clock::time_point deadline) {
-    auto consumer = attach_when_created(arguments.text("channel"), deadline, arguments.flag("hold"));
+    auto consumer = attach_when_created(arguments, deadline);
     if (!consumer) return fail(PeerExit::AttachFailed, consumer.error().message);
     const shm::WaitOptions wait{.timeout = deadline - Clock::now()};
     for (std::uint64_t skipped = 0; skipped < arguments.number("skip", 0); ++skipped) {
@@ -284,10 +293,11 @@ struct Reception {
 int consume(const PeerArguments& arguments, Clock::time_point deadline) {
     const auto sizes = payload_sizes(arguments);
     if (!sizes) return fail(PeerExit::BadArguments, "--sizes");
-    auto consumer = attach_when_created(arguments.text("channel"), deadline);
+    auto consumer = attach_when_created(arguments, deadline);
     if (!consumer) return fail(PeerExit::AttachFailed, consumer.error().message);
     notify(arguments.descriptor("ready-fd"));
-    const bool lossless = consumer->view().sync() != shm::SyncPolicy::LatestOnly;
+    const bool lossless = !consumer->latest_only();
+    const milliseconds hold_each = arguments.milliseconds("sleep-ms", milliseconds(0));
     const std::size_t capacity = consumer->view().slot_payload_bytes();
     const std::uint64_t first = arguments.number("first-seq", 0);
     const std::uint64_t count = arguments.number("count", 0);
@@ -312,6 +322,7 @@ int consume(const PeerArguments& arguments, Clock::time_point deadline) {
         }
         if (status != shm::Status::Ok) return fail(PeerExit::UnexpectedStatus, shm::to_string(status));
         const std::size_t taken = slot ? 1 : burst->size();
+        if (hold_each.count() != 0) std::this_thread::sleep_for(hold_each);
         // Checked in place, but trusted only if release() says the slots were not reused meanwhile.
         std::vector<std::uint64_t> sequences;
         std::vector<bool> sizes_ok;
@@ -342,10 +353,11 @@ int consume(const PeerArguments& arguments, Clock::time_point deadline) {
         }
         seen.received += taken;
     }
-    std::fprintf(stderr, "dhub-shm-test-peer[%d]: consumed %llu slots (%llu overwritten while read), last %lld\n",
-                 static_cast<int>(::getpid()), static_cast<unsigned long long>(seen.received),
-                 static_cast<unsigned long long>(seen.overwritten),
-                 seen.last_handed_out ? static_cast<long long>(*seen.last_handed_out) : -1LL);
+    std::fprintf(
+        stderr, "dhub-shm-test-peer[%d]: consumed %llu slots (%llu overwritten while read, %llu skipped), last %lld\n",
+        static_cast<int>(::getpid()), static_cast<unsigned long long>(seen.received),
+        static_cast<unsigned long long>(seen.overwritten), static_cast<unsigned long long>(consumer->skipped()),
+        seen.last_handed_out ? static_cast<long long>(*seen.last_handed_out) : -1LL);
     if (lossless && seen.received != count) {
         return fail(PeerExit::CountMismatch, std::to_string(seen.received) + " of " + std::to_string(count));
     }
