@@ -108,6 +108,7 @@ void write_report(const std::filesystem::path& file,
                          {"checksum_failures", report.checksum_failures},
                          {"burst_calls", report.burst_calls},
                          {"overwritten", report.overwritten},
+                         {"latest_skipped", report.latest_skipped},
                          {"end_reason", dhub::runtime::to_string(report.end_reason)},
                          {"end_detail", report.end_detail}});
     }
@@ -198,9 +199,12 @@ int main(int argc, char** argv) {
             report.burst_calls != 0 ? " (in " + std::to_string(report.burst_calls) + " burst calls)" : "";
         logger->info(
             "node '{}' ({}): {} handled{}, {} skipped, {} errors, {} rejected, {} checksum failures, {} "
-            "overwritten; {}",
+            "overwritten{}; {}",
             report.id, report.component, report.handled, bursts, report.skipped, report.errors, report.rejected,
-            report.checksum_failures, report.overwritten, report.end_detail.empty() ? "finished" : report.end_detail);
+            report.checksum_failures, report.overwritten,
+            report.latest_skipped != 0 ? ", " + std::to_string(report.latest_skipped) + " newer-slot skips (latest)"
+                                       : std::string(),
+            report.end_detail.empty() ? "finished" : report.end_detail);
     }
     runner.value().reset();  // destroys nodes, unloads plugins' instances, removes the segments
     if (!options->report_file.empty()) write_report(options->report_file, graph->name, exit_code, reports);

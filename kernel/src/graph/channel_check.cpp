@@ -175,24 +175,39 @@ void check_schemas(const ChannelSpec& channel,
     }
 }
 
+/// The seats a channel's readers need. A latest reader (input "delivery": "latest") never holds the producer
+/// back, so it does not count as single_reader's one reader; but it takes a seat, and on single_reader not
+/// seat 0, which stays the reader's.
 void check_readers(const ChannelSpec& channel,
+                   const std::vector<Port>& ports,
                    const std::vector<std::size_t>& consumers,
                    const std::vector<NodeState>& nodes,
                    Issues& issues) {
     std::vector<std::string> readers;
-    for (const std::size_t node : consumers)
+    std::vector<std::string> lossless;
+    for (const std::size_t node : consumers) {
         readers.push_back(describe_node(*nodes[node].spec));
-    if (channel.sync == shm::SyncPolicy::SingleReader && consumers.size() > 1) {
-        issues.push_back({channel.json_path + "/sync", "single_reader allows one consumer, but " +
-                                                           std::to_string(consumers.size()) + " read channel '" +
-                                                           channel.name + "' (" + join(readers) +
-                                                           "); use \"every_reader\" or \"latest_only\""});
+        const bool latest = std::any_of(ports.begin(), ports.end(), [&](const Port& port) {
+            return port.node == node && nodes[node].spec->inputs[port.index].delivery == shm::Delivery::Latest;
+        });
+        if (!latest) lossless.push_back(readers.back());
     }
-    if (consumers.size() > channel.max_consumers) {
-        issues.push_back({channel.json_path + "/max_consumers",
-                          "max_consumers " + std::to_string(channel.max_consumers) + " is smaller than the " +
-                              std::to_string(consumers.size()) + " nodes reading channel '" + channel.name + "' (" +
-                              join(readers) + "); raise it to at least " + std::to_string(consumers.size())});
+    if (channel.sync == shm::SyncPolicy::SingleReader && lossless.size() > 1) {
+        issues.push_back({channel.json_path + "/sync",
+                          "single_reader allows one consumer, but " + std::to_string(lossless.size()) +
+                              " read channel '" + channel.name + "' (" + join(lossless) +
+                              "); use \"every_reader\" or \"latest_only\", or give the inputs that only need "
+                              "the newest slot \"delivery\": \"latest\""});
+    }
+    const bool seat_zero_kept = channel.sync == shm::SyncPolicy::SingleReader && lossless.size() < consumers.size();
+    const std::size_t seats = consumers.size() + (seat_zero_kept && lossless.empty() ? 1 : 0);
+    if (seats > channel.max_consumers) {
+        issues.push_back(
+            {channel.json_path + "/max_consumers",
+             "max_consumers " + std::to_string(channel.max_consumers) + " is smaller than the " +
+                 std::to_string(consumers.size()) + " nodes reading channel '" + channel.name + "' (" + join(readers) +
+                 ")" + (seats > consumers.size() ? " plus seat 0, which single_reader keeps for its reader" : "") +
+                 "; raise it to at least " + std::to_string(seats)});
     }
 }
 
@@ -285,7 +300,7 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
             result.consumers.push_back(port.node);
         }
     }
-    check_readers(channel, result.consumers, nodes, issues);
+    check_readers(channel, wiring.consumers, result.consumers, nodes, issues);
 
     const NodeState* producer = wiring.producers.empty() ? nullptr : &nodes[wiring.producers.front().node];
     const plugin::PortInfo* producer_port =

@@ -11,11 +11,12 @@ namespace {
 
 // Every key of the format in the order docs/graph.md writes them. One list serves every level because no
 // key appears at two levels in a different relative order ("name" comes first wherever it is used).
-constexpr std::array<std::string_view, 23> KEY_ORDER = {
-    "schema_version", "name",       "plugin_path", "schemas", "channels",       "nodes",
-    "slot_bytes",     "slot_count", "ring",        "sync",    "checksum",       "flex_zone_bytes",
-    "max_consumers",  "schema",     "id",          "plugin",  "component",      "params",
-    "inputs",         "outputs",    "on_error",    "action",  "max_consecutive"};
+constexpr std::array<std::string_view, 25> KEY_ORDER = {
+    "schema_version", "name",       "plugin_path", "schemas", "channels",        "nodes",
+    "slot_bytes",     "slot_count", "ring",        "sync",    "checksum",        "flex_zone_bytes",
+    "max_consumers",  "schema",     "id",          "plugin",  "component",       "params",
+    "inputs",         "outputs",    "on_error",    "action",  "max_consecutive", "channel",
+    "delivery"};
 
 std::vector<std::string_view> split(std::string_view path) {
     std::vector<std::string_view> tokens;

@@ -39,6 +39,9 @@ const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "s
 const std::vector<std::string> NODE_KEYS = {"id",      "plugin",   "component", "params", "inputs",
                                             "outputs", "on_error", "cpu",       "burst"};
 const std::vector<std::string> ON_ERROR_KEYS = {"action", "max_consecutive"};
+const std::vector<std::string> BINDING_KEYS = {"channel", "delivery"};
+const std::vector<std::string> DELIVERY_NAMES = {"channel", "latest"};
+constexpr std::array DELIVERY_VALUES = {shm::Delivery::Channel, shm::Delivery::Latest};
 
 const std::vector<std::string> RING_NAMES = {"single", "double", "ring"};
 constexpr std::array RING_VALUES = {shm::RingPolicy::Single, shm::RingPolicy::Double, shm::RingPolicy::Ring};
@@ -151,21 +154,46 @@ ChannelSpec parse_channel(const Json& entry, const std::string& path, Issues& is
     return channel;
 }
 
-/// "inputs" / "outputs": a list of channel names (bound in the component's port order), or a map from port
-/// name to a channel name, or to a list of them for a "many" port. Which port names exist is checked against
-/// the component (node_check.cpp).
+/// One channel of "inputs" / "outputs": its name, or (inputs) {"channel": name, "delivery": ...}. Unreadable:
+/// channel "", so the entry keeps its place and the paths in later messages match the document.
+PortBinding parse_binding(const Json& value,
+                          const std::string& path,
+                          const std::string& port,
+                          bool input,
+                          const std::string& expected,
+                          Issues& issues) {
+    PortBinding binding{port, {}, path};
+    if (!value.is_object()) {
+        binding.channel = detail::read_string(value, path, expected, issues).value_or(std::string());
+        return binding;
+    }
+    if (!input) {
+        issues.push_back({path, "expected a channel name, found " + detail::describe(value) +
+                                    "; only inputs take an object ({\"channel\": ..., \"delivery\": ...})"});
+        return binding;
+    }
+    detail::check_known_keys(value, path, BINDING_KEYS, issues);
+    if (const Json* channel = detail::require_member(value, path, "channel", "a channel name", issues)) {
+        binding.channel =
+            detail::read_string(*channel, path + "/channel", "a channel name", issues).value_or(std::string());
+    }
+    read_policy(value, path, "delivery", DELIVERY_NAMES, DELIVERY_VALUES, binding.delivery, issues);
+    return binding;
+}
+
+/// "inputs" / "outputs": a list of channels (bound in the component's port order), or a map from port name to
+/// a channel, or to a list of them for a "many" port. Which port names exist is checked against the component
+/// (node_check.cpp).
 std::vector<PortBinding> parse_bindings(const Json& entry, const std::string& path, const char* key, Issues& issues) {
     std::vector<PortBinding> bindings;
     const Json* value = detail::find_member(entry, key);
     if (value == nullptr) return bindings;
     const std::string value_path = detail::child_path(path, key);
-    // An unreadable element keeps its place (channel "") so the paths in later messages match the document.
+    const bool input = std::string_view(key) == "inputs";
     const auto read_list = [&](const Json& list, const std::string& list_path, const std::string& port) {
         for (std::size_t index = 0; index < list.size(); ++index) {
-            const std::string element_path = detail::child_path(list_path, index);
-            bindings.push_back(
-                {port, detail::read_string(list[index], element_path, "a channel name", issues).value_or(std::string()),
-                 element_path});
+            bindings.push_back(parse_binding(list[index], detail::child_path(list_path, index), port, input,
+                                             "a channel name", issues));
         }
     };
     if (value->is_array()) {
@@ -188,11 +216,8 @@ std::vector<PortBinding> parse_bindings(const Json& entry, const std::string& pa
         if (bound.is_array()) {
             read_list(bound, port_path, port);
         } else {
-            bindings.push_back(
-                {port,
-                 detail::read_string(bound, port_path, "a channel name (or a list of them for a \"many\" port)", issues)
-                     .value_or(std::string()),
-                 port_path});
+            bindings.push_back(parse_binding(bound, port_path, port, input,
+                                             "a channel name (or a list of them for a \"many\" port)", issues));
         }
     }
     return bindings;

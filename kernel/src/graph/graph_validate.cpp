@@ -111,11 +111,13 @@ ValidatedGraph check_graph(const GraphSpec& graph, const ComponentLookup& lookup
             // The host API's port order: bound channels per port, in the component's declaration order.
             for (const std::size_t entry : node.input_order) {
                 const PortBinding& binding = node.spec->inputs[entry];
-                validated.inputs.push_back({binding.channel, node.input_ports[entry], binding.json_path});
+                validated.inputs.push_back(
+                    {binding.channel, node.input_ports[entry], binding.json_path, binding.delivery});
             }
             for (const std::size_t entry : node.output_order) {
                 const PortBinding& binding = node.spec->outputs[entry];
-                validated.outputs.push_back({binding.channel, node.output_ports[entry], binding.json_path});
+                validated.outputs.push_back(
+                    {binding.channel, node.output_ports[entry], binding.json_path, binding.delivery});
             }
             validated.component = std::move(*node.component);
         }

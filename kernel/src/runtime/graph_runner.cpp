@@ -199,7 +199,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             const std::string& name = input.channel;
             if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
                 node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()),
-                                       validated.component.ports[input.port].schema);
+                                       validated.component.ports[input.port].schema, input.delivery);
                 continue;
             }
             const std::size_t index = index_of(name);
@@ -207,6 +207,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             shm::ConsumerOptions consumer_options;
             consumer_options.name = validated.spec->id;
             consumer_options.hold = true;  // a handler acts on the slot in place: it must never change under it
+            consumer_options.delivery = input.delivery;
             consumer_options.attach_secret = channel->attach_secret;
             consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
             auto consumer = shm::Consumer::attach(channel->segment, consumer_options);

@@ -98,6 +98,7 @@ NodeReport Node::report() const {
                       checksum_failures_.load(),
                       burst_calls_.load(),
                       overwritten_.load(),
+                      latest_skipped_.load(),
                       end_reason_,
                       end_detail_};
 }
@@ -172,6 +173,11 @@ void Node::thread_main() {
         output.pending.reset();
         output.producer->close();
     }
+    std::uint64_t skipped_by_latest = 0;
+    for (const Input& input : inputs_) {
+        if (input.consumer && input.consumer->latest_only()) skipped_by_latest += input.consumer->skipped();
+    }
+    latest_skipped_.store(skipped_by_latest, std::memory_order_relaxed);
     const NodeReport ended = report();
     runner_.events().emit(
         "node_finished",

@@ -63,9 +63,10 @@ public:
         std::optional<shm::Consumer> consumer;  ///< always set for a local channel; a remote one once attached
         std::optional<shm::ReadSlot> held;      ///< queue mode: acquired, not yet released
         bool remote = false;
-        std::string remote_name;        ///< the broker's name of a remote channel
-        std::uint64_t losses_seen = 0;  ///< BrokerLink::losses() when it attached
-        std::string schema;             ///< the channel's schema id, as port_schema() gives it
+        std::string remote_name;                          ///< the broker's name of a remote channel
+        std::uint64_t losses_seen = 0;                    ///< BrokerLink::losses() when it attached
+        std::string schema;                               ///< the channel's schema id, as port_schema() gives it
+        shm::Delivery delivery = shm::Delivery::Channel;  ///< a remote input attaches with it
     };
 
     Node(GraphRunner& runner,
@@ -87,8 +88,9 @@ public:
     }
     /// An input another kernel produces: attached by the node's thread once the broker knows the channel.
     /// Its schema is what the component expects ("*" for any: the broker carries only the schema's hash).
-    void add_remote_input(std::string channel, std::string remote_name, std::string schema) {
-        inputs_.push_back({std::move(channel), std::nullopt, {}, true, std::move(remote_name), 0, std::move(schema)});
+    void add_remote_input(std::string channel, std::string remote_name, std::string schema, shm::Delivery delivery) {
+        inputs_.push_back(
+            {std::move(channel), std::nullopt, {}, true, std::move(remote_name), 0, std::move(schema), delivery});
     }
 
     void start_thread();
@@ -235,9 +237,10 @@ private:
     std::atomic<std::uint64_t> checksum_failures_{0};
     std::atomic<std::uint64_t> burst_calls_{0};
     std::atomic<std::uint64_t> overwritten_{0};
-    std::atomic<std::uint64_t> slots_in_{0};     ///< input slots taken and handed back
-    std::atomic<std::uint64_t> slots_out_{0};    ///< output slots published
-    EndReason end_reason_ = EndReason::Running;  ///< guarded by end_reason_mutex_, as end_detail_
+    std::atomic<std::uint64_t> latest_skipped_{0};  ///< set when the thread ends (NodeReport::latest_skipped)
+    std::atomic<std::uint64_t> slots_in_{0};        ///< input slots taken and handed back
+    std::atomic<std::uint64_t> slots_out_{0};       ///< output slots published
+    EndReason end_reason_ = EndReason::Running;     ///< guarded by end_reason_mutex_, as end_detail_
     std::string end_detail_;
     mutable std::mutex end_reason_mutex_;
 

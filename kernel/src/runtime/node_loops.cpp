@@ -242,7 +242,7 @@ Node::Step Node::stage_burst_step() {
     const bool ended = status != DHUB_OK && status != DHUB_SKIP;  // an error, the end of stream, a stop
     // A latest-only slot cannot be kept (the next read is the newest), and an input that closed sends nothing
     // more to join what the stage left: both are done.
-    if (last_offer || input.consumer->view().sync() == shm::SyncPolicy::LatestOnly) consumed = count;
+    if (last_offer || input.consumer->latest_only()) consumed = count;
     bool wedged = false;
     bool output_bound = false;
     if (consumed == 0 && !ended) {

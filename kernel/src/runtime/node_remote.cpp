@@ -63,6 +63,7 @@ bool Node::connect_remote(Input& input) {
         shm::ConsumerOptions options;
         options.name = id_;
         options.hold = true;  // a handler acts on the slot in place: it must never change under it
+        options.delivery = input.delivery;
         options.attach_secret = channel.attach_secret;
         if (checks_schema) options.expect.schema_hash = expected_hash;
         auto attached = shm::Consumer::attach(channel.segment, options);

@@ -67,6 +67,9 @@ struct PortBinding {
     std::string port;       ///< the map form's key; empty in the list form (bound in the component's port order)
     std::string channel;    ///< "broker:<name>" for another kernel's channel; "" when unreadable (an issue)
     std::string json_path;  ///< "/nodes/2/inputs/0", "/nodes/2/inputs/camera", "/nodes/2/inputs/in/1"
+    /// Inputs only: {"channel": ..., "delivery": "latest"} reads the newest slot of a lossless channel without
+    /// ever holding its producer back.
+    shm::Delivery delivery = shm::Delivery::Channel;
 };
 
 struct NodeSpec {
@@ -143,6 +146,7 @@ struct BoundChannel {
     std::string channel;    ///< as the graph names it ("broker:<name>" for another kernel's)
     std::size_t port = 0;   ///< index into the component's ports
     std::string json_path;  ///< where the graph binds it
+    shm::Delivery delivery = shm::Delivery::Channel;
 };
 
 struct ValidatedNode {

@@ -81,6 +81,8 @@ struct NodeReport {
     /// Latest-only input slots found rewritten when the node handed them back, each logged as an error. The
     /// producer never rewrites a slot a reader holds, so this stays 0: it is the tripwire.
     std::uint64_t overwritten = 0;
+    /// Slots its latest-only inputs never saw because a newer one was read instead (counted when the node ends).
+    std::uint64_t latest_skipped = 0;
     EndReason end_reason = EndReason::Running;
     std::string end_detail;  ///< the reason in words, with what and where ("input 'cam0' closed")
 };
