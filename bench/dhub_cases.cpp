@@ -207,6 +207,17 @@ struct StreamSetup {
     int consumers;
     int consumer_core;        ///< UNPINNED lets the scheduler spread several consumers
     std::uint32_t burst = 1;  ///< > 1: both ends move up to this many slots per WriteBurst / ReadBurst
+    /// Latest-only readers (Delivery::Latest) beside the lossless consumers, holding each slot they read for
+    /// viewer_hold: a live viewer that must never slow the producer.
+    int latest_viewers = 0;
+    std::chrono::milliseconds viewer_hold{100};
+};
+
+/// What a latest viewer saw: reads whose payload matched their sequence, and reads that did not.
+struct ViewerTiming {
+    std::uint64_t reads = 0;
+    std::uint64_t bad_reads = 0;
+    std::uint64_t skipped = 0;
 };
 
 struct ConsumerTiming {
@@ -221,6 +232,8 @@ struct StreamResult {
     double slowest_msgs_per_s = 0;
     double total_msgs_per_s = 0;
     std::uint64_t timed_messages = 0;
+    std::uint64_t viewer_reads = 0;    ///< whole slots the latest viewers read
+    std::uint64_t viewer_skipped = 0;  ///< slots they skipped
 };
 
 StreamResult measure_stream(const StreamSetup& setup, const BenchOptions& options) {
@@ -233,7 +246,7 @@ StreamResult measure_stream(const StreamSetup& setup, const BenchOptions& option
     const std::size_t payload = setup.payload;
     const TouchMode mode = touch_mode_for(payload);
     const WaitOptions wait = setup.wait;
-    const auto parties = static_cast<std::uint32_t>(setup.consumers + 1);
+    const auto parties = static_cast<std::uint32_t>(setup.consumers + setup.latest_viewers + 1);
 
     std::vector<ChildProcess> consumers;
     for (int i = 0; i < setup.consumers; ++i) {
@@ -268,6 +281,28 @@ StreamResult measure_stream(const StreamSetup& setup, const BenchOptions& option
             }
             timing.elapsed_ns = now_ns() - start;
             timing.messages = total - warmup;
+            return timing;
+        }));
+    }
+    std::vector<ChildProcess> viewers;
+    for (int i = 0; i < setup.latest_viewers; ++i) {
+        viewers.push_back(ChildProcess::spawn("dhub latest viewer", UNPINNED, [=] {
+            while (control->channels_created.load(std::memory_order_acquire) < 1)
+                sched_yield();
+            Consumer in = expect_ok(Consumer::attach(name, {.name = "viewer", .delivery = shm::Delivery::Latest}),
+                                    "attach a latest viewer");
+            control->sync.arrive();
+            ViewerTiming timing;
+            for (;;) {
+                shm::ReadSlot slot = in.acquire_read(SLEEP_WAIT);
+                if (slot.status() == Status::Closed) break;
+                expect_status(slot.status(), "viewer read");
+                std::this_thread::sleep_for(setup.viewer_hold);
+                if (!read_payload(slot.payload().data(), payload, slot.sequence(), mode)) ++timing.bad_reads;
+                expect_status(slot.release(), "viewer release");
+                ++timing.reads;
+            }
+            timing.skipped = in.skipped();
             return timing;
         }));
     }
@@ -314,6 +349,13 @@ StreamResult measure_stream(const StreamSetup& setup, const BenchOptions& option
         result.timed_messages = timing.messages;
     }
     producer.wait(options.child_timeout);
+    for (ChildProcess& viewer : viewers) {
+        viewer.wait(options.child_timeout);
+        const auto timing = viewer.result<ViewerTiming>();
+        if (timing.bad_reads != 0) throw std::runtime_error(std::to_string(timing.bad_reads) + " torn viewer reads");
+        result.viewer_reads += timing.reads;
+        result.viewer_skipped += timing.skipped;
+    }
     return result;
 }
 
@@ -372,6 +414,82 @@ std::vector<CaseResult> run_fanout(const BenchOptions& options) {
                                 consumers,
                                 consumers == 1 ? options.consumer_core : UNPINNED};
         run_case(results, row, [&](CaseResult& r) { fill_stream_row(r, setup, measure_stream(setup, options)); });
+    }
+    return results;
+}
+
+double median_of(std::vector<double> values) {
+    if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+    std::sort(values.begin(), values.end());
+    const std::size_t middle = values.size() / 2;
+    return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+std::string fixed(double value, int decimals) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.*f", decimals, value);
+    return text;
+}
+
+/// A lossless recorder at full speed, alone and with a latest-only viewer beside it that holds each slot it
+/// reads for 100 ms (issue 11, "delivery chosen per consumer": the producer's rate is unchanged). Alternated
+/// runs, slot by slot and in bursts of 32; the recorder's rate is the producer's, since nothing is lost.
+std::vector<CaseResult> run_viewer(const BenchOptions& options) {
+    const int rounds = options.quick ? 2 : 5;
+    std::vector<CaseResult> results;
+    for (const std::uint32_t burst : {std::uint32_t{1}, std::uint32_t{32}}) {
+        StreamSetup setup{4096,
+                          256,
+                          options.scaled(burst > 1 ? 10'000'000 : 4'000'000),
+                          SyncPolicy::EveryReader,
+                          SPIN_WAIT,
+                          1,
+                          options.consumer_core};
+        setup.burst = burst;
+        std::vector<double> alone;
+        std::vector<double> viewed;
+        std::vector<double> ratios;
+        std::uint64_t viewer_reads = 0;
+        std::uint64_t viewer_skipped = 0;
+        std::string error;
+        try {
+            for (int round = 0; round < rounds; ++round) {
+                setup.latest_viewers = 0;
+                alone.push_back(measure_stream(setup, options).slowest_msgs_per_s);
+                setup.latest_viewers = 1;
+                const StreamResult with_viewer = measure_stream(setup, options);
+                viewed.push_back(with_viewer.slowest_msgs_per_s);
+                viewer_reads += with_viewer.viewer_reads;
+                viewer_skipped += with_viewer.viewer_skipped;
+                ratios.push_back(viewed.back() / alone.back());
+            }
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        const std::string hand_over = burst > 1 ? "bursts of 32" : "one slot per call";
+        const std::string ratio = ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %";
+        for (const bool with_viewer : {false, true}) {
+            CaseResult row{.case_name = std::string(with_viewer ? "recorder_and_latest_viewer" : "recorder_alone") +
+                                        (burst > 1 ? "_burst32" : ""),
+                           .transport = TRANSPORT,
+                           .payload_bytes = 4096};
+            row.wait = "spin";
+            row.consumers = with_viewer ? 2 : 1;
+            if (!error.empty()) {
+                row.error = error;
+            } else {
+                row.msgs_per_s = median_of(with_viewer ? viewed : alone);
+                row.gb_per_s = row.msgs_per_s * 4096 / 1e9;
+                row.note = "every_reader ring 256, lossless recorder, " + hand_over +
+                           (with_viewer ? "; a latest-only viewer holding each slot 100 ms (" +
+                                              std::to_string(viewer_reads) + " whole reads, " +
+                                              std::to_string(viewer_skipped) + " skipped); " + ratio + " of alone"
+                                        : "") +
+                           " (median of " + std::to_string(rounds) + " alternating runs)";
+            }
+            std::cerr << "  " << one_line_summary(row) << std::endl;
+            results.push_back(std::move(row));
+        }
     }
     return results;
 }
@@ -643,19 +761,6 @@ double measure_kernel_path(const BenchOptions& options,
     return result["messages"].get<double>() * 1e9 / result["elapsed_ns"].get<double>();
 }
 
-double median_of(std::vector<double> values) {
-    if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
-    std::sort(values.begin(), values.end());
-    const std::size_t middle = values.size() / 2;
-    return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-std::string fixed(double value, int decimals) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    return text;
-}
-
 /// Bare and kernel runs of one payload size, alternated; index i of each vector is the i-th pair.
 struct PairedRates {
     std::vector<double> bare;
@@ -809,6 +914,8 @@ void register_dhub_cases(Registry& registry) {
         {"dhub.latest", run_latest,
          "latest_only ring of 2 and 4: producer rate and whole reads/s of one plain or holding reader going flat out"});
     registry.add({"dhub.fanout", run_fanout, "every_reader 1 -> 1 and 1 -> 4 consumers, sleep-mode waits"});
+    registry.add({"dhub.viewer", run_viewer,
+                  "4 KiB lossless recorder alone vs with a latest-only viewer holding each slot 100 ms, one run"});
 }
 
 }  // namespace dhub::bench
