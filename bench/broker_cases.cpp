@@ -392,7 +392,7 @@ DiscoveryTimings run_discovery_consumer(const DiscoverySetup& setup, DiscoveryCo
         shm::Consumer consumer = expect_ok(
             shm::Consumer::attach(channel_of_segment(info.registration.segment), options), "attach the segment");
         const std::int64_t attached = now_ns();
-        expect_ok(client.register_consumer({setup.channel, tag, schema_hex}), "register consumer");
+        expect_ok(client.register_consumer({setup.channel, tag, schema_hex, {}}), "register consumer");
         const std::int64_t registered = now_ns();
         shm::ReadSlot slot = consumer.acquire_read(shm::WaitOptions{1s, 20us});
         const std::int64_t read = now_ns();
@@ -634,7 +634,7 @@ private:
                 throw std::runtime_error(name + ": DISCOVER of '" + channel + "' returned wrong data (segment '" +
                                          info.registration.segment + "')");
             }
-            expect_ok(client.register_consumer({channel, consumer, schema_hex}), name + " register consumer");
+            expect_ok(client.register_consumer({channel, consumer, schema_hex, {}}), name + " register consumer");
             held.push_back(channel);
             requests += 2;
             if (held.size() > HELD_CONSUMERS) {

@@ -45,15 +45,17 @@ ErrorCode code_for(const std::string& broker_code) {
 }
 
 json registration_body(const ChannelRegistration& registration) {
-    return json{{"name", registration.name},
-                {"segment", registration.segment},
-                {"layout_version", registration.layout_version},
-                {"schema_hash", registration.schema_hash},
-                {"policies", registration.policies},
-                {"producer", to_json(registration.producer)},
-                {"slot_bytes", registration.slot_bytes},
-                {"slot_count", registration.slot_count},
-                {"attach_secret", registration.attach_secret}};
+    json body{{"name", registration.name},
+              {"segment", registration.segment},
+              {"layout_version", registration.layout_version},
+              {"schema_hash", registration.schema_hash},
+              {"policies", registration.policies},
+              {"producer", to_json(registration.producer)},
+              {"slot_bytes", registration.slot_bytes},
+              {"slot_count", registration.slot_count},
+              {"attach_secret", registration.attach_secret}};
+    if (registration.schema.is_object()) body["schema"] = registration.schema;
+    return body;
 }
 
 }  // namespace
@@ -517,6 +519,7 @@ Result<ChannelInfo> BrokerClient::discover(const std::string& name,
     info.registration.slot_bytes = ack["slot_bytes"].get<std::uint64_t>();
     info.registration.slot_count = ack["slot_count"].get<std::uint64_t>();
     info.registration.attach_secret = ack["attach_secret"].get<std::string>();
+    if (const auto schema = ack.find("schema"); schema != ack.end()) info.registration.schema = *schema;
     info.consumer_count = ack["consumer_count"].get<std::uint64_t>();
     return info;
 }
@@ -525,6 +528,7 @@ VoidResult BrokerClient::register_consumer(const ConsumerRegistration& registrat
     json body{{"channel", registration.channel},
               {"consumer", to_json(registration.consumer)},
               {"expected_schema_hash", registration.expected_schema_hash}};
+    if (registration.expected_schema.is_object()) body["expected_schema"] = registration.expected_schema;
     const std::string problem = check_body(MessageType::RegisterConsumer, body);
     if (!problem.empty()) {
         return Error{ErrorCode::InvalidArgument, "consumer registration on '" + registration.channel + "': " + problem};

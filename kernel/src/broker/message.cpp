@@ -32,6 +32,7 @@ constexpr FieldSpec FIELDS[] = {
     {RegisterChannel, "slot_bytes", K::Unsigned, REQ},
     {RegisterChannel, "slot_count", K::Unsigned, REQ},
     {RegisterChannel, "attach_secret", K::Secret, REQ},
+    {RegisterChannel, "schema", K::Object, OPT},
 
     {RegisterChannelAck, "name", K::Name, REQ},
     {RegisterChannelAck, "consumer_count", K::Unsigned, REQ},
@@ -49,6 +50,7 @@ constexpr FieldSpec FIELDS[] = {
     {DiscoverAck, "slot_count", K::Unsigned, REQ},
     {DiscoverAck, "consumer_count", K::Unsigned, REQ},
     {DiscoverAck, "attach_secret", K::Secret, REQ},
+    {DiscoverAck, "schema", K::Object, OPT},
 
     {DeregisterChannel, "name", K::Name, REQ},
     {DeregisterChannelAck, "name", K::Name, REQ},
@@ -56,6 +58,7 @@ constexpr FieldSpec FIELDS[] = {
     {RegisterConsumer, "channel", K::Name, REQ},
     {RegisterConsumer, "consumer", K::Identity, REQ},
     {RegisterConsumer, "expected_schema_hash", K::Hex, REQ},
+    {RegisterConsumer, "expected_schema", K::Object, OPT},
     {RegisterConsumerAck, "channel", K::Name, REQ},
     {RegisterConsumerAck, "consumer_count", K::Unsigned, REQ},
 

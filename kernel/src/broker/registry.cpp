@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "dhub/broker/log.hpp"
+#include "dhub/schema/compatibility.hpp"
 
 namespace dhub::broker {
 namespace {
@@ -214,6 +215,7 @@ void Registry::on_register_channel(Session& session,
                             "slot_count", "attach_secret"}) {
         record[key] = body[key];
     }
+    if (body.contains("schema")) record["schema"] = body["schema"];
     auto found = channels_.find(name);
     if (found != channels_.end()) {
         Channel& existing = found->second;
@@ -370,11 +372,21 @@ void Registry::on_register_consumer(Session& session,
     const auto& expected = body["expected_schema_hash"].get_ref<const std::string&>();
     const auto& actual = channel.record["schema_hash"].get_ref<const std::string&>();
     if (expected != actual) {
-        send_error(peer, message.request_id, error_code::SCHEMA_MISMATCH,
-                   "channel '" + name + "' carries schema hash " + actual + " but the consumer expects " + expected +
-                       ": rebuild the consumer against the producer's schema",
-                   out, json{{"expected_schema_hash", expected}, {"channel_schema_hash", actual}});
-        return;
+        // Another schema, or another version of it: with both documents the evolution rule decides
+        // (docs/schemas.md); a reader of version N takes N+k that only appended fields.
+        const bool documents = body.contains("expected_schema") && channel.record.contains("schema");
+        const schema::Verdict verdict =
+            documents ? schema::check_readable(body["expected_schema"], channel.record["schema"]) : schema::Verdict{};
+        if (!verdict.accepted) {
+            send_error(peer, message.request_id, error_code::SCHEMA_MISMATCH,
+                       "channel '" + name + "' carries schema hash " + actual + " but the consumer expects " +
+                           expected + ": " +
+                           (documents ? verdict.why
+                                      : "rebuild the consumer against the producer's schema (with both schema "
+                                        "documents, a newer version that only appended fields would be accepted)"),
+                       out, json{{"expected_schema_hash", expected}, {"channel_schema_hash", actual}});
+            return;
+        }
     }
     const std::string key = consumer_key(body["consumer"]);
     auto existing = channel.consumers.find(key);

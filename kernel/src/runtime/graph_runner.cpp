@@ -16,6 +16,7 @@
 #include "broker_link.hpp"
 #include "dhub/base/clock.hpp"
 #include "dhub/broker/keys.hpp"
+#include "dhub/broker/protocol.hpp"
 #include "dhub/events/event_log.hpp"
 #include "dhub/shm/checksum.hpp"
 #include "dhub/shm/layout.hpp"
@@ -23,6 +24,10 @@
 
 namespace dhub::runtime {
 namespace {
+
+/// A channel's schema document goes into its broker registration up to this size: half a broker message, so
+/// the registration's other fields always fit.
+constexpr std::size_t MAX_REGISTERED_SCHEMA_BYTES = broker::MAX_BODY_BYTES / 2;
 
 std::shared_ptr<spdlog::logger> kernel_logger() {
     if (auto existing = spdlog::get("dhub.kernel")) return existing;
@@ -160,6 +165,10 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             registration.slot_bytes = config.slot_bytes;
             registration.slot_count = config.effective_slot_count();
             registration.attach_secret = config.attach_secret;
+            // The typed schema rides along, so that consumers built for an older version can be accepted; one
+            // too big for a broker message is left out (exact hashes only), never the registration.
+            if (validated.descriptor && config.schema_descriptor.size() <= MAX_REGISTERED_SCHEMA_BYTES)
+                registration.schema = schema::to_json(*validated.descriptor);
             runner->broker_link_->publish(std::move(registration));
         }
         runner->channels_.push_back(std::move(channel));
@@ -198,8 +207,13 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         for (const graph::BoundChannel& input : validated.inputs) {
             const std::string& name = input.channel;
             if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
-                node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()),
-                                       validated.component.ports[input.port].schema, input.delivery);
+                const std::string& expects = validated.component.ports[input.port].schema;
+                nlohmann::json document;
+                for (const schema::Schema& declared : graph.spec->schemas) {
+                    if (declared.id() == expects) document = schema::to_json(declared);
+                }
+                node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()), expects, input.delivery,
+                                       std::move(document));
                 continue;
             }
             const std::size_t index = index_of(name);

@@ -67,6 +67,9 @@ public:
         std::uint64_t losses_seen = 0;                    ///< BrokerLink::losses() when it attached
         std::string schema;                               ///< the channel's schema id, as port_schema() gives it
         shm::Delivery delivery = shm::Delivery::Channel;  ///< a remote input attaches with it
+        /// A remote input: the document of `schema` when the graph declares it (null otherwise), for the
+        /// evolution rule against what the producer registered.
+        nlohmann::json expected_schema{};
     };
 
     Node(GraphRunner& runner,
@@ -88,9 +91,20 @@ public:
     }
     /// An input another kernel produces: attached by the node's thread once the broker knows the channel.
     /// Its schema is what the component expects ("*" for any: the broker carries only the schema's hash).
-    void add_remote_input(std::string channel, std::string remote_name, std::string schema, shm::Delivery delivery) {
-        inputs_.push_back(
-            {std::move(channel), std::nullopt, {}, true, std::move(remote_name), 0, std::move(schema), delivery});
+    void add_remote_input(std::string channel,
+                          std::string remote_name,
+                          std::string schema,
+                          shm::Delivery delivery,
+                          nlohmann::json expected_schema) {
+        inputs_.push_back({std::move(channel),
+                           std::nullopt,
+                           {},
+                           true,
+                           std::move(remote_name),
+                           0,
+                           std::move(schema),
+                           delivery,
+                           std::move(expected_schema)});
     }
 
     void start_thread();

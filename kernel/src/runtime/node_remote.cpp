@@ -5,6 +5,7 @@
 #include "broker_link.hpp"
 #include "dhub/broker/protocol.hpp"
 #include "dhub/events/event_log.hpp"
+#include "dhub/schema/compatibility.hpp"
 #include "node.hpp"
 #include "node_internals.hpp"
 
@@ -51,22 +52,39 @@ bool Node::connect_remote(Input& input) {
             continue;
         }
         const broker::ChannelRegistration& channel = found->registration;
-        if (checks_schema && channel.schema_hash != expected_hex) {
-            const std::string problem = "channel '" + input.remote_name + "' carries schema hash " +
-                                        channel.schema_hash + ", but component " + component_.id + " expects " +
-                                        *expected + " (hash " + expected_hex +
-                                        "); connect it to a channel of that schema";
-            count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
-            finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + problem);
-            return false;
+        // Another hash is another schema or another version of it: with both documents (the graph declares the
+        // expected one, the producer registered its own) the evolution rule decides, as at load for local edges.
+        const bool evolved = checks_schema && channel.schema_hash != expected_hex;
+        if (evolved) {
+            const bool documents = input.expected_schema.is_object() && channel.schema.is_object();
+            const schema::Verdict verdict =
+                documents ? schema::check_readable(input.expected_schema, channel.schema) : schema::Verdict{};
+            if (!verdict.accepted) {
+                const std::string problem =
+                    "channel '" + input.remote_name + "' carries schema hash " + channel.schema_hash +
+                    ", but component " + component_.id + " expects " + *expected + " (hash " + expected_hex + ")" +
+                    (documents ? ": " + verdict.why
+                               : "; connect it to a channel of that schema (declare " + *expected +
+                                     " in the graph's \"schemas\" to accept newer versions that only appended fields)");
+                count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
+                finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + problem);
+                return false;
+            }
         }
         shm::ConsumerOptions options;
         options.name = id_;
         options.hold = true;  // a handler acts on the slot in place: it must never change under it
         options.delivery = input.delivery;
         options.attach_secret = channel.attach_secret;
-        if (checks_schema) options.expect.schema_hash = expected_hash;
+        if (checks_schema && !evolved) options.expect.schema_hash = expected_hash;
         auto attached = shm::Consumer::attach(channel.segment, options);
+        if (attached && evolved) {
+            // Accepted for the schema the broker named: the segment must carry that one, not a later producer's.
+            const auto& stored = attached->view().header().schema_hash;
+            if (shm::to_hex(stored, sizeof stored) != channel.schema_hash) {
+                attached = Error{ErrorCode::SchemaMismatch, "its schema hash is not the one the broker named"};
+            }
+        }
         if (!attached) {
             // Typically a producer that died or restarted after the broker answered: look again shortly.
             report("attach_failed", "attaching to '" + input.remote_name + "' (segment " + channel.segment +
@@ -84,7 +102,8 @@ bool Node::connect_remote(Input& input) {
         }
         // A component that takes any schema ("*") expects what the channel carries.
         broker::ConsumerRegistration registration{input.remote_name, link.self_tag(id_),
-                                                  checks_schema ? expected_hex : channel.schema_hash};
+                                                  checks_schema ? expected_hex : channel.schema_hash,
+                                                  checks_schema ? input.expected_schema : nlohmann::json()};
         if (auto registered = link.client().register_consumer(registration); !registered) {
             if (registered.error().code == ErrorCode::SchemaMismatch) {
                 count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dhub/schema/compatibility.hpp"
 
+#include "dhub/schema/schema_json.hpp"
 #include "dhub/schema/schema_text.hpp"
 
 namespace dhub::schema {
@@ -30,6 +31,20 @@ Verdict refuse(const Schema& expected, const Schema& written, const std::string&
 }
 
 }  // namespace
+
+Verdict check_readable(const nlohmann::json& expected, const nlohmann::json& written) {
+    const auto malformed = [](const char* whose, const std::vector<Problem>& problems) {
+        std::string why = std::string("the ") + whose + " schema document is malformed";
+        if (!problems.empty()) why += ": " + problems.front().json_path + ": " + problems.front().message;
+        return Verdict{false, why};
+    };
+    std::vector<Problem> problems;
+    const std::optional<Schema> reader = parse_schema(expected, "", problems);
+    if (!reader) return malformed("reader's", problems);
+    const std::optional<Schema> writer = parse_schema(written, "", problems);
+    if (!writer) return malformed("writer's", problems);
+    return check_readable(*reader, *writer);
+}
 
 Verdict check_readable(const Schema& expected, const Schema& written) {
     if (expected.name != written.name) {

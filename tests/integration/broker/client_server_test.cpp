@@ -58,10 +58,10 @@ TEST(ClientServer_test, EphemeralPortIsReportedAndClientRegistersAndDiscovers) {
     EXPECT_EQ(info->registration.attach_secret, registration.attach_secret);
     EXPECT_EQ(info->registration.producer.pid, registration.producer.pid);
     // A refusal arrives as a code the runtime branches on, never as text it would have to parse.
-    auto wrong_schema = consumer.register_consumer({"cam0", ProcessTag{7, 9, "viewer"}, SCHEMA_B});
+    auto wrong_schema = consumer.register_consumer({"cam0", ProcessTag{7, 9, "viewer"}, SCHEMA_B, {}});
     ASSERT_FALSE(wrong_schema.ok());
     EXPECT_EQ(wrong_schema.error().code, ErrorCode::SchemaMismatch) << wrong_schema.error().message;
-    ASSERT_TRUE(consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_A}).ok());
+    ASSERT_TRUE(consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_A, {}}).ok());
     auto channels = consumer.list();
     ASSERT_TRUE(channels.ok());
     ASSERT_EQ(channels->size(), 1u);
@@ -115,7 +115,7 @@ TEST(ClientServer_test, NoticesNeverReachARequestAndRepliesNeverReachTheNoticeHa
         ASSERT_TRUE(producer.start().ok());
         const std::string name = "ch" + std::to_string(round);
         ASSERT_TRUE(producer.register_channel(channel_registration(name)).ok());
-        ASSERT_TRUE(consumer.register_consumer({name, ProcessTag{7, 8, "viewer"}, SCHEMA_A}).ok());
+        ASSERT_TRUE(consumer.register_consumer({name, ProcessTag{7, 8, "viewer"}, SCHEMA_A, {}}).ok());
         ASSERT_TRUE(producer.deregister_channel(name).ok());
         auto gone = consumer.discover(name);
         ASSERT_FALSE(gone.ok());
@@ -133,7 +133,7 @@ TEST(ClientServer_test, StoppedProducerIsReportedToItsConsumer) {
     auto producer = std::make_unique<BrokerClient>(client_config(server, "producer"));
     ASSERT_TRUE(producer->start().ok());
     ASSERT_TRUE(producer->register_channel(channel_registration("cam0")).ok());
-    ASSERT_TRUE(consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_A}).ok());
+    ASSERT_TRUE(consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_A, {}}).ok());
     const auto stopped_at = std::chrono::steady_clock::now();
     producer.reset();  // stops beating without deregistering
     ASSERT_TRUE(wait_until([&] { return log.has("producer_died", "cam0"); }, 5s));

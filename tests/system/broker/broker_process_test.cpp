@@ -280,7 +280,7 @@ TEST_F(BrokerProcess_test, ConsumerWithAnotherSchemaGetsSchemaMismatchNamingBoth
     BrokerClient consumer(client_config("consumer"));
     ASSERT_TRUE(producer.start().ok() && consumer.start().ok());
     ASSERT_TRUE(producer.register_channel(channel_registration("cam0", SCHEMA_A)).ok());
-    auto refused = consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_B});
+    auto refused = consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_B, {}});
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, ErrorCode::SchemaMismatch);
     EXPECT_NE(refused.error().message.find("SCHEMA_MISMATCH"), std::string::npos) << refused.error().message;
@@ -303,7 +303,7 @@ TEST_F(BrokerProcess_test, KilledProducerIsReportedToItsConsumerWithinTheDeadlin
     NoticeLog log;
     BrokerClient consumer(client_config("consumer"), log.handler());
     ASSERT_TRUE(consumer.start().ok());
-    ASSERT_TRUE(consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_A}).ok());
+    ASSERT_TRUE(consumer.register_consumer({"cam0", ProcessTag{7, 8, "viewer"}, SCHEMA_A, {}}).ok());
 
     const auto killed_at = std::chrono::steady_clock::now();
     producer.kill(SIGKILL);

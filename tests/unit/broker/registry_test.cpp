@@ -141,6 +141,74 @@ TEST_F(Registry_test, ConsumerWithAnotherSchemaGetsSchemaMismatchNamingBothHashe
     EXPECT_EQ(body["channel_schema_hash"], SCHEMA_A);
 }
 
+/// lab.thermo at `version`: version 1's three fields, then humidity from version 2 on; version 3 narrows celsius.
+json thermo(int version) {
+    json fields = json::array({{{"name", "timestamp_ns"}, {"dtype", "<u8"}},
+                               {{"name", "box_id"}, {"dtype", "<u2"}},
+                               {{"name", "celsius"}, {"dtype", version == 3 ? "<f4" : "<f8"}, {"shape", {4}}}});
+    if (version == 2) fields.push_back({{"name", "humidity"}, {"dtype", "<f4"}});
+    return {{"name", "lab.thermo"}, {"version", version}, {"fields", fields}};
+}
+
+TEST_F(Registry_test, AConsumerOfAnOlderVersionIsAcceptedWhenTheNewerOnlyAppendedFields) {
+    hello("prod");
+    hello("cons");
+    json channel = register_channel_body("cam0", SCHEMA_A);
+    channel["schema"] = thermo(2);
+    send("prod", MessageType::RegisterChannel, channel);
+    const auto out = send("cons", MessageType::RegisterConsumer,
+                          json{{"channel", "cam0"},
+                               {"consumer", identity(7)},
+                               {"expected_schema_hash", SCHEMA_B},
+                               {"expected_schema", thermo(1)}});
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out[0].message.type, MessageType::RegisterConsumerAck) << out[0].message.body.dump();
+}
+
+TEST_F(Registry_test, AConsumerOfAnIncompatibleVersionIsRefusedNamingTheFieldThatDiffers) {
+    hello("prod");
+    hello("cons");
+    json channel = register_channel_body("cam0", SCHEMA_A);
+    channel["schema"] = thermo(3);
+    send("prod", MessageType::RegisterChannel, channel);
+    const auto out = send("cons", MessageType::RegisterConsumer,
+                          json{{"channel", "cam0"},
+                               {"consumer", identity(7)},
+                               {"expected_schema_hash", SCHEMA_B},
+                               {"expected_schema", thermo(1)}});
+    ASSERT_EQ(out.size(), 1u);
+    const auto& body = out[0].message.body;
+    EXPECT_EQ(body["code"], error_code::SCHEMA_MISMATCH);
+    const std::string message = body["message"].get<std::string>();
+    for (const char* part : {"lab.thermo@3", "lab.thermo@1", "\"celsius\" <f4"})
+        EXPECT_NE(message.find(part), std::string::npos) << part << " in " << message;
+}
+
+TEST_F(Registry_test, WithoutTheProducersDocumentADifferentHashIsRefusedAsBefore) {
+    hello("prod");
+    hello("cons");
+    send("prod", MessageType::RegisterChannel, register_channel_body("cam0", SCHEMA_A));
+    const auto out = send("cons", MessageType::RegisterConsumer,
+                          json{{"channel", "cam0"},
+                               {"consumer", identity(7)},
+                               {"expected_schema_hash", SCHEMA_B},
+                               {"expected_schema", thermo(1)}});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].message.body["code"], error_code::SCHEMA_MISMATCH);
+}
+
+TEST_F(Registry_test, DiscoveryHandsOutTheProducersSchemaDocument) {
+    hello("prod");
+    hello("cons");
+    json channel = register_channel_body("cam0", SCHEMA_A);
+    channel["schema"] = thermo(2);
+    send("prod", MessageType::RegisterChannel, channel);
+    const auto out = send("cons", MessageType::Discover, json{{"name", "cam0"}});
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].message.type, MessageType::DiscoverAck);
+    EXPECT_EQ(out[0].message.body["schema"], thermo(2));
+}
+
 TEST_F(Registry_test, SecondProducerIsRefusedAndTheFirstIsToldOfTheSchemaClash) {
     hello("prod1");
     hello("prod2");

@@ -62,6 +62,10 @@ struct ChannelRegistration {
     std::uint64_t slot_bytes = 0;
     std::uint64_t slot_count = 0;
     std::string attach_secret;  ///< 64 hex digits, see generate_attach_secret()
+    /// The typed schema document of the slots (docs/schemas.md), as the segment stores it; null when the
+    /// channel's schema is an opaque id. Lets a consumer expecting an older version be accepted by the
+    /// evolution rule instead of refused by the hash.
+    nlohmann::json schema{};
 };
 
 struct ChannelInfo {
@@ -73,6 +77,9 @@ struct ConsumerRegistration {
     std::string channel;
     ProcessTag consumer;
     std::string expected_schema_hash;
+    /// The typed schema document the consumer reads, or null: with both documents the broker applies the
+    /// evolution rule when the hashes differ.
+    nlohmann::json expected_schema{};
 };
 
 struct ChannelSummary {

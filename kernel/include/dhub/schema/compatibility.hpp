@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "dhub/schema/schema.hpp"
 
 namespace dhub::schema {
@@ -18,5 +20,9 @@ struct Verdict {
 
 /// May a reader expecting `expected` read slots written as `written`?
 Verdict check_readable(const Schema& expected, const Schema& written);
+
+/// The same over two schema documents, as a segment stores them and a broker registration carries them. A
+/// document that does not parse is refused, naming which one and its first problem.
+Verdict check_readable(const nlohmann::json& expected, const nlohmann::json& written);
 
 }  // namespace dhub::schema
