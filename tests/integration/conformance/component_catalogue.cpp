@@ -49,6 +49,10 @@ const std::vector<ComponentFixture>& component_fixtures() {
         {"test_failing", "test.stage.failing", json::object(), json::object(), ""},
         {"test_init_once", "test.source.init_once", json::object(), json::object(), ""},
         {"test_sum3", "test.stage.sum3", json::object(), json::object(), ""},
+        {"test_thermo", "test.source.thermo1", json::object(), {{"count", 1'000'000'000}}, ""},
+        {"test_thermo", "test.source.thermo2", json::object(), {{"count", 1'000'000'000}}, ""},
+        {"test_thermo", "test.source.thermo3", json::object(), {{"count", 1'000'000'000}}, ""},
+        {"test_thermo", "test.sink.thermo1", json::object(), json::object(), ""},
         {"test_throws", "test.source.throws", json::object(), json::object(),
          "it throws in its constructor, to test how the runtime reports a component that cannot be created"},
     };

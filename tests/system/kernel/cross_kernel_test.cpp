@@ -437,6 +437,87 @@ TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError
         << run.report.dump();
 }
 
+// Schema evolution across kernels. The instrument kernel writes lab.thermo@2 (version 1 and a humidity
+// appended) or lab.thermo@3 (celsius narrowed to float), each declared in its graph; the analysis kernel reads
+// cam_thermo with a sink built for lab.thermo@1, declared in its own graph. The hashes differ in both cases:
+// the documents decide, in the consumer kernel and at the broker.
+class CrossKernelSchema_test : public CrossKernel_test {
+protected:
+    void start_thermo_producer(const std::string& component, const nlohmann::json& schema) {
+        const nlohmann::json graph = {
+            {"schema_version", 1},
+            {"name", "instrument"},
+            {"broker", broker_section("instrument")},
+            {"schemas", {schema}},
+            {"channels", {{{"name", "cam_thermo"}, {"slot_bytes", 64}, {"sync", "every_reader"}}}},
+            {"nodes",
+             {{{"id", "thermo"},
+               {"plugin", "test_thermo"},
+               {"component", component},
+               {"params", {{"count", 1'000'000'000}}},  // until the test stops it
+               {"outputs", {"cam_thermo"}}}}}};
+        launch(producer_, producer_dir_, graph);
+    }
+    void start_thermo_consumer() {
+        const nlohmann::json graph = {{"schema_version", 1},
+                                      {"name", "analysis"},
+                                      {"broker", broker_section("analysis")},
+                                      {"schemas", {std::string(DHUB_CONFIG_DIR) + "/schemas/lab.thermo@1.json"}},
+                                      {"channels", nlohmann::json::array()},
+                                      {"nodes",
+                                       {{{"id", "rec"},
+                                         {"plugin", "test_thermo"},
+                                         {"component", "test.sink.thermo1"},
+                                         {"inputs", {"broker:cam_thermo"}}}}}};
+        launch(consumer_, consumer_dir_, graph, {"--log-level", "debug"});
+    }
+};
+
+TEST_F(CrossKernelSchema_test, AReaderOfVersion1ReadsAProducerOfVersion2ThatOnlyAppendedAField) {
+    start_broker();
+    start_thermo_producer("test.source.thermo2", std::string(DHUB_CONFIG_DIR) + "/schemas/lab.thermo@2.json");
+    start_thermo_consumer();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return consumer_events("consumer_registered", {{"node", "rec"}}) >= 1;
+        },
+        15s))
+        << "the broker must take the registration too\n"
+        << consumer_log();
+    EXPECT_EQ(attachments(), 1u) << consumer_log();
+    std::this_thread::sleep_for(300ms);
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+    const KernelRun run = collect(consumer_dir_, {});
+    EXPECT_GT(run.node("rec")["handled"].get<std::uint64_t>(), 0u) << run.report.dump();
+    EXPECT_EQ(run.node("rec")["errors"], 0) << consumer_log();
+}
+
+TEST_F(CrossKernelSchema_test, AReaderOfVersion1RefusesAProducerThatChangedAFieldAndSaysWhich) {
+    start_broker();
+    const nlohmann::json version3 = {{"name", "lab.thermo"},
+                                     {"version", 3},
+                                     {"fields",
+                                      {{{"name", "timestamp_ns"}, {"dtype", "<u8"}},
+                                       {{"name", "box_id"}, {"dtype", "<u2"}},
+                                       {{"name", "celsius"}, {"dtype", "<f4"}, {"shape", {4}}}}}};
+    start_thermo_producer("test.source.thermo3", version3);
+    start_thermo_consumer();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return consumer_events("node_finished", {{"node", "rec"}, {"end_reason", "schema_mismatch"}}) == 1;
+        },
+        15s))
+        << consumer_log();
+    EXPECT_EQ(attachments(), 0u) << consumer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+    const KernelRun run = collect(consumer_dir_, {});
+    const std::string detail = run.node("rec")["end_detail"].get<std::string>();
+    for (const char* part : {"lab.thermo@3", "lab.thermo@1", "\"celsius\" <f4"})
+        EXPECT_NE(detail.find(part), std::string::npos) << part << " in " << detail;
+}
+
 TEST_F(CrossKernel_test, SigintWhileAnInputIsBeingDiscoveredStopsTheKernelAtOnce) {
     // A parked DISCOVER used to be waited out (up to half a second, more if the broker was slow): the node is
     // asked to stop, and the call it is in is cancelled.
