@@ -178,6 +178,11 @@ void Node::thread_main() {
         if (input.consumer && input.consumer->latest_only()) skipped_by_latest += input.consumer->skipped();
     }
     latest_skipped_.store(skipped_by_latest, std::memory_order_relaxed);
+    // The seats go back now, not when the graph ends: a node that stopped early (its error policy, a lost
+    // producer) must not hold a lossless channel's producer, and every other reader of it, back for the rest
+    // of the run. Host calls that read an input check for a missing consumer.
+    for (Input& input : inputs_)
+        input.consumer.reset();
     const NodeReport ended = report();
     runner_.events().emit(
         "node_finished",

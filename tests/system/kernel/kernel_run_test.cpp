@@ -453,6 +453,38 @@ TEST(KernelRun, NodeThatKeepsFailingIsStoppedByItsPolicyWhileTheRestRuns) {
     EXPECT_NE(run.output.find("[stage:test.stage.failing:faulty]"), std::string::npos) << run.output;
 }
 
+// A node its policy stopped gives its seat back at once: on a lossless channel it would otherwise hold the
+// producer, and so every other reader, back until the graph ended, and a graph that ends by itself never would.
+TEST(KernelRun, ANodeStoppedByItsPolicyNoLongerHoldsItsLosslessChannelBack) {
+    TempDir dir;
+    constexpr std::uint64_t READINGS = 20'000;  // thousands of rings of 8 slots
+    const json graph = {{"schema_version", 1},
+                        {"channels",
+                         {{{"name", "readings"}, {"slot_bytes", 24}, {"slot_count", 8}, {"sync", "every_reader"}},
+                          {{"name", "bad"}, {"slot_bytes", 24}}}},
+                        {"nodes",
+                         {{{"id", "src"},
+                           {"plugin", "test_readings"},
+                           {"component", "test.source.readings"},
+                           {"params", {{"count", READINGS}}},
+                           {"outputs", {"readings"}}},
+                          {{"id", "faulty"},
+                           {"plugin", "test_failing"},
+                           {"inputs", {"readings"}},
+                           {"outputs", {"bad"}},
+                           {"on_error", {{"action", "stop_node"}, {"max_consecutive", 5}}}},
+                          {{"id", "check"},
+                           {"plugin", "test_readings"},
+                           {"component", "test.sink.readings"},
+                           {"inputs", {"readings"}}}}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));  // no --duration: it must end by itself
+    ASSERT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+    EXPECT_EQ(run.node("faulty")["end_reason"], "error_policy_node") << run.report.dump();
+    EXPECT_EQ(run.node("src")["end_reason"], "end_of_stream") << run.report.dump();
+    EXPECT_EQ(run.node("check")["handled"].get<std::uint64_t>(), READINGS) << run.report.dump();
+    EXPECT_EQ(run.node("check")["errors"], 0) << run.output;
+}
+
 TEST(KernelRun, StopGraphPolicyEndsTheRunWithExitCode4) {
     TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, failing_graph("stop_graph")), {"--duration", "20"});
