@@ -915,7 +915,7 @@ void register_dhub_cases(Registry& registry) {
          "latest_only ring of 2 and 4: producer rate and whole reads/s of one plain or holding reader going flat out"});
     registry.add({"dhub.fanout", run_fanout, "every_reader 1 -> 1 and 1 -> 4 consumers, sleep-mode waits"});
     registry.add({"dhub.viewer", run_viewer,
-                  "4 KiB lossless recorder alone vs with a latest-only viewer holding each slot 100 ms, one run"});
+                  "4 KiB lossless recorder alone vs with a latest-only viewer holding each slot 100 ms, alternated"});
 }
 
 }  // namespace dhub::bench

@@ -199,6 +199,13 @@ void check_readers(const ChannelSpec& channel,
                               "); use \"every_reader\" or \"latest_only\", or give the inputs that only need "
                               "the newest slot \"delivery\": \"latest\""});
     }
+    if (channel.sync == shm::SyncPolicy::SingleReader && lossless.empty() && !consumers.empty()) {
+        issues.push_back({channel.json_path + "/sync",
+                          "single_reader channel '" + channel.name + "' is read only with \"delivery\": \"latest\" (" +
+                              join(readers) +
+                              "): its producer would wait for a lossless reader that never comes and stop after " +
+                              "the first ring; use \"every_reader\" or \"latest_only\""});
+    }
     const bool seat_zero_kept = channel.sync == shm::SyncPolicy::SingleReader && lossless.size() < consumers.size();
     const std::size_t seats = consumers.size() + (seat_zero_kept && lossless.empty() ? 1 : 0);
     if (seats > channel.max_consumers) {

@@ -173,7 +173,7 @@ void Node::thread_main() {
         output.pending.reset();
         output.producer->close();
     }
-    std::uint64_t skipped_by_latest = 0;
+    std::uint64_t skipped_by_latest = latest_skipped_before_;
     for (const Input& input : inputs_) {
         if (input.consumer && input.consumer->latest_only()) skipped_by_latest += input.consumer->skipped();
     }

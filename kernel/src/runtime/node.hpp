@@ -252,6 +252,7 @@ private:
     std::atomic<std::uint64_t> burst_calls_{0};
     std::atomic<std::uint64_t> overwritten_{0};
     std::atomic<std::uint64_t> latest_skipped_{0};  ///< set when the thread ends (NodeReport::latest_skipped)
+    std::uint64_t latest_skipped_before_ = 0;       ///< node thread: skips of remote consumers it has replaced
     std::atomic<std::uint64_t> slots_in_{0};        ///< input slots taken and handed back
     std::atomic<std::uint64_t> slots_out_{0};       ///< output slots published
     EndReason end_reason_ = EndReason::Running;     ///< guarded by end_reason_mutex_, as end_detail_

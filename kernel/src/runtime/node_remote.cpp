@@ -52,23 +52,27 @@ bool Node::connect_remote(Input& input) {
             continue;
         }
         const broker::ChannelRegistration& channel = found->registration;
-        // Another hash is another schema or another version of it: with both documents (the graph declares the
-        // expected one, the producer registered its own) the evolution rule decides, as at load for local edges.
+        const auto refuse_schema = [&](const std::string& problem) {
+            count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
+            finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + problem);
+            return false;
+        };
+        // Another hash is another schema or another version of it: with both documents (the graph or a plugin
+        // declares the expected one, the producer registered its own) the evolution rule decides, as at load
+        // for local edges. The broker's copy only filters early: the segment's own descriptor decides below.
         const bool evolved = checks_schema && channel.schema_hash != expected_hex;
         if (evolved) {
             const bool documents = input.expected_schema.is_object() && channel.schema.is_object();
             const schema::Verdict verdict =
                 documents ? schema::check_readable(input.expected_schema, channel.schema) : schema::Verdict{};
             if (!verdict.accepted) {
-                const std::string problem =
+                return refuse_schema(
                     "channel '" + input.remote_name + "' carries schema hash " + channel.schema_hash +
                     ", but component " + component_.id + " expects " + *expected + " (hash " + expected_hex + ")" +
                     (documents ? ": " + verdict.why
-                               : "; connect it to a channel of that schema (declare " + *expected +
-                                     " in the graph's \"schemas\" to accept newer versions that only appended fields)");
-                count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
-                finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + problem);
-                return false;
+                               : "; connect it to a channel of that schema (with the typed schema of " + *expected +
+                                     " declared, by the graph's \"schemas\" or the plugin, newer versions that only "
+                                     "appended fields are accepted)"));
             }
         }
         shm::ConsumerOptions options;
@@ -83,6 +87,24 @@ bool Node::connect_remote(Input& input) {
             const auto& stored = attached->view().header().schema_hash;
             if (shm::to_hex(stored, sizeof stored) != channel.schema_hash) {
                 attached = Error{ErrorCode::SchemaMismatch, "its schema hash is not the one the broker named"};
+            }
+        }
+        if (attached && checks_schema && input.expected_schema.is_object()) {
+            // What the slots really hold is what the segment stores. A hash names only the schema id, so an id
+            // reused for other fields, or a registration that does not match its segment, is caught here.
+            const std::string_view stored = attached->view().schema_descriptor();
+            if (stored.empty() && evolved) {
+                return refuse_schema("channel '" + input.remote_name + "' carries schema hash " + channel.schema_hash +
+                                     " and stores no typed schema, so the evolution rule cannot accept it for " +
+                                     *expected);
+            }
+            if (!stored.empty()) {
+                const nlohmann::json document = nlohmann::json::parse(stored, nullptr, /*allow_exceptions=*/false);
+                const schema::Verdict verdict = schema::check_readable(input.expected_schema, document);
+                if (!verdict.accepted) {
+                    return refuse_schema("the segment of channel '" + input.remote_name + "' stores a schema " +
+                                         component_.id + " cannot read: " + verdict.why);
+                }
             }
         }
         if (!attached) {
@@ -101,9 +123,11 @@ bool Node::connect_remote(Input& input) {
             continue;
         }
         // A component that takes any schema ("*") expects what the channel carries.
+        // The document goes along only where the broker needs it (the hashes differ) and fits a message.
+        const bool send_document = evolved && input.expected_schema.dump().size() <= broker::MAX_BODY_BYTES / 2;
         broker::ConsumerRegistration registration{input.remote_name, link.self_tag(id_),
                                                   checks_schema ? expected_hex : channel.schema_hash,
-                                                  checks_schema ? input.expected_schema : nlohmann::json()};
+                                                  send_document ? input.expected_schema : nlohmann::json()};
         if (auto registered = link.client().register_consumer(registration); !registered) {
             if (registered.error().code == ErrorCode::SchemaMismatch) {
                 count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);
@@ -137,6 +161,7 @@ Node::Step Node::on_remote_lost(Input& input, const char* cause, const char* wha
     runner_.events().emit("input_lost", {{"node", id_}, {"input", input.channel}, {"cause", cause}, {"detail", what}});
     if (link.client().connected()) (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
     input.held.reset();
+    if (input.consumer && input.consumer->latest_only()) latest_skipped_before_ += input.consumer->skipped();
     input.consumer.reset();
     if (link.spec().on_producer_lost == graph::BrokerSpec::OnProducerLost::StopNode) {
         finish(EndReason::ProducerLost,

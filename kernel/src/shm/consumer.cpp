@@ -206,6 +206,7 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
                 if (std::memcmp(digest.data(), copy_checksum, digest.size()) != 0) {
                     count(entry().checksum_failures);
                     last_read_seq = seq;
+                    count_skipped(seq);  // the ones before it; it is counted as a checksum failure
                     return ReadSlot(Status::ChecksumMismatch, seq);
                 }
             }
@@ -223,6 +224,7 @@ ReadSlot ConsumerState::acquire_latest(const WaitOptions& wait) noexcept {
             if (holds) hold.store(0, std::memory_order_release);  // held: not torn by reuse, so it is corrupt
             count(entry().checksum_failures);
             last_read_seq = seq;
+            count_skipped(seq);
             return ReadSlot(Status::ChecksumMismatch, seq);
         }
         slot_held = true;
@@ -421,6 +423,8 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
     const bool native_latest = view.value().sync() == SyncPolicy::LatestOnly;
     const bool holds = options.hold && native_latest;
     const bool copies = options.delivery == Delivery::Latest && !native_latest;
+    // Before the seat is claimed: an allocation that fails must not leave a seat behind.
+    std::vector<std::byte> copy_buffer(copies ? view.value().slot_payload_bytes() : 0);
     auto seat =
         claim_seat(view.value(), options.name, (holds ? layout::SEAT_HOLDS : 0u) | (copies ? layout::SEAT_LATEST : 0u));
     if (!seat) return seat.error();
@@ -434,7 +438,7 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
     state->verify = state->view.checksum() == ChecksumPolicy::Verify;
     state->holds = holds;
     state->copies = copies;
-    if (copies) state->copy_buffer.resize(state->view.slot_payload_bytes());
+    state->copy_buffer = std::move(copy_buffer);
     state->cursor = state->entry().cursor.load(std::memory_order_acquire);
     state->first_unseen = state->cursor;
     return Consumer(std::move(state));

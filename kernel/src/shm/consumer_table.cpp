@@ -75,7 +75,9 @@ Result<std::uint32_t> claim_seat(const ChannelView& view, std::string_view name,
             const std::uint64_t holder = view.consumer(0).owner.load(std::memory_order_acquire);
             return Error{ErrorCode::AlreadyExists,
                          "channel '" + view.channel() + "' is single-reader and its reader seat is held by pid " +
-                             std::to_string(token_pid(holder)) + "; use an every_reader channel for several consumers"};
+                             std::to_string(token_pid(holder)) +
+                             "; use an every_reader channel for several consumers, or attach with Delivery::Latest "
+                             "(a graph input's \"delivery\": \"latest\") to look at its newest slot beside it"};
         }
         return Error{ErrorCode::AlreadyExists, "channel '" + view.channel() + "': all " +
                                                    std::to_string(view.consumer_capacity()) +

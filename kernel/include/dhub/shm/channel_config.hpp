@@ -26,7 +26,7 @@ enum class RingPolicy : std::uint8_t {
 /// Who sees which slot, and whether the producer waits for consumers.
 enum class SyncPolicy : std::uint8_t {
     LatestOnly = 1,    ///< readers take the newest slot and may skip; the producer never waits
-    SingleReader = 2,  ///< one reader seat, lossless FIFO; the producer waits when the ring is full
+    SingleReader = 2,  ///< one lossless reader (seat 0), FIFO; the producer waits when the ring is full
     EveryReader = 3,   ///< every registered consumer sees every slot; the producer waits for the slowest
 };
 

@@ -223,7 +223,7 @@ public:
     bool producer_alive() const noexcept;
     /// Whether this consumer reads only the newest slot: a latest-only channel, or Delivery::Latest.
     bool latest_only() const noexcept;
-    /// Latest-only: committed slots newer than its first read that it never read (the seat's count).
+    /// Latest-only: slots committed since it joined that it never read, a newer one being read (the seat's count).
     std::uint64_t skipped() const noexcept;
     /// Committed slots this consumer has not read yet (latest-only: 0 or 1).
     std::uint64_t backlog() const noexcept;

@@ -39,7 +39,7 @@ struct ConsumerInfo {
     std::uint64_t read_timeouts = 0;
     /// Reads only the newest slot: a latest-only channel's seat, or a latest reader of a lossless one.
     bool latest = false;
-    std::uint64_t skipped = 0;  ///< latest: committed slots newer than its first read that it never read
+    std::uint64_t skipped = 0;  ///< latest: slots committed since it joined that it never read
     std::string name;
 };
 

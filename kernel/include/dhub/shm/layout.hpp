@@ -142,7 +142,7 @@ struct alignas(CACHE_LINE) ConsumerEntry {
     std::atomic<std::uint64_t> held;
     /// Latest-only reads whose slot was found rewritten at release (discarded). Holds keep it 0.
     std::atomic<std::uint64_t> overwritten_releases;
-    /// Latest-only readers: committed slots newer than the seat's first read that it never read.
+    /// Latest-only readers: slots committed since the seat joined that it never read (a newer one was read).
     std::atomic<std::uint64_t> skipped;
     std::uint8_t reserved1[16];
     alignas(
