@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "describe.hpp"
 
+#include "dhub/schema/schema_text.hpp"
+
 #include <filesystem>
 
 namespace dhub::kernel_app {
@@ -28,6 +30,11 @@ void print_details(const plugin::LoadedPlugin& loaded, std::ostream& out) {
             if (port.optional) out << "  optional";
             out << "\n";
             if (!port.description.empty()) out << "      " << port.description << "\n";
+            for (const schema::Schema& typed : component.schemas) {
+                if (typed.id() != port.schema) continue;
+                out << "      " << schema::layout_summary(typed) << "  " << schema::fingerprint_string(typed) << "\n"
+                    << schema::field_table(typed, "      ");
+            }
         }
         if (component.params.empty()) out << "  parameters: none\n";
         for (const auto& param : component.params) {

@@ -17,10 +17,12 @@ std::string channels_carrying(const graph::ValidatedGraph& graph, const std::str
 }  // namespace
 
 void list_schemas(const graph::ValidatedGraph& graph, std::ostream& out) {
-    const std::vector<schema::Schema>& declared = graph.spec->schemas;
-    for (const schema::Schema& typed : declared) {
+    const std::vector<schema::Schema>& declared = graph.schemas;
+    for (std::size_t index = 0; index < declared.size(); ++index) {
+        const schema::Schema& typed = declared[index];
         out << typed.id() << "  " << schema::fingerprint_string(typed) << "\n"
-            << "  " << schema::layout_summary(typed) << "; channels: " << channels_carrying(graph, typed.id()) << "\n";
+            << "  " << schema::layout_summary(typed) << "; channels: " << channels_carrying(graph, typed.id())
+            << "; declared by " << graph.schema_sources[index] << "\n";
         if (!typed.doc.empty()) out << "  " << typed.doc << "\n";
         out << schema::field_table(typed, "  ");
     }
@@ -30,7 +32,10 @@ void list_schemas(const graph::ValidatedGraph& graph, std::ostream& out) {
         if (channel.descriptor) continue;
         opaque += (opaque.empty() ? "" : ", ") + channel.spec->name + " (" + channel.schema + ")";
     }
-    if (declared.empty()) out << "no schemas declared (\"schemas\" in docs/graph.md)\n";
+    if (declared.empty()) {
+        out << "no typed schemas: the graph declares none (\"schemas\" in docs/graph.md) and neither do its "
+               "plugins\n";
+    }
     if (!opaque.empty()) out << "channels with an undeclared schema id: " << opaque << "\n";
 }
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Schema evolution across kernels: sources of lab.thermo@1, of lab.thermo@2 (version 1 with the humidity appended,
 // which a version 1 reader accepts) and of lab.thermo@3 (celsius narrowed to float, which it refuses), and a sink built
-// for lab.thermo@1 that checks every reading it is handed. The schema documents are in configs/schemas/ and in
-// the tests' graphs; the kernels compare them through the broker and the segment.
+// for lab.thermo@1 that checks every reading it is handed. Each component declares its ports' typed schemas
+// from the structs (dhub/sdk/struct_schema.hpp); configs/schemas/ has the same documents for graphs.
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "dhub/sdk/plugin.hpp"
 
@@ -18,19 +20,39 @@ struct ThermoV1 {
 };
 static_assert(sizeof(ThermoV1) == 48);
 
-/// lab.thermo@2: version 1 and a humidity, 56 bytes.
+/// lab.thermo@2: version 1 and a humidity appended, 56 bytes.
 struct ThermoV2 {
-    ThermoV1 v1;
+    std::uint64_t timestamp_ns;
+    std::uint16_t box_id;
+    double celsius[4];
     float humidity;
 };
 static_assert(sizeof(ThermoV2) == 56);
 
-/// lab.thermo@3 (declared by the tests): celsius as float, which breaks version 1 readers.
+/// lab.thermo@3: celsius as float, which breaks version 1 readers.
 struct ThermoV3 {
     std::uint64_t timestamp_ns;
     std::uint16_t box_id;
     float celsius[4];
 };
+
+// The typed schemas, described once next to the structs (the same documents as configs/schemas/).
+const dhub::sdk::StructSchema THERMO_V1 = dhub::sdk::struct_schema<ThermoV1>(
+    "lab.thermo",
+    1,
+    "One reading of a four-probe thermocouple box.",
+    {DHUB_FIELD(ThermoV1, timestamp_ns), DHUB_FIELD(ThermoV1, box_id), DHUB_FIELD(ThermoV1, celsius, "probes 1 to 4")});
+const dhub::sdk::StructSchema THERMO_V2 = dhub::sdk::struct_schema<ThermoV2>(
+    "lab.thermo",
+    2,
+    "lab.thermo@1 with the box's humidity appended.",
+    {DHUB_FIELD(ThermoV2, timestamp_ns), DHUB_FIELD(ThermoV2, box_id), DHUB_FIELD(ThermoV2, celsius),
+     DHUB_FIELD(ThermoV2, humidity, "relative humidity, 0 to 1")});
+const dhub::sdk::StructSchema THERMO_V3 = dhub::sdk::struct_schema<ThermoV3>(
+    "lab.thermo",
+    3,
+    "celsius narrowed to float: not readable as version 1 or 2.",
+    {DHUB_FIELD(ThermoV3, timestamp_ns), DHUB_FIELD(ThermoV3, box_id), DHUB_FIELD(ThermoV3, celsius)});
 
 double probe_celsius(std::uint64_t index, int probe) {
     return 20.0 + static_cast<double>(index % 100) * 0.25 + probe;
@@ -63,7 +85,10 @@ private:
             reading.celsius[probe] = probe_celsius(reading.box_id, probe);
     }
     static void fill(ThermoV2& reading, std::uint64_t index, std::uint64_t now) {
-        fill(reading.v1, index, now);
+        reading.timestamp_ns = now;
+        reading.box_id = static_cast<std::uint16_t>(index);
+        for (int probe = 0; probe < 4; ++probe)
+            reading.celsius[probe] = probe_celsius(reading.box_id, probe);
         reading.humidity = 0.5F;
     }
     static void fill(ThermoV3& reading, std::uint64_t index, std::uint64_t now) {
@@ -82,6 +107,7 @@ public:
     static constexpr const char* id = "test.source.thermo1";
     static constexpr const char* description = "writes count lab.thermo@1 readings as fast as it can";
     static constexpr const char* output_schema = "lab.thermo@1";
+    static std::vector<dhub::sdk::StructSchema> schemas() { return {THERMO_V1}; }
     using ThermoSource::ThermoSource;
 };
 
@@ -90,6 +116,7 @@ public:
     static constexpr const char* id = "test.source.thermo2";
     static constexpr const char* description = "writes count lab.thermo@2 readings as fast as it can";
     static constexpr const char* output_schema = "lab.thermo@2";
+    static std::vector<dhub::sdk::StructSchema> schemas() { return {THERMO_V2}; }
     using ThermoSource::ThermoSource;
 };
 
@@ -98,6 +125,7 @@ public:
     static constexpr const char* id = "test.source.thermo3";
     static constexpr const char* description = "writes count lab.thermo@3 readings (celsius as float)";
     static constexpr const char* output_schema = "lab.thermo@3";
+    static std::vector<dhub::sdk::StructSchema> schemas() { return {THERMO_V3}; }
     using ThermoSource::ThermoSource;
 };
 
@@ -107,6 +135,7 @@ public:
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "reads lab.thermo@1 and checks each reading's probes";
     static constexpr const char* input_schema = "lab.thermo@1";
+    static std::vector<dhub::sdk::StructSchema> schemas() { return {THERMO_V1}; }
 
     dhub_status consume(dhub::sdk::NodeContext& context, const dhub::sdk::InputSlot<ThermoV1>& in) {
         const ThermoV1& reading = in.value();

@@ -2,10 +2,12 @@
 // validate_graph: the document against what the plugins declare. The steps are independent enough that
 // each one reports all it finds; a node whose plugin cannot be looked up is reported once and then left
 // out of the checks that would only repeat that.
+#include <algorithm>
 #include <map>
 
 #include "channel_check.hpp"
 #include "dhub/graph/graph_spec.hpp"
+#include "dhub/schema/compatibility.hpp"
 #include "graph_order.hpp"
 #include "node_check.hpp"
 #include "port_binding.hpp"
@@ -92,14 +94,47 @@ void report_cycles(const GraphSpec& graph, const detail::Adjacency& edges, std::
     }
 }
 
+/// The graph's declared schemas, then those the nodes' components declare. A plugin's document for an id the
+/// graph (or an earlier plugin) already knows must be the same schema: a difference is an issue at the node.
+void collect_schemas(const GraphSpec& graph,
+                     const std::vector<NodeState>& nodes,
+                     ValidatedGraph& result,
+                     std::vector<GraphIssue>& issues) {
+    for (const schema::Schema& declared : graph.schemas) {
+        result.schemas.push_back(declared);
+        result.schema_sources.push_back("graph");
+    }
+    for (const NodeState& node : nodes) {
+        if (!node.component) continue;
+        const std::string source = "plugin " + node.component->plugin + " (component " + node.component->id + ")";
+        for (const schema::Schema& declared : node.component->schemas) {
+            const auto known = std::find_if(result.schemas.begin(), result.schemas.end(),
+                                            [&](const schema::Schema& s) { return s.id() == declared.id(); });
+            if (known == result.schemas.end()) {
+                result.schemas.push_back(declared);
+                result.schema_sources.push_back(source);
+                continue;
+            }
+            if (schema::fingerprint(*known) == schema::fingerprint(declared)) continue;
+            const std::size_t index = static_cast<std::size_t>(known - result.schemas.begin());
+            const schema::Verdict verdict = schema::check_readable(*known, declared);
+            issues.push_back({node.spec->json_path + "/plugin",
+                              source + " declares " + declared.id() + " unlike " + result.schema_sources[index] +
+                                  (verdict.why.empty() ? std::string() : " (" + verdict.why + ")") +
+                                  "; one id must name one schema: give the changed one a new version"});
+        }
+    }
+}
+
 ValidatedGraph check_graph(const GraphSpec& graph, const ComponentLookup& lookup, std::vector<GraphIssue>& issues) {
     ValidatedGraph result;
     result.spec = &graph;
     std::vector<NodeState> nodes = resolve_nodes(graph, lookup, issues);
+    collect_schemas(graph, nodes, result, issues);
     const std::vector<detail::ChannelWiring> wiring = detail::wire_channels(graph, nodes, issues);
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
         result.channels.push_back(
-            detail::check_channel(graph.channels[index], wiring[index], nodes, graph.schemas, issues));
+            detail::check_channel(graph.channels[index], wiring[index], nodes, result.schemas, issues));
     }
     const detail::Adjacency edges = connect_nodes(wiring, nodes.size());
     report_cycles(graph, edges, issues);

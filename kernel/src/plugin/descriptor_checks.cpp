@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include "dhub/schema/schema_json.hpp"
 #include "dhub/sdk/version.h"
 
 namespace dhub::plugin {
@@ -142,6 +143,44 @@ Result<std::vector<PortInfo>> read_ports(const dhub_component_descriptor& compon
     return ports;
 }
 
+/// The typed schemas a component declares for its ports (SDK 1.2 schema_documents). Each must parse and be the
+/// document of a schema id one of its ports names; the error says which document and what is wrong.
+Result<std::vector<schema::Schema>> read_schema_documents(const dhub_component_descriptor& component,
+                                                          const std::vector<PortInfo>& ports,
+                                                          const std::string& id) {
+    std::vector<schema::Schema> schemas;
+    if (component.schema_documents == nullptr) return schemas;
+    const char* text = component.schema_documents();
+    if (text == nullptr) return schemas;
+    const std::string at = "component '" + id + "' schema_documents";
+    const nlohmann::json documents = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!documents.is_array()) return Error{ErrorCode::Incompatible, at + ": not a JSON array of schema documents"};
+    std::vector<schema::Problem> problems;
+    for (std::size_t index = 0; index < documents.size(); ++index) {
+        const std::string path = "/" + std::to_string(index);
+        std::optional<schema::Schema> parsed = schema::parse_schema(documents[index], path, problems);
+        if (!parsed) {
+            const schema::Problem& first = problems.front();
+            return Error{ErrorCode::Incompatible, at + first.json_path + ": " + first.message};
+        }
+        const std::string schema_id = parsed->id();
+        const bool named =
+            std::any_of(ports.begin(), ports.end(), [&](const PortInfo& port) { return port.schema == schema_id; });
+        if (!named) {
+            return Error{ErrorCode::Incompatible, at + path + ": declares " + schema_id +
+                                                      ", which none of its ports names; name it as a port's schema "
+                                                      "or leave it out"};
+        }
+        for (const schema::Schema& earlier : schemas) {
+            if (earlier.id() == schema_id) {
+                return Error{ErrorCode::Incompatible, at + path + ": declares " + schema_id + " twice"};
+            }
+        }
+        schemas.push_back(std::move(*parsed));
+    }
+    return schemas;
+}
+
 }  // namespace
 
 Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descriptor,
@@ -207,8 +246,11 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
         }
         auto ports = read_ports(component, id);
         if (!ports) return refuse(file, ports.error().message);
+        auto schemas = read_schema_documents(component, ports.value(), id);
+        if (!schemas) return refuse(file, schemas.error().message);
         ComponentInfo info;
         info.ports = std::move(ports.value());
+        info.schemas = std::move(schemas.value());
         info.declares_ports = component.port_count > 0;
         if (const std::string missing = missing_callback(component, info.multi_port()); !missing.empty()) {
             return refuse(file, "component '" + id + "' lacks the required callback " + missing);

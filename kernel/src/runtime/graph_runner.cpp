@@ -209,7 +209,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
                 const std::string& expects = validated.component.ports[input.port].schema;
                 nlohmann::json document;
-                for (const schema::Schema& declared : graph.spec->schemas) {
+                for (const schema::Schema& declared : graph.schemas) {
                     if (declared.id() == expects) document = schema::to_json(declared);
                 }
                 node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()), expects, input.delivery,

@@ -438,9 +438,10 @@ TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError
 }
 
 // Schema evolution across kernels. The instrument kernel writes lab.thermo@2 (version 1 and a humidity
-// appended) or lab.thermo@3 (celsius narrowed to float), each declared in its graph; the analysis kernel reads
-// cam_thermo with a sink built for lab.thermo@1, declared in its own graph. The hashes differ in both cases:
-// the documents decide, in the consumer kernel and at the broker.
+// appended) or lab.thermo@3 (celsius narrowed to float), declared in its graph and by its plugin; the analysis
+// kernel reads cam_thermo with a sink built for lab.thermo@1, which only its plugin declares. The hashes differ
+// in both cases: the documents decide, in the consumer kernel (broker's copy, then the segment's) and at the
+// broker.
 class CrossKernelSchema_test : public CrossKernel_test {
 protected:
     void start_thermo_producer(const std::string& component, const nlohmann::json& schema) {
@@ -462,7 +463,6 @@ protected:
         const nlohmann::json graph = {{"schema_version", 1},
                                       {"name", "analysis"},
                                       {"broker", broker_section("analysis")},
-                                      {"schemas", {std::string(DHUB_CONFIG_DIR) + "/schemas/lab.thermo@1.json"}},
                                       {"channels", nlohmann::json::array()},
                                       {"nodes",
                                        {{{"id", "rec"},

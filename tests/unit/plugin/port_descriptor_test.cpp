@@ -173,5 +173,52 @@ TEST(PortDescriptor_test, AnOlderComponentStructGetsItsKindsPorts) {
     EXPECT_EQ(info.ports[1].min_slot_bytes, 128u);
 }
 
+// ---- schema documents (SDK 1.2): the typed schemas a component declares for its ports ------------------
+
+const char* frame_document() {
+    return R"([{"name": "lab.frame", "version": 1, "fields": [{"name": "pixels", "dtype": "<u2", "shape": [4, 8]}]}])";
+}
+const char* malformed_document() {
+    return R"([{"name": "lab.frame", "version": 1, "fields": [{"name": "pixels", "dtype": "=u2"}]}])";
+}
+const char* unnamed_document() {
+    return R"([{"name": "lab.other", "version": 1, "fields": [{"name": "x", "dtype": "<f8"}]}])";
+}
+const char* not_json() {
+    return "[{";
+}
+
+TEST(PortDescriptor_test, SchemaDocumentsOfItsPortsAreReadIntoTheComponent) {
+    Fixture sut({port(DHUB_PORT_INPUT, "in"), port(DHUB_PORT_OUTPUT, "out")});
+    sut.component.schema_documents = frame_document;
+    auto loaded = sut.load();
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    const ComponentInfo& info = loaded->components.at(0);
+    ASSERT_EQ(info.schemas.size(), 1u);
+    EXPECT_EQ(info.schemas[0].id(), "lab.frame@1");
+    EXPECT_EQ(info.schemas[0].size, 64u);
+}
+
+TEST(PortDescriptor_test, AMalformedSchemaDocumentIsRefusedAtItsPath) {
+    Fixture sut({port(DHUB_PORT_INPUT, "in"), port(DHUB_PORT_OUTPUT, "out")});
+    sut.component.schema_documents = malformed_document;
+    const std::string refusal = sut.refusal();
+    EXPECT_NE(refusal.find("component 'test.stage.ports' schema_documents/0/fields/0/dtype"), std::string::npos)
+        << refusal;
+}
+
+TEST(PortDescriptor_test, ASchemaDocumentNoPortNamesIsRefused) {
+    Fixture sut({port(DHUB_PORT_INPUT, "in"), port(DHUB_PORT_OUTPUT, "out")});
+    sut.component.schema_documents = unnamed_document;
+    const std::string refusal = sut.refusal();
+    EXPECT_NE(refusal.find("declares lab.other@1, which none of its ports names"), std::string::npos) << refusal;
+}
+
+TEST(PortDescriptor_test, SchemaDocumentsThatAreNotJsonAreRefused) {
+    Fixture sut({port(DHUB_PORT_INPUT, "in"), port(DHUB_PORT_OUTPUT, "out")});
+    sut.component.schema_documents = not_json;
+    EXPECT_NE(sut.refusal().find("not a JSON array of schema documents"), std::string::npos) << sut.refusal();
+}
+
 }  // namespace
 }  // namespace dhub::plugin

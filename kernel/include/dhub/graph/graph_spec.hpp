@@ -178,6 +178,11 @@ struct ValidatedGraph {
     /// Node indices in start order: every consumer before its producer (reverse topological order), ties
     /// by declaration order. Always a permutation: nodes on a cycle (an issue) come last.
     std::vector<std::size_t> start_order;
+    /// Every typed schema the graph knows: those it declares ("schemas"), then those its nodes' plugins declare
+    /// for their ports (SDK 1.2) that the graph does not. schema_sources[i] says where schemas[i] came from:
+    /// "graph", or "plugin <name> (component <id>)".
+    std::vector<schema::Schema> schemas;
+    std::vector<std::string> schema_sources;
 };
 
 /// Checks the graph against the components: unknown plugin or component, unknown or wrongly typed or

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dhub/base/result.hpp"
+#include "dhub/schema/schema.hpp"
 
 namespace dhub::plugin {
 
@@ -76,6 +77,8 @@ struct ComponentInfo {
     /// ("in" for stages, sinks and validators; "out" for sources and stages; both optional for transports).
     std::vector<PortInfo> ports;
     bool declares_ports = false;  ///< the ports came from the descriptor (SDK 1.2), not from the kind
+    /// The typed schemas of its ports' ids that the component declares itself (SDK 1.2 schema_documents).
+    std::vector<schema::Schema> schemas;
 
     /// The ports of one direction, in declaration order.
     std::vector<const PortInfo*> ports_of(PortDirection direction) const;

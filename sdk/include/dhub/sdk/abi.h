@@ -301,6 +301,11 @@ typedef struct dhub_component_descriptor {
     uint32_t reserved_ports;
     const dhub_port_descriptor* ports; /* port_count elements, each ports[0].struct_size bytes apart */
     dhub_status (*process_ports)(void* instance, dhub_port_args* args);
+    /* Since 1.2. Optional: the typed schemas of the component's ports, as a JSON array of schema documents
+       (docs/schemas.md), each the document of a schema id one of its ports names. NULL, or NULL returned:
+       none (a graph may still declare them). Called when the plugin is loaded; the text stays valid while
+       the plugin is loaded. The C++ layer builds it from struct descriptions (dhub/sdk/struct_schema.hpp). */
+    const char* (*schema_documents)(void);
 } dhub_component_descriptor;
 
 typedef struct dhub_plugin_descriptor {

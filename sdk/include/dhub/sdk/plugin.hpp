@@ -38,6 +38,7 @@
 #include "dhub/sdk/ports.hpp"
 #include "dhub/sdk/slots.hpp"
 #include "dhub/sdk/stage_burst.hpp"
+#include "dhub/sdk/struct_schema.hpp"
 
 namespace dhub::sdk {
 

@@ -20,6 +20,7 @@
 #include "dhub/sdk/node_context.hpp"
 #include "dhub/sdk/ports.hpp"
 #include "dhub/sdk/slots.hpp"
+#include "dhub/sdk/struct_schema.hpp"
 
 namespace dhub::sdk::detail {
 
@@ -364,6 +365,36 @@ constexpr auto on_message_of() noexcept {
     }
 }
 
+/// The component's schema documents as the kernel reads them: from `static std::vector<StructSchema>
+/// schemas()` (struct descriptions, dhub/sdk/struct_schema.hpp), or from `static constexpr const char*
+/// schema_documents` (a JSON array written by hand, e.g. for an external encoding). Built once, when the
+/// kernel loads the plugin; a description that throws gives none (the kernel then sees only the ids).
+template <typename T>
+const char* schema_documents() noexcept {
+    static const std::string text = []() -> std::string {
+        try {
+            if constexpr (requires { T::schema_documents; }) {
+                return T::schema_documents;
+            } else {
+                return schema_array(T::schemas());
+            }
+        } catch (...) {
+            return {};
+        }
+    }();
+    return text.empty() ? nullptr : text.c_str();
+}
+
+template <typename T>
+constexpr auto schema_documents_of() noexcept {
+    if constexpr (
+        requires { T::schema_documents; } || requires { schema_array(T::schemas()); }) {
+        return &schema_documents<T>;
+    } else {
+        return static_cast<const char* (*)()>(nullptr);
+    }
+}
+
 template <typename T>
 inline constexpr dhub_component_descriptor DESCRIPTOR = {
     sizeof(dhub_component_descriptor),
@@ -390,6 +421,7 @@ inline constexpr dhub_component_descriptor DESCRIPTOR = {
     0,
     ports_of<T>(),
     process_ports_of<T>(),
+    schema_documents_of<T>(),
 };
 
 }  // namespace dhub::sdk::detail
