@@ -128,7 +128,9 @@ bool readable_by_evolution(const std::vector<schema::Schema>& declared,
     const schema::Schema* reader = find_declared(declared, expected);
     const schema::Schema* writer = find_declared(declared, carried);
     if (reader == nullptr || writer == nullptr) {
-        why = "; declare both versions in \"schemas\" for the evolution rule (docs/schemas.md) to decide";
+        why =
+            "; declare both versions (in \"schemas\", or by the plugins) for the evolution rule (docs/schemas.md) "
+            "to decide";
         return false;
     }
     const schema::Verdict verdict = schema::check_readable(*reader, *writer);
@@ -182,6 +184,7 @@ void check_readers(const ChannelSpec& channel,
                    const std::vector<Port>& ports,
                    const std::vector<std::size_t>& consumers,
                    const std::vector<NodeState>& nodes,
+                   bool published,
                    Issues& issues) {
     std::vector<std::string> readers;
     std::vector<std::string> lossless;
@@ -199,7 +202,8 @@ void check_readers(const ChannelSpec& channel,
                               "); use \"every_reader\" or \"latest_only\", or give the inputs that only need "
                               "the newest slot \"delivery\": \"latest\""});
     }
-    if (channel.sync == shm::SyncPolicy::SingleReader && lossless.empty() && !consumers.empty()) {
+    // Published through a broker, the lossless reader may be another kernel's.
+    if (channel.sync == shm::SyncPolicy::SingleReader && lossless.empty() && !consumers.empty() && !published) {
         issues.push_back({channel.json_path + "/sync",
                           "single_reader channel '" + channel.name + "' is read only with \"delivery\": \"latest\" (" +
                               join(readers) +
@@ -297,6 +301,7 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
                                const ChannelWiring& wiring,
                                const std::vector<NodeState>& nodes,
                                const std::vector<schema::Schema>& declared,
+                               bool published,
                                Issues& issues) {
     ValidatedChannel result;
     result.spec = &channel;
@@ -307,7 +312,7 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
             result.consumers.push_back(port.node);
         }
     }
-    check_readers(channel, wiring.consumers, result.consumers, nodes, issues);
+    check_readers(channel, wiring.consumers, result.consumers, nodes, published, issues);
 
     const NodeState* producer = wiring.producers.empty() ? nullptr : &nodes[wiring.producers.front().node];
     const plugin::PortInfo* producer_port =

@@ -22,6 +22,7 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
                                const ChannelWiring& wiring,
                                const std::vector<NodeState>& nodes,
                                const std::vector<schema::Schema>& declared,
+                               bool published,  ///< the graph has a broker: other kernels may read it too
                                std::vector<GraphIssue>& issues);
 
 }  // namespace dhub::graph::detail

@@ -133,8 +133,8 @@ ValidatedGraph check_graph(const GraphSpec& graph, const ComponentLookup& lookup
     collect_schemas(graph, nodes, result, issues);
     const std::vector<detail::ChannelWiring> wiring = detail::wire_channels(graph, nodes, issues);
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
-        result.channels.push_back(
-            detail::check_channel(graph.channels[index], wiring[index], nodes, result.schemas, issues));
+        result.channels.push_back(detail::check_channel(graph.channels[index], wiring[index], nodes, result.schemas,
+                                                        graph.broker.has_value(), issues));
     }
     const detail::Adjacency edges = connect_nodes(wiring, nodes.size());
     report_cycles(graph, edges, issues);

@@ -153,7 +153,12 @@ Result<std::vector<schema::Schema>> read_schema_documents(const dhub_component_d
     const char* text = component.schema_documents();
     if (text == nullptr) return schemas;
     const std::string at = "component '" + id + "' schema_documents";
-    const nlohmann::json documents = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json documents;
+    try {
+        documents = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        return Error{ErrorCode::Incompatible, at + ": not JSON (" + e.what() + ")"};
+    }
     if (!documents.is_array()) return Error{ErrorCode::Incompatible, at + ": not a JSON array of schema documents"};
     std::vector<schema::Problem> problems;
     for (std::size_t index = 0; index < documents.size(); ++index) {

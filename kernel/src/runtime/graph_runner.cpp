@@ -167,8 +167,11 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             registration.attach_secret = config.attach_secret;
             // The typed schema rides along, so that consumers built for an older version can be accepted; one
             // too big for a broker message is left out (exact hashes only), never the registration.
-            if (validated.descriptor && config.schema_descriptor.size() <= MAX_REGISTERED_SCHEMA_BYTES)
-                registration.schema = schema::to_json(*validated.descriptor);
+            if (validated.descriptor) {
+                const std::string canonical = schema::canonical_json(*validated.descriptor);
+                if (canonical.size() <= MAX_REGISTERED_SCHEMA_BYTES)
+                    registration.schema = nlohmann::json::parse(canonical);
+            }
             runner->broker_link_->publish(std::move(registration));
         }
         runner->channels_.push_back(std::move(channel));
@@ -210,7 +213,8 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
                 const std::string& expects = validated.component.ports[input.port].schema;
                 nlohmann::json document;
                 for (const schema::Schema& declared : graph.schemas) {
-                    if (declared.id() == expects) document = schema::to_json(declared);
+                    // The canonical form: what the checks compare (docs left out), and small enough to send.
+                    if (declared.id() == expects) document = nlohmann::json::parse(schema::canonical_json(declared));
                 }
                 node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()), expects, input.delivery,
                                        std::move(document));

@@ -6,6 +6,7 @@
 #include "dhub/broker/protocol.hpp"
 #include "dhub/events/event_log.hpp"
 #include "dhub/schema/compatibility.hpp"
+#include "dhub/schema/schema_json.hpp"
 #include "node.hpp"
 #include "node_internals.hpp"
 
@@ -61,7 +62,8 @@ bool Node::connect_remote(Input& input) {
         // declares the expected one, the producer registered its own) the evolution rule decides, as at load
         // for local edges. The broker's copy only filters early: the segment's own descriptor decides below.
         const bool evolved = checks_schema && channel.schema_hash != expected_hex;
-        if (evolved) {
+        // A producer whose document was too big for the broker registered none: the segment decides alone.
+        if (evolved && !(input.expected_schema.is_object() && !channel.schema.is_object())) {
             const bool documents = input.expected_schema.is_object() && channel.schema.is_object();
             const schema::Verdict verdict =
                 documents ? schema::check_readable(input.expected_schema, channel.schema) : schema::Verdict{};
@@ -100,8 +102,17 @@ bool Node::connect_remote(Input& input) {
             }
             if (!stored.empty()) {
                 const nlohmann::json document = nlohmann::json::parse(stored, nullptr, /*allow_exceptions=*/false);
-                const schema::Verdict verdict = schema::check_readable(input.expected_schema, document);
-                if (!verdict.accepted) {
+                std::vector<schema::Problem> problems;
+                if (!evolved && !schema::parse_schema(document, "", problems)) {
+                    // The same id: a producer kernel newer than this one may write a document format this one
+                    // does not read yet. The id is what was promised; the fields cannot be compared here.
+                    logger_->warn(
+                        "{}input '{}': the segment's schema document for {} is not one this kernel reads "
+                        "({}); attached on the schema id alone",
+                        log_prefix_, input.channel, *expected,
+                        problems.empty() ? std::string("not JSON") : problems.front().message);
+                } else if (const schema::Verdict verdict = schema::check_readable(input.expected_schema, document);
+                           !verdict.accepted) {
                     return refuse_schema("the segment of channel '" + input.remote_name + "' stores a schema " +
                                          component_.id + " cannot read: " + verdict.why);
                 }
@@ -129,7 +140,16 @@ bool Node::connect_remote(Input& input) {
                                                   checks_schema ? expected_hex : channel.schema_hash,
                                                   send_document ? input.expected_schema : nlohmann::json()};
         if (auto registered = link.client().register_consumer(registration); !registered) {
-            if (registered.error().code == ErrorCode::SchemaMismatch) {
+            const bool broker_had_both_documents = send_document && channel.schema.is_object();
+            if (registered.error().code == ErrorCode::SchemaMismatch && evolved && !broker_had_both_documents &&
+                input.expected_schema.is_object()) {
+                // Accepted above by the segment's own document, but a document was too big for the broker to
+                // judge by: the broker only counts consumers, so its refusal is not the data plane's.
+                logger_->warn(
+                    "{}input '{}': the broker refused the consumer registration ({}), but the "
+                    "segment's schema was accepted by the evolution rule; reading on",
+                    log_prefix_, input.channel, registered.error().message);
+            } else if (registered.error().code == ErrorCode::SchemaMismatch) {
                 count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + registered.error().message);
                 finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + registered.error().message);
                 return false;

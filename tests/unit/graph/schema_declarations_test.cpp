@@ -143,8 +143,8 @@ TEST(GraphSchemas, AnIncompatibleNewerVersionIsRefusedNamingTheFirstDifferentFie
 TEST(GraphSchemas, UndeclaredVersionsOfOneNameAreAMismatchThatSaysHowToAllowEvolution) {
     FakePlugins plugins;
     const auto sut = check_document(evolution_document(nullptr), plugins);
-    EXPECT_TRUE(
-        has_issue(sut->issues, "/nodes/1/inputs/0", {"carries lab.thermo@2", "declare both versions in \"schemas\""}));
+    EXPECT_TRUE(has_issue(sut->issues, "/nodes/1/inputs/0",
+                          {"carries lab.thermo@2", "declare both versions (in \"schemas\", or by the plugins)"}));
 }
 
 }  // namespace

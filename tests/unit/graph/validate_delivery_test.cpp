@@ -49,6 +49,16 @@ TEST(ValidateDelivery_test, TheMapFormTakesTheObjectToo) {
     EXPECT_EQ(sut->graph.nodes.at(2).inputs.at(0).json_path, "/nodes/2/inputs/in");
 }
 
+TEST(ValidateDelivery_test, APublishedSingleReaderChannelMayHaveOnlyLatestReadersHere) {
+    // Its lossless reader may be another kernel's, through the broker.
+    Json document = viewer_document();
+    document["broker"] = Json::object();
+    document["nodes"].erase(1);
+    FakePlugins plugins;
+    const auto sut = check_document(document, plugins);
+    EXPECT_FALSE(has_issue(sut->issues, "/channels/0/sync", {"is read only with"})) << format_issues(sut->issues, "");
+}
+
 TEST(ValidateDelivery_test, DeliveryChannelIsTheDefaultSpelledOut) {
     Json document = viewer_document();
     document["nodes"][2]["inputs"][0]["delivery"] = "channel";

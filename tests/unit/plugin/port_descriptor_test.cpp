@@ -217,6 +217,16 @@ TEST(PortDescriptor_test, ASchemaDocumentNoPortNamesIsRefused) {
 TEST(PortDescriptor_test, SchemaDocumentsThatAreNotJsonAreRefused) {
     Fixture sut({port(DHUB_PORT_INPUT, "in"), port(DHUB_PORT_OUTPUT, "out")});
     sut.component.schema_documents = not_json;
+    EXPECT_NE(sut.refusal().find("schema_documents: not JSON ("), std::string::npos) << sut.refusal();
+}
+
+const char* an_object() {
+    return R"({"name": "lab.frame"})";
+}
+
+TEST(PortDescriptor_test, SchemaDocumentsThatAreNotAnArrayAreRefused) {
+    Fixture sut({port(DHUB_PORT_INPUT, "in"), port(DHUB_PORT_OUTPUT, "out")});
+    sut.component.schema_documents = an_object;
     EXPECT_NE(sut.refusal().find("not a JSON array of schema documents"), std::string::npos) << sut.refusal();
 }
 

@@ -64,12 +64,12 @@ inline char byte_order_char() {
 
 template <typename T>
 struct Element {
-    using type = T;
+    using type = std::remove_cv_t<T>;
     static void shape(std::vector<std::size_t>&) {}
 };
 template <typename T, std::size_t N>
 struct Element<T[N]> {
-    using type = typename Element<T>::type;
+    using type = typename Element<T>::type;  // const T[N] is T const[N]: the element carries the const
     static void shape(std::vector<std::size_t>& dims) {
         dims.push_back(N);
         Element<T>::shape(dims);
@@ -77,6 +77,7 @@ struct Element<T[N]> {
 };
 template <typename T, std::size_t N>
 struct Element<std::array<T, N>> {
+    static_assert(N > 0, "an array field has at least one element");
     using type = typename Element<T>::type;
     static void shape(std::vector<std::size_t>& dims) {
         dims.push_back(N);
@@ -130,7 +131,7 @@ inline void append_quoted(std::string& out, const std::string& text) {
 
 }  // namespace detail
 
-/// A field of type Member at offset (DHUB_FIELD fills both in).
+/// A field of type Member at offset (DHUB_FIELD fills both in). A const member describes like its type.
 template <typename Member>
 StructField field(std::string name, std::size_t offset, std::string doc = {}) {
     StructField described{
