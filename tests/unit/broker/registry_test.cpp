@@ -150,32 +150,37 @@ json thermo(int version) {
     return {{"name", "lab.thermo"}, {"version", version}, {"fields", fields}};
 }
 
-TEST_F(Registry_test, AConsumerOfAnOlderVersionIsAcceptedWhenTheNewerOnlyAppendedFields) {
-    hello("prod");
-    hello("cons");
-    json channel = register_channel_body("cam0", SCHEMA_A);
-    channel["schema"] = thermo(2);
-    send("prod", MessageType::RegisterChannel, channel);
-    const auto out = send("cons", MessageType::RegisterConsumer,
-                          json{{"channel", "cam0"},
-                               {"consumer", identity(7)},
-                               {"expected_schema_hash", SCHEMA_B},
-                               {"expected_schema", thermo(1)}});
+/// "prod" registers cam0 (hash SCHEMA_A) with the document of lab.thermo@`version` (none for 0); "cons" is
+/// connected too.
+class RegistrySchemas_test : public Registry_test {
+protected:
+    void register_thermo(int version) {
+        hello("prod");
+        hello("cons");
+        json channel = register_channel_body("cam0", SCHEMA_A);
+        if (version != 0) channel["schema"] = thermo(version);
+        send("prod", MessageType::RegisterChannel, channel);
+    }
+    /// A reader of lab.thermo@1 (hash SCHEMA_B) registers on cam0.
+    std::vector<Outgoing> register_version1_reader() {
+        return send("cons", MessageType::RegisterConsumer,
+                    json{{"channel", "cam0"},
+                         {"consumer", identity(7)},
+                         {"expected_schema_hash", SCHEMA_B},
+                         {"expected_schema", thermo(1)}});
+    }
+};
+
+TEST_F(RegistrySchemas_test, AConsumerOfAnOlderVersionIsAcceptedWhenTheNewerOnlyAppendedFields) {
+    register_thermo(2);
+    const auto out = register_version1_reader();
     ASSERT_FALSE(out.empty());
     EXPECT_EQ(out[0].message.type, MessageType::RegisterConsumerAck) << out[0].message.body.dump();
 }
 
-TEST_F(Registry_test, AConsumerOfAnIncompatibleVersionIsRefusedNamingTheFieldThatDiffers) {
-    hello("prod");
-    hello("cons");
-    json channel = register_channel_body("cam0", SCHEMA_A);
-    channel["schema"] = thermo(3);
-    send("prod", MessageType::RegisterChannel, channel);
-    const auto out = send("cons", MessageType::RegisterConsumer,
-                          json{{"channel", "cam0"},
-                               {"consumer", identity(7)},
-                               {"expected_schema_hash", SCHEMA_B},
-                               {"expected_schema", thermo(1)}});
+TEST_F(RegistrySchemas_test, AConsumerOfAnIncompatibleVersionIsRefusedNamingTheFieldThatDiffers) {
+    register_thermo(3);
+    const auto out = register_version1_reader();
     ASSERT_EQ(out.size(), 1u);
     const auto& body = out[0].message.body;
     EXPECT_EQ(body["code"], error_code::SCHEMA_MISMATCH);
@@ -184,25 +189,15 @@ TEST_F(Registry_test, AConsumerOfAnIncompatibleVersionIsRefusedNamingTheFieldTha
         EXPECT_NE(message.find(part), std::string::npos) << part << " in " << message;
 }
 
-TEST_F(Registry_test, WithoutTheProducersDocumentADifferentHashIsRefusedAsBefore) {
-    hello("prod");
-    hello("cons");
-    send("prod", MessageType::RegisterChannel, register_channel_body("cam0", SCHEMA_A));
-    const auto out = send("cons", MessageType::RegisterConsumer,
-                          json{{"channel", "cam0"},
-                               {"consumer", identity(7)},
-                               {"expected_schema_hash", SCHEMA_B},
-                               {"expected_schema", thermo(1)}});
+TEST_F(RegistrySchemas_test, WithoutTheProducersDocumentADifferentHashIsRefusedAsBefore) {
+    register_thermo(0);
+    const auto out = register_version1_reader();
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].message.body["code"], error_code::SCHEMA_MISMATCH);
 }
 
-TEST_F(Registry_test, DiscoveryHandsOutTheProducersSchemaDocument) {
-    hello("prod");
-    hello("cons");
-    json channel = register_channel_body("cam0", SCHEMA_A);
-    channel["schema"] = thermo(2);
-    send("prod", MessageType::RegisterChannel, channel);
+TEST_F(RegistrySchemas_test, DiscoveryHandsOutTheProducersSchemaDocument) {
+    register_thermo(2);
     const auto out = send("cons", MessageType::Discover, json{{"name", "cam0"}});
     ASSERT_EQ(out.size(), 1u);
     ASSERT_EQ(out[0].message.type, MessageType::DiscoverAck);
