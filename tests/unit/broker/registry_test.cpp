@@ -196,6 +196,21 @@ TEST_F(RegistrySchemas_test, WithoutTheProducersDocumentADifferentHashIsRefusedA
     EXPECT_EQ(out[0].message.body["code"], error_code::SCHEMA_MISMATCH);
 }
 
+TEST_F(RegistrySchemas_test, AGarbageSchemaDocumentIsRefusedSayingWhoseItIs) {
+    // Documents come from other processes: a malformed one is a refusal naming it, never a crash.
+    hello("prod");
+    hello("cons");
+    json channel = register_channel_body("cam0", SCHEMA_A);
+    channel["schema"] = {{"name", 5}, {"fields", {{"dtype", {1, 2}}}}};
+    send("prod", MessageType::RegisterChannel, channel);
+    const auto out = register_version1_reader();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].message.body["code"], error_code::SCHEMA_MISMATCH);
+    EXPECT_NE(out[0].message.body["message"].get<std::string>().find("the writer's schema document is malformed"),
+              std::string::npos)
+        << out[0].message.body.dump();
+}
+
 TEST_F(RegistrySchemas_test, DiscoveryHandsOutTheProducersSchemaDocument) {
     register_thermo(2);
     const auto out = send("cons", MessageType::Discover, json{{"name", "cam0"}});
