@@ -29,6 +29,11 @@ namespace {
 /// the registration's other fields always fit.
 constexpr std::size_t MAX_REGISTERED_SCHEMA_BYTES = broker::MAX_BODY_BYTES / 2;
 
+/// A typed schema as the checks compare it and the broker carries it: the canonical form, docs left out.
+nlohmann::json canonical_document(const schema::Schema& typed) {
+    return nlohmann::json::parse(schema::canonical_json(typed));
+}
+
 std::shared_ptr<spdlog::logger> kernel_logger() {
     if (auto existing = spdlog::get("dhub.kernel")) return existing;
     return spdlog::stderr_color_mt("dhub.kernel");
@@ -167,11 +172,9 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             registration.attach_secret = config.attach_secret;
             // The typed schema rides along, so that consumers built for an older version can be accepted; one
             // too big for a broker message is left out (exact hashes only), never the registration.
-            if (validated.descriptor) {
-                const std::string canonical = schema::canonical_json(*validated.descriptor);
-                if (canonical.size() <= MAX_REGISTERED_SCHEMA_BYTES)
-                    registration.schema = nlohmann::json::parse(canonical);
-            }
+            if (validated.descriptor &&
+                schema::canonical_json(*validated.descriptor).size() <= MAX_REGISTERED_SCHEMA_BYTES)
+                registration.schema = canonical_document(*validated.descriptor);
             runner->broker_link_->publish(std::move(registration));
         }
         runner->channels_.push_back(std::move(channel));
@@ -211,13 +214,10 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             const std::string& name = input.channel;
             if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
                 const std::string& expects = validated.component.ports[input.port].schema;
-                nlohmann::json document;
-                for (const schema::Schema& declared : graph.schemas) {
-                    // The canonical form: what the checks compare (docs left out), and small enough to send.
-                    if (declared.id() == expects) document = nlohmann::json::parse(schema::canonical_json(declared));
-                }
+                const auto typed = std::find_if(graph.schemas.begin(), graph.schemas.end(),
+                                                [&](const schema::Schema& known) { return known.id() == expects; });
                 node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()), expects, input.delivery,
-                                       std::move(document));
+                                       typed != graph.schemas.end() ? canonical_document(*typed) : nlohmann::json());
                 continue;
             }
             const std::size_t index = index_of(name);

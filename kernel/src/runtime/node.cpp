@@ -103,6 +103,11 @@ NodeReport Node::report() const {
                       end_detail_};
 }
 
+void Node::drop_consumer(Input& input) noexcept {
+    if (input.consumer && input.consumer->latest_only()) latest_skipped_seen_ += input.consumer->skipped();
+    input.consumer.reset();
+}
+
 void Node::on_overwritten(std::uint64_t sequence) {
     // Cannot happen while the producer honours the readers' holds (docs/shm-layout.md): if it does, the
     // handler may have acted on a torn slot, and that must never pass silently.
@@ -173,16 +178,12 @@ void Node::thread_main() {
         output.pending.reset();
         output.producer->close();
     }
-    std::uint64_t skipped_by_latest = latest_skipped_before_;
-    for (const Input& input : inputs_) {
-        if (input.consumer && input.consumer->latest_only()) skipped_by_latest += input.consumer->skipped();
-    }
-    latest_skipped_.store(skipped_by_latest, std::memory_order_relaxed);
     // The seats go back now, not when the graph ends: a node that stopped early (its error policy, a lost
     // producer) must not hold a lossless channel's producer, and every other reader of it, back for the rest
     // of the run. Host calls that read an input check for a missing consumer.
     for (Input& input : inputs_)
-        input.consumer.reset();
+        drop_consumer(input);
+    latest_skipped_.store(latest_skipped_seen_, std::memory_order_relaxed);
     const NodeReport ended = report();
     runner_.events().emit(
         "node_finished",

@@ -195,6 +195,8 @@ private:
     static void bump(std::atomic<std::uint64_t>& counter) noexcept {
         counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
+    /// Gives the input's seat back, keeping what its latest-only consumer skipped for the report.
+    void drop_consumer(Input& input) noexcept;
     /// A latest-only input slot was rewritten while the handler held it: counted, logged as an error.
     void on_overwritten(std::uint64_t sequence);
     void drain_messages();
@@ -252,7 +254,7 @@ private:
     std::atomic<std::uint64_t> burst_calls_{0};
     std::atomic<std::uint64_t> overwritten_{0};
     std::atomic<std::uint64_t> latest_skipped_{0};  ///< set when the thread ends (NodeReport::latest_skipped)
-    std::uint64_t latest_skipped_before_ = 0;       ///< node thread: skips of remote consumers it has replaced
+    std::uint64_t latest_skipped_seen_ = 0;         ///< node thread: skips of the consumers it has dropped
     std::atomic<std::uint64_t> slots_in_{0};        ///< input slots taken and handed back
     std::atomic<std::uint64_t> slots_out_{0};       ///< output slots published
     EndReason end_reason_ = EndReason::Running;     ///< guarded by end_reason_mutex_, as end_detail_

@@ -157,6 +157,14 @@ protected:
         return count_events(consumer_dir_, event, fields);
     }
     std::size_t attachments() const { return consumer_events("input_attached", {{"node", "rec"}}); }
+    /// Waits for the consumer kernel's node "rec" to end refusing its input's schema.
+    bool rec_ended_with_schema_mismatch() const {
+        return wait_until(
+            [&] {
+                return consumer_events("node_finished", {{"node", "rec"}, {"end_reason", "schema_mismatch"}}) == 1;
+            },
+            15s);
+    }
     bool waiting_for(const std::string& reason) const {
         return consumer_events("input_waiting", {{"node", "rec"}, {"reason", reason}}) > 0;
     }
@@ -423,12 +431,7 @@ TEST_F(CrossKernel_test, AConsumerExpectingAnotherSchemaIsRefusedWithAClearError
          {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"cam0"}}}}}};
     launch(producer_, producer_dir_, graph);
     start_consumer("scale");
-    ASSERT_TRUE(wait_until(
-        [&] {
-            return consumer_events("node_finished", {{"node", "rec"}, {"end_reason", "schema_mismatch"}}) == 1;
-        },
-        15s))
-        << consumer_log();
+    ASSERT_TRUE(rec_ended_with_schema_mismatch()) << consumer_log();
     EXPECT_EQ(attachments(), 0u) << consumer_log();
     stop(consumer_, consumer_log());
     const KernelRun run = collect(consumer_dir_, {});
@@ -503,12 +506,7 @@ TEST_F(CrossKernelSchema_test, AReaderOfVersion1RefusesAProducerThatChangedAFiel
                                        {{"name", "celsius"}, {"dtype", "<f4"}, {"shape", {4}}}}}};
     start_thermo_producer("test.source.thermo3", version3);
     start_thermo_consumer();
-    ASSERT_TRUE(wait_until(
-        [&] {
-            return consumer_events("node_finished", {{"node", "rec"}, {"end_reason", "schema_mismatch"}}) == 1;
-        },
-        15s))
-        << consumer_log();
+    ASSERT_TRUE(rec_ended_with_schema_mismatch()) << consumer_log();
     EXPECT_EQ(attachments(), 0u) << consumer_log();
     stop(consumer_, consumer_log());
     stop(producer_, producer_log());
