@@ -83,6 +83,10 @@ VoidResult validate(const ChannelConfig& config) {
                        "has " + std::to_string(config.schema_descriptor.size()) + " bytes, more than " +
                            std::to_string(MAX_SCHEMA_DESCRIPTOR_BYTES));
     }
+    if (config.gate_entries > MAX_GATE_ENTRIES) {
+        return invalid(config, "gate_entries",
+                       "= " + std::to_string(config.gate_entries) + " exceeds " + std::to_string(MAX_GATE_ENTRIES));
+    }
     if (config.max_consumers < 1 || config.max_consumers > MAX_CONSUMERS) {
         return invalid(
             config, "max_consumers",

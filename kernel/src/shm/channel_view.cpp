@@ -52,8 +52,8 @@ VoidResult validate_header(const Segment& segment) {
         return mismatch(channel, "header_bytes", std::to_string(sizeof(SegmentHeader)),
                         std::to_string(header.header_bytes), ErrorCode::Corrupt);
     }
-    const layout::Geometry geometry{header.slot_count, header.slot_payload_bytes, header.flex_zone_bytes,
-                                    header.consumer_capacity, header.schema_descriptor_bytes};
+    const layout::Geometry geometry{header.slot_count,        header.slot_payload_bytes,      header.flex_zone_bytes,
+                                    header.consumer_capacity, header.schema_descriptor_bytes, header.gate_entries};
     const struct {
         const char* field;
         std::uint64_t expected;
@@ -70,7 +70,7 @@ VoidResult validate_header(const Segment& segment) {
                                       ", flex_zone_bytes=" + std::to_string(header.flex_zone_bytes) +
                                       ", consumer_capacity=" + std::to_string(header.consumer_capacity) +
                                       ", schema_descriptor_bytes=" + std::to_string(header.schema_descriptor_bytes) +
-                                      ")";
+                                      ", gate_entries=" + std::to_string(header.gate_entries) + ")";
     for (const auto& check : derived) {
         if (check.expected != check.found) {
             return mismatch(channel, check.field, std::to_string(check.expected) + geometry_text,
@@ -140,9 +140,12 @@ VoidResult check_expectation(const ChannelView& view, const ChannelExpectation& 
 }  // namespace
 
 layout::Geometry geometry_of(const ChannelConfig& config) noexcept {
-    return layout::Geometry{config.effective_slot_count(), static_cast<std::uint32_t>(config.slot_bytes),
-                            static_cast<std::uint32_t>(config.flex_zone_bytes), config.max_consumers,
-                            static_cast<std::uint32_t>(config.schema_descriptor.size())};
+    return layout::Geometry{config.effective_slot_count(),
+                            static_cast<std::uint32_t>(config.slot_bytes),
+                            static_cast<std::uint32_t>(config.flex_zone_bytes),
+                            config.max_consumers,
+                            static_cast<std::uint32_t>(config.schema_descriptor.size()),
+                            config.gate_entries};
 }
 
 Digest geometry_checksum(const layout::SegmentHeader& header) noexcept {
@@ -182,6 +185,17 @@ std::string_view ChannelView::schema_descriptor() const noexcept {
     return {reinterpret_cast<const char*>(segment_.data() + begin), static_cast<std::size_t>(bytes)};
 }
 
+std::span<layout::GateEntry> ChannelView::gate_table() const noexcept {
+    const layout::Geometry geometry{
+        header_->slot_count,        header_->slot_payload_bytes,      header_->flex_zone_bytes,
+        header_->consumer_capacity, header_->schema_descriptor_bytes, header_->gate_entries};
+    const std::uint64_t begin = geometry.gate_table_offset();
+    const std::uint64_t size = segment_.size();
+    const std::uint64_t bytes = std::uint64_t{geometry.gate_entries} * sizeof(layout::GateEntry);
+    if (begin > size || bytes > size - begin) return {};
+    return {reinterpret_cast<layout::GateEntry*>(segment_.data() + begin), geometry.gate_entries};
+}
+
 ChannelView ChannelView::initialise(Segment segment, const ChannelConfig& config) {
     auto& header = *reinterpret_cast<SegmentHeader*>(segment.data());
     const layout::Geometry geometry = geometry_of(config);
@@ -200,6 +214,7 @@ ChannelView ChannelView::initialise(Segment segment, const ChannelConfig& config
     header.ring_policy = static_cast<std::uint8_t>(config.ring);
     header.sync_policy = static_cast<std::uint8_t>(config.sync);
     header.checksum_policy = static_cast<std::uint8_t>(config.checksum);
+    header.gate_entries = static_cast<std::uint8_t>(geometry.gate_entries);
     header.creation_realtime_ns = realtime_ns();
     std::memcpy(header.schema_hash, config.schema_hash.data(), config.schema_hash.size());
     const Digest attach_tag = attach_tag_of(config.attach_secret);

@@ -115,6 +115,15 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
         consumer.name.assign(entry.name, strnlen(entry.name, sizeof entry.name));
         info.consumers.push_back(std::move(consumer));
     }
+    for (const layout::GateEntry& entry : view.gate_table()) {
+        if (entry.state.load(std::memory_order_acquire) != layout::GATE_ENTRY_NAMED) continue;
+        GateInfo gate;
+        gate.validator.assign(entry.validator, strnlen(entry.validator, sizeof entry.validator));
+        gate.reason.assign(entry.reason, strnlen(entry.reason, sizeof entry.reason));
+        gate.on_reject = to_string(static_cast<layout::GateAction>(entry.on_reject));
+        gate.rejected = entry.rejected.load(std::memory_order_relaxed);
+        info.gates.push_back(std::move(gate));
+    }
     return info;
 }
 

@@ -19,8 +19,12 @@ std::uint64_t Geometry::schema_descriptor_offset() const noexcept {
     return consumer_table_offset() + std::uint64_t{consumer_capacity} * sizeof(ConsumerEntry);
 }
 
-std::uint64_t Geometry::flex_zone_offset() const noexcept {
+std::uint64_t Geometry::gate_table_offset() const noexcept {
     return round_up(schema_descriptor_offset() + schema_descriptor_bytes, CACHE_LINE);
+}
+
+std::uint64_t Geometry::flex_zone_offset() const noexcept {
+    return gate_table_offset() + std::uint64_t{gate_entries} * sizeof(GateEntry);
 }
 
 std::uint64_t Geometry::ring_offset() const noexcept {

@@ -33,6 +33,7 @@ std::string first_difference(const ChannelView& view, const ChannelConfig& confi
         return "schema_hash";
     }
     if (view.schema_descriptor() != config.schema_descriptor) return "schema_descriptor";
+    if (header.gate_entries != geometry.gate_entries) return "gate_entries";
     return {};
 }
 

@@ -94,6 +94,13 @@ json to_json(const shm::ChannelInfo& info) {
     json consumers = json::array();
     for (const auto& consumer : info.consumers)
         consumers.push_back(consumer_json(info, consumer));
+    json validators = json::array();
+    for (const auto& gate : info.gates) {
+        validators.push_back({{"validator", gate.validator},
+                              {"reason", gate.reason},
+                              {"on_reject", gate.on_reject},
+                              {"rejected", gate.rejected}});
+    }
     return {
         {"channel", info.channel},
         {"header", header_json(info)},
@@ -104,6 +111,7 @@ json to_json(const shm::ChannelInfo& info) {
         {"counters", info.counters},
         {"slots", std::move(slots)},
         {"consumers", std::move(consumers)},
+        {"validators", std::move(validators)},
     };
 }
 

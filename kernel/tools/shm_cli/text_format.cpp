@@ -140,6 +140,15 @@ void write_inspect_text(std::ostream& out, const shm::ChannelInfo& info) {
                              slot.payload_bytes, static_cast<unsigned long long>(slot.timestamp_ns));
     }
 
+    if (!info.gates.empty()) {
+        out << "validators (rejected slots, never published)\n"
+            << printf_string("  %-24s %-24s %-11s %10s\n", "VALIDATOR", "REASON", "ON_REJECT", "REJECTED");
+        for (const auto& gate : info.gates) {
+            out << printf_string("  %-24s %-24s %-11s %10llu\n", gate.validator.c_str(), gate.reason.c_str(),
+                                 gate.on_reject, static_cast<unsigned long long>(gate.rejected));
+        }
+    }
+
     out << "consumers (" << live_consumer_count(info) << " live of " << info.consumers.size() << " attached, "
         << info.consumer_capacity << " seats)\n";
     if (info.consumers.empty()) return;

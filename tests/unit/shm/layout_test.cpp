@@ -10,8 +10,8 @@
 namespace dhub::shm::layout {
 namespace {
 
-TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionFivePutThem) {
-    EXPECT_EQ(LAYOUT_VERSION, 6u);
+TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionSevenPutThem) {
+    EXPECT_EQ(LAYOUT_VERSION, 7u);
     EXPECT_EQ(SEGMENT_MAGIC, 0x314D485342554844ULL);
     EXPECT_EQ(sizeof(SegmentHeader), 512u);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0u);
@@ -21,6 +21,7 @@ TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionFivePutThem) {
     EXPECT_EQ(offsetof(SegmentHeader, slot_count), 28u);
     EXPECT_EQ(offsetof(SegmentHeader, slot_payload_bytes), 32u);
     EXPECT_EQ(offsetof(SegmentHeader, ring_policy), 48u);
+    EXPECT_EQ(offsetof(SegmentHeader, gate_entries), 51u);
     EXPECT_EQ(offsetof(SegmentHeader, creation_realtime_ns), 56u);
     EXPECT_EQ(offsetof(SegmentHeader, schema_hash), 64u);
     EXPECT_EQ(offsetof(SegmentHeader, ring_offset), 112u);
@@ -62,6 +63,21 @@ TEST(LayoutBinaryCompatibility_test, ConsumerEntryAndSlotHeaderKeepTheirShape) {
     EXPECT_EQ(offsetof(SlotHeader, timestamp_ns), 8u);
     EXPECT_EQ(offsetof(SlotHeader, payload_bytes), 16u);
     EXPECT_EQ(offsetof(SlotHeader, checksum), 24u);
+    EXPECT_EQ(sizeof(GateEntry), 128u);
+    EXPECT_EQ(offsetof(GateEntry, state), 0u);
+    EXPECT_EQ(offsetof(GateEntry, on_reject), 4u);
+    EXPECT_EQ(offsetof(GateEntry, validator), 8u);
+    EXPECT_EQ(offsetof(GateEntry, reason), 56u);
+    EXPECT_EQ(offsetof(GateEntry, rejected), 104u);
+}
+
+TEST(Geometry_test, TheGateTableSitsBetweenTheSchemaDescriptorAndTheFlexZone) {
+    Geometry sut{8, 100, 64, 4, 10, 0};
+    const std::uint64_t without = sut.flex_zone_offset();
+    EXPECT_EQ(sut.gate_table_offset(), without);
+    sut.gate_entries = 3;
+    EXPECT_EQ(sut.gate_table_offset(), round_up(sut.schema_descriptor_offset() + 10, CACHE_LINE));
+    EXPECT_EQ(sut.flex_zone_offset(), without + 3 * sizeof(GateEntry));
 }
 
 TEST(Geometry_test, SlotStrideIsAHeaderPlusThePayloadRoundedToCacheLines) {

@@ -68,6 +68,9 @@ struct ChannelConfig {
     /// `dhub-shm inspect` and other languages can read the fields of a live channel; empty: none. The DataBlock
     /// stores the bytes as given and never parses them.
     std::string schema_descriptor{};
+    /// Rows of rejection counts for the channel's validators (layout::GateEntry); 0: none. The DataBlock only
+    /// makes room for them; the kernel's channel gate fills them (Producer::gate_table).
+    std::uint32_t gate_entries = 0;
 
     /// The slot count the ring policy implies.
     std::uint32_t effective_slot_count() const noexcept;
@@ -79,6 +82,7 @@ inline constexpr std::size_t MAX_SLOT_BYTES = std::size_t{1} << 31;
 inline constexpr std::uint32_t MAX_CONSUMERS = 1024;
 inline constexpr std::size_t MAX_FLEX_ZONE_BYTES = std::size_t{1} << 30;
 inline constexpr std::size_t MAX_SCHEMA_DESCRIPTOR_BYTES = std::size_t{1} << 20;
+inline constexpr std::uint32_t MAX_GATE_ENTRIES = 255;
 
 /// Checks every field; the error names the field, the value and the allowed range.
 VoidResult validate(const ChannelConfig& config);

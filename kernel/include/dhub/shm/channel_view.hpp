@@ -59,6 +59,9 @@ public:
     /// The schema descriptor stored at creation (ChannelConfig::schema_descriptor), "" if none. It sits right
     /// after the consumer table; "" too if the shared header now places it outside the mapping.
     std::string_view schema_descriptor() const noexcept;
+    /// The rejection counts of the channel's validators (layout::GateEntry); empty when it has none, or when the
+    /// shared header now places them outside the mapping.
+    std::span<layout::GateEntry> gate_table() const noexcept;
 
     const Segment& segment() const noexcept { return segment_; }
     const std::string& channel() const noexcept { return segment_.channel(); }

@@ -43,6 +43,14 @@ struct ConsumerInfo {
     std::string name;
 };
 
+/// One row of a guarded channel's rejection counts (layout::GateEntry).
+struct GateInfo {
+    std::string validator;
+    std::string reason;
+    const char* on_reject = "";  ///< drop / quarantine / stop_graph
+    std::uint64_t rejected = 0;
+};
+
 struct ChannelInfo {
     std::string channel;
     std::uint64_t segment_bytes = 0;
@@ -72,6 +80,7 @@ struct ChannelInfo {
     std::map<std::string, std::uint64_t> counters;  ///< producer counters by name
     std::vector<SlotInfo> slots;
     std::vector<ConsumerInfo> consumers;  ///< occupied seats only
+    std::vector<GateInfo> gates;          ///< the validators' rejections, one row per validator and reason
 };
 
 /// Reads everything about a channel without changing it (and without taking a consumer seat).

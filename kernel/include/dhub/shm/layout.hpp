@@ -8,7 +8,8 @@
 //   [0, H)          SegmentHeader                          H = sizeof(SegmentHeader)
 //   [C, C+K*128)    ConsumerEntry[K]                       K = consumer_capacity
 //   [D, D+Y)        schema descriptor (JSON text)          D = C+K*128, Y = schema_descriptor_bytes
-//   [F, F+Z)        flex zone                              F = D+Y up to 64; Z = flex_zone_bytes up to 64
+//   [G, G+E*128)    GateEntry[E]                           G = D+Y up to 64, E = gate_entries (validators)
+//   [F, F+Z)        flex zone                              F = G+E*128; Z = flex_zone_bytes up to 64
 //   [R, R+N*S)      ring: N slots of stride S              R is 4 KiB aligned; S = 64 + payload up to 64
 //   total rounded up to 4 KiB
 // A slot is a 64-byte SlotHeader followed by its payload.
@@ -26,7 +27,8 @@ inline constexpr std::uint64_t SEGMENT_MAGIC = 0x314D485342554844ULL;  // "DHUBS
 // 5: the typed schema's descriptor is stored after the consumer table (schema_descriptor_bytes);
 // 6: a seat may read a lossless channel latest-only (SEAT_LATEST, ConsumerEntry::skipped), and a single-reader
 //    channel has max_consumers seats: seat 0 is its reader's, the others are latest seats
-inline constexpr std::uint32_t LAYOUT_VERSION = 6;
+// 7: a channel guarded by validators has a table of their rejections (gate_entries, GateEntry)
+inline constexpr std::uint32_t LAYOUT_VERSION = 7;
 inline constexpr std::size_t CACHE_LINE = 64;
 inline constexpr std::size_t PAGE = 4096;
 
@@ -68,7 +70,8 @@ struct alignas(CACHE_LINE) SegmentHeader {
     std::uint8_t ring_policy;      ///< RingPolicy
     std::uint8_t sync_policy;      ///< SyncPolicy
     std::uint8_t checksum_policy;  ///< ChecksumPolicy
-    std::uint8_t reserved0[5];
+    std::uint8_t gate_entries;     ///< GateEntry rows after the schema descriptor; 0: the channel has no validators
+    std::uint8_t reserved0[4];
     std::uint64_t creation_realtime_ns;
     // ---- line 1: schema and region offsets ---------------------------------------------------------
     std::uint8_t schema_hash[32];
@@ -162,6 +165,36 @@ inline constexpr std::uint32_t CONSUMER_ACTIVE = 2;
 inline constexpr std::uint32_t SEAT_HOLDS = 1;
 inline constexpr std::uint32_t SEAT_LATEST = 2;
 
+/// One row of a guarded channel's rejection counts: one validator and one kind of rejection. Written only by
+/// the producer (the validators run in its node before publication), read by inspection.
+struct alignas(CACHE_LINE) GateEntry {
+    /// GATE_ENTRY_UNUSED, or GATE_ENTRY_NAMED once validator, reason and on_reject are written (release).
+    std::atomic<std::uint32_t> state;
+    std::uint8_t on_reject;  ///< GateAction: what the channel does with a slot this validator rejects
+    std::uint8_t reserved0[3];
+    char validator[48];  ///< the validator's name on the channel, NUL-terminated
+    char reason[48];     ///< the kind of rejection ("out_of_range"; "other" once a validator has too many kinds)
+    std::atomic<std::uint64_t> rejected;
+    std::uint8_t reserved1[16];
+};
+
+inline constexpr std::uint32_t GATE_ENTRY_UNUSED = 0;
+inline constexpr std::uint32_t GATE_ENTRY_NAMED = 1;
+/// GateEntry::on_reject values.
+enum class GateAction : std::uint8_t { Drop = 1, Quarantine = 2, StopGraph = 3 };
+/// "drop", "quarantine", "stop_graph"; "unknown" for anything else (a header from a newer writer, or damage).
+constexpr const char* to_string(GateAction action) noexcept {
+    switch (action) {
+        case GateAction::Drop:
+            return "drop";
+        case GateAction::Quarantine:
+            return "quarantine";
+        case GateAction::StopGraph:
+            return "stop_graph";
+    }
+    return "unknown";
+}
+
 /// The first 64 bytes of every slot.
 struct alignas(CACHE_LINE) SlotHeader {
     std::atomic<std::uint64_t> seq;            ///< sequence held; SLOT_BUSY_BIT while written; SLOT_EMPTY if never
@@ -174,6 +207,9 @@ struct alignas(CACHE_LINE) SlotHeader {
 
 static_assert(sizeof(SegmentHeader) == 8 * CACHE_LINE);
 static_assert(sizeof(ConsumerEntry) == 2 * CACHE_LINE);
+static_assert(sizeof(GateEntry) == 2 * CACHE_LINE);
+static_assert(offsetof(GateEntry, rejected) == 104);
+static_assert(offsetof(SegmentHeader, gate_entries) == 51);
 static_assert(sizeof(SlotHeader) == CACHE_LINE);
 static_assert(offsetof(SegmentHeader, layout_version) == 8);
 static_assert(offsetof(SegmentHeader, init_state) == 12);
@@ -202,11 +238,13 @@ struct Geometry {
     std::uint32_t flex_zone_bytes_requested = 0;
     std::uint32_t consumer_capacity = 0;
     std::uint32_t schema_descriptor_bytes = 0;
+    std::uint32_t gate_entries = 0;
 
     std::uint32_t slot_stride_bytes() const noexcept;
     std::uint32_t flex_zone_bytes() const noexcept;
     std::uint64_t consumer_table_offset() const noexcept;
     std::uint64_t schema_descriptor_offset() const noexcept;
+    std::uint64_t gate_table_offset() const noexcept;
     std::uint64_t flex_zone_offset() const noexcept;
     std::uint64_t ring_offset() const noexcept;
     std::uint64_t total_bytes() const noexcept;
