@@ -128,17 +128,22 @@ const char* host_port_schema(dhub_node* node, std::uint32_t direction, std::uint
     return node_of(node).port_schema(direction, port);
 }
 
+const char* host_port_schema_document(dhub_node* node, std::uint32_t direction, std::uint32_t port) {
+    return node_of(node).port_schema_document(direction, port);
+}
+
 dhub_status host_port_range(
     dhub_node* node, std::uint32_t direction, const char* port, std::uint32_t* first, std::uint32_t* count) {
     return shielded([&] { return node_of(node).port_range(direction, port, first, count); });
 }
 
 constexpr dhub_host_api HOST_API = {
-    sizeof(dhub_host_api), DHUB_SDK_VERSION_MAJOR, DHUB_SDK_VERSION_MINOR, &host_log,           &host_report_error,
-    &host_now_ns,          &host_stop_requested,   &host_sleep_until,      &host_param_number,  &host_param_integer,
-    &host_param_bool,      &host_param_string,     &host_params_json,      &host_acquire_write, &host_commit,
-    &host_abort_write,     &host_acquire_read,     &host_release,          &host_flex_read,     &host_flex_write,
-    &host_send_message,    &host_port_schema,      &host_port_range,
+    sizeof(dhub_host_api), DHUB_SDK_VERSION_MAJOR, DHUB_SDK_VERSION_MINOR, &host_log,
+    &host_report_error,    &host_now_ns,           &host_stop_requested,   &host_sleep_until,
+    &host_param_number,    &host_param_integer,    &host_param_bool,       &host_param_string,
+    &host_params_json,     &host_acquire_write,    &host_commit,           &host_abort_write,
+    &host_acquire_read,    &host_release,          &host_flex_read,        &host_flex_write,
+    &host_send_message,    &host_port_schema,      &host_port_range,       &host_port_schema_document,
 };
 
 }  // namespace

@@ -175,6 +175,10 @@ typedef struct dhub_host_api {
        port: [*first, *first + *count). count 0: an optional port the graph left unwired.
        DHUB_ERR_INVALID_ARGUMENT: the component declares no such port. */
     dhub_status (*port_range)(dhub_node* node, uint32_t direction, const char* port, uint32_t* first, uint32_t* count);
+    /* Since 1.2. The typed schema (docs/schemas.md) of the channel on a port, as a JSON document: fields,
+       dtypes, shapes, size. NULL when the channel's schema is an opaque id, "*", or the port does not exist.
+       A validator's port 0 input is the channel it guards. Owned by the kernel, valid as long as the node. */
+    const char* (*port_schema_document)(dhub_node* node, uint32_t direction, uint32_t port);
 } dhub_host_api;
 
 /* ---- what a component does ----------------------------------------------------------------------------- */
@@ -248,6 +252,11 @@ typedef struct dhub_validation {
     int32_t valid; /* non-zero: the slot is acceptable */
     char* message;
     uint64_t message_capacity;
+    /* Since 1.2 (write them only when struct_size covers them): a short, stable name for the kind of
+       rejection ("out_of_range", "nan", "length"), NUL-terminated, at most kind_capacity bytes. The kernel
+       counts rejections per validator and kind; left empty, the kind is "rejected". */
+    char* kind;
+    uint64_t kind_capacity;
 } dhub_validation;
 
 typedef struct dhub_component_descriptor {
@@ -306,6 +315,13 @@ typedef struct dhub_component_descriptor {
        none (a graph may still declare them). Called when the plugin is loaded; the text stays valid while
        the plugin is loaded. The C++ layer builds it from struct descriptions (dhub/sdk/struct_schema.hpp). */
     const char* (*schema_documents)(void);
+    /* Since 1.2. Optional, validators: judges slots[0..count) of one channel in order and stops at the first
+       it rejects. *accepted is the number of leading slots it accepted; below count, slots[*accepted] is
+       rejected and verdict says why. The kernel uses it for a burst instead of one validate() call per slot;
+       an error status counts as a rejection of slots[*accepted] (a slot nobody vouched for is never
+       published). The C++ layer builds it from validate(). */
+    dhub_status (*validate_burst)(
+        void* instance, const dhub_slot* slots, uint32_t count, uint32_t* accepted, dhub_validation* verdict);
 } dhub_component_descriptor;
 
 typedef struct dhub_plugin_descriptor {

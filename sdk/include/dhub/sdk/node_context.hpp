@@ -191,6 +191,18 @@ public:
         return schema != nullptr ? std::string_view(schema) : std::string_view();
     }
 
+    /// The typed schema of the channel on a port as a JSON document (docs/schemas.md): fields, dtypes, shapes,
+    /// size. Empty when the channel's schema is an opaque id or "*", for a port the node does not have, and
+    /// from a kernel older than SDK 1.2. A channel validator's input port 0 is the channel it guards.
+    std::string_view schema_document(Direction direction, std::uint32_t port = 0) const noexcept {
+        if (host_->struct_size < offsetof(dhub_host_api, port_schema_document) + sizeof host_->port_schema_document ||
+            host_->port_schema_document == nullptr) {
+            return {};
+        }
+        const char* document = host_->port_schema_document(node_, static_cast<std::uint32_t>(direction), port);
+        return document != nullptr ? std::string_view(document) : std::string_view();
+    }
+
     /// The indices of the channels bound to a declared port (SDK 1.2): [first, first + count); count 0 for
     /// an optional port the graph left unwired. Throws HostError for a port the component does not declare.
     struct PortIndices {

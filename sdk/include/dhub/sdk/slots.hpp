@@ -135,9 +135,13 @@ private:
 struct Verdict {
     bool valid = true;
     std::string reason;  ///< why it was rejected: which field, which value, which range
+    /// SDK 1.2: a short, stable name for the kind of rejection ("out_of_range", "nan"); the kernel counts
+    /// rejections per validator and kind. Empty: "rejected".
+    std::string kind{};
 
     static Verdict accept() { return {}; }
     static Verdict reject(std::string why) { return {false, std::move(why)}; }
+    static Verdict reject_as(std::string kind, std::string why) { return {false, std::move(why), std::move(kind)}; }
 };
 
 }  // namespace dhub::sdk

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -206,18 +207,52 @@ dhub_status run(void* instance) noexcept {
     return guarded(self.context, [&] { return self.component.run(self.context); });
 }
 
+/// Copies text into a verdict's buffer, NUL-terminated and truncated to its capacity.
+inline void copy_verdict_text(const std::string& text, char* buffer, std::uint64_t capacity) noexcept {
+    if (buffer == nullptr || capacity == 0) return;
+    const std::size_t length = std::min<std::size_t>(text.size(), static_cast<std::size_t>(capacity - 1));
+    std::memcpy(buffer, text.data(), length);
+    buffer[length] = '\0';
+}
+
+inline void fill_verdict(const Verdict& answer, dhub_validation& verdict) noexcept {
+    verdict.valid = answer.valid ? 1 : 0;
+    copy_verdict_text(answer.reason, verdict.message, verdict.message_capacity);
+    // A 1.1 kernel's verdict ends before kind: its struct_size says so.
+    if (verdict.struct_size >= offsetof(dhub_validation, kind_capacity) + sizeof verdict.kind_capacity) {
+        copy_verdict_text(answer.kind, verdict.kind, verdict.kind_capacity);
+    }
+}
+
 template <typename T>
 dhub_status validate(void* instance, const dhub_slot* slot, dhub_validation* verdict) noexcept {
     auto& self = instance_of<T>(instance);
     return guarded(self.context, [&] {
-        const Verdict answer = self.component.validate(self.context, InputSlot<typename T::input_type>(*slot));
-        verdict->valid = answer.valid ? 1 : 0;
-        if (verdict->message != nullptr && verdict->message_capacity > 0) {
-            const std::size_t length =
-                std::min<std::size_t>(answer.reason.size(), static_cast<std::size_t>(verdict->message_capacity - 1));
-            std::memcpy(verdict->message, answer.reason.data(), length);
-            verdict->message[length] = '\0';
+        fill_verdict(self.component.validate(self.context, InputSlot<typename T::input_type>(*slot)), *verdict);
+        return DHUB_OK;
+    });
+}
+
+/// The burst form of validate(): the component's validate() inlined in one loop, so a channel's gate costs one
+/// call per burst, not one per slot.
+template <typename T>
+dhub_status validate_burst(void* instance,
+                           const dhub_slot* slots,
+                           std::uint32_t count,
+                           std::uint32_t* accepted,
+                           dhub_validation* verdict) noexcept {
+    auto& self = instance_of<T>(instance);
+    *accepted = 0;
+    return guarded(self.context, [&] {
+        for (std::uint32_t i = 0; i < count; ++i) {
+            Verdict answer = self.component.validate(self.context, InputSlot<typename T::input_type>(slots[i]));
+            if (!answer.valid) {
+                fill_verdict(answer, *verdict);
+                return DHUB_OK;
+            }
+            *accepted = i + 1;
         }
+        verdict->valid = 1;
         return DHUB_OK;
     });
 }
@@ -355,6 +390,16 @@ constexpr auto validate_of() noexcept {
 }
 
 template <typename T>
+constexpr auto validate_burst_of() noexcept {
+    if constexpr (T::kind == DHUB_KIND_VALIDATOR) {
+        return &validate_burst<T>;
+    } else {
+        return static_cast<dhub_status (*)(void*, const dhub_slot*, std::uint32_t, std::uint32_t*, dhub_validation*)>(
+            nullptr);
+    }
+}
+
+template <typename T>
 constexpr auto on_message_of() noexcept {
     if constexpr (requires(T & component, NodeContext & context) {
                       component.on_message(context, std::string_view(), std::string_view());
@@ -422,6 +467,7 @@ inline constexpr dhub_component_descriptor DESCRIPTOR = {
     ports_of<T>(),
     process_ports_of<T>(),
     schema_documents_of<T>(),
+    validate_burst_of<T>(),
 };
 
 }  // namespace dhub::sdk::detail

@@ -88,6 +88,13 @@ public:
         port_schemas_[{static_cast<std::uint32_t>(direction), port}] = std::move(schema);
     }
 
+    /// The typed schema document port_schema_document() reports for a port (SDK 1.2), as the kernel would from
+    /// the graph (set it before create()). A port never set has none (NULL).
+    void set_port_schema_document(Direction direction, std::uint32_t port, std::string document) {
+        const std::lock_guard lock(mutex_);
+        port_schema_documents_[{static_cast<std::uint32_t>(direction), port}] = std::move(document);
+    }
+
     /// The indices port_range() reports for a named port (SDK 1.2), as the kernel would from the graph's
     /// wiring. A port never set does not exist (DHUB_ERR_INVALID_ARGUMENT).
     void set_port_range(Direction direction, std::string port, std::uint32_t first, std::uint32_t count) {
@@ -495,6 +502,13 @@ private:
         return DHUB_OK;
     }
 
+    static const char* port_schema_document(dhub_node* node, std::uint32_t direction, std::uint32_t port) {
+        FakeHost& host = self(node);
+        const std::lock_guard lock(host.mutex_);
+        const auto found = host.port_schema_documents_.find({direction, port});
+        return found != host.port_schema_documents_.end() ? found->second.c_str() : nullptr;
+    }
+
     static const char* port_schema(dhub_node* node, std::uint32_t direction, std::uint32_t port) {
         FakeHost& host = self(node);
         const std::lock_guard lock(host.mutex_);
@@ -539,6 +553,7 @@ private:
         &send_message,
         &port_schema,
         &port_range,
+        &port_schema_document,
     };
 
     ManualClock& clock_;
@@ -555,6 +570,7 @@ private:
     std::vector<ErrorReport> errors_;
     std::vector<SentMessage> messages_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> port_schemas_;  ///< (direction, port)
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> port_schema_documents_;
     std::map<std::pair<std::uint32_t, std::string>, std::pair<std::uint32_t, std::uint32_t>> port_ranges_;
     std::vector<std::string> violations_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, FlexZoneState> zones_;

@@ -55,6 +55,7 @@ struct ValidationResult {
     dhub_status status = DHUB_ERR_INTERNAL;
     bool valid = false;
     std::string reason;
+    std::string kind{};  ///< SDK 1.2: the kind of rejection the validator named ("" if none)
 };
 
 inline const char* to_string(dhub_kind kind) noexcept {
@@ -77,6 +78,8 @@ inline const char* to_string(dhub_kind kind) noexcept {
 class Harness {
 public:
     static constexpr std::size_t DEFAULT_VERDICT_CAPACITY = 1024;
+    /// Room for the kind of rejection a validator names (the kernel gives 48 bytes).
+    static constexpr std::size_t KIND_CAPACITY = 48;
 
     /// A harness with its own manual clock.
     explicit Harness(const dhub_component_descriptor* component, ParamMap params = {})
@@ -251,11 +254,14 @@ public:
         SlotBuffer buffer(input_capacity(input));
         dhub_slot slot = input_slot(input, buffer);
         std::vector<char> message(verdict_capacity + 1, '\0');
-        dhub_validation verdict{sizeof(dhub_validation), 0, message.data(), verdict_capacity};
+        std::vector<char> kind(KIND_CAPACITY, '\0');
+        dhub_validation verdict{sizeof(dhub_validation), 0, message.data(), verdict_capacity, kind.data(), kind.size()};
         ValidationResult result;
         result.status = component_->validate(instance_, &slot, &verdict);
         result.valid = verdict.valid != 0;
         result.reason = message.data();
+        kind.back() = '\0';
+        result.kind = kind.data();
         check_input_untouched(input, buffer);
         return result;
     }
