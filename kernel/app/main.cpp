@@ -94,7 +94,8 @@ private:
 void write_report(const std::filesystem::path& file,
                   const std::string& graph_name,
                   ExitCode exit_code,
-                  const std::vector<dhub::runtime::NodeReport>& reports) {
+                  const std::vector<dhub::runtime::NodeReport>& reports,
+                  const std::vector<dhub::runtime::ValidatorReport>& validator_reports) {
     nlohmann::json nodes = nlohmann::json::array();
     for (const auto& report : reports) {
         nodes.push_back({{"id", report.id},
@@ -112,8 +113,23 @@ void write_report(const std::filesystem::path& file,
                          {"end_reason", dhub::runtime::to_string(report.end_reason)},
                          {"end_detail", report.end_detail}});
     }
+    nlohmann::json validators = nlohmann::json::array();
+    for (const auto& report : validator_reports) {
+        validators.push_back({{"channel", report.channel},
+                              {"validator", report.validator},
+                              {"on_reject", report.on_reject},
+                              {"quarantine", report.quarantine},
+                              {"judged", report.judged},
+                              {"rejected", report.rejected},
+                              {"reasons", report.reasons}});
+    }
     std::ofstream out(file);
-    out << nlohmann::json{{"graph", graph_name}, {"exit_code", code(exit_code)}, {"nodes", nodes}}.dump(2) << "\n";
+    out << nlohmann::json{{"graph", graph_name},
+                          {"exit_code", code(exit_code)},
+                          {"nodes", nodes},
+                          {"validators", validators}}
+               .dump(2)
+        << "\n";
     if (!out) spdlog::get("dhub.kernel")->error("cannot write the run report to {}", file.string());
 }
 
@@ -206,8 +222,19 @@ int main(int argc, char** argv) {
                                        : std::string(),
             report.end_detail.empty() ? "finished" : report.end_detail);
     }
+    const auto validator_reports = graph_runner.validator_reports();
+    for (const auto& report : validator_reports) {
+        std::string reasons;
+        for (const auto& [reason, count] : report.reasons)
+            reasons += (reasons.empty() ? "" : ", ") + std::to_string(count) + " " + reason;
+        logger->info("validator '{}' of channel '{}': {} judged, {} rejected{} ({}{})", report.validator,
+                     report.channel, report.judged, report.rejected, reasons.empty() ? "" : ": " + reasons,
+                     report.on_reject, report.quarantine.empty() ? "" : " to '" + report.quarantine + "'");
+    }
     runner.value().reset();  // destroys nodes, unloads plugins' instances, removes the segments
-    if (!options->report_file.empty()) write_report(options->report_file, graph->name, exit_code, reports);
+    if (!options->report_file.empty()) {
+        write_report(options->report_file, graph->name, exit_code, reports, validator_reports);
+    }
     logger->info("stopped (exit code {})", code(exit_code));
     return code(exit_code);
 }

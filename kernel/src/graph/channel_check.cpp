@@ -17,10 +17,6 @@ using plugin::ComponentInfo;
 /// The broker's limit for channel names (message.hpp, FieldKind::Name).
 constexpr std::size_t MAX_REMOTE_CHANNEL_NAME = 128;
 
-bool is_concrete(const std::optional<std::string>& schema) {
-    return schema && !schema->empty() && *schema != "*";
-}
-
 /// Whether the node's schema and slot declarations are compared with its channels. A transport carries
 /// whatever its channel holds to or from elsewhere, so only its channels' existence is checked.
 bool compared(const NodeState& node) {
@@ -109,6 +105,12 @@ void check_slot_size(const ChannelSpec& channel,
                                  " needs; set \"slot_bytes\" to at least " + std::to_string(needed)});
 }
 
+}  // namespace
+
+bool is_concrete(const std::optional<std::string>& schema) {
+    return schema && !schema->empty() && *schema != "*";
+}
+
 const schema::Schema* find_declared(const std::vector<schema::Schema>& declared, std::string_view id) {
     for (const schema::Schema& candidate : declared) {
         if (candidate.id() == id) return &candidate;
@@ -138,6 +140,31 @@ bool readable_by_evolution(const std::vector<schema::Schema>& declared,
     return verdict.accepted;
 }
 
+void check_reader_schemas(const ChannelSpec& channel,
+                          const ChannelWiring& wiring,
+                          const std::vector<NodeState>& nodes,
+                          const std::string& writer,
+                          const std::vector<schema::Schema>& declared,
+                          const std::string& effective,
+                          Issues& issues) {
+    if (effective == "*") return;
+    for (const Port& port : wiring.consumers) {
+        const NodeState& consumer = nodes[port.node];
+        const plugin::PortInfo* reading = compared_port(consumer, true, port.index);
+        if (reading == nullptr) continue;
+        const std::optional<std::string> expected = reading->schema;
+        if (!is_concrete(expected) || *expected == effective) continue;
+        std::string why;
+        if (readable_by_evolution(declared, *expected, effective, why)) continue;
+        issues.push_back({consumer.spec->inputs[port.index].json_path,
+                          "channel '" + channel.name + "' carries " + effective + " (written by " + writer + ") but " +
+                              describe_writer(consumer) + " expects " + *expected + why +
+                              "; connect it to a channel of " + *expected + " or put a converting stage in between"});
+    }
+}
+
+namespace {
+
 void check_schemas(const ChannelSpec& channel,
                    const ChannelWiring& wiring,
                    const std::vector<NodeState>& nodes,
@@ -160,21 +187,7 @@ void check_schemas(const ChannelSpec& channel,
         // A producer that writes anything (a transport, a pass-through) leaves the channel's own schema.
         effective = *channel.schema;
     }
-    if (effective == "*") return;
-    for (const Port& port : wiring.consumers) {
-        const NodeState& consumer = nodes[port.node];
-        const plugin::PortInfo* reading = compared_port(consumer, true, port.index);
-        if (reading == nullptr) continue;
-        const std::optional<std::string> expected = reading->schema;
-        if (!is_concrete(expected) || *expected == effective) continue;
-        std::string why;
-        if (readable_by_evolution(declared, *expected, effective, why)) continue;
-        issues.push_back({consumer.spec->inputs[port.index].json_path,
-                          "channel '" + channel.name + "' carries " + effective + " (written by " +
-                              describe_node(*producer.spec) + ") but " + describe_writer(consumer) + " expects " +
-                              *expected + why + "; connect it to a channel of " + *expected +
-                              " or put a converting stage in between"});
-    }
+    check_reader_schemas(channel, wiring, nodes, describe_node(*producer.spec), declared, effective, issues);
 }
 
 /// The seats a channel's readers need. A latest reader (input "delivery": "latest") never holds the producer
@@ -277,6 +290,12 @@ std::vector<ChannelWiring> wire_channels(const GraphSpec& graph, const std::vect
         const auto found = by_name.find(channel.name);
         if (found == by_name.end() || found->second != index) continue;  // unnamed or a duplicate (parse said so)
         const std::vector<Port>& producers = wiring[index].producers;
+        const bool quarantine =
+            std::any_of(graph.channels.begin(), graph.channels.end(), [&](const ChannelSpec& other) {
+                return std::any_of(other.validators.begin(), other.validators.end(),
+                                   [&](const ChannelValidatorSpec& v) { return v.quarantine == channel.name; });
+            });
+        if (producers.empty() && quarantine) continue;  // its validators write it (validator_check.cpp)
         if (producers.empty()) {
             issues.push_back({channel.json_path, "channel '" + channel.name +
                                                      "' has no producer: no node lists it in "

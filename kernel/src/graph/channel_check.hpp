@@ -10,6 +10,23 @@
 
 namespace dhub::graph::detail {
 
+bool is_concrete(const std::optional<std::string>& schema);
+const schema::Schema* find_declared(const std::vector<schema::Schema>& declared, std::string_view id);
+/// Whether a reader expecting `expected` may read a channel carrying `carried` although the ids differ: only
+/// when both are declared and the evolution rule allows it. Sets `why` when the rule refuses.
+bool readable_by_evolution(const std::vector<schema::Schema>& declared,
+                           const std::string& expected,
+                           const std::string& carried,
+                           std::string& why);
+/// The channel's readers against the schema it carries (`effective`, written by `writer`), each at its input.
+void check_reader_schemas(const ChannelSpec& channel,
+                          const ChannelWiring& wiring,
+                          const std::vector<NodeState>& nodes,
+                          const std::string& writer,
+                          const std::vector<schema::Schema>& declared,
+                          const std::string& effective,
+                          std::vector<GraphIssue>& issues);
+
 /// Connects node inputs and outputs to the declared channels (indexed like graph.channels). Unknown
 /// channel names, a second producer and a channel without producer are issues.
 std::vector<ChannelWiring> wire_channels(const GraphSpec& graph,

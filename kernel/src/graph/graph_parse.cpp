@@ -11,6 +11,7 @@
 #include "json_fields.hpp"
 #include "json_reader.hpp"
 #include "schema_declarations.hpp"
+#include "validator_parse.hpp"
 #include "wording.hpp"
 
 namespace dhub::graph {
@@ -34,8 +35,8 @@ const std::vector<std::string> BROKER_KEYS = {"endpoint",     "embedded",      "
                                               "heartbeat_ms", "dead_after_ms", "on_producer_lost"};
 const std::vector<std::string> PRODUCER_LOST_NAMES = {"wait", "stop_node"};
 constexpr std::array PRODUCER_LOST_VALUES = {BrokerSpec::OnProducerLost::Wait, BrokerSpec::OnProducerLost::StopNode};
-const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "slot_count",    "ring",  "sync",
-                                               "checksum", "flex_zone_bytes", "max_consumers", "schema"};
+const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "slot_count",    "ring",   "sync",
+                                               "checksum", "flex_zone_bytes", "max_consumers", "schema", "validators"};
 const std::vector<std::string> NODE_KEYS = {"id",      "plugin",   "component", "params", "inputs",
                                             "outputs", "on_error", "cpu",       "burst"};
 const std::vector<std::string> ON_ERROR_KEYS = {"action", "max_consecutive"};
@@ -151,6 +152,9 @@ ChannelSpec parse_channel(const Json& entry, const std::string& path, Issues& is
         channel.schema =
             detail::read_string(*schema, path + "/schema", "a slot schema id such as \"dhub.waveform.f64@1\"", issues);
     }
+    if (const Json* validators = detail::find_member(entry, "validators")) {
+        channel.validators = detail::parse_validators(*validators, path + "/validators", issues);
+    }
     return channel;
 }
 
@@ -235,17 +239,9 @@ ErrorPolicy parse_on_error(const Json& value, const std::string& path, Issues& i
     return policy;
 }
 
-NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) {
-    NodeSpec node;
-    node.json_path = path;
-    detail::check_known_keys(entry, path, NODE_KEYS, issues);
-    if (const Json* id = detail::require_member(entry, path, "id", NODE_ID_RULE, issues)) {
-        if (id->is_string() && detail::is_identifier(id->get_ref<const std::string&>(), MAX_NODE_ID, false)) {
-            node.id = id->get<std::string>();
-        } else {
-            issues.push_back({path + "/id", "expected " + NODE_ID_RULE + ", found " + detail::describe(*id)});
-        }
-    }
+}  // namespace
+
+void detail::parse_component_choice(const Json& entry, const std::string& path, NodeSpec& node, Issues& issues) {
     if (const Json* plugin = detail::require_member(entry, path, "plugin", PLUGIN_RULE, issues)) {
         if (plugin->is_string() &&
             detail::is_identifier(plugin->get_ref<const std::string&>(), MAX_PLUGIN_NAME, false)) {
@@ -264,6 +260,22 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) 
             node.params = *params;
         }
     }
+}
+
+namespace {
+
+NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) {
+    NodeSpec node;
+    node.json_path = path;
+    detail::check_known_keys(entry, path, NODE_KEYS, issues);
+    if (const Json* id = detail::require_member(entry, path, "id", NODE_ID_RULE, issues)) {
+        if (id->is_string() && detail::is_identifier(id->get_ref<const std::string&>(), MAX_NODE_ID, false)) {
+            node.id = id->get<std::string>();
+        } else {
+            issues.push_back({path + "/id", "expected " + NODE_ID_RULE + ", found " + detail::describe(*id)});
+        }
+    }
+    detail::parse_component_choice(entry, path, node, issues);
     node.inputs = parse_bindings(entry, path, "inputs", issues);
     node.outputs = parse_bindings(entry, path, "outputs", issues);
     if (const Json* on_error = detail::find_member(entry, "on_error")) {

@@ -12,6 +12,7 @@
 #include "node_check.hpp"
 #include "port_binding.hpp"
 #include "validation_state.hpp"
+#include "validator_check.hpp"
 
 namespace dhub::graph {
 namespace {
@@ -30,30 +31,42 @@ Components look_up(const ComponentLookup& lookup, const std::string& plugin) {
     }
 }
 
-std::vector<NodeState> resolve_nodes(const GraphSpec& graph,
-                                     const ComponentLookup& lookup,
-                                     std::vector<GraphIssue>& issues) {
-    std::map<std::string, Components, std::less<>> by_plugin;
+/// Each plugin looked up once, whoever names it first.
+class PluginCache {
+public:
+    explicit PluginCache(const ComponentLookup& lookup) : lookup_(lookup) {}
+    /// The plugin's components; first() says whether this was the first time it was asked for.
+    const Components& components(const std::string& plugin, bool* first = nullptr) {
+        auto found = by_plugin_.find(plugin);
+        if (first != nullptr) *first = found == by_plugin_.end();
+        if (found == by_plugin_.end()) found = by_plugin_.emplace(plugin, look_up(lookup_, plugin)).first;
+        return found->second;
+    }
+
+private:
+    const ComponentLookup& lookup_;
+    std::map<std::string, Components, std::less<>> by_plugin_;
+};
+
+std::vector<NodeState> resolve_nodes(const GraphSpec& graph, PluginCache& plugins, std::vector<GraphIssue>& issues) {
     std::vector<NodeState> nodes;
     for (const NodeSpec& spec : graph.nodes) {
         NodeState& node = nodes.emplace_back();
         node.spec = &spec;
         if (spec.plugin.empty()) continue;  // parse_graph reported it
-        auto found = by_plugin.find(spec.plugin);
-        if (found == by_plugin.end()) {
-            found = by_plugin.emplace(spec.plugin, look_up(lookup, spec.plugin)).first;
-            if (!found->second) {
-                issues.push_back({spec.json_path + "/plugin",
-                                  "plugin '" + spec.plugin + "' could not be loaded: " + found->second.error().message +
-                                      " (the parameters and ports of the nodes using it are checked once it loads)",
-                                  IssueKind::Plugin});
-            }
+        bool first = false;
+        const Components& found = plugins.components(spec.plugin, &first);
+        if (!found && first) {
+            issues.push_back({spec.json_path + "/plugin",
+                              "plugin '" + spec.plugin + "' could not be loaded: " + found.error().message +
+                                  " (the parameters and ports of the nodes using it are checked once it loads)",
+                              IssueKind::Plugin});
         }
-        if (!found->second) {
+        if (!found) {
             node.reportable = false;
             continue;
         }
-        node.component = detail::pick_component(spec, found->second.value(), issues);
+        node.component = detail::pick_component(spec, found.value(), issues);
         if (!node.component) continue;
         node.params = detail::apply_params(spec, *node.component, graph.source_file.parent_path(), issues);
         detail::bind_ports(node, issues);
@@ -61,11 +74,16 @@ std::vector<NodeState> resolve_nodes(const GraphSpec& graph,
     return nodes;
 }
 
-detail::Adjacency connect_nodes(const std::vector<detail::ChannelWiring>& wiring, std::size_t node_count) {
+/// Producer to consumer along every channel; a quarantine channel's consumers hang off the producer of the
+/// channel it serves (that node writes it).
+detail::Adjacency connect_nodes(const std::vector<detail::ChannelWiring>& wiring,
+                                const std::vector<ValidatedChannel>& channels,
+                                std::size_t node_count) {
     detail::Adjacency edges(node_count);
     for (std::size_t channel = 0; channel < wiring.size(); ++channel) {
-        if (wiring[channel].producers.empty()) continue;
-        const detail::Port& producer = wiring[channel].producers.front();
+        const std::size_t writes = channels[channel].quarantine_of.value_or(channel);
+        if (wiring[writes].producers.empty()) continue;
+        const detail::Port& producer = wiring[writes].producers.front();
         for (const detail::Port& consumer : wiring[channel].consumers) {
             edges[producer.node].push_back({producer.node, consumer.node, channel, producer.index});
         }
@@ -129,14 +147,18 @@ void collect_schemas(const GraphSpec& graph,
 ValidatedGraph check_graph(const GraphSpec& graph, const ComponentLookup& lookup, std::vector<GraphIssue>& issues) {
     ValidatedGraph result;
     result.spec = &graph;
-    std::vector<NodeState> nodes = resolve_nodes(graph, lookup, issues);
+    PluginCache plugins(lookup);
+    std::vector<NodeState> nodes = resolve_nodes(graph, plugins, issues);
     collect_schemas(graph, nodes, result, issues);
     const std::vector<detail::ChannelWiring> wiring = detail::wire_channels(graph, nodes, issues);
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
         result.channels.push_back(detail::check_channel(graph.channels[index], wiring[index], nodes, result.schemas,
                                                         graph.broker.has_value(), issues));
     }
-    const detail::Adjacency edges = connect_nodes(wiring, nodes.size());
+    detail::check_validators(
+        graph, [&plugins](const std::string& plugin) -> const Components& { return plugins.components(plugin); },
+        wiring, nodes, result.schemas, result.channels, issues);
+    const detail::Adjacency edges = connect_nodes(wiring, result.channels, nodes.size());
     report_cycles(graph, edges, issues);
     result.start_order = detail::start_order(edges);
     for (NodeState& node : nodes) {

@@ -14,6 +14,7 @@
 #include <array>
 
 #include "broker_link.hpp"
+#include "channel_gate.hpp"
 #include "dhub/base/clock.hpp"
 #include "dhub/broker/keys.hpp"
 #include "dhub/broker/protocol.hpp"
@@ -79,6 +80,8 @@ struct GraphRunner::Channel {
     std::string attach_secret;  ///< with a broker: what this kernel's own consumers present too
     std::optional<shm::Producer> producer;
     std::vector<Node*> members;  ///< producer node and consumer nodes, for peer messages
+    /// Its validators, if the graph gives it any; declared after producer: destroyed (validators first) before it.
+    std::unique_ptr<ChannelGate> gate;
 };
 
 const char* to_string(EndReason reason) noexcept {
@@ -187,6 +190,12 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         return index;
     };
 
+    for (std::size_t index = 0; index < graph.channels.size(); ++index) {
+        if (auto gated = runner->create_gate(graph, index, loader, logger); !gated) {
+            return SetupError{SetupStep::Plugin, gated.error()};
+        }
+    }
+
     for (const graph::ValidatedNode& validated : graph.nodes) {
         auto loaded = loader.load(validated.component.plugin);
         if (!loaded) {
@@ -206,8 +215,11 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         auto node = std::make_unique<Node>(*runner, validated, *descriptor, logger);
         for (const graph::BoundChannel& output : validated.outputs) {
             const std::string& name = output.channel;
+            const graph::ValidatedChannel& declared = graph.channels[index_of(name)];
             Channel* channel = runner->channels_[index_of(name)].get();
-            node->add_output(name, &*channel->producer, graph.channels[index_of(name)].schema);
+            node->add_output(name, &*channel->producer, declared.schema, declared.config.schema_descriptor,
+                             channel->gate.get());
+            if (channel->gate) channel->gate->set_owner(*node);
             channel->members.push_back(node.get());
         }
         for (const graph::BoundChannel& input : validated.inputs) {
@@ -234,7 +246,8 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
                                   {consumer.error().code, "node '" + validated.spec->id + "' input '" + name +
                                                               "': " + consumer.error().message}};
             }
-            node->add_input(name, std::move(consumer.value()), graph.channels[index].schema);
+            node->add_input(name, std::move(consumer.value()), graph.channels[index].schema,
+                            graph.channels[index].config.schema_descriptor);
             channel->members.push_back(node.get());
         }
         if (auto instantiated = node->instantiate(loaded.value()->path.string()); !instantiated) {
@@ -243,6 +256,71 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         runner->nodes_.push_back(std::move(node));
     }
     return runner;
+}
+
+VoidResult GraphRunner::create_gate(const graph::ValidatedGraph& graph,
+                                    std::size_t index,
+                                    plugin::PluginLoader& loader,
+                                    const std::shared_ptr<spdlog::logger>& logger) {
+    const graph::ValidatedChannel& validated = graph.channels[index];
+    if (validated.validators.empty()) return Ok{};
+    Channel& channel = *channels_[index];
+    channel.gate = std::make_unique<ChannelGate>(*this, channel.name, *channel.producer, logger);
+    for (const graph::ValidatedValidator& validator : validated.validators) {
+        const std::string where = "channel '" + channel.name + "' validator '" + validator.spec->node.id + "'";
+        auto loaded = loader.load(validator.node.component.plugin);
+        if (!loaded) return Error{loaded.error().code, where + ": " + loaded.error().message};
+        const dhub_component_descriptor* descriptor = loaded.value()->descriptor_of(validator.node.component.id);
+        if (descriptor == nullptr) {
+            return Error{ErrorCode::NotFound, where + ": plugin " + loaded.value()->path.string() +
+                                                  " has no component '" + validator.node.component.id + "'"};
+        }
+        if (auto initialised = initialise(*loaded.value(), where); !initialised) return initialised.error();
+        // Its input port is the channel it guards, so that port_range, port_schema and port_schema_document
+        // answer as for a node reading it.
+        graph::ValidatedNode host = validator.node;
+        const auto port =
+            std::find_if(host.component.ports.begin(), host.component.ports.end(),
+                         [](const plugin::PortInfo& p) { return p.direction == plugin::PortDirection::Input; });
+        host.inputs.push_back({channel.name, static_cast<std::size_t>(port - host.component.ports.begin()),
+                               validator.spec->node.json_path, shm::Delivery::Channel});
+        auto node = std::make_unique<Node>(*this, host, *descriptor, logger);
+        node->add_guarded_channel(channel.name, validated.schema, validated.config.schema_descriptor);
+        if (auto instantiated = node->instantiate(loaded.value()->path.string()); !instantiated) {
+            return instantiated.error();
+        }
+        ChannelGate::Validator gate_validator;
+        gate_validator.descriptor = &node->descriptor();
+        gate_validator.host = std::move(node);
+        gate_validator.name = validator.spec->node.id;
+        switch (validator.spec->on_reject) {
+            case graph::ChannelValidatorSpec::OnReject::Drop:
+                gate_validator.on_reject = shm::layout::GateAction::Drop;
+                break;
+            case graph::ChannelValidatorSpec::OnReject::Quarantine:
+                gate_validator.on_reject = shm::layout::GateAction::Quarantine;
+                break;
+            case graph::ChannelValidatorSpec::OnReject::StopGraph:
+                gate_validator.on_reject = shm::layout::GateAction::StopGraph;
+                break;
+        }
+        if (validator.quarantine) {
+            gate_validator.quarantine = &*channels_[*validator.quarantine]->producer;
+            gate_validator.quarantine_name = channels_[*validator.quarantine]->name;
+        }
+        channel.gate->add(std::move(gate_validator));
+    }
+    return Ok{};
+}
+
+std::vector<ValidatorReport> GraphRunner::validator_reports() const {
+    std::vector<ValidatorReport> reports;
+    for (const auto& channel : channels_) {
+        if (!channel->gate) continue;
+        for (ValidatorReport& report : channel->gate->reports())
+            reports.push_back(std::move(report));
+    }
+    return reports;
 }
 
 GraphRunner::~GraphRunner() {

@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 
 #include "broker_link.hpp"
+#include "channel_gate.hpp"
 #include "dhub/events/event_log.hpp"
 #include "node_internals.hpp"
 
@@ -145,6 +146,15 @@ void Node::thread_main() {
             started = false;
         }
     }
+    // The validators of the channels it writes run on this thread too: they start after the component did.
+    for (Output& output : outputs_) {
+        if (!started || output.gate == nullptr) continue;
+        if (auto gate_started = output.gate->start(); !gate_started) {
+            count_error(DHUB_ERR_IO, gate_started.error().message);
+            finish(EndReason::StartFailed, gate_started.error().message);
+            started = false;
+        }
+    }
     if (started) {
         if (descriptor_.run != nullptr) {
             const dhub_status ran = descriptor_.run(instance_);
@@ -176,6 +186,10 @@ void Node::thread_main() {
     }
     for (Output& output : outputs_) {
         output.pending.reset();
+        if (output.gate != nullptr) {
+            output.gate->stop();
+            output.gate->close();  // its quarantine channels end with it
+        }
         output.producer->close();
     }
     // The seats go back now, not when the graph ends: a node that stopped early (its error policy, a lost

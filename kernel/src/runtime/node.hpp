@@ -34,6 +34,8 @@
 
 namespace dhub::runtime {
 
+class ChannelGate;
+
 /// The host API table every node receives (the functions find their Node through the dhub_node*).
 const dhub_host_api& host_api() noexcept;
 
@@ -57,6 +59,9 @@ public:
         shm::Producer* producer = nullptr;      ///< owned by the runner's channel table
         std::optional<shm::WriteSlot> pending;  ///< queue mode: acquired, not yet committed
         std::string schema;                     ///< the channel's schema id, as port_schema() gives it
+        std::string schema_document;            ///< its typed schema (port_schema_document()); "" if none
+        /// The channel's validators (owned by the runner), which judge every slot before it is published.
+        ChannelGate* gate = nullptr;
     };
     struct Input {
         std::string channel;                    ///< as the graph names it ("broker:<name>" for a remote one)
@@ -70,6 +75,7 @@ public:
         /// A remote input: the document of `schema` when the graph declares it (null otherwise), for the
         /// evolution rule against what the producer registered.
         nlohmann::json expected_schema{};
+        std::string schema_document{};  ///< the typed schema of `schema` (port_schema_document()); "" if none
     };
 
     Node(GraphRunner& runner,
@@ -82,12 +88,29 @@ public:
 
     /// Calls the component's create(); the error names the node and the plugin file.
     VoidResult instantiate(const std::string& plugin_file);
-    /// schema: the channel's schema id as the graph resolved it ("*" when nothing names one).
-    void add_output(std::string channel, shm::Producer* producer, std::string schema) {
-        outputs_.push_back({std::move(channel), producer, {}, std::move(schema)});
+    /// schema: the channel's schema id as the graph resolved it ("*" when nothing names one); schema_document
+    /// its typed schema's JSON ("" for an opaque id); gate: the channel's validators, if it has any.
+    void add_output(std::string channel,
+                    shm::Producer* producer,
+                    std::string schema,
+                    std::string schema_document,
+                    ChannelGate* gate) {
+        outputs_.push_back({std::move(channel), producer, {}, std::move(schema), std::move(schema_document), gate});
     }
-    void add_input(std::string channel, shm::Consumer consumer, std::string schema) {
-        inputs_.push_back({std::move(channel), std::move(consumer), {}, false, {}, 0, std::move(schema)});
+    void add_input(std::string channel, shm::Consumer consumer, std::string schema, std::string schema_document) {
+        Input& input = inputs_.emplace_back();
+        input.channel = std::move(channel);
+        input.consumer.emplace(std::move(consumer));
+        input.schema = std::move(schema);
+        input.schema_document = std::move(schema_document);
+    }
+    /// A channel validator's host: the channel it guards, as its input port 0, with no seat (it judges slots
+    /// its producer hands it, before they are published); only port_schema and port_schema_document use it.
+    void add_guarded_channel(std::string channel, std::string schema, std::string schema_document) {
+        Input& input = inputs_.emplace_back();
+        input.channel = std::move(channel);
+        input.schema = std::move(schema);
+        input.schema_document = std::move(schema_document);
     }
     /// An input another kernel produces: attached by the node's thread once the broker knows the channel.
     /// Its schema is what the component expects ("*" for any: the broker carries only the schema's hash).
@@ -104,7 +127,8 @@ public:
                            0,
                            std::move(schema),
                            delivery,
-                           std::move(expected_schema)});
+                           expected_schema,
+                           expected_schema.is_null() ? std::string() : expected_schema.dump()});
     }
 
     void start_thread();
@@ -120,6 +144,9 @@ public:
     NodeReport report() const;
 
     const std::string& id() const noexcept { return id_; }
+    /// The component instance create() made (a channel validator's, for its gate to call).
+    void* instance() const noexcept { return instance_; }
+    const dhub_component_descriptor& descriptor() const noexcept { return descriptor_; }
     const std::vector<Output>& outputs() const noexcept { return outputs_; }
     const std::vector<Input>& inputs() const noexcept { return inputs_; }
     void deliver_message(const std::string& channel, const std::string& message);
@@ -142,6 +169,7 @@ public:
     dhub_status flex_write(std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes);
     dhub_status send_message(std::uint32_t direction, std::uint32_t port, const char* message);
     const char* port_schema(std::uint32_t direction, std::uint32_t port) const noexcept;
+    const char* port_schema_document(std::uint32_t direction, std::uint32_t port) const noexcept;
     dhub_status port_range(std::uint32_t direction, const char* port, std::uint32_t* first, std::uint32_t* count) const;
 
 private:
@@ -184,6 +212,11 @@ private:
     /// Acquires a slot on output 0, retrying timeouts until the node is asked to stop.
     shm::WriteSlot acquire_output();
     dhub_status call_handler();
+    /// A slot the handler filled for an output with validators: its timestamp resolved (0 = now, as the commit
+    /// would stamp it), then judged. False: the slot must not be published.
+    bool pass_gate(ChannelGate& gate, dhub_slot& slot);
+    /// A burst's filled output slots judged by output 0's validators: the accepted ones lead; returns their count.
+    std::size_t pass_gate(ChannelGate& gate, std::size_t filled);
     Step on_read_failure(shm::Status status, std::uint64_t sequence);
     Step on_write_failure(shm::Status status);
     /// Counts a handler's status (slots: how many the call handled) and says whether the node goes on.

@@ -81,6 +81,17 @@ dhub_status Node::acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhu
 dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns) {
     if (port >= outputs_.size() || !outputs_[port].pending) return DHUB_ERR_INVALID_ARGUMENT;
     Output& output = outputs_[port];
+    if (output.gate != nullptr) {
+        const auto payload = output.pending->payload();
+        dhub_slot judged = make_slot(payload.data(), std::min<std::uint64_t>(bytes, payload.size()), payload.size(),
+                                     output.pending->sequence(), timestamp_ns);
+        if (!pass_gate(*output.gate, judged)) {
+            // Handled: the channel, not the plugin, refused it (counted and logged by the gate).
+            output.pending.reset();
+            return DHUB_OK;
+        }
+        timestamp_ns = judged.timestamp_ns;
+    }
     const shm::Status committed =
         timestamp_ns == 0 ? output.pending->commit(bytes) : output.pending->commit(bytes, timestamp_ns);
     if (committed == shm::Status::Ok) {
@@ -160,6 +171,13 @@ const char* Node::port_schema(std::uint32_t direction, std::uint32_t port) const
     if (direction == 0) return port < inputs_.size() ? inputs_[port].schema.c_str() : nullptr;
     if (direction == 1) return port < outputs_.size() ? outputs_[port].schema.c_str() : nullptr;
     return nullptr;
+}
+
+const char* Node::port_schema_document(std::uint32_t direction, std::uint32_t port) const noexcept {
+    const std::string* document = direction == 0 && port < inputs_.size()    ? &inputs_[port].schema_document
+                                  : direction == 1 && port < outputs_.size() ? &outputs_[port].schema_document
+                                                                             : nullptr;
+    return document != nullptr && !document->empty() ? document->c_str() : nullptr;
 }
 
 dhub_status Node::port_range(std::uint32_t direction,

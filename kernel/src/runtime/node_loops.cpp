@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "broker_link.hpp"
+#include "channel_gate.hpp"
+#include "dhub/base/clock.hpp"
 #include "dhub/shm/checksum.hpp"
 #include "node.hpp"
 #include "node_internals.hpp"
@@ -102,6 +104,13 @@ Node::Step Node::handle_slot() {
     const dhub_status status = call_handler();
     if (status == DHUB_OK) {
         const std::uint64_t bytes = std::min(frame_.output.bytes, frame_.output.capacity);
+        if (outputs_[0].gate != nullptr) {
+            frame_.output.bytes = bytes;
+            if (!pass_gate(*outputs_[0].gate, frame_.output)) {
+                write.abort();  // handled; the channel's validators refused the slot (the gate counted it)
+                return account(status);
+            }
+        }
         const shm::Status committed =
             frame_.output.timestamp_ns == 0 ? write.commit(bytes) : write.commit(bytes, frame_.output.timestamp_ns);
         if (committed == shm::Status::Ok) bump(slots_out_);
@@ -141,14 +150,16 @@ Node::Step Node::source_burst_step() {
     burst_args_.filled = 0;
     const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
     bump(burst_calls_);
-    // What the plugin filled is complete whatever it returns: published, never silently dropped.
+    // What the plugin filled is complete whatever it returns: published, never silently dropped (only the
+    // channel's validators may refuse a slot, and they count what they refuse).
     const std::size_t filled = std::min<std::size_t>(burst_args_.filled, offered);
-    for (std::size_t i = 0; i < filled; ++i) {
+    const std::size_t published = outputs_[0].gate != nullptr ? pass_gate(*outputs_[0].gate, filled) : filled;
+    for (std::size_t i = 0; i < published; ++i) {
         const dhub_slot& slot = burst_slots_[i];
         (void)burst.stamp(i, std::min(slot.bytes, capacity), slot.timestamp_ns);
     }
-    if (burst.commit(filled) == shm::Status::Ok)
-        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    if (burst.commit(published) == shm::Status::Ok)
+        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + published, std::memory_order_relaxed);
     if (status != DHUB_OK && filled != 0) {
         handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
     }
@@ -233,12 +244,13 @@ Node::Step Node::stage_burst_step() {
     bump(burst_calls_);
     const std::size_t filled = std::min<std::size_t>(burst_args_.filled, count);
     std::size_t consumed = std::min<std::size_t>(burst_args_.consumed, count);
-    for (std::size_t i = 0; i < filled; ++i) {
+    const std::size_t published = outputs_[0].gate != nullptr ? pass_gate(*outputs_[0].gate, filled) : filled;
+    for (std::size_t i = 0; i < published; ++i) {
         const dhub_slot& slot = burst_slots_[i];
         (void)out.stamp(i, std::min(slot.bytes, out_capacity), slot.timestamp_ns);
     }
-    if (out.commit(filled) == shm::Status::Ok)
-        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    if (out.commit(published) == shm::Status::Ok)
+        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + published, std::memory_order_relaxed);
     const bool ended = status != DHUB_OK && status != DHUB_SKIP;  // an error, the end of stream, a stop
     // A latest-only slot cannot be kept (the next read is the newest), and an input that closed sends nothing
     // more to join what the stage left: both are done.
@@ -282,10 +294,28 @@ Node::Step Node::stage_burst_step() {
     return account(status == DHUB_SKIP ? DHUB_OK : status, filled);
 }
 
+bool Node::pass_gate(ChannelGate& gate, dhub_slot& slot) {
+    if (slot.timestamp_ns == 0) slot.timestamp_ns = monotonic_ns();  // what the commit would stamp
+    return gate.admit(slot);
+}
+
+std::size_t Node::pass_gate(ChannelGate& gate, std::size_t filled) {
+    if (filled == 0) return 0;
+    const std::uint64_t capacity = frame_.output.capacity;
+    const std::uint64_t now = monotonic_ns();  // one clock read for the burst, as its commit would take
+    for (std::size_t i = 0; i < filled; ++i) {
+        dhub_slot& slot = burst_slots_[i];
+        slot.bytes = std::min(slot.bytes, capacity);
+        if (slot.timestamp_ns == 0) slot.timestamp_ns = now;
+    }
+    return gate.filter(std::span<dhub_slot>(burst_slots_.data(), filled));
+}
+
 dhub_status Node::call_handler() {
     if (descriptor_.validate == nullptr) return descriptor_.process(instance_, &frame_.args);
     char reason[512] = {};
-    dhub_validation verdict{sizeof(dhub_validation), 1, reason, sizeof reason};
+    char kind[48] = {};
+    dhub_validation verdict{sizeof(dhub_validation), 1, reason, sizeof reason, kind, sizeof kind};
     const dhub_status status = descriptor_.validate(instance_, &frame_.input, &verdict);
     if (status == DHUB_OK && verdict.valid == 0) {
         const std::uint64_t rejected = rejected_.fetch_add(1, std::memory_order_relaxed) + 1;

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -346,6 +348,69 @@ TEST_F(CrossKernel_test, TheBrokerCanRunInsideTheProducerKernel) {
     EXPECT_EQ(endpoint_.rfind("tcp://127.0.0.1:", 0), 0u) << endpoint_;
     stop(consumer_, consumer_log());
     stop(producer_, producer_log());
+}
+
+TEST_F(CrossKernel_test, AConsumerInAnotherKernelGetsExactlyTheSlotsTheChannelsValidatorsAccepted) {
+    // The instrument kernel's validator rejects frame n when n % 10 == 3, before publication: the analysis
+    // kernel, attached through the (embedded) broker, records every other frame from the one it joined at.
+    const nlohmann::json producer_graph = {{"schema_version", 1},
+                                           {"name", "instrument"},
+                                           {"broker", {{"endpoint", "tcp://127.0.0.1:0"}, {"embedded", true}}},
+                                           {"channels",
+                                            {{{"name", "ticks"},
+                                              {"slot_bytes", 64},
+                                              {"slot_count", 64},
+                                              {"sync", "every_reader"},
+                                              {"validators",
+                                               {{{"name", "tenth"},
+                                                 {"plugin", "test_gate"},
+                                                 {"component", "test.validator.every_nth"},
+                                                 {"params", {{"every", 10}, {"phase", 3}}}}}}}}},
+                                           {"nodes",
+                                            {{{"id", "src"},
+                                              {"plugin", "test_gate"},
+                                              {"component", "test.source.tick_frames"},
+                                              {"params", {{"rate_hz", 2000}}},
+                                              {"outputs", {"ticks"}}}}}};
+    launch(producer_, producer_dir_, producer_graph);
+    ASSERT_TRUE(wait_until([&] { return count_events(producer_dir_, "broker_listening") == 1; }, 10s))
+        << producer_log();
+    for (const nlohmann::json& event : read_events(producer_dir_)) {
+        if (event["event"] == "broker_listening") endpoint_ = event["endpoint"];
+    }
+    const nlohmann::json consumer_graph = {{"schema_version", 1},
+                                           {"name", "analysis"},
+                                           {"broker", {{"endpoint", endpoint_}}},
+                                           {"channels", nlohmann::json::array()},
+                                           {"nodes",
+                                            {{{"id", "rec"},
+                                              {"plugin", "recorder"},
+                                              {"params", {{"path", recording().string()}, {"flush_every", 1}}},
+                                              {"inputs", {"broker:ticks"}}}}}};
+    launch(consumer_, consumer_dir_, consumer_graph);
+    ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 300; }, 20s))
+        << consumer_log() << producer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+
+    const Recording recording = read_recording(this->recording());
+    ASSERT_TRUE(recording.error.empty()) << recording.error;
+    ASSERT_GE(recording.slots.size(), 300u);
+    const auto number_of = [](const RecordedSlot& slot) {
+        std::uint64_t number = 0;
+        std::memcpy(&number, slot.bytes.data(), std::min(slot.bytes.size(), sizeof number));
+        return number;
+    };
+    for (std::size_t i = 0; i < recording.slots.size(); ++i) {
+        const std::uint64_t number = number_of(recording.slots[i]);
+        ASSERT_NE(number % 10, 3u) << "rejected frame " << number << " reached the other kernel";
+        if (i == 0) continue;
+        // The next accepted frame after the previous one: none lost, none rejected.
+        std::uint64_t next = number_of(recording.slots[i - 1]) + 1;
+        if (next % 10 == 3) ++next;
+        ASSERT_EQ(number, next) << "recorded slot " << i;
+    }
+    EXPECT_EQ(recording.gaps, 0u);
 }
 
 TEST_F(CrossKernel_test, AnUnreadableKeyFileEndsTheRunBeforeAnyNodeStartsAndNamesTheSetting) {

@@ -41,6 +41,8 @@ struct GraphIssue {
 /// each ending in '\n', in document order (array indices by number, keys in the order docs/graph.md uses).
 std::string format_issues(const std::vector<GraphIssue>& issues, std::string_view file);
 
+struct ChannelValidatorSpec;
+
 struct ChannelSpec {
     std::string name;
     std::optional<std::uint64_t> slot_bytes;  ///< absent: taken from the producer's fixed slot size
@@ -52,6 +54,8 @@ struct ChannelSpec {
     std::uint32_t max_consumers = 16;
     /// A schema id the producer must write; for a producer that writes "*", the one its slots carry.
     std::optional<std::string> schema;
+    /// Validators that guard the channel, run in this order on every slot before it is published.
+    std::vector<ChannelValidatorSpec> validators;
     std::string json_path;  ///< "/channels/<i>"
 };
 
@@ -89,6 +93,28 @@ struct NodeSpec {
     static constexpr std::uint32_t DEFAULT_BURST = 32;
     static constexpr std::uint32_t MAX_BURST = 4096;
 };
+
+/// A validator guarding a channel ("validators" on a channel, docs/graph.md): a validator component that the
+/// producer's node runs on every slot before publishing it. A slot it rejects never reaches a consumer.
+struct ChannelValidatorSpec {
+    enum class OnReject { Drop, Quarantine, StopGraph };
+    /// id: the validator's name on the channel ("name"; default: its plugin's name), plugin, component and
+    /// params as for a node; json_path "/channels/<i>/validators/<k>". It has no inputs or outputs of its own:
+    /// it judges the channel it is on.
+    NodeSpec node;
+    OnReject on_reject = OnReject::Drop;
+    /// OnReject::Quarantine: a channel of this graph that no node writes, which receives a copy of every slot
+    /// this validator rejects (for a recorder to keep).
+    std::string quarantine;
+
+    static constexpr std::size_t MAX_PER_CHANNEL = 16;
+    static constexpr std::size_t MAX_NAME = 40;
+    /// Rows of rejection counts per validator in the channel's segment (shm::ChannelConfig::gate_entries):
+    /// this many kinds of rejection are counted apart, the last row counts the rest as "other".
+    static constexpr std::uint32_t GATE_ROWS = 8;
+};
+
+const char* to_string(ChannelValidatorSpec::OnReject action) noexcept;
 
 /// Inputs named "broker:<channel>" read a channel another kernel produces, found through the broker.
 inline constexpr std::string_view REMOTE_INPUT_PREFIX = "broker:";
@@ -159,6 +185,13 @@ struct ValidatedNode {
     std::vector<BoundChannel> outputs;
 };
 
+/// A channel's validator, checked against its component.
+struct ValidatedValidator {
+    const ChannelValidatorSpec* spec = nullptr;
+    ValidatedNode node;                     ///< spec->node resolved: component, params; no inputs or outputs
+    std::optional<std::size_t> quarantine;  ///< index into ValidatedGraph::channels
+};
+
 struct ValidatedChannel {
     const ChannelSpec* spec = nullptr;
     shm::ChannelConfig config;  ///< name is the graph's channel name; the kernel prefixes it
@@ -169,6 +202,10 @@ struct ValidatedChannel {
     std::optional<schema::Schema> descriptor;
     std::size_t producer = 0;            ///< index into ValidatedGraph::nodes
     std::vector<std::size_t> consumers;  ///< indices into ValidatedGraph::nodes
+    std::vector<ValidatedValidator> validators;
+    /// A quarantine channel: the index of the channel whose rejected slots it receives. Its producer is that
+    /// channel's producer node, which writes it through the validators, not through an output port.
+    std::optional<std::size_t> quarantine_of;
 };
 
 struct ValidatedGraph {

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,10 @@
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
 #include "dhub/runtime/plugin_clock.hpp"
+
+namespace spdlog {
+class logger;
+}
 
 namespace dhub::events {
 class EventLog;
@@ -87,6 +92,17 @@ struct NodeReport {
     std::string end_detail;  ///< the reason in words, with what and where ("input 'cam0' closed")
 };
 
+/// A channel validator's work in a run (docs/graph.md, "validators").
+struct ValidatorReport {
+    std::string channel;
+    std::string validator;       ///< its name on the channel
+    std::string on_reject;       ///< drop / quarantine / stop_graph
+    std::string quarantine;      ///< the quarantine channel; "" unless on_reject is quarantine
+    std::uint64_t judged = 0;    ///< slots it was asked about (a slot an earlier validator rejected is not)
+    std::uint64_t rejected = 0;  ///< slots it rejected, never published
+    std::map<std::string, std::uint64_t> reasons;  ///< rejected by kind ("out_of_range": 3)
+};
+
 /// Which step of setting a graph up failed. dhub-kernel's exit code follows from it, never from the text.
 enum class SetupStep {
     Broker,   ///< the control-plane link (keys, embedded broker, endpoint)
@@ -126,6 +142,8 @@ public:
     ExitCode run_for(std::chrono::nanoseconds duration);
 
     std::vector<NodeReport> reports() const;
+    /// Every channel validator's counts, channels in graph order, validators in their channel's order.
+    std::vector<ValidatorReport> validator_reports() const;
     const std::string& segment_prefix() const noexcept { return options_.segment_prefix; }
 
     /// Called by nodes (their thread) when their error policy says stop the whole graph.
@@ -148,6 +166,11 @@ private:
     static constexpr std::uint64_t NEVER = ~0ULL;
     /// wait(), requesting a graceful stop at stop_at (CLOCK_MONOTONIC ns; NEVER: only on request).
     ExitCode wait_and_stop_at(std::uint64_t stop_at);
+    /// The validators of channel `index` (graph order), if it has any: their instances and the channel's gate.
+    VoidResult create_gate(const graph::ValidatedGraph& graph,
+                           std::size_t index,
+                           plugin::PluginLoader& loader,
+                           const std::shared_ptr<spdlog::logger>& logger);
     /// Runs the plugin's init once per run, before its first node is created; the error names the plugin.
     VoidResult initialise(const plugin::LoadedPlugin& plugin, const std::string& node_id);
 

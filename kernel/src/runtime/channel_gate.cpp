@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "channel_gate.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "node.hpp"
+#include "node_internals.hpp"
+
+namespace dhub::runtime {
+
+using namespace detail;
+
+namespace {
+
+/// The kind a rejection is counted under when the validator names none (SDK 1.0/1.1, or left empty).
+constexpr const char* UNNAMED_KIND = "rejected";
+/// A validator that fails (an error status, an exception) vouches for nothing: its slot is rejected as this.
+constexpr const char* FAILED_KIND = "validator_error";
+/// Once a validator's rows are full, further kinds are counted together.
+constexpr const char* OTHER_KIND = "other";
+
+void copy_name(char (&target)[48], const std::string& text) {
+    const std::size_t length = std::min(text.size(), sizeof target - 1);
+    std::memcpy(target, text.data(), length);
+    target[length] = '\0';
+}
+
+}  // namespace
+
+ChannelGate::ChannelGate(GraphRunner& runner,
+                         std::string channel,
+                         shm::Producer& producer,
+                         std::shared_ptr<spdlog::logger> logger)
+    : runner_(runner), channel_(std::move(channel)), producer_(producer), logger_(std::move(logger)) {}
+
+ChannelGate::~ChannelGate() = default;
+
+void ChannelGate::add(Validator validator) {
+    validators_.push_back(std::move(validator));
+}
+
+VoidResult ChannelGate::start() {
+    for (; started_ < validators_.size(); ++started_) {
+        const Validator& validator = validators_[started_];
+        if (validator.descriptor->start == nullptr) continue;
+        if (const dhub_status status = validator.descriptor->start(validator.host->instance()); status != DHUB_OK) {
+            return Error{ErrorCode::Io, "validator '" + validator.name + "' of channel '" + channel_ +
+                                            "' failed to start: " + dhub_status_name(status)};
+        }
+    }
+    return Ok{};
+}
+
+void ChannelGate::stop() noexcept {
+    while (started_ > 0) {
+        const Validator& validator = validators_[--started_];
+        if (validator.descriptor->stop != nullptr) validator.descriptor->stop(validator.host->instance());
+    }
+}
+
+ChannelGate::Judgement ChannelGate::judge(std::size_t index, std::span<dhub_slot> slots) {
+    const Validator& validator = validators_[index];
+    const dhub_component_descriptor& descriptor = *validator.descriptor;
+    dhub_validation verdict{};
+    verdict.struct_size = sizeof verdict;
+    verdict.valid = 1;
+    verdict.message = message_;
+    verdict.message_capacity = sizeof message_;
+    verdict.kind = kind_;
+    verdict.kind_capacity = sizeof kind_;
+    message_[0] = '\0';
+    kind_[0] = '\0';
+    Judgement judgement;
+    dhub_status status = DHUB_OK;
+    void* instance = validator.host->instance();
+    if (descriptor.validate_burst != nullptr) {
+        std::uint32_t accepted = 0;
+        status = descriptor.validate_burst(instance, slots.data(), static_cast<std::uint32_t>(slots.size()), &accepted,
+                                           &verdict);
+        judgement.accepted = std::min<std::size_t>(accepted, slots.size());
+    } else {
+        // An SDK 1.0/1.1 validator: one call per slot.
+        while (judgement.accepted < slots.size()) {
+            status = descriptor.validate(instance, &slots[judgement.accepted], &verdict);
+            if (status != DHUB_OK || verdict.valid == 0) break;
+            ++judgement.accepted;
+        }
+    }
+    if (judgement.accepted == slots.size()) return judgement;
+    message_[sizeof message_ - 1] = '\0';
+    kind_[sizeof kind_ - 1] = '\0';
+    if (status != DHUB_OK) {
+        judgement.kind = FAILED_KIND;
+        judgement.message = std::string("the validator failed (") + dhub_status_name(status) + ")" +
+                            (message_[0] != '\0' ? std::string(": ") + message_ : std::string());
+    } else {
+        judgement.kind = kind_[0] != '\0' ? kind_ : UNNAMED_KIND;
+        judgement.message = message_;
+    }
+    return judgement;
+}
+
+std::size_t ChannelGate::filter(std::span<dhub_slot> slots) {
+    std::size_t kept = 0;
+    std::size_t next = 0;
+    while (next < slots.size()) {
+        // Each validator in turn may shorten the accepted run; the last to shorten it rejected the slot after it,
+        // which every validator before it accepted.
+        // Each validator judges what all before it accepted: an accepted run is one call per validator.
+        const std::span<dhub_slot> run = slots.subspan(next);
+        std::size_t accepted = run.size();
+        std::size_t rejecter = 0;
+        Judgement why;
+        for (std::size_t index = 0; index < validators_.size() && accepted > 0; ++index) {
+            Judgement judgement = judge(index, run.first(accepted));
+            if (judgement.accepted < accepted) {
+                accepted = judgement.accepted;
+                rejecter = index;
+                why = std::move(judgement);
+            }
+        }
+        // Counted once per slot and validator, however often a shortened run was judged again.
+        for (std::size_t index = 0; index < validators_.size(); ++index) {
+            const bool saw_rejected = accepted < run.size() && index <= rejecter;
+            judged_[index].store(judged_[index].load(std::memory_order_relaxed) + accepted + (saw_rejected ? 1 : 0),
+                                 std::memory_order_relaxed);
+        }
+        // The accepted run moves down over what was rejected before it.
+        for (std::size_t i = 0; i < accepted; ++i) {
+            dhub_slot& from = slots[next + i];
+            dhub_slot& to = slots[kept + i];
+            if (&from == &to) continue;
+            const std::uint64_t bytes = std::min(from.bytes, to.capacity);
+            std::memcpy(to.data, from.data, static_cast<std::size_t>(bytes));
+            to.bytes = bytes;
+            to.timestamp_ns = from.timestamp_ns;
+        }
+        kept += accepted;
+        next += accepted;
+        if (next < slots.size()) {
+            reject(rejecter, slots[next], why);
+            ++next;
+        }
+    }
+    return kept;
+}
+
+void ChannelGate::reject(std::size_t index, const dhub_slot& slot, const Judgement& why) {
+    const Validator& validator = validators_[index];
+    const std::uint64_t rejected = rejected_[index].load(std::memory_order_relaxed) + 1;
+    rejected_[index].store(rejected, std::memory_order_relaxed);
+    count(index, why.kind);
+    if (validator.on_reject == shm::layout::GateAction::Quarantine) quarantine(validator, slot);
+    if (rejected <= VALIDATION_LOG_FIRST || rejected % VALIDATION_LOG_EVERY == 0) {
+        logger_->warn("[channel:{}] validator '{}' rejected a slot ({}, {} so far; {}): {}", channel_, validator.name,
+                      why.kind, rejected,
+                      validator.on_reject == shm::layout::GateAction::Quarantine
+                          ? "copied to '" + validator.quarantine_name + "'"
+                          : std::string(shm::layout::to_string(validator.on_reject)),
+                      why.message);
+    }
+    if (validator.on_reject == shm::layout::GateAction::StopGraph) {
+        runner_.fail("validator '" + validator.name + "' of channel '" + channel_ + "' rejected a slot (" + why.kind +
+                     ": " + why.message + "), and its on_reject is stop_graph");
+    }
+}
+
+void ChannelGate::count(std::size_t index, const std::string& kind) {
+    const std::span<shm::layout::GateEntry> table = producer_.view().gate_table();
+    const std::size_t first = index * graph::ChannelValidatorSpec::GATE_ROWS;
+    if (first + graph::ChannelValidatorSpec::GATE_ROWS > table.size()) return;
+    const std::span<shm::layout::GateEntry> rows = table.subspan(first, graph::ChannelValidatorSpec::GATE_ROWS);
+    for (std::size_t row = 0; row < rows.size(); ++row) {
+        shm::layout::GateEntry& entry = rows[row];
+        const bool last = row + 1 == rows.size();
+        if (entry.state.load(std::memory_order_relaxed) == shm::layout::GATE_ENTRY_NAMED) {
+            if (kind.compare(0, sizeof entry.reason - 1, entry.reason) != 0 &&
+                !(last && std::strcmp(entry.reason, OTHER_KIND) == 0))
+                continue;
+        } else {
+            // The owner's thread is the only writer: name the row, then publish it.
+            const Validator& validator = validators_[index];
+            copy_name(entry.validator, validator.name);
+            copy_name(entry.reason, last ? std::string(OTHER_KIND) : kind);
+            entry.on_reject = static_cast<std::uint8_t>(validator.on_reject);
+            entry.state.store(shm::layout::GATE_ENTRY_NAMED, std::memory_order_release);
+        }
+        entry.rejected.store(entry.rejected.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        return;
+    }
+}
+
+void ChannelGate::quarantine(const Validator& validator, const dhub_slot& slot) {
+    for (;;) {
+        shm::WriteSlot copy = validator.quarantine->acquire_write(SLICE_WAIT);
+        if (copy) {
+            const std::size_t bytes =
+                static_cast<std::size_t>(std::min<std::uint64_t>(slot.bytes, copy.payload().size()));
+            std::memcpy(copy.payload().data(), slot.data, bytes);
+            (void)copy.commit(bytes, slot.timestamp_ns);
+            return;
+        }
+        if (copy.status() != shm::Status::Timeout || (owner_ != nullptr && owner_->stop_requested())) {
+            logger_->error(
+                "[channel:{}] validator '{}': a rejected slot could not be copied to quarantine channel "
+                "'{}' ({}); it is dropped",
+                channel_, validator.name, validator.quarantine_name, shm::to_string(copy.status()));
+            return;
+        }
+    }
+}
+
+void ChannelGate::close() noexcept {
+    for (const Validator& validator : validators_) {
+        if (validator.quarantine != nullptr) validator.quarantine->close();
+    }
+}
+
+std::vector<ValidatorReport> ChannelGate::reports() const {
+    std::vector<ValidatorReport> reports;
+    const std::span<shm::layout::GateEntry> table = producer_.view().gate_table();
+    for (std::size_t index = 0; index < validators_.size(); ++index) {
+        const Validator& validator = validators_[index];
+        ValidatorReport report;
+        report.channel = channel_;
+        report.validator = validator.name;
+        report.on_reject = shm::layout::to_string(validator.on_reject);
+        report.quarantine = validator.quarantine_name;
+        report.judged = judged_[index].load(std::memory_order_relaxed);
+        report.rejected = rejected_[index].load(std::memory_order_relaxed);
+        for (std::size_t row = index * graph::ChannelValidatorSpec::GATE_ROWS;
+             row < std::min(table.size(), (index + 1) * graph::ChannelValidatorSpec::GATE_ROWS); ++row) {
+            const shm::layout::GateEntry& entry = table[row];
+            if (entry.state.load(std::memory_order_acquire) != shm::layout::GATE_ENTRY_NAMED) continue;
+            report.reasons[std::string(entry.reason, strnlen(entry.reason, sizeof entry.reason))] =
+                entry.rejected.load(std::memory_order_relaxed);
+        }
+        reports.push_back(std::move(report));
+    }
+    return reports;
+}
+
+}  // namespace dhub::runtime
