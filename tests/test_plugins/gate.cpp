@@ -35,14 +35,16 @@ public:
     static constexpr std::uint64_t output_min_slot_bytes = sizeof(TickFrame);
     static constexpr const char* params_schema = R"json([
 {"name":"count","type":"integer","default":0,"min":0,"doc":"stop after this many (0: never)"},
-{"name":"rate_hz","type":"number","default":0,"min":0,"doc":"frames per second (0: as fast as the channel allows)"}
+{"name":"rate_hz","type":"number","default":0,"min":0,"doc":"frames per second (0: as fast as the channel allows)"},
+{"name":"stamp","type":"boolean","default":false,"doc":"frame n carries timestamp 1000 + n (false: stamped at commit)"}
 ])json";
 
     explicit TickFrames(dhub::sdk::NodeContext& context)
         : count_(static_cast<std::uint64_t>(context.params().integer("count"))),
           period_ns_(context.params().number("rate_hz") > 0
                          ? static_cast<std::uint64_t>(1e9 / context.params().number("rate_hz"))
-                         : 0) {}
+                         : 0),
+          stamp_(context.params().boolean("stamp")) {}
 
     dhub_status produce(dhub::sdk::NodeContext& context, dhub::sdk::OutputSlot<Bytes>& out) {
         if (count_ != 0 && next_ == count_) return DHUB_END_OF_STREAM;
@@ -51,6 +53,7 @@ public:
             if (const dhub_status slept = context.sleep_until(due_ns_); slept != DHUB_OK) return slept;
             due_ns_ += period_ns_;
         }
+        if (stamp_) out.set_timestamp_ns(1000 + next_);
         fill_frame(next_++, out.bytes());
         out.set_bytes(sizeof(TickFrame));
         return DHUB_OK;
@@ -74,6 +77,7 @@ public:
 private:
     std::uint64_t count_;
     std::uint64_t period_ns_;
+    bool stamp_;
     std::uint64_t due_ns_ = 0;
     std::uint64_t next_ = 0;
 };

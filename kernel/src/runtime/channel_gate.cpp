@@ -101,49 +101,54 @@ ChannelGate::Judgement ChannelGate::judge(std::size_t index, std::span<dhub_slot
     return judgement;
 }
 
+// Every validator judges every slot the ones before it accepted, exactly once and in order, so a validator with
+// state (the previous timestamp) sees the stream the per-slot path would show it. While nothing is rejected the
+// validators judge the burst's own slot descriptors; the first rejection switches to a copy of them (candidates_)
+// that shrinks as validators reject, and at the end the survivors' payloads move down to the burst's front.
 std::size_t ChannelGate::filter(std::span<dhub_slot> slots) {
-    std::size_t kept = 0;
-    std::size_t next = 0;
-    while (next < slots.size()) {
-        // Each validator in turn may shorten the accepted run; the last to shorten it rejected the slot after it,
-        // which every validator before it accepted.
-        // Each validator judges what all before it accepted: an accepted run is one call per validator.
-        const std::span<dhub_slot> run = slots.subspan(next);
-        std::size_t accepted = run.size();
-        std::size_t rejecter = 0;
-        Judgement why;
-        for (std::size_t index = 0; index < validators_.size() && accepted > 0; ++index) {
-            Judgement judgement = judge(index, run.first(accepted));
-            if (judgement.accepted < accepted) {
-                accepted = judgement.accepted;
-                rejecter = index;
-                why = std::move(judgement);
+    dhub_slot* current = slots.data();
+    std::size_t count = slots.size();
+    bool narrowed = false;
+    for (std::size_t index = 0; index < validators_.size() && count > 0; ++index) {
+        judged_[index].store(judged_[index].load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+        std::size_t kept = 0;
+        std::size_t next = 0;
+        while (next < count) {
+            const Judgement judgement = judge(index, std::span<dhub_slot>(current + next, count - next));
+            if (!narrowed && judgement.accepted == count) {  // the fast path: this validator passes them all
+                kept = count;
+                break;
             }
+            if (!narrowed) {
+                candidates_.assign(slots.begin(), slots.end());
+                origins_.resize(slots.size());
+                for (std::size_t i = 0; i < slots.size(); ++i)
+                    origins_[i] = i;
+                current = candidates_.data();
+                narrowed = true;
+            }
+            // The accepted run moves down over what this validator rejected before it (descriptors only).
+            for (std::size_t i = next; i < next + judgement.accepted; ++i, ++kept) {
+                current[kept] = current[i];
+                origins_[kept] = origins_[i];
+            }
+            next += judgement.accepted;
+            if (next < count) reject(index, current[next++], judgement);
         }
-        // Counted once per slot and validator, however often a shortened run was judged again.
-        for (std::size_t index = 0; index < validators_.size(); ++index) {
-            const bool saw_rejected = accepted < run.size() && index <= rejecter;
-            judged_[index].store(judged_[index].load(std::memory_order_relaxed) + accepted + (saw_rejected ? 1 : 0),
-                                 std::memory_order_relaxed);
-        }
-        // The accepted run moves down over what was rejected before it.
-        for (std::size_t i = 0; i < accepted; ++i) {
-            dhub_slot& from = slots[next + i];
-            dhub_slot& to = slots[kept + i];
-            if (&from == &to) continue;
-            const std::uint64_t bytes = std::min(from.bytes, to.capacity);
-            std::memcpy(to.data, from.data, static_cast<std::size_t>(bytes));
-            to.bytes = bytes;
-            to.timestamp_ns = from.timestamp_ns;
-        }
-        kept += accepted;
-        next += accepted;
-        if (next < slots.size()) {
-            reject(rejecter, slots[next], why);
-            ++next;
-        }
+        count = kept;
     }
-    return kept;
+    if (!narrowed) return slots.size();
+    // origins_ ascends, so a survivor's payload only ever moves down, onto a slot already dealt with.
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t from = origins_[i];
+        if (from == i) continue;
+        dhub_slot& to = slots[i];
+        const std::uint64_t bytes = std::min(slots[from].bytes, to.capacity);
+        std::memcpy(to.data, slots[from].data, static_cast<std::size_t>(bytes));
+        to.bytes = bytes;
+        to.timestamp_ns = slots[from].timestamp_ns;
+    }
+    return count;
 }
 
 void ChannelGate::reject(std::size_t index, const dhub_slot& slot, const Judgement& why) {

@@ -58,8 +58,9 @@ public:
     bool admit(const dhub_slot& slot) { return filter(std::span<dhub_slot>(const_cast<dhub_slot*>(&slot), 1)) == 1; }
     /// Judges slots in order and moves the accepted ones down over the rejected, payload and all (each slot's
     /// data points at its own ring slot, which stays where it is). Returns how many lead the span now: publish
-    /// those. Accepted slots cost one validate_burst call per validator and no copy; a rejection costs a copy
-    /// of each later accepted slot of the span.
+    /// those. Each validator sees each slot the validators before it accepted once, in order. Accepted slots
+    /// cost one validate_burst call per validator and no copy; a rejection costs a copy of each later accepted
+    /// slot of the span.
     std::size_t filter(std::span<dhub_slot> slots);
     /// Closes the quarantine channels (the owner closes the channel itself).
     void close() noexcept;
@@ -89,6 +90,9 @@ private:
     std::array<std::atomic<std::uint64_t>, graph::ChannelValidatorSpec::MAX_PER_CHANNEL> judged_{};
     std::array<std::atomic<std::uint64_t>, graph::ChannelValidatorSpec::MAX_PER_CHANNEL> rejected_{};
     std::size_t started_ = 0;  ///< validators whose start() ran
+    /// filter() after a rejection: the slots still in the running, and where each sits in the burst.
+    std::vector<dhub_slot> candidates_;
+    std::vector<std::size_t> origins_;
     // Verdict buffers: filled by the plugin on rejections only.
     char message_[512] = {};
     char kind_[48] = {};

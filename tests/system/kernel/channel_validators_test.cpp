@@ -169,6 +169,31 @@ INSTANTIATE_TEST_SUITE_P(Paths,
                              return std::string(param_info.param.label);
                          });
 
+TEST(ChannelValidatorsOrder_test, EachValidatorSeesEachSlotOnceInOrderEvenWhenALaterOneRejects) {
+    // monotonic_timestamp keeps the last timestamp it accepted: had it been asked about a slot twice (a burst
+    // judged again after the next validator rejected one), it would reject the second time.
+    TempDir dir;
+    json nodes = burst_source();
+    nodes[0]["params"]["stamp"] = true;
+    nodes.push_back(recorder("rec", "ticks", dir / "ticks.dhr"));
+    json channels = guarded_channels("drop");
+    json& validators = channels[0]["validators"];
+    validators = json::array({{{"name", "order"}, {"plugin", "monotonic_timestamp"}}, validators[0]});
+    const json graph = {{"schema_version", 1}, {"name", "guarded"}, {"channels", channels}, {"nodes", nodes}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    ASSERT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+    const json& report = run.report["validators"];
+    ASSERT_EQ(report.size(), 2u) << run.report.dump(2);
+    EXPECT_EQ(report[0]["judged"], FRAMES);
+    EXPECT_EQ(report[0]["rejected"], 0) << run.output;
+    EXPECT_EQ(report[1]["judged"], FRAMES);
+    EXPECT_EQ(report[1]["rejected"], FRAMES / EVERY);
+    const Recording accepted = read_recording(dir / "ticks.dhr");
+    ASSERT_EQ(accepted.slots.size(), FRAMES - FRAMES / EVERY);
+    for (const RecordedSlot& slot : accepted.slots)
+        ASSERT_EQ(slot.timestamp_ns, 1000 + number_of(slot));
+}
+
 TEST(ChannelValidatorsStop_test, ARejectionWithStopGraphEndsTheRunAndIsNeverPublished) {
     TempDir dir;
     json nodes = burst_source();
