@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "range_validator.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "dhub/plugins/text_format.hpp"
@@ -18,7 +19,7 @@ RangeValidator::RangeValidator(sdk::NodeContext& context)
 
 sdk::Verdict RangeValidator::validate(sdk::NodeContext& /*context*/, const sdk::InputSlot<sdk::Bytes>& in) const {
     const formats::WaveformParse frame = formats::parse_waveform(in.bytes());
-    if (!frame.ok()) return sdk::Verdict::reject(frame.error);
+    if (!frame.ok()) return sdk::Verdict::reject_as("malformed", frame.error);
     const std::uint32_t per_channel = frame.view.header.samples_per_channel;
     for (std::uint32_t channel = 0; channel < frame.view.header.channels; ++channel) {
         const std::span<const double> samples = frame.view.channel(channel);
@@ -26,9 +27,10 @@ sdk::Verdict RangeValidator::validate(sdk::NodeContext& /*context*/, const sdk::
             const double value = samples[sample];
             // Written so that NaN fails too.
             if (!(value >= min_ && value <= max_)) {
-                return sdk::Verdict::reject("channel " + std::to_string(channel) + " sample " + std::to_string(sample) +
-                                            " = " + format_number(value) + " outside [" + format_number(min_) + ", " +
-                                            format_number(max_) + "]");
+                return sdk::Verdict::reject_as(
+                    std::isnan(value) ? "not_finite" : "out_of_range",
+                    "channel " + std::to_string(channel) + " sample " + std::to_string(sample) + " = " +
+                        format_number(value) + " outside [" + format_number(min_) + ", " + format_number(max_) + "]");
             }
         }
     }

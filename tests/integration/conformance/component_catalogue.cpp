@@ -37,6 +37,10 @@ const std::vector<ComponentFixture>& component_fixtures() {
         {"recorder", "dhub.sink.recorder", {{"path", "{dir}/conformance.dhr"}}, json::object(), ""},
         {"stats", "dhub.sink.stats", json::object(), json::object(), ""},
         {"range_validator", "dhub.validator.range", json::object(), json::object(), ""},
+        {"schema_validator", "dhub.validator.schema", json::object(), json::object(),
+         "it checks slots against the channel's typed schema, and the feeder of a \"*\" input (dhub.source.sim) "
+         "writes dhub.waveform.f64@1, an opaque id: its own tests give it typed schemas"},
+        {"monotonic_timestamp", "dhub.validator.monotonic_timestamp", json::object(), json::object(), ""},
         {"test_ticker", "test.source.ticker", json::object(), json::object(), ""},
         {"test_ticker", "test.stage.ticker_relay", json::object(), json::object(), ""},
         {"test_ticker", "test.sink.ticker", json::object(), json::object(), ""},
@@ -53,6 +57,9 @@ const std::vector<ComponentFixture>& component_fixtures() {
         {"test_thermo", "test.source.thermo2", json::object(), {{"count", 1'000'000'000}}, ""},
         {"test_thermo", "test.source.thermo3", json::object(), {{"count", 1'000'000'000}}, ""},
         {"test_thermo", "test.sink.thermo1", json::object(), json::object(), ""},
+        {"test_gate", "test.source.tick_frames", json::object(), json::object(), ""},
+        {"test_gate", "test.validator.every_nth", json::object(), json::object(), ""},
+        {"test_gate", "test.validator.accept_all", json::object(), json::object(), ""},
         {"test_throws", "test.source.throws", json::object(), json::object(),
          "it throws in its constructor, to test how the runtime reports a component that cannot be created"},
     };
