@@ -675,6 +675,9 @@ struct StageInPath {
     std::uint32_t burst = 1;
 };
 
+/// A guarded channel (dhub.validator_path): the stream carries the trivial validator bench_accept.
+enum class Gate { None, AcceptAll };
+
 /// What the bench plugins write and check of each slot: "auto" as the bare bench does for the size, or
 /// "every_byte" (a sim-like source that writes the whole frame, a sink that reads it all).
 enum class Touch { Auto, EveryByte };
@@ -688,7 +691,8 @@ double measure_kernel_path(const BenchOptions& options,
                            std::uint32_t slots,
                            std::uint32_t burst,
                            std::optional<StageInPath> stage = std::nullopt,
-                           Touch touch = Touch::Auto) {
+                           Touch touch = Touch::Auto,
+                           Gate gate = Gate::None) {
     const testing::TempDir scratch("dhub-bench-kernel");  // the graph and result files, removed however it ends
     const std::string directory = scratch.path().string();
     // A kernel killed on timeout cannot clean up: its channel's segment ("<graph name>-<its pid>.<channel>")
@@ -721,6 +725,9 @@ double measure_kernel_path(const BenchOptions& options,
            {"plugin", "bench_sink"},
            {"params", {{"result_path", result_file}, {"warmup", messages / 10}, {"count", messages}}},
            {"inputs", {"stream"}}}}}};
+    if (gate == Gate::AcceptAll) {
+        graph["channels"][0]["validators"] = {{{"plugin", "bench_accept"}}};
+    }
     const char* touch_name = touch == Touch::EveryByte ? "every_byte" : "auto";
     graph["nodes"][0]["params"]["touch"] = touch_name;
     graph["nodes"][1]["params"]["touch"] = touch_name;
@@ -893,6 +900,53 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
         "the same with the stage one slot per call (\"burst\": 1, as every stage before SDK 1.2)");
     return results;
 }
+
+/// The plain channel against the same channel guarded by one trivial accepting validator (issue 11: >= 90 % of
+/// the plain 4 KiB rate), slot by slot and in bursts of 32, alternated in one run.
+std::vector<CaseResult> run_validator_path(const BenchOptions& options) {
+    constexpr std::uint32_t SLOTS = 256;
+    constexpr std::size_t PAYLOAD = 4096;
+    const int rounds = options.quick ? 2 : 5;
+    std::vector<CaseResult> results;
+    for (const std::uint32_t burst : {std::uint32_t{1}, std::uint32_t{32}}) {
+        const std::uint64_t messages = options.scaled(burst > 1 ? 20'000'000 : 10'000'000);
+        std::vector<double> plain;
+        std::vector<double> guarded;
+        std::vector<double> ratios;
+        std::string error;
+        try {
+            for (int round = 0; round < rounds; ++round) {
+                plain.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, burst));
+                guarded.push_back(
+                    measure_kernel_path(options, PAYLOAD, messages, SLOTS, burst, {}, Touch::Auto, Gate::AcceptAll));
+                ratios.push_back(guarded.back() / plain.back());
+            }
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        const std::string hand_over = burst > 1 ? "bursts of 32" : "one slot per call";
+        const std::string suffix = burst > 1 ? "_burst32" : "";
+        const std::string ratio = ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %";
+        const auto row = [&](const std::string& name, const std::vector<double>& rates, const std::string& note) {
+            CaseResult result{.case_name = name, .transport = TRANSPORT, .payload_bytes = PAYLOAD};
+            result.wait = "spin";
+            if (!error.empty()) {
+                result.error = error;
+            } else {
+                result.msgs_per_s = median_of(rates);
+                result.gb_per_s = result.msgs_per_s * static_cast<double>(PAYLOAD) / 1e9;
+                result.note = note + " (median of " + std::to_string(rounds) + " alternating runs)";
+            }
+            std::cerr << "  " << one_line_summary(result) << std::endl;
+            results.push_back(std::move(result));
+        };
+        row("plain_channel" + suffix, plain, "dhub-kernel: bench_source -> bench_sink, " + hand_over);
+        row("guarded_channel" + suffix, guarded,
+            "the same channel with one validator (bench_accept) judging every slot before publication; " + ratio +
+                " of the plain channel");
+    }
+    return results;
+}
 #endif
 
 }  // namespace
@@ -906,6 +960,9 @@ void register_dhub_cases(Registry& registry) {
     registry.add(
         {"dhub.stage_path", run_stage_path,
          "4 KiB through dhub-kernel: source -> scale-like stage -> sink in bursts vs source -> sink, one run"});
+    registry.add({"dhub.validator_path", run_validator_path,
+                  "4 KiB through dhub-kernel: a channel with one trivial accepting validator vs the plain channel "
+                  "(slot by slot and in bursts), one run"});
 #endif
     registry.add({"dhub.pingpong", run_pingpong,
                   "round trip over two DataBlock channels, busy spin and futex sleep, 64 B .. 1 MiB"});

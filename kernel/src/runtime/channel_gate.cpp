@@ -32,7 +32,22 @@ ChannelGate::ChannelGate(GraphRunner& runner,
                          std::string channel,
                          shm::Producer& producer,
                          std::shared_ptr<spdlog::logger> logger)
-    : runner_(runner), channel_(std::move(channel)), producer_(producer), logger_(std::move(logger)) {}
+    : runner_(runner), channel_(std::move(channel)), producer_(producer), logger_(std::move(logger)) {
+    reset_verdict();
+}
+
+void ChannelGate::reset_verdict() noexcept {
+    verdict_ = {};
+    verdict_.struct_size = sizeof verdict_;
+    verdict_.valid = 1;
+    verdict_.message = message_;
+    verdict_.message_capacity = sizeof message_;
+    verdict_.kind = kind_;
+    verdict_.kind_capacity = sizeof kind_;
+    message_[0] = '\0';
+    kind_[0] = '\0';
+    verdict_status_ = DHUB_OK;
+}
 
 ChannelGate::~ChannelGate() = default;
 
@@ -59,46 +74,26 @@ void ChannelGate::stop() noexcept {
     }
 }
 
-ChannelGate::Judgement ChannelGate::judge(std::size_t index, std::span<dhub_slot> slots) {
+// Called per slot or per burst on the producer's thread, between acquiring and publishing: it stores as little
+// as it can (the verdict's buffers are cleared after a rejection, not before every call).
+std::size_t ChannelGate::judge(std::size_t index, std::span<dhub_slot> slots) {
     const Validator& validator = validators_[index];
     const dhub_component_descriptor& descriptor = *validator.descriptor;
-    dhub_validation verdict{};
-    verdict.struct_size = sizeof verdict;
-    verdict.valid = 1;
-    verdict.message = message_;
-    verdict.message_capacity = sizeof message_;
-    verdict.kind = kind_;
-    verdict.kind_capacity = sizeof kind_;
-    message_[0] = '\0';
-    kind_[0] = '\0';
-    Judgement judgement;
-    dhub_status status = DHUB_OK;
     void* instance = validator.host->instance();
+    std::size_t accepted = 0;
     if (descriptor.validate_burst != nullptr) {
-        std::uint32_t accepted = 0;
-        status = descriptor.validate_burst(instance, slots.data(), static_cast<std::uint32_t>(slots.size()), &accepted,
-                                           &verdict);
-        judgement.accepted = std::min<std::size_t>(accepted, slots.size());
+        std::uint32_t count = 0;
+        verdict_status_ = descriptor.validate_burst(instance, slots.data(), static_cast<std::uint32_t>(slots.size()),
+                                                    &count, &verdict_);
+        accepted = std::min<std::size_t>(count, slots.size());
     } else {
         // An SDK 1.0/1.1 validator: one call per slot.
-        while (judgement.accepted < slots.size()) {
-            status = descriptor.validate(instance, &slots[judgement.accepted], &verdict);
-            if (status != DHUB_OK || verdict.valid == 0) break;
-            ++judgement.accepted;
+        for (; accepted < slots.size(); ++accepted) {
+            verdict_status_ = descriptor.validate(instance, &slots[accepted], &verdict_);
+            if (verdict_status_ != DHUB_OK || verdict_.valid == 0) break;
         }
     }
-    if (judgement.accepted == slots.size()) return judgement;
-    message_[sizeof message_ - 1] = '\0';
-    kind_[sizeof kind_ - 1] = '\0';
-    if (status != DHUB_OK) {
-        judgement.kind = FAILED_KIND;
-        judgement.message = std::string("the validator failed (") + dhub_status_name(status) + ")" +
-                            (message_[0] != '\0' ? std::string(": ") + message_ : std::string());
-    } else {
-        judgement.kind = kind_[0] != '\0' ? kind_ : UNNAMED_KIND;
-        judgement.message = message_;
-    }
-    return judgement;
+    return accepted;
 }
 
 // Every validator judges every slot the ones before it accepted, exactly once and in order, so a validator with
@@ -109,13 +104,13 @@ std::size_t ChannelGate::filter(std::span<dhub_slot> slots) {
     dhub_slot* current = slots.data();
     std::size_t count = slots.size();
     bool narrowed = false;
+    offered_.store(offered_.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
     for (std::size_t index = 0; index < validators_.size() && count > 0; ++index) {
-        judged_[index].store(judged_[index].load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
         std::size_t kept = 0;
         std::size_t next = 0;
         while (next < count) {
-            const Judgement judgement = judge(index, std::span<dhub_slot>(current + next, count - next));
-            if (!narrowed && judgement.accepted == count) {  // the fast path: this validator passes them all
+            const std::size_t accepted = judge(index, std::span<dhub_slot>(current + next, count - next));
+            if (!narrowed && accepted == count) {  // the fast path: this validator passes them all
                 kept = count;
                 break;
             }
@@ -128,12 +123,12 @@ std::size_t ChannelGate::filter(std::span<dhub_slot> slots) {
                 narrowed = true;
             }
             // The accepted run moves down over what this validator rejected before it (descriptors only).
-            for (std::size_t i = next; i < next + judgement.accepted; ++i, ++kept) {
+            for (std::size_t i = next; i < next + accepted; ++i, ++kept) {
                 current[kept] = current[i];
                 origins_[kept] = origins_[i];
             }
-            next += judgement.accepted;
-            if (next < count) reject(index, current[next++], judgement);
+            next += accepted;
+            if (next < count) reject(index, current[next++]);
         }
         count = kept;
     }
@@ -151,10 +146,23 @@ std::size_t ChannelGate::filter(std::span<dhub_slot> slots) {
     return count;
 }
 
-void ChannelGate::reject(std::size_t index, const dhub_slot& slot, const Judgement& why) {
+void ChannelGate::reject(std::size_t index, const dhub_slot& slot) {
     const Validator& validator = validators_[index];
     const std::uint64_t rejected = rejected_[index].load(std::memory_order_relaxed) + 1;
     rejected_[index].store(rejected, std::memory_order_relaxed);
+    // What the validator wrote, then clean buffers for the next one (a 1.1 validator never writes a kind).
+    message_[sizeof message_ - 1] = '\0';
+    kind_[sizeof kind_ - 1] = '\0';
+    Judgement why;
+    if (verdict_status_ != DHUB_OK) {
+        why.kind = FAILED_KIND;
+        why.message = std::string("the validator failed (") + dhub_status_name(verdict_status_) + ")" +
+                      (message_[0] != '\0' ? std::string(": ") + message_ : std::string());
+    } else {
+        why.kind = kind_[0] != '\0' ? kind_ : UNNAMED_KIND;
+        why.message = message_;
+    }
+    reset_verdict();
     count(index, why.kind);
     if (validator.on_reject == shm::layout::GateAction::Quarantine) quarantine(validator, slot);
     if (rejected <= VALIDATION_LOG_FIRST || rejected % VALIDATION_LOG_EVERY == 0) {
@@ -225,6 +233,7 @@ void ChannelGate::close() noexcept {
 std::vector<ValidatorReport> ChannelGate::reports() const {
     std::vector<ValidatorReport> reports;
     const std::span<shm::layout::GateEntry> table = producer_.view().gate_table();
+    std::uint64_t rejected_before = 0;
     for (std::size_t index = 0; index < validators_.size(); ++index) {
         const Validator& validator = validators_[index];
         ValidatorReport report;
@@ -232,8 +241,10 @@ std::vector<ValidatorReport> ChannelGate::reports() const {
         report.validator = validator.name;
         report.on_reject = shm::layout::to_string(validator.on_reject);
         report.quarantine = validator.quarantine_name;
-        report.judged = judged_[index].load(std::memory_order_relaxed);
+        // It judged what the validators before it accepted (each slot is rejected by one validator at most).
+        report.judged = offered_.load(std::memory_order_relaxed) - rejected_before;
         report.rejected = rejected_[index].load(std::memory_order_relaxed);
+        rejected_before += report.rejected;
         for (std::size_t row = index * graph::ChannelValidatorSpec::GATE_ROWS;
              row < std::min(table.size(), (index + 1) * graph::ChannelValidatorSpec::GATE_ROWS); ++row) {
             const shm::layout::GateEntry& entry = table[row];

@@ -69,14 +69,17 @@ public:
     std::vector<ValidatorReport> reports() const;
 
 private:
-    /// What one validator says about slots[0, n): the accepted prefix, and for the slot after it, why not.
+    /// What a rejection is counted as, and why, in words.
     struct Judgement {
-        std::size_t accepted = 0;
         std::string kind;
         std::string message;
     };
-    Judgement judge(std::size_t validator, std::span<dhub_slot> slots);
-    void reject(std::size_t validator, const dhub_slot& slot, const Judgement& why);
+    /// How many leading slots one validator accepts; below slots.size(), verdict_ and verdict_status_ say why
+    /// the next one is not.
+    std::size_t judge(std::size_t validator, std::span<dhub_slot> slots);
+    /// Counts, quarantines, logs and applies the policy for a slot judge() refused; then clears the verdict.
+    void reject(std::size_t validator, const dhub_slot& slot);
+    void reset_verdict() noexcept;
     void count(std::size_t validator, const std::string& kind);
     void quarantine(const Validator& validator, const dhub_slot& slot);
 
@@ -86,16 +89,19 @@ private:
     std::shared_ptr<spdlog::logger> logger_;
     const Node* owner_ = nullptr;
     std::vector<Validator> validators_;
-    /// Per validator, written by the owner's thread only; read for reports after it ended.
-    std::array<std::atomic<std::uint64_t>, graph::ChannelValidatorSpec::MAX_PER_CHANNEL> judged_{};
+    /// Written by the owner's thread only; read for reports after it ended. Validator k judged offered_ less
+    /// what validators 0..k-1 rejected.
+    std::atomic<std::uint64_t> offered_{0};
     std::array<std::atomic<std::uint64_t>, graph::ChannelValidatorSpec::MAX_PER_CHANNEL> rejected_{};
     std::size_t started_ = 0;  ///< validators whose start() ran
     /// filter() after a rejection: the slots still in the running, and where each sits in the burst.
     std::vector<dhub_slot> candidates_;
     std::vector<std::size_t> origins_;
-    // Verdict buffers: filled by the plugin on rejections only.
+    // The verdict every validator call gets, set up once: the plugin writes its buffers on rejections only.
     char message_[512] = {};
     char kind_[48] = {};
+    dhub_validation verdict_{};
+    dhub_status verdict_status_ = DHUB_OK;
 };
 
 }  // namespace dhub::runtime

@@ -212,11 +212,12 @@ private:
     /// Acquires a slot on output 0, retrying timeouts until the node is asked to stop.
     shm::WriteSlot acquire_output();
     dhub_status call_handler();
-    /// A slot the handler filled for an output with validators: its timestamp resolved (0 = now, as the commit
-    /// would stamp it), then judged. False: the slot must not be published.
-    bool pass_gate(ChannelGate& gate, dhub_slot& slot);
-    /// A burst's filled output slots judged by output 0's validators: the accepted ones lead; returns their count.
-    std::size_t pass_gate(ChannelGate& gate, std::size_t filled);
+    /// A slot the handler filled for an output with validators: its timestamp resolved (0 = now_ns, the time the
+    /// commit is then given), then judged. False: the slot must not be published.
+    bool pass_gate(ChannelGate& gate, dhub_slot& slot, std::uint64_t now_ns);
+    /// A burst's filled output slots judged by output 0's validators, unstamped ones stamped now_ns: the accepted
+    /// ones lead; returns their count.
+    std::size_t pass_gate(ChannelGate& gate, std::size_t filled, std::uint64_t now_ns);
     Step on_read_failure(shm::Status status, std::uint64_t sequence);
     Step on_write_failure(shm::Status status);
     /// Counts a handler's status (slots: how many the call handled) and says whether the node goes on.

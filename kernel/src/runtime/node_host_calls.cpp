@@ -85,12 +85,18 @@ dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t 
         const auto payload = output.pending->payload();
         dhub_slot judged = make_slot(payload.data(), std::min<std::uint64_t>(bytes, payload.size()), payload.size(),
                                      output.pending->sequence(), timestamp_ns);
-        if (!pass_gate(*output.gate, judged)) {
+        const std::uint64_t now = monotonic_ns();
+        if (!pass_gate(*output.gate, judged, now)) {
             // Handled: the channel, not the plugin, refused it (counted and logged by the gate).
             output.pending.reset();
             return DHUB_OK;
         }
-        timestamp_ns = judged.timestamp_ns;
+        const shm::Status committed = output.pending->commit(bytes, judged.timestamp_ns, now);
+        if (committed == shm::Status::Ok) {
+            output.pending.reset();
+            bump(slots_out_);
+        }
+        return to_abi(committed);
     }
     const shm::Status committed =
         timestamp_ns == 0 ? output.pending->commit(bytes) : output.pending->commit(bytes, timestamp_ns);

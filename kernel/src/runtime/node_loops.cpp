@@ -106,10 +106,13 @@ Node::Step Node::handle_slot() {
         const std::uint64_t bytes = std::min(frame_.output.bytes, frame_.output.capacity);
         if (outputs_[0].gate != nullptr) {
             frame_.output.bytes = bytes;
-            if (!pass_gate(*outputs_[0].gate, frame_.output)) {
+            const std::uint64_t now = monotonic_ns();  // the commit's time, read once
+            if (!pass_gate(*outputs_[0].gate, frame_.output, now)) {
                 write.abort();  // handled; the channel's validators refused the slot (the gate counted it)
                 return account(status);
             }
+            if (write.commit(bytes, frame_.output.timestamp_ns, now) == shm::Status::Ok) bump(slots_out_);
+            return account(status);
         }
         const shm::Status committed =
             frame_.output.timestamp_ns == 0 ? write.commit(bytes) : write.commit(bytes, frame_.output.timestamp_ns);
@@ -153,12 +156,14 @@ Node::Step Node::source_burst_step() {
     // What the plugin filled is complete whatever it returns: published, never silently dropped (only the
     // channel's validators may refuse a slot, and they count what they refuse).
     const std::size_t filled = std::min<std::size_t>(burst_args_.filled, offered);
-    const std::size_t published = outputs_[0].gate != nullptr ? pass_gate(*outputs_[0].gate, filled) : filled;
+    ChannelGate* gate = outputs_[0].gate;
+    const std::uint64_t now = gate != nullptr && filled != 0 ? monotonic_ns() : 0;  // 0: the commit reads it
+    const std::size_t published = gate != nullptr ? pass_gate(*gate, filled, now) : filled;
     for (std::size_t i = 0; i < published; ++i) {
         const dhub_slot& slot = burst_slots_[i];
         (void)burst.stamp(i, std::min(slot.bytes, capacity), slot.timestamp_ns);
     }
-    if (burst.commit(published) == shm::Status::Ok)
+    if (burst.commit(published, now) == shm::Status::Ok)
         slots_out_.store(slots_out_.load(std::memory_order_relaxed) + published, std::memory_order_relaxed);
     if (status != DHUB_OK && filled != 0) {
         handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
@@ -244,12 +249,14 @@ Node::Step Node::stage_burst_step() {
     bump(burst_calls_);
     const std::size_t filled = std::min<std::size_t>(burst_args_.filled, count);
     std::size_t consumed = std::min<std::size_t>(burst_args_.consumed, count);
-    const std::size_t published = outputs_[0].gate != nullptr ? pass_gate(*outputs_[0].gate, filled) : filled;
+    ChannelGate* gate = outputs_[0].gate;
+    const std::uint64_t now = gate != nullptr && filled != 0 ? monotonic_ns() : 0;  // 0: the commit reads it
+    const std::size_t published = gate != nullptr ? pass_gate(*gate, filled, now) : filled;
     for (std::size_t i = 0; i < published; ++i) {
         const dhub_slot& slot = burst_slots_[i];
         (void)out.stamp(i, std::min(slot.bytes, out_capacity), slot.timestamp_ns);
     }
-    if (out.commit(published) == shm::Status::Ok)
+    if (out.commit(published, now) == shm::Status::Ok)
         slots_out_.store(slots_out_.load(std::memory_order_relaxed) + published, std::memory_order_relaxed);
     const bool ended = status != DHUB_OK && status != DHUB_SKIP;  // an error, the end of stream, a stop
     // A latest-only slot cannot be kept (the next read is the newest), and an input that closed sends nothing
@@ -294,15 +301,14 @@ Node::Step Node::stage_burst_step() {
     return account(status == DHUB_SKIP ? DHUB_OK : status, filled);
 }
 
-bool Node::pass_gate(ChannelGate& gate, dhub_slot& slot) {
-    if (slot.timestamp_ns == 0) slot.timestamp_ns = monotonic_ns();  // what the commit would stamp
+bool Node::pass_gate(ChannelGate& gate, dhub_slot& slot, std::uint64_t now_ns) {
+    if (slot.timestamp_ns == 0) slot.timestamp_ns = now_ns;  // what the commit would stamp
     return gate.admit(slot);
 }
 
-std::size_t Node::pass_gate(ChannelGate& gate, std::size_t filled) {
+std::size_t Node::pass_gate(ChannelGate& gate, std::size_t filled, std::uint64_t now) {
     if (filled == 0) return 0;
     const std::uint64_t capacity = frame_.output.capacity;
-    const std::uint64_t now = monotonic_ns();  // one clock read for the burst, as its commit would take
     for (std::size_t i = 0; i < filled; ++i) {
         dhub_slot& slot = burst_slots_[i];
         slot.bytes = std::min(slot.bytes, capacity);

@@ -162,9 +162,9 @@ WriteBurst& WriteBurst::operator=(WriteBurst&& other) noexcept {
     return *this;
 }
 
-Status WriteBurst::commit(std::size_t count) noexcept {
+Status WriteBurst::commit(std::size_t count, std::uint64_t now_ns) noexcept {
     if (state_ == nullptr) return Status::Invalid;
-    const Status committed = state_->commit_burst(first_, size_, count);
+    const Status committed = state_->commit_burst(first_, size_, count, now_ns);
     if (committed == Status::Ok) {
         state_ = nullptr;
         size_ = 0;
@@ -327,10 +327,13 @@ WriteBurst ProducerState::acquire_burst(std::size_t max, const WaitOptions& wait
     return WriteBurst(this, &view, next_seq, static_cast<std::size_t>(count));
 }
 
-Status ProducerState::commit_burst(std::uint64_t first, std::size_t held, std::size_t count) noexcept {
+Status ProducerState::commit_burst(std::uint64_t first,
+                                   std::size_t held,
+                                   std::size_t count,
+                                   std::uint64_t now_ns) noexcept {
     if (count > held) return Status::Invalid;
     // No clock read when nothing is published (an abort, or a paced source with nothing due yet).
-    const std::uint64_t now = count != 0 ? monotonic_ns() : 0;
+    const std::uint64_t now = count == 0 ? 0 : now_ns != 0 ? now_ns : monotonic_ns();
     for (std::size_t i = 0; i < count; ++i) {
         const std::uint64_t seq = first + i;
         auto& slot = view.slot_header(seq);
@@ -359,7 +362,7 @@ Status ProducerState::commit_burst(std::uint64_t first, std::size_t held, std::s
 }
 
 void ProducerState::abort_burst(std::uint64_t first, std::size_t held) noexcept {
-    (void)commit_burst(first, held, 0);
+    (void)commit_burst(first, held, 0, 0);
     auto& aborts = view.header().counters.aborts;
     aborts.store(aborts.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }

@@ -41,7 +41,8 @@ struct alignas(64) ProducerState {
 
     WriteSlot acquire(const WaitOptions& wait) noexcept;
     WriteBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
-    Status commit_burst(std::uint64_t first, std::size_t held, std::size_t count) noexcept;
+    /// now_ns: the caller's CLOCK_MONOTONIC reading, 0 to read it here.
+    Status commit_burst(std::uint64_t first, std::size_t held, std::size_t count, std::uint64_t now_ns) noexcept;
     void abort_burst(std::uint64_t first, std::size_t held) noexcept;
     Status commit(std::uint64_t seq, std::size_t bytes, std::uint64_t timestamp_ns, std::uint64_t now_ns) noexcept;
     void abort(std::uint64_t seq) noexcept;

@@ -67,6 +67,11 @@ public:
     Status commit(std::size_t bytes) noexcept;
     /// Same, with the producer's own timestamp (e.g. the instrument's hardware time, in ns).
     Status commit(std::size_t bytes, std::uint64_t timestamp_ns) noexcept;
+    /// Same, for a caller that read CLOCK_MONOTONIC just before (now_ns, the producer's heartbeat): the clock is
+    /// read once per slot, not twice (a guarded channel resolves stamps before its validators run).
+    Status commit(std::size_t bytes, std::uint64_t timestamp_ns, std::uint64_t now_ns) noexcept {
+        return commit_stamped(bytes, timestamp_ns, now_ns);
+    }
     /// Gives the slot back unpublished.
     void abort() noexcept;
 
@@ -132,7 +137,10 @@ public:
     }
     /// Publishes slots [0, count) with one store and gives the others back unpublished; count 0 publishes
     /// nothing. Invalid if count > size().
-    Status commit(std::size_t count) noexcept;
+    Status commit(std::size_t count) noexcept { return commit(count, 0); }
+    /// Same, with the CLOCK_MONOTONIC time the caller read just before (unstamped slots and the heartbeat get
+    /// it): one clock read per burst, not two. 0: read it here.
+    Status commit(std::size_t count, std::uint64_t now_ns) noexcept;
     /// Gives every slot back unpublished.
     void abort() noexcept;
 
