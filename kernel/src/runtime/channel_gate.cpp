@@ -175,7 +175,8 @@ void ChannelGate::reject(std::size_t index, const dhub_slot& slot) {
     }
     if (validator.on_reject == shm::layout::GateAction::StopGraph) {
         runner_.fail("validator '" + validator.name + "' of channel '" + channel_ + "' rejected a slot (" + why.kind +
-                     ": " + why.message + "), and its on_reject is stop_graph");
+                         ": " + why.message + "), and its on_reject is stop_graph",
+                     "validator");
     }
 }
 

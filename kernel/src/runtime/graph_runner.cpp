@@ -382,11 +382,11 @@ void GraphRunner::notify_state_change() {
     state_changed_.notify_all();
 }
 
-void GraphRunner::fail(const std::string& why) {
+void GraphRunner::fail(const std::string& why, std::string_view cause) {
     if (!failed_.exchange(true)) {
         kernel_logger()->error("stopping the graph: {}", why);
         // Not on the failing node's own thread's stack for long: stop flags only.
-        request_stop("error_policy_graph");
+        request_stop(cause);
     }
 }
 

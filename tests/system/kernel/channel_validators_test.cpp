@@ -201,7 +201,8 @@ TEST(ChannelValidatorsStop_test, ARejectionWithStopGraphEndsTheRunAndIsNeverPubl
     const json graph = {
         {"schema_version", 1}, {"name", "guarded"}, {"channels", guarded_channels("stop_graph")}, {"nodes", nodes}};
     const KernelRun run = run_kernel(dir, write_graph(dir, graph));
-    EXPECT_TRUE(run.status.exited && run.status.code != 0) << run.output;
+    EXPECT_TRUE(run.status.exited && run.status.code == 4) << run.output;
+    EXPECT_EQ(count_events(dir, "stop_requested", {{"cause", "validator"}}), 1u) << run.output;
     EXPECT_NE(run.output.find("validator 'tenth' of channel 'ticks' rejected a slot"), std::string::npos) << run.output;
     EXPECT_GE(run.report["validators"][0]["rejected"].get<std::uint64_t>(), 1u) << run.report.dump(2);
     const Recording accepted = read_recording(dir / "ticks.dhr");

@@ -146,8 +146,9 @@ public:
     std::vector<ValidatorReport> validator_reports() const;
     const std::string& segment_prefix() const noexcept { return options_.segment_prefix; }
 
-    /// Called by nodes (their thread) when their error policy says stop the whole graph.
-    void fail(const std::string& why);
+    /// Called by nodes (their thread) when their error policy, or a channel validator's stop_graph, says stop the
+    /// whole graph; cause goes into the stop_requested event.
+    void fail(const std::string& why, std::string_view cause = "error_policy_graph");
     /// Delivers a peer message to every other node on the channel.
     void broadcast(const Node& sender, const std::string& channel, const std::string& message);
     const PluginClock& clock() const noexcept { return *options_.clock; }

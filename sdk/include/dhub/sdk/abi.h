@@ -148,7 +148,9 @@ typedef struct dhub_host_api {
 
     /* Queue mode: the plugin moves slots itself. port is the index in the node's outputs / inputs.
        A slot acquired must be committed/aborted (write) or released (read) before the next acquire on
-       the same port. One thread at a time per port. timeout_ns < 0 waits until stop. */
+       the same port. One thread at a time per port. timeout_ns < 0 waits until stop. On a channel with
+       validators, commit judges the slot first; one they reject is not published, and commit still returns
+       DHUB_OK (the slot is handled: the kernel counts and logs the rejection). */
     dhub_status (*acquire_write)(dhub_node* node, uint32_t port, int64_t timeout_ns, dhub_slot* slot);
     dhub_status (*commit)(dhub_node* node, uint32_t port, uint64_t bytes, uint64_t timestamp_ns); /* 0: now */
     dhub_status (*abort_write)(dhub_node* node, uint32_t port);
