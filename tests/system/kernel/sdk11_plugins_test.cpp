@@ -62,5 +62,33 @@ TEST(Sdk11Plugins, ASourceStagesAndASinkRunAsTheyDidInBurstsAndSlotBySlot) {
         EXPECT_EQ(run.node(node)["errors"], 0) << node << ": " << run.output;
 }
 
+TEST(Sdk11Plugins, AValidatorOnAChannelIsCalledOncePerSlotInOrderAndItsRejectionsAreKeptFromTheConsumers) {
+    // It rejects every third call: any slot judged twice, or out of order, would shift which ones.
+    TempDir dir;
+    const json graph = {
+        {"schema_version", 1},
+        {"name", "sdk11"},
+        {"plugin_path", {DHUB_SDK11_PLUGIN_DIR}},
+        {"channels",
+         {{{"name", "raw"},
+           {"slot_bytes", 1024},
+           {"schema", "dhub.waveform.f64@1"},
+           {"validators", {{{"plugin", "test_sdk11_validator"}}}}}}},
+        {"nodes",
+         {{{"id", "sim"},
+           {"plugin", "sim_source"},
+           {"params", {{"channels", 2}, {"samples_per_channel", 16}, {"rate_hz", 20000}, {"max_frames", 999}}},
+           {"outputs", {"raw"}}},
+          {{"id", "stats"}, {"plugin", "stats"}, {"inputs", {"raw"}}}}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    EXPECT_EQ(run.node("stats")["slots_in"], 666) << run.report.dump();
+    const json& validator = run.report["validators"].at(0);
+    EXPECT_EQ(validator["validator"], "test_sdk11_validator");
+    EXPECT_EQ(validator["judged"], 999);
+    EXPECT_EQ(validator["rejected"], 333);
+    EXPECT_EQ(validator["reasons"], json({{"rejected", 333}}));
+}
+
 }  // namespace
 }  // namespace dhub::testing
