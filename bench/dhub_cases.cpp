@@ -851,6 +851,27 @@ std::vector<CaseResult> run_kernel_path(const BenchOptions& options) {
     }
     return results;
 }
+/// One row of a comparison run as alternating kernel runs: the median of rates, or the error that ended the run
+/// (every row of it shares that); printed as it is made.
+CaseResult alternated_row(const std::string& name,
+                          std::size_t payload,
+                          const std::vector<double>& rates,
+                          const std::string& note,
+                          int rounds,
+                          const std::string& error) {
+    CaseResult result{.case_name = name, .transport = TRANSPORT, .payload_bytes = payload};
+    result.wait = "spin";
+    if (!error.empty()) {
+        result.error = error;
+    } else {
+        result.msgs_per_s = median_of(rates);
+        result.gb_per_s = result.msgs_per_s * static_cast<double>(payload) / 1e9;
+        result.note = note + " (median of " + std::to_string(rounds) + " alternating runs)";
+    }
+    std::cerr << "  " << one_line_summary(result) << std::endl;
+    return result;
+}
+
 /// Source -> stage -> sink against source -> sink, both in bursts of 32, alternated in one run (issue 11:
 /// a stage in bursts keeps >= 80 % of the direct path); and the stage one slot per call, as before SDK 1.2.
 std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
@@ -879,17 +900,7 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     const std::string ratio = ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %";
     std::vector<CaseResult> results;
     const auto row = [&](const char* name, const std::vector<double>& rates, const std::string& note) {
-        CaseResult result{.case_name = name, .transport = TRANSPORT, .payload_bytes = PAYLOAD};
-        result.wait = "spin";
-        if (!error.empty()) {
-            result.error = error;
-        } else {
-            result.msgs_per_s = median_of(rates);
-            result.gb_per_s = result.msgs_per_s * static_cast<double>(PAYLOAD) / 1e9;
-            result.note = note + " (median of " + std::to_string(rounds) + " alternating runs)";
-        }
-        std::cerr << "  " << one_line_summary(result) << std::endl;
-        results.push_back(std::move(result));
+        results.push_back(alternated_row(name, PAYLOAD, rates, note, rounds, error));
     };
     row("source_sink_burst32", direct,
         "dhub-kernel: bench_source -> bench_sink, bursts of 32, every byte written and read (a sim-like source)");
@@ -928,17 +939,7 @@ std::vector<CaseResult> run_validator_path(const BenchOptions& options) {
         const std::string suffix = burst > 1 ? "_burst32" : "";
         const std::string ratio = ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %";
         const auto row = [&](const std::string& name, const std::vector<double>& rates, const std::string& note) {
-            CaseResult result{.case_name = name, .transport = TRANSPORT, .payload_bytes = PAYLOAD};
-            result.wait = "spin";
-            if (!error.empty()) {
-                result.error = error;
-            } else {
-                result.msgs_per_s = median_of(rates);
-                result.gb_per_s = result.msgs_per_s * static_cast<double>(PAYLOAD) / 1e9;
-                result.note = note + " (median of " + std::to_string(rounds) + " alternating runs)";
-            }
-            std::cerr << "  " << one_line_summary(result) << std::endl;
-            results.push_back(std::move(result));
+            results.push_back(alternated_row(name, PAYLOAD, rates, note, rounds, error));
         };
         row("plain_channel" + suffix, plain, "dhub-kernel: bench_source -> bench_sink, " + hand_over);
         row("guarded_channel" + suffix, guarded,
