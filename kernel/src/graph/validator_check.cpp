@@ -43,6 +43,14 @@ std::optional<ValidatedNode> resolve(const ChannelValidatorSpec& spec,
                               "(kind validator, a validate handler)"});
         return std::nullopt;
     }
+    if (component->mode != plugin::ComponentMode::Realtime) {
+        issues.push_back({node.json_path + (node.component ? "/component" : "/plugin"),
+                          describe_component(*component) +
+                              " is a queue-mode validator (it drives itself with run()); a channel's validators are "
+                              "called on each slot (validate), so use a realtime validator here, or run this one "
+                              "as a node"});
+        return std::nullopt;
+    }
     ValidatedNode validated;
     validated.spec = &node;
     validated.params = apply_params(node, *component, graph.source_file.parent_path(), issues);

@@ -34,6 +34,11 @@ ChannelGate::ChannelGate(GraphRunner& runner,
                          std::shared_ptr<spdlog::logger> logger)
     : runner_(runner), channel_(std::move(channel)), producer_(producer), logger_(std::move(logger)) {
     reset_verdict();
+    // A producer that took over a dead one's segment finds its rows: this run's validators count afresh.
+    for (shm::layout::GateEntry& entry : producer_.view().gate_table()) {
+        entry.state.store(shm::layout::GATE_ENTRY_UNUSED, std::memory_order_release);
+        entry.rejected.store(0, std::memory_order_relaxed);
+    }
 }
 
 void ChannelGate::reset_verdict() noexcept {

@@ -275,6 +275,10 @@ VoidResult GraphRunner::create_gate(const graph::ValidatedGraph& graph,
             return Error{ErrorCode::NotFound, where + ": plugin " + loaded.value()->path.string() +
                                                   " has no component '" + validator.node.component.id + "'"};
         }
+        if (descriptor->validate == nullptr && descriptor->validate_burst == nullptr) {
+            return Error{ErrorCode::Incompatible, where + ": component '" + validator.node.component.id +
+                                                      "' has no validate handler to judge slots with"};
+        }
         if (auto initialised = initialise(*loaded.value(), where); !initialised) return initialised.error();
         // Its input port is the channel it guards, so that port_range, port_schema and port_schema_document
         // answer as for a node reading it.

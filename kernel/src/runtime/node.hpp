@@ -216,8 +216,8 @@ private:
     /// commit is then given), then judged. False: the slot must not be published.
     bool pass_gate(ChannelGate& gate, dhub_slot& slot, std::uint64_t now_ns);
     /// A burst's filled output slots judged by output 0's validators, unstamped ones stamped now_ns: the accepted
-    /// ones lead; returns their count.
-    std::size_t pass_gate(ChannelGate& gate, std::size_t filled, std::uint64_t now_ns);
+    /// ones lead; returns their count. Each slot's data is the burst's own (whatever the plugin left there).
+    std::size_t pass_gate(ChannelGate& gate, const shm::WriteBurst& burst, std::size_t filled, std::uint64_t now_ns);
     Step on_read_failure(shm::Status status, std::uint64_t sequence);
     Step on_write_failure(shm::Status status);
     /// Counts a handler's status (slots: how many the call handled) and says whether the node goes on.

@@ -83,6 +83,8 @@ dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t 
     Output& output = outputs_[port];
     if (output.gate != nullptr) {
         const auto payload = output.pending->payload();
+        // Refused before it is judged: the plugin keeps the slot and commits it again, judged once then.
+        if (bytes > payload.size()) return to_abi(shm::Status::TooLarge);
         dhub_slot judged = make_slot(payload.data(), std::min<std::uint64_t>(bytes, payload.size()), payload.size(),
                                      output.pending->sequence(), timestamp_ns);
         const std::uint64_t now = monotonic_ns();

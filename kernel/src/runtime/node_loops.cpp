@@ -158,7 +158,7 @@ Node::Step Node::source_burst_step() {
     const std::size_t filled = std::min<std::size_t>(burst_args_.filled, offered);
     ChannelGate* gate = outputs_[0].gate;
     const std::uint64_t now = gate != nullptr && filled != 0 ? monotonic_ns() : 0;  // 0: the commit reads it
-    const std::size_t published = gate != nullptr ? pass_gate(*gate, filled, now) : filled;
+    const std::size_t published = gate != nullptr ? pass_gate(*gate, burst, filled, now) : filled;
     for (std::size_t i = 0; i < published; ++i) {
         const dhub_slot& slot = burst_slots_[i];
         (void)burst.stamp(i, std::min(slot.bytes, capacity), slot.timestamp_ns);
@@ -251,7 +251,7 @@ Node::Step Node::stage_burst_step() {
     std::size_t consumed = std::min<std::size_t>(burst_args_.consumed, count);
     ChannelGate* gate = outputs_[0].gate;
     const std::uint64_t now = gate != nullptr && filled != 0 ? monotonic_ns() : 0;  // 0: the commit reads it
-    const std::size_t published = gate != nullptr ? pass_gate(*gate, filled, now) : filled;
+    const std::size_t published = gate != nullptr ? pass_gate(*gate, out, filled, now) : filled;
     for (std::size_t i = 0; i < published; ++i) {
         const dhub_slot& slot = burst_slots_[i];
         (void)out.stamp(i, std::min(slot.bytes, out_capacity), slot.timestamp_ns);
@@ -306,11 +306,13 @@ bool Node::pass_gate(ChannelGate& gate, dhub_slot& slot, std::uint64_t now_ns) {
     return gate.admit(slot);
 }
 
-std::size_t Node::pass_gate(ChannelGate& gate, std::size_t filled, std::uint64_t now) {
+std::size_t Node::pass_gate(ChannelGate& gate, const shm::WriteBurst& burst, std::size_t filled, std::uint64_t now) {
     if (filled == 0) return 0;
     const std::uint64_t capacity = frame_.output.capacity;
     for (std::size_t i = 0; i < filled; ++i) {
         dhub_slot& slot = burst_slots_[i];
+        // What is published is the ring slot, so that is what is judged and moved, not where the plugin pointed.
+        slot.data = burst.payload(i).data();
         slot.bytes = std::min(slot.bytes, capacity);
         if (slot.timestamp_ns == 0) slot.timestamp_ns = now;
     }

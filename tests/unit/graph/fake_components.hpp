@@ -101,6 +101,11 @@ public:
         fan.ports = {{"in", PortDirection::Input, "test.frame@1", 0, false, false, ""},
                      {"out", PortDirection::Output, "test.frame@1", 0, false, true, ""}};
         components_["fan"].push_back(fan);
+        // A validator that drives itself (queue mode): a node may run it, a channel's validators may not.
+        ComponentInfo queue_check =
+            make_component({"queue_check", "test.validator.queue", ComponentKind::Validator, "*", std::nullopt});
+        queue_check.mode = plugin::ComponentMode::Queue;
+        components_["queue_check"].push_back(queue_check);
     }
 
     ComponentLookup lookup() {

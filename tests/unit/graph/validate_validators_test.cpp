@@ -158,6 +158,10 @@ INSTANTIATE_TEST_SUITE_P(
                       [](Json& d) { d["channels"][0]["validators"][1]["plugin"] = "sink"; },
                       "/channels/0/validators/1/plugin",
                       {"component test.sink.any (sink) is not a validator"}},
+        ValidatorCase{"AQueueModeValidator",
+                      [](Json& d) { d["channels"][0]["validators"][1]["plugin"] = "queue_check"; },
+                      "/channels/0/validators/1/plugin",
+                      {"is a queue-mode validator", "use a realtime validator"}},
         ValidatorCase{"UnknownParameter",
                       [](Json& d) {
                           d["channels"][0]["validators"][1]["params"] = {{"gain", 2}};
