@@ -56,12 +56,13 @@ class alignas(64) Node {
 public:
     struct Output {
         std::string channel;
-        shm::Producer* producer = nullptr;      ///< owned by the runner's channel table
+        shm::Producer* producer = nullptr;  ///< owned by the runner's channel table
+        /// The channel's validators (owned by the runner), which judge every slot before it is published. Beside
+        /// producer: the per-slot path reads both.
+        ChannelGate* gate = nullptr;
         std::optional<shm::WriteSlot> pending;  ///< queue mode: acquired, not yet committed
         std::string schema;                     ///< the channel's schema id, as port_schema() gives it
         std::string schema_document;            ///< its typed schema (port_schema_document()); "" if none
-        /// The channel's validators (owned by the runner), which judge every slot before it is published.
-        ChannelGate* gate = nullptr;
     };
     struct Input {
         std::string channel;                    ///< as the graph names it ("broker:<name>" for a remote one)
@@ -95,7 +96,7 @@ public:
                     std::string schema,
                     std::string schema_document,
                     ChannelGate* gate) {
-        outputs_.push_back({std::move(channel), producer, {}, std::move(schema), std::move(schema_document), gate});
+        outputs_.push_back({std::move(channel), producer, gate, {}, std::move(schema), std::move(schema_document)});
     }
     void add_input(std::string channel, shm::Consumer consumer, std::string schema, std::string schema_document) {
         Input& input = inputs_.emplace_back();
