@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <stdexcept>
 #include <string>
 
 #include "dhub/sdk/plugin.hpp"
@@ -93,13 +94,15 @@ public:
     static constexpr const char* params_schema = R"json([
 {"name":"every","type":"integer","default":10,"min":1,"doc":"reject one frame in this many"},
 {"name":"phase","type":"integer","default":0,"min":0,"doc":"reject the frames n with n % every == phase"},
-{"name":"kind","type":"string","default":"nth","doc":"the kind of rejection reported"}
+{"name":"kind","type":"string","default":"nth","doc":"the kind of rejection reported"},
+{"name":"throw","type":"boolean","default":false,"doc":"throw on those frames instead of rejecting them"}
 ])json";
 
     explicit EveryNth(dhub::sdk::NodeContext& context)
         : every_(static_cast<std::uint64_t>(context.params().integer("every"))),
           phase_(static_cast<std::uint64_t>(context.params().integer("phase"))),
-          kind_(std::string(context.params().string("kind"))) {}
+          kind_(std::string(context.params().string("kind"))),
+          throw_(context.params().boolean("throw")) {}
 
     dhub::sdk::Verdict validate(dhub::sdk::NodeContext&, const dhub::sdk::InputSlot<Bytes>& in) const {
         const auto bytes = in.bytes();
@@ -108,6 +111,7 @@ public:
         std::uint64_t number = 0;
         std::memcpy(&number, bytes.data(), sizeof number);
         if (number % every_ != phase_) return dhub::sdk::Verdict::accept();
+        if (throw_) throw std::runtime_error("cannot judge frame " + std::to_string(number));
         return dhub::sdk::Verdict::reject_as(kind_, "frame " + std::to_string(number));
     }
 
@@ -115,6 +119,7 @@ private:
     std::uint64_t every_;
     std::uint64_t phase_;
     std::string kind_;
+    bool throw_;
 };
 
 /// The trivial validator: what a channel's gate costs when everything passes.

@@ -194,6 +194,25 @@ TEST(ChannelValidatorsOrder_test, EachValidatorSeesEachSlotOnceInOrderEvenWhenAL
         ASSERT_EQ(slot.timestamp_ns, 1000 + number_of(slot));
 }
 
+TEST(ChannelValidatorsFailure_test, AValidatorThatFailsVouchesForNothingItsSlotIsNotPublished) {
+    TempDir dir;
+    json nodes = burst_source();
+    nodes.push_back(recorder("rec", "ticks", dir / "ticks.dhr"));
+    json channels = guarded_channels("drop");
+    channels[0]["validators"][0]["params"]["throw"] = true;
+    const json graph = {{"schema_version", 1}, {"name", "guarded"}, {"channels", channels}, {"nodes", nodes}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    ASSERT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+    const json& validator = run.report["validators"][0];
+    EXPECT_EQ(validator["rejected"], FRAMES / EVERY) << run.report.dump(2);
+    EXPECT_EQ(validator["reasons"], json({{"validator_error", FRAMES / EVERY}}));
+    EXPECT_NE(run.output.find("cannot judge frame 3"), std::string::npos) << run.output;
+    const Recording accepted = read_recording(dir / "ticks.dhr");
+    ASSERT_EQ(accepted.slots.size(), FRAMES - FRAMES / EVERY);
+    for (const RecordedSlot& slot : accepted.slots)
+        ASSERT_FALSE(rejected(number_of(slot))) << "frame " << number_of(slot) << " was published";
+}
+
 TEST(ChannelValidatorsStop_test, ARejectionWithStopGraphEndsTheRunAndIsNeverPublished) {
     TempDir dir;
     json nodes = burst_source();
