@@ -81,27 +81,20 @@ dhub_status Node::acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhu
 dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns) {
     if (port >= outputs_.size() || !outputs_[port].pending) return DHUB_ERR_INVALID_ARGUMENT;
     Output& output = outputs_[port];
+    // The commit's time, read once: the stamp of a slot given 0, and the heartbeat.
+    const std::uint64_t now = monotonic_ns();
     if (output.gate != nullptr) {
         const auto payload = output.pending->payload();
         // Refused before it is judged: the plugin keeps the slot and commits it again, judged once then.
         if (bytes > payload.size()) return to_abi(shm::Status::TooLarge);
-        dhub_slot judged = make_slot(payload.data(), std::min<std::uint64_t>(bytes, payload.size()), payload.size(),
-                                     output.pending->sequence(), timestamp_ns);
-        const std::uint64_t now = monotonic_ns();
+        dhub_slot judged = make_slot(payload.data(), bytes, payload.size(), output.pending->sequence(), timestamp_ns);
         if (!pass_gate(*output.gate, judged, now)) {
             // Handled: the channel, not the plugin, refused it (counted and logged by the gate).
             output.pending.reset();
             return DHUB_OK;
         }
-        const shm::Status committed = output.pending->commit(bytes, judged.timestamp_ns, now);
-        if (committed == shm::Status::Ok) {
-            output.pending.reset();
-            bump(slots_out_);
-        }
-        return to_abi(committed);
     }
-    const shm::Status committed =
-        timestamp_ns == 0 ? output.pending->commit(bytes) : output.pending->commit(bytes, timestamp_ns);
+    const shm::Status committed = output.pending->commit(bytes, timestamp_ns != 0 ? timestamp_ns : now, now);
     if (committed == shm::Status::Ok) {
         output.pending.reset();
         bump(slots_out_);
