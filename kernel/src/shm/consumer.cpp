@@ -41,6 +41,8 @@ struct alignas(64) ConsumerState {
     std::uint8_t copy_checksum[32] = {};  ///< the slot's checksum, copied with its bytes
     std::uint64_t first_unseen = 0;       ///< latest-only: the oldest sequence neither read nor counted as skipped
     bool slot_held = false;
+    /// attach_to_seat: the seat is another process's, which keeps it when this consumer ends.
+    bool borrowed = false;
     /// The producer was seen looking with fences (holds_fenced == 1): it does for the rest of its life, and a
     /// successor that takes over sees this reader counted and does from the start. No asymmetric fence needed.
     bool producer_fenced = false;
@@ -412,7 +414,9 @@ VoidResult check_attach_secret(const ChannelView& view, const std::string& secre
 
 }  // namespace
 
-Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions options) {
+namespace {
+
+Result<ChannelView> open_channel(std::string_view channel, const ConsumerOptions& options) {
     if (auto named = validate_channel_name(channel); !named) return named.error();
     auto segment = Segment::open(channel);
     if (!segment) return segment.error();
@@ -420,6 +424,37 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
                                     static_cast<std::uint64_t>(options.ready_timeout.count()));
     if (!view) return view.error();
     if (auto allowed = check_attach_secret(view.value(), options.attach_secret); !allowed) return allowed.error();
+    return view;
+}
+
+/// The reading state of a seat already claimed; copy_buffer allocated by the caller before the claim.
+std::unique_ptr<detail::ConsumerState> seated_state(ChannelView view,
+                                                    ConsumerOptions options,
+                                                    std::uint32_t seat,
+                                                    std::uint64_t owner_token,
+                                                    std::vector<std::byte> copy_buffer) {
+    const bool native_latest = view.sync() == SyncPolicy::LatestOnly;
+    const bool copies = options.delivery == Delivery::Latest && !native_latest;
+    auto state = std::make_unique<detail::ConsumerState>();
+    state->view = std::move(view);
+    state->holds = options.hold && native_latest;
+    state->options = std::move(options);
+    state->owner_token = owner_token;
+    state->seat = seat;
+    state->sync = copies ? SyncPolicy::LatestOnly : state->view.sync();
+    state->verify = state->view.checksum() == ChecksumPolicy::Verify;
+    state->copies = copies;
+    state->copy_buffer = std::move(copy_buffer);
+    state->cursor = state->entry().cursor.load(std::memory_order_acquire);
+    state->first_unseen = state->cursor;
+    return state;
+}
+
+}  // namespace
+
+Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions options) {
+    auto view = open_channel(channel, options);
+    if (!view) return view.error();
     const bool native_latest = view.value().sync() == SyncPolicy::LatestOnly;
     const bool holds = options.hold && native_latest;
     const bool copies = options.delivery == Delivery::Latest && !native_latest;
@@ -428,19 +463,40 @@ Result<Consumer> Consumer::attach(std::string_view channel, ConsumerOptions opti
     auto seat =
         claim_seat(view.value(), options.name, (holds ? layout::SEAT_HOLDS : 0u) | (copies ? layout::SEAT_LATEST : 0u));
     if (!seat) return seat.error();
+    return Consumer(seated_state(std::move(view.value()), std::move(options), seat.value(),
+                                 ProcessIdentity::self().token(), std::move(copy_buffer)));
+}
 
-    auto state = std::make_unique<detail::ConsumerState>();
-    state->view = std::move(view.value());
-    state->options = std::move(options);
-    state->owner_token = ProcessIdentity::self().token();
-    state->seat = seat.value();
-    state->sync = copies ? SyncPolicy::LatestOnly : state->view.sync();
-    state->verify = state->view.checksum() == ChecksumPolicy::Verify;
-    state->holds = holds;
-    state->copies = copies;
-    state->copy_buffer = std::move(copy_buffer);
-    state->cursor = state->entry().cursor.load(std::memory_order_acquire);
-    state->first_unseen = state->cursor;
+Result<Consumer> Consumer::attach_to_seat(std::string_view channel,
+                                          std::uint32_t seat,
+                                          std::uint64_t owner_token,
+                                          ConsumerOptions options) {
+    auto view = open_channel(channel, options);
+    if (!view) return view.error();
+    const std::string where = "channel '" + std::string(channel) + "' seat " + std::to_string(seat);
+    if (seat >= view.value().consumer_capacity()) {
+        return Error{ErrorCode::InvalidArgument,
+                     where + ": the channel has " + std::to_string(view.value().consumer_capacity()) + " seats"};
+    }
+    const layout::ConsumerEntry& entry = view.value().consumer(seat);
+    if (entry.owner.load(std::memory_order_acquire) != owner_token ||
+        entry.state.load(std::memory_order_acquire) != layout::CONSUMER_ACTIVE) {
+        return Error{ErrorCode::NotFound, where + " is not an active seat of the process that was to lend it"};
+    }
+    if (liveness_of(owner_token) != Liveness::Alive) {
+        return Error{ErrorCode::NotFound, where + ": the process that holds it (pid " +
+                                              std::to_string(token_pid(owner_token)) + ") is gone"};
+    }
+    const std::uint32_t flags = entry.flags.load(std::memory_order_acquire);
+    const bool copies = options.delivery == Delivery::Latest && view.value().sync() != SyncPolicy::LatestOnly;
+    if (((flags & layout::SEAT_LATEST) != 0) != copies) {
+        return Error{ErrorCode::InvalidArgument, where + " was claimed with another delivery"};
+    }
+    std::vector<std::byte> copy_buffer(copies ? view.value().slot_payload_bytes() : 0);
+    auto state = seated_state(std::move(view.value()), std::move(options), seat, owner_token, std::move(copy_buffer));
+    state->borrowed = true;
+    // A predecessor that died reading a latest-only slot left its hold: it is not read any more.
+    state->entry().held.store(0, std::memory_order_release);
     return Consumer(std::move(state));
 }
 
@@ -448,13 +504,13 @@ Consumer::Consumer(std::unique_ptr<detail::ConsumerState> state) noexcept : stat
 Consumer::Consumer(Consumer&&) noexcept = default;
 Consumer& Consumer::operator=(Consumer&& other) noexcept {
     if (this != &other) {
-        if (state_) release_seat(state_->view, state_->seat, state_->owner_token);
+        if (state_ && !state_->borrowed) release_seat(state_->view, state_->seat, state_->owner_token);
         state_ = std::move(other.state_);
     }
     return *this;
 }
 Consumer::~Consumer() {
-    if (state_) release_seat(state_->view, state_->seat, state_->owner_token);
+    if (state_ && !state_->borrowed) release_seat(state_->view, state_->seat, state_->owner_token);
 }
 
 ReadSlot Consumer::acquire_read() noexcept {

@@ -555,8 +555,10 @@ void ProducerState::close() noexcept {
     if (closed || !view.valid()) return;
     closed = true;
     auto& header = view.header();
-    header.closed.store(1, std::memory_order_seq_cst);
-    wake_waiters(header.readers_waiting, header.commit_futex);
+    if (options.close_channel) {
+        header.closed.store(1, std::memory_order_seq_cst);
+        wake_waiters(header.readers_waiting, header.commit_futex);
+    }
     std::uint64_t expected = lease_token;
     header.writer_lease.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
     if (options.unlink_on_close && expected == lease_token) (void)Segment::unlink(view.channel());
@@ -620,6 +622,34 @@ Result<Producer> Producer::create(const ChannelConfig& config, ProducerOptions o
     }
     return Error{ErrorCode::AlreadyExists,
                  "channel '" + config.name + "': the segment keeps being re-created by another process"};
+}
+
+Result<Producer> Producer::adopt(const ChannelConfig& config, ProducerOptions options) {
+    if (auto valid = validate(config); !valid) return valid.error();
+    auto opened = Segment::open(config.name);
+    if (!opened) return opened.error();
+    auto attached =
+        ChannelView::attach(std::move(opened.value()), {}, static_cast<std::uint64_t>(options.ready_timeout.count()));
+    if (!attached) return attached.error();
+    if (const std::string difference = first_difference(attached.value(), config); !difference.empty()) {
+        return Error{ErrorCode::Incompatible, "channel '" + config.name + "': its segment's " + difference +
+                                                  " differs from the configuration adopting it"};
+    }
+    const std::uint64_t lease = attached.value().header().writer_lease.load(std::memory_order_acquire);
+    if (lease != 0 && liveness_of(lease) == Liveness::Alive) {
+        return Error{ErrorCode::AlreadyExists, "channel '" + config.name + "' still has a live producer (pid " +
+                                                   std::to_string(token_pid(lease)) + "); it was not handed over"};
+    }
+    auto taken = take_over(std::move(attached.value()), lease);
+    if (!taken) return taken.error();
+    return Producer(make_state(std::move(taken.value()), options, true));
+}
+
+void Producer::hand_over() noexcept {
+    if (!state_ || state_->closed || !state_->view.valid()) return;
+    state_->closed = true;  // close() must not close the channel nor remove its name now
+    std::uint64_t expected = state_->lease_token;
+    state_->view.header().writer_lease.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
 }
 
 Producer::Producer(std::unique_ptr<detail::ProducerState> state) noexcept : state_(std::move(state)) {}

@@ -188,6 +188,15 @@ public:
     /// previous reader stopped (a slot it died holding is delivered again). A latest-only reader of a
     /// single-reader channel takes one of seats 1..max_consumers-1 (AlreadyExists when there is none).
     static Result<Consumer> attach(std::string_view channel, ConsumerOptions options = {});
+    /// Reads through a seat another process claimed and keeps (the kernel, for an isolated node's host): the
+    /// seat's owner must be owner_token and alive. The seat stays the owner's when this consumer ends or its
+    /// process dies, cursor included: a successor attached to it reads on from the first slot not released (a
+    /// slot held at a crash is delivered again), and no slot is lost meanwhile. options.name and the seat's
+    /// flags are the owner's; hold and delivery must be those it claimed the seat with.
+    static Result<Consumer> attach_to_seat(std::string_view channel,
+                                           std::uint32_t seat,
+                                           std::uint64_t owner_token,
+                                           ConsumerOptions options = {});
 
     Consumer(Consumer&&) noexcept;
     Consumer& operator=(Consumer&&) noexcept;

@@ -30,6 +30,10 @@ struct ProducerOptions {
     /// Remove the segment name when the producer closes cleanly (consumers keep their mapping and see
     /// Closed once they have read everything).
     bool unlink_on_close = true;
+    /// close() marks the channel closed (consumers drain, then get Closed). False: close() only gives the lease
+    /// back, the channel stays open for the next producer to adopt (a dhub-node-host writing for its kernel,
+    /// which decides when the channel ends).
+    bool close_channel = true;
     /// How long to wait for a half-created segment of another process before judging it.
     std::chrono::nanoseconds ready_timeout{std::chrono::seconds(1)};
 };
@@ -164,6 +168,11 @@ public:
     /// of a dead producer with another geometry is replaced. A live producer makes this fail with
     /// AlreadyExists naming its pid.
     static Result<Producer> create(const ChannelConfig& config, ProducerOptions options = {});
+    /// Takes over an existing channel whose lease was handed over (hand_over()) or whose producer died, and
+    /// whose geometry matches config; never creates one. Slots its predecessor left half-written are never
+    /// published (recovered as for any takeover). NotFound without the segment; AlreadyExists naming the pid
+    /// while a live process holds the lease; Incompatible naming the first field that differs.
+    static Result<Producer> adopt(const ChannelConfig& config, ProducerOptions options = {});
 
     Producer(Producer&&) noexcept;
     Producer& operator=(Producer&&) noexcept;
@@ -187,6 +196,9 @@ public:
     /// Marks the channel closed (consumers drain, then get Closed), releases the lease and, if
     /// options.unlink_on_close, removes the name. Idempotent; the destructor calls it.
     void close() noexcept;
+    /// Gives the lease up without closing the channel or removing its name, for another process to adopt()
+    /// (the kernel handing a channel to an isolated node's host). This object is inert afterwards.
+    void hand_over() noexcept;
 
     /// Sequence number the next commit will carry.
     std::uint64_t next_sequence() const noexcept;
