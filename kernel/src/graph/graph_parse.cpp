@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "dhub/graph/graph_spec.hpp"
+#include "isolation_parse.hpp"
 #include "json_fields.hpp"
 #include "json_reader.hpp"
 #include "schema_declarations.hpp"
@@ -29,7 +30,7 @@ constexpr std::size_t MAX_PLUGIN_NAME = 64;
 constexpr std::uintmax_t MAX_FILE_BYTES = std::uintmax_t{16} << 20;
 
 const std::vector<std::string> TOP_KEYS = {"schema_version", "name",  "plugin_path", "schemas",
-                                           "channels",       "nodes", "broker"};
+                                           "channels",       "nodes", "broker",      "isolation"};
 const std::vector<std::string> BROKER_KEYS = {"endpoint",     "embedded",      "server_key",
                                               "client_key",   "secret_key",    "allow",
                                               "heartbeat_ms", "dead_after_ms", "on_producer_lost"};
@@ -37,8 +38,15 @@ const std::vector<std::string> PRODUCER_LOST_NAMES = {"wait", "stop_node"};
 constexpr std::array PRODUCER_LOST_VALUES = {BrokerSpec::OnProducerLost::Wait, BrokerSpec::OnProducerLost::StopNode};
 const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "slot_count",    "ring",   "sync",
                                                "checksum", "flex_zone_bytes", "max_consumers", "schema", "validators"};
-const std::vector<std::string> NODE_KEYS = {"id",      "plugin",   "component", "params", "inputs",
-                                            "outputs", "on_error", "cpu",       "burst"};
+/// With detail::SUPERVISION_KEYS, every key a node may have.
+const std::vector<std::string> NODE_BASE_KEYS = {"id",      "plugin",   "component", "params", "inputs",
+                                                 "outputs", "on_error", "cpu",       "burst"};
+
+std::vector<std::string> node_keys() {
+    std::vector<std::string> keys = NODE_BASE_KEYS;
+    keys.insert(keys.end(), detail::SUPERVISION_KEYS.begin(), detail::SUPERVISION_KEYS.end());
+    return keys;
+}
 const std::vector<std::string> ON_ERROR_KEYS = {"action", "max_consecutive"};
 const std::vector<std::string> BINDING_KEYS = {"channel", "delivery"};
 const std::vector<std::string> DELIVERY_NAMES = {"channel", "latest"};
@@ -264,7 +272,8 @@ void detail::parse_component_choice(const Json& entry, const std::string& path, 
 
 namespace {
 
-NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) {
+NodeSpec parse_node(const Json& entry, const std::string& path, Isolation graph_isolation, Issues& issues) {
+    static const std::vector<std::string> NODE_KEYS = node_keys();
     NodeSpec node;
     node.json_path = path;
     detail::check_known_keys(entry, path, NODE_KEYS, issues);
@@ -293,6 +302,7 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Issues& issues) 
             node.burst = static_cast<std::uint32_t>(*slots);
         }
     }
+    detail::parse_node_isolation(entry, path, graph_isolation, node, issues);
     return node;
 }
 
@@ -400,12 +410,13 @@ std::vector<NodeSpec> parse_nodes(const Json& root, Issues& issues) {
     if (list->empty()) {
         issues.push_back({"/nodes", "expected at least one node, found an empty array; a graph needs a source"});
     }
+    const Isolation graph_isolation = detail::parse_isolation(root, "", issues).value_or(Isolation::Thread);
     std::map<std::string, std::string, std::less<>> first_path;
     for (std::size_t index = 0; index < list->size(); ++index) {
         const std::string path = detail::child_path("/nodes", index);
         const Json& entry = (*list)[index];
         if (!detail::expect_object(entry, path, "a node object {\"id\": ..., \"plugin\": ..., ...}", issues)) continue;
-        NodeSpec node = parse_node(entry, path, issues);
+        NodeSpec node = parse_node(entry, path, graph_isolation, issues);
         if (!node.id.empty()) {
             const auto [earlier, inserted] = first_path.emplace(node.id, path);
             if (!inserted) {
@@ -432,6 +443,7 @@ std::optional<GraphSpec> parse_document(std::string_view text,
     }
     GraphSpec graph;
     graph.source_file = source_file;
+    graph.source_text = std::string(text);
     detail::check_known_keys(*root, "", TOP_KEYS, issues);
     parse_schema_version(*root, issues);
     graph.name = parse_name(*root, source_file, issues);

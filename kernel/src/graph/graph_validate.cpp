@@ -9,6 +9,7 @@
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/schema/compatibility.hpp"
 #include "graph_order.hpp"
+#include "isolation_check.hpp"
 #include "node_check.hpp"
 #include "port_binding.hpp"
 #include "validation_state.hpp"
@@ -149,6 +150,7 @@ ValidatedGraph check_graph(const GraphSpec& graph, const ComponentLookup& lookup
     result.spec = &graph;
     PluginCache plugins(lookup);
     std::vector<NodeState> nodes = resolve_nodes(graph, plugins, issues);
+    detail::check_isolation(graph, result.warnings, issues);
     collect_schemas(graph, nodes, result, issues);
     const std::vector<detail::ChannelWiring> wiring = detail::wire_channels(graph, nodes, issues);
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {

@@ -66,6 +66,33 @@ struct ErrorPolicy {
     std::uint32_t max_consecutive = 10;  ///< consecutive failed handler calls before the action
 };
 
+/// Where a node runs (docs/kernel.md, "Crash isolation"): a thread of the kernel, or a process of its own
+/// (dhub-node-host) that a crash or a hang cannot take the kernel with.
+enum class Isolation { Thread, Process };
+const char* to_string(Isolation isolation) noexcept;
+
+/// How the kernel supervises an isolated node, after Erlang/OTP's supervisors: which ends it restarts,
+/// how often before it gives up (then the node's on_error action applies), and what counts as a hang.
+struct Supervision {
+    /// permanent: restarted whenever it ends while the graph runs; transient: only after a crash, a hang or a
+    /// failing exit; temporary: never.
+    enum class Restart { Permanent, Transient, Temporary };
+    Restart restart = Restart::Transient;
+    std::uint32_t max_restarts = 3;      ///< at most this many restarts ...
+    std::uint32_t restart_period_s = 5;  ///< ... in any window of this many seconds
+    /// No sign of progress from the node's thread for this long is a hang: the process is killed and the end
+    /// treated as a crash. 0: no watchdog.
+    std::uint32_t watchdog_ms = 5000;
+    /// Limits of the node's process ("limits"): its address space (RLIMIT_AS), the cores it may run on, its
+    /// nice value.
+    std::optional<std::uint64_t> memory_mb;
+    std::vector<std::uint32_t> cpus;
+    std::optional<int> nice;
+
+    static constexpr std::uint32_t MAX_RESTARTS = 1'000'000;
+};
+const char* to_string(Supervision::Restart restart) noexcept;
+
 /// One channel in a node's "inputs" or "outputs", bound to a port of the node's component.
 struct PortBinding {
     std::string port;       ///< the map form's key; empty in the list form (bound in the component's port order)
@@ -88,6 +115,12 @@ struct NodeSpec {
     std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
     /// Most slots per handler call for a component with a burst handler (1: one slot per call).
     std::uint32_t burst = DEFAULT_BURST;
+    /// "isolation" (the node's, else the graph's, else thread).
+    Isolation isolation = Isolation::Thread;
+    Supervision supervision;  ///< used with Isolation::Process only
+    /// Whether the node itself set a supervision key ("restart", "watchdog_ms", "limits", ...): refused on a node
+    /// that runs as a thread, where nothing supervises it.
+    bool supervision_given = false;
     std::string json_path;  ///< "/nodes/<i>"
 
     static constexpr std::uint32_t DEFAULT_BURST = 32;
@@ -140,7 +173,9 @@ struct BrokerSpec {
 struct GraphSpec {
     int schema_version = GRAPH_SCHEMA_VERSION;
     std::string name;
-    std::filesystem::path source_file;               ///< empty when parsed from text
+    std::filesystem::path source_file;  ///< empty when parsed from text
+    /// The document as read: isolated nodes' hosts parse this same text, never the file again.
+    std::string source_text;
     std::vector<std::filesystem::path> plugin_path;  ///< resolved against the file's directory
     /// Typed schemas declared in "schemas" (inline or by file), each id once; channels naming one are checked
     /// against it (docs/schemas.md).
@@ -220,7 +255,13 @@ struct ValidatedGraph {
     /// "graph", or "plugin <name> (component <id>)".
     std::vector<schema::Schema> schemas;
     std::vector<std::string> schema_sources;
+    /// What is allowed but risky, at its path: e.g. a plugin that is not one of dhub's own running in the kernel's
+    /// process, where a crash takes the whole graph down. dhub-kernel prints them; they never stop a run.
+    std::vector<GraphIssue> warnings;
 };
+
+/// Whether plugin is one of the plugins dhub ships (plugins/ in its source tree).
+bool is_builtin_plugin(std::string_view plugin) noexcept;
 
 /// Checks the graph against the components: unknown plugin or component, unknown or wrongly typed or
 /// out-of-range parameter, ports that do not fit the component's kind, unknown channels, a channel with
