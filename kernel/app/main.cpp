@@ -97,32 +97,9 @@ void write_report(const std::filesystem::path& file,
                   const std::vector<dhub::runtime::NodeReport>& reports,
                   const std::vector<dhub::runtime::ValidatorReport>& validator_reports) {
     nlohmann::json nodes = nlohmann::json::array();
-    for (const auto& report : reports) {
-        nodes.push_back({{"id", report.id},
-                         {"component", report.component},
-                         {"handled", report.handled},
-                         {"slots_in", report.slots_in},
-                         {"slots_out", report.slots_out},
-                         {"skipped", report.skipped},
-                         {"errors", report.errors},
-                         {"rejected", report.rejected},
-                         {"checksum_failures", report.checksum_failures},
-                         {"burst_calls", report.burst_calls},
-                         {"overwritten", report.overwritten},
-                         {"latest_skipped", report.latest_skipped},
-                         {"end_reason", dhub::runtime::to_string(report.end_reason)},
-                         {"end_detail", report.end_detail}});
-    }
-    nlohmann::json validators = nlohmann::json::array();
-    for (const auto& report : validator_reports) {
-        validators.push_back({{"channel", report.channel},
-                              {"validator", report.validator},
-                              {"on_reject", report.on_reject},
-                              {"quarantine", report.quarantine},
-                              {"judged", report.judged},
-                              {"rejected", report.rejected},
-                              {"reasons", report.reasons}});
-    }
+    for (const auto& report : reports)
+        nodes.push_back(dhub::runtime::to_json(report));
+    const nlohmann::json validators = dhub::runtime::to_json(validator_reports);
     std::ofstream out(file);
     out << nlohmann::json{{"graph", graph_name},
                           {"exit_code", code(exit_code)},
@@ -186,6 +163,8 @@ int main(int argc, char** argv) {
         dhub::kernel_app::list_schemas(validated, std::cout);
         return 0;
     }
+    for (const auto& warning : validated.warnings)
+        logger->warn("{}: {}: {}", options->graph_file.string(), warning.json_path, warning.message);
     if (options->validate_only) {
         std::cout << options->graph_file.string() << ": valid (" << graph->nodes.size() << " nodes, "
                   << graph->channels.size() << " channels)\n";
@@ -195,6 +174,8 @@ int main(int argc, char** argv) {
     SignalWatcher signals;  // before any thread starts, so every thread inherits the blocked mask
     dhub::runtime::RunnerOptions runner_options;
     runner_options.events_file = options->events_file;
+    runner_options.isolation.plugin_path = options->plugin_path;
+    runner_options.isolation.log_level = options->log_level;
     auto runner = dhub::runtime::GraphRunner::create(validated, loader, runner_options);
     if (!runner) {
         logger->error("{}", runner.error().error.message);
@@ -220,7 +201,10 @@ int main(int argc, char** argv) {
             report.checksum_failures, report.overwritten,
             report.latest_skipped != 0 ? ", " + std::to_string(report.latest_skipped) + " newer-slot skips (latest)"
                                        : std::string(),
-            report.end_detail.empty() ? "finished" : report.end_detail);
+            (report.end_detail.empty() ? std::string("finished") : report.end_detail) +
+                (report.restarts.empty()
+                     ? std::string()
+                     : " (process restarted " + std::to_string(report.restarts.size()) + " times)"));
     }
     const auto validator_reports = graph_runner.validator_reports();
     for (const auto& report : validator_reports) {

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dhub/runtime/graph_runner.hpp"
 
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -21,6 +26,8 @@
 #include "dhub/events/event_log.hpp"
 #include "dhub/shm/checksum.hpp"
 #include "dhub/shm/layout.hpp"
+#include "host_link.hpp"
+#include "isolated_node.hpp"
 #include "node.hpp"
 
 namespace dhub::runtime {
@@ -78,8 +85,9 @@ struct GraphRunner::Channel {
     std::string name;           ///< the graph's name for it
     std::string segment;        ///< the DataBlock channel name: "<prefix>.<name>"
     std::string attach_secret;  ///< with a broker: what this kernel's own consumers present too
+    shm::ChannelConfig config;  ///< as its segment was created (name = segment)
     std::optional<shm::Producer> producer;
-    std::vector<Node*> members;  ///< producer node and consumer nodes, for peer messages
+    std::vector<GraphNode*> members;  ///< producer node and consumer nodes, for peer messages
     /// Its validators, if the graph gives it any; declared after producer: destroyed (validators first) before it.
     std::unique_ptr<ChannelGate> gate;
 };
@@ -108,8 +116,20 @@ const char* to_string(EndReason reason) noexcept {
             return "error_policy_node";
         case EndReason::ErrorPolicyGraph:
             return "error_policy_graph";
+        case EndReason::Crashed:
+            return "crashed";
+        case EndReason::Hung:
+            return "watchdog";
     }
     return "unknown";
+}
+
+EndReason end_reason_from_string(std::string_view text) noexcept {
+    for (int value = 0; value <= static_cast<int>(EndReason::Hung); ++value) {
+        const auto reason = static_cast<EndReason>(value);
+        if (text == to_string(reason)) return reason;
+    }
+    return EndReason::Running;
 }
 
 ExitCode exit_code_of(SetupStep step) noexcept {
@@ -124,6 +144,68 @@ ExitCode exit_code_of(SetupStep step) noexcept {
             return ExitCode::RuntimeError;
     }
     return ExitCode::RuntimeError;
+}
+
+namespace {
+
+/// The channels node writes: its outputs, and the quarantine channels of their validators (its thread runs them).
+std::vector<std::size_t> written_channels(const graph::ValidatedGraph& graph, const graph::ValidatedNode& node) {
+    std::vector<std::size_t> written;
+    for (const graph::BoundChannel& output : node.outputs) {
+        for (std::size_t index = 0; index < graph.channels.size(); ++index) {
+            if (graph.channels[index].spec->name != output.channel) continue;
+            written.push_back(index);
+            for (const graph::ValidatedValidator& validator : graph.channels[index].validators) {
+                if (validator.quarantine) written.push_back(*validator.quarantine);
+            }
+        }
+    }
+    return written;
+}
+
+bool isolated(const graph::ValidatedNode& node) {
+    return node.spec->isolation == graph::Isolation::Process;
+}
+
+/// The dhub-node-host to start: the configured one, $DHUB_NODE_HOST, or the one beside this executable.
+std::filesystem::path node_host_executable(const RunnerOptions::Isolation& isolation) {
+    if (!isolation.node_host.empty()) return isolation.node_host;
+    if (const char* configured = std::getenv("DHUB_NODE_HOST"); configured != nullptr && *configured != '\0') {
+        return configured;
+    }
+    std::error_code error;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+    return error ? std::filesystem::path("dhub-node-host") : self.parent_path() / "dhub-node-host";
+}
+
+/// A memfd holding the graph's text, which every host of an isolated node reads (the file may change on disk
+/// while the graph runs: a restarted node must see the graph its kernel runs).
+Result<int> graph_memfd(const std::string& text) {
+    if (text.empty()) return Error{ErrorCode::InvalidArgument, "the graph's text is not known (parsed from nowhere)"};
+    const int fd = ::memfd_create("dhub-graph", MFD_CLOEXEC);
+    if (fd < 0) return Error{ErrorCode::Io, std::string("memfd_create failed: ") + std::strerror(errno)};
+    std::size_t written = 0;
+    while (written < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            return Error{ErrorCode::Io,
+                         std::string("cannot write the graph for isolated nodes: ") + std::strerror(errno)};
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    return fd;
+}
+
+}  // namespace
+
+std::size_t GraphRunner::channel_index(const std::string& name) const {
+    // Validation guarantees every port names a declared channel.
+    std::size_t index = 0;
+    while (channels_[index]->name != name)
+        ++index;
+    return index;
 }
 
 Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph::ValidatedGraph& graph,
@@ -155,6 +237,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         config.name = channel->segment;
         if (runner->broker_link_) config.attach_secret = broker::generate_attach_secret();
         channel->attach_secret = config.attach_secret;
+        channel->config = config;
         auto producer = shm::Producer::create(config);
         if (!producer) {
             return SetupError{SetupStep::Channel,
@@ -182,46 +265,32 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         }
         runner->channels_.push_back(std::move(channel));
     }
-    // Validation guarantees every port names a declared channel.
-    auto index_of = [&](const std::string& name) {
-        std::size_t index = 0;
-        while (runner->channels_[index]->name != name)
-            ++index;
-        return index;
-    };
 
+    // An isolated node's host runs the validators of the channels it writes; the kernel runs the others.
+    std::vector<bool> written_elsewhere(graph.channels.size(), false);
+    for (const graph::ValidatedNode& validated : graph.nodes) {
+        if (!isolated(validated)) continue;
+        for (const std::size_t index : written_channels(graph, validated))
+            written_elsewhere[index] = true;
+    }
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
+        if (written_elsewhere[index]) continue;
         if (auto gated = runner->create_gate(graph, index, loader, logger); !gated) {
             return SetupError{SetupStep::Plugin, gated.error()};
         }
     }
 
-    for (const graph::ValidatedNode& validated : graph.nodes) {
-        auto loaded = loader.load(validated.component.plugin);
-        if (!loaded) {
-            return SetupError{SetupStep::Plugin,
-                              {loaded.error().code, "node '" + validated.spec->id + "': " + loaded.error().message}};
+    for (std::size_t node_index = 0; node_index < graph.nodes.size(); ++node_index) {
+        const graph::ValidatedNode& validated = graph.nodes[node_index];
+        if (isolated(validated)) {
+            auto node = runner->build_isolated(graph, node_index, logger);
+            if (!node) return node.error();
+            runner->nodes_.push_back(std::move(node.value()));
+            continue;
         }
-        const dhub_component_descriptor* descriptor = loaded.value()->descriptor_of(validated.component.id);
-        if (descriptor == nullptr) {
-            return SetupError{
-                SetupStep::Plugin,
-                {ErrorCode::NotFound, "node '" + validated.spec->id + "': plugin " + loaded.value()->path.string() +
-                                          " has no component '" + validated.component.id + "'"}};
-        }
-        if (auto initialised = runner->initialise(*loaded.value(), validated.spec->id); !initialised) {
-            return SetupError{SetupStep::Plugin, initialised.error()};
-        }
-        auto node = std::make_unique<Node>(*runner, validated, *descriptor, logger);
-        for (const graph::BoundChannel& output : validated.outputs) {
-            const std::string& name = output.channel;
-            const graph::ValidatedChannel& declared = graph.channels[index_of(name)];
-            Channel* channel = runner->channels_[index_of(name)].get();
-            node->add_output(name, &*channel->producer, declared.schema, declared.config.schema_descriptor,
-                             channel->gate.get());
-            if (channel->gate) channel->gate->set_owner(*node);
-            channel->members.push_back(node.get());
-        }
+        auto built = runner->build_node(graph, validated, loader, logger);
+        if (!built) return built.error();
+        std::unique_ptr<Node> node = std::move(built.value());
         for (const graph::BoundChannel& input : validated.inputs) {
             const std::string& name = input.channel;
             if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
@@ -232,29 +301,186 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
                                        typed != graph.schemas.end() ? canonical_document(*typed) : nlohmann::json());
                 continue;
             }
-            const std::size_t index = index_of(name);
-            Channel* channel = runner->channels_[index].get();
-            shm::ConsumerOptions consumer_options;
-            consumer_options.name = validated.spec->id;
-            consumer_options.hold = true;  // a handler acts on the slot in place: it must never change under it
-            consumer_options.delivery = input.delivery;
-            consumer_options.attach_secret = channel->attach_secret;
-            consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
-            auto consumer = shm::Consumer::attach(channel->segment, consumer_options);
-            if (!consumer) {
-                return SetupError{SetupStep::Input,
-                                  {consumer.error().code, "node '" + validated.spec->id + "' input '" + name +
-                                                              "': " + consumer.error().message}};
-            }
+            auto consumer = runner->attach_input(graph, validated, input);
+            if (!consumer) return consumer.error();
+            const std::size_t index = runner->channel_index(name);
             node->add_input(name, std::move(consumer.value()), graph.channels[index].schema,
                             graph.channels[index].config.schema_descriptor);
-            channel->members.push_back(node.get());
+            runner->channels_[index]->members.push_back(node.get());
         }
-        if (auto instantiated = node->instantiate(loaded.value()->path.string()); !instantiated) {
+        if (auto instantiated = node->instantiate(loader.load(validated.component.plugin).value()->path.string());
+            !instantiated) {
             return SetupError{SetupStep::Node, instantiated.error()};
         }
         runner->nodes_.push_back(std::move(node));
     }
+    return runner;
+}
+
+Result<shm::Consumer, SetupError> GraphRunner::attach_input(const graph::ValidatedGraph& graph,
+                                                            const graph::ValidatedNode& validated,
+                                                            const graph::BoundChannel& input) {
+    const std::size_t index = channel_index(input.channel);
+    const Channel& channel = *channels_[index];
+    shm::ConsumerOptions consumer_options;
+    consumer_options.name = validated.spec->id;
+    consumer_options.hold = true;  // a handler acts on the slot in place: it must never change under it
+    consumer_options.delivery = input.delivery;
+    consumer_options.attach_secret = channel.attach_secret;
+    consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
+    auto consumer = shm::Consumer::attach(channel.segment, consumer_options);
+    if (!consumer) {
+        return SetupError{SetupStep::Input,
+                          {consumer.error().code, "node '" + validated.spec->id + "' input '" + input.channel +
+                                                      "': " + consumer.error().message}};
+    }
+    return std::move(consumer.value());
+}
+
+Result<std::unique_ptr<Node>, SetupError> GraphRunner::build_node(const graph::ValidatedGraph& graph,
+                                                                  const graph::ValidatedNode& validated,
+                                                                  plugin::PluginLoader& loader,
+                                                                  const std::shared_ptr<spdlog::logger>& logger) {
+    auto loaded = loader.load(validated.component.plugin);
+    if (!loaded) {
+        return SetupError{SetupStep::Plugin,
+                          {loaded.error().code, "node '" + validated.spec->id + "': " + loaded.error().message}};
+    }
+    const dhub_component_descriptor* descriptor = loaded.value()->descriptor_of(validated.component.id);
+    if (descriptor == nullptr) {
+        return SetupError{
+            SetupStep::Plugin,
+            {ErrorCode::NotFound, "node '" + validated.spec->id + "': plugin " + loaded.value()->path.string() +
+                                      " has no component '" + validated.component.id + "'"}};
+    }
+    if (auto initialised = initialise(*loaded.value(), validated.spec->id); !initialised) {
+        return SetupError{SetupStep::Plugin, initialised.error()};
+    }
+    auto node = std::make_unique<Node>(*this, validated, *descriptor, logger);
+    for (const graph::BoundChannel& output : validated.outputs) {
+        const std::string& name = output.channel;
+        const std::size_t index = channel_index(name);
+        const graph::ValidatedChannel& declared = graph.channels[index];
+        Channel* channel = channels_[index].get();
+        node->add_output(name, &*channel->producer, declared.schema, declared.config.schema_descriptor,
+                         channel->gate.get());
+        if (channel->gate) channel->gate->set_owner(*node);
+        channel->members.push_back(node.get());
+    }
+    return node;
+}
+
+Result<std::unique_ptr<GraphNode>, SetupError> GraphRunner::build_isolated(
+    const graph::ValidatedGraph& graph, std::size_t node_index, const std::shared_ptr<spdlog::logger>& logger) {
+    const graph::ValidatedNode& validated = graph.nodes[node_index];
+    if (graph_fd_ < 0) {
+        auto fd = graph_memfd(graph.spec->source_text);
+        if (!fd) {
+            return SetupError{
+                SetupStep::Node,
+                {fd.error().code, "node '" + validated.spec->id + "' (isolation process): " + fd.error().message}};
+        }
+        graph_fd_ = fd.value();
+    }
+    IsolatedNode::Launch launch;
+    launch.node_host = node_host_executable(options_.isolation).string();
+    launch.graph_fd = graph_fd_;
+    launch.graph_file = graph.spec->source_file.string();
+    for (const auto& directory : options_.isolation.plugin_path)
+        launch.plugin_path.push_back(directory.string());
+    launch.log_level = options_.isolation.log_level;
+    launch.segment_prefix = options_.segment_prefix;
+    auto node = std::make_unique<IsolatedNode>(*this, validated, std::move(launch), logger);
+    for (const std::size_t index : written_channels(graph, validated)) {
+        Channel& channel = *channels_[index];
+        node->add_output({channel.name, &channel.producer, channel.config});
+        channel.members.push_back(node.get());
+    }
+    for (const graph::BoundChannel& input : validated.inputs) {
+        auto consumer = attach_input(graph, validated, input);
+        if (!consumer) return consumer.error();
+        node->add_input(input.channel, std::move(consumer.value()));
+        channels_[channel_index(input.channel)]->members.push_back(node.get());
+    }
+    return std::unique_ptr<GraphNode>(std::move(node));
+}
+
+Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create_hosted(const graph::ValidatedGraph& graph,
+                                                                            plugin::PluginLoader& loader,
+                                                                            const HostedNode& hosted,
+                                                                            RunnerOptions options,
+                                                                            const HostLink& link) {
+    std::unique_ptr<GraphRunner> runner(new GraphRunner());
+    if (!options.clock) options.clock = std::make_shared<MonotonicClock>();
+    runner->options_ = options;
+    runner->host_link_ = &link;
+    runner->events_ = std::make_unique<EventLog>();  // the kernel tells the node's story in its own stream
+    auto logger = kernel_logger();
+    const auto found = std::find_if(graph.nodes.begin(), graph.nodes.end(),
+                                    [&](const graph::ValidatedNode& node) { return node.spec->id == hosted.node_id; });
+    if (found == graph.nodes.end()) {
+        return SetupError{SetupStep::Node, {ErrorCode::NotFound, "the graph has no node '" + hosted.node_id + "'"}};
+    }
+    const graph::ValidatedNode& validated = *found;
+    const std::vector<std::size_t> written = written_channels(graph, validated);
+    for (std::size_t index = 0; index < graph.channels.size(); ++index) {
+        auto channel = std::make_unique<Channel>();
+        channel->name = graph.channels[index].spec->name;
+        channel->segment = options.segment_prefix + "." + channel->name;
+        channel->config = graph.channels[index].config;
+        channel->config.name = channel->segment;
+        if (std::find(written.begin(), written.end(), index) != written.end()) {
+            shm::ProducerOptions producer_options;
+            producer_options.close_channel = false;  // the kernel decides when the channel ends
+            producer_options.unlink_on_close = false;
+            auto producer = shm::Producer::adopt(channel->config, producer_options);
+            if (!producer) {
+                return SetupError{
+                    SetupStep::Channel,
+                    {producer.error().code, "channel '" + channel->name + "': " + producer.error().message}};
+            }
+            channel->producer.emplace(std::move(producer.value()));
+        }
+        runner->channels_.push_back(std::move(channel));
+    }
+    for (const graph::BoundChannel& output : validated.outputs) {
+        if (auto gated = runner->create_gate(graph, runner->channel_index(output.channel), loader, logger); !gated) {
+            return SetupError{SetupStep::Plugin, gated.error()};
+        }
+    }
+    auto built = runner->build_node(graph, validated, loader, logger);
+    if (!built) return built.error();
+    std::unique_ptr<Node> node = std::move(built.value());
+    for (const graph::BoundChannel& input : validated.inputs) {
+        const std::size_t index = runner->channel_index(input.channel);
+        const auto seat = hosted.seats.find(input.channel);
+        if (seat == hosted.seats.end()) {
+            return SetupError{SetupStep::Input,
+                              {ErrorCode::InvalidArgument,
+                               "node '" + hosted.node_id + "' input '" + input.channel + "': no seat given"}};
+        }
+        shm::ConsumerOptions consumer_options;
+        consumer_options.name = validated.spec->id;
+        consumer_options.hold = true;
+        consumer_options.delivery = input.delivery;
+        consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
+        auto consumer = shm::Consumer::attach_to_seat(runner->channels_[index]->segment, seat->second,
+                                                      hosted.seat_owner, consumer_options);
+        if (!consumer) {
+            return SetupError{SetupStep::Input,
+                              {consumer.error().code, "node '" + hosted.node_id + "' input '" + input.channel +
+                                                          "': " + consumer.error().message}};
+        }
+        node->add_input(input.channel, std::move(consumer.value()), graph.channels[index].schema,
+                        graph.channels[index].config.schema_descriptor);
+    }
+    if (auto instantiated = node->instantiate(loader.load(validated.component.plugin).value()->path.string());
+        !instantiated) {
+        return SetupError{SetupStep::Node, instantiated.error()};
+    }
+    runner->hosted_ = node.get();
+    runner->start_order_ = {0};
+    runner->nodes_.push_back(std::move(node));
     return runner;
 }
 
@@ -319,10 +545,21 @@ VoidResult GraphRunner::create_gate(const graph::ValidatedGraph& graph,
 
 std::vector<ValidatorReport> GraphRunner::validator_reports() const {
     std::vector<ValidatorReport> reports;
+    // Isolated producers run their channels' validators in their own process, and report the counts.
+    std::vector<ValidatorReport> elsewhere;
+    for (const auto& node : nodes_) {
+        for (ValidatorReport& report : node->own_validator_reports())
+            elsewhere.push_back(std::move(report));
+    }
     for (const auto& channel : channels_) {
-        if (!channel->gate) continue;
-        for (ValidatorReport& report : channel->gate->reports())
-            reports.push_back(std::move(report));
+        if (channel->gate) {
+            for (ValidatorReport& report : channel->gate->reports())
+                reports.push_back(std::move(report));
+            continue;
+        }
+        for (const ValidatorReport& report : elsewhere) {
+            if (report.channel == channel->name) reports.push_back(report);
+        }
     }
     return reports;
 }
@@ -340,6 +577,7 @@ GraphRunner::~GraphRunner() {
     for (auto plugin = initialised_.rbegin(); plugin != initialised_.rend(); ++plugin) {
         if ((*plugin)->shutdown != nullptr) (*plugin)->shutdown();
     }
+    if (graph_fd_ >= 0) ::close(graph_fd_);
 }
 
 VoidResult GraphRunner::initialise(const plugin::LoadedPlugin& plugin, const std::string& node_id) {
@@ -372,8 +610,9 @@ void GraphRunner::request_stop(std::string_view cause) {
     if (!stop_announced_.exchange(true)) events_->emit("stop_requested", {{"cause", cause}});
     // Sources first: everything downstream then drains and ends when its input closes.
     for (auto& node : nodes_) {
-        // A node fed from another kernel is a source as far as this graph is concerned.
-        if (node->is_graph_source()) node->request_stop();
+        // A node fed from another kernel is a source as far as this graph is concerned; a host's node is stopped
+        // whatever it is (its kernel asks only when it should stop).
+        if (node->is_graph_source() || host_link_ != nullptr) node->request_stop();
     }
     notify_state_change();
 }
@@ -387,20 +626,39 @@ void GraphRunner::notify_state_change() {
 }
 
 void GraphRunner::fail(const std::string& why, std::string_view cause) {
+    if (host_link_ != nullptr) {
+        // The kernel stops the graph; this host stops its node when the kernel says so.
+        (void)host_link_->send({{"t", host_message::FAIL}, {"why", why}, {"cause", cause}});
+    }
     if (!failed_.exchange(true)) {
-        kernel_logger()->error("stopping the graph: {}", why);
+        if (host_link_ == nullptr) kernel_logger()->error("stopping the graph: {}", why);
         // Not on the failing node's own thread's stack for long: stop flags only.
         request_stop(cause);
     }
 }
 
-void GraphRunner::broadcast(const Node& sender, const std::string& channel_name, const std::string& message) {
+void GraphRunner::broadcast(const GraphNode& sender, const std::string& channel_name, const std::string& message) {
+    if (host_link_ != nullptr) {
+        (void)host_link_->send({{"t", host_message::BROADCAST}, {"channel", channel_name}, {"message", message}});
+        return;
+    }
     for (auto& channel : channels_) {
         if (channel->name != channel_name) continue;
-        for (Node* member : channel->members) {
+        for (GraphNode* member : channel->members) {
             if (member != &sender) member->deliver_message(channel_name, message);
         }
     }
+}
+
+void GraphRunner::deliver_to_hosted(const std::string& channel, const std::string& message) {
+    if (hosted_ != nullptr) hosted_->deliver_message(channel, message);
+}
+
+NodeReport GraphRunner::hosted_report(std::uint64_t* progress, bool* sleeping) const {
+    if (hosted_ == nullptr) return {};
+    if (progress != nullptr) *progress = hosted_->progress();
+    if (sleeping != nullptr) *sleeping = hosted_->sleeping();
+    return hosted_->report();
 }
 
 ExitCode GraphRunner::run_for(std::chrono::nanoseconds duration) {

@@ -30,6 +30,7 @@
 #include "dhub/shm/consumer.hpp"
 #include "dhub/shm/producer.hpp"
 #include "error_policy_tracker.hpp"
+#include "graph_node.hpp"
 #include "message_inbox.hpp"
 
 namespace dhub::runtime {
@@ -52,7 +53,7 @@ private:
     const PluginClock* previous_;
 };
 
-class alignas(64) Node {
+class alignas(64) Node final : public GraphNode {
 public:
     struct Output {
         std::string channel;
@@ -83,9 +84,7 @@ public:
          const graph::ValidatedNode& validated,
          const dhub_component_descriptor& descriptor,
          std::shared_ptr<spdlog::logger> logger);
-    ~Node();
-    Node(const Node&) = delete;
-    Node& operator=(const Node&) = delete;
+    ~Node() override;
 
     /// Calls the component's create(); the error names the node and the plugin file.
     VoidResult instantiate(const std::string& plugin_file);
@@ -132,30 +131,34 @@ public:
                            expected_schema.is_null() ? std::string() : expected_schema.dump()});
     }
 
-    void start_thread();
-    void request_stop() noexcept;
-    void join();
-    bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+    void start_thread() override;
+    void request_stop() noexcept override;
+    void join() override;
+    bool finished() const noexcept override { return finished_.load(std::memory_order_acquire); }
     bool has_inputs() const noexcept { return !inputs_.empty(); }
-    /// Stopped first on shutdown: nothing in this graph feeds it (no inputs, or inputs from other kernels).
-    bool is_graph_source() const noexcept {
+    bool is_graph_source() const noexcept override {
         return inputs_.empty() ||
                std::any_of(inputs_.begin(), inputs_.end(), [](const Input& input) { return input.remote; });
     }
-    NodeReport report() const;
+    NodeReport report() const override;
+    /// Grows while the node's thread moves (per loop step, per wait slice, per host wait): what an isolated
+    /// node's watchdog watches. Any thread.
+    std::uint64_t progress() const noexcept { return progress_.load(std::memory_order_relaxed); }
+    /// Whether the thread is in sleep_until, where a source waits as long as it likes.
+    bool sleeping() const noexcept { return sleeping_.load(std::memory_order_relaxed); }
 
-    const std::string& id() const noexcept { return id_; }
+    const std::string& id() const noexcept override { return id_; }
     /// The component instance create() made (a channel validator's, for its gate to call).
     void* instance() const noexcept { return instance_; }
     const dhub_component_descriptor& descriptor() const noexcept { return descriptor_; }
     const std::vector<Output>& outputs() const noexcept { return outputs_; }
     const std::vector<Input>& inputs() const noexcept { return inputs_; }
-    void deliver_message(const std::string& channel, const std::string& message);
+    void deliver_message(const std::string& channel, const std::string& message) override;
 
     // ---- the host API, called from the plugin through host_api() ------------------------------------
     void log(dhub_log_level level, const char* message) const;
     void report_error(dhub_status code, const char* message);
-    bool stop_requested() const noexcept { return stop_.load(std::memory_order_acquire); }
+    bool stop_requested() const noexcept override { return stop_.load(std::memory_order_acquire); }
     dhub_status sleep_until(std::uint64_t deadline_ns);
     const nlohmann::json* param(const char* name) const noexcept;
     const char* param_string(const char* name);
@@ -282,6 +285,8 @@ private:
 
     // Written once per slot by the node's thread: a line of their own, away from other nodes' fields.
     alignas(64) std::atomic<std::uint64_t> handled_{0};
+    std::atomic<std::uint64_t> progress_{0};
+    std::atomic<bool> sleeping_{false};
     std::atomic<std::uint64_t> skipped_{0};
     std::atomic<std::uint64_t> errors_{0};
     std::atomic<std::uint64_t> rejected_{0};

@@ -26,8 +26,14 @@ void Node::pause(std::chrono::nanoseconds span) {
 }
 
 dhub_status Node::sleep_until(std::uint64_t deadline_ns) {
-    std::unique_lock lock(sleep_mutex_);
-    runner_.clock().wait_until(deadline_ns, lock, sleep_wakeup_, [this] { return stop_requested(); });
+    // A source pacing itself may sleep as long as it likes: the watchdog of an isolated node counts it as alive.
+    sleeping_.store(true, std::memory_order_relaxed);
+    {
+        std::unique_lock lock(sleep_mutex_);
+        runner_.clock().wait_until(deadline_ns, lock, sleep_wakeup_, [this] { return stop_requested(); });
+    }
+    sleeping_.store(false, std::memory_order_relaxed);
+    bump(progress_);
     return stop_requested() ? DHUB_STOPPING : DHUB_OK;
 }
 
@@ -55,6 +61,7 @@ dhub_status Node::wait_in_slices(std::int64_t timeout_ns, Attempt&& attempt) {
         const auto remaining =
             forever ? WAIT_SLICE
                     : std::chrono::nanoseconds(static_cast<std::int64_t>(deadline > now ? deadline - now : 0));
+        bump(progress_);  // a queue-mode component waiting in the host is alive, for the watchdog
         const shm::Status status = attempt(shm::WaitOptions{std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
         if (status != shm::Status::Timeout) return to_abi(status);
         if (stop_requested()) return DHUB_STOPPING;

@@ -18,6 +18,7 @@ void Node::run_realtime() {
     prepare_frame();
     const bool bursts = uses_bursts();
     while (!stop_requested()) {
+        bump(progress_);
         if (inbox_.pending()) drain_messages();
         const Step step = !bursts            ? realtime_step()
                           : inputs_.empty()  ? source_burst_step()

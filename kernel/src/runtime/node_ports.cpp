@@ -50,6 +50,7 @@ void Node::run_ports() {
         return account(status);
     };
     while (!stop_requested()) {
+        bump(progress_);
         if (inbox_.pending()) drain_messages();
         if (inputs_.empty()) {
             if (call() == Step::Finished) return;

@@ -22,6 +22,7 @@
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
 #include "dhub/runtime/plugin_clock.hpp"
+#include "dhub/shm/consumer.hpp"
 
 namespace spdlog {
 class logger;
@@ -34,6 +35,8 @@ class EventLog;
 namespace dhub::runtime {
 
 class Node;
+class GraphNode;
+class HostLink;
 class BrokerLink;
 using events::EventLog;
 
@@ -50,6 +53,22 @@ struct RunnerOptions {
     /// virtual time (tests, simulations). Plugins' own threads and the timestamps a plugin leaves to the
     /// kernel stay on CLOCK_MONOTONIC.
     std::shared_ptr<const PluginClock> clock;
+    /// What a node with "isolation": "process" needs to run in a dhub-node-host of its own (which reads the
+    /// graph's text as the kernel read it, GraphSpec::source_text): where to find plugins and the host.
+    struct Isolation {
+        std::vector<std::filesystem::path> plugin_path;  ///< the kernel's --plugin-path
+        std::string log_level = "info";
+        /// The dhub-node-host executable; empty: $DHUB_NODE_HOST, else the one beside the running executable.
+        std::filesystem::path node_host;
+    } isolation;
+};
+
+/// The one node a dhub-node-host runs for its kernel (GraphRunner::create_hosted).
+struct HostedNode {
+    std::string node_id;
+    /// The seat the kernel keeps for each input channel of the node, which the host reads through.
+    std::map<std::string, std::uint32_t> seats;
+    std::uint64_t seat_owner = 0;  ///< the kernel's ProcessIdentity token, owner of those seats
 };
 
 /// Why a node ended: what supervisors and tests branch on. The report spells it as to_string() gives it;
@@ -66,8 +85,12 @@ enum class EndReason {
     ProducerLost,      ///< "producer_lost": a broker input's producer died and on_producer_lost is stop_node
     ErrorPolicyNode,   ///< "error_policy_node": on_error stop_node after consecutive errors
     ErrorPolicyGraph,  ///< "error_policy_graph": on_error stop_graph after consecutive errors
+    Crashed,           ///< "crashed": an isolated node's process died (signal or failing exit), not restarted
+    Hung,              ///< "watchdog": an isolated node showed no progress for watchdog_ms, was killed, not restarted
 };
 const char* to_string(EndReason reason) noexcept;
+/// to_string's inverse; Running for anything else.
+EndReason end_reason_from_string(std::string_view text) noexcept;
 
 /// What one node did, for the end-of-run summary and tests.
 struct NodeReport {
@@ -89,7 +112,10 @@ struct NodeReport {
     /// Slots its latest-only inputs never saw because a newer one was read instead (counted when the node ends).
     std::uint64_t latest_skipped = 0;
     EndReason end_reason = EndReason::Running;
-    std::string end_detail;  ///< the reason in words, with what and where ("input 'cam0' closed")
+    std::string end_detail;            ///< the reason in words, with what and where ("input 'cam0' closed")
+    std::string isolation = "thread";  ///< "thread" or "process"
+    /// An isolated node: each restart's cause, in order ("killed by SIGSEGV (signal 11)", "watchdog: ...").
+    std::vector<std::string> restarts{};
 };
 
 /// A channel validator's work in a run (docs/graph.md, "validators").
@@ -102,6 +128,13 @@ struct ValidatorReport {
     std::uint64_t rejected = 0;  ///< slots it rejected, never published
     std::map<std::string, std::uint64_t> reasons;  ///< rejected by kind ("out_of_range": 3)
 };
+
+/// A node's report as --report writes it (and dhub-node-host sends it to its kernel).
+nlohmann::json to_json(const NodeReport& report);
+nlohmann::json to_json(const std::vector<ValidatorReport>& reports);
+/// Reads what to_json wrote; fields missing or of the wrong type read as 0 / empty (a report is statistics).
+NodeReport node_report_from_json(const nlohmann::json& value);
+std::vector<ValidatorReport> validator_reports_from_json(const nlohmann::json& value);
 
 /// Which step of setting a graph up failed. dhub-kernel's exit code follows from it, never from the text.
 enum class SetupStep {
@@ -125,6 +158,14 @@ public:
     static Result<std::unique_ptr<GraphRunner>, SetupError> create(const graph::ValidatedGraph& graph,
                                                                    plugin::PluginLoader& loader,
                                                                    RunnerOptions options = {});
+    /// dhub-node-host's runner: the one node `hosted.node_id` of a graph its kernel runs, on the kernel's
+    /// segments (options.segment_prefix): it adopts the channels the node writes (the kernel handed them over),
+    /// reads its inputs through the kernel's seats, runs its outputs' validators, and reports through link.
+    static Result<std::unique_ptr<GraphRunner>, SetupError> create_hosted(const graph::ValidatedGraph& graph,
+                                                                          plugin::PluginLoader& loader,
+                                                                          const HostedNode& hosted,
+                                                                          RunnerOptions options,
+                                                                          const HostLink& link);
     ~GraphRunner();
     GraphRunner(const GraphRunner&) = delete;
     GraphRunner& operator=(const GraphRunner&) = delete;
@@ -150,7 +191,11 @@ public:
     /// whole graph; cause goes into the stop_requested event.
     void fail(const std::string& why, std::string_view cause = "error_policy_graph");
     /// Delivers a peer message to every other node on the channel.
-    void broadcast(const Node& sender, const std::string& channel, const std::string& message);
+    void broadcast(const GraphNode& sender, const std::string& channel, const std::string& message);
+    /// dhub-node-host: a peer message from the kernel for the hosted node.
+    void deliver_to_hosted(const std::string& channel, const std::string& message);
+    /// dhub-node-host: the hosted node's counts, progress (Node::progress) and whether it sleeps in the host.
+    NodeReport hosted_report(std::uint64_t* progress, bool* sleeping) const;
     const PluginClock& clock() const noexcept { return *options_.clock; }
     /// The event stream (a no-op without RunnerOptions::events_file). Any thread.
     EventLog& events() noexcept { return *events_; }
@@ -174,6 +219,20 @@ private:
                            const std::shared_ptr<spdlog::logger>& logger);
     /// Runs the plugin's init once per run, before its first node is created; the error names the plugin.
     VoidResult initialise(const plugin::LoadedPlugin& plugin, const std::string& node_id);
+    /// Loads the node's plugin and component, builds its Node with its outputs (inputs are the caller's).
+    Result<std::unique_ptr<Node>, SetupError> build_node(const graph::ValidatedGraph& graph,
+                                                         const graph::ValidatedNode& validated,
+                                                         plugin::PluginLoader& loader,
+                                                         const std::shared_ptr<spdlog::logger>& logger);
+    /// An isolated node's supervisor: its inputs' seats taken here, its channels handed to its hosts.
+    Result<std::unique_ptr<GraphNode>, SetupError> build_isolated(const graph::ValidatedGraph& graph,
+                                                                  std::size_t node_index,
+                                                                  const std::shared_ptr<spdlog::logger>& logger);
+    std::size_t channel_index(const std::string& name) const;
+    /// A local input's seat for node validated (the node's name in the consumer table).
+    Result<shm::Consumer, SetupError> attach_input(const graph::ValidatedGraph& graph,
+                                                   const graph::ValidatedNode& validated,
+                                                   const graph::BoundChannel& input);
 
     RunnerOptions options_;
     // Declared before nodes_: node threads notify until they end, and nodes_ is destroyed (joining them)
@@ -184,7 +243,11 @@ private:
     std::unique_ptr<EventLog> events_;         ///< declared first: the link and the nodes emit until they are gone
     std::unique_ptr<BrokerLink> broker_link_;  ///< declared before channels_ and nodes_: destroyed after them
     std::vector<std::unique_ptr<Channel>> channels_;
-    std::vector<std::unique_ptr<Node>> nodes_;
+    std::vector<std::unique_ptr<GraphNode>> nodes_;
+    /// dhub-node-host: the link to the kernel, and the one node it runs (nullptr in a kernel).
+    const HostLink* host_link_ = nullptr;
+    Node* hosted_ = nullptr;
+    int graph_fd_ = -1;  ///< a memfd holding the graph's text, for isolated nodes' hosts (-1: none yet)
     /// Plugins whose init (SDK 1.2) ran, in that order: their shutdown runs after nodes_ is gone, last first.
     std::vector<const plugin::LoadedPlugin*> initialised_;
     std::vector<std::size_t> start_order_;

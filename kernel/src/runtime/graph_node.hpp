@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the runner sees of a node, wherever it runs: a Node on a thread of the kernel, or an IsolatedNode that
+// supervises a dhub-node-host process running it. Nothing here is on the per-slot path.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dhub/runtime/graph_runner.hpp"
+
+namespace dhub::runtime {
+
+class GraphNode {
+public:
+    virtual ~GraphNode() = default;
+    GraphNode() = default;
+    GraphNode(const GraphNode&) = delete;
+    GraphNode& operator=(const GraphNode&) = delete;
+
+    virtual const std::string& id() const noexcept = 0;
+    virtual void start_thread() = 0;
+    virtual void request_stop() noexcept = 0;
+    virtual void join() = 0;
+    virtual bool finished() const noexcept = 0;
+    virtual bool stop_requested() const noexcept = 0;
+    /// Stopped first on shutdown: nothing in this graph feeds it (no inputs, or inputs from other kernels).
+    virtual bool is_graph_source() const noexcept = 0;
+    virtual NodeReport report() const = 0;
+    /// A peer message from another node on channel.
+    virtual void deliver_message(const std::string& channel, const std::string& message) = 0;
+    /// The counts of the validators this node runs itself (an isolated producer runs its channels' gates).
+    virtual std::vector<ValidatorReport> own_validator_reports() const { return {}; }
+};
+
+}  // namespace dhub::runtime

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "host_link.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace dhub::runtime {
+namespace {
+
+std::uint64_t count_of(const nlohmann::json& object, const char* key) {
+    const auto found = object.find(key);
+    return found != object.end() && found->is_number_unsigned() ? found->get<std::uint64_t>() : 0;
+}
+
+std::string text_of(const nlohmann::json& object, const char* key) {
+    const auto found = object.find(key);
+    return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Result<std::pair<HostLink, HostLink>> HostLink::pair() {
+    int fds[2] = {-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
+        return Error{ErrorCode::Io,
+                     std::string("cannot create the node host's control socket: ") + std::strerror(errno)};
+    }
+    return std::pair<HostLink, HostLink>(HostLink(fds[0]), HostLink(fds[1]));
+}
+
+HostLink& HostLink::operator=(HostLink&& other) noexcept {
+    if (this != &other) {
+        close();
+        fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+}
+
+HostLink::~HostLink() {
+    close();
+}
+
+void HostLink::close() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+bool HostLink::send(const nlohmann::json& message) const noexcept {
+    if (fd_ < 0) return false;
+    try {
+        const std::string packet = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (packet.size() > MAX_HOST_PACKET) return false;
+        for (;;) {
+            const ssize_t sent = ::send(fd_, packet.data(), packet.size(), MSG_NOSIGNAL);
+            if (sent >= 0) return true;
+            if (errno != EINTR) return false;
+        }
+    } catch (...) {
+        return false;
+    }
+}
+
+std::optional<Result<nlohmann::json>> HostLink::receive(std::chrono::milliseconds timeout) const {
+    pollfd waiting{fd_, POLLIN, 0};
+    const int ready = ::poll(&waiting, 1, static_cast<int>(timeout.count()));
+    if (ready == 0 || (ready < 0 && errno == EINTR)) return std::nullopt;
+    if (ready < 0) return Result<nlohmann::json>(Error{ErrorCode::Io, std::strerror(errno)});
+    std::string packet(MAX_HOST_PACKET, '\0');
+    ssize_t got = -1;
+    do {
+        got = ::recv(fd_, packet.data(), packet.size(), MSG_TRUNC);
+    } while (got < 0 && errno == EINTR);
+    if (got == 0) return Result<nlohmann::json>(Error{ErrorCode::NotFound, "the other side closed the link"});
+    if (got < 0) return Result<nlohmann::json>(Error{ErrorCode::Io, std::strerror(errno)});
+    if (static_cast<std::size_t>(got) > packet.size()) {
+        return Result<nlohmann::json>(Error{ErrorCode::Incompatible, "a packet of " + std::to_string(got) +
+                                                                         " bytes, over the link's limit of " +
+                                                                         std::to_string(MAX_HOST_PACKET)});
+    }
+    packet.resize(static_cast<std::size_t>(got));
+    auto message = nlohmann::json::parse(packet, nullptr, false);
+    if (message.is_discarded() || !message.is_object() || !message.contains("t") || !message["t"].is_string()) {
+        return Result<nlohmann::json>(
+            Error{ErrorCode::Incompatible,
+                  "a packet that is not a message (" + std::to_string(got) + " bytes: " + packet.substr(0, 60) + ")"});
+    }
+    return Result<nlohmann::json>(std::move(message));
+}
+
+nlohmann::json to_json(const NodeReport& report) {
+    return {{"id", report.id},
+            {"component", report.component},
+            {"isolation", report.isolation},
+            {"restarts", report.restarts},
+            {"handled", report.handled},
+            {"slots_in", report.slots_in},
+            {"slots_out", report.slots_out},
+            {"skipped", report.skipped},
+            {"errors", report.errors},
+            {"rejected", report.rejected},
+            {"checksum_failures", report.checksum_failures},
+            {"burst_calls", report.burst_calls},
+            {"overwritten", report.overwritten},
+            {"latest_skipped", report.latest_skipped},
+            {"end_reason", to_string(report.end_reason)},
+            {"end_detail", report.end_detail}};
+}
+
+NodeReport node_report_from_json(const nlohmann::json& value) {
+    NodeReport report;
+    if (!value.is_object()) return report;
+    report.id = text_of(value, "id");
+    report.component = text_of(value, "component");
+    report.handled = count_of(value, "handled");
+    report.slots_in = count_of(value, "slots_in");
+    report.slots_out = count_of(value, "slots_out");
+    report.skipped = count_of(value, "skipped");
+    report.errors = count_of(value, "errors");
+    report.rejected = count_of(value, "rejected");
+    report.checksum_failures = count_of(value, "checksum_failures");
+    report.burst_calls = count_of(value, "burst_calls");
+    report.overwritten = count_of(value, "overwritten");
+    report.latest_skipped = count_of(value, "latest_skipped");
+    report.end_reason = end_reason_from_string(text_of(value, "end_reason"));
+    report.end_detail = text_of(value, "end_detail");
+    return report;
+}
+
+nlohmann::json to_json(const std::vector<ValidatorReport>& reports) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const ValidatorReport& report : reports) {
+        list.push_back({{"channel", report.channel},
+                        {"validator", report.validator},
+                        {"on_reject", report.on_reject},
+                        {"quarantine", report.quarantine},
+                        {"judged", report.judged},
+                        {"rejected", report.rejected},
+                        {"reasons", report.reasons}});
+    }
+    return list;
+}
+
+std::vector<ValidatorReport> validator_reports_from_json(const nlohmann::json& value) {
+    std::vector<ValidatorReport> reports;
+    if (!value.is_array()) return reports;
+    for (const nlohmann::json& entry : value) {
+        if (!entry.is_object()) continue;
+        ValidatorReport& report = reports.emplace_back();
+        report.channel = text_of(entry, "channel");
+        report.validator = text_of(entry, "validator");
+        report.on_reject = text_of(entry, "on_reject");
+        report.quarantine = text_of(entry, "quarantine");
+        report.judged = count_of(entry, "judged");
+        report.rejected = count_of(entry, "rejected");
+        if (const auto reasons = entry.find("reasons"); reasons != entry.end() && reasons->is_object()) {
+            for (const auto& [kind, count] : reasons->items()) {
+                if (count.is_number_unsigned()) report.reasons[kind] = count.get<std::uint64_t>();
+            }
+        }
+    }
+    return reports;
+}
+
+}  // namespace dhub::runtime

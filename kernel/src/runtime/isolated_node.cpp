@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "isolated_node.hpp"
+
+#include <poll.h>
+#include <signal.h>
+
+#include <chrono>
+
+#include "dhub/base/clock.hpp"
+#include "dhub/base/process_identity.hpp"
+#include "dhub/events/event_log.hpp"
+
+namespace dhub::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// How often the supervisor looks at its host when nothing arrives (a kernel without pidfds polls the exit).
+constexpr std::chrono::milliseconds LOOK_EVERY = 50ms;
+/// After a stop was sent: how long the node may take to end (its input draining) before its process is killed.
+constexpr std::chrono::milliseconds STOP_GRACE = 15s;
+/// The host beats at most this far apart; a watchdog shorter than 4 beats beats faster.
+constexpr std::uint32_t BEAT_MS = 100;
+
+std::uint64_t ns_of(std::chrono::milliseconds span) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(span).count());
+}
+
+void add_counts(NodeReport& total, const NodeReport& part) {
+    total.handled += part.handled;
+    total.slots_in += part.slots_in;
+    total.slots_out += part.slots_out;
+    total.skipped += part.skipped;
+    total.errors += part.errors;
+    total.rejected += part.rejected;
+    total.checksum_failures += part.checksum_failures;
+    total.burst_calls += part.burst_calls;
+    total.overwritten += part.overwritten;
+    total.latest_skipped += part.latest_skipped;
+}
+
+void add_counts(std::vector<ValidatorReport>& totals, const std::vector<ValidatorReport>& parts) {
+    for (const ValidatorReport& part : parts) {
+        auto same = std::find_if(totals.begin(), totals.end(), [&](const ValidatorReport& total) {
+            return total.channel == part.channel && total.validator == part.validator;
+        });
+        if (same == totals.end()) {
+            totals.push_back(part);
+            continue;
+        }
+        same->judged += part.judged;
+        same->rejected += part.rejected;
+        for (const auto& [kind, count] : part.reasons)
+            same->reasons[kind] += count;
+    }
+}
+
+/// Ended by itself the way a thread would (end of stream, input closed, stopped, its error policy), as opposed
+/// to a crash, a hang, a failing exit, or a node that failed to start or run.
+bool ended_normally(const EndReason reason) {
+    switch (reason) {
+        case EndReason::EndOfStream:
+        case EndReason::InputClosed:
+        case EndReason::Stopped:
+        case EndReason::RunReturned:
+        case EndReason::ErrorPolicyNode:
+        case EndReason::ErrorPolicyGraph:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+IsolatedNode::IsolatedNode(GraphRunner& runner,
+                           const graph::ValidatedNode& validated,
+                           Launch launch,
+                           std::shared_ptr<spdlog::logger> logger)
+    : runner_(runner),
+      id_(validated.spec->id),
+      component_(validated.component.id),
+      supervision_(validated.spec->supervision),
+      on_error_(validated.spec->on_error),
+      launch_(std::move(launch)),
+      logger_(std::move(logger)),
+      log_prefix_("[" + std::string(plugin::to_string(validated.component.kind)) + ":" + component_ + ":" + id_ + "] "),
+      intensity_(supervision_.max_restarts, std::uint64_t{supervision_.restart_period_s} * 1'000'000'000ULL) {
+    totals_.id = id_;
+    totals_.component = component_;
+    totals_.isolation = "process";
+}
+
+IsolatedNode::~IsolatedNode() {
+    request_stop();
+    join();
+}
+
+void IsolatedNode::start_thread() {
+    thread_ = std::thread([this] { supervise(); });
+}
+
+void IsolatedNode::request_stop() noexcept {
+    stop_.store(true, std::memory_order_release);
+    {
+        const std::lock_guard lock(mutex_);
+        if (link_ != nullptr && !stop_sent_) stop_sent_ = link_->send({{"t", host_message::STOP}});
+    }
+    const std::lock_guard lock(wake_mutex_);
+    wake_.notify_all();
+}
+
+void IsolatedNode::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+NodeReport IsolatedNode::report() const {
+    const std::lock_guard lock(mutex_);
+    NodeReport report = totals_;
+    add_counts(report, current_);
+    return report;
+}
+
+std::vector<ValidatorReport> IsolatedNode::own_validator_reports() const {
+    const std::lock_guard lock(mutex_);
+    std::vector<ValidatorReport> reports = validator_totals_;
+    add_counts(reports, validator_current_);
+    return reports;
+}
+
+void IsolatedNode::deliver_message(const std::string& channel, const std::string& message) {
+    const std::lock_guard lock(mutex_);
+    if (link_ != nullptr) (void)link_->send({{"t", host_message::MESSAGE}, {"channel", channel}, {"message", message}});
+}
+
+void IsolatedNode::supervise() {
+    for (;;) {
+        Ending ending = run_host();
+        take_channels_back();
+        absorb(ending);
+        if (!should_restart(ending)) {
+            end_for_good(ending);
+            break;
+        }
+        std::size_t restarts = 0;
+        {
+            const std::lock_guard lock(mutex_);
+            totals_.restarts.push_back(ending.cause);
+            restarts = totals_.restarts.size();
+        }
+        logger_->warn("{}restarting its process (restart {}): {}", log_prefix_, restarts, ending.cause);
+        runner_.events().emit("node_restarted", {{"node", id_}, {"restart", restarts}, {"cause", ending.cause}});
+    }
+    finished_.store(true, std::memory_order_release);
+    runner_.notify_state_change();
+}
+
+std::vector<std::string> IsolatedNode::host_arguments() const {
+    std::vector<std::string> arguments = {"--graph-fd",   "4",
+                                          "--graph-file", launch_.graph_file,
+                                          "--node",       id_,
+                                          "--prefix",     launch_.segment_prefix,
+                                          "--control-fd", "3",
+                                          "--log-level",  launch_.log_level,
+                                          "--seat-owner", std::to_string(ProcessIdentity::self().token())};
+    const std::uint32_t beat =
+        supervision_.watchdog_ms != 0 ? std::min(BEAT_MS, supervision_.watchdog_ms / 4) : BEAT_MS;
+    arguments.insert(arguments.end(), {"--beat-ms", std::to_string(std::max<std::uint32_t>(beat, 10))});
+    for (const Input& input : inputs_) {
+        arguments.insert(arguments.end(), {"--seat", input.channel + "=" + std::to_string(input.consumer->seat())});
+    }
+    for (const std::string& directory : launch_.plugin_path)
+        arguments.insert(arguments.end(), {"--plugin-path", directory});
+    return arguments;
+}
+
+IsolatedNode::Ending IsolatedNode::run_host() {
+    Ending ending;
+    auto links = HostLink::pair();
+    if (!links) {
+        ending.setup_failed = true;
+        ending.cause = links.error().message;
+        ending.exit = ChildExit{false, 1};
+        return ending;
+    }
+    HostLink& link = links.value().first;
+    HostLink& host_end = links.value().second;
+    hand_channels_over();
+    ChildSpec spec;
+    spec.executable = launch_.node_host;
+    spec.arguments = host_arguments();
+    spec.pass_fds = {host_end.fd(), launch_.graph_fd};
+    spec.memory_mb = supervision_.memory_mb;
+    spec.cpus = supervision_.cpus;
+    spec.nice = supervision_.nice;
+    auto spawned = ChildProcess::spawn(spec);
+    host_end.close();
+    if (!spawned) {
+        ending.setup_failed = true;
+        ending.cause = "cannot start its process: " + spawned.error().message;
+        ending.exit = ChildExit{false, 127};
+        return ending;
+    }
+    ChildProcess& child = spawned.value();
+    ending.pid = child.pid();
+    {
+        const std::lock_guard lock(mutex_);
+        link_ = &link;
+        stop_sent_ = false;
+        current_ = NodeReport{};
+        validator_current_.clear();
+        if (stop_.load(std::memory_order_acquire)) stop_sent_ = link.send({{"t", host_message::STOP}});
+    }
+    runner_.events().emit("node_process_started", {{"node", id_}, {"pid", child.pid()}});
+    logger_->debug("{}running in process {}", log_prefix_, child.pid());
+
+    std::uint64_t progress = 0;
+    bool sleeping = false;
+    std::uint64_t moved_at = monotonic_ns();
+    std::uint64_t stop_seen_at = 0;
+    const std::uint64_t watchdog_ns = std::uint64_t{supervision_.watchdog_ms} * 1'000'000ULL;
+    bool link_open = true;
+    for (;;) {
+        pollfd waits[2] = {{link_open ? link.fd() : -1, POLLIN, 0}, {child.pidfd(), POLLIN, 0}};
+        (void)::poll(waits, 2, static_cast<int>(LOOK_EVERY.count()));
+        // Everything the host said before it ended is read before its end is judged.
+        while (link_open) {
+            auto received = link.receive(0ms);
+            if (!received) break;
+            if (!*received) {
+                if (received->error().code == ErrorCode::NotFound) {
+                    link_open = false;
+                } else {
+                    logger_->warn("{}ignored a message from its process {}: {}", log_prefix_, child.pid(),
+                                  received->error().message);
+                }
+                continue;
+            }
+            const std::uint64_t before = progress;
+            const bool was_sleeping = sleeping;
+            on_message(received->value(), ending, progress, sleeping);
+            if (progress != before || sleeping || was_sleeping) moved_at = monotonic_ns();
+        }
+        if (child.try_reap()) break;
+        const std::uint64_t now = monotonic_ns();
+        if (watchdog_ns != 0 && !sleeping && now - moved_at > watchdog_ns) {
+            child.kill(SIGKILL);
+            ending.hung = true;
+            ending.cause = "watchdog: no progress for " + std::to_string(supervision_.watchdog_ms) + " ms";
+            break;
+        }
+        if (stop_.load(std::memory_order_acquire)) {
+            if (stop_seen_at == 0) stop_seen_at = now;
+            if (now - stop_seen_at > ns_of(STOP_GRACE)) {
+                child.kill(SIGKILL);
+                ending.cause = "did not stop within " + std::to_string(STOP_GRACE.count()) + " ms of the request";
+                break;
+            }
+        }
+    }
+    {
+        const std::lock_guard lock(mutex_);
+        link_ = nullptr;
+    }
+    ending.exit = child.reap();
+    if (ending.cause.empty()) {
+        if (ending.setup_failed) {
+            // cause was set from its message
+        } else if (ending.reported_end && ending.exit.clean()) {
+            ending.cause = std::string(to_string(ending.report.end_reason)) + ": " + ending.report.end_detail;
+        } else {
+            ending.cause = ending.exit.describe();
+        }
+    }
+    if (ending.setup_failed && ending.cause.empty()) ending.cause = "its process failed to set the node up";
+    runner_.events().emit("node_process_ended", {{"node", id_}, {"pid", child.pid()}, {"cause", ending.cause}});
+    return ending;
+}
+
+void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, std::uint64_t& progress, bool& sleeping) {
+    const std::string& type = message["t"].get_ref<const std::string&>();
+    auto text = [&](const char* key) {
+        const auto found = message.find(key);
+        return found != message.end() && found->is_string() ? found->get<std::string>() : std::string();
+    };
+    if (type == host_message::BEAT || type == host_message::END) {
+        NodeReport report = node_report_from_json(message.value("report", nlohmann::json()));
+        std::vector<ValidatorReport> validators =
+            validator_reports_from_json(message.value("validators", nlohmann::json()));
+        if (type == host_message::BEAT) {
+            if (const auto found = message.find("progress"); found != message.end() && found->is_number_unsigned())
+                progress = found->get<std::uint64_t>();
+            sleeping = message.value("sleeping", false);
+        } else {
+            ending.reported_end = true;
+            ending.report = report;
+            ending.validators = validators;
+        }
+        const std::lock_guard lock(mutex_);
+        current_ = std::move(report);
+        validator_current_ = std::move(validators);
+    } else if (type == host_message::READY) {
+        logger_->debug("{}its process is ready", log_prefix_);
+        runner_.events().emit("node_ready", {{"node", id_}, {"pid", ending.pid}});
+    } else if (type == host_message::SETUP_FAILED) {
+        ending.setup_failed = true;
+        ending.cause = "setup failed: " + text("message");
+        logger_->error("{}{}", log_prefix_, ending.cause);
+    } else if (type == host_message::BROADCAST) {
+        runner_.broadcast(*this, text("channel"), text("message"));
+    } else if (type == host_message::FAIL) {
+        const std::string cause = text("cause");
+        runner_.fail(text("why"), cause.empty() ? std::string_view("error_policy_graph") : std::string_view(cause));
+    } else {
+        logger_->warn("{}ignored a message of unknown type '{}' from its process", log_prefix_, type);
+    }
+}
+
+void IsolatedNode::hand_channels_over() {
+    for (WrittenChannel& channel : written_) {
+        if (*channel.producer) (*channel.producer)->hand_over();
+    }
+}
+
+void IsolatedNode::take_channels_back() {
+    for (WrittenChannel& channel : written_) {
+        channel.producer->reset();  // handed over: inert, closes nothing
+        auto adopted = shm::Producer::adopt(channel.config);
+        if (!adopted) {
+            logger_->error("{}cannot take channel '{}' back from its process: {}", log_prefix_, channel.name,
+                           adopted.error().message);
+            continue;
+        }
+        channel.producer->emplace(std::move(adopted.value()));
+    }
+}
+
+void IsolatedNode::absorb(const Ending& ending) {
+    const std::lock_guard lock(mutex_);
+    NodeReport last = ending.reported_end ? ending.report : current_;
+    add_counts(totals_, last);
+    add_counts(validator_totals_, ending.reported_end ? ending.validators : validator_current_);
+    current_ = NodeReport{};
+    validator_current_.clear();
+}
+
+bool IsolatedNode::should_restart(const Ending& ending) {
+    if (stop_.load(std::memory_order_acquire)) return false;  // the graph is stopping: nothing to restart for
+    const bool normal =
+        ending.reported_end && !ending.hung && ending.exit.clean() && ended_normally(ending.report.end_reason);
+    switch (supervision_.restart) {
+        case graph::Supervision::Restart::Temporary:
+            return false;
+        case graph::Supervision::Restart::Transient:
+            if (normal) return false;
+            break;
+        case graph::Supervision::Restart::Permanent:
+            // Its inputs are closed and drained, or its error policy stopped it: a new process would end the same.
+            if (normal && (ending.report.end_reason == EndReason::InputClosed ||
+                           ending.report.end_reason == EndReason::ErrorPolicyNode ||
+                           ending.report.end_reason == EndReason::ErrorPolicyGraph)) {
+                return false;
+            }
+            break;
+    }
+    if (intensity_.allow(monotonic_ns())) return true;
+    logger_->error("{}{}; it was restarted {} times within {} s (max_restarts): not again", log_prefix_, ending.cause,
+                   supervision_.max_restarts, supervision_.restart_period_s);
+    return false;
+}
+
+void IsolatedNode::end_for_good(const Ending& ending) {
+    const bool normal =
+        ending.reported_end && !ending.hung && ending.exit.clean() && ended_normally(ending.report.end_reason);
+    // Downstream drains what was committed and sees the end; the seats go back so nothing waits for this node.
+    for (WrittenChannel& channel : written_) {
+        if (*channel.producer) (*channel.producer)->close();
+    }
+    for (Input& input : inputs_)
+        input.consumer.reset();
+    std::string detail;
+    {
+        const std::lock_guard lock(mutex_);
+        if (normal) {
+            totals_.end_reason = ending.report.end_reason;
+            totals_.end_detail = ending.report.end_detail;
+        } else {
+            totals_.end_reason = ending.hung ? EndReason::Hung
+                                 : ending.setup_failed || (ending.reported_end && ending.exit.clean())
+                                     ? (ending.reported_end ? ending.report.end_reason : EndReason::StartFailed)
+                                     : EndReason::Crashed;
+            totals_.end_detail =
+                ending.cause + (totals_.restarts.empty()
+                                    ? std::string()
+                                    : " (after " + std::to_string(totals_.restarts.size()) + " restarts)");
+        }
+        detail = totals_.end_detail;
+    }
+    runner_.events().emit("node_finished",
+                          {{"node", id_}, {"end_reason", to_string(report().end_reason)}, {"end_detail", detail}});
+    if (normal) return;
+    if (on_error_.action == graph::ErrorPolicy::Action::StopGraph && !stop_.load(std::memory_order_acquire)) {
+        runner_.fail("node '" + id_ + "' ended: " + detail + " (on_error: stop_graph)", "node_failed");
+        return;
+    }
+    if (!stop_.load(std::memory_order_acquire)) {
+        logger_->error("{}ended: {}; the rest of the graph keeps running without it", log_prefix_, detail);
+    }
+}
+
+}  // namespace dhub::runtime
