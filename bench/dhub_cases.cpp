@@ -673,6 +673,9 @@ std::vector<CaseResult> run_idle_cpu(const BenchOptions& options) {
 /// A stage between source and sink (dhub.stage_path): its "burst" (1: one slot per call, as before SDK 1.2).
 struct StageInPath {
     std::uint32_t burst = 1;
+    bool isolated = false;          ///< "isolation": "process" (dhub.isolation_path)
+    std::uint64_t crash_after = 0;  ///< bench_scale segfaults after this many frames per process (0: never)
+    std::string events_file{};      ///< --events for the run ("": none)
 };
 
 /// A guarded channel (dhub.validator_path): the stream carries the trivial validator bench_accept.
@@ -743,13 +746,18 @@ double measure_kernel_path(const BenchOptions& options,
                                   {"burst", stage->burst},
                                   {"inputs", {"raw"}},
                                   {"outputs", {"stream"}}});
+        auto& stage_node = graph["nodes"].back();
+        if (stage->isolated)
+            stage_node.update({{"isolation", "process"}, {"max_restarts", 1000}, {"restart_period_s", 3600}});
+        if (stage->crash_after != 0) stage_node["params"]["crash_after"] = stage->crash_after;
     }
     std::ofstream(graph_file) << graph.dump(2);
 
     testing::ChildOptions child_options;
     child_options.death_signal = SIGKILL;  // kept across exec: no kernel outlives an interrupted bench
-    testing::ChildProcess kernel = testing::ChildProcess::spawn(
-        DHUB_BENCH_KERNEL, {graph_file, "--plugin-path", DHUB_BENCH_PLUGIN_DIR, "--log-level", "warn"}, child_options);
+    std::vector<std::string> arguments = {graph_file, "--plugin-path", DHUB_BENCH_PLUGIN_DIR, "--log-level", "warn"};
+    if (stage && !stage->events_file.empty()) arguments.insert(arguments.end(), {"--events", stage->events_file});
+    testing::ChildProcess kernel = testing::ChildProcess::spawn(DHUB_BENCH_KERNEL, arguments, child_options);
     kernel_pid = kernel.pid();
     const testing::ExitStatus status =
         kernel.wait(std::chrono::duration_cast<std::chrono::milliseconds>(options.child_timeout));
@@ -912,6 +920,86 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     return results;
 }
 
+/// Each restart's time (ns) in an events file: from a host's end (node_process_ended) to its successor's
+/// node_ready.
+std::vector<std::int64_t> restart_times(const std::string& events_file) {
+    std::vector<std::int64_t> times;
+    std::ifstream in(events_file);
+    std::int64_t ended_at = -1;
+    for (std::string line; std::getline(in, line);) {
+        const auto event = nlohmann::json::parse(line, nullptr, false);
+        if (event.is_discarded()) continue;
+        if (event["event"] == "node_process_ended") ended_at = event["t_ns"].get<std::int64_t>();
+        if (event["event"] == "node_ready" && ended_at >= 0) {
+            times.push_back(event["t_ns"].get<std::int64_t>() - ended_at);
+            ended_at = -1;
+        }
+    }
+    return times;
+}
+
+/// The stage of source -> stage -> sink in a dhub-node-host against the same stage in a kernel thread, in bursts
+/// of 32 and one slot per call, alternated (issue 15: isolated >= 90 % of in-process at 4 KiB); and the time an
+/// isolated stage that segfaults every 20,000 frames takes to run again, over 100 restarts.
+std::vector<CaseResult> run_isolation_path(const BenchOptions& options) {
+    constexpr std::uint32_t BURST_OF_SOURCE = 32;
+    constexpr std::uint32_t SLOTS = 256;
+    constexpr std::size_t PAYLOAD = 4096;
+    const int rounds = options.quick ? 2 : 5;
+    std::vector<CaseResult> results;
+    for (const std::uint32_t burst : {std::uint32_t{32}, std::uint32_t{1}}) {
+        const std::uint64_t messages = options.scaled(burst > 1 ? 2'000'000 : 1'000'000);
+        std::vector<double> threaded;
+        std::vector<double> isolated;
+        std::vector<double> ratios;
+        std::string error;
+        try {
+            for (int round = 0; round < rounds; ++round) {
+                threaded.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE,
+                                                       StageInPath{burst}, Touch::EveryByte));
+                isolated.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE,
+                                                       StageInPath{burst, true}, Touch::EveryByte));
+                ratios.push_back(isolated.back() / threaded.back());
+            }
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        const std::string hand_over = burst > 1 ? "the stage in bursts of 32" : "the stage one slot per call";
+        const std::string suffix = burst > 1 ? "_burst32" : "_per_slot";
+        const std::string ratio = ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %";
+        const auto row = [&](const std::string& name, const std::vector<double>& rates, const std::string& note) {
+            results.push_back(alternated_row(name, PAYLOAD, rates, note, rounds, error));
+        };
+        row("stage_in_process" + suffix, threaded,
+            "dhub-kernel: bench_source -> bench_scale -> bench_sink, " + hand_over + ", every node a kernel thread");
+        row("stage_isolated" + suffix, isolated,
+            "the same with the stage in a dhub-node-host process (\"isolation\": \"process\"); " + ratio +
+                " of in-process");
+    }
+    // Restart time: 101 processes of 20,000 frames, the first 100 segfault.
+    CaseResult restart{.case_name = "isolated_restart", .transport = TRANSPORT, .payload_bytes = PAYLOAD};
+    try {
+        const testing::TempDir scratch("dhub-bench-restart");
+        constexpr std::uint64_t PER_PROCESS = 20'000;
+        StageInPath crashing{32, true, PER_PROCESS, scratch.file("events.jsonl")};
+        (void)measure_kernel_path(options, PAYLOAD, 101 * PER_PROCESS, SLOTS, BURST_OF_SOURCE, crashing,
+                                  Touch::EveryByte);
+        std::vector<std::int64_t> times = restart_times(crashing.events_file);
+        if (times.size() != 100) throw std::runtime_error(std::to_string(times.size()) + " restarts, not 100");
+        std::sort(times.begin(), times.end());
+        restart.p50_ns = percentile_of_sorted(times, 0.50);
+        restart.p99_ns = percentile_of_sorted(times, 0.99);
+        restart.note =
+            "a bench_scale stage segfaulting every 20,000 frames, isolated: from its process's end to its "
+            "successor's ready, p50/p99 of 100 restarts; bench_sink saw every frame once";
+    } catch (const std::exception& e) {
+        restart.error = e.what();
+    }
+    std::cerr << "  " << one_line_summary(restart) << std::endl;
+    results.push_back(std::move(restart));
+    return results;
+}
+
 /// The plain channel against the same channel guarded by one trivial accepting validator (issue 11: >= 90 % of
 /// the plain 4 KiB rate), slot by slot and in bursts of 32, alternated in one run.
 std::vector<CaseResult> run_validator_path(const BenchOptions& options) {
@@ -961,6 +1049,9 @@ void register_dhub_cases(Registry& registry) {
     registry.add(
         {"dhub.stage_path", run_stage_path,
          "4 KiB through dhub-kernel: source -> scale-like stage -> sink in bursts vs source -> sink, one run"});
+    registry.add({"dhub.isolation_path", run_isolation_path,
+                  "a stage in a dhub-node-host process against the same in a kernel thread (bursts of 32 and per "
+                  "slot), and the restart time of an isolated stage that crashes"});
     registry.add({"dhub.validator_path", run_validator_path,
                   "4 KiB through dhub-kernel: a channel with one trivial accepting validator vs the plain channel "
                   "(slot by slot and in bursts), one run"});

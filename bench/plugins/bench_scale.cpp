@@ -2,7 +2,9 @@
 // dhub.stage.bench_scale: the work dhub.stage.scale does to a frame, on the bench's payloads: every 8-byte word
 // read, mapped to word * gain + offset and written to the output slot. In integers, so that gain 1 and
 // offset 0 give back exactly what the source wrote and bench_sink can check every byte. With a burst handler
-// (SDK 1.2) like scale's.
+// (SDK 1.2) like scale's. crash_after makes it segfault after that many frames in its process (the restart
+// time of an isolated node, dhub.isolation_path).
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -17,15 +19,18 @@ public:
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "scale's work on the bench payloads (ends kept for the sink's check)";
     static constexpr const char* params_schema = R"json([
-{"name":"gain","type":"integer","default":1},{"name":"offset","type":"integer","default":0}])json";
+{"name":"gain","type":"integer","default":1},{"name":"offset","type":"integer","default":0},
+{"name":"crash_after","type":"integer","default":0,"min":0,"doc":"raise SIGSEGV on the frame after this many (0: never)"}])json";
 
     explicit BenchScale(dhub::sdk::NodeContext& context)
         : gain_(static_cast<std::uint64_t>(context.params().integer("gain"))),
-          offset_(static_cast<std::uint64_t>(context.params().integer("offset"))) {}
+          offset_(static_cast<std::uint64_t>(context.params().integer("offset"))),
+          crash_after_(static_cast<std::uint64_t>(context.params().integer("crash_after"))) {}
 
     dhub_status process(dhub::sdk::NodeContext&,
                         const dhub::sdk::InputSlot<dhub::sdk::Bytes>& in,
                         dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
+        if (crash_after_ != 0 && seen_++ == crash_after_) std::raise(SIGSEGV);
         const auto bytes = in.bytes();
         if (out.capacity() < bytes.size()) return DHUB_ERR_INVALID_ARGUMENT;
         std::byte* target = out.bytes().data();
@@ -55,6 +60,8 @@ public:
 private:
     std::uint64_t gain_;
     std::uint64_t offset_;
+    std::uint64_t crash_after_;
+    std::uint64_t seen_ = 0;
 };
 
 }  // namespace
