@@ -151,12 +151,7 @@ int main(int argc, char** argv) {
     const auto graph = dhub::graph::load_graph_file(options->graph_file, issues);
     if (!graph) return code(report_issues(issues, options->graph_file));
     dhub::plugin::PluginLoader loader(dhub::plugin::make_search_path(options->plugin_path, graph->plugin_path));
-    const dhub::graph::ComponentLookup lookup =
-        [&loader](const std::string& name) -> dhub::Result<std::vector<dhub::plugin::ComponentInfo>> {
-        auto loaded = loader.load(name);
-        if (!loaded) return loaded.error();
-        return loaded.value()->components;
-    };
+    const dhub::graph::ComponentLookup lookup = dhub::plugin::component_lookup(loader);
     const auto validated = dhub::graph::validate_graph(*graph, lookup, issues);
     if (!issues.empty()) return code(report_issues(issues, options->graph_file));
     if (options->list_schemas) {

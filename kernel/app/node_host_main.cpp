@@ -116,12 +116,7 @@ int main(int argc, char** argv) {
     }
     std::vector<std::filesystem::path> plugin_path(options->plugin_path.begin(), options->plugin_path.end());
     dhub::plugin::PluginLoader loader(dhub::plugin::make_search_path(plugin_path, graph->plugin_path));
-    const dhub::graph::ComponentLookup lookup =
-        [&loader](const std::string& name) -> dhub::Result<std::vector<dhub::plugin::ComponentInfo>> {
-        auto loaded = loader.load(name);
-        if (!loaded) return loaded.error();
-        return loaded.value()->components;
-    };
+    const dhub::graph::ComponentLookup lookup = dhub::plugin::component_lookup(loader);
     const auto validated = dhub::graph::validate_graph(*graph, lookup, issues);
     if (!issues.empty()) {
         return fail_setup(link,

@@ -148,4 +148,12 @@ Result<const LoadedPlugin*> PluginLoader::load_locked(const fs::path& file) {
     return result;
 }
 
+std::function<Result<std::vector<ComponentInfo>>(const std::string& plugin)> component_lookup(PluginLoader& loader) {
+    return [&loader](const std::string& name) -> Result<std::vector<ComponentInfo>> {
+        auto loaded = loader.load(name);
+        if (!loaded) return loaded.error();
+        return loaded.value()->components;
+    };
+}
+
 }  // namespace dhub::plugin

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -54,6 +55,17 @@ ChildExit exit_of(int status) noexcept {
     }
     for (int i = 0; i < count && i < 16; ++i) {
         if (::dup2(moved[i], FIRST_PASSED_FD + i) < 0) ::_exit(126);  // dup2's copy is not close-on-exec
+    }
+    // Nothing else of the kernel's reaches the plugin's process, close-on-exec or not (an events file, sockets).
+    const unsigned first_free = static_cast<unsigned>(FIRST_PASSED_FD + count);
+#ifdef SYS_close_range
+    if (::syscall(SYS_close_range, first_free, ~0U, 0U) != 0)
+#endif
+    {
+        rlimit files{};
+        const rlim_t most = ::getrlimit(RLIMIT_NOFILE, &files) == 0 ? std::min<rlim_t>(files.rlim_cur, 65536) : 1024;
+        for (rlim_t fd = first_free; fd < most; ++fd)
+            ::close(static_cast<int>(fd));
     }
     if (spec.memory_mb) {
         const rlim_t bytes = static_cast<rlim_t>(*spec.memory_mb) << 20;

@@ -21,6 +21,9 @@ constexpr std::chrono::milliseconds LOOK_EVERY = 50ms;
 constexpr std::chrono::milliseconds STOP_GRACE = 15s;
 /// The host beats at most this far apart; a watchdog shorter than 4 beats beats faster.
 constexpr std::uint32_t BEAT_MS = 100;
+/// Until the host says it is ready (process start, graph check, plugin loading, create()), the watchdog allows
+/// at least this long: starting is not hanging, and a sanitizer build starts slowly.
+constexpr std::uint64_t STARTUP_GRACE_NS = 10'000'000'000ULL;
 
 std::uint64_t ns_of(std::chrono::milliseconds span) {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(span).count());
@@ -216,6 +219,7 @@ IsolatedNode::Ending IsolatedNode::run_host() {
 
     std::uint64_t progress = 0;
     bool sleeping = false;
+    bool ready = false;
     std::uint64_t moved_at = monotonic_ns();
     std::uint64_t stop_seen_at = 0;
     const std::uint64_t watchdog_ns = std::uint64_t{supervision_.watchdog_ms} * 1'000'000ULL;
@@ -238,15 +242,18 @@ IsolatedNode::Ending IsolatedNode::run_host() {
             }
             const std::uint64_t before = progress;
             const bool was_sleeping = sleeping;
-            on_message(received->value(), ending, progress, sleeping);
-            if (progress != before || sleeping || was_sleeping) moved_at = monotonic_ns();
+            const bool was_ready = ready;
+            on_message(received->value(), ending, progress, sleeping, ready);
+            if (progress != before || sleeping || was_sleeping || ready != was_ready) moved_at = monotonic_ns();
         }
         if (child.try_reap()) break;
         const std::uint64_t now = monotonic_ns();
-        if (watchdog_ns != 0 && !sleeping && now - moved_at > watchdog_ns) {
+        const std::uint64_t allowed = ready ? watchdog_ns : std::max(watchdog_ns, STARTUP_GRACE_NS);
+        if (watchdog_ns != 0 && !sleeping && now - moved_at > allowed) {
             child.kill(SIGKILL);
             ending.hung = true;
-            ending.cause = "watchdog: no progress for " + std::to_string(supervision_.watchdog_ms) + " ms";
+            ending.cause = ready ? "watchdog: no progress for " + std::to_string(supervision_.watchdog_ms) + " ms"
+                                 : "watchdog: not ready within " + std::to_string(allowed / 1'000'000) + " ms";
             break;
         }
         if (stop_.load(std::memory_order_acquire)) {
@@ -277,7 +284,8 @@ IsolatedNode::Ending IsolatedNode::run_host() {
     return ending;
 }
 
-void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, std::uint64_t& progress, bool& sleeping) {
+void IsolatedNode::on_message(
+    const nlohmann::json& message, Ending& ending, std::uint64_t& progress, bool& sleeping, bool& ready) {
     const std::string& type = message["t"].get_ref<const std::string&>();
     auto text = [&](const char* key) {
         const auto found = message.find(key);
@@ -300,6 +308,7 @@ void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, std
         current_ = std::move(report);
         validator_current_ = std::move(validators);
     } else if (type == host_message::READY) {
+        ready = true;
         logger_->debug("{}its process is ready", log_prefix_);
         runner_.events().emit("node_ready", {{"node", id_}, {"pid", ending.pid}});
     } else if (type == host_message::SETUP_FAILED) {

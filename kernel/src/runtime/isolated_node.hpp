@@ -84,8 +84,9 @@ private:
     /// One host process, from spawn to reaped.
     Ending run_host();
     std::vector<std::string> host_arguments() const;
-    /// Acts on one message from the host; false when it was not one (logged).
-    void on_message(const nlohmann::json& message, Ending& ending, std::uint64_t& progress, bool& sleeping);
+    /// Acts on one message from the host: progress, sleeping and ready as its beats and `ready` said.
+    void on_message(
+        const nlohmann::json& message, Ending& ending, std::uint64_t& progress, bool& sleeping, bool& ready);
     void hand_channels_over();
     /// Takes every written channel back (adopting it from the dead host), so the kernel holds it again.
     void take_channels_back();

@@ -561,7 +561,9 @@ void ProducerState::close() noexcept {
     }
     std::uint64_t expected = lease_token;
     header.writer_lease.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
-    if (options.unlink_on_close && expected == lease_token) (void)Segment::unlink(view.channel());
+    if (options.close_channel && options.unlink_on_close && expected == lease_token) {
+        (void)Segment::unlink(view.channel());
+    }
 }
 
 }  // namespace detail

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -70,5 +71,8 @@ private:
     std::map<std::string, std::unique_ptr<LoadedPlugin>> plugins_;  ///< by name
     std::vector<std::unique_ptr<Library>> libraries_;               ///< declared last: unloaded after the plugins' data
 };
+
+/// The components of a plugin by name, loading it through loader (graph::ComponentLookup for validate_graph).
+std::function<Result<std::vector<ComponentInfo>>(const std::string& plugin)> component_lookup(PluginLoader& loader);
 
 }  // namespace dhub::plugin

@@ -31,8 +31,8 @@ struct ProducerOptions {
     /// Closed once they have read everything).
     bool unlink_on_close = true;
     /// close() marks the channel closed (consumers drain, then get Closed). False: close() only gives the lease
-    /// back, the channel stays open for the next producer to adopt (a dhub-node-host writing for its kernel,
-    /// which decides when the channel ends).
+    /// back (unlink_on_close does not apply), the channel stays open for the next producer to adopt (a dhub-node-host
+    /// writing for its kernel, which decides when the channel ends).
     bool close_channel = true;
     /// How long to wait for a half-created segment of another process before judging it.
     std::chrono::nanoseconds ready_timeout{std::chrono::seconds(1)};
