@@ -4,6 +4,7 @@
 // shared memory, and a control link (fd 3) carries beats, counts, peer messages and stop. A crash here ends this
 // process only: the kernel sees it, takes its channels back and restarts it by the node's policy.
 // Not meant to be started by hand (docs/kernel.md, "Crash isolation").
+#include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -101,7 +102,25 @@ int main(int argc, char** argv) {
     spdlog::set_level(spdlog::level::from_str(options->log_level));
     spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
     ::prctl(PR_SET_NAME, ("h:" + options->node).substr(0, 15).c_str(), 0, 0, 0);
-    const HostLink link(options->control_fd);
+    // Its kernel stops it (a stop message, or SIGKILL when it dies): a Ctrl-C or a SIGTERM for the whole group
+    // must not end the node before the kernel has drained the graph.
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGTERM, SIG_IGN);
+    HostLink link(options->control_fd);
+
+    // The kernel's first message: what is not for the command line (attach secrets).
+    dhub::runtime::HostedNode hosted;
+    const auto setup = link.receive(std::chrono::seconds(10));
+    if (!setup || !*setup || setup->value()["t"] != host_message::SETUP) {
+        logger->error("node '{}': no setup message from the kernel", options->node);
+        return dhub::to_int(ExitCode::Usage);
+    }
+    if (const auto secrets = setup->value().find("attach_secrets");
+        secrets != setup->value().end() && secrets->is_object()) {
+        for (const auto& [channel, secret] : secrets->items()) {
+            if (secret.is_string()) hosted.attach_secrets[channel] = secret.get<std::string>();
+        }
+    }
 
     std::vector<dhub::graph::GraphIssue> issues;
     const std::string text = read_graph(options->graph_fd);
@@ -124,7 +143,6 @@ int main(int argc, char** argv) {
                           ExitCode::PluginError);
     }
 
-    dhub::runtime::HostedNode hosted;
     hosted.node_id = options->node;
     hosted.seat_owner = options->seat_owner;
     for (const std::string& seat : options->seats) {

@@ -46,6 +46,8 @@ ChildExit exit_of(int status) noexcept {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the kernel blocks its signals for its signal thread
     ::signal(SIGPIPE, SIG_DFL);
+    // A process group of its own: Ctrl-C in the kernel's terminal is for the kernel, which stops its children.
+    ::setpgid(0, 0);
     // Passed descriptors to 3, 4, ...: first out of the way (above every target), then into place.
     const int count = static_cast<int>(spec.pass_fds.size());
     int moved[16];

@@ -160,6 +160,9 @@ std::vector<std::size_t> written_channels(const graph::ValidatedGraph& graph, co
             }
         }
     }
+    // Validators of one channel may share a quarantine channel: each channel once.
+    std::sort(written.begin(), written.end());
+    written.erase(std::unique(written.begin(), written.end()), written.end());
     return written;
 }
 
@@ -181,7 +184,11 @@ std::filesystem::path node_host_executable(const RunnerOptions::Isolation& isola
 /// A memfd holding the graph's text, which every host of an isolated node reads (the file may change on disk
 /// while the graph runs: a restarted node must see the graph its kernel runs).
 Result<int> graph_memfd(const std::string& text) {
-    if (text.empty()) return Error{ErrorCode::InvalidArgument, "the graph's text is not known (parsed from nowhere)"};
+    if (text.empty()) {
+        return Error{ErrorCode::InvalidArgument,
+                     "its host needs the graph's text, and this graph was not read by parse_graph or load_graph_file "
+                     "(GraphSpec::source_text is empty)"};
+    }
     const int fd = ::memfd_create("dhub-graph", MFD_CLOEXEC);
     if (fd < 0) return Error{ErrorCode::Io, std::string("memfd_create failed: ") + std::strerror(errno)};
     std::size_t written = 0;
@@ -384,6 +391,13 @@ Result<std::unique_ptr<GraphNode>, SetupError> GraphRunner::build_isolated(
     }
     IsolatedNode::Launch launch;
     launch.node_host = node_host_executable(options_.isolation).string();
+    if (::access(launch.node_host.c_str(), X_OK) != 0) {
+        return SetupError{SetupStep::Node,
+                          {ErrorCode::NotFound, "node '" + validated.spec->id + "' (isolation process): cannot run " +
+                                                    launch.node_host + " (" + std::strerror(errno) +
+                                                    "); install dhub-node-host beside dhub-kernel or name it in "
+                                                    "DHUB_NODE_HOST"}};
+    }
     launch.graph_fd = graph_fd_;
     launch.graph_file = graph.spec->source_file.string();
     for (const auto& directory : options_.isolation.plugin_path)
@@ -399,7 +413,8 @@ Result<std::unique_ptr<GraphNode>, SetupError> GraphRunner::build_isolated(
     for (const graph::BoundChannel& input : validated.inputs) {
         auto consumer = attach_input(graph, validated, input);
         if (!consumer) return consumer.error();
-        node->add_input(input.channel, std::move(consumer.value()));
+        node->add_input(input.channel, std::move(consumer.value()),
+                        channels_[channel_index(input.channel)]->attach_secret);
         channels_[channel_index(input.channel)]->members.push_back(node.get());
     }
     return std::unique_ptr<GraphNode>(std::move(node));
@@ -464,6 +479,9 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create_hosted(cons
         consumer_options.hold = true;
         consumer_options.delivery = input.delivery;
         consumer_options.expect.schema_hash = graph.channels[index].config.schema_hash;
+        if (const auto secret = hosted.attach_secrets.find(input.channel); secret != hosted.attach_secrets.end()) {
+            consumer_options.attach_secret = secret->second;
+        }
         auto consumer = shm::Consumer::attach_to_seat(runner->channels_[index]->segment, seat->second,
                                                       hosted.seat_owner, consumer_options);
         if (!consumer) {

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -49,13 +50,14 @@ void HostLink::close() noexcept {
     fd_ = -1;
 }
 
-bool HostLink::send(const nlohmann::json& message) const noexcept {
+bool HostLink::send(const nlohmann::json& message, Wait wait) const noexcept {
     if (fd_ < 0) return false;
     try {
         const std::string packet = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         if (packet.size() > MAX_HOST_PACKET) return false;
         for (;;) {
-            const ssize_t sent = ::send(fd_, packet.data(), packet.size(), MSG_NOSIGNAL);
+            const ssize_t sent =
+                ::send(fd_, packet.data(), packet.size(), MSG_NOSIGNAL | (wait == Wait::No ? MSG_DONTWAIT : 0));
             if (sent >= 0) return true;
             if (errno != EINTR) return false;
         }
@@ -64,29 +66,45 @@ bool HostLink::send(const nlohmann::json& message) const noexcept {
     }
 }
 
-std::optional<Result<nlohmann::json>> HostLink::receive(std::chrono::milliseconds timeout) const {
+std::optional<Result<nlohmann::json>> HostLink::receive(std::chrono::milliseconds timeout) {
     pollfd waiting{fd_, POLLIN, 0};
     const int ready = ::poll(&waiting, 1, static_cast<int>(timeout.count()));
     if (ready == 0 || (ready < 0 && errno == EINTR)) return std::nullopt;
     if (ready < 0) return Result<nlohmann::json>(Error{ErrorCode::Io, std::strerror(errno)});
-    std::string packet(MAX_HOST_PACKET, '\0');
+    std::string& packet = packet_;
+    if (packet.size() != MAX_HOST_PACKET) packet.resize(MAX_HOST_PACKET);  // once: never filled again
     ssize_t got = -1;
-    do {
+    bool reset_seen = false;
+    for (;;) {
         got = ::recv(fd_, packet.data(), packet.size(), MSG_TRUNC);
-    } while (got < 0 && errno == EINTR);
-    if (got == 0) return Result<nlohmann::json>(Error{ErrorCode::NotFound, "the other side closed the link"});
+        if (got >= 0 || errno == EINTR) {
+            if (got >= 0) break;
+            continue;
+        }
+        // The peer closed with messages of ours unread: Linux reports that once, before what it sent us (which
+        // is still there to read: a host's last beat and its end).
+        if (errno == ECONNRESET && !reset_seen) {
+            reset_seen = true;
+            continue;
+        }
+        break;
+    }
+    if (got == 0 || (got < 0 && errno == ECONNRESET)) {
+        return Result<nlohmann::json>(Error{ErrorCode::NotFound, "the other side closed the link"});
+    }
     if (got < 0) return Result<nlohmann::json>(Error{ErrorCode::Io, std::strerror(errno)});
     if (static_cast<std::size_t>(got) > packet.size()) {
         return Result<nlohmann::json>(Error{ErrorCode::Incompatible, "a packet of " + std::to_string(got) +
                                                                          " bytes, over the link's limit of " +
                                                                          std::to_string(MAX_HOST_PACKET)});
     }
-    packet.resize(static_cast<std::size_t>(got));
-    auto message = nlohmann::json::parse(packet, nullptr, false);
+    const auto end = packet.begin() + got;
+    auto message = nlohmann::json::parse(packet.begin(), end, nullptr, false);
     if (message.is_discarded() || !message.is_object() || !message.contains("t") || !message["t"].is_string()) {
         return Result<nlohmann::json>(
             Error{ErrorCode::Incompatible,
-                  "a packet that is not a message (" + std::to_string(got) + " bytes: " + packet.substr(0, 60) + ")"});
+                  "a packet that is not a message (" + std::to_string(got) +
+                      " bytes: " + packet.substr(0, std::min<std::size_t>(60, static_cast<std::size_t>(got))) + ")"});
     }
     return Result<nlohmann::json>(std::move(message));
 }

@@ -27,8 +27,9 @@ inline constexpr const char* BEAT = "beat";  ///< host → kernel: {"progress", 
 inline constexpr const char* END = "end";    ///< host → kernel: {"report", "validators"}: the node ended
 inline constexpr const char* BROADCAST = "broadcast";  ///< host → kernel: {"channel", "message"} to the other nodes
 inline constexpr const char* FAIL = "fail";            ///< host → kernel: {"why", "cause"}: stop the whole graph
-inline constexpr const char* STOP = "stop";            ///< kernel → host: stop the node (it ends as on request)
-inline constexpr const char* MESSAGE = "message";      ///< kernel → host: {"channel", "message"} for the node
+inline constexpr const char* SETUP = "setup";      ///< kernel → host, first: {"attach_secrets": {channel: secret}}
+inline constexpr const char* STOP = "stop";        ///< kernel → host: stop the node (it ends as on request)
+inline constexpr const char* MESSAGE = "message";  ///< kernel → host: {"channel", "message"} for the node
 }  // namespace host_message
 
 /// Largest packet either side sends or accepts: reports of a node with many validators fit easily.
@@ -40,23 +41,26 @@ public:
     static Result<std::pair<HostLink, HostLink>> pair();
     /// Takes over an inherited descriptor (dhub-node-host's --control-fd).
     explicit HostLink(int fd) noexcept : fd_(fd) {}
-    HostLink(HostLink&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    HostLink(HostLink&& other) noexcept : fd_(std::exchange(other.fd_, -1)), packet_(std::move(other.packet_)) {}
     HostLink& operator=(HostLink&& other) noexcept;
     ~HostLink();
     HostLink(const HostLink&) = delete;
     HostLink& operator=(const HostLink&) = delete;
 
     int fd() const noexcept { return fd_; }
-    /// Sends one message; false once the peer is gone. Any thread (one packet per call, never interleaved).
-    bool send(const nlohmann::json& message) const noexcept;
+    enum class Wait { Yes, No };
+    /// Sends one message; false once the peer is gone, or (Wait::No) when the link's buffer is full now. Any
+    /// thread (one packet per call, never interleaved).
+    bool send(const nlohmann::json& message, Wait wait = Wait::Yes) const noexcept;
     /// Waits up to timeout for a message. nullopt on timeout; an Error when the peer closed (NotFound) or sent
     /// something that is not a JSON object with a string "t" (Incompatible, naming what came): the caller
-    /// logs it and goes on.
-    std::optional<Result<nlohmann::json>> receive(std::chrono::milliseconds timeout) const;
+    /// logs it and goes on. One thread at a time.
+    std::optional<Result<nlohmann::json>> receive(std::chrono::milliseconds timeout);
     void close() noexcept;
 
 private:
     int fd_ = -1;
+    std::string packet_;  ///< receive's buffer, MAX_HOST_PACKET long once used
 };
 
 }  // namespace dhub::runtime

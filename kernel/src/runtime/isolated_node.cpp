@@ -17,6 +17,10 @@ using namespace std::chrono_literals;
 
 /// How often the supervisor looks at its host when nothing arrives (a kernel without pidfds polls the exit).
 constexpr std::chrono::milliseconds LOOK_EVERY = 50ms;
+/// Messages read from the host per look, at most, before the exit, the watchdog and a stop are looked at.
+constexpr int MESSAGES_PER_LOOK = 64;
+/// After a host died: how long a flex zone it may have held must stay held, unchanged, to be released.
+constexpr std::chrono::milliseconds FLEX_QUIET = 50ms;
 /// After a stop was sent: how long the node may take to end (its input draining) before its process is killed.
 constexpr std::chrono::milliseconds STOP_GRACE = 15s;
 /// The host beats at most this far apart; a watchdog shorter than 4 beats beats faster.
@@ -106,8 +110,9 @@ void IsolatedNode::start_thread() {
 void IsolatedNode::request_stop() noexcept {
     stop_.store(true, std::memory_order_release);
     {
+        // Never blocks on a host that does not read: the supervisor sends it again until the link takes it.
         const std::lock_guard lock(mutex_);
-        if (link_ != nullptr && !stop_sent_) stop_sent_ = link_->send({{"t", host_message::STOP}});
+        if (link_ != nullptr && !stop_sent_) stop_sent_ = link_->send({{"t", host_message::STOP}}, HostLink::Wait::No);
     }
     const std::lock_guard lock(wake_mutex_);
     wake_.notify_all();
@@ -133,7 +138,14 @@ std::vector<ValidatorReport> IsolatedNode::own_validator_reports() const {
 
 void IsolatedNode::deliver_message(const std::string& channel, const std::string& message) {
     const std::lock_guard lock(mutex_);
-    if (link_ != nullptr) (void)link_->send({{"t", host_message::MESSAGE}, {"channel", channel}, {"message", message}});
+    if (link_ == nullptr) return;  // between two hosts: lost, as for a thread that is not running
+    // Never blocks: another node's thread (or supervisor) sends this. A host that does not read loses messages,
+    // as a node's full inbox drops its oldest.
+    if (!link_->send({{"t", host_message::MESSAGE}, {"channel", channel}, {"message", message}}, HostLink::Wait::No) &&
+        dropped_messages_++ % 1000 == 0) {
+        logger_->warn("{}a peer message on '{}' was dropped: its process does not read them ({} so far)", log_prefix_,
+                      channel, dropped_messages_);
+    }
 }
 
 void IsolatedNode::supervise() {
@@ -200,35 +212,38 @@ IsolatedNode::Ending IsolatedNode::run_host() {
     host_end.close();
     if (!spawned) {
         ending.setup_failed = true;
+        ending.unstartable = true;  // starting it again would fail the same way
         ending.cause = "cannot start its process: " + spawned.error().message;
         ending.exit = ChildExit{false, 127};
         return ending;
     }
     ChildProcess& child = spawned.value();
     ending.pid = child.pid();
+    // The attach secrets of its inputs go through the link, never the command line other users can read.
+    nlohmann::json secrets = nlohmann::json::object();
+    for (const Input& input : inputs_)
+        secrets[input.channel] = input.attach_secret;
+    (void)link.send({{"t", host_message::SETUP}, {"attach_secrets", secrets}});
     {
         const std::lock_guard lock(mutex_);
         link_ = &link;
         stop_sent_ = false;
         current_ = NodeReport{};
         validator_current_.clear();
-        if (stop_.load(std::memory_order_acquire)) stop_sent_ = link.send({{"t", host_message::STOP}});
     }
     runner_.events().emit("node_process_started", {{"node", id_}, {"pid", child.pid()}});
     logger_->debug("{}running in process {}", log_prefix_, child.pid());
 
-    std::uint64_t progress = 0;
-    bool sleeping = false;
-    bool ready = false;
-    std::uint64_t moved_at = monotonic_ns();
+    HostWatch watch;
+    watch.moved_at = watch.beat_at = monotonic_ns();
     std::uint64_t stop_seen_at = 0;
-    const std::uint64_t watchdog_ns = std::uint64_t{supervision_.watchdog_ms} * 1'000'000ULL;
     bool link_open = true;
     for (;;) {
         pollfd waits[2] = {{link_open ? link.fd() : -1, POLLIN, 0}, {child.pidfd(), POLLIN, 0}};
         (void)::poll(waits, 2, static_cast<int>(LOOK_EVERY.count()));
-        // Everything the host said before it ended is read before its end is judged.
-        while (link_open) {
+        // Everything the host said before it ended is read before its end is judged; a bounded number per look,
+        // so that a host flooding the link cannot keep its supervisor from the checks below.
+        for (int read = 0; link_open && read < MESSAGES_PER_LOOK; ++read) {
             auto received = link.receive(0ms);
             if (!received) break;
             if (!*received) {
@@ -240,23 +255,27 @@ IsolatedNode::Ending IsolatedNode::run_host() {
                 }
                 continue;
             }
-            const std::uint64_t before = progress;
-            const bool was_sleeping = sleeping;
-            const bool was_ready = ready;
-            on_message(received->value(), ending, progress, sleeping, ready);
-            if (progress != before || sleeping || was_sleeping || ready != was_ready) moved_at = monotonic_ns();
+            try {
+                on_message(received->value(), ending, watch);
+            } catch (const std::exception& error) {  // a field of the wrong type: the message is ignored, never fatal
+                logger_->warn("{}ignored a malformed message from its process {}: {}", log_prefix_, child.pid(),
+                              error.what());
+            }
         }
         if (child.try_reap()) break;
         const std::uint64_t now = monotonic_ns();
-        const std::uint64_t allowed = ready ? watchdog_ns : std::max(watchdog_ns, STARTUP_GRACE_NS);
-        if (watchdog_ns != 0 && !sleeping && now - moved_at > allowed) {
+        if (const std::string hang = hang_of(watch, now); !hang.empty()) {
             child.kill(SIGKILL);
             ending.hung = true;
-            ending.cause = ready ? "watchdog: no progress for " + std::to_string(supervision_.watchdog_ms) + " ms"
-                                 : "watchdog: not ready within " + std::to_string(allowed / 1'000'000) + " ms";
+            ending.cause = hang;
             break;
         }
         if (stop_.load(std::memory_order_acquire)) {
+            {
+                // A stop the link could not take at once (its buffer full) is sent again until it is.
+                const std::lock_guard lock(mutex_);
+                if (!stop_sent_) stop_sent_ = link.send({{"t", host_message::STOP}}, HostLink::Wait::No);
+            }
             if (stop_seen_at == 0) stop_seen_at = now;
             if (now - stop_seen_at > ns_of(STOP_GRACE)) {
                 child.kill(SIGKILL);
@@ -271,34 +290,57 @@ IsolatedNode::Ending IsolatedNode::run_host() {
     }
     ending.exit = child.reap();
     if (ending.cause.empty()) {
-        if (ending.setup_failed) {
-            // cause was set from its message
-        } else if (ending.reported_end && ending.exit.clean()) {
+        if (ending.reported_end && ending.exit.clean()) {
             ending.cause = std::string(to_string(ending.report.end_reason)) + ": " + ending.report.end_detail;
+        } else if (ending.setup_failed) {
+            ending.cause = "its process failed to set the node up (" + ending.exit.describe() + ")";
         } else {
             ending.cause = ending.exit.describe();
         }
     }
-    if (ending.setup_failed && ending.cause.empty()) ending.cause = "its process failed to set the node up";
     runner_.events().emit("node_process_ended", {{"node", id_}, {"pid", child.pid()}, {"cause", ending.cause}});
     return ending;
 }
 
-void IsolatedNode::on_message(
-    const nlohmann::json& message, Ending& ending, std::uint64_t& progress, bool& sleeping, bool& ready) {
+std::string IsolatedNode::hang_of(const HostWatch& watch, std::uint64_t now) const {
+    const std::uint64_t watchdog_ns = std::uint64_t{supervision_.watchdog_ms} * 1'000'000ULL;
+    if (watchdog_ns == 0) return {};
+    const std::uint64_t allowed = watch.ready ? watchdog_ns : std::max(watchdog_ns, STARTUP_GRACE_NS);
+    // No beat at all: the whole process is stuck (stopped, or a plugin holding a lock the beats need). Sleeping
+    // in the host excuses a quiet node thread, not a silent process.
+    if (now - watch.beat_at > allowed) {
+        return watch.ready ? "watchdog: no beat from its process for " + std::to_string(allowed / 1'000'000) + " ms"
+                           : "watchdog: not ready within " + std::to_string(allowed / 1'000'000) + " ms";
+    }
+    if (watch.ready && !watch.sleeping && now - watch.moved_at > allowed) {
+        return "watchdog: no progress for " + std::to_string(supervision_.watchdog_ms) + " ms";
+    }
+    return {};
+}
+
+void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, HostWatch& watch) {
     const std::string& type = message["t"].get_ref<const std::string&>();
     auto text = [&](const char* key) {
         const auto found = message.find(key);
         return found != message.end() && found->is_string() ? found->get<std::string>() : std::string();
     };
+    const std::uint64_t now = monotonic_ns();
     if (type == host_message::BEAT || type == host_message::END) {
-        NodeReport report = node_report_from_json(message.value("report", nlohmann::json()));
-        std::vector<ValidatorReport> validators =
-            validator_reports_from_json(message.value("validators", nlohmann::json()));
+        const auto field = [&](const char* key) {
+            const auto found = message.find(key);
+            return found != message.end() ? *found : nlohmann::json();
+        };
+        NodeReport report = node_report_from_json(field("report"));
+        std::vector<ValidatorReport> validators = validator_reports_from_json(field("validators"));
         if (type == host_message::BEAT) {
-            if (const auto found = message.find("progress"); found != message.end() && found->is_number_unsigned())
-                progress = found->get<std::uint64_t>();
-            sleeping = message.value("sleeping", false);
+            watch.beat_at = now;
+            const nlohmann::json progress = field("progress");
+            const nlohmann::json sleeping = field("sleeping");
+            const bool moved = (progress.is_number_unsigned() && progress.get<std::uint64_t>() != watch.progress) ||
+                               (sleeping.is_boolean() && sleeping.get<bool>());
+            if (progress.is_number_unsigned()) watch.progress = progress.get<std::uint64_t>();
+            watch.sleeping = sleeping.is_boolean() && sleeping.get<bool>();
+            if (moved) watch.moved_at = now;
         } else {
             ending.reported_end = true;
             ending.report = report;
@@ -308,9 +350,15 @@ void IsolatedNode::on_message(
         current_ = std::move(report);
         validator_current_ = std::move(validators);
     } else if (type == host_message::READY) {
-        ready = true;
+        watch.ready = true;
+        watch.moved_at = watch.beat_at = now;
         logger_->debug("{}its process is ready", log_prefix_);
         runner_.events().emit("node_ready", {{"node", id_}, {"pid", ending.pid}});
+        // A stop asked for while it started: now it can act on it.
+        const std::lock_guard lock(mutex_);
+        if (stop_.load(std::memory_order_acquire) && !stop_sent_) {
+            stop_sent_ = link_->send({{"t", host_message::STOP}}, HostLink::Wait::No);
+        }
     } else if (type == host_message::SETUP_FAILED) {
         ending.setup_failed = true;
         ending.cause = "setup failed: " + text("message");
@@ -327,12 +375,16 @@ void IsolatedNode::on_message(
 
 void IsolatedNode::hand_channels_over() {
     for (WrittenChannel& channel : written_) {
-        if (*channel.producer) (*channel.producer)->hand_over();
+        if (!*channel.producer) continue;
+        (*channel.producer)->hand_over();
+        channel.handed_over = true;
     }
 }
 
 void IsolatedNode::take_channels_back() {
     for (WrittenChannel& channel : written_) {
+        if (!channel.handed_over) continue;  // still the kernel's (a host that could not even start)
+        channel.handed_over = false;
         channel.producer->reset();  // handed over: inert, closes nothing
         auto adopted = shm::Producer::adopt(channel.config);
         if (!adopted) {
@@ -341,6 +393,16 @@ void IsolatedNode::take_channels_back() {
             continue;
         }
         channel.producer->emplace(std::move(adopted.value()));
+        if ((*channel.producer)->flex_zone().release_abandoned(FLEX_QUIET)) {
+            logger_->warn("{}its process died writing the flex zone of '{}': released empty", log_prefix_,
+                          channel.name);
+        }
+    }
+    for (Input& input : inputs_) {
+        if (input.consumer && input.consumer->flex_zone().release_abandoned(FLEX_QUIET)) {
+            logger_->warn("{}its process died writing the flex zone of '{}': released empty", log_prefix_,
+                          input.channel);
+        }
     }
 }
 
@@ -355,6 +417,7 @@ void IsolatedNode::absorb(const Ending& ending) {
 
 bool IsolatedNode::should_restart(const Ending& ending) {
     if (stop_.load(std::memory_order_acquire)) return false;  // the graph is stopping: nothing to restart for
+    if (ending.unstartable) return false;
     const bool normal =
         ending.reported_end && !ending.hung && ending.exit.clean() && ended_normally(ending.report.end_reason);
     switch (supervision_.restart) {

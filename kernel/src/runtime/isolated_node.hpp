@@ -35,6 +35,7 @@ public:
         std::string name;
         std::optional<shm::Producer>* producer = nullptr;  ///< the runner's channel table entry
         shm::ChannelConfig config;                         ///< to adopt it back
+        bool handed_over = false;                          ///< to a host: taken back when it ends
     };
     struct Launch {
         std::string node_host;  ///< executable
@@ -52,8 +53,9 @@ public:
     ~IsolatedNode() override;
 
     void add_output(WrittenChannel channel) { written_.push_back(std::move(channel)); }
-    void add_input(std::string channel, shm::Consumer consumer) {
-        inputs_.push_back({std::move(channel), std::move(consumer)});
+    /// attach_secret: the channel's, which the host presents (it gets it over the link).
+    void add_input(std::string channel, shm::Consumer consumer, std::string attach_secret) {
+        inputs_.push_back({std::move(channel), std::move(consumer), std::move(attach_secret)});
     }
 
     const std::string& id() const noexcept override { return id_; }
@@ -75,6 +77,7 @@ private:
         bool reported_end = false;  ///< it sent "end": the node ended by itself, as in a kernel thread
         bool hung = false;          ///< killed by the watchdog
         bool setup_failed = false;  ///< it sent "setup_failed": the node never ran
+        bool unstartable = false;   ///< the process could not be started at all: no restart would help
         std::string cause;          ///< in words, for logs, events and the report
         NodeReport report;          ///< its last counts
         std::vector<ValidatorReport> validators;
@@ -84,9 +87,18 @@ private:
     /// One host process, from spawn to reaped.
     Ending run_host();
     std::vector<std::string> host_arguments() const;
-    /// Acts on one message from the host: progress, sleeping and ready as its beats and `ready` said.
-    void on_message(
-        const nlohmann::json& message, Ending& ending, std::uint64_t& progress, bool& sleeping, bool& ready);
+    /// What the watchdog knows of the running host (CLOCK_MONOTONIC ns).
+    struct HostWatch {
+        std::uint64_t progress = 0;  ///< the node thread's progress counter, as the last beat said
+        bool sleeping = false;       ///< the last beat found it in sleep_until
+        bool ready = false;          ///< it said ready: its component is created
+        std::uint64_t moved_at = 0;  ///< when progress last changed (or it slept, or got ready)
+        std::uint64_t beat_at = 0;   ///< when it last beat (or was started)
+    };
+    /// Acts on one message from the host. Throws on a field of the wrong type (the caller ignores the message).
+    void on_message(const nlohmann::json& message, Ending& ending, HostWatch& watch);
+    /// Why the watchdog kills the host now ("watchdog: ..."), or "".
+    std::string hang_of(const HostWatch& watch, std::uint64_t now) const;
     void hand_channels_over();
     /// Takes every written channel back (adopting it from the dead host), so the kernel holds it again.
     void take_channels_back();
@@ -109,6 +121,7 @@ private:
     struct Input {
         std::string channel;
         std::optional<shm::Consumer> consumer;  ///< the kernel's seat, lent to each host; reset at the end
+        std::string attach_secret;
     };
     std::vector<Input> inputs_;
     RestartIntensity intensity_;
@@ -122,8 +135,9 @@ private:
     mutable std::mutex mutex_;        ///< guards what follows
     const HostLink* link_ = nullptr;  ///< the running host's link (messages and stop go through it)
     bool stop_sent_ = false;
-    NodeReport totals_;   ///< every ended host's counts, summed
-    NodeReport current_;  ///< the running host's last beat
+    std::uint64_t dropped_messages_ = 0;  ///< peer messages its hosts did not take
+    NodeReport totals_;                   ///< every ended host's counts, summed
+    NodeReport current_;                  ///< the running host's last beat
     std::vector<ValidatorReport> validator_totals_;
     std::vector<ValidatorReport> validator_current_;
 };

@@ -64,6 +64,20 @@ Status FlexZone::write(std::span<const std::byte> bytes, WaitOptions wait) noexc
     return Status::Ok;
 }
 
+bool FlexZone::release_abandoned(std::chrono::nanoseconds quiet) noexcept {
+    auto& header = view_->header();
+    std::uint64_t held = header.flex_seq.load(std::memory_order_acquire);
+    if ((held & 1) == 0) return false;
+    const std::uint64_t until = deadline_after(quiet);
+    while (monotonic_ns() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (header.flex_seq.load(std::memory_order_acquire) != held) return false;  // its writer is alive
+    }
+    // Its content may be half-written: released empty, as a new version, never as data nobody finished.
+    header.flex_used_bytes.store(0, std::memory_order_relaxed);
+    return header.flex_seq.compare_exchange_strong(held, held + 1, std::memory_order_acq_rel);
+}
+
 Status FlexZone::read(std::span<std::byte> out, std::size_t& used_bytes, WaitOptions wait) const noexcept {
     const std::span<std::byte> zone = view_->flex_zone();
     auto& header = view_->header();

@@ -196,7 +196,14 @@ TEST(Isolation, EverythingAThreadCanDoWorksIsolated) {
     relay["outputs"] = {"relayed"};
     json ticks_sink = node("tsink", "test_ticker", "test.sink.ticker");  // in bursts
     ticks_sink["inputs"] = {"relayed"};
-    for (json* isolated : {&source, &stage, &rejected, &relay, &ticks_sink})
+    json tee = node("tee", "fanout", "dhub.stage.tee");  // several ports: process_ports
+    tee["inputs"] = {"out"};
+    tee["outputs"] = {{"out", {"copy1", "copy2"}}};
+    json copy1 = node("copy1", "test_crash", "test.sink.sequence_check", {{"file", dir.file("copy1.json")}});
+    copy1["inputs"] = {"copy1"};
+    json copy2 = node("copy2", "test_crash", "test.sink.sequence_check", {{"file", dir.file("copy2.json")}});
+    copy2["inputs"] = {"copy2"};
+    for (json* isolated : {&source, &stage, &rejected, &relay, &ticks_sink, &tee, &copy2})
         (*isolated)["isolation"] = "process";
     json raw = lossless("raw");
     raw["validators"] = {{{"name", "tenth"},
@@ -207,9 +214,11 @@ TEST(Isolation, EverythingAThreadCanDoWorksIsolated) {
                           {"quarantine", "rej"}}};
     json out = lossless("out");
     out["flex_zone_bytes"] = 64;
-    const json graph = {{"schema_version", 1},
-                        {"channels", {raw, lossless("rej"), out, lossless("ticks"), lossless("relayed")}},
-                        {"nodes", {source, stage, sink, rejected, ticker, relay, ticks_sink}}};
+    const json graph = {
+        {"schema_version", 1},
+        {"channels",
+         {raw, lossless("rej"), out, lossless("ticks"), lossless("relayed"), lossless("copy1"), lossless("copy2")}},
+        {"nodes", {source, stage, sink, rejected, ticker, relay, ticks_sink, tee, copy1, copy2}}};
     const KernelRun run = run_kernel(dir, write_graph(dir, graph));
     ASSERT_EQ(run.status.code, 0) << run.output;
     const json seen = read_json_file(dir / "seq.json");
@@ -218,6 +227,12 @@ TEST(Isolation, EverythingAThreadCanDoWorksIsolated) {
     EXPECT_EQ(seen["messages"], 20) << seen.dump();  // peer messages from the stage's host: frames 0, 100, ...
     EXPECT_EQ(seen["flex"], 2000) << seen.dump();    // the flex zone the stage's host wrote
     EXPECT_EQ(read_json_file(dir / "rejected.json")["count"], 200);
+    for (const char* copy : {"copy1.json", "copy2.json"}) {
+        const json copied = read_json_file(dir / copy);
+        EXPECT_EQ(copied["count"], 1800) << copy << copied.dump();
+        EXPECT_EQ(copied["missing"], 200) << copy << copied.dump();  // what the validator kept from "raw"
+        EXPECT_EQ(copied["duplicates"], 0) << copy << copied.dump();
+    }
     // Counts come back from the hosts into --report, validators' too.
     EXPECT_EQ(run.node("src")["handled"], 2000);
     EXPECT_GT(run.node("src")["burst_calls"], 0);
@@ -255,6 +270,12 @@ TEST(Isolation, SigkillOfTheKernelEndsItsHostsAndGcRemovesTheSegments) {
         std::ifstream(dir / "stage.pid") >> host;
         return host > 0;
     }));
+    // A process group of its own: a Ctrl-C in the kernel's terminal is the kernel's to act on.
+    std::ifstream stat("/proc/" + std::to_string(host) + "/stat");
+    std::string pid_field, name, state, parent, group;
+    stat >> pid_field >> name >> state >> parent >> group;
+    EXPECT_EQ(group, std::to_string(host));
+    EXPECT_EQ(parent, std::to_string(kernel.pid()));
     kernel.kill(SIGKILL);
     (void)kernel.wait();
     EXPECT_TRUE(wait_until([&] { return process_gone(host); }, 5s)) << "host " << host << " outlived its kernel";
@@ -311,6 +332,84 @@ TEST(Isolation, SupervisionKeysNeedIsolationAndBrokerInputsStayInTheKernel) {
               std::string::npos)
         << run.output;
     EXPECT_NE(run.output.find("/nodes/2/inputs/0: node 'sink' reads 'broker:elsewhere' from another kernel"),
+              std::string::npos)
+        << run.output;
+}
+
+TEST(Isolation, IsolatedNodesRunInAGraphWithABrokerAndValidatorsSharingAQuarantine) {
+    TempDir dir;
+    // With a broker every channel has an attach secret: the host gets it from its kernel to read its input.
+    json graph = crash_graph(dir, 1000, json::object(), json::object());
+    graph["broker"] = {{"endpoint", "tcp://127.0.0.1:0"}, {"embedded", true}};
+    graph["nodes"][0]["isolation"] = "process";
+    json every_third = {{"name", "third"},
+                        {"plugin", "test_gate"},
+                        {"component", "test.validator.every_nth"},
+                        {"params", {{"every", 3}, {"phase", 1}}},
+                        {"on_reject", "quarantine"},
+                        {"quarantine", "rej"}};
+    json every_fifth = every_third;
+    every_fifth["name"] = "fifth";
+    every_fifth["params"] = {{"every", 5}, {"phase", 2}};
+    graph["channels"][0]["validators"] = {every_third, every_fifth};
+    graph["channels"].push_back(lossless("rej"));
+    json rejected = node("rejected", "test_crash", "test.sink.sequence_check", {{"file", dir.file("rejected.json")}});
+    rejected["inputs"] = {"rej"};
+    graph["nodes"].push_back(rejected);
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    // Frames 0..999: 333 have n % 3 == 1; of the rest, those with n % 5 == 2 (the fifth judges what third passed).
+    std::uint64_t third = 0;
+    std::uint64_t fifth = 0;
+    for (std::uint64_t n = 0; n < 1000; ++n) {
+        if (n % 3 == 1) {
+            ++third;
+        } else if (n % 5 == 2) {
+            ++fifth;
+        }
+    }
+    EXPECT_EQ(read_json_file(dir / "seq.json")["count"], 1000 - third - fifth) << run.output;
+    EXPECT_EQ(read_json_file(dir / "rejected.json")["count"], third + fifth) << run.output;
+    EXPECT_EQ(run.node("stage")["end_reason"], "input_closed") << run.output;
+}
+
+/// A stand-in for dhub-node-host that speaks garbage on the control link (fd 3), then exits 3.
+std::filesystem::path garbage_host(const TempDir& dir) {
+    const std::filesystem::path script = dir / "garbage-host.sh";
+    std::ofstream(script) << "#!/bin/sh\n"
+                             "printf '{\"t\": \"beat\", \"sleeping\": \"yes\", \"report\": 5}' >&3\n"
+                             "printf '\\377\\376 not json' >&3\n"
+                             "printf '{\"t\": \"ready\"}' >&3\n"
+                             "printf '{\"t\": \"broadcast\", \"channel\": 7}' >&3\n"
+                             "printf '{\"t\": \"unheard-of\"}' >&3\n"
+                             "exit 3\n";
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    return script;
+}
+
+TEST(Isolation, GarbageFromAHostNeverTakesTheKernelDown) {
+    TempDir dir;
+    ::setenv("DHUB_NODE_HOST", garbage_host(dir).c_str(), 1);
+    json graph = crash_graph(dir, 300, json::object(), {{"max_restarts", 1}});
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    ::unsetenv("DHUB_NODE_HOST");
+    ASSERT_TRUE(run.status.exited) << run.output;
+    EXPECT_EQ(run.status.code, 0) << run.output;
+    EXPECT_NE(run.output.find("ignored a message from its process"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("is not a message"), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("unknown type 'unheard-of'"), std::string::npos) << run.output;
+    EXPECT_EQ(run.node("stage")["end_reason"], "crashed");
+    EXPECT_EQ(run.node("stage")["restarts"].size(), 1u);
+    EXPECT_EQ(run.node("src")["handled"], 300);  // its seat was given back: the source was never held up
+}
+
+TEST(Isolation, MissingNodeHostStopsTheGraphAtSetUpNamingWhere) {
+    TempDir dir;
+    ::setenv("DHUB_NODE_HOST", "/nonexistent/dhub-node-host", 1);
+    const KernelRun run = run_kernel(dir, write_graph(dir, crash_graph(dir, 10, json::object(), json::object())));
+    ::unsetenv("DHUB_NODE_HOST");
+    EXPECT_EQ(run.status.code, 3) << run.output;
+    EXPECT_NE(run.output.find("node 'stage' (isolation process): cannot run /nonexistent/dhub-node-host"),
               std::string::npos)
         << run.output;
 }

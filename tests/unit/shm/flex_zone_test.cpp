@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include <thread>
+
 #include "shm_fixture.hpp"
 
 namespace dhub::shm {
@@ -83,6 +85,33 @@ TEST_F(FlexZone_test, ZoneHeldByAWriterTimesOutReadersAndWriters) {
     std::uint64_t value = 0;
     EXPECT_EQ(consumer.flex_zone().read_value(value, waiting(SHORT_WAIT)), Status::Timeout);
     EXPECT_EQ(consumer.flex_zone().write_value(value, waiting(SHORT_WAIT)), Status::Timeout);
+}
+
+TEST_F(FlexZone_test, ZoneAbandonedByADeadWriterIsReleasedEmptyAndALiveWritersIsNot) {
+    Producer producer = make_producer(with_flex(64));
+    Consumer consumer = make_consumer();
+    ASSERT_EQ(producer.flex_zone().write_value(std::uint64_t{5}), Status::Ok);  // flex_seq 2
+    EXPECT_FALSE(producer.flex_zone().release_abandoned(SHORT_WAIT));           // not held: nothing to do
+
+    auto& flex_seq = producer.view().header().flex_seq;
+    flex_seq.store(3);  // held, and nobody will ever finish: its writer died
+    EXPECT_TRUE(producer.flex_zone().release_abandoned(SHORT_WAIT));
+    EXPECT_EQ(flex_seq.load(), 4u);
+    std::uint64_t value = 0;
+    std::size_t used = 99;
+    ASSERT_EQ(consumer.flex_zone().read(std::as_writable_bytes(std::span(&value, 1)), used), Status::Ok);
+    EXPECT_EQ(used, 0u);  // released empty: what it held may be half-written
+    EXPECT_EQ(consumer.flex_zone().write_value(std::uint64_t{6}), Status::Ok);
+
+    // A writer that moves on while it is watched is alive: left alone.
+    flex_seq.store(7);
+    std::thread writer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        flex_seq.store(8);
+    });
+    EXPECT_FALSE(producer.flex_zone().release_abandoned(std::chrono::seconds(2)));
+    writer.join();
+    EXPECT_EQ(flex_seq.load(), 8u);
 }
 
 }  // namespace

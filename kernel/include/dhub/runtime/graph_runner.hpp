@@ -69,6 +69,8 @@ struct HostedNode {
     /// The seat the kernel keeps for each input channel of the node, which the host reads through.
     std::map<std::string, std::uint32_t> seats;
     std::uint64_t seat_owner = 0;  ///< the kernel's ProcessIdentity token, owner of those seats
+    /// The attach secret of each input channel (a graph with a broker gives its channels one).
+    std::map<std::string, std::string> attach_secrets{};
 };
 
 /// Why a node ended: what supervisors and tests branch on. The report spells it as to_string() gives it;

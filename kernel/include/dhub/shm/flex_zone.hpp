@@ -4,6 +4,7 @@
 // compare-and-swap, so producer and consumers may all write), readers copy and retry if it changed.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -32,6 +33,12 @@ public:
     /// Copies a consistent snapshot into out (at most out.size() bytes); used_bytes receives the size the
     /// last writer wrote.
     Status read(std::span<std::byte> out, std::size_t& used_bytes, WaitOptions wait = {}) const noexcept;
+
+    /// For the owner of a channel whose other writer died (a dhub-node-host that crashed): if the zone is held
+    /// and stays held, unchanged, for `quiet` (a live writer holds it for one copy of a few KiB), the writer is
+    /// taken to have died holding it and the zone is released, empty (what it held may be half-written). True
+    /// if it was. Never call it while a writer of this process may hold the zone.
+    bool release_abandoned(std::chrono::nanoseconds quiet) noexcept;
 
     template <typename T>
     Status write_value(const T& value, WaitOptions wait = {}) noexcept {
