@@ -4,7 +4,8 @@
 #  1. the DataBlock on its own: a producer process and a consumer process exchanging 64 KiB frames over
 #     shared memory, printing rate and latency each second;
 #  2. the kernel: dhub-kernel runs configs/demo.json (sim_source -> scale -> recorder, plus stats) with
-#     plugins loaded at run time, then stops it cleanly.
+#     plugins loaded at run time, the scale stage in a process of its own ("isolation": "process"), then
+#     stops it cleanly.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${DHUB_BUILD_DIR:-$root/build}"

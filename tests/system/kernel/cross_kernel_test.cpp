@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "dhub/shm/inspect.hpp"
 #include "kernel_support.hpp"
 #include "support/loopback_port.hpp"
 
@@ -527,6 +528,21 @@ protected:
                {"outputs", {"cam_thermo"}}}}}};
         launch(producer_, producer_dir_, graph);
     }
+    /// Slots the readers of the thermo producer's channel have read so far (0 before it runs).
+    std::uint64_t thermo_reads() const {
+        std::string prefix;
+        for (const nlohmann::json& event : read_events(producer_dir_)) {
+            if (event["event"] == "graph_started") prefix = event["segment_prefix"].get<std::string>();
+        }
+        if (prefix.empty()) return 0;
+        const auto info = shm::inspect_channel(prefix + ".cam_thermo");
+        if (!info) return 0;
+        std::uint64_t reads = 0;
+        for (const shm::ConsumerInfo& consumer : info->consumers)
+            reads += consumer.reads;
+        return reads;
+    }
+
     void start_thermo_consumer() {
         const nlohmann::json graph = {{"schema_version", 1},
                                       {"name", "analysis"},
@@ -553,7 +569,8 @@ TEST_F(CrossKernelSchema_test, AReaderOfVersion1ReadsAProducerOfVersion2ThatOnly
         << "the broker must take the registration too\n"
         << consumer_log();
     EXPECT_EQ(attachments(), 1u) << consumer_log();
-    std::this_thread::sleep_for(300ms);
+    // Readings flow, not only the registration (a fixed 300 ms was once not enough on a loaded machine).
+    EXPECT_TRUE(wait_until([&] { return thermo_reads() >= 10; }, 15s)) << consumer_log();
     stop(consumer_, consumer_log());
     stop(producer_, producer_log());
     const KernelRun run = collect(consumer_dir_, {});

@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -20,6 +22,34 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
+
+/// A sanitizer catches SIGSEGV itself and exits (code 66): these tests are about the signal, so the processes
+/// they start (kernel and hosts inherit the environment) leave SIGSEGV to the OS. No effect without a sanitizer.
+class DefaultSegv {
+public:
+    DefaultSegv() {
+        for (const char* variable : {"ASAN_OPTIONS", "TSAN_OPTIONS"}) {
+            const char* before = std::getenv(variable);
+            saved_.emplace_back(variable, before != nullptr ? std::optional<std::string>(before) : std::nullopt);
+            const std::string options = before != nullptr && *before != '\0' ? std::string(before) + ":" : "";
+            ::setenv(variable, (options + "handle_segv=0").c_str(), 1);
+        }
+    }
+    ~DefaultSegv() {
+        for (const auto& [variable, value] : saved_) {
+            if (value) {
+                ::setenv(variable, value->c_str(), 1);
+            } else {
+                ::unsetenv(variable);
+            }
+        }
+    }
+    DefaultSegv(const DefaultSegv&) = delete;
+    DefaultSegv& operator=(const DefaultSegv&) = delete;
+
+private:
+    std::vector<std::pair<const char*, std::optional<std::string>>> saved_;
+};
 
 json read_json_file(const std::filesystem::path& file) {
     std::ifstream in(file);
@@ -53,6 +83,7 @@ json crash_graph(const TempDir& dir, std::uint64_t frames, json stage_params, js
 }
 
 TEST(Isolation, StageCrashingEveryTwentyFramesIsRestartedHundredTimesAndDownstreamSeesEveryFrameOnce) {
+    const DefaultSegv plain_segv;
     TempDir dir;
     // 101 processes of 20 frames each: the first 100 segfault on their 21st frame, the last sees the input close.
     json graph = crash_graph(dir, 2020, {{"after", 20}, {"how", "segv"}},
@@ -294,6 +325,7 @@ TEST(Isolation, SigkillOfTheKernelEndsItsHostsAndGcRemovesTheSegments) {
 }
 
 TEST(Isolation, WithoutIsolationTheSameCrashTakesTheKernelDown) {
+    const DefaultSegv plain_segv;
     TempDir dir;
     json graph = crash_graph(dir, 500, {{"after", 5}, {"how", "segv"}}, json::object());
     graph["nodes"][1].erase("isolation");
