@@ -3,6 +3,7 @@
 // frames (test_gate's tick_frames: the frame number in the first 8 bytes) and, after `after` of them in its
 // process, crashes, aborts, exits, hangs or eats memory; and a sink that checks it sees every frame number
 // exactly once, in order, and writes what it saw to a file when it stops.
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -42,8 +43,10 @@ std::uint64_t frame_number(std::span<const std::byte> bytes) {
             blocks.push_back(block);
         }
     }
-    volatile int* nowhere = nullptr;  // "segv", the default
-    *nowhere = 1;
+    // "segv", the default: a real fault on a page that allows no access (a null store would be undefined
+    // behaviour, which UBSan reports instead of letting it fault).
+    void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page != MAP_FAILED) *static_cast<volatile int*>(page) = 1;
     std::abort();
 }
 
