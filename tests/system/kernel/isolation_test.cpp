@@ -291,7 +291,7 @@ bool process_gone(pid_t pid) {
 
 TEST(Isolation, SigkillOfTheKernelEndsItsHostsAndGcRemovesTheSegments) {
     TempDir dir;
-    json graph = crash_graph(dir, 0, {{"pid_file", dir.file("stage.pid")}}, json::object());
+    json graph = crash_graph(dir, 0, {{"pid_file", dir.file("stage.pid")}}, {{"limits", {{"cpus", {0}}, {"nice", 3}}}});
     graph["nodes"][0]["params"]["rate_hz"] = 1000;
     graph["name"] = "isokill";
     ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
@@ -303,10 +303,19 @@ TEST(Isolation, SigkillOfTheKernelEndsItsHostsAndGcRemovesTheSegments) {
     }));
     // A process group of its own: a Ctrl-C in the kernel's terminal is the kernel's to act on.
     std::ifstream stat("/proc/" + std::to_string(host) + "/stat");
-    std::string pid_field, name, state, parent, group;
-    stat >> pid_field >> name >> state >> parent >> group;
-    EXPECT_EQ(group, std::to_string(host));
-    EXPECT_EQ(parent, std::to_string(kernel.pid()));
+    std::vector<std::string> fields;
+    for (std::string field; stat >> field;)
+        fields.push_back(field);
+    ASSERT_GE(fields.size(), 19u);
+    EXPECT_EQ(fields[3], std::to_string(kernel.pid()));  // its parent
+    EXPECT_EQ(fields[4], std::to_string(host));          // its process group
+    EXPECT_EQ(fields[18], "3");                          // "limits": {"nice": 3}
+    std::ifstream status("/proc/" + std::to_string(host) + "/status");
+    std::string cpus;
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("Cpus_allowed_list:")) cpus = line;
+    }
+    EXPECT_EQ(cpus, "Cpus_allowed_list:\t0");  // "cpus": [0]
     kernel.kill(SIGKILL);
     (void)kernel.wait();
     EXPECT_TRUE(wait_until([&] { return process_gone(host); }, 5s)) << "host " << host << " outlived its kernel";
