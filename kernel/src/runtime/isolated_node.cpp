@@ -114,8 +114,6 @@ void IsolatedNode::request_stop() noexcept {
         const std::lock_guard lock(mutex_);
         if (link_ != nullptr && !stop_sent_) stop_sent_ = link_->send({{"t", host_message::STOP}}, HostLink::Wait::No);
     }
-    const std::lock_guard lock(wake_mutex_);
-    wake_.notify_all();
 }
 
 void IsolatedNode::join() {

@@ -6,12 +6,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -129,8 +129,6 @@ private:
     std::thread thread_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> finished_{false};
-    std::mutex wake_mutex_;
-    std::condition_variable wake_;  ///< request_stop wakes a supervisor waiting before a restart
 
     mutable std::mutex mutex_;        ///< guards what follows
     const HostLink* link_ = nullptr;  ///< the running host's link (messages and stop go through it)
