@@ -6,12 +6,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dhub/sdk/plugin.hpp"
@@ -111,12 +113,16 @@ public:
         "checks that frame numbers arrive once each, in order; writes {count, duplicates, missing, last} to file";
     static constexpr const char* input_schema = "*";
     static constexpr const char* params_schema = R"json([
-{"name":"file","type":"string","default":"","doc":"where the summary goes when the node stops"}
+{"name":"file","type":"string","default":"","doc":"where the summary goes when the node stops"},
+{"name":"delay_ms","type":"integer","default":0,"min":0,"doc":"time spent on each frame (a slow reader)"}
 ])json";
 
-    explicit SequenceCheck(dhub::sdk::NodeContext& context) : file_(std::string(context.params().string("file"))) {}
+    explicit SequenceCheck(dhub::sdk::NodeContext& context)
+        : file_(std::string(context.params().string("file"))),
+          delay_(std::chrono::milliseconds(context.params().integer("delay_ms"))) {}
 
     dhub_status consume(dhub::sdk::NodeContext&, const dhub::sdk::InputSlot<Bytes>& in) {
+        if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
         const std::uint64_t number = frame_number(in.bytes());
         if (count_ != 0 && number < next_) {
             ++duplicates_;
@@ -143,6 +149,7 @@ public:
 
 private:
     std::string file_;
+    std::chrono::milliseconds delay_;
     std::uint64_t count_ = 0;
     std::uint64_t next_ = 0;
     std::uint64_t duplicates_ = 0;

@@ -128,6 +128,7 @@ shm::WriteSlot Node::acquire_output() {
     for (;;) {
         shm::WriteSlot slot = outputs_[0].producer->acquire_write(SLICE_WAIT);
         if (slot.status() != shm::Status::Timeout || stop_requested()) return slot;
+        bump(progress_);  // held back by slow readers is not hung (an isolated node's watchdog)
     }
 }
 
@@ -199,8 +200,10 @@ Node::Step Node::sink_burst_step() {
 
 shm::WriteBurst Node::acquire_output_burst(std::size_t most) {
     shm::WriteBurst burst = outputs_[0].producer->acquire_burst(most, SLICE_WAIT);
-    while (burst.status() == shm::Status::Timeout && !stop_requested())
+    while (burst.status() == shm::Status::Timeout && !stop_requested()) {
+        bump(progress_);  // held back by slow readers is not hung (an isolated node's watchdog)
         burst = outputs_[0].producer->acquire_burst(most, SLICE_WAIT);
+    }
     return burst;
 }
 
