@@ -220,6 +220,7 @@ void ChannelGate::quarantine(const Validator& validator, const dhub_slot& slot) 
             (void)copy.commit(bytes, slot.timestamp_ns);
             return;
         }
+        if (owner_ != nullptr) owner_->mark_alive();  // waiting for the quarantine's readers is not hanging
         if (copy.status() != shm::Status::Timeout || (owner_ != nullptr && owner_->stop_requested())) {
             logger_->error(
                 "[channel:{}] validator '{}': a rejected slot could not be copied to quarantine channel "

@@ -146,6 +146,8 @@ public:
     std::uint64_t progress() const noexcept { return progress_.load(std::memory_order_relaxed); }
     /// Whether the thread is in sleep_until, where a source waits as long as it likes.
     bool sleeping() const noexcept { return sleeping_.load(std::memory_order_relaxed); }
+    /// Moves progress(): the node's thread waits on the node's behalf elsewhere (its channels' quarantine).
+    void mark_alive() const noexcept { bump(progress_); }
 
     const std::string& id() const noexcept override { return id_; }
     /// The component instance create() made (a channel validator's, for its gate to call).
@@ -285,7 +287,7 @@ private:
 
     // Written once per slot by the node's thread: a line of their own, away from other nodes' fields.
     alignas(64) std::atomic<std::uint64_t> handled_{0};
-    std::atomic<std::uint64_t> progress_{0};
+    mutable std::atomic<std::uint64_t> progress_{0};  ///< liveness, not state: moved from const paths too
     std::atomic<bool> sleeping_{false};
     std::atomic<std::uint64_t> skipped_{0};
     std::atomic<std::uint64_t> errors_{0};
