@@ -880,6 +880,31 @@ CaseResult alternated_row(const std::string& name,
     return result;
 }
 
+/// A baseline and a variant measured in turn, round after round, so that the machine's drift hits both alike.
+struct AlternatedPair {
+    std::vector<double> baseline;
+    std::vector<double> variant;
+    std::vector<double> ratios;  ///< variant / baseline, per round
+    std::string error;           ///< what ended the rounds early ("" if nothing did)
+    /// The median ratio as "97.5 %" ("" when no round completed).
+    std::string ratio() const { return ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %"; }
+};
+
+template <typename Baseline, typename Variant>
+AlternatedPair alternate(int rounds, Baseline measure_baseline, Variant measure_variant) {
+    AlternatedPair pair;
+    try {
+        for (int round = 0; round < rounds; ++round) {
+            pair.baseline.push_back(measure_baseline());
+            pair.variant.push_back(measure_variant());
+            pair.ratios.push_back(pair.variant.back() / pair.baseline.back());
+        }
+    } catch (const std::exception& e) {
+        pair.error = e.what();
+    }
+    return pair;
+}
+
 /// Source -> stage -> sink against source -> sink, both in bursts of 32, alternated in one run (issue 11:
 /// a stage in bursts keeps >= 80 % of the direct path); and the stage one slot per call, as before SDK 1.2.
 std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
@@ -949,32 +974,27 @@ std::vector<CaseResult> run_isolation_path(const BenchOptions& options) {
     std::vector<CaseResult> results;
     for (const std::uint32_t burst : {std::uint32_t{32}, std::uint32_t{1}}) {
         const std::uint64_t messages = options.scaled(burst > 1 ? 2'000'000 : 1'000'000);
-        std::vector<double> threaded;
-        std::vector<double> isolated;
-        std::vector<double> ratios;
-        std::string error;
-        try {
-            for (int round = 0; round < rounds; ++round) {
-                threaded.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE,
-                                                       StageInPath{burst}, Touch::EveryByte));
-                isolated.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE,
-                                                       StageInPath{burst, true}, Touch::EveryByte));
-                ratios.push_back(isolated.back() / threaded.back());
-            }
-        } catch (const std::exception& e) {
-            error = e.what();
-        }
+        const AlternatedPair rates = alternate(
+            rounds,
+            [&] {
+                return measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE, StageInPath{burst},
+                                           Touch::EveryByte);
+            },
+            [&] {
+                return measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE, StageInPath{burst, true},
+                                           Touch::EveryByte);
+            });
         const std::string hand_over = burst > 1 ? "the stage in bursts of 32" : "the stage one slot per call";
         const std::string suffix = burst > 1 ? "_burst32" : "_per_slot";
-        const std::string ratio = ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %";
-        const auto row = [&](const std::string& name, const std::vector<double>& rates, const std::string& note) {
-            results.push_back(alternated_row(name, PAYLOAD, rates, note, rounds, error));
-        };
-        row("stage_in_process" + suffix, threaded,
-            "dhub-kernel: bench_source -> bench_scale -> bench_sink, " + hand_over + ", every node a kernel thread");
-        row("stage_isolated" + suffix, isolated,
-            "the same with the stage in a dhub-node-host process (\"isolation\": \"process\"); " + ratio +
-                " of in-process");
+        results.push_back(alternated_row(
+            "stage_in_process" + suffix, PAYLOAD, rates.baseline,
+            "dhub-kernel: bench_source -> bench_scale -> bench_sink, " + hand_over + ", every node a kernel thread",
+            rounds, rates.error));
+        results.push_back(alternated_row("stage_isolated" + suffix, PAYLOAD, rates.variant,
+                                         "the same with the stage in a dhub-node-host process (\"isolation\": "
+                                         "\"process\"); " +
+                                             rates.ratio() + " of in-process",
+                                         rounds, rates.error));
     }
     // Restart time: 101 processes of 20,000 frames, the first 100 segfault.
     CaseResult restart{.case_name = "isolated_restart", .transport = TRANSPORT, .payload_bytes = PAYLOAD};
@@ -1009,30 +1029,20 @@ std::vector<CaseResult> run_validator_path(const BenchOptions& options) {
     std::vector<CaseResult> results;
     for (const std::uint32_t burst : {std::uint32_t{1}, std::uint32_t{32}}) {
         const std::uint64_t messages = options.scaled(burst > 1 ? 20'000'000 : 10'000'000);
-        std::vector<double> plain;
-        std::vector<double> guarded;
-        std::vector<double> ratios;
-        std::string error;
-        try {
-            for (int round = 0; round < rounds; ++round) {
-                plain.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, burst));
-                guarded.push_back(
-                    measure_kernel_path(options, PAYLOAD, messages, SLOTS, burst, {}, Touch::Auto, Gate::AcceptAll));
-                ratios.push_back(guarded.back() / plain.back());
-            }
-        } catch (const std::exception& e) {
-            error = e.what();
-        }
+        const AlternatedPair rates = alternate(
+            rounds, [&] { return measure_kernel_path(options, PAYLOAD, messages, SLOTS, burst); },
+            [&] {
+                return measure_kernel_path(options, PAYLOAD, messages, SLOTS, burst, {}, Touch::Auto, Gate::AcceptAll);
+            });
         const std::string hand_over = burst > 1 ? "bursts of 32" : "one slot per call";
         const std::string suffix = burst > 1 ? "_burst32" : "";
-        const std::string ratio = ratios.empty() ? "" : fixed(median_of(ratios) * 100, 1) + " %";
-        const auto row = [&](const std::string& name, const std::vector<double>& rates, const std::string& note) {
-            results.push_back(alternated_row(name, PAYLOAD, rates, note, rounds, error));
-        };
-        row("plain_channel" + suffix, plain, "dhub-kernel: bench_source -> bench_sink, " + hand_over);
-        row("guarded_channel" + suffix, guarded,
-            "the same channel with one validator (bench_accept) judging every slot before publication; " + ratio +
-                " of the plain channel");
+        results.push_back(alternated_row("plain_channel" + suffix, PAYLOAD, rates.baseline,
+                                         "dhub-kernel: bench_source -> bench_sink, " + hand_over, rounds, rates.error));
+        results.push_back(alternated_row(
+            "guarded_channel" + suffix, PAYLOAD, rates.variant,
+            "the same channel with one validator (bench_accept) judging every slot before publication; " +
+                rates.ratio() + " of the plain channel",
+            rounds, rates.error));
     }
     return results;
 }
