@@ -11,7 +11,7 @@
         with out.write() as slot:                     # leaving the block commits; an exception aborts
             slot.array["celsius"] = [20.5, 21.0, 19.8, 22.1]
 
-    broker = dhub.Broker("tcp://daq:5570", server_key="broker.key", client_key="me.key_secret")
+    broker = dhub.Broker("tcp://daq:5570", server_key="broker.pub", client_key="me.key")
     camera = broker.consumer("cam0")                  # a channel some kernel on this host publishes
 """
 from ._dhub import (  # noqa: F401  (re-exported)

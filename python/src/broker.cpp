@@ -68,7 +68,7 @@ public:
         config.role = "python";
         if (server_key.has_value() != client_key.has_value()) {
             raise(Error{ErrorCode::InvalidArgument,
-                        "give both server_key (the broker's .key public key file) and client_key (your .key_secret "
+                        "give both server_key (the broker's NAME.pub file) and client_key (your NAME.key "
                         "file), or neither"});
         }
         if (server_key) {
@@ -199,8 +199,8 @@ void bind_broker(py::module_& module) {
                       const std::string&, double>(),
              py::arg("endpoint") = "tcp://127.0.0.1:5570", py::kw_only(), py::arg("server_key") = py::none(),
              py::arg("client_key") = py::none(), py::arg("name") = "python", py::arg("timeout") = 5.0,
-             "server_key: the broker's public key file (dhub-keygen's .key); client_key: your secret key file "
-             "(.key_secret), whose public key must be in the broker's allowlist. Neither: no CurveZMQ. Raises "
+             "server_key: the broker's public key file (dhub-keygen's NAME.pub); client_key: your secret key file "
+             "(NAME.key), whose public key must be in the broker's allowlist. Neither: no CurveZMQ. Raises "
              "dhub.Timeout when the broker does not answer within timeout seconds.")
         .def("channels", &PyBroker::channels, "Every channel the broker knows, as dicts.")
         .def("discover", &PyBroker::discover, py::arg("channel"), py::arg("timeout") = 0.0,

@@ -54,7 +54,13 @@ public:
     }
     HeldRead(const HeldRead&) = delete;
     HeldRead& operator=(const HeldRead&) = delete;
-    ~HeldRead() { release(); }
+    ~HeldRead() {
+        try {
+            release();
+        } catch (py::error_already_set& error) {
+            error.discard_as_unraisable(__func__);
+        }
+    }
 
     std::size_t size() const noexcept { return released_ ? sizes_.size() : burst_.size(); }
     bool released() const noexcept { return released_; }
@@ -95,6 +101,7 @@ public:
         // hold is on: a latest-only slot is never rewritten while held, so release never says Overwritten.
         (void)(keep == 0 ? burst_.release() : burst_.release(burst_.size() - std::min(keep, burst_.size())));
         if (core_->outstanding == this) core_->outstanding = nullptr;
+        made_.warn_if_due();
     }
 
 private:
@@ -169,7 +176,8 @@ std::unique_ptr<PyConsumer> consumer_over(shm::Consumer consumer,
                                                  std::to_string(view.slot_payload_bytes()) +
                                                  " bytes; its schema needs " + std::to_string(core->layout.size())});
     }
-    core->views = std::make_unique<ViewSpace>(view.segment().data(), view.segment().size(), false);
+    core->views =
+        std::make_unique<ViewSpace>(view.segment().data(), view.segment().size(), view.slot_payload_bytes(), false);
     core->consumer.emplace(std::move(consumer));
     core->on_close = std::move(on_close);
     return std::make_unique<PyConsumer>(std::move(core));

@@ -61,7 +61,13 @@ public:
     }
     HeldWrite(const HeldWrite&) = delete;
     HeldWrite& operator=(const HeldWrite&) = delete;
-    ~HeldWrite() { finish(0); }
+    ~HeldWrite() {
+        try {
+            finish(0);
+        } catch (py::error_already_set& error) {
+            error.discard_as_unraisable(__func__);
+        }
+    }
 
     std::size_t size() const noexcept { return sizes_.size(); }
     bool done() const noexcept { return done_; }
@@ -103,6 +109,7 @@ public:
         const shm::Status status = burst_.commit(count);
         committed_ = true;
         if (status != shm::Status::Ok) raise(status, "committing to '" + core_->channel + "'");
+        made_.warn_if_due();
     }
 
     /// Aborts what is not committed yet; idempotent.
@@ -110,6 +117,7 @@ public:
         if (done_) return;
         end_views();
         burst_.abort();
+        made_.warn_if_due();
     }
 
 private:
@@ -205,7 +213,8 @@ public:
         core_->producer.emplace(value_or_raise(std::move(created)));
         const shm::ChannelView& view = core_->producer->view();
         core_->channel = channel;
-        core_->views = std::make_unique<ViewSpace>(view.segment().data(), view.segment().size(), true);
+        core_->views =
+            std::make_unique<ViewSpace>(view.segment().data(), view.segment().size(), view.slot_payload_bytes(), true);
         core_->commit_bytes = typed ? value_bytes : view.slot_payload_bytes();
     }
     ~PyProducer() { close(); }

@@ -21,19 +21,20 @@ public:
     pybind11::object make(
         ViewSpace& space, const SlotLayout& layout, const std::byte* data, std::size_t bytes, bool readonly);
     /// Cuts loose the arrays still referred to from Python, then drops every array. Call it before the slots
-    /// go back to the ring.
+    /// go back to the ring. Never raises for Python: call warn_if_due() once the slots are handed back.
     void release(ViewSpace& space);
-    /// How many arrays were kept past the last release (for tests and the docs' claims).
-    std::uint64_t kept_total() const noexcept { return kept_total_; }
+    /// Tells Python (a RuntimeWarning, once per reader or writer) when arrays are routinely kept past their slot;
+    /// raises only if warnings are errors.
+    void warn_if_due();
 
 private:
     struct Made {
         pybind11::object array;
         std::shared_ptr<void>* keep = nullptr;  ///< owned by the array's base capsule
-        ViewRange range;
+        const std::byte* view = nullptr;        ///< where the array points (in its window)
     };
     std::vector<Made> made_;
-    std::uint64_t kept_total_ = 0;
+    bool warning_due_ = false;
 };
 
 }  // namespace dhub::python

@@ -413,3 +413,16 @@ def test_a_closed_channel_ends_iteration_after_the_last_slot(channel_name):
         assert [int(copy.array[0]) for copy in _drain(consumer)] == [0, 1, 2, 3, 4]
         with pytest.raises(dhub.Closed):
             consumer.read(timeout=0)
+
+
+def test_a_loop_that_keeps_every_array_stays_correct_and_is_told_what_it_costs(channel_name):
+    with dhub.Producer(channel_name, slot_bytes=64, slots=4) as producer, dhub.Consumer(channel_name) as consumer:
+        kept = []
+        with pytest.warns(RuntimeWarning, match="outlived their with block"):
+            for value in range(100):
+                with producer.write() as slot:
+                    slot.array[0] = value
+                with consumer.read(timeout=1) as slot:
+                    frame = slot.array     # still bound when the block ends: copied at release
+                    kept.append(frame)
+        assert [int(array[0]) for array in kept] == list(range(100))
