@@ -655,6 +655,11 @@ void GraphRunner::fail(const std::string& why, std::string_view cause) {
     }
 }
 
+void GraphRunner::fail_start(const std::string& why) {
+    start_failed_.store(true);
+    fail(why, "node_start_failed");
+}
+
 void GraphRunner::broadcast(const GraphNode& sender, const std::string& channel_name, const std::string& message) {
     if (host_link_ != nullptr) {
         (void)host_link_->send({{"t", host_message::BROADCAST}, {"channel", channel_name}, {"message", message}});
@@ -738,7 +743,9 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
     }
     for (auto& node : nodes_)
         node->join();
-    const ExitCode exit_code = failed_.load() ? ExitCode::RuntimeError : ExitCode::Ok;
+    const ExitCode exit_code = !failed_.load()        ? ExitCode::Ok
+                               : start_failed_.load() ? ExitCode::PluginError
+                                                      : ExitCode::RuntimeError;
     events_->emit("graph_stopped", {{"exit_code", to_int(exit_code)}});
     return exit_code;
 }

@@ -349,6 +349,7 @@ void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, Hos
         validator_current_ = std::move(validators);
     } else if (type == host_message::READY) {
         watch.ready = true;
+        ever_ready_.store(true, std::memory_order_relaxed);
         watch.moved_at = watch.beat_at = now;
         logger_->debug("{}its process is ready", log_prefix_);
         runner_.events().emit("node_ready", {{"node", id_}, {"pid", ending.pid}});
@@ -416,6 +417,7 @@ void IsolatedNode::absorb(const Ending& ending) {
 bool IsolatedNode::should_restart(const Ending& ending) {
     if (stop_.load(std::memory_order_acquire)) return false;  // the graph is stopping: nothing to restart for
     if (ending.unstartable) return false;
+    if (ending.setup_failed && !ever_ready_.load(std::memory_order_relaxed)) return false;
     const bool normal =
         ending.reported_end && !ending.hung && ending.exit.clean() && ended_normally(ending.report.end_reason);
     switch (supervision_.restart) {
@@ -469,6 +471,10 @@ void IsolatedNode::end_for_good(const Ending& ending) {
     runner_.events().emit("node_finished",
                           {{"node", id_}, {"end_reason", to_string(report().end_reason)}, {"end_detail", detail}});
     if (normal) return;
+    if (ending.setup_failed && !ever_ready_.load(std::memory_order_relaxed) && !stop_.load(std::memory_order_acquire)) {
+        runner_.fail_start("node '" + id_ + "' could not be created in its process: " + detail);
+        return;
+    }
     if (on_error_.action == graph::ErrorPolicy::Action::StopGraph && !stop_.load(std::memory_order_acquire)) {
         runner_.fail("node '" + id_ + "' ended: " + detail + " (on_error: stop_graph)", "node_failed");
         return;

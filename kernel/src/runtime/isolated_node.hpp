@@ -133,6 +133,10 @@ private:
     mutable std::mutex mutex_;        ///< guards what follows
     const HostLink* link_ = nullptr;  ///< the running host's link (messages and stop go through it)
     bool stop_sent_ = false;
+    /// Some process of it got as far as ready (its component was created). Until then a failed setup is the
+    /// configuration's fault (a module that does not import, params the component refuses), not bad luck: it is
+    /// not restarted, and it stops the graph as a component refusing to start in a thread stops the start.
+    std::atomic<bool> ever_ready_{false};
     std::uint64_t dropped_messages_ = 0;  ///< peer messages its hosts did not take
     NodeReport totals_;                   ///< every ended host's counts, summed
     NodeReport current_;                  ///< the running host's last beat

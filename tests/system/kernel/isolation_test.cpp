@@ -170,9 +170,26 @@ INSTANTIATE_TEST_SUITE_P(
                     "watchdog",
                     "watchdog: no progress for 300 ms"},
         FailureCase{
-            "hog", {{"after", 5}, {"how", "hog"}}, {{"limits", {{"memory_mb", 512}}}}, "crashed", "killed by SIGABRT"},
-        FailureCase{"create", {{"fail_create", true}}, json::object(), "start_failed", "create failed"}),
+            "hog", {{"after", 5}, {"how", "hog"}}, {{"limits", {{"memory_mb", 512}}}}, "crashed", "killed by SIGABRT"}),
     [](const ::testing::TestParamInfo<FailureCase>& param_info) { return std::string(param_info.param.label); });
+
+TEST(Isolation, ANodeItsProcessCannotCreateStopsTheGraphAsInAThread) {
+    // A component that refuses to be created (bad params, a module that does not import) would refuse again:
+    // no restart, whatever the policy allows, and the kernel exits as for a component refusing to start in a
+    // thread (exit 3), not as for a crash the graph survives.
+    TempDir dir;
+    const json graph = crash_graph(dir, 500, {{"fail_create", true}},
+                                   {{"restart", "permanent"}, {"max_restarts", 5}, {"restart_period_s", 60}});
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph), {}, 60s);
+    ASSERT_TRUE(run.status.exited) << run.output;
+    EXPECT_EQ(run.status.code, 3) << run.output;
+    const json stage = run.node("stage");
+    EXPECT_EQ(stage["end_reason"], "start_failed") << stage.dump();
+    EXPECT_NE(stage["end_detail"].get<std::string>().find("create failed"), std::string::npos) << stage.dump();
+    EXPECT_EQ(stage["restarts"].size(), 0u) << stage.dump();
+    EXPECT_NE(run.output.find("node 'stage' could not be created in its process: "), std::string::npos) << run.output;
+    EXPECT_EQ(count_events(dir, "node_restarted", {{"node", "stage"}}), 0u);
+}
 
 TEST(Isolation, AProducerHeldBackBySlowReadersIsNotHung) {
     // The sink takes 400 ms per frame on a 2-slot ring: the isolated source waits for room far longer than its

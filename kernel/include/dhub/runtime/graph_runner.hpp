@@ -192,6 +192,9 @@ public:
     /// Called by nodes (their thread) when their error policy, or a channel validator's stop_graph, says stop the
     /// whole graph; cause goes into the stop_requested event.
     void fail(const std::string& why, std::string_view cause = "error_policy_graph");
+    /// An isolated node whose process could not create it the first time: the graph stops, and the kernel exits
+    /// as it does when a component in a thread refuses to start (ExitCode::PluginError), whatever on_error says.
+    void fail_start(const std::string& why);
     /// Delivers a peer message to every other node on the channel.
     void broadcast(const GraphNode& sender, const std::string& channel, const std::string& message);
     /// dhub-node-host: a peer message from the kernel for the hosted node.
@@ -256,6 +259,7 @@ private:
     bool started_ = false;
     bool waited_ = false;
     std::atomic<bool> failed_{false};
+    std::atomic<bool> start_failed_{false};    ///< fail_start(): exit PluginError rather than RuntimeError
     std::atomic<bool> stop_announced_{false};  ///< stop_requested is emitted once, with the first cause
 };
 
