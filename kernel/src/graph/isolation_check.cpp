@@ -5,13 +5,16 @@
 #include <array>
 #include <string_view>
 
+#include "isolation_parse.hpp"
+
 namespace dhub::graph {
 
 bool is_builtin_plugin(std::string_view plugin) noexcept {
     // The plugins/ tree (plugins/CMakeLists.txt, _dhub_builtin_plugins); BuiltinPlugins_test keeps them equal.
-    static constexpr std::array<std::string_view, 12> BUILTIN = {
+    static constexpr std::array<std::string_view, 13> BUILTIN = {
         "sim_source", "replay",   "scale", "decimate",        "throttle",         "correlate",
-        "fanout",     "recorder", "stats", "range_validator", "schema_validator", "monotonic_timestamp"};
+        "fanout",     "recorder", "stats", "range_validator", "schema_validator", "monotonic_timestamp",
+        "python"};
     return std::find(BUILTIN.begin(), BUILTIN.end(), plugin) != BUILTIN.end();
 }
 
@@ -26,7 +29,14 @@ void check_isolation(const GraphSpec& graph, std::vector<GraphIssue>& warnings, 
                                       "': restart, max_restarts, restart_period_s, watchdog_ms and limits supervise a "
                                       "node's own process; add \"isolation\": \"process\" or remove them"});
             }
-            if (!node.plugin.empty() && !is_builtin_plugin(node.plugin)) {
+            if (node.plugin == detail::PYTHON_PLUGIN) {
+                // Only a node's own "isolation": "thread" gets here (default_isolation): say what it gives up.
+                warnings.push_back({node.json_path + "/isolation",
+                                    "node '" + node.id +
+                                        "' runs Python code in the kernel's process: a crash in a C extension stops "
+                                        "the whole graph with it; without \"isolation\": \"thread\" it runs in a "
+                                        "process of its own"});
+            } else if (!node.plugin.empty() && !is_builtin_plugin(node.plugin)) {
                 warnings.push_back({node.json_path + "/plugin",
                                     "node '" + node.id + "' runs plugin '" + node.plugin +
                                         "' in the kernel's process: if it crashes, the whole graph stops with it; "

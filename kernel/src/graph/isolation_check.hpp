@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Isolation against the rest of the graph: supervision keys only where something supervises, what an isolated
-// node cannot do yet, and the warning for a plugin from outside dhub that runs in the kernel's process.
+// node cannot do yet, and the warnings for a plugin from outside dhub and for Python code that run in the kernel's
+// process.
 #pragma once
 
 #include <vector>

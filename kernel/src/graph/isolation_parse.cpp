@@ -67,6 +67,12 @@ void parse_limits(const Json& value, const std::string& path, Supervision& super
 
 }  // namespace
 
+Isolation default_isolation(const std::string& plugin, Isolation graph_default) {
+    // Python code runs in a process of its own unless its node says otherwise: its interpreter lock and the
+    // interpreter itself stay out of the kernel's process, and a crash in a C extension ends only that process.
+    return plugin == PYTHON_PLUGIN ? Isolation::Process : graph_default;
+}
+
 const std::vector<std::string> SUPERVISION_KEYS = {"isolation",        "restart",     "max_restarts",
                                                    "restart_period_s", "watchdog_ms", "limits"};
 
@@ -80,7 +86,7 @@ std::optional<Isolation> parse_isolation(const Json& entry, const std::string& p
 
 void parse_node_isolation(
     const Json& entry, const std::string& path, Isolation graph_default, NodeSpec& node, Issues& issues) {
-    node.isolation = parse_isolation(entry, path, issues).value_or(graph_default);
+    node.isolation = parse_isolation(entry, path, issues).value_or(default_isolation(node.plugin, graph_default));
     Supervision& supervision = node.supervision;
     if (const Json* restart = find_member(entry, "restart")) {
         node.supervision_given = true;

@@ -25,6 +25,12 @@ const std::vector<ComponentFixture>& component_fixtures() {
     // Sim frames of 2 x 64 samples at 50 Hz: small, and paced so that a component fed by them spends its
     // time waiting for input, where a stop request must reach it.
     static const json paced_sim = {{"rate_hz", 50}, {"channels", 2}, {"samples_per_channel", 64}};
+#ifdef DHUB_CONFORMANCE_PYTHON_DIR
+    // The python plugin's components run classes of python/conformance_classes.py, in the node's thread: process
+    // isolation (their default) has its own tests, tests/system/python/test_python_stage.py.
+    static const json python_setup = {{"path", DHUB_CONFORMANCE_PYTHON_DIR}};
+    static const json in_thread = {{"isolation", "thread"}};
+#endif
     static const std::vector<ComponentFixture> fixtures = {
         {"sim_source", "dhub.source.sim", json::object(), paced_sim, ""},
         {"replay", "dhub.source.replay", {{"path", "{recording}"}}, json::object(), ""},
@@ -41,6 +47,29 @@ const std::vector<ComponentFixture>& component_fixtures() {
          "it checks slots against the channel's typed schema, and the feeder of a \"*\" input (dhub.source.sim) "
          "writes dhub.waveform.f64@1, an opaque id: its own tests give it typed schemas"},
         {"monotonic_timestamp", "dhub.validator.monotonic_timestamp", json::object(), json::object(), ""},
+#ifdef DHUB_CONFORMANCE_PYTHON_DIR
+        {"python",
+         "dhub.stage.python",
+         {{"module", "conformance_classes"}, {"class", "Echo"}},
+         json::object(),
+         "",
+         python_setup,
+         in_thread},
+        {"python",
+         "dhub.sink.python",
+         {{"module", "conformance_classes"}, {"class", "Checksum"}},
+         json::object(),
+         "",
+         python_setup,
+         in_thread},
+        {"python",
+         "dhub.source.python",
+         {{"module", "conformance_classes"}, {"class", "Counter"}},
+         json::object(),
+         "",
+         python_setup,
+         in_thread},
+#endif
         {"test_ticker", "test.source.ticker", json::object(), json::object(), ""},
         {"test_ticker", "test.stage.ticker_relay", json::object(), json::object(), ""},
         {"test_ticker", "test.sink.ticker", json::object(), json::object(), ""},
@@ -154,6 +183,7 @@ json filled(const json& value, const std::filesystem::path& dir) {
 
 json node_params(const ComponentFixture& fixture, const std::filesystem::path& dir, bool feeding) {
     json params = fixture.required_params;
+    params.update(fixture.setup_params);
     if (feeding) params.update(fixture.feeder_params);
     return filled(params, dir);
 }

@@ -35,6 +35,11 @@ struct ComponentFixture {
     nlohmann::json feeder_params = nlohmann::json::object();
     /// Non-empty: create() refuses by design, and why; the suite checks that it refuses cleanly, each time.
     std::string refuses_create;
+    /// Parameters with a default that the suite sets all the same, on top of required_params: what the component
+    /// needs to find in this build (a Python component's "path" to its test classes).
+    nlohmann::json setup_params = nlohmann::json::object();
+    /// Keys of the node under test beside its parameters ("isolation").
+    nlohmann::json node_keys = nlohmann::json::object();
 };
 
 /// The test plugins that must fail to load.
@@ -59,7 +64,7 @@ const dhub_component_descriptor* descriptor_of(const ComponentFixture& fixture);
 /// dhub.source.sim); throws if there is none.
 const ComponentFixture& feeder_for(const std::string& input_schema);
 
-/// required_params (or, with feeding, required_params and feeder_params) with the placeholders filled
+/// required_params and setup_params (with feeding, and feeder_params) with the placeholders filled
 /// in: "{dir}" is dir, "{recording}" a recording made in dir on first use.
 nlohmann::json node_params(const ComponentFixture& fixture, const std::filesystem::path& dir, bool feeding = false);
 

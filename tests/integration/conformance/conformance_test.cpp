@@ -167,6 +167,7 @@ protected:
         };
         bind(plugin::PortDirection::Input, "inputs", "in");
         bind(plugin::PortDirection::Output, "outputs", "out");
+        dut.update(fixture().node_keys);
         nodes.push_back(dut);
         for (const json& drain : drains)
             nodes.push_back(drain);

@@ -52,6 +52,19 @@ TEST(IsolationParse_test, GraphDefaultAppliesAndTheNodesOwnSettingWins) {
     EXPECT_EQ(sut.spec->nodes[1].isolation, Isolation::Thread);
 }
 
+TEST(IsolationParse_test, APythonNodeRunsInAProcessOfItsOwnUnlessItSaysThread) {
+    // The GIL and the interpreter stay out of the kernel's process, whatever the graph's default; the node's own
+    // "isolation" still wins.
+    const Parsed sut = parse_nodes({{{"id", "py"}, {"plugin", "python"}, {"watchdog_ms", 1000}},
+                                    {{"id", "embedded"}, {"plugin", "python"}, {"isolation", "thread"}},
+                                    {{"id", "other"}, {"plugin", "p"}}},
+                                   {{"isolation", "thread"}});
+    ASSERT_TRUE(sut.spec && sut.issues.empty()) << format_issues(sut.issues, "");
+    EXPECT_EQ(sut.spec->nodes[0].isolation, Isolation::Process);
+    EXPECT_EQ(sut.spec->nodes[1].isolation, Isolation::Thread);
+    EXPECT_EQ(sut.spec->nodes[2].isolation, Isolation::Thread);
+}
+
 TEST(IsolationParse_test, ReadsEverySupervisionKey) {
     const Parsed sut = parse_nodes({{{"id", "n"},
                                      {"plugin", "p"},

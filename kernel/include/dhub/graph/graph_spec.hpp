@@ -115,7 +115,7 @@ struct NodeSpec {
     std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
     /// Most slots per handler call for a component with a burst handler (1: one slot per call).
     std::uint32_t burst = DEFAULT_BURST;
-    /// "isolation" (the node's, else the graph's, else thread).
+    /// "isolation" (the node's, else process for a "python" node, else the graph's, else thread).
     Isolation isolation = Isolation::Thread;
     Supervision supervision;  ///< used with Isolation::Process only
     /// Whether the node itself set a supervision key ("restart", "watchdog_ms", "limits", ...): refused on a node
