@@ -54,6 +54,23 @@ std::string describe_param(const ParamSpec& spec) {
     return text;
 }
 
+/// Whether a node with these inputs and outputs can only mean a component of this kind: a source has outputs
+/// only, a sink inputs only, a stage both. Validators and transports are never chosen this way.
+bool wiring_fits(const ComponentInfo& component, const NodeSpec& node) {
+    const bool reads = !node.inputs.empty();
+    const bool writes = !node.outputs.empty();
+    switch (component.kind) {
+        case plugin::ComponentKind::Source:
+            return writes && !reads;
+        case plugin::ComponentKind::Stage:
+            return writes && reads;
+        case plugin::ComponentKind::Sink:
+            return reads && !writes;
+        default:
+            return false;
+    }
+}
+
 }  // namespace
 
 std::string describe_component(const ComponentInfo& component) {
@@ -76,6 +93,15 @@ std::optional<ComponentInfo> pick_component(const NodeSpec& node,
             all.push_back(&component);
         // Several versions of one component are one choice: the newest, unless the graph pins one.
         if (ids.size() == 1) return *newest(all);
+        // A plugin with one source, one stage and one sink (the python plugin): the wiring says which.
+        std::vector<const ComponentInfo*> fitting;
+        for (const ComponentInfo* component : all) {
+            if (wiring_fits(*component, node)) fitting.push_back(component);
+        }
+        const bool one_fits = !fitting.empty() &&
+                              std::all_of(fitting.begin(), fitting.end(),
+                                          [&](const auto* component) { return component->id == fitting.front()->id; });
+        if (one_fits) return *newest(fitting);
         issues.push_back({node.json_path, plugin_text + " has " + std::to_string(ids.size()) +
                                               " components: add \"component\" with one of " + join_quoted(ids)});
         return std::nullopt;

@@ -493,3 +493,19 @@ def test_the_example_graph_finds_the_peaks_of_every_frame(tmp_path, build_dir):
         # frame's edge is no local maximum.
         assert 4 <= peaks["count"] <= 5, peaks
         assert (peaks["height"][:peaks["count"]] > 0.5).all()
+
+
+def test_a_node_need_not_name_the_component_its_wiring_says_which(tmp_path, build_dir):
+    # The issue's form: {"plugin": "python", "params": {"module": ..., "class": ...}}, no "component".
+    write_module(tmp_path, "passing", """
+        class Stage:
+            def process(self, inputs, outputs):
+                outputs[0][:inputs[0].size] = inputs[0]
+                return inputs[0].size
+    """)
+    stage = python_node("py", "stage", "passing", "Stage", inputs=["raw"], outputs=["out"])
+    del stage["component"]
+    run = run_graph(tmp_path, build_dir, CHANNELS, [sim_node(20, ["raw"]), stage,
+                                                   {"id": "rec", "plugin": "stats", "inputs": ["out"]}])
+    assert run.exit_code == 0, run.stderr
+    assert run.node("py")["handled"] == 20 and run.node("py")["component"] == "dhub.stage.python"

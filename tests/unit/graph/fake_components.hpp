@@ -73,6 +73,10 @@ public:
             {"check", "test.validator.check", ComponentKind::Validator, "test.frame@1", std::nullopt},
             {"multi", "test.sink.a", ComponentKind::Sink, "*", std::nullopt},
             {"multi", "test.sink.b", ComponentKind::Sink, "*", std::nullopt},
+            // One component per role (as the python plugin has): a node's wiring picks one.
+            {"roles", "test.source.role", ComponentKind::Source, std::nullopt, "test.frame@1"},
+            {"roles", "test.stage.role", ComponentKind::Stage, "test.frame@1", "test.frame@1"},
+            {"roles", "test.sink.role", ComponentKind::Sink, "*", std::nullopt},
             {"versions", "test.sink.versioned", ComponentKind::Sink, "*", std::nullopt, "[]", 0, 0, 1},
             {"versions", "test.sink.versioned", ComponentKind::Sink, "*", std::nullopt, "[]", 0, 0, 2},
             // Two versions of a typed schema (tests/unit/graph/schema_declarations_test.cpp).

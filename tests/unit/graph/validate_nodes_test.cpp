@@ -31,6 +31,21 @@ TEST_P(ValidateNodes_test, ReportsTheProblemAtItsPath) {
     EXPECT_TRUE(has_issue(sut->issues, GetParam().path, GetParam().substrings));
 }
 
+TEST(ValidateNodes, APluginWithOneComponentPerRoleNeedsNoComponentTheWiringSaysWhichOne) {
+    Json document = valid_document();
+    document["nodes"][0]["plugin"] = "roles";  // outputs only: the source
+    document["nodes"][1].erase("params");
+    document["nodes"][1]["plugin"] = "roles";  // inputs and outputs: the stage
+    document["nodes"][2]["plugin"] = "roles";  // inputs only: the sink
+    FakePlugins plugins;
+    const auto sut = check_document(document, plugins);
+    ASSERT_TRUE(sut->issues.empty()) << format_issues(sut->issues, "");
+    ASSERT_EQ(sut->graph.nodes.size(), 4u);
+    EXPECT_EQ(sut->graph.nodes[0].component.id, "test.source.role");
+    EXPECT_EQ(sut->graph.nodes[1].component.id, "test.stage.role");
+    EXPECT_EQ(sut->graph.nodes[2].component.id, "test.sink.role");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Cases,
     ValidateNodes_test,
