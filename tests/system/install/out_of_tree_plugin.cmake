@@ -123,3 +123,29 @@ int main() {
 run(${CMAKE_COMMAND} -S ${formats_source} -B ${WORK_DIR}/formats-build -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/formats-build)
 run(${WORK_DIR}/formats-build/formats_reader)
+
+# The Python package as installed: the system interpreter imports it from the prefix alone (not the build tree)
+# and moves a typed slot through a channel.
+if(PYTHON_EXECUTABLE)
+    file(WRITE ${WORK_DIR}/installed_package.py [=[
+import os, sys
+import dhub
+assert dhub.__file__.startswith(sys.argv[1]), dhub.__file__
+name = f"install-test.{os.getpid()}"
+schema = {"name": "install.check", "version": 1, "fields": [{"name": "value", "dtype": "<f8"}]}
+with dhub.Producer(name, schema=schema) as producer, dhub.Consumer(name) as consumer:
+    with producer.write() as slot:
+        slot.array["value"] = 2.5
+    with consumer.read(timeout=1) as slot:
+        assert float(slot.array["value"]) == 2.5
+print("installed dhub package works")
+]=])
+    set(site ${prefix}/${PYTHON_INSTALL_DIR})
+    execute_process(COMMAND ${CMAKE_COMMAND} -E env PYTHONPATH=${site} PYTHONDONTWRITEBYTECODE=1
+                            ${PYTHON_EXECUTABLE} ${WORK_DIR}/installed_package.py ${site}
+                    WORKING_DIRECTORY ${WORK_DIR} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "the installed Python package (${site}) does not work:\n${output}")
+    endif()
+    message(STATUS "${output}")
+endif()

@@ -426,3 +426,25 @@ def test_a_loop_that_keeps_every_array_stays_correct_and_is_told_what_it_costs(c
                     frame = slot.array     # still bound when the block ends: copied at release
                     kept.append(frame)
         assert [int(array[0]) for array in kept] == list(range(100))
+
+
+def test_the_example_viewer_prints_the_statistics_of_live_frames(channel_name):
+    viewer = REPO / "examples" / "python" / "viewer.py"
+    schema = {"name": "test.wave", "version": 1, "encoding": "ndarray",
+              "fields": [{"name": "samples", "dtype": "<f8", "shape": [256]}]}
+    with dhub.Producer(channel_name, schema=schema, slots=4, sync="every") as producer:
+        process = subprocess.Popen([sys.executable, str(viewer), channel_name, "--rate", "50", "--count", "3"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while process.poll() is None and time.monotonic() < deadline:
+            with producer.write(timeout=5) as slot:   # lossless, but the viewer never holds it back
+                slot.array[:] = np.arange(256)
+            time.sleep(0.005)
+        output, errors = process.communicate(timeout=10)
+    assert process.returncode == 0, errors
+    lines = output.splitlines()
+    assert "test.wave@1" in lines[0] and lines[1].split()[:2] == ["sequence", "age"]
+    rows = [line.split() for line in lines[2:]]
+    assert len(rows) == 3
+    for row in rows:
+        assert float(row[2]) == pytest.approx(127.5) and float(row[4]) == 0 and float(row[5]) == 255
