@@ -21,6 +21,8 @@ inline std::chrono::nanoseconds to_timeout(const std::optional<double>& seconds)
     if (!seconds) return shm::WAIT_FOREVER;
     if (!(*seconds >= 0.0) || std::isinf(*seconds))
         raise(Error{ErrorCode::InvalidArgument, "timeout must be None or a number of seconds >= 0"});
+    // Past about 290 years the count of nanoseconds overflows: that long is for ever.
+    if (*seconds >= 9.0e9) return shm::WAIT_FOREVER;
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(*seconds));
 }
 

@@ -91,7 +91,8 @@ public:
     }
 
     py::list channels() {
-        auto listed = wait_slice([&] { return client().list(); });
+        broker::BrokerClient& broker = client();  // resolved with the GIL held: it may raise
+        auto listed = wait_slice([&] { return broker.list(); });
         py::list result;
         for (const broker::ChannelSummary& channel : value_or_raise(std::move(listed))) {
             result.append(to_python({{"name", channel.name},
@@ -155,14 +156,18 @@ public:
         broker::ConsumerRegistration consumer{
             channel, tag, expected ? expected_hex : registration.schema_hash,
             expected_hex != registration.schema_hash ? expected_document : nlohmann::json()};
-        auto registered = wait_slice([&] { return client().register_consumer(consumer); });
+        broker::BrokerClient& broker = client();
+        auto registered = wait_slice([&] { return broker.register_consumer(consumer); });
         if (!registered && registered.error().code == ErrorCode::SchemaMismatch) raise(registered.error());
         // Otherwise the data plane does not need it: the broker only counts consumers and tells the producer.
         return reader;
     }
 
     void close() {
-        if (client_) client_->stop();
+        if (!client_) return;
+        py::gil_scoped_release released;  // the client's thread ends; consumers made here deregister without it
+        client_->stop();
+        client_.reset();
     }
 
 private:
@@ -177,7 +182,8 @@ private:
             const auto left =
                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             const auto wait = std::clamp<std::chrono::milliseconds>(left, 0ms, 100ms);
-            auto found = wait_slice([&] { return client().discover(channel, wait); });
+            broker::BrokerClient& broker = client();
+            auto found = wait_slice([&] { return broker.discover(channel, wait); });
             if (found) return std::move(found.value());
             if (found.error().code != ErrorCode::NotFound || left <= 0ms) {
                 raise(Error{found.error().code, "broker " + endpoint_ + ": " + found.error().message});

@@ -30,11 +30,9 @@ py::bytes ChannelFlex::read() const {
     const shm::FlexZone flex = zone();
     std::vector<std::byte> buffer(flex.capacity());
     std::size_t used = 0;
-    shm::Status status;
-    {
-        py::gil_scoped_release released;
-        status = flex.read(buffer, used);
-    }
+    // With the GIL held: the copy is short (a writer holds the zone for one copy), and a close() in another thread
+    // cannot free the zone under it.
+    const shm::Status status = flex.read(buffer, used);
     if (status != shm::Status::Ok) raise(status, "reading the flex zone of '" + channel_ + "'");
     return {reinterpret_cast<const char*>(buffer.data()), std::min(used, buffer.size())};
 }
@@ -45,15 +43,10 @@ void ChannelFlex::write(const py::buffer& content) const {
     const std::span<const std::byte> bytes(static_cast<const std::byte*>(info.ptr),
                                            static_cast<std::size_t>(info.size * info.itemsize));
     if (bytes.size() > flex.capacity()) {
-        raise(Error{ErrorCode::InvalidArgument, "flex zone of '" + channel_ + "' holds " +
-                                                    std::to_string(flex.capacity()) + " bytes; got " +
-                                                    std::to_string(bytes.size())});
+        raise(Raise::TooLarge, "flex zone of '" + channel_ + "' holds " + std::to_string(flex.capacity()) +
+                                   " bytes; got " + std::to_string(bytes.size()));
     }
-    shm::Status status;
-    {
-        py::gil_scoped_release released;
-        status = flex.write(bytes);
-    }
+    const shm::Status status = flex.write(bytes);  // GIL held, as for read()
     if (status != shm::Status::Ok) raise(status, "writing the flex zone of '" + channel_ + "'");
 }
 

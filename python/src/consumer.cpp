@@ -38,6 +38,8 @@ struct ConsumerCore {
     std::string schema_document;  ///< what the segment stores ("" none)
     HeldRead* outstanding = nullptr;
     std::function<void()> on_close;
+    /// Reads waiting with the GIL released: close() must not pull the consumer from under them.
+    int waiting = 0;
 
     shm::Consumer& open_consumer() {
         if (!consumer) raise(Error{ErrorCode::InvalidArgument, "consumer of '" + channel + "' is closed"});
@@ -124,12 +126,23 @@ private:
 class PyConsumer {
 public:
     explicit PyConsumer(std::shared_ptr<ConsumerCore> core) : core_(std::move(core)) {}
-    ~PyConsumer() { close(); }
+    ~PyConsumer() {
+        try {
+            close();
+        } catch (py::error_already_set& error) {
+            error.discard_as_unraisable(__func__);
+        }
+    }
 
     std::unique_ptr<HeldRead> read_burst(std::size_t max, const std::optional<double>& timeout) {
         shm::Consumer& consumer = core_->open_consumer();
         if (max == 0) raise(Error{ErrorCode::InvalidArgument, "max must be at least 1"});
         if (core_->outstanding != nullptr) core_->outstanding->release();  // one read at a time: the previous ends
+        ++core_->waiting;
+        struct Done {
+            int& waiting;
+            ~Done() { --waiting; }
+        } done{core_->waiting};
         shm::ReadBurst burst = wait_without_gil(
             to_timeout(timeout), [&](shm::WaitOptions wait) { return consumer.acquire_burst(max, wait); });
         if (burst.status() == shm::Status::Timeout && closed_and_drained(consumer)) {
@@ -142,10 +155,29 @@ public:
 
     void close() {
         if (!core_->consumer) return;
-        if (core_->outstanding != nullptr) core_->outstanding->release();
+        if (core_->waiting > 0) {
+            raise(
+                Error{ErrorCode::InvalidArgument, "consumer of '" + core_->channel +
+                                                      "' is reading in another thread; close it when the read returns "
+                                                      "(give read() a timeout to have it return)"});
+        }
+        // The slot goes back and the consumer closes even if Python is told something on the way (a warning raised
+        // as an error); that is raised last.
+        std::optional<py::error_already_set> pending;
+        if (core_->outstanding != nullptr) {
+            try {
+                core_->outstanding->release();
+            } catch (py::error_already_set& error) {
+                pending.emplace(std::move(error));
+            }
+        }
         core_->consumer.reset();
         core_->views->retire();
-        if (auto on_close = std::exchange(core_->on_close, {})) on_close();
+        if (auto on_close = std::exchange(core_->on_close, {})) {
+            py::gil_scoped_release released;  // a broker deregistration waits for its answer
+            on_close();
+        }
+        if (pending) throw *pending;
     }
 
     const std::shared_ptr<ConsumerCore>& core() const noexcept { return core_; }

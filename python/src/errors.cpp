@@ -64,6 +64,8 @@ PyObject* class_of(Raise kind) {
             return class_named("ChecksumMismatch");
         case Raise::NotOwner:
             return class_named("NotOwner");
+        case Raise::TooLarge:
+            return class_named("TooLarge");
     }
     return classes[0].type;
 }

@@ -12,7 +12,7 @@
 namespace dhub::python {
 
 /// The exception classes a caller can name without an ErrorCode.
-enum class Raise { Error, Timeout, Closed, SlotReleased, SchemaMismatch, ChecksumMismatch, NotOwner };
+enum class Raise { Error, Timeout, Closed, SlotReleased, SchemaMismatch, ChecksumMismatch, NotOwner, TooLarge };
 
 void register_errors(pybind11::module_& module);
 

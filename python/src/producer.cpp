@@ -42,6 +42,8 @@ struct ProducerCore {
     SlotLayout layout;
     std::size_t commit_bytes = 0;  ///< what a slot committed without a size carries
     HeldWrite* outstanding = nullptr;
+    /// Writes waiting with the GIL released: close() must not pull the producer from under them.
+    int waiting = 0;
 
     shm::Producer& open_producer() {
         if (!producer) raise(Error{ErrorCode::InvalidArgument, "producer of '" + channel + "' is closed"});
@@ -87,6 +89,10 @@ public:
     }
 
     void set(std::size_t i, std::optional<std::size_t> bytes, std::uint64_t timestamp_ns) {
+        if (done_) {
+            raise(Raise::SlotReleased, "slot " + std::to_string(sequence(i)) + " of '" + core_->channel +
+                                           "' was already " + (committed_ ? "committed" : "aborted"));
+        }
         if (bytes) {
             if (*bytes > burst_.payload(check(i)).size()) {
                 raise(shm::Status::TooLarge, "slot of '" + core_->channel + "' (" + std::to_string(*bytes) +
@@ -217,7 +223,13 @@ public:
             std::make_unique<ViewSpace>(view.segment().data(), view.segment().size(), view.slot_payload_bytes(), true);
         core_->commit_bytes = typed ? value_bytes : view.slot_payload_bytes();
     }
-    ~PyProducer() { close(); }
+    ~PyProducer() {
+        try {
+            close();
+        } catch (py::error_already_set& error) {
+            error.discard_as_unraisable(__func__);
+        }
+    }
 
     std::unique_ptr<HeldWrite> write_burst(std::size_t max, const std::optional<double>& timeout) {
         shm::Producer& producer = core_->open_producer();
@@ -227,6 +239,11 @@ public:
                                                         "' is still being written: commit or abort it (leave its with "
                                                         "block) before the next write"});
         }
+        ++core_->waiting;
+        struct Done {
+            int& waiting;
+            ~Done() { --waiting; }
+        } done{core_->waiting};
         shm::WriteBurst burst = wait_without_gil(
             to_timeout(timeout), [&](shm::WaitOptions wait) { return producer.acquire_burst(max, wait); });
         if (!burst) raise(burst.status(), "writing '" + core_->channel + "'");
@@ -235,9 +252,22 @@ public:
 
     void close() {
         if (!core_->producer) return;
-        if (core_->outstanding != nullptr) core_->outstanding->finish(0);
+        if (core_->waiting > 0) {
+            raise(Error{ErrorCode::InvalidArgument, "producer of '" + core_->channel +
+                                                        "' is waiting for a slot in another thread; close it when the "
+                                                        "write returns (give write() a timeout to have it return)"});
+        }
+        std::optional<py::error_already_set> pending;
+        if (core_->outstanding != nullptr) {
+            try {
+                core_->outstanding->finish(0);
+            } catch (py::error_already_set& error) {
+                pending.emplace(std::move(error));
+            }
+        }
         core_->producer.reset();
         core_->views->retire();
+        if (pending) throw *pending;
     }
 
     const std::shared_ptr<ProducerCore>& core() const noexcept { return core_; }

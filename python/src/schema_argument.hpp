@@ -27,7 +27,7 @@ shm::SchemaHash hash_of_schema_id(std::string_view id);
 
 /// Raises dhub.SchemaMismatch unless slots written as the channel stores them (its schema hash and typed
 /// document, "" when it has none) may be read as `expected`: the same id, or a later version that only
-/// appended fields (both documents needed).
+/// appended fields (both documents needed). A channel with neither a schema hash nor a document accepts any.
 void check_readable(const SchemaArgument& expected,
                     std::string_view channel,
                     const std::uint8_t (&stored_hash)[32],

@@ -8,6 +8,9 @@ namespace py = pybind11;
 
 /// After this many arrays kept past their slot, the reader is told once what that costs.
 constexpr std::uint64_t KEPT_WARNING = 64;
+/// Windows kept mapped for the next reads; past this (a ring of more slots) they are all dropped and made again.
+/// Each is one of the process's memory mappings (vm.max_map_count, 65530 by default).
+constexpr std::size_t MAX_CACHED_WINDOWS = 1024;
 
 py::object SlotArrays::make(
     ViewSpace& space, const SlotLayout& layout, const std::byte* data, std::size_t bytes, bool readonly) {
@@ -37,6 +40,8 @@ void SlotArrays::release(ViewSpace& space) {
         warning_due_ = space.cut_count() >= KEPT_WARNING && space.cut_count() - kept.size() < KEPT_WARNING;
     }
     made_.clear();
+    // No array refers to a cached window now: the right moment to bound how many stay mapped.
+    space.trim(MAX_CACHED_WINDOWS);
 }
 
 }  // namespace dhub::python

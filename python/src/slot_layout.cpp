@@ -34,7 +34,11 @@ py::array SlotLayout::view(std::byte* data, std::size_t bytes, py::handle base, 
 py::array SlotLayout::copy(const std::byte* data, std::size_t bytes) const {
     py::array array = typed_ ? py::array(dtype_, shape_)
                              : py::array(dtype_, std::vector<py::ssize_t>{static_cast<py::ssize_t>(bytes)});
-    std::memcpy(array.mutable_data(), data, std::min(bytes, static_cast<std::size_t>(array.nbytes())));
+    // A typed copy of a short slot: what the slot did not hold is zero, never leftover heap memory.
+    const auto size = static_cast<std::size_t>(array.nbytes());
+    const std::size_t copied = std::min(bytes, size);
+    std::memcpy(array.mutable_data(), data, copied);
+    std::memset(static_cast<std::byte*>(array.mutable_data()) + copied, 0, size - copied);
     py::detail::array_proxy(array.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
     return array;
 }

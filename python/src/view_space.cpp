@@ -79,31 +79,52 @@ std::byte* ViewSpace::translate(const std::byte* payload) {
     return window.base + window.lead;
 }
 
-std::shared_ptr<void> ViewSpace::cut_loose(std::span<const std::byte* const> views) {
-    auto frozen = std::make_shared<FrozenWindows>();
+std::shared_ptr<void> ViewSpace::cut_loose(std::span<const std::byte* const> views) noexcept {
+    std::shared_ptr<FrozenWindows> frozen;
+    try {
+        frozen = std::make_shared<FrozenWindows>();
+        frozen->windows.reserve(views.size());
+    } catch (...) {
+        // No memory even for the bookkeeping: the kept views' windows are given up for good (left mapped, never
+        // reused or unmapped), so the views still see the ring but never unmapped memory.
+        degraded_ = true;
+        std::erase_if(windows_, [views](const auto& entry) {
+            return std::any_of(views.begin(), views.end(), [&entry](const std::byte* view) {
+                return view >= entry.second.base && view < entry.second.base + entry.second.bytes;
+            });
+        });
+        return {};
+    }
     for (const std::byte* view : views) {
         const auto found = std::find_if(windows_.begin(), windows_.end(), [view](const auto& entry) {
             return view >= entry.second.base && view < entry.second.base + entry.second.bytes;
         });
         if (found == windows_.end()) continue;  // already cut loose with another view of the same window
         const Window window = found->second;
-        // Copy into fresh anonymous memory, then move that over the window in one step: a kept view never sees a
-        // moment without memory under it.
-        // MAP_POPULATE: one call instead of a zero-fill fault per page of the copy.
+        windows_.erase(found);
+        ++cut_count_;
+        // From here the window belongs to the kept views, copied or not.
+        frozen->windows.emplace_back(window.base, window.bytes);
+        // Copy into fresh anonymous memory (MAP_POPULATE: one call instead of a zero-fill fault per page), then move
+        // that over the window in one step: a kept view never sees a moment without memory under it.
         void* copy =
             mmap(nullptr, window.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (copy == MAP_FAILED) raise_errno("mmap");
+        if (copy == MAP_FAILED) {
+            degraded_ = true;
+            continue;
+        }
         std::memcpy(copy, window.base, window.bytes);
         if (!writable_) mprotect(copy, window.bytes, PROT_READ);
         if (mremap(copy, window.bytes, window.bytes, MREMAP_MAYMOVE | MREMAP_FIXED, window.base) == MAP_FAILED) {
             munmap(copy, window.bytes);
-            raise_errno("mremap");
+            degraded_ = true;
         }
-        windows_.erase(found);
-        frozen->windows.emplace_back(window.base, window.bytes);
-        ++cut_count_;
     }
     return frozen;
+}
+
+void ViewSpace::trim(std::size_t max) noexcept {
+    if (windows_.size() > max) retire();
 }
 
 }  // namespace dhub::python

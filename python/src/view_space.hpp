@@ -32,9 +32,15 @@ public:
     /// Raises dhub.IoError if the window cannot be made.
     std::byte* translate(const std::byte* payload);
     /// Cuts the windows holding the given views loose: their pages become private copies owned by the returned
-    /// object (unmapped when it goes), and the slots get fresh windows next time. Raises dhub.IoError on failure
-    /// (ENOMEM; the kept views then still see the ring).
-    std::shared_ptr<void> cut_loose(std::span<const std::byte* const> views);
+    /// object (unmapped when it goes), and the slots get fresh windows next time. Never raises: a window that
+    /// cannot be copied (ENOMEM, the process's mapping limit) is handed over as it is, so its kept views still
+    /// see the ring but stay mapped; degraded() then says so.
+    std::shared_ptr<void> cut_loose(std::span<const std::byte* const> views) noexcept;
+    /// Unmaps every cached window when there are more than max (a huge ring, or many channels): call it only when no
+    /// array refers to a cached window (between a release and the next read or write).
+    void trim(std::size_t max) noexcept;
+    /// Some window could not be copied when it was cut loose.
+    bool degraded() const noexcept { return degraded_; }
     /// The channel is going away: unmaps every window (every view still in one must be cut loose first).
     void retire() noexcept;
     /// Windows cut loose so far.
@@ -52,6 +58,7 @@ private:
     bool writable_;
     std::unordered_map<const std::byte*, Window> windows_;  ///< by payload address in the channel's mapping
     std::uint64_t cut_count_ = 0;
+    bool degraded_ = false;
 };
 
 }  // namespace dhub::python

@@ -359,7 +359,7 @@ def test_the_flex_zone_is_shared_between_producer_and_consumers(channel_name):
         version = consumer.flex.version
         consumer.flex.write(b"calibrated")
         assert producer.flex.read() == b"calibrated" and producer.flex.version > version
-        with pytest.raises(dhub.Error, match="holds 256 bytes"):
+        with pytest.raises(dhub.TooLarge, match="holds 256 bytes"):
             producer.flex.write(b"x" * 1000)
 
 
@@ -448,3 +448,46 @@ def test_the_example_viewer_prints_the_statistics_of_live_frames(channel_name):
     assert len(rows) == 3
     for row in rows:
         assert float(row[2]) == pytest.approx(127.5) and float(row[4]) == 0 and float(row[5]) == 255
+
+
+def test_a_reader_may_view_a_channel_that_makes_no_schema_claim_through_its_own_schema(channel_name):
+    schema = {"name": "test.pair", "version": 1, "fields": [{"name": "a", "dtype": "<u4"}, {"name": "b", "dtype": "<f4"}]}
+    with dhub.Producer(channel_name, slot_bytes=64) as producer, \
+            dhub.Consumer(channel_name, schema=schema) as consumer:
+        with producer.write() as slot:
+            slot.array[:8] = np.frombuffer(np.array([(7, 0.5)], dtype=[("a", "<u4"), ("b", "<f4")]).tobytes(), np.uint8)
+        with consumer.read(timeout=1) as slot:
+            assert int(slot.array["a"]) == 7 and float(slot.array["b"]) == 0.5
+
+
+def test_a_committed_slot_refuses_more_changes(channel_name):
+    with dhub.Producer(channel_name, slot_bytes=64) as producer:
+        slot = producer.write()
+        slot.commit()
+        with pytest.raises(dhub.SlotReleased, match="already committed"):
+            slot.commit(size=8)
+        burst = producer.write_burst(2)
+        burst.abort()
+        with pytest.raises(dhub.SlotReleased, match="already aborted"):
+            burst.set(0, size=8)
+    with pytest.raises(dhub.SlotReleased):
+        slot.commit(size=8)   # after the producer closed too: an exception, never a crash
+
+
+def test_closing_a_consumer_another_thread_waits_on_is_refused_not_a_crash(channel_name):
+    import threading
+    with dhub.Producer(channel_name, slot_bytes=64) as producer:
+        consumer = dhub.Consumer(channel_name)
+
+        def read_nothing():
+            with pytest.raises(dhub.Timeout):
+                consumer.read(timeout=1.0)
+
+        reader = threading.Thread(target=read_nothing)
+        reader.start()
+        time.sleep(0.2)
+        with pytest.raises(dhub.InvalidArgument, match="reading in another thread"):
+            consumer.close()
+        reader.join()
+        consumer.close()
+        assert consumer.closed
