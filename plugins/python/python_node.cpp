@@ -138,7 +138,7 @@ dhub_status PythonNode::start(const sdk::NodeContext& context) {
 
 void PythonNode::stop(const sdk::NodeContext& context) {
     py::gil_scoped_acquire gil;
-    if (!objects_->stop.is_none()) {
+    if (!objects_->stop.is_none() && kept_view_.empty()) {
         try {
             objects_->stop();
         } catch (const py::error_already_set& error) {
@@ -184,6 +184,11 @@ CallResult interpret(const py::handle returned,
 }  // namespace
 
 CallResult PythonNode::call(const sdk::NodeContext& context, const InputSlotRef* input, const OutputSlotRef* output) {
+    if (!kept_view_.empty()) {
+        context.log().error(std::string(method_name(role_)) + "() is not called any more: it kept a view of " +
+                            kept_view_ + " past its call earlier");
+        return {DHUB_ERR_INVALID_ARGUMENT, 0};
+    }
     py::gil_scoped_acquire gil;
     const Objects& objects = *objects_;
     SlotViews views(objects.view_of);
@@ -212,7 +217,9 @@ CallResult PythonNode::call(const sdk::NodeContext& context, const InputSlotRef*
     if (const std::optional<std::string> kept = views.close()) {
         // Reported even after an exception: the view outlives the call either way.
         context.log().error(std::string(method_name(role_)) + " kept a view of " + *kept +
-                            " past the call; copy what you keep (arr.copy())");
+                            " past the call; copy what you keep (arr.copy()). The node calls no Python code any more: "
+                            "the view points at memory the kernel hands on");
+        kept_view_ = *kept;
         if (result.status != PYTHON_EXCEPTION) result = {DHUB_ERR_INVALID_ARGUMENT, 0};
     }
     return result;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include <pybind11/pybind11.h>
@@ -61,6 +62,10 @@ private:
     std::unique_ptr<Objects> objects_;
     /// The thread whose Python thread state is kept from start() to stop() (none: not kept).
     std::thread::id kept_thread_state_;
+    /// A call kept a view of a slot past its end: set, with the slot named. The view points at memory the kernel
+    /// hands on, so the node never runs Python code again (not even stop()): every later call fails with this, and
+    /// the node's on_error decides what becomes of it. Whatever the policy, no Python code reads a reused slot.
+    std::string kept_view_;
 };
 
 /// Holds the GIL across several calls of one node (a burst): the calls inside take it again at no cost.

@@ -16,6 +16,19 @@ namespace dhub::python {
 /// How long one GIL-free wait lasts before Python gets to look at its signals.
 inline constexpr std::chrono::milliseconds SIGNAL_SLICE{50};
 
+/// Counts a call that waits with the GIL released, for as long as it waits: close() in another thread (which has
+/// the GIL meanwhile) sees the count and refuses to pull the channel from under the waiting call.
+class WaitingCall {
+public:
+    explicit WaitingCall(int& count) noexcept : count_(count) { ++count_; }
+    ~WaitingCall() { --count_; }
+    WaitingCall(const WaitingCall&) = delete;
+    WaitingCall& operator=(const WaitingCall&) = delete;
+
+private:
+    int& count_;
+};
+
 /// A timeout argument in seconds: None waits for ever, 0 polls.
 inline std::chrono::nanoseconds to_timeout(const std::optional<double>& seconds) {
     if (!seconds) return shm::WAIT_FOREVER;

@@ -138,11 +138,7 @@ public:
         shm::Consumer& consumer = core_->open_consumer();
         if (max == 0) raise(Error{ErrorCode::InvalidArgument, "max must be at least 1"});
         if (core_->outstanding != nullptr) core_->outstanding->release();  // one read at a time: the previous ends
-        ++core_->waiting;
-        struct Done {
-            int& waiting;
-            ~Done() { --waiting; }
-        } done{core_->waiting};
+        const WaitingCall waiting(core_->waiting);
         shm::ReadBurst burst = wait_without_gil(
             to_timeout(timeout), [&](shm::WaitOptions wait) { return consumer.acquire_burst(max, wait); });
         if (burst.status() == shm::Status::Timeout && closed_and_drained(consumer)) {

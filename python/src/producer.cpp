@@ -239,11 +239,7 @@ public:
                                                         "' is still being written: commit or abort it (leave its with "
                                                         "block) before the next write"});
         }
-        ++core_->waiting;
-        struct Done {
-            int& waiting;
-            ~Done() { --waiting; }
-        } done{core_->waiting};
+        const WaitingCall waiting(core_->waiting);
         shm::WriteBurst burst = wait_without_gil(
             to_timeout(timeout), [&](shm::WaitOptions wait) { return producer.acquire_burst(max, wait); });
         if (!burst) raise(burst.status(), "writing '" + core_->channel + "'");

@@ -436,6 +436,31 @@ def test_breaking_the_call_contract_is_a_node_error(tmp_path, build_dir, body, w
     assert run.node("py")["slots_out"] == 0
 
 
+def test_after_a_kept_view_no_python_code_runs_again_whatever_on_error_says(tmp_path, build_dir):
+    # on_error "continue" would call process() again, where the kept view would read slots the producer reuses:
+    # the node refuses every later call instead, each one a counted error, and never calls Python (nor stop()).
+    calls = tmp_path / "calls.txt"
+    write_module(tmp_path, "user_module", f"""
+        class Stage:
+            def process(self, inputs, outputs):
+                with open({str(calls)!r}, "a") as log:
+                    log.write(f"{{int(inputs[0][0])}}\\n")
+                self.kept = inputs[0]
+            def stop(self):
+                with open({str(calls)!r}, "a") as log:
+                    log.write("stop\\n")
+    """)
+    run = run_graph(tmp_path, build_dir, CHANNELS, [
+        sim_node(10, ["raw"]),
+        python_node("py", "stage", "user_module", "Stage", inputs=["raw"], outputs=["out"], burst=1,
+                    on_error={"action": "continue"}),
+        {"id": "rec", "plugin": "stats", "inputs": ["out"]}])
+    assert run.exit_code == 0, run.stderr
+    assert len(calls.read_text().splitlines()) == 1, calls.read_text()
+    assert run.node("py")["errors"] == 10 and run.node("py")["slots_out"] == 0
+    assert "process() is not called any more: it kept a view of input slot 0 past its call earlier" in run.stderr
+
+
 def test_a_view_copied_in_the_call_may_be_kept(tmp_path, build_dir):
     write_module(tmp_path, "user_module", """
         class Stage:
