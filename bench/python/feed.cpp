@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "dhub/shm/checksum.hpp"
+#include "dhub/schema/schema.hpp"
 #include "dhub/shm/consumer.hpp"
 #include "dhub/shm/producer.hpp"
 
@@ -44,7 +44,7 @@ int produce(const std::string& channel, std::uint64_t slots, std::size_t bytes, 
         config.schema_descriptor =
             R"({"name":"bench.f8","version":1,"encoding":"ndarray","fields":[{"name":"v","dtype":"<f8","shape":[)" +
             std::to_string(bytes / 8) + "]}]}";
-        config.schema_hash = shm::blake2b_256(std::as_bytes(std::span(id.data(), id.size())));
+        config.schema_hash = schema::id_hash(id);
     }
     auto producer = shm::Producer::create(config);
     if (!producer) return fail(producer.error().message);

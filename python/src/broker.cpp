@@ -119,7 +119,7 @@ public:
         std::string expected_hex;
         nlohmann::json expected_document;
         if (expected) {
-            const shm::SchemaHash hash = hash_of_schema_id(expected->id);
+            const shm::SchemaHash hash = schema::id_hash(expected->id);
             expected_hex = shm::to_hex(hash.data(), hash.size());
             if (!expected->document.empty()) expected_document = nlohmann::json::parse(expected->document);
             // The broker's copy first: a refusal needs no attach. The segment's own document is judged after.

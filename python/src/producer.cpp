@@ -209,7 +209,7 @@ public:
         config.mode = static_cast<mode_t>(mode);
         config.attach_secret = attach_secret;
         if (typed) {
-            config.schema_hash = hash_of_schema_id(typed->id);
+            config.schema_hash = schema::id_hash(typed->id);
             config.schema_descriptor = typed->document;
         }
         auto created = [&] {

@@ -67,16 +67,11 @@ std::optional<SchemaArgument> schema_argument(py::handle value) {
     return from_document(document, " in '" + text + "'");
 }
 
-shm::SchemaHash hash_of_schema_id(std::string_view id) {
-    if (id.empty() || id == "*") return {};
-    return shm::blake2b_256(std::as_bytes(std::span(id.data(), id.size())));
-}
-
 void check_readable(const SchemaArgument& expected,
                     std::string_view channel,
                     const std::uint8_t (&stored_hash)[32],
                     std::string_view stored_document) {
-    const shm::SchemaHash wanted = hash_of_schema_id(expected.id);
+    const shm::SchemaHash wanted = schema::id_hash(expected.id);
     const bool same_id = std::equal(wanted.begin(), wanted.end(), stored_hash);
     std::string stored_id = "an opaque schema (hash " + shm::to_hex(stored_hash, sizeof stored_hash) + ")";
     nlohmann::json stored = nlohmann::json::parse(stored_document, nullptr, false);

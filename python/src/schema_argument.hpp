@@ -22,9 +22,6 @@ struct SchemaArgument {
 /// nullopt for None; raises dhub.InvalidArgument naming every problem of a document at its JSON path.
 std::optional<SchemaArgument> schema_argument(pybind11::handle value);
 
-/// The channel's schema hash for an id, as dhub-kernel computes it (BLAKE2b-256 of the id; "*" or "": none).
-shm::SchemaHash hash_of_schema_id(std::string_view id);
-
 /// Raises dhub.SchemaMismatch unless slots written as the channel stores them (its schema hash and typed
 /// document, "" when it has none) may be read as `expected`: the same id, or a later version that only
 /// appended fields (both documents needed). A channel with neither a schema hash nor a document accepts any.

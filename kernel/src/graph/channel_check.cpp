@@ -372,7 +372,7 @@ ValidatedChannel check_channel(const ChannelSpec& channel,
     config.checksum = channel.checksum;
     config.flex_zone_bytes = channel.flex_zone_bytes;
     config.max_consumers = channel.max_consumers;
-    config.schema_hash = schema_hash(result.schema);
+    config.schema_hash = schema::id_hash(result.schema);
     // Stored in the segment, docs included, so that inspection and other languages read the fields.
     if (result.descriptor) config.schema_descriptor = schema::to_json(*result.descriptor).dump();
     if (auto valid = shm::validate(config); !valid) {

@@ -26,7 +26,7 @@ bool Node::connect_remote(Input& input) {
     // A remote input's schema is what its port expects (Node::add_remote_input).
     const std::optional<std::string> expected = input.schema;
     const bool checks_schema = expected && !expected->empty() && *expected != "*";
-    const shm::SchemaHash expected_hash = checks_schema ? graph::schema_hash(*expected) : shm::SchemaHash{};
+    const shm::SchemaHash expected_hash = checks_schema ? schema::id_hash(*expected) : shm::SchemaHash{};
     const std::string expected_hex = checks_schema ? shm::to_hex(expected_hash.data(), expected_hash.size()) : "";
     std::string last_problem;
     // Once per distinct problem, not once per retry. why: the event's "reason" (docs/kernel.md, "Events").

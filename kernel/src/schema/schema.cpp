@@ -91,6 +91,11 @@ std::string canonical_json(const Schema& schema) {
     return identity_json(schema).dump();
 }
 
+Fingerprint id_hash(std::string_view schema_id) {
+    if (schema_id.empty() || schema_id == "*") return Fingerprint{};
+    return shm::blake2b_256(std::as_bytes(std::span(schema_id.data(), schema_id.size())));
+}
+
 Fingerprint fingerprint(const Schema& schema) {
     const std::string canonical = canonical_json(schema);
     return shm::blake2b_256(std::as_bytes(std::span(canonical.data(), canonical.size())));

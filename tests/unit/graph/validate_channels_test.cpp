@@ -138,7 +138,7 @@ TEST(ValidateChannels_test, BuildsTheChannelConfig) {
     EXPECT_EQ(channel.config.flex_zone_bytes, 128u);
     EXPECT_EQ(channel.config.max_consumers, 2u);
     EXPECT_EQ(channel.schema, "test.frame@1");
-    EXPECT_EQ(channel.config.schema_hash, schema_hash("test.frame@1"));
+    EXPECT_EQ(channel.config.schema_hash, schema::id_hash("test.frame@1"));
     EXPECT_EQ(channel.producer, 1u);
     EXPECT_EQ(channel.consumers, std::vector<std::size_t>{2});
 }
@@ -173,7 +173,7 @@ TEST(ValidateChannels_test, ChannelSchemaNamesWhatAnAnyProducerWrites) {
     FakePlugins plugins;
     const auto sut = check_document(document, plugins);
     EXPECT_EQ(sut->graph.channels.at(2).schema, "other@1");
-    EXPECT_EQ(sut->graph.channels.at(2).config.schema_hash, schema_hash("other@1"));
+    EXPECT_EQ(sut->graph.channels.at(2).config.schema_hash, schema::id_hash("other@1"));
     EXPECT_TRUE(has_issue(sut->issues, "/nodes/5/inputs/0",
                           {"channel 'remote' carries other@1 (written by node 'relay')", "expects test.frame@1"}));
 }
@@ -204,9 +204,9 @@ TEST(ValidateChannels_test, AnyConsumerAcceptsEverySchema) {
 }
 
 TEST(SchemaHash_test, IsStableAndDiffersById) {
-    EXPECT_EQ(schema_hash("dhub.waveform.f64@1"), schema_hash("dhub.waveform.f64@1"));
-    EXPECT_NE(schema_hash("dhub.waveform.f64@1"), schema_hash("dhub.waveform.f64@2"));
-    EXPECT_NE(schema_hash("dhub.waveform.f64@1"), shm::SchemaHash{});
+    EXPECT_EQ(schema::id_hash("dhub.waveform.f64@1"), schema::id_hash("dhub.waveform.f64@1"));
+    EXPECT_NE(schema::id_hash("dhub.waveform.f64@1"), schema::id_hash("dhub.waveform.f64@2"));
+    EXPECT_NE(schema::id_hash("dhub.waveform.f64@1"), shm::SchemaHash{});
 }
 
 TEST(SchemaHash_test, IsBlake2b256OfTheId) {
@@ -214,12 +214,12 @@ TEST(SchemaHash_test, IsBlake2b256OfTheId) {
     const shm::SchemaHash expected = {0xbd, 0xdd, 0x81, 0x3c, 0x63, 0x42, 0x39, 0x72, 0x31, 0x71, 0xef,
                                       0x3f, 0xee, 0x98, 0x57, 0x9b, 0x94, 0x96, 0x4e, 0x3b, 0xb1, 0xcb,
                                       0x3e, 0x42, 0x72, 0x62, 0xc8, 0xc0, 0x68, 0xd5, 0x23, 0x19};
-    EXPECT_EQ(schema_hash("abc"), expected);
+    EXPECT_EQ(schema::id_hash("abc"), expected);
 }
 
 TEST(SchemaHash_test, IsZeroForAnyOrNone) {
-    EXPECT_EQ(schema_hash("*"), shm::SchemaHash{});
-    EXPECT_EQ(schema_hash(""), shm::SchemaHash{});
+    EXPECT_EQ(schema::id_hash("*"), shm::SchemaHash{});
+    EXPECT_EQ(schema::id_hash(""), shm::SchemaHash{});
 }
 
 }  // namespace

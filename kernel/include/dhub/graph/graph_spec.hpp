@@ -271,7 +271,4 @@ bool is_builtin_plugin(std::string_view plugin) noexcept;
 /// which must outlive it.
 ValidatedGraph validate_graph(const GraphSpec& graph, const ComponentLookup& lookup, std::vector<GraphIssue>& issues);
 
-/// The 32-byte schema hash stored in a channel's segment: BLAKE2b-256 of the schema id (zeros for "*").
-shm::SchemaHash schema_hash(std::string_view schema_id);
-
 }  // namespace dhub::graph

@@ -61,6 +61,10 @@ using Fingerprint = std::array<std::uint8_t, 32>;
 std::string canonical_json(const Schema& schema);
 /// BLAKE2b-256 of canonical_json().
 Fingerprint fingerprint(const Schema& schema);
+/// The 32 bytes a channel's segment stores to name its schema (shm::ChannelConfig::schema_hash): BLAKE2b-256 of the
+/// id ("lab.thermo@1"); all zero for "" or "*", which the DataBlock takes as "unchecked". Every writer of a channel
+/// (the kernel, the Python package) computes it here.
+Fingerprint id_hash(std::string_view schema_id);
 /// "dhs1_" + 64 lower-case hex digits of fingerprint(): the identity printed and exchanged.
 std::string fingerprint_string(const Schema& schema);
 
