@@ -201,6 +201,8 @@ TEST(Ports_test, CorrelateGivesUpOnAPartnerThatNeverComesAfterMaxWait) {
     ASSERT_NE(runner, nullptr);
     runner->start();
     // Frame 0 of both sources is due at once and matches; fast frames 1..4 follow, their partner never does.
+    // The match must happen before the clock moves: a fast frame 0 seen alone at 24 ms is rightly given up.
+    ASSERT_TRUE(wait_until([&] { return report_of(runner->reports(), "sets").slots_in == 1; }));
     for (std::uint64_t ms = 1; ms <= 4; ++ms) {
         ASSERT_TRUE(wait_until([&] { return report_of(runner->reports(), "fast_src").slots_out >= ms; }));
         clock->advance(MS);

@@ -561,9 +561,10 @@ TEST_F(CrossKernelSchema_test, AReaderOfVersion1ReadsAProducerOfVersion2ThatOnly
     start_broker();
     start_thermo_producer("test.source.thermo2", std::string(DHUB_CONFIG_DIR) + "/schemas/lab.thermo@2.json");
     start_thermo_consumer();
+    // The kernel emits consumer_registered just before input_attached: wait for both, not the first alone.
     ASSERT_TRUE(wait_until(
         [&] {
-            return consumer_events("consumer_registered", {{"node", "rec"}}) >= 1;
+            return consumer_events("consumer_registered", {{"node", "rec"}}) >= 1 && attachments() >= 1;
         },
         15s))
         << "the broker must take the registration too\n"
