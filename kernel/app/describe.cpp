@@ -3,6 +3,7 @@
 
 #include "dhub/schema/schema_text.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace dhub::kernel_app {
@@ -17,6 +18,78 @@ void print_summary(const plugin::LoadedPlugin& loaded, std::ostream& out) {
             << (component.mode == plugin::ComponentMode::Queue ? " (queue mode)" : "") << "  " << component.description
             << "\n";
     }
+}
+
+void print_params(const std::vector<plugin::ParamSpec>& params, std::ostream& out) {
+    for (const auto& param : params) {
+        out << "  " << param.name << " (" << plugin::to_string(param.type);
+        if (!param.unit.empty()) out << ", " << param.unit;
+        out << ")";
+        out << (param.default_value.is_null() ? "  required" : "  default " + param.default_value.dump());
+        if (param.min || param.max) {
+            // An integer parameter's bounds are integers: [1, 1000000], not [1.0, 1000000.0].
+            auto bound = [&param](double value) {
+                return param.type == plugin::ParamType::Integer
+                           ? nlohmann::json(static_cast<std::int64_t>(value)).dump()
+                           : nlohmann::json(value).dump();
+            };
+            out << "  range [" << (param.min ? bound(*param.min) : "-inf") << ", "
+                << (param.max ? bound(*param.max) : "+inf") << "]";
+        }
+        if (!param.enum_values.empty()) {
+            out << "  one of";
+            for (const auto& value : param.enum_values)
+                out << " " << value;
+        }
+        out << "\n";
+        if (!param.doc.empty()) out << "      " << param.doc << "\n";
+    }
+}
+
+/// The node params a component's node_params_schema sees, as in a graph: its declared ones checked and
+/// defaulted, a relative path made absolute (here against the working directory, there the graph file's).
+Result<nlohmann::json> node_params_for(const plugin::ComponentInfo& component, const nlohmann::json& given) {
+    nlohmann::json params = given;
+    for (const plugin::ParamSpec& spec : component.params) {
+        if (!params.contains(spec.name)) {
+            if (spec.default_value.is_null()) {
+                return Error{ErrorCode::InvalidArgument,
+                             "--params lacks '" + spec.name + "', which " + component.id + " requires"};
+            }
+            params[spec.name] = spec.default_value;
+        } else if (auto problem = plugin::check_param_value(spec, params[spec.name])) {
+            return Error{ErrorCode::InvalidArgument,
+                         "--params: '" + spec.name + "' of " + component.id + ": " + *problem};
+        }
+        if (spec.type == plugin::ParamType::Path && params[spec.name].is_string()) {
+            std::error_code error;
+            const auto absolute = std::filesystem::absolute(params[spec.name].get<std::string>(), error);
+            if (!error) params[spec.name] = absolute.lexically_normal().string();
+        }
+    }
+    return params;
+}
+
+/// For each component that declares parameters per node, those it declares for these params, or why not.
+/// Returns how many components took the params.
+int print_node_params(const plugin::LoadedPlugin& loaded, const nlohmann::json& given, std::ostream& out) {
+    int accepted = 0;
+    for (std::size_t index = 0; index < loaded.components.size(); ++index) {
+        const plugin::ComponentInfo& component = loaded.components[index];
+        if (!component.takes_node_params) continue;
+        out << "\n" << component.id << " with --params " << given.dump() << "\n";
+        auto params = node_params_for(component, given);
+        auto declared = params ? plugin::node_params_schema(loaded.descriptors[index], component.id, params.value())
+                               : Result<std::vector<plugin::ParamSpec>>(params.error());
+        if (!declared) {
+            out << "  not usable with these params: " << declared.error().message << "\n";
+            continue;
+        }
+        ++accepted;
+        if (declared.value().empty()) out << "  parameters: none beyond the component's\n";
+        print_params(declared.value(), out);
+    }
+    return accepted;
 }
 
 void print_details(const plugin::LoadedPlugin& loaded, std::ostream& out) {
@@ -37,28 +110,10 @@ void print_details(const plugin::LoadedPlugin& loaded, std::ostream& out) {
             }
         }
         if (component.params.empty()) out << "  parameters: none\n";
-        for (const auto& param : component.params) {
-            out << "  " << param.name << " (" << plugin::to_string(param.type);
-            if (!param.unit.empty()) out << ", " << param.unit;
-            out << ")";
-            out << (param.default_value.is_null() ? "  required" : "  default " + param.default_value.dump());
-            if (param.min || param.max) {
-                // An integer parameter's bounds are integers: [1, 1000000], not [1.0, 1000000.0].
-                auto bound = [&param](double value) {
-                    return param.type == plugin::ParamType::Integer
-                               ? nlohmann::json(static_cast<std::int64_t>(value)).dump()
-                               : nlohmann::json(value).dump();
-                };
-                out << "  range [" << (param.min ? bound(*param.min) : "-inf") << ", "
-                    << (param.max ? bound(*param.max) : "+inf") << "]";
-            }
-            if (!param.enum_values.empty()) {
-                out << "  one of";
-                for (const auto& value : param.enum_values)
-                    out << " " << value;
-            }
-            out << "\n";
-            if (!param.doc.empty()) out << "      " << param.doc << "\n";
+        print_params(component.params, out);
+        if (component.takes_node_params) {
+            out << "  + parameters declared per node: dhub-kernel --describe " << loaded.name
+                << " --params '{...}' lists them for a node's params\n";
         }
     }
 }
@@ -85,15 +140,43 @@ int list_plugins(plugin::PluginLoader& loader, std::ostream& out) {
     return failures;
 }
 
-int describe_plugin(plugin::PluginLoader& loader, const std::string& target, std::ostream& out, std::ostream& err) {
+ExitCode describe_plugin(plugin::PluginLoader& loader,
+                         const std::string& target,
+                         const std::string& params_json,
+                         std::ostream& out,
+                         std::ostream& err) {
+    nlohmann::json params;
+    if (!params_json.empty()) {
+        params = nlohmann::json::parse(params_json, nullptr, /*allow_exceptions=*/false);
+        if (!params.is_object()) {
+            err << "dhub-kernel: --params must be a JSON object of a node's params, such as '{\"module\": "
+                   "\"peaks\", \"class\": \"Peaks\"}'; found: "
+                << params_json << "\n";
+            return ExitCode::Usage;
+        }
+    }
     const bool is_file = target.find('/') != std::string::npos || target.ends_with(".so");
     auto loaded = is_file ? loader.load_file(std::filesystem::path(target)) : loader.load(target);
     if (!loaded) {
         err << "dhub-kernel: " << loaded.error().message << "\n";
-        return 1;
+        return ExitCode::PluginError;
     }
     print_details(*loaded.value(), out);
-    return 0;
+    if (params.is_null()) return ExitCode::Ok;
+    const bool any_per_node =
+        std::any_of(loaded.value()->components.begin(), loaded.value()->components.end(),
+                    [](const plugin::ComponentInfo& component) { return component.takes_node_params; });
+    if (!any_per_node) {
+        err << "dhub-kernel: --params: no component of plugin '" << loaded.value()->name
+            << "' declares parameters per node; its parameters are all listed above\n";
+        return ExitCode::InvalidInput;
+    }
+    if (print_node_params(*loaded.value(), params, out) == 0) {
+        err << "dhub-kernel: --params: no component of plugin '" << loaded.value()->name
+            << "' can be used with these params (see above why)\n";
+        return ExitCode::InvalidInput;
+    }
+    return ExitCode::Ok;
 }
 
 }  // namespace dhub::kernel_app

@@ -4,6 +4,7 @@
 
 #include <ostream>
 
+#include "dhub/base/exit_code.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
 
 namespace dhub::kernel_app {
@@ -12,7 +13,12 @@ namespace dhub::kernel_app {
 /// number of plugins that failed to load.
 int list_plugins(plugin::PluginLoader& loader, std::ostream& out);
 
-/// Everything one plugin declares. target is a plugin name or a path to a .so.
-int describe_plugin(plugin::PluginLoader& loader, const std::string& target, std::ostream& out, std::ostream& err);
+/// Everything one plugin declares. target is a plugin name or a path to a .so. With params_json (a node's
+/// params), also what its components declare per node for those params (SDK 1.3; a Python class's).
+ExitCode describe_plugin(plugin::PluginLoader& loader,
+                         const std::string& target,
+                         const std::string& params_json,
+                         std::ostream& out,
+                         std::ostream& err);
 
 }  // namespace dhub::kernel_app

@@ -28,6 +28,9 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         ("describe", po::value<std::string>(&options.describe)->value_name("PLUGIN"),
          "print what a plugin declares (components, kinds, versions, parameters with types, defaults, ranges "
          "and docs) and exit; PLUGIN is a name on the search path or a path to a .so")  //
+        ("params", po::value<std::string>(&options.describe_params)->value_name("JSON"),
+         "with --describe: a node's params as a JSON object, to describe the parameters a component declares "
+         "per node too (a Python class's: '{\"module\": \"peaks\", \"class\": \"Peaks\"}')")  //
         ("plugin-path", po::value<std::vector<std::string>>(&plugin_path)->value_name("DIR"),
          "add a plugin directory (searched before DHUB_PLUGIN_PATH, the graph's plugin_path and the install "
          "directory); repeatable")  //
@@ -92,6 +95,10 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         options.plugin_path.emplace_back(directory);
     if (values.count("report") != 0) options.report_file = values["report"].as<std::string>();
     if (values.count("events") != 0) options.events_file = values["events"].as<std::string>();
+    if (!options.describe_params.empty() && options.describe.empty()) {
+        std::cerr << "dhub-kernel: --params goes with --describe PLUGIN (see --help)\n";
+        return std::nullopt;
+    }
     const bool needs_graph = !options.help && !options.version && !options.list_plugins && options.describe.empty();
     if (needs_graph && options.graph_file.empty()) {
         std::cerr << "dhub-kernel: no graph file given (usage: dhub-kernel [options] GRAPH.json; see --help)\n";

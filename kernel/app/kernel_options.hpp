@@ -15,6 +15,8 @@ struct KernelOptions {
     bool list_plugins = false;
     bool list_schemas = false;  ///< validate the graph, print its schemas, exit
     std::string describe;       ///< plugin name or path to a .so
+    /// With --describe: a node's params, for the parameters components declare per node (a Python class's).
+    std::string describe_params;
     std::vector<std::filesystem::path> plugin_path;
     std::string log_level = "info";
     std::optional<double> duration_s;

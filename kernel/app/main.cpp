@@ -140,9 +140,8 @@ int main(int argc, char** argv) {
         if (options->list_plugins) {
             return dhub::kernel_app::list_plugins(loader, std::cout) == 0 ? 0 : code(ExitCode::PluginError);
         }
-        return dhub::kernel_app::describe_plugin(loader, options->describe, std::cout, std::cerr) == 0
-                   ? 0
-                   : code(ExitCode::PluginError);
+        return code(dhub::kernel_app::describe_plugin(loader, options->describe, options->describe_params, std::cout,
+                                                      std::cerr));
     }
 
     // Every problem at once: a document that parses at all is validated against its plugins too, whatever
@@ -151,7 +150,11 @@ int main(int argc, char** argv) {
     const auto graph = dhub::graph::load_graph_file(options->graph_file, issues);
     if (!graph) return code(report_issues(issues, options->graph_file));
     dhub::plugin::PluginLoader loader(dhub::plugin::make_search_path(options->plugin_path, graph->plugin_path));
-    const dhub::graph::ComponentLookup lookup = dhub::plugin::component_lookup(loader);
+    // Checking only, the kernel may run plugin code to check node-dependent parameters (a Python class's); a run
+    // leaves that to each node's create(), in the node's own process where it is isolated.
+    const bool check_only = options->validate_only || options->list_schemas;
+    const dhub::graph::ComponentLookup lookup = dhub::plugin::component_lookup(
+        loader, check_only ? dhub::plugin::NodeParams::Ask : dhub::plugin::NodeParams::Pass);
     const auto validated = dhub::graph::validate_graph(*graph, lookup, issues);
     if (!issues.empty()) return code(report_issues(issues, options->graph_file));
     if (options->list_schemas) {

@@ -138,6 +138,76 @@ nlohmann::json resolve_path(const nlohmann::json& value, const std::filesystem::
     return (error ? graph_directory / path : resolved).lexically_normal().string();
 }
 
+const ParamSpec* find_param(const std::vector<ParamSpec>& specs, const std::string& name) {
+    const auto found =
+        std::find_if(specs.begin(), specs.end(), [&name](const ParamSpec& spec) { return spec.name == name; });
+    return found == specs.end() ? nullptr : &*found;
+}
+
+std::vector<std::string> names_of(const std::vector<ParamSpec>& specs) {
+    std::vector<std::string> names;
+    for (const ParamSpec& spec : specs)
+        names.push_back(spec.name);
+    return names;
+}
+
+/// A value the declarations say is wrong, at its key; nullopt when it is fine.
+std::optional<std::string> value_problem(const ParamSpec& spec, const nlohmann::json& value, const std::string& whose) {
+    if (auto problem = plugin::check_param_value(spec, value))
+        return "invalid value for parameter '" + spec.name + "' of " + whose + ": " + *problem;
+    return std::nullopt;
+}
+
+void report_missing(const std::vector<ParamSpec>& specs,
+                    const nlohmann::json& given,
+                    const std::string& params_path,
+                    const std::string& whose,
+                    Issues& issues) {
+    for (const ParamSpec& spec : specs) {
+        if (given.contains(spec.name) || !spec.default_value.is_null()) continue;
+        issues.push_back({params_path, "missing required parameter '" + spec.name + "' of " + whose + " (" +
+                                           describe_param(spec) + "); add \"" + spec.name + "\": <value>"});
+    }
+}
+
+/// The parameters a component declares for this node (SDK 1.3 node_params_schema, e.g. a Python class's):
+/// checked like declared ones where the kernel may ask the plugin (--validate); passed on as they are in a run.
+void check_node_params(const ComponentInfo& component,
+                       const nlohmann::json& applied,
+                       const nlohmann::json& extra,
+                       const std::string& params_path,
+                       Issues& issues) {
+    if (!component.node_params_schema) return;
+    nlohmann::json node_params = applied;
+    node_params.update(extra);
+    auto declared = component.node_params_schema(node_params);
+    if (!declared) {
+        issues.push_back({params_path, describe_component(component) + ": " + declared.error().message});
+        return;
+    }
+    const std::string whose = describe_component(component) + " for these params";
+    const std::vector<std::string> names = names_of(declared.value());
+    std::vector<std::string> all_names = names_of(component.params);
+    all_names.insert(all_names.end(), names.begin(), names.end());
+    for (const auto& [name, value] : extra.items()) {
+        const ParamSpec* spec = find_param(declared.value(), name);
+        if (spec == nullptr) {
+            issues.push_back({child_path(params_path, name), "unknown parameter of " + whose +
+                                                                 "; declared parameters: " + join(all_names) +
+                                                                 did_you_mean(name, names)});
+        } else if (auto problem = value_problem(*spec, value, whose)) {
+            issues.push_back({child_path(params_path, name), *problem});
+        }
+    }
+    for (const ParamSpec& spec : declared.value()) {
+        if (find_param(component.params, spec.name) != nullptr) {
+            issues.push_back({params_path, whose + " declares '" + spec.name +
+                                               "', a parameter the component itself declares; rename it"});
+        }
+    }
+    report_missing(declared.value(), extra, params_path, whose, issues);
+}
+
 }  // namespace
 
 nlohmann::json apply_params(const NodeSpec& node,
@@ -145,46 +215,42 @@ nlohmann::json apply_params(const NodeSpec& node,
                             const std::filesystem::path& graph_directory,
                             Issues& issues) {
     nlohmann::json applied = nlohmann::json::object();
+    nlohmann::json extra = nlohmann::json::object();  // keys for node_params_schema
     const std::string params_path = node.json_path + "/params";
-    std::vector<std::string> declared;
-    for (const ParamSpec& spec : component.params)
-        declared.push_back(spec.name);
+    const std::string whose = describe_component(component);
+    const std::size_t issues_before = issues.size();
     if (!node.params.is_object()) {
         issues.push_back({params_path, "expected an object of parameter values, found " + describe(node.params)});
     } else {
+        const std::vector<std::string> declared = names_of(component.params);
         for (const auto& [name, value] : node.params.items()) {
-            // A plain reference: lambdas may not capture structured bindings before Clang 16.
-            const std::string& key = name;
-            const auto spec = std::find_if(component.params.begin(), component.params.end(),
-                                           [&key](const ParamSpec& candidate) { return candidate.name == key; });
-            if (spec == component.params.end()) {
+            const ParamSpec* spec = find_param(component.params, name);
+            if (spec == nullptr && component.takes_node_params) {
+                extra[name] = value;
+            } else if (spec == nullptr) {
                 issues.push_back({child_path(params_path, name),
-                                  declared.empty()
-                                      ? describe_component(component) + " takes no parameters; remove it"
-                                      : "unknown parameter of " + describe_component(component) +
-                                            "; declared parameters: " + join(declared) + did_you_mean(name, declared)});
-                continue;
+                                  declared.empty() ? whose + " takes no parameters; remove it"
+                                                   : "unknown parameter of " + whose + "; declared parameters: " +
+                                                         join(declared) + did_you_mean(name, declared)});
+            } else if (auto problem = value_problem(*spec, value, whose)) {
+                issues.push_back({child_path(params_path, name), *problem});
+            } else {
+                applied[name] = spec->type == plugin::ParamType::Path ? resolve_path(value, graph_directory) : value;
             }
-            if (auto problem = plugin::check_param_value(*spec, value)) {
-                issues.push_back({child_path(params_path, name), "invalid value for parameter '" + name + "' of " +
-                                                                     describe_component(component) + ": " + *problem});
-                continue;
-            }
-            applied[name] = spec->type == plugin::ParamType::Path ? resolve_path(value, graph_directory) : value;
         }
     }
     for (const ParamSpec& spec : component.params) {
-        if (applied.contains(spec.name) || (node.params.is_object() && node.params.contains(spec.name))) continue;
-        if (!spec.default_value.is_null()) {
-            applied[spec.name] = spec.type == plugin::ParamType::Path && spec.default_value.is_string()
-                                     ? resolve_path(spec.default_value, graph_directory)
-                                     : spec.default_value;
-            continue;
-        }
-        issues.push_back({params_path, "missing required parameter '" + spec.name + "' of " +
-                                           describe_component(component) + " (" + describe_param(spec) + "); add \"" +
-                                           spec.name + "\": <value>"});
+        if (applied.contains(spec.name) || spec.default_value.is_null()) continue;
+        if (node.params.is_object() && node.params.contains(spec.name)) continue;  // invalid: reported above
+        applied[spec.name] = spec.type == plugin::ParamType::Path && spec.default_value.is_string()
+                                 ? resolve_path(spec.default_value, graph_directory)
+                                 : spec.default_value;
     }
+    report_missing(component.params, node.params.is_object() ? node.params : nlohmann::json::object(), params_path,
+                   whose, issues);
+    // The component is asked only about params that passed its own declarations: it may rely on them.
+    if (issues.size() == issues_before) check_node_params(component, applied, extra, params_path, issues);
+    applied.update(extra);
     return applied;
 }
 

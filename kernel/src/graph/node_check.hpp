@@ -18,7 +18,8 @@ std::optional<plugin::ComponentInfo> pick_component(const NodeSpec& node,
 
 /// Every declared parameter: the node's value, checked, or the default. Unknown, invalid and missing
 /// required parameters are issues. A relative "path" parameter is resolved against graph_directory (the
-/// graph file's; empty for a graph parsed from text: left as it is).
+/// graph file's; empty for a graph parsed from text: left as it is). Keys a component takes beyond its
+/// declared ones (SDK 1.3 node_params_schema) are passed on as written, and checked where it says how.
 nlohmann::json apply_params(const NodeSpec& node,
                             const plugin::ComponentInfo& component,
                             const std::filesystem::path& graph_directory,

@@ -272,6 +272,7 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
         info.mode = component.mode == DHUB_MODE_QUEUE ? ComponentMode::Queue : ComponentMode::Realtime;
         info.description = text_or(component.description, "");
         info.params = std::move(params.value());
+        info.takes_node_params = component.node_params_schema != nullptr;
         loaded.components.push_back(std::move(info));
         loaded.descriptors.push_back(component);
     }

@@ -148,12 +148,45 @@ Result<const LoadedPlugin*> PluginLoader::load_locked(const fs::path& file) {
     return result;
 }
 
-std::function<Result<std::vector<ComponentInfo>>(const std::string& plugin)> component_lookup(PluginLoader& loader) {
-    return [&loader](const std::string& name) -> Result<std::vector<ComponentInfo>> {
+std::function<Result<std::vector<ComponentInfo>>(const std::string& plugin)> component_lookup(PluginLoader& loader,
+                                                                                              NodeParams node_params) {
+    return [&loader, node_params](const std::string& name) -> Result<std::vector<ComponentInfo>> {
         auto loaded = loader.load(name);
         if (!loaded) return loaded.error();
-        return loaded.value()->components;
+        const LoadedPlugin& plugin = *loaded.value();
+        std::vector<ComponentInfo> components = plugin.components;
+        if (node_params == NodeParams::Pass) return components;
+        for (std::size_t index = 0; index < components.size(); ++index) {
+            if (!components[index].takes_node_params) continue;
+            // The descriptor copy lives in the loader, as long as the library stays loaded.
+            const dhub_component_descriptor* descriptor = &plugin.descriptors[index];
+            components[index].node_params_schema = [descriptor,
+                                                    id = components[index].id](const nlohmann::json& params) {
+                return plugin::node_params_schema(*descriptor, id, params);
+            };
+        }
+        return components;
     };
+}
+
+Result<std::vector<ParamSpec>> node_params_schema(const dhub_component_descriptor& descriptor,
+                                                  const std::string& component_id,
+                                                  const nlohmann::json& node_params) {
+    if (descriptor.node_params_schema == nullptr) return std::vector<ParamSpec>{};
+    const char* text = descriptor.node_params_schema(node_params.dump().c_str());
+    const std::string where = "component '" + component_id + "'";
+    if (text == nullptr) return Error{ErrorCode::InvalidArgument, where + ": node_params_schema returned nothing"};
+    const nlohmann::json answer = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (answer.is_object() && answer.contains("error") && answer["error"].is_string()) {
+        return Error{ErrorCode::InvalidArgument, answer["error"].get<std::string>()};
+    }
+    if (!answer.is_array()) {
+        return Error{ErrorCode::InvalidArgument,
+                     where +
+                         ": node_params_schema returned neither a JSON array of parameter declarations nor "
+                         "{\"error\": ...}; fix the plugin"};
+    }
+    return parse_param_schema(text, component_id);
 }
 
 }  // namespace dhub::plugin

@@ -180,8 +180,10 @@ protected:
     /// The SDK harness drives one input and one output: components with several ports (process_ports) run in
     /// the kernel only, here and in tests/integration/runtime/ports_test.cpp.
     bool harness_can_drive() const { return !info().multi_port(); }
+    /// What `dhub-kernel --validate` says of the graph (components with parameters per node are asked for them).
     std::string problems_with(const json& extra_params) const {
-        return testing::GraphUnderTest(graph(extra_params).dump(), plugin_directories()).problems();
+        return testing::GraphUnderTest(graph(extra_params).dump(), plugin_directories(), plugin::NodeParams::Ask)
+            .problems();
     }
 
     testing::TempDir dir_{"dhub-conformance"};

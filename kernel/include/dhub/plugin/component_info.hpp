@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +74,12 @@ struct ComponentInfo {
     ComponentMode mode = ComponentMode::Realtime;
     std::string description;
     std::vector<ParamSpec> params;
+    /// It takes parameters beyond `params` whose declaration depends on the node (SDK 1.3 node_params_schema,
+    /// e.g. a Python class's): a running kernel passes them to create() unchecked, and create() checks them.
+    bool takes_node_params = false;
+    /// Those parameters' declarations for one node's params. Set only where the kernel may run plugin code to
+    /// check a graph (--validate, --list-schemas; component_lookup with NodeParams::Ask), never in a run.
+    std::function<Result<std::vector<ParamSpec>>(const nlohmann::json& node_params)> node_params_schema;
     /// Inputs and outputs in declaration order. SDK 1.0/1.1 components declare none: the kind gives them
     /// ("in" for stages, sinks and validators; "out" for sources and stages; both optional for transports).
     std::vector<PortInfo> ports;

@@ -72,7 +72,20 @@ private:
     std::vector<std::unique_ptr<Library>> libraries_;               ///< declared last: unloaded after the plugins' data
 };
 
+/// What the components of a lookup may do about node-dependent parameters (SDK 1.3 node_params_schema).
+enum class NodeParams {
+    Pass,  ///< a run: never call plugin code to check them; create() does
+    Ask,   ///< --validate: call node_params_schema, so they are checked like declared ones
+};
+
 /// The components of a plugin by name, loading it through loader (graph::ComponentLookup for validate_graph).
-std::function<Result<std::vector<ComponentInfo>>(const std::string& plugin)> component_lookup(PluginLoader& loader);
+std::function<Result<std::vector<ComponentInfo>>(const std::string& plugin)> component_lookup(
+    PluginLoader& loader, NodeParams node_params = NodeParams::Pass);
+
+/// Calls a component's node_params_schema (SDK 1.3) with a node's params: the declarations of the parameters
+/// it takes for that node, or the component's error ("module 'peaks' failed to import: ...").
+Result<std::vector<ParamSpec>> node_params_schema(const dhub_component_descriptor& descriptor,
+                                                  const std::string& component_id,
+                                                  const nlohmann::json& node_params);
 
 }  // namespace dhub::plugin

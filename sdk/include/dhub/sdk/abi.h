@@ -324,6 +324,17 @@ typedef struct dhub_component_descriptor {
        published). The C++ layer builds it from validate(). */
     dhub_status (*validate_burst)(
         void* instance, const dhub_slot* slots, uint32_t count, uint32_t* accepted, dhub_validation* verdict);
+
+    /* Since 1.3. Optional: parameters whose declaration depends on the node, such as those of the Python class
+       the python plugin's "module" and "class" name. Given a node's params as a JSON object (those of
+       params_schema_json checked and defaulted, the others as the graph wrote them), returns a JSON array in
+       params_schema_json's form declaring the others, or {"error": "what is wrong and what to do"}. The text
+       stays valid until the next call on the same thread. A component with it takes keys params_schema_json
+       does not declare: `dhub-kernel --validate` and `--describe PLUGIN --params JSON` call it and check them
+       like declared ones, but a running kernel never calls it (it may load code, as importing a Python module
+       does, that an isolated node keeps out of the kernel's process) and passes them to create() unchecked:
+       create() checks them itself. */
+    const char* (*node_params_schema)(const char* node_params_json);
 } dhub_component_descriptor;
 
 typedef struct dhub_plugin_descriptor {

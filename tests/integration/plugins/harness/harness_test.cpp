@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "dhub/sdk/plugin.hpp"
@@ -157,6 +159,22 @@ private:
     std::uint64_t sum_ = 0;
 };
 
+/// A sink whose parameters depend on the "script" a node names (SDK 1.3 node_params_schema), as the python
+/// plugin's classes do: the harness checks them as `dhub-kernel --validate` does.
+class ScriptSink : public dhub::sdk::Sink<dhub::sdk::Bytes> {
+public:
+    static constexpr const char* id = "test.sink.script";
+    static constexpr std::uint32_t version = 1;
+    static constexpr const char* description = "parameters per script";
+    static constexpr const char* params_schema = R"([{"name": "script", "type": "string"}])";
+
+    static std::string node_params_schema(std::string_view params) {
+        if (params.find("broken.py") != std::string_view::npos) throw std::runtime_error("broken.py does not compile");
+        return R"([{"name": "gain", "type": "number", "min": 0}, {"name": "mode", "type": "string", "default": "a"}])";
+    }
+    dhub_status consume(dhub::sdk::NodeContext&, const dhub::sdk::InputSlot<dhub::sdk::Bytes>&) { return DHUB_OK; }
+};
+
 class Harness_test : public ::testing::Test {
 protected:
     static constexpr std::uint64_t SAMPLE_BYTES = sizeof(Sample);
@@ -194,6 +212,26 @@ TEST_F(Harness_test, RejectsParamsTheKernelWouldReject) {
     EXPECT_THROW(Harness(component, {{"name", "n"}, {"period_ms", 2.5}}), HarnessError);  // not an integer
     EXPECT_THROW(Harness(component, {{"name", "n"}, {"label", "other"}}), HarnessError);  // not in enum
     EXPECT_THROW(Harness(component, {{"name", "n"}, {"verbose", 1}}), HarnessError);      // not a boolean
+}
+
+TEST_F(Harness_test, ChecksTheParametersAComponentDeclaresPerNodeAsValidateDoes) {
+    const auto* component = dhub::sdk::component<ScriptSink>();
+    Harness sut(component, {{"script", "gain.py"}, {"gain", 2}});
+    EXPECT_EQ(sut.host().params_json(), R"({"gain":2,"mode":"a","script":"gain.py"})");
+
+    EXPECT_THROW(Harness(component, {{"script", "gain.py"}, {"gain", -1}}), HarnessError);              // below min
+    EXPECT_THROW(Harness(component, {{"script", "gain.py"}}), HarnessError);                            // required
+    EXPECT_THROW(Harness(component, {{"script", "gain.py"}, {"gain", 1}, {"gian", 1}}), HarnessError);  // unknown
+    try {
+        Harness refused(component, {{"script", "broken.py"}});
+        FAIL() << "expected a HarnessError";
+    } catch (const HarnessError& error) {
+        EXPECT_NE(std::string(error.what())
+                      .find("component 'test.sink.script' refuses these params: broken.py does "
+                            "not compile"),
+                  std::string::npos)
+            << error.what();
+    }
 }
 
 TEST_F(Harness_test, NamesEveryBadParamInOneError) {

@@ -21,20 +21,14 @@ namespace dhub::testing {
 class GraphUnderTest {
 public:
     /// Parses and validates json with plugins from plugin_dirs; problems() lists what is wrong, one per line.
-    GraphUnderTest(const std::string& json, const std::vector<std::filesystem::path>& plugin_dirs)
+    /// NodeParams::Ask checks as `dhub-kernel --validate` does, Pass as a run does.
+    GraphUnderTest(const std::string& json,
+                   const std::vector<std::filesystem::path>& plugin_dirs,
+                   plugin::NodeParams node_params = plugin::NodeParams::Pass)
         : loader_(plugin::make_search_path(plugin_dirs, {})) {
         std::vector<graph::GraphIssue> issues;
         spec_ = graph::parse_graph(json, {}, issues);
-        if (spec_) {
-            validated_ = graph::validate_graph(
-                *spec_,
-                [this](const std::string& name) -> Result<std::vector<plugin::ComponentInfo>> {
-                    auto loaded = loader_.load(name);
-                    if (!loaded) return loaded.error();
-                    return loaded.value()->components;
-                },
-                issues);
-        }
+        if (spec_) validated_ = graph::validate_graph(*spec_, plugin::component_lookup(loader_, node_params), issues);
         problems_ = graph::format_issues(issues, "");
     }
     const std::string& problems() const { return problems_; }

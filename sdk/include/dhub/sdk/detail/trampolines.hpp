@@ -440,6 +440,34 @@ constexpr auto schema_documents_of() noexcept {
     }
 }
 
+/// `static std::string node_params_schema(std::string_view node_params_json)`: the declarations of the
+/// parameters that depend on the node (SDK 1.3). What it throws becomes {"error": what()}.
+template <typename T>
+const char* node_params_schema(const char* node_params_json) noexcept {
+    thread_local std::string text;
+    try {
+        text = T::node_params_schema(std::string_view(node_params_json != nullptr ? node_params_json : "{}"));
+    } catch (const std::exception& error) {
+        text = "{\"error\":";
+        append_quoted(text, error.what());
+        text += "}";
+    } catch (...) {
+        text = "{\"error\":\"node_params_schema threw an unknown exception\"}";
+    }
+    return text.c_str();
+}
+
+template <typename T>
+constexpr auto node_params_schema_of() noexcept {
+    if constexpr (requires(std::string_view json) {
+                      { T::node_params_schema(json) } -> std::convertible_to<std::string>;
+                  }) {
+        return &node_params_schema<T>;
+    } else {
+        return static_cast<const char* (*)(const char*)>(nullptr);
+    }
+}
+
 template <typename T>
 inline constexpr dhub_component_descriptor DESCRIPTOR = {
     sizeof(dhub_component_descriptor),
@@ -468,6 +496,7 @@ inline constexpr dhub_component_descriptor DESCRIPTOR = {
     process_ports_of<T>(),
     schema_documents_of<T>(),
     validate_burst_of<T>(),
+    node_params_schema_of<T>(),
 };
 
 }  // namespace dhub::sdk::detail

@@ -14,7 +14,8 @@
 // source, or PluginLibrary::open("dhub-x.so").component("acme.source.x") to test the built plugin.
 // Parameters are given as a ParamMap and checked against the component's params_schema_json exactly as
 // the kernel checks a node's params (unknown names, types, ranges, enums; defaults applied; a parameter
-// without a default is required). The schema is read with a small built-in JSON reader, so the harness
+// without a default is required; a component declaring parameters per node, SDK 1.3, is asked for them as
+// `dhub-kernel --validate` asks). The schema is read with a small built-in JSON reader, so the harness
 // needs nothing but the standard library (and dlopen for PluginLibrary).
 #pragma once
 
@@ -304,8 +305,7 @@ private:
           own_clock_(shared_clock == nullptr ? std::make_unique<ManualClock>() : nullptr),
           clock_(shared_clock != nullptr ? shared_clock : own_clock_.get()),
           clock_scope_(*clock_),
-          host_(*clock_,
-                resolve_params(parse_params_schema(schema_of(*component_), component_->id), params, component_->id)) {
+          host_(*clock_, resolve_component_params(*component_, params)) {
         wire_declared_ports();
     }
 
@@ -345,6 +345,15 @@ private:
             throw HarnessError(std::string("Harness: component '") + copy->id + "' lacks create or destroy");
         }
         return copy;
+    }
+    /// The params a node of the component gets, checked as the kernel checks a node's (with --validate's
+    /// check of the parameters a component declares per node, SDK 1.3).
+    static ParamMap resolve_component_params(const dhub_component_descriptor& component, const ParamMap& params) {
+        const std::vector<ParamDecl> decls = parse_params_schema(schema_of(component), component.id);
+        const bool has_hook = component.struct_size > offsetof(dhub_component_descriptor, node_params_schema) &&
+                              component.node_params_schema != nullptr;
+        return has_hook ? resolve_node_params(decls, params, component.id, component.node_params_schema)
+                        : resolve_params(decls, params, component.id);
     }
     static std::string_view schema_of(const dhub_component_descriptor& component) noexcept {
         return component.params_schema_json != nullptr ? component.params_schema_json : "[]";

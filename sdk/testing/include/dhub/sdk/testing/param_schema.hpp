@@ -4,6 +4,8 @@
 // enum are errors; a parameter without "default" is required; missing ones get their declared default.
 #pragma once
 
+#include <algorithm>
+
 #include <cmath>
 #include <optional>
 #include <string>
@@ -213,6 +215,40 @@ inline std::string params_to_json(const ParamMap& params) {
         out += ParamValue::string_to_json(name) + ":" + value.to_json();
     }
     return out + "}";
+}
+
+/// resolve_params for a component that declares parameters per node (SDK 1.3 node_params_schema, e.g. the
+/// python plugin's class parameters): the keys decls declares are resolved as above; the others are checked
+/// against what the hook declares for these params, as `dhub-kernel --validate` does, and passed on.
+inline ParamMap resolve_node_params(const std::vector<ParamDecl>& decls,
+                                    const ParamMap& given,
+                                    std::string_view component_id,
+                                    const char* (*node_params_schema)(const char*)) {
+    ParamMap declared_given;
+    ParamMap others;
+    for (const auto& [name, value] : given) {
+        const bool declared =
+            std::any_of(decls.begin(), decls.end(), [&name](const ParamDecl& decl) { return decl.name == name; });
+        (declared ? declared_given : others).emplace(name, value);
+    }
+    ParamMap resolved = resolve_params(decls, declared_given, component_id);
+    ParamMap node_params = resolved;
+    node_params.insert(others.begin(), others.end());
+    const char* answer = node_params_schema(params_to_json(node_params).c_str());
+    const std::string text = answer != nullptr ? answer : "";
+    const std::string where = "component '" + std::string(component_id) + "'";
+    detail::JsonValue document;
+    try {
+        document = detail::JsonReader(text).parse_document();
+    } catch (const std::invalid_argument& error) {
+        throw HarnessError(where + ": node_params_schema returned no JSON: " + error.what());
+    }
+    if (const detail::JsonValue* error = document.find("error"); error != nullptr) {
+        throw HarnessError(where + " refuses these params: " + error->text);
+    }
+    const ParamMap per_node = resolve_params(parse_params_schema(text, component_id), others, component_id);
+    resolved.insert(per_node.begin(), per_node.end());
+    return resolved;
 }
 
 }  // namespace dhub::sdk::testing
