@@ -15,8 +15,8 @@ MAX_PEAKS = 16  # the length of example.peaks@1's arrays
 
 
 class Peaks:
-    # Checked against the node's "args" when the node is created (dhub-kernel --validate cannot: it does not
-    # import Python). No "default" would make a parameter required.
+    # The node's params beside "module" and "class" are checked against this, by dhub-kernel --validate and when
+    # the node is created. No "default" would make a parameter required.
     params = [
         {"name": "threshold", "type": "number", "default": 0.5, "doc": "a peak is higher than this"},
         {"name": "channel", "type": "integer", "default": 0, "min": 0, "doc": "the channel searched"},

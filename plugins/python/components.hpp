@@ -11,14 +11,13 @@
 
 namespace dhub::plugins::python {
 
-/// The parameters every Python component takes. The class's own parameters travel in "args" (the kernel's
-/// parameter types have no object), checked against the class's `params` declaration when the node is
-/// created: --validate does not import Python.
+/// The parameters of the python plugin itself. Every other key of a node's params is the class's, declared by
+/// its `params` list: create() checks them, and `dhub-kernel --validate` asks node_params_schema (SDK 1.3),
+/// which imports the module, so that they are checked like any component's.
 inline constexpr const char* PARAMS_SCHEMA = R"json([
 {"name":"module","type":"string","doc":"the Python module to import (a dotted name), e.g. \"my_analysis\""},
 {"name":"class","type":"string","doc":"the class in that module; one instance per node"},
-{"name":"path","type":"path","default":".","doc":"a directory put first on sys.path; relative to the graph file's directory, which is the default"},
-{"name":"args","type":"string","default":"{}","doc":"keyword arguments of the class's constructor, as a JSON object, checked against the class's params declaration"}
+{"name":"path","type":"path","default":".","doc":"a directory put first on sys.path; relative to the graph file's directory, which is the default"}
 ])json";
 
 class PythonStage : public sdk::Stage<sdk::Bytes, sdk::Bytes> {
@@ -28,6 +27,8 @@ public:
     static constexpr const char* description =
         "Runs process(self, inputs, outputs) of a Python class on every slot, with numpy views of both";
     static constexpr const char* params_schema = PARAMS_SCHEMA;
+
+    static std::string node_params_schema(std::string_view params) { return declared_params(Role::Stage, params); }
 
     explicit PythonStage(sdk::NodeContext& context) : node_(context, Role::Stage) {}
     dhub_status start(sdk::NodeContext& context) { return node_.start(context); }
@@ -66,6 +67,8 @@ public:
         "Runs consume(self, inputs) of a Python class on every slot, with a numpy view of it";
     static constexpr const char* params_schema = PARAMS_SCHEMA;
 
+    static std::string node_params_schema(std::string_view params) { return declared_params(Role::Sink, params); }
+
     explicit PythonSink(sdk::NodeContext& context) : node_(context, Role::Sink) {}
     dhub_status start(sdk::NodeContext& context) { return node_.start(context); }
     void stop(sdk::NodeContext& context) { node_.stop(context); }
@@ -86,6 +89,8 @@ public:
     static constexpr const char* description =
         "Runs produce(self, outputs) of a Python class for every slot, with a numpy view of it to fill";
     static constexpr const char* params_schema = PARAMS_SCHEMA;
+
+    static std::string node_params_schema(std::string_view params) { return declared_params(Role::Source, params); }
 
     explicit PythonSource(sdk::NodeContext& context) : node_(context, Role::Source) {}
     dhub_status start(sdk::NodeContext& context) { return node_.start(context); }

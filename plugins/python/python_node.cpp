@@ -3,9 +3,8 @@
 
 #include <pybind11/pybind11.h>
 
-#include <filesystem>
+#include <stdexcept>
 #include <string>
-#include <system_error>
 #include <utility>
 
 #include "interpreter.hpp"
@@ -24,18 +23,6 @@ const char* role_name(Role role) {
 
 const char* method_name(Role role) {
     return role == Role::Stage ? "process" : role == Role::Sink ? "consume" : "produce";
-}
-
-/// params.path as sys.path wants it: absolute (the kernel resolves it against the graph file's directory; a
-/// node made without a graph file, as in the SDK's test harness, has it relative to the working directory).
-std::string absolute_path(std::string_view path) {
-    if (path.empty()) return {};
-    std::error_code error;
-    const std::filesystem::path absolute = std::filesystem::absolute(path, error);
-    std::filesystem::path normal = (error ? std::filesystem::path(path) : absolute).lexically_normal();
-    // "dir/." normalises to "dir/": sys.path and the messages show "dir".
-    if (!normal.has_filename() && normal.has_relative_path()) normal = normal.parent_path();
-    return normal.string();
 }
 
 /// The numpy layout of a port's slots, from the typed schema the kernel resolved for its channel.
@@ -78,8 +65,7 @@ PythonNode::PythonNode(const sdk::NodeContext& context, Role role) : role_(role)
     const sdk::Params params = context.params();
     const std::string module(params.string("module"));
     const std::string class_name(params.string("class"));
-    const std::string path = absolute_path(params.string("path"));
-    const std::string args(params.string("args"));
+    const std::string params_json(params.json());
 
     py::gil_scoped_acquire gil;
     // Every Python object is dropped here, GIL held, whichever way this constructor leaves.
@@ -88,7 +74,7 @@ PythonNode::PythonNode(const sdk::NodeContext& context, Role role) : role_(role)
         const py::module_ plugin = py::module_::import("dhub._plugin");
         const py::module_ schema = py::module_::import("dhub._schema");
         const py::module_ stage = py::module_::import("dhub.stage");
-        objects->instance = plugin.attr("load_component")(role_name(role), module, class_name, path, args);
+        objects->instance = plugin.attr("load_component")(role_name(role), params_json);
         objects->handler = objects->instance.attr(method_name(role));
         objects->start = optional_method(objects->instance, "start");
         objects->stop = optional_method(objects->instance, "stop");
@@ -110,6 +96,20 @@ PythonNode::PythonNode(const sdk::NodeContext& context, Role role) : role_(role)
         throw;
     }
     objects_ = std::move(objects);
+}
+
+std::string declared_params(Role role, std::string_view node_params_json) {
+    if (const std::string& failure = ensure_interpreter(); !failure.empty()) throw std::runtime_error(failure);
+    py::gil_scoped_acquire gil;
+    try {
+        return py::module_::import("dhub._plugin")
+            .attr("declared_params")(role_name(role), py::str(node_params_json.data(), node_params_json.size()))
+            .cast<std::string>();
+    } catch (const py::error_already_set& error) {
+        if (is_exception(error, "dhub._plugin", "SetupError"))
+            throw std::runtime_error(py::str(error.value()).cast<std::string>());
+        throw std::runtime_error("the class's params cannot be read:\n" + format_exception(error));
+    }
 }
 
 PythonNode::~PythonNode() {

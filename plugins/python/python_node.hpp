@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <pybind11/pybind11.h>
@@ -67,6 +68,11 @@ private:
     /// the node's on_error decides what becomes of it. Whatever the policy, no Python code reads a reused slot.
     std::string kept_view_;
 };
+
+/// The parameters the class a node's params name declares, as a params_schema_json array: the components'
+/// node_params_schema (SDK 1.3). Imports the module, so only `dhub-kernel --validate` and `--describe` call it,
+/// never a running kernel. Throws std::runtime_error saying what is wrong (module, class, method, declaration).
+std::string declared_params(Role role, std::string_view node_params_json);
 
 /// Holds the GIL across several calls of one node (a burst): the calls inside take it again at no cost.
 using GilHold = pybind11::gil_scoped_acquire;

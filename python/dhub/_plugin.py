@@ -1,21 +1,25 @@
 # SPDX-License-Identifier: Apache-2.0
 """The Python half of the ``python`` plugin's set-up (plugins/python): find the class a node names, check the
-node's ``args`` against the class's ``params`` declaration and make the instance.
+node's other params against the class's ``params`` declaration and make the instance.
 
-Not API: the plugin calls :func:`load_component` from ``create``, with the interpreter's lock held. Every
+Not API: the plugin calls :func:`load_component` from ``create`` and :func:`declared_params` from its
+node_params_schema (``dhub-kernel --validate``), with the interpreter's lock held. Every
 problem a graph's author can fix is a :class:`SetupError` whose text says what is wrong and what to do; the
 plugin logs it on the node (the log line names the node) and the node is not created.
 """
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import math
+import os
 import sys
 import traceback
+import typing
 from typing import Any, Dict, List, Mapping
 
-__all__ = ["SetupError", "load_component", "resolve_args"]
+__all__ = ["SetupError", "declared_params", "load_component", "resolve_args"]
 
 # The handler each component kind calls, per slot.
 METHODS = {"stage": "process", "sink": "consume", "source": "produce"}
@@ -23,6 +27,9 @@ SIGNATURES = {"stage": "process(self, inputs, outputs)", "sink": "consume(self, 
               "source": "produce(self, outputs)"}
 _TYPES = ("number", "integer", "boolean", "string")
 _DECLARATION_KEYS = {"name", "type", "default", "min", "max", "enum", "unit", "doc"}
+# The python plugin's own parameters (plugins/python/components.hpp); every other key of a node's params is the
+# class's.
+PLUGIN_PARAMS = ("module", "class", "path")
 
 
 class SetupError(Exception):
@@ -88,7 +95,9 @@ def _value_problem(entry: Mapping[str, Any], value: Any) -> str:
         if choices and value not in choices:
             return f"'{value}' is not one of {', '.join(map(str, choices))}"
         return ""
-    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, (int, float)) or
+                              (isinstance(value, float) and not value.is_integer())):
+        # 2.0 is an integer, as the kernel's check of a C++ component's parameters has it.
         return f"expected an integer, found {json.dumps(value)}"
     if kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float)) or
                              not math.isfinite(value)):
@@ -101,7 +110,7 @@ def _value_problem(entry: Mapping[str, Any], value: Any) -> str:
 
 
 def resolve_args(declared: Any, args: Mapping[str, Any], where: str) -> Dict[str, Any]:
-    """args checked against a ``params`` declaration, with the declared defaults filled in.
+    """args (a node's params but the plugin's own) checked against a ``params`` declaration, with the declared defaults filled in.
 
     Unknown keys, wrong types, values out of range or not in the enum, and missing required parameters are a
     :class:`SetupError` naming the key.
@@ -110,36 +119,44 @@ def resolve_args(declared: Any, args: Mapping[str, Any], where: str) -> Dict[str
     by_name = {entry["name"]: entry for entry in entries}
     for key, value in args.items():
         if key not in by_name:
-            raise SetupError(f"{where}: unknown argument '{key}' in params.args; the class declares "
-                             f"{', '.join(by_name) or 'no parameters'}")
+            raise SetupError(f"{where}: unknown parameter '{key}'; the class declares "
+                             f"{', '.join(by_name) or 'no parameters (give it a params list, or __init__ keyword parameters)'}")
         problem = _value_problem(by_name[key], value)
         if problem:
-            raise SetupError(f"{where}: invalid value for argument '{key}' in params.args: {problem}")
-    resolved = dict(args)
+            raise SetupError(f"{where}: invalid value for parameter '{key}': {problem}")
+    resolved = {key: int(value) if by_name[key]["type"] == "integer" else value for key, value in args.items()}
     for name, entry in by_name.items():
         if name in resolved:
             continue
         if "default" not in entry:
-            raise SetupError(f"{where}: missing required argument '{name}' ({entry['type']}) in params.args; add "
-                             f"\"{name}\": <value>")
+            raise SetupError(f"{where}: missing required parameter '{name}' ({entry['type']}); add "
+                             f"\"{name}\": <value> to the node's params")
         resolved[name] = entry["default"]
     return resolved
 
 
-def load_component(kind: str, module: str, class_name: str, path: str, args_text: str) -> Any:
-    """The instance a node of component kind ('stage', 'sink', 'source') runs; SetupError says why not."""
-    if path and path not in sys.path:
-        sys.path.insert(0, path)
-    where = f"class '{class_name}' of module '{module}'"
+def _node_params(params_json: str) -> Dict[str, Any]:
     try:
-        args = json.loads(args_text or "{}")
+        params = json.loads(params_json or "{}")
     except ValueError as error:
-        raise SetupError(f"params.args is not JSON: {error}; give a JSON object such as "
-                         f"\"{{\\\"threshold\\\": 0.5}}\"") from None
-    if not isinstance(args, dict):
-        raise SetupError(f"params.args must be a JSON object of keyword arguments for {where}, found "
-                         f"{type(args).__name__}")
+        raise SetupError(f"the node's params are not JSON: {error}") from None
+    if not isinstance(params, dict):
+        raise SetupError(f"the node's params must be a JSON object, found {type(params).__name__}")
+    for key in ("module", "class"):
+        if not isinstance(params.get(key), str) or not params[key]:
+            raise SetupError(f"params.{key} must name the {'module to import' if key == 'module' else 'class'}")
+    return params
 
+
+def _find_class(kind: str, params: Mapping[str, Any]) -> Any:
+    module, class_name = params["module"], params["class"]
+    path = params.get("path") or ""
+    if path:
+        # The kernel made it absolute against the graph file's directory; a node made without a graph (the SDK's
+        # test harness) has it relative to the working directory. "dir/." is "dir" on sys.path and in messages.
+        path = os.path.normpath(os.path.abspath(path))
+        if path not in sys.path:
+            sys.path.insert(0, path)
     loaded = _import(module, path)
     cls = getattr(loaded, class_name, None)
     if cls is None:
@@ -151,13 +168,82 @@ def load_component(kind: str, module: str, class_name: str, path: str, args_text
         raise SetupError(f"'{class_name}' of module '{module}' is a {type(cls).__name__}, not a class")
     method = METHODS[kind]
     if not callable(getattr(cls, method, None)):
+        where = f"class '{class_name}' of module '{module}'"
         other = [f"{name}() of a {other_kind} (component dhub.{other_kind}.python)"
                  for other_kind, name in METHODS.items() if other_kind != kind and callable(getattr(cls, name, None))]
         raise SetupError(f"{where} has no method {method}(): a {kind} calls {SIGNATURES[kind]} once per slot"
                          + (f"; it has {other[0]}" if other else ""))
+    return cls
 
+
+# Python types a constructor's annotations or defaults may name, and the parameter type each declares.
+_PYTHON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
+
+
+def _declaration_from_signature(cls: Any, where: str) -> List[Dict[str, Any]]:
+    """A class without ``params``: its constructor's keyword parameters, typed by annotation or default."""
+    if cls.__init__ is object.__init__:
+        return []
+    try:
+        signature = inspect.signature(cls.__init__)
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # noqa: BLE001 - a constructor Python cannot describe declares nothing
+        return []
+    declared = []
+    for name, parameter in list(signature.parameters.items())[1:]:  # [0] is self
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD, parameter.POSITIONAL_ONLY):
+            continue
+        has_default = parameter.default is not parameter.empty
+        kind = _PYTHON_TYPES.get(hints.get(name)) or (
+            _PYTHON_TYPES.get(type(parameter.default)) if has_default else None)
+        if kind is None:
+            raise SetupError(f"{where}: cannot tell the type of __init__'s parameter '{name}': annotate it "
+                             f"(int, float, bool or str), give it a default of one of those types, or give the "
+                             f"class a params list")
+        entry: Dict[str, Any] = {"name": name, "type": kind}
+        if has_default:
+            if _value_problem(entry, parameter.default):
+                raise SetupError(f"{where}: __init__'s parameter '{name}' is annotated {kind} but defaults to "
+                                 f"{parameter.default!r}; give the class a params list")
+            entry["default"] = parameter.default
+        declared.append(entry)
+    return declared
+
+
+def _declaration_of(cls: Any, where: str) -> List[Mapping[str, Any]]:
+    """The class's ``params`` declaration, checked; without one, what its constructor's signature declares."""
     declared = getattr(cls, "params", None)
-    kwargs = resolve_args(declared, args, where) if declared is not None else args
+    entries = _check_declaration(declared if declared is not None else _declaration_from_signature(cls, where),
+                                 where)
+    for index, entry in enumerate(entries):
+        if entry["name"] in PLUGIN_PARAMS:
+            raise SetupError(f"{where}: params[{index}] declares '{entry['name']}', a parameter of the python "
+                             f"plugin itself ({', '.join(PLUGIN_PARAMS)}); rename it")
+    return entries
+
+
+def declared_params(kind: str, params_json: str) -> str:
+    """The class's parameters for a node's params, as a JSON array in the kernel's params_schema form.
+
+    The plugin's node_params_schema (SDK 1.3): ``dhub-kernel --validate`` and ``--describe python --params`` check
+    a node's keys against it as they check any component's. Imports the module.
+    """
+    params = _node_params(params_json)
+    cls = _find_class(kind, params)
+    return json.dumps(_declaration_of(cls, f"class '{params['class']}' of module '{params['module']}'"))
+
+
+def load_component(kind: str, params_json: str) -> Any:
+    """The instance a node of component kind ('stage', 'sink', 'source') runs; SetupError says why not.
+
+    params_json is the node's params: "module", "class" and "path" are the plugin's, every other key is an
+    argument of the class's constructor, checked against its ``params`` declaration.
+    """
+    params = _node_params(params_json)
+    cls = _find_class(kind, params)
+    where = f"class '{params['class']}' of module '{params['module']}'"
+    args = {key: value for key, value in params.items() if key not in PLUGIN_PARAMS}
+    kwargs = resolve_args(_declaration_of(cls, where), args, where)
     try:
         return cls(**kwargs)
     except Exception as error:  # noqa: BLE001 - the constructor's failure, with its traceback

@@ -1,26 +1,28 @@
 # SPDX-License-Identifier: Apache-2.0
 """Python components in a dhub graph: the contract of a class the ``python`` plugin runs (docs/python-stages.md).
 
-A graph node names a module and a class::
+A graph node names a module and a class, and gives the class's parameters beside them::
 
     {"id": "peaks", "plugin": "python", "component": "dhub.stage.python",
-     "params": {"module": "peaks", "class": "Peaks", "args": "{\\"threshold\\": 0.5}"},
+     "params": {"module": "peaks", "class": "Peaks", "threshold": 0.5},
      "inputs": ["raw"], "outputs": ["peaks"]}
 
 ``"component"`` says what the class is: ``dhub.stage.python`` (one input, one output), ``dhub.sink.python``
 (one input) or ``dhub.source.python`` (one output). The class has:
 
-``__init__(self, **kwargs)``
-    Called once per node (and again after a restart of its process) with the node's ``args`` as keyword
-    arguments. With a ``params`` class attribute, ``args`` is checked against it first and the declared
-    defaults are filled in.
-``params`` (optional class attribute)
+``params`` (class attribute; none: the class takes no parameters)
     A list of parameter declarations, in the format of a component's ``params_schema``::
 
         params = [{"name": "threshold", "type": "number", "default": 0.5, "min": 0, "doc": "..."},
                   {"name": "mode", "type": "string", "default": "max", "enum": ["max", "min"]}]
 
-    ``type`` is ``number``, ``integer``, ``boolean`` or ``string``; no ``default`` makes it required.
+    ``type`` is ``number``, ``integer``, ``boolean`` or ``string``; no ``default`` makes it required;
+    ``module``, ``class`` and ``path`` are the plugin's own. ``dhub-kernel --validate`` checks a node's params
+    against it, with each problem at its JSON path, and ``dhub-kernel --describe python --params
+    '{"module": "peaks", "class": "Peaks"}'`` lists it, as for any component.
+``__init__(self, **kwargs)``
+    Called once per node (and again after a restart of its process) with the node's parameters as keyword
+    arguments, checked against ``params`` and with its defaults filled in.
 ``process(self, inputs, outputs)`` (stage), ``consume(self, inputs)`` (sink), ``produce(self, outputs)`` (source)
     Called once per slot. ``inputs`` and ``outputs`` are lists of one numpy array each: a view of the slot
     in shared memory (read-only for inputs, writable for outputs), shaped by the channel's typed schema

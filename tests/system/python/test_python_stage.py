@@ -39,10 +39,9 @@ def write_module(directory: pathlib.Path, name: str, source: str) -> None:
 
 def python_node(node_id: str, kind: str, module: str, cls: str, args: Any = None,
                 **extra: Any) -> Dict[str, Any]:
+    """A node of the python plugin; args are the class's parameters, beside module and class in its params."""
     node = {"id": node_id, "plugin": "python", "component": f"dhub.{kind}.python",
-            "params": {"module": module, "class": cls}}
-    if args is not None:
-        node["params"]["args"] = json.dumps(args)
+            "params": {"module": module, "class": cls, **(args or {})}}
     node.update(extra)
     return node
 
@@ -153,8 +152,8 @@ def test_a_python_stage_runs_in_the_kernels_process_when_its_node_says_thread(tm
     write_module(tmp_path, "doubler", DOUBLER)
     write_module(tmp_path, "counting", """
         class Count:
-            def __init__(self, path):
-                self.path, self.seen = path, 0
+            def __init__(self, out_file: str):  # a parameter declared by its annotation
+                self.path, self.seen = out_file, 0
             def consume(self, inputs):
                 self.seen += 1
             def stop(self):
@@ -162,7 +161,7 @@ def test_a_python_stage_runs_in_the_kernels_process_when_its_node_says_thread(tm
                     out.write(str(self.seen))
     """)
     nodes = doubler_graph({"isolation": "thread"})
-    nodes.append(python_node("count", "sink", "counting", "Count", {"path": str(tmp_path / "count.txt")},
+    nodes.append(python_node("count", "sink", "counting", "Count", {"out_file": str(tmp_path / "count.txt")},
                              inputs=["out"], isolation="thread"))
     run = run_graph(tmp_path, build_dir, CHANNELS, nodes)
     assert run.exit_code == 0, run.stderr
@@ -191,8 +190,8 @@ def test_a_python_source_fills_typed_slots_and_a_python_sink_sees_them(tmp_path,
                 self.made += 1
 
         class Keep:
-            def __init__(self, path):
-                self.path, self.lines = path, []
+            def __init__(self, out_file: str):
+                self.path, self.lines = out_file, []
             def start(self):
                 self.lines.append("start")
             def consume(self, inputs):
@@ -211,7 +210,7 @@ def test_a_python_source_fills_typed_slots_and_a_python_sink_sees_them(tmp_path,
     run = run_graph(
         tmp_path, build_dir, [{"name": "readings", "slot_bytes": 64, "schema": "test.reading@1"}],
         [python_node("make", "source", "readings", "Counter", {"count": 50}, outputs=["readings"]),
-         python_node("keep", "sink", "readings", "Keep", {"path": str(tmp_path / "seen.txt")}, inputs=["readings"])],
+         python_node("keep", "sink", "readings", "Keep", {"out_file": str(tmp_path / "seen.txt")}, inputs=["readings"])],
         schemas=[schema])
     assert run.exit_code == 0, run.stderr
     assert run.node("make")["slots_out"] == 50
@@ -225,7 +224,7 @@ def test_a_python_source_fills_typed_slots_and_a_python_sink_sees_them(tmp_path,
 
 RAISING = """
     class Picky:
-        def __init__(self, every):
+        def __init__(self, every: int):
             self.every, self.calls = every, 0
         def process(self, inputs, outputs):
             self.calls += 1
@@ -370,16 +369,143 @@ def test_a_relative_path_param_is_relative_to_the_graph_file(tmp_path, build_dir
     check_tripled(tmp_path, 20)
 
 
-@pytest.mark.parametrize("args, words", [
-    ({"gain": 2, "colour": "red"}, "unknown argument 'colour' in params.args; the class declares gain, label, count"),
-    ({"gain": "high"}, "invalid value for argument 'gain' in params.args: expected a finite number, found \"high\""),
-    ({"gain": -1}, "invalid value for argument 'gain' in params.args: -1 is below the minimum 0"),
-    ({"label": "z"}, "invalid value for argument 'label' in params.args: 'z' is not one of x, y"),
-    ({"count": 1.5}, "invalid value for argument 'count' in params.args: expected an integer, found 1.5"),
-], ids=["unknown", "type", "range", "enum", "integer"])
-def test_arguments_against_the_class_params_are_checked_naming_the_key(tmp_path, build_dir, args, words):
+# (the class's arguments, the key at fault, the words of create's check, the words of --validate's)
+BAD_ARGUMENTS = [
+    ({"gain": 2, "colour": "red"}, "colour", "unknown parameter 'colour'; the class declares gain, label, count",
+     "unknown parameter of component dhub.stage.python (stage) for these params; declared parameters: module, "
+     "class, path, gain, label, count"),
+    ({"gain": "high"}, "gain", "invalid value for parameter 'gain': expected a finite number, found \"high\"",
+     "invalid value for parameter 'gain' of component dhub.stage.python (stage) for these params: expected a "
+     "number"),
+    ({"gain": -1}, "gain", "invalid value for parameter 'gain': -1 is below the minimum 0",
+     "for these params: expected a number"),
+    ({"label": "z"}, "label", "invalid value for parameter 'label': 'z' is not one of x, y",
+     "for these params: expected one of x, y, found \"z\""),
+    ({"count": 1.5}, "count", "invalid value for parameter 'count': expected an integer, found 1.5",
+     "for these params: expected an integer"),
+]
+BAD_ARGUMENT_IDS = ["unknown", "type", "range", "enum", "integer"]
+
+
+@pytest.mark.parametrize("args, key, words, _", BAD_ARGUMENTS, ids=BAD_ARGUMENT_IDS)
+def test_arguments_against_the_class_params_are_checked_naming_the_key(tmp_path, build_dir, args, key, words, _):
     log = create_failure(tmp_path, build_dir, DOUBLER, cls="Double", args=args, module="doubler")
     assert f"class 'Double' of module 'doubler': {words}" in log
+
+
+# ---- --validate and --describe know the class's parameters (node_params_schema, SDK 1.3) ----
+
+def kernel_command(build_dir: pathlib.Path, *arguments: str, cwd: pathlib.Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(build_dir / "kernel" / "dhub-kernel"), "--plugin-path", str(build_dir / "plugins"),
+                           *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          timeout=KERNEL_TIMEOUT_S, cwd=cwd)
+
+
+def validate(tmp_path: pathlib.Path, build_dir: pathlib.Path, nodes: List[Dict[str, Any]]) -> subprocess.CompletedProcess:
+    graph_file = tmp_path / "graph.json"
+    graph_file.write_text(json.dumps({"schema_version": 1, "name": "v", "channels": CHANNELS, "nodes": nodes}))
+    return kernel_command(build_dir, "--validate", str(graph_file), cwd=tmp_path)
+
+
+def test_validate_accepts_a_graph_whose_python_node_has_good_arguments(tmp_path, build_dir):
+    write_module(tmp_path, "doubler", DOUBLER)
+    checked = validate(tmp_path, build_dir, doubler_graph())
+    assert checked.returncode == 0, checked.stderr
+    assert "valid (3 nodes, 2 channels)" in checked.stdout
+
+
+@pytest.mark.parametrize("args, key, _, words", BAD_ARGUMENTS, ids=BAD_ARGUMENT_IDS)
+def test_validate_checks_the_class_params_like_any_component_s(tmp_path, build_dir, args, key, _, words):
+    write_module(tmp_path, "doubler", DOUBLER)
+    nodes = doubler_graph()
+    nodes[1] = python_node("double", "stage", "doubler", "Double", args, inputs=["raw"], outputs=["out"])
+    checked = validate(tmp_path, build_dir, nodes)
+    assert checked.returncode == 1, checked.stderr
+    # Every problem with its JSON path, as for a C++ component's parameter.
+    assert f"/nodes/1/params/{key}: " in checked.stderr, checked.stderr
+    assert words in checked.stderr
+
+
+def test_validate_reports_a_missing_required_parameter_of_the_class(tmp_path, build_dir):
+    write_module(tmp_path, "user_module", """
+        class Stage:
+            params = [{"name": "threshold", "type": "number", "doc": "above this"}]
+            def __init__(self, threshold):
+                pass
+            def process(self, inputs, outputs):
+                pass
+    """)
+    checked = validate(tmp_path, build_dir, [sim_node(10, ["raw"]), python_node(
+        "py", "stage", "user_module", "Stage", inputs=["raw"], outputs=["out"]),
+        {"id": "rec", "plugin": "stats", "inputs": ["out"]}])
+    assert checked.returncode == 1, checked.stderr
+    assert "/nodes/1/params: missing required parameter 'threshold' of component dhub.stage.python (stage) for " \
+           "these params (number: above this)" in checked.stderr
+
+
+@pytest.mark.parametrize("source, words", [
+    (None, "module 'user_module' failed to import: ModuleNotFoundError"),
+    ("class Other:\n    pass\n", "has no class 'Stage'; its classes: Other"),
+    ("class Stage:\n    def consume(self, inputs):\n        pass\n", "has no method process()"),
+    ("class Stage:\n    params = 3\n    def process(self, i, o):\n        pass\n", "params must be a list"),
+], ids=["no-module", "no-class", "no-method", "bad-declaration"])
+def test_validate_reports_a_class_it_cannot_use_at_the_node_s_params(tmp_path, build_dir, source, words):
+    if source is not None:
+        write_module(tmp_path, "user_module", source)
+    checked = validate(tmp_path, build_dir, [sim_node(10, ["raw"]), python_node(
+        "py", "stage", "user_module", "Stage", inputs=["raw"], outputs=["out"]),
+        {"id": "rec", "plugin": "stats", "inputs": ["out"]}])
+    assert checked.returncode == 1, checked.stderr
+    assert "/nodes/1/params: component dhub.stage.python (stage): " in checked.stderr
+    assert words in checked.stderr
+
+
+def test_a_run_never_imports_the_class_in_the_kernel_process(tmp_path, build_dir):
+    # Only --validate asks the plugin: a run checks the class's arguments in create(), in the node's own process.
+    # A module that writes a file per import shows where it was imported.
+    write_module(tmp_path, "marker", """
+        import os
+        open(f"imported-{os.getpid()}", "w").close()
+        class Stage:
+            def process(self, inputs, outputs):
+                pass
+    """)
+    nodes = [sim_node(10, ["raw"]), python_node("py", "stage", "marker", "Stage", inputs=["raw"], outputs=["out"]),
+             {"id": "rec", "plugin": "stats", "inputs": ["out"]}]
+    run = run_graph(tmp_path, build_dir, CHANNELS, nodes)
+    assert run.exit_code == 0, run.stderr
+    imported = sorted(tmp_path.glob("imported-*"))
+    assert len(imported) == 1  # once, by the node's process
+    checked = validate(tmp_path, build_dir, nodes)
+    assert checked.returncode == 0, checked.stderr
+    assert len(sorted(tmp_path.glob("imported-*"))) == 2  # and once by --validate
+
+
+def test_describe_with_params_lists_the_class_parameters(tmp_path, build_dir):
+    write_module(tmp_path, "doubler", DOUBLER)
+    described = kernel_command(build_dir, "--describe", "python", "--params",
+                               json.dumps({"module": "doubler", "class": "Double"}), cwd=tmp_path)
+    assert described.returncode == 0, described.stderr
+    text = described.stdout
+    assert "parameters declared per node: dhub-kernel --describe python --params" in text
+    stage = text[text.index('dhub.stage.python with --params'):]
+    stage = stage[:stage.index("dhub.sink.python with --params")]
+    assert "gain (number)  default 2.0  range [0.0, +inf]" in stage
+    assert "label (string)  default \"x\"  one of x y" in stage
+    assert "count (integer)  default 1" in stage
+    # A stage class is no sink nor source: those components say why.
+    assert "not usable with these params: class 'Double' of module 'doubler' has no method consume()" in text
+
+
+def test_describe_with_params_naming_no_usable_class_exits_1(tmp_path, build_dir):
+    described = kernel_command(build_dir, "--describe", "python", "--params",
+                               json.dumps({"module": "not_there", "class": "Stage"}), cwd=tmp_path)
+    assert described.returncode == 1
+    assert "module 'not_there' failed to import" in described.stdout
+    assert "no component of plugin 'python' can be used with these params" in described.stderr
+    not_json = kernel_command(build_dir, "--describe", "python", "--params", "[1]", cwd=tmp_path)
+    assert not_json.returncode == 2
+    assert "--params must be a JSON object" in not_json.stderr
 
 
 def test_a_missing_required_argument_is_an_error_naming_it(tmp_path, build_dir):
@@ -391,13 +517,58 @@ def test_a_missing_required_argument_is_an_error_naming_it(tmp_path, build_dir):
             def process(self, inputs, outputs):
                 pass
     """)
-    assert "missing required argument 'threshold' (number) in params.args" in log
+    assert "missing required parameter 'threshold' (number); add \"threshold\": <value> to the node's params" in log
 
 
-def test_args_that_are_not_a_json_object_are_an_error(tmp_path, build_dir):
+def test_a_class_without_a_params_list_takes_no_parameters(tmp_path, build_dir):
     log = create_failure(tmp_path, build_dir, "class Stage:\n    def process(self, i, o):\n        pass\n",
-                         args=[1, 2])
-    assert "params.args must be a JSON object" in log
+                         args={"gain": 2})
+    assert ("unknown parameter 'gain'; the class declares no parameters (give it a params list, or __init__ keyword "
+            "parameters)") in log
+
+
+SIGNATURE_ONLY = """
+    class Stage:
+        def __init__(self, gain: float, label="x", count: int = 3, verbose=False):
+            self.gain = gain
+        def process(self, inputs, outputs):
+            pass
+"""
+
+
+def test_a_class_without_params_declares_its_constructor_s_keyword_parameters(tmp_path, build_dir):
+    write_module(tmp_path, "user_module", SIGNATURE_ONLY)
+    described = kernel_command(build_dir, "--describe", "python", "--params",
+                               json.dumps({"module": "user_module", "class": "Stage"}), cwd=tmp_path)
+    assert described.returncode == 0, described.stderr
+    for line in ("gain (number)  required", 'label (string)  default "x"', "count (integer)  default 3",
+                 "verbose (boolean)  default false"):
+        assert line in described.stdout, described.stdout
+    log = create_failure(tmp_path, build_dir, SIGNATURE_ONLY, args={"gain": 2, "count": "many"})
+    assert "invalid value for parameter 'count': expected an integer, found \"many\"" in log
+
+
+def test_a_constructor_parameter_of_no_known_type_is_an_error_saying_how_to_declare_it(tmp_path, build_dir):
+    source = "class Stage:\n    def __init__(self, gain):\n        pass\n    def process(self, i, o):\n        pass\n"
+    log = create_failure(tmp_path, build_dir, source, args={"gain": 2})
+    words = ("cannot tell the type of __init__'s parameter 'gain': annotate it (int, float, bool or str), give it a "
+             "default of one of those types, or give the class a params list")
+    assert words in log
+    checked = validate(tmp_path, build_dir, [sim_node(10, ["raw"]), python_node(
+        "py", "stage", "user_module", "Stage", {"gain": 2}, inputs=["raw"], outputs=["out"]),
+        {"id": "rec", "plugin": "stats", "inputs": ["out"]}])
+    assert checked.returncode == 1
+    assert words in checked.stderr
+
+
+def test_a_class_declaring_a_parameter_of_the_plugin_is_an_error(tmp_path, build_dir):
+    log = create_failure(tmp_path, build_dir, """
+        class Stage:
+            params = [{"name": "path", "type": "string", "default": "x"}]
+            def process(self, inputs, outputs):
+                pass
+    """)
+    assert "params[0] declares 'path', a parameter of the python plugin itself (module, class, path)" in log
 
 
 def test_a_constructor_that_raises_is_an_error_with_its_traceback(tmp_path, build_dir):
@@ -478,22 +649,6 @@ def test_a_view_copied_in_the_call_may_be_kept(tmp_path, build_dir):
     assert (run.node("py")["errors"], run.node("py")["skipped"], run.node("py")["slots_out"]) == (0, 10, 0)
 
 
-def test_validate_checks_the_nodes_params_without_importing_python(tmp_path, build_dir):
-    graph = {"schema_version": 1, "name": "validate", "channels": CHANNELS,
-             "nodes": [sim_node(10, ["raw"]),
-                       python_node("py", "stage", "nowhere_to_be_found", "Stage", inputs=["raw"], outputs=["out"]),
-                       {"id": "rec", "plugin": "stats", "inputs": ["out"]}]}
-    graph_file = tmp_path / "graph.json"
-    graph_file.write_text(json.dumps(graph))
-    kernel = [str(build_dir / "kernel" / "dhub-kernel"), "--plugin-path", str(build_dir / "plugins"), "--validate"]
-    assert subprocess.run(kernel + [str(graph_file)], capture_output=True, timeout=KERNEL_TIMEOUT_S).returncode == 0
-    graph["nodes"][1]["params"]["colour"] = "red"
-    graph_file.write_text(json.dumps(graph))
-    checked = subprocess.run(kernel + [str(graph_file)], capture_output=True, text=True, timeout=KERNEL_TIMEOUT_S)
-    assert checked.returncode == 1
-    assert "/nodes/1/params/colour" in checked.stdout + checked.stderr
-
-
 def test_the_example_graph_finds_the_peaks_of_every_frame(tmp_path, build_dir):
     # examples/python/python-stage.json as shipped, run from a copy (its recording lands beside the graph).
     example = pathlib.Path(__file__).resolve().parents[3] / "examples" / "python"
@@ -502,6 +657,8 @@ def test_the_example_graph_finds_the_peaks_of_every_frame(tmp_path, build_dir):
     graph["plugin_path"] = [str(build_dir / "plugins")]
     graph["nodes"][0]["params"]["max_frames"] = 100  # half a second at its 200 frames/s
     (tmp_path / "graph.json").write_text(json.dumps(graph))
+    checked = kernel_command(build_dir, "--validate", str(tmp_path / "graph.json"), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr  # its threshold, min_distance checked against Peaks.params
     completed = subprocess.run([str(build_dir / "kernel" / "dhub-kernel"), str(tmp_path / "graph.json")],
                                capture_output=True, text=True, timeout=KERNEL_TIMEOUT_S)
     assert completed.returncode == 0, completed.stderr
