@@ -227,8 +227,10 @@ inline ParamMap resolve_node_params(const std::vector<ParamDecl>& decls,
     ParamMap declared_given;
     ParamMap others;
     for (const auto& [name, value] : given) {
+        // A plain reference: lambdas may not capture structured bindings before Clang 16.
+        const std::string& key = name;
         const bool declared =
-            std::any_of(decls.begin(), decls.end(), [&name](const ParamDecl& decl) { return decl.name == name; });
+            std::any_of(decls.begin(), decls.end(), [&key](const ParamDecl& decl) { return decl.name == key; });
         (declared ? declared_given : others).emplace(name, value);
     }
     ParamMap resolved = resolve_params(decls, declared_given, component_id);
