@@ -203,6 +203,13 @@ int main(int argc, char** argv) {
                 (report.restarts.empty()
                      ? std::string()
                      : " (process restarted " + std::to_string(report.restarts.size()) + " times)"));
+        if (const dhub::runtime::PacingReport& pacing = report.pacing; pacing.rate_hz > 0) {
+            logger->info(
+                "node '{}' paced at {} Hz: {} ticks, {} late by a period or more, {} skipped; lateness "
+                "max {} us, mean {} us",
+                report.id, pacing.rate_hz, pacing.ticks, pacing.late_ticks, pacing.skipped_ticks,
+                pacing.max_lateness_ns / 1000, pacing.ticks == 0 ? 0 : pacing.total_lateness_ns / pacing.ticks / 1000);
+        }
     }
     const auto validator_reports = graph_runner.validator_reports();
     for (const auto& report : validator_reports) {

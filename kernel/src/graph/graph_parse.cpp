@@ -11,6 +11,7 @@
 #include "isolation_parse.hpp"
 #include "json_fields.hpp"
 #include "json_reader.hpp"
+#include "pacing_parse.hpp"
 #include "schema_declarations.hpp"
 #include "validator_parse.hpp"
 #include "wording.hpp"
@@ -40,7 +41,7 @@ const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "s
                                                "checksum", "flex_zone_bytes", "max_consumers", "schema", "validators"};
 /// With detail::SUPERVISION_KEYS, every key a node may have.
 const std::vector<std::string> NODE_BASE_KEYS = {"id",      "plugin",   "component", "params", "inputs",
-                                                 "outputs", "on_error", "cpu",       "burst"};
+                                                 "outputs", "on_error", "cpu",       "burst",  "pacing"};
 
 std::vector<std::string> node_keys() {
     std::vector<std::string> keys = NODE_BASE_KEYS;
@@ -302,6 +303,7 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Isolation graph_
             node.burst = static_cast<std::uint32_t>(*slots);
         }
     }
+    node.pacing = detail::parse_pacing(entry, path, issues);
     detail::parse_node_isolation(entry, path, graph_isolation, node, issues);
     return node;
 }

@@ -70,6 +70,7 @@ std::vector<NodeState> resolve_nodes(const GraphSpec& graph, PluginCache& plugin
         node.component = detail::pick_component(spec, found.value(), issues);
         if (!node.component) continue;
         node.params = detail::apply_params(spec, *node.component, graph.source_file.parent_path(), issues);
+        detail::check_pacing(spec, *node.component, issues);
         detail::bind_ports(node, issues);
     }
     return nodes;

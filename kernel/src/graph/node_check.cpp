@@ -254,4 +254,18 @@ nlohmann::json apply_params(const NodeSpec& node,
     return applied;
 }
 
+void check_pacing(const NodeSpec& node, const ComponentInfo& component, Issues& issues) {
+    if (!node.pacing) return;
+    if (component.kind != plugin::ComponentKind::Source || !node.inputs.empty()) {
+        issues.push_back({node.json_path + "/pacing", "\"pacing\" sets the rate of a source's calls; " +
+                                                          describe_component(component) +
+                                                          " is called when its input has a slot: remove it"});
+    } else if (component.mode != plugin::ComponentMode::Realtime) {
+        issues.push_back({node.json_path + "/pacing",
+                          describe_component(component) +
+                              " is a queue-mode source: it drives itself in run(), so the kernel cannot pace its "
+                              "calls; pace it inside (sleep_until), or remove \"pacing\""});
+    }
+}
+
 }  // namespace dhub::graph::detail

@@ -25,6 +25,9 @@ nlohmann::json apply_params(const NodeSpec& node,
                             const std::filesystem::path& graph_directory,
                             std::vector<GraphIssue>& issues);
 
+/// "pacing" on anything but a realtime source is an issue: the kernel paces a source's produce calls only.
+void check_pacing(const NodeSpec& node, const plugin::ComponentInfo& component, std::vector<GraphIssue>& issues);
+
 /// "component test.sink.a (sink)"
 std::string describe_component(const plugin::ComponentInfo& component);
 

@@ -109,6 +109,18 @@ std::optional<Result<nlohmann::json>> HostLink::receive(std::chrono::millisecond
     return Result<nlohmann::json>(std::move(message));
 }
 
+nlohmann::json to_json(const PacingReport& pacing) {
+    if (pacing.rate_hz <= 0) return nullptr;  // not paced
+    const std::uint64_t mean = pacing.ticks == 0 ? 0 : pacing.total_lateness_ns / pacing.ticks;
+    return {{"rate_hz", pacing.rate_hz},
+            {"ticks", pacing.ticks},
+            {"late_ticks", pacing.late_ticks},
+            {"skipped_ticks", pacing.skipped_ticks},
+            {"max_lateness_ns", pacing.max_lateness_ns},
+            {"mean_lateness_ns", mean},
+            {"total_lateness_ns", pacing.total_lateness_ns}};
+}
+
 nlohmann::json to_json(const NodeReport& report) {
     return {{"id", report.id},
             {"component", report.component},
@@ -125,7 +137,8 @@ nlohmann::json to_json(const NodeReport& report) {
             {"overwritten", report.overwritten},
             {"latest_skipped", report.latest_skipped},
             {"end_reason", to_string(report.end_reason)},
-            {"end_detail", report.end_detail}};
+            {"end_detail", report.end_detail},
+            {"pacing", to_json(report.pacing)}};
 }
 
 NodeReport node_report_from_json(const nlohmann::json& value) {
@@ -145,6 +158,14 @@ NodeReport node_report_from_json(const nlohmann::json& value) {
     report.latest_skipped = count_of(value, "latest_skipped");
     report.end_reason = end_reason_from_string(text_of(value, "end_reason"));
     report.end_detail = text_of(value, "end_detail");
+    if (const auto pacing = value.find("pacing"); pacing != value.end() && pacing->is_object()) {
+        report.pacing.rate_hz = pacing->value("rate_hz", 0.0);
+        report.pacing.ticks = count_of(*pacing, "ticks");
+        report.pacing.late_ticks = count_of(*pacing, "late_ticks");
+        report.pacing.skipped_ticks = count_of(*pacing, "skipped_ticks");
+        report.pacing.max_lateness_ns = count_of(*pacing, "max_lateness_ns");
+        report.pacing.total_lateness_ns = count_of(*pacing, "total_lateness_ns");
+    }
     return report;
 }
 

@@ -44,6 +44,13 @@ void add_counts(NodeReport& total, const NodeReport& part) {
     total.burst_calls += part.burst_calls;
     total.overwritten += part.overwritten;
     total.latest_skipped += part.latest_skipped;
+    // A restarted process paces from its own first tick: its ticks add up, its worst lateness is one of them.
+    total.pacing.rate_hz = std::max(total.pacing.rate_hz, part.pacing.rate_hz);
+    total.pacing.ticks += part.pacing.ticks;
+    total.pacing.late_ticks += part.pacing.late_ticks;
+    total.pacing.skipped_ticks += part.pacing.skipped_ticks;
+    total.pacing.max_lateness_ns = std::max(total.pacing.max_lateness_ns, part.pacing.max_lateness_ns);
+    total.pacing.total_lateness_ns += part.pacing.total_lateness_ns;
 }
 
 void add_counts(std::vector<ValidatorReport>& totals, const std::vector<ValidatorReport>& parts) {

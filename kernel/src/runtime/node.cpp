@@ -28,6 +28,7 @@ Node::Node(GraphRunner& runner,
       error_policy_(validated.spec->on_error),
       cpu_(validated.spec->cpu),
       burst_(validated.spec->burst),
+      pacer_(validated.spec->pacing ? std::make_unique<SourcePacer>(*validated.spec->pacing) : nullptr),
       params_(validated.params),
       params_text_(validated.params.dump()),
       logger_(std::move(logger)),
@@ -88,7 +89,7 @@ NodeReport Node::report() const {
     const std::uint64_t handled = !queue_mode       ? handled_.load()
                                   : inputs_.empty() ? slots_out_.load()
                                                     : slots_in_.load();
-    return NodeReport{id_,
+    NodeReport report{id_,
                       component_.id,
                       handled,
                       slots_in_.load(),
@@ -102,6 +103,8 @@ NodeReport Node::report() const {
                       latest_skipped_.load(),
                       end_reason_,
                       end_detail_};
+    if (pacer_) report.pacing = pacer_->report();
+    return report;
 }
 
 void Node::drop_consumer(Input& input) noexcept {

@@ -32,6 +32,7 @@
 #include "error_policy_tracker.hpp"
 #include "graph_node.hpp"
 #include "message_inbox.hpp"
+#include "source_pacer.hpp"
 
 namespace dhub::runtime {
 
@@ -203,6 +204,8 @@ private:
     /// Sleeps for span, or until the node is asked to stop.
     void pause(std::chrono::nanoseconds span);
     Step realtime_step();
+    /// A paced source ("pacing"): sleeps until its next tick is due. False when the node is asked to stop first.
+    bool wait_for_tick();
     /// Whether the node moves its slots in bursts: a source, sink or one-in-one-out stage with a burst handler
     /// and "burst" > 1.
     bool uses_bursts() const noexcept;
@@ -255,6 +258,7 @@ private:
     ErrorPolicyTracker error_policy_;
     std::optional<std::uint32_t> cpu_;
     std::uint32_t burst_;
+    std::unique_ptr<SourcePacer> pacer_;  ///< a source with "pacing": the kernel calls it once per tick
     nlohmann::json params_;
     std::string params_text_;
     std::map<std::string, std::string> string_params_;  ///< storage behind param_string pointers

@@ -30,7 +30,8 @@ void Node::run_realtime() {
 }
 
 bool Node::uses_bursts() const noexcept {
-    if (descriptor_.process_burst == nullptr || burst_ <= 1) return false;
+    // A paced source is called once per tick, one slot per call.
+    if (descriptor_.process_burst == nullptr || burst_ <= 1 || pacer_) return false;
     switch (component_.kind) {
         case plugin::ComponentKind::Source:
             return inputs_.empty() && outputs_.size() == 1;
@@ -79,7 +80,10 @@ void Node::prepare_frame() {
 // the slot's pending cache-line transfers, so this path keeps its own stores few: the handler's arguments
 // are built once (prepare_frame), slot handles are never moved, and counters are plain stores.
 Node::Step Node::realtime_step() {
-    if (inputs_.empty()) return handle_slot();
+    if (inputs_.empty()) {
+        if (pacer_ && !wait_for_tick()) return Step::Continue;  // asked to stop: the loop ends
+        return handle_slot();
+    }
     shm::ReadSlot read = inputs_[0].consumer->acquire_read(SLICE_WAIT);
     if (read.status() != shm::Status::Ok) return on_read_failure(read.status(), read.sequence());
     const auto payload = read.payload();
@@ -91,6 +95,14 @@ Node::Step Node::realtime_step() {
     if (read.release() == shm::Status::Overwritten) on_overwritten(frame_.input.sequence);
     bump(slots_in_);
     return step;
+}
+
+bool Node::wait_for_tick() {
+    const PluginClock& clock = runner_.clock();
+    if (!pacer_->anchored()) pacer_->anchor(clock.now_ns());
+    if (clock.now_ns() < pacer_->deadline_ns() && sleep_until(pacer_->deadline_ns()) != DHUB_OK) return false;
+    pacer_->on_call(clock.now_ns());
+    return true;
 }
 
 Node::Step Node::handle_slot() {

@@ -212,6 +212,30 @@ TEST(Isolation, AProducerHeldBackBySlowReadersIsNotHung) {
     }
 }
 
+TEST(Isolation, APacedSourceWaitingForItsNextTickIsNotHungAndReportsItsTicks) {
+    // "pacing" at 4 Hz: 250 ms between calls, longer than the 200 ms watchdog; the kernel's wait for a tick
+    // counts as alive, as a source's own sleep_until does. The ticks come back in the report from the host.
+    TempDir dir;
+    json source = node("src", "test_ticker", "test.source.ticker", {{"count", 3}});
+    source.update({{"outputs", {"raw"}},
+                   {"isolation", "process"},
+                   {"watchdog_ms", 200},
+                   {"pacing", {{"rate_hz", 4}, {"late", "skip"}}}});
+    json sink = node("sink", "stats", "dhub.sink.stats");
+    sink["inputs"] = {"raw"};
+    const json graph = {{"schema_version", 1}, {"channels", {lossless("raw")}}, {"nodes", {source, sink}}};
+    const KernelRun run = run_kernel(dir, write_graph(dir, graph));
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    const json src = run.node("src");
+    EXPECT_EQ(src["restarts"].size(), 0u) << run.output;
+    EXPECT_EQ(src["end_reason"], "end_of_stream") << src.dump();
+    EXPECT_EQ(src["slots_out"], 3) << src.dump();
+    // Three calls, and the one that found the count reached: ticks are calls, end of stream included.
+    EXPECT_EQ(src["pacing"]["rate_hz"], 4.0) << src.dump();
+    EXPECT_EQ(src["pacing"]["ticks"], 4) << src.dump();
+    EXPECT_TRUE(run.node("sink")["pacing"].is_null());
+}
+
 TEST(Isolation, OnErrorStopGraphStopsTheGraphWhenTheRestartsRunOut) {
     TempDir dir;
     json graph = crash_graph(dir, 0, {{"after", 5}, {"how", "abort"}},

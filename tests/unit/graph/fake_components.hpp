@@ -110,6 +110,11 @@ public:
             make_component({"queue_check", "test.validator.queue", ComponentKind::Validator, "*", std::nullopt});
         queue_check.mode = plugin::ComponentMode::Queue;
         components_["queue_check"].push_back(queue_check);
+        // A source that drives itself (queue mode): the kernel cannot pace its calls.
+        ComponentInfo queue_source =
+            make_component({"queue_source", "test.source.queue", ComponentKind::Source, std::nullopt, "test.frame@1"});
+        queue_source.mode = plugin::ComponentMode::Queue;
+        components_["queue_source"].push_back(queue_source);
     }
 
     ComponentLookup lookup() {

@@ -493,5 +493,42 @@ TEST(ParseNodeBurst_test, BurstDefaultsTo32AndIsRangeChecked) {
     }
 }
 
+TEST(ParseNodePacing_test, PacingReadsItsRateAndLatePolicy) {
+    std::vector<GraphIssue> issues;
+    const auto parsed = parse_graph(R"({"schema_version":1,"channels":[],"nodes":[
+        {"id":"a","plugin":"p","pacing":{"rate_hz":250.5}},
+        {"id":"b","plugin":"p","pacing":{"rate_hz":1000,"late":"skip"}},
+        {"id":"c","plugin":"p"}]})",
+                                    {}, issues);
+    ASSERT_TRUE(parsed.has_value());
+    EXPECT_TRUE(issues.empty()) << format_issues(issues, "");
+    ASSERT_TRUE(parsed->nodes[0].pacing.has_value());
+    EXPECT_EQ(parsed->nodes[0].pacing->rate_hz, 250.5);
+    EXPECT_EQ(parsed->nodes[0].pacing->late, Pacing::Late::CatchUp);
+    EXPECT_EQ(parsed->nodes[1].pacing->late, Pacing::Late::Skip);
+    EXPECT_FALSE(parsed->nodes[2].pacing.has_value());
+}
+
+TEST(ParseNodePacing_test, EveryMalformedPacingIsAnIssueAtItsPath) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"("pacing":100)", "/nodes/0/pacing"},
+        {R"("pacing":{})", "/nodes/0/pacing"},  // rate_hz is required
+        {R"("pacing":{"rate_hz":0})", "/nodes/0/pacing/rate_hz"},
+        {R"("pacing":{"rate_hz":-5})", "/nodes/0/pacing/rate_hz"},
+        {R"("pacing":{"rate_hz":2e6})", "/nodes/0/pacing/rate_hz"},
+        {R"("pacing":{"rate_hz":"fast"})", "/nodes/0/pacing/rate_hz"},
+        {R"("pacing":{"rate_hz":10,"late":"drop"})", "/nodes/0/pacing/late"},
+        {R"("pacing":{"rate_hz":10,"jitter":1})", "/nodes/0/pacing/jitter"},
+        {R"("pacing":{"rate_hz":10},"burst":4)", "/nodes/0/burst"},
+    };
+    for (const auto& [pacing, path] : cases) {
+        std::vector<GraphIssue> issues;
+        (void)parse_graph(R"({"schema_version":1,"channels":[],"nodes":[{"id":"a","plugin":"p",)" + pacing + "}]}", {},
+                          issues);
+        ASSERT_EQ(issues.size(), 1u) << pacing << "\n" << format_issues(issues, "");
+        EXPECT_EQ(issues[0].json_path, path) << pacing;
+    }
+}
+
 }  // namespace
 }  // namespace dhub::graph

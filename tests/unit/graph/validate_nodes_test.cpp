@@ -79,6 +79,20 @@ INSTANTIATE_TEST_SUITE_P(
                  "/nodes/1/params/gian",
                  {"unknown parameter of component test.stage.pass (stage)", "declared parameters: gain",
                   "did you mean \"gain\"?"}},
+        NodeCase{"PacingOnAStage",
+                 [](Json& d) {
+                     d["nodes"][1]["pacing"] = {{"rate_hz", 100}};
+                 },
+                 "/nodes/1/pacing",
+                 {"\"pacing\" sets the rate of a source's calls; component test.stage.pass (stage) is called when "
+                  "its input has a slot"}},
+        NodeCase{"PacingOnAQueueModeSource",
+                 [](Json& d) {
+                     d["nodes"][0]["plugin"] = "queue_source";
+                     d["nodes"][0]["pacing"] = {{"rate_hz", 100}};
+                 },
+                 "/nodes/0/pacing",
+                 {"component test.source.queue (source) is a queue-mode source", "pace it inside (sleep_until)"}},
         NodeCase{"ParameterOfAComponentWithoutAny",
                  [](Json& d) {
                      d["nodes"][3]["params"] = {{"level", 1}};

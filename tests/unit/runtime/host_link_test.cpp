@@ -90,7 +90,16 @@ TEST(HostLink, ReportsSurviveTheTripAndWrongFieldsReadAsZero) {
     report.burst_calls = 3;
     report.end_reason = EndReason::InputClosed;
     report.end_detail = "input 'raw' closed";
+    report.pacing = {250.0, 100, 2, 3, 4'000'000, 9'000'000};
     const NodeReport back = node_report_from_json(to_json(report));
+    EXPECT_EQ(back.pacing.rate_hz, 250.0);
+    EXPECT_EQ(back.pacing.ticks, 100u);
+    EXPECT_EQ(back.pacing.late_ticks, 2u);
+    EXPECT_EQ(back.pacing.skipped_ticks, 3u);
+    EXPECT_EQ(back.pacing.max_lateness_ns, 4'000'000u);
+    EXPECT_EQ(back.pacing.total_lateness_ns, 9'000'000u);
+    EXPECT_EQ(to_json(report)["pacing"]["mean_lateness_ns"], 90'000u);
+    EXPECT_TRUE(to_json(NodeReport{})["pacing"].is_null());  // a node without pacing
     EXPECT_EQ(back.id, "stage");
     EXPECT_EQ(back.handled, 41u);
     EXPECT_EQ(back.slots_in, 42u);

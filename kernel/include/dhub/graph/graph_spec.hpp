@@ -103,6 +103,19 @@ struct PortBinding {
     shm::Delivery delivery = shm::Delivery::Channel;
 };
 
+/// "pacing" (docs/graph.md): the kernel calls a realtime source's handler once per tick of a fixed rate, on
+/// deadlines counted from the first tick (never from the last call, so nothing drifts).
+struct Pacing {
+    /// A call that comes a period or more after its tick (the source or its consumers were too slow):
+    /// CatchUp calls for every missed tick at once, Skip drops them (counted) and waits for the next one.
+    enum class Late { CatchUp, Skip };
+    double rate_hz = 0;
+    Late late = Late::CatchUp;
+
+    static constexpr double MAX_RATE_HZ = 1e6;
+};
+const char* to_string(Pacing::Late late) noexcept;
+
 struct NodeSpec {
     std::string id;
     std::string plugin;
@@ -115,6 +128,7 @@ struct NodeSpec {
     std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
     /// Most slots per handler call for a component with a burst handler (1: one slot per call).
     std::uint32_t burst = DEFAULT_BURST;
+    std::optional<Pacing> pacing;  ///< absent: the source paces itself (or is not paced)
     /// "isolation" (the node's, else process for a "python" node, else the graph's, else thread).
     Isolation isolation = Isolation::Thread;
     Supervision supervision;  ///< used with Isolation::Process only

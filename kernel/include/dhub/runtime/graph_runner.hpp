@@ -94,6 +94,16 @@ const char* to_string(EndReason reason) noexcept;
 /// to_string's inverse; Running for anything else.
 EndReason end_reason_from_string(std::string_view text) noexcept;
 
+/// What a paced source's ticks were like ("pacing", docs/graph.md); rate_hz 0 for a node without pacing.
+struct PacingReport {
+    double rate_hz = 0;
+    std::uint64_t ticks = 0;              ///< calls made on a tick
+    std::uint64_t late_ticks = 0;         ///< of those, calls a period or more after their tick
+    std::uint64_t skipped_ticks = 0;      ///< ticks dropped by "late": "skip"
+    std::uint64_t max_lateness_ns = 0;    ///< the latest a call came after its tick: the jitter's worst
+    std::uint64_t total_lateness_ns = 0;  ///< summed over the ticks (with ticks, the mean lateness)
+};
+
 /// What one node did, for the end-of-run summary and tests.
 struct NodeReport {
     std::string id;
@@ -118,6 +128,7 @@ struct NodeReport {
     std::string isolation = "thread";  ///< "thread" or "process"
     /// An isolated node: each restart's cause, in order ("killed by SIGSEGV (signal 11)", "watchdog: ...").
     std::vector<std::string> restarts{};
+    PacingReport pacing{};
 };
 
 /// A channel validator's work in a run (docs/graph.md, "validators").
@@ -132,6 +143,8 @@ struct ValidatorReport {
 };
 
 /// A node's report as --report writes it (and dhub-node-host sends it to its kernel).
+/// A paced node's ticks as the report's "pacing" object (with mean_lateness_ns); null for a node without pacing.
+nlohmann::json to_json(const PacingReport& pacing);
 nlohmann::json to_json(const NodeReport& report);
 nlohmann::json to_json(const std::vector<ValidatorReport>& reports);
 /// Reads what to_json wrote; fields missing or of the wrong type read as 0 / empty (a report is statistics).
