@@ -142,16 +142,16 @@ int list_plugins(plugin::PluginLoader& loader, std::ostream& out) {
 
 ExitCode describe_plugin(plugin::PluginLoader& loader,
                          const std::string& target,
-                         const std::string& params_json,
+                         const std::optional<std::string>& params_json,
                          std::ostream& out,
                          std::ostream& err) {
     nlohmann::json params;
-    if (!params_json.empty()) {
-        params = nlohmann::json::parse(params_json, nullptr, /*allow_exceptions=*/false);
+    if (params_json) {
+        params = nlohmann::json::parse(*params_json, nullptr, /*allow_exceptions=*/false);
         if (!params.is_object()) {
             err << "dhub-kernel: --params must be a JSON object of a node's params, such as '{\"module\": "
-                   "\"peaks\", \"class\": \"Peaks\"}'; found: "
-                << params_json << "\n";
+                   "\"peaks\", \"class\": \"Peaks\"}'; found: '"
+                << *params_json << "'\n";
             return ExitCode::Usage;
         }
     }

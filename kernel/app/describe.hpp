@@ -2,7 +2,9 @@
 // --list-plugins and --describe: what the descriptors declare, for people.
 #pragma once
 
+#include <optional>
 #include <ostream>
+#include <string>
 
 #include "dhub/base/exit_code.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
@@ -17,7 +19,7 @@ int list_plugins(plugin::PluginLoader& loader, std::ostream& out);
 /// params), also what its components declare per node for those params (SDK 1.3; a Python class's).
 ExitCode describe_plugin(plugin::PluginLoader& loader,
                          const std::string& target,
-                         const std::string& params_json,
+                         const std::optional<std::string>& params_json,
                          std::ostream& out,
                          std::ostream& err);
 

@@ -95,7 +95,8 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         options.plugin_path.emplace_back(directory);
     if (values.count("report") != 0) options.report_file = values["report"].as<std::string>();
     if (values.count("events") != 0) options.events_file = values["events"].as<std::string>();
-    if (!options.describe_params.empty() && options.describe.empty()) {
+    options.describe_params_given = values.count("params") != 0;
+    if (options.describe_params_given && options.describe.empty()) {
         std::cerr << "dhub-kernel: --params goes with --describe PLUGIN (see --help)\n";
         return std::nullopt;
     }

@@ -17,6 +17,7 @@ struct KernelOptions {
     std::string describe;       ///< plugin name or path to a .so
     /// With --describe: a node's params, for the parameters components declare per node (a Python class's).
     std::string describe_params;
+    bool describe_params_given = false;  ///< --params was given, even empty (an error then, not ignored)
     std::vector<std::filesystem::path> plugin_path;
     std::string log_level = "info";
     std::optional<double> duration_s;

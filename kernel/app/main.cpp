@@ -12,6 +12,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -140,8 +141,10 @@ int main(int argc, char** argv) {
         if (options->list_plugins) {
             return dhub::kernel_app::list_plugins(loader, std::cout) == 0 ? 0 : code(ExitCode::PluginError);
         }
-        return code(dhub::kernel_app::describe_plugin(loader, options->describe, options->describe_params, std::cout,
-                                                      std::cerr));
+        return code(dhub::kernel_app::describe_plugin(
+            loader, options->describe,
+            options->describe_params_given ? std::optional<std::string>(options->describe_params) : std::nullopt,
+            std::cout, std::cerr));
     }
 
     // Every problem at once: a document that parses at all is validated against its plugins too, whatever

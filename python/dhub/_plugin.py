@@ -76,6 +76,17 @@ def _check_declaration(declared: Any, where: str) -> List[Mapping[str, Any]]:
         if unknown:
             raise SetupError(f"{at} ('{entry['name']}'): unknown keys {sorted(unknown)}; known: "
                              f"{sorted(_DECLARATION_KEYS)}")
+        # The kernel's rules for a C++ component's params_schema, so that --validate reads what create() reads.
+        for key in ("min", "max"):
+            if key in entry and (isinstance(entry[key], bool) or not isinstance(entry[key], (int, float)) or
+                                 not math.isfinite(entry[key])):
+                raise SetupError(f"{at} ('{entry['name']}'): '{key}' must be a finite number, found {entry[key]!r}")
+        if "enum" in entry and (not isinstance(entry["enum"], (list, tuple)) or
+                                not all(isinstance(choice, str) for choice in entry["enum"])):
+            raise SetupError(f"{at} ('{entry['name']}'): 'enum' must be a list of strings, found {entry['enum']!r}")
+        for key in ("unit", "doc"):
+            if key in entry and not isinstance(entry[key], str):
+                raise SetupError(f"{at} ('{entry['name']}'): '{key}' must be a string, found {entry[key]!r}")
         if "default" in entry:
             problem = _value_problem(entry, entry["default"])
             if problem:
@@ -181,14 +192,19 @@ _PYTHON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"
 
 
 def _declaration_from_signature(cls: Any, where: str) -> List[Dict[str, Any]]:
-    """A class without ``params``: its constructor's keyword parameters, typed by annotation or default."""
+    """A class without ``params``: its constructor's keyword parameters of type int, float, bool or str (by
+    annotation, else by default). One with another default (``logger=None``) is left to the constructor: a graph
+    cannot give it. One with neither an annotation nor a default cannot be typed: that is a SetupError."""
     if cls.__init__ is object.__init__:
         return []
     try:
         signature = inspect.signature(cls.__init__)
-        hints = typing.get_type_hints(cls.__init__)
-    except Exception:  # noqa: BLE001 - a constructor Python cannot describe declares nothing
+    except (TypeError, ValueError):  # a constructor Python cannot describe (a C extension's) declares nothing
         return []
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # noqa: BLE001 - an annotation that does not resolve: the defaults still tell
+        hints = {}
     declared = []
     for name, parameter in list(signature.parameters.items())[1:]:  # [0] is self
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD, parameter.POSITIONAL_ONLY):
@@ -196,16 +212,17 @@ def _declaration_from_signature(cls: Any, where: str) -> List[Dict[str, Any]]:
         has_default = parameter.default is not parameter.empty
         kind = _PYTHON_TYPES.get(hints.get(name)) or (
             _PYTHON_TYPES.get(type(parameter.default)) if has_default else None)
+        if kind is None and has_default:
+            continue  # logger=None, callback=print: not a graph's to give
         if kind is None:
             raise SetupError(f"{where}: cannot tell the type of __init__'s parameter '{name}': annotate it "
                              f"(int, float, bool or str), give it a default of one of those types, or give the "
                              f"class a params list")
         entry: Dict[str, Any] = {"name": name, "type": kind}
-        if has_default:
-            if _value_problem(entry, parameter.default):
-                raise SetupError(f"{where}: __init__'s parameter '{name}' is annotated {kind} but defaults to "
-                                 f"{parameter.default!r}; give the class a params list")
+        if has_default and not _value_problem(entry, parameter.default):
             entry["default"] = parameter.default
+        elif has_default:  # annotated int, defaulting to None: optional for the constructor, so for the graph
+            continue
         declared.append(entry)
     return declared
 
@@ -230,7 +247,8 @@ def declared_params(kind: str, params_json: str) -> str:
     """
     params = _node_params(params_json)
     cls = _find_class(kind, params)
-    return json.dumps(_declaration_of(cls, f"class '{params['class']}' of module '{params['module']}'"))
+    return json.dumps(_declaration_of(cls, f"class '{params['class']}' of module '{params['module']}'"),
+                      allow_nan=False)
 
 
 def load_component(kind: str, params_json: str) -> Any:

@@ -10,7 +10,7 @@ A graph node names a module and a class, and gives the class's parameters beside
 ``"component"`` says what the class is: ``dhub.stage.python`` (one input, one output), ``dhub.sink.python``
 (one input) or ``dhub.source.python`` (one output). The class has:
 
-``params`` (class attribute; none: the class takes no parameters)
+``params`` (class attribute, optional)
     A list of parameter declarations, in the format of a component's ``params_schema``::
 
         params = [{"name": "threshold", "type": "number", "default": 0.5, "min": 0, "doc": "..."},
@@ -19,10 +19,12 @@ A graph node names a module and a class, and gives the class's parameters beside
     ``type`` is ``number``, ``integer``, ``boolean`` or ``string``; no ``default`` makes it required;
     ``module``, ``class`` and ``path`` are the plugin's own. ``dhub-kernel --validate`` checks a node's params
     against it, with each problem at its JSON path, and ``dhub-kernel --describe python --params
-    '{"module": "peaks", "class": "Peaks"}'`` lists it, as for any component.
-``__init__(self, **kwargs)``
+    '{"module": "peaks", "class": "Peaks"}'`` lists it, as for any component. Without ``params``, the
+    constructor's keyword parameters of type ``int``, ``float``, ``bool`` or ``str`` (by annotation, else by
+    default) are the declaration: ``def __init__(self, threshold: float, channel=0)``.
+``__init__(self, ...)``
     Called once per node (and again after a restart of its process) with the node's parameters as keyword
-    arguments, checked against ``params`` and with its defaults filled in.
+    arguments, checked against the declaration and with its defaults filled in.
 ``process(self, inputs, outputs)`` (stage), ``consume(self, inputs)`` (sink), ``produce(self, outputs)`` (source)
     Called once per slot. ``inputs`` and ``outputs`` are lists of one numpy array each: a view of the slot
     in shared memory (read-only for inputs, writable for outputs), shaped by the channel's typed schema

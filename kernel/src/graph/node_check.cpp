@@ -205,7 +205,7 @@ void check_node_params(const ComponentInfo& component,
                                                "', a parameter the component itself declares; rename it"});
         }
     }
-    report_missing(declared.value(), extra, params_path, whose, issues);
+    report_missing(declared.value(), node_params, params_path, whose, issues);  // a clash is reported once
 }
 
 }  // namespace

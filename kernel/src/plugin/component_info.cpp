@@ -122,8 +122,10 @@ std::vector<PortInfo> ports_of_kind(ComponentKind kind,
     return ports;
 }
 
-Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json, std::string_view component_id) {
-    const std::string where = "component '" + std::string(component_id) + "' params_schema_json";
+Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json,
+                                                  std::string_view component_id,
+                                                  std::string_view source) {
+    const std::string where = "component '" + std::string(component_id) + "' " + std::string(source);
     const nlohmann::json document = nlohmann::json::parse(schema_json, nullptr, false);
     if (document.is_discarded() || !document.is_array()) {
         return Error{ErrorCode::InvalidArgument, where + " is not a JSON array of parameter declarations"};
@@ -165,8 +167,13 @@ Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json, 
                 spec.enum_values.push_back(value.get<std::string>());
             }
         }
-        spec.unit = entry.value("unit", "");
-        spec.doc = entry.value("doc", "");
+        for (const char* text : {"unit", "doc"}) {
+            if (!entry.contains(text)) continue;
+            if (!entry[text].is_string()) {
+                return Error{ErrorCode::InvalidArgument, at + " (\"" + spec.name + "\"): " + text + " is not a string"};
+            }
+            (std::string(text) == "unit" ? spec.unit : spec.doc) = entry[text].get<std::string>();
+        }
         if (entry.contains("default")) {
             spec.default_value = entry["default"];
             if (auto problem = check_param_value(spec, spec.default_value)) {

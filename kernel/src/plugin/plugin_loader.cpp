@@ -186,7 +186,7 @@ Result<std::vector<ParamSpec>> node_params_schema(const dhub_component_descripto
                          ": node_params_schema returned neither a JSON array of parameter declarations nor "
                          "{\"error\": ...}; fix the plugin"};
     }
-    return parse_param_schema(text, component_id);
+    return parse_param_schema(text, component_id, "node_params_schema answer");
 }
 
 }  // namespace dhub::plugin

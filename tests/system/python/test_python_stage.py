@@ -378,7 +378,7 @@ BAD_ARGUMENTS = [
      "invalid value for parameter 'gain' of component dhub.stage.python (stage) for these params: expected a "
      "number"),
     ({"gain": -1}, "gain", "invalid value for parameter 'gain': -1 is below the minimum 0",
-     "for these params: expected a number"),
+     "for these params: expected a number in [0.0, +inf], found -1"),
     ({"label": "z"}, "label", "invalid value for parameter 'label': 'z' is not one of x, y",
      "for these params: expected one of x, y, found \"z\""),
     ({"count": 1.5}, "count", "invalid value for parameter 'count': expected an integer, found 1.5",
@@ -529,7 +529,7 @@ def test_a_class_without_a_params_list_takes_no_parameters(tmp_path, build_dir):
 
 SIGNATURE_ONLY = """
     class Stage:
-        def __init__(self, gain: float, label="x", count: int = 3, verbose=False):
+        def __init__(self, gain: float, label="x", count: int = 3, verbose=False, logger=None):
             self.gain = gain
         def process(self, inputs, outputs):
             pass
@@ -544,6 +544,7 @@ def test_a_class_without_params_declares_its_constructor_s_keyword_parameters(tm
     for line in ("gain (number)  required", 'label (string)  default "x"', "count (integer)  default 3",
                  "verbose (boolean)  default false"):
         assert line in described.stdout, described.stdout
+    assert "logger" not in described.stdout  # a default of no graph type: left to the constructor
     log = create_failure(tmp_path, build_dir, SIGNATURE_ONLY, args={"gain": 2, "count": "many"})
     assert "invalid value for parameter 'count': expected an integer, found \"many\"" in log
 
@@ -558,6 +559,22 @@ def test_a_constructor_parameter_of_no_known_type_is_an_error_saying_how_to_decl
         "py", "stage", "user_module", "Stage", {"gain": 2}, inputs=["raw"], outputs=["out"]),
         {"id": "rec", "plugin": "stats", "inputs": ["out"]}])
     assert checked.returncode == 1
+    assert words in checked.stderr
+
+
+@pytest.mark.parametrize("entry, words", [
+    ('{"name": "g", "type": "number", "doc": None}', "'doc' must be a string, found None"),
+    ('{"name": "g", "type": "number", "max": float("inf")}', "'max' must be a finite number, found inf"),
+    ('{"name": "g", "type": "string", "enum": [1, 2]}', "'enum' must be a list of strings"),
+], ids=["doc", "max", "enum"])
+def test_a_declaration_the_kernel_would_refuse_is_refused_alike_by_validate_and_create(tmp_path, build_dir, entry,
+                                                                                      words):
+    source = f"class Stage:\n    params = [{entry}]\n    def process(self, i, o):\n        pass\n"
+    assert words in create_failure(tmp_path, build_dir, source)
+    checked = validate(tmp_path, build_dir, [sim_node(10, ["raw"]), python_node(
+        "py", "stage", "user_module", "Stage", inputs=["raw"], outputs=["out"]),
+        {"id": "rec", "plugin": "stats", "inputs": ["out"]}])
+    assert checked.returncode == 1, checked.stderr
     assert words in checked.stderr
 
 

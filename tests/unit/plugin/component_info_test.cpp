@@ -48,7 +48,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadSchema{"NoType", R"([{"name":"x"}])", "\"type\""},
         BadSchema{"UnknownType", R"([{"name":"x","type":"float"}])", "float"},
         BadSchema{"DefaultOutOfRange", R"([{"name":"x","type":"integer","default":0,"min":1}])", "default"},
-        BadSchema{"Duplicate", R"([{"name":"x","type":"number"},{"name":"x","type":"number"}])", "twice"}),
+        BadSchema{"Duplicate", R"([{"name":"x","type":"number"},{"name":"x","type":"number"}])", "twice"},
+        // Once a crash: nlohmann's value("doc", "") throws on a non-string (a Python declaration's None).
+        BadSchema{"DocNotAString", R"([{"name":"x","type":"number","doc":null}])", "doc is not a string"},
+        BadSchema{"UnitNotAString", R"([{"name":"x","type":"number","unit":3}])", "unit is not a string"}),
     [](const auto& param_info) { return std::string(param_info.param.label); });
 
 TEST(ParamValue_test, ChecksTypesRangesAndEnums) {

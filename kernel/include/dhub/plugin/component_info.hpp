@@ -39,8 +39,11 @@ struct ParamSpec {
     std::string doc;
 };
 
-/// Parses a params_schema_json array. The error names the component and the offending entry.
-Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json, std::string_view component_id);
+/// Parses a params_schema_json array (or, source saying so, another text of that form: a node_params_schema
+/// answer). The error names the component, the source and the offending entry.
+Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json,
+                                                  std::string_view component_id,
+                                                  std::string_view source = "params_schema_json");
 
 /// Checks one value against its spec; nullopt if fine, otherwise what is wrong ("expected an integer in
 /// [1, 1000], found 0").

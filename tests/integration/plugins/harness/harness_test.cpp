@@ -217,7 +217,8 @@ TEST_F(Harness_test, RejectsParamsTheKernelWouldReject) {
 TEST_F(Harness_test, ChecksTheParametersAComponentDeclaresPerNodeAsValidateDoes) {
     const auto* component = dhub::sdk::component<ScriptSink>();
     Harness sut(component, {{"script", "gain.py"}, {"gain", 2}});
-    EXPECT_EQ(sut.host().params_json(), R"({"gain":2,"mode":"a","script":"gain.py"})");
+    // Checked, and passed on as given: "mode"'s default is the component's to apply, as in a kernel.
+    EXPECT_EQ(sut.host().params_json(), R"({"gain":2,"script":"gain.py"})");
 
     EXPECT_THROW(Harness(component, {{"script", "gain.py"}, {"gain", -1}}), HarnessError);              // below min
     EXPECT_THROW(Harness(component, {{"script", "gain.py"}}), HarnessError);                            // required

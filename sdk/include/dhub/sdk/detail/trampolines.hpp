@@ -446,13 +446,15 @@ template <typename T>
 const char* node_params_schema(const char* node_params_json) noexcept {
     thread_local std::string text;
     try {
-        text = T::node_params_schema(std::string_view(node_params_json != nullptr ? node_params_json : "{}"));
-    } catch (const std::exception& error) {
-        text = "{\"error\":";
-        append_quoted(text, error.what());
-        text += "}";
-    } catch (...) {
-        text = "{\"error\":\"node_params_schema threw an unknown exception\"}";
+        try {
+            text = T::node_params_schema(std::string_view(node_params_json != nullptr ? node_params_json : "{}"));
+        } catch (const std::exception& error) {
+            text = "{\"error\":";
+            append_quoted(text, error.what());
+            text += "}";
+        }
+    } catch (...) {  // what it threw was no std::exception, or the message itself could not be built
+        return "{\"error\":\"node_params_schema failed (an exception without a message, or out of memory)\"}";
     }
     return text.c_str();
 }
@@ -464,6 +466,12 @@ constexpr auto node_params_schema_of() noexcept {
                   }) {
         return &node_params_schema<T>;
     } else {
+        // A member of that name with another signature would silently give no hook: every key the component
+        // meant to declare per node would then be an unknown parameter.
+        static_assert(
+            !requires { &T::node_params_schema; },
+            "node_params_schema must be `static std::string node_params_schema(std::string_view "
+            "node_params_json)` (docs/sdk.md, \"Parameters declared per node\")");
         return static_cast<const char* (*)(const char*)>(nullptr);
     }
 }

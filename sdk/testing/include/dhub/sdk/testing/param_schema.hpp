@@ -219,7 +219,8 @@ inline std::string params_to_json(const ParamMap& params) {
 
 /// resolve_params for a component that declares parameters per node (SDK 1.3 node_params_schema, e.g. the
 /// python plugin's class parameters): the keys decls declares are resolved as above; the others are checked
-/// against what the hook declares for these params, as `dhub-kernel --validate` does, and passed on.
+/// against what the hook declares for these params, as `dhub-kernel --validate` does, and passed on as given
+/// (no defaults filled in: the component applies its own, as in a kernel).
 inline ParamMap resolve_node_params(const std::vector<ParamDecl>& decls,
                                     const ParamMap& given,
                                     std::string_view component_id,
@@ -248,8 +249,9 @@ inline ParamMap resolve_node_params(const std::vector<ParamDecl>& decls,
     if (const detail::JsonValue* error = document.find("error"); error != nullptr) {
         throw HarnessError(where + " refuses these params: " + error->text);
     }
-    const ParamMap per_node = resolve_params(parse_params_schema(text, component_id), others, component_id);
-    resolved.insert(per_node.begin(), per_node.end());
+    // Checked, then passed on as given: the kernel fills no defaults in for them either (create() does).
+    (void)resolve_params(parse_params_schema(text, component_id), others, component_id);
+    resolved.insert(others.begin(), others.end());
     return resolved;
 }
 
