@@ -2,6 +2,8 @@
 // The DataBlock measured the way the baselines and peers are (transport "dhub"): every party is a
 // forked child process pinned to a core, each side maps the channel itself, payloads are touched by the
 // same rules (payload_touch.hpp).
+#include <sys/mman.h>
+
 #include <signal.h>
 
 #include <algorithm>
@@ -681,6 +683,10 @@ struct StageInPath {
 /// A guarded channel (dhub.validator_path): the stream carries the trivial validator bench_accept.
 enum class Gate { None, AcceptAll };
 
+/// The kernel's counters page (docs/counters.md): published (the default), or private to the kernel
+/// (--no-counters), to measure what publishing costs.
+enum class Counters { Published, Private };
+
 /// What the bench plugins write and check of each slot: "auto" as the bare bench does for the size, or
 /// "every_byte" (a sim-like source that writes the whole frame, a sink that reads it all).
 enum class Touch { Auto, EveryByte };
@@ -695,7 +701,8 @@ double measure_kernel_path(const BenchOptions& options,
                            std::uint32_t burst,
                            std::optional<StageInPath> stage = std::nullopt,
                            Touch touch = Touch::Auto,
-                           Gate gate = Gate::None) {
+                           Gate gate = Gate::None,
+                           Counters counters = Counters::Published) {
     const testing::TempDir scratch("dhub-bench-kernel");  // the graph and result files, removed however it ends
     const std::string directory = scratch.path().string();
     // A kernel killed on timeout cannot clean up: its channel's segment ("<graph name>-<its pid>.<channel>")
@@ -707,6 +714,7 @@ double measure_kernel_path(const BenchOptions& options,
             if (kernel_pid <= 0) return;
             (void)shm::Segment::unlink("bench-" + std::to_string(kernel_pid) + ".stream");
             (void)shm::Segment::unlink("bench-" + std::to_string(kernel_pid) + ".raw");
+            ::shm_unlink(("/dhubctr1.bench-" + std::to_string(kernel_pid)).c_str());  // its counters page
         }
     } cleanup{kernel_pid};
     const std::string graph_file = directory + "/graph.json";
@@ -757,6 +765,7 @@ double measure_kernel_path(const BenchOptions& options,
     child_options.death_signal = SIGKILL;  // kept across exec: no kernel outlives an interrupted bench
     std::vector<std::string> arguments = {graph_file, "--plugin-path", DHUB_BENCH_PLUGIN_DIR, "--log-level", "warn"};
     if (stage && !stage->events_file.empty()) arguments.insert(arguments.end(), {"--events", stage->events_file});
+    if (counters == Counters::Private) arguments.push_back("--no-counters");
     testing::ChildProcess kernel = testing::ChildProcess::spawn(DHUB_BENCH_KERNEL, arguments, child_options);
     kernel_pid = kernel.pid();
     const testing::ExitStatus status =
@@ -1046,6 +1055,35 @@ std::vector<CaseResult> run_validator_path(const BenchOptions& options) {
     }
     return results;
 }
+
+/// Issue 14: 4 KiB one-way through the kernel with its counters page published against the same run with the
+/// nodes counting in private memory (>= 98 %), slot by slot and in bursts of 32, alternated in one run.
+std::vector<CaseResult> run_counters_cost(const BenchOptions& options) {
+    constexpr std::uint32_t SLOTS = 256;
+    constexpr std::size_t PAYLOAD = 4096;
+    const int rounds = options.quick ? 3 : 7;
+    std::vector<CaseResult> results;
+    for (const std::uint32_t burst : {std::uint32_t{1}, std::uint32_t{32}}) {
+        const std::uint64_t messages = options.scaled(burst > 1 ? 20'000'000 : 10'000'000);
+        const AlternatedPair rates = alternate(
+            rounds,
+            [&] {
+                return measure_kernel_path(options, PAYLOAD, messages, SLOTS, burst, {}, Touch::Auto, Gate::None,
+                                           Counters::Private);
+            },
+            [&] { return measure_kernel_path(options, PAYLOAD, messages, SLOTS, burst); });
+        const std::string hand_over = burst > 1 ? "bursts of 32" : "one slot per call";
+        const std::string suffix = burst > 1 ? "_burst32" : "";
+        results.push_back(alternated_row("counters_private" + suffix, PAYLOAD, rates.baseline,
+                                         "dhub-kernel --no-counters: bench_source -> bench_sink, " + hand_over, rounds,
+                                         rates.error));
+        results.push_back(
+            alternated_row("counters_published" + suffix, PAYLOAD, rates.variant,
+                           "the same with the counters page in /dev/shm; " + rates.ratio() + " of the private run",
+                           rounds, rates.error));
+    }
+    return results;
+}
 #endif
 
 }  // namespace
@@ -1062,6 +1100,9 @@ void register_dhub_cases(Registry& registry) {
     registry.add({"dhub.isolation_path", run_isolation_path,
                   "a stage in a dhub-node-host process against the same in a kernel thread (bursts of 32 and per "
                   "slot), and the restart time of an isolated stage that crashes"});
+    registry.add({"dhub.counters_cost", run_counters_cost,
+                  "4 KiB through dhub-kernel with its counters page published vs kept private (--no-counters), "
+                  "slot by slot and in bursts, one run"});
     registry.add({"dhub.validator_path", run_validator_path,
                   "4 KiB through dhub-kernel: a channel with one trivial accepting validator vs the plain channel "
                   "(slot by slot and in bursts), one run"});

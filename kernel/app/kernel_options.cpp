@@ -42,7 +42,10 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
          "at exit, write a JSON summary of the run (per node: slots handled, skipped, errors, why it ended)")  //
         ("events", po::value<std::string>()->value_name("FILE"),
          "write the run's events to FILE as they happen, one JSON object per line (inputs attached and lost, "
-         "channels published, nodes finished; docs/kernel.md)");
+         "channels published, nodes finished; docs/kernel.md)")  //
+        ("no-counters",
+         "do not publish the run's counters in /dev/shm/dhubctr1.<prefix> (what dhub-ctl reads, docs/counters.md); "
+         "the nodes count in private memory, and --report is the same");
     po::options_description hidden;
     hidden.add_options()("graph", po::value<std::string>());
     po::positional_options_description positional;
@@ -94,6 +97,7 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
     for (const auto& directory : plugin_path)
         options.plugin_path.emplace_back(directory);
     if (values.count("report") != 0) options.report_file = values["report"].as<std::string>();
+    options.counters_page = values.count("no-counters") == 0;
     if (values.count("events") != 0) options.events_file = values["events"].as<std::string>();
     options.describe_params_given = values.count("params") != 0;
     if (options.describe_params_given && options.describe.empty()) {

@@ -175,6 +175,7 @@ int main(int argc, char** argv) {
     SignalWatcher signals;  // before any thread starts, so every thread inherits the blocked mask
     dhub::runtime::RunnerOptions runner_options;
     runner_options.events_file = options->events_file;
+    runner_options.counters_page = options->counters_page;
     runner_options.isolation.plugin_path = options->plugin_path;
     runner_options.isolation.log_level = options->log_level;
     auto runner = dhub::runtime::GraphRunner::create(validated, loader, runner_options);

@@ -23,6 +23,7 @@
 #include "dhub/base/clock.hpp"
 #include "dhub/broker/keys.hpp"
 #include "dhub/broker/protocol.hpp"
+#include "dhub/counters/counters_page.hpp"
 #include "dhub/events/event_log.hpp"
 #include "dhub/shm/checksum.hpp"
 #include "dhub/shm/layout.hpp"
@@ -36,6 +37,8 @@ namespace {
 /// A channel's schema document goes into its broker registration up to this size: half a broker message, so
 /// the registration's other fields always fit.
 constexpr std::size_t MAX_REGISTERED_SCHEMA_BYTES = broker::MAX_BODY_BYTES / 2;
+/// How often a running kernel's main thread beats in its counters page.
+constexpr std::uint64_t COUNTERS_BEAT_NS = 1'000'000'000;
 
 /// A typed schema as the checks compare it and the broker carries it: the canonical form, docs left out.
 nlohmann::json canonical_document(const schema::Schema& typed) {
@@ -141,6 +144,7 @@ ExitCode exit_code_of(SetupStep step) noexcept {
         case SetupStep::Channel:
         case SetupStep::Input:
         case SetupStep::Events:
+        case SetupStep::Counters:
             return ExitCode::RuntimeError;
     }
     return ExitCode::RuntimeError;
@@ -203,6 +207,37 @@ Result<int> graph_memfd(const std::string& text) {
         written += static_cast<std::size_t>(n);
     }
     return fd;
+}
+
+/// What the counters page holds records for: every node with its inputs, every channel, in graph order.
+counters::PageShape page_shape(const graph::ValidatedGraph& graph, const std::string& segment_prefix) {
+    counters::PageShape shape;
+    shape.graph = graph.spec->name;
+    shape.segment_prefix = segment_prefix;
+    for (const graph::ValidatedChannel& channel : graph.channels)
+        shape.channels.push_back({channel.spec->name, segment_prefix + "." + channel.spec->name, counters::NO_NODE});
+    for (std::size_t index = 0; index < graph.nodes.size(); ++index) {
+        const graph::ValidatedNode& validated = graph.nodes[index];
+        counters::PageShape::Node& node = shape.nodes.emplace_back();
+        node.id = validated.spec->id;
+        node.component = validated.component.id;
+        node.isolation = isolated(validated) ? "process" : "thread";
+        for (const graph::BoundChannel& input : validated.inputs) {
+            const auto channel = std::find_if(graph.channels.begin(), graph.channels.end(),
+                                              [&](const auto& known) { return known.spec->name == input.channel; });
+            const bool latest =
+                input.delivery == shm::Delivery::Latest ||
+                (channel != graph.channels.end() && channel->config.sync == shm::SyncPolicy::LatestOnly);
+            node.inputs.push_back({input.channel, latest});
+        }
+        for (const graph::BoundChannel& output : validated.outputs) {
+            for (std::size_t c = 0; c < graph.channels.size(); ++c) {
+                if (graph.channels[c].spec->name == output.channel)
+                    shape.channels[c].producer = static_cast<std::uint32_t>(index);
+            }
+        }
+    }
+    return shape;
 }
 
 }  // namespace
@@ -287,6 +322,12 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         }
     }
 
+    auto page = counters::CountersPage::create(
+        page_shape(graph, options.segment_prefix),
+        options.counters_page ? counters::PageKind::Shared : counters::PageKind::Private);
+    if (!page) return SetupError{SetupStep::Counters, page.error()};
+    runner->counters_ = std::make_unique<counters::CountersPage>(std::move(page.value()));
+
     for (std::size_t node_index = 0; node_index < graph.nodes.size(); ++node_index) {
         const graph::ValidatedNode& validated = graph.nodes[node_index];
         if (isolated(validated)) {
@@ -295,7 +336,8 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             runner->nodes_.push_back(std::move(node.value()));
             continue;
         }
-        auto built = runner->build_node(graph, validated, loader, logger);
+        auto built = runner->build_node(graph, validated, loader, logger, &runner->counters_->node(node_index),
+                                        validated.inputs.empty() ? nullptr : &runner->counters_->input(node_index, 0));
         if (!built) return built.error();
         std::unique_ptr<Node> node = std::move(built.value());
         for (const graph::BoundChannel& input : validated.inputs) {
@@ -347,7 +389,9 @@ Result<shm::Consumer, SetupError> GraphRunner::attach_input(const graph::Validat
 Result<std::unique_ptr<Node>, SetupError> GraphRunner::build_node(const graph::ValidatedGraph& graph,
                                                                   const graph::ValidatedNode& validated,
                                                                   plugin::PluginLoader& loader,
-                                                                  const std::shared_ptr<spdlog::logger>& logger) {
+                                                                  const std::shared_ptr<spdlog::logger>& logger,
+                                                                  counters::NodeRecord* node_counts,
+                                                                  counters::InputRecord* input_counts) {
     auto loaded = loader.load(validated.component.plugin);
     if (!loaded) {
         return SetupError{SetupStep::Plugin,
@@ -363,7 +407,8 @@ Result<std::unique_ptr<Node>, SetupError> GraphRunner::build_node(const graph::V
     if (auto initialised = initialise(*loaded.value(), validated.spec->id); !initialised) {
         return SetupError{SetupStep::Plugin, initialised.error()};
     }
-    auto node = std::make_unique<Node>(*this, validated, *descriptor, logger);
+    auto node =
+        std::make_unique<Node>(*this, validated, *descriptor, logger, Node::CounterRecords{node_counts, input_counts});
     for (const graph::BoundChannel& output : validated.outputs) {
         const std::string& name = output.channel;
         const std::size_t index = channel_index(name);
@@ -404,7 +449,8 @@ Result<std::unique_ptr<GraphNode>, SetupError> GraphRunner::build_isolated(
         launch.plugin_path.push_back(directory.string());
     launch.log_level = options_.isolation.log_level;
     launch.segment_prefix = options_.segment_prefix;
-    auto node = std::make_unique<IsolatedNode>(*this, validated, std::move(launch), logger);
+    auto node = std::make_unique<IsolatedNode>(*this, validated, std::move(launch), logger,
+                                               counters_ ? &counters_->node(node_index) : nullptr);
     for (const std::size_t index : written_channels(graph, validated)) {
         Channel& channel = *channels_[index];
         node->add_output({channel.name, &channel.producer, channel.config});
@@ -729,8 +775,16 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
                 node->request_stop();
             force_at = ~0ULL;
         }
-        // Sleeps until something changes or the next deadline: the forced stop, or the end of run_for().
-        const std::uint64_t wake_at = std::min(force_at != 0 && force_at != ~0ULL ? force_at : NEVER, stop_at);
+        // The counters page's heartbeat: readers tell a wedged kernel from a quiet one by its age.
+        std::uint64_t beat_at = NEVER;
+        if (counters_ && counters_->shared()) {
+            counters_->set_state(stopping || stop_announced_.load() ? counters::KernelState::Stopping
+                                                                    : counters::KernelState::Running);
+            beat_at = monotonic_ns() + COUNTERS_BEAT_NS;
+        }
+        // Sleeps until something changes or the next deadline: the forced stop, the end of run_for(), a beat.
+        const std::uint64_t wake_at =
+            std::min({force_at != 0 && force_at != ~0ULL ? force_at : NEVER, stop_at, beat_at});
         std::unique_lock lock(state_mutex_);
         auto changed = [&] { return state_generation_ != seen; };
         if (wake_at != NEVER) {
@@ -743,6 +797,7 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
     }
     for (auto& node : nodes_)
         node->join();
+    if (counters_) counters_->set_state(counters::KernelState::Stopped);
     const ExitCode exit_code = !failed_.load()        ? ExitCode::Ok
                                : start_failed_.load() ? ExitCode::PluginError
                                                       : ExitCode::RuntimeError;

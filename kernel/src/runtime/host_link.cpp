@@ -136,6 +136,8 @@ nlohmann::json to_json(const NodeReport& report) {
             {"burst_calls", report.burst_calls},
             {"overwritten", report.overwritten},
             {"latest_skipped", report.latest_skipped},
+            {"bytes_in", report.bytes_in},
+            {"bytes_out", report.bytes_out},
             {"end_reason", to_string(report.end_reason)},
             {"end_detail", report.end_detail},
             {"pacing", to_json(report.pacing)}};
@@ -156,6 +158,8 @@ NodeReport node_report_from_json(const nlohmann::json& value) {
     report.burst_calls = count_of(value, "burst_calls");
     report.overwritten = count_of(value, "overwritten");
     report.latest_skipped = count_of(value, "latest_skipped");
+    report.bytes_in = count_of(value, "bytes_in");
+    report.bytes_out = count_of(value, "bytes_out");
     report.end_reason = end_reason_from_string(text_of(value, "end_reason"));
     report.end_detail = text_of(value, "end_detail");
     if (const auto pacing = value.find("pacing"); pacing != value.end() && pacing->is_object()) {

@@ -8,6 +8,7 @@
 
 #include "dhub/base/clock.hpp"
 #include "dhub/base/process_identity.hpp"
+#include "dhub/counters/counters_page.hpp"
 #include "dhub/events/event_log.hpp"
 
 namespace dhub::runtime {
@@ -44,6 +45,8 @@ void add_counts(NodeReport& total, const NodeReport& part) {
     total.burst_calls += part.burst_calls;
     total.overwritten += part.overwritten;
     total.latest_skipped += part.latest_skipped;
+    total.bytes_in += part.bytes_in;
+    total.bytes_out += part.bytes_out;
     // A restarted process paces from its own first tick: its ticks add up, its worst lateness is one of them.
     total.pacing.rate_hz = std::max(total.pacing.rate_hz, part.pacing.rate_hz);
     total.pacing.ticks += part.pacing.ticks;
@@ -90,7 +93,8 @@ bool ended_normally(const EndReason reason) {
 IsolatedNode::IsolatedNode(GraphRunner& runner,
                            const graph::ValidatedNode& validated,
                            Launch launch,
-                           std::shared_ptr<spdlog::logger> logger)
+                           std::shared_ptr<spdlog::logger> logger,
+                           counters::NodeRecord* counts)
     : runner_(runner),
       id_(validated.spec->id),
       component_(validated.component.id),
@@ -99,7 +103,9 @@ IsolatedNode::IsolatedNode(GraphRunner& runner,
       launch_(std::move(launch)),
       logger_(std::move(logger)),
       log_prefix_("[" + std::string(plugin::to_string(validated.component.kind)) + ":" + component_ + ":" + id_ + "] "),
-      intensity_(supervision_.max_restarts, std::uint64_t{supervision_.restart_period_s} * 1'000'000'000ULL) {
+      intensity_(supervision_.max_restarts, std::uint64_t{supervision_.restart_period_s} * 1'000'000'000ULL),
+      own_counts_(counts == nullptr ? std::make_unique<counters::NodeRecord>() : nullptr),
+      counts_(counts != nullptr ? *counts : *own_counts_) {
     totals_.id = id_;
     totals_.component = component_;
     totals_.isolation = "process";
@@ -158,6 +164,7 @@ void IsolatedNode::supervise() {
         Ending ending = run_host();
         take_channels_back();
         absorb(ending);
+        publish_counts();
         if (!should_restart(ending)) {
             end_for_good(ending);
             break;
@@ -351,10 +358,15 @@ void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, Hos
             ending.report = report;
             ending.validators = validators;
         }
-        const std::lock_guard lock(mutex_);
-        current_ = std::move(report);
-        validator_current_ = std::move(validators);
+        {
+            const std::lock_guard lock(mutex_);
+            current_ = std::move(report);
+            validator_current_ = std::move(validators);
+        }
+        counts_.progress.store(watch.progress, std::memory_order_relaxed);
+        publish_counts();
     } else if (type == host_message::READY) {
+        counters::CountersPage::set_running(counts_);
         watch.ready = true;
         ever_ready_.store(true, std::memory_order_relaxed);
         watch.moved_at = watch.beat_at = now;
@@ -421,6 +433,33 @@ void IsolatedNode::absorb(const Ending& ending) {
     validator_current_.clear();
 }
 
+void IsolatedNode::publish_counts() {
+    const NodeReport now = report();
+    const auto set = [](counters::Counter& counter, std::uint64_t value) {
+        counter.store(value, std::memory_order_relaxed);
+    };
+    set(counts_.handled, now.handled);
+    set(counts_.slots_in, now.slots_in);
+    set(counts_.slots_out, now.slots_out);
+    set(counts_.skipped, now.skipped);
+    set(counts_.errors, now.errors);
+    set(counts_.rejected, now.rejected);
+    set(counts_.checksum_failures, now.checksum_failures);
+    set(counts_.burst_calls, now.burst_calls);
+    set(counts_.overwritten, now.overwritten);
+    set(counts_.latest_skipped, now.latest_skipped);
+    set(counts_.bytes_in, now.bytes_in);
+    set(counts_.bytes_out, now.bytes_out);
+    set(counts_.restarts, now.restarts.size());
+    if (counts_.pacing.rate_millihertz == 0)  // written once, before any reader looks at the pacing
+        counts_.pacing.rate_millihertz = static_cast<std::uint64_t>(now.pacing.rate_hz * 1000.0 + 0.5);
+    set(counts_.pacing.ticks, now.pacing.ticks);
+    set(counts_.pacing.late_ticks, now.pacing.late_ticks);
+    set(counts_.pacing.skipped_ticks, now.pacing.skipped_ticks);
+    set(counts_.pacing.max_lateness_ns, now.pacing.max_lateness_ns);
+    set(counts_.pacing.total_lateness_ns, now.pacing.total_lateness_ns);
+}
+
 bool IsolatedNode::should_restart(const Ending& ending) {
     if (stop_.load(std::memory_order_acquire)) return false;  // the graph is stopping: nothing to restart for
     if (ending.unstartable) return false;
@@ -475,6 +514,8 @@ void IsolatedNode::end_for_good(const Ending& ending) {
         }
         detail = totals_.end_detail;
     }
+    publish_counts();
+    counters::CountersPage::set_finished(counts_, to_string(report().end_reason));
     runner_.events().emit("node_finished",
                           {{"node", id_}, {"end_reason", to_string(report().end_reason)}, {"end_detail", detail}});
     if (normal) return;

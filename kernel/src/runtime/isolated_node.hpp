@@ -17,6 +17,7 @@
 #include <spdlog/logger.h>
 
 #include "child_process.hpp"
+#include "dhub/counters/layout.hpp"
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/shm/channel_config.hpp"
 #include "dhub/shm/consumer.hpp"
@@ -49,7 +50,8 @@ public:
     IsolatedNode(GraphRunner& runner,
                  const graph::ValidatedNode& validated,
                  Launch launch,
-                 std::shared_ptr<spdlog::logger> logger);
+                 std::shared_ptr<spdlog::logger> logger,
+                 counters::NodeRecord* counts = nullptr);
     ~IsolatedNode() override;
 
     void add_output(WrittenChannel channel) { written_.push_back(std::move(channel)); }
@@ -108,6 +110,8 @@ private:
     void end_for_good(const Ending& ending);
     /// Adds an ended host's counts to the totals.
     void absorb(const Ending& ending);
+    /// Writes report() into the node's record in the counters page (this node's thread owns it).
+    void publish_counts();
 
     GraphRunner& runner_;
     std::string id_;
@@ -138,8 +142,12 @@ private:
     /// not restarted, and it stops the graph as a component refusing to start in a thread stops the start.
     std::atomic<bool> ever_ready_{false};
     std::uint64_t dropped_messages_ = 0;  ///< peer messages its hosts did not take
-    NodeReport totals_;                   ///< every ended host's counts, summed
-    NodeReport current_;                  ///< the running host's last beat
+    /// The node's record in the counters page, written from the host's beats (so up to 100 ms behind), by this
+    /// node's supervising thread only; bytes and handler times stay in the host.
+    std::unique_ptr<counters::NodeRecord> own_counts_;
+    counters::NodeRecord& counts_;
+    NodeReport totals_;   ///< every ended host's counts, summed
+    NodeReport current_;  ///< the running host's last beat
     std::vector<ValidatorReport> validator_totals_;
     std::vector<ValidatorReport> validator_current_;
 };

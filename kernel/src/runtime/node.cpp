@@ -10,6 +10,7 @@
 
 #include "broker_link.hpp"
 #include "channel_gate.hpp"
+#include "dhub/counters/counters_page.hpp"
 #include "dhub/events/event_log.hpp"
 #include "node_internals.hpp"
 
@@ -20,7 +21,8 @@ using namespace detail;
 Node::Node(GraphRunner& runner,
            const graph::ValidatedNode& validated,
            const dhub_component_descriptor& descriptor,
-           std::shared_ptr<spdlog::logger> logger)
+           std::shared_ptr<spdlog::logger> logger,
+           CounterRecords records)
     : runner_(runner),
       id_(validated.spec->id),
       component_(validated.component),
@@ -28,11 +30,17 @@ Node::Node(GraphRunner& runner,
       error_policy_(validated.spec->on_error),
       cpu_(validated.spec->cpu),
       burst_(validated.spec->burst),
-      pacer_(validated.spec->pacing ? std::make_unique<SourcePacer>(*validated.spec->pacing) : nullptr),
+      pacer_(nullptr),
       params_(validated.params),
       params_text_(validated.params.dump()),
       logger_(std::move(logger)),
-      log_prefix_("[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] ") {
+      log_prefix_("[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] "),
+      own_counts_(records.node == nullptr ? std::make_unique<counters::NodeRecord>() : nullptr),
+      own_input_counts_(
+          records.inputs == nullptr ? std::make_unique<counters::InputRecord[]>(validated.inputs.size() + 1) : nullptr),
+      counts_(records.node != nullptr ? *records.node : *own_counts_),
+      input_counts_(records.inputs != nullptr ? records.inputs : own_input_counts_.get()) {
+    if (validated.spec->pacing) pacer_ = std::make_unique<SourcePacer>(*validated.spec->pacing, &counts_.pacing);
     // validated.inputs / outputs are in port order already: each port's channels are one run of them.
     for (std::size_t port = 0; port < component_.ports.size(); ++port) {
         const plugin::PortInfo& info = component_.ports[port];
@@ -86,24 +94,27 @@ NodeReport Node::report() const {
     const std::lock_guard lock(end_reason_mutex_);
     // A queue-mode component pulls and pushes through the host API: no handler call to count.
     const bool queue_mode = descriptor_.run != nullptr;
-    const std::uint64_t handled = !queue_mode       ? handled_.load()
-                                  : inputs_.empty() ? slots_out_.load()
-                                                    : slots_in_.load();
+    using counters::read;
+    const std::uint64_t handled = !queue_mode       ? read(counts_.handled)
+                                  : inputs_.empty() ? read(counts_.slots_out)
+                                                    : read(counts_.slots_in);
     NodeReport report{id_,
                       component_.id,
                       handled,
-                      slots_in_.load(),
-                      slots_out_.load(),
-                      skipped_.load(),
-                      errors_.load(),
-                      rejected_.load(),
-                      checksum_failures_.load(),
-                      burst_calls_.load(),
-                      overwritten_.load(),
-                      latest_skipped_.load(),
+                      read(counts_.slots_in),
+                      read(counts_.slots_out),
+                      read(counts_.skipped),
+                      read(counts_.errors),
+                      read(counts_.rejected),
+                      read(counts_.checksum_failures),
+                      read(counts_.burst_calls),
+                      read(counts_.overwritten),
+                      read(counts_.latest_skipped),
                       end_reason_,
                       end_detail_};
     if (pacer_) report.pacing = pacer_->report();
+    report.bytes_in = read(counts_.bytes_in);
+    report.bytes_out = read(counts_.bytes_out);
     return report;
 }
 
@@ -115,8 +126,28 @@ void Node::drop_consumer(Input& input) noexcept {
 void Node::on_overwritten(std::uint64_t sequence) {
     // Cannot happen while the producer honours the readers' holds (docs/shm-layout.md): if it does, the
     // handler may have acted on a torn slot, and that must never pass silently.
-    bump(overwritten_);
+    counters::bump(counts_.overwritten);
     logger_->error("{}latest-only input slot {} was rewritten while the handler held it", log_prefix_, sequence);
+}
+
+void Node::note_gap(counters::InputRecord& ledger, std::uint64_t first_missed, std::uint64_t missed) noexcept {
+    const std::uint64_t now = monotonic_ns();
+    counters::add(ledger.gaps, missed);
+    counters::bump(ledger.gap_events);
+    if (counters::read(ledger.first_gap_ns) == 0) ledger.first_gap_ns.store(now, std::memory_order_relaxed);
+    ledger.last_gap_ns.store(now, std::memory_order_relaxed);
+    ledger.last_gap_sequence.store(first_missed, std::memory_order_relaxed);
+}
+
+void Node::record_sample() noexcept {
+    const std::uint64_t step_ns = monotonic_ns() - step_started_ns_;
+    step_started_ns_ = 0;
+    counters::bump(counts_.sampled_steps);
+    counters::add(counts_.sampled_step_ns, step_ns);
+    if (!handler_timed_) return;
+    handler_timed_ = false;
+    counters::add(counts_.sampled_handler_ns, handler_ns_);
+    counters::bump(counts_.handler_histogram[counters::histogram_bucket(handler_ns_)]);
 }
 
 void Node::finish(EndReason reason, std::string detail) {
@@ -141,6 +172,7 @@ void Node::thread_main() {
                           *cpu_);
         }
     }
+    counters::CountersPage::set_running(counts_);
     bool started = connect_remote_inputs();
     if (started && descriptor_.start != nullptr) {
         if (const dhub_status status = descriptor_.start(instance_); status != DHUB_OK) {
@@ -200,8 +232,9 @@ void Node::thread_main() {
     // of the run. Host calls that read an input check for a missing consumer.
     for (Input& input : inputs_)
         drop_consumer(input);
-    latest_skipped_.store(latest_skipped_seen_, std::memory_order_relaxed);
+    counts_.latest_skipped.store(latest_skipped_seen_, std::memory_order_relaxed);
     const NodeReport ended = report();
+    counters::CountersPage::set_finished(counts_, to_string(ended.end_reason));
     runner_.events().emit(
         "node_finished",
         {{"node", id_}, {"end_reason", to_string(ended.end_reason)}, {"end_detail", ended.end_detail}});
@@ -211,7 +244,7 @@ void Node::thread_main() {
 }
 
 void Node::count_error(dhub_status code, const std::string& what) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
+    counts_.errors.fetch_add(1, std::memory_order_relaxed);  // report_error may come from a plugin's own thread
     logger_->error("{}{}: {} ({})", log_prefix_, what, dhub_status_name(code), code);
     const auto [verdict, consecutive] = error_policy_.on_failure();
     switch (verdict) {

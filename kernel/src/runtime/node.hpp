@@ -23,6 +23,8 @@
 #include <spdlog/logger.h>
 #include <nlohmann/json.hpp>
 
+#include "dhub/base/clock.hpp"
+#include "dhub/counters/layout.hpp"
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/component_info.hpp"
 #include "dhub/runtime/graph_runner.hpp"
@@ -81,10 +83,18 @@ public:
         std::string schema_document{};  ///< the typed schema of `schema` (port_schema_document()); "" if none
     };
 
+    /// Where a node counts: its record in the kernel's counters page, and its inputs' records (one per input,
+    /// in the graph's order). Null: in memory of its own (a channel validator's host, a node in a test).
+    struct CounterRecords {
+        counters::NodeRecord* node;
+        counters::InputRecord* inputs;
+    };
+
     Node(GraphRunner& runner,
          const graph::ValidatedNode& validated,
          const dhub_component_descriptor& descriptor,
-         std::shared_ptr<spdlog::logger> logger);
+         std::shared_ptr<spdlog::logger> logger,
+         CounterRecords records = {nullptr, nullptr});
     ~Node() override;
 
     /// Calls the component's create(); the error names the node and the plugin file.
@@ -144,11 +154,11 @@ public:
     NodeReport report() const override;
     /// Grows while the node's thread moves (per loop step, per wait slice, per host wait): what an isolated
     /// node's watchdog watches. Any thread.
-    std::uint64_t progress() const noexcept { return progress_.load(std::memory_order_relaxed); }
+    std::uint64_t progress() const noexcept { return counters::read(counts_.progress); }
     /// Whether the thread is in sleep_until, where a source waits as long as it likes.
     bool sleeping() const noexcept { return sleeping_.load(std::memory_order_relaxed); }
     /// Moves progress(): the node's thread waits on the node's behalf elsewhere (its channels' quarantine).
-    void mark_alive() const noexcept { bump(progress_); }
+    void mark_alive() const noexcept { counters::bump(counts_.progress); }
 
     const std::string& id() const noexcept override { return id_; }
     /// The component instance create() made (a channel validator's, for its gate to call).
@@ -220,7 +230,9 @@ private:
     Step handle_slot();
     /// Acquires a slot on output 0, retrying timeouts until the node is asked to stop.
     shm::WriteSlot acquire_output();
+    /// The real-time handler (or the validator's validate), timed on a sampled step.
     dhub_status call_handler();
+    dhub_status call_handler_untimed();
     /// A slot the handler filled for an output with validators: its timestamp resolved (0 = now_ns, the time the
     /// commit is then given), then judged. False: the slot must not be published.
     bool pass_gate(ChannelGate& gate, dhub_slot& slot, std::uint64_t now_ns);
@@ -234,10 +246,38 @@ private:
     /// Applies the error policy after a failed handler call or a reported error.
     void count_error(dhub_status code, const std::string& what);
     void count_success() noexcept { error_policy_.on_success(); }
-    /// Counter increment for the node's own thread: a plain load and store, no locked instruction.
-    static void bump(std::atomic<std::uint64_t>& counter) noexcept {
-        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    /// A latest-only input's slots first..last were read: a jump past the one expected is a gap in its ledger.
+    void note_read(std::size_t input, std::uint64_t first, std::uint64_t last) noexcept {
+        counters::InputRecord& ledger = input_counts_[input];
+        const std::uint64_t expected = counters::read(ledger.next_sequence);
+        if (first > expected && expected != 0) note_gap(ledger, expected, first - expected);
+        ledger.next_sequence.store(last + 1, std::memory_order_relaxed);
     }
+    void note_read(std::size_t input, std::uint64_t sequence) noexcept { note_read(input, sequence, sequence); }
+    /// Output slots published (committed).
+    void count_published(std::uint64_t slots, std::uint64_t bytes) noexcept {
+        counters::add(counts_.slots_out, slots);
+        counters::add(counts_.bytes_out, bytes);
+    }
+    void note_gap(counters::InputRecord& ledger, std::uint64_t first_missed, std::uint64_t missed) noexcept;
+    /// Whether this step is one of the timed ones (one in counters::TIMING_SAMPLE_EVERY).
+    bool sample_this_step() noexcept {
+        if (--steps_to_sample_ != 0) return false;
+        steps_to_sample_ = counters::TIMING_SAMPLE_EVERY;
+        return true;
+    }
+    /// Calls the handler through call (one call, or a burst); on a sampled step, times it.
+    template <typename Call>
+    dhub_status timed_handler(Call&& call) {
+        if (step_started_ns_ == 0) return call();
+        const std::uint64_t began = monotonic_ns();
+        const dhub_status status = call();
+        handler_ns_ = monotonic_ns() - began;
+        handler_timed_ = true;
+        return status;
+    }
+    /// A sampled step ended: its whole time, and its handler's if it called one, go into the node's record.
+    void record_sample() noexcept;
     /// Gives the input's seat back, keeping what its latest-only consumer skipped for the report.
     void drop_consumer(Input& input) noexcept;
     /// A latest-only input slot was rewritten while the handler held it: counted, logged as an error.
@@ -289,21 +329,20 @@ private:
 
     MessageInbox inbox_;
 
-    // Written once per slot by the node's thread: a line of their own, away from other nodes' fields.
-    alignas(64) std::atomic<std::uint64_t> handled_{0};
-    mutable std::atomic<std::uint64_t> progress_{0};  ///< liveness, not state: moved from const paths too
+    // The counts: in the kernel's counters page (docs/counters.md), written by the node's thread with plain
+    // relaxed loads and stores (counters::bump), read by anyone. own_counts_ holds them when there is no page.
+    std::unique_ptr<counters::NodeRecord> own_counts_;
+    std::unique_ptr<counters::InputRecord[]> own_input_counts_;
+    counters::NodeRecord& counts_;
+    counters::InputRecord* input_counts_;
     std::atomic<bool> sleeping_{false};
-    std::atomic<std::uint64_t> skipped_{0};
-    std::atomic<std::uint64_t> errors_{0};
-    std::atomic<std::uint64_t> rejected_{0};
-    std::atomic<std::uint64_t> checksum_failures_{0};
-    std::atomic<std::uint64_t> burst_calls_{0};
-    std::atomic<std::uint64_t> overwritten_{0};
-    std::atomic<std::uint64_t> latest_skipped_{0};  ///< set when the thread ends (NodeReport::latest_skipped)
-    std::uint64_t latest_skipped_seen_ = 0;         ///< node thread: skips of the consumers it has dropped
-    std::atomic<std::uint64_t> slots_in_{0};        ///< input slots taken and handed back
-    std::atomic<std::uint64_t> slots_out_{0};       ///< output slots published
-    EndReason end_reason_ = EndReason::Running;     ///< guarded by end_reason_mutex_, as end_detail_
+    std::uint64_t latest_skipped_seen_ = 0;  ///< node thread: skips of the consumers it has dropped
+    std::uint32_t steps_to_sample_ = counters::TIMING_SAMPLE_EVERY;
+    std::uint64_t step_started_ns_ = 0;          ///< a sampled step's start; 0 on the others
+    std::uint64_t handler_ns_ = 0;               ///< the sampled step's handler time
+    bool handler_timed_ = false;                 ///< the sampled step called the handler
+    bool track_gaps_ = false;                    ///< input 0 is latest-only: its reads are checked for gaps
+    EndReason end_reason_ = EndReason::Running;  ///< guarded by end_reason_mutex_, as end_detail_
     std::string end_detail_;
     mutable std::mutex end_reason_mutex_;
 

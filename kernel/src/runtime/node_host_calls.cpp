@@ -33,7 +33,7 @@ dhub_status Node::sleep_until(std::uint64_t deadline_ns) {
         runner_.clock().wait_until(deadline_ns, lock, sleep_wakeup_, [this] { return stop_requested(); });
     }
     sleeping_.store(false, std::memory_order_relaxed);
-    bump(progress_);
+    counters::bump(counts_.progress);
     return stop_requested() ? DHUB_STOPPING : DHUB_OK;
 }
 
@@ -61,7 +61,7 @@ dhub_status Node::wait_in_slices(std::int64_t timeout_ns, Attempt&& attempt) {
         const auto remaining =
             forever ? WAIT_SLICE
                     : std::chrono::nanoseconds(static_cast<std::int64_t>(deadline > now ? deadline - now : 0));
-        bump(progress_);  // a queue-mode component waiting in the host is alive, for the watchdog
+        counters::bump(counts_.progress);  // a queue-mode component waiting in the host is alive, for the watchdog
         const shm::Status status = attempt(shm::WaitOptions{std::min(remaining, WAIT_SLICE), SPIN_BEFORE_SLEEP});
         if (status != shm::Status::Timeout) return to_abi(status);
         if (stop_requested()) return DHUB_STOPPING;
@@ -104,7 +104,7 @@ dhub_status Node::commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t 
     const shm::Status committed = output.pending->commit(bytes, timestamp_ns != 0 ? timestamp_ns : now, now);
     if (committed == shm::Status::Ok) {
         output.pending.reset();
-        bump(slots_out_);
+        count_published(1, bytes);
     }
     return to_abi(committed);
 }
@@ -128,11 +128,13 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
             *slot =
                 make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
                           input.consumer->view().slot_payload_bytes(), acquired.sequence(), acquired.timestamp_ns());
+            counters::add(counts_.bytes_in, payload.size());
+            if (input.consumer->latest_only()) note_read(port, acquired.sequence());
             input.held.emplace(std::move(acquired));
             return shm::Status::Ok;
         }
         if (acquired.status() == shm::Status::ChecksumMismatch) {
-            checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+            counts_.checksum_failures.fetch_add(1, std::memory_order_relaxed);
         }
         return acquired.status();
     });
@@ -144,7 +146,7 @@ dhub_status Node::release(std::uint32_t port) {
     const shm::Status released = inputs_[port].held->release();
     inputs_[port].held.reset();
     if (released == shm::Status::Overwritten) on_overwritten(sequence);
-    bump(slots_in_);
+    counters::bump(counts_.slots_in);
     return released == shm::Status::Overwritten ? DHUB_ERR_UNAVAILABLE : DHUB_OK;
 }
 

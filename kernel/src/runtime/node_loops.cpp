@@ -18,12 +18,15 @@ void Node::run_realtime() {
     prepare_frame();
     const bool bursts = uses_bursts();
     while (!stop_requested()) {
-        bump(progress_);
+        counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
+        const bool sampled = sample_this_step();
+        if (sampled) step_started_ns_ = monotonic_ns();
         const Step step = !bursts            ? realtime_step()
                           : inputs_.empty()  ? source_burst_step()
                           : outputs_.empty() ? sink_burst_step()
                                              : stage_burst_step();
+        if (sampled) record_sample();
         if (step == Step::Finished) return;
     }
     finish(EndReason::Stopped, "stopped on request");
@@ -53,6 +56,7 @@ void Node::prepare_frame() {
     if (!inputs_.empty()) {
         frame_.input.capacity = inputs_[0].consumer->view().slot_payload_bytes();
         frame_.args.input = &frame_.input;
+        track_gaps_ = inputs_[0].consumer->latest_only();
     }
     if (!outputs_.empty()) {
         frame_.output.capacity = outputs_[0].producer->view().slot_payload_bytes();
@@ -91,9 +95,11 @@ Node::Step Node::realtime_step() {
     frame_.input.bytes = payload.size();
     frame_.input.sequence = read.sequence();
     frame_.input.timestamp_ns = read.timestamp_ns();
+    counters::add(counts_.bytes_in, payload.size());
+    if (track_gaps_) note_read(0, read.sequence());
     const Step step = handle_slot();
     if (read.release() == shm::Status::Overwritten) on_overwritten(frame_.input.sequence);
-    bump(slots_in_);
+    counters::bump(counts_.slots_in);
     return step;
 }
 
@@ -124,12 +130,12 @@ Node::Step Node::handle_slot() {
                 write.abort();  // handled; the channel's validators refused the slot (the gate counted it)
                 return account(status);
             }
-            if (write.commit(bytes, frame_.output.timestamp_ns, now) == shm::Status::Ok) bump(slots_out_);
+            if (write.commit(bytes, frame_.output.timestamp_ns, now) == shm::Status::Ok) count_published(1, bytes);
             return account(status);
         }
         const shm::Status committed =
             frame_.output.timestamp_ns == 0 ? write.commit(bytes) : write.commit(bytes, frame_.output.timestamp_ns);
-        if (committed == shm::Status::Ok) bump(slots_out_);
+        if (committed == shm::Status::Ok) count_published(1, bytes);
     } else {
         write.abort();
     }
@@ -140,7 +146,7 @@ shm::WriteSlot Node::acquire_output() {
     for (;;) {
         shm::WriteSlot slot = outputs_[0].producer->acquire_write(SLICE_WAIT);
         if (slot.status() != shm::Status::Timeout || stop_requested()) return slot;
-        bump(progress_);  // held back by slow readers is not hung (an isolated node's watchdog)
+        counters::bump(counts_.progress);  // held back by slow readers is not hung (an isolated node's watchdog)
     }
 }
 
@@ -165,22 +171,24 @@ Node::Step Node::source_burst_step() {
     burst_args_.outputs = burst_slots_.data();
     burst_args_.count = static_cast<std::uint32_t>(offered);
     burst_args_.filled = 0;
-    const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
-    bump(burst_calls_);
+    const dhub_status status = timed_handler([&] { return descriptor_.process_burst(instance_, &burst_args_); });
+    counters::bump(counts_.burst_calls);
     // What the plugin filled is complete whatever it returns: published, never silently dropped (only the
     // channel's validators may refuse a slot, and they count what they refuse).
     const std::size_t filled = std::min<std::size_t>(burst_args_.filled, offered);
     ChannelGate* gate = outputs_[0].gate;
     const std::uint64_t now = gate != nullptr && filled != 0 ? monotonic_ns() : 0;  // 0: the commit reads it
     const std::size_t published = gate != nullptr ? pass_gate(*gate, burst, filled, now) : filled;
+    std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < published; ++i) {
         const dhub_slot& slot = burst_slots_[i];
-        (void)burst.stamp(i, std::min(slot.bytes, capacity), slot.timestamp_ns);
+        const std::uint64_t slot_bytes = std::min(slot.bytes, capacity);
+        (void)burst.stamp(i, slot_bytes, slot.timestamp_ns);
+        bytes += slot_bytes;
     }
-    if (burst.commit(published, now) == shm::Status::Ok)
-        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + published, std::memory_order_relaxed);
+    if (burst.commit(published, now) == shm::Status::Ok) count_published(published, bytes);
     if (status != DHUB_OK && filled != 0) {
-        handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+        counters::add(counts_.handled, filled);
     }
     // Nothing filled and no complaint: nothing was due (a paced source), counted like DHUB_SKIP.
     return account(status == DHUB_OK && filled == 0 ? DHUB_SKIP : status, filled);
@@ -191,11 +199,14 @@ Node::Step Node::sink_burst_step() {
     if (burst.status() != shm::Status::Ok) return on_read_failure(burst.status(), burst.sequence(0));
     const std::size_t count = burst.size();
     const std::uint64_t first = burst.sequence(0);
+    if (track_gaps_) note_read(0, first, burst.sequence(count - 1));
+    std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < count; ++i) {
         dhub_slot& slot = burst_slots_[i];
         const auto payload = burst.payload(i);
         slot.data = const_cast<std::byte*>(payload.data());
         slot.bytes = payload.size();
+        bytes += payload.size();
         slot.capacity = frame_.input.capacity;
         slot.sequence = burst.sequence(i);
         slot.timestamp_ns = burst.timestamp_ns(i);
@@ -203,17 +214,18 @@ Node::Step Node::sink_burst_step() {
     burst_args_.inputs = burst_slots_.data();
     burst_args_.outputs = nullptr;
     burst_args_.count = static_cast<std::uint32_t>(count);
-    const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
-    bump(burst_calls_);
+    const dhub_status status = timed_handler([&] { return descriptor_.process_burst(instance_, &burst_args_); });
+    counters::bump(counts_.burst_calls);
     if (burst.release() == shm::Status::Overwritten) on_overwritten(first);
-    slots_in_.store(slots_in_.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+    counters::add(counts_.slots_in, count);
+    counters::add(counts_.bytes_in, bytes);
     return account(status, count);
 }
 
 shm::WriteBurst Node::acquire_output_burst(std::size_t most) {
     shm::WriteBurst burst = outputs_[0].producer->acquire_burst(most, SLICE_WAIT);
     while (burst.status() == shm::Status::Timeout && !stop_requested()) {
-        bump(progress_);  // held back by slow readers is not hung (an isolated node's watchdog)
+        counters::bump(counts_.progress);  // held back by slow readers is not hung (an isolated node's watchdog)
         burst = outputs_[0].producer->acquire_burst(most, SLICE_WAIT);
     }
     return burst;
@@ -261,19 +273,21 @@ Node::Step Node::stage_burst_step() {
     burst_args_.count = static_cast<std::uint32_t>(count);
     burst_args_.filled = 0;
     burst_args_.consumed = static_cast<std::uint32_t>(count);
-    const dhub_status status = descriptor_.process_burst(instance_, &burst_args_);
-    bump(burst_calls_);
+    const dhub_status status = timed_handler([&] { return descriptor_.process_burst(instance_, &burst_args_); });
+    counters::bump(counts_.burst_calls);
     const std::size_t filled = std::min<std::size_t>(burst_args_.filled, count);
     std::size_t consumed = std::min<std::size_t>(burst_args_.consumed, count);
     ChannelGate* gate = outputs_[0].gate;
     const std::uint64_t now = gate != nullptr && filled != 0 ? monotonic_ns() : 0;  // 0: the commit reads it
     const std::size_t published = gate != nullptr ? pass_gate(*gate, out, filled, now) : filled;
+    std::uint64_t bytes_out = 0;
     for (std::size_t i = 0; i < published; ++i) {
         const dhub_slot& slot = burst_slots_[i];
-        (void)out.stamp(i, std::min(slot.bytes, out_capacity), slot.timestamp_ns);
+        const std::uint64_t slot_bytes = std::min(slot.bytes, out_capacity);
+        (void)out.stamp(i, slot_bytes, slot.timestamp_ns);
+        bytes_out += slot_bytes;
     }
-    if (out.commit(published, now) == shm::Status::Ok)
-        slots_out_.store(slots_out_.load(std::memory_order_relaxed) + published, std::memory_order_relaxed);
+    if (out.commit(published, now) == shm::Status::Ok) count_published(published, bytes_out);
     const bool ended = status != DHUB_OK && status != DHUB_SKIP;  // an error, the end of stream, a stop
     // A latest-only slot cannot be kept (the next read is the newest), and an input that closed sends nothing
     // more to join what the stage left: both are done.
@@ -296,16 +310,20 @@ Node::Step Node::stage_burst_step() {
     // Only slots it saw and left wait for more input; after an error or an end the rest were never looked at,
     // and slots left for lack of output space wait for that space (below), not for more input.
     declined_ = ended || output_bound ? 0 : count - consumed;
+    if (consumed > 0 && track_gaps_) note_read(0, first, first + consumed - 1);
+    std::uint64_t bytes_in = 0;
+    for (std::size_t i = 0; i < consumed; ++i)
+        bytes_in += in.payload(i).size();  // the ring's, not the field the plugin may have changed
     if (in.release(consumed) == shm::Status::Overwritten) on_overwritten(first);
-    slots_in_.store(slots_in_.load(std::memory_order_relaxed) + consumed, std::memory_order_relaxed);
+    counters::add(counts_.slots_in, consumed);
+    counters::add(counts_.bytes_in, bytes_in);
     // Counted per slot, as one call per slot would: consumed slots that published nothing were skipped,
     // except the one whose status ended the call (an error counts as an error, an end as the end).
     const std::size_t unpublished = consumed - std::min(consumed, filled) - (ended && consumed > filled ? 1 : 0);
     if (unpublished > 0 && !wedged) {
-        skipped_.store(skipped_.load(std::memory_order_relaxed) + unpublished, std::memory_order_relaxed);
+        counters::add(counts_.skipped, unpublished);
     }
-    if (ended && filled != 0)
-        handled_.store(handled_.load(std::memory_order_relaxed) + filled, std::memory_order_relaxed);
+    if (ended && filled != 0) counters::add(counts_.handled, filled);
     if (output_bound) pause(OUTPUT_ROOM_PAUSE);  // the readers downstream are behind: let them make room
     if (wedged) {
         count_error(DHUB_ERR_INVALID_ARGUMENT, "process_burst consumed none of the " + std::to_string(count) +
@@ -336,13 +354,17 @@ std::size_t Node::pass_gate(ChannelGate& gate, const shm::WriteBurst& burst, std
 }
 
 dhub_status Node::call_handler() {
+    return timed_handler([this] { return call_handler_untimed(); });
+}
+
+dhub_status Node::call_handler_untimed() {
     if (descriptor_.validate == nullptr) return descriptor_.process(instance_, &frame_.args);
     char reason[512] = {};
     char kind[48] = {};
     dhub_validation verdict{sizeof(dhub_validation), 1, reason, sizeof reason, kind, sizeof kind};
     const dhub_status status = descriptor_.validate(instance_, &frame_.input, &verdict);
     if (status == DHUB_OK && verdict.valid == 0) {
-        const std::uint64_t rejected = rejected_.fetch_add(1, std::memory_order_relaxed) + 1;
+        const std::uint64_t rejected = counts_.rejected.fetch_add(1, std::memory_order_relaxed) + 1;
         if (rejected <= VALIDATION_LOG_FIRST || rejected % VALIDATION_LOG_EVERY == 0) {
             logger_->warn("{}slot {} on '{}' rejected ({} so far): {}", log_prefix_, frame_.input.sequence,
                           inputs_[0].channel, rejected, reason);
@@ -365,7 +387,7 @@ Node::Step Node::on_read_failure(shm::Status status, std::uint64_t sequence) {
             finish(EndReason::InputClosed, "input closed and drained");
             return Step::Finished;
         case shm::Status::ChecksumMismatch:
-            checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+            counts_.checksum_failures.fetch_add(1, std::memory_order_relaxed);
             logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_, sequence,
                           inputs_[0].channel);
             return Step::Continue;
@@ -387,11 +409,11 @@ Node::Step Node::on_write_failure(shm::Status status) {
 Node::Step Node::account(dhub_status status, std::uint64_t slots) {
     switch (status) {
         case DHUB_OK:
-            handled_.store(handled_.load(std::memory_order_relaxed) + slots, std::memory_order_relaxed);
+            counters::add(counts_.handled, slots);
             count_success();
             return Step::Continue;
         case DHUB_SKIP:
-            bump(skipped_);
+            counters::bump(counts_.skipped);
             count_success();
             return Step::Continue;
         case DHUB_END_OF_STREAM:

@@ -41,16 +41,20 @@ void Node::run_ports() {
     }
     dhub_port_args args{sizeof args, static_cast<std::uint32_t>(states.size()), states.data(),
                         static_cast<std::uint32_t>(outputs_.size()), 0};
+    // A sampled step here is one call: the time waiting for a partner slot is not in it.
     const auto call = [&] {
+        const bool sampled = sample_this_step();
+        if (sampled) step_started_ns_ = monotonic_ns();
         arm_release(states);
         in_port_handler_ = true;
-        const dhub_status status = descriptor_.process_ports(instance_, &args);
+        const dhub_status status = timed_handler([&] { return descriptor_.process_ports(instance_, &args); });
         in_port_handler_ = false;
         settle_ports(states);
+        if (sampled) record_sample();
         return account(status);
     };
     while (!stop_requested()) {
-        bump(progress_);
+        counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
         if (inputs_.empty()) {
             if (call() == Step::Finished) return;
@@ -98,6 +102,8 @@ bool Node::take_arrivals(std::vector<dhub_port_input>& states) {
                               input.consumer->view().slot_payload_bytes(), read.sequence(), read.timestamp_ns());
                 state.state = DHUB_INPUT_READY;
                 state.count = 1;
+                counters::add(counts_.bytes_in, payload.size());
+                if (input.consumer->latest_only()) note_read(index, read.sequence());
                 input.held.emplace(std::move(read));
                 changed = true;
                 break;
@@ -116,7 +122,7 @@ bool Node::take_arrivals(std::vector<dhub_port_input>& states) {
             case shm::Status::Timeout:
                 break;
             case shm::Status::ChecksumMismatch:
-                checksum_failures_.fetch_add(1, std::memory_order_relaxed);
+                counts_.checksum_failures.fetch_add(1, std::memory_order_relaxed);
                 logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_,
                               read.sequence(), input.channel);
                 break;

@@ -5,9 +5,9 @@
 // (the next ticks are due at once) or skips the missed ticks, by the node's "late" policy; both are counted.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
+#include "dhub/counters/layout.hpp"
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/runtime/graph_runner.hpp"
 
@@ -15,7 +15,10 @@ namespace dhub::runtime {
 
 class SourcePacer {
 public:
-    explicit SourcePacer(const graph::Pacing& pacing) noexcept;
+    /// counts: where the ticks are counted (the node's record in the counters page); none: in the pacer.
+    explicit SourcePacer(const graph::Pacing& pacing, counters::PacingCounters* counts = nullptr) noexcept;
+    SourcePacer(const SourcePacer&) = delete;
+    SourcePacer& operator=(const SourcePacer&) = delete;
 
     /// The first tick is due at start_ns (the node's first step).
     void anchor(std::uint64_t start_ns) noexcept;
@@ -32,22 +35,15 @@ public:
 private:
     std::uint64_t deadline_of(std::uint64_t tick) const noexcept;
 
-    /// One writer (the node's thread), readers anywhere: relaxed stores of values only it computes.
-    static void add(std::atomic<std::uint64_t>& counter, std::uint64_t amount) noexcept {
-        counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
-    }
-
     double rate_hz_;
     long double period_ns_;
     graph::Pacing::Late late_;
     bool anchored_ = false;
     std::uint64_t start_ns_ = 0;
     std::uint64_t tick_ = 0;
-    std::atomic<std::uint64_t> ticks_{0};
-    std::atomic<std::uint64_t> late_ticks_{0};
-    std::atomic<std::uint64_t> skipped_ticks_{0};
-    std::atomic<std::uint64_t> max_lateness_ns_{0};
-    std::atomic<std::uint64_t> total_lateness_ns_{0};
+    counters::PacingCounters own_{};
+    /// One writer (the node's thread), readers anywhere: relaxed loads and stores (counters::add).
+    counters::PacingCounters& counts_;
 };
 
 }  // namespace dhub::runtime

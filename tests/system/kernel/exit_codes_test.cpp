@@ -100,6 +100,14 @@ TEST_F(ExitCodes, KeygenHelpIsTrue) {
     expect_exit(DHUB_KEYGEN_BIN, {"k", "--dir", (dir_ / "no" / "such" / "dir").string()}, ExitCode::RuntimeError);
 }
 
+TEST_F(ExitCodes, CtlHelpIsTrue) {
+    expect_help_lists(DHUB_CTL, {ExitCode::Ok, ExitCode::InvalidInput, ExitCode::Usage, ExitCode::RuntimeError});
+    expect_exit(DHUB_CTL, {"frobnicate"}, ExitCode::Usage);
+    expect_exit(DHUB_CTL, {"nodes", "--no-such-option"}, ExitCode::Usage);
+    expect_exit(DHUB_CTL, {"nodes", "--kernel", "no-such-kernel-exit-codes-test"}, ExitCode::InvalidInput);
+    expect_exit(DHUB_CTL, {"kernels"}, ExitCode::Ok);
+}
+
 TEST_F(ExitCodes, ShmToolHelpIsTrue) {
     expect_help_lists(DHUB_SHM_CLI, {ExitCode::Ok, ExitCode::InvalidInput, ExitCode::Usage, ExitCode::RuntimeError});
     expect_exit(DHUB_SHM_CLI, {"frobnicate"}, ExitCode::Usage);

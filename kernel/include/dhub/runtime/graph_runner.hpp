@@ -31,6 +31,11 @@ class logger;
 namespace dhub::events {
 class EventLog;
 }
+namespace dhub::counters {
+class CountersPage;
+struct NodeRecord;
+struct InputRecord;
+}  // namespace dhub::counters
 
 namespace dhub::runtime {
 
@@ -47,6 +52,10 @@ struct RunnerOptions {
     /// After a graceful stop request, how long lossless channels may take to drain before every node is
     /// stopped outright.
     std::chrono::milliseconds drain_timeout{10'000};
+    /// Publish the run's counters in a shared-memory page, "/dev/shm/dhubctr1.<segment prefix>", that any process
+    /// of the kernel's user reads (dhub-ctl, docs/counters.md). Off: the nodes count in private memory (the
+    /// report is the same); dhub-kernel --no-counters, for measuring what the page costs.
+    bool counters_page = true;
     /// Where the event stream goes, one JSON object per line (docs/kernel.md, "Events"); empty: nowhere.
     std::filesystem::path events_file;
     /// The time plugins see (now_ns, sleep_until); none: MonotonicClock. A ManualClock runs the graph in
@@ -129,6 +138,8 @@ struct NodeReport {
     /// An isolated node: each restart's cause, in order ("killed by SIGSEGV (signal 11)", "watchdog: ...").
     std::vector<std::string> restarts{};
     PacingReport pacing{};
+    std::uint64_t bytes_in = 0;   ///< payload bytes of the input slots it took
+    std::uint64_t bytes_out = 0;  ///< payload bytes of the output slots it published
 };
 
 /// A channel validator's work in a run (docs/graph.md, "validators").
@@ -153,12 +164,13 @@ std::vector<ValidatorReport> validator_reports_from_json(const nlohmann::json& v
 
 /// Which step of setting a graph up failed. dhub-kernel's exit code follows from it, never from the text.
 enum class SetupStep {
-    Broker,   ///< the control-plane link (keys, embedded broker, endpoint)
-    Channel,  ///< creating a channel's segment
-    Plugin,   ///< loading a node's plugin, or finding its component in it
-    Node,     ///< the component's create() refused
-    Input,    ///< attaching a node to a local input channel
-    Events,   ///< creating the --events file
+    Broker,    ///< the control-plane link (keys, embedded broker, endpoint)
+    Channel,   ///< creating a channel's segment
+    Plugin,    ///< loading a node's plugin, or finding its component in it
+    Node,      ///< the component's create() refused
+    Input,     ///< attaching a node to a local input channel
+    Events,    ///< creating the --events file
+    Counters,  ///< creating the counters page
 };
 struct SetupError {
     SetupStep step;
@@ -237,11 +249,14 @@ private:
                            const std::shared_ptr<spdlog::logger>& logger);
     /// Runs the plugin's init once per run, before its first node is created; the error names the plugin.
     VoidResult initialise(const plugin::LoadedPlugin& plugin, const std::string& node_id);
-    /// Loads the node's plugin and component, builds its Node with its outputs (inputs are the caller's).
+    /// Loads the node's plugin and component, builds its Node with its outputs (inputs are the caller's); it
+    /// counts into node_counts and input_counts (its records in the counters page), or memory of its own.
     Result<std::unique_ptr<Node>, SetupError> build_node(const graph::ValidatedGraph& graph,
                                                          const graph::ValidatedNode& validated,
                                                          plugin::PluginLoader& loader,
-                                                         const std::shared_ptr<spdlog::logger>& logger);
+                                                         const std::shared_ptr<spdlog::logger>& logger,
+                                                         counters::NodeRecord* node_counts = nullptr,
+                                                         counters::InputRecord* input_counts = nullptr);
     /// An isolated node's supervisor: its inputs' seats taken here, its channels handed to its hosts.
     Result<std::unique_ptr<GraphNode>, SetupError> build_isolated(const graph::ValidatedGraph& graph,
                                                                   std::size_t node_index,
@@ -260,6 +275,8 @@ private:
     std::uint64_t state_generation_ = 0;       ///< guarded by state_mutex_; +1 per notify_state_change
     std::unique_ptr<EventLog> events_;         ///< declared first: the link and the nodes emit until they are gone
     std::unique_ptr<BrokerLink> broker_link_;  ///< declared before channels_ and nodes_: destroyed after them
+    /// The nodes count into it (declared before nodes_: destroyed after them); nullptr in a dhub-node-host.
+    std::unique_ptr<counters::CountersPage> counters_;
     std::vector<std::unique_ptr<Channel>> channels_;
     std::vector<std::unique_ptr<GraphNode>> nodes_;
     /// dhub-node-host: the link to the kernel, and the one node it runs (nullptr in a kernel).

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dhub/counters/counters_page.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string_view>
+#include <utility>
+
+#include "dhub/base/clock.hpp"
+#include "dhub/base/process_identity.hpp"
+#include "dhub/counters/page_reader.hpp"
+
+namespace dhub::counters {
+namespace {
+
+/// Copies text into a fixed field, cut to fit and NUL-terminated (names longer than a field are cut, never
+/// refused: the counters never stop a graph).
+template <std::size_t N>
+void copy_name(char (&field)[N], std::string_view text) {
+    const std::size_t length = std::min(text.size(), N - 1);
+    std::memcpy(field, text.data(), length);
+    field[length] = '\0';
+}
+
+std::byte* inputs_base(std::byte* data, std::uint32_t nodes) {
+    return data + sizeof(PageHeader) + nodes * sizeof(NodeRecord);
+}
+
+/// Zeroed, page-aligned memory: a shared file in /dev/shm, or this process's own.
+Result<std::byte*> allocate(const std::string& name, std::size_t bytes) {
+    if (name.empty()) {
+        void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (memory == MAP_FAILED) {
+            return Error{ErrorCode::Io, std::string("cannot allocate the counters: ") + std::strerror(errno)};
+        }
+        return static_cast<std::byte*>(memory);
+    }
+    const std::string path = "/" + name;
+    const int fd = ::shm_open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        const int saved = errno;
+        return Error{saved == EEXIST ? ErrorCode::AlreadyExists : ErrorCode::Io,
+                     "cannot create the counters page /dev/shm/" + name + ": " + std::strerror(saved) +
+                         (saved == EEXIST ? " (a kernel with this segment prefix runs, or one died: `dhub-ctl clean` "
+                                            "removes the pages of dead kernels)"
+                                          : "")};
+    }
+    // shm_open applies the umask; the page is the owner's only, exactly.
+    if (::fchmod(fd, 0600) != 0 || ::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        ::shm_unlink(path.c_str());
+        return Error{ErrorCode::Io, "cannot size the counters page /dev/shm/" + name + ": " + std::strerror(saved)};
+    }
+    void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    const int saved = errno;
+    ::close(fd);
+    if (memory == MAP_FAILED) {
+        ::shm_unlink(path.c_str());
+        return Error{ErrorCode::Io, "cannot map the counters page /dev/shm/" + name + ": " + std::strerror(saved)};
+    }
+    return static_cast<std::byte*>(memory);
+}
+
+/// A readable page whose kernel process is gone.
+bool left_by_dead_kernel(const std::string& name) {
+    auto reader = PageReader::open(name);
+    return reader && !reader.value().read().alive;
+}
+
+}  // namespace
+
+Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind) {
+    std::size_t input_count = 0;
+    for (const PageShape::Node& node : shape.nodes)
+        input_count += node.inputs.size();
+    CountersPage page;
+    page.bytes_ = page_bytes(shape.nodes.size(), input_count, shape.channels.size());
+    if (kind == PageKind::Shared) page.name_ = std::string(PAGE_PREFIX) + shape.segment_prefix;
+    auto memory = allocate(page.name_, page.bytes_);
+    if (!memory && memory.error().code == ErrorCode::AlreadyExists && left_by_dead_kernel(page.name_)) {
+        // A kernel killed outright left it, and this one got its pid (its segment prefix): it is ours now.
+        ::shm_unlink(("/" + page.name_).c_str());
+        memory = allocate(page.name_, page.bytes_);
+    }
+    if (!memory) {
+        page.name_.clear();  // nothing of ours to remove
+        return memory.error();
+    }
+    page.data_ = memory.value();
+
+    // The memory is zero: every counter starts at 0. Records are placed with new, so their atomics exist.
+    auto* header = new (page.data_) PageHeader{};
+    std::memcpy(header->magic, MAGIC, sizeof MAGIC);
+    header->layout_version = LAYOUT_VERSION;
+    header->header_bytes = sizeof(PageHeader);
+    header->page_bytes = page.bytes_;
+    header->node_count = static_cast<std::uint32_t>(shape.nodes.size());
+    header->node_record_bytes = sizeof(NodeRecord);
+    header->input_count = static_cast<std::uint32_t>(input_count);
+    header->input_record_bytes = sizeof(InputRecord);
+    header->channel_count = static_cast<std::uint32_t>(shape.channels.size());
+    header->channel_record_bytes = sizeof(ChannelRecord);
+    const ProcessIdentity self = ProcessIdentity::self();
+    header->kernel_token = self.token();
+    header->kernel_pid = self.pid;
+    header->timing_sample_every = TIMING_SAMPLE_EVERY;
+    header->started_realtime_ns = realtime_ns();
+    copy_name(header->graph, shape.graph);
+    copy_name(header->segment_prefix, shape.segment_prefix);
+    header->heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+
+    std::uint32_t first_input = 0;
+    for (std::size_t index = 0; index < shape.nodes.size(); ++index) {
+        const PageShape::Node& node = shape.nodes[index];
+        auto* record = new (page.data_ + sizeof(PageHeader) + index * sizeof(NodeRecord)) NodeRecord{};
+        copy_name(record->id, node.id);
+        copy_name(record->component, node.component);
+        copy_name(record->isolation, node.isolation);
+        record->first_input = first_input;
+        record->input_count = static_cast<std::uint32_t>(node.inputs.size());
+        for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+            auto* input = new (inputs_base(page.data_, header->node_count) + (first_input + k) * sizeof(InputRecord))
+                InputRecord{};
+            copy_name(input->channel, node.inputs[k].channel);
+            input->node = static_cast<std::uint32_t>(index);
+            input->latest = node.inputs[k].latest ? 1 : 0;
+        }
+        first_input += record->input_count;
+    }
+    std::byte* channels = inputs_base(page.data_, header->node_count) + input_count * sizeof(InputRecord);
+    for (std::size_t index = 0; index < shape.channels.size(); ++index) {
+        auto* record = new (channels + index * sizeof(ChannelRecord)) ChannelRecord{};
+        copy_name(record->name, shape.channels[index].name);
+        copy_name(record->segment, shape.channels[index].segment);
+        record->producer = shape.channels[index].producer;
+    }
+    header->ready.store(1, std::memory_order_release);
+    return page;
+}
+
+CountersPage::CountersPage(CountersPage&& other) noexcept {
+    *this = std::move(other);
+}
+
+CountersPage& CountersPage::operator=(CountersPage&& other) noexcept {
+    if (this != &other) {
+        reset();
+        data_ = std::exchange(other.data_, nullptr);
+        bytes_ = std::exchange(other.bytes_, 0);
+        name_ = std::exchange(other.name_, std::string());
+    }
+    return *this;
+}
+
+CountersPage::~CountersPage() {
+    reset();
+}
+
+void CountersPage::reset() noexcept {
+    if (data_ == nullptr) return;
+    set_state(KernelState::Stopped);
+    if (!name_.empty()) ::shm_unlink(("/" + name_).c_str());
+    ::munmap(data_, bytes_);
+    data_ = nullptr;
+    name_.clear();
+}
+
+NodeRecord& CountersPage::node(std::size_t index) const noexcept {
+    return *reinterpret_cast<NodeRecord*>(data_ + sizeof(PageHeader) + index * sizeof(NodeRecord));
+}
+
+InputRecord& CountersPage::input(std::size_t node_index, std::size_t input_index) const noexcept {
+    const std::size_t index = node(node_index).first_input + input_index;
+    return *reinterpret_cast<InputRecord*>(inputs_base(data_, header().node_count) + index * sizeof(InputRecord));
+}
+
+void CountersPage::set_finished(NodeRecord& record, const char* reason) noexcept {
+    if (record.state.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(NodeState::Finished)) return;
+    copy_name(record.end_reason, reason);
+    record.state.store(static_cast<std::uint32_t>(NodeState::Finished), std::memory_order_release);
+}
+
+void CountersPage::set_state(KernelState state) const noexcept {
+    header().state.store(static_cast<std::uint32_t>(state), std::memory_order_relaxed);
+    beat();
+}
+
+void CountersPage::beat() const noexcept {
+    header().heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+}
+
+}  // namespace dhub::counters

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dhub/counters/page_reader.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "dhub/base/clock.hpp"
+#include "dhub/base/process_identity.hpp"
+
+namespace dhub::counters {
+namespace {
+
+/// A fixed field as text: up to its first NUL, never past its end (a damaged page may have none).
+template <std::size_t N>
+std::string text_of(const char (&field)[N]) {
+    return std::string(field, ::strnlen(field, N));
+}
+
+Error refused(const std::string& file, const std::string& why) {
+    return Error{ErrorCode::Incompatible, "/dev/shm/" + file + " " + why};
+}
+
+}  // namespace
+
+Result<PageReader> PageReader::open(std::string_view file) {
+    const std::string name(file);
+    const std::string path = "/" + name;
+    const int fd = ::shm_open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) {
+        const int saved = errno;
+        return Error{saved == ENOENT   ? ErrorCode::NotFound
+                     : saved == EACCES ? ErrorCode::PermissionDenied
+                                       : ErrorCode::Io,
+                     "cannot open the counters page /dev/shm/" + name + ": " + std::strerror(saved) +
+                         (saved == EACCES ? " (a page is readable by its kernel's user only)" : "")};
+    }
+    struct stat info {};
+    if (::fstat(fd, &info) != 0 || info.st_size < static_cast<off_t>(sizeof(PageHeader))) {
+        ::close(fd);
+        return refused(name, "is too small to be a counters page (" + std::to_string(info.st_size) + " bytes)");
+    }
+    const auto bytes = static_cast<std::size_t>(info.st_size);
+    void* memory = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    const int saved = errno;
+    ::close(fd);
+    if (memory == MAP_FAILED) {
+        return Error{ErrorCode::Io, "cannot map the counters page /dev/shm/" + name + ": " + std::strerror(saved)};
+    }
+    PageReader reader;
+    reader.data_ = static_cast<const std::byte*>(memory);
+    reader.bytes_ = bytes;
+    reader.file_ = name;
+    const PageHeader& header = reader.header();
+    if (std::memcmp(header.magic, MAGIC, sizeof MAGIC) != 0) return refused(name, "is not a dhub counters page");
+    if (header.layout_version != LAYOUT_VERSION || header.header_bytes != sizeof(PageHeader) ||
+        header.node_record_bytes != sizeof(NodeRecord) || header.input_record_bytes != sizeof(InputRecord) ||
+        header.channel_record_bytes != sizeof(ChannelRecord)) {
+        return refused(name, "has counters layout " + std::to_string(header.layout_version) +
+                                 " with other record sizes; this reader knows layout " +
+                                 std::to_string(LAYOUT_VERSION) + " (use the dhub-ctl of that kernel's version)");
+    }
+    if (header.ready.load(std::memory_order_acquire) != 1) {
+        return Error{ErrorCode::Timeout, "/dev/shm/" + name + " is still being set up by its kernel; try again"};
+    }
+    const std::size_t expected = page_bytes(header.node_count, header.input_count, header.channel_count);
+    if (header.page_bytes != expected || expected != bytes) {
+        return refused(name, "is damaged: its header describes " + std::to_string(expected) + " bytes, the file has " +
+                                 std::to_string(bytes));
+    }
+    return reader;
+}
+
+PageReader::PageReader(PageReader&& other) noexcept {
+    *this = std::move(other);
+}
+
+PageReader& PageReader::operator=(PageReader&& other) noexcept {
+    if (this != &other) {
+        if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), bytes_);
+        data_ = std::exchange(other.data_, nullptr);
+        bytes_ = std::exchange(other.bytes_, 0);
+        file_ = std::move(other.file_);
+    }
+    return *this;
+}
+
+PageReader::~PageReader() {
+    if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), bytes_);
+}
+
+KernelCounters PageReader::read() const {
+    const PageHeader& header = this->header();
+    KernelCounters out;
+    out.file = file_;
+    out.graph = text_of(header.graph);
+    out.segment_prefix = text_of(header.segment_prefix);
+    out.pid = header.kernel_pid;
+    out.alive = liveness_of(header.kernel_token) == Liveness::Alive;
+    out.state = static_cast<KernelState>(header.state.load(std::memory_order_relaxed));
+    out.started_realtime_ns = header.started_realtime_ns;
+    const std::uint64_t beat = header.heartbeat_ns.load(std::memory_order_relaxed);
+    const std::uint64_t now = monotonic_ns();
+    out.heartbeat_age_ns = now > beat ? now - beat : 0;
+    out.timing_sample_every = header.timing_sample_every;
+
+    const std::byte* records = data_ + sizeof(PageHeader);
+    const auto* nodes = reinterpret_cast<const NodeRecord*>(records);
+    const auto* inputs = reinterpret_cast<const InputRecord*>(records + header.node_count * sizeof(NodeRecord));
+    const auto* channels = reinterpret_cast<const ChannelRecord*>(reinterpret_cast<const std::byte*>(inputs) +
+                                                                  header.input_count * sizeof(InputRecord));
+    for (std::uint32_t index = 0; index < header.node_count; ++index) {
+        const NodeRecord& record = nodes[index];
+        NodeCounts& node = out.nodes.emplace_back();
+        node.id = text_of(record.id);
+        node.component = text_of(record.component);
+        node.isolation = text_of(record.isolation);
+        const std::uint32_t state = record.state.load(std::memory_order_acquire);
+        node.state = state <= static_cast<std::uint32_t>(NodeState::Finished) ? static_cast<NodeState>(state)
+                                                                              : NodeState::Created;
+        if (node.state == NodeState::Finished) node.end_reason = text_of(record.end_reason);
+        node.progress = counters::read(record.progress);
+        node.handled = counters::read(record.handled);
+        node.slots_in = counters::read(record.slots_in);
+        node.slots_out = counters::read(record.slots_out);
+        node.bytes_in = counters::read(record.bytes_in);
+        node.bytes_out = counters::read(record.bytes_out);
+        node.burst_calls = counters::read(record.burst_calls);
+        node.skipped = counters::read(record.skipped);
+        node.errors = counters::read(record.errors);
+        node.rejected = counters::read(record.rejected);
+        node.checksum_failures = counters::read(record.checksum_failures);
+        node.overwritten = counters::read(record.overwritten);
+        node.latest_skipped = counters::read(record.latest_skipped);
+        node.restarts = counters::read(record.restarts);
+        node.sampled_steps = counters::read(record.sampled_steps);
+        node.sampled_step_ns = counters::read(record.sampled_step_ns);
+        node.sampled_handler_ns = counters::read(record.sampled_handler_ns);
+        for (std::size_t bucket = 0; bucket < HISTOGRAM_BUCKETS; ++bucket)
+            node.handler_histogram[bucket] = counters::read(record.handler_histogram[bucket]);
+        node.pacing_rate_hz = static_cast<double>(record.pacing.rate_millihertz) / 1000.0;
+        node.pacing_ticks = counters::read(record.pacing.ticks);
+        node.pacing_late_ticks = counters::read(record.pacing.late_ticks);
+        node.pacing_skipped_ticks = counters::read(record.pacing.skipped_ticks);
+        node.pacing_max_lateness_ns = counters::read(record.pacing.max_lateness_ns);
+        node.pacing_total_lateness_ns = counters::read(record.pacing.total_lateness_ns);
+    }
+    for (std::uint32_t index = 0; index < header.input_count; ++index) {
+        const InputRecord& record = inputs[index];
+        InputCounts& input = out.inputs.emplace_back();
+        input.node = record.node < out.nodes.size() ? out.nodes[record.node].id : std::string();
+        input.channel = text_of(record.channel);
+        input.latest = record.latest != 0;
+        input.next_sequence = counters::read(record.next_sequence);
+        input.gaps = counters::read(record.gaps);
+        input.gap_events = counters::read(record.gap_events);
+        input.first_gap_ns = counters::read(record.first_gap_ns);
+        input.last_gap_ns = counters::read(record.last_gap_ns);
+        input.last_gap_sequence = counters::read(record.last_gap_sequence);
+    }
+    for (std::uint32_t index = 0; index < header.channel_count; ++index) {
+        const ChannelRecord& record = channels[index];
+        ChannelEntry& channel = out.channels.emplace_back();
+        channel.name = text_of(record.name);
+        channel.segment = text_of(record.segment);
+        if (record.producer < out.nodes.size()) channel.producer = out.nodes[record.producer].id;
+    }
+    return out;
+}
+
+std::vector<std::string> list_pages() {
+    std::vector<std::string> pages;
+    DIR* directory = ::opendir("/dev/shm");
+    if (directory == nullptr) return pages;
+    while (const dirent* entry = ::readdir(directory)) {
+        const std::string_view file = entry->d_name;
+        if (file.size() > PAGE_PREFIX.size() && file.starts_with(PAGE_PREFIX)) pages.emplace_back(file);
+    }
+    ::closedir(directory);
+    std::sort(pages.begin(), pages.end());
+    return pages;
+}
+
+std::uint64_t handler_p99_ns(const NodeCounts& node) noexcept {
+    std::uint64_t total = 0;
+    for (const std::uint64_t count : node.handler_histogram)
+        total += count;
+    if (total == 0) return 0;
+    // The smallest bucket at or below which 99 % of the calls fall; its upper bound 2^k ns is the answer.
+    const std::uint64_t wanted = total - total / 100;
+    std::uint64_t seen = 0;
+    for (std::size_t bucket = 0; bucket < HISTOGRAM_BUCKETS; ++bucket) {
+        seen += node.handler_histogram[bucket];
+        if (seen >= wanted) return bucket == 0 ? 1 : (1ULL << bucket);
+    }
+    return 1ULL << (HISTOGRAM_BUCKETS - 1);
+}
+
+const char* to_string(KernelState state) noexcept {
+    switch (state) {
+        case KernelState::SettingUp:
+            return "setting_up";
+        case KernelState::Running:
+            return "running";
+        case KernelState::Stopping:
+            return "stopping";
+        case KernelState::Stopped:
+            return "stopped";
+    }
+    return "unknown";
+}
+
+const char* to_string(NodeState state) noexcept {
+    switch (state) {
+        case NodeState::Created:
+            return "created";
+        case NodeState::Running:
+            return "running";
+        case NodeState::Finished:
+            return "finished";
+    }
+    return "unknown";
+}
+
+nlohmann::json to_json(const NodeCounts& node) {
+    nlohmann::json histogram = nlohmann::json::array();
+    for (const std::uint64_t count : node.handler_histogram)
+        histogram.push_back(count);
+    nlohmann::json value = {{"id", node.id},
+                            {"component", node.component},
+                            {"isolation", node.isolation},
+                            {"state", to_string(node.state)},
+                            {"end_reason", node.end_reason},
+                            {"progress", node.progress},
+                            {"handled", node.handled},
+                            {"slots_in", node.slots_in},
+                            {"slots_out", node.slots_out},
+                            {"bytes_in", node.bytes_in},
+                            {"bytes_out", node.bytes_out},
+                            {"burst_calls", node.burst_calls},
+                            {"skipped", node.skipped},
+                            {"errors", node.errors},
+                            {"rejected", node.rejected},
+                            {"checksum_failures", node.checksum_failures},
+                            {"overwritten", node.overwritten},
+                            {"latest_skipped", node.latest_skipped},
+                            {"restarts", node.restarts},
+                            {"sampled_steps", node.sampled_steps},
+                            {"sampled_step_ns", node.sampled_step_ns},
+                            {"sampled_handler_ns", node.sampled_handler_ns},
+                            {"handler_histogram", histogram},
+                            {"handler_p99_ns", handler_p99_ns(node)}};
+    if (node.pacing_rate_hz > 0) {
+        value["pacing"] = {{"rate_hz", node.pacing_rate_hz},
+                           {"ticks", node.pacing_ticks},
+                           {"late_ticks", node.pacing_late_ticks},
+                           {"skipped_ticks", node.pacing_skipped_ticks},
+                           {"max_lateness_ns", node.pacing_max_lateness_ns},
+                           {"total_lateness_ns", node.pacing_total_lateness_ns}};
+    } else {
+        value["pacing"] = nullptr;
+    }
+    return value;
+}
+
+nlohmann::json to_json(const InputCounts& input) {
+    return {{"node", input.node},
+            {"channel", input.channel},
+            {"latest", input.latest},
+            {"next_sequence", input.next_sequence},
+            {"gaps", input.gaps},
+            {"gap_events", input.gap_events},
+            {"first_gap_ns", input.first_gap_ns},
+            {"last_gap_ns", input.last_gap_ns},
+            {"last_gap_sequence", input.last_gap_sequence}};
+}
+
+nlohmann::json to_json(const KernelCounters& counters) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const NodeCounts& node : counters.nodes)
+        nodes.push_back(to_json(node));
+    nlohmann::json inputs = nlohmann::json::array();
+    for (const InputCounts& input : counters.inputs)
+        inputs.push_back(to_json(input));
+    nlohmann::json channels = nlohmann::json::array();
+    for (const ChannelEntry& channel : counters.channels)
+        channels.push_back({{"name", channel.name}, {"segment", channel.segment}, {"producer", channel.producer}});
+    return {{"file", counters.file},
+            {"graph", counters.graph},
+            {"segment_prefix", counters.segment_prefix},
+            {"pid", counters.pid},
+            {"alive", counters.alive},
+            {"state", to_string(counters.state)},
+            {"started_realtime_ns", counters.started_realtime_ns},
+            {"heartbeat_age_ns", counters.heartbeat_age_ns},
+            {"timing_sample_every", counters.timing_sample_every},
+            {"nodes", nodes},
+            {"inputs", inputs},
+            {"channels", channels}};
+}
+
+}  // namespace dhub::counters

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+// dhub-ctl: looks at the kernels running on this host. Each kernel publishes its counters in a shared-memory page
+// (docs/counters.md); dhub-ctl finds the pages, picks the kernel (--kernel, or the only one) and prints what it
+// asks for, as text or --json. Nothing here writes to a kernel's memory: the page is mapped read-only.
+#include <sys/mman.h>
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "dhub/base/exit_code.hpp"
+#include "discovery.hpp"
+#include "views.hpp"
+
+#ifndef DHUB_VERSION
+#error "DHUB_VERSION must be defined by the build (the CMake project version)"
+#endif
+
+namespace po = boost::program_options;
+using dhub::ExitCode;
+using dhub::to_int;
+
+namespace {
+
+constexpr const char* USAGE = R"(usage: dhub-ctl [options] <command>
+
+Shows the dhub kernels running on this host, from the counters page each one publishes in /dev/shm
+(readable while a kernel is busy, wedged or stopped).
+
+commands:
+  kernels     every kernel that publishes counters: pid, graph, nodes, state (and stale pages of dead ones)
+  status      the kernel: graph, state, whether its main thread still beats, nodes running, errors
+  nodes       per node: state (or why it ended), slots and bytes in and out, errors, skipped, the handler's
+              p99 time and the share of time spent waiting (both sampled, one step in 64)
+  channels    per channel: its producer, slots written, fill; per reader its lag and skipped slots; per
+              reading node the slots it missed (a latest-only input's gaps)
+  clean       remove the pages that killed kernels left behind
+
+)";
+
+struct Options {
+    std::string command;
+    std::string kernel;
+    bool json = false;
+};
+
+int print(const nlohmann::json& value, const std::string& text, bool json) {
+    std::cout << (json ? value.dump(2) + "\n" : text);
+    return to_int(ExitCode::Ok);
+}
+
+int clean(bool json) {
+    nlohmann::json removed = nlohmann::json::array();
+    for (const dhub::ctl::FoundKernel& kernel : dhub::ctl::find_kernels()) {
+        if (!kernel.error.empty() || kernel.counters.alive) continue;
+        if (::shm_unlink(("/" + kernel.file).c_str()) == 0) removed.push_back(kernel.file);
+    }
+    std::string text;
+    for (const auto& file : removed)
+        text += "removed /dev/shm/" + file.get<std::string>() + "\n";
+    return print(removed, text.empty() ? "nothing to remove\n" : text, json);
+}
+
+int run(const Options& options) {
+    if (options.command == "kernels") {
+        const auto kernels = dhub::ctl::find_kernels();
+        return print(dhub::ctl::kernels_json(kernels), dhub::ctl::kernels_text(kernels), options.json);
+    }
+    if (options.command == "clean") return clean(options.json);
+    auto page = dhub::ctl::open_kernel(options.kernel);
+    if (!page) {
+        std::cerr << "dhub-ctl: " << page.error().message << "\n";
+        return to_int(ExitCode::InvalidInput);
+    }
+    const dhub::counters::KernelCounters kernel = page.value().read();
+    if (options.command == "status") {
+        return print(dhub::ctl::status_json(kernel), dhub::ctl::status_text(kernel), options.json);
+    }
+    if (options.command == "nodes") {
+        return print(dhub::ctl::nodes_json(kernel), dhub::ctl::nodes_text(kernel), options.json);
+    }
+    const nlohmann::json channels = dhub::ctl::channels_json(kernel);
+    return print(channels, dhub::ctl::channels_text(channels), options.json);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    po::options_description visible("options");
+    visible.add_options()                 //
+        ("help,h", "show this help")      //
+        ("version", "print the version")  //
+        ("kernel,k", po::value<std::string>(&options.kernel)->value_name("PID|GRAPH|PREFIX"),
+         "the kernel to look at when several run (its pid, its graph's name or its segment prefix)")  //
+        ("json", "print JSON instead of text");
+    po::options_description hidden;
+    hidden.add_options()("command", po::value<std::string>(&options.command));
+    po::options_description all;
+    all.add(visible).add(hidden);
+    po::positional_options_description positional;
+    positional.add("command", 1);
+    po::variables_map values;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), values);
+        po::notify(values);
+    } catch (const po::error& error) {
+        std::cerr << "dhub-ctl: " << error.what() << " (see dhub-ctl --help)\n";
+        return to_int(ExitCode::Usage);
+    }
+    if (values.count("help") != 0) {
+        std::cout << USAGE << visible << "\n"
+                  << dhub::exit_codes_help({{ExitCode::Ok, ""},
+                                            {ExitCode::InvalidInput,
+                                             "no kernel runs, none matches --kernel, several match, or its page "
+                                             "cannot be read"},
+                                            {ExitCode::Usage, ""},
+                                            {ExitCode::RuntimeError, "an unexpected error"}});
+        return to_int(ExitCode::Ok);
+    }
+    if (values.count("version") != 0) {
+        std::cout << "dhub-ctl " << DHUB_VERSION << "\n";
+        return to_int(ExitCode::Ok);
+    }
+    options.json = values.count("json") != 0;
+    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "clean"};
+    if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
+        std::cerr << "dhub-ctl: "
+                  << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
+                  << " (commands: kernels, status, nodes, channels, clean; see dhub-ctl --help)\n";
+        return to_int(ExitCode::Usage);
+    }
+    try {
+        return run(options);
+    } catch (const std::exception& error) {
+        std::cerr << "dhub-ctl: " << error.what() << "\n";
+        return to_int(ExitCode::RuntimeError);
+    }
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "views.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <string_view>
+
+#include "dhub/shm/channel_config.hpp"
+#include "dhub/shm/inspect.hpp"
+
+namespace dhub::ctl {
+namespace {
+
+std::string format(const char* pattern, auto... values) {
+    char line[512];
+    std::snprintf(line, sizeof line, pattern, values...);
+    return line;
+}
+
+/// A byte count for people: 1.5 KB, 20.0 MB.
+std::string human_bytes(std::uint64_t bytes) {
+    const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1000 && unit + 1 < std::size(units)) {
+        value /= 1000;
+        ++unit;
+    }
+    return unit == 0 ? format("%llu B", static_cast<unsigned long long>(bytes)) : format("%.1f %s", value, units[unit]);
+}
+
+std::string human_ns(std::uint64_t ns) {
+    if (ns == 0) return "-";
+    if (ns < 1'000) return format("%llu ns", static_cast<unsigned long long>(ns));
+    if (ns < 1'000'000) return format("%.1f us", static_cast<double>(ns) / 1e3);
+    if (ns < 1'000'000'000) return format("%.1f ms", static_cast<double>(ns) / 1e6);
+    return format("%.1f s", static_cast<double>(ns) / 1e9);
+}
+
+/// A kernel whose main thread has not beaten for this long is reported as not responding.
+constexpr std::uint64_t WEDGED_AFTER_NS = 3'000'000'000;
+
+std::string liveness(const counters::KernelCounters& kernel) {
+    if (!kernel.alive) return "dead (its page is stale: `dhub-ctl clean` removes it)";
+    if (kernel.state != counters::KernelState::Stopped && kernel.heartbeat_age_ns > WEDGED_AFTER_NS) {
+        return std::string(counters::to_string(kernel.state)) + ", NOT RESPONDING for " +
+               human_ns(kernel.heartbeat_age_ns);
+    }
+    return counters::to_string(kernel.state);
+}
+
+/// The share of a node's sampled steps spent outside its handler: waiting for a slot, or for room downstream.
+double wait_share(const counters::NodeCounts& node) {
+    if (node.sampled_step_ns == 0) return 0;
+    const std::uint64_t waiting = node.sampled_step_ns - std::min(node.sampled_handler_ns, node.sampled_step_ns);
+    return static_cast<double>(waiting) / static_cast<double>(node.sampled_step_ns);
+}
+
+}  // namespace
+
+nlohmann::json kernels_json(const std::vector<FoundKernel>& kernels) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const FoundKernel& kernel : kernels) {
+        if (!kernel.error.empty()) {
+            list.push_back({{"file", kernel.file}, {"error", kernel.error}});
+            continue;
+        }
+        list.push_back(status_json(kernel.counters));
+    }
+    return list;
+}
+
+std::string kernels_text(const std::vector<FoundKernel>& kernels) {
+    if (kernels.empty()) return "no dhub kernel publishes counters on this host\n";
+    std::string text = format("%-8s %-20s %-6s %s\n", "PID", "GRAPH", "NODES", "STATE");
+    for (const FoundKernel& kernel : kernels) {
+        if (!kernel.error.empty()) {
+            text += format("%-8s %-20s %-6s %s\n", "?", kernel.file.c_str(), "?", kernel.error.c_str());
+            continue;
+        }
+        text += format("%-8u %-20s %-6zu %s\n", kernel.counters.pid, kernel.counters.graph.c_str(),
+                       kernel.counters.nodes.size(), liveness(kernel.counters).c_str());
+    }
+    return text;
+}
+
+nlohmann::json status_json(const counters::KernelCounters& kernel) {
+    std::size_t running = 0;
+    std::uint64_t errors = 0;
+    for (const counters::NodeCounts& node : kernel.nodes) {
+        running += node.state == counters::NodeState::Running ? 1 : 0;
+        errors += node.errors;
+    }
+    return {{"file", kernel.file},
+            {"graph", kernel.graph},
+            {"segment_prefix", kernel.segment_prefix},
+            {"pid", kernel.pid},
+            {"alive", kernel.alive},
+            {"state", counters::to_string(kernel.state)},
+            {"responding", kernel.alive && (kernel.state == counters::KernelState::Stopped ||
+                                            kernel.heartbeat_age_ns <= WEDGED_AFTER_NS)},
+            {"heartbeat_age_ns", kernel.heartbeat_age_ns},
+            {"started_realtime_ns", kernel.started_realtime_ns},
+            {"nodes", kernel.nodes.size()},
+            {"nodes_running", running},
+            {"channels", kernel.channels.size()},
+            {"errors", errors}};
+}
+
+std::string status_text(const counters::KernelCounters& kernel) {
+    const nlohmann::json status = status_json(kernel);
+    return format(
+        "kernel   pid %u, graph '%s' (segments %s.*)\nstate    %s\nnodes    %zu (%zu running), %zu "
+        "channels, %llu errors\n",
+        kernel.pid, kernel.graph.c_str(), kernel.segment_prefix.c_str(), liveness(kernel).c_str(), kernel.nodes.size(),
+        status["nodes_running"].get<std::size_t>(), kernel.channels.size(),
+        static_cast<unsigned long long>(status["errors"].get<std::uint64_t>()));
+}
+
+nlohmann::json nodes_json(const counters::KernelCounters& kernel) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const counters::NodeCounts& node : kernel.nodes) {
+        nlohmann::json value = counters::to_json(node);
+        value["wait_share"] = wait_share(node);
+        nodes.push_back(std::move(value));
+    }
+    return nodes;
+}
+
+std::string nodes_text(const counters::KernelCounters& kernel) {
+    std::string text = format("%-14s %-18s %-9s %11s %11s %9s %9s %6s %7s %9s %5s\n", "NODE", "COMPONENT", "STATE",
+                              "SLOTS IN", "SLOTS OUT", "IN", "OUT", "ERRORS", "SKIPPED", "P99", "WAIT");
+    for (const counters::NodeCounts& node : kernel.nodes) {
+        const std::string state = node.state == counters::NodeState::Finished
+                                      ? node.end_reason.substr(0, 9)
+                                      : std::string(counters::to_string(node.state));
+        text += format("%-14.14s %-18.18s %-9.9s %11llu %11llu %9s %9s %6llu %7llu %9s %4.0f%%\n", node.id.c_str(),
+                       node.component.c_str(), state.c_str(), static_cast<unsigned long long>(node.slots_in),
+                       static_cast<unsigned long long>(node.slots_out), human_bytes(node.bytes_in).c_str(),
+                       human_bytes(node.bytes_out).c_str(), static_cast<unsigned long long>(node.errors),
+                       static_cast<unsigned long long>(node.skipped), human_ns(counters::handler_p99_ns(node)).c_str(),
+                       100.0 * wait_share(node));
+    }
+    return text;
+}
+
+nlohmann::json channels_json(const counters::KernelCounters& kernel) {
+    nlohmann::json channels = nlohmann::json::array();
+    for (const counters::ChannelEntry& entry : kernel.channels) {
+        nlohmann::json channel = {{"name", entry.name}, {"segment", entry.segment}, {"producer", entry.producer}};
+        nlohmann::json ledger = nlohmann::json::array();
+        for (const counters::InputCounts& input : kernel.inputs) {
+            if (input.channel == entry.name) ledger.push_back(counters::to_json(input));
+        }
+        channel["inputs"] = std::move(ledger);
+        auto info = shm::inspect_channel(entry.segment);
+        if (!info) {
+            channel["error"] = info.error().message;
+            channels.push_back(std::move(channel));
+            continue;
+        }
+        const shm::ChannelInfo& ring = info.value();
+        std::uint64_t slowest_lag = 0;
+        nlohmann::json consumers = nlohmann::json::array();
+        for (const shm::ConsumerInfo& consumer : ring.consumers) {
+            const std::uint64_t lag =
+                consumer.latest ? 0 : (ring.write_seq > consumer.cursor ? ring.write_seq - consumer.cursor : 0);
+            if (!consumer.latest) slowest_lag = std::max(slowest_lag, lag);
+            consumers.push_back({{"name", consumer.name},
+                                 {"pid", consumer.pid},
+                                 {"alive", consumer.alive},
+                                 {"latest", consumer.latest},
+                                 {"cursor", consumer.cursor},
+                                 {"lag", lag},
+                                 {"skipped", consumer.skipped}});
+        }
+        channel["sync"] = shm::to_string(ring.sync);
+        channel["slot_count"] = ring.slot_count;
+        channel["slot_bytes"] = ring.slot_payload_bytes;
+        channel["write_seq"] = ring.write_seq;
+        channel["closed"] = ring.closed;
+        // Lossless readers hold the ring: the slowest one's unread slots are how full it is.
+        channel["fill"] = ring.slot_count == 0
+                              ? 0.0
+                              : static_cast<double>(std::min<std::uint64_t>(slowest_lag, ring.slot_count)) /
+                                    static_cast<double>(ring.slot_count);
+        channel["slowest_lag"] = slowest_lag;
+        channel["consumers"] = std::move(consumers);
+        channels.push_back(std::move(channel));
+    }
+    return channels;
+}
+
+std::string channels_text(const nlohmann::json& channels) {
+    std::string text;
+    for (const nlohmann::json& channel : channels) {
+        const std::string name = channel["name"].get<std::string>();
+        const std::string producer = channel["producer"].get<std::string>();
+        if (channel.contains("error")) {
+            text += format("%s  (producer %s): %s\n", name.c_str(), producer.empty() ? "-" : producer.c_str(),
+                           channel["error"].get<std::string>().c_str());
+            continue;
+        }
+        text += format("%s  %s, %u x %s, producer %s: %llu slots written, fill %.0f%%%s\n", name.c_str(),
+                       channel["sync"].get<std::string>().c_str(), channel["slot_count"].get<std::uint32_t>(),
+                       human_bytes(channel["slot_bytes"].get<std::uint64_t>()).c_str(),
+                       producer.empty() ? "(another kernel)" : producer.c_str(),
+                       static_cast<unsigned long long>(channel["write_seq"].get<std::uint64_t>()),
+                       100.0 * channel["fill"].get<double>(), channel["closed"].get<bool>() ? ", closed" : "");
+        for (const nlohmann::json& consumer : channel["consumers"]) {
+            text += format("    reader %-16s lag %8llu  skipped %8llu%s\n", consumer["name"].get<std::string>().c_str(),
+                           static_cast<unsigned long long>(consumer["lag"].get<std::uint64_t>()),
+                           static_cast<unsigned long long>(consumer["skipped"].get<std::uint64_t>()),
+                           consumer["alive"].get<bool>() ? "" : "  (dead)");
+        }
+        for (const nlohmann::json& input : channel["inputs"]) {
+            if (input["gaps"].get<std::uint64_t>() == 0) continue;
+            text += format("    node %-18s missed %llu slots in %llu gaps, the last from sequence %llu\n",
+                           input["node"].get<std::string>().c_str(),
+                           static_cast<unsigned long long>(input["gaps"].get<std::uint64_t>()),
+                           static_cast<unsigned long long>(input["gap_events"].get<std::uint64_t>()),
+                           static_cast<unsigned long long>(input["last_gap_sequence"].get<std::uint64_t>()));
+        }
+    }
+    return text.empty() ? "no channels\n" : text;
+}
+
+}  // namespace dhub::ctl

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// The counters page: what a kernel writes into its records is what a reader in any process reads back, names
+// and all; a reader refuses what is not a page of its layout, and a page a killed kernel left is taken over.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "dhub/counters/counters_page.hpp"
+#include "dhub/counters/page_reader.hpp"
+#include "support/child_process.hpp"
+
+namespace dhub::counters {
+namespace {
+
+std::string unique_prefix(const std::string& what) {
+    return "unit-" + what + "-" + std::to_string(::getpid());
+}
+
+PageShape two_nodes(const std::string& prefix) {
+    PageShape shape;
+    shape.graph = "unit";
+    shape.segment_prefix = prefix;
+    shape.nodes = {{"cam", "test.source.frames", "thread", {}},
+                   {"viewer", "test.sink.frames", "process", {{"raw", true}, {"meta", false}}}};
+    shape.channels = {{"raw", prefix + ".raw", 0}, {"meta", prefix + ".meta", NO_NODE}};
+    return shape;
+}
+
+TEST(CountersPage, WhatTheOwnersWriteIsWhatAReaderReads) {
+    const std::string prefix = unique_prefix("roundtrip");
+    auto page = CountersPage::create(two_nodes(prefix), PageKind::Shared);
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_EQ(page.value().file_name(), "dhubctr1." + prefix);
+    EXPECT_TRUE(std::filesystem::exists("/dev/shm/dhubctr1." + prefix));
+
+    NodeRecord& camera = page.value().node(0);
+    bump(camera.slots_out);
+    add(camera.bytes_out, 4096);
+    CountersPage::set_running(camera);
+    NodeRecord& viewer = page.value().node(1);
+    add(viewer.slots_in, 7);
+    bump(viewer.handler_histogram[histogram_bucket(1500)]);
+    CountersPage::set_finished(viewer, "input_closed");
+    CountersPage::set_finished(viewer, "stopped");  // the first reason stays
+    InputRecord& meta = page.value().input(1, 1);
+    add(meta.gaps, 3);
+
+    auto reader = PageReader::open("dhubctr1." + prefix);
+    ASSERT_TRUE(reader) << reader.error().message;
+    const KernelCounters read = reader.value().read();
+    EXPECT_EQ(read.graph, "unit");
+    EXPECT_EQ(read.segment_prefix, prefix);
+    EXPECT_EQ(read.pid, static_cast<std::uint32_t>(::getpid()));
+    EXPECT_TRUE(read.alive);
+    ASSERT_EQ(read.nodes.size(), 2u);
+    EXPECT_EQ(read.nodes[0].id, "cam");
+    EXPECT_EQ(read.nodes[0].state, NodeState::Running);
+    EXPECT_EQ(read.nodes[0].slots_out, 1u);
+    EXPECT_EQ(read.nodes[0].bytes_out, 4096u);
+    EXPECT_EQ(read.nodes[1].isolation, "process");
+    EXPECT_EQ(read.nodes[1].state, NodeState::Finished);
+    EXPECT_EQ(read.nodes[1].end_reason, "input_closed");
+    EXPECT_EQ(read.nodes[1].slots_in, 7u);
+    EXPECT_EQ(handler_p99_ns(read.nodes[1]), 2048u);  // 1500 ns is in [1024, 2048)
+    ASSERT_EQ(read.inputs.size(), 2u);
+    EXPECT_EQ(read.inputs[0].node, "viewer");
+    EXPECT_EQ(read.inputs[0].channel, "raw");
+    EXPECT_TRUE(read.inputs[0].latest);
+    EXPECT_EQ(read.inputs[1].channel, "meta");
+    EXPECT_EQ(read.inputs[1].gaps, 3u);
+    ASSERT_EQ(read.channels.size(), 2u);
+    EXPECT_EQ(read.channels[0].producer, "cam");
+    EXPECT_EQ(read.channels[1].producer, "");  // another kernel writes it
+    EXPECT_EQ(read.channels[1].segment, prefix + ".meta");
+
+    const nlohmann::json json = to_json(read);
+    EXPECT_EQ(json["nodes"][1]["end_reason"], "input_closed");
+    EXPECT_EQ(json["nodes"][1]["handler_p99_ns"], 2048);
+
+    page.value() = CountersPage();  // the kernel ends: its page goes
+    EXPECT_FALSE(std::filesystem::exists("/dev/shm/dhubctr1." + prefix));
+}
+
+TEST(CountersPage, APrivatePageLeavesNoFile) {
+    auto page = CountersPage::create(two_nodes(unique_prefix("private")), PageKind::Private);
+    ASSERT_TRUE(page) << page.error().message;
+    EXPECT_FALSE(page.value().shared());
+    EXPECT_FALSE(std::filesystem::exists("/dev/shm/dhubctr1." + unique_prefix("private")));
+    bump(page.value().node(1).errors);
+    EXPECT_EQ(read(page.value().node(1).errors), 1u);
+}
+
+TEST(CountersPage, ALivePagesNameIsNotTakenButADeadKernelsIs) {
+    const std::string prefix = unique_prefix("taken");
+    auto first = CountersPage::create(two_nodes(prefix), PageKind::Shared);
+    ASSERT_TRUE(first);
+    auto second = CountersPage::create(two_nodes(prefix), PageKind::Shared);
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, ErrorCode::AlreadyExists);
+    EXPECT_TRUE(std::filesystem::exists("/dev/shm/dhubctr1." + prefix)) << "a failed create removes nothing";
+
+    // A child creates a page under another prefix and dies without removing it (as a SIGKILLed kernel would).
+    const std::string orphan = unique_prefix("orphan");
+    testing::ChildProcess child = testing::ChildProcess::fork([&] {
+        auto page = CountersPage::create(two_nodes(orphan), PageKind::Shared);
+        if (!page) return 1;
+        new CountersPage(std::move(page.value()));  // never destroyed: the file stays
+        return 0;
+    });
+    ASSERT_EQ(child.wait().code, 0);
+    ASSERT_TRUE(std::filesystem::exists("/dev/shm/dhubctr1." + orphan));
+    auto stale = PageReader::open("dhubctr1." + orphan);
+    ASSERT_TRUE(stale);
+    EXPECT_FALSE(stale.value().read().alive);
+    auto taken_over = CountersPage::create(two_nodes(orphan), PageKind::Shared);
+    ASSERT_TRUE(taken_over) << taken_over.error().message;
+    EXPECT_TRUE(PageReader::open("dhubctr1." + orphan).value().read().alive);
+}
+
+/// Writes bytes as /dev/shm/<name>.
+void write_file(const std::string& name, const void* data, std::size_t size) {
+    const int fd = ::shm_open(("/" + name).c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, data, size), static_cast<ssize_t>(size));
+    ::close(fd);
+}
+
+TEST(PageReader, RefusesWhatIsNotAPageOfItsLayoutAndNamesTheFile) {
+    const std::string name = "dhubctr1." + unique_prefix("bad");
+    EXPECT_EQ(PageReader::open(name).error().code, ErrorCode::NotFound);
+
+    const std::string junk(sizeof(PageHeader) + 64, 'x');
+    write_file(name, junk.data(), junk.size());
+    auto not_a_page = PageReader::open(name);
+    ASSERT_FALSE(not_a_page);
+    EXPECT_NE(not_a_page.error().message.find("/dev/shm/" + name + " is not a dhub counters page"), std::string::npos)
+        << not_a_page.error().message;
+
+    write_file(name, "tiny", 4);
+    auto tiny = PageReader::open(name);
+    ASSERT_FALSE(tiny);
+    EXPECT_NE(tiny.error().message.find("too small"), std::string::npos) << tiny.error().message;
+
+    // A real page with another layout version, then one cut short.
+    const std::string prefix = unique_prefix("copy");
+    auto page = CountersPage::create(two_nodes(prefix), PageKind::Shared);
+    ASSERT_TRUE(page);
+    const std::size_t bytes = page.value().header().page_bytes;
+    std::string copy(reinterpret_cast<const char*>(&page.value().header()), bytes);
+    reinterpret_cast<PageHeader*>(copy.data())->layout_version = LAYOUT_VERSION + 1;
+    write_file(name, copy.data(), copy.size());
+    auto other_layout = PageReader::open(name);
+    ASSERT_FALSE(other_layout);
+    EXPECT_EQ(other_layout.error().code, ErrorCode::Incompatible);
+    EXPECT_NE(other_layout.error().message.find("layout " + std::to_string(LAYOUT_VERSION + 1)), std::string::npos)
+        << other_layout.error().message;
+
+    reinterpret_cast<PageHeader*>(copy.data())->layout_version = LAYOUT_VERSION;
+    write_file(name, copy.data(), copy.size() - sizeof(ChannelRecord));
+    auto truncated = PageReader::open(name);
+    ASSERT_FALSE(truncated);
+    EXPECT_NE(truncated.error().message.find("damaged"), std::string::npos) << truncated.error().message;
+
+    write_file(name, copy.data(), copy.size());
+    EXPECT_TRUE(PageReader::open(name)) << "the same bytes with the right layout and size are a page";
+    ::shm_unlink(("/" + name).c_str());
+}
+
+TEST(Histogram, BucketsArePowersOfTwoAndTheLastTakesEverythingAbove) {
+    EXPECT_EQ(histogram_bucket(0), 0u);
+    EXPECT_EQ(histogram_bucket(1), 1u);
+    EXPECT_EQ(histogram_bucket(1023), 10u);
+    EXPECT_EQ(histogram_bucket(1024), 11u);
+    EXPECT_EQ(histogram_bucket(~0ULL), HISTOGRAM_BUCKETS - 1);
+}
+
+TEST(Histogram, P99IsTheUpperBoundOfTheBucketThatHoldsThe99thPercentile) {
+    NodeCounts node;
+    EXPECT_EQ(handler_p99_ns(node), 0u);
+    node.handler_histogram[histogram_bucket(100)] = 990;  // [64, 128)
+    node.handler_histogram[histogram_bucket(5000)] = 10;  // [4096, 8192)
+    EXPECT_EQ(handler_p99_ns(node), 128u);
+    node.handler_histogram[histogram_bucket(5000)] = 11;
+    EXPECT_EQ(handler_p99_ns(node), 8192u);
+}
+
+}  // namespace
+}  // namespace dhub::counters
