@@ -70,12 +70,6 @@ Result<std::byte*> allocate(const std::string& name, std::size_t bytes) {
     return static_cast<std::byte*>(memory);
 }
 
-/// A readable page whose kernel process is gone.
-bool left_by_dead_kernel(const std::string& name) {
-    auto reader = PageReader::open(name);
-    return reader && !reader.value().read().alive;
-}
-
 }  // namespace
 
 Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind) {
@@ -99,7 +93,6 @@ Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind)
 
     // The memory is zero: every counter starts at 0. Records are placed with new, so their atomics exist.
     auto* header = new (page.data_) PageHeader{};
-    std::memcpy(header->magic, MAGIC, sizeof MAGIC);
     header->layout_version = LAYOUT_VERSION;
     header->header_bytes = sizeof(PageHeader);
     header->page_bytes = page.bytes_;
@@ -132,7 +125,7 @@ Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind)
                 InputRecord{};
             copy_name(input->channel, node.inputs[k].channel);
             input->node = static_cast<std::uint32_t>(index);
-            input->latest = node.inputs[k].latest ? 1 : 0;
+            input->latest.store(node.inputs[k].latest ? 1 : 0, std::memory_order_relaxed);
         }
         first_input += record->input_count;
     }
@@ -143,6 +136,8 @@ Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind)
         copy_name(record->segment, shape.channels[index].segment);
         record->producer = shape.channels[index].producer;
     }
+    // The magic last, then ready: a reader that finds the magic but not ready knows the page is being set up.
+    std::memcpy(header->magic, MAGIC, sizeof MAGIC);
     header->ready.store(1, std::memory_order_release);
     return page;
 }
@@ -183,10 +178,11 @@ InputRecord& CountersPage::input(std::size_t node_index, std::size_t input_index
     return *reinterpret_cast<InputRecord*>(inputs_base(data_, header().node_count) + index * sizeof(InputRecord));
 }
 
-void CountersPage::set_finished(NodeRecord& record, const char* reason) noexcept {
-    if (record.state.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(NodeState::Finished)) return;
-    copy_name(record.end_reason, reason);
-    record.state.store(static_cast<std::uint32_t>(NodeState::Finished), std::memory_order_release);
+void CountersPage::set_state(NodeRecord& record, NodeState state, std::string_view end_reason) noexcept {
+    // A final state is never left, so end_reason is written once, before any reader may look at it.
+    if (is_final(static_cast<NodeState>(record.state.load(std::memory_order_relaxed)))) return;
+    if (is_final(state)) copy_name(record.end_reason, end_reason);
+    record.state.store(static_cast<std::uint32_t>(state), std::memory_order_release);
 }
 
 void CountersPage::set_state(KernelState state) const noexcept {

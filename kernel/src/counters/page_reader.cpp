@@ -33,7 +33,9 @@ Error refused(const std::string& file, const std::string& why) {
 Result<PageReader> PageReader::open(std::string_view file) {
     const std::string name(file);
     const std::string path = "/" + name;
-    const int fd = ::shm_open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    // /dev/shm is everyone's: whatever sits under a page's name is looked at before it is trusted. O_NONBLOCK: a
+    // FIFO planted there must not hang the reader (nor a kernel checking for a stale page), O_NOFOLLOW: no links.
+    const int fd = ::shm_open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0);
     if (fd < 0) {
         const int saved = errno;
         return Error{saved == ENOENT   ? ErrorCode::NotFound
@@ -43,7 +45,17 @@ Result<PageReader> PageReader::open(std::string_view file) {
                          (saved == EACCES ? " (a page is readable by its kernel's user only)" : "")};
     }
     struct stat info {};
-    if (::fstat(fd, &info) != 0 || info.st_size < static_cast<off_t>(sizeof(PageHeader))) {
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        ::close(fd);
+        return refused(name, "is not a regular file, so not a counters page");
+    }
+    if (info.st_uid != ::geteuid() && ::geteuid() != 0) {
+        ::close(fd);
+        return Error{ErrorCode::PermissionDenied, "/dev/shm/" + name + " belongs to uid " +
+                                                      std::to_string(info.st_uid) +
+                                                      ", not to you: a kernel's page is its own user's (or root's)"};
+    }
+    if (info.st_size < static_cast<off_t>(sizeof(PageHeader))) {
         ::close(fd);
         return refused(name, "is too small to be a counters page (" + std::to_string(info.st_size) + " bytes)");
     }
@@ -59,16 +71,32 @@ Result<PageReader> PageReader::open(std::string_view file) {
     reader.bytes_ = bytes;
     reader.file_ = name;
     const PageHeader& header = reader.header();
+    // The kernel writes the magic last but one (ready is last): none yet is a page being set up, or one whose
+    // kernel died setting it up.
+    static constexpr char NO_MAGIC[sizeof MAGIC] = {};
+    if (std::memcmp(header.magic, NO_MAGIC, sizeof MAGIC) == 0) {
+        return Error{ErrorCode::Timeout, "/dev/shm/" + name +
+                                             " is not set up (yet): its kernel is starting, or died starting "
+                                             "(`dhub-ctl clean --force` removes such a page)"};
+    }
     if (std::memcmp(header.magic, MAGIC, sizeof MAGIC) != 0) return refused(name, "is not a dhub counters page");
-    if (header.layout_version != LAYOUT_VERSION || header.header_bytes != sizeof(PageHeader) ||
-        header.node_record_bytes != sizeof(NodeRecord) || header.input_record_bytes != sizeof(InputRecord) ||
-        header.channel_record_bytes != sizeof(ChannelRecord)) {
+    // layout_version and header_bytes keep their offsets in every layout: they are read before anything else.
+    if (header.layout_version != LAYOUT_VERSION || header.header_bytes != sizeof(PageHeader)) {
         return refused(name, "has counters layout " + std::to_string(header.layout_version) +
-                                 " with other record sizes; this reader knows layout " +
-                                 std::to_string(LAYOUT_VERSION) + " (use the dhub-ctl of that kernel's version)");
+                                 "; this reader knows layout " + std::to_string(LAYOUT_VERSION) +
+                                 " (use the dhub-ctl of that kernel's version)");
     }
     if (header.ready.load(std::memory_order_acquire) != 1) {
         return Error{ErrorCode::Timeout, "/dev/shm/" + name + " is still being set up by its kernel; try again"};
+    }
+    if (header.node_record_bytes != sizeof(NodeRecord) || header.input_record_bytes != sizeof(InputRecord) ||
+        header.channel_record_bytes != sizeof(ChannelRecord)) {
+        return refused(name, "is damaged: its record sizes are not those of layout " + std::to_string(LAYOUT_VERSION));
+    }
+    if (header.node_count > MAX_NODES || header.input_count > MAX_INPUTS || header.channel_count > MAX_CHANNELS) {
+        return refused(name, "is damaged: it claims " + std::to_string(header.node_count) + " nodes, " +
+                                 std::to_string(header.input_count) + " inputs and " +
+                                 std::to_string(header.channel_count) + " channels");
     }
     const std::size_t expected = page_bytes(header.node_count, header.input_count, header.channel_count);
     if (header.page_bytes != expected || expected != bytes) {
@@ -123,9 +151,9 @@ KernelCounters PageReader::read() const {
         node.component = text_of(record.component);
         node.isolation = text_of(record.isolation);
         const std::uint32_t state = record.state.load(std::memory_order_acquire);
-        node.state = state <= static_cast<std::uint32_t>(NodeState::Finished) ? static_cast<NodeState>(state)
-                                                                              : NodeState::Created;
-        if (node.state == NodeState::Finished) node.end_reason = text_of(record.end_reason);
+        node.state =
+            state <= static_cast<std::uint32_t>(NodeState::Failed) ? static_cast<NodeState>(state) : NodeState::Created;
+        if (is_final(node.state)) node.end_reason = text_of(record.end_reason);
         node.progress = counters::read(record.progress);
         node.handled = counters::read(record.handled);
         node.slots_in = counters::read(record.slots_in);
@@ -145,7 +173,7 @@ KernelCounters PageReader::read() const {
         node.sampled_handler_ns = counters::read(record.sampled_handler_ns);
         for (std::size_t bucket = 0; bucket < HISTOGRAM_BUCKETS; ++bucket)
             node.handler_histogram[bucket] = counters::read(record.handler_histogram[bucket]);
-        node.pacing_rate_hz = static_cast<double>(record.pacing.rate_millihertz) / 1000.0;
+        node.pacing_rate_hz = static_cast<double>(counters::read(record.pacing.rate_millihertz)) / 1000.0;
         node.pacing_ticks = counters::read(record.pacing.ticks);
         node.pacing_late_ticks = counters::read(record.pacing.late_ticks);
         node.pacing_skipped_ticks = counters::read(record.pacing.skipped_ticks);
@@ -157,7 +185,7 @@ KernelCounters PageReader::read() const {
         InputCounts& input = out.inputs.emplace_back();
         input.node = record.node < out.nodes.size() ? out.nodes[record.node].id : std::string();
         input.channel = text_of(record.channel);
-        input.latest = record.latest != 0;
+        input.latest = record.latest.load(std::memory_order_relaxed) != 0;
         input.next_sequence = counters::read(record.next_sequence);
         input.gaps = counters::read(record.gaps);
         input.gap_events = counters::read(record.gap_events);
@@ -186,6 +214,18 @@ std::vector<std::string> list_pages() {
     ::closedir(directory);
     std::sort(pages.begin(), pages.end());
     return pages;
+}
+
+bool left_by_dead_kernel(const std::string& file) {
+    auto reader = PageReader::open(file);
+    if (reader) return !reader.value().read().alive;
+    if (reader.error().code == ErrorCode::NotFound || reader.error().code == ErrorCode::PermissionDenied) return false;
+    struct stat info {};
+    if (::stat(("/dev/shm/" + file).c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
+    const std::uint64_t changed = static_cast<std::uint64_t>(info.st_mtim.tv_sec) * 1'000'000'000ULL +
+                                  static_cast<std::uint64_t>(info.st_mtim.tv_nsec);
+    const std::uint64_t now = realtime_ns();
+    return now > changed && now - changed > UNREADABLE_PAGE_GRACE_NS;
 }
 
 std::uint64_t handler_p99_ns(const NodeCounts& node) noexcept {
@@ -221,10 +261,18 @@ const char* to_string(NodeState state) noexcept {
     switch (state) {
         case NodeState::Created:
             return "created";
+        case NodeState::Starting:
+            return "starting";
         case NodeState::Running:
             return "running";
-        case NodeState::Finished:
-            return "finished";
+        case NodeState::Paused:
+            return "paused";
+        case NodeState::Draining:
+            return "draining";
+        case NodeState::Stopped:
+            return "stopped";
+        case NodeState::Failed:
+            return "failed";
     }
     return "unknown";
 }

@@ -30,6 +30,13 @@ public:
     virtual void deliver_message(const std::string& channel, const std::string& message) = 0;
     /// The counts of the validators this node runs itself (an isolated producer runs its channels' gates).
     virtual std::vector<ValidatorReport> own_validator_reports() const { return {}; }
+    /// The graph is stopping and this node is not one that is stopped (it ends once its inputs are drained): it
+    /// is draining now, and a paused node resumes to drain.
+    virtual void on_graph_stopping() {}
+    /// Stops taking slots until resume(); the error says why it cannot (not running, a queue-mode component,
+    /// a node in its own process).
+    virtual VoidResult pause() { return Error{ErrorCode::InvalidArgument, "node '" + id() + "' cannot be paused"}; }
+    virtual VoidResult resume() { return Error{ErrorCode::InvalidArgument, "node '" + id() + "' is not paused"}; }
 };
 
 }  // namespace dhub::runtime

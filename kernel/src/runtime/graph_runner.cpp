@@ -95,6 +95,19 @@ struct GraphRunner::Channel {
     std::unique_ptr<ChannelGate> gate;
 };
 
+bool is_failure(EndReason reason) noexcept {
+    switch (reason) {
+        case EndReason::Running:
+        case EndReason::EndOfStream:
+        case EndReason::InputClosed:
+        case EndReason::Stopped:
+        case EndReason::RunReturned:
+            return false;
+        default:
+            return true;
+    }
+}
+
 const char* to_string(EndReason reason) noexcept {
     switch (reason) {
         case EndReason::Running:
@@ -670,13 +683,31 @@ void GraphRunner::start() {
         nodes_[index]->start_thread();
 }
 
+VoidResult GraphRunner::pause_node(std::string_view id) {
+    for (auto& node : nodes_) {
+        if (node->id() == id) return node->pause();
+    }
+    return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};
+}
+
+VoidResult GraphRunner::resume_node(std::string_view id) {
+    for (auto& node : nodes_) {
+        if (node->id() == id) return node->resume();
+    }
+    return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};
+}
+
 void GraphRunner::request_stop(std::string_view cause) {
     if (!stop_announced_.exchange(true)) events_->emit("stop_requested", {{"cause", cause}});
     // Sources first: everything downstream then drains and ends when its input closes.
     for (auto& node : nodes_) {
         // A node fed from another kernel is a source as far as this graph is concerned; a host's node is stopped
         // whatever it is (its kernel asks only when it should stop).
-        if (node->is_graph_source() || host_link_ != nullptr) node->request_stop();
+        if (node->is_graph_source() || host_link_ != nullptr) {
+            node->request_stop();
+        } else {
+            node->on_graph_stopping();
+        }
     }
     notify_state_change();
 }

@@ -105,7 +105,8 @@ IsolatedNode::IsolatedNode(GraphRunner& runner,
       log_prefix_("[" + std::string(plugin::to_string(validated.component.kind)) + ":" + component_ + ":" + id_ + "] "),
       intensity_(supervision_.max_restarts, std::uint64_t{supervision_.restart_period_s} * 1'000'000'000ULL),
       own_counts_(counts == nullptr ? std::make_unique<counters::NodeRecord>() : nullptr),
-      counts_(counts != nullptr ? *counts : *own_counts_) {
+      counts_(counts != nullptr ? *counts : *own_counts_),
+      lifecycle_(id_, counts_, runner.events()) {
     totals_.id = id_;
     totals_.component = component_;
     totals_.isolation = "process";
@@ -244,6 +245,7 @@ IsolatedNode::Ending IsolatedNode::run_host() {
         validator_current_.clear();
     }
     runner_.events().emit("node_process_started", {{"node", id_}, {"pid", child.pid()}});
+    lifecycle_.move(NodeLifecycle::State::Starting, "process_started");
     logger_->debug("{}running in process {}", log_prefix_, child.pid());
 
     HostWatch watch;
@@ -350,7 +352,12 @@ void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, Hos
             const nlohmann::json sleeping = field("sleeping");
             const bool moved = (progress.is_number_unsigned() && progress.get<std::uint64_t>() != watch.progress) ||
                                (sleeping.is_boolean() && sleeping.get<bool>());
-            if (progress.is_number_unsigned()) watch.progress = progress.get<std::uint64_t>();
+            if (progress.is_number_unsigned()) {
+                // The page's progress only grows, across restarts too: each host's own counter starts at 0.
+                const std::uint64_t now_at = progress.get<std::uint64_t>();
+                if (now_at > watch.progress) counters::add(counts_.progress, now_at - watch.progress);
+                watch.progress = now_at;
+            }
             watch.sleeping = sleeping.is_boolean() && sleeping.get<bool>();
             if (moved) watch.moved_at = now;
         } else {
@@ -363,10 +370,9 @@ void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, Hos
             current_ = std::move(report);
             validator_current_ = std::move(validators);
         }
-        counts_.progress.store(watch.progress, std::memory_order_relaxed);
         publish_counts();
     } else if (type == host_message::READY) {
-        counters::CountersPage::set_running(counts_);
+        lifecycle_.move(NodeLifecycle::State::Running, "ready", {NodeLifecycle::State::Starting});
         watch.ready = true;
         ever_ready_.store(true, std::memory_order_relaxed);
         watch.moved_at = watch.beat_at = now;
@@ -433,6 +439,16 @@ void IsolatedNode::absorb(const Ending& ending) {
     validator_current_.clear();
 }
 
+void IsolatedNode::on_graph_stopping() {
+    lifecycle_.move(NodeLifecycle::State::Draining, "graph_stopping", {NodeLifecycle::State::Running});
+}
+
+VoidResult IsolatedNode::pause() {
+    return Error{
+        ErrorCode::InvalidArgument,
+        "node '" + id_ + "' runs in a process of its own (isolation: process): pausing it is not supported yet"};
+}
+
 void IsolatedNode::publish_counts() {
     const NodeReport now = report();
     const auto set = [](counters::Counter& counter, std::uint64_t value) {
@@ -451,8 +467,7 @@ void IsolatedNode::publish_counts() {
     set(counts_.bytes_in, now.bytes_in);
     set(counts_.bytes_out, now.bytes_out);
     set(counts_.restarts, now.restarts.size());
-    if (counts_.pacing.rate_millihertz == 0)  // written once, before any reader looks at the pacing
-        counts_.pacing.rate_millihertz = static_cast<std::uint64_t>(now.pacing.rate_hz * 1000.0 + 0.5);
+    set(counts_.pacing.rate_millihertz, static_cast<std::uint64_t>(now.pacing.rate_hz * 1000.0 + 0.5));
     set(counts_.pacing.ticks, now.pacing.ticks);
     set(counts_.pacing.late_ticks, now.pacing.late_ticks);
     set(counts_.pacing.skipped_ticks, now.pacing.skipped_ticks);
@@ -515,7 +530,7 @@ void IsolatedNode::end_for_good(const Ending& ending) {
         detail = totals_.end_detail;
     }
     publish_counts();
-    counters::CountersPage::set_finished(counts_, to_string(report().end_reason));
+    lifecycle_.end(report().end_reason, detail);
     runner_.events().emit("node_finished",
                           {{"node", id_}, {"end_reason", to_string(report().end_reason)}, {"end_detail", detail}});
     if (normal) return;

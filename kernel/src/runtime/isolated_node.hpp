@@ -24,6 +24,7 @@
 #include "dhub/shm/producer.hpp"
 #include "graph_node.hpp"
 #include "host_link.hpp"
+#include "node_lifecycle.hpp"
 #include "restart_intensity.hpp"
 
 namespace dhub::runtime {
@@ -70,6 +71,8 @@ public:
     NodeReport report() const override;
     void deliver_message(const std::string& channel, const std::string& message) override;
     std::vector<ValidatorReport> own_validator_reports() const override;
+    void on_graph_stopping() override;
+    VoidResult pause() override;
 
 private:
     /// How one host process ended.
@@ -146,8 +149,9 @@ private:
     /// node's supervising thread only; bytes and handler times stay in the host.
     std::unique_ptr<counters::NodeRecord> own_counts_;
     counters::NodeRecord& counts_;
-    NodeReport totals_;   ///< every ended host's counts, summed
-    NodeReport current_;  ///< the running host's last beat
+    NodeLifecycle lifecycle_;  ///< its state: starting while a process sets up, running once it is ready
+    NodeReport totals_;        ///< every ended host's counts, summed
+    NodeReport current_;       ///< the running host's last beat
     std::vector<ValidatorReport> validator_totals_;
     std::vector<ValidatorReport> validator_current_;
 };

@@ -39,7 +39,8 @@ Node::Node(GraphRunner& runner,
       own_input_counts_(
           records.inputs == nullptr ? std::make_unique<counters::InputRecord[]>(validated.inputs.size() + 1) : nullptr),
       counts_(records.node != nullptr ? *records.node : *own_counts_),
-      input_counts_(records.inputs != nullptr ? records.inputs : own_input_counts_.get()) {
+      input_counts_(records.inputs != nullptr ? records.inputs : own_input_counts_.get()),
+      lifecycle_(id_, counts_, runner.events()) {
     if (validated.spec->pacing) pacer_ = std::make_unique<SourcePacer>(*validated.spec->pacing, &counts_.pacing);
     // validated.inputs / outputs are in port order already: each port's channels are one run of them.
     for (std::size_t port = 0; port < component_.ports.size(); ++port) {
@@ -130,13 +131,83 @@ void Node::on_overwritten(std::uint64_t sequence) {
     logger_->error("{}latest-only input slot {} was rewritten while the handler held it", log_prefix_, sequence);
 }
 
-void Node::note_gap(counters::InputRecord& ledger, std::uint64_t first_missed, std::uint64_t missed) noexcept {
+void Node::note_gap(std::size_t input, std::uint64_t first_missed, std::uint64_t missed) noexcept {
+    counters::InputRecord& ledger = input_counts_[input];
     const std::uint64_t now = monotonic_ns();
     counters::add(ledger.gaps, missed);
     counters::bump(ledger.gap_events);
     if (counters::read(ledger.first_gap_ns) == 0) ledger.first_gap_ns.store(now, std::memory_order_relaxed);
     ledger.last_gap_ns.store(now, std::memory_order_relaxed);
     ledger.last_gap_sequence.store(first_missed, std::memory_order_relaxed);
+    // The event stream hears of gaps at most once a second per input (a slow latest-only reader may miss slots
+    // on every read); the ledger above is exact.
+    Input& where = inputs_[input];
+    where.gaps_unreported += missed;
+    if (where.gap_event_ns != 0 && now - where.gap_event_ns < GAP_EVENT_PERIOD_NS) return;
+    try {
+        runner_.events().emit("input_gap", {{"node", id_},
+                                            {"input", where.channel},
+                                            {"missed", where.gaps_unreported},
+                                            {"first_missed_sequence", first_missed},
+                                            {"gaps", counters::read(ledger.gaps)}});
+    } catch (...) {
+        return;  // an event that cannot be written is not worth a slot
+    }
+    where.gap_event_ns = now;
+    where.gaps_unreported = 0;
+}
+
+void Node::on_graph_stopping() {
+    {
+        // A node that already knows why it ends (its error policy stopped it) is not draining: it is ending.
+        const std::lock_guard lock(end_reason_mutex_);
+        if (end_reason_ != EndReason::Running) return;
+    }
+    if (!lifecycle_.move(NodeLifecycle::State::Draining, "graph_stopping",
+                         {NodeLifecycle::State::Running, NodeLifecycle::State::Paused})) {
+        return;
+    }
+    const std::lock_guard lock(sleep_mutex_);
+    paused_.store(false, std::memory_order_relaxed);  // a paused node drains too
+    sleep_wakeup_.notify_all();
+}
+
+VoidResult Node::pause() {
+    if (descriptor_.run != nullptr) {
+        return Error{ErrorCode::InvalidArgument, "node '" + id_ + "' (" + component_.id +
+                                                     ") runs its own loop (queue mode): the kernel cannot pause it"};
+    }
+    const std::lock_guard lock(sleep_mutex_);
+    if (!lifecycle_.move(NodeLifecycle::State::Paused, "pause_requested", {NodeLifecycle::State::Running})) {
+        return Error{ErrorCode::InvalidArgument,
+                     "node '" + id_ + "' is " + to_string(lifecycle_.state()) + ": only a running node can be paused"};
+    }
+    paused_.store(true, std::memory_order_relaxed);
+    return Ok{};
+}
+
+VoidResult Node::resume() {
+    const std::lock_guard lock(sleep_mutex_);
+    if (!lifecycle_.move(NodeLifecycle::State::Running, "resume_requested", {NodeLifecycle::State::Paused})) {
+        return Error{ErrorCode::InvalidArgument,
+                     "node '" + id_ + "' is " + to_string(lifecycle_.state()) + ", not paused"};
+    }
+    paused_.store(false, std::memory_order_relaxed);
+    sleep_wakeup_.notify_all();
+    return Ok{};
+}
+
+void Node::wait_while_paused() {
+    // Asleep as far as an isolated node's watchdog is concerned: a paused node is not a hung one.
+    sleeping_.store(true, std::memory_order_relaxed);
+    {
+        std::unique_lock lock(sleep_mutex_);
+        sleep_wakeup_.wait(lock, [this] { return !paused_.load(std::memory_order_relaxed) || stop_requested(); });
+    }
+    sleeping_.store(false, std::memory_order_relaxed);
+    counters::bump(counts_.progress);
+    // A paced source resumes on a new grid of ticks: the ones due while it was paused are not made up.
+    if (pacer_) pacer_->anchor(runner_.clock().now_ns());
 }
 
 void Node::record_sample() noexcept {
@@ -172,7 +243,7 @@ void Node::thread_main() {
                           *cpu_);
         }
     }
-    counters::CountersPage::set_running(counts_);
+    lifecycle_.move(NodeLifecycle::State::Starting, "thread_started", {NodeLifecycle::State::Created});
     bool started = connect_remote_inputs();
     if (started && descriptor_.start != nullptr) {
         if (const dhub_status status = descriptor_.start(instance_); status != DHUB_OK) {
@@ -191,6 +262,7 @@ void Node::thread_main() {
         }
     }
     if (started) {
+        lifecycle_.move(NodeLifecycle::State::Running, "started", {NodeLifecycle::State::Starting});
         if (descriptor_.run != nullptr) {
             const dhub_status ran = descriptor_.run(instance_);
             if (dhub_status_is_error(ran)) count_error(ran, "run ended with an error");
@@ -234,7 +306,7 @@ void Node::thread_main() {
         drop_consumer(input);
     counts_.latest_skipped.store(latest_skipped_seen_, std::memory_order_relaxed);
     const NodeReport ended = report();
-    counters::CountersPage::set_finished(counts_, to_string(ended.end_reason));
+    lifecycle_.end(ended.end_reason, ended.end_detail);
     runner_.events().emit(
         "node_finished",
         {{"node", id_}, {"end_reason", to_string(ended.end_reason)}, {"end_detail", ended.end_detail}});
@@ -244,8 +316,14 @@ void Node::thread_main() {
 }
 
 void Node::count_error(dhub_status code, const std::string& what) {
-    counts_.errors.fetch_add(1, std::memory_order_relaxed);  // report_error may come from a plugin's own thread
+    // report_error may come from a plugin's own thread.
+    const std::uint64_t errors = counts_.errors.fetch_add(1, std::memory_order_relaxed) + 1;
     logger_->error("{}{}: {} ({})", log_prefix_, what, dhub_status_name(code), code);
+    // Errors may come with every slot: the event stream hears of the first ten, then of every thousandth.
+    if (errors <= ERROR_EVENTS_FIRST || errors % ERROR_EVENTS_EVERY == 0) {
+        runner_.events().emit("node_error",
+                              {{"node", id_}, {"status", dhub_status_name(code)}, {"what", what}, {"errors", errors}});
+    }
     const auto [verdict, consecutive] = error_policy_.on_failure();
     switch (verdict) {
         case ErrorPolicyTracker::Verdict::Continue:

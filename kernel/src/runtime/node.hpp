@@ -34,6 +34,7 @@
 #include "error_policy_tracker.hpp"
 #include "graph_node.hpp"
 #include "message_inbox.hpp"
+#include "node_lifecycle.hpp"
 #include "source_pacer.hpp"
 
 namespace dhub::runtime {
@@ -81,6 +82,9 @@ public:
         /// evolution rule against what the producer registered.
         nlohmann::json expected_schema{};
         std::string schema_document{};  ///< the typed schema of `schema` (port_schema_document()); "" if none
+        // The node thread's pace of input_gap events: at most one a second, with the slots missed since the last.
+        std::uint64_t gap_event_ns = 0;
+        std::uint64_t gaps_unreported = 0;
     };
 
     /// Where a node counts: its record in the kernel's counters page, and its inputs' records (one per input,
@@ -167,6 +171,9 @@ public:
     const std::vector<Output>& outputs() const noexcept { return outputs_; }
     const std::vector<Input>& inputs() const noexcept { return inputs_; }
     void deliver_message(const std::string& channel, const std::string& message) override;
+    void on_graph_stopping() override;
+    VoidResult pause() override;
+    VoidResult resume() override;
 
     // ---- the host API, called from the plugin through host_api() ------------------------------------
     void log(dhub_log_level level, const char* message) const;
@@ -212,7 +219,13 @@ private:
     /// cause: "closed" or "producer_lost", the input_lost event's field; what: the same in words.
     Step on_remote_lost(Input& input, const char* cause, const char* what);
     /// Sleeps for span, or until the node is asked to stop.
-    void pause(std::chrono::nanoseconds span);
+    void sleep_for(std::chrono::nanoseconds span);
+    /// The loops' check, once per step: one relaxed load unless the node was asked to pause.
+    void honour_pause() {
+        if (paused_.load(std::memory_order_relaxed)) wait_while_paused();
+    }
+    /// Sleeps while paused (until resume, a graph stop or a stop).
+    void wait_while_paused();
     Step realtime_step();
     /// A paced source ("pacing"): sleeps until its next tick is due. False when the node is asked to stop first.
     bool wait_for_tick();
@@ -250,7 +263,7 @@ private:
     void note_read(std::size_t input, std::uint64_t first, std::uint64_t last) noexcept {
         counters::InputRecord& ledger = input_counts_[input];
         const std::uint64_t expected = counters::read(ledger.next_sequence);
-        if (first > expected && expected != 0) note_gap(ledger, expected, first - expected);
+        if (first > expected && expected != 0) note_gap(input, expected, first - expected);
         ledger.next_sequence.store(last + 1, std::memory_order_relaxed);
     }
     void note_read(std::size_t input, std::uint64_t sequence) noexcept { note_read(input, sequence, sequence); }
@@ -259,7 +272,7 @@ private:
         counters::add(counts_.slots_out, slots);
         counters::add(counts_.bytes_out, bytes);
     }
-    void note_gap(counters::InputRecord& ledger, std::uint64_t first_missed, std::uint64_t missed) noexcept;
+    void note_gap(std::size_t input, std::uint64_t first_missed, std::uint64_t missed) noexcept;
     /// Whether this step is one of the timed ones (one in counters::TIMING_SAMPLE_EVERY).
     bool sample_this_step() noexcept {
         if (--steps_to_sample_ != 0) return false;
@@ -342,6 +355,8 @@ private:
     std::uint64_t handler_ns_ = 0;               ///< the sampled step's handler time
     bool handler_timed_ = false;                 ///< the sampled step called the handler
     bool track_gaps_ = false;                    ///< input 0 is latest-only: its reads are checked for gaps
+    NodeLifecycle lifecycle_;                    ///< its state, in counts_ and the event stream
+    std::atomic<bool> paused_{false};            ///< set by pause(), cleared by resume() and a graph stop
     EndReason end_reason_ = EndReason::Running;  ///< guarded by end_reason_mutex_, as end_detail_
     std::string end_detail_;
     mutable std::mutex end_reason_mutex_;

@@ -20,7 +20,7 @@ void Node::report_error(dhub_status code, const char* message) {
     count_error(code, message != nullptr ? message : "error reported by the plugin");
 }
 
-void Node::pause(std::chrono::nanoseconds span) {
+void Node::sleep_for(std::chrono::nanoseconds span) {
     std::unique_lock lock(sleep_mutex_);
     sleep_wakeup_.wait_for(lock, span, [this] { return stop_requested(); });
 }
@@ -128,7 +128,6 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
             *slot =
                 make_slot(const_cast<std::byte*>(payload.data()), payload.size(),
                           input.consumer->view().slot_payload_bytes(), acquired.sequence(), acquired.timestamp_ns());
-            counters::add(counts_.bytes_in, payload.size());
             if (input.consumer->latest_only()) note_read(port, acquired.sequence());
             input.held.emplace(std::move(acquired));
             return shm::Status::Ok;
@@ -143,6 +142,8 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
 dhub_status Node::release(std::uint32_t port) {
     if (port >= inputs_.size() || !inputs_[port].held || in_port_handler_) return DHUB_ERR_INVALID_ARGUMENT;
     const std::uint64_t sequence = inputs_[port].held->sequence();
+    // Counted with the slot, when it is handed back (as slots_in): a slot still held at the end is in neither.
+    counters::add(counts_.bytes_in, inputs_[port].held->payload().size());
     const shm::Status released = inputs_[port].held->release();
     inputs_[port].held.reset();
     if (released == shm::Status::Overwritten) on_overwritten(sequence);

@@ -27,6 +27,11 @@ constexpr std::chrono::microseconds OUTPUT_ROOM_PAUSE{50};
 constexpr std::size_t MESSAGE_BYTES_LIMIT = 4096;
 constexpr std::uint64_t VALIDATION_LOG_FIRST = 10;
 constexpr std::uint64_t VALIDATION_LOG_EVERY = 1000;
+/// node_error events: the first ones of a node, then one in this many (the count is in each).
+constexpr std::uint64_t ERROR_EVENTS_FIRST = 10;
+constexpr std::uint64_t ERROR_EVENTS_EVERY = 1000;
+/// input_gap events: at most one per input in this long.
+constexpr std::uint64_t GAP_EVENT_PERIOD_NS = 1'000'000'000;
 /// A remote input looks for its channel in parked DISCOVERs of this length (stop is noticed in between).
 constexpr std::chrono::milliseconds REMOTE_DISCOVER_SLICE = 500ms;
 constexpr std::chrono::milliseconds REMOTE_RETRY = 200ms;

@@ -20,6 +20,7 @@ void Node::run_realtime() {
     while (!stop_requested()) {
         counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
+        honour_pause();
         const bool sampled = sample_this_step();
         if (sampled) step_started_ns_ = monotonic_ns();
         const Step step = !bursts            ? realtime_step()
@@ -324,7 +325,7 @@ Node::Step Node::stage_burst_step() {
         counters::add(counts_.skipped, unpublished);
     }
     if (ended && filled != 0) counters::add(counts_.handled, filled);
-    if (output_bound) pause(OUTPUT_ROOM_PAUSE);  // the readers downstream are behind: let them make room
+    if (output_bound) sleep_for(OUTPUT_ROOM_PAUSE);  // the readers downstream are behind: let them make room
     if (wedged) {
         count_error(DHUB_ERR_INVALID_ARGUMENT, "process_burst consumed none of the " + std::to_string(count) +
                                                    " input slots it was offered, and no bigger offer can come (the "
@@ -388,6 +389,7 @@ Node::Step Node::on_read_failure(shm::Status status, std::uint64_t sequence) {
             return Step::Finished;
         case shm::Status::ChecksumMismatch:
             counts_.checksum_failures.fetch_add(1, std::memory_order_relaxed);
+            if (track_gaps_) note_read(0, sequence);  // read and refused: counted as a checksum failure, not a gap
             logger_->warn("{}input slot {} on '{}' failed its checksum and was skipped", log_prefix_, sequence,
                           inputs_[0].channel);
             return Step::Continue;

@@ -56,6 +56,7 @@ void Node::run_ports() {
     while (!stop_requested()) {
         counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
+        honour_pause();
         if (inputs_.empty()) {
             if (call() == Step::Finished) return;
             continue;
@@ -102,7 +103,6 @@ bool Node::take_arrivals(std::vector<dhub_port_input>& states) {
                               input.consumer->view().slot_payload_bytes(), read.sequence(), read.timestamp_ns());
                 state.state = DHUB_INPUT_READY;
                 state.count = 1;
-                counters::add(counts_.bytes_in, payload.size());
                 if (input.consumer->latest_only()) note_read(index, read.sequence());
                 input.held.emplace(std::move(read));
                 changed = true;

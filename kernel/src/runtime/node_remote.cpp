@@ -49,7 +49,7 @@ bool Node::connect_remote(Input& input) {
             report(not_yet ? "not_published" : "discover_failed",
                    not_yet ? "waiting for another kernel to publish '" + input.remote_name + "'"
                            : "discovering '" + input.remote_name + "': " + found.error().message);
-            if (!not_yet) pause(REMOTE_RETRY);  // a parked DISCOVER already waited
+            if (!not_yet) sleep_for(REMOTE_RETRY);  // a parked DISCOVER already waited
             continue;
         }
         const broker::ChannelRegistration& channel = found->registration;
@@ -122,7 +122,7 @@ bool Node::connect_remote(Input& input) {
             // Typically a producer that died or restarted after the broker answered: look again shortly.
             report("attach_failed", "attaching to '" + input.remote_name + "' (segment " + channel.segment +
                                         "): " + attached.error().message);
-            pause(REMOTE_RETRY);
+            sleep_for(REMOTE_RETRY);
             continue;
         }
         if (attached->view().header().closed.load(std::memory_order_acquire) != 0) {
@@ -130,7 +130,7 @@ bool Node::connect_remote(Input& input) {
             // would only find it closed again, in a tight loop, until the segment is gone.
             report("attach_failed", "channel '" + input.remote_name + "' (segment " + channel.segment +
                                         ") is closed; waiting for its producer to publish it again");
-            pause(REMOTE_RETRY);
+            sleep_for(REMOTE_RETRY);
             continue;
         }
         // A component that takes any schema ("*") expects what the channel carries.
@@ -161,6 +161,9 @@ bool Node::connect_remote(Input& input) {
             runner_.events().emit("consumer_registered", {{"node", id_}, {"input", input.channel}});
         }
         input.consumer.emplace(std::move(attached.value()));
+        // Its sync policy is the producer's, known only now: the ledger says whether it may have gaps.
+        input_counts_[static_cast<std::size_t>(&input - inputs_.data())].latest.store(
+            input.consumer->latest_only() ? 1 : 0, std::memory_order_relaxed);
         input.losses_seen = losses;
         logger_->info("{}input '{}' attached to segment {} ({} other consumers)", log_prefix_, input.channel,
                       channel.segment, found->consumer_count);

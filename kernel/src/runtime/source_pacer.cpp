@@ -11,7 +11,8 @@ SourcePacer::SourcePacer(const graph::Pacing& pacing, counters::PacingCounters* 
       period_ns_(1e9L / static_cast<long double>(pacing.rate_hz)),
       late_(pacing.late),
       counts_(counts != nullptr ? *counts : own_) {
-    counts_.rate_millihertz = static_cast<std::uint64_t>(std::llround(rate_hz_ * 1000.0));
+    counts_.rate_millihertz.store(static_cast<std::uint64_t>(std::llround(rate_hz_ * 1000.0)),
+                                  std::memory_order_relaxed);
 }
 
 void SourcePacer::anchor(std::uint64_t start_ns) noexcept {

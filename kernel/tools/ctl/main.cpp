@@ -37,7 +37,9 @@ commands:
               p99 time and the share of time spent waiting (both sampled, one step in 64)
   channels    per channel: its producer, slots written, fill; per reader its lag and skipped slots; per
               reading node the slots it missed (a latest-only input's gaps)
-  clean       remove the pages that killed kernels left behind
+  clean       remove the pages that killed kernels left behind; with --force also pages that cannot be read
+              (never set up, damaged, another layout) and are older than 10 s: only when no kernel of another
+              dhub version runs
 
 )";
 
@@ -45,6 +47,7 @@ struct Options {
     std::string command;
     std::string kernel;
     bool json = false;
+    bool force = false;
 };
 
 int print(const nlohmann::json& value, const std::string& text, bool json) {
@@ -52,11 +55,12 @@ int print(const nlohmann::json& value, const std::string& text, bool json) {
     return to_int(ExitCode::Ok);
 }
 
-int clean(bool json) {
+int clean(bool json, bool force) {
     nlohmann::json removed = nlohmann::json::array();
     for (const dhub::ctl::FoundKernel& kernel : dhub::ctl::find_kernels()) {
-        if (!kernel.error.empty() || kernel.counters.alive) continue;
-        if (::shm_unlink(("/" + kernel.file).c_str()) == 0) removed.push_back(kernel.file);
+        const bool dead =
+            kernel.error.empty() ? !kernel.counters.alive : force && dhub::counters::left_by_dead_kernel(kernel.file);
+        if (dead && ::shm_unlink(("/" + kernel.file).c_str()) == 0) removed.push_back(kernel.file);
     }
     std::string text;
     for (const auto& file : removed)
@@ -69,7 +73,7 @@ int run(const Options& options) {
         const auto kernels = dhub::ctl::find_kernels();
         return print(dhub::ctl::kernels_json(kernels), dhub::ctl::kernels_text(kernels), options.json);
     }
-    if (options.command == "clean") return clean(options.json);
+    if (options.command == "clean") return clean(options.json, options.force);
     auto page = dhub::ctl::open_kernel(options.kernel);
     if (!page) {
         std::cerr << "dhub-ctl: " << page.error().message << "\n";
@@ -96,7 +100,8 @@ int main(int argc, char** argv) {
         ("version", "print the version")  //
         ("kernel,k", po::value<std::string>(&options.kernel)->value_name("PID|GRAPH|PREFIX"),
          "the kernel to look at when several run (its pid, its graph's name or its segment prefix)")  //
-        ("json", "print JSON instead of text");
+        ("json", "print JSON instead of text")                                                        //
+        ("force", "clean: also pages that cannot be read and are older than 10 s");
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::string>(&options.command));
     po::options_description all;
@@ -126,6 +131,7 @@ int main(int argc, char** argv) {
         return to_int(ExitCode::Ok);
     }
     options.json = values.count("json") != 0;
+    options.force = values.count("force") != 0;
     static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "clean"};
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
         std::cerr << "dhub-ctl: "

@@ -40,9 +40,17 @@ std::string human_ns(std::uint64_t ns) {
 /// A kernel whose main thread has not beaten for this long is reported as not responding.
 constexpr std::uint64_t WEDGED_AFTER_NS = 3'000'000'000;
 
+/// Whether the kernel's main thread beats: it does while the graph runs and stops. While it sets the graph up it
+/// is in the plugins' create(), which may take long: that is not counted against it.
+bool responding(const counters::KernelCounters& kernel) {
+    if (!kernel.alive) return false;
+    if (kernel.state == counters::KernelState::SettingUp || kernel.state == counters::KernelState::Stopped) return true;
+    return kernel.heartbeat_age_ns <= WEDGED_AFTER_NS;
+}
+
 std::string liveness(const counters::KernelCounters& kernel) {
     if (!kernel.alive) return "dead (its page is stale: `dhub-ctl clean` removes it)";
-    if (kernel.state != counters::KernelState::Stopped && kernel.heartbeat_age_ns > WEDGED_AFTER_NS) {
+    if (!responding(kernel)) {
         return std::string(counters::to_string(kernel.state)) + ", NOT RESPONDING for " +
                human_ns(kernel.heartbeat_age_ns);
     }
@@ -97,8 +105,7 @@ nlohmann::json status_json(const counters::KernelCounters& kernel) {
             {"pid", kernel.pid},
             {"alive", kernel.alive},
             {"state", counters::to_string(kernel.state)},
-            {"responding", kernel.alive && (kernel.state == counters::KernelState::Stopped ||
-                                            kernel.heartbeat_age_ns <= WEDGED_AFTER_NS)},
+            {"responding", responding(kernel)},
             {"heartbeat_age_ns", kernel.heartbeat_age_ns},
             {"started_realtime_ns", kernel.started_realtime_ns},
             {"nodes", kernel.nodes.size()},
@@ -131,9 +138,9 @@ std::string nodes_text(const counters::KernelCounters& kernel) {
     std::string text = format("%-14s %-18s %-9s %11s %11s %9s %9s %6s %7s %9s %5s\n", "NODE", "COMPONENT", "STATE",
                               "SLOTS IN", "SLOTS OUT", "IN", "OUT", "ERRORS", "SKIPPED", "P99", "WAIT");
     for (const counters::NodeCounts& node : kernel.nodes) {
-        const std::string state = node.state == counters::NodeState::Finished
-                                      ? node.end_reason.substr(0, 9)
-                                      : std::string(counters::to_string(node.state));
+        // An ended node shows why it ended ("input_cl…" is enough to tell; --json has all of it).
+        const std::string state = counters::is_final(node.state) ? node.end_reason.substr(0, 9)
+                                                                 : std::string(counters::to_string(node.state));
         text += format("%-14.14s %-18.18s %-9.9s %11llu %11llu %9s %9s %6llu %7llu %9s %4.0f%%\n", node.id.c_str(),
                        node.component.c_str(), state.c_str(), static_cast<unsigned long long>(node.slots_in),
                        static_cast<unsigned long long>(node.slots_out), human_bytes(node.bytes_in).c_str(),
@@ -188,7 +195,40 @@ nlohmann::json channels_json(const counters::KernelCounters& kernel) {
         channel["consumers"] = std::move(consumers);
         channels.push_back(std::move(channel));
     }
+    // Inputs from other kernels ("broker:<channel>") have no ring here: their ledgers are listed on their own.
+    for (const counters::InputCounts& input : kernel.inputs) {
+        const bool local =
+            std::any_of(kernel.channels.begin(), kernel.channels.end(),
+                        [&](const counters::ChannelEntry& entry) { return entry.name == input.channel; });
+        if (local) continue;
+        channels.push_back({{"name", input.channel},
+                            {"segment", ""},
+                            {"producer", ""},
+                            {"remote", true},
+                            {"inputs", nlohmann::json::array({counters::to_json(input)})},
+                            {"error", "another kernel's channel: its ring is not read here"}});
+    }
     return channels;
+}
+
+/// A channel's ring and its readers, as channels_text prints them.
+static std::string ring_text(const nlohmann::json& channel) {
+    const std::string name = channel["name"].get<std::string>();
+    const std::string producer = channel["producer"].get<std::string>();
+    std::string text;
+    text += format("%s  %s, %u x %s, producer %s: %llu slots written, fill %.0f%%%s\n", name.c_str(),
+                   channel["sync"].get<std::string>().c_str(), channel["slot_count"].get<std::uint32_t>(),
+                   human_bytes(channel["slot_bytes"].get<std::uint64_t>()).c_str(),
+                   producer.empty() ? "(another kernel)" : producer.c_str(),
+                   static_cast<unsigned long long>(channel["write_seq"].get<std::uint64_t>()),
+                   100.0 * channel["fill"].get<double>(), channel["closed"].get<bool>() ? ", closed" : "");
+    for (const nlohmann::json& consumer : channel["consumers"]) {
+        text += format("    reader %-16s lag %8llu  skipped %8llu%s\n", consumer["name"].get<std::string>().c_str(),
+                       static_cast<unsigned long long>(consumer["lag"].get<std::uint64_t>()),
+                       static_cast<unsigned long long>(consumer["skipped"].get<std::uint64_t>()),
+                       consumer["alive"].get<bool>() ? "" : "  (dead)");
+    }
+    return text;
 }
 
 std::string channels_text(const nlohmann::json& channels) {
@@ -199,19 +239,8 @@ std::string channels_text(const nlohmann::json& channels) {
         if (channel.contains("error")) {
             text += format("%s  (producer %s): %s\n", name.c_str(), producer.empty() ? "-" : producer.c_str(),
                            channel["error"].get<std::string>().c_str());
-            continue;
-        }
-        text += format("%s  %s, %u x %s, producer %s: %llu slots written, fill %.0f%%%s\n", name.c_str(),
-                       channel["sync"].get<std::string>().c_str(), channel["slot_count"].get<std::uint32_t>(),
-                       human_bytes(channel["slot_bytes"].get<std::uint64_t>()).c_str(),
-                       producer.empty() ? "(another kernel)" : producer.c_str(),
-                       static_cast<unsigned long long>(channel["write_seq"].get<std::uint64_t>()),
-                       100.0 * channel["fill"].get<double>(), channel["closed"].get<bool>() ? ", closed" : "");
-        for (const nlohmann::json& consumer : channel["consumers"]) {
-            text += format("    reader %-16s lag %8llu  skipped %8llu%s\n", consumer["name"].get<std::string>().c_str(),
-                           static_cast<unsigned long long>(consumer["lag"].get<std::uint64_t>()),
-                           static_cast<unsigned long long>(consumer["skipped"].get<std::uint64_t>()),
-                           consumer["alive"].get<bool>() ? "" : "  (dead)");
+        } else {
+            text += ring_text(channel);
         }
         for (const nlohmann::json& input : channel["inputs"]) {
             if (input["gaps"].get<std::uint64_t>() == 0) continue;

@@ -3,6 +3,7 @@
 // and all; a reader refuses what is not a page of its layout, and a page a killed kernel left is taken over.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -42,12 +43,12 @@ TEST(CountersPage, WhatTheOwnersWriteIsWhatAReaderReads) {
     NodeRecord& camera = page.value().node(0);
     bump(camera.slots_out);
     add(camera.bytes_out, 4096);
-    CountersPage::set_running(camera);
+    CountersPage::set_state(camera, NodeState::Running);
     NodeRecord& viewer = page.value().node(1);
     add(viewer.slots_in, 7);
     bump(viewer.handler_histogram[histogram_bucket(1500)]);
-    CountersPage::set_finished(viewer, "input_closed");
-    CountersPage::set_finished(viewer, "stopped");  // the first reason stays
+    CountersPage::set_state(viewer, NodeState::Stopped, "input_closed");
+    CountersPage::set_state(viewer, NodeState::Failed, "crashed");  // a final state is never left
     InputRecord& meta = page.value().input(1, 1);
     add(meta.gaps, 3);
 
@@ -64,7 +65,7 @@ TEST(CountersPage, WhatTheOwnersWriteIsWhatAReaderReads) {
     EXPECT_EQ(read.nodes[0].slots_out, 1u);
     EXPECT_EQ(read.nodes[0].bytes_out, 4096u);
     EXPECT_EQ(read.nodes[1].isolation, "process");
-    EXPECT_EQ(read.nodes[1].state, NodeState::Finished);
+    EXPECT_EQ(read.nodes[1].state, NodeState::Stopped);
     EXPECT_EQ(read.nodes[1].end_reason, "input_closed");
     EXPECT_EQ(read.nodes[1].slots_in, 7u);
     EXPECT_EQ(handler_p99_ns(read.nodes[1]), 2048u);  // 1500 ns is in [1024, 2048)
@@ -169,6 +170,36 @@ TEST(PageReader, RefusesWhatIsNotAPageOfItsLayoutAndNamesTheFile) {
 
     write_file(name, copy.data(), copy.size());
     EXPECT_TRUE(PageReader::open(name)) << "the same bytes with the right layout and size are a page";
+    ::shm_unlink(("/" + name).c_str());
+}
+
+TEST(PageReader, AFifoUnderAPagesNameIsRefusedAtOnceNotWaitedOn) {
+    const std::string name = "dhubctr1." + unique_prefix("fifo");
+    ASSERT_EQ(::mkfifo(("/dev/shm/" + name).c_str(), 0600), 0);
+    auto refused = PageReader::open(name);  // would block for ever without O_NONBLOCK
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("not a regular file"), std::string::npos) << refused.error().message;
+    EXPECT_FALSE(left_by_dead_kernel(name));
+    ::unlink(("/dev/shm/" + name).c_str());
+}
+
+TEST(PageReader, AnUnreadablePageIsADeadKernelsOnlyOnceItIsOlderThanAnySetUp) {
+    const std::string name = "dhubctr1." + unique_prefix("unreadable");
+    const std::string zeros(sizeof(PageHeader), '\0');  // no magic: a page whose kernel died setting it up
+    write_file(name, zeros.data(), zeros.size());
+    auto being_set_up = PageReader::open(name);
+    ASSERT_FALSE(being_set_up);
+    EXPECT_EQ(being_set_up.error().code, ErrorCode::Timeout);
+    EXPECT_FALSE(left_by_dead_kernel(name)) << "a young one may be a kernel starting";
+    const int fd = ::shm_open(("/" + name).c_str(), O_RDWR, 0);
+    ASSERT_GE(fd, 0);
+    timespec times[2];
+    ::clock_gettime(CLOCK_REALTIME, &times[0]);
+    times[0].tv_sec -= 20;
+    times[1] = times[0];
+    ASSERT_EQ(::futimens(fd, times), 0);
+    ::close(fd);
+    EXPECT_TRUE(left_by_dead_kernel(name));
     ::shm_unlink(("/" + name).c_str());
 }
 

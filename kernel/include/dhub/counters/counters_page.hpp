@@ -62,11 +62,8 @@ public:
     /// The input-th input of node `node` (graph order).
     InputRecord& input(std::size_t node, std::size_t input) const noexcept;
 
-    /// The record's owner: the node ended, for reason (as --report spells it).
-    static void set_finished(NodeRecord& record, const char* reason) noexcept;
-    static void set_running(NodeRecord& record) noexcept {
-        record.state.store(static_cast<std::uint32_t>(NodeState::Running), std::memory_order_relaxed);
-    }
+    /// A node's state; a final one with why it ended (as --report spells it), written before the state.
+    static void set_state(NodeRecord& record, NodeState state, std::string_view end_reason = {}) noexcept;
 
     /// The kernel's main thread: its state, and that it is alive (heartbeat_ns = now).
     void set_state(KernelState state) const noexcept;

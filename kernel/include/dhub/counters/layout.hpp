@@ -17,6 +17,10 @@
 namespace dhub::counters {
 
 /// Files are "/dev/shm/dhubctr1.<segment prefix>"; the 1 is the layout generation, as in "dhub1.".
+/// A reader refuses a page claiming more records than these (a damaged file must not make it allocate wildly).
+inline constexpr std::uint32_t MAX_NODES = 65536;
+inline constexpr std::uint32_t MAX_INPUTS = 1u << 20;
+inline constexpr std::uint32_t MAX_CHANNELS = 65536;
 inline constexpr std::string_view PAGE_PREFIX = "dhubctr1.";
 inline constexpr char MAGIC[8] = {'D', 'H', 'U', 'B', 'C', 'T', 'R', '1'};
 inline constexpr std::uint32_t LAYOUT_VERSION = 1;
@@ -35,8 +39,23 @@ static_assert(Counter::is_always_lock_free, "counters live in shared memory: the
 /// The kernel's view of its run, in the header (written by the kernel's main thread).
 enum class KernelState : std::uint32_t { SettingUp = 0, Running = 1, Stopping = 2, Stopped = 3 };
 
-/// A node's state. Written by whoever owns its record: its thread, or the kernel for an isolated node.
-enum class NodeState : std::uint32_t { Created = 0, Running = 1, Finished = 2 };
+/// A node's life (docs/kernel.md, "A node's life"): every change is a `node_state` event too. Stopped and
+/// Failed are final; the record's end_reason says why.
+enum class NodeState : std::uint32_t {
+    Created = 0,   ///< built, its thread (or process) not started
+    Starting = 1,  ///< its thread runs start() and attaches its inputs; an isolated node's process sets up
+    Running = 2,
+    Paused = 3,    ///< asked to pause: it takes no slot until resumed
+    Draining = 4,  ///< the graph is stopping: it handles what its inputs still hold, then ends
+    Stopped = 5,   ///< ended as asked or as its data did (end of stream, input closed and drained)
+    Failed = 6,    ///< ended by an error: start failed, error policy, crash, watchdog, lost producer
+};
+inline constexpr bool is_final(NodeState state) noexcept {
+    return state == NodeState::Stopped || state == NodeState::Failed;
+}
+/// "running", "draining", ... as events, the page's readers and dhub-ctl spell them.
+const char* to_string(NodeState state) noexcept;
+const char* to_string(KernelState state) noexcept;
 
 struct alignas(64) PageHeader {
     char magic[8];
@@ -65,7 +84,7 @@ struct alignas(64) PageHeader {
 
 /// A paced source's ticks ("pacing", docs/graph.md); zero for other nodes.
 struct PacingCounters {
-    std::uint64_t rate_millihertz;  ///< written before the node runs
+    Counter rate_millihertz;  ///< set when the pacer is made (a restarted isolated node: again, the same)
     Counter ticks;
     Counter late_ticks;
     Counter skipped_ticks;
@@ -94,10 +113,10 @@ struct alignas(64) NodeRecord {
     Counter checksum_failures;
     Counter overwritten;
     Counter latest_skipped;
-    /// NodeState. Finished is stored with release after end_reason is written, so a reader that loads it with
-    /// acquire reads the whole reason.
+    /// NodeState. A final state is stored with release after end_reason is written, so a reader that loads it
+    /// with acquire reads the whole reason.
     std::atomic<std::uint32_t> state;
-    char end_reason[32];  ///< as --report spells it ("input_closed"); "" until Finished
+    char end_reason[32];  ///< as --report spells it ("input_closed"); "" until Stopped or Failed
     Counter restarts;     ///< an isolated node's process restarts
     // One step in TIMING_SAMPLE_EVERY, timed.
     alignas(64) Counter sampled_steps;
@@ -111,8 +130,9 @@ struct alignas(64) NodeRecord {
 /// misses those its producer wrote over before it read them, and this says which and when.
 struct alignas(64) InputRecord {
     char channel[NAME_BYTES];
-    std::uint32_t node;         ///< its NodeRecord's index
-    std::uint32_t latest;       ///< 1: a latest-only input (the only kind with gaps)
+    std::uint32_t node;  ///< its NodeRecord's index
+    /// 1: a latest-only input (the only kind with gaps); an input from another kernel sets it when it attaches.
+    std::atomic<std::uint32_t> latest;
     Counter next_sequence;      ///< the sequence it expects next (the last read + 1); 0 before the first read
     Counter gaps;               ///< slots missed
     Counter gap_events;         ///< reads that came after a gap

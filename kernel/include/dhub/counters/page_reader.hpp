@@ -23,7 +23,7 @@ struct NodeCounts {
     std::string component;
     std::string isolation;
     NodeState state = NodeState::Created;
-    std::string end_reason;  ///< "" until it finished
+    std::string end_reason;  ///< "" until it stopped or failed
     std::uint64_t progress = 0;
     std::uint64_t handled = 0;
     std::uint64_t slots_in = 0;
@@ -110,10 +110,14 @@ private:
 /// The counters pages on this host ("dhubctr1.*" in /dev/shm), sorted.
 std::vector<std::string> list_pages();
 
+/// A page that cannot be read (never set up, damaged, another layout) is left by a dead kernel once it is this
+/// old: a kernel sets its page up in microseconds.
+inline constexpr std::uint64_t UNREADABLE_PAGE_GRACE_NS = 10'000'000'000;
+/// Whether the page is a dead kernel's: readable and its kernel gone, or unreadable and older than the grace.
+bool left_by_dead_kernel(const std::string& file);
+
 /// The value under which 99 % of the sampled handler calls fall (a bucket's upper bound, ns); 0 without samples.
 std::uint64_t handler_p99_ns(const NodeCounts& node) noexcept;
-const char* to_string(KernelState state) noexcept;
-const char* to_string(NodeState state) noexcept;
 
 nlohmann::json to_json(const NodeCounts& node);
 nlohmann::json to_json(const InputCounts& input);

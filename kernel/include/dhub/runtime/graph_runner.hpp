@@ -102,6 +102,9 @@ enum class EndReason {
 const char* to_string(EndReason reason) noexcept;
 /// to_string's inverse; Running for anything else.
 EndReason end_reason_from_string(std::string_view text) noexcept;
+/// Whether a node that ended for this reason failed (its state becomes "failed", not "stopped"): its start, its
+/// run(), its schema, its producer, its error policy, its process (crash, watchdog).
+bool is_failure(EndReason reason) noexcept;
 
 /// What a paced source's ticks were like ("pacing", docs/graph.md); rate_hz 0 for a node without pacing.
 struct PacingReport {
@@ -208,6 +211,12 @@ public:
     /// start(), then wait(); after duration a graceful stop is requested (as on SIGINT) unless the graph
     /// ended before. What `dhub-kernel --duration` runs.
     ExitCode run_for(std::chrono::nanoseconds duration);
+
+    /// Pauses a running node (it takes no slot until resumed: a lossless channel it reads fills and holds its
+    /// producer back, a latest-only one's slots pass it by, a source makes none) and resumes it. The error names
+    /// the node and why not: unknown, not running (or not paused), queue mode, its own process. Any thread.
+    VoidResult pause_node(std::string_view id);
+    VoidResult resume_node(std::string_view id);
 
     std::vector<NodeReport> reports() const;
     /// Every channel validator's counts, channels in graph order, validators in their channel's order.

@@ -38,6 +38,9 @@ public:
         options.clock = std::move(clock);
         return runtime::GraphRunner::create(validated_, loader_, options);
     }
+    Result<std::unique_ptr<runtime::GraphRunner>, runtime::SetupError> runner(runtime::RunnerOptions options) {
+        return runtime::GraphRunner::create(validated_, loader_, std::move(options));
+    }
 
 private:
     plugin::PluginLoader loader_;
