@@ -45,7 +45,10 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
          "channels published, nodes finished; docs/kernel.md)")  //
         ("no-counters",
          "do not publish the run's counters in /dev/shm/dhubctr1.<prefix> (what dhub-ctl reads, docs/counters.md); "
-         "the nodes count in private memory, and --report is the same");
+         "the nodes count in private memory, and --report is the same")  //
+        ("no-control",
+         "take no commands: open no control endpoint (/tmp/dhub-<uid>/<prefix>.ctl, what dhub-ctl pause, resume and "
+         "stop talk to; docs/control.md)");
     po::options_description hidden;
     hidden.add_options()("graph", po::value<std::string>());
     po::positional_options_description positional;
@@ -98,6 +101,7 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         options.plugin_path.emplace_back(directory);
     if (values.count("report") != 0) options.report_file = values["report"].as<std::string>();
     options.counters_page = values.count("no-counters") == 0;
+    options.control = values.count("no-control") == 0;
     if (values.count("events") != 0) options.events_file = values["events"].as<std::string>();
     options.describe_params_given = values.count("params") != 0;
     if (options.describe_params_given && options.describe.empty()) {

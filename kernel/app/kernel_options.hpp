@@ -24,6 +24,7 @@ struct KernelOptions {
     std::filesystem::path report_file;  ///< JSON summary of the run, written at exit
     std::filesystem::path events_file;  ///< the event stream, one JSON object per line, written as it happens
     bool counters_page = true;          ///< --no-counters: false
+    bool control = true;                ///< --no-control: false
     bool help = false;
     bool version = false;
 };

@@ -109,6 +109,7 @@ Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind)
     header->started_realtime_ns = realtime_ns();
     copy_name(header->graph, shape.graph);
     copy_name(header->segment_prefix, shape.segment_prefix);
+    copy_name(header->control_endpoint, shape.control_endpoint);
     header->heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
 
     std::uint32_t first_input = 0;

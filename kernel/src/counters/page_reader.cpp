@@ -130,6 +130,7 @@ KernelCounters PageReader::read() const {
     out.file = file_;
     out.graph = text_of(header.graph);
     out.segment_prefix = text_of(header.segment_prefix);
+    out.control_endpoint = text_of(header.control_endpoint);
     out.pid = header.kernel_pid;
     out.alive = liveness_of(header.kernel_token) == Liveness::Alive;
     out.state = static_cast<KernelState>(header.state.load(std::memory_order_relaxed));
@@ -343,6 +344,7 @@ nlohmann::json to_json(const KernelCounters& counters) {
     return {{"file", counters.file},
             {"graph", counters.graph},
             {"segment_prefix", counters.segment_prefix},
+            {"control_endpoint", counters.control_endpoint},
             {"pid", counters.pid},
             {"alive", counters.alive},
             {"state", to_string(counters.state)},

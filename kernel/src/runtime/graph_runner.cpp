@@ -18,6 +18,7 @@
 
 #include <array>
 
+#include "../control/control_server.hpp"
 #include "broker_link.hpp"
 #include "channel_gate.hpp"
 #include "dhub/base/clock.hpp"
@@ -158,6 +159,7 @@ ExitCode exit_code_of(SetupStep step) noexcept {
         case SetupStep::Input:
         case SetupStep::Events:
         case SetupStep::Counters:
+        case SetupStep::Control:
             return ExitCode::RuntimeError;
     }
     return ExitCode::RuntimeError;
@@ -335,9 +337,14 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         }
     }
 
+    runner->graph_name_ = graph.spec->name;
+    std::string control_socket = options.control_socket;
+    if (options.control && control_socket.empty())
+        control_socket = control::default_socket_path(options.segment_prefix);
+    counters::PageShape shape = page_shape(graph, options.segment_prefix);
+    if (options.control) shape.control_endpoint = "ipc://" + control_socket;
     auto page = counters::CountersPage::create(
-        page_shape(graph, options.segment_prefix),
-        options.counters_page ? counters::PageKind::Shared : counters::PageKind::Private);
+        shape, options.counters_page ? counters::PageKind::Shared : counters::PageKind::Private);
     if (!page) return SetupError{SetupStep::Counters, page.error()};
     runner->counters_ = std::make_unique<counters::CountersPage>(std::move(page.value()));
 
@@ -375,6 +382,13 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             return SetupError{SetupStep::Node, instantiated.error()};
         }
         runner->nodes_.push_back(std::move(node));
+    }
+    if (options.control) {
+        GraphRunner* raw = runner.get();
+        auto server = control::ControlServer::start(
+            control_socket, [raw](const control::Request& request) { return raw->answer(request); });
+        if (!server) return SetupError{SetupStep::Control, server.error()};
+        runner->control_ = std::move(server.value());
     }
     return runner;
 }
@@ -681,6 +695,50 @@ void GraphRunner::start() {
         {{"segment_prefix", options_.segment_prefix}, {"nodes", nodes_.size()}, {"channels", channels_.size()}});
     for (const std::size_t index : start_order_)
         nodes_[index]->start_thread();
+}
+
+control::Answer GraphRunner::answer(const control::Request& request) {
+    using control::Command;
+    control::Answer answer;
+    switch (request.command) {
+        case Command::Hello:
+            answer.result = {{"protocol", control::PROTOCOL_VERSION},
+                             {"graph", graph_name_},
+                             {"pid", ::getpid()},
+                             {"segment_prefix", options_.segment_prefix}};
+            return answer;
+        case Command::Status: {
+            nlohmann::json nodes = nlohmann::json::array();
+            for (const NodeReport& report : reports())
+                nodes.push_back(to_json(report));
+            answer.result = {{"graph", graph_name_},
+                             {"state", counters::to_string(static_cast<counters::KernelState>(
+                                           counters_->header().state.load(std::memory_order_relaxed)))},
+                             {"nodes", nodes}};
+            return answer;
+        }
+        case Command::Pause:
+        case Command::Resume: {
+            const VoidResult done =
+                request.command == Command::Pause ? pause_node(request.node) : resume_node(request.node);
+            if (!done) {
+                answer.error_code = done.error().code == ErrorCode::NotFound ? "not_found" : "refused";
+                answer.error_message = done.error().message;
+            }
+            answer.result = {{"node", request.node}};
+            break;
+        }
+        case Command::Stop:
+            request_stop("control");
+            answer.result = {{"stopping", true}};
+            break;
+    }
+    // What the graph was told to do, and whether it did, is in the event stream.
+    events_->emit("control", {{"command", control::to_string(request.command)},
+                              {"node", request.node},
+                              {"ok", answer.error_code.empty()},
+                              {"error", answer.error_message}});
+    return answer;
 }
 
 VoidResult GraphRunner::pause_node(std::string_view id) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "control_client.hpp"
 #include "dhub/base/exit_code.hpp"
 #include "discovery.hpp"
 #include "views.hpp"
@@ -28,7 +29,8 @@ namespace {
 constexpr const char* USAGE = R"(usage: dhub-ctl [options] <command>
 
 Shows the dhub kernels running on this host, from the counters page each one publishes in /dev/shm
-(readable while a kernel is busy, wedged or stopped).
+(readable while a kernel is busy, wedged or stopped), and sends them commands on their control endpoint
+(docs/control.md).
 
 commands:
   kernels     every kernel that publishes counters: pid, graph, nodes, state (and stale pages of dead ones)
@@ -37,6 +39,9 @@ commands:
               p99 time and the share of time spent waiting (both sampled, one step in 64)
   channels    per channel: its producer, slots written, fill; per reader its lag and skipped slots; per
               reading node the slots it missed (a latest-only input's gaps)
+  pause NODE  pause a running node: it takes no slot until resumed (docs/kernel.md, "A node's life")
+  resume NODE resume it
+  stop        stop the graph gracefully, as Ctrl-C in its terminal would
   clean       remove the pages that killed kernels left behind; with --force also pages that cannot be read
               (never set up, damaged, another layout) and are older than 10 s: only when no kernel of another
               dhub version runs
@@ -45,6 +50,7 @@ commands:
 
 struct Options {
     std::string command;
+    std::string argument;  ///< the node of pause and resume
     std::string kernel;
     bool json = false;
     bool force = false;
@@ -80,6 +86,25 @@ int run(const Options& options) {
         return to_int(ExitCode::InvalidInput);
     }
     const dhub::counters::KernelCounters kernel = page.value().read();
+    if (options.command == "pause" || options.command == "resume" || options.command == "stop") {
+        nlohmann::json request = {{"cmd", options.command}};
+        if (options.command != "stop") request["node"] = options.argument;
+        auto reply = dhub::ctl::call(kernel.control_endpoint, request);
+        if (!reply) {
+            std::cerr << "dhub-ctl: " << reply.error().message << "\n";
+            return to_int(ExitCode::InvalidInput);
+        }
+        const nlohmann::json& answer = reply.value();
+        if (answer.value("ok", false)) {
+            return print(answer,
+                         options.command == "stop" ? "stopping graph '" + kernel.graph + "'\n"
+                                                   : options.command + "d '" + options.argument + "'\n",
+                         options.json);
+        }
+        std::cerr << "dhub-ctl: " << answer["error"].value("message", "refused") << "\n";
+        if (options.json) std::cout << answer.dump(2) << "\n";
+        return to_int(ExitCode::InvalidInput);
+    }
     if (options.command == "status") {
         return print(dhub::ctl::status_json(kernel), dhub::ctl::status_text(kernel), options.json);
     }
@@ -103,11 +128,12 @@ int main(int argc, char** argv) {
         ("json", "print JSON instead of text")                                                        //
         ("force", "clean: also pages that cannot be read and are older than 10 s");
     po::options_description hidden;
-    hidden.add_options()("command", po::value<std::string>(&options.command));
+    hidden.add_options()("command", po::value<std::string>(&options.command))  //
+        ("argument", po::value<std::string>(&options.argument));
     po::options_description all;
     all.add(visible).add(hidden);
     po::positional_options_description positional;
-    positional.add("command", 1);
+    positional.add("command", 1).add("argument", 1);
     po::variables_map values;
     try {
         po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), values);
@@ -132,11 +158,20 @@ int main(int argc, char** argv) {
     }
     options.json = values.count("json") != 0;
     options.force = values.count("force") != 0;
-    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "clean"};
+    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels",
+                                                      "pause",   "resume", "stop",  "clean"};
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
         std::cerr << "dhub-ctl: "
                   << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
-                  << " (commands: kernels, status, nodes, channels, clean; see dhub-ctl --help)\n";
+                  << " (commands: kernels, status, nodes, channels, pause, resume, stop, clean; see dhub-ctl --help)\n";
+        return to_int(ExitCode::Usage);
+    }
+    const bool takes_node = options.command == "pause" || options.command == "resume";
+    if (takes_node == options.argument.empty()) {
+        std::cerr << "dhub-ctl: " << options.command
+                  << (takes_node ? " needs the node's id (dhub-ctl " + options.command + " NODE)"
+                                 : " takes no argument, found '" + options.argument + "'")
+                  << "\n";
         return to_int(ExitCode::Usage);
     }
     try {

@@ -102,6 +102,7 @@ nlohmann::json status_json(const counters::KernelCounters& kernel) {
     return {{"file", kernel.file},
             {"graph", kernel.graph},
             {"segment_prefix", kernel.segment_prefix},
+            {"control_endpoint", kernel.control_endpoint},
             {"pid", kernel.pid},
             {"alive", kernel.alive},
             {"state", counters::to_string(kernel.state)},

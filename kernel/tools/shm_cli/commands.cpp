@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "commands.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
 
 #include "dhub/base/process_identity.hpp"
+#include "dhub/counters/page_reader.hpp"
 #include "dhub/shm/inspect.hpp"
 #include "dhub/shm/layout.hpp"
 #include "dhub/shm/segment.hpp"
@@ -157,6 +160,16 @@ ExitCode collect_garbage(const Console& console, bool dry_run, bool force) {
     }
     if (report.removed.empty() && report.kept.empty() && report.corrupt.empty()) {
         console.out << "no DataBlock segments (/dev/shm/" << shm::SEGMENT_PREFIX << "*)\n";
+    }
+    // A kernel killed outright leaves its counters page too (docs/counters.md): the pages of dead kernels go
+    // with their segments; one that cannot be read only with --force (and once it is too old to be a setup).
+    for (const std::string& page : counters::list_pages()) {
+        auto reader = counters::PageReader::open(page);
+        const bool dead = reader ? !reader.value().read().alive : force && counters::left_by_dead_kernel(page);
+        if (!dead) continue;
+        if (!dry_run) ::shm_unlink(("/" + page).c_str());
+        console.out << (dry_run ? "would remove: " : "removed: ") << "counters page /dev/shm/" << page
+                    << " of a kernel that no longer runs\n";
     }
     return ExitCode::Ok;
 }

@@ -41,7 +41,8 @@ commands:
                               unless --force (processes that have it mapped keep their memory)
   gc [--dry-run] [--force]    remove every segment that no live process uses; a segment whose header
                               is corrupt (or of another layout version) is listed, and removed only
-                              with --force
+                              with --force; also the counters pages of kernels that no longer run
+                              (/dev/shm/dhubctr1.*, docs/counters.md)
 
 )";
 

@@ -59,12 +59,15 @@ protected:
                 (void)(*process)->stop(10s, SIGKILL);
             }
         }
-        // A SIGKILLed kernel cannot remove its segments: remove what every kernel of this test left behind.
+        // A SIGKILLed kernel cannot remove its segments nor its counters page: remove what every kernel of this
+        // test left behind.
         for (const pid_t pid : kernel_pids_) {
             for (const char* graph : {"instrument", "analysis"}) {
-                const std::string prefix = "dhub1." + std::string(graph) + "-" + std::to_string(pid) + "-";
-                for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
-                    if (entry.path().filename().string().starts_with(prefix)) std::filesystem::remove(entry.path());
+                for (const char* kind : {"dhub1.", "dhubctr1."}) {
+                    const std::string prefix = kind + std::string(graph) + "-" + std::to_string(pid) + "-";
+                    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+                        if (entry.path().filename().string().starts_with(prefix)) std::filesystem::remove(entry.path());
+                    }
                 }
             }
         }

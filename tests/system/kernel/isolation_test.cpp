@@ -390,9 +390,12 @@ TEST(Isolation, SigkillOfTheKernelEndsItsHostsAndGcRemovesTheSegments) {
         return count;
     };
     EXPECT_EQ(left(), 2u);  // raw and out, left behind by a kernel that could not clean up
+    const std::string page = "/dev/shm/dhubctr1.isokill-" + std::to_string(kernel.pid());
+    EXPECT_TRUE(std::filesystem::exists(page)) << "and its counters page";
     ChildProcess gc = ChildProcess::spawn(DHUB_SHM_CLI, {"gc"}, dir.file("gc.log"));
     EXPECT_EQ(gc.wait().code, 0);
     EXPECT_EQ(left(), 0u);
+    EXPECT_FALSE(std::filesystem::exists(page)) << "dhub-shm gc removes a dead kernel's counters page";
 }
 
 TEST(Isolation, WithoutIsolationTheSameCrashTakesTheKernelDown) {

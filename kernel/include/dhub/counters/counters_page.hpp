@@ -34,6 +34,7 @@ struct PageShape {
     };
     std::string graph;
     std::string segment_prefix;
+    std::string control_endpoint{};
     std::vector<Node> nodes;
     std::vector<Channel> channels;
 };

@@ -74,6 +74,7 @@ struct alignas(64) PageHeader {
     std::uint64_t started_realtime_ns;
     char graph[NAME_BYTES];
     char segment_prefix[SEGMENT_BYTES];
+    char control_endpoint[SEGMENT_BYTES];  ///< "ipc:///tmp/dhub-<uid>/<prefix>.ctl" (docs/control.md); "" if none
     /// CLOCK_MONOTONIC of the kernel's main thread's last beat (once a second while it runs): a reader tells a
     /// wedged kernel from a quiet one by its age.
     alignas(64) Counter heartbeat_ns;

@@ -72,6 +72,7 @@ struct KernelCounters {
     std::string file;  ///< "dhubctr1.<segment prefix>"
     std::string graph;
     std::string segment_prefix;
+    std::string control_endpoint;  ///< where the kernel takes commands (docs/control.md); "" if it does not
     std::uint32_t pid = 0;
     bool alive = false;  ///< the kernel process still exists (not a page a killed kernel left)
     KernelState state = KernelState::SettingUp;

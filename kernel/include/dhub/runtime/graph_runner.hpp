@@ -31,6 +31,11 @@ class logger;
 namespace dhub::events {
 class EventLog;
 }
+namespace dhub::control {
+class ControlServer;
+struct Request;
+struct Answer;
+}  // namespace dhub::control
 namespace dhub::counters {
 class CountersPage;
 struct NodeRecord;
@@ -56,6 +61,11 @@ struct RunnerOptions {
     /// of the kernel's user reads (dhub-ctl, docs/counters.md). Off: the nodes count in private memory (the
     /// report is the same); dhub-kernel --no-counters, for measuring what the page costs.
     bool counters_page = true;
+    /// Take commands on a control endpoint (docs/control.md): a ROUTER on control_socket, or when that is empty on
+    /// /tmp/dhub-<uid>/<segment prefix>.ctl; the counters page names it. dhub-kernel turns it on (--no-control:
+    /// off); a program embedding the runner chooses.
+    bool control = false;
+    std::string control_socket;
     /// Where the event stream goes, one JSON object per line (docs/kernel.md, "Events"); empty: nowhere.
     std::filesystem::path events_file;
     /// The time plugins see (now_ns, sleep_until); none: MonotonicClock. A ManualClock runs the graph in
@@ -174,6 +184,7 @@ enum class SetupStep {
     Input,     ///< attaching a node to a local input channel
     Events,    ///< creating the --events file
     Counters,  ///< creating the counters page
+    Control,   ///< binding the control endpoint
 };
 struct SetupError {
     SetupStep step;
@@ -271,6 +282,8 @@ private:
                                                                   std::size_t node_index,
                                                                   const std::shared_ptr<spdlog::logger>& logger);
     std::size_t channel_index(const std::string& name) const;
+    /// A control request (docs/control.md), on the control endpoint's thread.
+    control::Answer answer(const control::Request& request);
     /// A local input's seat for node validated (the node's name in the consumer table).
     Result<shm::Consumer, SetupError> attach_input(const graph::ValidatedGraph& graph,
                                                    const graph::ValidatedNode& validated,
@@ -300,6 +313,9 @@ private:
     std::atomic<bool> failed_{false};
     std::atomic<bool> start_failed_{false};    ///< fail_start(): exit PluginError rather than RuntimeError
     std::atomic<bool> stop_announced_{false};  ///< stop_requested is emitted once, with the first cause
+    std::string graph_name_;
+    /// Declared last, so destroyed first: its thread calls into the nodes until it is gone.
+    std::unique_ptr<control::ControlServer> control_;
 };
 
 }  // namespace dhub::runtime

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// The control protocol (docs/control.md): what a client asks a running kernel, and what it answers. One JSON
+// object per request and per reply, carried by ZeroMQ (REQ to the kernel's ROUTER). Decoding is total: any
+// bytes give either a request or an error with a code and a message naming what is wrong, never an exception,
+// so nothing a client sends can hurt the kernel.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace dhub::control {
+
+inline constexpr int PROTOCOL_VERSION = 1;
+/// A request larger than this is refused unread: no command needs more.
+inline constexpr std::size_t MAX_REQUEST_BYTES = 64 * 1024;
+
+enum class Command {
+    Hello,   ///< who the kernel is: protocol version, graph, pid
+    Status,  ///< the graph's state and its nodes' counts (the report, live)
+    Pause,   ///< "node": pause it (docs/kernel.md, "A node's life")
+    Resume,  ///< "node": resume it
+    Stop,    ///< stop the graph gracefully, as SIGINT does
+};
+const char* to_string(Command command) noexcept;
+/// Whether the command changes the running graph (an event records each such action).
+bool changes_graph(Command command) noexcept;
+
+struct Request {
+    Command command = Command::Hello;
+    std::string node;   ///< pause, resume
+    nlohmann::json id;  ///< the client's correlation id, echoed in the reply (null if none)
+};
+
+/// Why a request was refused: a stable code clients branch on, and words for people.
+struct Refusal {
+    std::string code;  ///< malformed, unsupported_version, unknown_command, bad_argument, not_found, refused
+    std::string message;
+    nlohmann::json id = nullptr;  ///< the request's id when it could be read
+};
+
+/// A request or why it is not one.
+class Decoded {
+public:
+    explicit Decoded(Request request) : request_(std::move(request)), ok_(true) {}
+    explicit Decoded(Refusal refusal) : refusal_(std::move(refusal)), ok_(false) {}
+    bool ok() const noexcept { return ok_; }
+    const Request& request() const noexcept { return request_; }
+    const Refusal& refusal() const noexcept { return refusal_; }
+
+private:
+    Request request_;
+    Refusal refusal_;
+    bool ok_;
+};
+
+/// {"v": 1, "cmd": "pause", "node": "scale", "id": 7}: every key checked (unknown keys are refused, so a typo
+/// never silently does something else).
+Decoded decode_request(std::string_view bytes) noexcept;
+
+/// {"v": 1, "ok": true, "id": ..., ...result}
+std::string encode_reply(const nlohmann::json& id, const nlohmann::json& result);
+/// {"v": 1, "ok": false, "id": ..., "error": {"code": ..., "message": ...}}
+std::string encode_refusal(const Refusal& refusal);
+
+}  // namespace dhub::control

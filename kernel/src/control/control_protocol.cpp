@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dhub/control/control_protocol.hpp"
+
+#include <array>
+#include <utility>
+
+namespace dhub::control {
+namespace {
+
+struct Known {
+    const char* name;
+    Command command;
+    bool takes_node;
+};
+constexpr std::array<Known, 5> COMMANDS{{
+    {"hello", Command::Hello, false},
+    {"status", Command::Status, false},
+    {"pause", Command::Pause, true},
+    {"resume", Command::Resume, true},
+    {"stop", Command::Stop, false},
+}};
+
+Decoded refuse(std::string code, std::string message, nlohmann::json id = nullptr) {
+    return Decoded(Refusal{std::move(code), std::move(message), std::move(id)});
+}
+
+/// The command list for messages: "hello, status, pause, resume, stop".
+std::string command_names() {
+    std::string names;
+    for (const Known& known : COMMANDS)
+        names += std::string(names.empty() ? "" : ", ") + known.name;
+    return names;
+}
+
+}  // namespace
+
+const char* to_string(Command command) noexcept {
+    for (const Known& known : COMMANDS) {
+        if (known.command == command) return known.name;
+    }
+    return "unknown";
+}
+
+bool changes_graph(Command command) noexcept {
+    return command == Command::Pause || command == Command::Resume || command == Command::Stop;
+}
+
+Decoded decode_request(std::string_view bytes) noexcept {
+    try {
+        if (bytes.size() > MAX_REQUEST_BYTES) {
+            return refuse("malformed", "the request has " + std::to_string(bytes.size()) + " bytes; at most " +
+                                           std::to_string(MAX_REQUEST_BYTES) + " are read");
+        }
+        const nlohmann::json value = nlohmann::json::parse(bytes, nullptr, false);
+        if (value.is_discarded()) return refuse("malformed", "the request is not JSON");
+        if (!value.is_object()) return refuse("malformed", "the request must be a JSON object");
+        nlohmann::json id = nullptr;
+        if (const auto found = value.find("id"); found != value.end()) {
+            if (!found->is_number_integer() && !found->is_string()) {
+                return refuse("bad_argument", "\"id\" must be an integer or a string");
+            }
+            id = *found;
+        }
+        const auto version = value.find("v");
+        if (version == value.end() || !version->is_number_integer()) {
+            return refuse(
+                "bad_argument",
+                "\"v\" (the protocol version, " + std::to_string(PROTOCOL_VERSION) + ") is missing or not an integer",
+                id);
+        }
+        if (version->get<std::int64_t>() != PROTOCOL_VERSION) {
+            return refuse("unsupported_version",
+                          "protocol version " + version->dump() + " is not spoken here; this kernel speaks " +
+                              std::to_string(PROTOCOL_VERSION),
+                          id);
+        }
+        const auto command = value.find("cmd");
+        if (command == value.end() || !command->is_string()) {
+            return refuse("bad_argument", "\"cmd\" is missing or not a string (commands: " + command_names() + ")", id);
+        }
+        const std::string name = command->get<std::string>();
+        const Known* known = nullptr;
+        for (const Known& candidate : COMMANDS) {
+            if (name == candidate.name) known = &candidate;
+        }
+        if (known == nullptr) {
+            return refuse("unknown_command", "unknown command \"" + name + "\" (commands: " + command_names() + ")",
+                          id);
+        }
+        Request request;
+        request.command = known->command;
+        request.id = id;
+        for (const auto& [key, field] : value.items()) {
+            if (key == "v" || key == "cmd" || key == "id") continue;
+            if (key == "node" && known->takes_node) {
+                if (!field.is_string() || field.get<std::string>().empty()) {
+                    return refuse("bad_argument", "\"node\" must be a node's id (a non-empty string)", id);
+                }
+                request.node = field.get<std::string>();
+                continue;
+            }
+            return refuse("bad_argument", "\"" + name + "\" takes no \"" + key + "\"", id);
+        }
+        if (known->takes_node && request.node.empty()) {
+            return refuse("bad_argument", "\"" + name + "\" needs \"node\"", id);
+        }
+        return Decoded(std::move(request));
+    } catch (...) {
+        return refuse("malformed", "the request could not be read");
+    }
+}
+
+std::string encode_reply(const nlohmann::json& id, const nlohmann::json& result) {
+    nlohmann::json reply = result.is_object() ? result : nlohmann::json::object();
+    reply["v"] = PROTOCOL_VERSION;
+    reply["ok"] = true;
+    reply["id"] = id;
+    return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string encode_refusal(const Refusal& refusal) {
+    const nlohmann::json reply = {{"v", PROTOCOL_VERSION},
+                                  {"ok", false},
+                                  {"id", refusal.id},
+                                  {"error", {{"code", refusal.code}, {"message", refusal.message}}}};
+    return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace dhub::control

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "control_server.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+namespace dhub::control {
+namespace {
+
+/// A Unix socket address holds 107 bytes of path.
+constexpr std::size_t MAX_SOCKET_PATH = 100;
+/// How often the thread looks at running_ while no request comes.
+constexpr int POLL_MS = 100;
+/// A message of more frames than this is no request (a REQ sends an id, an empty frame and the body).
+constexpr std::size_t MAX_FRAMES = 8;
+
+/// The directory must be ours and closed to others: the socket's 0600 is only as good as it.
+VoidResult prepare_directory(const std::string& directory) {
+    if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
+        return Error{ErrorCode::Io, "cannot create " + directory + " for the control socket: " + std::strerror(errno)};
+    }
+    struct stat info {};
+    if (::lstat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+        return Error{ErrorCode::Io, directory + " is not a directory: the control socket cannot go there"};
+    }
+    if (info.st_uid != ::geteuid()) {
+        return Error{ErrorCode::PermissionDenied, directory + " belongs to uid " + std::to_string(info.st_uid) +
+                                                      ", not to this kernel's user: the control socket does not go "
+                                                      "there (remove it, or start the kernel as its owner)"};
+    }
+    if ((info.st_mode & 077) != 0 && ::chmod(directory.c_str(), 0700) != 0) {
+        return Error{ErrorCode::PermissionDenied, "cannot close " + directory + " to other users"};
+    }
+    return Ok{};
+}
+
+}  // namespace
+
+struct ControlServer::Sockets {
+    zmq::context_t context{1};
+    zmq::socket_t router{context, zmq::socket_type::router};
+};
+
+std::string default_socket_path(const std::string& name) {
+    const std::string directory = "/tmp/dhub-" + std::to_string(::geteuid());
+    std::string path = directory + "/" + name + ".ctl";
+    if (path.size() > MAX_SOCKET_PATH) path = directory + "/kernel-" + std::to_string(::getpid()) + ".ctl";
+    return path;
+}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& socket_path, Handler handler) {
+    if (socket_path.size() > MAX_SOCKET_PATH) {
+        return Error{ErrorCode::InvalidArgument, "the control socket path " + socket_path + " is longer than " +
+                                                     std::to_string(MAX_SOCKET_PATH) + " bytes"};
+    }
+    const std::string directory = socket_path.substr(0, socket_path.rfind('/'));
+    if (auto prepared = prepare_directory(directory); !prepared) return prepared.error();
+    std::unique_ptr<ControlServer> server(new ControlServer());
+    server->handler_ = std::move(handler);
+    server->path_ = socket_path;
+    server->endpoint_ = "ipc://" + socket_path;
+    server->sockets_ = std::make_unique<Sockets>();
+    try {
+        server->sockets_->router.set(zmq::sockopt::linger, 0);
+        // A client that vanished must not make the ROUTER keep its replies: they are dropped.
+        server->sockets_->router.set(zmq::sockopt::router_mandatory, 0);
+        server->sockets_->router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(MAX_REQUEST_BYTES * 2));
+        // A socket a killed kernel left under this name is ours to replace (the name carries this pid).
+        ::unlink(socket_path.c_str());
+        const mode_t previous = ::umask(077);  // the socket file is created 0600, never open for a moment
+        try {
+            server->sockets_->router.bind(server->endpoint_);
+        } catch (...) {
+            ::umask(previous);
+            throw;
+        }
+        ::umask(previous);
+        ::chmod(socket_path.c_str(), 0600);
+    } catch (const zmq::error_t& error) {
+        return Error{ErrorCode::Io, "cannot bind the control socket " + server->endpoint_ + ": " + error.what()};
+    }
+    server->thread_ = std::thread([raw = server.get()] { raw->serve(); });
+    return server;
+}
+
+ControlServer::~ControlServer() {
+    running_.store(false);
+    if (thread_.joinable()) thread_.join();
+    sockets_.reset();
+    if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+void ControlServer::serve() {
+    zmq::socket_t& router = sockets_->router;
+    std::vector<zmq::message_t> frames;
+    while (running_.load()) {
+        try {
+            std::array<zmq::pollitem_t, 1> items{{{router.handle(), 0, ZMQ_POLLIN, 0}}};
+            zmq::poll(items.data(), items.size(), std::chrono::milliseconds(POLL_MS));
+            if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
+            frames.clear();
+            bool more = true;
+            while (more) {
+                zmq::message_t frame;
+                if (!router.recv(frame, zmq::recv_flags::dontwait)) break;
+                more = frame.more();
+                if (frames.size() < MAX_FRAMES + 1) frames.push_back(std::move(frame));
+            }
+            // [routing id, (envelope...), body]: anything shorter, or longer, is nobody's request.
+            if (frames.size() < 2 || frames.size() > MAX_FRAMES) continue;
+            const Decoded decoded = decode_request(frames.back().to_string_view());
+            std::string reply;
+            if (!decoded.ok()) {
+                reply = encode_refusal(decoded.refusal());
+            } else {
+                const Answer answer = handler_(decoded.request());
+                reply = answer.error_code.empty()
+                            ? encode_reply(decoded.request().id, answer.result)
+                            : encode_refusal(Refusal{answer.error_code, answer.error_message, decoded.request().id});
+            }
+            for (std::size_t i = 0; i + 1 < frames.size(); ++i)
+                router.send(frames[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+            router.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+        } catch (const std::exception& error) {
+            // Nothing a client sends should get here; if something does, the endpoint keeps serving.
+            spdlog::error("control endpoint: {}", error.what());
+        }
+    }
+}
+
+}  // namespace dhub::control

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// A running dhub-kernel's control endpoint (docs/control.md), driven by dhub-ctl and by a raw ZeroMQ client:
+// pause, resume and stop do what they say and are events; the socket is the user's only; garbage of every
+// shape — frames, sizes, bytes, wrong keys, unknown commands — is refused or dropped while the graph runs on.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "kernel_support.hpp"
+
+namespace dhub::testing {
+namespace {
+
+using nlohmann::json;
+
+struct CtlResult {
+    int code = -1;
+    std::string out;
+    std::string err;
+};
+
+CtlResult ctl(const TempDir& dir, const std::vector<std::string>& arguments) {
+    ChildOptions options;
+    options.output_file = (dir / "ctl.out").string();
+    options.error_file = (dir / "ctl.err").string();
+    ChildProcess child = ChildProcess::spawn(DHUB_CTL, arguments, options);
+    const ExitStatus status = child.wait(std::chrono::seconds(20));
+    return {status.exited ? status.code : -1, read_text_file(options.output_file), read_text_file(options.error_file)};
+}
+
+/// tick (as fast as it can) -> ticks (8 slots, lossless) -> sink
+json ticker_graph(const std::string& name) {
+    return {{"schema_version", 1},
+            {"name", name},
+            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}}}},
+            {"nodes",
+             {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
+              {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+}
+
+json node_of(const TempDir& dir, const std::string& pid, const std::string& id) {
+    const json nodes = json::parse(ctl(dir, {"nodes", "--json", "--kernel", pid}).out, nullptr, false);
+    if (!nodes.is_array()) return nullptr;
+    for (const json& node : nodes) {
+        if (node.value("id", "") == id) return node;
+    }
+    return nullptr;
+}
+
+/// Waits until the kernel publishes its page and runs.
+void wait_running(const TempDir& dir, const std::string& pid) {
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const json sink = node_of(dir, pid, "sink");
+            return !sink.is_null() && sink["slots_in"].get<std::uint64_t>() > 10;
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(50)));
+}
+
+std::string endpoint_of(const TempDir& dir, const std::string& pid) {
+    const json status = json::parse(ctl(dir, {"status", "--json", "--kernel", pid}).out, nullptr, false);
+    return status.is_object() ? status.value("control_endpoint", "") : "";
+}
+
+TEST(Control_test, PauseResumeAndStopDoWhatTheySayAndAreEvents) {
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("ctlrun")));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_running(dir, pid);
+
+    const CtlResult paused = ctl(dir, {"pause", "sink", "--kernel", pid});
+    ASSERT_EQ(paused.code, 0) << paused.err;
+    EXPECT_EQ(node_of(dir, pid, "sink")["state"], "paused");
+    const auto held = node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>(), held) << "a paused node takes no slot";
+
+    const CtlResult twice = ctl(dir, {"pause", "sink", "--kernel", pid});
+    EXPECT_EQ(twice.code, 1);
+    EXPECT_NE(twice.err.find("only a running node can be paused"), std::string::npos) << twice.err;
+    const CtlResult nobody = ctl(dir, {"pause", "nobody", "--kernel", pid});
+    EXPECT_EQ(nobody.code, 1);
+    EXPECT_NE(nobody.err.find("the graph has no node 'nobody'"), std::string::npos) << nobody.err;
+    EXPECT_EQ(ctl(dir, {"pause", "--kernel", pid}).code, 2) << "pause needs a node";
+
+    ASSERT_EQ(ctl(dir, {"resume", "sink", "--kernel", pid}).code, 0);
+    EXPECT_TRUE(wait_until([&] { return node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>() > held + 100; }));
+
+    ASSERT_EQ(ctl(dir, {"stop", "--kernel", pid}).code, 0);
+    const KernelRun run = collect(dir, kernel.wait(std::chrono::seconds(30)));
+    EXPECT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+    EXPECT_EQ(run.node("sink")["slots_in"], run.node("tick")["slots_out"]) << "stopped gracefully: nothing lost";
+    EXPECT_EQ(count_events(dir, "stop_requested", {{"cause", "control"}}), 1u);
+    EXPECT_EQ(count_events(dir, "control", {{"command", "pause"}, {"node", "sink"}, {"ok", true}}), 1u);
+    EXPECT_EQ(count_events(dir, "control", {{"command", "pause"}, {"node", "sink"}, {"ok", false}}), 1u);
+    EXPECT_EQ(count_events(dir, "control", {{"command", "resume"}, {"ok", true}}), 1u);
+    EXPECT_EQ(count_events(dir, "node_state", {{"node", "sink"}, {"to", "paused"}}), 1u);
+}
+
+TEST(Control_test, TheSocketIsTheUsersOnlyAndGoesWithTheKernel) {
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("ctlperm")));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_running(dir, pid);
+    const std::string endpoint = endpoint_of(dir, pid);
+    ASSERT_TRUE(endpoint.starts_with("ipc://")) << endpoint;
+    const std::string path = endpoint.substr(6);
+    struct stat socket_info {};
+    ASSERT_EQ(::stat(path.c_str(), &socket_info), 0) << path;
+    EXPECT_TRUE(S_ISSOCK(socket_info.st_mode));
+    EXPECT_EQ(socket_info.st_mode & 0777, 0600u);
+    struct stat directory_info {};
+    ASSERT_EQ(::stat(std::filesystem::path(path).parent_path().c_str(), &directory_info), 0);
+    EXPECT_EQ(directory_info.st_mode & 0777, 0700u);
+    EXPECT_EQ(directory_info.st_uid, ::geteuid());
+    EXPECT_TRUE(kernel.stop(std::chrono::seconds(20), SIGINT).exited);
+    EXPECT_FALSE(std::filesystem::exists(path)) << "the socket goes with its kernel";
+}
+
+TEST(Control_test, GarbageOfEveryShapeIsRefusedOrDroppedAndTheGraphRunsOn) {
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("ctlfuzz")));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_running(dir, pid);
+    const std::string endpoint = endpoint_of(dir, pid);
+    ASSERT_FALSE(endpoint.empty());
+
+    zmq::context_t context{1};
+    // A DEALER sends any frames it likes; replies to what the kernel took for a request come back on it.
+    zmq::socket_t dealer{context, zmq::socket_type::dealer};
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.set(zmq::sockopt::rcvtimeo, 2000);
+    dealer.connect(endpoint);
+    std::mt19937_64 random(42);
+    const std::vector<std::string> bodies = {
+        "",
+        "not json",
+        "[]",
+        R"({"v": 1})",
+        R"({"v": 99, "cmd": "stop"})",
+        R"({"v": 1, "cmd": "reboot"})",
+        R"({"v": 1, "cmd": "pause", "nod": "sink"})",
+        R"({"v": 1, "cmd": "stop", "node": "sink"})",
+        std::string(200 * 1024, '{'),
+    };
+    for (const std::string& body : bodies) {
+        // [empty delimiter, body], as a REQ would send it: each gets a refusal.
+        dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
+        dealer.send(zmq::buffer(body), zmq::send_flags::none);
+        zmq::message_t delimiter;
+        zmq::message_t reply;
+        if (body.size() > 128 * 1024) continue;  // above the socket's message limit: dropped, with the connection
+        ASSERT_TRUE(dealer.recv(delimiter)) << "no answer to " << body.substr(0, 60);
+        ASSERT_TRUE(dealer.recv(reply));
+        const json answer = json::parse(reply.to_string_view(), nullptr, false);
+        ASSERT_TRUE(answer.is_object()) << reply.to_string();
+        EXPECT_EQ(answer["ok"], false) << body;
+        EXPECT_FALSE(answer["error"]["code"].get<std::string>().empty());
+    }
+    // Frames of no request's shape, and random bytes, on fresh connections.
+    for (int round = 0; round < 200; ++round) {
+        zmq::socket_t raw{context, zmq::socket_type::dealer};
+        raw.set(zmq::sockopt::linger, 0);
+        raw.connect(endpoint);
+        const std::size_t frames = 1 + random() % 12;
+        for (std::size_t f = 0; f < frames; ++f) {
+            std::string bytes(random() % 300, '\0');
+            for (char& byte : bytes)
+                byte = static_cast<char>(random());
+            raw.send(zmq::buffer(bytes), f + 1 < frames ? zmq::send_flags::sndmore : zmq::send_flags::none);
+        }
+    }
+    // The kernel still answers, and the graph never stopped.
+    const auto before = node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>();
+    EXPECT_TRUE(wait_until([&] { return node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>() > before + 100; }));
+    const CtlResult paused = ctl(dir, {"pause", "sink", "--kernel", pid});
+    EXPECT_EQ(paused.code, 0) << paused.err;
+    EXPECT_EQ(ctl(dir, {"resume", "sink", "--kernel", pid}).code, 0);
+    EXPECT_EQ(count_events(dir, "stop_requested"), 0u) << "no garbage stopped the graph";
+    const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(20), SIGINT));
+    EXPECT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+}
+
+TEST(Control_test, AKernelWithoutControlTakesNoCommandsAndSaysSo) {
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("ctloff")), {"--no-control"});
+    const std::string pid = std::to_string(kernel.pid());
+    wait_running(dir, pid);
+    EXPECT_EQ(endpoint_of(dir, pid), "");
+    const CtlResult refused = ctl(dir, {"stop", "--kernel", pid});
+    EXPECT_EQ(refused.code, 1);
+    EXPECT_NE(refused.err.find("takes no commands"), std::string::npos) << refused.err;
+    EXPECT_TRUE(kernel.stop(std::chrono::seconds(20), SIGINT).exited);
+}
+
+}  // namespace
+}  // namespace dhub::testing

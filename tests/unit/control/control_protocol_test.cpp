@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// The control protocol's decoder (docs/control.md): every well-formed request is read as meant, every other
+// input is refused with a code and a message naming what is wrong, and no input at all — random bytes,
+// mutated requests, huge ones — makes it throw or crash (a fuzz of a hundred thousand inputs).
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dhub/control/control_protocol.hpp"
+
+namespace dhub::control {
+namespace {
+
+Refusal refusal_of(std::string_view bytes) {
+    const Decoded decoded = decode_request(bytes);
+    EXPECT_FALSE(decoded.ok()) << bytes;
+    return decoded.ok() ? Refusal{} : decoded.refusal();
+}
+
+TEST(ControlProtocol, AWellFormedRequestIsReadAsMeant) {
+    const Decoded pause = decode_request(R"({"v": 1, "cmd": "pause", "node": "scale", "id": 7})");
+    ASSERT_TRUE(pause.ok()) << pause.refusal().message;
+    EXPECT_EQ(pause.request().command, Command::Pause);
+    EXPECT_EQ(pause.request().node, "scale");
+    EXPECT_EQ(pause.request().id, 7);
+    const Decoded stop = decode_request(R"({"cmd": "stop", "v": 1})");
+    ASSERT_TRUE(stop.ok());
+    EXPECT_EQ(stop.request().command, Command::Stop);
+    EXPECT_TRUE(stop.request().id.is_null());
+    EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "hello", "id": "abc"})").ok());
+    EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "status"})").ok());
+    EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "resume", "node": "n"})").ok());
+}
+
+TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
+    struct Case {
+        std::string input;
+        std::string code;
+        std::string says;
+    };
+    const std::vector<Case> cases = {
+        {"", "malformed", "not JSON"},
+        {"{", "malformed", "not JSON"},
+        {"[1, 2]", "malformed", "must be a JSON object"},
+        {R"("pause")", "malformed", "must be a JSON object"},
+        {R"({"cmd": "pause", "node": "x"})", "bad_argument", "\"v\""},
+        {R"({"v": "1", "cmd": "stop"})", "bad_argument", "\"v\""},
+        {R"({"v": 2, "cmd": "stop"})", "unsupported_version", "protocol version 2"},
+        {R"({"v": 1})", "bad_argument", "\"cmd\" is missing"},
+        {R"({"v": 1, "cmd": 3})", "bad_argument", "\"cmd\" is missing or not a string"},
+        {R"({"v": 1, "cmd": "reboot"})", "unknown_command", "unknown command \"reboot\""},
+        {R"({"v": 1, "cmd": "pause"})", "bad_argument", "\"pause\" needs \"node\""},
+        {R"({"v": 1, "cmd": "pause", "node": ""})", "bad_argument", "\"node\" must be"},
+        {R"({"v": 1, "cmd": "pause", "node": 5})", "bad_argument", "\"node\" must be"},
+        {R"({"v": 1, "cmd": "pause", "nod": "x"})", "bad_argument", "takes no \"nod\""},
+        {R"({"v": 1, "cmd": "stop", "node": "x"})", "bad_argument", "\"stop\" takes no \"node\""},
+        {R"({"v": 1, "cmd": "stop", "id": [1]})", "bad_argument", "\"id\" must be"},
+        {std::string(MAX_REQUEST_BYTES + 1, ' '), "malformed", "at most"},
+        {"{\"v\": 1, \"cmd\": \"pause\", \"node\": \"\xff\xfe\"}", "malformed", "not JSON"},  // not UTF-8
+    };
+    for (const Case& c : cases) {
+        const Refusal refusal = refusal_of(c.input);
+        EXPECT_EQ(refusal.code, c.code) << c.input.substr(0, 80);
+        EXPECT_NE(refusal.message.find(c.says), std::string::npos)
+            << c.input.substr(0, 80) << " -> " << refusal.message;
+    }
+    // The id of a request refused past its reading comes back, so the client knows which one it was.
+    EXPECT_EQ(refusal_of(R"({"v": 1, "cmd": "reboot", "id": 9})").id, 9);
+}
+
+TEST(ControlProtocol, RepliesAreJsonObjectsWithTheVersionTheOutcomeAndTheId) {
+    const auto reply = nlohmann::json::parse(encode_reply(4, {{"node", "scale"}}));
+    EXPECT_EQ(reply["v"], PROTOCOL_VERSION);
+    EXPECT_EQ(reply["ok"], true);
+    EXPECT_EQ(reply["id"], 4);
+    EXPECT_EQ(reply["node"], "scale");
+    const auto refused = nlohmann::json::parse(encode_refusal({"refused", "node 'x' is paused", "a"}));
+    EXPECT_EQ(refused["ok"], false);
+    EXPECT_EQ(refused["id"], "a");
+    EXPECT_EQ(refused["error"]["code"], "refused");
+    EXPECT_EQ(refused["error"]["message"], "node 'x' is paused");
+}
+
+/// Random bytes, and well-formed requests with bytes flipped, cut, repeated or spliced: each is decoded or
+/// refused, and a refusal always has a code and a message.
+TEST(ControlProtocol, FuzzedInputsAreAlwaysDecodedOrRefusedNeverThrown) {
+    std::mt19937_64 random(20261206);
+    const std::vector<std::string> seeds = {R"({"v": 1, "cmd": "pause", "node": "scale", "id": 7})",
+                                            R"({"v": 1, "cmd": "stop"})", R"({"v": 1, "cmd": "status", "id": "x"})",
+                                            R"({"v": 1, "cmd": "resume", "node": "a"})"};
+    std::size_t accepted = 0;
+    for (int round = 0; round < 100'000; ++round) {
+        std::string input;
+        const auto choice = random() % 4;
+        if (choice == 0) {
+            input.resize(random() % 256);
+            for (char& byte : input)
+                byte = static_cast<char>(random());
+        } else {
+            input = seeds[random() % seeds.size()];
+            const std::size_t edits = 1 + random() % 4;
+            for (std::size_t e = 0; e < edits && !input.empty(); ++e) {
+                const std::size_t at = random() % input.size();
+                switch (random() % 4) {
+                    case 0:
+                        input[at] = static_cast<char>(random());
+                        break;
+                    case 1:
+                        input.erase(at, 1 + random() % 8);
+                        break;
+                    case 2:
+                        input.insert(at, input.substr(0, random() % input.size()));
+                        break;
+                    default:
+                        input.insert(at, 1, "{}[]\",:0\\"[random() % 10]);
+                        break;
+                }
+            }
+        }
+        const Decoded decoded = decode_request(input);
+        if (decoded.ok()) {
+            ++accepted;
+            continue;
+        }
+        ASSERT_FALSE(decoded.refusal().code.empty()) << input;
+        ASSERT_FALSE(decoded.refusal().message.empty()) << input;
+        ASSERT_NO_THROW((void)encode_refusal(decoded.refusal())) << input;
+    }
+    EXPECT_GT(accepted, 0u) << "some mutations are still requests (a flipped id digit): the fuzz reaches the end";
+}
+
+}  // namespace
+}  // namespace dhub::control
