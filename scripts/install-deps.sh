@@ -11,6 +11,8 @@ packages=(
     # The dhub Python package and the python plugin (docs/python.md), built for and tested on the system
     # interpreter; Python also checks the schema fingerprint (docs/schemas.md) against the C++ one.
     python3 python3-dev pybind11-dev python3-numpy python3-pytest
+    # dhub-ctl top is tested in a real terminal: a tmux pane.
+    tmux
     # Peers that dhub-bench measures dhub against (optional at build time, installed here for the comparison).
     libiceoryx-posh-dev iceoryx
 )

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -22,7 +23,8 @@ constexpr int POLL_MS = 100;
 /// A message of more frames than this is no request (a REQ sends an id, an empty frame and the body).
 constexpr std::size_t MAX_FRAMES = 8;
 
-/// The directory must be ours and closed to others: the socket's 0600 is only as good as it.
+/// The directory must be ours and closed to others: the socket's 0600 is only as good as it. One made here is
+/// made 0700; one that exists is used only if it already is (a directory someone chose is never changed).
 VoidResult prepare_directory(const std::string& directory) {
     if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
         return Error{ErrorCode::Io, "cannot create " + directory + " for the control socket: " + std::strerror(errno)};
@@ -36,8 +38,12 @@ VoidResult prepare_directory(const std::string& directory) {
                                                       ", not to this kernel's user: the control socket does not go "
                                                       "there (remove it, or start the kernel as its owner)"};
     }
-    if ((info.st_mode & 077) != 0 && ::chmod(directory.c_str(), 0700) != 0) {
-        return Error{ErrorCode::PermissionDenied, "cannot close " + directory + " to other users"};
+    if ((info.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(info.st_mode & 0777));
+        return Error{ErrorCode::PermissionDenied, directory + " is open to other users (mode " + mode +
+                                                      "): the control socket goes only into a directory of mode "
+                                                      "0700 (chmod 700 it, or start with --no-control)"};
     }
     return Ok{};
 }
@@ -61,7 +67,12 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& s
         return Error{ErrorCode::InvalidArgument, "the control socket path " + socket_path + " is longer than " +
                                                      std::to_string(MAX_SOCKET_PATH) + " bytes"};
     }
-    const std::string directory = socket_path.substr(0, socket_path.rfind('/'));
+    const auto slash = socket_path.rfind('/');
+    if (slash == std::string::npos || slash == 0) {
+        return Error{ErrorCode::InvalidArgument,
+                     "the control socket path " + socket_path + " must be absolute, in a directory of its own"};
+    }
+    const std::string directory = socket_path.substr(0, slash);
     if (auto prepared = prepare_directory(directory); !prepared) return prepared.error();
     std::unique_ptr<ControlServer> server(new ControlServer());
     server->handler_ = std::move(handler);
@@ -73,16 +84,18 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& s
         // A client that vanished must not make the ROUTER keep its replies: they are dropped.
         server->sockets_->router.set(zmq::sockopt::router_mandatory, 0);
         server->sockets_->router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(MAX_REQUEST_BYTES * 2));
-        // A socket a killed kernel left under this name is ours to replace (the name carries this pid).
-        ::unlink(socket_path.c_str());
-        const mode_t previous = ::umask(077);  // the socket file is created 0600, never open for a moment
-        try {
-            server->sockets_->router.bind(server->endpoint_);
-        } catch (...) {
-            ::umask(previous);
-            throw;
+        // A socket a killed kernel left under this name is ours to replace (the name carries this pid); anything
+        // else there is not ours to remove.
+        struct stat existing {};
+        if (::lstat(socket_path.c_str(), &existing) == 0) {
+            if (!S_ISSOCK(existing.st_mode)) {
+                return Error{ErrorCode::AlreadyExists,
+                             socket_path + " exists and is no socket: the control socket does not replace it"};
+            }
+            ::unlink(socket_path.c_str());
         }
-        ::umask(previous);
+        // The directory is the user's and 0700, so the socket is never reachable by others, even before this.
+        server->sockets_->router.bind(server->endpoint_);
         ::chmod(socket_path.c_str(), 0600);
     } catch (const zmq::error_t& error) {
         return Error{ErrorCode::Io, "cannot bind the control socket " + server->endpoint_ + ": " + error.what()};

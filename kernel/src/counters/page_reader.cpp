@@ -169,6 +169,7 @@ KernelCounters PageReader::read() const {
         node.overwritten = counters::read(record.overwritten);
         node.latest_skipped = counters::read(record.latest_skipped);
         node.restarts = counters::read(record.restarts);
+        node.process_pid = record.process_pid.load(std::memory_order_relaxed);
         node.sampled_steps = counters::read(record.sampled_steps);
         node.sampled_step_ns = counters::read(record.sampled_step_ns);
         node.sampled_handler_ns = counters::read(record.sampled_handler_ns);
@@ -301,6 +302,7 @@ nlohmann::json to_json(const NodeCounts& node) {
                             {"overwritten", node.overwritten},
                             {"latest_skipped", node.latest_skipped},
                             {"restarts", node.restarts},
+                            {"process_pid", node.process_pid},
                             {"sampled_steps", node.sampled_steps},
                             {"sampled_step_ns", node.sampled_step_ns},
                             {"sampled_handler_ns", node.sampled_handler_ns},

@@ -656,6 +656,8 @@ std::vector<ValidatorReport> GraphRunner::validator_reports() const {
 }
 
 GraphRunner::~GraphRunner() {
+    // First: its thread calls into the nodes, which the rest of this destroys.
+    control_.reset();
     if (started_ && !waited_) {
         request_stop("shutdown");
         (void)wait();
@@ -742,6 +744,10 @@ control::Answer GraphRunner::answer(const control::Request& request) {
 }
 
 VoidResult GraphRunner::pause_node(std::string_view id) {
+    // A node paused now would hold the drain up: nothing would resume it.
+    if (stop_announced_.load()) {
+        return Error{ErrorCode::InvalidArgument, "the graph is stopping: node '" + std::string(id) + "' is not paused"};
+    }
     for (auto& node : nodes_) {
         if (node->id() == id) return node->pause();
     }

@@ -245,6 +245,7 @@ IsolatedNode::Ending IsolatedNode::run_host() {
         validator_current_.clear();
     }
     runner_.events().emit("node_process_started", {{"node", id_}, {"pid", child.pid()}});
+    counts_.process_pid.store(static_cast<std::uint32_t>(child.pid()), std::memory_order_relaxed);
     lifecycle_.move(NodeLifecycle::State::Starting, "process_started");
     logger_->debug("{}running in process {}", log_prefix_, child.pid());
 
@@ -530,6 +531,7 @@ void IsolatedNode::end_for_good(const Ending& ending) {
         detail = totals_.end_detail;
     }
     publish_counts();
+    counts_.process_pid.store(0, std::memory_order_relaxed);  // gone: its pid may be someone else's soon
     lifecycle_.end(report().end_reason, detail);
     runner_.events().emit("node_finished",
                           {{"node", id_}, {"end_reason", to_string(report().end_reason)}, {"end_detail", detail}});

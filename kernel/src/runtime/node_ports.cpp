@@ -57,6 +57,7 @@ void Node::run_ports() {
         counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
         honour_pause();
+        if (stop_requested()) break;  // woken from a pause by a stop: not one more call
         if (inputs_.empty()) {
             if (call() == Step::Finished) return;
             continue;

@@ -3,6 +3,7 @@
 // (docs/counters.md); dhub-ctl finds the pages, picks the kernel (--kernel, or the only one) and prints what it
 // asks for, as text or --json. Nothing here writes to a kernel's memory: the page is mapped read-only.
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
 
@@ -14,6 +15,7 @@
 #include "control_client.hpp"
 #include "dhub/base/exit_code.hpp"
 #include "discovery.hpp"
+#include "top.hpp"
 #include "views.hpp"
 
 #ifndef DHUB_VERSION
@@ -39,6 +41,8 @@ commands:
               p99 time and the share of time spent waiting (both sampled, one step in 64)
   channels    per channel: its producer, slots written, fill; per reader its lag and skipped slots; per
               reading node the slots it missed (a latest-only input's gaps)
+  top         a live view, redrawn every second: per node its state, slots/s, MB/s, errors, handler p99
+              and CPU; per channel its fill, slowest lag and readers' gaps. q or Ctrl-C ends it
   pause NODE  pause a running node: it takes no slot until resumed (docs/kernel.md, "A node's life")
   resume NODE resume it
   stop        stop the graph gracefully, as Ctrl-C in its terminal would
@@ -54,6 +58,8 @@ struct Options {
     std::string kernel;
     bool json = false;
     bool force = false;
+    double interval_s = 1.0;
+    int frames = 0;
 };
 
 int print(const nlohmann::json& value, const std::string& text, bool json) {
@@ -66,11 +72,17 @@ int clean(bool json, bool force) {
     for (const dhub::ctl::FoundKernel& kernel : dhub::ctl::find_kernels()) {
         const bool dead =
             kernel.error.empty() ? !kernel.counters.alive : force && dhub::counters::left_by_dead_kernel(kernel.file);
-        if (dead && ::shm_unlink(("/" + kernel.file).c_str()) == 0) removed.push_back(kernel.file);
+        if (!dead) continue;
+        // Its control socket too, when a kill left it (a kernel that ends removes it).
+        const std::string& endpoint = kernel.counters.control_endpoint;
+        if (endpoint.starts_with("ipc://") && ::unlink(endpoint.substr(6).c_str()) == 0) {
+            removed.push_back(endpoint.substr(6));
+        }
+        if (::shm_unlink(("/" + kernel.file).c_str()) == 0) removed.push_back("/dev/shm/" + kernel.file);
     }
     std::string text;
     for (const auto& file : removed)
-        text += "removed /dev/shm/" + file.get<std::string>() + "\n";
+        text += "removed " + file.get<std::string>() + "\n";
     return print(removed, text.empty() ? "nothing to remove\n" : text, json);
 }
 
@@ -105,6 +117,12 @@ int run(const Options& options) {
         if (options.json) std::cout << answer.dump(2) << "\n";
         return to_int(ExitCode::InvalidInput);
     }
+    if (options.command == "top") {
+        dhub::ctl::TopOptions top;
+        top.interval = std::chrono::milliseconds(static_cast<std::int64_t>(options.interval_s * 1000));
+        top.frames = options.frames;
+        return dhub::ctl::run_top(page.value(), top);
+    }
     if (options.command == "status") {
         return print(dhub::ctl::status_json(kernel), dhub::ctl::status_text(kernel), options.json);
     }
@@ -126,7 +144,10 @@ int main(int argc, char** argv) {
         ("kernel,k", po::value<std::string>(&options.kernel)->value_name("PID|GRAPH|PREFIX"),
          "the kernel to look at when several run (its pid, its graph's name or its segment prefix)")  //
         ("json", "print JSON instead of text")                                                        //
-        ("force", "clean: also pages that cannot be read and are older than 10 s");
+        ("force", "clean: also pages that cannot be read and are older than 10 s")                    //
+        ("interval", po::value<double>(&options.interval_s)->value_name("SECONDS"),
+         "top: redraw this often (default 1)")  //
+        ("frames", po::value<int>(&options.frames)->value_name("N"), "top: end after N frames (default: on q)");
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::string>(&options.command))  //
         ("argument", po::value<std::string>(&options.argument));
@@ -158,12 +179,17 @@ int main(int argc, char** argv) {
     }
     options.json = values.count("json") != 0;
     options.force = values.count("force") != 0;
-    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels",
+    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "top",
                                                       "pause",   "resume", "stop",  "clean"};
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
-        std::cerr << "dhub-ctl: "
-                  << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
-                  << " (commands: kernels, status, nodes, channels, pause, resume, stop, clean; see dhub-ctl --help)\n";
+        std::cerr
+            << "dhub-ctl: "
+            << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
+            << " (commands: kernels, status, nodes, channels, top, pause, resume, stop, clean; see dhub-ctl --help)\n";
+        return to_int(ExitCode::Usage);
+    }
+    if (!(options.interval_s >= 0.05 && options.interval_s <= 3600) || options.frames < 0) {
+        std::cerr << "dhub-ctl: --interval must be 0.05 to 3600 seconds and --frames 0 or more\n";
         return to_int(ExitCode::Usage);
     }
     const bool takes_node = options.command == "pause" || options.command == "resume";

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <zmq.hpp>
@@ -185,6 +186,76 @@ TEST(Control_test, GarbageOfEveryShapeIsRefusedOrDroppedAndTheGraphRunsOn) {
     EXPECT_EQ(count_events(dir, "stop_requested"), 0u) << "no garbage stopped the graph";
     const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(20), SIGINT));
     EXPECT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+}
+
+/// Runs a shell command, returns its exit code.
+int shell(const std::string& command) {
+    return ChildProcess::spawn("/bin/sh", {"-c", command}).wait(std::chrono::seconds(20)).code;
+}
+
+/// A tmux of its own (its own server socket, no user configuration), so the test sees a bare 80x24 terminal.
+std::string tmux() {
+    return "tmux -L dhubtest" + std::to_string(::getpid()) + " -f /dev/null ";
+}
+
+std::string tmux_capture(const std::string& session) {
+    TempDir scratch;
+    const std::string file = (scratch / "pane.txt").string();
+    // -J joins what tmux wrapped: a line wider than the pane shows as one long line.
+    (void)shell(tmux() + "capture-pane -p -J -t " + session + " > " + file);
+    return read_text_file(file);
+}
+
+/// dhub-ctl top in a real terminal: a detached tmux session of 80x24.
+TEST(Control_test, TopFitsAnEightyByTwentyFourTerminalMovesLiveAndEndsOnQOrCtrlC) {
+    if (shell("command -v tmux > /dev/null") != 0) GTEST_SKIP() << "tmux is not installed (scripts/install-deps.sh)";
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("ctltop")));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_running(dir, pid);
+    for (const std::string key : {"q", "C-c"}) {
+        const std::string session = key == "q" ? "quit" : "interrupt";
+        const std::string files = (dir / session).string();
+        // The shell around top ignores SIGINT (trap), so Ctrl-C reaches top alone, which must end by itself;
+        // the terminal's settings before and after must be the same.
+        ASSERT_EQ(shell(tmux() + "new-session -d -s " + session + " -x 80 -y 24 'trap \"\" INT; stty -g > " + files +
+                        ".before; " + std::string(DHUB_CTL) + " top --interval 0.2 --kernel " + pid + "; echo $? > " +
+                        files + ".exit; stty -g > " + files + ".after; sleep 30'"),
+                  0);
+        std::string pane;
+        EXPECT_TRUE(wait_until(
+            [&] {
+                pane = tmux_capture(session);
+                return pane.find("sink") != std::string::npos && pane.find("ticks") != std::string::npos;
+            },
+            std::chrono::seconds(10), std::chrono::milliseconds(100)))
+            << pane;
+        EXPECT_NE(pane.find("SLOTS/s"), std::string::npos) << pane;
+        EXPECT_NE(pane.find("graph 'ctltop'"), std::string::npos) << pane;
+        std::istringstream lines(pane);
+        for (std::string line; std::getline(lines, line);)
+            EXPECT_LE(line.size(), 80u) << line;
+        // The source's rate is a number of slots a second, and it is not zero: the view is live.
+        std::istringstream rows(pane);
+        bool moving = false;
+        for (std::string row; std::getline(rows, row);) {
+            if (!row.starts_with("tick ")) continue;
+            std::istringstream fields(row);
+            std::string name, state;
+            double rate = 0;
+            fields >> name >> state >> rate;
+            moving = state == "running" && rate > 0;
+        }
+        EXPECT_TRUE(moving) << pane;
+        (void)shell(tmux() + "send-keys -t " + session + " " + key);
+        EXPECT_TRUE(wait_until([&] { return std::filesystem::exists(files + ".after"); }, std::chrono::seconds(10)))
+            << "top did not end on " << key;
+        EXPECT_EQ(read_text_file(files + ".exit"), "0\n") << "top ends cleanly on " << key;
+        EXPECT_EQ(read_text_file(files + ".after"), read_text_file(files + ".before"))
+            << "top left the terminal as it found it";
+    }
+    (void)shell(tmux() + "kill-server");
+    EXPECT_TRUE(kernel.stop(std::chrono::seconds(20), SIGINT).exited);
 }
 
 TEST(Control_test, AKernelWithoutControlTakesNoCommandsAndSaysSo) {

@@ -227,6 +227,8 @@ TEST(Counters_test, AKilledKernelsPageIsListedAsStaleAndCleanRemovesIt) {
     const CtlResult cleaned = ctl(dir, {"clean", "--json"});
     ASSERT_EQ(cleaned.code, 0) << cleaned.err;
     EXPECT_NE(cleaned.out.find("dhubctr1.ctrkill-" + pid), std::string::npos) << cleaned.out;
+    EXPECT_NE(cleaned.out.find("ctrkill-" + pid + ".ctl"), std::string::npos) << "and its control socket\n"
+                                                                              << cleaned.out;
     EXPECT_FALSE(std::filesystem::exists(page));
     EXPECT_TRUE(std::filesystem::exists("/dev/shm/" + junk_name)) << "clean removes dead kernels' pages only";
     // --force removes unreadable pages too, once they are old enough to be nobody's setup in progress.

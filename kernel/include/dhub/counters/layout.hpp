@@ -119,6 +119,8 @@ struct alignas(64) NodeRecord {
     std::atomic<std::uint32_t> state;
     char end_reason[32];  ///< as --report spells it ("input_closed"); "" until Stopped or Failed
     Counter restarts;     ///< an isolated node's process restarts
+    /// The process the node runs in when it is not the kernel's (isolation: process): its current host's pid.
+    std::atomic<std::uint32_t> process_pid;
     // One step in TIMING_SAMPLE_EVERY, timed.
     alignas(64) Counter sampled_steps;
     Counter sampled_step_ns;     ///< the sampled steps' whole time: waiting for a slot or room, and the handler

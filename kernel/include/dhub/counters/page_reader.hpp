@@ -38,6 +38,7 @@ struct NodeCounts {
     std::uint64_t overwritten = 0;
     std::uint64_t latest_skipped = 0;
     std::uint64_t restarts = 0;
+    std::uint32_t process_pid = 0;  ///< an isolated node's host process; 0 for a node on a kernel thread
     std::uint64_t sampled_steps = 0;
     std::uint64_t sampled_step_ns = 0;
     std::uint64_t sampled_handler_ns = 0;

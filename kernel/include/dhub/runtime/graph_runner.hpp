@@ -314,7 +314,7 @@ private:
     std::atomic<bool> start_failed_{false};    ///< fail_start(): exit PluginError rather than RuntimeError
     std::atomic<bool> stop_announced_{false};  ///< stop_requested is emitted once, with the first cause
     std::string graph_name_;
-    /// Declared last, so destroyed first: its thread calls into the nodes until it is gone.
+    /// Its thread calls into the nodes until it is gone: the destructor's first step resets it.
     std::unique_ptr<control::ControlServer> control_;
 };
 
