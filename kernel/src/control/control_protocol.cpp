@@ -7,17 +7,21 @@
 namespace dhub::control {
 namespace {
 
+/// A command, and the one argument it takes if any.
+enum class Argument { None, Node, Since };
 struct Known {
     const char* name;
     Command command;
-    bool takes_node;
+    Argument argument;
 };
-constexpr std::array<Known, 5> COMMANDS{{
-    {"hello", Command::Hello, false},
-    {"status", Command::Status, false},
-    {"pause", Command::Pause, true},
-    {"resume", Command::Resume, true},
-    {"stop", Command::Stop, false},
+constexpr std::array<Known, 7> COMMANDS{{
+    {"hello", Command::Hello, Argument::None},
+    {"status", Command::Status, Argument::None},
+    {"pause", Command::Pause, Argument::Node},
+    {"resume", Command::Resume, Argument::Node},
+    {"stop", Command::Stop, Argument::None},
+    {"events", Command::Events, Argument::Since},
+    {"subscribe", Command::Subscribe, Argument::None},
 }};
 
 Decoded refuse(std::string code, std::string message, nlohmann::json id = nullptr) {
@@ -92,16 +96,23 @@ Decoded decode_request(std::string_view bytes) noexcept {
         request.id = id;
         for (const auto& [key, field] : value.items()) {
             if (key == "v" || key == "cmd" || key == "id") continue;
-            if (key == "node" && known->takes_node) {
+            if (key == "node" && known->argument == Argument::Node) {
                 if (!field.is_string() || field.get<std::string>().empty()) {
                     return refuse("bad_argument", "\"node\" must be a node's id (a non-empty string)", id);
                 }
                 request.node = field.get<std::string>();
                 continue;
             }
+            if (key == "since" && known->argument == Argument::Since) {
+                if (!field.is_number_unsigned()) {
+                    return refuse("bad_argument", "\"since\" must be an event's seq (an integer, 0 or more)", id);
+                }
+                request.since = field.get<std::uint64_t>();
+                continue;
+            }
             return refuse("bad_argument", "\"" + name + "\" takes no \"" + key + "\"", id);
         }
-        if (known->takes_node && request.node.empty()) {
+        if (known->argument == Argument::Node && request.node.empty()) {
             return refuse("bad_argument", "\"" + name + "\" needs \"node\"", id);
         }
         return Decoded(std::move(request));

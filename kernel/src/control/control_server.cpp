@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "dhub/base/clock.hpp"
+
 namespace dhub::control {
 namespace {
 
@@ -22,6 +24,9 @@ constexpr std::size_t MAX_SOCKET_PATH = 100;
 constexpr int POLL_MS = 100;
 /// A message of more frames than this is no request (a REQ sends an id, an empty frame and the body).
 constexpr std::size_t MAX_FRAMES = 8;
+/// A subscription lasts this long unless renewed; at most this many clients subscribe at once.
+constexpr std::uint64_t SUBSCRIPTION_NS = 10'000'000'000;
+constexpr std::size_t MAX_SUBSCRIBERS = 32;
 
 /// The directory must be ours and closed to others: the socket's 0600 is only as good as it. One made here is
 /// made 0700; one that exists is used only if it already is (a directory someone chose is never changed).
@@ -62,7 +67,9 @@ std::string default_socket_path(const std::string& name) {
     return path;
 }
 
-Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& socket_path, Handler handler) {
+Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& socket_path,
+                                                            Handler handler,
+                                                            std::shared_ptr<EventFeed> feed) {
     if (socket_path.size() > MAX_SOCKET_PATH) {
         return Error{ErrorCode::InvalidArgument, "the control socket path " + socket_path + " is longer than " +
                                                      std::to_string(MAX_SOCKET_PATH) + " bytes"};
@@ -76,11 +83,13 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& s
     if (auto prepared = prepare_directory(directory); !prepared) return prepared.error();
     std::unique_ptr<ControlServer> server(new ControlServer());
     server->handler_ = std::move(handler);
+    server->feed_ = std::move(feed);
     server->path_ = socket_path;
     server->endpoint_ = "ipc://" + socket_path;
     server->sockets_ = std::make_unique<Sockets>();
     try {
-        server->sockets_->router.set(zmq::sockopt::linger, 0);
+        // The last events (graph_stopped) still reach followers as the kernel ends; a dead one delays it no more.
+        server->sockets_->router.set(zmq::sockopt::linger, 200);
         // A client that vanished must not make the ROUTER keep its replies: they are dropped.
         server->sockets_->router.set(zmq::sockopt::router_mandatory, 0);
         server->sockets_->router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(MAX_REQUEST_BYTES * 2));
@@ -116,8 +125,13 @@ void ControlServer::serve() {
     std::vector<zmq::message_t> frames;
     while (running_.load()) {
         try {
-            std::array<zmq::pollitem_t, 1> items{{{router.handle(), 0, ZMQ_POLLIN, 0}}};
-            zmq::poll(items.data(), items.size(), std::chrono::milliseconds(POLL_MS));
+            std::array<zmq::pollitem_t, 2> items{{
+                {router.handle(), 0, ZMQ_POLLIN, 0},
+                {nullptr, feed_ ? feed_->wake_fd() : -1, ZMQ_POLLIN, 0},
+            }};
+            zmq::poll(items.data(), feed_ ? 2 : 1, std::chrono::milliseconds(POLL_MS));
+            if (feed_ && (items[1].revents & ZMQ_POLLIN) != 0) feed_->drain();
+            if (feed_) push_events();
             if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
             frames.clear();
             bool more = true;
@@ -133,6 +147,12 @@ void ControlServer::serve() {
             std::string reply;
             if (!decoded.ok()) {
                 reply = encode_refusal(decoded.refusal());
+            } else if (decoded.request().command == Command::Events ||
+                       decoded.request().command == Command::Subscribe) {
+                std::vector<std::string> envelope;
+                for (std::size_t i = 0; i + 1 < frames.size(); ++i)
+                    envelope.push_back(frames[i].to_string());
+                reply = answer_events(decoded.request(), envelope);
             } else {
                 const Answer answer = handler_(decoded.request());
                 reply = answer.error_code.empty()
@@ -146,6 +166,63 @@ void ControlServer::serve() {
             // Nothing a client sends should get here; if something does, the endpoint keeps serving.
             spdlog::error("control endpoint: {}", error.what());
         }
+    }
+    // The kernel is ending: what its last moments emitted goes to the followers before the socket closes.
+    try {
+        if (feed_) push_events();
+    } catch (const std::exception& error) {
+        spdlog::error("control endpoint: {}", error.what());
+    }
+}
+
+std::string ControlServer::answer_events(const Request& request, const std::vector<std::string>& envelope) {
+    if (!feed_) return encode_refusal({"refused", "this kernel keeps no events for its endpoint", request.id});
+    if (request.command == Command::Subscribe) {
+        std::string key;
+        for (const std::string& frame : envelope)
+            key += std::to_string(frame.size()) + ":" + frame;
+        if (subscribers_.count(key) == 0 && subscribers_.size() >= MAX_SUBSCRIBERS) {
+            return encode_refusal({"refused",
+                                   std::to_string(MAX_SUBSCRIBERS) + " clients follow this kernel's events already",
+                                   request.id});
+        }
+        // Pushed from the seq after the one it is told: with "events" since that seq, it misses nothing.
+        if (subscribers_.empty()) pushed_ = feed_->last();
+        subscribers_[key] = Subscriber{envelope, monotonic_ns() + SUBSCRIPTION_NS};
+        return encode_reply(request.id,
+                            {{"subscribed", true}, {"seq", pushed_}, {"renew_within_ms", SUBSCRIPTION_NS / 1'000'000}});
+    }
+    std::string events = "[";
+    for (const EventFeed::Entry& entry : feed_->since(request.since)) {
+        if (events.size() > 1) events += ",";
+        events += R"({"seq":)" + std::to_string(entry.seq) + R"(,"event":)" + entry.line + "}";
+    }
+    events += "]";
+    // The events are JSON already: they are spliced in, not parsed and printed again.
+    std::string reply = encode_reply(request.id, {{"last", feed_->last()}});
+    reply.insert(reply.size() - 1, R"(,"events":)" + events);
+    return reply;
+}
+
+void ControlServer::push_events() {
+    const std::uint64_t now = monotonic_ns();
+    for (auto it = subscribers_.begin(); it != subscribers_.end();) {
+        it = it->second.until_ns < now ? subscribers_.erase(it) : std::next(it);
+    }
+    if (subscribers_.empty()) {
+        pushed_ = feed_->last();
+        return;
+    }
+    for (const EventFeed::Entry& entry : feed_->since(pushed_)) {
+        const std::string push = R"({"v":)" + std::to_string(PROTOCOL_VERSION) + R"(,"push":"event","seq":)" +
+                                 std::to_string(entry.seq) + R"(,"event":)" + entry.line + "}";
+        for (const auto& [key, subscriber] : subscribers_) {
+            // A subscriber that does not read loses pushes (the socket's high-water mark), never stalls this.
+            for (const std::string& frame : subscriber.envelope)
+                sockets_->router.send(zmq::buffer(frame), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+            sockets_->router.send(zmq::buffer(push), zmq::send_flags::dontwait);
+        }
+        pushed_ = entry.seq;
     }
 }
 

@@ -6,15 +6,19 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "dhub/base/result.hpp"
 #include "dhub/control/control_protocol.hpp"
+#include "event_feed.hpp"
 
 namespace dhub::control {
 
@@ -31,7 +35,10 @@ public:
 
     /// socket_path: the ipc socket's file (its directory is created 0700 if missing, and must be the user's).
     /// Binds at once, so the error names the path; the thread starts serving right away.
-    static Result<std::unique_ptr<ControlServer>> start(const std::string& socket_path, Handler handler);
+    /// feed: the kernel's events, for "events" and "subscribe" (null: those commands are refused).
+    static Result<std::unique_ptr<ControlServer>> start(const std::string& socket_path,
+                                                        Handler handler,
+                                                        std::shared_ptr<EventFeed> feed = nullptr);
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
@@ -41,11 +48,23 @@ public:
 
 private:
     struct Sockets;
+    /// A client that subscribed: where its pushes go (its envelope), until when.
+    struct Subscriber {
+        std::vector<std::string> envelope;
+        std::uint64_t until_ns = 0;
+    };
     ControlServer() = default;
     void serve();
+    /// "events" and "subscribe": answered here, from the feed. envelope: the request's routing frames.
+    std::string answer_events(const Request& request, const std::vector<std::string>& envelope);
+    /// Sends what the feed has that subscribers have not had, and forgets subscribers that did not renew.
+    void push_events();
 
     std::unique_ptr<Sockets> sockets_;
     Handler handler_;
+    std::shared_ptr<EventFeed> feed_;
+    std::map<std::string, Subscriber> subscribers_;  ///< by their envelope's bytes; the serving thread only
+    std::uint64_t pushed_ = 0;                       ///< the feed's last seq pushed
     std::string endpoint_;
     std::string path_;
     std::atomic<bool> running_{true};

@@ -23,15 +23,18 @@ EventLog::~EventLog() {
 }
 
 void EventLog::emit(std::string_view event, nlohmann::json fields) {
-    if (file_ == nullptr) return;
+    if (file_ == nullptr && !listener_) return;
     nlohmann::json line = {{"t_ns", monotonic_ns()}, {"event", event}};
     if (fields.is_object()) line.update(fields);
     // Replacement, not an exception, for invalid UTF-8 in a plugin-chosen name: the event must not be lost.
     const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     const std::lock_guard lock(mutex_);
-    // One fwrite per line under the lock, then a flush: a reader never sees half a line from us.
-    std::fwrite(text.data(), 1, text.size(), file_);
-    std::fflush(file_);
+    if (file_ != nullptr) {
+        // One fwrite per line under the lock, then a flush: a reader never sees half a line from us.
+        std::fwrite(text.data(), 1, text.size(), file_);
+        std::fflush(file_);
+    }
+    if (listener_) listener_(std::string_view(text).substr(0, text.size() - 1));
 }
 
 }  // namespace dhub::events

@@ -280,6 +280,13 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         if (!events) return SetupError{SetupStep::Events, events.error()};
         runner->events_ = std::move(events.value());
     }
+    // Every event goes to the control endpoint's feed too (`dhub-ctl events --follow`), from the first one on:
+    // the listener is set before any other thread can emit. The feed outlives the log and the endpoint.
+    std::shared_ptr<control::EventFeed> feed;
+    if (options.control) {
+        feed = std::make_shared<control::EventFeed>();
+        runner->events_->set_listener([feed](std::string_view line) { feed->push(line); });
+    }
     if (graph.spec->broker) {
         auto link = BrokerLink::create(*graph.spec->broker, kernel_name(*graph.spec), *runner->events_);
         if (!link) return SetupError{SetupStep::Broker, link.error()};
@@ -386,7 +393,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
     if (options.control) {
         GraphRunner* raw = runner.get();
         auto server = control::ControlServer::start(
-            control_socket, [raw](const control::Request& request) { return raw->answer(request); });
+            control_socket, [raw](const control::Request& request) { return raw->answer(request); }, feed);
         if (!server) return SetupError{SetupStep::Control, server.error()};
         runner->control_ = std::move(server.value());
     }
@@ -734,6 +741,12 @@ control::Answer GraphRunner::answer(const control::Request& request) {
             request_stop("control");
             answer.result = {{"stopping", true}};
             break;
+        case Command::Events:
+        case Command::Subscribe:
+            // The endpoint answers these itself, from its event feed; nothing to do with the graph.
+            answer.error_code = "refused";
+            answer.error_message = "the kernel keeps no events for this endpoint";
+            return answer;
     }
     // What the graph was told to do, and whether it did, is in the event stream.
     events_->emit("control", {{"command", control::to_string(request.command)},

@@ -15,6 +15,7 @@
 #include "control_client.hpp"
 #include "dhub/base/exit_code.hpp"
 #include "discovery.hpp"
+#include "event_stream.hpp"
 #include "top.hpp"
 #include "views.hpp"
 
@@ -41,6 +42,8 @@ commands:
               p99 time and the share of time spent waiting (both sampled, one step in 64)
   channels    per channel: its producer, slots written, fill; per reader its lag and skipped slots; per
               reading node the slots it missed (a latest-only input's gaps)
+  events      the kernel's recent events, one JSON object per line (docs/kernel.md, "Events");
+              --follow: then every new one as it happens, until Ctrl-C or the kernel's end
   top         a live view, redrawn every second: per node its state, slots/s, MB/s, errors, handler p99
               and CPU; per channel its fill, slowest lag and readers' gaps. q or Ctrl-C ends it
   pause NODE  pause a running node: it takes no slot until resumed (docs/kernel.md, "A node's life")
@@ -58,6 +61,7 @@ struct Options {
     std::string kernel;
     bool json = false;
     bool force = false;
+    bool follow = false;
     double interval_s = 1.0;
     int frames = 0;
 };
@@ -117,6 +121,9 @@ int run(const Options& options) {
         if (options.json) std::cout << answer.dump(2) << "\n";
         return to_int(ExitCode::InvalidInput);
     }
+    if (options.command == "events") {
+        return dhub::ctl::stream_events(page.value(), kernel.control_endpoint, options.follow);
+    }
     if (options.command == "top") {
         dhub::ctl::TopOptions top;
         top.interval = std::chrono::milliseconds(static_cast<std::int64_t>(options.interval_s * 1000));
@@ -145,6 +152,7 @@ int main(int argc, char** argv) {
          "the kernel to look at when several run (its pid, its graph's name or its segment prefix)")  //
         ("json", "print JSON instead of text")                                                        //
         ("force", "clean: also pages that cannot be read and are older than 10 s")                    //
+        ("follow,f", "events: go on printing new events as they happen")                              //
         ("interval", po::value<double>(&options.interval_s)->value_name("SECONDS"),
          "top: redraw this often (default 1)")  //
         ("frames", po::value<int>(&options.frames)->value_name("N"), "top: end after N frames (default: on q)");
@@ -179,13 +187,14 @@ int main(int argc, char** argv) {
     }
     options.json = values.count("json") != 0;
     options.force = values.count("force") != 0;
-    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "top",
-                                                      "pause",   "resume", "stop",  "clean"};
+    options.follow = values.count("follow") != 0;
+    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes",  "channels", "events",
+                                                      "top",     "pause",  "resume", "stop",     "clean"};
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
-        std::cerr
-            << "dhub-ctl: "
-            << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
-            << " (commands: kernels, status, nodes, channels, top, pause, resume, stop, clean; see dhub-ctl --help)\n";
+        std::cerr << "dhub-ctl: "
+                  << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
+                  << " (commands: kernels, status, nodes, channels, events, top, pause, resume, stop, clean; see "
+                     "dhub-ctl --help)\n";
         return to_int(ExitCode::Usage);
     }
     if (!(options.interval_s >= 0.05 && options.interval_s <= 3600) || options.frames < 0) {

@@ -188,6 +188,68 @@ TEST(Control_test, GarbageOfEveryShapeIsRefusedOrDroppedAndTheGraphRunsOn) {
     EXPECT_TRUE(run.status.exited && run.status.code == 0) << run.output;
 }
 
+std::vector<json> json_lines(const std::string& text) {
+    std::vector<json> lines;
+    std::istringstream stream(text);
+    for (std::string line; std::getline(stream, line);)
+        lines.push_back(json::parse(line, nullptr, false));
+    return lines;
+}
+
+TEST(Control_test, EventsComeFromTheEndpointAndFollowStreamsThemAllUntilTheKernelEnds) {
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("ctlevents")));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_running(dir, pid);
+
+    const CtlResult recent = ctl(dir, {"events", "--kernel", pid});
+    ASSERT_EQ(recent.code, 0) << recent.err;
+    const std::vector<json> lines = json_lines(recent.out);
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines.front()["event"], "graph_started") << recent.out;
+
+    ChildOptions options;
+    options.output_file = (dir / "follow.out").string();
+    options.error_file = (dir / "follow.err").string();
+    ChildProcess follow = ChildProcess::spawn(DHUB_CTL, {"events", "--follow", "--kernel", pid}, options);
+    ASSERT_TRUE(
+        wait_until([&] { return read_text_file(options.output_file).find("graph_started") != std::string::npos; },
+                   std::chrono::seconds(10)));
+    ASSERT_EQ(ctl(dir, {"pause", "sink", "--kernel", pid}).code, 0);
+    EXPECT_TRUE(
+        wait_until([&] { return read_text_file(options.output_file).find("pause_requested") != std::string::npos; },
+                   std::chrono::seconds(10)))
+        << "a new event reaches the follower as it happens";
+    ASSERT_EQ(ctl(dir, {"resume", "sink", "--kernel", pid}).code, 0);
+    ASSERT_EQ(ctl(dir, {"stop", "--kernel", pid}).code, 0);
+    EXPECT_TRUE(kernel.wait(std::chrono::seconds(30)).exited);
+    const ExitStatus followed = follow.wait(std::chrono::seconds(15));
+    EXPECT_TRUE(followed.exited && followed.code == 0) << "it ends by itself with the kernel\n"
+                                                       << read_text_file(options.error_file);
+    // What it printed is the kernel's event stream, every event in order: the same as the --events file.
+    const std::vector<json> streamed = json_lines(read_text_file(options.output_file));
+    const std::vector<json> written = read_events(dir);
+    ASSERT_FALSE(written.empty());
+    EXPECT_EQ(streamed, written);
+    EXPECT_EQ(streamed.back()["event"], "graph_stopped");
+}
+
+TEST(Control_test, FollowingEventsEndsCleanlyOnCtrlC) {
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("ctlfollow")));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_running(dir, pid);
+    ChildOptions options;
+    options.output_file = (dir / "follow.out").string();
+    ChildProcess follow = ChildProcess::spawn(DHUB_CTL, {"events", "-f", "--kernel", pid}, options);
+    ASSERT_TRUE(
+        wait_until([&] { return read_text_file(options.output_file).find("graph_started") != std::string::npos; },
+                   std::chrono::seconds(10)));
+    const ExitStatus interrupted = follow.stop(std::chrono::seconds(5), SIGINT);
+    EXPECT_TRUE(interrupted.exited && interrupted.code == 0) << "not killed: it ended on Ctrl-C";
+    EXPECT_TRUE(kernel.stop(std::chrono::seconds(20), SIGINT).exited);
+}
+
 /// Runs a shell command, returns its exit code.
 int shell(const std::string& command) {
     return ChildProcess::spawn("/bin/sh", {"-c", command}).wait(std::chrono::seconds(20)).code;
@@ -217,11 +279,12 @@ TEST(Control_test, TopFitsAnEightyByTwentyFourTerminalMovesLiveAndEndsOnQOrCtrlC
         const std::string session = key == "q" ? "quit" : "interrupt";
         const std::string files = (dir / session).string();
         // The shell around top ignores SIGINT (trap), so Ctrl-C reaches top alone, which must end by itself;
-        // the terminal's settings before and after must be the same.
-        ASSERT_EQ(shell(tmux() + "new-session -d -s " + session + " -x 80 -y 24 'trap \"\" INT; stty -g > " + files +
-                        ".before; " + std::string(DHUB_CTL) + " top --interval 0.2 --kernel " + pid + "; echo $? > " +
-                        files + ".exit; stty -g > " + files + ".after; sleep 30'"),
-                  0);
+        // the terminal's settings before and after must be the same (.after appears whole: written, then moved).
+        ASSERT_EQ(
+            shell(tmux() + "new-session -d -s " + session + " -x 80 -y 24 'trap \"\" INT; stty -g > " + files +
+                  ".before; " + std::string(DHUB_CTL) + " top --interval 0.2 --kernel " + pid + "; echo $? > " + files +
+                  ".exit; stty -g > " + files + ".tmp; mv " + files + ".tmp " + files + ".after; sleep 30'"),
+            0);
         std::string pane;
         EXPECT_TRUE(wait_until(
             [&] {

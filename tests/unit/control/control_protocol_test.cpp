@@ -32,6 +32,12 @@ TEST(ControlProtocol, AWellFormedRequestIsReadAsMeant) {
     EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "hello", "id": "abc"})").ok());
     EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "status"})").ok());
     EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "resume", "node": "n"})").ok());
+    const Decoded events = decode_request(R"({"v": 1, "cmd": "events", "since": 41})");
+    ASSERT_TRUE(events.ok());
+    EXPECT_EQ(events.request().command, Command::Events);
+    EXPECT_EQ(events.request().since, 41u);
+    EXPECT_EQ(decode_request(R"({"v": 1, "cmd": "events"})").request().since, 0u);
+    EXPECT_EQ(decode_request(R"({"v": 1, "cmd": "subscribe"})").request().command, Command::Subscribe);
 }
 
 TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
@@ -57,6 +63,10 @@ TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
         {R"({"v": 1, "cmd": "pause", "nod": "x"})", "bad_argument", "takes no \"nod\""},
         {R"({"v": 1, "cmd": "stop", "node": "x"})", "bad_argument", "\"stop\" takes no \"node\""},
         {R"({"v": 1, "cmd": "stop", "id": [1]})", "bad_argument", "\"id\" must be"},
+        {R"({"v": 1, "cmd": "events", "since": -1})", "bad_argument", "\"since\" must be"},
+        {R"({"v": 1, "cmd": "events", "since": "5"})", "bad_argument", "\"since\" must be"},
+        {R"({"v": 1, "cmd": "pause", "node": "x", "since": 1})", "bad_argument", "takes no \"since\""},
+        {R"({"v": 1, "cmd": "subscribe", "node": "x"})", "bad_argument", "\"subscribe\" takes no \"node\""},
         {std::string(MAX_REQUEST_BYTES + 1, ' '), "malformed", "at most"},
         {"{\"v\": 1, \"cmd\": \"pause\", \"node\": \"\xff\xfe\"}", "malformed", "not JSON"},  // not UTF-8
     };
@@ -89,7 +99,8 @@ TEST(ControlProtocol, FuzzedInputsAreAlwaysDecodedOrRefusedNeverThrown) {
     std::mt19937_64 random(20261206);
     const std::vector<std::string> seeds = {R"({"v": 1, "cmd": "pause", "node": "scale", "id": 7})",
                                             R"({"v": 1, "cmd": "stop"})", R"({"v": 1, "cmd": "status", "id": "x"})",
-                                            R"({"v": 1, "cmd": "resume", "node": "a"})"};
+                                            R"({"v": 1, "cmd": "resume", "node": "a"})",
+                                            R"({"v": 1, "cmd": "events", "since": 12})"};
     std::size_t accepted = 0;
     for (int round = 0; round < 100'000; ++round) {
         std::string input;

@@ -2,6 +2,7 @@
 // The --events stream: whole lines a reader can poll, the fields it promises, and errors that name the file.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -59,6 +60,28 @@ TEST(EventLog, ThreadsEmittingAtOnceNeverInterleaveALine) {
     ASSERT_EQ(events.size(), static_cast<std::size_t>(THREADS * EACH));
     for (int t = 0; t < THREADS; ++t)
         EXPECT_EQ(count_events_in(dir / "events.jsonl", "tick", {{"thread", t}}), static_cast<std::size_t>(EACH));
+}
+
+TEST(EventLog, AListenerHearsEveryLineInTheFilesOrderWithOrWithoutAFile) {
+    dhub::testing::TempDir dir;
+    auto log = EventLog::open(dir.path() / "events.jsonl");
+    ASSERT_TRUE(log);
+    std::vector<std::string> heard;
+    log.value()->set_listener([&](std::string_view line) { heard.emplace_back(line); });
+    log.value()->emit("first", {{"n", 1}});
+    log.value()->emit("second");
+    const auto written = dhub::testing::read_event_file(dir.path() / "events.jsonl");
+    ASSERT_EQ(heard.size(), 2u);
+    ASSERT_EQ(written.size(), 2u);
+    EXPECT_EQ(nlohmann::json::parse(heard[0]), written[0]) << "the same line, without its newline";
+    EXPECT_EQ(nlohmann::json::parse(heard[1]), written[1]);
+
+    EventLog no_file;  // a log that writes nothing still tells its listener
+    std::vector<std::string> only_heard;
+    no_file.set_listener([&](std::string_view line) { only_heard.emplace_back(line); });
+    no_file.emit("alone", {{"x", "y"}});
+    ASSERT_EQ(only_heard.size(), 1u);
+    EXPECT_EQ(nlohmann::json::parse(only_heard[0])["event"], "alone");
 }
 
 TEST(EventLog, AFileThatCannotBeWrittenIsAnErrorNamingIt) {

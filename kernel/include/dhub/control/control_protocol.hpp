@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,11 +19,13 @@ inline constexpr int PROTOCOL_VERSION = 1;
 inline constexpr std::size_t MAX_REQUEST_BYTES = 64 * 1024;
 
 enum class Command {
-    Hello,   ///< who the kernel is: protocol version, graph, pid
-    Status,  ///< the graph's state and its nodes' counts (the report, live)
-    Pause,   ///< "node": pause it (docs/kernel.md, "A node's life")
-    Resume,  ///< "node": resume it
-    Stop,    ///< stop the graph gracefully, as SIGINT does
+    Hello,      ///< who the kernel is: protocol version, graph, pid
+    Status,     ///< the graph's state and its nodes' counts (the report, live)
+    Pause,      ///< "node": pause it (docs/kernel.md, "A node's life")
+    Resume,     ///< "node": resume it
+    Stop,       ///< stop the graph gracefully, as SIGINT does
+    Events,     ///< "since" (optional): the kernel's recent events after that seq
+    Subscribe,  ///< have every new event pushed to this client (a DEALER) for the next 10 s; renew to go on
 };
 const char* to_string(Command command) noexcept;
 /// Whether the command changes the running graph (an event records each such action).
@@ -30,8 +33,9 @@ bool changes_graph(Command command) noexcept;
 
 struct Request {
     Command command = Command::Hello;
-    std::string node;   ///< pause, resume
-    nlohmann::json id;  ///< the client's correlation id, echoed in the reply (null if none)
+    std::string node;         ///< pause, resume
+    std::uint64_t since = 0;  ///< events
+    nlohmann::json id;        ///< the client's correlation id, echoed in the reply (null if none)
 };
 
 /// Why a request was refused: a stable code clients branch on, and words for people.

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -30,9 +31,13 @@ public:
     /// Appends {"t_ns": CLOCK_MONOTONIC, "event": event, ...fields} as one line and flushes it, so a reader
     /// polling the file sees whole lines only. Any thread; never on a data path (events are rare).
     void emit(std::string_view event, nlohmann::json fields = nlohmann::json::object());
+    /// Also hands every line (without its newline) to listener, in the order of the file, under the log's lock:
+    /// how the control endpoint streams a kernel's events (docs/control.md). Set before any thread emits.
+    void set_listener(std::function<void(std::string_view line)> listener) { listener_ = std::move(listener); }
 
 private:
     std::FILE* file_ = nullptr;
+    std::function<void(std::string_view)> listener_;
     std::mutex mutex_;
 };
 
