@@ -197,7 +197,7 @@ VoidResult Node::resume() {
     return Ok{};
 }
 
-void Node::wait_while_paused() {
+bool Node::wait_while_paused() {
     // Asleep as far as an isolated node's watchdog is concerned: a paused node is not a hung one.
     sleeping_.store(true, std::memory_order_relaxed);
     {
@@ -206,8 +206,10 @@ void Node::wait_while_paused() {
     }
     sleeping_.store(false, std::memory_order_relaxed);
     counters::bump(counts_.progress);
+    if (stop_requested()) return false;
     // A paced source resumes on a new grid of ticks: the ones due while it was paused are not made up.
     if (pacer_) pacer_->anchor(runner_.clock().now_ns());
+    return true;
 }
 
 void Node::record_sample() noexcept {

@@ -220,12 +220,11 @@ private:
     Step on_remote_lost(Input& input, const char* cause, const char* what);
     /// Sleeps for span, or until the node is asked to stop.
     void sleep_for(std::chrono::nanoseconds span);
-    /// The loops' check, once per step: one relaxed load unless the node was asked to pause.
-    void honour_pause() {
-        if (paused_.load(std::memory_order_relaxed)) wait_while_paused();
-    }
-    /// Sleeps while paused (until resume, a graph stop or a stop).
-    void wait_while_paused();
+    /// The loops' check, once per step: one relaxed load unless the node was asked to pause. False when a stop
+    /// ended the pause: the loop ends without another step.
+    bool honour_pause() { return !paused_.load(std::memory_order_relaxed) || wait_while_paused(); }
+    /// Sleeps while paused (until resume, a graph stop or a stop); false if it was a stop.
+    bool wait_while_paused();
     Step realtime_step();
     /// A paced source ("pacing"): sleeps until its next tick is due. False when the node is asked to stop first.
     bool wait_for_tick();

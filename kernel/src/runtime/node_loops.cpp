@@ -20,8 +20,7 @@ void Node::run_realtime() {
     while (!stop_requested()) {
         counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
-        honour_pause();
-        if (stop_requested()) break;  // woken from a pause by a stop: not one more slot
+        if (!honour_pause()) break;  // woken from a pause by a stop: not one more slot
         const bool sampled = sample_this_step();
         if (sampled) step_started_ns_ = monotonic_ns();
         const Step step = !bursts            ? realtime_step()

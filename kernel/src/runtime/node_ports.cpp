@@ -56,8 +56,7 @@ void Node::run_ports() {
     while (!stop_requested()) {
         counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
-        honour_pause();
-        if (stop_requested()) break;  // woken from a pause by a stop: not one more call
+        if (!honour_pause()) break;  // woken from a pause by a stop: not one more call
         if (inputs_.empty()) {
             if (call() == Step::Finished) return;
             continue;

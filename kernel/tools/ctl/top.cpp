@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dhub/base/clock.hpp"
+#include "text.hpp"
 #include "views.hpp"
 
 namespace dhub::ctl {
@@ -132,13 +133,6 @@ std::string fit(std::string line, int columns) {
     return line;
 }
 
-template <typename... Values>
-std::string line_of(const char* pattern, Values... values) {
-    char text[512];
-    std::snprintf(text, sizeof text, pattern, values...);
-    return text;
-}
-
 /// The handler calls sampled since the previous frame: the upper bound of their p99's bucket, ns.
 std::uint64_t interval_p99(const counters::NodeCounts& now, const counters::NodeCounts* before) {
     counters::NodeCounts delta = now;
@@ -150,13 +144,6 @@ std::uint64_t interval_p99(const counters::NodeCounts& now, const counters::Node
     return counters::handler_p99_ns(delta);
 }
 
-std::string short_time(std::uint64_t ns) {
-    if (ns == 0) return "-";
-    if (ns < 1'000'000) return line_of("%.0fus", static_cast<double>(ns) / 1e3);
-    if (ns < 1'000'000'000) return line_of("%.1fms", static_cast<double>(ns) / 1e6);
-    return line_of("%.1fs", static_cast<double>(ns) / 1e9);
-}
-
 /// The frame's lines, each at most columns wide, at most rows of them.
 std::vector<std::string> frame(const Sample& now, const Sample& before, Size size) {
     std::vector<std::string> lines;
@@ -164,12 +151,12 @@ std::vector<std::string> frame(const Sample& now, const Sample& before, Size siz
     const double seconds = std::max(1e-9, static_cast<double>(now.at_ns - before.at_ns) / 1e9);
     const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
     const nlohmann::json status = status_json(kernel);
-    lines.push_back(line_of("dhub-ctl top - graph '%s', pid %u, %s%s   q: quit", kernel.graph.c_str(), kernel.pid,
-                            status["state"].get<std::string>().c_str(),
-                            status["responding"].get<bool>() ? "" : ", NOT RESPONDING"));
+    lines.push_back(format("dhub-ctl top - graph '%s', pid %u, %s%s   q: quit", kernel.graph.c_str(), kernel.pid,
+                           status["state"].get<std::string>().c_str(),
+                           status["responding"].get<bool>() ? "" : ", NOT RESPONDING"));
     lines.emplace_back();
     lines.push_back(
-        line_of("%-14s %-9s %10s %8s %7s %8s %6s", "NODE", "STATE", "SLOTS/s", "MB/s", "ERRORS", "P99", "CPU%"));
+        format("%-14s %-9s %10s %8s %7s %8s %6s", "NODE", "STATE", "SLOTS/s", "MB/s", "ERRORS", "P99", "CPU%"));
     for (const counters::NodeCounts& node : kernel.nodes) {
         const counters::NodeCounts* old = nullptr;
         for (const counters::NodeCounts& candidate : before.counters.nodes) {
@@ -199,13 +186,12 @@ std::vector<std::string> frame(const Sample& now, const Sample& before, Size siz
         }
         const std::string state =
             counters::is_final(node.state) ? node.end_reason : std::string(counters::to_string(node.state));
-        lines.push_back(line_of("%-14.14s %-9.9s %10.0f %8.1f %7llu %8s %5.0f%%", node.id.c_str(), state.c_str(), slots,
-                                bytes / 1e6, static_cast<unsigned long long>(node.errors),
-                                short_time(interval_p99(node, old)).c_str(), 100.0 * cpu / ticks_per_second / seconds));
+        lines.push_back(format("%-14.14s %-9.9s %10.0f %8.1f %7llu %8s %5.0f%%", node.id.c_str(), state.c_str(), slots,
+                               bytes / 1e6, static_cast<unsigned long long>(node.errors),
+                               human_ns(interval_p99(node, old)).c_str(), 100.0 * cpu / ticks_per_second / seconds));
     }
     lines.emplace_back();
-    lines.push_back(
-        line_of("%-14s %-13s %6s %10s  %s", "CHANNEL", "SYNC", "FILL", "SLOW LAG", "GAPS (reader: missed)"));
+    lines.push_back(format("%-14s %-13s %6s %10s  %s", "CHANNEL", "SYNC", "FILL", "SLOW LAG", "GAPS (reader: missed)"));
     for (const nlohmann::json& channel : channels_json(kernel)) {
         std::string gaps;
         for (const nlohmann::json& input : channel["inputs"]) {
@@ -214,14 +200,14 @@ std::vector<std::string> frame(const Sample& now, const Sample& before, Size siz
                     std::to_string(input["gaps"].get<std::uint64_t>());
         }
         if (channel.contains("error")) {
-            lines.push_back(line_of("%-14.14s %-13s %6s %10s  %s", channel["name"].get<std::string>().c_str(),
-                                    "(elsewhere)", "-", "-", gaps.empty() ? "-" : gaps.c_str()));
+            lines.push_back(format("%-14.14s %-13s %6s %10s  %s", channel["name"].get<std::string>().c_str(),
+                                   "(elsewhere)", "-", "-", gaps.empty() ? "-" : gaps.c_str()));
             continue;
         }
-        lines.push_back(line_of("%-14.14s %-13.13s %5.0f%% %10llu  %s", channel["name"].get<std::string>().c_str(),
-                                channel["sync"].get<std::string>().c_str(), 100.0 * channel["fill"].get<double>(),
-                                static_cast<unsigned long long>(channel["slowest_lag"].get<std::uint64_t>()),
-                                gaps.empty() ? "-" : gaps.c_str()));
+        lines.push_back(format("%-14.14s %-13.13s %5.0f%% %10llu  %s", channel["name"].get<std::string>().c_str(),
+                               channel["sync"].get<std::string>().c_str(), 100.0 * channel["fill"].get<double>(),
+                               static_cast<unsigned long long>(channel["slowest_lag"].get<std::uint64_t>()),
+                               gaps.empty() ? "-" : gaps.c_str()));
     }
     for (std::string& line : lines)
         line = fit(std::move(line), size.columns);

@@ -7,35 +7,10 @@
 
 #include "dhub/shm/channel_config.hpp"
 #include "dhub/shm/inspect.hpp"
+#include "text.hpp"
 
 namespace dhub::ctl {
 namespace {
-
-std::string format(const char* pattern, auto... values) {
-    char line[512];
-    std::snprintf(line, sizeof line, pattern, values...);
-    return line;
-}
-
-/// A byte count for people: 1.5 KB, 20.0 MB.
-std::string human_bytes(std::uint64_t bytes) {
-    const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-    double value = static_cast<double>(bytes);
-    std::size_t unit = 0;
-    while (value >= 1000 && unit + 1 < std::size(units)) {
-        value /= 1000;
-        ++unit;
-    }
-    return unit == 0 ? format("%llu B", static_cast<unsigned long long>(bytes)) : format("%.1f %s", value, units[unit]);
-}
-
-std::string human_ns(std::uint64_t ns) {
-    if (ns == 0) return "-";
-    if (ns < 1'000) return format("%llu ns", static_cast<unsigned long long>(ns));
-    if (ns < 1'000'000) return format("%.1f us", static_cast<double>(ns) / 1e3);
-    if (ns < 1'000'000'000) return format("%.1f ms", static_cast<double>(ns) / 1e6);
-    return format("%.1f s", static_cast<double>(ns) / 1e9);
-}
 
 /// A kernel whose main thread has not beaten for this long is reported as not responding.
 constexpr std::uint64_t WEDGED_AFTER_NS = 3'000'000'000;

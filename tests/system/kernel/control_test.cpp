@@ -20,21 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-struct CtlResult {
-    int code = -1;
-    std::string out;
-    std::string err;
-};
-
-CtlResult ctl(const TempDir& dir, const std::vector<std::string>& arguments) {
-    ChildOptions options;
-    options.output_file = (dir / "ctl.out").string();
-    options.error_file = (dir / "ctl.err").string();
-    ChildProcess child = ChildProcess::spawn(DHUB_CTL, arguments, options);
-    const ExitStatus status = child.wait(std::chrono::seconds(20));
-    return {status.exited ? status.code : -1, read_text_file(options.output_file), read_text_file(options.error_file)};
-}
-
 /// tick (as fast as it can) -> ticks (8 slots, lossless) -> sink
 json ticker_graph(const std::string& name) {
     return {{"schema_version", 1},
@@ -46,12 +31,7 @@ json ticker_graph(const std::string& name) {
 }
 
 json node_of(const TempDir& dir, const std::string& pid, const std::string& id) {
-    const json nodes = json::parse(ctl(dir, {"nodes", "--json", "--kernel", pid}).out, nullptr, false);
-    if (!nodes.is_array()) return nullptr;
-    for (const json& node : nodes) {
-        if (node.value("id", "") == id) return node;
-    }
-    return nullptr;
+    return node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, id);
 }
 
 /// Waits until the kernel publishes its page and runs.
@@ -65,7 +45,7 @@ void wait_running(const TempDir& dir, const std::string& pid) {
 }
 
 std::string endpoint_of(const TempDir& dir, const std::string& pid) {
-    const json status = json::parse(ctl(dir, {"status", "--json", "--kernel", pid}).out, nullptr, false);
+    const json status = ctl(dir, {"status", "--json", "--kernel", pid}).value;
     return status.is_object() ? status.value("control_endpoint", "") : "";
 }
 
@@ -75,17 +55,17 @@ TEST(Control_test, PauseResumeAndStopDoWhatTheySayAndAreEvents) {
     const std::string pid = std::to_string(kernel.pid());
     wait_running(dir, pid);
 
-    const CtlResult paused = ctl(dir, {"pause", "sink", "--kernel", pid});
+    const CtlRun paused = ctl(dir, {"pause", "sink", "--kernel", pid});
     ASSERT_EQ(paused.code, 0) << paused.err;
     EXPECT_EQ(node_of(dir, pid, "sink")["state"], "paused");
     const auto held = node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_EQ(node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>(), held) << "a paused node takes no slot";
 
-    const CtlResult twice = ctl(dir, {"pause", "sink", "--kernel", pid});
+    const CtlRun twice = ctl(dir, {"pause", "sink", "--kernel", pid});
     EXPECT_EQ(twice.code, 1);
     EXPECT_NE(twice.err.find("only a running node can be paused"), std::string::npos) << twice.err;
-    const CtlResult nobody = ctl(dir, {"pause", "nobody", "--kernel", pid});
+    const CtlRun nobody = ctl(dir, {"pause", "nobody", "--kernel", pid});
     EXPECT_EQ(nobody.code, 1);
     EXPECT_NE(nobody.err.find("the graph has no node 'nobody'"), std::string::npos) << nobody.err;
     EXPECT_EQ(ctl(dir, {"pause", "--kernel", pid}).code, 2) << "pause needs a node";
@@ -180,7 +160,7 @@ TEST(Control_test, GarbageOfEveryShapeIsRefusedOrDroppedAndTheGraphRunsOn) {
     // The kernel still answers, and the graph never stopped.
     const auto before = node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>();
     EXPECT_TRUE(wait_until([&] { return node_of(dir, pid, "sink")["slots_in"].get<std::uint64_t>() > before + 100; }));
-    const CtlResult paused = ctl(dir, {"pause", "sink", "--kernel", pid});
+    const CtlRun paused = ctl(dir, {"pause", "sink", "--kernel", pid});
     EXPECT_EQ(paused.code, 0) << paused.err;
     EXPECT_EQ(ctl(dir, {"resume", "sink", "--kernel", pid}).code, 0);
     EXPECT_EQ(count_events(dir, "stop_requested"), 0u) << "no garbage stopped the graph";
@@ -202,7 +182,7 @@ TEST(Control_test, EventsComeFromTheEndpointAndFollowStreamsThemAllUntilTheKerne
     const std::string pid = std::to_string(kernel.pid());
     wait_running(dir, pid);
 
-    const CtlResult recent = ctl(dir, {"events", "--kernel", pid});
+    const CtlRun recent = ctl(dir, {"events", "--kernel", pid});
     ASSERT_EQ(recent.code, 0) << recent.err;
     const std::vector<json> lines = json_lines(recent.out);
     ASSERT_FALSE(lines.empty());
@@ -327,7 +307,7 @@ TEST(Control_test, AKernelWithoutControlTakesNoCommandsAndSaysSo) {
     const std::string pid = std::to_string(kernel.pid());
     wait_running(dir, pid);
     EXPECT_EQ(endpoint_of(dir, pid), "");
-    const CtlResult refused = ctl(dir, {"stop", "--kernel", pid});
+    const CtlRun refused = ctl(dir, {"stop", "--kernel", pid});
     EXPECT_EQ(refused.code, 1);
     EXPECT_NE(refused.err.find("takes no commands"), std::string::npos) << refused.err;
     EXPECT_TRUE(kernel.stop(std::chrono::seconds(20), SIGINT).exited);

@@ -22,29 +22,6 @@ using nlohmann::json;
 
 constexpr std::uint64_t FRAME_BYTES = 64 * 1024;
 
-struct CtlResult {
-    int code = -1;
-    std::string out;
-    std::string err;
-    json value;  ///< stdout parsed, when --json was given and it parsed
-};
-
-CtlResult ctl(const TempDir& dir, std::vector<std::string> arguments) {
-    const std::string out = (dir / "ctl.out").string();
-    const std::string err = (dir / "ctl.err").string();
-    ChildOptions options;
-    options.output_file = out;
-    options.error_file = err;
-    ChildProcess child = ChildProcess::spawn(DHUB_CTL, arguments, options);
-    const ExitStatus status = child.wait(std::chrono::seconds(20));
-    CtlResult result;
-    result.code = status.exited ? status.code : -1;
-    result.out = read_text_file(out);
-    result.err = read_text_file(err);
-    result.value = json::parse(result.out, nullptr, false);
-    return result;
-}
-
 /// src (as fast as it can) -> cam (latest-only, 2 slots of 64 KiB) -> check (1 ms per frame): the sink misses
 /// most frames, and its ledger says so.
 json lossy_graph(const std::string& name) {
@@ -61,14 +38,6 @@ json lossy_graph(const std::string& name) {
            {"inputs", {"cam"}}}}}};
 }
 
-json node_of(const json& nodes, const std::string& id) {
-    if (!nodes.is_array()) return nullptr;  // dhub-ctl failed: the page is not there yet
-    for (const json& node : nodes) {
-        if (node.value("id", "") == id) return node;
-    }
-    return nullptr;
-}
-
 std::string page_of(const std::string& graph, pid_t pid) {
     return "/dev/shm/dhubctr1." + graph + "-" + std::to_string(pid);
 }
@@ -81,14 +50,14 @@ TEST(Counters_test, ARunningKernelsCountsLedgerAndHandlerTimesAreReadFromAnother
     ASSERT_TRUE(wait_until(
         [&] {
             nodes = ctl(dir, {"nodes", "--json", "--kernel", pid}).value;
-            const json check = node_of(nodes, "check");
+            const json check = node_named(nodes, "check");
             return !check.is_null() && check["slots_in"].get<std::uint64_t>() >= 100;
         },
         std::chrono::seconds(30), std::chrono::milliseconds(50)))
         << nodes.dump() << read_text_file((dir / "kernel.log").string());
 
-    const json source = node_of(nodes, "src");
-    const json check = node_of(nodes, "check");
+    const json source = node_named(nodes, "src");
+    const json check = node_named(nodes, "check");
     EXPECT_EQ(source["state"], "running");
     EXPECT_EQ(check["state"], "running");
     EXPECT_EQ(check["component"], "test.sink.whole_frames");
@@ -107,7 +76,7 @@ TEST(Counters_test, ARunningKernelsCountsLedgerAndHandlerTimesAreReadFromAnother
     EXPECT_GT(check["sampled_steps"].get<std::uint64_t>(), 0u) << nodes.dump();
     EXPECT_GE(check["handler_p99_ns"].get<std::uint64_t>(), 1'000'000u) << nodes.dump();
 
-    const CtlResult channels = ctl(dir, {"channels", "--json", "--kernel", pid});
+    const CtlRun channels = ctl(dir, {"channels", "--json", "--kernel", pid});
     ASSERT_EQ(channels.code, 0) << channels.err;
     ASSERT_TRUE(channels.value.is_array() && channels.value.size() == 1) << channels.out;
     const json& cam = channels.value[0];
@@ -125,7 +94,7 @@ TEST(Counters_test, ARunningKernelsCountsLedgerAndHandlerTimesAreReadFromAnother
     ASSERT_EQ(cam["consumers"].size(), 1u) << cam.dump();
     EXPECT_EQ(cam["consumers"][0]["name"], "check");
 
-    const CtlResult status = ctl(dir, {"status", "--json", "--kernel", pid});
+    const CtlRun status = ctl(dir, {"status", "--json", "--kernel", pid});
     ASSERT_EQ(status.code, 0) << status.err;
     EXPECT_EQ(status.value["state"], "running");
     EXPECT_EQ(status.value["responding"], true);
@@ -133,7 +102,7 @@ TEST(Counters_test, ARunningKernelsCountsLedgerAndHandlerTimesAreReadFromAnother
     EXPECT_EQ(status.value["nodes_running"], 2);
 
     // The text views print the same facts for people.
-    const CtlResult text = ctl(dir, {"nodes", "--kernel", pid});
+    const CtlRun text = ctl(dir, {"nodes", "--kernel", pid});
     EXPECT_EQ(text.code, 0);
     EXPECT_NE(text.out.find("test.sink.whole_f"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("check"), std::string::npos) << text.out;
@@ -150,19 +119,19 @@ TEST(Counters_test, AStoppedKernelIsStillReadableAndReportedAsNotResponding) {
     const std::string pid = std::to_string(kernel.pid());
     ASSERT_TRUE(wait_until(
         [&] {
-            const json check = node_of(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, "check");
+            const json check = node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, "check");
             return !check.is_null() && check["slots_in"].get<std::uint64_t>() > 10;
         },
         std::chrono::seconds(30), std::chrono::milliseconds(50)));
     kernel.kill(SIGSTOP);
     // Wedged: its counts stand still, and they can still be read.
-    const json before = node_of(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, "check");
+    const json before = node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, "check");
     ASSERT_FALSE(before.is_null());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const CtlResult after = ctl(dir, {"nodes", "--json", "--kernel", pid});
+    const CtlRun after = ctl(dir, {"nodes", "--json", "--kernel", pid});
     ASSERT_EQ(after.code, 0) << after.err;
-    EXPECT_EQ(node_of(after.value, "check")["slots_in"], before["slots_in"]);
-    EXPECT_EQ(node_of(after.value, "check")["progress"], before["progress"]);
+    EXPECT_EQ(node_named(after.value, "check")["slots_in"], before["slots_in"]);
+    EXPECT_EQ(node_named(after.value, "check")["progress"], before["progress"]);
     // Its main thread beats once a second; after three seconds without one it is reported as not responding.
     json status;
     EXPECT_TRUE(wait_until(
@@ -200,7 +169,7 @@ TEST(Counters_test, AKilledKernelsPageIsListedAsStaleAndCleanRemovesIt) {
     (void)kernel.wait();
     ASSERT_TRUE(std::filesystem::exists(page));
 
-    const CtlResult kernels = ctl(dir, {"kernels", "--json"});
+    const CtlRun kernels = ctl(dir, {"kernels", "--json"});
     ASSERT_EQ(kernels.code, 0) << kernels.err;
     bool listed = false;
     ASSERT_TRUE(kernels.value.is_array()) << kernels.out;
@@ -211,7 +180,7 @@ TEST(Counters_test, AKilledKernelsPageIsListedAsStaleAndCleanRemovesIt) {
     }
     EXPECT_TRUE(listed) << kernels.out;
     // Only live kernels are talked to.
-    const CtlResult status = ctl(dir, {"status", "--kernel", pid});
+    const CtlRun status = ctl(dir, {"status", "--kernel", pid});
     EXPECT_EQ(status.code, 1);
     EXPECT_NE(status.err.find("no running kernel matches"), std::string::npos) << status.err;
 
@@ -224,7 +193,7 @@ TEST(Counters_test, AKilledKernelsPageIsListedAsStaleAndCleanRemovesIt) {
     const std::string junk(4096, 'x');
     ASSERT_EQ(::write(fd, junk.data(), junk.size()), static_cast<ssize_t>(junk.size()));
     ::close(fd);
-    const CtlResult cleaned = ctl(dir, {"clean", "--json"});
+    const CtlRun cleaned = ctl(dir, {"clean", "--json"});
     ASSERT_EQ(cleaned.code, 0) << cleaned.err;
     EXPECT_NE(cleaned.out.find("dhubctr1.ctrkill-" + pid), std::string::npos) << cleaned.out;
     EXPECT_NE(cleaned.out.find("ctrkill-" + pid + ".ctl"), std::string::npos) << "and its control socket\n"
@@ -254,16 +223,16 @@ TEST(Counters_test, SeveralKernelsAreToldApartAndAMissingOneIsNamed) {
     EXPECT_EQ(ctl(first_dir, {"status", "--json", "--kernel", "ctrtwo"}).value["pid"], second.pid());
     EXPECT_EQ(ctl(first_dir, {"status", "--json", "--kernel", std::to_string(first.pid())}).value["graph"], "ctrone");
     // Without --kernel, two (or more) running kernels are listed, not guessed between.
-    const CtlResult ambiguous = ctl(first_dir, {"status"});
+    const CtlRun ambiguous = ctl(first_dir, {"status"});
     EXPECT_EQ(ambiguous.code, 1);
     EXPECT_NE(ambiguous.err.find("--kernel"), std::string::npos) << ambiguous.err;
     EXPECT_NE(ambiguous.err.find(std::to_string(first.pid())), std::string::npos) << ambiguous.err;
     EXPECT_NE(ambiguous.err.find(std::to_string(second.pid())), std::string::npos) << ambiguous.err;
 
-    const CtlResult missing = ctl(first_dir, {"nodes", "--kernel", "no-such-graph"});
+    const CtlRun missing = ctl(first_dir, {"nodes", "--kernel", "no-such-graph"});
     EXPECT_EQ(missing.code, 1);
     EXPECT_NE(missing.err.find("no-such-graph"), std::string::npos) << missing.err;
-    const CtlResult unknown = ctl(first_dir, {"restart-everything"});
+    const CtlRun unknown = ctl(first_dir, {"restart-everything"});
     EXPECT_EQ(unknown.code, 2);
     EXPECT_NE(unknown.err.find("unknown command 'restart-everything'"), std::string::npos) << unknown.err;
 
@@ -280,7 +249,7 @@ TEST(Counters_test, AFileThatIsNotACountersPageIsListedWithWhatIsWrongAndLeftAlo
     ASSERT_EQ(::write(fd, junk.data(), junk.size()), static_cast<ssize_t>(junk.size()));
     ::close(fd);
 
-    const CtlResult kernels = ctl(dir, {"kernels", "--json"});
+    const CtlRun kernels = ctl(dir, {"kernels", "--json"});
     EXPECT_EQ(kernels.code, 0) << kernels.err;
     bool listed = false;
     ASSERT_TRUE(kernels.value.is_array()) << kernels.out;

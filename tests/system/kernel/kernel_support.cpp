@@ -45,6 +45,28 @@ KernelRun collect(const TempDir& dir, ExitStatus status) {
     return run;
 }
 
+CtlRun ctl(const TempDir& dir, const std::vector<std::string>& arguments) {
+    ChildOptions options;
+    options.output_file = (dir / "ctl.out").string();
+    options.error_file = (dir / "ctl.err").string();
+    ChildProcess child = ChildProcess::spawn(DHUB_CTL, arguments, options);
+    const ExitStatus status = child.wait(std::chrono::seconds(20));
+    CtlRun run;
+    run.code = status.exited ? status.code : -1;
+    run.out = read_text_file(options.output_file);
+    run.err = read_text_file(options.error_file);
+    run.value = nlohmann::json::parse(run.out, nullptr, false);
+    return run;
+}
+
+nlohmann::json node_named(const nlohmann::json& nodes, const std::string& id) {
+    if (!nodes.is_array()) return nullptr;
+    for (const nlohmann::json& node : nodes) {
+        if (node.value("id", "") == id) return node;
+    }
+    return nullptr;
+}
+
 std::vector<nlohmann::json> read_events(const TempDir& dir) {
     return read_event_file(dir / "events.jsonl");
 }

@@ -46,6 +46,19 @@ std::size_t count_events(const TempDir& dir,
 /// What a finished kernel left: output and report.
 KernelRun collect(const TempDir& dir, ExitStatus status);
 
+/// dhub-ctl run to its end (20 s at most): exit code, standard output and error, and the output as JSON (a
+/// discarded value when it is not JSON: no --json, or the command failed).
+struct CtlRun {
+    int code = -1;
+    std::string out;
+    std::string err;
+    nlohmann::json value;
+};
+CtlRun ctl(const TempDir& dir, const std::vector<std::string>& arguments);
+/// The node `id` of a `dhub-ctl nodes --json` array; null when absent, or when nodes is no array (dhub-ctl
+/// failed: the kernel's page is not there yet).
+nlohmann::json node_named(const nlohmann::json& nodes, const std::string& id);
+
 struct RecordedSlot {
     std::uint64_t sequence = 0;
     std::uint64_t timestamp_ns = 0;
