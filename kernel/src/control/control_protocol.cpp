@@ -7,14 +7,14 @@
 namespace dhub::control {
 namespace {
 
-/// A command, and the one argument it takes if any.
-enum class Argument { None, Node, Since };
+/// A command, and the arguments it takes: none, a node, an event's seq, or a node and its new component.
+enum class Argument { None, Node, Since, Swap };
 struct Known {
     const char* name;
     Command command;
     Argument argument;
 };
-constexpr std::array<Known, 7> COMMANDS{{
+constexpr std::array<Known, 8> COMMANDS{{
     {"hello", Command::Hello, Argument::None},
     {"status", Command::Status, Argument::None},
     {"pause", Command::Pause, Argument::Node},
@@ -22,7 +22,25 @@ constexpr std::array<Known, 7> COMMANDS{{
     {"stop", Command::Stop, Argument::None},
     {"events", Command::Events, Argument::Since},
     {"subscribe", Command::Subscribe, Argument::None},
+    {"swap", Command::Swap, Argument::Swap},
 }};
+
+bool takes_node(Argument argument) {
+    return argument == Argument::Node || argument == Argument::Swap;
+}
+
+/// A plugin or component name: what a graph may name (letters, digits, '_', '-', '.'), at most 128 of them.
+bool is_name(const nlohmann::json& field) {
+    if (!field.is_string()) return false;
+    const std::string& text = field.get_ref<const std::string&>();
+    if (text.empty() || text.size() > 128) return false;
+    for (const char c : text) {
+        const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                             c == '-' || c == '.';
+        if (!allowed) return false;
+    }
+    return true;
+}
 
 Decoded refuse(std::string code, std::string message, nlohmann::json id = nullptr) {
     return Decoded(Refusal{std::move(code), std::move(message), std::move(id)});
@@ -46,7 +64,8 @@ const char* to_string(Command command) noexcept {
 }
 
 bool changes_graph(Command command) noexcept {
-    return command == Command::Pause || command == Command::Resume || command == Command::Stop;
+    return command == Command::Pause || command == Command::Resume || command == Command::Stop ||
+           command == Command::Swap;
 }
 
 Decoded decode_request(std::string_view bytes) noexcept {
@@ -96,7 +115,7 @@ Decoded decode_request(std::string_view bytes) noexcept {
         request.id = id;
         for (const auto& [key, field] : value.items()) {
             if (key == "v" || key == "cmd" || key == "id") continue;
-            if (key == "node" && known->argument == Argument::Node) {
+            if (key == "node" && takes_node(known->argument)) {
                 if (!field.is_string() || field.get<std::string>().empty()) {
                     return refuse("bad_argument", "\"node\" must be a node's id (a non-empty string)", id);
                 }
@@ -110,10 +129,29 @@ Decoded decode_request(std::string_view bytes) noexcept {
                 request.since = field.get<std::uint64_t>();
                 continue;
             }
+            if (known->argument == Argument::Swap && (key == "plugin" || key == "component")) {
+                if (!is_name(field)) {
+                    return refuse("bad_argument",
+                                  "\"" + key +
+                                      "\" must be a name of letters, digits, '_', '-' and '.' "
+                                      "(at most 128)",
+                                  id);
+                }
+                (key == "plugin" ? request.plugin : request.component) = field.get<std::string>();
+                continue;
+            }
+            if (known->argument == Argument::Swap && key == "params") {
+                if (!field.is_object()) return refuse("bad_argument", "\"params\" must be a JSON object", id);
+                request.params = field;
+                continue;
+            }
             return refuse("bad_argument", "\"" + name + "\" takes no \"" + key + "\"", id);
         }
-        if (known->argument == Argument::Node && request.node.empty()) {
+        if (takes_node(known->argument) && request.node.empty()) {
             return refuse("bad_argument", "\"" + name + "\" needs \"node\"", id);
+        }
+        if (known->argument == Argument::Swap && request.plugin.empty()) {
+            return refuse("bad_argument", "\"swap\" needs \"plugin\" (the new component's plugin)", id);
         }
         return Decoded(std::move(request));
     } catch (...) {

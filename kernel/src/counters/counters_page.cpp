@@ -186,6 +186,15 @@ void CountersPage::set_state(NodeRecord& record, NodeState state, std::string_vi
     record.state.store(static_cast<std::uint32_t>(state), std::memory_order_release);
 }
 
+void CountersPage::set_component(NodeRecord& record, std::string_view component) noexcept {
+    // A seqlock with one writer: odd while the name changes; the fences keep the name's bytes between the two.
+    const std::uint32_t version = record.component_version.load(std::memory_order_relaxed);
+    record.component_version.store(version + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    copy_name(record.component, component);
+    record.component_version.store(version + 2, std::memory_order_release);
+}
+
 void CountersPage::set_state(KernelState state) const noexcept {
     header().state.store(static_cast<std::uint32_t>(state), std::memory_order_relaxed);
     beat();

@@ -24,6 +24,19 @@ std::string text_of(const char (&field)[N]) {
     return std::string(field, ::strnlen(field, N));
 }
 
+/// The record's component name, copied between two equal even values of its seqlock (a swap rewrites it). A
+/// writer that never finishes (a kernel killed mid-write) leaves it odd: after a few tries, the bytes as they are.
+std::string component_of(const NodeRecord& record) {
+    std::string name;
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        const std::uint32_t before = record.component_version.load(std::memory_order_acquire);
+        name = text_of(record.component);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if ((before & 1U) == 0 && record.component_version.load(std::memory_order_relaxed) == before) return name;
+    }
+    return name;
+}
+
 Error refused(const std::string& file, const std::string& why) {
     return Error{ErrorCode::Incompatible, "/dev/shm/" + file + " " + why};
 }
@@ -149,7 +162,7 @@ KernelCounters PageReader::read() const {
         const NodeRecord& record = nodes[index];
         NodeCounts& node = out.nodes.emplace_back();
         node.id = text_of(record.id);
-        node.component = text_of(record.component);
+        node.component = component_of(record);
         node.isolation = text_of(record.isolation);
         const std::uint32_t state = record.state.load(std::memory_order_acquire);
         node.state =
@@ -170,6 +183,9 @@ KernelCounters PageReader::read() const {
         node.latest_skipped = counters::read(record.latest_skipped);
         node.restarts = counters::read(record.restarts);
         node.process_pid = record.process_pid.load(std::memory_order_relaxed);
+        node.swaps = counters::read(record.swaps);
+        node.last_swap_pause_ns = counters::read(record.last_swap_pause_ns);
+        node.max_swap_pause_ns = counters::read(record.max_swap_pause_ns);
         node.sampled_steps = counters::read(record.sampled_steps);
         node.sampled_step_ns = counters::read(record.sampled_step_ns);
         node.sampled_handler_ns = counters::read(record.sampled_handler_ns);
@@ -307,7 +323,10 @@ nlohmann::json to_json(const NodeCounts& node) {
                             {"sampled_step_ns", node.sampled_step_ns},
                             {"sampled_handler_ns", node.sampled_handler_ns},
                             {"handler_histogram", histogram},
-                            {"handler_p99_ns", handler_p99_ns(node)}};
+                            {"handler_p99_ns", handler_p99_ns(node)},
+                            {"swaps", node.swaps},
+                            {"last_swap_pause_ns", node.last_swap_pause_ns},
+                            {"max_swap_pause_ns", node.max_swap_pause_ns}};
     if (node.pacing_rate_hz > 0) {
         value["pacing"] = {{"rate_hz", node.pacing_rate_hz},
                            {"ticks", node.pacing_ticks},

@@ -345,6 +345,12 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
     }
 
     runner->graph_name_ = graph.spec->name;
+    runner->loader_ = &loader;
+    runner->running_spec_ = std::make_unique<graph::GraphSpec>(*graph.spec);
+    for (const graph::ValidatedNode& validated : graph.nodes)
+        runner->bindings_.push_back({validated.inputs, validated.outputs});
+    for (const graph::ValidatedChannel& validated : graph.channels)
+        runner->channel_schemas_.push_back(validated.schema);
     std::string control_socket = options.control_socket;
     if (options.control && control_socket.empty())
         control_socket = control::default_socket_path(options.segment_prefix);
@@ -735,6 +741,17 @@ control::Answer GraphRunner::answer(const control::Request& request) {
                 answer.error_message = done.error().message;
             }
             answer.result = {{"node", request.node}};
+            break;
+        }
+        case Command::Swap: {
+            auto swapped = swap_node(request.node, {request.plugin, request.component, request.params});
+            if (!swapped) {
+                answer.error_code = swapped.error().code == ErrorCode::NotFound ? "not_found" : "refused";
+                answer.error_message = swapped.error().message;
+                answer.result = {{"node", request.node}};
+                break;
+            }
+            answer.result = std::move(swapped.value());
             break;
         }
         case Command::Stop:

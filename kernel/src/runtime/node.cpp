@@ -35,6 +35,7 @@ Node::Node(GraphRunner& runner,
       params_text_(validated.params.dump()),
       logger_(std::move(logger)),
       log_prefix_("[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] "),
+      queue_mode_(descriptor.run != nullptr),
       own_counts_(records.node == nullptr ? std::make_unique<counters::NodeRecord>() : nullptr),
       own_input_counts_(
           records.inputs == nullptr ? std::make_unique<counters::InputRecord[]>(validated.inputs.size() + 1) : nullptr),
@@ -92,15 +93,19 @@ void Node::join() {
 }
 
 NodeReport Node::report() const {
+    std::string component;
+    {
+        const std::lock_guard lock(identity_mutex_);
+        component = component_.id;
+    }
     const std::lock_guard lock(end_reason_mutex_);
     // A queue-mode component pulls and pushes through the host API: no handler call to count.
-    const bool queue_mode = descriptor_.run != nullptr;
     using counters::read;
-    const std::uint64_t handled = !queue_mode       ? read(counts_.handled)
+    const std::uint64_t handled = !queue_mode_      ? read(counts_.handled)
                                   : inputs_.empty() ? read(counts_.slots_out)
                                                     : read(counts_.slots_in);
     NodeReport report{id_,
-                      component_.id,
+                      std::move(component),
                       handled,
                       read(counts_.slots_in),
                       read(counts_.slots_out),
@@ -169,20 +174,22 @@ void Node::on_graph_stopping() {
     }
     const std::lock_guard lock(sleep_mutex_);
     paused_.store(false, std::memory_order_relaxed);  // a paused node drains too
+    update_attention();
     sleep_wakeup_.notify_all();
 }
 
 VoidResult Node::pause() {
-    if (descriptor_.run != nullptr) {
+    const std::lock_guard lock(sleep_mutex_);  // before component_: a swap on the node's thread may rewrite it
+    if (queue_mode_) {
         return Error{ErrorCode::InvalidArgument, "node '" + id_ + "' (" + component_.id +
                                                      ") runs its own loop (queue mode): the kernel cannot pause it"};
     }
-    const std::lock_guard lock(sleep_mutex_);
     if (!lifecycle_.move(NodeLifecycle::State::Paused, "pause_requested", {NodeLifecycle::State::Running})) {
         return Error{ErrorCode::InvalidArgument,
                      "node '" + id_ + "' is " + to_string(lifecycle_.state()) + ": only a running node can be paused"};
     }
     paused_.store(true, std::memory_order_relaxed);
+    update_attention();
     return Ok{};
 }
 
@@ -193,18 +200,32 @@ VoidResult Node::resume() {
                      "node '" + id_ + "' is " + to_string(lifecycle_.state()) + ", not paused"};
     }
     paused_.store(false, std::memory_order_relaxed);
+    update_attention();
     sleep_wakeup_.notify_all();
     return Ok{};
 }
 
-bool Node::wait_while_paused() {
-    // Asleep as far as an isolated node's watchdog is concerned: a paused node is not a hung one.
-    sleeping_.store(true, std::memory_order_relaxed);
-    {
-        std::unique_lock lock(sleep_mutex_);
-        sleep_wakeup_.wait(lock, [this] { return !paused_.load(std::memory_order_relaxed) || stop_requested(); });
+bool Node::attend() {
+    bool slept = false;
+    std::unique_lock lock(sleep_mutex_);
+    for (;;) {
+        if (swap_request_ != nullptr) {
+            SwapRequest* request = std::exchange(swap_request_, nullptr);
+            update_attention();
+            lock.unlock();
+            perform_swap(*request);  // answers it: the asker may return, and `request` be gone, from here on
+            lock.lock();
+            continue;
+        }
+        if (!paused_.load(std::memory_order_relaxed) || stop_requested()) break;
+        // Asleep as far as an isolated node's watchdog is concerned: a paused node is not a hung one.
+        sleeping_.store(true, std::memory_order_relaxed);
+        slept = true;
+        sleep_wakeup_.wait(lock);
     }
+    lock.unlock();
     sleeping_.store(false, std::memory_order_relaxed);
+    if (!slept) return true;
     counters::bump(counts_.progress);
     if (stop_requested()) return false;
     // A paced source resumes on a new grid of ticks: the ones due while it was paused are not made up.
@@ -284,6 +305,7 @@ void Node::thread_main() {
             run_realtime();
         }
     }
+    refuse_pending_swap("it ended (" + report().end_detail + ") before it reached a step boundary");
     if (descriptor_.stop != nullptr) descriptor_.stop(instance_);
     // Held slots go back, and closing the outputs lets downstream nodes drain and see the end.
     for (Input& input : inputs_) {
@@ -320,7 +342,7 @@ void Node::thread_main() {
 void Node::count_error(dhub_status code, const std::string& what) {
     // report_error may come from a plugin's own thread.
     const std::uint64_t errors = counts_.errors.fetch_add(1, std::memory_order_relaxed) + 1;
-    logger_->error("{}{}: {} ({})", log_prefix_, what, dhub_status_name(code), code);
+    logger_->error("{}{}: {} ({})", prefix(), what, dhub_status_name(code), code);
     // Errors may come with every slot: the event stream hears of the first ten, then of every thousandth.
     if (errors <= ERROR_EVENTS_FIRST || errors % ERROR_EVENTS_EVERY == 0) {
         runner_.events().emit("node_error",
@@ -331,14 +353,14 @@ void Node::count_error(dhub_status code, const std::string& what) {
         case ErrorPolicyTracker::Verdict::Continue:
             return;
         case ErrorPolicyTracker::Verdict::LimitContinuing:
-            logger_->warn("{}{} consecutive errors; on_error is 'continue', so the node keeps running", log_prefix_,
+            logger_->warn("{}{} consecutive errors; on_error is 'continue', so the node keeps running", prefix(),
                           consecutive);
             return;
         case ErrorPolicyTracker::Verdict::StopNode:
             logger_->error(
                 "{}{} consecutive errors: stopping this node (on_error: stop_node); the rest of the "
                 "graph keeps running",
-                log_prefix_, consecutive);
+                prefix(), consecutive);
             finish(EndReason::ErrorPolicyNode,
                    "error policy: node stopped after " + std::to_string(consecutive) + " consecutive errors");
             stop_.store(true, std::memory_order_release);

@@ -35,6 +35,7 @@
 #include "graph_node.hpp"
 #include "message_inbox.hpp"
 #include "node_lifecycle.hpp"
+#include "node_swap.hpp"
 #include "source_pacer.hpp"
 
 namespace dhub::runtime {
@@ -174,6 +175,14 @@ public:
     void on_graph_stopping() override;
     VoidResult pause() override;
     VoidResult resume() override;
+    /// Replaces the node's component with plan's at its next step boundary (node_swap.cpp): the old instance
+    /// finishes the step it is in, the new one takes the next slot. Any thread; returns when it is done. The
+    /// error says why nothing changed (the old instance runs on).
+    Result<SwapOutcome> swap(SwapPlan plan);
+    /// Whether swap() can replace this node's component at all: it runs the per-slot loop (not queue mode,
+    /// not several ports), in the kernel's process.
+    bool swappable() const noexcept { return runs_per_slot(component_, descriptor_); }
+    static bool runs_per_slot(const plugin::ComponentInfo& component, const dhub_component_descriptor& descriptor);
 
     // ---- the host API, called from the plugin through host_api() ------------------------------------
     void log(dhub_log_level level, const char* message) const;
@@ -220,11 +229,26 @@ private:
     Step on_remote_lost(Input& input, const char* cause, const char* what);
     /// Sleeps for span, or until the node is asked to stop.
     void sleep_for(std::chrono::nanoseconds span);
-    /// The loops' check, once per step: one relaxed load unless the node was asked to pause. False when a stop
-    /// ended the pause: the loop ends without another step.
-    bool honour_pause() { return !paused_.load(std::memory_order_relaxed) || wait_while_paused(); }
-    /// Sleeps while paused (until resume, a graph stop or a stop); false if it was a stop.
-    bool wait_while_paused();
+    /// The loops' check, once per step: one relaxed load unless the node was asked to pause or to swap. False
+    /// when a stop ended a pause: the loop ends without another step.
+    bool attend_requests() { return !attention_.load(std::memory_order_relaxed) || attend(); }
+    /// Swaps the component if asked, then sleeps while paused (until resume, a graph stop or a stop; a swap
+    /// asked meanwhile is done meanwhile); false if it was a stop.
+    bool attend();
+    /// Under sleep_mutex_: whether the loops must look (a pause or a swap is asked).
+    void update_attention() noexcept {
+        attention_.store(paused_.load(std::memory_order_relaxed) || swap_request_ != nullptr,
+                         std::memory_order_relaxed);
+    }
+    /// The node's thread, at a step boundary: does the swap asked and answers it (node_swap.cpp).
+    void perform_swap(SwapRequest& request);
+    /// The node's thread, ending: a swap asked and not done is answered with why.
+    void refuse_pending_swap(const std::string& why);
+    /// The log prefix, for threads other than the node's (a swap rewrites it).
+    std::string prefix() const {
+        const std::lock_guard lock(identity_mutex_);
+        return log_prefix_;
+    }
     Step realtime_step();
     /// A paced source ("pacing"): sleeps until its next tick is due. False when the node is asked to stop first.
     bool wait_for_tick();
@@ -315,7 +339,12 @@ private:
     std::string params_text_;
     std::map<std::string, std::string> string_params_;  ///< storage behind param_string pointers
     std::shared_ptr<spdlog::logger> logger_;
+    /// "[stage:scale:gain] ". Written by the node's thread only (a swap), under identity_mutex_; other threads
+    /// read it with prefix(). component_.id too: report() reads it under the same lock.
     std::string log_prefix_;
+    mutable std::mutex identity_mutex_;
+    /// A queue-mode component (run()): none can be swapped in or out, so this never changes.
+    const bool queue_mode_;
 
     std::vector<Output> outputs_;
     std::vector<Input> inputs_;
@@ -350,12 +379,21 @@ private:
     std::atomic<bool> sleeping_{false};
     std::uint64_t latest_skipped_seen_ = 0;  ///< node thread: skips of the consumers it has dropped
     std::uint32_t steps_to_sample_ = counters::TIMING_SAMPLE_EVERY;
-    std::uint64_t step_started_ns_ = 0;          ///< a sampled step's start; 0 on the others
-    std::uint64_t handler_ns_ = 0;               ///< the sampled step's handler time
-    bool handler_timed_ = false;                 ///< the sampled step called the handler
-    bool track_gaps_ = false;                    ///< input 0 is latest-only: its reads are checked for gaps
-    NodeLifecycle lifecycle_;                    ///< its state, in counts_ and the event stream
-    std::atomic<bool> paused_{false};            ///< set by pause(), cleared by resume() and a graph stop
+    std::uint64_t step_started_ns_ = 0;  ///< a sampled step's start; 0 on the others
+    std::uint64_t handler_ns_ = 0;       ///< the sampled step's handler time
+    bool handler_timed_ = false;         ///< the sampled step called the handler
+    bool track_gaps_ = false;            ///< input 0 is latest-only: its reads are checked for gaps
+    NodeLifecycle lifecycle_;            ///< its state, in counts_ and the event stream
+    std::atomic<bool> paused_{false};    ///< set by pause(), cleared by resume() and a graph stop
+    /// paused_ or a swap asked: what the loops check once per step (update_attention).
+    std::atomic<bool> attention_{false};
+    SwapRequest* swap_request_ = nullptr;  ///< a swap asked and not taken yet; guarded by sleep_mutex_
+    std::mutex swap_mutex_;                ///< one swap at a time
+    bool bursts_ = false;                  ///< the loop moves slots in bursts (uses_bursts, set by prepare_frame)
+    /// During a swap's create and start: the plugin's last warning or error line, for the answer's why. Guarded
+    /// by identity_mutex_ (log() comes from any thread).
+    bool capturing_ = false;
+    mutable std::string captured_;
     EndReason end_reason_ = EndReason::Running;  ///< guarded by end_reason_mutex_, as end_detail_
     std::string end_detail_;
     mutable std::mutex end_reason_mutex_;

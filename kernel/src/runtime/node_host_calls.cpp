@@ -13,10 +13,22 @@ namespace dhub::runtime {
 using namespace detail;
 
 void Node::log(dhub_log_level level, const char* message) const {
-    logger_->log(to_spdlog(level), "{}{}", log_prefix_, message != nullptr ? message : "");
+    const char* text = message != nullptr ? message : "";
+    std::string prefix;
+    {
+        // Any thread may log: the prefix is read under the lock a swap rewrites it under.
+        const std::lock_guard lock(identity_mutex_);
+        prefix = log_prefix_;
+        if (capturing_ && (level == DHUB_LOG_WARN || level == DHUB_LOG_ERROR)) captured_ = text;
+    }
+    logger_->log(to_spdlog(level), "{}{}", prefix, text);
 }
 
 void Node::report_error(dhub_status code, const char* message) {
+    if (message != nullptr) {
+        const std::lock_guard lock(identity_mutex_);
+        if (capturing_) captured_ = message;
+    }
     count_error(code, message != nullptr ? message : "error reported by the plugin");
 }
 

@@ -16,14 +16,13 @@ using namespace detail;
 
 void Node::run_realtime() {
     prepare_frame();
-    const bool bursts = uses_bursts();
     while (!stop_requested()) {
         counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
-        if (!honour_pause()) break;  // woken from a pause by a stop: not one more slot
+        if (!attend_requests()) break;  // woken from a pause by a stop: not one more slot
         const bool sampled = sample_this_step();
         if (sampled) step_started_ns_ = monotonic_ns();
-        const Step step = !bursts            ? realtime_step()
+        const Step step = !bursts_           ? realtime_step()
                           : inputs_.empty()  ? source_burst_step()
                           : outputs_.empty() ? sink_burst_step()
                                              : stage_burst_step();
@@ -54,6 +53,8 @@ void Node::prepare_frame() {
     frame_.input.struct_size = sizeof frame_.input;
     frame_.output.struct_size = sizeof frame_.output;
     frame_.args.struct_size = sizeof frame_.args;
+    bursts_ = uses_bursts();
+    declined_ = 0;  // a new instance is offered the slots an old one left afresh
     if (!inputs_.empty()) {
         frame_.input.capacity = inputs_[0].consumer->view().slot_payload_bytes();
         frame_.args.input = &frame_.input;
@@ -63,7 +64,7 @@ void Node::prepare_frame() {
         frame_.output.capacity = outputs_[0].producer->view().slot_payload_bytes();
         frame_.args.output = &frame_.output;
     }
-    if (uses_bursts()) {
+    if (bursts_) {
         // burst_slots_: the outputs of a source or stage, the inputs of a sink; burst_inputs_: a stage's inputs.
         dhub_slot blank{};
         blank.struct_size = sizeof blank;

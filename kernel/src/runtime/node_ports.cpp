@@ -56,7 +56,7 @@ void Node::run_ports() {
     while (!stop_requested()) {
         counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
-        if (!honour_pause()) break;  // woken from a pause by a stop: not one more call
+        if (!attend_requests()) break;  // woken from a pause by a stop: not one more call
         if (inputs_.empty()) {
             if (call() == Step::Finished) return;
             continue;

@@ -541,6 +541,10 @@ std::uint64_t Consumer::skipped() const noexcept {
     return state_->entry().skipped.load(std::memory_order_relaxed);
 }
 
+std::uint64_t Consumer::next_sequence() const noexcept {
+    return state_->sync == SyncPolicy::LatestOnly ? state_->last_read_seq + 1 : state_->cursor;
+}
+
 std::uint64_t Consumer::backlog() const noexcept {
     const std::uint64_t written = state_->view.header().write_seq.load(std::memory_order_acquire);
     if (state_->sync == SyncPolicy::LatestOnly) return written != 0 && written - 1 != state_->last_read_seq ? 1 : 0;

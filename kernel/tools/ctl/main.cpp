@@ -48,6 +48,10 @@ commands:
               and CPU; per channel its fill, slowest lag and readers' gaps. q or Ctrl-C ends it
   pause NODE  pause a running node: it takes no slot until resumed (docs/kernel.md, "A node's life")
   resume NODE resume it
+  swap NODE --plugin P [--component C] [--params JSON]
+              replace a running node's component without losing a slot: the old instance finishes its step,
+              the new one (created and started first; if it cannot be, the old one runs on) reads the next
+              slot. --params: the new parameters (default: the node's own). Prints the fence and the pause
   stop        stop the graph gracefully, as Ctrl-C in its terminal would
   clean       remove the pages that killed kernels left behind; with --force also pages that cannot be read
               (never set up, damaged, another layout) and are older than 10 s: only when no kernel of another
@@ -57,7 +61,10 @@ commands:
 
 struct Options {
     std::string command;
-    std::string argument;  ///< the node of pause and resume
+    std::string argument;   ///< the node of pause, resume and swap
+    std::string plugin;     ///< swap
+    std::string component;  ///< swap
+    std::string params;     ///< swap: JSON text, "" to keep the node's
     std::string kernel;
     bool json = false;
     bool force = false;
@@ -102,15 +109,34 @@ int run(const Options& options) {
         return to_int(ExitCode::InvalidInput);
     }
     const dhub::counters::KernelCounters kernel = page.value().read();
-    if (options.command == "pause" || options.command == "resume" || options.command == "stop") {
+    if (options.command == "pause" || options.command == "resume" || options.command == "stop" ||
+        options.command == "swap") {
         nlohmann::json request = {{"cmd", options.command}};
         if (options.command != "stop") request["node"] = options.argument;
-        auto reply = dhub::ctl::call(kernel.control_endpoint, request);
+        if (options.command == "swap") {
+            request["plugin"] = options.plugin;
+            if (!options.component.empty()) request["component"] = options.component;
+            if (!options.params.empty()) {
+                const nlohmann::json params = nlohmann::json::parse(options.params, nullptr, false);
+                if (!params.is_object()) {
+                    std::cerr << "dhub-ctl: --params must be a JSON object ('{\"gain\": 2}'), got: " << options.params
+                              << "\n";
+                    return to_int(ExitCode::Usage);
+                }
+                request["params"] = params;
+            }
+        }
+        // A swap waits for the node's step to end (at most 5 s) and for the new instance to start.
+        const auto timeout = options.command == "swap" ? std::chrono::seconds(30) : std::chrono::seconds(5);
+        auto reply = dhub::ctl::call(kernel.control_endpoint, request, timeout);
         if (!reply) {
             std::cerr << "dhub-ctl: " << reply.error().message << "\n";
             return to_int(ExitCode::InvalidInput);
         }
         const nlohmann::json& answer = reply.value();
+        if (answer.value("ok", false) && options.command == "swap") {
+            return print(answer, dhub::ctl::swap_text(answer), options.json);
+        }
         if (answer.value("ok", false)) {
             return print(answer,
                          options.command == "stop" ? "stopping graph '" + kernel.graph + "'\n"
@@ -149,10 +175,15 @@ int main(int argc, char** argv) {
         ("help,h", "show this help")      //
         ("version", "print the version")  //
         ("kernel,k", po::value<std::string>(&options.kernel)->value_name("PID|GRAPH|PREFIX"),
-         "the kernel to look at when several run (its pid, its graph's name or its segment prefix)")  //
-        ("json", "print JSON instead of text")                                                        //
-        ("force", "clean: also pages that cannot be read and are older than 10 s")                    //
-        ("follow,f", "events: go on printing new events as they happen")                              //
+         "the kernel to look at when several run (its pid, its graph's name or its segment prefix)")              //
+        ("json", "print JSON instead of text")                                                                    //
+        ("plugin", po::value<std::string>(&options.plugin)->value_name("P"), "swap: the new component's plugin")  //
+        ("component", po::value<std::string>(&options.component)->value_name("C"),
+         "swap: its component, when the plugin has several")  //
+        ("params", po::value<std::string>(&options.params)->value_name("JSON"),
+         "swap: its parameters, a JSON object (default: the node's own)")           //
+        ("force", "clean: also pages that cannot be read and are older than 10 s")  //
+        ("follow,f", "events: go on printing new events as they happen")            //
         ("interval", po::value<double>(&options.interval_s)->value_name("SECONDS"),
          "top: redraw this often (default 1)")  //
         ("frames", po::value<int>(&options.frames)->value_name("N"), "top: end after N frames (default: on q)");
@@ -188,12 +219,12 @@ int main(int argc, char** argv) {
     options.json = values.count("json") != 0;
     options.force = values.count("force") != 0;
     options.follow = values.count("follow") != 0;
-    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes",  "channels", "events",
-                                                      "top",     "pause",  "resume", "stop",     "clean"};
+    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "events", "top",
+                                                      "pause",   "resume", "swap",  "stop",     "clean"};
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
         std::cerr << "dhub-ctl: "
                   << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
-                  << " (commands: kernels, status, nodes, channels, events, top, pause, resume, stop, clean; see "
+                  << " (commands: kernels, status, nodes, channels, events, top, pause, resume, swap, stop, clean; see "
                      "dhub-ctl --help)\n";
         return to_int(ExitCode::Usage);
     }
@@ -201,11 +232,19 @@ int main(int argc, char** argv) {
         std::cerr << "dhub-ctl: --interval must be 0.05 to 3600 seconds and --frames 0 or more\n";
         return to_int(ExitCode::Usage);
     }
-    const bool takes_node = options.command == "pause" || options.command == "resume";
+    const bool takes_node = options.command == "pause" || options.command == "resume" || options.command == "swap";
     if (takes_node == options.argument.empty()) {
         std::cerr << "dhub-ctl: " << options.command
                   << (takes_node ? " needs the node's id (dhub-ctl " + options.command + " NODE)"
                                  : " takes no argument, found '" + options.argument + "'")
+                  << "\n";
+        return to_int(ExitCode::Usage);
+    }
+    if ((options.command == "swap") == options.plugin.empty() ||
+        (options.command != "swap" && !(options.component.empty() && options.params.empty()))) {
+        std::cerr << "dhub-ctl: "
+                  << (options.command == "swap" ? "swap needs --plugin (dhub-ctl swap NODE --plugin P)"
+                                                : "--plugin, --component and --params are for swap")
                   << "\n";
         return to_int(ExitCode::Usage);
     }

@@ -230,4 +230,17 @@ std::string channels_text(const nlohmann::json& channels) {
     return text.empty() ? "no channels\n" : text;
 }
 
+std::string swap_text(const nlohmann::json& answer) {
+    const auto sequence = [&](const char* key) {
+        const nlohmann::json& value = answer.value(key, nlohmann::json());
+        return value.is_number() ? std::to_string(value.get<std::uint64_t>()) : std::string("-");
+    };
+    char pause[32];
+    std::snprintf(pause, sizeof pause, "%.3f", static_cast<double>(answer.value("pause_ns", std::uint64_t{0})) / 1e6);
+    return "swapped '" + answer.value("node", std::string()) + "': " + answer.value("from", std::string()) + " -> " +
+           answer.value("to", std::string()) + " (plugin " + answer.value("plugin", std::string()) +
+           ")\n  fence: input sequence " + sequence("input_sequence") + ", output sequence " +
+           sequence("output_sequence") + "\n  paused " + pause + " ms\n";
+}
+
 }  // namespace dhub::ctl

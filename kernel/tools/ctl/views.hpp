@@ -27,4 +27,8 @@ std::string nodes_text(const counters::KernelCounters& kernel);
 nlohmann::json channels_json(const counters::KernelCounters& kernel);
 std::string channels_text(const nlohmann::json& channels);
 
+/// A swap's answer (docs/control.md, "swap"): which component replaced which, at which sequences, how long the
+/// node paused.
+std::string swap_text(const nlohmann::json& answer);
+
 }  // namespace dhub::ctl

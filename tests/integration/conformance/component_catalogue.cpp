@@ -96,6 +96,8 @@ const std::vector<ComponentFixture>& component_fixtures() {
         {"test_gate", "test.validator.accept_all", json::object(), json::object(), ""},
         {"test_crash", "test.stage.crashy", json::object(), json::object(), ""},
         {"test_crash", "test.sink.sequence_check", json::object(), json::object(), ""},
+        {"test_swappable", "test.stage.tick_copy", json::object(), json::object(), ""},
+        {"test_swappable", "test.stage.tick_other", json::object(), json::object(), ""},
         {"test_throws", "test.source.throws", json::object(), json::object(),
          "it throws in its constructor, to test how the runtime reports a component that cannot be created"},
     };

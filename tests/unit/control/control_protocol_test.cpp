@@ -38,6 +38,20 @@ TEST(ControlProtocol, AWellFormedRequestIsReadAsMeant) {
     EXPECT_EQ(events.request().since, 41u);
     EXPECT_EQ(decode_request(R"({"v": 1, "cmd": "events"})").request().since, 0u);
     EXPECT_EQ(decode_request(R"({"v": 1, "cmd": "subscribe"})").request().command, Command::Subscribe);
+    const Decoded swap = decode_request(
+        R"({"v": 1, "cmd": "swap", "node": "reduce", "plugin": "decimate", "component": "dhub.stage.decimate",
+            "params": {"factor": 2}})");
+    ASSERT_TRUE(swap.ok()) << swap.refusal().message;
+    EXPECT_EQ(swap.request().command, Command::Swap);
+    EXPECT_EQ(swap.request().node, "reduce");
+    EXPECT_EQ(swap.request().plugin, "decimate");
+    EXPECT_EQ(swap.request().component, "dhub.stage.decimate");
+    EXPECT_EQ(swap.request().params, nlohmann::json({{"factor", 2}}));
+    const Decoded keeps_params = decode_request(R"({"v": 1, "cmd": "swap", "node": "n", "plugin": "scale"})");
+    ASSERT_TRUE(keeps_params.ok());
+    EXPECT_TRUE(keeps_params.request().params.is_null()) << "no params: the node keeps its own";
+    EXPECT_TRUE(keeps_params.request().component.empty());
+    EXPECT_TRUE(changes_graph(Command::Swap));
 }
 
 TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
@@ -67,6 +81,17 @@ TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
         {R"({"v": 1, "cmd": "events", "since": "5"})", "bad_argument", "\"since\" must be"},
         {R"({"v": 1, "cmd": "pause", "node": "x", "since": 1})", "bad_argument", "takes no \"since\""},
         {R"({"v": 1, "cmd": "subscribe", "node": "x"})", "bad_argument", "\"subscribe\" takes no \"node\""},
+        {R"({"v": 1, "cmd": "swap", "node": "n"})", "bad_argument", "\"swap\" needs \"plugin\""},
+        {R"({"v": 1, "cmd": "swap", "plugin": "scale"})", "bad_argument", "\"swap\" needs \"node\""},
+        {R"({"v": 1, "cmd": "swap", "node": "n", "plugin": ""})", "bad_argument", "\"plugin\" must be a name"},
+        {R"({"v": 1, "cmd": "swap", "node": "n", "plugin": "../../tmp/evil"})", "bad_argument", "\"plugin\" must be"},
+        {R"({"v": 1, "cmd": "swap", "node": "n", "plugin": 3})", "bad_argument", "\"plugin\" must be"},
+        {R"({"v": 1, "cmd": "swap", "node": "n", "plugin": "p", "component": "a b"})", "bad_argument",
+         "\"component\" must be"},
+        {R"({"v": 1, "cmd": "swap", "node": "n", "plugin": "p", "params": [1]})", "bad_argument",
+         "\"params\" must be a JSON object"},
+        {R"({"v": 1, "cmd": "swap", "node": "n", "plugin": "p", "since": 1})", "bad_argument", "takes no \"since\""},
+        {R"({"v": 1, "cmd": "pause", "node": "n", "plugin": "p"})", "bad_argument", "takes no \"plugin\""},
         {std::string(MAX_REQUEST_BYTES + 1, ' '), "malformed", "at most"},
         {"{\"v\": 1, \"cmd\": \"pause\", \"node\": \"\xff\xfe\"}", "malformed", "not JSON"},  // not UTF-8
     };

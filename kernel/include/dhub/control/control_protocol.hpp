@@ -26,6 +26,7 @@ enum class Command {
     Stop,       ///< stop the graph gracefully, as SIGINT does
     Events,     ///< "since" (optional): the kernel's recent events after that seq
     Subscribe,  ///< have every new event pushed to this client (a DEALER) for the next 10 s; renew to go on
+    Swap,       ///< "node", "plugin", "component" and "params" (optional): replace its component at a sequence fence
 };
 const char* to_string(Command command) noexcept;
 /// Whether the command changes the running graph (an event records each such action).
@@ -33,9 +34,12 @@ bool changes_graph(Command command) noexcept;
 
 struct Request {
     Command command = Command::Hello;
-    std::string node;         ///< pause, resume
+    std::string node;         ///< pause, resume, swap
     std::uint64_t since = 0;  ///< events
     nlohmann::json id;        ///< the client's correlation id, echoed in the reply (null if none)
+    std::string plugin;       ///< swap: the new component's plugin (as a graph names it)
+    std::string component;    ///< swap: its component id; "" for the plugin's only one
+    nlohmann::json params;    ///< swap: the new parameters (an object); null to keep the node's
 };
 
 /// Why a request was refused: a stable code clients branch on, and words for people.

@@ -66,6 +66,9 @@ public:
     /// A node's state; a final one with why it ended (as --report spells it), written before the state.
     static void set_state(NodeRecord& record, NodeState state, std::string_view end_reason = {}) noexcept;
 
+    /// The node's thread, after a swap: its new component's name, under the record's seqlock.
+    static void set_component(NodeRecord& record, std::string_view component) noexcept;
+
     /// The kernel's main thread: its state, and that it is alive (heartbeat_ns = now).
     void set_state(KernelState state) const noexcept;
     void beat() const noexcept;

@@ -127,6 +127,13 @@ struct alignas(64) NodeRecord {
     Counter sampled_handler_ns;  ///< of which in the component's handler
     Counter handler_histogram[HISTOGRAM_BUCKETS];
     PacingCounters pacing;
+    /// A swap (dhub-ctl swap) replaces the node's component: the node's thread rewrites `component` under this
+    /// seqlock (odd while it writes; a reader copies the name between two equal even values).
+    alignas(64) std::atomic<std::uint32_t> component_version;
+    std::uint32_t reserved;
+    Counter swaps;               ///< components swapped in
+    Counter last_swap_pause_ns;  ///< the latest swap's pause: from the old instance's last step to the new one's
+    Counter max_swap_pause_ns;   ///< the longest
 };
 
 /// One input of a node: its consumer's loss ledger. A lossless input never loses a slot; a latest-only one

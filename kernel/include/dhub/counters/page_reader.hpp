@@ -49,6 +49,9 @@ struct NodeCounts {
     std::uint64_t pacing_skipped_ticks = 0;
     std::uint64_t pacing_max_lateness_ns = 0;
     std::uint64_t pacing_total_lateness_ns = 0;
+    std::uint64_t swaps = 0;
+    std::uint64_t last_swap_pause_ns = 0;
+    std::uint64_t max_swap_pause_ns = 0;
 };
 
 struct InputCounts {

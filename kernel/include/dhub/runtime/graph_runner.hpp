@@ -46,6 +46,7 @@ namespace dhub::runtime {
 
 class Node;
 class GraphNode;
+struct SwapPlan;
 class HostLink;
 class BrokerLink;
 using events::EventLog;
@@ -195,7 +196,8 @@ ExitCode exit_code_of(SetupStep step) noexcept;
 
 class GraphRunner {
 public:
-    /// Creates channels and nodes (nothing runs yet). Errors name the node or channel and the file.
+    /// Creates channels and nodes (nothing runs yet). Errors name the node or channel and the file. The loader
+    /// must outlive the runner (its plugins' code runs until the runner is gone; swap_node loads through it).
     static Result<std::unique_ptr<GraphRunner>, SetupError> create(const graph::ValidatedGraph& graph,
                                                                    plugin::PluginLoader& loader,
                                                                    RunnerOptions options = {});
@@ -228,6 +230,19 @@ public:
     /// the node and why not: unknown, not running (or not paused), queue mode, its own process. Any thread.
     VoidResult pause_node(std::string_view id);
     VoidResult resume_node(std::string_view id);
+    /// What to swap in for a running node (dhub-ctl swap): a plugin as a graph names it, its component ("": the
+    /// plugin's only one) and parameters (null: the node's own).
+    struct SwapSpec {
+        std::string plugin;
+        std::string component;
+        nlohmann::json params;
+    };
+    /// Replaces a running node's component at a sequence fence (docs/control.md, "swap"): the graph with the new
+    /// component must validate and keep every channel's schema and binding, its plugin must load, and the new
+    /// instance must create and start; otherwise the error says why and the old instance runs on. The answer:
+    /// the fence (input and output sequences), how long it waited for it and how long the node paused. Any thread;
+    /// one swap at a time.
+    Result<nlohmann::json> swap_node(std::string_view id, const SwapSpec& swap);
 
     std::vector<NodeReport> reports() const;
     /// Every channel validator's counts, channels in graph order, validators in their channel's order.
@@ -282,6 +297,9 @@ private:
                                                                   std::size_t node_index,
                                                                   const std::shared_ptr<spdlog::logger>& logger);
     std::size_t channel_index(const std::string& name) const;
+    /// swap_node's checks: the running graph with node `id` given `swap` validates, binds the node's channels as
+    /// they are bound and keeps every channel's schema. The plan for the node, or why not.
+    Result<SwapPlan> plan_swap(std::size_t node_index, const SwapSpec& swap);
     /// A control request (docs/control.md), on the control endpoint's thread.
     control::Answer answer(const control::Request& request);
     /// A local input's seat for node validated (the node's name in the consumer table).
@@ -316,6 +334,17 @@ private:
     std::string graph_name_;
     /// Its thread calls into the nodes until it is gone: the destructor's first step resets it.
     std::unique_ptr<control::ControlServer> control_;
+    // What a swap checks a new component against (a kernel's runner only): the graph as it runs now (a swap
+    // rewrites its node), each node's channels as bound, each channel's schema id.
+    plugin::PluginLoader* loader_ = nullptr;
+    std::mutex swap_mutex_;  ///< guards running_spec_
+    std::unique_ptr<graph::GraphSpec> running_spec_;
+    struct Binding {
+        std::vector<graph::BoundChannel> inputs;
+        std::vector<graph::BoundChannel> outputs;
+    };
+    std::vector<Binding> bindings_;
+    std::vector<std::string> channel_schemas_;
 };
 
 }  // namespace dhub::runtime

@@ -234,6 +234,10 @@ public:
     bool latest_only() const noexcept;
     /// Latest-only: slots committed since it joined that it never read, a newer one being read (the seat's count).
     std::uint64_t skipped() const noexcept;
+    /// Where this consumer stands: the sequence its next lossless read starts from (latest-only: one past the
+    /// newest slot it read, 0 before the first). Every slot below it was handed out, or skipped by a
+    /// latest-only read.
+    std::uint64_t next_sequence() const noexcept;
     /// Committed slots this consumer has not read yet (latest-only: 0 or 1).
     std::uint64_t backlog() const noexcept;
     /// Waits (wait) until more than `slots` committed slots are unread (lossless policies), the channel closes
