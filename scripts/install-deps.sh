@@ -8,6 +8,8 @@ packages=(
     build-essential cmake pkg-config git
     libboost-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
     libzmq3-dev cppzmq-dev libsodium-dev libgtest-dev libgmock-dev
+    # The kernel's Prometheus endpoint (docs/metrics.md).
+    libmicrohttpd-dev
     # The dhub Python package and the python plugin (docs/python.md), built for and tested on the system
     # interpreter; Python also checks the schema fingerprint (docs/schemas.md) against the C++ one.
     python3 python3-dev pybind11-dev python3-numpy python3-pytest

@@ -48,7 +48,10 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
          "the nodes count in private memory, and --report is the same")  //
         ("no-control",
          "take no commands: open no control endpoint (/tmp/dhub-<uid>/<prefix>.ctl, what dhub-ctl pause, resume and "
-         "stop talk to; docs/control.md)");
+         "stop talk to; docs/control.md)")  //
+        ("metrics", po::value<std::string>(&options.metrics)->value_name("tcp://HOST:PORT"),
+         "serve the run's counters for Prometheus at http://HOST:PORT/metrics (docs/metrics.md); e.g. "
+         "tcp://127.0.0.1:9464, port 0 picks a free one (the metrics_listening event names it)");
     po::options_description hidden;
     hidden.add_options()("graph", po::value<std::string>());
     po::positional_options_description positional;

@@ -25,6 +25,7 @@ struct KernelOptions {
     std::filesystem::path events_file;  ///< the event stream, one JSON object per line, written as it happens
     bool counters_page = true;          ///< --no-counters: false
     bool control = true;                ///< --no-control: false
+    std::string metrics;                ///< --metrics tcp://HOST:PORT; empty: no metrics endpoint
     bool help = false;
     bool version = false;
 };

@@ -191,7 +191,12 @@ void CountersPage::set_component(NodeRecord& record, std::string_view component)
     const std::uint32_t version = record.component_version.load(std::memory_order_relaxed);
     record.component_version.store(version + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
-    copy_name(record.component, component);
+    // Byte by byte, relaxed: a reader in this process (the metrics endpoint) may be copying them.
+    const std::size_t length = std::min(component.size(), sizeof record.component - 1);
+    for (std::size_t index = 0; index < sizeof record.component; ++index) {
+        const char c = index < length ? component[index] : '\0';
+        std::atomic_ref<char>(record.component[index]).store(c, std::memory_order_relaxed);
+    }
     record.component_version.store(version + 2, std::memory_order_release);
 }
 

@@ -30,7 +30,14 @@ std::string component_of(const NodeRecord& record) {
     std::string name;
     for (int attempt = 0; attempt < 64; ++attempt) {
         const std::uint32_t before = record.component_version.load(std::memory_order_acquire);
-        name = text_of(record.component);
+        name.clear();
+        // Byte by byte, relaxed: the writer may be rewriting them (a reader in the kernel's own process, the
+        // metrics endpoint, must not race it).
+        for (const char& byte : record.component) {
+            const char c = std::atomic_ref<char>(const_cast<char&>(byte)).load(std::memory_order_relaxed);
+            if (c == '\0') break;
+            name.push_back(c);
+        }
         std::atomic_thread_fence(std::memory_order_acquire);
         if ((before & 1U) == 0 && record.component_version.load(std::memory_order_relaxed) == before) return name;
     }
@@ -138,9 +145,13 @@ PageReader::~PageReader() {
 }
 
 KernelCounters PageReader::read() const {
-    const PageHeader& header = this->header();
+    return read_page(data_, file_);
+}
+
+KernelCounters read_page(const std::byte* data, std::string file) {
+    const auto& header = *reinterpret_cast<const PageHeader*>(data);
     KernelCounters out;
-    out.file = file_;
+    out.file = std::move(file);
     out.graph = text_of(header.graph);
     out.segment_prefix = text_of(header.segment_prefix);
     out.control_endpoint = text_of(header.control_endpoint);
@@ -153,7 +164,7 @@ KernelCounters PageReader::read() const {
     out.heartbeat_age_ns = now > beat ? now - beat : 0;
     out.timing_sample_every = header.timing_sample_every;
 
-    const std::byte* records = data_ + sizeof(PageHeader);
+    const std::byte* records = data + sizeof(PageHeader);
     const auto* nodes = reinterpret_cast<const NodeRecord*>(records);
     const auto* inputs = reinterpret_cast<const InputRecord*>(records + header.node_count * sizeof(NodeRecord));
     const auto* channels = reinterpret_cast<const ChannelRecord*>(reinterpret_cast<const std::byte*>(inputs) +

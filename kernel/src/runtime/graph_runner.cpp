@@ -26,7 +26,10 @@
 #include "dhub/broker/protocol.hpp"
 #include "dhub/counters/counters_page.hpp"
 #include "dhub/events/event_log.hpp"
+#include "dhub/metrics/metrics_server.hpp"
+#include "dhub/metrics/prometheus_text.hpp"
 #include "dhub/shm/checksum.hpp"
+#include "dhub/shm/inspect.hpp"
 #include "dhub/shm/layout.hpp"
 #include "host_link.hpp"
 #include "isolated_node.hpp"
@@ -160,6 +163,7 @@ ExitCode exit_code_of(SetupStep step) noexcept {
         case SetupStep::Events:
         case SetupStep::Counters:
         case SetupStep::Control:
+        case SetupStep::Metrics:
             return ExitCode::RuntimeError;
     }
     return ExitCode::RuntimeError;
@@ -402,6 +406,14 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
             control_socket, [raw](const control::Request& request) { return raw->answer(request); }, feed);
         if (!server) return SetupError{SetupStep::Control, server.error()};
         runner->control_ = std::move(server.value());
+    }
+    if (!options.metrics.empty()) {
+        const GraphRunner* raw = runner.get();
+        auto server = metrics::MetricsServer::start(options.metrics, [raw] { return raw->render_metrics(); });
+        if (!server) return SetupError{SetupStep::Metrics, server.error()};
+        runner->metrics_ = std::move(server.value());
+        logger->info("serving metrics at http://{}/metrics", runner->metrics_->endpoint().substr(6));
+        runner->events_->emit("metrics_listening", {{"endpoint", runner->metrics_->endpoint()}});
     }
     return runner;
 }
@@ -669,8 +681,9 @@ std::vector<ValidatorReport> GraphRunner::validator_reports() const {
 }
 
 GraphRunner::~GraphRunner() {
-    // First: its thread calls into the nodes, which the rest of this destroys.
+    // First: their threads call into the nodes and read the page and the segments, which the rest of this destroys.
     control_.reset();
+    metrics_.reset();
     if (started_ && !waited_) {
         request_stop("shutdown");
         (void)wait();
@@ -771,6 +784,26 @@ control::Answer GraphRunner::answer(const control::Request& request) {
                               {"ok", answer.error_code.empty()},
                               {"error", answer.error_message}});
     return answer;
+}
+
+std::string GraphRunner::render_metrics() const {
+    const counters::KernelCounters kernel = counters::read_page(counters_->data(), counters_->file_name());
+    std::vector<metrics::ChannelSample> channels;
+    for (const auto& channel : channels_) {
+        auto info = shm::inspect_channel(channel->segment);
+        if (!info) continue;  // removed while the graph ends
+        metrics::ChannelSample& sample = channels.emplace_back();
+        sample.name = channel->name;
+        sample.written = info.value().write_seq;
+        sample.slot_count = info.value().slot_count;
+        for (const shm::ConsumerInfo& consumer : info.value().consumers) {
+            const std::uint64_t lag = consumer.latest || info.value().write_seq < consumer.cursor
+                                          ? 0
+                                          : info.value().write_seq - consumer.cursor;
+            sample.readers.push_back({consumer.name, consumer.latest, lag, consumer.skipped});
+        }
+    }
+    return metrics::render_prometheus(kernel, channels);
 }
 
 VoidResult GraphRunner::pause_node(std::string_view id) {

@@ -59,6 +59,8 @@ public:
     /// "dhubctr1.<segment prefix>" for a shared page (the file in /dev/shm), "" for a private one.
     const std::string& file_name() const noexcept { return name_; }
     PageHeader& header() const noexcept { return *reinterpret_cast<PageHeader*>(data_); }
+    /// The page's bytes, for read_page (page_reader.hpp): what the kernel itself serves (its metrics endpoint).
+    const std::byte* data() const noexcept { return data_; }
     NodeRecord& node(std::size_t index) const noexcept;
     /// The input-th input of node `node` (graph order).
     InputRecord& input(std::size_t node, std::size_t input) const noexcept;

@@ -112,6 +112,10 @@ private:
     std::string file_;
 };
 
+/// The values of a page now: one PageReader::open checked, or a kernel's own (CountersPage::data(), private or
+/// shared). file: what KernelCounters::file says.
+KernelCounters read_page(const std::byte* data, std::string file);
+
 /// The counters pages on this host ("dhubctr1.*" in /dev/shm), sorted.
 std::vector<std::string> list_pages();
 

@@ -36,6 +36,9 @@ class ControlServer;
 struct Request;
 struct Answer;
 }  // namespace dhub::control
+namespace dhub::metrics {
+class MetricsServer;
+}
 namespace dhub::counters {
 class CountersPage;
 struct NodeRecord;
@@ -67,6 +70,8 @@ struct RunnerOptions {
     /// off); a program embedding the runner chooses.
     bool control = false;
     std::string control_socket;
+    /// Serve the counters for Prometheus at this "tcp://HOST:PORT" (docs/metrics.md); empty: no metrics endpoint.
+    std::string metrics;
     /// Where the event stream goes, one JSON object per line (docs/kernel.md, "Events"); empty: nowhere.
     std::filesystem::path events_file;
     /// The time plugins see (now_ns, sleep_until); none: MonotonicClock. A ManualClock runs the graph in
@@ -186,6 +191,7 @@ enum class SetupStep {
     Events,    ///< creating the --events file
     Counters,  ///< creating the counters page
     Control,   ///< binding the control endpoint
+    Metrics,   ///< binding the metrics endpoint
 };
 struct SetupError {
     SetupStep step;
@@ -300,6 +306,8 @@ private:
     /// swap_node's checks: the running graph with node `id` given `swap` validates, binds the node's channels as
     /// they are bound and keeps every channel's schema. The plan for the node, or why not.
     Result<SwapPlan> plan_swap(std::size_t node_index, const SwapSpec& swap);
+    /// GET /metrics (docs/metrics.md), on the metrics endpoint's thread: the counters page and the channels' rings.
+    std::string render_metrics() const;
     /// A control request (docs/control.md), on the control endpoint's thread.
     control::Answer answer(const control::Request& request);
     /// A local input's seat for node validated (the node's name in the consumer table).
@@ -334,6 +342,8 @@ private:
     std::string graph_name_;
     /// Its thread calls into the nodes until it is gone: the destructor's first step resets it.
     std::unique_ptr<control::ControlServer> control_;
+    /// Reads the counters page and the channels' segments until it is gone: reset first too.
+    std::unique_ptr<metrics::MetricsServer> metrics_;
     // What a swap checks a new component against (a kernel's runner only): the graph as it runs now (a swap
     // rewrites its node), each node's channels as bound, each channel's schema id.
     plugin::PluginLoader* loader_ = nullptr;
