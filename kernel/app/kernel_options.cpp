@@ -49,6 +49,13 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         ("no-control",
          "take no commands: open no control endpoint (/tmp/dhub-<uid>/<prefix>.ctl, what dhub-ctl pause, resume and "
          "stop talk to; docs/control.md)")  //
+        ("control-tcp", po::value<std::string>(&options.control_tcp)->value_name("tcp://HOST:PORT"),
+         "take commands on TCP too, CurveZMQ only, from the clients of --control-allow (docs/control.md, \"Over "
+         "TCP\"); port 0 picks a free one (the control_listening event names it)")  //
+        ("control-key", po::value<std::string>(&options.control_key)->value_name("FILE"),
+         "with --control-tcp: the kernel's CURVE secret key file (dhub-keygen); clients name its public key")  //
+        ("control-allow", po::value<std::string>(&options.control_allow)->value_name("FILE"),
+         "with --control-tcp: the clients that may connect, each with its role, admin or monitor (JSON)")  //
         ("metrics", po::value<std::string>(&options.metrics)->value_name("tcp://HOST:PORT"),
          "serve the run's counters for Prometheus at http://HOST:PORT/metrics (docs/metrics.md); e.g. "
          "tcp://127.0.0.1:9464, port 0 picks a free one (the metrics_listening event names it)");
@@ -106,6 +113,19 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
     options.counters_page = values.count("no-counters") == 0;
     options.control = values.count("no-control") == 0;
     if (values.count("events") != 0) options.events_file = values["events"].as<std::string>();
+    if (!options.control_tcp.empty() && (options.control_key.empty() || options.control_allow.empty())) {
+        std::cerr << "dhub-kernel: --control-tcp is served only with CurveZMQ: give --control-key (the kernel's secret "
+                     "key, from dhub-keygen) and --control-allow (the clients and their roles)\n";
+        return std::nullopt;
+    }
+    if (options.control_tcp.empty() != (options.control_key.empty() && options.control_allow.empty())) {
+        std::cerr << "dhub-kernel: --control-key and --control-allow go with --control-tcp\n";
+        return std::nullopt;
+    }
+    if (!options.control && !options.control_tcp.empty()) {
+        std::cerr << "dhub-kernel: --control-tcp and --no-control contradict each other\n";
+        return std::nullopt;
+    }
     options.describe_params_given = values.count("params") != 0;
     if (options.describe_params_given && options.describe.empty()) {
         std::cerr << "dhub-kernel: --params goes with --describe PLUGIN (see --help)\n";

@@ -26,6 +26,9 @@ struct KernelOptions {
     bool counters_page = true;          ///< --no-counters: false
     bool control = true;                ///< --no-control: false
     std::string metrics;                ///< --metrics tcp://HOST:PORT; empty: no metrics endpoint
+    std::string control_tcp;            ///< --control-tcp tcp://HOST:PORT; empty: the local socket only
+    std::string control_key;            ///< --control-key FILE
+    std::string control_allow;          ///< --control-allow FILE
     bool help = false;
     bool version = false;
 };

@@ -178,6 +178,7 @@ int main(int argc, char** argv) {
     runner_options.counters_page = options->counters_page;
     runner_options.control = options->control;
     runner_options.metrics = options->metrics;
+    runner_options.control_tcp = {options->control_tcp, options->control_key, options->control_allow};
     runner_options.isolation.plugin_path = options->plugin_path;
     runner_options.isolation.log_level = options->log_level;
     auto runner = dhub::runtime::GraphRunner::create(validated, loader, runner_options);

@@ -11,8 +11,8 @@
 #include "dhub/broker/codec.hpp"
 #include "dhub/broker/keys.hpp"
 #include "dhub/broker/log.hpp"
+#include "dhub/broker/zap_handler.hpp"
 #include "wake_fd.hpp"
-#include "zap_handler.hpp"
 
 namespace dhub::broker {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "zap_handler.hpp"
+#include "dhub/broker/zap_handler.hpp"
 
 #include <array>
 #include <vector>
@@ -13,6 +13,12 @@ constexpr std::size_t MAX_ZAP_FRAMES = 16;
 }  // namespace
 
 std::optional<ZapDecision> answer_zap_request(zmq::socket_t& zap, const Allowlist* allowlist) {
+    return answer_zap_request(
+        zap, [allowlist](std::string_view key) { return allowlist == nullptr || allowlist->find(key) != nullptr; });
+}
+
+std::optional<ZapDecision> answer_zap_request(zmq::socket_t& zap,
+                                              const std::function<bool(std::string_view)>& accepts) {
     std::vector<zmq::message_t> frames;
     bool more = true;
     while (more) {
@@ -37,7 +43,7 @@ std::optional<ZapDecision> answer_zap_request(zmq::socket_t& zap, const Allowlis
         std::array<char, 41> z85{};
         zmq_z85_encode(z85.data(), static_cast<const std::uint8_t*>(frames[6].data()), CURVE_KEY_BYTES);
         decision.public_key = z85.data();
-        if (allowlist == nullptr || allowlist->find(decision.public_key) != nullptr) {
+        if (accepts(decision.public_key)) {
             decision.accepted = true;
         } else {
             decision.reason = "key not in the allowlist";

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "dhub/base/clock.hpp"
+#include "dhub/broker/zap_handler.hpp"
 
 namespace dhub::control {
 namespace {
@@ -58,7 +59,56 @@ VoidResult prepare_directory(const std::string& directory) {
 struct ControlServer::Sockets {
     zmq::context_t context{1};
     zmq::socket_t router{context, zmq::socket_type::router};
+    std::optional<zmq::socket_t> tcp;  ///< CURVE server, for the allowlist's clients
+    std::optional<zmq::socket_t> zap;  ///< answers the TCP socket's handshakes (inproc://zeromq.zap.01)
 };
+
+namespace {
+
+/// The socket options both endpoints share.
+void configure(zmq::socket_t& router) {
+    // The last events (graph_stopped) still reach followers as the kernel ends; a dead one delays it no more.
+    router.set(zmq::sockopt::linger, 200);
+    // A client that vanished must not make the ROUTER keep its replies: they are dropped.
+    router.set(zmq::sockopt::router_mandatory, 0);
+    router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(MAX_REQUEST_BYTES * 2));
+}
+
+/// Binds the TCP endpoint as a CURVE server whose handshakes the ZAP socket judges.
+VoidResult bind_tcp(zmq::context_t& context,
+                    const TcpControl& tcp,
+                    std::optional<zmq::socket_t>& router,
+                    std::optional<zmq::socket_t>& zap,
+                    std::string& bound) {
+    if (!tcp.endpoint.starts_with("tcp://")) {
+        return Error{ErrorCode::InvalidArgument,
+                     "control endpoint '" + tcp.endpoint + "': expected tcp://HOST:PORT (port 0: any free one)"};
+    }
+    if (!tcp.access || tcp.secret_key.size() != 40) {
+        return Error{ErrorCode::InvalidArgument, "control endpoint " + tcp.endpoint +
+                                                     ": TCP is served only with CurveZMQ (a secret key and an "
+                                                     "allowlist of clients with their roles)"};
+    }
+    std::string endpoint = tcp.endpoint;
+    if (endpoint.ends_with(":0")) endpoint.replace(endpoint.size() - 1, 1, "*");
+    try {
+        zap.emplace(context, zmq::socket_type::rep);
+        zap->set(zmq::sockopt::linger, 0);
+        zap->bind(broker::ZAP_ENDPOINT);
+        router.emplace(context, zmq::socket_type::router);
+        configure(*router);
+        router->set(zmq::sockopt::curve_server, 1);
+        router->set(zmq::sockopt::curve_secretkey, tcp.secret_key);
+        router->set(zmq::sockopt::zap_domain, broker::ZAP_DOMAIN);
+        router->bind(endpoint);
+        bound = router->get(zmq::sockopt::last_endpoint);
+    } catch (const zmq::error_t& error) {
+        return Error{ErrorCode::Io, "cannot bind the control endpoint " + tcp.endpoint + ": " + error.what()};
+    }
+    return Ok{};
+}
+
+}  // namespace
 
 std::string default_socket_path(const std::string& name) {
     const std::string directory = "/tmp/dhub-" + std::to_string(::geteuid());
@@ -69,7 +119,8 @@ std::string default_socket_path(const std::string& name) {
 
 Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& socket_path,
                                                             Handler handler,
-                                                            std::shared_ptr<EventFeed> feed) {
+                                                            std::shared_ptr<EventFeed> feed,
+                                                            std::optional<TcpControl> tcp) {
     if (socket_path.size() > MAX_SOCKET_PATH) {
         return Error{ErrorCode::InvalidArgument, "the control socket path " + socket_path + " is longer than " +
                                                      std::to_string(MAX_SOCKET_PATH) + " bytes"};
@@ -87,12 +138,15 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::string& s
     server->path_ = socket_path;
     server->endpoint_ = "ipc://" + socket_path;
     server->sockets_ = std::make_unique<Sockets>();
+    if (tcp) {
+        Sockets& sockets = *server->sockets_;
+        if (auto bound = bind_tcp(sockets.context, *tcp, sockets.tcp, sockets.zap, server->tcp_endpoint_); !bound) {
+            return bound.error();
+        }
+        server->access_ = tcp->access;
+    }
     try {
-        // The last events (graph_stopped) still reach followers as the kernel ends; a dead one delays it no more.
-        server->sockets_->router.set(zmq::sockopt::linger, 200);
-        // A client that vanished must not make the ROUTER keep its replies: they are dropped.
-        server->sockets_->router.set(zmq::sockopt::router_mandatory, 0);
-        server->sockets_->router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(MAX_REQUEST_BYTES * 2));
+        configure(server->sockets_->router);
         // A socket a killed kernel left under this name is ours to replace (the name carries this pid); anything
         // else there is not ours to remove.
         struct stat existing {};
@@ -121,47 +175,22 @@ ControlServer::~ControlServer() {
 }
 
 void ControlServer::serve() {
-    zmq::socket_t& router = sockets_->router;
-    std::vector<zmq::message_t> frames;
     while (running_.load()) {
         try {
-            std::array<zmq::pollitem_t, 2> items{{
-                {router.handle(), 0, ZMQ_POLLIN, 0},
+            zmq::socket_t* tcp = sockets_->tcp ? &*sockets_->tcp : nullptr;
+            zmq::socket_t* zap = sockets_->zap ? &*sockets_->zap : nullptr;
+            std::array<zmq::pollitem_t, 4> items{{
+                {sockets_->router.handle(), 0, ZMQ_POLLIN, 0},
                 {nullptr, feed_ ? feed_->wake_fd() : -1, ZMQ_POLLIN, 0},
+                {tcp != nullptr ? tcp->handle() : nullptr, tcp != nullptr ? 0 : -1, ZMQ_POLLIN, 0},
+                {zap != nullptr ? zap->handle() : nullptr, zap != nullptr ? 0 : -1, ZMQ_POLLIN, 0},
             }};
-            zmq::poll(items.data(), feed_ ? 2 : 1, std::chrono::milliseconds(POLL_MS));
+            zmq::poll(items.data(), items.size(), std::chrono::milliseconds(POLL_MS));
             if (feed_ && (items[1].revents & ZMQ_POLLIN) != 0) feed_->drain();
             if (feed_) push_events();
-            if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
-            frames.clear();
-            bool more = true;
-            while (more) {
-                zmq::message_t frame;
-                if (!router.recv(frame, zmq::recv_flags::dontwait)) break;
-                more = frame.more();
-                if (frames.size() < MAX_FRAMES + 1) frames.push_back(std::move(frame));
-            }
-            // [routing id, (envelope...), body]: anything shorter, or longer, is nobody's request.
-            if (frames.size() < 2 || frames.size() > MAX_FRAMES) continue;
-            const Decoded decoded = decode_request(frames.back().to_string_view());
-            std::string reply;
-            if (!decoded.ok()) {
-                reply = encode_refusal(decoded.refusal());
-            } else if (decoded.request().command == Command::Events ||
-                       decoded.request().command == Command::Subscribe) {
-                std::vector<std::string> envelope;
-                for (std::size_t i = 0; i + 1 < frames.size(); ++i)
-                    envelope.push_back(frames[i].to_string());
-                reply = answer_events(decoded.request(), envelope);
-            } else {
-                const Answer answer = handler_(decoded.request());
-                reply = answer.error_code.empty()
-                            ? encode_reply(decoded.request().id, answer.result)
-                            : encode_refusal(Refusal{answer.error_code, answer.error_message, decoded.request().id});
-            }
-            for (std::size_t i = 0; i + 1 < frames.size(); ++i)
-                router.send(frames[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-            router.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+            if ((items[3].revents & ZMQ_POLLIN) != 0) answer_handshakes();
+            if ((items[0].revents & ZMQ_POLLIN) != 0) serve_message(false);
+            if ((items[2].revents & ZMQ_POLLIN) != 0) serve_message(true);
         } catch (const std::exception& error) {
             // Nothing a client sends should get here; if something does, the endpoint keeps serving.
             spdlog::error("control endpoint: {}", error.what());
@@ -175,10 +204,71 @@ void ControlServer::serve() {
     }
 }
 
-std::string ControlServer::answer_events(const Request& request, const std::vector<std::string>& envelope) {
+void ControlServer::answer_handshakes() {
+    const auto accepts = [this](std::string_view key) { return access_->find(key) != nullptr; };
+    while (auto decision = broker::answer_zap_request(*sockets_->zap, accepts)) {
+        if (decision->accepted) continue;
+        // A scan or a stale key may knock often: the log hears of the first ten, then of every hundredth.
+        if (++refused_handshakes_ <= 10 || refused_handshakes_ % 100 == 0) {
+            spdlog::warn("control endpoint {}: refused a client from {} ({}; {} refused so far)", tcp_endpoint_,
+                         decision->address, decision->reason, refused_handshakes_);
+        }
+    }
+}
+
+void ControlServer::serve_message(bool remote) {
+    zmq::socket_t& socket = remote ? *sockets_->tcp : sockets_->router;
+    std::vector<zmq::message_t> frames;
+    bool more = true;
+    while (more) {
+        zmq::message_t frame;
+        if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
+        more = frame.more();
+        if (frames.size() < MAX_FRAMES + 1) frames.push_back(std::move(frame));
+    }
+    // [routing id, (envelope...), body]: anything shorter, or longer, is nobody's request.
+    if (frames.size() < 2 || frames.size() > MAX_FRAMES) return;
+    Decoded decoded = decode_request(frames.back().to_string_view());
+    std::string reply;
+    const AllowedController* client = nullptr;
+    if (remote) {
+        // The ZAP handler set the user id to the client's key: whom it is, and so what it may do.
+        const char* key = zmq_msg_gets(frames.back().handle(), "User-Id");
+        client = key != nullptr ? access_->find(key) : nullptr;
+        if (client == nullptr) return;  // cannot be: the handshake let only the allowlist in
+    }
+    if (!decoded.ok()) {
+        reply = encode_refusal(decoded.refusal());
+    } else if (client != nullptr && !permits(client->role, decoded.request().command)) {
+        reply = encode_refusal({"forbidden",
+                                "client '" + client->name + "' has the role " + to_string(client->role) +
+                                    ": it may read the graph, not change it (\"" +
+                                    to_string(decoded.request().command) + "\" needs admin)",
+                                decoded.request().id});
+    } else if (decoded.request().command == Command::Events || decoded.request().command == Command::Subscribe) {
+        std::vector<std::string> envelope;
+        for (std::size_t i = 0; i + 1 < frames.size(); ++i)
+            envelope.push_back(frames[i].to_string());
+        reply = answer_events(decoded.request(), envelope, remote);
+    } else {
+        Request request = decoded.request();
+        if (client != nullptr) request.client = client->name;
+        const Answer answer = handler_(request);
+        reply = answer.error_code.empty()
+                    ? encode_reply(request.id, answer.result)
+                    : encode_refusal(Refusal{answer.error_code, answer.error_message, request.id});
+    }
+    for (std::size_t i = 0; i + 1 < frames.size(); ++i)
+        socket.send(frames[i], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    socket.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+}
+
+std::string ControlServer::answer_events(const Request& request,
+                                         const std::vector<std::string>& envelope,
+                                         bool remote) {
     if (!feed_) return encode_refusal({"refused", "this kernel keeps no events for its endpoint", request.id});
     if (request.command == Command::Subscribe) {
-        std::string key;
+        std::string key = remote ? "tcp:" : "ipc:";
         for (const std::string& frame : envelope)
             key += std::to_string(frame.size()) + ":" + frame;
         if (subscribers_.count(key) == 0 && subscribers_.size() >= MAX_SUBSCRIBERS) {
@@ -188,7 +278,7 @@ std::string ControlServer::answer_events(const Request& request, const std::vect
         }
         // Pushed from the seq after the one it is told: with "events" since that seq, it misses nothing.
         if (subscribers_.empty()) pushed_ = feed_->last();
-        subscribers_[key] = Subscriber{envelope, monotonic_ns() + SUBSCRIPTION_NS};
+        subscribers_[key] = Subscriber{envelope, monotonic_ns() + SUBSCRIPTION_NS, remote};
         return encode_reply(request.id,
                             {{"subscribed", true}, {"seq", pushed_}, {"renew_within_ms", SUBSCRIPTION_NS / 1'000'000}});
     }
@@ -217,10 +307,11 @@ void ControlServer::push_events() {
         const std::string push = R"({"v":)" + std::to_string(PROTOCOL_VERSION) + R"(,"push":"event","seq":)" +
                                  std::to_string(entry.seq) + R"(,"event":)" + entry.line + "}";
         for (const auto& [key, subscriber] : subscribers_) {
+            zmq::socket_t& socket = subscriber.remote ? *sockets_->tcp : sockets_->router;
             // A subscriber that does not read loses pushes (the socket's high-water mark), never stalls this.
             for (const std::string& frame : subscriber.envelope)
-                sockets_->router.send(zmq::buffer(frame), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-            sockets_->router.send(zmq::buffer(push), zmq::send_flags::dontwait);
+                socket.send(zmq::buffer(frame), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+            socket.send(zmq::buffer(push), zmq::send_flags::dontwait);
         }
         pushed_ = entry.seq;
     }

@@ -401,11 +401,27 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         runner->nodes_.push_back(std::move(node));
     }
     if (options.control) {
+        std::optional<control::TcpControl> tcp;
+        if (!options.control_tcp.endpoint.empty()) {
+            auto secret = broker::read_key_file(options.control_tcp.secret_key_file, broker::KeyKind::Secret);
+            if (!secret) return SetupError{SetupStep::Control, secret.error()};
+            auto access = control::ControlAccess::load(options.control_tcp.allowlist_file);
+            if (!access) return SetupError{SetupStep::Control, access.error()};
+            tcp = control::TcpControl{options.control_tcp.endpoint, secret.value(),
+                                      std::make_shared<const control::ControlAccess>(std::move(access.value()))};
+        }
         GraphRunner* raw = runner.get();
         auto server = control::ControlServer::start(
-            control_socket, [raw](const control::Request& request) { return raw->answer(request); }, feed);
+            control_socket, [raw](const control::Request& request) { return raw->answer(request); }, feed, tcp);
         if (!server) return SetupError{SetupStep::Control, server.error()};
         runner->control_ = std::move(server.value());
+        if (tcp) {
+            const std::string& bound = runner->control_->tcp_endpoint();
+            const auto public_key = broker::public_key_of(tcp->secret_key);
+            logger->info("taking commands at {} (CurveZMQ; the kernel's public key is {})", bound,
+                         public_key ? public_key.value() : std::string("unknown"));
+            runner->events_->emit("control_listening", {{"endpoint", bound}});
+        }
     }
     if (!options.metrics.empty()) {
         const GraphRunner* raw = runner.get();
@@ -780,6 +796,7 @@ control::Answer GraphRunner::answer(const control::Request& request) {
     }
     // What the graph was told to do, and whether it did, is in the event stream.
     events_->emit("control", {{"command", control::to_string(request.command)},
+                              {"client", request.client},
                               {"node", request.node},
                               {"ok", answer.error_code.empty()},
                               {"error", answer.error_message}});

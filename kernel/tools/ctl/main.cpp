@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,14 +58,21 @@ commands:
               (never set up, damaged, another layout) and are older than 10 s: only when no kernel of another
               dhub version runs
 
+A kernel on another host (dhub-kernel --control-tcp): --endpoint tcp://HOST:PORT --server-key KEY --key FILE
+sends status, events, pause, resume, swap and stop there, over CurveZMQ (docs/control.md, "Over TCP"); the
+other commands read the counters page, which only the kernel's own host has.
+
 )";
 
 struct Options {
     std::string command;
-    std::string argument;   ///< the node of pause, resume and swap
-    std::string plugin;     ///< swap
-    std::string component;  ///< swap
-    std::string params;     ///< swap: JSON text, "" to keep the node's
+    std::string argument;    ///< the node of pause, resume and swap
+    std::string plugin;      ///< swap
+    std::string component;   ///< swap
+    std::string params;      ///< swap: JSON text, "" to keep the node's
+    std::string endpoint;    ///< --endpoint: talk to this control endpoint instead of finding a kernel here
+    std::string server_key;  ///< --server-key: its public key (Z85 or a .pub file)
+    std::string key;         ///< --key: this client's secret key file
     std::string kernel;
     bool json = false;
     bool force = false;
@@ -97,7 +105,102 @@ int clean(bool json, bool force) {
     return print(removed, text.empty() ? "nothing to remove\n" : text, json);
 }
 
+/// pause, resume, swap or stop, sent to endpoint; graph names the kernel in what is printed.
+int send_command(const Options& options,
+                 const std::string& endpoint,
+                 const dhub::ctl::CurveKeys* curve,
+                 const std::string& graph) {
+    nlohmann::json request = {{"cmd", options.command}};
+    if (options.command != "stop") request["node"] = options.argument;
+    if (options.command == "swap") {
+        request["plugin"] = options.plugin;
+        if (!options.component.empty()) request["component"] = options.component;
+        if (!options.params.empty()) {
+            const nlohmann::json params = nlohmann::json::parse(options.params, nullptr, false);
+            if (!params.is_object()) {
+                std::cerr << "dhub-ctl: --params must be a JSON object ('{\"gain\": 2}'), got: " << options.params
+                          << "\n";
+                return to_int(ExitCode::Usage);
+            }
+            request["params"] = params;
+        }
+    }
+    // A swap waits for the node's step to end (at most 5 s) and for the new instance to start.
+    const auto timeout = options.command == "swap" ? std::chrono::seconds(30) : std::chrono::seconds(5);
+    auto reply = dhub::ctl::call(endpoint, request, timeout, curve);
+    if (!reply) {
+        std::cerr << "dhub-ctl: " << reply.error().message << "\n";
+        return to_int(ExitCode::InvalidInput);
+    }
+    const nlohmann::json& answer = reply.value();
+    if (answer.value("ok", false) && options.command == "swap") {
+        return print(answer, dhub::ctl::swap_text(answer), options.json);
+    }
+    if (answer.value("ok", false)) {
+        return print(answer,
+                     options.command == "stop" ? "stopping graph '" + graph + "'\n"
+                                               : options.command + "d '" + options.argument + "'\n",
+                     options.json);
+    }
+    std::cerr << "dhub-ctl: " << answer["error"].value("message", "refused") << "\n";
+    if (options.json) std::cout << answer.dump(2) << "\n";
+    return to_int(ExitCode::InvalidInput);
+}
+
+/// --endpoint: a kernel known by its control endpoint, maybe on another host. Only what the protocol carries.
+int run_remote(const Options& options) {
+    std::optional<dhub::ctl::CurveKeys> curve;
+    if (options.endpoint.starts_with("tcp://")) {
+        auto keys = dhub::ctl::load_curve_keys(options.server_key, options.key);
+        if (!keys) {
+            std::cerr << "dhub-ctl: " << keys.error().message << "\n";
+            return to_int(ExitCode::Usage);
+        }
+        curve = keys.value();
+    }
+    const dhub::ctl::CurveKeys* keys = curve ? &*curve : nullptr;
+    const auto ask = [&](const nlohmann::json& request) -> std::optional<nlohmann::json> {
+        auto reply = dhub::ctl::call(options.endpoint, request, std::chrono::seconds(5), keys);
+        if (!reply) {
+            std::cerr << "dhub-ctl: " << reply.error().message << "\n";
+            return std::nullopt;
+        }
+        if (!reply.value().value("ok", false)) {
+            std::cerr << "dhub-ctl: " << reply.value()["error"].value("message", "refused") << "\n";
+            return std::nullopt;
+        }
+        return reply.value();
+    };
+    if (options.command == "status") {
+        const auto status = ask({{"cmd", "status"}});
+        if (!status) return to_int(ExitCode::InvalidInput);
+        return print(*status, dhub::ctl::remote_status_text(*status), options.json);
+    }
+    if (options.command == "events") {
+        if (options.follow) {
+            std::cerr << "dhub-ctl: events --follow over --endpoint is not there yet (events without it is)\n";
+            return to_int(ExitCode::Usage);
+        }
+        const auto events = ask({{"cmd", "events"}});
+        if (!events) return to_int(ExitCode::InvalidInput);
+        for (const nlohmann::json& entry : events->value("events", nlohmann::json::array()))
+            std::cout << entry["event"].dump() << "\n";
+        return to_int(ExitCode::Ok);
+    }
+    if (options.command == "pause" || options.command == "resume" || options.command == "stop" ||
+        options.command == "swap") {
+        const auto hello = ask({{"cmd", "hello"}});
+        if (!hello) return to_int(ExitCode::InvalidInput);
+        return send_command(options, options.endpoint, keys, hello->value("graph", std::string()));
+    }
+    std::cerr << "dhub-ctl: " << options.command
+              << " reads the kernel's counters page, which only its own host has: run it there (over --endpoint: "
+                 "status, events, pause, resume, swap, stop)\n";
+    return to_int(ExitCode::Usage);
+}
+
 int run(const Options& options) {
+    if (!options.endpoint.empty()) return run_remote(options);
     if (options.command == "kernels") {
         const auto kernels = dhub::ctl::find_kernels();
         return print(dhub::ctl::kernels_json(kernels), dhub::ctl::kernels_text(kernels), options.json);
@@ -111,41 +214,7 @@ int run(const Options& options) {
     const dhub::counters::KernelCounters kernel = page.value().read();
     if (options.command == "pause" || options.command == "resume" || options.command == "stop" ||
         options.command == "swap") {
-        nlohmann::json request = {{"cmd", options.command}};
-        if (options.command != "stop") request["node"] = options.argument;
-        if (options.command == "swap") {
-            request["plugin"] = options.plugin;
-            if (!options.component.empty()) request["component"] = options.component;
-            if (!options.params.empty()) {
-                const nlohmann::json params = nlohmann::json::parse(options.params, nullptr, false);
-                if (!params.is_object()) {
-                    std::cerr << "dhub-ctl: --params must be a JSON object ('{\"gain\": 2}'), got: " << options.params
-                              << "\n";
-                    return to_int(ExitCode::Usage);
-                }
-                request["params"] = params;
-            }
-        }
-        // A swap waits for the node's step to end (at most 5 s) and for the new instance to start.
-        const auto timeout = options.command == "swap" ? std::chrono::seconds(30) : std::chrono::seconds(5);
-        auto reply = dhub::ctl::call(kernel.control_endpoint, request, timeout);
-        if (!reply) {
-            std::cerr << "dhub-ctl: " << reply.error().message << "\n";
-            return to_int(ExitCode::InvalidInput);
-        }
-        const nlohmann::json& answer = reply.value();
-        if (answer.value("ok", false) && options.command == "swap") {
-            return print(answer, dhub::ctl::swap_text(answer), options.json);
-        }
-        if (answer.value("ok", false)) {
-            return print(answer,
-                         options.command == "stop" ? "stopping graph '" + kernel.graph + "'\n"
-                                                   : options.command + "d '" + options.argument + "'\n",
-                         options.json);
-        }
-        std::cerr << "dhub-ctl: " << answer["error"].value("message", "refused") << "\n";
-        if (options.json) std::cout << answer.dump(2) << "\n";
-        return to_int(ExitCode::InvalidInput);
+        return send_command(options, kernel.control_endpoint, nullptr, kernel.graph);
     }
     if (options.command == "events") {
         return dhub::ctl::stream_events(page.value(), kernel.control_endpoint, options.follow);
@@ -175,8 +244,16 @@ int main(int argc, char** argv) {
         ("help,h", "show this help")      //
         ("version", "print the version")  //
         ("kernel,k", po::value<std::string>(&options.kernel)->value_name("PID|GRAPH|PREFIX"),
-         "the kernel to look at when several run (its pid, its graph's name or its segment prefix)")              //
-        ("json", "print JSON instead of text")                                                                    //
+         "the kernel to look at when several run (its pid, its graph's name or its segment prefix)")  //
+        ("json", "print JSON instead of text")                                                        //
+        ("endpoint", po::value<std::string>(&options.endpoint)->value_name("ENDPOINT"),
+         "talk to the kernel at this control endpoint (tcp://HOST:PORT of --control-tcp, or an ipc:// one) instead "
+         "of finding one on this host")  //
+        ("server-key", po::value<std::string>(&options.server_key)->value_name("KEY|FILE"),
+         "with a tcp:// --endpoint: the kernel's public key (Z85, or its .pub file)")  //
+        ("key", po::value<std::string>(&options.key)->value_name("FILE"),
+         "with a tcp:// --endpoint: this client's secret key file (dhub-keygen), whose public key the kernel's "
+         "--control-allow lists")                                                                                 //
         ("plugin", po::value<std::string>(&options.plugin)->value_name("P"), "swap: the new component's plugin")  //
         ("component", po::value<std::string>(&options.component)->value_name("C"),
          "swap: its component, when the plugin has several")  //
@@ -238,6 +315,10 @@ int main(int argc, char** argv) {
                   << (takes_node ? " needs the node's id (dhub-ctl " + options.command + " NODE)"
                                  : " takes no argument, found '" + options.argument + "'")
                   << "\n";
+        return to_int(ExitCode::Usage);
+    }
+    if (options.endpoint.empty() && !(options.server_key.empty() && options.key.empty())) {
+        std::cerr << "dhub-ctl: --server-key and --key go with a tcp:// --endpoint\n";
         return to_int(ExitCode::Usage);
     }
     if ((options.command == "swap") == options.plugin.empty() ||

@@ -243,4 +243,23 @@ std::string swap_text(const nlohmann::json& answer) {
            sequence("output_sequence") + "\n  paused " + pause + " ms\n";
 }
 
+std::string remote_status_text(const nlohmann::json& status) {
+    std::string text =
+        "graph '" + status.value("graph", std::string()) + "': " + status.value("state", std::string()) + "\n";
+    char line[256];
+    std::snprintf(line, sizeof line, "%-16s %-24s %12s %12s %8s  %s\n", "NODE", "COMPONENT", "SLOTS IN", "SLOTS OUT",
+                  "ERRORS", "END");
+    text += line;
+    for (const nlohmann::json& node : status.value("nodes", nlohmann::json::array())) {
+        const auto count = [&](const char* key) { return node.value(key, std::uint64_t{0}); };
+        std::snprintf(
+            line, sizeof line, "%-16s %-24s %12llu %12llu %8llu  %s\n", node.value("id", std::string()).c_str(),
+            node.value("component", std::string()).c_str(), static_cast<unsigned long long>(count("slots_in")),
+            static_cast<unsigned long long>(count("slots_out")), static_cast<unsigned long long>(count("errors")),
+            node.value("end_reason", std::string()).c_str());
+        text += line;
+    }
+    return text;
+}
+
 }  // namespace dhub::ctl

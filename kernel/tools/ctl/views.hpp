@@ -27,6 +27,10 @@ std::string nodes_text(const counters::KernelCounters& kernel);
 nlohmann::json channels_json(const counters::KernelCounters& kernel);
 std::string channels_text(const nlohmann::json& channels);
 
+/// The "status" reply of a kernel asked over its control endpoint (dhub-ctl --endpoint status): its graph, state
+/// and each node's report as --report writes it.
+std::string remote_status_text(const nlohmann::json& status);
+
 /// A swap's answer (docs/control.md, "swap"): which component replaced which, at which sequences, how long the
 /// node paused.
 std::string swap_text(const nlohmann::json& answer);

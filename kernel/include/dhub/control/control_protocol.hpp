@@ -40,11 +40,15 @@ struct Request {
     std::string plugin;       ///< swap: the new component's plugin (as a graph names it)
     std::string component;    ///< swap: its component id; "" for the plugin's only one
     nlohmann::json params;    ///< swap: the new parameters (an object); null to keep the node's
+    /// Who sent it, set by the endpoint (never read from the request): "local" for the ipc socket, the allowlist's
+    /// name of a TCP client. The `control` event records it.
+    std::string client = "local";
 };
 
 /// Why a request was refused: a stable code clients branch on, and words for people.
 struct Refusal {
-    std::string code;  ///< malformed, unsupported_version, unknown_command, bad_argument, not_found, refused
+    /// malformed, unsupported_version, unknown_command, bad_argument, not_found, refused, forbidden
+    std::string code;
     std::string message;
     nlohmann::json id = nullptr;  ///< the request's id when it could be read
 };

@@ -70,6 +70,13 @@ struct RunnerOptions {
     /// off); a program embedding the runner chooses.
     bool control = false;
     std::string control_socket;
+    /// The control endpoint on TCP too (docs/control.md, "Over TCP"): only with CurveZMQ, for the clients of an
+    /// allowlist, each an admin or a monitor. Empty endpoint: local only.
+    struct ControlTcp {
+        std::string endpoint;         ///< "tcp://HOST:PORT" (port 0: any free one; control_listening names it)
+        std::string secret_key_file;  ///< the kernel's CURVE secret key (dhub-keygen); clients name its public key
+        std::string allowlist_file;   ///< {"clients": [{"public_key", "name", "role": "admin" | "monitor"}]}
+    } control_tcp;
     /// Serve the counters for Prometheus at this "tcp://HOST:PORT" (docs/metrics.md); empty: no metrics endpoint.
     std::string metrics;
     /// Where the event stream goes, one JSON object per line (docs/kernel.md, "Events"); empty: nowhere.
