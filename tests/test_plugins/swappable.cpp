@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "dhub/sdk/plugin.hpp"
@@ -24,7 +25,10 @@ public:
     static constexpr const char* params_schema = R"json([
         {"name":"fail_create","type":"boolean","default":false,"doc":"throw in the constructor"},
         {"name":"fail_start","type":"boolean","default":false,"doc":"return an error from start()"},
-        {"name":"stall_ms","type":"number","default":0,"min":0,"doc":"hold the first slot this long"}])json";
+        {"name":"stall_ms","type":"number","default":0,"min":0,"doc":"hold the first slot this long"},
+        {"name":"level","type":"integer","default":0,"min":0,"max":1000,"live":true,
+         "doc":"live: values above 100 are refused by on_param"},
+        {"name":"label","type":"string","default":"a","live":true,"doc":"live: any text"}])json";
 
     explicit TickCopy(dhub::sdk::NodeContext& context)
         : fail_start_(context.params().boolean("fail_start")),
@@ -35,6 +39,14 @@ public:
         if (!fail_start_) return DHUB_OK;
         context.log().error("the detector did not answer its start command");
         return DHUB_ERR_IO;
+    }
+    /// The kernel checked the declaration (0..1000); the component refuses more than 100 itself.
+    dhub_status on_param(dhub::sdk::NodeContext& context, std::string_view name) {
+        if (name == "level" && context.params().integer("level") > 100) {
+            context.log().warn("level above 100 would saturate the detector");
+            return DHUB_ERR_INVALID_ARGUMENT;
+        }
+        return DHUB_OK;
     }
     dhub_status process(dhub::sdk::NodeContext&,
                         const dhub::sdk::InputSlot<Tick>& in,

@@ -8,13 +8,13 @@ namespace dhub::control {
 namespace {
 
 /// A command, and the arguments it takes: none, a node, an event's seq, or a node and its new component.
-enum class Argument { None, Node, Since, Swap };
+enum class Argument { None, Node, Since, Swap, SetParam };
 struct Known {
     const char* name;
     Command command;
     Argument argument;
 };
-constexpr std::array<Known, 8> COMMANDS{{
+constexpr std::array<Known, 10> COMMANDS{{
     {"hello", Command::Hello, Argument::None},
     {"status", Command::Status, Argument::None},
     {"pause", Command::Pause, Argument::Node},
@@ -23,10 +23,12 @@ constexpr std::array<Known, 8> COMMANDS{{
     {"events", Command::Events, Argument::Since},
     {"subscribe", Command::Subscribe, Argument::None},
     {"swap", Command::Swap, Argument::Swap},
+    {"params", Command::Params, Argument::Node},
+    {"set_param", Command::SetParam, Argument::SetParam},
 }};
 
 bool takes_node(Argument argument) {
-    return argument == Argument::Node || argument == Argument::Swap;
+    return argument == Argument::Node || argument == Argument::Swap || argument == Argument::SetParam;
 }
 
 /// A plugin or component name: what a graph may name (letters, digits, '_', '-', '.'), at most 128 of them.
@@ -65,7 +67,7 @@ const char* to_string(Command command) noexcept {
 
 bool changes_graph(Command command) noexcept {
     return command == Command::Pause || command == Command::Resume || command == Command::Stop ||
-           command == Command::Swap;
+           command == Command::Swap || command == Command::SetParam;
 }
 
 Decoded decode_request(std::string_view bytes) noexcept {
@@ -140,6 +142,21 @@ Decoded decode_request(std::string_view bytes) noexcept {
                 (key == "plugin" ? request.plugin : request.component) = field.get<std::string>();
                 continue;
             }
+            if (known->argument == Argument::SetParam && key == "name") {
+                if (!field.is_string() || field.get_ref<const std::string&>().empty() ||
+                    field.get_ref<const std::string&>().size() > 128) {
+                    return refuse("bad_argument", "\"name\" must be a parameter's name (a string of 1 to 128)", id);
+                }
+                request.name = field.get<std::string>();
+                continue;
+            }
+            if (known->argument == Argument::SetParam && key == "value") {
+                if (field.is_null() || field.is_object() || field.is_array()) {
+                    return refuse("bad_argument", "\"value\" must be a number, a boolean or a string", id);
+                }
+                request.value = field;
+                continue;
+            }
             if (known->argument == Argument::Swap && key == "params") {
                 if (!field.is_object()) return refuse("bad_argument", "\"params\" must be a JSON object", id);
                 request.params = field;
@@ -149,6 +166,9 @@ Decoded decode_request(std::string_view bytes) noexcept {
         }
         if (takes_node(known->argument) && request.node.empty()) {
             return refuse("bad_argument", "\"" + name + "\" needs \"node\"", id);
+        }
+        if (known->argument == Argument::SetParam && (request.name.empty() || request.value.is_null())) {
+            return refuse("bad_argument", "\"set_param\" needs \"name\" and \"value\"", id);
         }
         if (known->argument == Argument::Swap && request.plugin.empty()) {
             return refuse("bad_argument", "\"swap\" needs \"plugin\" (the new component's plugin)", id);

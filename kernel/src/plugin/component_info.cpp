@@ -174,6 +174,12 @@ Result<std::vector<ParamSpec>> parse_param_schema(std::string_view schema_json,
             }
             (std::string(text) == "unit" ? spec.unit : spec.doc) = entry[text].get<std::string>();
         }
+        if (entry.contains("live")) {
+            if (!entry["live"].is_boolean()) {
+                return Error{ErrorCode::InvalidArgument, at + " (\"" + spec.name + "\"): live is not true or false"};
+            }
+            spec.live = entry["live"].get<bool>();
+        }
         if (entry.contains("default")) {
             spec.default_value = entry["default"];
             if (auto problem = check_param_value(spec, spec.default_value)) {

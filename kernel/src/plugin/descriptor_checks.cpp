@@ -262,6 +262,12 @@ Result<LoadedPlugin> check_plugin_descriptor(const dhub_plugin_descriptor* descr
         }
         auto params = parse_param_schema(text_or(component.params_schema_json, "[]"), id);
         if (!params) return refuse(file, params.error().message);
+        for (const ParamSpec& param : params.value()) {
+            if (param.live && component.on_param == nullptr) {
+                return refuse(file, "component '" + id + "' declares parameter \"" + param.name +
+                                        "\" live but has no on_param callback to hear of a change (SDK 1.4)");
+            }
+        }
 
         info.plugin = loaded.name;
         info.abi_minor = loaded.abi_minor;

@@ -783,6 +783,22 @@ control::Answer GraphRunner::answer(const control::Request& request) {
             answer.result = std::move(swapped.value());
             break;
         }
+        case Command::Params:
+        case Command::SetParam: {
+            auto done = request.command == Command::Params ? node_params(request.node)
+                                                           : set_node_param(request.node, request.name, request.value);
+            if (!done) {
+                answer.error_code = done.error().code == ErrorCode::NotFound && request.command == Command::Params
+                                        ? "not_found"
+                                        : "refused";
+                answer.error_message = done.error().message;
+                answer.result = {{"node", request.node}};
+            } else {
+                answer.result = std::move(done.value());
+            }
+            if (request.command == Command::Params) return answer;  // reads only: no control event
+            break;
+        }
         case Command::Stop:
             request_stop("control");
             answer.result = {{"stopping", true}};

@@ -102,4 +102,40 @@ Result<nlohmann::json> GraphRunner::swap_node(std::string_view id, const SwapSpe
     return answer;
 }
 
+Result<nlohmann::json> GraphRunner::node_params(std::string_view id) {
+    const auto found = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
+    if (found == nodes_.end()) return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};
+    if (const auto* node = dynamic_cast<const Node*>(found->get())) return node->params_view();
+    const std::lock_guard lock(swap_mutex_);
+    const graph::NodeSpec& spec = running_spec_->nodes[static_cast<std::size_t>(found - nodes_.begin())];
+    return nlohmann::json{{"node", spec.id},
+                          {"component", spec.component.value_or("")},
+                          {"params", spec.params},
+                          {"live", nlohmann::json::array()},
+                          {"isolation", "process"}};
+}
+
+Result<nlohmann::json> GraphRunner::set_node_param(std::string_view id,
+                                                   const std::string& name,
+                                                   const nlohmann::json& value) {
+    if (stop_announced_.load()) {
+        return Error{ErrorCode::InvalidArgument,
+                     "the graph is stopping: node '" + std::string(id) + "' keeps its parameters"};
+    }
+    const auto found = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
+    if (found == nodes_.end()) return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};
+    auto* node = dynamic_cast<Node*>(found->get());
+    if (node == nullptr) {
+        return Error{ErrorCode::InvalidArgument, "node '" + std::string(id) +
+                                                     "' runs in a process of its own (isolation: process): its "
+                                                     "parameters are not live-tunable there yet"};
+    }
+    auto changed = node->set_param(name, value);
+    if (!changed) return changed.error();
+    // The running graph says what the node runs with now: a later swap that keeps the params keeps this one too.
+    const std::lock_guard lock(swap_mutex_);
+    running_spec_->nodes[static_cast<std::size_t>(found - nodes_.begin())].params[name] = value;
+    return changed;
+}
+
 }  // namespace dhub::runtime

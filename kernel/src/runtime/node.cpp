@@ -217,6 +217,14 @@ bool Node::attend() {
             lock.lock();
             continue;
         }
+        if (param_request_ != nullptr) {
+            ParamRequest* request = std::exchange(param_request_, nullptr);
+            update_attention();
+            lock.unlock();
+            perform_param(*request);  // answers it, as above
+            lock.lock();
+            continue;
+        }
         if (!paused_.load(std::memory_order_relaxed) || stop_requested()) break;
         // Asleep as far as an isolated node's watchdog is concerned: a paused node is not a hung one.
         sleeping_.store(true, std::memory_order_relaxed);

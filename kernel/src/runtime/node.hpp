@@ -183,6 +183,13 @@ public:
     /// not several ports), in the kernel's process.
     bool swappable() const noexcept { return runs_per_slot(component_, descriptor_); }
     static bool runs_per_slot(const plugin::ComponentInfo& component, const dhub_component_descriptor& descriptor);
+    /// {"node", "component", "params": the values it runs with now, "live": the names set_param may change}.
+    /// Any thread.
+    nlohmann::json params_view() const;
+    /// Changes a live parameter (declared "live": true) between two steps on the node's thread, where the
+    /// component's on_param hears of it (node_params.cpp). Any thread; returns when it is done. The error says
+    /// why not: unknown or not live, a value its declaration refuses, on_param refused it (the old value stays).
+    Result<nlohmann::json> set_param(const std::string& name, const nlohmann::json& value);
 
     // ---- the host API, called from the plugin through host_api() ------------------------------------
     void log(dhub_log_level level, const char* message) const;
@@ -237,9 +244,16 @@ private:
     bool attend();
     /// Under sleep_mutex_: whether the loops must look (a pause or a swap is asked).
     void update_attention() noexcept {
-        attention_.store(paused_.load(std::memory_order_relaxed) || swap_request_ != nullptr,
-                         std::memory_order_relaxed);
+        attention_.store(
+            paused_.load(std::memory_order_relaxed) || swap_request_ != nullptr || param_request_ != nullptr,
+            std::memory_order_relaxed);
     }
+    /// Hands request to the node's thread through slot (swap_request_ or param_request_) and waits for its answer;
+    /// one the thread does not take within the fence timeout is withdrawn, and the error says so.
+    template <typename Request, typename Value>
+    Result<Value> ask_node_thread(Request*& slot, Request& request);
+    /// The node's thread, at a step boundary: changes the parameter asked and answers (node_params.cpp).
+    void perform_param(ParamRequest& request);
     /// The node's thread, at a step boundary: does the swap asked and answers it (node_swap.cpp).
     void perform_swap(SwapRequest& request);
     /// The node's thread, ending: a swap asked and not done is answered with why.
@@ -387,9 +401,10 @@ private:
     std::atomic<bool> paused_{false};    ///< set by pause(), cleared by resume() and a graph stop
     /// paused_ or a swap asked: what the loops check once per step (update_attention).
     std::atomic<bool> attention_{false};
-    SwapRequest* swap_request_ = nullptr;  ///< a swap asked and not taken yet; guarded by sleep_mutex_
-    std::mutex swap_mutex_;                ///< one swap at a time
-    bool bursts_ = false;                  ///< the loop moves slots in bursts (uses_bursts, set by prepare_frame)
+    SwapRequest* swap_request_ = nullptr;    ///< a swap asked and not taken yet; guarded by sleep_mutex_
+    ParamRequest* param_request_ = nullptr;  ///< a parameter change asked and not taken yet; the same
+    std::mutex swap_mutex_;                  ///< one swap at a time
+    bool bursts_ = false;                    ///< the loop moves slots in bursts (uses_bursts, set by prepare_frame)
     /// During a swap's create and start: the plugin's last warning or error line, for the answer's why. Guarded
     /// by identity_mutex_ (log() comes from any thread).
     bool capturing_ = false;

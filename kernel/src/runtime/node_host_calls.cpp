@@ -58,7 +58,10 @@ const nlohmann::json* Node::param(const char* name) const noexcept {
 const char* Node::param_string(const char* name) {
     const nlohmann::json* value = param(name);
     if (value == nullptr || !value->is_string()) return nullptr;
-    auto [stored, inserted] = string_params_.try_emplace(name, value->get<std::string>());
+    // Keyed by name and value: a live change gives a new entry, and the pointer handed out for the old value stays
+    // valid as long as the node (abi.h), as it must.
+    const std::string& text = value->get_ref<const std::string&>();
+    auto [stored, inserted] = string_params_.try_emplace(std::string(name) + '\0' + text, text);
     return stored->second.c_str();
 }
 

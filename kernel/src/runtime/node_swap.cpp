@@ -10,21 +10,17 @@
 #include "dhub/counters/counters_page.hpp"
 #include "dhub/events/event_log.hpp"
 #include "node.hpp"
+#include "node_ask.hpp"
 #include "node_internals.hpp"
 
 namespace dhub::runtime {
 namespace {
-
-/// How long a swap waits for the node to end the step it is in. A step is one handler call or one wait slice
-/// (100 ms) for input or room: longer means a handler that does not return.
-constexpr std::chrono::seconds SWAP_FENCE_TIMEOUT{5};
 
 /// What a node holds of its component, set aside while a new one is tried.
 struct Identity {
     plugin::ComponentInfo component;
     dhub_component_descriptor descriptor;
     nlohmann::json params;
-    std::string params_text;
     std::map<std::string, std::string> string_params;
     void* instance;
 };
@@ -60,39 +56,15 @@ Result<SwapOutcome> Node::swap(SwapPlan plan) {
                          " runs its own loop (queue mode) or several ports: only a component with a per-slot "
                          "handler (process or process_burst) can be swapped in"};
     }
+    if (!swappable()) {
+        return Error{ErrorCode::InvalidArgument, "node '" + id_ + "' (" + component_.id +
+                                                     ") runs its own loop (queue mode) or several ports: the kernel "
+                                                     "has no step boundary to swap it at"};
+    }
     SwapRequest request;
     request.plan = std::move(plan);
     request.asked_ns = monotonic_ns();
-    std::future<Result<SwapOutcome>> answer = request.done.get_future();
-    {
-        const std::lock_guard lock(sleep_mutex_);
-        if (!swappable()) {
-            return Error{ErrorCode::InvalidArgument,
-                         "node '" + id_ + "' (" + component_.id +
-                             ") runs its own loop (queue mode) or several ports: the kernel has no step boundary "
-                             "to swap it at"};
-        }
-        const NodeLifecycle::State state = lifecycle_.state();
-        if (state != NodeLifecycle::State::Running && state != NodeLifecycle::State::Paused) {
-            return Error{ErrorCode::InvalidArgument, "node '" + id_ + "' is " + to_string(state) +
-                                                         ": only a running or paused node can be swapped"};
-        }
-        swap_request_ = &request;
-        update_attention();
-        sleep_wakeup_.notify_all();  // a paused node swaps while it stays paused
-    }
-    if (answer.wait_for(SWAP_FENCE_TIMEOUT) == std::future_status::timeout) {
-        const std::lock_guard lock(sleep_mutex_);
-        if (swap_request_ == &request) {
-            swap_request_ = nullptr;
-            update_attention();
-            return Error{ErrorCode::Timeout, "node '" + id_ + "' did not finish its step within " +
-                                                 std::to_string(SWAP_FENCE_TIMEOUT.count()) +
-                                                 " s (its handler has not returned): nothing was changed"};
-        }
-        // Taken: the node's thread is swapping now, and answers when it is done.
-    }
-    return answer.get();
+    return ask_node_thread<SwapRequest, SwapOutcome>(swap_request_, request);
 }
 
 void Node::refuse_pending_swap(const std::string& why) {
@@ -116,9 +88,13 @@ void Node::perform_swap(SwapRequest& request) {
     if (!inputs_.empty() && inputs_[0].consumer) outcome.input_sequence = inputs_[0].consumer->next_sequence();
     if (!outputs_.empty()) outcome.output_sequence = outputs_[0].producer->next_sequence();
 
-    const auto set_identity = [this](plugin::ComponentInfo component) {
+    // What other threads read (the log prefix, the component, the params: report, params_view) changes under the
+    // identity lock.
+    const auto set_identity = [this](plugin::ComponentInfo component, nlohmann::json params) {
         const std::lock_guard lock(identity_mutex_);
         component_ = std::move(component);
+        params_ = std::move(params);
+        params_text_ = params_.dump();
         log_prefix_ = "[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] ";
     };
     const auto capture = [this](bool on) {
@@ -131,24 +107,19 @@ void Node::perform_swap(SwapRequest& request) {
         return captured_.empty() ? std::string("the plugin logged nothing") : "the plugin said: " + captured_;
     };
 
-    Identity old{component_, descriptor_, std::move(params_), std::move(params_text_), std::move(string_params_),
-                 instance_};
+    Identity old{component_, descriptor_, params_, std::move(string_params_), instance_};
     const auto restore = [&] {
         descriptor_ = old.descriptor;
-        params_ = std::move(old.params);
-        params_text_ = std::move(old.params_text);
         string_params_ = std::move(old.string_params);
         instance_ = old.instance;
-        set_identity(old.component);
+        set_identity(old.component, std::move(old.params));
     };
     SwapPlan& plan = request.plan;
     const std::string replaced = old.component.id;
     descriptor_ = plan.descriptor;
-    params_ = plan.params;
-    params_text_ = params_.dump();
     string_params_.clear();
     instance_ = nullptr;
-    set_identity(plan.component);
+    set_identity(plan.component, plan.params);
 
     // Created while the old instance still runs (it is started): if the new one cannot be, nothing changes.
     capture(true);

@@ -37,6 +37,14 @@ struct SwapOutcome {
     std::uint64_t pause_ns = 0;
 };
 
+/// A live parameter change asked of a node's thread (dhub-ctl params set), answered through done with
+/// {"node", "name", "from", "to"}.
+struct ParamRequest {
+    std::string name;
+    nlohmann::json value;
+    std::promise<Result<nlohmann::json>> done;
+};
+
 /// {"from", "input_sequence", "output_sequence" (null: none), "waited_ns", "pause_ns"}: the answer and the event.
 nlohmann::json to_json(const SwapOutcome& outcome);
 

@@ -53,6 +53,11 @@ commands:
               replace a running node's component without losing a slot: the old instance finishes its step,
               the new one (created and started first; if it cannot be, the old one runs on) reads the next
               slot. --params: the new parameters (default: the node's own). Prints the fence and the pause
+  params get NODE [NAME]
+              the parameters a node runs with, and which of them are live-tunable
+  params set NODE NAME VALUE
+              change a live-tunable parameter while the node runs (VALUE is read as JSON if it is: 2, true,
+              "text"; else as a string); the component hears of it between two slots, and may refuse
   stop        stop the graph gracefully, as Ctrl-C in its terminal would
   clean       remove the pages that killed kernels left behind; with --force also pages that cannot be read
               (never set up, damaged, another layout) and are older than 10 s: only when no kernel of another
@@ -66,13 +71,14 @@ other commands read the counters page, which only the kernel's own host has.
 
 struct Options {
     std::string command;
-    std::string argument;    ///< the node of pause, resume and swap
-    std::string plugin;      ///< swap
-    std::string component;   ///< swap
-    std::string params;      ///< swap: JSON text, "" to keep the node's
-    std::string endpoint;    ///< --endpoint: talk to this control endpoint instead of finding a kernel here
-    std::string server_key;  ///< --server-key: its public key (Z85 or a .pub file)
-    std::string key;         ///< --key: this client's secret key file
+    std::string argument;           ///< the node of pause, resume and swap; get or set for params
+    std::vector<std::string> more;  ///< params: NODE [NAME [VALUE]]
+    std::string plugin;             ///< swap
+    std::string component;          ///< swap
+    std::string params;             ///< swap: JSON text, "" to keep the node's
+    std::string endpoint;           ///< --endpoint: talk to this control endpoint instead of finding a kernel here
+    std::string server_key;         ///< --server-key: its public key (Z85 or a .pub file)
+    std::string key;                ///< --key: this client's secret key file
     std::string kernel;
     bool json = false;
     bool force = false;
@@ -147,6 +153,54 @@ int send_command(const Options& options,
     return to_int(ExitCode::InvalidInput);
 }
 
+/// params get|set, sent to endpoint.
+int run_params(const Options& options, const std::string& endpoint, const dhub::ctl::CurveKeys* curve) {
+    const std::string& node = options.more[0];
+    nlohmann::json request = {{"cmd", options.argument == "get" ? "params" : "set_param"}, {"node", node}};
+    if (options.argument == "set") {
+        // 2, 2.5, true and "text" are JSON; anything else (sine, /data/run7) is meant as a string.
+        nlohmann::json value = nlohmann::json::parse(options.more[2], nullptr, false);
+        if (value.is_discarded() || value.is_object() || value.is_array() || value.is_null()) value = options.more[2];
+        request["name"] = options.more[1];
+        request["value"] = value;
+    }
+    auto reply = dhub::ctl::call(endpoint, request, std::chrono::seconds(10), curve);
+    if (!reply) {
+        std::cerr << "dhub-ctl: " << reply.error().message << "\n";
+        return to_int(ExitCode::InvalidInput);
+    }
+    const nlohmann::json& answer = reply.value();
+    if (!answer.value("ok", false)) {
+        std::cerr << "dhub-ctl: " << answer["error"].value("message", "refused") << "\n";
+        if (options.json) std::cout << answer.dump(2) << "\n";
+        return to_int(ExitCode::InvalidInput);
+    }
+    if (options.argument == "set") {
+        return print(answer,
+                     node + ": " + answer.value("name", std::string()) + " " + answer["from"].dump() + " -> " +
+                         answer["to"].dump() + "\n",
+                     options.json);
+    }
+    const nlohmann::json params = answer.value("params", nlohmann::json::object());
+    const nlohmann::json live = answer.value("live", nlohmann::json::array());
+    const auto is_live = [&](const std::string& name) {
+        return std::find(live.begin(), live.end(), name) != live.end();
+    };
+    if (options.more.size() > 1) {
+        const std::string& name = options.more[1];
+        if (!params.contains(name)) {
+            std::cerr << "dhub-ctl: node '" << node << "' has no parameter \"" << name << "\"\n";
+            return to_int(ExitCode::InvalidInput);
+        }
+        return print({{"node", node}, {"name", name}, {"value", params[name]}, {"live", is_live(name)}},
+                     params[name].dump() + "\n", options.json);
+    }
+    std::string text;
+    for (const auto& [name, value] : params.items())
+        text += name + " = " + value.dump() + (is_live(name) ? "  (live)" : "") + "\n";
+    return print(answer, text.empty() ? "no parameters\n" : text, options.json);
+}
+
 /// --endpoint: a kernel known by its control endpoint, maybe on another host. Only what the protocol carries.
 int run_remote(const Options& options) {
     std::optional<dhub::ctl::CurveKeys> curve;
@@ -187,6 +241,7 @@ int run_remote(const Options& options) {
             std::cout << entry["event"].dump() << "\n";
         return to_int(ExitCode::Ok);
     }
+    if (options.command == "params") return run_params(options, options.endpoint, keys);
     if (options.command == "pause" || options.command == "resume" || options.command == "stop" ||
         options.command == "swap") {
         const auto hello = ask({{"cmd", "hello"}});
@@ -195,7 +250,7 @@ int run_remote(const Options& options) {
     }
     std::cerr << "dhub-ctl: " << options.command
               << " reads the kernel's counters page, which only its own host has: run it there (over --endpoint: "
-                 "status, events, pause, resume, swap, stop)\n";
+                 "status, events, params, pause, resume, swap, stop)\n";
     return to_int(ExitCode::Usage);
 }
 
@@ -216,6 +271,7 @@ int run(const Options& options) {
         options.command == "swap") {
         return send_command(options, kernel.control_endpoint, nullptr, kernel.graph);
     }
+    if (options.command == "params") return run_params(options, kernel.control_endpoint, nullptr);
     if (options.command == "events") {
         return dhub::ctl::stream_events(page.value(), kernel.control_endpoint, options.follow);
     }
@@ -266,11 +322,12 @@ int main(int argc, char** argv) {
         ("frames", po::value<int>(&options.frames)->value_name("N"), "top: end after N frames (default: on q)");
     po::options_description hidden;
     hidden.add_options()("command", po::value<std::string>(&options.command))  //
-        ("argument", po::value<std::string>(&options.argument));
+        ("argument", po::value<std::string>(&options.argument))                //
+        ("more", po::value<std::vector<std::string>>(&options.more));
     po::options_description all;
     all.add(visible).add(hidden);
     po::positional_options_description positional;
-    positional.add("command", 1).add("argument", 1);
+    positional.add("command", 1).add("argument", 1).add("more", -1);
     po::variables_map values;
     try {
         po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), values);
@@ -297,11 +354,12 @@ int main(int argc, char** argv) {
     options.force = values.count("force") != 0;
     options.follow = values.count("follow") != 0;
     static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "events", "top",
-                                                      "pause",   "resume", "swap",  "stop",     "clean"};
+                                                      "pause",   "resume", "swap",  "params",   "stop",   "clean"};
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
         std::cerr << "dhub-ctl: "
                   << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
-                  << " (commands: kernels, status, nodes, channels, events, top, pause, resume, swap, stop, clean; see "
+                  << " (commands: kernels, status, nodes, channels, events, top, pause, resume, swap, params, stop, "
+                     "clean; see "
                      "dhub-ctl --help)\n";
         return to_int(ExitCode::Usage);
     }
@@ -309,7 +367,20 @@ int main(int argc, char** argv) {
         std::cerr << "dhub-ctl: --interval must be 0.05 to 3600 seconds and --frames 0 or more\n";
         return to_int(ExitCode::Usage);
     }
-    const bool takes_node = options.command == "pause" || options.command == "resume" || options.command == "swap";
+    if (options.command == "params") {
+        const bool get = options.argument == "get" && (options.more.size() == 1 || options.more.size() == 2);
+        const bool set = options.argument == "set" && options.more.size() == 3;
+        if (!get && !set) {
+            std::cerr << "dhub-ctl: params get NODE [NAME], or params set NODE NAME VALUE\n";
+            return to_int(ExitCode::Usage);
+        }
+    } else if (!options.more.empty()) {
+        std::cerr << "dhub-ctl: " << options.command << " takes at most one argument, found '" << options.more[0]
+                  << "' too\n";
+        return to_int(ExitCode::Usage);
+    }
+    const bool takes_node = options.command == "pause" || options.command == "resume" || options.command == "swap" ||
+                            options.command == "params";
     if (takes_node == options.argument.empty()) {
         std::cerr << "dhub-ctl: " << options.command
                   << (takes_node ? " needs the node's id (dhub-ctl " + options.command + " NODE)"

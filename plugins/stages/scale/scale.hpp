@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "dhub/formats/waveform.hpp"
 #include "dhub/sdk/plugin.hpp"
@@ -19,10 +20,18 @@ public:
     static constexpr const char* output_schema = formats::WAVEFORM_SCHEMA_ID;
     static constexpr std::uint64_t input_min_slot_bytes = formats::WAVEFORM_HEADER_BYTES;
     static constexpr std::uint64_t output_min_slot_bytes = formats::WAVEFORM_HEADER_BYTES;
+#if DHUB_SDK_CHECK_VERSION(1, 4, 0)
+    // Both may be changed while the node runs (dhub-ctl params set): on_param takes the new values.
+    static constexpr const char* params_schema = R"json([
+{"name":"gain","type":"number","default":1,"live":true,"doc":"factor applied to every sample"},
+{"name":"offset","type":"number","default":0,"live":true,"doc":"added after the gain"}
+])json";
+#else  // built against SDK 1.1 too (tests/test_plugins/sdk11), which has no live parameters
     static constexpr const char* params_schema = R"json([
 {"name":"gain","type":"number","default":1,"doc":"factor applied to every sample"},
 {"name":"offset","type":"number","default":0,"doc":"added after the gain"}
 ])json";
+#endif
 
     explicit Scale(sdk::NodeContext& context);
 
@@ -37,6 +46,14 @@ public:
         return sdk::each_slot(in, out, [&](const sdk::InputSlot<sdk::Bytes>& slot, sdk::OutputSlot<sdk::Bytes>& into) {
             return process(context, slot, into);
         });
+    }
+#endif
+
+#if DHUB_SDK_CHECK_VERSION(1, 4, 0)
+    /// gain or offset changed: the next frame is mapped with the new value.
+    void on_param(sdk::NodeContext& context, std::string_view name) {
+        if (name == "gain") gain_ = context.params().number("gain");
+        if (name == "offset") offset_ = context.params().number("offset");
     }
 #endif
 

@@ -52,6 +52,18 @@ TEST(ControlProtocol, AWellFormedRequestIsReadAsMeant) {
     EXPECT_TRUE(keeps_params.request().params.is_null()) << "no params: the node keeps its own";
     EXPECT_TRUE(keeps_params.request().component.empty());
     EXPECT_TRUE(changes_graph(Command::Swap));
+    const Decoded get = decode_request(R"({"v": 1, "cmd": "params", "node": "scale"})");
+    ASSERT_TRUE(get.ok());
+    EXPECT_EQ(get.request().command, Command::Params);
+    EXPECT_FALSE(changes_graph(Command::Params)) << "a monitor may read parameters";
+    const Decoded set =
+        decode_request(R"({"v": 1, "cmd": "set_param", "node": "scale", "name": "gain", "value": 2.5})");
+    ASSERT_TRUE(set.ok()) << set.refusal().message;
+    EXPECT_EQ(set.request().name, "gain");
+    EXPECT_EQ(set.request().value, 2.5);
+    EXPECT_TRUE(changes_graph(Command::SetParam));
+    EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "set_param", "node": "n", "name": "label", "value": "x"})").ok());
+    EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "set_param", "node": "n", "name": "on", "value": false})").ok());
 }
 
 TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
@@ -92,6 +104,18 @@ TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
          "\"params\" must be a JSON object"},
         {R"({"v": 1, "cmd": "swap", "node": "n", "plugin": "p", "since": 1})", "bad_argument", "takes no \"since\""},
         {R"({"v": 1, "cmd": "pause", "node": "n", "plugin": "p"})", "bad_argument", "takes no \"plugin\""},
+        {R"({"v": 1, "cmd": "params"})", "bad_argument", "\"params\" needs \"node\""},
+        {R"({"v": 1, "cmd": "params", "node": "n", "name": "gain"})", "bad_argument", "takes no \"name\""},
+        {R"({"v": 1, "cmd": "set_param", "node": "n", "name": "gain"})", "bad_argument",
+         "needs \"name\" and \"value\""},
+        {R"({"v": 1, "cmd": "set_param", "node": "n", "value": 1})", "bad_argument", "needs \"name\" and \"value\""},
+        {R"({"v": 1, "cmd": "set_param", "node": "n", "name": "", "value": 1})", "bad_argument", "\"name\" must be"},
+        {R"({"v": 1, "cmd": "set_param", "node": "n", "name": "g", "value": null})", "bad_argument",
+         "\"value\" must be"},
+        {R"({"v": 1, "cmd": "set_param", "node": "n", "name": "g", "value": [1]})", "bad_argument",
+         "\"value\" must be"},
+        {R"({"v": 1, "cmd": "set_param", "node": "n", "name": "g", "value": {"a": 1}})", "bad_argument",
+         "\"value\" must be"},
         {std::string(MAX_REQUEST_BYTES + 1, ' '), "malformed", "at most"},
         {"{\"v\": 1, \"cmd\": \"pause\", \"node\": \"\xff\xfe\"}", "malformed", "not JSON"},  // not UTF-8
     };

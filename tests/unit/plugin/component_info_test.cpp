@@ -10,10 +10,11 @@ TEST(ParamSchema_test, ParsesEveryField) {
     const auto params = parse_param_schema(
         R"([{"name":"rate_hz","type":"number","default":100,"min":0.5,"max":1e6,"unit":"Hz","doc":"frames per second"},
             {"name":"waveform","type":"string","default":"sine","enum":["sine","noise"]},
-            {"name":"path","type":"string"}])",
+            {"name":"path","type":"string"},
+            {"name":"gain","type":"number","default":1,"live":true}])",
         "test.source.x");
     ASSERT_TRUE(params.ok()) << params.error().message;
-    ASSERT_EQ(params->size(), 3u);
+    ASSERT_EQ(params->size(), 4u);
     const ParamSpec& rate = (*params)[0];
     EXPECT_EQ(rate.type, ParamType::Number);
     EXPECT_EQ(rate.default_value, 100);
@@ -22,6 +23,8 @@ TEST(ParamSchema_test, ParsesEveryField) {
     EXPECT_EQ(rate.unit, "Hz");
     EXPECT_EQ((*params)[1].enum_values.size(), 2u);
     EXPECT_TRUE((*params)[2].default_value.is_null());  // required
+    EXPECT_FALSE(rate.live);
+    EXPECT_TRUE((*params)[3].live);
 }
 
 struct BadSchema {
@@ -51,7 +54,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadSchema{"Duplicate", R"([{"name":"x","type":"number"},{"name":"x","type":"number"}])", "twice"},
         // Once a crash: nlohmann's value("doc", "") throws on a non-string (a Python declaration's None).
         BadSchema{"DocNotAString", R"([{"name":"x","type":"number","doc":null}])", "doc is not a string"},
-        BadSchema{"UnitNotAString", R"([{"name":"x","type":"number","unit":3}])", "unit is not a string"}),
+        BadSchema{"UnitNotAString", R"([{"name":"x","type":"number","unit":3}])", "unit is not a string"},
+        BadSchema{"LiveNotABoolean", R"([{"name":"x","type":"number","live":"yes"}])", "live is not true or false"}),
     [](const auto& param_info) { return std::string(param_info.param.label); });
 
 TEST(ParamValue_test, ChecksTypesRangesAndEnums) {

@@ -27,6 +27,8 @@ enum class Command {
     Events,     ///< "since" (optional): the kernel's recent events after that seq
     Subscribe,  ///< have every new event pushed to this client (a DEALER) for the next 10 s; renew to go on
     Swap,       ///< "node", "plugin", "component" and "params" (optional): replace its component at a sequence fence
+    Params,     ///< "node": its parameters as it runs with them, and which are live-tunable
+    SetParam,   ///< "node", "name", "value": change a live-tunable parameter while the node runs
 };
 const char* to_string(Command command) noexcept;
 /// Whether the command changes the running graph (an event records each such action).
@@ -40,6 +42,8 @@ struct Request {
     std::string plugin;       ///< swap: the new component's plugin (as a graph names it)
     std::string component;    ///< swap: its component id; "" for the plugin's only one
     nlohmann::json params;    ///< swap: the new parameters (an object); null to keep the node's
+    std::string name;         ///< set_param: the parameter
+    nlohmann::json value;     ///< set_param: its new value
     /// Who sent it, set by the endpoint (never read from the request): "local" for the ipc socket, the allowlist's
     /// name of a TCP client. The `control` event records it.
     std::string client = "local";

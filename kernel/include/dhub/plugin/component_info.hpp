@@ -37,6 +37,8 @@ struct ParamSpec {
     std::vector<std::string> enum_values;  ///< strings: the allowed values (empty = any)
     std::string unit;
     std::string doc;
+    /// "live": true (SDK 1.4): may be changed while the node runs (dhub-ctl params set); the component has on_param.
+    bool live = false;
 };
 
 /// Parses a params_schema_json array (or, source saying so, another text of that form: a node_params_schema

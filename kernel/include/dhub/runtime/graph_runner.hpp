@@ -256,6 +256,12 @@ public:
     /// the fence (input and output sequences), how long it waited for it and how long the node paused. Any thread;
     /// one swap at a time.
     Result<nlohmann::json> swap_node(std::string_view id, const SwapSpec& swap);
+    /// A node's parameters as it runs with them and the names of its live-tunable ones (docs/control.md, "Live
+    /// parameters"); a node in its own process: those the graph gives it, none live. Any thread.
+    Result<nlohmann::json> node_params(std::string_view id);
+    /// Changes a live-tunable parameter of a running node: checked against its declaration, set between two steps
+    /// on the node's thread, where the component's on_param hears of it. Answer: {"node", "name", "from", "to"}.
+    Result<nlohmann::json> set_node_param(std::string_view id, const std::string& name, const nlohmann::json& value);
 
     std::vector<NodeReport> reports() const;
     /// Every channel validator's counts, channels in graph order, validators in their channel's order.

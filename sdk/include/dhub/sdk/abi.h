@@ -269,7 +269,8 @@ typedef struct dhub_component_descriptor {
     dhub_mode mode;
     const char* description; /* one line */
     /* JSON array: [{"name","type":"number|integer|boolean|string","default","min","max","enum":[...],
-       "unit","doc"}]. Unknown keys in a node's params are errors. */
+       "unit","doc","live"}]. Unknown keys in a node's params are errors. "live": true (since 1.4): the
+       parameter may be changed while the node runs; the component then has on_param. */
     const char* params_schema_json;
     /* Slot schema ids ("dhub.waveform.f64@1"; "*" accepts any) written and expected; NULL if no such port. */
     const char* output_schema;
@@ -335,6 +336,13 @@ typedef struct dhub_component_descriptor {
        does, that an isolated node keeps out of the kernel's process) and passes them to create() unchecked:
        create() checks them itself. */
     const char* (*node_params_schema)(const char* node_params_json);
+
+    /* Since 1.4. Optional, and required when params_schema_json marks a parameter "live": true: that parameter
+       was changed while the node runs (dhub-ctl params set). Called on the node's thread between two handler
+       calls (never during one), after the kernel checked the new value against the declaration and made it what
+       the param_* calls and params_json return; name says which. DHUB_OK keeps it; an error puts the old value
+       back (what the component logged at warn or error level says why). */
+    dhub_status (*on_param)(void* instance, const char* name);
 } dhub_component_descriptor;
 
 typedef struct dhub_plugin_descriptor {

@@ -399,6 +399,32 @@ constexpr auto validate_burst_of() noexcept {
     }
 }
 
+/// `on_param(context, name)` (SDK 1.4): a live parameter changed; context.params() reads the new value already.
+template <typename T>
+dhub_status on_param(void* instance, const char* name) noexcept {
+    auto& self = instance_of<T>(instance);
+    return guarded(self.context, [&] {
+        const std::string_view changed(name != nullptr ? name : "");
+        if constexpr (requires {
+                          { self.component.on_param(self.context, changed) } -> std::convertible_to<dhub_status>;
+                      }) {
+            return static_cast<dhub_status>(self.component.on_param(self.context, changed));
+        } else {
+            self.component.on_param(self.context, changed);
+            return DHUB_OK;
+        }
+    });
+}
+
+template <typename T>
+constexpr auto on_param_of() noexcept {
+    if constexpr (requires(T & component, NodeContext & context) { component.on_param(context, std::string_view()); }) {
+        return &on_param<T>;
+    } else {
+        return static_cast<dhub_status (*)(void*, const char*)>(nullptr);
+    }
+}
+
 template <typename T>
 constexpr auto on_message_of() noexcept {
     if constexpr (requires(T & component, NodeContext & context) {
@@ -505,6 +531,7 @@ inline constexpr dhub_component_descriptor DESCRIPTOR = {
     schema_documents_of<T>(),
     validate_burst_of<T>(),
     node_params_schema_of<T>(),
+    on_param_of<T>(),
 };
 
 }  // namespace dhub::sdk::detail
