@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "broker_view.hpp"
 #include "control_client.hpp"
 #include "dhub/base/exit_code.hpp"
 #include "discovery.hpp"
@@ -63,6 +64,9 @@ commands:
               (never set up, damaged, another layout) and are older than 10 s: only when no kernel of another
               dhub version runs
 
+dhub-ctl --broker tcp://HOST:PORT [kernels|channels] lists every kernel and channel a broker knows (with
+--server-key and --key for a CURVE broker): kernels on other hosts, by the channels they publish.
+
 A kernel on another host (dhub-kernel --control-tcp): --endpoint tcp://HOST:PORT --server-key KEY --key FILE
 sends status, events, pause, resume, swap and stop there, over CurveZMQ (docs/control.md, "Over TCP"); the
 other commands read the counters page, which only the kernel's own host has.
@@ -77,6 +81,7 @@ struct Options {
     std::string component;          ///< swap
     std::string params;             ///< swap: JSON text, "" to keep the node's
     std::string endpoint;           ///< --endpoint: talk to this control endpoint instead of finding a kernel here
+    std::string broker;             ///< --broker: list what this broker knows
     std::string server_key;         ///< --server-key: its public key (Z85 or a .pub file)
     std::string key;                ///< --key: this client's secret key file
     std::string kernel;
@@ -254,7 +259,22 @@ int run_remote(const Options& options) {
     return to_int(ExitCode::Usage);
 }
 
+/// --broker: what a broker knows.
+int run_broker(const Options& options) {
+    std::optional<dhub::ctl::CurveKeys> curve;
+    if (!options.server_key.empty() || !options.key.empty()) {
+        auto keys = dhub::ctl::load_curve_keys(options.server_key, options.key);
+        if (!keys) {
+            std::cerr << "dhub-ctl: " << keys.error().message << "\n";
+            return to_int(ExitCode::Usage);
+        }
+        curve = keys.value();
+    }
+    return dhub::ctl::show_broker(options.broker, curve ? &*curve : nullptr, options.command, options.json);
+}
+
 int run(const Options& options) {
+    if (!options.broker.empty()) return run_broker(options);
     if (!options.endpoint.empty()) return run_remote(options);
     if (options.command == "kernels") {
         const auto kernels = dhub::ctl::find_kernels();
@@ -305,6 +325,8 @@ int main(int argc, char** argv) {
         ("endpoint", po::value<std::string>(&options.endpoint)->value_name("ENDPOINT"),
          "talk to the kernel at this control endpoint (tcp://HOST:PORT of --control-tcp, or an ipc:// one) instead "
          "of finding one on this host")  //
+        ("broker", po::value<std::string>(&options.broker)->value_name("tcp://HOST:PORT"),
+         "list the kernels and channels this broker knows (kernels or channels: only those)")  //
         ("server-key", po::value<std::string>(&options.server_key)->value_name("KEY|FILE"),
          "with a tcp:// --endpoint: the kernel's public key (Z85, or its .pub file)")  //
         ("key", po::value<std::string>(&options.key)->value_name("FILE"),
@@ -355,6 +377,21 @@ int main(int argc, char** argv) {
     options.follow = values.count("follow") != 0;
     static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "events", "top",
                                                       "pause",   "resume", "swap",  "params",   "stop",   "clean"};
+    if (!options.broker.empty()) {
+        if (!options.endpoint.empty() || !options.kernel.empty() ||
+            !(options.command.empty() || options.command == "kernels" || options.command == "channels") ||
+            !options.argument.empty()) {
+            std::cerr << "dhub-ctl: --broker lists kernels and channels: dhub-ctl --broker tcp://HOST:PORT "
+                         "[kernels|channels]\n";
+            return to_int(ExitCode::Usage);
+        }
+        try {
+            return run(options);
+        } catch (const std::exception& error) {
+            std::cerr << "dhub-ctl: " << error.what() << "\n";
+            return to_int(ExitCode::RuntimeError);
+        }
+    }
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
         std::cerr << "dhub-ctl: "
                   << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")

@@ -235,6 +235,42 @@ TEST_F(CrossKernel_test, AConsumerStartedFirstAttachesWhenTheProducerAppearsAndG
     }
 }
 
+TEST_F(CrossKernel_test, DhubCtlListsTheKernelsAndChannelsTheBrokerKnows) {
+    start_broker();
+    start_producer();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
+        },
+        10s))
+        << producer_log();
+    const auto as = [&](const std::string& client, std::vector<std::string> arguments) {
+        arguments.insert(arguments.end(), {"--broker", endpoint_, "--server-key", (keys_ / "broker.pub").string(),
+                                           "--key", (keys_ / (client + ".key")).string()});
+        return ctl(keys_, arguments);
+    };
+    const CtlRun kernels = as("analysis", {"kernels", "--json"});
+    ASSERT_EQ(kernels.code, 0) << kernels.err;
+    ASSERT_EQ(kernels.value.size(), 1u) << kernels.out;
+    EXPECT_EQ(kernels.value[0]["graph"], "instrument");
+    EXPECT_EQ(kernels.value[0]["pid"], producer_->pid());
+    EXPECT_EQ(kernels.value[0]["channels"], nlohmann::json({"cam0"}));
+    const CtlRun channels = as("analysis", {"channels", "--json"});
+    ASSERT_EQ(channels.code, 0) << channels.err;
+    ASSERT_EQ(channels.value.size(), 1u);
+    EXPECT_EQ(channels.value[0]["name"], "cam0");
+    EXPECT_EQ(channels.value[0].count("attach_secret"), 0u) << "a listing never carries a channel's secret";
+    const CtlRun both = as("analysis", {});
+    EXPECT_EQ(both.code, 0) << both.err;
+    EXPECT_NE(both.out.find("instrument"), std::string::npos) << both.out;
+
+    const CtlRun stranger = as("stranger", {"kernels"});
+    EXPECT_EQ(stranger.code, 1);
+    EXPECT_NE(stranger.err.find("in its allowlist?"), std::string::npos) << stranger.err;
+    EXPECT_EQ(ctl(keys_, {"--broker", endpoint_, "nodes"}).code, 2) << "--broker lists kernels and channels only";
+    stop(producer_, producer_log());
+}
+
 TEST_F(CrossKernel_test, ProducerKernelKilledThenRestartedTheConsumerIsToldWaitsAndResumes) {
     start_broker();
     start_producer();
