@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
             if (secret.is_string()) hosted.attach_secrets[channel] = secret.get<std::string>();
         }
     }
+    if (const auto paused = setup->value().find("paused"); paused != setup->value().end() && paused->is_boolean()) {
+        hosted.start_paused = paused->get<bool>();
+    }
 
     std::vector<dhub::graph::GraphIssue> issues;
     const std::string text = read_graph(options->graph_fd);
@@ -195,6 +198,10 @@ int main(int argc, char** argv) {
         const std::string& type = message["t"].get_ref<const std::string&>();
         if (type == host_message::STOP) {
             graph_runner.request_stop("kernel");
+        } else if (type == host_message::PAUSE || type == host_message::RESUME) {
+            const auto done = type == host_message::PAUSE ? graph_runner.pause_node(options->node)
+                                                          : graph_runner.resume_node(options->node);
+            if (!done) logger->warn("node '{}': {}", options->node, done.error().message);
         } else if (type == host_message::MESSAGE) {
             graph_runner.deliver_to_hosted(message.value("channel", std::string()),
                                            message.value("message", std::string()));

@@ -34,7 +34,7 @@ public:
     /// is draining now, and a paused node resumes to drain.
     virtual void on_graph_stopping() {}
     /// Stops taking slots until resume(); the error says why it cannot (not running, a queue-mode component,
-    /// a node in its own process).
+    /// an unknown node).
     virtual VoidResult pause() { return Error{ErrorCode::InvalidArgument, "node '" + id() + "' cannot be paused"}; }
     virtual VoidResult resume() { return Error{ErrorCode::InvalidArgument, "node '" + id() + "' is not paused"}; }
 };

@@ -351,8 +351,10 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
     runner->graph_name_ = graph.spec->name;
     runner->loader_ = &loader;
     runner->running_spec_ = std::make_unique<graph::GraphSpec>(*graph.spec);
-    for (const graph::ValidatedNode& validated : graph.nodes)
+    for (const graph::ValidatedNode& validated : graph.nodes) {
         runner->bindings_.push_back({validated.inputs, validated.outputs});
+        runner->running_components_.push_back(validated.component);
+    }
     for (const graph::ValidatedChannel& validated : graph.channels)
         runner->channel_schemas_.push_back(validated.schema);
     std::string control_socket = options.control_socket;
@@ -611,6 +613,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create_hosted(cons
         return SetupError{SetupStep::Node, instantiated.error()};
     }
     runner->hosted_ = node.get();
+    if (hosted.start_paused) node->pause_before_start();
     runner->start_order_ = {0};
     runner->nodes_.push_back(std::move(node));
     return runner;
@@ -788,9 +791,7 @@ control::Answer GraphRunner::answer(const control::Request& request) {
             auto done = request.command == Command::Params ? node_params(request.node)
                                                            : set_node_param(request.node, request.name, request.value);
             if (!done) {
-                answer.error_code = done.error().code == ErrorCode::NotFound && request.command == Command::Params
-                                        ? "not_found"
-                                        : "refused";
+                answer.error_code = done.error().code == ErrorCode::NotFound ? "not_found" : "refused";
                 answer.error_message = done.error().message;
                 answer.result = {{"node", request.node}};
             } else {

@@ -43,6 +43,18 @@ Result<SwapPlan> GraphRunner::plan_swap(std::size_t node_index, const SwapSpec& 
                                                      "''s channels to other ports than the running one: a swap keeps "
                                                      "the node's seats, so its ports must match"};
     }
+    // An input from another kernel was checked against what its producer registered when it attached: the new
+    // component must expect what the old one did.
+    for (const graph::BoundChannel& input : node.inputs) {
+        if (!input.channel.starts_with(graph::REMOTE_INPUT_PREFIX)) continue;
+        const std::string& expects = node.component.ports[input.port].schema;
+        const std::string& expected = running_components_[node_index].ports[input.port].schema;
+        if (expects != expected) {
+            return Error{ErrorCode::InvalidArgument, "component " + node.component.id + " expects " + expects +
+                                                         " on input '" + input.channel + "', the running one " +
+                                                         expected + ": that input was checked for " + expected};
+        }
+    }
     for (std::size_t index = 0; index < channel_schemas_.size(); ++index) {
         if (validated.channels[index].schema != channel_schemas_[index]) {
             return Error{ErrorCode::InvalidArgument,
@@ -51,11 +63,12 @@ Result<SwapPlan> GraphRunner::plan_swap(std::size_t node_index, const SwapSpec& 
                              ": its readers expect what it carries now"};
         }
     }
+    // Validation loaded it already: only a file that vanished since fails here.
     auto loaded = loader_->load(swap.plugin);
-    if (!loaded) return loaded.error();  // validation loaded it already: only a vanished file gets here
+    if (!loaded) return Error{ErrorCode::InvalidArgument, loaded.error().message};
     const dhub_component_descriptor* descriptor = loaded.value()->descriptor_of(node.component.id);
     if (descriptor == nullptr) {
-        return Error{ErrorCode::NotFound,
+        return Error{ErrorCode::InvalidArgument,
                      "plugin " + loaded.value()->path.string() + " has no component '" + node.component.id + "'"};
     }
     if (auto initialised = initialise(*loaded.value(), id); !initialised) return initialised.error();
@@ -89,8 +102,10 @@ Result<nlohmann::json> GraphRunner::swap_node(std::string_view id, const SwapSpe
     auto plan = plan_swap(index, swap);
     if (!plan) return plan.error();
     const std::string component = plan.value().component.id;
+    const plugin::ComponentInfo plan_component = plan.value().component;
     auto outcome = node->swap(std::move(plan.value()));
     if (!outcome) return outcome.error();
+    running_components_[index] = plan_component;
     graph::NodeSpec& running = running_spec_->nodes[index];
     running.plugin = swap.plugin;
     running.component = component;

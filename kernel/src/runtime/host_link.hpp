@@ -27,9 +27,12 @@ inline constexpr const char* BEAT = "beat";  ///< host → kernel: {"progress", 
 inline constexpr const char* END = "end";    ///< host → kernel: {"report", "validators"}: the node ended
 inline constexpr const char* BROADCAST = "broadcast";  ///< host → kernel: {"channel", "message"} to the other nodes
 inline constexpr const char* FAIL = "fail";            ///< host → kernel: {"why", "cause"}: stop the whole graph
-inline constexpr const char* SETUP = "setup";      ///< kernel → host, first: {"attach_secrets": {channel: secret}}
+/// kernel → host, first: {"attach_secrets": {channel: secret}, "paused": the node starts paused}
+inline constexpr const char* SETUP = "setup";
 inline constexpr const char* STOP = "stop";        ///< kernel → host: stop the node (it ends as on request)
 inline constexpr const char* MESSAGE = "message";  ///< kernel → host: {"channel", "message"} for the node
+inline constexpr const char* PAUSE = "pause";      ///< kernel → host: pause the node (dhub-ctl pause)
+inline constexpr const char* RESUME = "resume";    ///< kernel → host: resume it
 }  // namespace host_message
 
 /// Largest packet either side sends or accepts: reports of a node with many validators fit easily.

@@ -98,6 +98,7 @@ IsolatedNode::IsolatedNode(GraphRunner& runner,
     : runner_(runner),
       id_(validated.spec->id),
       component_(validated.component.id),
+      queue_mode_(validated.component.mode == plugin::ComponentMode::Queue),
       supervision_(validated.spec->supervision),
       on_error_(validated.spec->on_error),
       launch_(std::move(launch)),
@@ -236,9 +237,10 @@ IsolatedNode::Ending IsolatedNode::run_host() {
     nlohmann::json secrets = nlohmann::json::object();
     for (const Input& input : inputs_)
         secrets[input.channel] = input.attach_secret;
-    (void)link.send({{"t", host_message::SETUP}, {"attach_secrets", secrets}});
     {
         const std::lock_guard lock(mutex_);
+        // Paused when its last process ended: the new one starts paused, before it takes a slot.
+        (void)link.send({{"t", host_message::SETUP}, {"attach_secrets", secrets}, {"paused", paused_}});
         link_ = &link;
         stop_sent_ = false;
         current_ = NodeReport{};
@@ -384,6 +386,10 @@ void IsolatedNode::on_message(const nlohmann::json& message, Ending& ending, Hos
         if (stop_.load(std::memory_order_acquire) && !stop_sent_) {
             stop_sent_ = link_->send({{"t", host_message::STOP}}, HostLink::Wait::No);
         }
+        // Paused when its last process ended: the new one started paused (SETUP said so), as the operator left it.
+        if (paused_) {
+            lifecycle_.move(NodeLifecycle::State::Paused, "restarted_paused", {NodeLifecycle::State::Running});
+        }
     } else if (type == host_message::SETUP_FAILED) {
         ending.setup_failed = true;
         ending.cause = "setup failed: " + text("message");
@@ -441,13 +447,48 @@ void IsolatedNode::absorb(const Ending& ending) {
 }
 
 void IsolatedNode::on_graph_stopping() {
-    lifecycle_.move(NodeLifecycle::State::Draining, "graph_stopping", {NodeLifecycle::State::Running});
+    const std::lock_guard lock(mutex_);
+    // A paused node drains too: its host resumes it.
+    if (paused_ && link_ != nullptr) (void)link_->send({{"t", host_message::RESUME}}, HostLink::Wait::No);
+    paused_ = false;
+    lifecycle_.move(NodeLifecycle::State::Draining, "graph_stopping",
+                    {NodeLifecycle::State::Running, NodeLifecycle::State::Paused});
 }
 
 VoidResult IsolatedNode::pause() {
-    return Error{
-        ErrorCode::InvalidArgument,
-        "node '" + id_ + "' runs in a process of its own (isolation: process): pausing it is not supported yet"};
+    if (queue_mode_) {
+        return Error{ErrorCode::InvalidArgument, "node '" + id_ + "' (" + component_ +
+                                                     ") runs its own loop (queue mode): the kernel cannot pause it"};
+    }
+    const std::lock_guard lock(mutex_);
+    if (link_ == nullptr || lifecycle_.state() != NodeLifecycle::State::Running) {
+        return Error{ErrorCode::InvalidArgument, "node '" + id_ + "' is " + to_string(lifecycle_.state()) +
+                                                     (link_ == nullptr ? " (its process is between two starts)" : "") +
+                                                     ": only a running node can be paused"};
+    }
+    // Never blocks on a host that does not read; one that does not take it now is not paused.
+    if (!link_->send({{"t", host_message::PAUSE}}, HostLink::Wait::No)) {
+        return Error{ErrorCode::Timeout,
+                     "node '" + id_ + "': its process does not read its link now (is it hung?): not paused"};
+    }
+    paused_ = true;
+    lifecycle_.move(NodeLifecycle::State::Paused, "pause_requested", {NodeLifecycle::State::Running});
+    return Ok{};
+}
+
+VoidResult IsolatedNode::resume() {
+    const std::lock_guard lock(mutex_);
+    if (!paused_ || lifecycle_.state() != NodeLifecycle::State::Paused) {
+        return Error{ErrorCode::InvalidArgument,
+                     "node '" + id_ + "' is " + to_string(lifecycle_.state()) + ", not paused"};
+    }
+    if (link_ != nullptr && !link_->send({{"t", host_message::RESUME}}, HostLink::Wait::No)) {
+        return Error{ErrorCode::Timeout,
+                     "node '" + id_ + "': its process does not read its link now (is it hung?): still paused"};
+    }
+    paused_ = false;
+    lifecycle_.move(NodeLifecycle::State::Running, "resume_requested", {NodeLifecycle::State::Paused});
+    return Ok{};
 }
 
 void IsolatedNode::publish_counts() {

@@ -73,6 +73,7 @@ public:
     std::vector<ValidatorReport> own_validator_reports() const override;
     void on_graph_stopping() override;
     VoidResult pause() override;
+    VoidResult resume() override;
 
 private:
     /// How one host process ended.
@@ -119,6 +120,7 @@ private:
     GraphRunner& runner_;
     std::string id_;
     std::string component_;
+    bool queue_mode_ = false;  ///< its component runs its own loop: the host cannot pause it
     graph::Supervision supervision_;
     graph::ErrorPolicy on_error_;
     Launch launch_;
@@ -140,6 +142,8 @@ private:
     mutable std::mutex mutex_;        ///< guards what follows
     const HostLink* link_ = nullptr;  ///< the running host's link (messages and stop go through it)
     bool stop_sent_ = false;
+    /// Asked to pause (dhub-ctl pause) and not resumed: a restarted host is paused again once ready.
+    bool paused_ = false;
     /// Some process of it got as far as ready (its component was created). Until then a failed setup is the
     /// configuration's fault (a module that does not import, params the component refuses), not bad luck: it is
     /// not restarted, and it stops the graph as a component refusing to start in a thread stops the start.

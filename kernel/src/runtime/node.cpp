@@ -32,10 +32,11 @@ Node::Node(GraphRunner& runner,
       burst_(validated.spec->burst),
       pacer_(nullptr),
       params_(validated.params),
-      params_text_(validated.params.dump()),
+      params_texts_{validated.params.dump()},
       logger_(std::move(logger)),
       log_prefix_("[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] "),
       queue_mode_(descriptor.run != nullptr),
+      takes_messages_(descriptor.on_message != nullptr),
       own_counts_(records.node == nullptr ? std::make_unique<counters::NodeRecord>() : nullptr),
       own_input_counts_(
           records.inputs == nullptr ? std::make_unique<counters::InputRecord[]>(validated.inputs.size() + 1) : nullptr),
@@ -233,9 +234,10 @@ bool Node::attend() {
     }
     lock.unlock();
     sleeping_.store(false, std::memory_order_relaxed);
+    // Stopped meanwhile (a swap whose old instance could not start again ends the node): not one more step.
+    if (stop_requested()) return false;
     if (!slept) return true;
     counters::bump(counts_.progress);
-    if (stop_requested()) return false;
     // A paced source resumes on a new grid of ticks: the ones due while it was paused are not made up.
     if (pacer_) pacer_->anchor(runner_.clock().now_ns());
     return true;
@@ -294,6 +296,9 @@ void Node::thread_main() {
     }
     if (started) {
         lifecycle_.move(NodeLifecycle::State::Running, "started", {NodeLifecycle::State::Starting});
+        if (paused_.load(std::memory_order_relaxed)) {
+            lifecycle_.move(NodeLifecycle::State::Paused, "restarted_paused", {NodeLifecycle::State::Running});
+        }
         if (descriptor_.run != nullptr) {
             const dhub_status ran = descriptor_.run(instance_);
             if (dhub_status_is_error(ran)) count_error(ran, "run ended with an error");
@@ -385,10 +390,17 @@ void Node::count_error(dhub_status code, const std::string& what) {
 }
 
 void Node::deliver_message(const std::string& channel, const std::string& message) {
-    if (descriptor_.on_message != nullptr) inbox_.deliver(channel, message);
+    // Another node's thread: it reads the flag, never descriptor_, which a swap rewrites.
+    if (takes_messages_.load(std::memory_order_relaxed)) inbox_.deliver(channel, message);
 }
 
 void Node::drain_messages() {
+    // A component swapped in without on_message drops what was queued for the one before (which got what came
+    // before the fence: the swap drains the inbox first).
+    if (descriptor_.on_message == nullptr) {
+        inbox_.drain([](const std::string&, const std::string&) {});
+        return;
+    }
     inbox_.drain([this](const std::string& channel, const std::string& message) {
         descriptor_.on_message(instance_, channel.c_str(), message.c_str());
     });

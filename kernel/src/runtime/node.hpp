@@ -175,6 +175,12 @@ public:
     void on_graph_stopping() override;
     VoidResult pause() override;
     VoidResult resume() override;
+    /// Before start_thread: the node starts paused (a dhub-node-host whose kernel restarted it while paused).
+    void pause_before_start() {
+        const std::lock_guard lock(sleep_mutex_);
+        paused_.store(true, std::memory_order_relaxed);
+        update_attention();
+    }
     /// Replaces the node's component with plan's at its next step boundary (node_swap.cpp): the old instance
     /// finishes the step it is in, the new one takes the next slot. Any thread; returns when it is done. The
     /// error says why nothing changed (the old instance runs on).
@@ -198,7 +204,7 @@ public:
     dhub_status sleep_until(std::uint64_t deadline_ns);
     const nlohmann::json* param(const char* name) const noexcept;
     const char* param_string(const char* name);
-    const char* params_json() const noexcept { return params_text_.c_str(); }
+    const char* params_json() const noexcept { return params_texts_.back().c_str(); }
     dhub_status acquire_write(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot);
     dhub_status commit(std::uint32_t port, std::uint64_t bytes, std::uint64_t timestamp_ns);
     dhub_status abort_write(std::uint32_t port);
@@ -350,7 +356,9 @@ private:
     std::uint32_t burst_;
     std::unique_ptr<SourcePacer> pacer_;  ///< a source with "pacing": the kernel calls it once per tick
     nlohmann::json params_;
-    std::string params_text_;
+    /// params_ as JSON text, what params_json() hands out: a change appends (never replaces), so that a pointer a
+    /// plugin holds stays valid as long as the node.
+    std::deque<std::string> params_texts_;
     std::map<std::string, std::string> string_params_;  ///< storage behind param_string pointers
     std::shared_ptr<spdlog::logger> logger_;
     /// "[stage:scale:gain] ". Written by the node's thread only (a swap), under identity_mutex_; other threads
@@ -359,6 +367,8 @@ private:
     mutable std::mutex identity_mutex_;
     /// A queue-mode component (run()): none can be swapped in or out, so this never changes.
     const bool queue_mode_;
+    /// The component has on_message: what other nodes' threads look at before queueing a message (a swap sets it).
+    std::atomic<bool> takes_messages_;
 
     std::vector<Output> outputs_;
     std::vector<Input> inputs_;
@@ -405,6 +415,8 @@ private:
     ParamRequest* param_request_ = nullptr;  ///< a parameter change asked and not taken yet; the same
     std::mutex swap_mutex_;                  ///< one swap at a time
     bool bursts_ = false;                    ///< the loop moves slots in bursts (uses_bursts, set by prepare_frame)
+    /// The node's thread is ending: requests are answered at once, not queued (guarded by sleep_mutex_).
+    bool requests_closed_ = false;
     /// During a swap's create and start: the plugin's last warning or error line, for the answer's why. Guarded
     /// by identity_mutex_ (log() comes from any thread).
     bool capturing_ = false;

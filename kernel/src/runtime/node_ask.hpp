@@ -22,6 +22,9 @@ Result<Value> Node::ask_node_thread(Request*& slot, Request& request) {
     std::future<Result<Value>> answer = request.done.get_future();
     {
         const std::lock_guard lock(sleep_mutex_);
+        if (requests_closed_) {
+            return Error{ErrorCode::InvalidArgument, "node '" + id_ + "' is ending: nothing was changed"};
+        }
         const NodeLifecycle::State state = lifecycle_.state();
         if (state != NodeLifecycle::State::Running && state != NodeLifecycle::State::Paused) {
             return Error{ErrorCode::InvalidArgument,
@@ -36,9 +39,11 @@ Result<Value> Node::ask_node_thread(Request*& slot, Request& request) {
         if (slot == &request) {
             slot = nullptr;
             update_attention();
-            return Error{ErrorCode::Timeout, "node '" + id_ + "' did not finish its step within " +
-                                                 std::to_string(NODE_FENCE_TIMEOUT.count()) +
-                                                 " s (its handler has not returned): nothing was changed"};
+            return Error{ErrorCode::Timeout,
+                         "node '" + id_ + "' did not finish its step within " +
+                             std::to_string(NODE_FENCE_TIMEOUT.count()) +
+                             " s (its handler has not returned, or it waits for room its readers do not make): "
+                             "nothing was changed"};
         }
         // Taken: the node's thread is at it now, and answers when it is done.
     }

@@ -87,7 +87,8 @@ void Node::prepare_frame() {
 // are built once (prepare_frame), slot handles are never moved, and counters are plain stores.
 Node::Step Node::realtime_step() {
     if (inputs_.empty()) {
-        if (pacer_ && !wait_for_tick()) return Step::Continue;  // asked to stop: the loop ends
+        // Asked to stop (the loop ends), or to swap or pause (the loop attends to it, then waits again).
+        if (pacer_ && !wait_for_tick()) return Step::Continue;
         return handle_slot();
     }
     shm::ReadSlot read = inputs_[0].consumer->acquire_read(SLICE_WAIT);
@@ -108,7 +109,18 @@ Node::Step Node::realtime_step() {
 bool Node::wait_for_tick() {
     const PluginClock& clock = runner_.clock();
     if (!pacer_->anchored()) pacer_->anchor(clock.now_ns());
-    if (clock.now_ns() < pacer_->deadline_ns() && sleep_until(pacer_->deadline_ns()) != DHUB_OK) return false;
+    if (clock.now_ns() < pacer_->deadline_ns()) {
+        // As sleep_until, but a request (swap, parameter, pause) wakes it too: a slow source reaches its fence now.
+        sleeping_.store(true, std::memory_order_relaxed);
+        {
+            std::unique_lock lock(sleep_mutex_);
+            clock.wait_until(pacer_->deadline_ns(), lock, sleep_wakeup_,
+                             [this] { return stop_requested() || attention_.load(std::memory_order_relaxed); });
+        }
+        sleeping_.store(false, std::memory_order_relaxed);
+        counters::bump(counts_.progress);
+        if (clock.now_ns() < pacer_->deadline_ns()) return false;
+    }
     pacer_->on_call(clock.now_ns());
     return true;
 }

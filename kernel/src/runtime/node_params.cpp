@@ -28,7 +28,7 @@ Result<nlohmann::json> Node::set_param(const std::string& name, const nlohmann::
         std::string declared;
         for (const plugin::ParamSpec& each : component_.params)
             declared += std::string(declared.empty() ? "" : ", ") + each.name;
-        return Error{ErrorCode::NotFound,
+        return Error{ErrorCode::InvalidArgument,
                      "component " + component_.id + " of node '" + id_ + "' declares no parameter \"" + name +
                          "\" (it declares: " + (declared.empty() ? std::string("none") : declared) + ")"};
     }
@@ -54,13 +54,18 @@ Result<nlohmann::json> Node::set_param(const std::string& name, const nlohmann::
 
 void Node::perform_param(ParamRequest& request) {
     const ThreadClock clock(runner_.clock());
-    const auto set_value = [this, &request](const nlohmann::json& value) {
+    const auto set_value = [this, &request](const nlohmann::json* value) {
         const std::lock_guard lock(identity_mutex_);
-        params_[request.name] = value;
-        params_text_ = params_.dump();
+        if (value != nullptr) {
+            params_[request.name] = *value;
+        } else {
+            params_.erase(request.name);  // it had no value before: it has none again
+        }
+        params_texts_.push_back(params_.dump());
     };
+    const bool had_value = params_.contains(request.name);
     const nlohmann::json previous = params_.value(request.name, nlohmann::json());
-    set_value(request.value);
+    set_value(&request.value);
     {
         const std::lock_guard lock(identity_mutex_);
         capturing_ = true;
@@ -75,8 +80,8 @@ void Node::perform_param(ParamRequest& request) {
         capturing_ = false;
         why = captured_;
     }
-    if (status != DHUB_OK) {
-        set_value(previous);
+    if (dhub_status_is_error(status)) {
+        set_value(had_value ? &previous : nullptr);
         request.done.set_value(Error{ErrorCode::InvalidArgument,
                                      "component " + component_.id + " of node '" + id_ + "' refused " + request.name +
                                          " = " + request.value.dump() + " (" + dhub_status_name(status) +

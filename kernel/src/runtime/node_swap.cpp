@@ -54,7 +54,7 @@ Result<SwapOutcome> Node::swap(SwapPlan plan) {
         return Error{ErrorCode::InvalidArgument,
                      "component " + plan.component.id + " from " + plan.plugin_file +
                          " runs its own loop (queue mode) or several ports: only a component with a per-slot "
-                         "handler (process or process_burst) can be swapped in"};
+                         "handler (process, or validate) can be swapped in"};
     }
     if (!swappable()) {
         return Error{ErrorCode::InvalidArgument, "node '" + id_ + "' (" + component_.id +
@@ -68,20 +68,24 @@ Result<SwapOutcome> Node::swap(SwapPlan plan) {
 }
 
 void Node::refuse_pending_swap(const std::string& why) {
-    SwapRequest* request = nullptr;
+    SwapRequest* swap = nullptr;
+    ParamRequest* param = nullptr;
     {
         const std::lock_guard lock(sleep_mutex_);
-        request = std::exchange(swap_request_, nullptr);
+        requests_closed_ = true;  // from now on an asker is answered at once
+        swap = std::exchange(swap_request_, nullptr);
+        param = std::exchange(param_request_, nullptr);
         update_attention();
     }
-    if (request != nullptr) {
-        request->done.set_value(
-            Error{ErrorCode::InvalidArgument, "node '" + id_ + "' " + why + ": nothing was changed"});
-    }
+    const Error refused{ErrorCode::InvalidArgument, "node '" + id_ + "' " + why + ": nothing was changed"};
+    if (swap != nullptr) swap->done.set_value(refused);
+    if (param != nullptr) param->done.set_value(refused);
 }
 
 void Node::perform_swap(SwapRequest& request) {
     const ThreadClock clock(runner_.clock());
+    // What other nodes sent before the fence is the old instance's.
+    if (inbox_.pending()) drain_messages();
     const std::uint64_t fence_ns = monotonic_ns();
     SwapOutcome outcome;
     outcome.waited_ns = fence_ns - request.asked_ns;
@@ -94,7 +98,7 @@ void Node::perform_swap(SwapRequest& request) {
         const std::lock_guard lock(identity_mutex_);
         component_ = std::move(component);
         params_ = std::move(params);
-        params_text_ = params_.dump();
+        params_texts_.push_back(params_.dump());
         log_prefix_ = "[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] ";
     };
     const auto capture = [this](bool on) {
@@ -158,6 +162,12 @@ void Node::perform_swap(SwapRequest& request) {
     }
     capture(false);
     old.descriptor.destroy(old.instance);
+    takes_messages_.store(descriptor_.on_message != nullptr, std::memory_order_relaxed);
+    // The ports keep their channels (the runner checked the bindings); their names are the new component's.
+    for (PortRange& range : port_ranges_) {
+        const auto port = static_cast<std::size_t>(&range - port_ranges_.data());
+        if (port < component_.ports.size()) range.name = component_.ports[port].name;
+    }
     // The new component may take bursts where the old one did not. (A remote input between two producers has no
     // consumer: the frame is prepared when it attaches again.)
     if (inputs_.empty() || inputs_[0].consumer) prepare_frame();

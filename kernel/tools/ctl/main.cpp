@@ -68,7 +68,7 @@ dhub-ctl --broker tcp://HOST:PORT [kernels|channels] lists every kernel and chan
 --server-key and --key for a CURVE broker): kernels on other hosts, by the channels they publish.
 
 A kernel on another host (dhub-kernel --control-tcp): --endpoint tcp://HOST:PORT --server-key KEY --key FILE
-sends status, events, pause, resume, swap and stop there, over CurveZMQ (docs/control.md, "Over TCP"); the
+sends status, events, params, pause, resume, swap and stop there, over CurveZMQ (docs/control.md, "Over TCP"); the
 other commands read the counters page, which only the kernel's own host has.
 
 )";

@@ -191,6 +191,47 @@ TEST(Isolation, ANodeItsProcessCannotCreateStopsTheGraphAsInAThread) {
     EXPECT_EQ(count_events(dir, "node_restarted", {{"node", "stage"}}), 0u);
 }
 
+TEST(Isolation, APausedIsolatedNodeIsNotHungAndARestartedOneComesBackPaused) {
+    TempDir dir;
+    ChildProcess kernel = start_kernel(
+        dir, write_graph(dir, crash_graph(dir, 0, json::object(), {{"watchdog_ms", 300}, {"restart", "permanent"}})));
+    const std::string pid = std::to_string(kernel.pid());
+    const auto stage = [&] { return node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, "stage"); };
+    const auto sink_in = [&] {
+        const json sink = node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, "sink");
+        return sink.is_object() ? sink["slots_in"].get<std::uint64_t>() : 0;
+    };
+    ASSERT_TRUE(wait_until([&] { return sink_in() > 100; }, 30s));
+
+    ASSERT_EQ(ctl(dir, {"pause", "stage", "--kernel", pid}).code, 0);
+    EXPECT_EQ(stage()["state"], "paused");
+    std::this_thread::sleep_for(300ms);  // what the host had in hand when it paused reaches the sink
+    const std::uint64_t held = sink_in();
+    std::this_thread::sleep_for(900ms);  // three watchdog periods
+    EXPECT_EQ(sink_in(), held) << "a paused node takes no slot";
+    EXPECT_EQ(stage()["restarts"], 0) << "a paused node is asleep, not hung";
+
+    // Its process dies while paused: the new one is paused as soon as it is ready.
+    const auto host = stage()["process_pid"].get<pid_t>();
+    ASSERT_GT(host, 0);
+    ::kill(host, SIGKILL);
+    ASSERT_TRUE(wait_until([&] { return stage()["restarts"] == 1 && stage()["state"] == "paused"; }, 30s))
+        << stage().dump();
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(sink_in(), held) << "the restarted process came back paused";
+    EXPECT_EQ(count_events(dir, "node_state", {{"node", "stage"}, {"reason", "restarted_paused"}}), 1u);
+
+    ASSERT_EQ(ctl(dir, {"resume", "stage", "--kernel", pid}).code, 0);
+    ASSERT_TRUE(wait_until([&] { return sink_in() > held + 100; }, 30s));
+    // Paused again, then stopped: a paused node drains like any other.
+    ASSERT_EQ(ctl(dir, {"pause", "stage", "--kernel", pid}).code, 0);
+    const KernelRun run = collect(dir, kernel.stop(30s, SIGINT));
+    ASSERT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+    const json seq = read_json_file(dir / "seq.json");
+    EXPECT_EQ(seq["duplicates"], 0) << seq;
+    EXPECT_EQ(seq["missing"], 0) << seq;
+}
+
 TEST(Isolation, AProducerHeldBackBySlowReadersIsNotHung) {
     // The sink takes 400 ms per frame on a 2-slot ring: the isolated source waits for room far longer than its
     // 200 ms watchdog, slot by slot and (second run) in bursts. Waiting for readers is not hanging.

@@ -268,6 +268,27 @@ TEST(Swap_test, AStepThatDoesNotEndMakesTheSwapGiveUpAndNothingChanges) {
     EXPECT_EQ(run.node("sink")["errors"], 0) << run.output;
 }
 
+TEST(Swap_test, APacedSourceWaitingForItsNextTickIsSwappedAtOnce) {
+    TempDir dir;
+    json graph = waveform_graph("swappaced", dir, "every_reader");
+    // One frame every 20 s: its thread sleeps until the next tick almost all the time.
+    graph["nodes"][0]["params"]["rate_hz"] = 1e6;
+    graph["nodes"][0]["pacing"] = {{"rate_hz", 0.05}};
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_flowing(dir, pid, "rec", 0);
+    const CtlRun swapped =
+        swap(dir, pid,
+             {"sim", "--plugin", "sim_source", "--params",
+              json{{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", SAMPLES}, {"rate_hz", 5e5}}.dump(),
+              "--json"});
+    ASSERT_EQ(swapped.code, 0) << swapped.err;
+    EXPECT_LT(swapped.value["waited_ns"].get<std::uint64_t>(), 2'000'000'000u) << "woken from its tick's wait";
+    EXPECT_TRUE(swapped.value["input_sequence"].is_null()) << "a source has no input";
+    EXPECT_EQ(swapped.value["output_sequence"], 1) << "one frame was made, on the first tick";
+    EXPECT_TRUE(kernel.stop(std::chrono::seconds(20), SIGINT).exited);
+}
+
 TEST(Swap_test, NodesWithoutAStepBoundaryAreRefused) {
     TempDir dir;
     // The copy runs in a process of its own; a queue-mode relay reads the same ticks.

@@ -23,7 +23,8 @@ inline constexpr std::uint32_t MAX_INPUTS = 1u << 20;
 inline constexpr std::uint32_t MAX_CHANNELS = 65536;
 inline constexpr std::string_view PAGE_PREFIX = "dhubctr1.";
 inline constexpr char MAGIC[8] = {'D', 'H', 'U', 'B', 'C', 'T', 'R', '1'};
-inline constexpr std::uint32_t LAYOUT_VERSION = 1;
+/// 2: NodeRecord gained the swap counters and the component's seqlock.
+inline constexpr std::uint32_t LAYOUT_VERSION = 2;
 inline constexpr std::size_t NAME_BYTES = 64;
 inline constexpr std::size_t SEGMENT_BYTES = 160;
 /// Handler times, bucket k holds calls that took [2^(k-1), 2^k) ns (bucket 0: under 1 ns); the last bucket

@@ -103,6 +103,8 @@ struct HostedNode {
     std::uint64_t seat_owner = 0;  ///< the kernel's ProcessIdentity token, owner of those seats
     /// The attach secret of each input channel (a graph with a broker gives its channels one).
     std::map<std::string, std::string> attach_secrets{};
+    /// The node starts paused: its kernel restarted it while it was paused (it takes no slot until resumed).
+    bool start_paused = false;
 };
 
 /// Why a node ended: what supervisors and tests branch on. The report spells it as to_string() gives it;
@@ -240,7 +242,8 @@ public:
 
     /// Pauses a running node (it takes no slot until resumed: a lossless channel it reads fills and holds its
     /// producer back, a latest-only one's slots pass it by, a source makes none) and resumes it. The error names
-    /// the node and why not: unknown, not running (or not paused), queue mode, its own process. Any thread.
+    /// the node and why not: unknown, not running (or not paused), queue mode. A node in its own process is paused
+    /// by its host. Any thread.
     VoidResult pause_node(std::string_view id);
     VoidResult resume_node(std::string_view id);
     /// What to swap in for a running node (dhub-ctl swap): a plugin as a graph names it, its component ("": the
@@ -367,6 +370,7 @@ private:
         std::vector<graph::BoundChannel> outputs;
     };
     std::vector<Binding> bindings_;
+    std::vector<plugin::ComponentInfo> running_components_;  ///< each node's component as it runs now
     std::vector<std::string> channel_schemas_;
 };
 

@@ -283,7 +283,9 @@ typedef struct dhub_component_descriptor {
        destroy; it stores its instance in *instance. */
     dhub_status (*create)(const dhub_host_api* host, dhub_node* node, void** instance);
     void (*destroy)(void* instance);
-    /* Optional: called on the node thread before the first slot / after the last one. */
+    /* Optional: called on the node thread before the first slot / after the last one. One exception: when a
+       swap (dhub-ctl swap) stopped this instance for a new one whose start then failed, this instance is started
+       again and runs on, so a start may follow a stop once. */
     dhub_status (*start)(void* instance);
     void (*stop)(void* instance);
     /* Realtime mode (sources, stages, sinks): one slot. */
