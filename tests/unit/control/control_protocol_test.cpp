@@ -146,10 +146,15 @@ TEST(ControlProtocol, RepliesAreJsonObjectsWithTheVersionTheOutcomeAndTheId) {
 /// refused, and a refusal always has a code and a message.
 TEST(ControlProtocol, FuzzedInputsAreAlwaysDecodedOrRefusedNeverThrown) {
     std::mt19937_64 random(20261206);
-    const std::vector<std::string> seeds = {R"({"v": 1, "cmd": "pause", "node": "scale", "id": 7})",
-                                            R"({"v": 1, "cmd": "stop"})", R"({"v": 1, "cmd": "status", "id": "x"})",
-                                            R"({"v": 1, "cmd": "resume", "node": "a"})",
-                                            R"({"v": 1, "cmd": "events", "since": 12})"};
+    const std::vector<std::string> seeds = {
+        R"({"v": 1, "cmd": "pause", "node": "scale", "id": 7})",
+        R"({"v": 1, "cmd": "stop"})",
+        R"({"v": 1, "cmd": "status", "id": "x"})",
+        R"({"v": 1, "cmd": "resume", "node": "a"})",
+        R"({"v": 1, "cmd": "events", "since": 12})",
+        R"({"v": 1, "cmd": "swap", "node": "s", "plugin": "decimate", "params": {"factor": 2}})",
+        R"({"v": 1, "cmd": "set_param", "node": "s", "name": "gain", "value": 2.5})",
+        R"({"v": 1, "cmd": "params", "node": "s"})"};
     std::size_t accepted = 0;
     for (int round = 0; round < 100'000; ++round) {
         std::string input;
