@@ -311,6 +311,16 @@ int run(const Options& options) {
     return print(channels, dhub::ctl::channels_text(channels), options.json);
 }
 
+/// run(), with what it throws reported as an unexpected error.
+int run_guarded(const Options& options) {
+    try {
+        return run(options);
+    } catch (const std::exception& error) {
+        std::cerr << "dhub-ctl: " << error.what() << "\n";
+        return to_int(ExitCode::RuntimeError);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -385,12 +395,7 @@ int main(int argc, char** argv) {
                          "[kernels|channels]\n";
             return to_int(ExitCode::Usage);
         }
-        try {
-            return run(options);
-        } catch (const std::exception& error) {
-            std::cerr << "dhub-ctl: " << error.what() << "\n";
-            return to_int(ExitCode::RuntimeError);
-        }
+        return run_guarded(options);
     }
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
         std::cerr << "dhub-ctl: "
@@ -437,10 +442,5 @@ int main(int argc, char** argv) {
                   << "\n";
         return to_int(ExitCode::Usage);
     }
-    try {
-        return run(options);
-    } catch (const std::exception& error) {
-        std::cerr << "dhub-ctl: " << error.what() << "\n";
-        return to_int(ExitCode::RuntimeError);
-    }
+    return run_guarded(options);
 }

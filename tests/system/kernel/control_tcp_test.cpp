@@ -18,15 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-json ticker_graph(const std::string& name) {
-    return {{"schema_version", 1},
-            {"name", name},
-            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}}}},
-            {"nodes",
-             {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
-              {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
-}
-
 /// Key pairs made by dhub-keygen in dir: NAME.key and NAME.pub.
 void make_key(const TempDir& dir, const std::string& name) {
     auto keygen =

@@ -20,16 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-/// tick (as fast as it can) -> ticks (8 slots, lossless) -> sink
-json ticker_graph(const std::string& name) {
-    return {{"schema_version", 1},
-            {"name", name},
-            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}}}},
-            {"nodes",
-             {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
-              {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
-}
-
 json node_of(const TempDir& dir, const std::string& pid, const std::string& id) {
     return node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, id);
 }

@@ -18,6 +18,15 @@ nlohmann::json KernelRun::node(const std::string& id) const {
     return nullptr;
 }
 
+nlohmann::json ticker_graph(const std::string& name) {
+    return {{"schema_version", 1},
+            {"name", name},
+            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}}}},
+            {"nodes",
+             {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
+              {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
+}
+
 std::filesystem::path write_graph(const TempDir& dir, nlohmann::json graph, const std::string& file) {
     if (!graph.contains("plugin_path")) graph["plugin_path"] = {DHUB_PLUGIN_DIR, DHUB_TEST_PLUGIN_DIR};
     const auto path = dir / file;

@@ -24,6 +24,10 @@ struct KernelRun {
     nlohmann::json node(const std::string& id) const;
 };
 
+/// tick (test_ticker, as fast as it can) -> ticks (8 slots, lossless) -> sink (which counts every tick out of order
+/// as an error): the graph of the tests about a running kernel rather than its data.
+nlohmann::json ticker_graph(const std::string& name);
+
 /// Writes graph to dir/<file>, with plugin_path set to the built plugins and the test plugins.
 std::filesystem::path write_graph(const TempDir& dir, nlohmann::json graph, const std::string& file = "graph.json");
 

@@ -23,16 +23,6 @@ namespace {
 
 using nlohmann::json;
 
-/// tick (as fast as it can) -> ticks (lossless) -> sink
-json ticker_graph(const std::string& name) {
-    return {{"schema_version", 1},
-            {"name", name},
-            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}}}},
-            {"nodes",
-             {{{"id", "tick"}, {"plugin", "test_ticker"}, {"component", "test.source.ticker"}, {"outputs", {"ticks"}}},
-              {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
-}
-
 /// A TCP connection to 127.0.0.1:port (-1 if refused).
 int connect_local(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -45,7 +45,7 @@ json waveform_graph(const TempDir& dir) {
 
 constexpr const char* COPY = "test.stage.tick_copy";
 
-json ticker_graph() {
+json copy_graph() {
     return {{"schema_version", 1},
             {"name", "paramsticks"},
             {"channels",
@@ -120,7 +120,7 @@ TEST(Params_test, ALiveGainChangesTheFramesFromOneSlotOn) {
 
 TEST(Params_test, WhatTheDeclarationOrTheComponentRefusesChangesNothing) {
     TempDir dir;
-    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph()));
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, copy_graph()));
     const std::string pid = std::to_string(kernel.pid());
     ASSERT_TRUE(wait_until([&] { return slots_in(dir, pid, "sink") > 100; }));
 

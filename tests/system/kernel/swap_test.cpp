@@ -57,7 +57,7 @@ json waveform_graph(const std::string& name, const TempDir& dir, const std::stri
 constexpr const char* COPY = "test.stage.tick_copy";
 
 /// tick (as fast as it can) -> ticks -> copy -> copied -> sink (which counts every tick out of order as an error)
-json ticker_graph(const std::string& name, const json& copy_extra = json::object()) {
+json copy_graph(const std::string& name, const json& copy_extra = json::object()) {
     json copy = {{"id", "copy"},
                  {"plugin", "test_swappable"},
                  {"component", COPY},
@@ -188,7 +188,7 @@ TEST(Swap_test, ALatestOnlyInputCountsTheSlotsThatPassDuringASwap) {
 
 TEST(Swap_test, AComponentThatCannotRunLeavesTheOldOneRunning) {
     TempDir dir;
-    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("swapfail")));
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, copy_graph("swapfail")));
     const std::string pid = std::to_string(kernel.pid());
     wait_flowing(dir, pid, "sink");
 
@@ -247,7 +247,7 @@ TEST(Swap_test, AComponentThatCannotRunLeavesTheOldOneRunning) {
 
 TEST(Swap_test, AStepThatDoesNotEndMakesTheSwapGiveUpAndNothingChanges) {
     TempDir dir;
-    ChildProcess kernel = start_kernel(dir, write_graph(dir, ticker_graph("swapstall")));
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, copy_graph("swapstall")));
     const std::string pid = std::to_string(kernel.pid());
     wait_flowing(dir, pid, "sink");
     // The new instance holds its first slot for 6.5 s: the next swap finds no step boundary for 5 s.
@@ -292,7 +292,7 @@ TEST(Swap_test, APacedSourceWaitingForItsNextTickIsSwappedAtOnce) {
 TEST(Swap_test, NodesWithoutAStepBoundaryAreRefused) {
     TempDir dir;
     // The copy runs in a process of its own; a queue-mode relay reads the same ticks.
-    json graph = ticker_graph("swapnot", {{"isolation", "process"}});
+    json graph = copy_graph("swapnot", {{"isolation", "process"}});
     graph["channels"].push_back({{"name", "relayed"}, {"slot_bytes", 64}, {"slot_count", 8}});
     graph["nodes"].push_back({{"id", "relay"},
                               {"plugin", "test_ticker"},
