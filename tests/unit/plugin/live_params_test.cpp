@@ -5,9 +5,9 @@
 
 #include <string_view>
 
-#include "descriptor_checks.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
 #include "dhub/sdk/plugin.hpp"
+#include "one_component_plugin.hpp"
 
 namespace dhub::plugin {
 namespace {
@@ -37,16 +37,7 @@ public:
 };
 
 Result<LoadedPlugin> load(const dhub_component_descriptor& component) {
-    const dhub_component_descriptor* components[] = {&component};
-    dhub_plugin_descriptor plugin{};
-    plugin.struct_size = sizeof plugin;
-    plugin.abi_major = DHUB_SDK_VERSION_MAJOR;
-    plugin.abi_minor = DHUB_SDK_VERSION_MINOR;
-    plugin.name = "live";
-    plugin.version = "1.0.0";
-    plugin.component_count = 1;
-    plugin.components = components;
-    return check_plugin_descriptor(&plugin, "/plugins/dhub-live.so");
+    return testing::load_one_component(component, "live");
 }
 
 TEST(LiveParams_test, AComponentWithOnParamLoadsWithItsLiveParameters) {

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "descriptor_checks.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
 #include "dhub/sdk/plugin.hpp"
+#include "one_component_plugin.hpp"
 
 namespace dhub::plugin {
 namespace {
@@ -41,16 +41,7 @@ public:
 };
 
 Result<LoadedPlugin> load(const dhub_component_descriptor& component) {
-    const dhub_component_descriptor* components[] = {&component};
-    dhub_plugin_descriptor plugin{};
-    plugin.struct_size = sizeof plugin;
-    plugin.abi_major = DHUB_SDK_VERSION_MAJOR;
-    plugin.abi_minor = DHUB_SDK_VERSION_MINOR;
-    plugin.name = "script";
-    plugin.version = "1.0.0";
-    plugin.component_count = 1;
-    plugin.components = components;
-    return check_plugin_descriptor(&plugin, "/plugins/dhub-script.so");
+    return testing::load_one_component(component, "script");
 }
 
 TEST(NodeParams_test, TheSdkGivesTheHookOnlyToAComponentThatDefinesIt) {
