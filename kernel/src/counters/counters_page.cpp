@@ -76,8 +76,11 @@ Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind)
     std::size_t input_count = 0;
     for (const PageShape::Node& node : shape.nodes)
         input_count += node.inputs.size();
+    const std::size_t node_capacity = shape.nodes.size() + shape.spare_nodes;
+    const std::size_t input_capacity = input_count + shape.spare_inputs;
+    const std::size_t channel_capacity = shape.channels.size() + shape.spare_channels;
     CountersPage page;
-    page.bytes_ = page_bytes(shape.nodes.size(), input_count, shape.channels.size());
+    page.bytes_ = page_bytes(node_capacity, input_capacity, channel_capacity);
     if (kind == PageKind::Shared) page.name_ = std::string(PAGE_PREFIX) + shape.segment_prefix;
     auto memory = allocate(page.name_, page.bytes_);
     if (!memory && memory.error().code == ErrorCode::AlreadyExists && left_by_dead_kernel(page.name_)) {
@@ -91,16 +94,17 @@ Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind)
     }
     page.data_ = memory.value();
 
-    // The memory is zero: every counter starts at 0. Records are placed with new, so their atomics exist.
+    // The memory is zero: every counter starts at 0. Records are placed with new, so their atomics exist; the
+    // spare ones too, so that one added later is only written, never constructed under a reader.
     auto* header = new (page.data_) PageHeader{};
     header->layout_version = LAYOUT_VERSION;
     header->header_bytes = sizeof(PageHeader);
     header->page_bytes = page.bytes_;
-    header->node_count = static_cast<std::uint32_t>(shape.nodes.size());
+    header->node_count = static_cast<std::uint32_t>(node_capacity);
     header->node_record_bytes = sizeof(NodeRecord);
-    header->input_count = static_cast<std::uint32_t>(input_count);
+    header->input_count = static_cast<std::uint32_t>(input_capacity);
     header->input_record_bytes = sizeof(InputRecord);
-    header->channel_count = static_cast<std::uint32_t>(shape.channels.size());
+    header->channel_count = static_cast<std::uint32_t>(channel_capacity);
     header->channel_record_bytes = sizeof(ChannelRecord);
     const ProcessIdentity self = ProcessIdentity::self();
     header->kernel_token = self.token();
@@ -111,36 +115,91 @@ Result<CountersPage> CountersPage::create(const PageShape& shape, PageKind kind)
     copy_name(header->segment_prefix, shape.segment_prefix);
     copy_name(header->control_endpoint, shape.control_endpoint);
     header->heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
+    for (std::size_t index = 0; index < node_capacity; ++index)
+        new (page.data_ + sizeof(PageHeader) + index * sizeof(NodeRecord)) NodeRecord{};
+    for (std::size_t index = 0; index < input_capacity; ++index)
+        new (inputs_base(page.data_, header->node_count) + index * sizeof(InputRecord)) InputRecord{};
+    for (std::size_t index = 0; index < channel_capacity; ++index)
+        new (&page.channel(index)) ChannelRecord{};
 
     std::uint32_t first_input = 0;
     for (std::size_t index = 0; index < shape.nodes.size(); ++index) {
-        const PageShape::Node& node = shape.nodes[index];
-        auto* record = new (page.data_ + sizeof(PageHeader) + index * sizeof(NodeRecord)) NodeRecord{};
-        copy_name(record->id, node.id);
-        copy_name(record->component, node.component);
-        copy_name(record->isolation, node.isolation);
-        record->first_input = first_input;
-        record->input_count = static_cast<std::uint32_t>(node.inputs.size());
-        for (std::size_t k = 0; k < node.inputs.size(); ++k) {
-            auto* input = new (inputs_base(page.data_, header->node_count) + (first_input + k) * sizeof(InputRecord))
-                InputRecord{};
-            copy_name(input->channel, node.inputs[k].channel);
-            input->node = static_cast<std::uint32_t>(index);
-            input->latest.store(node.inputs[k].latest ? 1 : 0, std::memory_order_relaxed);
-        }
-        first_input += record->input_count;
+        page.write_node(static_cast<std::uint32_t>(index), shape.nodes[index], first_input);
+        first_input += static_cast<std::uint32_t>(shape.nodes[index].inputs.size());
     }
-    std::byte* channels = inputs_base(page.data_, header->node_count) + input_count * sizeof(InputRecord);
     for (std::size_t index = 0; index < shape.channels.size(); ++index) {
-        auto* record = new (channels + index * sizeof(ChannelRecord)) ChannelRecord{};
-        copy_name(record->name, shape.channels[index].name);
-        copy_name(record->segment, shape.channels[index].segment);
-        record->producer = shape.channels[index].producer;
+        ChannelRecord& record = page.channel(index);
+        copy_name(record.name, shape.channels[index].name);
+        copy_name(record.segment, shape.channels[index].segment);
+        record.producer = shape.channels[index].producer;
     }
+    header->nodes_used.store(static_cast<std::uint32_t>(shape.nodes.size()), std::memory_order_relaxed);
+    header->inputs_used.store(first_input, std::memory_order_relaxed);
+    header->channels_used.store(static_cast<std::uint32_t>(shape.channels.size()), std::memory_order_relaxed);
     // The magic last, then ready: a reader that finds the magic but not ready knows the page is being set up.
     std::memcpy(header->magic, MAGIC, sizeof MAGIC);
     header->ready.store(1, std::memory_order_release);
     return page;
+}
+
+void CountersPage::write_node(std::uint32_t index, const PageShape::Node& node, std::uint32_t first_input) const {
+    NodeRecord& record = this->node(index);
+    copy_name(record.id, node.id);
+    copy_name(record.component, node.component);
+    copy_name(record.isolation, node.isolation);
+    record.first_input = first_input;
+    record.input_count = static_cast<std::uint32_t>(node.inputs.size());
+    for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+        auto& input = *reinterpret_cast<InputRecord*>(inputs_base(data_, header().node_count) +
+                                                      (first_input + k) * sizeof(InputRecord));
+        copy_name(input.channel, node.inputs[k].channel);
+        input.node = index;
+        input.latest.store(node.inputs[k].latest ? 1 : 0, std::memory_order_relaxed);
+    }
+}
+
+Result<std::uint32_t> CountersPage::add_node(const PageShape::Node& node) {
+    PageHeader& page = header();
+    // This thread is the only writer of the counts: relaxed loads read its own stores.
+    const std::uint32_t index = page.nodes_used.load(std::memory_order_relaxed);
+    const std::uint32_t first_input = page.inputs_used.load(std::memory_order_relaxed);
+    if (index >= page.node_count || node.inputs.size() > page.input_count - first_input) {
+        return Error{ErrorCode::InvalidArgument,
+                     "the counters page has no record left for node '" + node.id + "' (it keeps " +
+                         std::to_string(page.node_count) + " node and " + std::to_string(page.input_count) +
+                         " input records, spares for added nodes included, and never reuses one): restart the "
+                         "kernel with the node in its graph"};
+    }
+    write_node(index, node, first_input);
+    page.inputs_used.store(first_input + static_cast<std::uint32_t>(node.inputs.size()), std::memory_order_release);
+    page.nodes_used.store(index + 1, std::memory_order_release);
+    return index;
+}
+
+Result<std::uint32_t> CountersPage::add_channel(const PageShape::Channel& channel) {
+    PageHeader& page = header();
+    const std::uint32_t index = page.channels_used.load(std::memory_order_relaxed);
+    if (index >= page.channel_count) {
+        return Error{ErrorCode::InvalidArgument,
+                     "the counters page has no record left for channel '" + channel.name + "' (it keeps " +
+                         std::to_string(page.channel_count) +
+                         ", spares for added channels included, and never reuses one): restart the kernel with the "
+                         "channel in its graph"};
+    }
+    ChannelRecord& record = this->channel(index);
+    copy_name(record.name, channel.name);
+    copy_name(record.segment, channel.segment);
+    record.producer = channel.producer;
+    page.channels_used.store(index + 1, std::memory_order_release);
+    return index;
+}
+
+void CountersPage::retire_node(std::uint32_t index) const noexcept {
+    node(index).retired.store(1, std::memory_order_release);
+}
+
+void CountersPage::retire_channel(std::uint32_t index) const noexcept {
+    channel(index).retired.store(1, std::memory_order_release);
 }
 
 CountersPage::CountersPage(CountersPage&& other) noexcept {
@@ -172,6 +231,12 @@ void CountersPage::reset() noexcept {
 
 NodeRecord& CountersPage::node(std::size_t index) const noexcept {
     return *reinterpret_cast<NodeRecord*>(data_ + sizeof(PageHeader) + index * sizeof(NodeRecord));
+}
+
+ChannelRecord& CountersPage::channel(std::size_t index) const noexcept {
+    const PageHeader& page = header();
+    std::byte* channels = inputs_base(data_, page.node_count) + page.input_count * sizeof(InputRecord);
+    return *reinterpret_cast<ChannelRecord*>(channels + index * sizeof(ChannelRecord));
 }
 
 InputRecord& CountersPage::input(std::size_t node_index, std::size_t input_index) const noexcept {

@@ -169,8 +169,21 @@ KernelCounters read_page(const std::byte* data, std::string file) {
     const auto* inputs = reinterpret_cast<const InputRecord*>(records + header.node_count * sizeof(NodeRecord));
     const auto* channels = reinterpret_cast<const ChannelRecord*>(reinterpret_cast<const std::byte*>(inputs) +
                                                                   header.input_count * sizeof(InputRecord));
-    for (std::uint32_t index = 0; index < header.node_count; ++index) {
+    // The records in use (acquire: an added node's record was written before its count was raised). A damaged
+    // page's counts are held to its capacity.
+    const std::uint32_t nodes_used = std::min(header.nodes_used.load(std::memory_order_acquire), header.node_count);
+    const std::uint32_t inputs_used = std::min(header.inputs_used.load(std::memory_order_acquire), header.input_count);
+    const std::uint32_t channels_used =
+        std::min(header.channels_used.load(std::memory_order_acquire), header.channel_count);
+    // A retired record belongs to a node or channel that left the running graph: left out, so that an id that
+    // came back is listed once.
+    const auto retired = [&](std::uint32_t node) {
+        return node < nodes_used && nodes[node].retired.load(std::memory_order_acquire) != 0;
+    };
+    const auto id_of = [&](std::uint32_t node) { return node < nodes_used ? text_of(nodes[node].id) : std::string(); };
+    for (std::uint32_t index = 0; index < nodes_used; ++index) {
         const NodeRecord& record = nodes[index];
+        if (retired(index)) continue;
         NodeCounts& node = out.nodes.emplace_back();
         node.id = text_of(record.id);
         node.component = component_of(record);
@@ -209,10 +222,11 @@ KernelCounters read_page(const std::byte* data, std::string file) {
         node.pacing_max_lateness_ns = counters::read(record.pacing.max_lateness_ns);
         node.pacing_total_lateness_ns = counters::read(record.pacing.total_lateness_ns);
     }
-    for (std::uint32_t index = 0; index < header.input_count; ++index) {
+    for (std::uint32_t index = 0; index < inputs_used; ++index) {
         const InputRecord& record = inputs[index];
+        if (record.node >= nodes_used || retired(record.node)) continue;  // a node being added, or one removed
         InputCounts& input = out.inputs.emplace_back();
-        input.node = record.node < out.nodes.size() ? out.nodes[record.node].id : std::string();
+        input.node = id_of(record.node);
         input.channel = text_of(record.channel);
         input.latest = record.latest.load(std::memory_order_relaxed) != 0;
         input.next_sequence = counters::read(record.next_sequence);
@@ -222,12 +236,13 @@ KernelCounters read_page(const std::byte* data, std::string file) {
         input.last_gap_ns = counters::read(record.last_gap_ns);
         input.last_gap_sequence = counters::read(record.last_gap_sequence);
     }
-    for (std::uint32_t index = 0; index < header.channel_count; ++index) {
+    for (std::uint32_t index = 0; index < channels_used; ++index) {
         const ChannelRecord& record = channels[index];
+        if (record.retired.load(std::memory_order_acquire) != 0) continue;
         ChannelEntry& channel = out.channels.emplace_back();
         channel.name = text_of(record.name);
         channel.segment = text_of(record.segment);
-        if (record.producer < out.nodes.size()) channel.producer = out.nodes[record.producer].id;
+        if (!retired(record.producer)) channel.producer = id_of(record.producer);
     }
     return out;
 }

@@ -33,6 +33,54 @@ PageShape two_nodes(const std::string& prefix) {
     return shape;
 }
 
+TEST(CountersPage, NodesAndChannelsAddedWhileTheGraphRunsAreReadUntilRetired) {
+    const std::string prefix = unique_prefix("added");
+    PageShape shape = two_nodes(prefix);
+    shape.spare_nodes = 2;
+    shape.spare_inputs = 1;
+    shape.spare_channels = 1;
+    auto page = CountersPage::create(shape, PageKind::Shared);
+    ASSERT_TRUE(page) << page.error().message;
+    auto reader = PageReader::open("dhubctr1." + prefix);
+    ASSERT_TRUE(reader) << reader.error().message;
+    EXPECT_EQ(reader.value().read().nodes.size(), 2u) << "spare records are not read";
+
+    auto recorder = page.value().add_node({"rec", "dhub.sink.recorder", "thread", {{"raw", false}}});
+    ASSERT_TRUE(recorder) << recorder.error().message;
+    EXPECT_EQ(recorder.value(), 2u);
+    add(page.value().node(recorder.value()).slots_in, 5);
+    add(page.value().input(recorder.value(), 0).gaps, 1);
+    auto half = page.value().add_channel({"half", prefix + ".half", recorder.value()});
+    ASSERT_TRUE(half) << half.error().message;
+    KernelCounters read = reader.value().read();
+    ASSERT_EQ(read.nodes.size(), 3u);
+    EXPECT_EQ(read.nodes[2].id, "rec");
+    EXPECT_EQ(read.nodes[2].slots_in, 5u);
+    ASSERT_EQ(read.inputs.size(), 3u);
+    EXPECT_EQ(read.inputs[2].node, "rec");
+    EXPECT_EQ(read.inputs[2].gaps, 1u);
+    ASSERT_EQ(read.channels.size(), 3u);
+    EXPECT_EQ(read.channels[2].producer, "rec");
+
+    // The spares are used up: one more input, one more channel, is refused with why; a node without inputs fits.
+    const auto no_input = page.value().add_node({"more", "c", "thread", {{"raw", false}}});
+    ASSERT_FALSE(no_input);
+    EXPECT_NE(no_input.error().message.find("no record left for node 'more'"), std::string::npos);
+    EXPECT_FALSE(page.value().add_channel({"more", prefix + ".more", NO_NODE}));
+    auto source = page.value().add_node({"src", "c", "thread", {}});
+    ASSERT_TRUE(source) << source.error().message;
+    EXPECT_FALSE(page.value().add_node({"last", "c", "thread", {}}));
+
+    // Retired: the node, its inputs and its channel leave every reading; its id may come back in a new record.
+    page.value().retire_node(recorder.value());
+    page.value().retire_channel(half.value());
+    read = reader.value().read();
+    ASSERT_EQ(read.nodes.size(), 3u);
+    EXPECT_EQ(read.nodes[2].id, "src");
+    EXPECT_EQ(read.inputs.size(), 2u);
+    EXPECT_EQ(read.channels.size(), 2u);
+}
+
 TEST(CountersPage, WhatTheOwnersWriteIsWhatAReaderReads) {
     const std::string prefix = unique_prefix("roundtrip");
     auto page = CountersPage::create(two_nodes(prefix), PageKind::Shared);

@@ -37,6 +37,10 @@ struct PageShape {
     std::string control_endpoint{};
     std::vector<Node> nodes;
     std::vector<Channel> channels;
+    /// Records kept free for nodes, their inputs and channels added while the graph runs (dhub-ctl add).
+    std::uint32_t spare_nodes = 0;
+    std::uint32_t spare_inputs = 0;
+    std::uint32_t spare_channels = 0;
 };
 
 enum class PageKind {
@@ -71,12 +75,24 @@ public:
     /// The node's thread, after a swap: its new component's name, under the record's seqlock.
     static void set_component(NodeRecord& record, std::string_view component) noexcept;
 
+    /// A node added while the graph runs (one thread at a time): its record and its inputs' records are written,
+    /// then published to readers. Its index, or an error when the spare records are used up.
+    Result<std::uint32_t> add_node(const PageShape::Node& node);
+    /// A channel added while the graph runs, as add_node; producer is a NodeRecord index.
+    Result<std::uint32_t> add_channel(const PageShape::Channel& channel);
+    /// A node or channel that left the running graph (or a node that never got going): readers leave it out.
+    void retire_node(std::uint32_t index) const noexcept;
+    void retire_channel(std::uint32_t index) const noexcept;
+
     /// The kernel's main thread: its state, and that it is alive (heartbeat_ns = now).
     void set_state(KernelState state) const noexcept;
     void beat() const noexcept;
 
 private:
     void reset() noexcept;
+    ChannelRecord& channel(std::size_t index) const noexcept;
+    /// Writes node record `index` with its inputs from input record first_input on.
+    void write_node(std::uint32_t index, const PageShape::Node& node, std::uint32_t first_input) const;
 
     std::byte* data_ = nullptr;
     std::size_t bytes_ = 0;

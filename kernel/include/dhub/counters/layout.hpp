@@ -23,8 +23,9 @@ inline constexpr std::uint32_t MAX_INPUTS = 1u << 20;
 inline constexpr std::uint32_t MAX_CHANNELS = 65536;
 inline constexpr std::string_view PAGE_PREFIX = "dhubctr1.";
 inline constexpr char MAGIC[8] = {'D', 'H', 'U', 'B', 'C', 'T', 'R', '1'};
-/// 2: NodeRecord gained the swap counters and the component's seqlock.
-inline constexpr std::uint32_t LAYOUT_VERSION = 2;
+/// 2: NodeRecord gained the swap counters and the component's seqlock. 3: records for nodes and channels added
+/// while the graph runs (the header's *_used counts), and the retired flags of those removed.
+inline constexpr std::uint32_t LAYOUT_VERSION = 3;
 inline constexpr std::size_t NAME_BYTES = 64;
 inline constexpr std::size_t SEGMENT_BYTES = 160;
 /// Handler times, bucket k holds calls that took [2^(k-1), 2^k) ns (bucket 0: under 1 ns); the last bucket
@@ -82,6 +83,12 @@ struct alignas(64) PageHeader {
     std::atomic<std::uint32_t> state;  ///< KernelState
     /// 1 once every name in the page is written (release): a reader that sees 0 must not read names yet.
     std::atomic<std::uint32_t> ready;
+    /// How many of the node_count / input_count / channel_count records are in use: the graph's own, then those
+    /// of nodes and channels added while it runs (dhub-ctl add), each written before its count is raised
+    /// (release). A reader reads the records below these counts (acquire) and never the spare ones above.
+    std::atomic<std::uint32_t> nodes_used;
+    std::atomic<std::uint32_t> inputs_used;
+    std::atomic<std::uint32_t> channels_used;
 };
 
 /// A paced source's ticks ("pacing", docs/graph.md); zero for other nodes.
@@ -131,7 +138,9 @@ struct alignas(64) NodeRecord {
     /// A swap (dhub-ctl swap) replaces the node's component: the node's thread rewrites `component` under this
     /// seqlock (odd while it writes; a reader copies the name between two equal even values).
     alignas(64) std::atomic<std::uint32_t> component_version;
-    std::uint32_t reserved;
+    /// 1: the node was removed from the running graph (dhub-ctl remove), or never got going after an add. Its
+    /// record is not reused (its id may come back in a new one): readers leave a retired record out.
+    std::atomic<std::uint32_t> retired;
     Counter swaps;               ///< components swapped in
     Counter last_swap_pause_ns;  ///< the latest swap's pause: from the old instance's last step to the new one's
     Counter max_swap_pause_ns;   ///< the longest
@@ -155,9 +164,9 @@ struct alignas(64) InputRecord {
 /// A channel of the graph: where to look for its ring (its fill and each reader's lag live in its segment).
 struct alignas(64) ChannelRecord {
     char name[NAME_BYTES];
-    char segment[SEGMENT_BYTES];  ///< for shm::Segment / shm::inspect_channel
-    std::uint32_t producer;       ///< its producer's NodeRecord index; NO_NODE if another kernel writes it
-    std::uint32_t reserved;
+    char segment[SEGMENT_BYTES];         ///< for shm::Segment / shm::inspect_channel
+    std::uint32_t producer;              ///< its producer's NodeRecord index; NO_NODE if another kernel writes it
+    std::atomic<std::uint32_t> retired;  ///< 1: removed from the running graph; readers leave it out
 };
 inline constexpr std::uint32_t NO_NODE = 0xFFFFFFFFu;
 
