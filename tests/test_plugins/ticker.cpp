@@ -43,12 +43,19 @@ public:
     static constexpr const char* description = "checks that ticks arrive in order";
     static constexpr const char* input_schema = "test.tick@1";
     static constexpr const char* params_schema =
-        R"json([{"name":"delay_ms","type":"number","default":0,"min":0,"doc":"time spent on each tick (a slow sink)"}])json";
+        R"json([{"name":"delay_ms","type":"number","default":0,"min":0,"doc":"time spent on each tick (a slow sink)"},
+        {"name":"join_late","type":"boolean","default":false,
+         "doc":"the first tick seen may be any (a sink added to a running graph); then every next one in order"}])json";
 
     explicit TickSink(dhub::sdk::NodeContext& context)
-        : delay_ns_(static_cast<std::uint64_t>(context.params().number("delay_ms") * 1e6)) {}
+        : delay_ns_(static_cast<std::uint64_t>(context.params().number("delay_ms") * 1e6)),
+          joined_(!context.params().boolean("join_late")) {}
 
     dhub_status consume(dhub::sdk::NodeContext& context, const dhub::sdk::InputSlot<Tick>& in) {
+        if (!joined_) {
+            joined_ = true;
+            expected_ = in.value().value;
+        }
         if (in.value().value != expected_) {
             context.report_error(DHUB_ERR_INVALID_ARGUMENT, "tick " + std::to_string(in.value().value) +
                                                                 " arrived, expected " + std::to_string(expected_));
@@ -73,6 +80,7 @@ public:
 
 private:
     std::uint64_t delay_ns_;
+    bool joined_;  ///< the tick to expect is known
     std::uint64_t expected_ = 0;
 };
 

@@ -8,13 +8,13 @@ namespace dhub::control {
 namespace {
 
 /// A command, and the arguments it takes: none, a node, an event's seq, or a node and its new component.
-enum class Argument { None, Node, Since, Swap, SetParam };
+enum class Argument { None, Node, Since, Swap, SetParam, Add };
 struct Known {
     const char* name;
     Command command;
     Argument argument;
 };
-constexpr std::array<Known, 10> COMMANDS{{
+constexpr std::array<Known, 12> COMMANDS{{
     {"hello", Command::Hello, Argument::None},
     {"status", Command::Status, Argument::None},
     {"pause", Command::Pause, Argument::Node},
@@ -25,6 +25,8 @@ constexpr std::array<Known, 10> COMMANDS{{
     {"swap", Command::Swap, Argument::Swap},
     {"params", Command::Params, Argument::Node},
     {"set_param", Command::SetParam, Argument::SetParam},
+    {"add", Command::Add, Argument::Add},
+    {"remove", Command::Remove, Argument::Node},
 }};
 
 bool takes_node(Argument argument) {
@@ -67,7 +69,8 @@ const char* to_string(Command command) noexcept {
 
 bool changes_graph(Command command) noexcept {
     return command == Command::Pause || command == Command::Resume || command == Command::Stop ||
-           command == Command::Swap || command == Command::SetParam;
+           command == Command::Swap || command == Command::SetParam || command == Command::Add ||
+           command == Command::Remove;
 }
 
 Decoded decode_request(std::string_view bytes) noexcept {
@@ -157,6 +160,26 @@ Decoded decode_request(std::string_view bytes) noexcept {
                 request.value = field;
                 continue;
             }
+            if (known->argument == Argument::Add && key == "spec") {
+                if (!field.is_object()) {
+                    return refuse("bad_argument",
+                                  "\"spec\" must be a JSON object: the node, as a graph's \"nodes\" "
+                                  "lists it",
+                                  id);
+                }
+                request.spec = field;
+                continue;
+            }
+            if (known->argument == Argument::Add && key == "channels") {
+                if (!field.is_array()) {
+                    return refuse("bad_argument",
+                                  "\"channels\" must be a JSON array: the channels the new node writes, "
+                                  "as a graph's \"channels\" lists them",
+                                  id);
+                }
+                request.channels = field;
+                continue;
+            }
             if (known->argument == Argument::Swap && key == "params") {
                 if (!field.is_object()) return refuse("bad_argument", "\"params\" must be a JSON object", id);
                 request.params = field;
@@ -169,6 +192,9 @@ Decoded decode_request(std::string_view bytes) noexcept {
         }
         if (known->argument == Argument::SetParam && (request.name.empty() || request.value.is_null())) {
             return refuse("bad_argument", "\"set_param\" needs \"name\" and \"value\"", id);
+        }
+        if (known->argument == Argument::Add && request.spec.is_null()) {
+            return refuse("bad_argument", "\"add\" needs \"spec\" (the node, as a graph's \"nodes\" lists it)", id);
         }
         if (known->argument == Argument::Swap && request.plugin.empty()) {
             return refuse("bad_argument", "\"swap\" needs \"plugin\" (the new component's plugin)", id);

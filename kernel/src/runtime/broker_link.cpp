@@ -2,6 +2,7 @@
 #include "broker_link.hpp"
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 #include <chrono>
 
@@ -114,6 +115,21 @@ void BrokerLink::publish(broker::ChannelRegistration registration) {
     wakeup_.notify_all();
 }
 
+void BrokerLink::withdraw(const std::string& name) {
+    bool published = false;
+    {
+        const std::lock_guard lock(mutex_);
+        std::erase_if(unpublished_, [&](const broker::ChannelRegistration& pending) { return pending.name == name; });
+        published = std::erase(published_, name) != 0;
+        // Being registered right now: the retry loop withdraws it when the broker's answer is in.
+        if (std::find(in_flight_.begin(), in_flight_.end(), name) != in_flight_.end()) withdrawn_.push_back(name);
+    }
+    if (!published || !client_->connected()) return;
+    if (auto withdrawn = client_->deregister_channel(name); !withdrawn) {
+        link_logger()->debug("deregistering channel '{}' from the broker: {}", name, withdrawn.error().message);
+    }
+}
+
 void BrokerLink::withdraw_all() {
     std::vector<std::string> names;
     {
@@ -161,6 +177,8 @@ void BrokerLink::retry_loop() {
     while (!stopping_) {
         std::vector<broker::ChannelRegistration> pending;
         pending.swap(unpublished_);
+        for (const broker::ChannelRegistration& registration : pending)
+            in_flight_.push_back(registration.name);
         lock.unlock();
         std::vector<broker::ChannelRegistration> failed;
         std::vector<std::string> done;
@@ -180,10 +198,22 @@ void BrokerLink::retry_loop() {
             }
         }
         lock.lock();
-        for (std::string& name : done)
-            published_.push_back(std::move(name));
-        for (auto& registration : failed)
-            unpublished_.push_back(std::move(registration));
+        in_flight_.clear();
+        std::vector<std::string> withdrawn;
+        withdrawn.swap(withdrawn_);
+        for (std::string& name : done) {
+            if (std::find(withdrawn.begin(), withdrawn.end(), name) == withdrawn.end()) {
+                published_.push_back(std::move(name));
+            } else {
+                lock.unlock();
+                (void)client_->deregister_channel(name);  // removed from the graph while it was being registered
+                lock.lock();
+            }
+        }
+        for (auto& registration : failed) {
+            if (std::find(withdrawn.begin(), withdrawn.end(), registration.name) == withdrawn.end())
+                unpublished_.push_back(std::move(registration));
+        }
         if (unpublished_.empty()) {
             wakeup_.wait(lock, [this] { return stopping_ || !unpublished_.empty(); });
         } else {

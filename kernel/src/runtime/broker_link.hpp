@@ -40,6 +40,8 @@ public:
 
     /// Registers a channel this kernel produces, now or (in the background) as soon as the broker takes it.
     void publish(broker::ChannelRegistration registration);
+    /// Deregisters one channel (removed from the running graph): its consumers elsewhere hear channel_closed.
+    void withdraw(const std::string& name);
     /// Deregisters every published channel (clean shutdown: consumers get channel_closed at once).
     void withdraw_all();
 
@@ -67,6 +69,8 @@ private:
     std::map<std::string, std::uint64_t> losses_;
     std::vector<broker::ChannelRegistration> unpublished_;
     std::vector<std::string> published_;
+    std::vector<std::string> in_flight_;  ///< being registered by the retry loop (outside the lock)
+    std::vector<std::string> withdrawn_;  ///< of those, withdrawn meanwhile: deregistered once registered
     bool stopping_ = false;
     std::thread retry_thread_;
 };

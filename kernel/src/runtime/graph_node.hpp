@@ -20,6 +20,9 @@ public:
     virtual const std::string& id() const noexcept = 0;
     virtual void start_thread() = 0;
     virtual void request_stop() noexcept = 0;
+    /// Stops it for good because it is being taken out of the running graph: it ends as a stopped node does,
+    /// its end reason "removed", and an isolated one is not restarted.
+    virtual void request_removal() noexcept = 0;
     virtual void join() = 0;
     virtual bool finished() const noexcept = 0;
     virtual bool stop_requested() const noexcept = 0;

@@ -31,9 +31,11 @@
 #include "dhub/shm/checksum.hpp"
 #include "dhub/shm/inspect.hpp"
 #include "dhub/shm/layout.hpp"
+#include "graph_shape.hpp"
 #include "host_link.hpp"
 #include "isolated_node.hpp"
 #include "node.hpp"
+#include "runner_channel.hpp"
 
 namespace dhub::runtime {
 namespace {
@@ -54,8 +56,8 @@ std::shared_ptr<spdlog::logger> kernel_logger() {
     return spdlog::stderr_color_mt("dhub.kernel");
 }
 
-std::string safe_graph_name(const graph::GraphSpec& spec) {
-    std::string name = spec.name.empty() ? "graph" : spec.name;
+std::string safe_graph_name(std::string_view graph_name) {
+    std::string name = graph_name.empty() ? "graph" : std::string(graph_name);
     // Channel names allow [A-Za-z0-9_.-]; the graph name may hold anything.
     for (char& c : name) {
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
@@ -65,7 +67,7 @@ std::string safe_graph_name(const graph::GraphSpec& spec) {
 
 /// "<graph>-<pid>": how this kernel names itself to the broker and starts its segment names.
 std::string kernel_name(const graph::GraphSpec& spec) {
-    return safe_graph_name(spec) + "-" + std::to_string(::getpid());
+    return safe_graph_name(spec.name) + "-" + std::to_string(::getpid());
 }
 
 std::string default_prefix(const graph::GraphSpec& spec) {
@@ -88,17 +90,6 @@ nlohmann::json policies_of(const shm::ChannelConfig& config) {
 
 }  // namespace
 
-struct GraphRunner::Channel {
-    std::string name;           ///< the graph's name for it
-    std::string segment;        ///< the DataBlock channel name: "<prefix>.<name>"
-    std::string attach_secret;  ///< with a broker: what this kernel's own consumers present too
-    shm::ChannelConfig config;  ///< as its segment was created (name = segment)
-    std::optional<shm::Producer> producer;
-    std::vector<GraphNode*> members;  ///< producer node and consumer nodes, for peer messages
-    /// Its validators, if the graph gives it any; declared after producer: destroyed (validators first) before it.
-    std::unique_ptr<ChannelGate> gate;
-};
-
 bool is_failure(EndReason reason) noexcept {
     switch (reason) {
         case EndReason::Running:
@@ -106,6 +97,7 @@ bool is_failure(EndReason reason) noexcept {
         case EndReason::InputClosed:
         case EndReason::Stopped:
         case EndReason::RunReturned:
+        case EndReason::Removed:
             return false;
         default:
             return true;
@@ -140,12 +132,14 @@ const char* to_string(EndReason reason) noexcept {
             return "crashed";
         case EndReason::Hung:
             return "watchdog";
+        case EndReason::Removed:
+            return "removed";
     }
     return "unknown";
 }
 
 EndReason end_reason_from_string(std::string_view text) noexcept {
-    for (int value = 0; value <= static_cast<int>(EndReason::Hung); ++value) {
+    for (int value = 0; value <= static_cast<int>(EndReason::Removed); ++value) {
         const auto reason = static_cast<EndReason>(value);
         if (text == to_string(reason)) return reason;
     }
@@ -170,28 +164,6 @@ ExitCode exit_code_of(SetupStep step) noexcept {
 }
 
 namespace {
-
-/// The channels node writes: its outputs, and the quarantine channels of their validators (its thread runs them).
-std::vector<std::size_t> written_channels(const graph::ValidatedGraph& graph, const graph::ValidatedNode& node) {
-    std::vector<std::size_t> written;
-    for (const graph::BoundChannel& output : node.outputs) {
-        for (std::size_t index = 0; index < graph.channels.size(); ++index) {
-            if (graph.channels[index].spec->name != output.channel) continue;
-            written.push_back(index);
-            for (const graph::ValidatedValidator& validator : graph.channels[index].validators) {
-                if (validator.quarantine) written.push_back(*validator.quarantine);
-            }
-        }
-    }
-    // Validators of one channel may share a quarantine channel: each channel once.
-    std::sort(written.begin(), written.end());
-    written.erase(std::unique(written.begin(), written.end()), written.end());
-    return written;
-}
-
-bool isolated(const graph::ValidatedNode& node) {
-    return node.spec->isolation == graph::Isolation::Process;
-}
 
 /// The dhub-node-host to start: the configured one, $DHUB_NODE_HOST, or the one beside this executable.
 std::filesystem::path node_host_executable(const RunnerOptions::Isolation& isolation) {
@@ -237,25 +209,13 @@ counters::PageShape page_shape(const graph::ValidatedGraph& graph, const std::st
         shape.channels.push_back({channel.spec->name, segment_prefix + "." + channel.spec->name, counters::NO_NODE});
     for (std::size_t index = 0; index < graph.nodes.size(); ++index) {
         const graph::ValidatedNode& validated = graph.nodes[index];
-        counters::PageShape::Node& node = shape.nodes.emplace_back();
-        node.id = validated.spec->id;
-        node.component = validated.component.id;
-        node.isolation = isolated(validated) ? "process" : "thread";
-        for (const graph::BoundChannel& input : validated.inputs) {
-            const auto channel = std::find_if(graph.channels.begin(), graph.channels.end(),
-                                              [&](const auto& known) { return known.spec->name == input.channel; });
-            const bool latest =
-                input.delivery == shm::Delivery::Latest ||
-                (channel != graph.channels.end() && channel->config.sync == shm::SyncPolicy::LatestOnly);
-            node.inputs.push_back({input.channel, latest});
-        }
-        for (const graph::BoundChannel& output : validated.outputs) {
-            for (std::size_t c = 0; c < graph.channels.size(); ++c) {
-                if (graph.channels[c].spec->name == output.channel)
-                    shape.channels[c].producer = static_cast<std::uint32_t>(index);
-            }
-        }
+        shape.nodes.push_back(page_node(graph, validated));
+        for (const graph::BoundChannel& output : validated.outputs)
+            shape.channels[graph_channel_index(graph, output.channel)].producer = static_cast<std::uint32_t>(index);
     }
+    shape.spare_nodes = SPARE_NODES;
+    shape.spare_inputs = SPARE_INPUTS;
+    shape.spare_channels = SPARE_CHANNELS;
     return shape;
 }
 
@@ -297,41 +257,11 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         runner->broker_link_ = std::move(link.value());
     }
 
+    runner->graph_name_ = graph.spec->name;
     for (const graph::ValidatedChannel& validated : graph.channels) {
-        auto channel = std::make_unique<Channel>();
-        channel->name = validated.spec->name;
-        channel->segment = options.segment_prefix + "." + validated.spec->name;
-        shm::ChannelConfig config = validated.config;
-        config.name = channel->segment;
-        if (runner->broker_link_) config.attach_secret = broker::generate_attach_secret();
-        channel->attach_secret = config.attach_secret;
-        channel->config = config;
-        auto producer = shm::Producer::create(config);
-        if (!producer) {
-            return SetupError{SetupStep::Channel,
-                              {producer.error().code, "channel '" + channel->name + "' (" + validated.spec->json_path +
-                                                          "): " + producer.error().message}};
-        }
-        channel->producer.emplace(std::move(producer.value()));
-        if (runner->broker_link_) {
-            broker::ChannelRegistration registration;
-            registration.name = channel->name;
-            registration.segment = channel->segment;
-            registration.layout_version = shm::layout::LAYOUT_VERSION;
-            registration.schema_hash = shm::to_hex(config.schema_hash.data(), config.schema_hash.size());
-            registration.policies = policies_of(config);
-            registration.producer = runner->broker_link_->self_tag(safe_graph_name(*graph.spec));
-            registration.slot_bytes = config.slot_bytes;
-            registration.slot_count = config.effective_slot_count();
-            registration.attach_secret = config.attach_secret;
-            // The typed schema rides along, so that consumers built for an older version can be accepted; one
-            // too big for a broker message is left out (exact hashes only), never the registration.
-            if (validated.descriptor &&
-                schema::canonical_json(*validated.descriptor).size() <= MAX_REGISTERED_SCHEMA_BYTES)
-                registration.schema = canonical_document(*validated.descriptor);
-            runner->broker_link_->publish(std::move(registration));
-        }
-        runner->channels_.push_back(std::move(channel));
+        auto channel = runner->make_channel(validated);
+        if (!channel) return channel.error();
+        runner->channels_.push_back(std::move(channel.value()));
     }
 
     // An isolated node's host runs the validators of the channels it writes; the kernel runs the others.
@@ -348,7 +278,6 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         }
     }
 
-    runner->graph_name_ = graph.spec->name;
     runner->loader_ = &loader;
     runner->running_spec_ = std::make_unique<graph::GraphSpec>(*graph.spec);
     for (const graph::ValidatedNode& validated : graph.nodes) {
@@ -357,6 +286,11 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
     }
     for (const graph::ValidatedChannel& validated : graph.channels)
         runner->channel_schemas_.push_back(validated.schema);
+    // The page's first records are the graph's own, in graph order.
+    for (std::uint32_t index = 0; index < graph.nodes.size(); ++index)
+        runner->node_records_.push_back(index);
+    for (std::uint32_t index = 0; index < graph.channels.size(); ++index)
+        runner->channel_records_.push_back(index);
     std::string control_socket = options.control_socket;
     if (options.control && control_socket.empty())
         control_socket = control::default_socket_path(options.segment_prefix);
@@ -379,22 +313,8 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
                                         validated.inputs.empty() ? nullptr : &runner->counters_->input(node_index, 0));
         if (!built) return built.error();
         std::unique_ptr<Node> node = std::move(built.value());
-        for (const graph::BoundChannel& input : validated.inputs) {
-            const std::string& name = input.channel;
-            if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
-                const std::string& expects = validated.component.ports[input.port].schema;
-                const auto typed = std::find_if(graph.schemas.begin(), graph.schemas.end(),
-                                                [&](const schema::Schema& known) { return known.id() == expects; });
-                node->add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()), expects, input.delivery,
-                                       typed != graph.schemas.end() ? canonical_document(*typed) : nlohmann::json());
-                continue;
-            }
-            auto consumer = runner->attach_input(graph, validated, input);
-            if (!consumer) return consumer.error();
-            const std::size_t index = runner->channel_index(name);
-            node->add_input(name, std::move(consumer.value()), graph.channels[index].schema,
-                            graph.channels[index].config.schema_descriptor);
-            runner->channels_[index]->members.push_back(node.get());
+        if (auto attached = runner->attach_inputs(graph, validated, *node); !attached) {
+            return SetupError{SetupStep::Input, attached.error()};
         }
         if (auto instantiated = node->instantiate(loader.load(validated.component.plugin).value()->path.string());
             !instantiated) {
@@ -434,6 +354,66 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
         runner->events_->emit("metrics_listening", {{"endpoint", runner->metrics_->endpoint()}});
     }
     return runner;
+}
+
+Result<std::unique_ptr<GraphRunner::Channel>, SetupError> GraphRunner::make_channel(
+    const graph::ValidatedChannel& validated) {
+    auto channel = std::make_unique<Channel>();
+    channel->name = validated.spec->name;
+    channel->segment = options_.segment_prefix + "." + validated.spec->name;
+    shm::ChannelConfig config = validated.config;
+    config.name = channel->segment;
+    if (broker_link_) config.attach_secret = broker::generate_attach_secret();
+    channel->attach_secret = config.attach_secret;
+    channel->config = config;
+    auto producer = shm::Producer::create(config);
+    if (!producer) {
+        return SetupError{SetupStep::Channel,
+                          {producer.error().code, "channel '" + channel->name + "' (" + validated.spec->json_path +
+                                                      "): " + producer.error().message}};
+    }
+    channel->producer.emplace(std::move(producer.value()));
+    if (broker_link_) {
+        broker::ChannelRegistration registration;
+        registration.name = channel->name;
+        registration.segment = channel->segment;
+        registration.layout_version = shm::layout::LAYOUT_VERSION;
+        registration.schema_hash = shm::to_hex(config.schema_hash.data(), config.schema_hash.size());
+        registration.policies = policies_of(config);
+        registration.producer = broker_link_->self_tag(safe_graph_name(graph_name_));
+        registration.slot_bytes = config.slot_bytes;
+        registration.slot_count = config.effective_slot_count();
+        registration.attach_secret = config.attach_secret;
+        // The typed schema rides along, so that consumers built for an older version can be accepted; one
+        // too big for a broker message is left out (exact hashes only), never the registration.
+        if (validated.descriptor && schema::canonical_json(*validated.descriptor).size() <= MAX_REGISTERED_SCHEMA_BYTES)
+            registration.schema = canonical_document(*validated.descriptor);
+        broker_link_->publish(std::move(registration));
+    }
+    return channel;
+}
+
+VoidResult GraphRunner::attach_inputs(const graph::ValidatedGraph& graph,
+                                      const graph::ValidatedNode& validated,
+                                      Node& node) {
+    for (const graph::BoundChannel& input : validated.inputs) {
+        const std::string& name = input.channel;
+        if (name.starts_with(graph::REMOTE_INPUT_PREFIX)) {
+            const std::string& expects = validated.component.ports[input.port].schema;
+            const auto typed = std::find_if(graph.schemas.begin(), graph.schemas.end(),
+                                            [&](const schema::Schema& known) { return known.id() == expects; });
+            node.add_remote_input(name, name.substr(graph::REMOTE_INPUT_PREFIX.size()), expects, input.delivery,
+                                  typed != graph.schemas.end() ? canonical_document(*typed) : nlohmann::json());
+            continue;
+        }
+        auto consumer = attach_input(graph, validated, input);
+        if (!consumer) return consumer.error().error;
+        const std::size_t index = channel_index(name);
+        node.add_input(name, std::move(consumer.value()), graph.channels[index].schema,
+                       graph.channels[index].config.schema_descriptor);
+        channels_[index]->members.push_back(&node);
+    }
+    return Ok{};
 }
 
 Result<shm::Consumer, SetupError> GraphRunner::attach_input(const graph::ValidatedGraph& graph,
@@ -679,6 +659,7 @@ VoidResult GraphRunner::create_gate(const graph::ValidatedGraph& graph,
 }
 
 std::vector<ValidatorReport> GraphRunner::validator_reports() const {
+    const std::shared_lock topology(topology_mutex_);
     std::vector<ValidatorReport> reports;
     // Isolated producers run their channels' validators in their own process, and report the counts.
     std::vector<ValidatorReport> elsewhere;
@@ -736,7 +717,9 @@ VoidResult GraphRunner::initialise(const plugin::LoadedPlugin& plugin, const std
 }
 
 void GraphRunner::start() {
-    started_ = true;
+    // Nothing is added or removed before started_ is set, and then not before every node of the graph started.
+    const std::shared_lock topology(topology_mutex_);
+    started_.store(true);
     events_->emit(
         "graph_started",
         {{"segment_prefix", options_.segment_prefix}, {"nodes", nodes_.size()}, {"channels", channels_.size()}});
@@ -800,6 +783,19 @@ control::Answer GraphRunner::answer(const control::Request& request) {
             if (request.command == Command::Params) return answer;  // reads only: no control event
             break;
         }
+        case Command::Add:
+        case Command::Remove: {
+            auto done =
+                request.command == Command::Add ? add_node(request.spec, request.channels) : remove_node(request.node);
+            if (!done) {
+                answer.error_code = done.error().code == ErrorCode::NotFound ? "not_found" : "refused";
+                answer.error_message = done.error().message;
+                answer.result = {{"node", request.node}};
+            } else {
+                answer.result = std::move(done.value());
+            }
+            break;
+        }
         case Command::Stop:
             request_stop("control");
             answer.result = {{"stopping", true}};
@@ -812,17 +808,20 @@ control::Answer GraphRunner::answer(const control::Request& request) {
             return answer;
     }
     // What the graph was told to do, and whether it did, is in the event stream.
-    events_->emit("control", {{"command", control::to_string(request.command)},
-                              {"client", request.client},
-                              {"node", request.node},
-                              {"ok", answer.error_code.empty()},
-                              {"error", answer.error_message}});
+    const nlohmann::json* added_id = request.command == Command::Add ? &request.spec["id"] : nullptr;
+    events_->emit("control",
+                  {{"command", control::to_string(request.command)},
+                   {"client", request.client},
+                   {"node", added_id != nullptr && added_id->is_string() ? added_id->get<std::string>() : request.node},
+                   {"ok", answer.error_code.empty()},
+                   {"error", answer.error_message}});
     return answer;
 }
 
 std::string GraphRunner::render_metrics() const {
     const counters::KernelCounters kernel = counters::read_page(counters_->data(), counters_->file_name());
     std::vector<metrics::ChannelSample> channels;
+    const std::shared_lock topology(topology_mutex_);
     for (const auto& channel : channels_) {
         auto info = shm::inspect_channel(channel->segment);
         if (!info) continue;  // removed while the graph ends
@@ -845,6 +844,7 @@ VoidResult GraphRunner::pause_node(std::string_view id) {
     if (stop_announced_.load()) {
         return Error{ErrorCode::InvalidArgument, "the graph is stopping: node '" + std::string(id) + "' is not paused"};
     }
+    const std::shared_lock topology(topology_mutex_);
     for (auto& node : nodes_) {
         if (node->id() == id) return node->pause();
     }
@@ -852,6 +852,7 @@ VoidResult GraphRunner::pause_node(std::string_view id) {
 }
 
 VoidResult GraphRunner::resume_node(std::string_view id) {
+    const std::shared_lock topology(topology_mutex_);
     for (auto& node : nodes_) {
         if (node->id() == id) return node->resume();
     }
@@ -861,6 +862,7 @@ VoidResult GraphRunner::resume_node(std::string_view id) {
 void GraphRunner::request_stop(std::string_view cause) {
     if (!stop_announced_.exchange(true)) events_->emit("stop_requested", {{"cause", cause}});
     // Sources first: everything downstream then drains and ends when its input closes.
+    const std::shared_lock topology(topology_mutex_);
     for (auto& node : nodes_) {
         // A node fed from another kernel is a source as far as this graph is concerned; a host's node is stopped
         // whatever it is (its kernel asks only when it should stop).
@@ -903,6 +905,7 @@ void GraphRunner::broadcast(const GraphNode& sender, const std::string& channel_
         (void)host_link_->send({{"t", host_message::BROADCAST}, {"channel", channel_name}, {"message", message}});
         return;
     }
+    const std::shared_lock topology(topology_mutex_);
     for (auto& channel : channels_) {
         if (channel->name != channel_name) continue;
         for (GraphNode* member : channel->members) {
@@ -950,9 +953,14 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
         }();
         bool all_finished = true;
         bool stopping = false;
-        for (auto& node : nodes_) {
-            all_finished = all_finished && node->finished();
-            stopping = stopping || (node->is_graph_source() && node->stop_requested());
+        {
+            const std::unique_lock topology(topology_mutex_);
+            for (auto& node : nodes_) {
+                all_finished = all_finished && node->finished();
+                stopping = stopping || (node->is_graph_source() && node->stop_requested());
+            }
+            // Closed in the same breath: no node is added to (or removed from) a graph whose nodes all ended.
+            closed_ = all_finished;
         }
         if (all_finished) break;
         if (stopping && force_at == 0) {
@@ -963,6 +971,7 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
         if (force_at != 0 && monotonic_ns() >= force_at) {
             kernel_logger()->warn("channels did not drain within {} ms: stopping every node",
                                   options_.drain_timeout.count());
+            const std::shared_lock topology(topology_mutex_);
             for (auto& node : nodes_)
                 node->request_stop();
             force_at = ~0ULL;
@@ -987,6 +996,7 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
             state_changed_.wait(lock, changed);
         }
     }
+    // The graph is closed: nodes_ no longer changes, and a node's thread on its way out may take the lock.
     for (auto& node : nodes_)
         node->join();
     if (counters_) counters_->set_state(counters::KernelState::Stopped);
@@ -998,9 +1008,12 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
 }
 
 std::vector<NodeReport> GraphRunner::reports() const {
+    const std::shared_lock topology(topology_mutex_);
     std::vector<NodeReport> reports;
     for (const auto& node : nodes_)
         reports.push_back(node->report());
+    // Nodes removed while the graph ran, after those that ran to its end.
+    reports.insert(reports.end(), removed_reports_.begin(), removed_reports_.end());
     return reports;
 }
 

@@ -79,7 +79,7 @@ Result<nlohmann::json> GraphRunner::swap_node(std::string_view id, const SwapSpe
     if (loader_ == nullptr || !running_spec_) {
         return Error{ErrorCode::InvalidArgument, "this runner runs one node for its kernel: swaps go to the kernel"};
     }
-    const std::lock_guard lock(swap_mutex_);
+    const std::lock_guard lock(edit_mutex_);
     if (stop_announced_.load()) {
         return Error{ErrorCode::InvalidArgument,
                      "the graph is stopping: node '" + std::string(id) + "' is not swapped"};
@@ -118,10 +118,10 @@ Result<nlohmann::json> GraphRunner::swap_node(std::string_view id, const SwapSpe
 }
 
 Result<nlohmann::json> GraphRunner::node_params(std::string_view id) {
+    const std::lock_guard lock(edit_mutex_);  // nodes_ and running_spec_ stay as they are
     const auto found = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
     if (found == nodes_.end()) return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};
     if (const auto* node = dynamic_cast<const Node*>(found->get())) return node->params_view();
-    const std::lock_guard lock(swap_mutex_);
     const graph::NodeSpec& spec = running_spec_->nodes[static_cast<std::size_t>(found - nodes_.begin())];
     return nlohmann::json{{"node", spec.id},
                           {"component", spec.component.value_or("")},
@@ -137,6 +137,7 @@ Result<nlohmann::json> GraphRunner::set_node_param(std::string_view id,
         return Error{ErrorCode::InvalidArgument,
                      "the graph is stopping: node '" + std::string(id) + "' keeps its parameters"};
     }
+    const std::lock_guard lock(edit_mutex_);
     const auto found = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
     if (found == nodes_.end()) return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};
     auto* node = dynamic_cast<Node*>(found->get());
@@ -148,7 +149,6 @@ Result<nlohmann::json> GraphRunner::set_node_param(std::string_view id,
     auto changed = node->set_param(name, value);
     if (!changed) return changed.error();
     // The running graph says what the node runs with now: a later swap that keeps the params keeps this one too.
-    const std::lock_guard lock(swap_mutex_);
     running_spec_->nodes[static_cast<std::size_t>(found - nodes_.begin())].params[name] = value;
     return changed;
 }

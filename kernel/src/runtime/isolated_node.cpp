@@ -131,6 +131,11 @@ void IsolatedNode::request_stop() noexcept {
     }
 }
 
+void IsolatedNode::request_removal() noexcept {
+    removed_.store(true, std::memory_order_release);
+    request_stop();
+}
+
 void IsolatedNode::join() {
     if (thread_.joinable()) thread_.join();
 }
@@ -556,7 +561,10 @@ void IsolatedNode::end_for_good(const Ending& ending) {
     std::string detail;
     {
         const std::lock_guard lock(mutex_);
-        if (normal) {
+        if (normal && removed_.load(std::memory_order_acquire)) {
+            totals_.end_reason = EndReason::Removed;
+            totals_.end_detail = "removed from the running graph";
+        } else if (normal) {
             totals_.end_reason = ending.report.end_reason;
             totals_.end_detail = ending.report.end_detail;
         } else {

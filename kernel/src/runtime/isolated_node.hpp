@@ -64,6 +64,7 @@ public:
     const std::string& id() const noexcept override { return id_; }
     void start_thread() override;
     void request_stop() noexcept override;
+    void request_removal() noexcept override;
     void join() override;
     bool finished() const noexcept override { return finished_.load(std::memory_order_acquire); }
     bool stop_requested() const noexcept override { return stop_.load(std::memory_order_acquire); }
@@ -137,6 +138,7 @@ private:
 
     std::thread thread_;
     std::atomic<bool> stop_{false};
+    std::atomic<bool> removed_{false};  ///< request_removal: a normal end is reported as "removed"
     std::atomic<bool> finished_{false};
 
     mutable std::mutex mutex_;        ///< guards what follows

@@ -89,6 +89,15 @@ void Node::request_stop() noexcept {
     sleep_wakeup_.notify_all();
 }
 
+void Node::request_removal() noexcept {
+    try {
+        finish(EndReason::Removed, "removed from the running graph");
+    } catch (...) {
+        // Out of memory for the words: it still stops, its end reason "stopped".
+    }
+    request_stop();
+}
+
 void Node::join() {
     if (thread_.joinable()) thread_.join();
 }

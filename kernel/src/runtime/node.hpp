@@ -149,6 +149,7 @@ public:
 
     void start_thread() override;
     void request_stop() noexcept override;
+    void request_removal() noexcept override;
     void join() override;
     bool finished() const noexcept override { return finished_.load(std::memory_order_acquire); }
     bool has_inputs() const noexcept { return !inputs_.empty(); }

@@ -8,8 +8,10 @@
 #include <boost/program_options.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,12 @@ commands:
               replace a running node's component without losing a slot: the old instance finishes its step,
               the new one (created and started first; if it cannot be, the old one runs on) reads the next
               slot. --params: the new parameters (default: the node's own). Prints the fence and the pause
+  add NODE-JSON [--channels JSON]
+              add a sink or stage to the running graph: NODE-JSON (or @FILE) is the node as a graph's "nodes"
+              lists it, --channels the new channels it writes, as "channels" lists them. It reads its inputs
+              from the next slot written; prints once it runs (if it cannot start, nothing of it stays)
+  remove NODE stop a node for good and take it out of the running graph with the channels it writes (no other
+              node may read them); its seats go back. Prints its final counts
   params get NODE [NAME]
               the parameters a node runs with, and which of them are live-tunable
   params set NODE NAME VALUE
@@ -68,18 +76,19 @@ dhub-ctl --broker tcp://HOST:PORT [kernels|channels] lists every kernel and chan
 --server-key and --key for a CURVE broker): kernels on other hosts, by the channels they publish.
 
 A kernel on another host (dhub-kernel --control-tcp): --endpoint tcp://HOST:PORT --server-key KEY --key FILE
-sends status, events, params, pause, resume, swap and stop there, over CurveZMQ (docs/control.md, "Over TCP"); the
+sends status, events, params, pause, resume, swap, add, remove and stop there, over CurveZMQ (docs/control.md, "Over TCP"); the
 other commands read the counters page, which only the kernel's own host has.
 
 )";
 
 struct Options {
     std::string command;
-    std::string argument;           ///< the node of pause, resume and swap; get or set for params
+    std::string argument;           ///< the node of pause, resume, swap, remove; get or set for params; add's JSON
     std::vector<std::string> more;  ///< params: NODE [NAME [VALUE]]
     std::string plugin;             ///< swap
     std::string component;          ///< swap
     std::string params;             ///< swap: JSON text, "" to keep the node's
+    std::string channels;           ///< add: JSON text of the new channels, "" for none
     std::string endpoint;           ///< --endpoint: talk to this control endpoint instead of finding a kernel here
     std::string broker;             ///< --broker: list what this broker knows
     std::string server_key;         ///< --server-key: its public key (Z85 or a .pub file)
@@ -116,13 +125,62 @@ int clean(bool json, bool force) {
     return print(removed, text.empty() ? "nothing to remove\n" : text, json);
 }
 
-/// pause, resume, swap or stop, sent to endpoint; graph names the kernel in what is printed.
+/// JSON text, or "@FILE" for a file's; what is wrong with it, if anything.
+std::optional<nlohmann::json> read_json_argument(const std::string& text, const std::string& what) {
+    std::string content = text;
+    if (text.starts_with("@")) {
+        std::ifstream file(text.substr(1));
+        std::ostringstream read;
+        read << file.rdbuf();
+        if (!file) {
+            std::cerr << "dhub-ctl: cannot read " << what << " from " << text.substr(1) << "\n";
+            return std::nullopt;
+        }
+        content = read.str();
+    }
+    nlohmann::json value = nlohmann::json::parse(content, nullptr, false);
+    if (value.is_discarded()) {
+        std::cerr << "dhub-ctl: " << what << " is not JSON: " << content << "\n";
+        return std::nullopt;
+    }
+    return value;
+}
+
+/// add's request: the node, and the new channels if --channels names any.
+std::optional<nlohmann::json> add_request(const Options& options) {
+    auto spec = read_json_argument(options.argument, "the node");
+    if (!spec) return std::nullopt;
+    if (!spec->is_object()) {
+        std::cerr << "dhub-ctl: the node must be a JSON object, as a graph's \"nodes\" lists it "
+                     "('{\"id\": \"rec\", \"plugin\": \"recorder\", \"inputs\": [\"raw\"], ...}')\n";
+        return std::nullopt;
+    }
+    nlohmann::json request = {{"cmd", "add"}, {"spec", *spec}};
+    if (!options.channels.empty()) {
+        auto channels = read_json_argument(options.channels, "--channels");
+        if (!channels) return std::nullopt;
+        if (!channels->is_array()) {
+            std::cerr << "dhub-ctl: --channels must be a JSON array, as a graph's \"channels\" lists them\n";
+            return std::nullopt;
+        }
+        request["channels"] = *channels;
+    }
+    return request;
+}
+
+/// pause, resume, swap, add, remove or stop, sent to endpoint; graph names the kernel in what is printed.
 int send_command(const Options& options,
                  const std::string& endpoint,
                  const dhub::ctl::CurveKeys* curve,
                  const std::string& graph) {
     nlohmann::json request = {{"cmd", options.command}};
-    if (options.command != "stop") request["node"] = options.argument;
+    if (options.command == "add") {
+        auto add = add_request(options);
+        if (!add) return to_int(ExitCode::Usage);
+        request = std::move(*add);
+    } else if (options.command != "stop") {
+        request["node"] = options.argument;
+    }
     if (options.command == "swap") {
         request["plugin"] = options.plugin;
         if (!options.component.empty()) request["component"] = options.component;
@@ -136,8 +194,10 @@ int send_command(const Options& options,
             request["params"] = params;
         }
     }
-    // A swap waits for the node's step to end (at most 5 s) and for the new instance to start.
-    const auto timeout = options.command == "swap" ? std::chrono::seconds(30) : std::chrono::seconds(5);
+    // A swap waits for the node's step to end (at most 5 s) and for the new instance to start; an add for its node
+    // to start, a remove for its node to end.
+    const bool slow = options.command == "swap" || options.command == "add" || options.command == "remove";
+    const auto timeout = slow ? std::chrono::seconds(30) : std::chrono::seconds(5);
     auto reply = dhub::ctl::call(endpoint, request, timeout, curve);
     if (!reply) {
         std::cerr << "dhub-ctl: " << reply.error().message << "\n";
@@ -146,6 +206,12 @@ int send_command(const Options& options,
     const nlohmann::json& answer = reply.value();
     if (answer.value("ok", false) && options.command == "swap") {
         return print(answer, dhub::ctl::swap_text(answer), options.json);
+    }
+    if (answer.value("ok", false) && options.command == "add") {
+        return print(answer, dhub::ctl::added_text(answer), options.json);
+    }
+    if (answer.value("ok", false) && options.command == "remove") {
+        return print(answer, dhub::ctl::removed_text(answer), options.json);
     }
     if (answer.value("ok", false)) {
         return print(answer,
@@ -248,14 +314,14 @@ int run_remote(const Options& options) {
     }
     if (options.command == "params") return run_params(options, options.endpoint, keys);
     if (options.command == "pause" || options.command == "resume" || options.command == "stop" ||
-        options.command == "swap") {
+        options.command == "swap" || options.command == "add" || options.command == "remove") {
         const auto hello = ask({{"cmd", "hello"}});
         if (!hello) return to_int(ExitCode::InvalidInput);
         return send_command(options, options.endpoint, keys, hello->value("graph", std::string()));
     }
     std::cerr << "dhub-ctl: " << options.command
               << " reads the kernel's counters page, which only its own host has: run it there (over --endpoint: "
-                 "status, events, params, pause, resume, swap, stop)\n";
+                 "status, events, params, pause, resume, swap, add, remove, stop)\n";
     return to_int(ExitCode::Usage);
 }
 
@@ -288,7 +354,7 @@ int run(const Options& options) {
     }
     const dhub::counters::KernelCounters kernel = page.value().read();
     if (options.command == "pause" || options.command == "resume" || options.command == "stop" ||
-        options.command == "swap") {
+        options.command == "swap" || options.command == "add" || options.command == "remove") {
         return send_command(options, kernel.control_endpoint, nullptr, kernel.graph);
     }
     if (options.command == "params") return run_params(options, kernel.control_endpoint, nullptr);
@@ -346,9 +412,11 @@ int main(int argc, char** argv) {
         ("component", po::value<std::string>(&options.component)->value_name("C"),
          "swap: its component, when the plugin has several")  //
         ("params", po::value<std::string>(&options.params)->value_name("JSON"),
-         "swap: its parameters, a JSON object (default: the node's own)")           //
-        ("force", "clean: also pages that cannot be read and are older than 10 s")  //
-        ("follow,f", "events: go on printing new events as they happen")            //
+         "swap: its parameters, a JSON object (default: the node's own)")  //
+        ("channels", po::value<std::string>(&options.channels)->value_name("JSON"),
+         "add: the new channels the node writes, a JSON array (or @FILE) as a graph's \"channels\" lists them")  //
+        ("force", "clean: also pages that cannot be read and are older than 10 s")                               //
+        ("follow,f", "events: go on printing new events as they happen")                                         //
         ("interval", po::value<double>(&options.interval_s)->value_name("SECONDS"),
          "top: redraw this often (default 1)")  //
         ("frames", po::value<int>(&options.frames)->value_name("N"), "top: end after N frames (default: on q)");
@@ -385,8 +453,9 @@ int main(int argc, char** argv) {
     options.json = values.count("json") != 0;
     options.force = values.count("force") != 0;
     options.follow = values.count("follow") != 0;
-    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes", "channels", "events", "top",
-                                                      "pause",   "resume", "swap",  "params",   "stop",   "clean"};
+    static const std::vector<std::string> COMMANDS = {"kernels", "status", "nodes",  "channels", "events",
+                                                      "top",     "pause",  "resume", "swap",     "add",
+                                                      "remove",  "params", "stop",   "clean"};
     if (!options.broker.empty()) {
         if (!options.endpoint.empty() || !options.kernel.empty() ||
             !(options.command.empty() || options.command == "kernels" || options.command == "channels") ||
@@ -400,8 +469,8 @@ int main(int argc, char** argv) {
     if (options.command.empty() || std::find(COMMANDS.begin(), COMMANDS.end(), options.command) == COMMANDS.end()) {
         std::cerr << "dhub-ctl: "
                   << (options.command.empty() ? "no command given" : "unknown command '" + options.command + "'")
-                  << " (commands: kernels, status, nodes, channels, events, top, pause, resume, swap, params, stop, "
-                     "clean; see "
+                  << " (commands: kernels, status, nodes, channels, events, top, pause, resume, swap, add, remove, "
+                     "params, stop, clean; see "
                      "dhub-ctl --help)\n";
         return to_int(ExitCode::Usage);
     }
@@ -422,11 +491,12 @@ int main(int argc, char** argv) {
         return to_int(ExitCode::Usage);
     }
     const bool takes_node = options.command == "pause" || options.command == "resume" || options.command == "swap" ||
-                            options.command == "params";
+                            options.command == "params" || options.command == "add" || options.command == "remove";
     if (takes_node == options.argument.empty()) {
         std::cerr << "dhub-ctl: " << options.command
-                  << (takes_node ? " needs the node's id (dhub-ctl " + options.command + " NODE)"
-                                 : " takes no argument, found '" + options.argument + "'")
+                  << (options.command == "add" ? " needs the node (dhub-ctl add NODE-JSON [--channels JSON])"
+                      : takes_node             ? " needs the node's id (dhub-ctl " + options.command + " NODE)"
+                                               : " takes no argument, found '" + options.argument + "'")
                   << "\n";
         return to_int(ExitCode::Usage);
     }
@@ -440,6 +510,10 @@ int main(int argc, char** argv) {
                   << (options.command == "swap" ? "swap needs --plugin (dhub-ctl swap NODE --plugin P)"
                                                 : "--plugin, --component and --params are for swap")
                   << "\n";
+        return to_int(ExitCode::Usage);
+    }
+    if (options.command != "add" && !options.channels.empty()) {
+        std::cerr << "dhub-ctl: --channels is for add\n";
         return to_int(ExitCode::Usage);
     }
     return run_guarded(options);

@@ -243,6 +243,39 @@ std::string swap_text(const nlohmann::json& answer) {
            sequence("output_sequence") + "\n  paused " + pause + " ms\n";
 }
 
+namespace {
+
+/// "a, b" of a JSON array of names; "nothing" when it is empty.
+std::string names_of(const nlohmann::json& names) {
+    std::string text;
+    for (const nlohmann::json& name : names)
+        text += (text.empty() ? "" : ", ") + (name.is_string() ? name.get<std::string>() : name.dump());
+    return text.empty() ? "nothing" : text;
+}
+
+}  // namespace
+
+std::string added_text(const nlohmann::json& answer) {
+    const nlohmann::json none = nlohmann::json::array();
+    std::string text = "added '" + answer.value("node", std::string()) + "' (" +
+                       answer.value("component", std::string()) + " from plugin " +
+                       answer.value("plugin", std::string()) + "): " + answer.value("state", std::string()) +
+                       "\n  reads " + names_of(answer.value("inputs", none)) + "\n  writes " +
+                       names_of(answer.value("outputs", none)) + "\n";
+    if (!answer.value("channels", none).empty()) text += "  new channels: " + names_of(answer["channels"]) + "\n";
+    return text;
+}
+
+std::string removed_text(const nlohmann::json& answer) {
+    const nlohmann::json report = answer.value("report", nlohmann::json::object());
+    const auto count = [&](const char* key) { return std::to_string(report.value(key, std::uint64_t{0})); };
+    std::string text = "removed '" + answer.value("node", std::string()) + "': " + count("slots_in") + " slots in, " +
+                       count("slots_out") + " out, " + count("errors") + " errors\n";
+    if (!answer.value("channels", nlohmann::json::array()).empty())
+        text += "  channels removed with it: " + names_of(answer["channels"]) + "\n";
+    return text;
+}
+
 std::string remote_status_text(const nlohmann::json& status) {
     std::string text =
         "graph '" + status.value("graph", std::string()) + "': " + status.value("state", std::string()) + "\n";

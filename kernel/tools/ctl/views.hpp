@@ -34,5 +34,9 @@ std::string remote_status_text(const nlohmann::json& status);
 /// A swap's answer (docs/control.md, "swap"): which component replaced which, at which sequences, how long the
 /// node paused.
 std::string swap_text(const nlohmann::json& answer);
+/// An add's answer (docs/control.md, "add"): the node, what it reads and writes, its state.
+std::string added_text(const nlohmann::json& answer);
+/// A remove's answer: the node's final counts and the channels that went with it.
+std::string removed_text(const nlohmann::json& answer);
 
 }  // namespace dhub::ctl

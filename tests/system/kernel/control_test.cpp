@@ -20,10 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-json node_of(const TempDir& dir, const std::string& pid, const std::string& id) {
-    return node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, id);
-}
-
 /// Waits until the kernel publishes its page and runs.
 void wait_running(const TempDir& dir, const std::string& pid) {
     ASSERT_TRUE(wait_until(

@@ -6,7 +6,10 @@
 #include <cstring>
 #include <fstream>
 
+#include <gtest/gtest.h>
+
 #include "dhub/formats/recording.hpp"
+#include "dhub/formats/waveform.hpp"
 
 namespace dhub::testing {
 
@@ -130,6 +133,29 @@ Recording read_recording(const std::filesystem::path& data_file) {
         recording.slots.push_back({record.sequence, record.timestamp_ns, data.substr(record.offset, record.bytes)});
     }
     return recording;
+}
+
+nlohmann::json node_of(const TempDir& dir, const std::string& pid, const std::string& id) {
+    return node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, id);
+}
+
+std::uint64_t slots_in(const TempDir& dir, const std::string& pid, const std::string& id) {
+    const nlohmann::json node = node_of(dir, pid, id);
+    return node.is_object() ? node["slots_in"].get<std::uint64_t>() : 0;
+}
+
+std::vector<std::uint64_t> recorded_frames(const std::filesystem::path& file) {
+    const Recording recording = read_recording(file);
+    EXPECT_TRUE(recording.error.empty()) << recording.error;
+    std::vector<std::uint64_t> frames;
+    for (const RecordedSlot& slot : recording.slots) {
+        formats::WaveformHeader header{};
+        EXPECT_GE(slot.bytes.size(), sizeof header);
+        if (slot.bytes.size() < sizeof header) continue;
+        std::memcpy(&header, slot.bytes.data(), sizeof header);
+        frames.push_back(header.sequence);
+    }
+    return frames;
 }
 
 }  // namespace dhub::testing

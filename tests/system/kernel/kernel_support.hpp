@@ -62,6 +62,10 @@ CtlRun ctl(const TempDir& dir, const std::vector<std::string>& arguments);
 /// The node `id` of a `dhub-ctl nodes --json` array; null when absent, or when nodes is no array (dhub-ctl
 /// failed: the kernel's page is not there yet).
 nlohmann::json node_named(const nlohmann::json& nodes, const std::string& id);
+/// Node `id` as `dhub-ctl nodes --json` shows it in the kernel of pid; null when absent.
+nlohmann::json node_of(const TempDir& dir, const std::string& pid, const std::string& id);
+/// The input slots node `id` has taken so far (0 when it is not listed).
+std::uint64_t slots_in(const TempDir& dir, const std::string& pid, const std::string& id);
 
 struct RecordedSlot {
     std::uint64_t sequence = 0;
@@ -78,5 +82,7 @@ struct Recording {
 
 /// Reads a recording (data file and its .idx) with the format of plugins/common recording_format.hpp.
 Recording read_recording(const std::filesystem::path& data_file);
+/// The frame counter each recorded waveform slot carries, in recording order (a failure if unreadable).
+std::vector<std::uint64_t> recorded_frames(const std::filesystem::path& file);
 
 }  // namespace dhub::testing

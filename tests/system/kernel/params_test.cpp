@@ -67,11 +67,6 @@ CtlRun params(const TempDir& dir, const std::string& pid, std::vector<std::strin
     return ctl(dir, arguments);
 }
 
-std::uint64_t slots_in(const TempDir& dir, const std::string& pid, const std::string& id) {
-    const json node = node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, id);
-    return node.is_object() ? node["slots_in"].get<std::uint64_t>() : 0;
-}
-
 TEST(Params_test, ALiveGainChangesTheFramesFromOneSlotOn) {
     TempDir dir;
     ChildProcess kernel = start_kernel(dir, write_graph(dir, waveform_graph(dir)));

@@ -75,35 +75,11 @@ json copy_graph(const std::string& name, const json& copy_extra = json::object()
               {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"copied"}}}}}};
 }
 
-json node_of(const TempDir& dir, const std::string& pid, const std::string& id) {
-    return node_named(ctl(dir, {"nodes", "--json", "--kernel", pid}).value, id);
-}
-
-std::uint64_t slots_in(const TempDir& dir, const std::string& pid, const std::string& id) {
-    const json node = node_of(dir, pid, id);
-    return node.is_object() ? node["slots_in"].get<std::uint64_t>() : 0;
-}
-
 /// Waits until node `id` has taken more than `above` slots.
 void wait_flowing(const TempDir& dir, const std::string& pid, const std::string& id, std::uint64_t above = 10) {
     ASSERT_TRUE(wait_until([&] { return slots_in(dir, pid, id) > above; }, std::chrono::seconds(30),
                            std::chrono::milliseconds(20)))
         << "node '" << id << "' took no slot";
-}
-
-/// The frame counter each recorded waveform slot carries, in recording order.
-std::vector<std::uint64_t> recorded_frames(const std::filesystem::path& file) {
-    const Recording recording = read_recording(file);
-    EXPECT_TRUE(recording.error.empty()) << recording.error;
-    std::vector<std::uint64_t> frames;
-    for (const RecordedSlot& slot : recording.slots) {
-        formats::WaveformHeader header{};
-        EXPECT_GE(slot.bytes.size(), sizeof header);
-        if (slot.bytes.size() < sizeof header) continue;
-        std::memcpy(&header, slot.bytes.data(), sizeof header);
-        frames.push_back(header.sequence);
-    }
-    return frames;
 }
 
 CtlRun swap(const TempDir& dir, const std::string& pid, std::vector<std::string> arguments) {

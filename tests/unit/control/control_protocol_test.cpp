@@ -64,6 +64,21 @@ TEST(ControlProtocol, AWellFormedRequestIsReadAsMeant) {
     EXPECT_TRUE(changes_graph(Command::SetParam));
     EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "set_param", "node": "n", "name": "label", "value": "x"})").ok());
     EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "set_param", "node": "n", "name": "on", "value": false})").ok());
+    const Decoded add = decode_request(
+        R"({"v": 1, "cmd": "add", "spec": {"id": "rec", "plugin": "recorder", "inputs": ["raw"]},
+            "channels": [{"name": "half"}]})");
+    ASSERT_TRUE(add.ok()) << add.refusal().message;
+    EXPECT_EQ(add.request().command, Command::Add);
+    EXPECT_EQ(add.request().spec["id"], "rec");
+    EXPECT_EQ(add.request().channels, nlohmann::json::parse(R"([{"name": "half"}])"));
+    EXPECT_TRUE(decode_request(R"({"v": 1, "cmd": "add", "spec": {}})").request().channels.is_null())
+        << "no channels: the node writes none of its own (the kernel checks the rest of the spec)";
+    EXPECT_TRUE(changes_graph(Command::Add));
+    const Decoded remove = decode_request(R"({"v": 1, "cmd": "remove", "node": "rec"})");
+    ASSERT_TRUE(remove.ok());
+    EXPECT_EQ(remove.request().command, Command::Remove);
+    EXPECT_EQ(remove.request().node, "rec");
+    EXPECT_TRUE(changes_graph(Command::Remove));
 }
 
 TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
@@ -116,6 +131,12 @@ TEST(ControlProtocol, EveryOtherInputIsRefusedWithItsCodeAndWhatIsWrong) {
          "\"value\" must be"},
         {R"({"v": 1, "cmd": "set_param", "node": "n", "name": "g", "value": {"a": 1}})", "bad_argument",
          "\"value\" must be"},
+        {R"({"v": 1, "cmd": "add"})", "bad_argument", "\"add\" needs \"spec\""},
+        {R"({"v": 1, "cmd": "add", "spec": "rec"})", "bad_argument", "\"spec\" must be a JSON object"},
+        {R"({"v": 1, "cmd": "add", "spec": {}, "channels": {}})", "bad_argument", "\"channels\" must be a JSON array"},
+        {R"({"v": 1, "cmd": "add", "spec": {}, "node": "x"})", "bad_argument", "\"add\" takes no \"node\""},
+        {R"({"v": 1, "cmd": "remove"})", "bad_argument", "\"remove\" needs \"node\""},
+        {R"({"v": 1, "cmd": "remove", "node": "x", "spec": {}})", "bad_argument", "takes no \"spec\""},
         {std::string(MAX_REQUEST_BYTES + 1, ' '), "malformed", "at most"},
         {"{\"v\": 1, \"cmd\": \"pause\", \"node\": \"\xff\xfe\"}", "malformed", "not JSON"},  // not UTF-8
     };
@@ -153,6 +174,8 @@ TEST(ControlProtocol, FuzzedInputsAreAlwaysDecodedOrRefusedNeverThrown) {
         R"({"v": 1, "cmd": "resume", "node": "a"})",
         R"({"v": 1, "cmd": "events", "since": 12})",
         R"({"v": 1, "cmd": "swap", "node": "s", "plugin": "decimate", "params": {"factor": 2}})",
+        R"({"v": 1, "cmd": "add", "spec": {"id": "r", "plugin": "recorder", "inputs": ["raw"]}, "channels": []})",
+        R"({"v": 1, "cmd": "remove", "node": "r"})",
         R"({"v": 1, "cmd": "set_param", "node": "s", "name": "gain", "value": 2.5})",
         R"({"v": 1, "cmd": "params", "node": "s"})"};
     std::size_t accepted = 0;

@@ -29,6 +29,8 @@ enum class Command {
     Swap,       ///< "node", "plugin", "component" and "params" (optional): replace its component at a sequence fence
     Params,     ///< "node": its parameters as it runs with them, and which are live-tunable
     SetParam,   ///< "node", "name", "value": change a live-tunable parameter while the node runs
+    Add,        ///< "spec", "channels" (optional): add a sink or stage (and the channels it writes) to the graph
+    Remove,     ///< "node": stop a sink or stage for good and take it (and the channels only it wrote) out
 };
 const char* to_string(Command command) noexcept;
 /// Whether the command changes the running graph (an event records each such action).
@@ -44,6 +46,8 @@ struct Request {
     nlohmann::json params;    ///< swap: the new parameters (an object); null to keep the node's
     std::string name;         ///< set_param: the parameter
     nlohmann::json value;     ///< set_param: its new value
+    nlohmann::json spec;      ///< add: the node, an object as a graph's "nodes" lists it
+    nlohmann::json channels;  ///< add: the channels it writes, an array as a graph's "channels" lists them (or null)
     /// Who sent it, set by the endpoint (never read from the request): "local" for the ipc socket, the allowlist's
     /// name of a TCP client. The `control` event records it.
     std::string client = "local";

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,6 +124,7 @@ enum class EndReason {
     ErrorPolicyGraph,  ///< "error_policy_graph": on_error stop_graph after consecutive errors
     Crashed,           ///< "crashed": an isolated node's process died (signal or failing exit), not restarted
     Hung,              ///< "watchdog": an isolated node showed no progress for watchdog_ms, was killed, not restarted
+    Removed,           ///< "removed": taken out of the running graph (dhub-ctl remove)
 };
 const char* to_string(EndReason reason) noexcept;
 /// to_string's inverse; Running for anything else.
@@ -265,6 +267,16 @@ public:
     /// Changes a live-tunable parameter of a running node: checked against its declaration, set between two steps
     /// on the node's thread, where the component's on_param hears of it. Answer: {"node", "name", "from", "to"}.
     Result<nlohmann::json> set_node_param(std::string_view id, const std::string& name, const nlohmann::json& value);
+    /// Adds a sink or stage to the running graph (docs/control.md, "add"): `spec` is the node as a graph's
+    /// "nodes" lists it, `channels` (an array, or null) the new channels it writes, as "channels" lists them. The
+    /// graph with them must validate; the node runs in a thread of the kernel, reads its inputs from the slot
+    /// after the newest one written when it attached, and the answer comes once it runs (or why it could not:
+    /// then nothing of it stays). Any thread; one change of the graph at a time.
+    Result<nlohmann::json> add_node(const nlohmann::json& spec, const nlohmann::json& channels);
+    /// Stops a sink or stage for good and takes it out of the running graph with the channels it writes, which
+    /// nothing else may read any more (docs/control.md, "remove"). Its seats go back: a lossless channel stops
+    /// waiting for it. The answer holds its final report, which the run's report keeps too. Any thread.
+    Result<nlohmann::json> remove_node(std::string_view id);
 
     std::vector<NodeReport> reports() const;
     /// Every channel validator's counts, channels in graph order, validators in their channel's order.
@@ -319,6 +331,18 @@ private:
                                                                   std::size_t node_index,
                                                                   const std::shared_ptr<spdlog::logger>& logger);
     std::size_t channel_index(const std::string& name) const;
+    /// A channel's segment (and its broker registration, with a broker), as the graph declares it.
+    Result<std::unique_ptr<Channel>, SetupError> make_channel(const graph::ValidatedChannel& validated);
+    /// Attaches node to its inputs: seats on local channels (it joins their members), broker inputs to connect.
+    VoidResult attach_inputs(const graph::ValidatedGraph& graph, const graph::ValidatedNode& validated, Node& node);
+    /// add_node and remove_node's checks, with edit_mutex_ held: the graph runs and is not stopping.
+    VoidResult check_editable(std::string_view what) const;
+    /// The channels nodes_[index] writes: its outputs and their validators' quarantine channels. With edit_mutex_.
+    std::vector<std::string> written_by(std::size_t index) const;
+    /// Takes nodes_[index] (and the channels only it writes) out of the graph's structures, stops it and waits for
+    /// it to end; its report, which the run's report keeps if keep_report. Refused once wait() saw the graph end.
+    /// With edit_mutex_ held.
+    Result<NodeReport> take_out(std::size_t index, bool keep_report);
     /// swap_node's checks: the running graph with node `id` given `swap` validates, binds the node's channels as
     /// they are bound and keeps every channel's schema. The plan for the node, or why not.
     Result<SwapPlan> plan_swap(std::size_t node_index, const SwapSpec& swap);
@@ -341,8 +365,15 @@ private:
     std::unique_ptr<BrokerLink> broker_link_;  ///< declared before channels_ and nodes_: destroyed after them
     /// The nodes count into it (declared before nodes_: destroyed after them); nullptr in a dhub-node-host.
     std::unique_ptr<counters::CountersPage> counters_;
+    /// Guards the shape of channels_ and nodes_ (and each channel's members) while add and remove change it
+    /// (exclusive) and node threads, the endpoints' threads and wait() walk it (shared).
+    mutable std::shared_mutex topology_mutex_;
     std::vector<std::unique_ptr<Channel>> channels_;
     std::vector<std::unique_ptr<GraphNode>> nodes_;
+    /// The final reports of nodes removed while the graph ran (guarded by topology_mutex_): reports() keeps them.
+    std::vector<NodeReport> removed_reports_;
+    /// wait() saw every node end: the graph takes no new node (guarded by topology_mutex_).
+    bool closed_ = false;
     /// dhub-node-host: the link to the kernel, and the one node it runs (nullptr in a kernel).
     const HostLink* host_link_ = nullptr;
     Node* hosted_ = nullptr;
@@ -350,7 +381,7 @@ private:
     /// Plugins whose init (SDK 1.2) ran, in that order: their shutdown runs after nodes_ is gone, last first.
     std::vector<const plugin::LoadedPlugin*> initialised_;
     std::vector<std::size_t> start_order_;
-    bool started_ = false;
+    std::atomic<bool> started_{false};
     bool waited_ = false;
     std::atomic<bool> failed_{false};
     std::atomic<bool> start_failed_{false};    ///< fail_start(): exit PluginError rather than RuntimeError
@@ -360,10 +391,11 @@ private:
     std::unique_ptr<control::ControlServer> control_;
     /// Reads the counters page and the channels' segments until it is gone: reset first too.
     std::unique_ptr<metrics::MetricsServer> metrics_;
-    // What a swap checks a new component against (a kernel's runner only): the graph as it runs now (a swap
-    // rewrites its node), each node's channels as bound, each channel's schema id.
+    // What a swap or an add checks against (a kernel's runner only): the graph as it runs now (a swap rewrites its
+    // node, add and remove add and take out nodes and channels), each node's channels as bound, each channel's
+    // schema id, each node's and channel's record in the counters page. Parallel to nodes_ and channels_.
     plugin::PluginLoader* loader_ = nullptr;
-    std::mutex swap_mutex_;  ///< guards running_spec_
+    std::mutex edit_mutex_;  ///< one change of the graph at a time (swap, set_param, add, remove); guards these
     std::unique_ptr<graph::GraphSpec> running_spec_;
     struct Binding {
         std::vector<graph::BoundChannel> inputs;
@@ -372,6 +404,8 @@ private:
     std::vector<Binding> bindings_;
     std::vector<plugin::ComponentInfo> running_components_;  ///< each node's component as it runs now
     std::vector<std::string> channel_schemas_;
+    std::vector<std::uint32_t> node_records_;
+    std::vector<std::uint32_t> channel_records_;
 };
 
 }  // namespace dhub::runtime

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: Apache-2.0
+// Adding a node to a running graph and taking one out (docs/control.md, "add" and "remove"). An add is checked as
+// a graph file is: the running graph with the new node and its new channels must validate. Then the channels'
+// segments are made, the node is built and attached to its inputs (a new reader starts at the slot after the newest
+// one written), its plugin creates it, and its thread starts; if any step fails, nothing of it stays. A remove stops
+// the node for good, gives its seats back and takes out the channels only it wrote.
+#include <algorithm>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "broker_link.hpp"
+#include "channel_gate.hpp"
+#include "dhub/counters/counters_page.hpp"
+#include "dhub/events/event_log.hpp"
+#include "dhub/runtime/graph_runner.hpp"
+#include "graph_shape.hpp"
+#include "node.hpp"
+#include "node_ask.hpp"
+#include "runner_channel.hpp"
+
+namespace dhub::runtime {
+namespace {
+
+/// The node and channels of an add request, parsed as a graph document's would be.
+struct Addition {
+    graph::NodeSpec node;
+    std::vector<graph::ChannelSpec> channels;
+};
+
+/// JSON pointers into the request: "/spec/..." for the node, "/channels/<k>/..." for its k-th new channel.
+void point_into_request(graph::NodeSpec& node) {
+    const auto rebase = [](std::string& path) {
+        if (path.starts_with("/nodes/0")) path = "/spec" + path.substr(8);
+    };
+    rebase(node.json_path);
+    for (graph::PortBinding& binding : node.inputs)
+        rebase(binding.json_path);
+    for (graph::PortBinding& binding : node.outputs)
+        rebase(binding.json_path);
+}
+
+std::string listed(const std::vector<graph::GraphIssue>& issues) {
+    std::string text = graph::format_issues(issues, "");
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
+Result<Addition> parse_addition(const nlohmann::json& spec,
+                                const nlohmann::json& channels,
+                                const graph::GraphSpec& running) {
+    // A graph document of the request's node and channels: parse_graph checks their shape as it checks a file's.
+    const nlohmann::json document = {{"schema_version", graph::GRAPH_SCHEMA_VERSION},
+                                     {"name", running.name},
+                                     {"channels", channels.is_null() ? nlohmann::json::array() : channels},
+                                     {"nodes", nlohmann::json::array({spec})}};
+    std::vector<graph::GraphIssue> issues;
+    std::optional<graph::GraphSpec> parsed = graph::parse_graph(document.dump(), running.source_file, issues);
+    for (graph::GraphIssue& issue : issues) {
+        if (issue.json_path.starts_with("/nodes/0")) issue.json_path = "/spec" + issue.json_path.substr(8);
+    }
+    if (!parsed || !issues.empty() || parsed->nodes.size() != 1) {
+        return Error{ErrorCode::InvalidArgument, "the node to add is not one a graph could hold:\n" + listed(issues)};
+    }
+    Addition addition{std::move(parsed->nodes.front()), std::move(parsed->channels)};
+    point_into_request(addition.node);
+    return addition;
+}
+
+bool reads_any(const std::vector<graph::BoundChannel>& inputs, const std::vector<std::string>& channels) {
+    return std::any_of(inputs.begin(), inputs.end(), [&](const graph::BoundChannel& input) {
+        return std::find(channels.begin(), channels.end(), input.channel) != channels.end();
+    });
+}
+
+nlohmann::json channel_names(const std::vector<graph::BoundChannel>& bound) {
+    nlohmann::json names = nlohmann::json::array();
+    for (const graph::BoundChannel& channel : bound)
+        names.push_back(channel.channel);
+    return names;
+}
+
+}  // namespace
+
+VoidResult GraphRunner::check_editable(std::string_view what) const {
+    if (loader_ == nullptr || !running_spec_) {
+        return Error{ErrorCode::InvalidArgument,
+                     "this runner runs one node for its kernel: " + std::string(what) + " goes to the kernel"};
+    }
+    if (!started_.load()) {
+        return Error{ErrorCode::InvalidArgument, "the graph has not started yet: " + std::string(what) + " waits"};
+    }
+    if (stop_announced_.load()) {
+        return Error{ErrorCode::InvalidArgument, "the graph is stopping: no " + std::string(what)};
+    }
+    return Ok{};
+}
+
+Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const nlohmann::json& channels) {
+    const std::lock_guard edit(edit_mutex_);
+    if (auto editable = check_editable("add"); !editable) return editable.error();
+    auto addition = parse_addition(spec, channels, *running_spec_);
+    if (!addition) return addition.error();
+    const std::string id = addition.value().node.id;
+    if (addition.value().node.isolation == graph::Isolation::Process) {
+        return Error{ErrorCode::InvalidArgument,
+                     "node '" + id +
+                         "' asks for a process of its own (isolation: process, or a python node): nodes added to a "
+                         "running graph run in a thread of the kernel for now; put it in the graph file to isolate it"};
+    }
+    // parse_graph saw only the request: names must be new to the running graph too.
+    for (const graph::NodeSpec& running : running_spec_->nodes) {
+        if (running.id == id) {
+            return Error{ErrorCode::InvalidArgument,
+                         "/spec/id: the graph has a node '" + id + "' already; give the new one another id"};
+        }
+    }
+    for (std::size_t index = 0; index < addition.value().channels.size(); ++index) {
+        const std::string& name = addition.value().channels[index].name;
+        if (std::any_of(running_spec_->channels.begin(), running_spec_->channels.end(),
+                        [&](const graph::ChannelSpec& running) { return running.name == name; })) {
+            return Error{ErrorCode::InvalidArgument, "/channels/" + std::to_string(index) +
+                                                         "/name: the graph has a channel '" + name +
+                                                         "' already; name the new one otherwise"};
+        }
+    }
+    graph::GraphSpec candidate = *running_spec_;
+    for (graph::ChannelSpec& channel : addition.value().channels)
+        candidate.channels.push_back(std::move(channel));
+    candidate.nodes.push_back(std::move(addition.value().node));
+    std::vector<graph::GraphIssue> issues;
+    const graph::ValidatedGraph validated =
+        graph::validate_graph(candidate, plugin::component_lookup(*loader_, plugin::NodeParams::Pass), issues);
+    if (!issues.empty()) {
+        return Error{ErrorCode::InvalidArgument, "the graph with node '" + id +
+                                                     "' added would not be valid (/spec is the node, /channels/<k> "
+                                                     "its k-th new channel):\n" +
+                                                     listed(issues)};
+    }
+    const graph::ValidatedNode& added = validated.nodes.back();
+    const std::size_t first_new = channels_.size();
+    for (std::size_t index = first_new; index < validated.channels.size(); ++index) {
+        if (validated.channels[index].producer != validated.nodes.size() - 1) {
+            return Error{ErrorCode::InvalidArgument, "channel '" + validated.channels[index].spec->name +
+                                                         "' is new, and node '" + id +
+                                                         "' does not write it: an add brings only the channels its "
+                                                         "node writes"};
+        }
+    }
+
+    // Its records in the counters page, which are never handed out twice: an add that fails retires them.
+    auto record = counters_->add_node(page_node(validated, added));
+    if (!record) return record.error();
+    std::vector<std::uint32_t> channel_records;
+    std::unique_ptr<Node> node;
+    const auto abandon = [&](Error why) -> Error {
+        std::vector<std::unique_ptr<Channel>> dropped;
+        {
+            const std::unique_lock topology(topology_mutex_);
+            for (auto& channel : channels_)
+                std::erase(channel->members, static_cast<GraphNode*>(node.get()));
+            while (channels_.size() > first_new) {
+                dropped.push_back(std::move(channels_.back()));
+                channels_.pop_back();
+            }
+        }
+        node.reset();  // before its channels: it writes them; its seats go back
+        for (const auto& channel : dropped) {
+            if (broker_link_) broker_link_->withdraw(channel->name);
+        }
+        dropped.clear();
+        counters_->retire_node(record.value());
+        for (const std::uint32_t channel : channel_records)
+            counters_->retire_channel(channel);
+        return why;
+    };
+    for (std::size_t index = first_new; index < validated.channels.size(); ++index) {
+        const std::string& name = validated.channels[index].spec->name;
+        auto channel_record = counters_->add_channel({name, options_.segment_prefix + "." + name, record.value()});
+        if (!channel_record) return abandon(channel_record.error());
+        channel_records.push_back(channel_record.value());
+    }
+
+    // Built where node threads and the endpoints cannot see it half done; create() runs outside the lock, where
+    // a plugin calling back into the kernel cannot block on it.
+    auto logger = spdlog::get("dhub.kernel");
+    VoidResult built = [&]() -> VoidResult {
+        const std::unique_lock topology(topology_mutex_);
+        for (std::size_t index = first_new; index < validated.channels.size(); ++index) {
+            auto channel = make_channel(validated.channels[index]);
+            if (!channel) return channel.error().error;
+            channels_.push_back(std::move(channel.value()));
+        }
+        for (std::size_t index = first_new; index < validated.channels.size(); ++index) {
+            if (auto gated = create_gate(validated, index, *loader_, logger); !gated) return gated.error();
+        }
+        auto made = build_node(validated, added, *loader_, logger, &counters_->node(record.value()),
+                               added.inputs.empty() ? nullptr : &counters_->input(record.value(), 0));
+        if (!made) return made.error().error;
+        node = std::move(made.value());
+        return attach_inputs(validated, added, *node);
+    }();
+    if (!built) return abandon(built.error());
+    auto plugin = loader_->load(added.component.plugin);
+    if (!plugin) return abandon(plugin.error());
+    if (auto instantiated = node->instantiate(plugin.value()->path.string()); !instantiated) {
+        return abandon(instantiated.error());
+    }
+    Node* raw = node.get();
+    {
+        const std::unique_lock topology(topology_mutex_);
+        // request_stop() flags the stop, then walks nodes_: a node added after it looked would never be stopped.
+        if (!closed_ && !stop_announced_.load()) {
+            nodes_.push_back(std::move(node));
+            raw->start_thread();
+        }
+    }
+    if (node) return abandon(Error{ErrorCode::InvalidArgument, "the graph is stopping: node '" + id + "' not added"});
+    const std::size_t index = nodes_.size() - 1;
+    bindings_.push_back({added.inputs, added.outputs});
+    running_components_.push_back(added.component);
+    node_records_.push_back(record.value());
+    for (std::size_t channel = first_new; channel < validated.channels.size(); ++channel)
+        channel_schemas_.push_back(validated.channels[channel].schema);
+    channel_records_.insert(channel_records_.end(), channel_records.begin(), channel_records.end());
+    nlohmann::json answer = {{"node", id},
+                             {"component", added.component.id},
+                             {"plugin", added.component.plugin},
+                             {"inputs", channel_names(added.inputs)},
+                             {"outputs", channel_names(added.outputs)}};
+    nlohmann::json new_channels = nlohmann::json::array();
+    for (std::size_t channel = first_new; channel < validated.channels.size(); ++channel)
+        new_channels.push_back(validated.channels[channel].spec->name);
+    answer["channels"] = new_channels;
+    *running_spec_ = std::move(candidate);  // `validated` points into it: not used past here
+
+    // The answer comes once the node runs: a start() that fails takes it out again, and the add is refused.
+    const counters::NodeRecord& counts = counters_->node(record.value());
+    const auto deadline = std::chrono::steady_clock::now() + NODE_FENCE_TIMEOUT;
+    counters::NodeState state = counters::NodeState::Created;
+    for (;;) {
+        state = static_cast<counters::NodeState>(counts.state.load(std::memory_order_acquire));
+        if (state == counters::NodeState::Running || state == counters::NodeState::Paused ||
+            counters::is_final(state) || std::chrono::steady_clock::now() >= deadline)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (counters::is_final(state)) {
+        const std::string why = raw->report().end_detail;
+        (void)take_out(index, /*keep_report=*/false);  // refused only when the graph has ended: nothing to take out of
+        return Error{ErrorCode::InvalidArgument,
+                     "node '" + id + "' did not start (" + why + "): it was taken out again"};
+    }
+    answer["state"] = counters::to_string(state);
+    events_->emit("node_added", answer);
+    return answer;
+}
+
+Result<nlohmann::json> GraphRunner::remove_node(std::string_view id) {
+    const std::lock_guard edit(edit_mutex_);
+    if (auto editable = check_editable("remove"); !editable) return editable.error();
+    const auto found = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
+    if (found == nodes_.end()) return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};
+    const std::size_t index = static_cast<std::size_t>(found - nodes_.begin());
+    if (nodes_.size() == 1) {
+        return Error{ErrorCode::InvalidArgument,
+                     "node '" + std::string(id) + "' is the graph's last: `dhub-ctl stop` ends the graph"};
+    }
+    const std::vector<std::string> written = written_by(index);
+    for (std::size_t other = 0; other < nodes_.size(); ++other) {
+        if (other == index || !reads_any(bindings_[other].inputs, written)) continue;
+        return Error{ErrorCode::InvalidArgument, "node '" + std::string(id) + "' writes what node '" +
+                                                     nodes_[other]->id() + "' reads: remove '" + nodes_[other]->id() +
+                                                     "' first"};
+    }
+    auto report = take_out(index, /*keep_report=*/true);
+    if (!report) return report.error();
+    nlohmann::json answer = {{"node", std::string(id)}, {"report", to_json(report.value())}};
+    nlohmann::json channels = nlohmann::json::array();
+    for (const std::string& channel : written)
+        channels.push_back(channel);
+    answer["channels"] = channels;
+    events_->emit("node_removed", answer);
+    return answer;
+}
+
+std::vector<std::string> GraphRunner::written_by(std::size_t index) const {
+    std::vector<std::string> written;
+    for (const graph::BoundChannel& output : bindings_[index].outputs) {
+        written.push_back(output.channel);
+        const auto channel = std::find_if(running_spec_->channels.begin(), running_spec_->channels.end(),
+                                          [&](const graph::ChannelSpec& spec) { return spec.name == output.channel; });
+        if (channel == running_spec_->channels.end()) continue;
+        for (const graph::ChannelValidatorSpec& validator : channel->validators) {
+            if (!validator.quarantine.empty()) written.push_back(validator.quarantine);
+        }
+    }
+    std::sort(written.begin(), written.end());
+    written.erase(std::unique(written.begin(), written.end()), written.end());
+    return written;
+}
+
+Result<NodeReport> GraphRunner::take_out(std::size_t index, bool keep_report) {
+    const std::vector<std::string> written = written_by(index);
+    std::unique_ptr<GraphNode> node;
+    {
+        const std::unique_lock topology(topology_mutex_);
+        // wait() joins the nodes without the lock once it closed the graph: nothing may leave it any more.
+        if (closed_) return Error{ErrorCode::InvalidArgument, "the graph has ended: nothing is removed"};
+        node = std::move(nodes_[index]);
+        nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(index));
+        for (auto& channel : channels_)
+            std::erase(channel->members, node.get());
+    }
+    // Not under the lock: the node's thread may broadcast or fail the graph on its way out, which reads it.
+    node->request_removal();
+    node->join();
+    const NodeReport report = node->report();
+    node.reset();  // its seats go back, its instance is destroyed
+
+    std::vector<std::unique_ptr<Channel>> dropped;
+    {
+        const std::unique_lock topology(topology_mutex_);
+        for (std::size_t channel = channels_.size(); channel-- > 0;) {
+            if (std::find(written.begin(), written.end(), channels_[channel]->name) == written.end()) continue;
+            dropped.push_back(std::move(channels_[channel]));
+            channels_.erase(channels_.begin() + static_cast<std::ptrdiff_t>(channel));
+            running_spec_->channels.erase(running_spec_->channels.begin() + static_cast<std::ptrdiff_t>(channel));
+            channel_schemas_.erase(channel_schemas_.begin() + static_cast<std::ptrdiff_t>(channel));
+            counters_->retire_channel(channel_records_[channel]);
+            channel_records_.erase(channel_records_.begin() + static_cast<std::ptrdiff_t>(channel));
+        }
+        if (keep_report) removed_reports_.push_back(report);
+    }
+    for (const auto& channel : dropped) {
+        if (broker_link_) broker_link_->withdraw(channel->name);
+    }
+    dropped.clear();  // their segments are removed
+    counters_->retire_node(node_records_[index]);
+    const auto at = [index](auto& parallel) { parallel.erase(parallel.begin() + static_cast<std::ptrdiff_t>(index)); };
+    at(running_spec_->nodes);
+    at(bindings_);
+    at(running_components_);
+    at(node_records_);
+    notify_state_change();
+    return report;
+}
+
+}  // namespace dhub::runtime
