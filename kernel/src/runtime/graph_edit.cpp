@@ -28,16 +28,26 @@ struct Addition {
     std::vector<graph::ChannelSpec> channels;
 };
 
-/// JSON pointers into the request: "/spec/..." for the node, "/channels/<k>/..." for its k-th new channel.
-void point_into_request(graph::NodeSpec& node) {
-    const auto rebase = [](std::string& path) {
-        if (path.starts_with("/nodes/0")) path = "/spec" + path.substr(8);
-    };
-    rebase(node.json_path);
+/// Where a path of the add request points: "/request/spec/..." in the node, "/request/channels/<k>/..." in its
+/// k-th new channel; paths into the running graph's file stay as they are.
+std::string in_request(const std::string& path) {
+    if (path.starts_with("/nodes/0")) return "/request/spec" + path.substr(8);
+    if (path.starts_with("/channels/")) return "/request" + path;
+    return path;
+}
+
+void point_into_request(Addition& addition) {
+    graph::NodeSpec& node = addition.node;
+    node.json_path = in_request(node.json_path);
     for (graph::PortBinding& binding : node.inputs)
-        rebase(binding.json_path);
+        binding.json_path = in_request(binding.json_path);
     for (graph::PortBinding& binding : node.outputs)
-        rebase(binding.json_path);
+        binding.json_path = in_request(binding.json_path);
+    for (graph::ChannelSpec& channel : addition.channels) {
+        channel.json_path = in_request(channel.json_path);
+        for (graph::ChannelValidatorSpec& validator : channel.validators)
+            validator.node.json_path = in_request(validator.node.json_path);
+    }
 }
 
 std::string listed(const std::vector<graph::GraphIssue>& issues) {
@@ -49,21 +59,23 @@ std::string listed(const std::vector<graph::GraphIssue>& issues) {
 Result<Addition> parse_addition(const nlohmann::json& spec,
                                 const nlohmann::json& channels,
                                 const graph::GraphSpec& running) {
-    // A graph document of the request's node and channels: parse_graph checks their shape as it checks a file's.
-    const nlohmann::json document = {{"schema_version", graph::GRAPH_SCHEMA_VERSION},
-                                     {"name", running.name},
-                                     {"channels", channels.is_null() ? nlohmann::json::array() : channels},
-                                     {"nodes", nlohmann::json::array({spec})}};
+    // A graph document of the request's node and channels: parse_graph checks their shape as it checks a file's,
+    // with the graph file's default isolation, which it applies to a node that names none.
+    nlohmann::json document = {{"schema_version", graph::GRAPH_SCHEMA_VERSION},
+                               {"name", running.name},
+                               {"channels", channels.is_null() ? nlohmann::json::array() : channels},
+                               {"nodes", nlohmann::json::array({spec})}};
+    const nlohmann::json file = nlohmann::json::parse(running.source_text, nullptr, false);
+    if (file.is_object() && file.contains("isolation")) document["isolation"] = file["isolation"];
     std::vector<graph::GraphIssue> issues;
     std::optional<graph::GraphSpec> parsed = graph::parse_graph(document.dump(), running.source_file, issues);
-    for (graph::GraphIssue& issue : issues) {
-        if (issue.json_path.starts_with("/nodes/0")) issue.json_path = "/spec" + issue.json_path.substr(8);
-    }
+    for (graph::GraphIssue& issue : issues)
+        issue.json_path = in_request(issue.json_path);
     if (!parsed || !issues.empty() || parsed->nodes.size() != 1) {
         return Error{ErrorCode::InvalidArgument, "the node to add is not one a graph could hold:\n" + listed(issues)};
     }
     Addition addition{std::move(parsed->nodes.front()), std::move(parsed->channels)};
-    point_into_request(addition.node);
+    point_into_request(addition);
     return addition;
 }
 
@@ -93,6 +105,8 @@ VoidResult GraphRunner::check_editable(std::string_view what) const {
     if (stop_announced_.load()) {
         return Error{ErrorCode::InvalidArgument, "the graph is stopping: no " + std::string(what)};
     }
+    const std::shared_lock topology(topology_mutex_);
+    if (closed_) return Error{ErrorCode::InvalidArgument, "the graph has ended: no " + std::string(what)};
     return Ok{};
 }
 
@@ -112,14 +126,14 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
     for (const graph::NodeSpec& running : running_spec_->nodes) {
         if (running.id == id) {
             return Error{ErrorCode::InvalidArgument,
-                         "/spec/id: the graph has a node '" + id + "' already; give the new one another id"};
+                         "/request/spec/id: the graph has a node '" + id + "' already; give the new one another id"};
         }
     }
     for (std::size_t index = 0; index < addition.value().channels.size(); ++index) {
         const std::string& name = addition.value().channels[index].name;
         if (std::any_of(running_spec_->channels.begin(), running_spec_->channels.end(),
                         [&](const graph::ChannelSpec& running) { return running.name == name; })) {
-            return Error{ErrorCode::InvalidArgument, "/channels/" + std::to_string(index) +
+            return Error{ErrorCode::InvalidArgument, "/request/channels/" + std::to_string(index) +
                                                          "/name: the graph has a channel '" + name +
                                                          "' already; name the new one otherwise"};
         }
@@ -133,8 +147,9 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
         graph::validate_graph(candidate, plugin::component_lookup(*loader_, plugin::NodeParams::Pass), issues);
     if (!issues.empty()) {
         return Error{ErrorCode::InvalidArgument, "the graph with node '" + id +
-                                                     "' added would not be valid (/spec is the node, /channels/<k> "
-                                                     "its k-th new channel):\n" +
+                                                     "' added would not be valid (/request/spec is the node, "
+                                                     "/request/channels/<k> its k-th new channel, other paths are "
+                                                     "in the graph file):\n" +
                                                      listed(issues)};
     }
     const graph::ValidatedNode& added = validated.nodes.back();
@@ -148,27 +163,32 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
         }
     }
 
+    // Its plugin's init() runs first, under no lock (it may take its time: a driver library, a device).
+    auto plugin = loader_->load(added.component.plugin);
+    if (!plugin) return plugin.error();
+    if (auto initialised = initialise(*plugin.value(), id); !initialised) return initialised.error();
+
     // Its records in the counters page, which are never handed out twice: an add that fails retires them.
     auto record = counters_->add_node(page_node(validated, added));
     if (!record) return record.error();
     std::vector<std::uint32_t> channel_records;
+    std::vector<std::unique_ptr<Channel>> fresh;  // its new channels until they join channels_
     std::unique_ptr<Node> node;
     const auto abandon = [&](Error why) -> Error {
-        std::vector<std::unique_ptr<Channel>> dropped;
         {
             const std::unique_lock topology(topology_mutex_);
             for (auto& channel : channels_)
                 std::erase(channel->members, static_cast<GraphNode*>(node.get()));
             while (channels_.size() > first_new) {
-                dropped.push_back(std::move(channels_.back()));
+                fresh.push_back(std::move(channels_.back()));
                 channels_.pop_back();
             }
         }
         node.reset();  // before its channels: it writes them; its seats go back
-        for (const auto& channel : dropped) {
+        for (const auto& channel : fresh) {
             if (broker_link_) broker_link_->withdraw(channel->name);
         }
-        dropped.clear();
+        fresh.clear();
         counters_->retire_node(record.value());
         for (const std::uint32_t channel : channel_records)
             counters_->retire_channel(channel);
@@ -181,19 +201,27 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
         channel_records.push_back(channel_record.value());
     }
 
-    // Built where node threads and the endpoints cannot see it half done; create() runs outside the lock, where
-    // a plugin calling back into the kernel cannot block on it.
+    // Its channels and their validators (whose create() runs here) first, where nobody sees them yet; then, under
+    // the lock, they join the graph, and the node is built and takes its seats (no plugin code runs there).
     auto logger = spdlog::get("dhub.kernel");
+    for (std::size_t index = first_new; index < validated.channels.size(); ++index) {
+        auto channel = make_channel(validated.channels[index]);
+        if (!channel) return abandon(channel.error().error);
+        fresh.push_back(std::move(channel.value()));
+    }
+    std::vector<Channel*> gate_channels = channel_pointers();
+    for (const auto& channel : fresh)
+        gate_channels.push_back(channel.get());
+    for (std::size_t index = first_new; index < validated.channels.size(); ++index) {
+        if (auto gated = create_gate(validated, index, gate_channels, *loader_, logger); !gated) {
+            return abandon(gated.error());
+        }
+    }
     VoidResult built = [&]() -> VoidResult {
         const std::unique_lock topology(topology_mutex_);
-        for (std::size_t index = first_new; index < validated.channels.size(); ++index) {
-            auto channel = make_channel(validated.channels[index]);
-            if (!channel) return channel.error().error;
-            channels_.push_back(std::move(channel.value()));
-        }
-        for (std::size_t index = first_new; index < validated.channels.size(); ++index) {
-            if (auto gated = create_gate(validated, index, *loader_, logger); !gated) return gated.error();
-        }
+        for (auto& channel : fresh)
+            channels_.push_back(std::move(channel));
+        fresh.clear();
         auto made = build_node(validated, added, *loader_, logger, &counters_->node(record.value()),
                                added.inputs.empty() ? nullptr : &counters_->input(record.value(), 0));
         if (!made) return made.error().error;
@@ -201,21 +229,26 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
         return attach_inputs(validated, added, *node);
     }();
     if (!built) return abandon(built.error());
-    auto plugin = loader_->load(added.component.plugin);
-    if (!plugin) return abandon(plugin.error());
     if (auto instantiated = node->instantiate(plugin.value()->path.string()); !instantiated) {
         return abandon(instantiated.error());
     }
     Node* raw = node.get();
+    std::string not_started;
     {
         const std::unique_lock topology(topology_mutex_);
         // request_stop() flags the stop, then walks nodes_: a node added after it looked would never be stopped.
-        if (!closed_ && !stop_announced_.load()) {
-            nodes_.push_back(std::move(node));
-            raw->start_thread();
+        if (closed_ || stop_announced_.load()) {
+            not_started = closed_ ? "the graph has ended" : "the graph is stopping";
+        } else {
+            try {
+                raw->start_thread();
+                nodes_.push_back(std::move(node));
+            } catch (const std::exception& error) {
+                not_started = std::string("its thread could not be started: ") + error.what();
+            }
         }
     }
-    if (node) return abandon(Error{ErrorCode::InvalidArgument, "the graph is stopping: node '" + id + "' not added"});
+    if (node) return abandon(Error{ErrorCode::Io, not_started + ": node '" + id + "' not added"});
     const std::size_t index = nodes_.size() - 1;
     bindings_.push_back({added.inputs, added.outputs});
     running_components_.push_back(added.component);
@@ -246,10 +279,14 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (counters::is_final(state)) {
-        const std::string why = raw->report().end_detail;
-        (void)take_out(index, /*keep_report=*/false);  // refused only when the graph has ended: nothing to take out of
+        const NodeReport ended = raw->report();
+        if (auto taken = take_out(index, /*keep_report=*/ended.end_reason != EndReason::StartFailed); !taken) {
+            // The graph ended meanwhile: the node ended with it, and is in its report.
+            return Error{ErrorCode::InvalidArgument,
+                         "node '" + id + "' ended (" + ended.end_detail + ") as the graph did"};
+        }
         return Error{ErrorCode::InvalidArgument,
-                     "node '" + id + "' did not start (" + why + "): it was taken out again"};
+                     "node '" + id + "' ended before it ran (" + ended.end_detail + "): it was taken out again"};
     }
     answer["state"] = counters::to_string(state);
     events_->emit("node_added", answer);
@@ -272,6 +309,19 @@ Result<nlohmann::json> GraphRunner::remove_node(std::string_view id) {
         return Error{ErrorCode::InvalidArgument, "node '" + std::string(id) + "' writes what node '" +
                                                      nodes_[other]->id() + "' reads: remove '" + nodes_[other]->id() +
                                                      "' first"};
+    }
+    // What is left must still be a graph that could run (a channel's last lossless reader may not go while
+    // latest-only ones stay, for one): every later add or swap checks it.
+    graph::GraphSpec rest = *running_spec_;
+    rest.nodes.erase(rest.nodes.begin() + static_cast<std::ptrdiff_t>(index));
+    std::erase_if(rest.channels, [&](const graph::ChannelSpec& channel) {
+        return std::find(written.begin(), written.end(), channel.name) != written.end();
+    });
+    std::vector<graph::GraphIssue> issues;
+    (void)graph::validate_graph(rest, plugin::component_lookup(*loader_, plugin::NodeParams::Pass), issues);
+    if (!issues.empty()) {
+        return Error{ErrorCode::InvalidArgument,
+                     "the graph without node '" + std::string(id) + "' would not be valid:\n" + listed(issues)};
     }
     auto report = take_out(index, /*keep_report=*/true);
     if (!report) return report.error();
@@ -307,6 +357,7 @@ Result<NodeReport> GraphRunner::take_out(std::size_t index, bool keep_report) {
         const std::unique_lock topology(topology_mutex_);
         // wait() joins the nodes without the lock once it closed the graph: nothing may leave it any more.
         if (closed_) return Error{ErrorCode::InvalidArgument, "the graph has ended: nothing is removed"};
+        ++pending_removals_;  // wait() does not see the graph end while the node is on its way out
         node = std::move(nodes_[index]);
         nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(index));
         for (auto& channel : channels_)
@@ -323,6 +374,10 @@ Result<NodeReport> GraphRunner::take_out(std::size_t index, bool keep_report) {
         const std::unique_lock topology(topology_mutex_);
         for (std::size_t channel = channels_.size(); channel-- > 0;) {
             if (std::find(written.begin(), written.end(), channels_[channel]->name) == written.end()) continue;
+            if (channels_[channel]->gate) {
+                for (ValidatorReport& validator : channels_[channel]->gate->reports())
+                    removed_validator_reports_.push_back(std::move(validator));
+            }
             dropped.push_back(std::move(channels_[channel]));
             channels_.erase(channels_.begin() + static_cast<std::ptrdiff_t>(channel));
             running_spec_->channels.erase(running_spec_->channels.begin() + static_cast<std::ptrdiff_t>(channel));
@@ -331,6 +386,7 @@ Result<NodeReport> GraphRunner::take_out(std::size_t index, bool keep_report) {
             channel_records_.erase(channel_records_.begin() + static_cast<std::ptrdiff_t>(channel));
         }
         if (keep_report) removed_reports_.push_back(report);
+        --pending_removals_;
     }
     for (const auto& channel : dropped) {
         if (broker_link_) broker_link_->withdraw(channel->name);

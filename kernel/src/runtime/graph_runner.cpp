@@ -273,7 +273,7 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create(const graph
     }
     for (std::size_t index = 0; index < graph.channels.size(); ++index) {
         if (written_elsewhere[index]) continue;
-        if (auto gated = runner->create_gate(graph, index, loader, logger); !gated) {
+        if (auto gated = runner->create_gate(graph, index, runner->channel_pointers(), loader, logger); !gated) {
             return SetupError{SetupStep::Plugin, gated.error()};
         }
     }
@@ -555,7 +555,9 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create_hosted(cons
         runner->channels_.push_back(std::move(channel));
     }
     for (const graph::BoundChannel& output : validated.outputs) {
-        if (auto gated = runner->create_gate(graph, runner->channel_index(output.channel), loader, logger); !gated) {
+        if (auto gated = runner->create_gate(graph, runner->channel_index(output.channel), runner->channel_pointers(),
+                                             loader, logger);
+            !gated) {
             return SetupError{SetupStep::Plugin, gated.error()};
         }
     }
@@ -599,13 +601,21 @@ Result<std::unique_ptr<GraphRunner>, SetupError> GraphRunner::create_hosted(cons
     return runner;
 }
 
+std::vector<GraphRunner::Channel*> GraphRunner::channel_pointers() const {
+    std::vector<Channel*> pointers;
+    for (const auto& channel : channels_)
+        pointers.push_back(channel.get());
+    return pointers;
+}
+
 VoidResult GraphRunner::create_gate(const graph::ValidatedGraph& graph,
                                     std::size_t index,
+                                    const std::vector<Channel*>& channels,
                                     plugin::PluginLoader& loader,
                                     const std::shared_ptr<spdlog::logger>& logger) {
     const graph::ValidatedChannel& validated = graph.channels[index];
     if (validated.validators.empty()) return Ok{};
-    Channel& channel = *channels_[index];
+    Channel& channel = *channels[index];
     channel.gate = std::make_unique<ChannelGate>(*this, channel.name, *channel.producer, logger);
     for (const graph::ValidatedValidator& validator : validated.validators) {
         const std::string where = "channel '" + channel.name + "' validator '" + validator.spec->node.id + "'";
@@ -650,8 +660,8 @@ VoidResult GraphRunner::create_gate(const graph::ValidatedGraph& graph,
                 break;
         }
         if (validator.quarantine) {
-            gate_validator.quarantine = &*channels_[*validator.quarantine]->producer;
-            gate_validator.quarantine_name = channels_[*validator.quarantine]->name;
+            gate_validator.quarantine = &*channels[*validator.quarantine]->producer;
+            gate_validator.quarantine_name = channels[*validator.quarantine]->name;
         }
         channel.gate->add(std::move(gate_validator));
     }
@@ -677,6 +687,7 @@ std::vector<ValidatorReport> GraphRunner::validator_reports() const {
             if (report.channel == channel->name) reports.push_back(report);
         }
     }
+    reports.insert(reports.end(), removed_validator_reports_.begin(), removed_validator_reports_.end());
     return reports;
 }
 
@@ -726,6 +737,17 @@ void GraphRunner::start() {
     for (const std::size_t index : start_order_)
         nodes_[index]->start_thread();
 }
+
+namespace {
+
+/// The node a request is about: its "node", or the id in an add's spec (which the kernel has yet to check).
+std::string node_named_by(const control::Request& request) {
+    if (request.command != control::Command::Add || !request.spec.is_object()) return request.node;
+    const auto id = request.spec.find("id");
+    return id != request.spec.end() && id->is_string() ? id->get<std::string>() : std::string();
+}
+
+}  // namespace
 
 control::Answer GraphRunner::answer(const control::Request& request) {
     using control::Command;
@@ -790,7 +812,7 @@ control::Answer GraphRunner::answer(const control::Request& request) {
             if (!done) {
                 answer.error_code = done.error().code == ErrorCode::NotFound ? "not_found" : "refused";
                 answer.error_message = done.error().message;
-                answer.result = {{"node", request.node}};
+                answer.result = {{"node", node_named_by(request)}};
             } else {
                 answer.result = std::move(done.value());
             }
@@ -808,13 +830,11 @@ control::Answer GraphRunner::answer(const control::Request& request) {
             return answer;
     }
     // What the graph was told to do, and whether it did, is in the event stream.
-    const nlohmann::json* added_id = request.command == Command::Add ? &request.spec["id"] : nullptr;
-    events_->emit("control",
-                  {{"command", control::to_string(request.command)},
-                   {"client", request.client},
-                   {"node", added_id != nullptr && added_id->is_string() ? added_id->get<std::string>() : request.node},
-                   {"ok", answer.error_code.empty()},
-                   {"error", answer.error_message}});
+    events_->emit("control", {{"command", control::to_string(request.command)},
+                              {"client", request.client},
+                              {"node", node_named_by(request)},
+                              {"ok", answer.error_code.empty()},
+                              {"error", answer.error_message}});
     return answer;
 }
 
@@ -959,6 +979,7 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
                 all_finished = all_finished && node->finished();
                 stopping = stopping || (node->is_graph_source() && node->stop_requested());
             }
+            all_finished = all_finished && pending_removals_ == 0;
             // Closed in the same breath: no node is added to (or removed from) a graph whose nodes all ended.
             closed_ = all_finished;
         }

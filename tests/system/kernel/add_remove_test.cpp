@@ -188,8 +188,9 @@ TEST(AddRemove_test, AnAddThatCannotBeLeavesNothingBehindAndTheGraphRunsOn) {
         const CtlRun run = add(dir, pid, spec, channels);
         EXPECT_EQ(run.code, 1) << spec.dump();
         EXPECT_NE(run.err.find(because), std::string::npos) << run.err;
-        if (spec["id"] != "sink") {
-            EXPECT_TRUE(node_of(dir, pid, spec["id"]).is_null()) << spec.dump();
+        const std::string id = spec.value("id", "");
+        if (!id.empty() && id != "sink") {
+            EXPECT_TRUE(node_of(dir, pid, id).is_null()) << spec.dump();
         }
     };
     refused_because({{"id", "x"}, {"plugin", "no_such_plugin"}, {"inputs", {"ticks"}}}, nullptr,
@@ -214,10 +215,12 @@ TEST(AddRemove_test, AnAddThatCannotBeLeavesNothingBehindAndTheGraphRunsOn) {
     const json copied = json::array({{{"name", "copied"}, {"slot_bytes", 64}, {"slot_count", 8}}});
     refused_because(creates, copied, "create failed");
     creates["params"] = {{"fail_start", true}};
-    refused_because(creates, copied, "did not start");
+    refused_because(creates, copied, "ended before it ran (start() failed)");
     EXPECT_FALSE(lists_reader(readers_of(dir, pid, "ticks"), "x"));
     EXPECT_TRUE(readers_of(dir, pid, "copied").is_null());
 
+    // A spec without an id is the graph's business to refuse, not the kernel's to trip over.
+    refused_because({{"plugin", "test_ticker"}, {"inputs", {"ticks"}}}, nullptr, "/request/spec");
     EXPECT_EQ(remove(dir, pid, "nobody").code, 1);
     const CtlRun source = remove(dir, pid, "tick");
     EXPECT_EQ(source.code, 1);
@@ -234,6 +237,52 @@ TEST(AddRemove_test, AnAddThatCannotBeLeavesNothingBehindAndTheGraphRunsOn) {
     ASSERT_EQ(run.status.code, 0) << run.output;
     EXPECT_EQ(run.node("sink")["errors"], 0);
     EXPECT_EQ(count_events(dir, "node_added"), 1U) << "the one that could be added";
+}
+
+TEST(AddRemove_test, ARemoveThatWouldLeaveAGraphThatCannotRunIsRefused) {
+    TempDir dir;
+    json graph = ticker_graph("rest");
+    graph["channels"][0]["sync"] = "single_reader";
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_taking(dir, pid, "sink", 10);
+    json peek = ticker_sink("peek", "ticks");
+    peek["inputs"] = json::array({{{"channel", "ticks"}, {"delivery", "latest"}}});
+    const CtlRun added = add(dir, pid, peek);
+    ASSERT_EQ(added.code, 0) << added.err;
+
+    // Without its one lossless reader, the single_reader channel's producer would wait for one that never comes.
+    const CtlRun refused = remove(dir, pid, "sink");
+    EXPECT_EQ(refused.code, 1);
+    EXPECT_NE(refused.err.find("the graph without node 'sink' would not be valid"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("single_reader"), std::string::npos) << refused.err;
+    EXPECT_EQ(remove(dir, pid, "peek").code, 0);
+    EXPECT_EQ(remove(dir, pid, "sink").code, 0) << "a channel nobody reads is a graph that runs";
+    const CtlRun last = remove(dir, pid, "tick");
+    EXPECT_EQ(last.code, 1);
+    EXPECT_NE(last.err.find("the graph's last"), std::string::npos) << last.err;
+
+    const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
+    EXPECT_EQ(run.status.code, 0) << run.output;
+}
+
+TEST(AddRemove_test, AnAddedNodeKeepsTheGraphsDefaultIsolation) {
+    TempDir dir;
+    json graph = ticker_graph("isolated");
+    graph["isolation"] = "process";
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, graph));
+    const std::string pid = std::to_string(kernel.pid());
+    wait_taking(dir, pid, "sink", 10);
+    const CtlRun refused = add(dir, pid, ticker_sink("late", "ticks"));
+    EXPECT_EQ(refused.code, 1);
+    EXPECT_NE(refused.err.find("process of its own"), std::string::npos)
+        << "the graph isolates its nodes, so an added one would be isolated too: " << refused.err;
+    json in_thread = ticker_sink("late", "ticks");
+    in_thread["isolation"] = "thread";
+    EXPECT_EQ(add(dir, pid, in_thread).code, 0) << "a node that asks for a thread gets one";
+
+    const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
+    EXPECT_EQ(run.status.code, 0) << run.output;
 }
 
 }  // namespace

@@ -312,10 +312,14 @@ private:
     /// wait(), requesting a graceful stop at stop_at (CLOCK_MONOTONIC ns; NEVER: only on request).
     ExitCode wait_and_stop_at(std::uint64_t stop_at);
     /// The validators of channel `index` (graph order), if it has any: their instances and the channel's gate.
+    /// channels[i] is the graph's channel i (its quarantine channels are looked up there too).
     VoidResult create_gate(const graph::ValidatedGraph& graph,
                            std::size_t index,
+                           const std::vector<Channel*>& channels,
                            plugin::PluginLoader& loader,
                            const std::shared_ptr<spdlog::logger>& logger);
+    /// channels_ as create_gate takes them.
+    std::vector<Channel*> channel_pointers() const;
     /// Runs the plugin's init once per run, before its first node is created; the error names the plugin.
     VoidResult initialise(const plugin::LoadedPlugin& plugin, const std::string& node_id);
     /// Loads the node's plugin and component, builds its Node with its outputs (inputs are the caller's); it
@@ -370,8 +374,12 @@ private:
     mutable std::shared_mutex topology_mutex_;
     std::vector<std::unique_ptr<Channel>> channels_;
     std::vector<std::unique_ptr<GraphNode>> nodes_;
-    /// The final reports of nodes removed while the graph ran (guarded by topology_mutex_): reports() keeps them.
+    /// The final reports of nodes removed while the graph ran, and the counts of the validators of the channels
+    /// that went with them (guarded by topology_mutex_): the run's report keeps them.
     std::vector<NodeReport> removed_reports_;
+    std::vector<ValidatorReport> removed_validator_reports_;
+    /// Nodes taken out of nodes_ that have not ended yet (guarded by topology_mutex_): wait() waits for them too.
+    std::size_t pending_removals_ = 0;
     /// wait() saw every node end: the graph takes no new node (guarded by topology_mutex_).
     bool closed_ = false;
     /// dhub-node-host: the link to the kernel, and the one node it runs (nullptr in a kernel).
