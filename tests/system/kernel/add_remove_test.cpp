@@ -280,6 +280,19 @@ TEST(AddRemove_test, AnAddedNodeKeepsTheGraphsDefaultIsolation) {
     json in_thread = ticker_sink("late", "ticks");
     in_thread["isolation"] = "thread";
     EXPECT_EQ(add(dir, pid, in_thread).code, 0) << "a node that asks for a thread gets one";
+    // A node in a process of its own leaves the same way: its host ends, it is not restarted, its seat goes back.
+    const std::uint32_t host = node_of(dir, pid, "sink").value("process_pid", 0U);
+    EXPECT_NE(host, 0U);
+    const CtlRun removed = remove(dir, pid, "sink");
+    ASSERT_EQ(removed.code, 0) << removed.err;
+    EXPECT_EQ(removed.value["report"]["end_reason"], "removed");
+    EXPECT_EQ(removed.value["report"]["isolation"], "process");
+    EXPECT_TRUE(wait_until([&] { return ::kill(static_cast<pid_t>(host), 0) != 0; }, std::chrono::seconds(10)))
+        << "its dhub-node-host ended";
+    EXPECT_FALSE(lists_reader(readers_of(dir, pid, "ticks"), "sink"));
+    const std::uint64_t late = slots_in(dir, pid, "late");
+    wait_taking(dir, pid, "late", late + 1000);
+    EXPECT_EQ(count_events(dir, "node_restarted"), 0U);
 
     const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
     EXPECT_EQ(run.status.code, 0) << run.output;
