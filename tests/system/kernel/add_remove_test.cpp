@@ -152,6 +152,7 @@ TEST(AddRemove_test, AStageAddedWithItsChannelFeedsASinkAddedAfterItAndTheyLeave
     const std::string segment =
         "/dev/shm/dhub1." +
         ctl(dir, {"status", "--json", "--kernel", pid}).value.value("segment_prefix", std::string()) + ".copied";
+    ASSERT_TRUE(std::filesystem::exists(segment)) << segment;
 
     // The stage's channel has a reader: the stage stays until that reader goes.
     const CtlRun refused = remove(dir, pid, "copy");
