@@ -278,17 +278,20 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
             break;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    if (counters::is_final(state)) {
-        const NodeReport ended = raw->report();
-        if (auto taken = take_out(index, /*keep_report=*/ended.end_reason != EndReason::StartFailed); !taken) {
+    const NodeReport ended = raw->report();
+    if (counters::is_final(state) && ended.end_reason == EndReason::StartFailed) {
+        if (auto taken = take_out(index, /*keep_report=*/false); !taken) {
             // The graph ended meanwhile: the node ended with it, and is in its report.
             return Error{ErrorCode::InvalidArgument,
-                         "node '" + id + "' ended (" + ended.end_detail + ") as the graph did"};
+                         "node '" + id + "' did not start (" + ended.end_detail + "), and the graph has ended"};
         }
         return Error{ErrorCode::InvalidArgument,
-                     "node '" + id + "' ended before it ran (" + ended.end_detail + "): it was taken out again"};
+                     "node '" + id + "' did not start (" + ended.end_detail + "): it was taken out again"};
     }
+    // A node that ran and ended already (a short replay, an input closed meanwhile) was added: it stays, ended, as
+    // any node of the graph that ended does.
     answer["state"] = counters::to_string(state);
+    if (counters::is_final(state)) answer["end_reason"] = to_string(ended.end_reason);
     events_->emit("node_added", answer);
     return answer;
 }

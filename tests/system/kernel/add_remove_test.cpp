@@ -216,7 +216,7 @@ TEST(AddRemove_test, AnAddThatCannotBeLeavesNothingBehindAndTheGraphRunsOn) {
     const json copied = json::array({{{"name", "copied"}, {"slot_bytes", 64}, {"slot_count", 8}}});
     refused_because(creates, copied, "create failed");
     creates["params"] = {{"fail_start", true}};
-    refused_because(creates, copied, "ended before it ran (start() failed)");
+    refused_because(creates, copied, "did not start (start() failed)");
     EXPECT_FALSE(lists_reader(readers_of(dir, pid, "ticks"), "x"));
     EXPECT_TRUE(readers_of(dir, pid, "copied").is_null());
 
