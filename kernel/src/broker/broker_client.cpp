@@ -491,6 +491,11 @@ VoidResult BrokerClient::register_channel(const ChannelRegistration& registratio
     return Ok{};
 }
 
+void BrokerClient::forget_channel(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    channels_.erase(name);
+}
+
 VoidResult BrokerClient::deregister_channel(const std::string& name) {
     {
         std::lock_guard lock(mutex_);

@@ -189,8 +189,14 @@ void ControlServer::serve() {
             if (feed_ && (items[1].revents & ZMQ_POLLIN) != 0) feed_->drain();
             if (feed_) push_events();
             if ((items[3].revents & ZMQ_POLLIN) != 0) answer_handshakes();
+            // A command may keep this thread a while (a swap waits for its fence, a remove for its node to end):
+            // followers did not stop following meanwhile, so their subscriptions are not charged for it.
+            const std::uint64_t served_at = monotonic_ns();
             if ((items[0].revents & ZMQ_POLLIN) != 0) serve_message(false);
             if ((items[2].revents & ZMQ_POLLIN) != 0) serve_message(true);
+            const std::uint64_t busy_ns = monotonic_ns() - served_at;
+            for (auto& [key, subscriber] : subscribers_)
+                subscriber.until_ns += busy_ns;
         } catch (const std::exception& error) {
             // Nothing a client sends should get here; if something does, the endpoint keeps serving.
             spdlog::error("control endpoint: {}", error.what());

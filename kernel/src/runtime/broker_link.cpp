@@ -124,7 +124,12 @@ void BrokerLink::withdraw(const std::string& name) {
         // Being registered right now: the retry loop withdraws it when the broker's answer is in.
         if (std::find(in_flight_.begin(), in_flight_.end(), name) != in_flight_.end()) withdrawn_.push_back(name);
     }
-    if (!published || !client_->connected()) return;
+    if (!published) return;
+    if (!client_->connected()) {
+        // Not now, but never again either: the session's resync must not bring it back.
+        client_->forget_channel(name);
+        return;
+    }
     if (auto withdrawn = client_->deregister_channel(name); !withdrawn) {
         link_logger()->debug("deregistering channel '{}' from the broker: {}", name, withdrawn.error().message);
     }

@@ -50,12 +50,6 @@ void point_into_request(Addition& addition) {
     }
 }
 
-std::string listed(const std::vector<graph::GraphIssue>& issues) {
-    std::string text = graph::format_issues(issues, "");
-    if (!text.empty() && text.back() == '\n') text.pop_back();
-    return text;
-}
-
 Result<Addition> parse_addition(const nlohmann::json& spec,
                                 const nlohmann::json& channels,
                                 const graph::GraphSpec& running) {
@@ -72,7 +66,8 @@ Result<Addition> parse_addition(const nlohmann::json& spec,
     for (graph::GraphIssue& issue : issues)
         issue.json_path = in_request(issue.json_path);
     if (!parsed || !issues.empty() || parsed->nodes.size() != 1) {
-        return Error{ErrorCode::InvalidArgument, "the node to add is not one a graph could hold:\n" + listed(issues)};
+        return Error{ErrorCode::InvalidArgument,
+                     "the node to add is not one a graph could hold:\n" + listed_issues(issues)};
     }
     Addition addition{std::move(parsed->nodes.front()), std::move(parsed->channels)};
     point_into_request(addition);
@@ -150,7 +145,7 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
                                                      "' added would not be valid (/request/spec is the node, "
                                                      "/request/channels/<k> its k-th new channel, other paths are "
                                                      "in the graph file):\n" +
-                                                     listed(issues)};
+                                                     listed_issues(issues)};
     }
     const graph::ValidatedNode& added = validated.nodes.back();
     const std::size_t first_new = channels_.size();
@@ -241,6 +236,7 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
             not_started = closed_ ? "the graph has ended" : "the graph is stopping";
         } else {
             try {
+                raw->mark_added();
                 raw->start_thread();
                 nodes_.push_back(std::move(node));
             } catch (const std::exception& error) {
@@ -324,7 +320,7 @@ Result<nlohmann::json> GraphRunner::remove_node(std::string_view id) {
     (void)graph::validate_graph(rest, plugin::component_lookup(*loader_, plugin::NodeParams::Pass), issues);
     if (!issues.empty()) {
         return Error{ErrorCode::InvalidArgument,
-                     "the graph without node '" + std::string(id) + "' would not be valid:\n" + listed(issues)};
+                     "the graph without node '" + std::string(id) + "' would not be valid:\n" + listed_issues(issues)};
     }
     auto report = take_out(index, /*keep_report=*/true);
     if (!report) return report.error();
@@ -370,6 +366,8 @@ Result<NodeReport> GraphRunner::take_out(std::size_t index, bool keep_report) {
     node->request_removal();
     node->join();
     const NodeReport report = node->report();
+    // A producer in a process of its own ran its channels' validators there: their counts come with its report.
+    std::vector<ValidatorReport> validators = node->own_validator_reports();
     node.reset();  // its seats go back, its instance is destroyed
 
     std::vector<std::unique_ptr<Channel>> dropped;
@@ -379,7 +377,7 @@ Result<NodeReport> GraphRunner::take_out(std::size_t index, bool keep_report) {
             if (std::find(written.begin(), written.end(), channels_[channel]->name) == written.end()) continue;
             if (channels_[channel]->gate) {
                 for (ValidatorReport& validator : channels_[channel]->gate->reports())
-                    removed_validator_reports_.push_back(std::move(validator));
+                    validators.push_back(std::move(validator));
             }
             dropped.push_back(std::move(channels_[channel]));
             channels_.erase(channels_.begin() + static_cast<std::ptrdiff_t>(channel));
@@ -388,7 +386,11 @@ Result<NodeReport> GraphRunner::take_out(std::size_t index, bool keep_report) {
             counters_->retire_channel(channel_records_[channel]);
             channel_records_.erase(channel_records_.begin() + static_cast<std::ptrdiff_t>(channel));
         }
-        if (keep_report) removed_reports_.push_back(report);
+        // An add taken out again (its start failed) leaves nothing in the run's report.
+        if (keep_report) {
+            removed_reports_.push_back(report);
+            removed_validator_reports_.insert(removed_validator_reports_.end(), validators.begin(), validators.end());
+        }
         --pending_removals_;
     }
     for (const auto& channel : dropped) {

@@ -29,6 +29,12 @@ std::size_t graph_channel_index(const graph::ValidatedGraph& graph, const std::s
     return index;
 }
 
+std::string listed_issues(const std::vector<graph::GraphIssue>& issues) {
+    std::string text = graph::format_issues(issues, "");
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+}
+
 bool isolated(const graph::ValidatedNode& node) {
     return node.spec->isolation == graph::Isolation::Process;
 }

@@ -28,6 +28,9 @@ std::size_t graph_channel_index(const graph::ValidatedGraph& graph, const std::s
 
 bool isolated(const graph::ValidatedNode& node);
 
+/// The issues as format_issues lists them, without the last newline: what a refusal of a change quotes.
+std::string listed_issues(const std::vector<graph::GraphIssue>& issues);
+
 /// The node's record in the counters page: its id, component, isolation and inputs (latest-only or not).
 counters::PageShape::Node page_node(const graph::ValidatedGraph& graph, const graph::ValidatedNode& node);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "dhub/runtime/graph_runner.hpp"
+#include "graph_shape.hpp"
 #include "node.hpp"
 
 namespace dhub::runtime {
@@ -31,10 +32,8 @@ Result<SwapPlan> GraphRunner::plan_swap(std::size_t node_index, const SwapSpec& 
     const graph::ValidatedGraph validated =
         graph::validate_graph(candidate, plugin::component_lookup(*loader_, plugin::NodeParams::Pass), issues);
     if (!issues.empty()) {
-        std::string listed = graph::format_issues(issues, "");
-        if (!listed.empty() && listed.back() == '\n') listed.pop_back();
-        return Error{ErrorCode::InvalidArgument,
-                     "the graph with node '" + id + "' as " + swap.plugin + " would not be valid:\n" + listed};
+        return Error{ErrorCode::InvalidArgument, "the graph with node '" + id + "' as " + swap.plugin +
+                                                     " would not be valid:\n" + listed_issues(issues)};
     }
     const graph::ValidatedNode& node = validated.nodes[node_index];
     if (!same_bindings(bindings_[node_index].inputs, node.inputs) ||

@@ -289,7 +289,7 @@ void Node::thread_main() {
     bool started = connect_remote_inputs();
     if (started && descriptor_.start != nullptr) {
         if (const dhub_status status = descriptor_.start(instance_); status != DHUB_OK) {
-            count_error(status, "start failed");
+            count_error(status, "start failed", /*apply_policy=*/!added_);
             finish(EndReason::StartFailed, "start() failed");
             started = false;
         }
@@ -361,7 +361,7 @@ void Node::thread_main() {
     runner_.notify_state_change();
 }
 
-void Node::count_error(dhub_status code, const std::string& what) {
+void Node::count_error(dhub_status code, const std::string& what, bool apply_policy) {
     // report_error may come from a plugin's own thread.
     const std::uint64_t errors = counts_.errors.fetch_add(1, std::memory_order_relaxed) + 1;
     logger_->error("{}{}: {} ({})", prefix(), what, dhub_status_name(code), code);
@@ -370,6 +370,7 @@ void Node::count_error(dhub_status code, const std::string& what) {
         runner_.events().emit("node_error",
                               {{"node", id_}, {"status", dhub_status_name(code)}, {"what", what}, {"errors", errors}});
     }
+    if (!apply_policy) return;
     const auto [verdict, consecutive] = error_policy_.on_failure();
     switch (verdict) {
         case ErrorPolicyTracker::Verdict::Continue:

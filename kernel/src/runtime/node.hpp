@@ -150,6 +150,9 @@ public:
     void start_thread() override;
     void request_stop() noexcept override;
     void request_removal() noexcept override;
+    /// It joins a running graph (dhub-ctl add): if its start fails, the add is refused and its error policy is
+    /// not applied. Before start_thread().
+    void mark_added() noexcept { added_ = true; }
     void join() override;
     bool finished() const noexcept override { return finished_.load(std::memory_order_acquire); }
     bool has_inputs() const noexcept { return !inputs_.empty(); }
@@ -301,7 +304,9 @@ private:
     /// Counts a handler's status (slots: how many the call handled) and says whether the node goes on.
     Step account(dhub_status status, std::uint64_t slots = 1);
     /// Applies the error policy after a failed handler call or a reported error.
-    void count_error(dhub_status code, const std::string& what);
+    /// apply_policy false: counted and reported, but not held against its on_error (an added node's failed start,
+    /// which the add refuses, must not stop the graph it never joined).
+    void count_error(dhub_status code, const std::string& what, bool apply_policy = true);
     void count_success() noexcept { error_policy_.on_success(); }
     /// A latest-only input's slots first..last were read: a jump past the one expected is a gap in its ledger.
     void note_read(std::size_t input, std::uint64_t first, std::uint64_t last) noexcept {
@@ -370,6 +375,7 @@ private:
     const bool queue_mode_;
     /// The component has on_message: what other nodes' threads look at before queueing a message (a swap sets it).
     std::atomic<bool> takes_messages_;
+    bool added_ = false;  ///< mark_added()
 
     std::vector<Output> outputs_;
     std::vector<Input> inputs_;

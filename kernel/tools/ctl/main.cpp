@@ -57,7 +57,7 @@ commands:
               the new one (created and started first; if it cannot be, the old one runs on) reads the next
               slot. --params: the new parameters (default: the node's own). Prints the fence and the pause
   add NODE-JSON [--channels JSON]
-              add a sink or stage to the running graph: NODE-JSON (or @FILE) is the node as a graph's "nodes"
+              add a node (a recorder, a stage) to the running graph: NODE-JSON (or @FILE) is the node as a graph's "nodes"
               lists it, --channels the new channels it writes, as "channels" lists them. It reads its inputs
               from the next slot written; prints once it runs (if it cannot start, nothing of it stays)
   remove NODE stop a node for good and take it out of the running graph with the channels it writes (no other

@@ -144,6 +144,12 @@ std::uint64_t slots_in(const TempDir& dir, const std::string& pid, const std::st
     return node.is_object() ? node["slots_in"].get<std::uint64_t>() : 0;
 }
 
+void wait_flowing(const TempDir& dir, const std::string& pid, const std::string& id, std::uint64_t above) {
+    ASSERT_TRUE(wait_until([&] { return slots_in(dir, pid, id) > above; }, std::chrono::seconds(30),
+                           std::chrono::milliseconds(20)))
+        << "node '" << id << "' took no more than " << above << " slots";
+}
+
 std::vector<std::uint64_t> recorded_frames(const std::filesystem::path& file) {
     const Recording recording = read_recording(file);
     EXPECT_TRUE(recording.error.empty()) << recording.error;

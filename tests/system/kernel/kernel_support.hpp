@@ -66,6 +66,8 @@ nlohmann::json node_named(const nlohmann::json& nodes, const std::string& id);
 nlohmann::json node_of(const TempDir& dir, const std::string& pid, const std::string& id);
 /// The input slots node `id` has taken so far (0 when it is not listed).
 std::uint64_t slots_in(const TempDir& dir, const std::string& pid, const std::string& id);
+/// Waits (30 s at most, a test failure then) until node `id` has taken more than `above` slots.
+void wait_flowing(const TempDir& dir, const std::string& pid, const std::string& id, std::uint64_t above = 10);
 
 struct RecordedSlot {
     std::uint64_t sequence = 0;

@@ -75,13 +75,6 @@ json copy_graph(const std::string& name, const json& copy_extra = json::object()
               {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"copied"}}}}}};
 }
 
-/// Waits until node `id` has taken more than `above` slots.
-void wait_flowing(const TempDir& dir, const std::string& pid, const std::string& id, std::uint64_t above = 10) {
-    ASSERT_TRUE(wait_until([&] { return slots_in(dir, pid, id) > above; }, std::chrono::seconds(30),
-                           std::chrono::milliseconds(20)))
-        << "node '" << id << "' took no slot";
-}
-
 CtlRun swap(const TempDir& dir, const std::string& pid, std::vector<std::string> arguments) {
     arguments.insert(arguments.begin(), "swap");
     arguments.insert(arguments.end(), {"--kernel", pid});

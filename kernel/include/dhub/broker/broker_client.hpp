@@ -117,6 +117,9 @@ public:
 
     /// Registered channels and consumers are remembered and re-registered after a broker restart.
     VoidResult register_channel(const ChannelRegistration& registration);
+    /// Forgets a channel without telling the broker (it is away): a resync does not register it again, and the
+    /// broker drops it with this client's other registrations if the session is gone for good.
+    void forget_channel(const std::string& name);
     VoidResult deregister_channel(const std::string& name);
     /// wait > 0: the broker answers as soon as the channel registers, or NOT_FOUND after wait. `cancelled`
     /// is asked every few milliseconds while the answer is awaited: true ends the call with

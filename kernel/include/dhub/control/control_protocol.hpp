@@ -29,8 +29,8 @@ enum class Command {
     Swap,       ///< "node", "plugin", "component" and "params" (optional): replace its component at a sequence fence
     Params,     ///< "node": its parameters as it runs with them, and which are live-tunable
     SetParam,   ///< "node", "name", "value": change a live-tunable parameter while the node runs
-    Add,        ///< "spec", "channels" (optional): add a sink or stage (and the channels it writes) to the graph
-    Remove,     ///< "node": stop a sink or stage for good and take it (and the channels only it wrote) out
+    Add,        ///< "spec", "channels" (optional): add a node (and the channels it writes) to the running graph
+    Remove,     ///< "node": stop a node for good and take it (and the channels it wrote) out
 };
 const char* to_string(Command command) noexcept;
 /// Whether the command changes the running graph (an event records each such action).

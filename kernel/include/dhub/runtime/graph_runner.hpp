@@ -267,13 +267,13 @@ public:
     /// Changes a live-tunable parameter of a running node: checked against its declaration, set between two steps
     /// on the node's thread, where the component's on_param hears of it. Answer: {"node", "name", "from", "to"}.
     Result<nlohmann::json> set_node_param(std::string_view id, const std::string& name, const nlohmann::json& value);
-    /// Adds a sink or stage to the running graph (docs/control.md, "add"): `spec` is the node as a graph's
-    /// "nodes" lists it, `channels` (an array, or null) the new channels it writes, as "channels" lists them. The
-    /// graph with them must validate; the node runs in a thread of the kernel, reads its inputs from the slot
-    /// after the newest one written when it attached, and the answer comes once it runs (or why it could not:
-    /// then nothing of it stays). Any thread; one change of the graph at a time.
+    /// Adds a node (a sink or stage, typically) to the running graph (docs/control.md, "add"): `spec` is the node as a
+    /// graph's "nodes" lists it, `channels` (an array, or null) the new channels it writes, as "channels" lists them.
+    /// The graph with them must validate; the node runs in a thread of the kernel, reads its inputs from the slot after
+    /// the newest one written when it attached, and the answer comes once it runs (or why it could not: then nothing of
+    /// it stays). Any thread; one change of the graph at a time.
     Result<nlohmann::json> add_node(const nlohmann::json& spec, const nlohmann::json& channels);
-    /// Stops a sink or stage for good and takes it out of the running graph with the channels it writes, which
+    /// Stops a node for good and takes it out of the running graph with the channels it writes, which
     /// nothing else may read any more (docs/control.md, "remove"). Its seats go back: a lossless channel stops
     /// waiting for it. The answer holds its final report, which the run's report keeps too. Any thread.
     Result<nlohmann::json> remove_node(std::string_view id);
