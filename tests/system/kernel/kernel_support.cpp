@@ -30,6 +30,37 @@ nlohmann::json ticker_graph(const std::string& name) {
               {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
 }
 
+nlohmann::json scaled_waveform_graph(const std::string& name,
+                                     const TempDir& dir,
+                                     std::uint32_t samples,
+                                     const std::string& raw_sync) {
+    const auto channel = [](const std::string& channel_name, const std::string& sync) {
+        return nlohmann::json{{"name", channel_name},
+                              {"slot_bytes", 4096},
+                              {"slot_count", 64},
+                              {"sync", sync},
+                              {"schema", formats::WAVEFORM_SCHEMA_ID}};
+    };
+    return {
+        {"schema_version", 1},
+        {"name", name},
+        {"channels", {channel("raw", raw_sync), channel("out", "every_reader")}},
+        {"nodes",
+         {{{"id", "sim"},
+           {"plugin", "sim_source"},
+           {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", samples}, {"rate_hz", 1000}}},
+           {"outputs", {"raw"}}},
+          {{"id", "stage"},
+           {"plugin", "scale"},
+           {"params", {{"gain", 1.0}, {"offset", 0.0}}},
+           {"inputs", {"raw"}},
+           {"outputs", {"out"}}},
+          {{"id", "rec"},
+           {"plugin", "recorder"},
+           {"params", {{"path", (dir / "out.dhr").string()}}},
+           {"inputs", {"out"}}}}}};
+}
+
 std::filesystem::path write_graph(const TempDir& dir, nlohmann::json graph, const std::string& file) {
     if (!graph.contains("plugin_path")) graph["plugin_path"] = {DHUB_PLUGIN_DIR, DHUB_TEST_PLUGIN_DIR};
     const auto path = dir / file;

@@ -28,6 +28,13 @@ struct KernelRun {
 /// as an error): the graph of the tests about a running kernel rather than its data.
 nlohmann::json ticker_graph(const std::string& name);
 
+/// sim (counter waveform, 1 kHz, `samples` per frame) -> raw (raw_sync) -> stage (scale, gain 1) -> out (lossless)
+/// -> rec (recording dir/out.dhr); 4096-byte slots, 64 of them: the graph of the tests that change a running stage.
+nlohmann::json scaled_waveform_graph(const std::string& name,
+                                     const TempDir& dir,
+                                     std::uint32_t samples,
+                                     const std::string& raw_sync = "every_reader");
+
 /// Writes graph to dir/<file>, with plugin_path set to the built plugins and the test plugins.
 std::filesystem::path write_graph(const TempDir& dir, nlohmann::json graph, const std::string& file = "graph.json");
 

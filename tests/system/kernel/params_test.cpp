@@ -18,29 +18,8 @@ using nlohmann::json;
 
 constexpr std::uint32_t SAMPLES = 64;
 
-/// sim (counter waveform, 1 kHz) -> raw -> stage (scale) -> out -> rec
 json waveform_graph(const TempDir& dir) {
-    const auto channel = [](const std::string& name) {
-        return json{{"name", name}, {"slot_bytes", 4096}, {"slot_count", 64}, {"schema", formats::WAVEFORM_SCHEMA_ID}};
-    };
-    return {
-        {"schema_version", 1},
-        {"name", "params"},
-        {"channels", {channel("raw"), channel("out")}},
-        {"nodes",
-         {{{"id", "sim"},
-           {"plugin", "sim_source"},
-           {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", SAMPLES}, {"rate_hz", 1000}}},
-           {"outputs", {"raw"}}},
-          {{"id", "stage"},
-           {"plugin", "scale"},
-           {"params", {{"gain", 1.0}, {"offset", 0.0}}},
-           {"inputs", {"raw"}},
-           {"outputs", {"out"}}},
-          {{"id", "rec"},
-           {"plugin", "recorder"},
-           {"params", {{"path", (dir / "out.dhr").string()}}},
-           {"inputs", {"out"}}}}}};
+    return scaled_waveform_graph("params", dir, SAMPLES);
 }
 
 constexpr const char* COPY = "test.stage.tick_copy";

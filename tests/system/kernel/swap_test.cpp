@@ -25,33 +25,8 @@ using nlohmann::json;
 constexpr std::uint32_t SAMPLES = 504;
 static_assert(formats::waveform_frame_bytes(1, SAMPLES) == 4096);
 
-/// sim (1 kHz, 4 KiB frames) -> raw -> stage (scale, gain 1) -> out (lossless) -> rec
 json waveform_graph(const std::string& name, const TempDir& dir, const std::string& raw_sync) {
-    const auto channel = [](const std::string& channel_name, const std::string& sync) {
-        return json{{"name", channel_name},
-                    {"slot_bytes", 4096},
-                    {"slot_count", 64},
-                    {"sync", sync},
-                    {"schema", formats::WAVEFORM_SCHEMA_ID}};
-    };
-    return {
-        {"schema_version", 1},
-        {"name", name},
-        {"channels", {channel("raw", raw_sync), channel("out", "every_reader")}},
-        {"nodes",
-         {{{"id", "sim"},
-           {"plugin", "sim_source"},
-           {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", SAMPLES}, {"rate_hz", 1000}}},
-           {"outputs", {"raw"}}},
-          {{"id", "stage"},
-           {"plugin", "scale"},
-           {"params", {{"gain", 1.0}, {"offset", 0.0}}},
-           {"inputs", {"raw"}},
-           {"outputs", {"out"}}},
-          {{"id", "rec"},
-           {"plugin", "recorder"},
-           {"params", {{"path", (dir / "out.dhr").string()}}},
-           {"inputs", {"out"}}}}}};
+    return scaled_waveform_graph(name, dir, SAMPLES, raw_sync);
 }
 
 constexpr const char* COPY = "test.stage.tick_copy";
