@@ -45,18 +45,22 @@ public:
     static constexpr const char* params_schema =
         R"json([{"name":"delay_ms","type":"number","default":0,"min":0,"doc":"time spent on each tick (a slow sink)"},
         {"name":"join_late","type":"boolean","default":false,
-         "doc":"the first tick seen may be any (a sink added to a running graph); then every next one in order"}])json";
+         "doc":"the first tick seen may be any (a sink added to a running graph); then every next one in order"},
+        {"name":"skips_allowed","type":"boolean","default":false,
+         "doc":"ticks may be skipped (a latest-only delivery), but never repeat or go back"}])json";
 
     explicit TickSink(dhub::sdk::NodeContext& context)
         : delay_ns_(static_cast<std::uint64_t>(context.params().number("delay_ms") * 1e6)),
-          joined_(!context.params().boolean("join_late")) {}
+          joined_(!context.params().boolean("join_late")),
+          skips_allowed_(context.params().boolean("skips_allowed")) {}
 
     dhub_status consume(dhub::sdk::NodeContext& context, const dhub::sdk::InputSlot<Tick>& in) {
         if (!joined_) {
             joined_ = true;
             expected_ = in.value().value;
         }
-        if (in.value().value != expected_) {
+        const bool in_order = skips_allowed_ ? in.value().value >= expected_ : in.value().value == expected_;
+        if (!in_order) {
             context.report_error(DHUB_ERR_INVALID_ARGUMENT, "tick " + std::to_string(in.value().value) +
                                                                 " arrived, expected " + std::to_string(expected_));
         }
@@ -81,6 +85,7 @@ public:
 private:
     std::uint64_t delay_ns_;
     bool joined_;  ///< the tick to expect is known
+    bool skips_allowed_;
     std::uint64_t expected_ = 0;
 };
 

@@ -205,6 +205,7 @@ KernelCounters read_page(const std::byte* data, std::string file) {
         node.checksum_failures = counters::read(record.checksum_failures);
         node.overwritten = counters::read(record.overwritten);
         node.latest_skipped = counters::read(record.latest_skipped);
+        node.upstream_lost = counters::read(record.upstream_lost);
         node.restarts = counters::read(record.restarts);
         node.process_pid = record.process_pid.load(std::memory_order_relaxed);
         node.swaps = counters::read(record.swaps);
@@ -343,6 +344,7 @@ nlohmann::json to_json(const NodeCounts& node) {
                             {"checksum_failures", node.checksum_failures},
                             {"overwritten", node.overwritten},
                             {"latest_skipped", node.latest_skipped},
+                            {"upstream_lost", node.upstream_lost},
                             {"restarts", node.restarts},
                             {"process_pid", node.process_pid},
                             {"sampled_steps", node.sampled_steps},

@@ -137,13 +137,28 @@ dhub_status host_port_range(
     return shielded([&] { return node_of(node).port_range(direction, port, first, count); });
 }
 
+dhub_status host_channel_info(dhub_node* node, std::uint32_t direction, std::uint32_t port, dhub_channel_info* info) {
+    return node_of(node).channel_info(direction, port, info);
+}
+
+dhub_status host_count_upstream_loss(dhub_node* node, std::uint32_t port, std::uint64_t count) {
+    return node_of(node).count_upstream_loss(port, count);
+}
+
 constexpr dhub_host_api HOST_API = {
-    sizeof(dhub_host_api), DHUB_SDK_VERSION_MAJOR, DHUB_SDK_VERSION_MINOR, &host_log,
-    &host_report_error,    &host_now_ns,           &host_stop_requested,   &host_sleep_until,
-    &host_param_number,    &host_param_integer,    &host_param_bool,       &host_param_string,
-    &host_params_json,     &host_acquire_write,    &host_commit,           &host_abort_write,
-    &host_acquire_read,    &host_release,          &host_flex_read,        &host_flex_write,
-    &host_send_message,    &host_port_schema,      &host_port_range,       &host_port_schema_document,
+    sizeof(dhub_host_api),  DHUB_SDK_VERSION_MAJOR,
+    DHUB_SDK_VERSION_MINOR, &host_log,
+    &host_report_error,     &host_now_ns,
+    &host_stop_requested,   &host_sleep_until,
+    &host_param_number,     &host_param_integer,
+    &host_param_bool,       &host_param_string,
+    &host_params_json,      &host_acquire_write,
+    &host_commit,           &host_abort_write,
+    &host_acquire_read,     &host_release,
+    &host_flex_read,        &host_flex_write,
+    &host_send_message,     &host_port_schema,
+    &host_port_range,       &host_port_schema_document,
+    &host_channel_info,     &host_count_upstream_loss,
 };
 
 }  // namespace

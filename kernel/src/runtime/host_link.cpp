@@ -136,6 +136,7 @@ nlohmann::json to_json(const NodeReport& report) {
             {"burst_calls", report.burst_calls},
             {"overwritten", report.overwritten},
             {"latest_skipped", report.latest_skipped},
+            {"upstream_lost", report.upstream_lost},
             {"bytes_in", report.bytes_in},
             {"bytes_out", report.bytes_out},
             {"end_reason", to_string(report.end_reason)},
@@ -158,6 +159,7 @@ NodeReport node_report_from_json(const nlohmann::json& value) {
     report.burst_calls = count_of(value, "burst_calls");
     report.overwritten = count_of(value, "overwritten");
     report.latest_skipped = count_of(value, "latest_skipped");
+    report.upstream_lost = count_of(value, "upstream_lost");
     report.bytes_in = count_of(value, "bytes_in");
     report.bytes_out = count_of(value, "bytes_out");
     report.end_reason = end_reason_from_string(text_of(value, "end_reason"));

@@ -45,6 +45,7 @@ void add_counts(NodeReport& total, const NodeReport& part) {
     total.burst_calls += part.burst_calls;
     total.overwritten += part.overwritten;
     total.latest_skipped += part.latest_skipped;
+    total.upstream_lost += part.upstream_lost;
     total.bytes_in += part.bytes_in;
     total.bytes_out += part.bytes_out;
     // A restarted process paces from its own first tick: its ticks add up, its worst lateness is one of them.
@@ -511,6 +512,7 @@ void IsolatedNode::publish_counts() {
     set(counts_.burst_calls, now.burst_calls);
     set(counts_.overwritten, now.overwritten);
     set(counts_.latest_skipped, now.latest_skipped);
+    set(counts_.upstream_lost, now.upstream_lost);
     set(counts_.bytes_in, now.bytes_in);
     set(counts_.bytes_out, now.bytes_out);
     set(counts_.restarts, now.restarts.size());

@@ -131,6 +131,7 @@ NodeReport Node::report() const {
     if (pacer_) report.pacing = pacer_->report();
     report.bytes_in = read(counts_.bytes_in);
     report.bytes_out = read(counts_.bytes_out);
+    report.upstream_lost = read(counts_.upstream_lost);
     return report;
 }
 

@@ -221,6 +221,8 @@ public:
     const char* port_schema(std::uint32_t direction, std::uint32_t port) const noexcept;
     const char* port_schema_document(std::uint32_t direction, std::uint32_t port) const noexcept;
     dhub_status port_range(std::uint32_t direction, const char* port, std::uint32_t* first, std::uint32_t* count) const;
+    dhub_status channel_info(std::uint32_t direction, std::uint32_t port, dhub_channel_info* info) const noexcept;
+    dhub_status count_upstream_loss(std::uint32_t port, std::uint64_t count) noexcept;
 
 private:
     enum class Step { Continue, Finished, TimedOut };

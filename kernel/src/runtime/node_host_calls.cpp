@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The kernel's side of the host API calls a plugin makes on its node (host_api.cpp forwards them here):
 // logging, parameters, sleeping, queue-mode slots, flex zones, peer messages, port schemas.
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 
 #include "dhub/base/clock.hpp"
@@ -228,6 +230,46 @@ dhub_status Node::send_message(std::uint32_t direction, std::uint32_t port, cons
         return DHUB_ERR_INVALID_ARGUMENT;
     }
     runner_.broadcast(*this, direction == 0 ? inputs_[port].channel : outputs_[port].channel, message);
+    return DHUB_OK;
+}
+
+dhub_status Node::channel_info(std::uint32_t direction, std::uint32_t port, dhub_channel_info* info) const noexcept {
+    if (info == nullptr || info->struct_size < offsetof(dhub_channel_info, name)) return DHUB_ERR_INVALID_ARGUMENT;
+    const shm::ChannelView* view = nullptr;
+    const std::string* name = nullptr;
+    bool latest_reader = false;
+    if (direction == 0 && port < inputs_.size()) {
+        const Input& input = inputs_[port];
+        if (!input.consumer) return DHUB_ERR_UNAVAILABLE;  // a remote input not attached yet, or a guarded channel
+        view = &input.consumer->view();
+        name = input.remote ? &input.remote_name : &input.channel;
+        latest_reader = input.consumer->latest_only();
+    } else if (direction == 1 && port < outputs_.size() && outputs_[port].producer != nullptr) {
+        view = &outputs_[port].producer->view();
+        name = &outputs_[port].channel;
+    } else {
+        return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    // Filled into a full-sized copy, then as much of it as the caller's struct holds: an older plugin's smaller
+    // struct never gets a field it does not have.
+    dhub_channel_info full{};
+    full.struct_size = info->struct_size;
+    full.slot_count = view->slot_count();
+    full.slot_bytes = view->slot_payload_bytes();
+    full.flex_bytes = view->header().flex_zone_bytes;
+    full.sync = static_cast<std::uint32_t>(view->sync());
+    full.latest_reader = latest_reader ? 1 : 0;
+    full.name = name->c_str();
+    std::memcpy(full.schema_hash, view->header().schema_hash, sizeof full.schema_hash);
+    std::memcpy(info, &full, std::min<std::size_t>(info->struct_size, sizeof full));
+    return DHUB_OK;
+}
+
+dhub_status Node::count_upstream_loss(std::uint32_t port, std::uint64_t count) noexcept {
+    if (port >= outputs_.size() || outputs_[port].producer == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
+    if (count == 0) return DHUB_OK;
+    outputs_[port].producer->count_upstream_loss(count);
+    counters::add(counts_.upstream_lost, count);
     return DHUB_OK;
 }
 

@@ -86,6 +86,7 @@ Result<ChannelInfo> inspect_channel(std::string_view channel) {
         {"takeovers", counters.takeovers.load()},
         {"flex_writes", counters.flex_writes.load()},
         {"held_skips", header.held_skips.load()},
+        {"upstream_lost", header.upstream_lost.load()},
     };
     for (std::uint32_t index = 0; index < view.slot_count(); ++index) {
         const auto& slot = view.slot_header(index);

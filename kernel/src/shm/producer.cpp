@@ -687,6 +687,12 @@ void Producer::heartbeat() noexcept {
     state_->view.header().producer_heartbeat_ns.store(monotonic_ns(), std::memory_order_relaxed);
 }
 
+void Producer::count_upstream_loss(std::uint64_t count) noexcept {
+    // Only the producer writes it (one thread at a time, as for every producer call): no read-modify-write race.
+    auto& lost = state_->view.header().upstream_lost;
+    lost.store(lost.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+}
+
 void Producer::close() noexcept {
     if (state_) state_->close();
 }

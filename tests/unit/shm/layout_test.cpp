@@ -10,8 +10,8 @@
 namespace dhub::shm::layout {
 namespace {
 
-TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionSevenPutThem) {
-    EXPECT_EQ(LAYOUT_VERSION, 7u);
+TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionEightPutThem) {
+    EXPECT_EQ(LAYOUT_VERSION, 8u);
     EXPECT_EQ(SEGMENT_MAGIC, 0x314D485342554844ULL);
     EXPECT_EQ(sizeof(SegmentHeader), 512u);
     EXPECT_EQ(offsetof(SegmentHeader, magic), 0u);
@@ -28,6 +28,7 @@ TEST(LayoutBinaryCompatibility_test, HeaderFieldsStayWhereVersionSevenPutThem) {
     EXPECT_EQ(offsetof(SegmentHeader, schema_descriptor_bytes), 124u);
     EXPECT_EQ(offsetof(SegmentHeader, geometry_checksum), 128u);
     EXPECT_EQ(offsetof(SegmentHeader, writer_lease), 160u);
+    EXPECT_EQ(offsetof(SegmentHeader, upstream_lost), 208u);
     EXPECT_EQ(offsetof(SegmentHeader, producer_epoch), 176u);
     EXPECT_EQ(offsetof(SegmentHeader, closed), 180u);
     EXPECT_EQ(offsetof(SegmentHeader, held_skips), 184u);

@@ -144,6 +144,9 @@ struct alignas(64) NodeRecord {
     Counter swaps;               ///< components swapped in
     Counter last_swap_pause_ns;  ///< the latest swap's pause: from the old instance's last step to the new one's
     Counter max_swap_pause_ns;   ///< the longest
+    /// Slots its outputs' far producers committed that never arrived (a transport receiver's count_upstream_loss).
+    /// Added in this line's padding: a reader that predates it never looks, and an older page holds 0 there.
+    Counter upstream_lost;
 };
 
 /// One input of a node: its consumer's loss ledger. A lossless input never loses a slot; a latest-only one

@@ -37,6 +37,7 @@ struct NodeCounts {
     std::uint64_t checksum_failures = 0;
     std::uint64_t overwritten = 0;
     std::uint64_t latest_skipped = 0;
+    std::uint64_t upstream_lost = 0;  ///< slots its outputs' far producers committed that never arrived
     std::uint64_t restarts = 0;
     std::uint32_t process_pid = 0;  ///< an isolated node's host process; 0 for a node on a kernel thread
     std::uint64_t sampled_steps = 0;

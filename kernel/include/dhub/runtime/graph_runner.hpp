@@ -170,6 +170,9 @@ struct NodeReport {
     PacingReport pacing{};
     std::uint64_t bytes_in = 0;   ///< payload bytes of the input slots it took
     std::uint64_t bytes_out = 0;  ///< payload bytes of the output slots it published
+    /// Slots lost before they reached the node's outputs: a transport receiver's count of the sequence numbers
+    /// its far producer committed that never arrived (count_upstream_loss).
+    std::uint64_t upstream_lost = 0;
 };
 
 /// A channel validator's work in a run (docs/graph.md, "validators").

@@ -28,7 +28,7 @@ inline constexpr std::uint64_t SEGMENT_MAGIC = 0x314D485342554844ULL;  // "DHUBS
 // 6: a seat may read a lossless channel latest-only (SEAT_LATEST, ConsumerEntry::skipped), and a single-reader
 //    channel has max_consumers seats: seat 0 is its reader's, the others are latest seats
 // 7: a channel guarded by validators has a table of their rejections (gate_entries, GateEntry)
-inline constexpr std::uint32_t LAYOUT_VERSION = 7;
+inline constexpr std::uint32_t LAYOUT_VERSION = 8;
 inline constexpr std::size_t CACHE_LINE = 64;
 inline constexpr std::size_t PAGE = 4096;
 
@@ -94,7 +94,10 @@ struct alignas(CACHE_LINE) SegmentHeader {
     // ---- line 3: producer hot path: read by every consumer, written only by the producer ----------
     alignas(CACHE_LINE) std::atomic<std::uint64_t> write_seq;  ///< committed slots = next sequence
     std::atomic<std::uint64_t> producer_heartbeat_ns;          ///< CLOCK_MONOTONIC
-    std::uint8_t reserved3[48];
+    /// Slots lost before they reached this channel, as its producer learnt of them: sequence numbers a
+    /// transport's far producer committed that never arrived (layout 8). Written rarely, only by the producer.
+    std::atomic<std::uint64_t> upstream_lost;
+    std::uint8_t reserved3[40];
     // ---- line 4: consumers asleep waiting for a commit (written by consumers, read by producer) ---
     alignas(CACHE_LINE) std::atomic<std::uint32_t> readers_waiting;
     std::atomic<std::uint32_t> commit_futex;  ///< bumped by the producer to wake sleeping readers
@@ -217,6 +220,7 @@ static_assert(offsetof(SegmentHeader, schema_hash) == 64);
 static_assert(offsetof(SegmentHeader, geometry_checksum) == 128);
 static_assert(offsetof(SegmentHeader, writer_lease) == 160);
 static_assert(offsetof(SegmentHeader, write_seq) == 192);
+static_assert(offsetof(SegmentHeader, upstream_lost) == 208);
 static_assert(offsetof(SegmentHeader, reuse_claim) == 336);
 static_assert(offsetof(SegmentHeader, seats_in_use) == 264);
 static_assert(offsetof(SegmentHeader, holding_readers) == 432);

@@ -193,6 +193,9 @@ public:
     FlexZone flex_zone() const noexcept;
     /// Refreshes the producer heartbeat; commits do this too. Call it when idle for long.
     void heartbeat() noexcept;
+    /// Adds count to the header's upstream_lost: slots lost before they reached this channel (a transport's
+    /// receiver counts the sequence numbers its far producer committed that never arrived).
+    void count_upstream_loss(std::uint64_t count) noexcept;
     /// Marks the channel closed (consumers drain, then get Closed), releases the lease and, if
     /// options.unlink_on_close, removes the name. Idempotent; the destructor calls it.
     void close() noexcept;

@@ -120,6 +120,24 @@ typedef struct dhub_port_descriptor {
 
 typedef struct dhub_node dhub_node; /* opaque, one per node; passed back to every host call */
 
+/* dhub_channel_info.sync: the channel's consumer sync policy (docs/graph.md). */
+#define DHUB_SYNC_LATEST_ONLY 1u
+#define DHUB_SYNC_SINGLE_READER 2u
+#define DHUB_SYNC_EVERY_READER 3u
+
+/* The channel on one of a node's ports as its segment describes it (since SDK 1.5): what a transport checks
+   against the far end before it carries a slot. */
+typedef struct dhub_channel_info {
+    uint32_t struct_size;
+    uint32_t slot_count;     /* slots in the ring */
+    uint64_t slot_bytes;     /* payload bytes of one slot */
+    uint64_t flex_bytes;     /* size of the flex zone (0: none) */
+    uint32_t sync;           /* DHUB_SYNC_* */
+    uint32_t latest_reader;  /* inputs: non-zero when this node reads it latest-only (its own or the channel's) */
+    const char* name;        /* the channel's name in this kernel; owned by the kernel, valid as long as the node */
+    uint8_t schema_hash[32]; /* the schema's hash stored in the segment (docs/schemas.md); all zero: unchecked */
+} dhub_channel_info;
+
 typedef struct dhub_host_api {
     uint32_t struct_size;
     uint16_t abi_major;
@@ -181,6 +199,16 @@ typedef struct dhub_host_api {
        dtypes, shapes, size. NULL when the channel's schema is an opaque id, "*", or the port does not exist.
        A validator's port 0 input is the channel it guards. Owned by the kernel, valid as long as the node. */
     const char* (*port_schema_document)(dhub_node* node, uint32_t direction, uint32_t port);
+
+    /* ---- SDK 1.5 (check struct_size, as NodeContext does) ---- */
+    /* The channel on a port (direction 0 = input, 1 = output): geometry, sync policy, schema hash. Fills at most
+       info->struct_size bytes. DHUB_ERR_INVALID_ARGUMENT for a port that does not exist; DHUB_ERR_UNAVAILABLE
+       for an input from another kernel that is not attached yet. */
+    dhub_status (*channel_info)(dhub_node* node, uint32_t direction, uint32_t port, dhub_channel_info* info);
+    /* Output ports: count slots lost before they reached this channel, such as the sequence numbers a
+       transport's far producer committed that never arrived. Added to the channel's upstream_lost (dhub-shm
+       inspect) and the node's report. Any thread. */
+    dhub_status (*count_upstream_loss)(dhub_node* node, uint32_t port, uint64_t count);
 } dhub_host_api;
 
 /* ---- what a component does ----------------------------------------------------------------------------- */
@@ -296,8 +324,9 @@ typedef struct dhub_component_descriptor {
     dhub_status (*validate)(void* instance, const dhub_slot* slot, dhub_validation* verdict);
     /* Optional: a message from another node on one of this node's channels. */
     void (*on_message)(void* instance, const char* channel, const char* message);
-    /* Transports (ABI reserved in 1.0; no transport plugin ships yet): open the remote end described by
-       params, then move slots with the queue-mode host calls inside run(). */
+    /* Transports (DHUB_KIND_TRANSPORT, queue mode): run() opens the far end its params describe and moves
+       slots with the queue-mode host calls, a sender reading its one input, a receiver writing its one output
+       (docs/transports.md; channel_info and count_upstream_loss since 1.5). */
 
     /* Since 1.1. Optional, realtime sources and sinks (and since 1.2 stages with one input and one output):
        several slots per call (dhub_burst_args). The kernel uses it instead of process() when the node's

@@ -3,8 +3,10 @@
 // messages to the channel's peers and, in queue mode, the slots of its ports.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -69,6 +71,18 @@ private:
 };
 
 enum class Direction : std::uint32_t { Input = 0, Output = 1 };
+
+/// The channel on one of a node's ports as its segment describes it (SDK 1.5, dhub_channel_info).
+struct ChannelInfo {
+    std::string name;
+    std::uint32_t slot_count = 0;
+    std::uint64_t slot_bytes = 0;
+    std::uint64_t flex_bytes = 0;
+    std::uint32_t sync = 0;                      ///< DHUB_SYNC_*
+    bool latest_reader = false;                  ///< an input this node reads latest-only
+    std::array<std::uint8_t, 32> schema_hash{};  ///< all zero: the channel's schema is unchecked
+    bool lossless() const noexcept { return sync != DHUB_SYNC_LATEST_ONLY; }
+};
 
 /// A flex zone seen as struct F (consistent snapshots; the kernel copies under a seqlock).
 template <typename F>
@@ -222,6 +236,45 @@ public:
                                         " port of this component (" + dhub_status_name(status) + ")");
         }
         return indices;
+    }
+
+    /// The channel on a port (SDK 1.5): name, geometry, sync policy, schema hash. Throws HostError for a port the
+    /// node does not have, an input from another kernel not attached yet (DHUB_ERR_UNAVAILABLE), and on a kernel
+    /// older than SDK 1.5 (DHUB_ERR_ABI_MISMATCH).
+    ChannelInfo channel(Direction direction, std::uint32_t port = 0) const {
+        dhub_channel_info info{};
+        info.struct_size = sizeof info;
+        const bool known = host_->struct_size >= offsetof(dhub_host_api, channel_info) + sizeof host_->channel_info &&
+                           host_->channel_info != nullptr;
+        const dhub_status status = known
+                                       ? host_->channel_info(node_, static_cast<std::uint32_t>(direction), port, &info)
+                                       : DHUB_ERR_ABI_MISMATCH;
+        if (status != DHUB_OK) {
+            throw HostError(status, std::string("no channel on ") +
+                                        (direction == Direction::Input ? "input" : "output") + " port " +
+                                        std::to_string(port) + " (" + dhub_status_name(status) + ")");
+        }
+        ChannelInfo channel;
+        channel.name = info.name != nullptr ? info.name : "";
+        channel.slot_count = info.slot_count;
+        channel.slot_bytes = info.slot_bytes;
+        channel.flex_bytes = info.flex_bytes;
+        channel.sync = info.sync;
+        channel.latest_reader = info.latest_reader != 0;
+        std::memcpy(channel.schema_hash.data(), info.schema_hash, channel.schema_hash.size());
+        return channel;
+    }
+
+    /// Counts slots lost before they reached the channel on an output port (SDK 1.5): a transport's receiver
+    /// counts the sequence numbers its far producer committed that never arrived. Shown as upstream_lost by
+    /// --report and dhub-shm inspect. A no-op on a kernel older than SDK 1.5.
+    void count_upstream_loss(std::uint32_t port, std::uint64_t count) const noexcept {
+        if (count == 0 ||
+            host_->struct_size < offsetof(dhub_host_api, count_upstream_loss) + sizeof host_->count_upstream_loss ||
+            host_->count_upstream_loss == nullptr) {
+            return;
+        }
+        (void)host_->count_upstream_loss(node_, port, count);
     }
 
     template <typename F>

@@ -39,6 +39,7 @@
 #include "dhub/sdk/slots.hpp"
 #include "dhub/sdk/stage_burst.hpp"
 #include "dhub/sdk/struct_schema.hpp"
+#include "dhub/sdk/transport.hpp"
 
 namespace dhub::sdk {
 

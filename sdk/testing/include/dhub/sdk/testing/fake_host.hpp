@@ -6,7 +6,9 @@
 // Thread-safe: a queue-mode run() may run on its own thread while the test pushes input or asks to stop.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -100,6 +102,23 @@ public:
     void set_port_range(Direction direction, std::string port, std::uint32_t first, std::uint32_t count) {
         const std::lock_guard lock(mutex_);
         port_ranges_[{static_cast<std::uint32_t>(direction), std::move(port)}] = {first, count};
+    }
+
+    /// What channel_info() reports for a port (SDK 1.5), as the kernel would from the channel's segment. A port
+    /// never set does not exist (DHUB_ERR_INVALID_ARGUMENT); name is copied and kept by the host.
+    void set_channel_info(Direction direction, std::uint32_t port, dhub_channel_info info, std::string name) {
+        const std::lock_guard lock(mutex_);
+        auto& entry = channel_infos_[{static_cast<std::uint32_t>(direction), port}];
+        entry.second = std::make_unique<std::string>(std::move(name));
+        info.struct_size = sizeof info;
+        info.name = entry.second->c_str();
+        entry.first = info;
+    }
+    /// What the component counted with count_upstream_loss() on an output port (SDK 1.5).
+    std::uint64_t upstream_lost(std::uint32_t port) const {
+        const std::lock_guard lock(mutex_);
+        const auto found = upstream_lost_.find(port);
+        return found != upstream_lost_.end() ? found->second : 0;
     }
 
     // ---- stop and time --------------------------------------------------------------------------------
@@ -529,6 +548,28 @@ private:
         return DHUB_OK;
     }
 
+    static dhub_status channel_info(dhub_node* node,
+                                    std::uint32_t direction,
+                                    std::uint32_t port,
+                                    dhub_channel_info* info) {
+        FakeHost& host = self(node);
+        const std::lock_guard lock(host.mutex_);
+        if (info == nullptr || info->struct_size < offsetof(dhub_channel_info, name)) return DHUB_ERR_INVALID_ARGUMENT;
+        const auto found = host.channel_infos_.find({direction, port});
+        if (found == host.channel_infos_.end()) return DHUB_ERR_INVALID_ARGUMENT;
+        const std::uint32_t size = info->struct_size;
+        std::memcpy(info, &found->second.first, std::min<std::size_t>(size, sizeof(dhub_channel_info)));
+        info->struct_size = size;
+        return DHUB_OK;
+    }
+
+    static dhub_status count_upstream_loss(dhub_node* node, std::uint32_t port, std::uint64_t count) {
+        FakeHost& host = self(node);
+        const std::lock_guard lock(host.mutex_);
+        host.upstream_lost_[port] += count;
+        return DHUB_OK;
+    }
+
     static constexpr dhub_host_api API = {
         sizeof(dhub_host_api),
         DHUB_SDK_VERSION_MAJOR,
@@ -554,6 +595,8 @@ private:
         &port_schema,
         &port_range,
         &port_schema_document,
+        &channel_info,
+        &count_upstream_loss,
     };
 
     ManualClock& clock_;
@@ -572,6 +615,10 @@ private:
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> port_schemas_;  ///< (direction, port)
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> port_schema_documents_;
     std::map<std::pair<std::uint32_t, std::string>, std::pair<std::uint32_t, std::uint32_t>> port_ranges_;
+    /// (direction, port) -> the info and the name its `name` points into (a unique_ptr: the text never moves).
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::pair<dhub_channel_info, std::unique_ptr<std::string>>>
+        channel_infos_;
+    std::map<std::uint32_t, std::uint64_t> upstream_lost_;
     std::vector<std::string> violations_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, FlexZoneState> zones_;
     std::map<std::uint32_t, InputQueue> inputs_;

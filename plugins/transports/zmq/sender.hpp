@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// dhub.transport.zmq_send: serves the local channel on its input to zmq_receive nodes in other kernels, on
+// this host or others (docs/transports.md). A ROUTER socket binds; each receiver is a peer with its own credits.
+//
+// Lossless: slots are copied into a resend window (as many as `window`) and released locally; a peer gets a
+// slot when it has credit, and a slot leaves the window once every peer committed it. A full window stops the
+// reads, so a slow receiver holds the local producer back through the lossless local channel, and nothing is
+// dropped. Latest: the newest slot is kept, one in flight per peer; older ones are replaced, and the receiver
+// counts them as skipped.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "curve.hpp"
+#include "dhub/sdk/plugin.hpp"
+#include "sockets.hpp"
+#include "wire.hpp"
+
+namespace dhub::zmq_transport {
+
+class ZmqSender : public sdk::TransportSender {
+public:
+    static constexpr const char* id = "dhub.transport.zmq_send";
+    static constexpr std::uint32_t version = 1;
+    static constexpr const char* description =
+        "Serves its input channel over ZeroMQ (CurveZMQ optional) to zmq_receive nodes in other kernels";
+    static constexpr const char* params_schema = R"json([
+{"name":"bind","type":"string","doc":"endpoint to serve on, e.g. tcp://0.0.0.0:5600; without CURVE keys only a loopback one unless insecure"},
+{"name":"delivery","type":"string","default":"lossless","enum":["lossless","latest"],"doc":"lossless: every slot to every receiver, with back-pressure; latest: the newest, never holding the producer back"},
+{"name":"window","type":"integer","default":64,"min":1,"max":65536,"doc":"lossless: slots kept for resending until every receiver committed them"},
+{"name":"chunk_bytes","type":"integer","default":1048576,"min":1024,"max":1073741824,"doc":"a slot larger than this is sent in chunks of this size"},
+{"name":"curve_secret_key","type":"string","default":"","doc":"this sender's CURVE secret key file (dhub-keygen); empty: no encryption"},
+{"name":"allowlist","type":"string","default":"","doc":"with a key: the broker's allowlist file; only keys whose consume globs match the channel get in"},
+{"name":"insecure","type":"boolean","default":false,"doc":"allow binding a non-loopback endpoint without CURVE keys"},
+{"name":"peer_timeout_ms","type":"integer","default":3000,"min":100,"doc":"a receiver silent this long is forgotten (lossless: its unacknowledged slots stay for the next)"},
+{"name":"heartbeat_ms","type":"integer","default":250,"min":10,"doc":"how often an idle sender tells its receivers it is alive"}
+])json";
+
+    explicit ZmqSender(sdk::NodeContext& context);
+    dhub_status run(sdk::NodeContext& context);
+
+private:
+    struct Entry {
+        std::uint64_t sequence = 0;
+        std::uint64_t timestamp_ns = 0;
+        SharedBytes bytes;
+    };
+    struct Peer {
+        std::string label;
+        std::uint64_t next_send = 0;  ///< lossless: the next sequence number to send
+        std::uint64_t acked = 0;      ///< every sequence number below it is committed there
+        std::uint32_t credits = 0;
+        std::uint64_t latest_sent = 0;  ///< latest: one past the last sequence number sent (0: none)
+        std::uint64_t heard_ns = 0;
+        std::uint64_t heartbeat_ns = 0;
+        bool reachable = true;  ///< false after a send found no connection, until it is heard again
+    };
+
+    void open_socket(sdk::NodeContext& context);
+    /// Handles every waiting message; waits up to timeout_ms for the first.
+    void serve_peers(sdk::NodeContext& context, int timeout_ms);
+    void handle(sdk::NodeContext& context, const std::string& identity, const Message& message);
+    void welcome(sdk::NodeContext& context, const std::string& identity, const Hello& hello);
+    void refuse(const std::string& identity, RefuseCode code, const std::string& text);
+    /// Lossless: reads local slots into the window while it has room; true if any arrived.
+    bool fill_window(sdk::NodeContext& context, std::int64_t timeout_ns);
+    /// Latest: reads every waiting local slot, keeping the newest; true if any arrived.
+    bool take_newest(sdk::NodeContext& context, std::int64_t timeout_ns);
+    void send_slots(sdk::NodeContext& context);
+    /// Sends one slot (in chunks); false when ZeroMQ cannot take it now or the peer is gone.
+    bool send_slot(const std::string& identity, Peer& peer, const Entry& entry);
+    void retire_acknowledged();
+    void keep_alive(sdk::NodeContext& context, std::uint64_t now);
+    /// The input closed and every receiver has everything (lossless: the window is empty; latest: each has
+    /// the newest): time to tell them the stream ended.
+    bool delivered_all() const;
+    void send_end();
+    /// Says END until every receiver answered BYE (or a while passed).
+    void say_end(sdk::NodeContext& context);
+    std::size_t in_flight(const Peer& peer) const;
+    std::uint64_t window_base() const;
+    bool window_full() const { return window_.size() >= window_capacity_; }
+
+    std::string bind_;
+    Delivery delivery_;
+    std::size_t window_capacity_;
+    std::size_t chunk_bytes_;
+    std::string secret_key_;
+    std::string allowlist_path_;
+    bool insecure_;
+    std::uint64_t peer_timeout_ns_;
+    std::uint64_t heartbeat_ns_;
+
+    std::uint64_t session_ = 0;
+    ChannelDescription channel_;
+    zmq::context_t zmq_context_;
+    std::optional<Allowlist> allowlist_;
+    std::unique_ptr<ZapHandler> zap_;
+    std::optional<zmq::socket_t> socket_;
+    std::deque<Entry> window_;           ///< lossless: copies of the slots not yet committed everywhere
+    std::optional<Entry> newest_;        ///< latest: the newest slot read
+    std::map<std::string, Peer> peers_;  ///< by routing id
+    std::uint64_t next_local_ = 0;       ///< one past the newest local sequence number read
+    bool input_closed_ = false;          ///< the local producer closed the channel and every slot was read
+    std::uint64_t sent_ = 0;
+    std::uint64_t resent_ = 0;
+    std::uint64_t refused_ = 0;
+    std::uint64_t refusal_log_ns_ = 0;  ///< refusals are logged at most once a second
+};
+
+}  // namespace dhub::zmq_transport

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: Apache-2.0
+// The zmq transport between real dhub-kernel processes over loopback TCP: a sender kernel serves its channel,
+// a receiver kernel writes it into its own channel of the same name. Byte for byte in chunks, back-pressure from
+// a slow far reader, a receiver kernel SIGKILLed and restarted, a sender kernel SIGKILLed and restarted, latest
+// delivery, refused mismatches, garbage from a raw ZeroMQ client, CURVE keys and the allowlist.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "dhub/formats/waveform.hpp"
+#include "kernel_support.hpp"
+#include "support/loopback_port.hpp"
+#include "wire.hpp"
+
+namespace dhub::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace wire = dhub::zmq_transport;
+
+constexpr std::uint64_t SLOT_BYTES = 4096;
+constexpr std::uint32_t SLOTS = 64;
+constexpr std::uint32_t WINDOW = 64;
+
+nlohmann::json waveform_channel(std::uint64_t slot_bytes = SLOT_BYTES) {
+    return {{"name", "raw"},
+            {"slot_bytes", slot_bytes},
+            {"slot_count", SLOTS},
+            {"sync", "every_reader"},
+            {"schema", formats::WAVEFORM_SCHEMA_ID}};
+}
+
+/// sim (counter waveform, `frames` at `rate_hz`; 0 frames: no end) -> raw -> tx (zmq_send on endpoint), and with
+/// `record_here` also -> rec_a (dir/a.dhr): what left.
+nlohmann::json sender_graph(const TempDir& dir,
+                            const std::string& endpoint,
+                            std::uint64_t frames,
+                            double rate_hz,
+                            nlohmann::json tx_params = nlohmann::json::object(),
+                            bool record_here = false) {
+    tx_params["bind"] = endpoint;
+    tx_params["window"] = WINDOW;
+    nlohmann::json nodes = {{{"id", "sim"},
+                             {"plugin", "sim_source"},
+                             {"params",
+                              {{"waveform", "counter"},
+                               {"channels", 1},
+                               {"samples_per_channel", 500},
+                               {"rate_hz", rate_hz},
+                               {"max_frames", frames}}},
+                             {"outputs", {"raw"}}},
+                            {{"id", "tx"},
+                             {"plugin", "zmq"},
+                             {"component", "dhub.transport.zmq_send"},
+                             {"params", tx_params},
+                             {"inputs", {"raw"}}}};
+    if (record_here) {
+        nodes.push_back({{"id", "rec_a"},
+                         {"plugin", "recorder"},
+                         {"params", {{"path", (dir / "a.dhr").string()}}},
+                         {"inputs", {"raw"}}});
+    }
+    return {{"schema_version", 1}, {"name", "sender"}, {"channels", {waveform_channel()}}, {"nodes", nodes}};
+}
+
+/// rx (zmq_receive from endpoint) -> raw -> rec (dir/b.dhr, flushed per slot).
+nlohmann::json receiver_graph(const TempDir& dir,
+                              const std::string& endpoint,
+                              nlohmann::json rx_params = nlohmann::json::object(),
+                              std::uint64_t slot_bytes = SLOT_BYTES) {
+    rx_params["connect"] = endpoint;
+    return {{"schema_version", 1},
+            {"name", "receiver"},
+            {"channels", {waveform_channel(slot_bytes)}},
+            {"nodes",
+             {{{"id", "rx"},
+               {"plugin", "zmq"},
+               {"component", "dhub.transport.zmq_receive"},
+               {"params", rx_params},
+               {"outputs", {"raw"}}},
+              {{"id", "rec"},
+               {"plugin", "recorder"},
+               {"params", {{"path", (dir / "b.dhr").string()}, {"flush_every", 1}}},
+               {"inputs", {"raw"}}}}}};
+}
+
+/// tick (test_ticker, `count` as fast as it can) -> ticks -> tx; rx -> ticks -> sink (slow): the graphs of the
+/// tests about pace rather than bytes.
+nlohmann::json tick_sender_graph(const std::string& endpoint,
+                                 std::uint64_t count,
+                                 const std::string& delivery,
+                                 double rate_hz = 0) {
+    nlohmann::json tick = {{"id", "tick"},
+                           {"plugin", "test_ticker"},
+                           {"component", "test.source.ticker"},
+                           {"params", {{"count", count}}},
+                           {"outputs", {"ticks"}}};
+    if (rate_hz > 0) tick["pacing"] = {{"rate_hz", rate_hz}};
+    return {{"schema_version", 1},
+            {"name", "tick-sender"},
+            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}}}},
+            {"nodes",
+             {tick,
+              {{"id", "tx"},
+               {"plugin", "zmq"},
+               {"component", "dhub.transport.zmq_send"},
+               {"params", {{"bind", endpoint}, {"window", WINDOW}, {"delivery", delivery}}},
+               {"inputs", {"ticks"}}}}}};
+}
+
+nlohmann::json tick_receiver_graph(const std::string& endpoint, double delay_ms, bool skips_allowed) {
+    return {{"schema_version", 1},
+            {"name", "tick-receiver"},
+            // The far channel's schema is the ticker's: said here, as the receiver writes no schema of its own.
+            {"channels", {{{"name", "ticks"}, {"slot_bytes", 64}, {"slot_count", 8}, {"schema", "test.tick@1"}}}},
+            {"nodes",
+             {{{"id", "rx"},
+               {"plugin", "zmq"},
+               {"component", "dhub.transport.zmq_receive"},
+               {"params", {{"connect", endpoint}}},
+               {"outputs", {"ticks"}}},
+              {{"id", "sink"},
+               {"plugin", "test_ticker"},
+               {"component", "test.sink.ticker"},
+               {"params", {{"delay_ms", delay_ms}, {"skips_allowed", skips_allowed}}},
+               {"inputs", {"ticks"}}}}}};
+}
+
+std::uint64_t count_of(const nlohmann::json& node, const char* field) {
+    return node.is_object() && node.contains(field) ? node[field].get<std::uint64_t>() : 0;
+}
+
+/// Every frame counter from first to first + n - 1, in order.
+void expect_contiguous(const std::vector<std::uint64_t>& frames, const std::string& what) {
+    for (std::size_t i = 1; i < frames.size(); ++i) {
+        ASSERT_EQ(frames[i], frames[i - 1] + 1)
+            << what << ": frame " << frames[i - 1] << " is followed by " << frames[i];
+    }
+}
+
+class ZmqTransport_test : public ::testing::Test {
+protected:
+    TempDir sender_dir_;
+    TempDir receiver_dir_;
+    const std::string endpoint_ = restartable_loopback_endpoint();
+};
+
+TEST_F(ZmqTransport_test, LosslessBridgeCarriesEverySlotByteForByteInChunks) {
+    // 4 KiB slots in 1 KiB chunks; the receiver kernel starts first, the sender's end of stream ends both.
+    auto receiver = start_kernel(receiver_dir_, write_graph(receiver_dir_, receiver_graph(receiver_dir_, endpoint_)));
+    auto sender = start_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, 3000, 3000,
+                                                                                  {{"chunk_bytes", 1024}}, true)));
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    EXPECT_EQ(sent.node("tx")["end_reason"], "end_of_stream") << sent.output;
+    EXPECT_EQ(received.node("rx")["end_reason"], "end_of_stream") << received.output;
+    EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
+
+    const Recording left = read_recording(sender_dir_ / "a.dhr");
+    const Recording arrived = read_recording(receiver_dir_ / "b.dhr");
+    ASSERT_TRUE(left.error.empty() && arrived.error.empty()) << left.error << arrived.error;
+    ASSERT_EQ(left.slots.size(), 3000u);
+    ASSERT_EQ(arrived.slots.size(), left.slots.size());
+    for (std::size_t i = 0; i < left.slots.size(); ++i) {
+        ASSERT_EQ(arrived.slots[i].bytes, left.slots[i].bytes) << "slot " << i << " differs";
+        // The far producer's stamps and sequence numbers travel with the slots.
+        ASSERT_EQ(arrived.slots[i].timestamp_ns, left.slots[i].timestamp_ns) << "slot " << i;
+        ASSERT_EQ(arrived.slots[i].sequence, left.slots[i].sequence) << "slot " << i;
+    }
+}
+
+TEST_F(ZmqTransport_test, SlowFarReaderHoldsTheProducerBackAndNothingIsLost) {
+    constexpr std::uint64_t TICKS = 1500;
+    auto receiver = start_kernel(receiver_dir_, write_graph(receiver_dir_, tick_receiver_graph(endpoint_, 2.0, false)));
+    auto sender = start_kernel(sender_dir_, write_graph(sender_dir_, tick_sender_graph(endpoint_, TICKS, "lossless")));
+    const std::string sender_pid = std::to_string(sender.pid());
+    const std::string receiver_pid = std::to_string(receiver.pid());
+    // While the far sink works, the near source is never further ahead of it than the buffers between them hold:
+    // its ring, the sender's window, the receiver's credits and ring, and a slot in each hand.
+    const std::uint64_t buffered = 8 + WINDOW + 8 + 8 + 4;
+    wait_flowing(receiver_dir_, receiver_pid, "sink", 50);
+    for (int sample = 0; sample < 10; ++sample) {
+        const std::uint64_t produced = count_of(node_of(sender_dir_, sender_pid, "tick"), "slots_out");
+        const std::uint64_t consumed = slots_in(receiver_dir_, receiver_pid, "sink");
+        if (produced >= TICKS) break;
+        EXPECT_LE(produced, consumed + buffered) << "the source ran ahead of the far reader";
+        std::this_thread::sleep_for(100ms);
+    }
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    EXPECT_EQ(count_of(received.node("sink"), "handled"), TICKS) << received.output;
+    EXPECT_EQ(count_of(received.node("sink"), "errors"), 0u) << "a tick arrived out of order:\n" << received.output;
+    EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
+}
+
+TEST_F(ZmqTransport_test, LatestDeliveryNeverHoldsTheProducerBackAndCountsWhatItSkipped) {
+    constexpr std::uint64_t TICKS = 3000;
+    auto receiver = start_kernel(receiver_dir_, write_graph(receiver_dir_, tick_receiver_graph(endpoint_, 5.0, true)));
+    // Paced, so that the receiver is there before the last tick (latest delivery waits for nobody).
+    auto sender =
+        start_kernel(sender_dir_, write_graph(sender_dir_, tick_sender_graph(endpoint_, TICKS, "latest", 2000)));
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    EXPECT_EQ(count_of(sent.node("tick"), "slots_out"), TICKS);
+    const std::uint64_t delivered = count_of(received.node("rx"), "slots_out");
+    const std::uint64_t lost = count_of(received.node("rx"), "upstream_lost");
+    // The receiver may have been welcomed after the first ticks were made: from then on, every one counts.
+    const std::string latest_from = "latest, from sequence ";
+    const std::size_t at = received.output.find(latest_from);
+    ASSERT_NE(at, std::string::npos) << received.output;
+    const std::uint64_t first = std::stoull(received.output.substr(at + latest_from.size()));
+    // A 5 ms reader cannot take ticks made every 0.5 ms: most are skipped, and every one is accounted for.
+    EXPECT_GT(lost, 0u) << received.output;
+    EXPECT_EQ(delivered + lost, TICKS - first) << received.output;
+    EXPECT_EQ(count_of(received.node("sink"), "handled"), delivered);
+    EXPECT_EQ(count_of(received.node("sink"), "errors"), 0u) << "a tick repeated or went back:\n" << received.output;
+}
+
+TEST_F(ZmqTransport_test, ReceiverKernelKilledAndRestartedResumesWhereItsSenderKeptSlots) {
+    auto sender = start_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, 4000, 1000,
+                                                                                  {{"peer_timeout_ms", 500}})));
+    auto first = start_kernel(receiver_dir_, write_graph(receiver_dir_, receiver_graph(receiver_dir_, endpoint_)));
+    wait_flowing(receiver_dir_, std::to_string(first.pid()), "rec", 500);
+    (void)first.stop(5s, SIGKILL);
+    const std::vector<std::uint64_t> before = recorded_frames(receiver_dir_ / "b.dhr");
+    ASSERT_FALSE(before.empty());
+
+    TempDir again;
+    auto second = start_kernel(again, write_graph(again, receiver_graph(again, endpoint_)));
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    const KernelRun received = collect(again, second.wait(30s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const std::vector<std::uint64_t> after = recorded_frames(again / "b.dhr");
+    ASSERT_FALSE(after.empty());
+    expect_contiguous(after, "the restarted receiver");
+    EXPECT_EQ(after.back(), 3999u) << "the restarted receiver did not get to the end";
+    // It starts at the oldest slot the killed one had not acknowledged: at most what was in flight or in the killed
+    // kernel's ring past what its recorder had flushed, and never later.
+    EXPECT_LE(after.front(), before.back() + 1) << "slots between the two receivers were lost";
+    EXPECT_GE(after.front() + SLOTS + WINDOW, before.back()) << "the restarted receiver got far older slots";
+    EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
+}
+
+TEST_F(ZmqTransport_test, SenderKernelKilledAndRestartedIsSurvivedByTheReceiver) {
+    auto receiver =
+        start_kernel(receiver_dir_,
+                     write_graph(receiver_dir_, receiver_graph(receiver_dir_, endpoint_, {{"peer_timeout_ms", 500}})));
+    auto first = start_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, 0, 1000)));
+    wait_flowing(receiver_dir_, std::to_string(receiver.pid()), "rec", 200);
+    (void)first.stop(5s, SIGKILL);
+    // What the killed sender had sent is committed by now (the receiver's ring and socket drain in milliseconds).
+    std::this_thread::sleep_for(500ms);
+    const std::size_t before = recorded_frames(receiver_dir_ / "b.dhr").size();
+
+    TempDir again;
+    auto second = start_kernel(again, write_graph(again, sender_graph(again, endpoint_, 500, 1000)));
+    const KernelRun sent = collect(again, second.wait(60s));
+    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    EXPECT_NE(received.output.find("restarted"), std::string::npos) << received.output;
+    const std::vector<std::uint64_t> frames = recorded_frames(receiver_dir_ / "b.dhr");
+    ASSERT_EQ(frames.size(), before + 500) << "every frame of the second sender arrived after those of the first\n"
+                                           << received.output;
+    const std::vector<std::uint64_t> second_run(frames.begin() + static_cast<std::ptrdiff_t>(before), frames.end());
+    expect_contiguous(second_run, "the second sender's frames");
+    EXPECT_EQ(second_run.front(), 0u);
+}
+
+TEST_F(ZmqTransport_test, MismatchedChannelIsRefusedNamingBothSidesAndTheSenderServesOthers) {
+    auto sender = start_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, 1500, 1000)));
+    const KernelRun wrong = run_kernel(
+        receiver_dir_, write_graph(receiver_dir_, receiver_graph(receiver_dir_, endpoint_, {}, 8192)), {}, 30s);
+    EXPECT_EQ(wrong.node("rx")["end_reason"], "run_failed") << wrong.output;
+    EXPECT_NE(wrong.output.find("slot size differs: the sender's channel is 'raw' (4096-byte slots"), std::string::npos)
+        << wrong.output;
+    EXPECT_NE(wrong.output.find("the receiver's is 'raw' (8192-byte slots"), std::string::npos) << wrong.output;
+
+    TempDir good;
+    const KernelRun received = run_kernel(good, write_graph(good, receiver_graph(good, endpoint_)), {}, 60s);
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const std::vector<std::uint64_t> frames = recorded_frames(good / "b.dhr");
+    ASSERT_FALSE(frames.empty());
+    expect_contiguous(frames, "the good receiver");
+    EXPECT_EQ(frames.back(), 1499u);
+}
+
+/// Sends frames from a raw DEALER and returns the sender's answer, decoded (nullopt: no answer in 2 s).
+std::optional<wire::Message> ask(zmq::socket_t& socket, const std::vector<std::vector<std::byte>>& frames) {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        socket.send(zmq::buffer(frames[i].data(), frames[i].size()),
+                    i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(2000)) == 0) return std::nullopt;
+    std::vector<zmq::message_t> parts;
+    bool more = true;
+    while (more) {
+        zmq::message_t part;
+        (void)socket.recv(part);
+        more = part.more();
+        parts.push_back(std::move(part));
+    }
+    std::vector<std::span<const std::byte>> spans;
+    for (const auto& part : parts)
+        spans.emplace_back(static_cast<const std::byte*>(part.data()), part.size());
+    auto decoded = wire::decode(spans);
+    if (!std::holds_alternative<wire::Message>(decoded)) return std::nullopt;
+    return std::get<wire::Message>(decoded);
+}
+
+std::vector<std::byte> bytes_of(const std::string& text) {
+    const auto* first = reinterpret_cast<const std::byte*>(text.data());
+    return {first, first + text.size()};
+}
+
+TEST_F(ZmqTransport_test, GarbageFromARawClientIsRefusedWhileTheReceiverFlows) {
+    auto receiver = start_kernel(receiver_dir_, write_graph(receiver_dir_, receiver_graph(receiver_dir_, endpoint_)));
+    auto sender = start_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, 2000, 1000)));
+    wait_flowing(receiver_dir_, std::to_string(receiver.pid()), "rec", 100);
+
+    zmq::context_t context;
+    zmq::socket_t raw(context, zmq::socket_type::dealer);
+    raw.set(zmq::sockopt::linger, 0);
+    raw.connect(endpoint_);
+    const auto refused = [&](const std::vector<std::vector<std::byte>>& frames, wire::RefuseCode code) {
+        const auto answer = ask(raw, frames);
+        ASSERT_TRUE(answer.has_value()) << "no answer";
+        ASSERT_TRUE(std::holds_alternative<wire::Refuse>(*answer));
+        EXPECT_EQ(std::get<wire::Refuse>(*answer).code, code) << std::get<wire::Refuse>(*answer).text;
+    };
+    refused({bytes_of("hello, is this the printer?")}, wire::RefuseCode::Malformed);
+    refused({bytes_of("")}, wire::RefuseCode::Malformed);
+    auto credit = wire::encode(wire::Credit{1, 0, 4, 0});
+    auto other_version = credit;
+    other_version[4] = std::byte{9};
+    refused({other_version}, wire::RefuseCode::Version);
+    refused({credit}, wire::RefuseCode::UnknownPeer);  // a credit before any hello
+    auto hello = wire::encode(wire::Hello{{"raw", SLOT_BYTES, SLOTS, {}}, 0, wire::RESUME_NONE, 4, "raw client"});
+    refused({std::vector<std::byte>(hello.begin(), hello.begin() + 20)}, wire::RefuseCode::Malformed);  // truncated
+    refused({hello, hello, hello, hello, hello, hello}, wire::RefuseCode::Malformed);  // too many frames
+    const auto data = wire::encode(wire::Data{1, 0, 0, 8, 0, wire::DATA_LAST_CHUNK});
+    refused({data, bytes_of("1234")}, wire::RefuseCode::Malformed);  // a last chunk that ends short
+    // A hello for another schema: refused by name; the channel is the same, its schema is not.
+    auto wrong_schema = wire::Hello{{"raw", SLOT_BYTES, SLOTS, {}}, 0, wire::RESUME_NONE, 4, "raw client"};
+    wrong_schema.channel.schema_hash.fill(0xAB);
+    refused({wire::encode(wrong_schema)}, wire::RefuseCode::Mismatch);
+
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    EXPECT_NE(sent.output.find("refused a message from peer"), std::string::npos) << sent.output;
+    const std::vector<std::uint64_t> frames = recorded_frames(receiver_dir_ / "b.dhr");
+    ASSERT_EQ(frames.size(), 2000u);
+    expect_contiguous(frames, "the receiver beside the raw client");
+}
+
+TEST_F(ZmqTransport_test, CurveKeysLetInOnlyTheReceiversTheAllowlistNames) {
+    TempDir keys;
+    for (const char* name : {"sender", "analysis", "stranger"}) {
+        auto keygen =
+            ChildProcess::spawn(DHUB_KEYGEN_BIN, {"--dir", keys.path().string(), name}, (keys / "keygen.log").string());
+        ASSERT_EQ(keygen.wait(10s).code, 0) << read_text_file((keys / "keygen.log").string());
+    }
+    const auto key = [&](const std::string& file) {
+        std::string line;
+        std::ifstream(keys / file) >> line;
+        return line;
+    };
+    std::ofstream(keys / "allow.json") << R"({"clients": [{"public_key": ")" << key("analysis.pub")
+                                       << R"(", "name": "analysis", "consume": ["raw"]}, {"public_key": ")"
+                                       << key("stranger.pub") << R"(", "name": "stranger", "consume": ["cam*"]}]})";
+    auto sender = start_kernel(
+        sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, 1500, 1000,
+                                                           {{"curve_secret_key", (keys / "sender.key").string()},
+                                                            {"allowlist", (keys / "allow.json").string()}})));
+    TempDir stranger_dir;
+    auto stranger = start_kernel(
+        stranger_dir,
+        write_graph(stranger_dir, receiver_graph(stranger_dir, endpoint_,
+                                                 {{"curve_server_key", (keys / "sender.pub").string()},
+                                                  {"curve_secret_key", (keys / "stranger.key").string()}})));
+    const KernelRun received =
+        run_kernel(receiver_dir_,
+                   write_graph(receiver_dir_, receiver_graph(receiver_dir_, endpoint_,
+                                                             {{"curve_server_key", key("sender.pub")},
+                                                              {"curve_secret_key", (keys / "analysis.key").string()}})),
+                   {}, 60s);
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    const std::vector<std::uint64_t> frames = recorded_frames(receiver_dir_ / "b.dhr");
+    ASSERT_EQ(frames.size(), 1500u);
+    expect_contiguous(frames, "the allowed receiver");
+
+    // The stranger's key may consume cam* only: it never completed a handshake, and got nothing.
+    EXPECT_NE(sent.output.find("refused CURVE client key " + key("stranger.pub")), std::string::npos) << sent.output;
+    const KernelRun refused = collect(stranger_dir, stranger.stop(10s));
+    EXPECT_EQ(count_of(refused.node("rx"), "slots_out"), 0u) << refused.output;
+}
+
+TEST_F(ZmqTransport_test, ANonLoopbackBindWithoutKeysIsRefusedUnlessInsecure) {
+    const std::string port = endpoint_.substr(endpoint_.rfind(':') + 1);
+    const std::string everywhere = "tcp://0.0.0.0:" + port;
+    const KernelRun refused =
+        run_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, everywhere, 10, 1000)));
+    EXPECT_TRUE(refused.status.exited && refused.status.code == 3) << refused.output;
+    EXPECT_NE(
+        refused.output.find("bind 'tcp://0.0.0.0:" + port + "' reaches other hosts, and no curve_secret_key is set"),
+        std::string::npos)
+        << refused.output;
+
+    // Said explicitly, it runs (latest delivery ends with its input: there is no receiver to wait for).
+    const KernelRun allowed =
+        run_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, everywhere, 10, 1000,
+                                                                      {{"insecure", true}, {"delivery", "latest"}})));
+    EXPECT_TRUE(allowed.status.exited && allowed.status.code == 0) << allowed.output;
+}
+
+}  // namespace
+}  // namespace dhub::testing
