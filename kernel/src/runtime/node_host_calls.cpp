@@ -269,7 +269,7 @@ dhub_status Node::count_upstream_loss(std::uint32_t port, std::uint64_t count) n
     if (port >= outputs_.size() || outputs_[port].producer == nullptr) return DHUB_ERR_INVALID_ARGUMENT;
     if (count == 0) return DHUB_OK;
     outputs_[port].producer->count_upstream_loss(count);
-    counters::add(counts_.upstream_lost, count);
+    counts_.upstream_lost.fetch_add(count, std::memory_order_relaxed);  // any thread may count (abi.h)
     return DHUB_OK;
 }
 

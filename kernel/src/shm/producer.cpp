@@ -688,9 +688,8 @@ void Producer::heartbeat() noexcept {
 }
 
 void Producer::count_upstream_loss(std::uint64_t count) noexcept {
-    // Only the producer writes it (one thread at a time, as for every producer call): no read-modify-write race.
-    auto& lost = state_->view.header().upstream_lost;
-    lost.store(lost.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+    // Rare, and a transport may count from a thread of its own: an atomic add.
+    state_->view.header().upstream_lost.fetch_add(count, std::memory_order_relaxed);
 }
 
 void Producer::close() noexcept {

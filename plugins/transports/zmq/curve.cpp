@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <cerrno>
 #include <fstream>
 #include <stdexcept>
 
@@ -128,8 +129,9 @@ void ZapHandler::serve() {
         zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
         try {
             if (zmq::poll(&item, 1, std::chrono::milliseconds(ZAP_POLL_MS)) > 0) answer();
-        } catch (const zmq::error_t&) {
-            return;  // the context is being shut down
+        } catch (const zmq::error_t& error) {
+            // Only the context's end stops it: without an answer every later handshake would hang.
+            if (error.num() == ETERM) return;
         }
     }
 }

@@ -107,15 +107,18 @@ dhub_status ZmqReceiver::run(sdk::NodeContext& context) {
                        " duplicates dropped, " + std::to_string(truncated_) + " cut slots dropped");
     socket_.reset();
     if (outcome == Outcome::End) return DHUB_END_OF_STREAM;
-    return outcome == Outcome::Fail ? DHUB_ERR_SCHEMA_MISMATCH : DHUB_OK;
+    return outcome == Outcome::Fail ? failure_ : DHUB_OK;
 }
 
 ZmqReceiver::Outcome ZmqReceiver::serve(sdk::NodeContext& context) {
-    zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, std::chrono::milliseconds(POLL_MS)) == 0) return Outcome::Continue;
+    if (!wait_readable(*socket_, POLL_MS)) return Outcome::Continue;
     for (int budget = 0; budget < 1024; ++budget) {  // then the timers get a look
         Incoming incoming = receive(*socket_);
-        if (incoming.frames.empty()) break;
+        if (incoming.frames.empty()) {
+            // Nothing more waiting: say what was committed, so the sender never waits on a credit in a lull.
+            if (committed_since_credit_ > 0) send_credit(context, 0);
+            break;
+        }
         auto decoded = incoming.dropped == 0 ? decode(spans_of(incoming.frames, 0))
                                              : std::variant<Message, DecodeError>(
                                                    DecodeError{RefuseCode::Malformed, "a message of too many frames"});
@@ -160,6 +163,7 @@ ZmqReceiver::Outcome ZmqReceiver::handle(sdk::NodeContext& context, const Messag
         switch (refuse->code) {
             case RefuseCode::Mismatch:
                 context.log().error("the sender at " + connect_ + " refused this receiver: " + refuse->text);
+                failure_ = DHUB_ERR_SCHEMA_MISMATCH;
                 return Outcome::Fail;
             case RefuseCode::UnknownPeer:
                 // The sender restarted or forgot this receiver: greet it again (resuming where this one is).
@@ -192,13 +196,21 @@ ZmqReceiver::Outcome ZmqReceiver::on_welcome(sdk::NodeContext& context, const We
     mine.schema_hash = local_.schema_hash;
     if (const std::string mismatch = sdk::channel_mismatch(theirs, mine); !mismatch.empty()) {
         context.log().error("the sender at " + connect_ + " serves another channel: " + mismatch);
+        failure_ = DHUB_ERR_SCHEMA_MISMATCH;
         return Outcome::Fail;
     }
     if (ledger_.started() && welcome.session != session_) {
         context.log().warn("the sender at " + connect_ +
                            " restarted: its sequence numbers start over, and what it had not sent is gone with it");
     }
-    if (!ledger_.started() || welcome.session != session_) ledger_.expect(welcome.first);
+    if (welcome.session != session_) {
+        // A new sender (or the first): its numbers start where it says, or with whatever arrives first.
+        ledger_.restart();
+        if (welcome.first != RESUME_NONE) ledger_.expect(welcome.first);
+    } else if (welcome.first != RESUME_NONE) {
+        // The same sender, greeted again: what it no longer has before `first` is lost to this receiver.
+        ledger_.skip_to(welcome.first);
+    }
     if (assembly_ && welcome.session != session_) drop_assembly(context, "the sender restarted");
     session_ = welcome.session;
     delivery_ = welcome.delivery;
@@ -219,8 +231,12 @@ ZmqReceiver::Outcome ZmqReceiver::on_data(sdk::NodeContext& context, const Data&
     data_ns_ = now;
     if (data.offset == 0) {
         if (assembly_) drop_assembly(context, "a new slot began before its last chunk");
-        if (data.sequence < ledger_.next()) return Outcome::Continue;  // a duplicate after a resend
-        if (data.sequence > ledger_.next() && delivery_ == Delivery::Lossless) {
+        const bool started = ledger_.started();
+        if (started && data.sequence < ledger_.next()) return Outcome::Continue;  // a duplicate after a resend
+        // Lossless: a jump is either slots this receiver missed (ask for them again), or numbers that never reached
+        // the sender (the slot before this one in its stream is one this receiver has: count them lost).
+        const bool never_sent = data.previous == RESUME_NONE || data.previous < ledger_.next();
+        if (started && data.sequence > ledger_.next() && delivery_ == Delivery::Lossless && !never_sent) {
             ask_resend(context, "sequence " + std::to_string(data.sequence) + " arrived, " +
                                     std::to_string(ledger_.next()) + " expected");
             return Outcome::Continue;
@@ -233,9 +249,12 @@ ZmqReceiver::Outcome ZmqReceiver::on_data(sdk::NodeContext& context, const Data&
             return Outcome::Continue;
         }
         Assembly assembly{data.sequence, data.timestamp_ns, data.slot_bytes, 0, {}};
-        if (!acquire_local(context, assembly.slot)) return Outcome::Stop;
+        if (const Outcome acquired = acquire_local(context, assembly.slot); acquired != Outcome::Continue) {
+            return acquired;
+        }
         assembly_ = assembly;
-    } else if (!assembly_ || data.sequence != assembly_->sequence || data.offset != assembly_->received) {
+    } else if (!assembly_ || data.sequence != assembly_->sequence || data.offset != assembly_->received ||
+               data.slot_bytes != assembly_->slot_bytes || data.timestamp_ns != assembly_->timestamp_ns) {
         // A chunk out of place: its slot is incomplete. Nothing of it is committed.
         if (assembly_) {
             drop_assembly(context, "chunk at offset " + std::to_string(data.offset) + " of sequence " +
@@ -247,6 +266,7 @@ ZmqReceiver::Outcome ZmqReceiver::on_data(sdk::NodeContext& context, const Data&
         }
         return Outcome::Continue;
     }
+    // decode() kept the chunk inside data.slot_bytes, which is the first chunk's, which fits the local slot.
     std::memcpy(static_cast<std::byte*>(assembly_->slot.data) + data.offset, data.payload.data(), data.payload.size());
     assembly_->received += data.payload.size();
     if ((data.flags & DATA_LAST_CHUNK) == 0) return Outcome::Continue;
@@ -254,27 +274,39 @@ ZmqReceiver::Outcome ZmqReceiver::on_data(sdk::NodeContext& context, const Data&
     (void)ledger_.arrive(assembly_->sequence);
     const dhub_status status =
         context.host()->commit(context.node(), 0, assembly_->slot_bytes, assembly_->timestamp_ns);
-    assembly_.reset();
     if (status != DHUB_OK) {
-        context.report_error(status, std::string("committing a received slot failed: ") + dhub_status_name(status));
+        (void)context.host()->abort_write(context.node(), 0);  // the slot goes back: the next acquire needs it
+        context.report_error(status, "committing sequence " + std::to_string(assembly_->sequence) +
+                                         " failed: " + dhub_status_name(status));
     } else {
         ++committed_;
     }
+    assembly_.reset();
     if (ledger_.lost() > lost_reported_) {
         context.count_upstream_loss(0, ledger_.lost() - lost_reported_);
         lost_reported_ = ledger_.lost();
     }
-    if (++committed_since_credit_ >= std::max<std::uint32_t>(1, credits_ / 4)) send_credit(context, 0);
+    // Latest: the sender sends the next once it hears of this one. Lossless: a quarter of the credits used up (and
+    // whenever the socket has nothing more waiting: serve()).
+    ++committed_since_credit_;
+    if (delivery_ == Delivery::Latest || committed_since_credit_ >= std::max<std::uint32_t>(1, credits_ / 4)) {
+        send_credit(context, 0);
+    }
     return Outcome::Continue;
 }
 
-bool ZmqReceiver::acquire_local(sdk::NodeContext& context, dhub_slot& slot) {
+ZmqReceiver::Outcome ZmqReceiver::acquire_local(sdk::NodeContext& context, dhub_slot& slot) {
     slot = {};
     slot.struct_size = sizeof slot;
     for (;;) {
         const dhub_status status = context.host()->acquire_write(context.node(), 0, LOCAL_WAIT_NS, &slot);
-        if (status == DHUB_OK) return true;
-        if (status != DHUB_TIMEOUT) return false;
+        if (status == DHUB_OK) return Outcome::Continue;
+        if (status == DHUB_STOPPING) return Outcome::Stop;
+        if (status != DHUB_TIMEOUT) {
+            context.log().error(std::string("cannot get a slot of the local channel: ") + dhub_status_name(status));
+            failure_ = status;
+            return Outcome::Fail;
+        }
         // The local readers are slow: the sender waits on credits meanwhile; tell it this receiver is alive.
         send_credit(context, 0);
     }

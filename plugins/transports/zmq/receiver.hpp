@@ -53,8 +53,8 @@ private:
     Outcome handle(sdk::NodeContext& context, const Message& message);
     Outcome on_welcome(sdk::NodeContext& context, const Welcome& welcome);
     Outcome on_data(sdk::NodeContext& context, const Data& data);
-    /// Waits for a free local slot, keeping the sender posted meanwhile. false: asked to stop.
-    bool acquire_local(sdk::NodeContext& context, dhub_slot& slot);
+    /// Waits for a free local slot, keeping the sender posted meanwhile (Continue: it has one).
+    Outcome acquire_local(sdk::NodeContext& context, dhub_slot& slot);
     void drop_assembly(sdk::NodeContext& context, const std::string& why);
     void send_hello(sdk::NodeContext& context);
     void send_credit(sdk::NodeContext& context, std::uint8_t flags);
@@ -91,6 +91,7 @@ private:
     std::uint64_t lost_reported_ = 0;
     std::uint64_t committed_ = 0;
     std::uint64_t truncated_ = 0;
+    dhub_status failure_ = DHUB_ERR_INTERNAL;  ///< what run() returns after Outcome::Fail
 };
 
 }  // namespace dhub::zmq_transport

@@ -15,6 +15,12 @@ constexpr std::int64_t LOCAL_WAIT_NS = 1'000'000;
 /// How long it waits on its socket when it cannot read locally (the window is full).
 constexpr int SOCKET_WAIT_MS = 10;
 constexpr std::uint64_t REFUSAL_LOG_EVERY_NS = 1'000 * MS;
+/// Messages a sender queues for one receiver at most (credits keep a well-behaved one far below).
+constexpr int SEND_HWM = 100'000;
+/// Messages handled in one look at the socket.
+constexpr int MESSAGE_BUDGET = 1024;
+/// Latest: local slots read in one go at most.
+constexpr int NEWEST_DRAIN = 1024;
 /// How long a sender whose input ended waits for its receivers to confirm the end, and how often it says it.
 constexpr std::uint64_t END_WAIT_NS = 2'000 * MS;
 constexpr std::uint64_t END_REPEAT_NS = 200 * MS;
@@ -78,16 +84,39 @@ void ZmqSender::open_socket(sdk::NodeContext& context) {
     socket_->set(zmq::sockopt::linger, 0);
     socket_->set(zmq::sockopt::router_mandatory, 1);  // a send to a gone peer fails instead of vanishing
     socket_->set(zmq::sockopt::router_handover, 1);   // a receiver that reconnects takes its routing id back
-    socket_->set(zmq::sockopt::sndhwm, 0);            // credits bound what is queued, not the HWM
+    // Credits bound what is queued for a receiver that plays by the rules; the HWM bounds it for one that does not
+    // (a send that finds it full is tried again later: nothing is lost).
+    socket_->set(zmq::sockopt::sndhwm, SEND_HWM);
     if (!secret_key_.empty()) make_curve_server(*socket_, secret_key_);
     socket_->bind(bind_);
+    if (!secret_key_.empty() && !allowlist_ && !is_loopback_endpoint(bind_)) {
+        context.log().warn(
+            "CURVE without an allowlist encrypts, but lets any client key in; give the sender the "
+            "broker's allowlist to name who may receive '" +
+            channel_.name + "'");
+    }
     context.log().info("serving channel " + sdk::describe(info_of(channel_)) + " on " + bind_ + " (" +
                        (delivery_ == Delivery::Lossless ? "lossless" : "latest") +
                        (secret_key_.empty() ? ", no CURVE" : ", CURVE") + ")");
 }
 
 dhub_status ZmqSender::run(sdk::NodeContext& context) {
-    channel_ = describe_channel(context.channel(sdk::Direction::Input));
+    // An input from another kernel is there once the broker found it: wait for it.
+    for (;;) {
+        try {
+            const sdk::ChannelInfo input = context.channel(sdk::Direction::Input);
+            channel_ = describe_channel(input);
+            if (delivery_ == Delivery::Lossless && (!input.lossless() || input.latest_reader)) {
+                context.log().warn(
+                    "lossless delivery of a channel this sender reads latest-only: receivers get the "
+                    "slots it reads, and count those it skips as lost");
+            }
+            break;
+        } catch (const sdk::HostError& error) {
+            if (error.status() != DHUB_ERR_UNAVAILABLE) throw;
+            if (context.sleep_until(context.now_ns() + 100 * MS) == DHUB_STOPPING) return DHUB_OK;
+        }
+    }
     try {
         open_socket(context);
     } catch (const zmq::error_t& error) {
@@ -99,7 +128,7 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
         // Wait where the next event comes from: the local channel while there is room to read into, the socket
         // (credits) when there is none.
         const bool room = !input_closed_ && (delivery_ == Delivery::Latest || !window_full());
-        serve_peers(context, room ? 0 : SOCKET_WAIT_MS);
+        serve_peers(context, room && !input_trouble_ ? 0 : SOCKET_WAIT_MS);
         bool arrived = false;
         if (room) {
             arrived = delivery_ == Delivery::Lossless ? fill_window(context, LOCAL_WAIT_NS)
@@ -128,11 +157,9 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
 }
 
 void ZmqSender::serve_peers(sdk::NodeContext& context, int timeout_ms) {
-    if (timeout_ms > 0) {
-        zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-        if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) == 0) return;
-    }
-    for (;;) {
+    if (timeout_ms > 0 && !wait_readable(*socket_, timeout_ms)) return;
+    // A budget, so that a peer flooding the socket cannot keep the sender from its channel and its other peers.
+    for (int budget = 0; budget < MESSAGE_BUDGET; ++budget) {
         Incoming incoming = receive(*socket_);
         if (incoming.frames.empty()) return;
         const std::string identity = incoming.frames[0].to_string();
@@ -172,16 +199,18 @@ void ZmqSender::handle(sdk::NodeContext& context, const std::string& identity, c
         peer.heard_ns = context.now_ns();
         peer.reachable = true;
         peer.credits = credit->credits;
+        // A receiver cannot have committed what was never sent to it: a claim beyond that is not believed, or a
+        // peer could make every slot look in flight to no one, and have them all queued for it.
+        const std::uint64_t sent_next = delivery_ == Delivery::Lossless ? peer.next_send : peer.latest_sent;
+        const std::uint64_t next = std::min(credit->next, sent_next);
         if ((credit->flags & CREDIT_REWIND) != 0) {
             // The receiver missed slots (a dropped connection loses what was queued on it): send from its next.
-            const std::uint64_t from = std::max(credit->next, window_base());
+            const std::uint64_t from = std::max(next, window_base());
             if (from < peer.next_send) resent_ += peer.next_send - from;
             peer.next_send = std::min(peer.next_send, from);
-            peer.acked = std::max(peer.acked, credit->next);
             if (delivery_ == Delivery::Latest) peer.latest_sent = 0;
-        } else {
-            peer.acked = std::max(peer.acked, credit->next);
         }
+        peer.acked = std::max(peer.acked, next);
         return;
     }
     if (std::holds_alternative<Bye>(message)) {
@@ -209,14 +238,16 @@ void ZmqSender::welcome(sdk::NodeContext& context, const std::string& identity, 
     peer.reachable = true;
     peer.latest_sent = 0;
     // A receiver that has nothing starts with the oldest slot still kept; one that resumes, where it left off
-    // (or the oldest kept, if that is gone: it counts the gap).
-    // Latest: the newest slot read is the first it can get.
+    // (or the oldest kept, if that is gone: it counts the gap). Latest: the newest slot read is the first it can
+    // get. Before the first slot is read, the first to come: the receiver takes whatever arrives first.
+    const bool read_any = last_read_ != RESUME_NONE;
     const std::uint64_t base = delivery_ == Delivery::Latest && newest_ ? newest_->sequence : window_base();
     // Sequence numbers of another session (this sender restarted since) mean nothing here.
     const bool resumes = hello.resume_next != RESUME_NONE && hello.session == session_;
-    peer.next_send = resumes ? std::max(hello.resume_next, base) : base;
+    peer.next_send = resumes ? std::max(hello.resume_next, base) : (read_any ? base : 0);
     peer.acked = peer.next_send;
-    Welcome answer{channel_, session_, peer.next_send, static_cast<std::uint32_t>(chunk_bytes_), delivery_};
+    const std::uint64_t first = read_any || resumes ? peer.next_send : RESUME_NONE;
+    Welcome answer{channel_, session_, first, static_cast<std::uint32_t>(chunk_bytes_), delivery_};
     try {
         socket_->send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
         socket_->send(message_of(encode(answer)), zmq::send_flags::dontwait);
@@ -237,41 +268,57 @@ void ZmqSender::refuse(const std::string& identity, RefuseCode code, const std::
     }
 }
 
+dhub_status ZmqSender::read_slot(sdk::NodeContext& context, std::int64_t timeout_ns, Entry& entry) {
+    Entry copy;
+    const dhub_status status = context.input<sdk::Bytes>(0).pull(
+        [&](const sdk::InputSlot<sdk::Bytes>& slot) {
+            const auto bytes = slot.bytes();
+            copy = {slot.sequence(), slot.timestamp_ns(),
+                    std::make_shared<std::vector<std::byte>>(bytes.begin(), bytes.end()), last_read_};
+        },
+        timeout_ns);
+    input_trouble_ = false;
+    if (status == DHUB_OK) {
+        // Kept only now: a slot found rewritten when it was handed back (latest-only reads) is not sent.
+        entry = std::move(copy);
+        last_read_ = entry.sequence;
+        next_local_ = entry.sequence + 1;
+    } else if (status == DHUB_END_OF_STREAM) {
+        input_closed_ = true;
+    } else if (dhub_status_is_error(status)) {
+        // A torn or unreadable slot, or a remote input gone for now: the loop waits on its socket a while.
+        input_trouble_ = true;
+        const std::uint64_t now = context.now_ns();
+        if (now - trouble_log_ns_ >= REFUSAL_LOG_EVERY_NS) {
+            trouble_log_ns_ = now;
+            context.log().warn(std::string("reading the input failed: ") + dhub_status_name(status));
+        }
+    }
+    return status;
+}
+
 bool ZmqSender::fill_window(sdk::NodeContext& context, std::int64_t timeout_ns) {
     bool arrived = false;
-    auto input = context.input<sdk::Bytes>(0);
     while (!window_full()) {
-        const dhub_status status = input.pull(
-            [&](const sdk::InputSlot<sdk::Bytes>& slot) {
-                const auto bytes = slot.bytes();
-                auto copy = std::make_shared<std::vector<std::byte>>(bytes.begin(), bytes.end());
-                window_.push_back({slot.sequence(), slot.timestamp_ns(), std::move(copy)});
-                next_local_ = slot.sequence() + 1;
-            },
-            arrived ? 0 : timeout_ns);
-        if (status == DHUB_END_OF_STREAM) input_closed_ = true;
-        if (status != DHUB_OK) break;
+        Entry entry;
+        if (read_slot(context, arrived ? 0 : timeout_ns, entry) != DHUB_OK) break;
+        window_.push_back(std::move(entry));
         arrived = true;
     }
     return arrived;
 }
 
 bool ZmqSender::take_newest(sdk::NodeContext& context, std::int64_t timeout_ns) {
+    // Every waiting slot is read, so that a lossless input never holds its producer back, but a bounded number
+    // per call: a producer faster than the copies must not keep the sender from its receivers.
     bool arrived = false;
-    auto input = context.input<sdk::Bytes>(0);
-    for (;;) {
-        const dhub_status status = input.pull(
-            [&](const sdk::InputSlot<sdk::Bytes>& slot) {
-                const auto bytes = slot.bytes();
-                newest_ = Entry{slot.sequence(), slot.timestamp_ns(),
-                                std::make_shared<std::vector<std::byte>>(bytes.begin(), bytes.end())};
-                next_local_ = slot.sequence() + 1;
-            },
-            arrived ? 0 : timeout_ns);
-        if (status == DHUB_END_OF_STREAM) input_closed_ = true;
-        if (status != DHUB_OK) return arrived;
+    for (int read = 0; read < NEWEST_DRAIN && !context.stop_requested(); ++read) {
+        Entry entry;
+        if (read_slot(context, arrived ? 0 : timeout_ns, entry) != DHUB_OK) break;
+        newest_ = std::move(entry);
         arrived = true;
     }
+    return arrived;
 }
 
 std::uint64_t ZmqSender::window_base() const {
@@ -315,8 +362,13 @@ bool ZmqSender::send_slot(const std::string& identity, Peer& peer, const Entry& 
     do {
         const std::size_t chunk = std::min(chunk_bytes_, size - offset);
         const bool last = offset + chunk == size;
-        Data header{session_, entry.sequence, entry.timestamp_ns,
-                    size,     offset,         last ? DATA_LAST_CHUNK : std::uint8_t{0}};
+        Data header{session_,
+                    entry.sequence,
+                    entry.timestamp_ns,
+                    size,
+                    offset,
+                    entry.previous,
+                    last ? DATA_LAST_CHUNK : std::uint8_t{0}};
         try {
             if (!socket_->send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
                 // ZeroMQ cannot take it now. A slot cut after a chunk is sent again whole later: a chunk at

@@ -51,6 +51,7 @@ private:
         std::uint64_t sequence = 0;
         std::uint64_t timestamp_ns = 0;
         SharedBytes bytes;
+        std::uint64_t previous = RESUME_NONE;  ///< the sequence number read before it (RESUME_NONE: none)
     };
     struct Peer {
         std::string label;
@@ -69,6 +70,8 @@ private:
     void handle(sdk::NodeContext& context, const std::string& identity, const Message& message);
     void welcome(sdk::NodeContext& context, const std::string& identity, const Hello& hello);
     void refuse(const std::string& identity, RefuseCode code, const std::string& text);
+    /// Reads the next local slot into entry (only if it was whole when handed back).
+    dhub_status read_slot(sdk::NodeContext& context, std::int64_t timeout_ns, Entry& entry);
     /// Lossless: reads local slots into the window while it has room; true if any arrived.
     bool fill_window(sdk::NodeContext& context, std::int64_t timeout_ns);
     /// Latest: reads every waiting local slot, keeping the newest; true if any arrived.
@@ -108,7 +111,10 @@ private:
     std::optional<Entry> newest_;        ///< latest: the newest slot read
     std::map<std::string, Peer> peers_;  ///< by routing id
     std::uint64_t next_local_ = 0;       ///< one past the newest local sequence number read
-    bool input_closed_ = false;          ///< the local producer closed the channel and every slot was read
+    bool input_closed_ = false;
+    bool input_trouble_ = false;             ///< the last read failed: the loop waits on its socket a while
+    std::uint64_t last_read_ = RESUME_NONE;  ///< the newest local sequence number read (RESUME_NONE: none)
+    std::uint64_t trouble_log_ns_ = 0;       ///< the local producer closed the channel and every slot was read
     std::uint64_t sent_ = 0;
     std::uint64_t resent_ = 0;
     std::uint64_t refused_ = 0;

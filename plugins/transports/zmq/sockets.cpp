@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sockets.hpp"
 
+#include <cerrno>
+
 namespace dhub::zmq_transport {
 namespace {
 
@@ -11,16 +13,36 @@ void release_buffer(void* /*data*/, void* hint) {
 
 }  // namespace
 
+bool wait_readable(zmq::socket_t& socket, int timeout_ms) {
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    try {
+        return zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) > 0;
+    } catch (const zmq::error_t& error) {
+        if (error.num() == EINTR) return false;  // a signal to the process: the caller looks again
+        throw;
+    }
+}
+
 Incoming receive(zmq::socket_t& socket) {
     Incoming incoming;
     zmq::message_t frame;
-    if (!socket.recv(frame, zmq::recv_flags::dontwait)) return incoming;
+    try {
+        if (!socket.recv(frame, zmq::recv_flags::dontwait)) return incoming;
+    } catch (const zmq::error_t& error) {
+        if (error.num() == EINTR) return incoming;
+        throw;
+    }
     bool more = frame.more();
     incoming.frames.push_back(std::move(frame));
     while (more) {
         zmq::message_t next;
         // The parts of a message arrive together: once the first is read, the rest are there.
-        if (!socket.recv(next, zmq::recv_flags::none)) break;
+        try {
+            if (!socket.recv(next, zmq::recv_flags::none)) break;
+        } catch (const zmq::error_t& error) {
+            if (error.num() == EINTR) continue;
+            throw;
+        }
         more = next.more();
         if (incoming.frames.size() < MAX_FRAMES) {
             incoming.frames.push_back(std::move(next));

@@ -25,6 +25,9 @@ struct Incoming {
 };
 Incoming receive(zmq::socket_t& socket);
 
+/// Waits up to timeout_ms for a message; false when none came, or a signal cut the wait short (EINTR).
+bool wait_readable(zmq::socket_t& socket, int timeout_ms);
+
 /// The frames after `skip` as byte spans, for decode().
 std::vector<std::span<const std::byte>> spans_of(const std::vector<zmq::message_t>& frames, std::size_t skip);
 

@@ -12,7 +12,7 @@ constexpr std::size_t HELLO_FIXED = PREFIX_BYTES + 8 + 8 + 4 + 4 + 8 + 32 + 2 + 
 constexpr std::size_t WELCOME_FIXED = PREFIX_BYTES + 8 + 8 + 4 + 4 + 8 + 4 + 4 + 32;
 constexpr std::size_t REFUSE_FIXED = PREFIX_BYTES + 2 + 2;
 constexpr std::size_t CREDIT_BYTES = PREFIX_BYTES + 8 + 8 + 4 + 4;
-constexpr std::size_t DATA_BYTES = PREFIX_BYTES + 8 * 5;
+constexpr std::size_t DATA_BYTES = PREFIX_BYTES + 8 * 6;
 constexpr std::size_t HEARTBEAT_BYTES = PREFIX_BYTES + 8 + 8;
 constexpr std::size_t BYE_BYTES = PREFIX_BYTES;
 constexpr std::size_t END_BYTES = PREFIX_BYTES + 8 + 8;
@@ -234,6 +234,7 @@ std::variant<Message, DecodeError> decode(std::span<const std::span<const std::b
             data.timestamp_ns = in.get<std::uint64_t>();
             data.slot_bytes = in.get<std::uint64_t>();
             data.offset = in.get<std::uint64_t>();
+            data.previous = in.get<std::uint64_t>();
             data.payload = frames[1];
             // Overflow-proof: offset and the chunk each fit in the slot, then their sum is compared.
             if (data.offset > data.slot_bytes || data.payload.size() > data.slot_bytes - data.offset) {
@@ -335,6 +336,7 @@ std::vector<std::byte> encode(const Data& message) {
     out.put(message.timestamp_ns);
     out.put(message.slot_bytes);
     out.put(message.offset);
+    out.put(message.previous);
     return out.take();
 }
 

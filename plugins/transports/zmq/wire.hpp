@@ -67,7 +67,9 @@ struct Hello {
 struct Welcome {
     ChannelDescription channel;  ///< the sender's local channel
     std::uint64_t session = 0;   ///< random per sender start: a new one means its sequence numbers restarted
-    std::uint64_t first = 0;     ///< the first sequence number it will send this receiver
+    /// The first sequence number it will send this receiver: anything before it is gone from the sender.
+    /// RESUME_NONE: not known yet (the sender has read nothing): the first that arrives.
+    std::uint64_t first = 0;
     std::uint32_t chunk_bytes = 0;
     Delivery delivery = Delivery::Lossless;
     bool operator==(const Welcome&) const = default;
@@ -93,10 +95,14 @@ inline constexpr std::uint8_t DATA_LAST_CHUNK = 1;  ///< Data.flags: the slot's 
 
 struct Data {
     std::uint64_t session = 0;
-    std::uint64_t sequence = 0;            ///< the far producer's sequence number
-    std::uint64_t timestamp_ns = 0;        ///< the far producer's stamp
-    std::uint64_t slot_bytes = 0;          ///< the whole slot's committed length
-    std::uint64_t offset = 0;              ///< where this chunk starts in the slot
+    std::uint64_t sequence = 0;      ///< the far producer's sequence number
+    std::uint64_t timestamp_ns = 0;  ///< the far producer's stamp
+    std::uint64_t slot_bytes = 0;    ///< the whole slot's committed length
+    std::uint64_t offset = 0;        ///< where this chunk starts in the slot
+    /// The sequence number of the slot before this one in the sender's stream (RESUME_NONE: none): a lossless
+    /// receiver missing sequence numbers between the two knows they never reached the sender, and counts them
+    /// lost instead of asking for them again.
+    std::uint64_t previous = RESUME_NONE;
     std::uint8_t flags = 0;                ///< DATA_LAST_CHUNK
     std::span<const std::byte> payload{};  ///< the second frame: the chunk's bytes (decode only)
 };

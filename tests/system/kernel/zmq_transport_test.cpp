@@ -358,7 +358,7 @@ TEST_F(ZmqTransport_test, GarbageFromARawClientIsRefusedWhileTheReceiverFlows) {
     auto hello = wire::encode(wire::Hello{{"raw", SLOT_BYTES, SLOTS, {}}, 0, wire::RESUME_NONE, 4, "raw client"});
     refused({std::vector<std::byte>(hello.begin(), hello.begin() + 20)}, wire::RefuseCode::Malformed);  // truncated
     refused({hello, hello, hello, hello, hello, hello}, wire::RefuseCode::Malformed);  // too many frames
-    const auto data = wire::encode(wire::Data{1, 0, 0, 8, 0, wire::DATA_LAST_CHUNK});
+    const auto data = wire::encode(wire::Data{1, 0, 0, 8, 0, wire::RESUME_NONE, wire::DATA_LAST_CHUNK});
     refused({data, bytes_of("1234")}, wire::RefuseCode::Malformed);  // a last chunk that ends short
     // A hello for another schema: refused by name; the channel is the same, its schema is not.
     auto wrong_schema = wire::Hello{{"raw", SLOT_BYTES, SLOTS, {}}, 0, wire::RESUME_NONE, 4, "raw client"};

@@ -10,25 +10,11 @@
 #include <vector>
 
 #include "dhub/broker/codec.hpp"
+#include "support/fuzz_replay.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace dhub::broker;
-    if (size == 0) return 0;
-    const std::size_t frame_count = data[0] % 8;
-    std::size_t offset = 1;
-    std::vector<std::string_view> frames;
-    for (std::size_t i = 0; i < frame_count; ++i) {
-        std::size_t length = 0;
-        if (offset + 2 <= size) {
-            length = static_cast<std::size_t>(data[offset]) | (static_cast<std::size_t>(data[offset + 1]) << 8);
-            offset += 2;
-        } else {
-            offset = size;
-        }
-        length = std::min(length, size - offset);
-        frames.emplace_back(reinterpret_cast<const char*>(data + offset), length);
-        offset += length;
-    }
+    const std::vector<std::string_view> frames = dhub::testing::unpack_frames(data, size, 7);
     const Decoded decoded = decode(frames);
     if (decoded.ok()) {
         const Frames again = encode(decoded.message());

@@ -110,6 +110,17 @@ public:
         started_ = true;
         next_ = next;
     }
+    /// The far end no longer has the sequence numbers before next: those not arrived yet count as lost.
+    void skip_to(std::uint64_t next) noexcept {
+        if (!started_) {
+            expect(next);
+            return;
+        }
+        if (next > next_) {
+            lost_ += next - next_;
+            next_ = next;
+        }
+    }
 
     bool started() const noexcept { return started_; }
     /// The sequence number the receiver wants next (valid once started()).
