@@ -22,6 +22,11 @@ void register_dhub_cases(Registry& registry);
 void register_broker_cases(Registry& registry);
 #endif
 
+#ifdef DHUB_BENCH_HAVE_TRANSPORT
+/// Transports between two dhub-kernel processes (the zmq transport) against bare ZeroMQ over loopback TCP.
+void register_transport_cases(Registry& registry);
+#endif
+
 #ifdef DHUB_HAVE_ICEORYX
 /// iceoryx 2.0 classic API over a RouDi that the group starts itself.
 void register_iceoryx_cases(Registry& registry);

@@ -35,6 +35,9 @@ dhub::bench::Registry build_registry() {
 #ifdef DHUB_BENCH_HAVE_BROKER
     dhub::bench::register_broker_cases(registry);
 #endif
+#ifdef DHUB_BENCH_HAVE_TRANSPORT
+    dhub::bench::register_transport_cases(registry);
+#endif
 #ifdef DHUB_HAVE_ICEORYX
     dhub::bench::register_iceoryx_cases(registry);
 #endif

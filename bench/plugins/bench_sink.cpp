@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // dhub.sink.bench: checks each slot the way the bare DataBlock one-way consumer does and times the run
 // after a warm-up, then writes {"messages", "elapsed_ns", "bad", "lost"} to result_path at stop.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "dhub/sdk/plugin.hpp"
 #include "harness/payload_touch.hpp"
@@ -21,14 +23,19 @@ public:
         {"name": "count", "type": "integer", "default": 0, "min": 0,
          "doc": "slots the source writes: the clock is read at the last one only (0: read it every slot)"},
         {"name": "touch", "type": "string", "default": "auto", "enum": ["auto", "ends", "every_byte"],
-         "doc": "what of each slot to check: as the bare bench does for the size (auto), or every byte"}])json";
+         "doc": "what of each slot to check: as the bare bench does for the size (auto), or every byte"},
+        {"name": "latency", "type": "boolean", "default": false,
+         "doc": "also time each slot from its producer's stamp to its arrival here (p50_ns, p99_ns in the result)"}])json";
 
     explicit BenchSink(dhub::sdk::NodeContext& context)
         : result_path_(context.params().string("result_path")),
           warmup_(static_cast<std::uint64_t>(context.params().integer("warmup"))),
           count_(static_cast<std::uint64_t>(context.params().integer("count"))),
           every_byte_(context.params().string("touch") == "every_byte"),
-          ends_(context.params().string("touch") == "ends") {}
+          ends_(context.params().string("touch") == "ends"),
+          latency_(context.params().boolean("latency")) {
+        if (latency_) latencies_.reserve(count_);
+    }
 
     dhub_status consume_burst(dhub::sdk::NodeContext& context, const dhub::sdk::InputBurst<dhub::sdk::Bytes>& in) {
         for (std::size_t i = 0; i < in.size(); ++i)
@@ -46,6 +53,7 @@ public:
         }
         lost_ += in.sequence() - expected_;
         expected_ = in.sequence() + 1;
+        if (latency_ && received_ >= warmup_) latencies_.push_back(context.now_ns() - in.timestamp_ns());
         if (++received_ == warmup_) start_ns_ = context.now_ns();
         if (count_ == 0 || received_ == count_) last_ns_ = context.now_ns();
         return DHUB_OK;
@@ -60,9 +68,17 @@ public:
             context.log().error("cannot write " + result_path_);
             return;
         }
-        std::fprintf(file, "{\"messages\": %llu, \"elapsed_ns\": %llu, \"bad\": %llu, \"lost\": %llu}\n",
+        std::sort(latencies_.begin(), latencies_.end());
+        const auto percentile = [&](double p) -> unsigned long long {
+            if (latencies_.empty()) return 0;
+            return latencies_[static_cast<std::size_t>(p * static_cast<double>(latencies_.size() - 1))];
+        };
+        std::fprintf(file,
+                     "{\"messages\": %llu, \"elapsed_ns\": %llu, \"bad\": %llu, \"lost\": %llu, \"p50_ns\": %llu, "
+                     "\"p99_ns\": %llu}\n",
                      static_cast<unsigned long long>(timed), static_cast<unsigned long long>(last_ns_ - start_ns_),
-                     static_cast<unsigned long long>(bad_), static_cast<unsigned long long>(lost_));
+                     static_cast<unsigned long long>(bad_), static_cast<unsigned long long>(lost_), percentile(0.5),
+                     percentile(0.99));
         std::fclose(file);
     }
 
@@ -72,6 +88,8 @@ private:
     std::uint64_t count_;
     bool every_byte_;
     bool ends_;
+    bool latency_;
+    std::vector<std::uint64_t> latencies_;  ///< producer stamp to arrival, per slot after the warm-up
     std::uint64_t received_ = 0;
     std::uint64_t expected_ = 0;
     std::uint64_t bad_ = 0;

@@ -102,9 +102,12 @@ dhub_status ZmqReceiver::run(sdk::NodeContext& context) {
         socket_->set(zmq::sockopt::linger, 500);  // the BYE is queued: let ZeroMQ hand it over
     } catch (const zmq::error_t&) {
     }
-    context.log().info("committed " + std::to_string(committed_) + " slots; " + std::to_string(ledger_.lost()) +
-                       " far sequence numbers never arrived, " + std::to_string(ledger_.duplicates()) +
-                       " duplicates dropped, " + std::to_string(truncated_) + " cut slots dropped");
+    const std::string span =
+        first_ ? "far sequences " + std::to_string(*first_) + " to " + std::to_string(ledger_.next() - 1) + ": "
+               : std::string("no far sequence: ");
+    context.log().info(span + "committed " + std::to_string(committed_) + " slots; " + std::to_string(ledger_.lost()) +
+                       " never arrived, " + std::to_string(ledger_.duplicates()) + " duplicates dropped, " +
+                       std::to_string(truncated_) + " cut slots dropped");
     socket_.reset();
     if (outcome == Outcome::End) return DHUB_END_OF_STREAM;
     return outcome == Outcome::Fail ? failure_ : DHUB_OK;
@@ -217,9 +220,11 @@ ZmqReceiver::Outcome ZmqReceiver::on_welcome(sdk::NodeContext& context, const We
     welcomed_ = true;
     heard_ns_ = context.now_ns();
     sender_sent_next_ = 0;
-    context.log().info("welcomed by the sender at " + connect_ + ": " +
-                       (delivery_ == Delivery::Lossless ? "lossless" : "latest") + ", from sequence " +
-                       std::to_string(welcome.first));
+    context.log().info(
+        "welcomed by the sender at " + connect_ + ": " + (delivery_ == Delivery::Lossless ? "lossless" : "latest") +
+        ", from " +
+        (welcome.first == RESUME_NONE ? std::string("its first slot") : "sequence " + std::to_string(welcome.first)));
+    if (!first_ && welcome.first != RESUME_NONE) first_ = welcome.first;
     send_credit(context, 0);
     return Outcome::Continue;
 }
@@ -271,6 +276,7 @@ ZmqReceiver::Outcome ZmqReceiver::on_data(sdk::NodeContext& context, const Data&
     assembly_->received += data.payload.size();
     if ((data.flags & DATA_LAST_CHUNK) == 0) return Outcome::Continue;
 
+    if (!first_) first_ = assembly_->sequence;
     (void)ledger_.arrive(assembly_->sequence);
     const dhub_status status =
         context.host()->commit(context.node(), 0, assembly_->slot_bytes, assembly_->timestamp_ns);

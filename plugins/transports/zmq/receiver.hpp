@@ -91,6 +91,7 @@ private:
     std::uint64_t lost_reported_ = 0;
     std::uint64_t committed_ = 0;
     std::uint64_t truncated_ = 0;
+    std::optional<std::uint64_t> first_;       ///< the first far sequence number this receiver accounts from
     dhub_status failure_ = DHUB_ERR_INTERNAL;  ///< what run() returns after Outcome::Fail
 };
 

@@ -30,6 +30,8 @@ const std::vector<ComponentFixture>& component_fixtures() {
     // Sim frames of 2 x 64 samples at 50 Hz: small, and paced so that a component fed by them spends its
     // time waiting for input, where a stop request must reach it.
     static const json paced_sim = {{"rate_hz", 50}, {"channels", 2}, {"samples_per_channel", 64}};
+    static const std::string transport_far_end =
+        "a transport needs its far end: tests/system/kernel/zmq_transport_test.cpp runs sender and receiver kernels";
 #ifdef DHUB_CONFORMANCE_PYTHON_DIR
     // The python plugin's components run classes of python/conformance_classes.py, in the node's thread: process
     // isolation (their default) has its own tests, tests/system/python/test_python_stage.py.
@@ -52,6 +54,22 @@ const std::vector<ComponentFixture>& component_fixtures() {
          "it checks slots against the channel's typed schema, and the feeder of a \"*\" input (dhub.source.sim) "
          "writes dhub.waveform.f64@1, an opaque id: its own tests give it typed schemas"},
         {"monotonic_timestamp", "dhub.validator.monotonic_timestamp", json::object(), json::object(), ""},
+        {"zmq",
+         "dhub.transport.zmq_send",
+         {{"bind", "tcp://127.0.0.1:*"}},
+         json::object(),
+         "",
+         json::object(),
+         json::object(),
+         transport_far_end},
+        {"zmq",
+         "dhub.transport.zmq_receive",
+         {{"connect", "tcp://127.0.0.1:1"}},
+         json::object(),
+         "",
+         json::object(),
+         json::object(),
+         transport_far_end},
 #ifdef DHUB_CONFORMANCE_PYTHON_DIR
         {"python",
          "dhub.stage.python",

@@ -40,6 +40,9 @@ struct ComponentFixture {
     nlohmann::json setup_params = nlohmann::json::object();
     /// Keys of the node under test beside its parameters ("isolation").
     nlohmann::json node_keys = nlohmann::json::object();
+    /// Non-empty: the component moves slots only with a far end it talks to (a transport), which the suite does not
+    /// set up; the runs are left to the tests this names, the parameter checks stay here.
+    std::string far_end{};
 };
 
 /// The test plugins that must fail to load.

@@ -99,7 +99,8 @@ nlohmann::json receiver_graph(const TempDir& dir,
 nlohmann::json tick_sender_graph(const std::string& endpoint,
                                  std::uint64_t count,
                                  const std::string& delivery,
-                                 double rate_hz = 0) {
+                                 double rate_hz = 0,
+                                 const std::string& input_delivery = "") {
     nlohmann::json tick = {{"id", "tick"},
                            {"plugin", "test_ticker"},
                            {"component", "test.source.ticker"},
@@ -115,7 +116,9 @@ nlohmann::json tick_sender_graph(const std::string& endpoint,
                {"plugin", "zmq"},
                {"component", "dhub.transport.zmq_send"},
                {"params", {{"bind", endpoint}, {"window", WINDOW}, {"delivery", delivery}}},
-               {"inputs", {"ticks"}}}}}};
+               {"inputs",
+                {input_delivery.empty() ? nlohmann::json("ticks")
+                                        : nlohmann::json{{"channel", "ticks"}, {"delivery", input_delivery}}}}}}}};
 }
 
 nlohmann::json tick_receiver_graph(const std::string& endpoint, double delay_ms, bool skips_allowed) {
@@ -138,6 +141,15 @@ nlohmann::json tick_receiver_graph(const std::string& endpoint, double delay_ms,
 
 std::uint64_t count_of(const nlohmann::json& node, const char* field) {
     return node.is_object() && node.contains(field) ? node[field].get<std::uint64_t>() : 0;
+}
+
+/// The first far sequence number a receiver accounted from, as its last log line says ("far sequences 12 to 1999:
+/// committed ..."); a test failure and ~0 when it does not say.
+std::uint64_t first_far_sequence(const std::string& output) {
+    const std::string words = "far sequences ";
+    const std::size_t at = output.find(words);
+    EXPECT_NE(at, std::string::npos) << output;
+    return at == std::string::npos ? ~std::uint64_t{0} : std::stoull(output.substr(at + words.size()));
 }
 
 /// Every frame counter from first to first + n - 1, in order.
@@ -221,15 +233,32 @@ TEST_F(ZmqTransport_test, LatestDeliveryNeverHoldsTheProducerBackAndCountsWhatIt
     const std::uint64_t delivered = count_of(received.node("rx"), "slots_out");
     const std::uint64_t lost = count_of(received.node("rx"), "upstream_lost");
     // The receiver may have been welcomed after the first ticks were made: from then on, every one counts.
-    const std::string latest_from = "latest, from sequence ";
-    const std::size_t at = received.output.find(latest_from);
-    ASSERT_NE(at, std::string::npos) << received.output;
-    const std::uint64_t first = std::stoull(received.output.substr(at + latest_from.size()));
+    const std::uint64_t first = first_far_sequence(received.output);
     // A 5 ms reader cannot take ticks made every 0.5 ms: most are skipped, and every one is accounted for.
     EXPECT_GT(lost, 0u) << received.output;
     EXPECT_EQ(delivered + lost, TICKS - first) << received.output;
     EXPECT_EQ(count_of(received.node("sink"), "handled"), delivered);
     EXPECT_EQ(count_of(received.node("sink"), "errors"), 0u) << "a tick repeated or went back:\n" << received.output;
+}
+
+TEST_F(ZmqTransport_test, LosslessOfAnInputReadLatestOnlyCountsTheSendersOwnGapsAndNeverStalls) {
+    // The sender reads its input latest-only, so while the slow far reader holds its window full it skips ticks:
+    // gaps in its own stream, which the receiver counts as lost rather than asking for them again (and waiting
+    // forever for slots the sender never had).
+    constexpr std::uint64_t TICKS = 2000;
+    auto receiver = start_kernel(receiver_dir_, write_graph(receiver_dir_, tick_receiver_graph(endpoint_, 2.0, true)));
+    auto sender = start_kernel(
+        sender_dir_, write_graph(sender_dir_, tick_sender_graph(endpoint_, TICKS, "lossless", 2000, "latest")));
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const std::uint64_t delivered = count_of(received.node("rx"), "slots_out");
+    const std::uint64_t lost = count_of(received.node("rx"), "upstream_lost");
+    const std::uint64_t first = first_far_sequence(received.output);
+    EXPECT_GT(lost, 0u) << "the sender skipped nothing: the test did not test";
+    EXPECT_EQ(delivered + lost, TICKS - first) << received.output;
+    EXPECT_EQ(count_of(received.node("sink"), "errors"), 0u) << received.output;
 }
 
 TEST_F(ZmqTransport_test, ReceiverKernelKilledAndRestartedResumesWhereItsSenderKeptSlots) {

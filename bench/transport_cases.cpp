@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: Apache-2.0
+// Transports, in one run over loopback TCP: the zmq transport carrying a channel from one dhub-kernel process to
+// another (bench_source -> zmq_send | zmq_receive -> bench_sink) against bare cppzmq PUSH/PULL of the same sizes,
+// both also with CurveZMQ; and 64 B latency through the bridge (the far producer's stamp to the sink) against a
+// bare ZeroMQ round trip. ZeroMQ contexts live only in forked children: a context does not survive fork().
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "bench_cases.hpp"
+#include "harness/child_process.hpp"
+#include "harness/latency_stats.hpp"
+#include "harness/payload_touch.hpp"
+#include "harness/process_sync.hpp"
+#include "harness/shared_mapping.hpp"
+#include "harness/timing.hpp"
+#include "support/child_process.hpp"
+#include "support/loopback_port.hpp"
+#include "support/temp_dir.hpp"
+
+namespace dhub::bench {
+namespace {
+
+constexpr std::size_t KIB = 1024;
+constexpr std::size_t MIB = KIB * KIB;
+constexpr std::uint32_t SLOTS = 64;
+
+struct CurvePair {
+    std::string public_key;
+    std::string secret_key;
+};
+struct Curve {
+    CurvePair server;
+    CurvePair client;
+};
+
+CurvePair make_pair() {
+    std::array<char, 41> public_key{}, secret_key{};
+    if (zmq_curve_keypair(public_key.data(), secret_key.data()) != 0)
+        throw std::runtime_error("zmq_curve_keypair failed");
+    return {public_key.data(), secret_key.data()};
+}
+
+/// How many messages of a size make a run of about a second on this machine.
+std::uint64_t messages_for(const BenchOptions& options, std::size_t payload) {
+    return options.scaled(payload >= MIB ? 4'000 : 400'000);
+}
+
+// ---------------------------------------------------------------- bare cppzmq PUSH/PULL over TCP
+
+struct Tally {
+    std::uint64_t timed = 0;
+    std::int64_t elapsed_ns = 0;
+    std::uint64_t bad = 0;
+};
+
+double bare_push_pull(const BenchOptions& options, std::size_t payload, const std::optional<Curve>& curve) {
+    SharedMapping mapping(sizeof(ProcessSync));
+    ProcessSync* sync = mapping.emplace<ProcessSync>();
+    const std::string address = testing::restartable_loopback_endpoint();
+    const std::uint64_t total = messages_for(options, payload);
+    const TouchMode mode = touch_mode_for(payload);
+    auto consumer = ChildProcess::spawn("zeromq pull", options.consumer_core, [=] {
+        zmq::context_t context(1);
+        zmq::socket_t socket(context, zmq::socket_type::pull);
+        socket.set(zmq::sockopt::rcvhwm, 1000);
+        if (curve) {
+            socket.set(zmq::sockopt::curve_server, 1);
+            socket.set(zmq::sockopt::curve_secretkey, curve->server.secret_key);
+        }
+        socket.bind(address);
+        sync->arrive();
+        sync->wait_for_arrivals(2);
+        Tally tally;
+        const std::uint64_t warmup = total / 10;
+        std::int64_t start = now_ns();
+        zmq::message_t message;
+        for (std::uint64_t seq = 0; seq < total; ++seq) {
+            if (!socket.recv(message, zmq::recv_flags::none)) throw std::runtime_error("recv returned nothing");
+            if (message.size() != payload || !read_payload(message.data(), payload, seq, mode)) ++tally.bad;
+            if (seq + 1 == warmup) start = now_ns();
+        }
+        tally.elapsed_ns = now_ns() - start;
+        tally.timed = total - warmup;
+        return tally;
+    });
+    auto producer = ChildProcess::spawn("zeromq push", options.producer_core, [=] {
+        zmq::context_t context(1);
+        zmq::socket_t socket(context, zmq::socket_type::push);
+        socket.set(zmq::sockopt::sndhwm, 1000);
+        if (curve) {
+            socket.set(zmq::sockopt::curve_serverkey, curve->server.public_key);
+            socket.set(zmq::sockopt::curve_publickey, curve->client.public_key);
+            socket.set(zmq::sockopt::curve_secretkey, curve->client.secret_key);
+        }
+        socket.connect(address);
+        sync->arrive();
+        sync->wait_for_arrivals(2);
+        for (std::uint64_t seq = 0; seq < total; ++seq) {
+            zmq::message_t message(payload);
+            write_payload(message.data(), payload, seq, mode);
+            if (!socket.send(message, zmq::send_flags::none)) throw std::runtime_error("send would block");
+        }
+    });
+    wait_all({&producer, &consumer}, options.child_timeout);
+    const auto tally = consumer.result<Tally>();
+    if (tally.bad != 0) throw std::runtime_error(std::to_string(tally.bad) + " messages arrived wrong");
+    return static_cast<double>(tally.timed) * 1e9 / static_cast<double>(tally.elapsed_ns);
+}
+
+/// 64 B PAIR round trips over TCP: the bare ZeroMQ latency the bridge's one-way latency is set against.
+LatencySummary bare_round_trip(const BenchOptions& options) {
+    SharedMapping mapping(sizeof(ProcessSync));
+    ProcessSync* sync = mapping.emplace<ProcessSync>();
+    const std::string address = testing::restartable_loopback_endpoint();
+    const std::uint64_t total = options.sleep_round_trips;
+    const std::uint64_t warmup = BenchOptions::warmup_of(total);
+    constexpr std::size_t PAYLOAD = 64;
+    auto responder = ChildProcess::spawn("zeromq pong", options.consumer_core, [=] {
+        zmq::context_t context(1);
+        zmq::socket_t socket(context, zmq::socket_type::pair);
+        socket.bind(address);
+        sync->arrive();
+        zmq::message_t ping;
+        for (std::uint64_t i = 0; i < total; ++i) {
+            if (!socket.recv(ping, zmq::recv_flags::none)) throw std::runtime_error("recv returned nothing");
+            socket.send(ping, zmq::send_flags::none);
+        }
+    });
+    auto pinger = ChildProcess::spawn("zeromq ping", options.producer_core, [=] {
+        zmq::context_t context(1);
+        zmq::socket_t socket(context, zmq::socket_type::pair);
+        socket.connect(address);
+        sync->arrive();
+        sync->wait_for_arrivals(2);
+        std::vector<std::int64_t> samples;
+        samples.reserve(total - warmup);
+        zmq::message_t pong;
+        for (std::uint64_t i = 0; i < total; ++i) {
+            const std::int64_t start = now_ns();
+            zmq::message_t ping(PAYLOAD);
+            write_payload(ping.data(), PAYLOAD, i, TouchMode::ends);
+            socket.send(ping, zmq::send_flags::none);
+            if (!socket.recv(pong, zmq::recv_flags::none)) throw std::runtime_error("recv returned nothing");
+            if (i >= warmup) samples.push_back(now_ns() - start);
+        }
+        return summarize_latencies(std::move(samples));
+    });
+    wait_all({&pinger, &responder}, options.child_timeout);
+    return pinger.result<LatencySummary>();
+}
+
+// ---------------------------------------------------------------- the bridge: two dhub-kernel processes
+
+struct BridgeRun {
+    double msgs_per_s = 0;
+    double p50_ns = 0;
+    double p99_ns = 0;
+};
+
+/// Writes a secret key file as dhub-keygen does (mode 0600: the transport refuses one others can read).
+std::string secret_file(const testing::TempDir& dir, const std::string& name, const std::string& key) {
+    const std::string path = (dir.path() / (name + ".key")).string();
+    std::ofstream(path) << key << "\n";
+    ::chmod(path.c_str(), 0600);
+    return path;
+}
+
+/// bench_source -> stream -> zmq_send in one kernel, zmq_receive -> stream -> bench_sink in another. With
+/// rate_hz > 0 the source is paced and the sink times each slot from its far producer's stamp.
+BridgeRun bridge(const BenchOptions& options,
+                 std::size_t payload,
+                 std::uint64_t messages,
+                 const std::optional<Curve>& curve,
+                 double rate_hz = 0) {
+    const testing::TempDir scratch("dhub-bench-bridge");
+    const std::string endpoint = testing::restartable_loopback_endpoint();
+    const std::string result_file = (scratch / "result.json").string();
+    const nlohmann::json channel = {
+        {"name", "stream"}, {"slot_bytes", payload}, {"slot_count", SLOTS}, {"sync", "single_reader"}};
+    nlohmann::json tx_params = {{"bind", endpoint}, {"window", SLOTS}};
+    nlohmann::json rx_params = {{"connect", endpoint}};
+    if (curve) {
+        tx_params["curve_secret_key"] = secret_file(scratch, "server", curve->server.secret_key);
+        rx_params["curve_server_key"] = curve->server.public_key;
+        rx_params["curve_secret_key"] = secret_file(scratch, "client", curve->client.secret_key);
+    }
+    nlohmann::json source = {{"id", "source"},
+                             {"plugin", "bench_source"},
+                             {"params", {{"count", messages}}},
+                             {"outputs", {"stream"}},
+                             {"cpu", options.producer_core}};
+    if (rate_hz > 0) source["pacing"] = {{"rate_hz", rate_hz}};
+    const nlohmann::json sender = {{"schema_version", 1},
+                                   {"name", "bridge-a"},
+                                   {"channels", {channel}},
+                                   {"nodes",
+                                    {source,
+                                     {{"id", "tx"},
+                                      {"plugin", "zmq"},
+                                      {"component", "dhub.transport.zmq_send"},
+                                      {"params", tx_params},
+                                      {"inputs", {"stream"}}}}}};
+    const nlohmann::json receiver = {
+        {"schema_version", 1},
+        {"name", "bridge-b"},
+        {"channels", {channel}},
+        {"nodes",
+         {{{"id", "rx"},
+           {"plugin", "zmq"},
+           {"component", "dhub.transport.zmq_receive"},
+           {"params", rx_params},
+           {"outputs", {"stream"}}},
+          {{"id", "sink"},
+           {"plugin", "bench_sink"},
+           {"cpu", options.consumer_core},
+           {"params",
+            {{"result_path", result_file}, {"warmup", messages / 10}, {"count", messages}, {"latency", rate_hz > 0}}},
+           {"inputs", {"stream"}}}}}};
+    std::ofstream(scratch / "sender.json") << sender.dump(2);
+    std::ofstream(scratch / "receiver.json") << receiver.dump(2);
+
+    testing::ChildOptions child_options;
+    child_options.death_signal = SIGKILL;  // no kernel outlives an interrupted bench
+    const auto arguments = [&](const char* graph) {
+        return std::vector<std::string>{(scratch / graph).string(),
+                                        "--plugin-path",
+                                        DHUB_BENCH_PLUGIN_DIR,
+                                        "--plugin-path",
+                                        DHUB_BENCH_TRANSPORT_DIR,
+                                        "--log-level",
+                                        "warn",
+                                        "--no-control"};
+    };
+    // The receiver first: the sender's first slots then go straight to it.
+    testing::ChildProcess far =
+        testing::ChildProcess::spawn(DHUB_BENCH_KERNEL, arguments("receiver.json"), child_options);
+    testing::ChildProcess near =
+        testing::ChildProcess::spawn(DHUB_BENCH_KERNEL, arguments("sender.json"), child_options);
+    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.child_timeout);
+    const testing::ExitStatus near_status = near.wait(timeout);
+    const testing::ExitStatus far_status = far.wait(timeout);
+    for (const auto& [name, status] : {std::pair{"sender", near_status}, std::pair{"receiver", far_status}}) {
+        if (status.timed_out) throw std::runtime_error(std::string("the ") + name + " kernel did not finish in time");
+        if (!status.exited || status.code != 0) {
+            throw std::runtime_error(std::string("the ") + name + " kernel failed (" +
+                                     (status.exited ? "exit code " + std::to_string(status.code)
+                                                    : "signal " + std::to_string(status.signal)) +
+                                     ")");
+        }
+    }
+    std::ifstream in(result_file);
+    const nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
+    if (result.is_discarded() || result["bad"] != 0 || result["lost"] != 0) {
+        throw std::runtime_error("bench_sink result missing or reports bad/lost slots");
+    }
+    return {result["messages"].get<double>() * 1e9 / result["elapsed_ns"].get<double>(), result["p50_ns"].get<double>(),
+            result["p99_ns"].get<double>()};
+}
+
+std::string percent(double ratio) {
+    return std::to_string(static_cast<int>(ratio * 100.0 + 0.5)) + " %";
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+}
+
+std::vector<CaseResult> run_zmq_bridge(const BenchOptions& options) {
+    std::vector<CaseResult> results;
+    const int rounds = options.quick ? 1 : 3;
+    for (const bool with_curve : {false, true}) {
+        for (const std::size_t payload : {4 * KIB, MIB}) {
+            const std::optional<Curve> curve =
+                with_curve ? std::optional<Curve>(Curve{make_pair(), make_pair()}) : std::nullopt;
+            const std::string suffix = with_curve ? "_curve" : "";
+            CaseResult bare_row{.case_name = "zmq_bridge" + suffix, .transport = "zeromq", .payload_bytes = payload};
+            CaseResult bridge_row{.case_name = "zmq_bridge" + suffix, .transport = "dhub", .payload_bytes = payload};
+            bare_row.wait = bridge_row.wait = "sleep";
+            // Alternated, medians of each: the machine's pace drifts between runs a second apart.
+            std::vector<double> bare, bridged;
+            std::string pairs;
+            try {
+                for (int round = 0; round < rounds; ++round) {
+                    bare.push_back(bare_push_pull(options, payload, curve));
+                    bridged.push_back(bridge(options, payload, messages_for(options, payload), curve).msgs_per_s);
+                    pairs += (pairs.empty() ? "" : ", ") + percent(bridged.back() / bare.back());
+                }
+            } catch (const std::exception& error) {
+                bare_row.error = bridge_row.error = error.what();
+                results.push_back(bare_row);
+                results.push_back(bridge_row);
+                continue;
+            }
+            const double bare_rate = median(bare);
+            const double bridge_rate = median(bridged);
+            bare_row.msgs_per_s = bare_rate;
+            bare_row.gb_per_s = bare_rate * static_cast<double>(payload) / 1e9;
+            bare_row.note = "bare cppzmq PUSH/PULL over loopback TCP" + std::string(with_curve ? ", CURVE" : "");
+            bridge_row.msgs_per_s = bridge_rate;
+            bridge_row.gb_per_s = bridge_rate * static_cast<double>(payload) / 1e9;
+            bridge_row.note =
+                "kernel -> zmq_send | zmq_receive -> kernel, lossless: " + percent(bridge_rate / bare_rate) +
+                " of bare (pairs: " + pairs + ")";
+            results.push_back(bare_row);
+            results.push_back(bridge_row);
+        }
+    }
+    return results;
+}
+
+std::vector<CaseResult> run_zmq_latency(const BenchOptions& options) {
+    std::vector<CaseResult> results;
+    CaseResult bare_row{.case_name = "zmq_latency", .transport = "zeromq", .payload_bytes = 64};
+    CaseResult bridge_row{.case_name = "zmq_latency", .transport = "dhub", .payload_bytes = 64};
+    bare_row.wait = bridge_row.wait = "sleep";
+    run_case(results, bare_row, [&](CaseResult& row) {
+        row.set_latency(bare_round_trip(options));
+        row.note = "bare ZeroMQ PAIR round trip over loopback TCP";
+    });
+    run_case(results, bridge_row, [&](CaseResult& row) {
+        const std::uint64_t messages = options.quick ? 2'000 : 10'000;
+        const BridgeRun run = bridge(options, 64, messages, std::nullopt, 2'000);
+        row.p50_ns = run.p50_ns;
+        row.p99_ns = run.p99_ns;
+        row.note = "one way: the far producer's stamp to the sink in the other kernel, paced at 2 kHz";
+    });
+    return results;
+}
+
+}  // namespace
+
+void register_transport_cases(Registry& registry) {
+    registry.add({"transport.zmq_bridge", run_zmq_bridge,
+                  "the zmq transport between two dhub-kernel processes vs bare cppzmq PUSH/PULL over loopback TCP, "
+                  "4 KiB and 1 MiB, without and with CURVE"});
+    registry.add({"transport.zmq_latency", run_zmq_latency,
+                  "64 B through the zmq transport (producer stamp to the far sink) vs a bare ZeroMQ round trip"});
+}
+
+}  // namespace dhub::bench
