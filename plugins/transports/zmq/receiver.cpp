@@ -18,6 +18,7 @@ constexpr int POLL_MS = 50;
 constexpr std::uint64_t HELLO_RETRY_NS = 250 * MS;
 /// Credits go out at least this often, also as the receiver's keep-alive.
 constexpr std::uint64_t CREDIT_EVERY_NS = 50 * MS;
+constexpr std::uint64_t DRAIN_CREDIT_EVERY_NS = 1 * MS;
 /// At most one resend request per this long: one is enough until the resent slots can have arrived.
 constexpr std::uint64_t REWIND_EVERY_NS = 100 * MS;
 constexpr std::uint64_t COMPLAINT_EVERY_NS = 1000 * MS;
@@ -114,12 +115,19 @@ dhub_status ZmqReceiver::run(sdk::NodeContext& context) {
 }
 
 ZmqReceiver::Outcome ZmqReceiver::serve(sdk::NodeContext& context) {
-    if (!wait_readable(*socket_, POLL_MS)) return Outcome::Continue;
+    // A credit owed is paid within a millisecond, even if nothing more arrives.
+    if (!wait_readable(*socket_, committed_since_credit_ > 0 ? 1 : POLL_MS)) {
+        if (committed_since_credit_ > 0) send_credit(context, 0);
+        return Outcome::Continue;
+    }
     for (int budget = 0; budget < 1024; ++budget) {  // then the timers get a look
         Incoming incoming = receive(*socket_);
         if (incoming.frames.empty()) {
-            // Nothing more waiting: say what was committed, so the sender never waits on a credit in a lull.
-            if (committed_since_credit_ > 0) send_credit(context, 0);
+            // Nothing more waiting: say what was committed, so the sender never waits on a credit in a lull, but
+            // not more than once a millisecond: each credit costs both ends a message and a wake-up.
+            if (committed_since_credit_ > 0 && context.now_ns() - credit_ns_ >= DRAIN_CREDIT_EVERY_NS) {
+                send_credit(context, 0);
+            }
             break;
         }
         auto decoded = incoming.dropped == 0 ? decode(spans_of(incoming.frames, 0))
@@ -143,6 +151,12 @@ ZmqReceiver::Outcome ZmqReceiver::serve(sdk::NodeContext& context) {
 ZmqReceiver::Outcome ZmqReceiver::handle(sdk::NodeContext& context, const Message& message) {
     if (const auto* welcome = std::get_if<Welcome>(&message)) return on_welcome(context, *welcome);
     if (const auto* data = std::get_if<Data>(&message)) return on_data(context, *data);
+    if (const auto* batch = std::get_if<Batch>(&message)) {
+        for (const Data& data : batch->as_data()) {
+            if (const Outcome outcome = on_data(context, data); outcome != Outcome::Continue) return outcome;
+        }
+        return Outcome::Continue;
+    }
     if (const auto* heartbeat = std::get_if<Heartbeat>(&message)) {
         if (welcomed_ && heartbeat->session == session_) {
             heard_ns_ = context.now_ns();

@@ -79,6 +79,14 @@ private:
     void send_slots(sdk::NodeContext& context);
     /// Sends one slot (in chunks); false when ZeroMQ cannot take it now or the peer is gone.
     bool send_slot(const std::string& identity, Peer& peer, const Entry& entry);
+    /// Sends the slots [first, end) in one BATCH message (bytes: their sizes' sum); false as send_slot.
+    bool send_batch(const std::string& identity,
+                    Peer& peer,
+                    std::deque<Entry>::const_iterator first,
+                    std::deque<Entry>::const_iterator end,
+                    std::size_t bytes);
+    /// Whether a slot goes in a batch rather than alone.
+    bool small(const Entry& entry) const;
     void retire_acknowledged();
     void keep_alive(sdk::NodeContext& context, std::uint64_t now);
     /// The input closed and every receiver has everything (lossless: the window is empty; latest: each has

@@ -16,6 +16,8 @@ constexpr std::size_t DATA_BYTES = PREFIX_BYTES + 8 * 6;
 constexpr std::size_t HEARTBEAT_BYTES = PREFIX_BYTES + 8 + 8;
 constexpr std::size_t BYE_BYTES = PREFIX_BYTES;
 constexpr std::size_t END_BYTES = PREFIX_BYTES + 8 + 8;
+constexpr std::size_t BATCH_FIXED = PREFIX_BYTES + 8 + 4 + 4;
+constexpr std::size_t BATCH_SLOT_BYTES = 8 * 4;
 
 /// Appends little-endian integers and raw bytes.
 class Writer {
@@ -157,7 +159,57 @@ std::variant<Message, DecodeError> decode_refuse(std::span<const std::byte> fram
     return Message{std::move(refuse)};
 }
 
+std::variant<Message, DecodeError> decode_batch(std::span<const std::byte> frame, std::span<const std::byte> payload) {
+    if (frame.size() < BATCH_FIXED) return malformed(sized(MessageType::Batch, frame.size(), BATCH_FIXED, "at least"));
+    Reader in(frame);
+    in.skip(PREFIX_BYTES);
+    Batch batch;
+    batch.session = in.get<std::uint64_t>();
+    const std::size_t count = in.get<std::uint32_t>();
+    in.skip(4);
+    if (count == 0 || count > MAX_BATCH_SLOTS) {
+        return malformed("BATCH of " + std::to_string(count) + " slots, 1 to " + std::to_string(MAX_BATCH_SLOTS) +
+                         " allowed");
+    }
+    if (frame.size() != BATCH_FIXED + count * BATCH_SLOT_BYTES) {
+        return malformed(sized(MessageType::Batch, frame.size(), BATCH_FIXED + count * BATCH_SLOT_BYTES, "exactly"));
+    }
+    std::uint64_t total = 0;
+    batch.slots.resize(count);
+    for (BatchSlot& slot : batch.slots) {
+        slot.sequence = in.get<std::uint64_t>();
+        slot.timestamp_ns = in.get<std::uint64_t>();
+        slot.slot_bytes = in.get<std::uint64_t>();
+        slot.previous = in.get<std::uint64_t>();
+        // Overflow-proof: each slot fits in what is left of the payload frame.
+        if (slot.slot_bytes > payload.size() - total) {
+            return malformed("BATCH: its slots hold more than the " + std::to_string(payload.size()) +
+                             " bytes of its payload frame");
+        }
+        total += slot.slot_bytes;
+    }
+    if (total != payload.size()) {
+        return malformed("BATCH: its slots hold " + std::to_string(total) + " bytes, its payload frame " +
+                         std::to_string(payload.size()));
+    }
+    batch.payload = payload;
+    return Message{std::move(batch)};
+}
+
 }  // namespace
+
+std::vector<Data> Batch::as_data() const {
+    std::vector<Data> each;
+    each.reserve(slots.size());
+    std::size_t offset = 0;
+    for (const BatchSlot& slot : slots) {
+        Data data{session, slot.sequence, slot.timestamp_ns, slot.slot_bytes, 0, slot.previous, DATA_LAST_CHUNK};
+        data.payload = payload.subspan(offset, slot.slot_bytes);
+        offset += slot.slot_bytes;
+        each.push_back(data);
+    }
+    return each;
+}
 
 const char* name_of(MessageType type) noexcept {
     switch (type) {
@@ -177,6 +229,8 @@ const char* name_of(MessageType type) noexcept {
             return "BYE";
         case MessageType::End:
             return "END";
+        case MessageType::Batch:
+            return "BATCH";
     }
     return "unknown";
 }
@@ -199,11 +253,11 @@ std::variant<Message, DecodeError> decode(std::span<const std::span<const std::b
                                                     std::to_string(WIRE_VERSION)};
     }
     if (type_byte < static_cast<std::uint8_t>(MessageType::Hello) ||
-        type_byte > static_cast<std::uint8_t>(MessageType::End)) {
+        type_byte > static_cast<std::uint8_t>(MessageType::Batch)) {
         return malformed("unknown message type " + std::to_string(type_byte));
     }
     const auto type = static_cast<MessageType>(type_byte);
-    const std::size_t expected_frames = type == MessageType::Data ? 2 : 1;
+    const std::size_t expected_frames = type == MessageType::Data || type == MessageType::Batch ? 2 : 1;
     if (frames.size() != expected_frames) {
         return malformed(std::string(name_of(type)) + ": " + std::to_string(frames.size()) + " frames, expected " +
                          std::to_string(expected_frames));
@@ -262,6 +316,8 @@ std::variant<Message, DecodeError> decode(std::span<const std::span<const std::b
         case MessageType::Bye:
             if (const char* rule = exact(BYE_BYTES)) return malformed(sized(type, frame.size(), BYE_BYTES, rule));
             return Message{Bye{}};
+        case MessageType::Batch:
+            return decode_batch(frame, frames[1]);
         case MessageType::End: {
             if (const char* rule = exact(END_BYTES)) return malformed(sized(type, frame.size(), END_BYTES, rule));
             End end;
@@ -351,6 +407,22 @@ std::vector<std::byte> encode(const End& message) {
     Writer out(MessageType::End, 0, END_BYTES);
     out.put(message.session);
     out.put(message.end_next);
+    return out.take();
+}
+
+std::vector<std::byte> encode(const Batch& message) {
+    const std::size_t count = std::min(message.slots.size(), MAX_BATCH_SLOTS);
+    Writer out(MessageType::Batch, 0, BATCH_FIXED + count * BATCH_SLOT_BYTES);
+    out.put(message.session);
+    out.put(static_cast<std::uint32_t>(count));
+    out.put(std::uint32_t{0});
+    for (std::size_t index = 0; index < count; ++index) {
+        const BatchSlot& slot = message.slots[index];
+        out.put(slot.sequence);
+        out.put(slot.timestamp_ns);
+        out.put(slot.slot_bytes);
+        out.put(slot.previous);
+    }
     return out.take();
 }
 

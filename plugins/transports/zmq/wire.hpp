@@ -35,6 +35,7 @@ enum class MessageType : std::uint8_t {
     Heartbeat = 6,  ///< sender -> receiver: alive, and what it sent so far
     Bye = 7,        ///< receiver -> sender: leaving for good; forget me
     End = 8,        ///< sender -> receiver: the channel closed; nothing follows its last slot
+    Batch = 9,      ///< sender -> receiver: several whole small slots (+ one frame with their bytes, in order)
 };
 
 enum class Delivery : std::uint8_t { Lossless = 1, Latest = 2 };
@@ -107,6 +108,26 @@ struct Data {
     std::span<const std::byte> payload{};  ///< the second frame: the chunk's bytes (decode only)
 };
 
+/// Several whole slots in one message: small slots one at a time would cost ZeroMQ a message, and both threads a
+/// wake-up, each.
+inline constexpr std::size_t MAX_BATCH_SLOTS = 256;
+
+struct BatchSlot {
+    std::uint64_t sequence = 0;
+    std::uint64_t timestamp_ns = 0;
+    std::uint64_t slot_bytes = 0;
+    std::uint64_t previous = RESUME_NONE;
+    bool operator==(const BatchSlot&) const = default;
+};
+
+struct Batch {
+    std::uint64_t session = 0;
+    std::vector<BatchSlot> slots;
+    std::span<const std::byte> payload{};  ///< the second frame: the slots' bytes back to back (decode only)
+    /// Each slot as the DATA message of one whole chunk it stands for, its payload within `payload`.
+    std::vector<Data> as_data() const;
+};
+
 struct Heartbeat {
     std::uint64_t session = 0;
     std::uint64_t sent_next = 0;  ///< one past the newest sequence number sent to this receiver (0: none yet)
@@ -123,7 +144,7 @@ struct End {
     bool operator==(const End&) const = default;
 };
 
-using Message = std::variant<Hello, Welcome, Refuse, Credit, Data, Heartbeat, Bye, End>;
+using Message = std::variant<Hello, Welcome, Refuse, Credit, Data, Heartbeat, Bye, End, Batch>;
 
 /// Why a message could not be read: what and where ("DATA header: 40 bytes, expected 48"), and the code a
 /// sender answers with.
@@ -144,6 +165,7 @@ std::vector<std::byte> encode(const Data& message);
 std::vector<std::byte> encode(const Heartbeat& message);
 std::vector<std::byte> encode(const Bye& message);
 std::vector<std::byte> encode(const End& message);
+std::vector<std::byte> encode(const Batch& message);
 
 /// "HELLO", "DATA", ... for log lines.
 const char* name_of(MessageType type) noexcept;

@@ -21,7 +21,7 @@ std::span<const std::byte> bytes_of(std::string_view text) {
     return {reinterpret_cast<const std::byte*>(text.data()), text.size()};
 }
 
-/// DATA's payload is the caller's second frame: the header and that frame go back together.
+/// DATA's and BATCH's payload is the caller's second frame: the header and that frame go back together.
 std::vector<std::byte> header_of(const Message& message) {
     return std::visit([](const auto& body) { return encode(body); }, message);
 }
@@ -40,6 +40,10 @@ bool same(const Message& a, const Message& b) {
             using Body = std::decay_t<decltype(body)>;
             if constexpr (std::is_same_v<Body, Data>) {
                 return false;
+            } else if constexpr (std::is_same_v<Body, Batch>) {
+                const Batch& other = std::get<Batch>(b);
+                return body.session == other.session && body.slots == other.slots &&
+                       body.payload.size() == other.payload.size();
             } else {
                 return body == std::get<Body>(b);
             }
@@ -58,7 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (const auto* message = std::get_if<Message>(&decoded)) {
         const std::vector<std::byte> header = header_of(*message);
         std::vector<std::span<const std::byte>> again{std::span<const std::byte>(header)};
-        if (std::holds_alternative<Data>(*message)) again.push_back(spans[1]);
+        if (std::holds_alternative<Data>(*message) || std::holds_alternative<Batch>(*message)) {
+            again.push_back(spans[1]);  // the payload frame goes back as it came
+        }
         const auto round_trip = decode(again);
         if (!std::holds_alternative<Message>(round_trip) || !same(*message, std::get<Message>(round_trip))) {
             std::abort();  // what a peer can send, this end can say back unchanged

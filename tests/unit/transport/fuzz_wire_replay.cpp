@@ -30,6 +30,7 @@ std::vector<std::string> seeds() {
         dhub::testing::pack_frames({text_of(encode(Heartbeat{3, 12}))}),
         dhub::testing::pack_frames({text_of(encode(Bye{}))}),
         dhub::testing::pack_frames({text_of(encode(End{3, 12}))}),
+        dhub::testing::pack_frames({text_of(encode(Batch{3, {{11, 99, 3, 10}, {12, 100, 5, 11}}, {}})), "abcdefgh"}),
     };
 }
 

@@ -80,6 +80,33 @@ TEST(TransportWire_test, EveryMessageSurvivesEncodeAndDecode) {
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(data.payload.data()), data.payload.size()), "wxyz");
 }
 
+TEST(TransportWire_test, ABatchCarriesWholeSlotsBackToBack) {
+    const Batch batch{7, {{40, 1000, 3, 39}, {41, 1001, 0, 40}, {43, 1003, 5, 41}}, {}};
+    const Frames frames{encode(batch), bytes_of("abcVWXYZ")};
+    const auto decoded = decode_frames(frames);
+    ASSERT_TRUE(std::holds_alternative<Message>(decoded))
+        << (std::holds_alternative<DecodeError>(decoded) ? std::get<DecodeError>(decoded).what : "");
+    const Batch got = std::get<Batch>(std::get<Message>(decoded));
+    EXPECT_EQ(got.slots, batch.slots);
+    const std::vector<Data> each = got.as_data();
+    ASSERT_EQ(each.size(), 3u);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(each[0].payload.data()), each[0].payload.size()), "abc");
+    EXPECT_TRUE(each[1].payload.empty());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(each[2].payload.data()), each[2].payload.size()), "VWXYZ");
+    EXPECT_EQ(each[2].sequence, 43u);
+    EXPECT_EQ(each[2].previous, 41u);
+    EXPECT_EQ(each[2].flags, DATA_LAST_CHUNK);
+    EXPECT_EQ(each[2].slot_bytes, 5u);
+
+    EXPECT_EQ(refusal({encode(batch), bytes_of("abcVWXYZ!")}), "BATCH: its slots hold 8 bytes, its payload frame 9");
+    EXPECT_EQ(refusal({encode(batch), bytes_of("abc")}),
+              "BATCH: its slots hold more than the 3 bytes of its payload frame");
+    EXPECT_EQ(refusal({encode(Batch{7, {}, {}}), bytes_of("")}), "BATCH of 0 slots, 1 to 256 allowed");
+    EXPECT_EQ(refusal({encode(batch)}), "BATCH: 1 frames, expected 2");
+    auto huge = encode(Batch{7, {{1, 1, ~std::uint64_t{0}, 0}, {2, 2, 2, 1}}, {}});
+    EXPECT_EQ(refusal({huge, bytes_of("ab")}), "BATCH: its slots hold more than the 2 bytes of its payload frame");
+}
+
 TEST(TransportWire_test, TextsLongerThanTheLimitsAreCutSoThatWhatIsSentDecodes) {
     const Hello hello{cam0(), 0, RESUME_NONE, 1, std::string(1000, 'l')};
     EXPECT_EQ(round_trip(hello).label, std::string(MAX_NAME_BYTES, 'l'));
