@@ -116,8 +116,10 @@ dhub_status ZmqReceiver::run(sdk::NodeContext& context) {
 
 ZmqReceiver::Outcome ZmqReceiver::serve(sdk::NodeContext& context) {
     // A credit owed is paid within a millisecond, even if nothing more arrives.
-    if (!wait_readable(*socket_, committed_since_credit_ > 0 ? 1 : POLL_MS)) {
-        if (committed_since_credit_ > 0) send_credit(context, 0);
+    const bool owed = welcomed_ && committed_since_credit_ > 0;
+    if (owed && context.now_ns() - credit_ns_ >= DRAIN_CREDIT_EVERY_NS) send_credit(context, 0);
+    if (!wait_readable(*socket_, welcomed_ && committed_since_credit_ > 0 ? 1 : POLL_MS)) {
+        if (welcomed_ && committed_since_credit_ > 0) send_credit(context, 0);
         return Outcome::Continue;
     }
     for (int budget = 0; budget < 1024; ++budget) {  // then the timers get a look
@@ -252,6 +254,12 @@ ZmqReceiver::Outcome ZmqReceiver::on_data(sdk::NodeContext& context, const Data&
         if (assembly_) drop_assembly(context, "a new slot began before its last chunk");
         const bool started = ledger_.started();
         if (started && data.sequence < ledger_.next()) return Outcome::Continue;  // a duplicate after a resend
+        // Lossless, welcomed with no first slot named: the first to come is the sender's very first (previous
+        // none); anything else means that one was lost on the way.
+        if (!started && delivery_ == Delivery::Lossless && data.previous != RESUME_NONE) {
+            ask_resend(context, "sequence " + std::to_string(data.sequence) + " arrived before the sender's first");
+            return Outcome::Continue;
+        }
         // Lossless: a jump is either slots this receiver missed (ask for them again), or numbers that never reached
         // the sender (the slot before this one in its stream is one this receiver has: count them lost).
         const bool never_sent = data.previous == RESUME_NONE || data.previous < ledger_.next();

@@ -391,7 +391,7 @@ bool ZmqSender::send_batch(const std::string& identity,
     auto* out = static_cast<std::byte*>(payload.data());
     for (auto entry = first; entry != end; ++entry) {
         batch.slots.push_back({entry->sequence, entry->timestamp_ns, entry->bytes->size(), entry->previous});
-        std::memcpy(out, entry->bytes->data(), entry->bytes->size());
+        if (!entry->bytes->empty()) std::memcpy(out, entry->bytes->data(), entry->bytes->size());
         out += entry->bytes->size();
     }
     try {

@@ -5,14 +5,22 @@
 // delivery, refused mismatches, garbage from a raw ZeroMQ client, CURVE keys and the allowlist.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <zmq.hpp>
@@ -160,6 +168,98 @@ void expect_contiguous(const std::vector<std::uint64_t>& frames, const std::stri
     }
 }
 
+/// A TCP relay on loopback between a receiver and its sender, whose connections the test can cut: what a flaky
+/// network does to a transport, without restarting either end.
+class CuttableRelay {
+public:
+    explicit CuttableRelay(int target_port) : target_port_(target_port) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int yes = 1;
+        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        address.sin_port = 0;
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::listen(listener_, 8) != 0) {
+            throw std::runtime_error("relay: cannot listen");
+        }
+        socklen_t length = sizeof address;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        port_ = ntohs(address.sin_port);
+        thread_ = std::thread([this] { relay(); });
+    }
+    ~CuttableRelay() {
+        stop_ = true;
+        thread_.join();
+        close_pairs();
+        ::close(listener_);
+    }
+    std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+    /// Drops every connection now (the peers reconnect through the relay by themselves).
+    void cut() { cut_requested_ = true; }
+    int cuts() const { return cuts_.load(); }
+
+private:
+    void close_pairs() {
+        for (auto [a, b] : pairs_) {
+            ::close(a);
+            ::close(b);
+        }
+        pairs_.clear();
+    }
+    void relay() {
+        std::vector<char> buffer(1 << 16);
+        while (!stop_) {
+            if (cut_requested_.exchange(false)) {
+                close_pairs();
+                ++cuts_;
+            }
+            std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+            for (auto [a, b] : pairs_) {
+                fds.push_back({a, POLLIN, 0});
+                fds.push_back({b, POLLIN, 0});
+            }
+            if (::poll(fds.data(), fds.size(), 10) <= 0) continue;
+            if ((fds[0].revents & POLLIN) != 0) {
+                const int client = ::accept(listener_, nullptr, nullptr);
+                const int server = ::socket(AF_INET, SOCK_STREAM, 0);
+                sockaddr_in target{};
+                target.sin_family = AF_INET;
+                target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                target.sin_port = htons(static_cast<std::uint16_t>(target_port_));
+                if (client >= 0 && ::connect(server, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0) {
+                    pairs_.emplace_back(client, server);
+                } else {
+                    if (client >= 0) ::close(client);
+                    ::close(server);
+                }
+                continue;  // the pair list changed: poll again
+            }
+            for (std::size_t i = 0; i < pairs_.size(); ++i) {
+                const auto [a, b] = pairs_[i];
+                for (const auto& [from, to, revents] :
+                     {std::tuple{a, b, fds[1 + 2 * i].revents}, std::tuple{b, a, fds[2 + 2 * i].revents}}) {
+                    if ((revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+                    const ssize_t got = ::read(from, buffer.data(), buffer.size());
+                    if (got <= 0 || ::send(to, buffer.data(), static_cast<std::size_t>(got), MSG_NOSIGNAL) != got) {
+                        cut_requested_ = true;  // one side went: drop the pair (and, simply, every other)
+                    }
+                }
+            }
+        }
+    }
+
+    int target_port_;
+    int listener_ = -1;
+    int port_ = 0;
+    std::vector<std::pair<int, int>> pairs_;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> cut_requested_{false};
+    std::atomic<int> cuts_{0};
+    std::thread thread_;
+};
+
 class ZmqTransport_test : public ::testing::Test {
 protected:
     TempDir sender_dir_;
@@ -289,6 +389,29 @@ TEST_F(ZmqTransport_test, ReceiverKernelKilledAndRestartedResumesWhereItsSenderK
     const std::uint64_t committed = std::stoull(sent.output.substr(at + words.size()));
     EXPECT_LE(after.front(), committed) << "slots between the two receivers were lost\n" << sent.output;
     EXPECT_GE(after.front() + SLOTS + WINDOW, before.back()) << "the restarted receiver got far older slots";
+    EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
+}
+
+TEST_F(ZmqTransport_test, DroppedConnectionsReconnectAndLoseNothingInLosslessDelivery) {
+    const int port = std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1));
+    CuttableRelay relay(port);
+    auto receiver =
+        start_kernel(receiver_dir_, write_graph(receiver_dir_, receiver_graph(receiver_dir_, relay.endpoint())));
+    auto sender = start_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, 3000, 1500)));
+    const std::string receiver_pid = std::to_string(receiver.pid());
+    for (const std::uint64_t after : {300, 1200, 2100}) {
+        wait_flowing(receiver_dir_, receiver_pid, "rec", after);
+        relay.cut();
+    }
+    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
+    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
+    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
+    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    EXPECT_GE(relay.cuts(), 3);
+    const std::vector<std::uint64_t> frames = recorded_frames(receiver_dir_ / "b.dhr");
+    ASSERT_EQ(frames.size(), 3000u) << received.output << sent.output;
+    expect_contiguous(frames, "the receiver behind a cut connection");
+    EXPECT_EQ(frames.front(), 0u);
     EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
 }
 

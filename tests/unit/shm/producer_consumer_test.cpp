@@ -350,6 +350,19 @@ TEST_F(ProducerConsumer_test, InspectShowsTheProducerTheSeatsAndTheCounters) {
     EXPECT_EQ(info->consumers[0].cursor, 1u);
     EXPECT_EQ(info->consumers[0].reads, 1u);
     EXPECT_EQ(info->counters.at("bytes_committed"), 8u);
+    EXPECT_EQ(info->counters.at("upstream_lost"), 0u);
+}
+
+TEST_F(ProducerConsumer_test, SlotsLostUpstreamAreCountedInTheHeaderForInspect) {
+    // A transport's receiver is the producer here: it counts the far sequence numbers that never arrived.
+    Producer producer = make_producer(config(SyncPolicy::EveryReader));
+    producer.count_upstream_loss(3);
+    producer.count_upstream_loss(0);
+    producer.count_upstream_loss(4);
+    const auto info = inspect_channel(channel());
+    ASSERT_TRUE(info.ok()) << info.error().message;
+    EXPECT_EQ(info->counters.at("upstream_lost"), 7u);
+    EXPECT_EQ(info->write_seq, 0u);  // counted, never published
 }
 
 }  // namespace

@@ -104,7 +104,10 @@ public:
     }
     /// The far producer started over (a new process: its sequence numbers restart): the next one is taken as
     /// the first, whatever it is.
-    void restart() noexcept { started_ = false; }
+    void restart() noexcept {
+        started_ = false;
+        next_ = 0;
+    }
     /// Takes the first sequence number as given (a resumed stream) rather than from the first arrival.
     void expect(std::uint64_t next) noexcept {
         started_ = true;
@@ -123,7 +126,7 @@ public:
     }
 
     bool started() const noexcept { return started_; }
-    /// The sequence number the receiver wants next (valid once started()).
+    /// The sequence number the receiver wants next (0 until started()).
     std::uint64_t next() const noexcept { return next_; }
     /// Sequence numbers passed over: committed far away, never written here.
     std::uint64_t lost() const noexcept { return lost_; }
