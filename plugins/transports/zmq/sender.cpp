@@ -352,11 +352,15 @@ void ZmqSender::send_slots(sdk::NodeContext& context) {
         auto next = std::lower_bound(window_.begin(), window_.end(), peer.next_send, by_sequence);
         std::size_t flying = in_flight(peer);
         while (next != window_.end() && flying < peer.credits) {
-            // Small slots go several to a message (BATCH); a large one alone, in chunks (DATA).
+            // Small slots go several to a message (BATCH); a large one alone, in chunks (DATA). A batch is at most a
+            // quarter of what may be in flight, so that several are on their way at once: one that takes all the
+            // credits would leave the link idle while the receiver commits it and its credit comes back.
+            const std::size_t batch_limit = std::min<std::size_t>(
+                MAX_BATCH_SLOTS, std::max<std::size_t>(1, std::min<std::size_t>(peer.credits, window_capacity_) / 4));
             auto end = next;
             std::size_t bytes = 0;
             while (end != window_.end() && flying + static_cast<std::size_t>(end - next) < peer.credits &&
-                   static_cast<std::size_t>(end - next) < MAX_BATCH_SLOTS && small(*end) &&
+                   static_cast<std::size_t>(end - next) < batch_limit && small(*end) &&
                    bytes + end->bytes->size() <= BATCH_BYTES) {
                 bytes += end->bytes->size();
                 ++end;
