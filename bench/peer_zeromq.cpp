@@ -17,6 +17,7 @@
 #include "harness/shared_mapping.hpp"
 #include "harness/timing.hpp"
 #include "support/temp_dir.hpp"
+#include "zeromq_round_trip.hpp"
 
 namespace dhub::bench {
 namespace {
@@ -28,65 +29,14 @@ std::string endpoint(const testing::TempDir& dir, const std::string& name) {
     return "ipc://" + (dir.path() / name).string();
 }
 
-// Sends message `seq` of `payload` bytes. ZeroMQ owns the buffer, so writing into it is the
-// producer's only copy; the kernel copies again on the way through the socket.
-void send_message(zmq::socket_t& socket, std::size_t payload, std::uint64_t seq, TouchMode mode) {
-    zmq::message_t message(payload);
-    write_payload(message.data(), payload, seq, mode);
-    if (!socket.send(message, zmq::send_flags::none)) throw std::runtime_error("zmq send would block");
-}
-
-bool receive_message(
-    zmq::socket_t& socket, zmq::message_t& message, std::size_t payload, std::uint64_t seq, TouchMode mode) {
-    if (!socket.recv(message, zmq::recv_flags::none)) throw std::runtime_error("zmq recv returned nothing");
-    return message.size() == payload && read_payload(message.data(), payload, seq, mode);
-}
-
 // ---------------------------------------------------------------- ping-pong (PAIR)
 
 void measure_pingpong(const BenchOptions& options, const testing::TempDir& dir, std::size_t payload, CaseResult& row) {
-    SharedMapping mapping(sizeof(ProcessSync));
-    ProcessSync* sync = mapping.emplace<ProcessSync>();
-    const std::string address = endpoint(dir, "pingpong-" + std::to_string(payload));
     std::uint64_t total = options.sleep_round_trips;
     if (payload >= MIB) total = std::max<std::uint64_t>(total / 10, 100);  // ~1 ms per round trip
-    const std::uint64_t warmup = BenchOptions::warmup_of(total);
-
-    auto responder = ChildProcess::spawn("zeromq pong", options.consumer_core, [=] {
-        zmq::context_t context(1);
-        zmq::socket_t socket(context, zmq::socket_type::pair);
-        socket.connect(address);
-        sync->arrive();
-        zmq::message_t ping;
-        for (std::uint64_t i = 0; i < total; ++i) {
-            if (!receive_message(socket, ping, payload, i, TouchMode::ends)) {
-                throw std::runtime_error("ping " + std::to_string(i) + " has wrong contents");
-            }
-            send_message(socket, payload, i, TouchMode::ends);
-        }
-    });
-    auto pinger = ChildProcess::spawn("zeromq ping", options.producer_core, [=] {
-        zmq::context_t context(1);
-        zmq::socket_t socket(context, zmq::socket_type::pair);
-        socket.bind(address);
-        sync->arrive();
-        sync->wait_for_arrivals(2);
-        std::vector<std::int64_t> samples;
-        samples.reserve(total - warmup);
-        zmq::message_t pong;
-        for (std::uint64_t i = 0; i < total; ++i) {
-            const std::int64_t start = now_ns();
-            send_message(socket, payload, i, TouchMode::ends);
-            const bool good = receive_message(socket, pong, payload, i, TouchMode::ends);
-            const std::int64_t end = now_ns();
-            if (!good) throw std::runtime_error("pong " + std::to_string(i) + " has wrong contents");
-            if (i >= warmup) samples.push_back(end - start);
-        }
-        return summarize_latencies(std::move(samples));
-    });
-    wait_all({&pinger, &responder}, options.child_timeout);
-    row.set_latency(pinger.result<LatencySummary>());
-    row.note = "PAIR, ends touched (copied by zmq), " + std::to_string(total - warmup) + " round trips";
+    row.set_latency(zeromq_round_trips(options, endpoint(dir, "pingpong-" + std::to_string(payload)), payload, total));
+    row.note = "PAIR, ends touched (copied by zmq), " + std::to_string(total - BenchOptions::warmup_of(total)) +
+               " round trips";
 }
 
 // ---------------------------------------------------------------- one-way (PUSH/PULL)
@@ -97,61 +47,17 @@ struct OnewayConfig {
     std::size_t full_messages;
 };
 
-struct ConsumerTally {
-    std::uint64_t received = 0;
-    std::uint64_t timed_messages = 0;
-    std::int64_t elapsed_ns = 0;
-    std::uint64_t bad_messages = 0;
-};
-
 void measure_oneway(const BenchOptions& options,
                     const testing::TempDir& dir,
                     const OnewayConfig& config,
                     CaseResult& row) {
-    SharedMapping mapping(sizeof(ProcessSync));
-    ProcessSync* sync = mapping.emplace<ProcessSync>();
     const std::string address = endpoint(dir, "oneway-" + std::to_string(config.payload_bytes));
-    const std::uint64_t total = options.scaled(config.full_messages);
-    const std::size_t payload = config.payload_bytes;
-    const int hwm = config.high_water_mark;
-    const TouchMode mode = touch_mode_for(payload);
-
-    auto consumer = ChildProcess::spawn("zeromq oneway consumer", options.consumer_core, [=] {
-        zmq::context_t context(1);
-        zmq::socket_t socket(context, zmq::socket_type::pull);
-        socket.set(zmq::sockopt::rcvhwm, hwm);
-        socket.bind(address);
-        sync->arrive();
-        sync->wait_for_arrivals(2);
-        const std::uint64_t warmup = total / 10;
-        ConsumerTally tally;
-        zmq::message_t message;
-        std::int64_t start = now_ns();
-        // PUSH/PULL with a blocking sender is lossless: the producer waits at the high-water mark.
-        for (std::uint64_t seq = 0; seq < total; ++seq) {
-            if (!receive_message(socket, message, payload, seq, mode)) ++tally.bad_messages;
-            if (++tally.received == warmup) start = now_ns();
-        }
-        tally.elapsed_ns = now_ns() - start;
-        tally.timed_messages = tally.received - warmup;
-        return tally;
-    });
-    auto producer = ChildProcess::spawn("zeromq oneway producer", options.producer_core, [=] {
-        zmq::context_t context(1);
-        zmq::socket_t socket(context, zmq::socket_type::push);
-        socket.set(zmq::sockopt::sndhwm, hwm);
-        socket.connect(address);
-        sync->arrive();
-        sync->wait_for_arrivals(2);
-        for (std::uint64_t seq = 0; seq < total; ++seq)
-            send_message(socket, payload, seq, mode);
-        // Closing the context waits (infinite linger) until every queued message went out.
-    });
-    wait_all({&producer, &consumer}, options.child_timeout);
-    const auto tally = consumer.result<ConsumerTally>();
-    row.set_throughput(tally.timed_messages, tally.elapsed_ns);
-    row.note = "PUSH/PULL, HWM " + std::to_string(hwm) + ", " + std::string(touch_mode_name(mode)) + ", " +
-               (tally.bad_messages == 0 ? std::string("lossless") : "bad " + std::to_string(tally.bad_messages));
+    const PushPullTally tally = zeromq_push_pull(options, address, config.payload_bytes,
+                                                 options.scaled(config.full_messages), config.high_water_mark);
+    row.set_throughput(tally.timed, tally.elapsed_ns);
+    row.note = "PUSH/PULL, HWM " + std::to_string(config.high_water_mark) + ", " +
+               std::string(touch_mode_name(touch_mode_for(config.payload_bytes))) + ", " +
+               (tally.bad == 0 ? std::string("lossless") : "bad " + std::to_string(tally.bad));
 }
 
 // ---------------------------------------------------------------- groups

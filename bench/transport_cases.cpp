@@ -18,15 +18,11 @@
 #include <zmq.hpp>
 
 #include "bench_cases.hpp"
-#include "harness/child_process.hpp"
 #include "harness/latency_stats.hpp"
-#include "harness/payload_touch.hpp"
-#include "harness/process_sync.hpp"
-#include "harness/shared_mapping.hpp"
-#include "harness/timing.hpp"
 #include "support/child_process.hpp"
 #include "support/loopback_port.hpp"
 #include "support/temp_dir.hpp"
+#include "zeromq_round_trip.hpp"
 
 namespace dhub::bench {
 namespace {
@@ -58,106 +54,16 @@ std::uint64_t messages_for(const BenchOptions& options, std::size_t payload) {
 
 // ---------------------------------------------------------------- bare cppzmq PUSH/PULL over TCP
 
-struct Tally {
-    std::uint64_t timed = 0;
-    std::int64_t elapsed_ns = 0;
-    std::uint64_t bad = 0;
-};
-
 double bare_push_pull(const BenchOptions& options, std::size_t payload, const std::optional<Curve>& curve) {
-    SharedMapping mapping(sizeof(ProcessSync));
-    ProcessSync* sync = mapping.emplace<ProcessSync>();
-    const std::string address = testing::restartable_loopback_endpoint();
-    const std::uint64_t total = messages_for(options, payload);
-    const TouchMode mode = touch_mode_for(payload);
-    auto consumer = ChildProcess::spawn("zeromq pull", options.consumer_core, [=] {
-        zmq::context_t context(1);
-        zmq::socket_t socket(context, zmq::socket_type::pull);
-        socket.set(zmq::sockopt::rcvhwm, 1000);
-        if (curve) {
-            socket.set(zmq::sockopt::curve_server, 1);
-            socket.set(zmq::sockopt::curve_secretkey, curve->server.secret_key);
-        }
-        socket.bind(address);
-        sync->arrive();
-        sync->wait_for_arrivals(2);
-        Tally tally;
-        const std::uint64_t warmup = total / 10;
-        std::int64_t start = now_ns();
-        zmq::message_t message;
-        for (std::uint64_t seq = 0; seq < total; ++seq) {
-            if (!socket.recv(message, zmq::recv_flags::none)) throw std::runtime_error("recv returned nothing");
-            if (message.size() != payload || !read_payload(message.data(), payload, seq, mode)) ++tally.bad;
-            if (seq + 1 == warmup) start = now_ns();
-        }
-        tally.elapsed_ns = now_ns() - start;
-        tally.timed = total - warmup;
-        return tally;
-    });
-    auto producer = ChildProcess::spawn("zeromq push", options.producer_core, [=] {
-        zmq::context_t context(1);
-        zmq::socket_t socket(context, zmq::socket_type::push);
-        socket.set(zmq::sockopt::sndhwm, 1000);
-        if (curve) {
-            socket.set(zmq::sockopt::curve_serverkey, curve->server.public_key);
-            socket.set(zmq::sockopt::curve_publickey, curve->client.public_key);
-            socket.set(zmq::sockopt::curve_secretkey, curve->client.secret_key);
-        }
-        socket.connect(address);
-        sync->arrive();
-        sync->wait_for_arrivals(2);
-        for (std::uint64_t seq = 0; seq < total; ++seq) {
-            zmq::message_t message(payload);
-            write_payload(message.data(), payload, seq, mode);
-            if (!socket.send(message, zmq::send_flags::none)) throw std::runtime_error("send would block");
-        }
-    });
-    wait_all({&producer, &consumer}, options.child_timeout);
-    const auto tally = consumer.result<Tally>();
+    std::optional<CurveKeys> keys;
+    if (curve) {
+        keys = CurveKeys{curve->server.public_key, curve->server.secret_key, curve->client.public_key,
+                         curve->client.secret_key};
+    }
+    const PushPullTally tally = zeromq_push_pull(options, testing::restartable_loopback_endpoint(), payload,
+                                                 messages_for(options, payload), 1000, keys);
     if (tally.bad != 0) throw std::runtime_error(std::to_string(tally.bad) + " messages arrived wrong");
     return static_cast<double>(tally.timed) * 1e9 / static_cast<double>(tally.elapsed_ns);
-}
-
-/// 64 B PAIR round trips over TCP: the bare ZeroMQ latency the bridge's one-way latency is set against.
-LatencySummary bare_round_trip(const BenchOptions& options) {
-    SharedMapping mapping(sizeof(ProcessSync));
-    ProcessSync* sync = mapping.emplace<ProcessSync>();
-    const std::string address = testing::restartable_loopback_endpoint();
-    const std::uint64_t total = options.sleep_round_trips;
-    const std::uint64_t warmup = BenchOptions::warmup_of(total);
-    constexpr std::size_t PAYLOAD = 64;
-    auto responder = ChildProcess::spawn("zeromq pong", options.consumer_core, [=] {
-        zmq::context_t context(1);
-        zmq::socket_t socket(context, zmq::socket_type::pair);
-        socket.bind(address);
-        sync->arrive();
-        zmq::message_t ping;
-        for (std::uint64_t i = 0; i < total; ++i) {
-            if (!socket.recv(ping, zmq::recv_flags::none)) throw std::runtime_error("recv returned nothing");
-            socket.send(ping, zmq::send_flags::none);
-        }
-    });
-    auto pinger = ChildProcess::spawn("zeromq ping", options.producer_core, [=] {
-        zmq::context_t context(1);
-        zmq::socket_t socket(context, zmq::socket_type::pair);
-        socket.connect(address);
-        sync->arrive();
-        sync->wait_for_arrivals(2);
-        std::vector<std::int64_t> samples;
-        samples.reserve(total - warmup);
-        zmq::message_t pong;
-        for (std::uint64_t i = 0; i < total; ++i) {
-            const std::int64_t start = now_ns();
-            zmq::message_t ping(PAYLOAD);
-            write_payload(ping.data(), PAYLOAD, i, TouchMode::ends);
-            socket.send(ping, zmq::send_flags::none);
-            if (!socket.recv(pong, zmq::recv_flags::none)) throw std::runtime_error("recv returned nothing");
-            if (i >= warmup) samples.push_back(now_ns() - start);
-        }
-        return summarize_latencies(std::move(samples));
-    });
-    wait_all({&pinger, &responder}, options.child_timeout);
-    return pinger.result<LatencySummary>();
 }
 
 // ---------------------------------------------------------------- the bridge: two dhub-kernel processes
@@ -326,7 +232,9 @@ std::vector<CaseResult> run_zmq_latency(const BenchOptions& options) {
     CaseResult bridge_row{.case_name = "zmq_latency", .transport = "dhub", .payload_bytes = 64};
     bare_row.wait = bridge_row.wait = "sleep";
     run_case(results, bare_row, [&](CaseResult& row) {
-        row.set_latency(bare_round_trip(options));
+        // 64 B PAIR round trips over TCP: the bare ZeroMQ latency the bridge's one-way latency is set against.
+        row.set_latency(
+            zeromq_round_trips(options, testing::restartable_loopback_endpoint(), 64, options.sleep_round_trips));
         row.note = "bare ZeroMQ PAIR round trip over loopback TCP";
     });
     run_case(results, bridge_row, [&](CaseResult& row) {

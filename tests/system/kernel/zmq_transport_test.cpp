@@ -260,6 +260,25 @@ private:
     std::thread thread_;
 };
 
+/// Waits for a sender kernel, then for its receiver kernel (the sender's end of stream ends the receiver).
+std::pair<KernelRun, KernelRun> finish(ChildProcess& sender,
+                                       const TempDir& sender_dir,
+                                       ChildProcess& receiver,
+                                       const TempDir& receiver_dir) {
+    KernelRun sent = collect(sender_dir, sender.wait(60s));
+    KernelRun received = collect(receiver_dir, receiver.wait(30s));
+    return {std::move(sent), std::move(received)};
+}
+
+/// Both kernels exited with code 0; otherwise what each of them said.
+::testing::AssertionResult both_ended_cleanly(const KernelRun& sent, const KernelRun& received) {
+    const auto clean = [](const KernelRun& run) { return run.status.exited && run.status.code == 0; };
+    if (clean(sent) && clean(received)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "sender kernel:\n"
+                                         << sent.output << "\nreceiver kernel:\n"
+                                         << received.output;
+}
+
 class ZmqTransport_test : public ::testing::Test {
 protected:
     TempDir sender_dir_;
@@ -272,10 +291,8 @@ TEST_F(ZmqTransport_test, LosslessBridgeCarriesEverySlotByteForByteInChunks) {
     auto receiver = start_kernel(receiver_dir_, write_graph(receiver_dir_, receiver_graph(receiver_dir_, endpoint_)));
     auto sender = start_kernel(sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, 3000, 3000,
                                                                                   {{"chunk_bytes", 1024}}, true)));
-    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
-    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
-    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
-    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const auto [sent, received] = finish(sender, sender_dir_, receiver, receiver_dir_);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
     EXPECT_EQ(sent.node("tx")["end_reason"], "end_of_stream") << sent.output;
     EXPECT_EQ(received.node("rx")["end_reason"], "end_of_stream") << received.output;
     EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
@@ -310,10 +327,8 @@ TEST_F(ZmqTransport_test, SlowFarReaderHoldsTheProducerBackAndNothingIsLost) {
         EXPECT_LE(produced, consumed + buffered) << "the source ran ahead of the far reader";
         std::this_thread::sleep_for(100ms);
     }
-    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
-    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
-    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
-    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const auto [sent, received] = finish(sender, sender_dir_, receiver, receiver_dir_);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
     EXPECT_EQ(count_of(received.node("sink"), "handled"), TICKS) << received.output;
     EXPECT_EQ(count_of(received.node("sink"), "errors"), 0u) << "a tick arrived out of order:\n" << received.output;
     EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
@@ -325,10 +340,8 @@ TEST_F(ZmqTransport_test, LatestDeliveryNeverHoldsTheProducerBackAndCountsWhatIt
     // Paced, so that the receiver is there before the last tick (latest delivery waits for nobody).
     auto sender =
         start_kernel(sender_dir_, write_graph(sender_dir_, tick_sender_graph(endpoint_, TICKS, "latest", 2000)));
-    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
-    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
-    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
-    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const auto [sent, received] = finish(sender, sender_dir_, receiver, receiver_dir_);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
     EXPECT_EQ(count_of(sent.node("tick"), "slots_out"), TICKS);
     const std::uint64_t delivered = count_of(received.node("rx"), "slots_out");
     const std::uint64_t lost = count_of(received.node("rx"), "upstream_lost");
@@ -349,10 +362,8 @@ TEST_F(ZmqTransport_test, LosslessOfAnInputReadLatestOnlyCountsTheSendersOwnGaps
     auto receiver = start_kernel(receiver_dir_, write_graph(receiver_dir_, tick_receiver_graph(endpoint_, 2.0, true)));
     auto sender = start_kernel(
         sender_dir_, write_graph(sender_dir_, tick_sender_graph(endpoint_, TICKS, "lossless", 2000, "latest")));
-    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
-    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
-    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
-    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const auto [sent, received] = finish(sender, sender_dir_, receiver, receiver_dir_);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
     const std::uint64_t delivered = count_of(received.node("rx"), "slots_out");
     const std::uint64_t lost = count_of(received.node("rx"), "upstream_lost");
     const std::uint64_t first = first_far_sequence(received.output);
@@ -372,10 +383,8 @@ TEST_F(ZmqTransport_test, ReceiverKernelKilledAndRestartedResumesWhereItsSenderK
 
     TempDir again;
     auto second = start_kernel(again, write_graph(again, receiver_graph(again, endpoint_)));
-    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
-    const KernelRun received = collect(again, second.wait(30s));
-    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
-    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const auto [sent, received] = finish(sender, sender_dir_, second, again);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
     const std::vector<std::uint64_t> after = recorded_frames(again / "b.dhr");
     ASSERT_FALSE(after.empty());
     expect_contiguous(after, "the restarted receiver");
@@ -403,10 +412,8 @@ TEST_F(ZmqTransport_test, DroppedConnectionsReconnectAndLoseNothingInLosslessDel
         wait_flowing(receiver_dir_, receiver_pid, "rec", after);
         relay.cut();
     }
-    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
-    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
-    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
-    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const auto [sent, received] = finish(sender, sender_dir_, receiver, receiver_dir_);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
     EXPECT_GE(relay.cuts(), 3);
     const std::vector<std::uint64_t> frames = recorded_frames(receiver_dir_ / "b.dhr");
     ASSERT_EQ(frames.size(), 3000u) << received.output << sent.output;
@@ -428,10 +435,8 @@ TEST_F(ZmqTransport_test, SenderKernelKilledAndRestartedIsSurvivedByTheReceiver)
 
     TempDir again;
     auto second = start_kernel(again, write_graph(again, sender_graph(again, endpoint_, 500, 1000)));
-    const KernelRun sent = collect(again, second.wait(60s));
-    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
-    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
-    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const auto [sent, received] = finish(second, again, receiver, receiver_dir_);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
     EXPECT_NE(received.output.find("restarted"), std::string::npos) << received.output;
     const std::vector<std::uint64_t> frames = recorded_frames(receiver_dir_ / "b.dhr");
     ASSERT_EQ(frames.size(), before + 500) << "every frame of the second sender arrived after those of the first\n"
@@ -522,10 +527,8 @@ TEST_F(ZmqTransport_test, GarbageFromARawClientIsRefusedWhileTheReceiverFlows) {
     wrong_schema.channel.schema_hash.fill(0xAB);
     refused({wire::encode(wrong_schema)}, wire::RefuseCode::Mismatch);
 
-    const KernelRun sent = collect(sender_dir_, sender.wait(60s));
-    const KernelRun received = collect(receiver_dir_, receiver.wait(30s));
-    ASSERT_TRUE(sent.status.exited && sent.status.code == 0) << sent.output;
-    ASSERT_TRUE(received.status.exited && received.status.code == 0) << received.output << sent.output;
+    const auto [sent, received] = finish(sender, sender_dir_, receiver, receiver_dir_);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
     EXPECT_NE(sent.output.find("refused a message from peer"), std::string::npos) << sent.output;
     const std::vector<std::uint64_t> frames = recorded_frames(receiver_dir_ / "b.dhr");
     ASSERT_EQ(frames.size(), 2000u);
