@@ -63,3 +63,23 @@ function(dhub_add_test name)
     endif()
     set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout})
 endfunction()
+
+# A message decoder's fuzz target in the suite, from SOURCE (which defines LLVMFuzzerTestOneInput): with Clang a
+# libFuzzer binary TARGET and a short bounded run (run it longer by hand); otherwise TARGET_replay, the target driven
+# by REPLAY_SOURCE through the shared replay driver (tests/support/fuzz_replay.hpp) from SEED, test NAME_replay.
+function(dhub_add_fuzz_test name)
+    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "TARGET;SOURCE;REPLAY_SOURCE;SEED" "LINK")
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        add_executable(${ARG_TARGET} ${ARG_SOURCE})
+        target_link_libraries(${ARG_TARGET} PRIVATE ${ARG_LINK} dhub::test_support)
+        target_compile_options(${ARG_TARGET} PRIVATE -fsanitize=fuzzer)
+        target_link_options(${ARG_TARGET} PRIVATE -fsanitize=fuzzer)
+        dhub_target_defaults(${ARG_TARGET})
+        dhub_add_test(${name} COMMAND ${ARG_TARGET} -runs=200000 -seed=1 TIMEOUT 120)
+    else()
+        add_executable(${ARG_TARGET}_replay ${ARG_SOURCE} ${ARG_REPLAY_SOURCE})
+        target_link_libraries(${ARG_TARGET}_replay PRIVATE ${ARG_LINK} dhub::test_support)
+        dhub_target_defaults(${ARG_TARGET}_replay)
+        dhub_add_test(${name}_replay COMMAND ${ARG_TARGET}_replay ${ARG_SEED} 1000000 TIMEOUT 120)
+    endif()
+endfunction()

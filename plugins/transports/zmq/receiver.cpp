@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "curve.hpp"
+#include "handshake.hpp"
 
 namespace dhub::zmq_transport {
 namespace {
@@ -79,8 +80,7 @@ void ZmqReceiver::open_socket() {
 
 dhub_status ZmqReceiver::run(sdk::NodeContext& context) {
     const sdk::ChannelInfo local = context.channel(sdk::Direction::Output);
-    local_ = {remote_channel_.empty() ? local.name : remote_channel_, local.slot_bytes, local.slot_count,
-              local.schema_hash};
+    local_ = describe_channel(local, remote_channel_.empty() ? local.name : remote_channel_);
     credits_ = credits_param_ != 0 ? credits_param_ : local.slot_count;
     if (label_.empty()) label_ = local.name + " receiver, pid " + std::to_string(::getpid());
     try {
@@ -203,17 +203,8 @@ ZmqReceiver::Outcome ZmqReceiver::handle(sdk::NodeContext& context, const Messag
 }
 
 ZmqReceiver::Outcome ZmqReceiver::on_welcome(sdk::NodeContext& context, const Welcome& welcome) {
-    sdk::ChannelInfo theirs;
-    theirs.name = welcome.channel.name;
-    theirs.slot_bytes = welcome.channel.slot_bytes;
-    theirs.slot_count = welcome.channel.slot_count;
-    theirs.schema_hash = welcome.channel.schema_hash;
-    sdk::ChannelInfo mine;
-    mine.name = local_.name;
-    mine.slot_bytes = local_.slot_bytes;
-    mine.slot_count = local_.slot_count;
-    mine.schema_hash = local_.schema_hash;
-    if (const std::string mismatch = sdk::channel_mismatch(theirs, mine); !mismatch.empty()) {
+    if (const std::string mismatch = sdk::channel_mismatch(info_of(welcome.channel), info_of(local_));
+        !mismatch.empty()) {
         context.log().error("the sender at " + connect_ + " serves another channel: " + mismatch);
         failure_ = DHUB_ERR_SCHEMA_MISMATCH;
         return Outcome::Fail;
@@ -400,10 +391,8 @@ void ZmqReceiver::tick(sdk::NodeContext& context) {
     }
     // The sender says it sent more than arrived, and nothing is arriving: the tail was lost with a connection.
     if (sender_sent_next_ > ledger_.next() && now - data_ns_ > 2 * CREDIT_EVERY_NS && !assembly_) {
-        if (delivery_ == Delivery::Lossless || ledger_.started()) {
-            ask_resend(context, "the sender sent up to " + std::to_string(sender_sent_next_) + ", " +
-                                    std::to_string(ledger_.next()) + " arrived");
-        }
+        ask_resend(context, "the sender sent up to " + std::to_string(sender_sent_next_) + ", " +
+                                std::to_string(ledger_.next()) + " arrived");
     }
     if (now - credit_ns_ >= CREDIT_EVERY_NS) send_credit(context, 0);
 }

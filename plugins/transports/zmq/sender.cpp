@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sender.hpp"
 
+#include "handshake.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <random>
@@ -33,19 +35,6 @@ std::uint64_t random_session() {
     std::random_device device;
     const std::uint64_t session = (static_cast<std::uint64_t>(device()) << 32) ^ device();
     return session != 0 ? session : 1;
-}
-
-ChannelDescription describe_channel(const sdk::ChannelInfo& info) {
-    return {info.name, info.slot_bytes, info.slot_count, info.schema_hash};
-}
-
-sdk::ChannelInfo info_of(const ChannelDescription& channel) {
-    sdk::ChannelInfo info;
-    info.name = channel.name;
-    info.slot_bytes = channel.slot_bytes;
-    info.slot_count = channel.slot_count;
-    info.schema_hash = channel.schema_hash;
-    return info;
 }
 
 }  // namespace
@@ -139,7 +128,7 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
                                                       : take_newest(context, LOCAL_WAIT_NS);
         }
         if (arrived) serve_peers(context, 0);
-        send_slots(context);
+        send_slots();
         retire_acknowledged();
         keep_alive(context, now);
         if (input_closed_ && delivered_all()) {
@@ -336,8 +325,7 @@ std::size_t ZmqSender::in_flight(const Peer& peer) const {
     return next > acked ? static_cast<std::size_t>(next - acked) : 0;
 }
 
-void ZmqSender::send_slots(sdk::NodeContext& context) {
-    (void)context;
+void ZmqSender::send_slots() {
     for (auto& [identity, peer] : peers_) {
         if (!peer.reachable) continue;
         if (delivery_ == Delivery::Latest) {

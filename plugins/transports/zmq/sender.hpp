@@ -76,7 +76,7 @@ private:
     bool fill_window(sdk::NodeContext& context, std::int64_t timeout_ns);
     /// Latest: reads every waiting local slot, keeping the newest; true if any arrived.
     bool take_newest(sdk::NodeContext& context, std::int64_t timeout_ns);
-    void send_slots(sdk::NodeContext& context);
+    void send_slots();
     /// Sends one slot (in chunks); false when ZeroMQ cannot take it now or the peer is gone.
     bool send_slot(const std::string& identity, Peer& peer, const Entry& entry);
     /// Sends the slots [first, end) in one BATCH message (bytes: their sizes' sum); false as send_slot.
