@@ -27,6 +27,11 @@ void register_broker_cases(Registry& registry);
 void register_transport_cases(Registry& registry);
 #endif
 
+#ifdef DHUB_BENCH_HAVE_KAFKA
+/// The kafka transport between two dhub-kernel processes through librdkafka's mock cluster.
+void register_kafka_cases(Registry& registry);
+#endif
+
 #ifdef DHUB_HAVE_ICEORYX
 /// iceoryx 2.0 classic API over a RouDi that the group starts itself.
 void register_iceoryx_cases(Registry& registry);

@@ -38,6 +38,9 @@ dhub::bench::Registry build_registry() {
 #ifdef DHUB_BENCH_HAVE_TRANSPORT
     dhub::bench::register_transport_cases(registry);
 #endif
+#ifdef DHUB_BENCH_HAVE_KAFKA
+    dhub::bench::register_kafka_cases(registry);
+#endif
 #ifdef DHUB_HAVE_ICEORYX
     dhub::bench::register_iceoryx_cases(registry);
 #endif

@@ -3,7 +3,6 @@
 // another (bench_source -> zmq_send | zmq_receive -> bench_sink) against bare cppzmq PUSH/PULL of the same sizes,
 // both also with CurveZMQ; and 64 B latency through the bridge (the far producer's stamp to the sink) against a
 // bare ZeroMQ round trip. ZeroMQ contexts live only in forked children: a context does not survive fork().
-#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 
 #include "bench_cases.hpp"
 #include "harness/latency_stats.hpp"
+#include "kernel_bridge.hpp"
 #include "support/child_process.hpp"
 #include "support/loopback_port.hpp"
 #include "support/temp_dir.hpp"
@@ -68,12 +68,6 @@ double bare_push_pull(const BenchOptions& options, std::size_t payload, const st
 
 // ---------------------------------------------------------------- the bridge: two dhub-kernel processes
 
-struct BridgeRun {
-    double msgs_per_s = 0;
-    double p50_ns = 0;
-    double p99_ns = 0;
-};
-
 /// Writes a secret key file as dhub-keygen does (mode 0600: the transport refuses one others can read).
 std::string secret_file(const testing::TempDir& dir, const std::string& name, const std::string& key) {
     const std::string path = (dir.path() / (name + ".key")).string();
@@ -82,96 +76,26 @@ std::string secret_file(const testing::TempDir& dir, const std::string& name, co
     return path;
 }
 
-/// bench_source -> stream -> zmq_send in one kernel, zmq_receive -> stream -> bench_sink in another. With
-/// rate_hz > 0 the source is paced and the sink times each slot from its far producer's stamp.
+/// zmq_send | zmq_receive between two kernels (kernel_bridge.hpp). With rate_hz > 0 the source is paced and the
+/// sink times each slot from its far producer's stamp.
 BridgeRun bridge(const BenchOptions& options,
                  std::size_t payload,
                  std::uint64_t messages,
                  const std::optional<Curve>& curve,
                  double rate_hz = 0) {
-    const testing::TempDir scratch("dhub-bench-bridge");
+    const testing::TempDir keys("dhub-bench-keys");
     const std::string endpoint = testing::restartable_loopback_endpoint();
-    const std::string result_file = (scratch / "result.json").string();
-    const nlohmann::json channel = {
-        {"name", "stream"}, {"slot_bytes", payload}, {"slot_count", SLOTS}, {"sync", "single_reader"}};
     nlohmann::json tx_params = {{"bind", endpoint}, {"window", SLOTS}};
     nlohmann::json rx_params = {{"connect", endpoint}};
     if (curve) {
-        tx_params["curve_secret_key"] = secret_file(scratch, "server", curve->server.secret_key);
+        tx_params["curve_secret_key"] = secret_file(keys, "server", curve->server.secret_key);
         rx_params["curve_server_key"] = curve->server.public_key;
-        rx_params["curve_secret_key"] = secret_file(scratch, "client", curve->client.secret_key);
+        rx_params["curve_secret_key"] = secret_file(keys, "client", curve->client.secret_key);
     }
-    nlohmann::json source = {{"id", "source"},
-                             {"plugin", "bench_source"},
-                             {"params", {{"count", messages}}},
-                             {"outputs", {"stream"}},
-                             {"cpu", options.producer_core}};
-    if (rate_hz > 0) source["pacing"] = {{"rate_hz", rate_hz}};
-    const nlohmann::json sender = {{"schema_version", 1},
-                                   {"name", "bridge-a"},
-                                   {"channels", {channel}},
-                                   {"nodes",
-                                    {source,
-                                     {{"id", "tx"},
-                                      {"plugin", "zmq"},
-                                      {"component", "dhub.transport.zmq_send"},
-                                      {"params", tx_params},
-                                      {"inputs", {"stream"}}}}}};
-    const nlohmann::json receiver = {
-        {"schema_version", 1},
-        {"name", "bridge-b"},
-        {"channels", {channel}},
-        {"nodes",
-         {{{"id", "rx"},
-           {"plugin", "zmq"},
-           {"component", "dhub.transport.zmq_receive"},
-           {"params", rx_params},
-           {"outputs", {"stream"}}},
-          {{"id", "sink"},
-           {"plugin", "bench_sink"},
-           {"cpu", options.consumer_core},
-           {"params",
-            {{"result_path", result_file}, {"warmup", messages / 10}, {"count", messages}, {"latency", rate_hz > 0}}},
-           {"inputs", {"stream"}}}}}};
-    std::ofstream(scratch / "sender.json") << sender.dump(2);
-    std::ofstream(scratch / "receiver.json") << receiver.dump(2);
-
-    testing::ChildOptions child_options;
-    child_options.death_signal = SIGKILL;  // no kernel outlives an interrupted bench
-    const auto arguments = [&](const char* graph) {
-        return std::vector<std::string>{(scratch / graph).string(),
-                                        "--plugin-path",
-                                        DHUB_BENCH_PLUGIN_DIR,
-                                        "--plugin-path",
-                                        DHUB_BENCH_TRANSPORT_DIR,
-                                        "--log-level",
-                                        "warn",
-                                        "--no-control"};
-    };
-    // The receiver first: the sender's first slots then go straight to it.
-    testing::ChildProcess far =
-        testing::ChildProcess::spawn(DHUB_BENCH_KERNEL, arguments("receiver.json"), child_options);
-    testing::ChildProcess near =
-        testing::ChildProcess::spawn(DHUB_BENCH_KERNEL, arguments("sender.json"), child_options);
-    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.child_timeout);
-    const testing::ExitStatus near_status = near.wait(timeout);
-    const testing::ExitStatus far_status = far.wait(timeout);
-    for (const auto& [name, status] : {std::pair{"sender", near_status}, std::pair{"receiver", far_status}}) {
-        if (status.timed_out) throw std::runtime_error(std::string("the ") + name + " kernel did not finish in time");
-        if (!status.exited || status.code != 0) {
-            throw std::runtime_error(std::string("the ") + name + " kernel failed (" +
-                                     (status.exited ? "exit code " + std::to_string(status.code)
-                                                    : "signal " + std::to_string(status.signal)) +
-                                     ")");
-        }
-    }
-    std::ifstream in(result_file);
-    const nlohmann::json result = nlohmann::json::parse(in, nullptr, false);
-    if (result.is_discarded() || result["bad"] != 0 || result["lost"] != 0) {
-        throw std::runtime_error("bench_sink result missing or reports bad/lost slots");
-    }
-    return {result["messages"].get<double>() * 1e9 / result["elapsed_ns"].get<double>(), result["p50_ns"].get<double>(),
-            result["p99_ns"].get<double>()};
+    const BridgeEnds ends{
+        {{"id", "tx"}, {"plugin", "zmq"}, {"component", "dhub.transport.zmq_send"}, {"params", tx_params}},
+        {{"id", "rx"}, {"plugin", "zmq"}, {"component", "dhub.transport.zmq_receive"}, {"params", rx_params}}};
+    return run_kernel_bridge(options, ends, payload, SLOTS, messages, rate_hz);
 }
 
 std::string percent(double ratio) {

@@ -8,6 +8,8 @@ packages=(
     build-essential cmake pkg-config git
     libboost-dev libboost-program-options-dev libspdlog-dev nlohmann-json3-dev
     libzmq3-dev cppzmq-dev libsodium-dev libgtest-dev libgmock-dev
+    # The kafka transport (docs/transports.md); its tests run on librdkafka's built-in mock cluster.
+    librdkafka-dev
     # The kernel's Prometheus endpoint (docs/metrics.md).
     libmicrohttpd-dev
     # The dhub Python package and the python plugin (docs/python.md), built for and tested on the system

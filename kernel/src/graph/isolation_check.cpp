@@ -11,10 +11,10 @@ namespace dhub::graph {
 
 bool is_builtin_plugin(std::string_view plugin) noexcept {
     // The plugins/ tree (plugins/CMakeLists.txt, _dhub_builtin_plugins); BuiltinPlugins_test keeps them equal.
-    static constexpr std::array<std::string_view, 14> BUILTIN = {
+    static constexpr std::array<std::string_view, 15> BUILTIN = {
         "sim_source", "replay",   "scale", "decimate",        "throttle",         "correlate",
         "fanout",     "recorder", "stats", "range_validator", "schema_validator", "monotonic_timestamp",
-        "zmq",        "python"};
+        "zmq",        "kafka",    "python"};
     return std::find(BUILTIN.begin(), BUILTIN.end(), plugin) != BUILTIN.end();
 }
 

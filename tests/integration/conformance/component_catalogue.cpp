@@ -31,7 +31,8 @@ const std::vector<ComponentFixture>& component_fixtures() {
     // time waiting for input, where a stop request must reach it.
     static const json paced_sim = {{"rate_hz", 50}, {"channels", 2}, {"samples_per_channel", 64}};
     static const std::string transport_far_end =
-        "a transport needs its far end: tests/system/kernel/zmq_transport_test.cpp runs sender and receiver kernels";
+        "a transport needs its far end: tests/system/kernel/zmq_transport_test.cpp and kafka_transport_test.cpp run "
+        "kernels at both ends";
 #ifdef DHUB_CONFORMANCE_PYTHON_DIR
     // The python plugin's components run classes of python/conformance_classes.py, in the node's thread: process
     // isolation (their default) has its own tests, tests/system/python/test_python_stage.py.
@@ -65,6 +66,22 @@ const std::vector<ComponentFixture>& component_fixtures() {
         {"zmq",
          "dhub.transport.zmq_receive",
          {{"connect", "tcp://127.0.0.1:1"}},
+         json::object(),
+         "",
+         json::object(),
+         json::object(),
+         transport_far_end},
+        {"kafka",
+         "dhub.transport.kafka_publish",
+         {{"brokers", "127.0.0.1:1"}},
+         json::object(),
+         "",
+         json::object(),
+         json::object(),
+         transport_far_end},
+        {"kafka",
+         "dhub.transport.kafka_consume",
+         {{"brokers", "127.0.0.1:1"}},
          json::object(),
          "",
          json::object(),
