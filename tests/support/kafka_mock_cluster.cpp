@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/kafka_mock_cluster.hpp"
 
+#include <cstdint>
 #include <stdexcept>
 
 namespace dhub::testing {
@@ -36,6 +37,11 @@ void KafkaMockCluster::create_topic(const std::string& name, int partitions) {
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
         throw std::runtime_error("cannot create mock topic '" + name + "': " + rd_kafka_err2str(error));
     }
+}
+
+void KafkaMockCluster::fail_next_produce(rd_kafka_resp_err_t error, int count) {
+    constexpr std::int16_t PRODUCE = 0;  // Kafka's ApiKey of Produce requests
+    for (int i = 0; i < count; ++i) rd_kafka_mock_push_request_errors(cluster_, PRODUCE, 1, error);
 }
 
 void KafkaMockCluster::set_all_down(bool down) {

@@ -296,6 +296,19 @@ TEST_F(KafkaTransport_test, SlotLargerThanTheTopicsRecordsStopsThePublisherNamin
     EXPECT_NE(line.find("100000 bytes"), std::string::npos) << line;
 }
 
+TEST_F(KafkaTransport_test, ARecordTheClusterRefusesStopsThePublisherNamingItsSequenceAndSize) {
+    // The broker says what a topic with a smaller max.message.bytes than max_message_bytes says: too large.
+    cluster_.fail_next_produce(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    const KernelRun published = run_kernel(
+        publisher_dir_, write_graph(publisher_dir_, publisher_graph(publisher_dir_, cluster_.bootstraps(), 20, 100)));
+    EXPECT_NE(published.node("tx")["end_reason"], "end_of_stream") << published.output;
+    const std::size_t at = published.output.find("the cluster did not take sequence 0 (");
+    ASSERT_NE(at, std::string::npos) << published.output;
+    const std::string line = published.output.substr(at, published.output.find('\n', at) - at);
+    EXPECT_NE(line.find("the topic's max.message.bytes is below"), std::string::npos) << line;
+    EXPECT_NE(line.find("max_message_bytes here is 1000000"), std::string::npos) << line;
+}
+
 TEST_F(KafkaTransport_test, DuplicatesAreDroppedAndStrangeRecordsPassedOver) {
     RecordWriter writer(cluster_.bootstraps());
     const auto value = [](int n) { return std::string(100, static_cast<char>('a' + n)); };

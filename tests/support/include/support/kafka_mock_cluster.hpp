@@ -22,6 +22,9 @@ public:
     std::string bootstraps() const;
     /// Makes a topic now (one partition keeps a test's records in one order; auto-created ones get several).
     void create_topic(const std::string& name, int partitions = 1);
+    /// The next `count` produce requests fail with `error` (as a broker answers, e.g. a record too large for the
+    /// topic's max.message.bytes).
+    void fail_next_produce(rd_kafka_resp_err_t error, int count = 1);
     /// Takes every broker down (connections closed, new ones refused) or brings them back.
     void set_all_down(bool down);
 
