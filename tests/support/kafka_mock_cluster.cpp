@@ -41,7 +41,8 @@ void KafkaMockCluster::create_topic(const std::string& name, int partitions) {
 
 void KafkaMockCluster::fail_next_produce(rd_kafka_resp_err_t error, int count) {
     constexpr std::int16_t PRODUCE = 0;  // Kafka's ApiKey of Produce requests
-    for (int i = 0; i < count; ++i) rd_kafka_mock_push_request_errors(cluster_, PRODUCE, 1, error);
+    for (int i = 0; i < count; ++i)
+        rd_kafka_mock_push_request_errors(cluster_, PRODUCE, 1, error);
 }
 
 void KafkaMockCluster::set_all_down(bool down) {
