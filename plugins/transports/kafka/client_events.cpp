@@ -60,8 +60,9 @@ void ClientEvents::error(rd_kafka_t* client, int code, const char* reason, void*
     // again every few seconds while it lasts, so the log shows it without filling up.
     const std::string text = std::string(rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(code))) + ": " + reason;
     const std::uint64_t now = self->context_->now_ns();
-    if (text != self->last_error_ || now - self->error_logged_ns_ >= ERROR_LOG_EVERY_NS) {
-        self->last_error_ = text;
+    // Keyed on the code: librdkafka's texts carry counters ("N identical error(s) suppressed") that change.
+    if (code != self->last_error_ || now - self->error_logged_ns_ >= ERROR_LOG_EVERY_NS) {
+        self->last_error_ = code;
         self->error_logged_ns_ = now;
         self->context_->log().warn("Kafka: " + text + " (retrying)");
     }

@@ -43,7 +43,7 @@ private:
 
     sdk::NodeContext* context_;
     std::optional<std::string> fatal_;
-    std::string last_error_;
+    int last_error_ = 0;
     std::uint64_t error_logged_ns_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "consumer.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
@@ -14,6 +15,11 @@ constexpr int POLL_MS = 100;
 /// How long one wait for a free local slot lasts before the node looks at stop again.
 constexpr std::int64_t LOCAL_WAIT_NS = 100 * MS;
 constexpr std::uint64_t COMPLAINT_EVERY_NS = 1'000 * MS;
+/// librdkafka's fetch.max.bytes default, and what a fetch response holds besides the records' values at most.
+constexpr std::uint64_t DEFAULT_FETCH_MAX_BYTES = 52'428'800;
+constexpr std::uint64_t LARGEST_RECORD_OVERHEAD = 1 << 20;
+/// Publisher sessions whose accounts are kept (a restarted publisher is a new one).
+constexpr std::size_t SESSIONS_KEPT = 16;
 
 std::string where(const rd_kafka_message_t& record) {
     return "record " + std::to_string(record.offset) + " of partition " + std::to_string(record.partition) +
@@ -51,6 +57,7 @@ KafkaConsumer::KafkaConsumer(sdk::NodeContext& context)
 }
 
 dhub_status KafkaConsumer::run(sdk::NodeContext& context) {
+    log_.emplace(context.log());
     local_ = context.channel(sdk::Direction::Output);
     if (far_channel_.empty()) far_channel_ = local_.name;
     local_.name = far_channel_;  // compared under the far name, as the records carry it
@@ -61,8 +68,13 @@ dhub_status KafkaConsumer::run(sdk::NodeContext& context) {
         // every second and at close.
         // A member that died unannounced holds its partitions until its session times out: 6 s (the least
         // brokers allow by default) rather than librdkafka's 45 s, so a restarted consumer kernel goes on soon.
-        const Settings defaults{
+        Settings defaults{
             {"auto.commit.interval.ms", "1000"}, {"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "1000"}};
+        // A fetch must hold the largest record: raised from librdkafka's 50 MB for slots near or above it.
+        if (const std::uint64_t fetch = local_.slot_bytes + LARGEST_RECORD_OVERHEAD; fetch > DEFAULT_FETCH_MAX_BYTES) {
+            defaults.emplace_back("fetch.max.bytes", std::to_string(fetch));
+            defaults.emplace_back("receive.message.max.bytes", std::to_string(fetch + LARGEST_RECORD_OVERHEAD));
+        }
         const Settings fixed{{"group.id", group_},
                              {"auto.offset.reset", start_},
                              {"enable.auto.commit", "true"},
@@ -92,6 +104,7 @@ dhub_status KafkaConsumer::run(sdk::NodeContext& context) {
     while (outcome == Outcome::Continue && !context.stop_requested()) {
         const Message record(rd_kafka_consumer_poll(consumer_.get(), POLL_MS));
         if (events_.fatal()) {
+            context.report_error(DHUB_ERR_IO, "the Kafka consumer failed: " + *events_.fatal());
             failure_ = DHUB_ERR_IO;
             outcome = Outcome::Fail;
         } else if (record) {
@@ -101,11 +114,12 @@ dhub_status KafkaConsumer::run(sdk::NodeContext& context) {
     // Close commits the offsets stored: those of the slots committed here, and no others.
     (void)rd_kafka_consumer_close(consumer_.get());
     consumer_.reset();
-    const std::string span = ledger_.started() ? "up to far sequence " + std::to_string(ledger_.next() - 1) + ": "
-                                               : std::string("no far sequence: ");
-    context.log().info(span + "committed " + std::to_string(committed_) + " slots; " + std::to_string(ledger_.lost()) +
-                       " never arrived, " + std::to_string(ledger_.duplicates()) + " duplicates dropped, " +
-                       std::to_string(passed_over_) + " records passed over");
+    const std::string span = current_session_ ? "up to far sequence " + std::to_string(last_sequence_) + ": "
+                                              : std::string("no far sequence: ");
+    context.log().info(span + "committed " + std::to_string(committed_) + " slots; " + std::to_string(lost_) +
+                       " never arrived, " + std::to_string(duplicates_) + " duplicates dropped, " +
+                       std::to_string(passed_over_) + " records passed over, " + std::to_string(other_records_) +
+                       " of other channels");
     if (outcome == Outcome::End) return DHUB_END_OF_STREAM;
     return outcome == Outcome::Fail ? failure_ : DHUB_OK;
 }
@@ -122,32 +136,35 @@ KafkaConsumer::Outcome KafkaConsumer::handle(sdk::NodeContext& context, const rd
         }
         return Outcome::Continue;
     }
-    const std::string_view key = record.key == nullptr
-                                     ? std::string_view()
-                                     : std::string_view(static_cast<const char*>(record.key), record.key_len);
-    if (key != far_channel_) {  // another channel's record on a shared topic
-        store_offset(record);
-        return Outcome::Continue;
-    }
     const auto decoded = decode(raw_headers(record));
     if (const auto* problem = std::get_if<std::string>(&decoded)) {
         pass_over(context, record, *problem);
         return Outcome::Continue;
     }
     const RecordHeaders& headers = std::get<RecordHeaders>(decoded);
+    if (headers.channel != far_channel_) {  // a topic may carry several channels: the others are not ours
+        ++other_records_;
+        store_offset(record);
+        if (other_channels_.size() < 64 && other_channels_.insert(headers.channel).second) {
+            context.log().info("passing over the records of channel '" + headers.channel + "' on topic '" + topic_ +
+                               "' (this node takes '" + far_channel_ + "'; first seen at " + where(record) + ")");
+        }
+        return Outcome::Continue;
+    }
     sdk::ChannelInfo far;
     far.name = headers.channel;
     far.slot_bytes = headers.slot_bytes;
     far.slot_count = headers.slot_count;
     far.schema_hash = headers.schema_hash;
     if (const std::string mismatch = sdk::channel_mismatch(far, local_); !mismatch.empty()) {
+        const std::string text = mismatch + " (the publisher's schema is " + headers.schema_id + ")";
         if (stop_on_mismatch_) {
             context.report_error(DHUB_ERR_SCHEMA_MISMATCH,
-                                 where(record) + ": " + mismatch + " (on_mismatch \"skip\" passes such records over)");
+                                 where(record) + ": " + text + " (on_mismatch \"skip\" passes such records over)");
             failure_ = DHUB_ERR_SCHEMA_MISMATCH;
             return Outcome::Fail;
         }
-        pass_over(context, record, mismatch);
+        pass_over(context, record, text);
         return Outcome::Continue;
     }
     if (record.len > local_.slot_bytes) {
@@ -156,36 +173,81 @@ KafkaConsumer::Outcome KafkaConsumer::handle(sdk::NodeContext& context, const rd
                       "-byte slots its headers promise");
         return Outcome::Continue;
     }
-    if (!session_ || *session_ != headers.session) {
-        if (session_) {
-            context.log().info("the publisher started over (session " + std::to_string(headers.session) +
-                               "): its sequence numbers are taken from " + std::to_string(headers.sequence));
-        }
-        session_ = headers.session;
-        ledger_.restart();
-    }
+    sdk::SequenceLedger& ledger = ledger_of(context, headers);
+    const std::uint64_t lost_before = ledger.lost();
     if (headers.end) {
-        ledger_.skip_to(headers.sequence);  // slots sent before the end that never came count as lost
-        context.count_upstream_loss(0, ledger_.lost() - lost_reported_);
-        lost_reported_ = ledger_.lost();
-        store_offset(record);
-        context.log().info("the far channel '" + headers.channel + "' closed after sequence " +
-                           std::to_string(headers.sequence) + " (" + where(record) + ")");
-        return Outcome::End;
+        ledger.skip_to(headers.sequence);  // slots sent before the end that never came count as lost
+        count_lost(context, ledger, lost_before);
+        return on_end(context, record, headers);
     }
-    if (!ledger_.started()) {
+    if (!ledger.started()) {
         context.log().info("taking far sequence numbers from " + std::to_string(headers.sequence) + ", " +
                            where(record));
     }
-    if (ledger_.arrive(headers.sequence) == sdk::SequenceLedger::Verdict::Duplicate) {
+    if (ledger.arrive(headers.sequence) == sdk::SequenceLedger::Verdict::Duplicate) {
+        ++duplicates_;
         store_offset(record);
         return Outcome::Continue;
     }
-    if (ledger_.lost() > lost_reported_) {
-        context.count_upstream_loss(0, ledger_.lost() - lost_reported_);
-        lost_reported_ = ledger_.lost();
-    }
+    count_lost(context, ledger, lost_before);
+    last_sequence_ = headers.sequence;
     return write(context, record, headers);
+}
+
+sdk::SequenceLedger& KafkaConsumer::ledger_of(sdk::NodeContext& context, const RecordHeaders& headers) {
+    const auto known = std::find_if(ledgers_.begin(), ledgers_.end(),
+                                    [&](const auto& entry) { return entry.first == headers.session; });
+    if (known != ledgers_.end()) {
+        current_session_ = headers.session;
+        return known->second;
+    }
+    sdk::SequenceLedger ledger;
+    const auto current = std::find_if(ledgers_.begin(), ledgers_.end(), [&](const auto& entry) {
+        return current_session_ && entry.first == *current_session_;
+    });
+    if (current != ledgers_.end() && current->second.started()) {
+        if (headers.sequence >= current->second.next()) {
+            // A publisher restarted on a channel that lived on (its node, not its kernel): the numbers go on, and
+            // what the last one handed over but the cluster never got counts as lost.
+            ledger.expect(current->second.next());
+            context.log().info("the publisher started over (session " + std::to_string(headers.session) +
+                               ") on the same channel: its numbers go on from " +
+                               std::to_string(current->second.next()));
+        } else {
+            context.log().info("the publisher started over (session " + std::to_string(headers.session) +
+                               ") on a new channel: its numbers are taken from " + std::to_string(headers.sequence));
+        }
+    }
+    if (ledgers_.size() == SESSIONS_KEPT) ledgers_.erase(ledgers_.begin());
+    ledgers_.emplace_back(headers.session, ledger);
+    current_session_ = headers.session;
+    return ledgers_.back().second;
+}
+
+KafkaConsumer::Outcome KafkaConsumer::on_end(sdk::NodeContext& context,
+                                             const rd_kafka_message_t& record,
+                                             const RecordHeaders& headers) {
+    store_offset(record);
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), rd_kafka_topic_name(record.rkt), record.partition, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        record.offset + 1 < high) {
+        context.log().info("passing over an earlier run's end of channel '" + headers.channel + "' (" + where(record) +
+                           "): newer records follow it");
+        return Outcome::Continue;
+    }
+    context.log().info("the far channel '" + headers.channel + "' closed after sequence " +
+                       std::to_string(headers.sequence) + " (" + where(record) + ")");
+    return Outcome::End;
+}
+
+void KafkaConsumer::count_lost(sdk::NodeContext& context,
+                               const sdk::SequenceLedger& ledger,
+                               std::uint64_t lost_before) {
+    if (ledger.lost() <= lost_before) return;
+    lost_ += ledger.lost() - lost_before;
+    context.count_upstream_loss(0, ledger.lost() - lost_before);
 }
 
 KafkaConsumer::Outcome KafkaConsumer::write(sdk::NodeContext& context,
@@ -232,7 +294,14 @@ void KafkaConsumer::pass_over(sdk::NodeContext& context, const rd_kafka_message_
 }
 
 void KafkaConsumer::store_offset(const rd_kafka_message_t& record) {
-    (void)rd_kafka_offset_store(record.rkt, record.partition, record.offset);
+    // Refused once the partition went to another member (a rebalance, or this node stalled past
+    // max.poll.interval.ms): the group then reads the record again, and the sequence ledger drops it.
+    if (const rd_kafka_resp_err_t error = rd_kafka_offset_store(record.rkt, record.partition, record.offset);
+        error != RD_KAFKA_RESP_ERR_NO_ERROR && store_trouble_logged_ < 10) {
+        ++store_trouble_logged_;
+        log_->warn("cannot store the offset of " + where(record) + ": " + rd_kafka_err2str(error) +
+                   " (the group will read it again)");
+    }
 }
 
 }  // namespace dhub::kafka_transport

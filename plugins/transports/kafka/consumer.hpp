@@ -10,7 +10,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "client.hpp"
 #include "client_events.hpp"
@@ -28,8 +31,8 @@ public:
     static constexpr const char* params_schema = R"json([
 {"name":"brokers","type":"string","doc":"the cluster's bootstrap servers, host:port[,host:port...]"},
 {"name":"topic","type":"string","default":"","doc":"the topic; empty: the local channel's name"},
-{"name":"channel","type":"string","default":"","doc":"the far channel's name, which is also the records' key (records with other keys are passed over); empty: the local channel's name"},
-{"name":"group","type":"string","default":"","doc":"the consumer group whose committed offsets say where to go on; empty: dhub.<channel>"},
+{"name":"channel","type":"string","default":"","doc":"the far channel's name, as its records' dhub.channel header says (records of other channels on the topic are passed over, counted); empty: the local channel's name"},
+{"name":"group","type":"string","default":"","doc":"the consumer group whose committed offsets say where to go on (consumers of one group share the records: give each kernel that wants them all its own); empty: dhub.<channel>"},
 {"name":"start","type":"string","default":"earliest","enum":["earliest","latest"],"doc":"where a group with no committed offset starts"},
 {"name":"properties","type":"string","default":"","doc":"a Kafka client properties file (name=value lines: security.protocol, sasl.*, ssl.*, ...)"},
 {"name":"on_mismatch","type":"string","default":"stop","enum":["stop","skip"],"doc":"a record of another slot size or schema: stop the node (naming both), or pass it over and count it"}
@@ -42,6 +45,13 @@ private:
     enum class Outcome { Continue, Stop, Fail, End };
 
     Outcome handle(sdk::NodeContext& context, const rd_kafka_message_t& record);
+    /// The account of the record's publisher session, made when it is new (see consumer.cpp).
+    sdk::SequenceLedger& ledger_of(sdk::NodeContext& context, const RecordHeaders& headers);
+    /// Judges an end record: the far channel closed, unless newer records follow it in the partition (an
+    /// earlier run's end, read by a group that started before it).
+    Outcome on_end(sdk::NodeContext& context, const rd_kafka_message_t& record, const RecordHeaders& headers);
+    /// Counts what the ledger's last verdict added to lost (upstream_lost).
+    void count_lost(sdk::NodeContext& context, const sdk::SequenceLedger& ledger, std::uint64_t lost_before);
     /// Writes the record's value into a local slot (waiting for one) and commits it with the far timestamp.
     Outcome write(sdk::NodeContext& context, const rd_kafka_message_t& record, const RecordHeaders& headers);
     /// A record that is not taken: said (rate-limited), counted, and its offset stored so it is not read again.
@@ -59,15 +69,23 @@ private:
     sdk::ChannelInfo local_;  ///< the local channel, under the far channel's name
     ClientEvents events_;
     Handle consumer_;
-    sdk::SequenceLedger ledger_;
-    std::optional<std::uint64_t> session_;
-    std::uint64_t lost_reported_ = 0;
+    /// One account per publisher session seen lately, so a re-read of an earlier session's records (a rewind
+    /// after a failed commit, a rebalance) is still known for what it is; oldest first.
+    std::vector<std::pair<std::uint64_t, sdk::SequenceLedger>> ledgers_;
+    std::optional<std::uint64_t> current_session_;
+    std::set<std::string> other_channels_;  ///< channels of the topic said to be passed over
+    std::uint64_t lost_ = 0;
+    std::uint64_t duplicates_ = 0;
+    std::uint64_t other_records_ = 0;
+    std::uint64_t last_sequence_ = 0;
     std::uint64_t committed_ = 0;
     std::uint64_t passed_over_ = 0;
     std::uint64_t complained_ns_ = 0;
     std::uint64_t passed_over_ns_ = 0;
     std::string passed_over_why_;
     dhub_status failure_ = DHUB_ERR_INTERNAL;
+    std::optional<sdk::Logger> log_;  ///< the node's log, for store_offset()
+    int store_trouble_logged_ = 0;
 };
 
 }  // namespace dhub::kafka_transport

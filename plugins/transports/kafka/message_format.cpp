@@ -13,6 +13,7 @@ constexpr const char* CHANNEL = "dhub.channel";
 constexpr const char* SLOT_BYTES = "dhub.slot_bytes";
 constexpr const char* SLOTS = "dhub.slots";
 constexpr const char* SCHEMA = "dhub.schema";
+constexpr const char* SCHEMA_ID = "dhub.schema_id";
 constexpr const char* SESSION = "dhub.session";
 constexpr const char* SEQUENCE = HeaderWriter::SEQUENCE_HEADER;
 constexpr const char* TIMESTAMP = HeaderWriter::TIMESTAMP_HEADER;
@@ -66,10 +67,21 @@ HeaderWriter::HeaderWriter(const RecordHeaders& stamp)
                 {SLOT_BYTES, std::to_string(stamp.slot_bytes)},
                 {SLOTS, std::to_string(stamp.slot_count)},
                 {SCHEMA, hex(stamp.schema_hash)},
+                {SCHEMA_ID, stamp.schema_id},
                 {SESSION, std::to_string(stamp.session)}} {}
 
 std::size_t HeaderWriter::format(std::uint64_t value, char (&digits)[24]) noexcept {
     return static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, value).ptr - digits);
+}
+
+std::size_t HeaderWriter::most_bytes() const noexcept {
+    std::size_t bytes = 0;
+    for (const Header& header : constant_)
+        bytes += header.first.size() + header.second.size();
+    const std::string_view varying[] = {SEQUENCE, TIMESTAMP, END};
+    for (const std::string_view name : varying)
+        bytes += name.size() + 20;  // a uint64 has at most 20 digits
+    return bytes;
 }
 
 std::vector<Header> encode(const RecordHeaders& headers) {
@@ -122,6 +134,7 @@ std::variant<RecordHeaders, std::string> decode(const std::vector<std::pair<std:
         if (high < 0 || low < 0) return std::string("header ") + SCHEMA + " holds a character that is not a hex digit";
         headers.schema_hash[i] = static_cast<std::uint8_t>(high << 4 | low);
     }
+    if (const std::optional<std::string_view> id = find(raw, SCHEMA_ID); id && !id->empty()) headers.schema_id = *id;
     headers.end = find(raw, END).has_value();
     return headers;
 }

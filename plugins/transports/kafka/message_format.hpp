@@ -4,7 +4,9 @@
 // numbers, the schema hash in hex), so kcat and a facility's consumers in any language can read them:
 //   dhub.channel     the producer's channel name
 //   dhub.slot_bytes  its slot size        dhub.slots  its ring's length
-//   dhub.schema      its schema hash, 64 hex digits (all zeros: unchecked)
+//   dhub.schema      its schema hash, 64 hex digits (all zeros: unchecked): what a consumer checks
+//   dhub.schema_id   its schema's id as the graph names it ("dhub.waveform.f64@1"; "*": none), for people
+//                    and tools outside dhub (absent: "*")
 //   dhub.session     a number the publisher draws at start: a new one means its sequence numbers start over
 //   dhub.seq         the slot's sequence number in the producer's channel
 //   dhub.ts          the producer's timestamp, ns
@@ -28,6 +30,7 @@ struct RecordHeaders {
     std::uint64_t slot_bytes = 0;
     std::uint32_t slot_count = 0;
     std::array<std::uint8_t, 32> schema_hash{};
+    std::string schema_id = "*";
     std::uint64_t session = 0;
     std::uint64_t sequence = 0;
     std::uint64_t timestamp_ns = 0;
@@ -67,6 +70,10 @@ public:
 private:
     static std::size_t format(std::uint64_t value, char (&digits)[24]) noexcept;
     std::vector<Header> constant_;
+
+public:
+    /// The bytes of names and values a record carries at most (for the size a record adds to its slot).
+    std::size_t most_bytes() const noexcept;
 };
 
 /// A record's headers read back, or what is wrong with them ("header dhub.seq is 'x', not a decimal number").

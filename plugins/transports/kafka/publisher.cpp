@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "publisher.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace dhub::kafka_transport {
@@ -11,6 +12,9 @@ constexpr std::int64_t MS = 1'000'000;
 constexpr std::int64_t INPUT_WAIT_NS = 50 * MS;
 /// How long it waits for room in librdkafka's queue before it looks at stop and failures again.
 constexpr int QUEUE_WAIT_MS = 50;
+/// A record's framing and its batch's (Kafka's v2 format: 61 bytes of batch header, up to ~20 per record, varints
+/// per header), rounded up: what a record adds to its slot besides key and headers.
+constexpr std::size_t RECORD_FRAMING_BYTES = 128;
 
 }  // namespace
 
@@ -46,13 +50,19 @@ dhub_status KafkaPublisher::run(sdk::NodeContext& context) {
     stamp_.slot_bytes = channel->slot_bytes;
     stamp_.slot_count = channel->slot_count;
     stamp_.schema_hash = channel->schema_hash;
+    stamp_.schema_id = std::string(context.schema(sdk::Direction::Input));
+    if (stamp_.schema_id.empty()) stamp_.schema_id = "*";
     stamp_.session = draw_session();
     headers_.emplace(stamp_);
+    // What a record adds to its slot's bytes: key, headers, and the record's and its batch's framing.
+    overhead_ = key_.size() + headers_->most_bytes() + RECORD_FRAMING_BYTES;
 
     events_.on_delivery = [this](const rd_kafka_message_t& message) { on_delivery(message); };
     try {
-        // Defaults a properties file may change: a bounded queue (the back-pressure point), small batches soon.
-        const Settings defaults{{"queue.buffering.max.kbytes", "65536"}, {"linger.ms", "5"}};
+        // Defaults a properties file may change: a bounded queue (the back-pressure point; room for two of the
+        // largest records at least), small batches soon.
+        const std::uint64_t queue_kbytes = std::max<std::uint64_t>(65536, 2 * max_message_bytes_ / 1024 + 1);
+        const Settings defaults{{"queue.buffering.max.kbytes", std::to_string(queue_kbytes)}, {"linger.ms", "5"}};
         // What the guarantees rest on: idempotence (retries never duplicate nor reorder), the size limit checked
         // here, and how long a record may wait.
         const Settings fixed{{"enable.idempotence", "true"},
@@ -66,7 +76,7 @@ dhub_status KafkaPublisher::run(sdk::NodeContext& context) {
         context.report_error(DHUB_ERR_INVALID_ARGUMENT, error.what());
         return DHUB_ERR_INVALID_ARGUMENT;
     }
-    if (channel->slot_bytes > max_message_bytes_) {
+    if (channel->slot_bytes + overhead_ > max_message_bytes_) {
         context.log().warn("channel " + sdk::describe(*channel) +
                            " has slots larger than the topic's records may be (" + std::to_string(max_message_bytes_) +
                            " bytes, max_message_bytes): a slot filled beyond " + "that stops this node");
@@ -85,12 +95,8 @@ dhub_status KafkaPublisher::run(sdk::NodeContext& context) {
         const dhub_status status = context.input<sdk::Bytes>(0).pull(
             [&](const sdk::InputSlot<sdk::Bytes>& slot) {
                 const auto bytes = slot.bytes();
-                if (bytes.size() > max_message_bytes_) {
-                    failure_ = "sequence " + std::to_string(slot.sequence()) + " holds " +
-                               std::to_string(bytes.size()) + " bytes, more than the topic's records may be (" +
-                               std::to_string(max_message_bytes_) +
-                               " bytes, max_message_bytes): raise the topic's max.message.bytes and "
-                               "max_message_bytes, or send smaller slots";
+                if (bytes.size() + overhead_ > max_message_bytes_) {
+                    failure_ = too_large(slot.sequence(), bytes.size());
                     ok = false;
                     return;
                 }
@@ -103,7 +109,13 @@ dhub_status KafkaPublisher::run(sdk::NodeContext& context) {
             break;
         }
         if (dhub_status_is_error(status)) {
-            context.log().warn(std::string("reading the input failed: ") + dhub_status_name(status));
+            // A torn or unreadable slot, or a remote input gone for now: said once a second, and a pause.
+            const std::uint64_t now = context.now_ns();
+            if (now - input_trouble_ns_ >= 1'000 * MS) {
+                input_trouble_ns_ = now;
+                context.log().warn(std::string("reading the input failed: ") + dhub_status_name(status));
+            }
+            (void)context.sleep_until(now + 10 * MS);
         }
     }
     if (ended && ok) {
@@ -141,15 +153,34 @@ bool KafkaPublisher::produce(sdk::NodeContext& context,
         if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {  // the headers are the record's now
             ++handed_;
             bytes_ += size;
+            if (queue_full_) {
+                queue_full_ = false;
+                context.log().info("the producer's queue has room again: reading the input");
+            }
             return true;
         }
         rd_kafka_headers_destroy(record_headers);
+        if (error == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+            failure_ = too_large(sequence, size);
+            return false;
+        }
+        if (error == RD_KAFKA_RESP_ERR__QUEUE_FULL && handed_ == confirmed_ + failed_) {
+            // Full while empty: this record alone is larger than the queue a properties file allows.
+            failure_ = "sequence " + std::to_string(sequence) + " (" + std::to_string(size) +
+                       " bytes) does not fit the producer's queue at all: raise queue.buffering.max.kbytes";
+            return false;
+        }
         if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             failure_ = "sequence " + std::to_string(sequence) + " (" + std::to_string(size) +
                        " bytes) refused by the producer: " + rd_kafka_err2str(error);
             return false;
         }
         // The cluster is slow or away: wait for room, and the input waits meanwhile (lossless back-pressure).
+        if (!queue_full_) {
+            queue_full_ = true;
+            context.log().info("the producer's queue is full (" + std::to_string(handed_ - confirmed_ - failed_) +
+                               " records wait for the cluster): holding the input back");
+        }
         rd_kafka_poll(producer_.get(), QUEUE_WAIT_MS);
         if (context.stop_requested() || failure_ || events_.fatal()) {
             if (!failure_ && !events_.fatal()) {
@@ -162,19 +193,29 @@ bool KafkaPublisher::produce(sdk::NodeContext& context,
 }
 
 bool KafkaPublisher::drain(sdk::NodeContext& context, std::int64_t timeout_ns) {
+    // Counted from the delivery reports, not from librdkafka's queue, which also holds log lines and events.
+    const auto unreported = [this] { return handed_ - confirmed_ - failed_; };
     const std::uint64_t deadline = timeout_ns < 0 ? 0 : context.now_ns() + static_cast<std::uint64_t>(timeout_ns);
-    while (rd_kafka_outq_len(producer_.get()) > 0 && !failure_ && !events_.fatal()) {
+    while (unreported() > 0 && !events_.fatal()) {
         if (timeout_ns >= 0 && context.now_ns() >= deadline) break;
         // An ended input waits for the cluster for ever unless stopped; then flush_timeout_ms still applies.
         if (timeout_ns < 0 && context.stop_requested()) return drain(context, flush_timeout_ms_ * MS);
         rd_kafka_poll(producer_.get(), 50);
     }
-    const int left = rd_kafka_outq_len(producer_.get());
-    if (left > 0 && !failure_) {
-        context.log().error(std::to_string(handed_ - confirmed_) +
-                            " records were never confirmed by the cluster (they may or may not have reached it)");
+    if (unreported() > 0 || failed_ > 0) {
+        context.log().error(std::to_string(unreported()) +
+                            " records were never confirmed by the cluster (they may or may not have reached it), " +
+                            std::to_string(failed_) + " were refused");
     }
-    return left == 0;
+    return unreported() == 0 && failed_ == 0;
+}
+
+std::string KafkaPublisher::too_large(std::uint64_t sequence, std::size_t bytes) const {
+    return "sequence " + std::to_string(sequence) + " holds " + std::to_string(bytes) + " bytes (" +
+           std::to_string(bytes + overhead_) + " with its key and headers), more than the topic's records may be (" +
+           std::to_string(max_message_bytes_) +
+           " bytes, max_message_bytes): raise the topic's max.message.bytes and max_message_bytes, or send smaller "
+           "slots";
 }
 
 void KafkaPublisher::on_delivery(const rd_kafka_message_t& message) {
@@ -182,14 +223,16 @@ void KafkaPublisher::on_delivery(const rd_kafka_message_t& message) {
         ++confirmed_;
         return;
     }
+    ++failed_;
     if (failure_) return;
     const auto sequence = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(message._private));
     std::string text = "the cluster did not take sequence " + std::to_string(sequence) + " (" +
                        std::to_string(message.len) + " bytes) on topic '" + topic_ +
                        "': " + rd_kafka_err2str(message.err);
     if (message.err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-        text += " (the topic's max.message.bytes is below " + std::to_string(message.len) +
-                " bytes; max_message_bytes here is " + std::to_string(max_message_bytes_) + ")";
+        text += " (the broker judged its batch, with this record of " + std::to_string(message.len) +
+                " bytes, larger than the topic's max.message.bytes; max_message_bytes here is " +
+                std::to_string(max_message_bytes_) + ": set it to the topic's)";
     }
     failure_ = text;
 }

@@ -51,6 +51,8 @@ private:
     /// False when some are still unconfirmed (logged, with their count).
     bool drain(sdk::NodeContext& context, std::int64_t timeout_ns);
     void on_delivery(const rd_kafka_message_t& message);
+    /// The refusal of a slot too large for the topic's records, naming both sizes.
+    std::string too_large(std::uint64_t sequence, std::size_t bytes) const;
 
     std::string brokers_;
     std::string topic_;
@@ -66,6 +68,10 @@ private:
     Handle producer_;
     std::uint64_t handed_ = 0;     ///< records given to librdkafka
     std::uint64_t confirmed_ = 0;  ///< ... that the cluster confirmed
+    std::uint64_t failed_ = 0;     ///< ... that it refused for good
+    std::size_t overhead_ = 0;     ///< what a record adds to its slot's bytes at most
+    std::uint64_t input_trouble_ns_ = 0;
+    bool queue_full_ = false;  ///< said so, and not yet that it has room again
     std::uint64_t bytes_ = 0;
     std::uint64_t next_sequence_ = 0;     ///< after the last slot handed over: what the end record says
     std::optional<std::string> failure_;  ///< the first record the cluster would not take, and why

@@ -31,8 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto* same = std::get_if<RecordHeaders>(&redecoded);
     if (same == nullptr || same->channel != record->channel || same->slot_bytes != record->slot_bytes ||
         same->slot_count != record->slot_count || same->schema_hash != record->schema_hash ||
-        same->session != record->session || same->sequence != record->sequence ||
-        same->timestamp_ns != record->timestamp_ns || same->end != record->end) {
+        same->schema_id != record->schema_id || same->session != record->session ||
+        same->sequence != record->sequence || same->timestamp_ns != record->timestamp_ns || same->end != record->end) {
         std::abort();
     }
     return 0;
