@@ -16,10 +16,10 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "dhub/formats/waveform.hpp"
 #include "kernel_support.hpp"
 #include "message_format.hpp"
 #include "support/kafka_mock_cluster.hpp"
+#include "transport_graphs.hpp"
 
 namespace dhub::testing {
 namespace {
@@ -34,11 +34,7 @@ constexpr std::uint32_t SLOTS = 16;
 constexpr const char* TOPIC = "detector.raw";
 
 nlohmann::json waveform_channel(std::uint64_t slot_bytes = SLOT_BYTES) {
-    return {{"name", "raw"},
-            {"slot_bytes", slot_bytes},
-            {"slot_count", SLOTS},
-            {"sync", "every_reader"},
-            {"schema", formats::WAVEFORM_SCHEMA_ID}};
+    return testing::waveform_channel(slot_bytes, SLOTS);
 }
 
 /// sim (counter waveform, `frames` at `rate_hz`) -> raw -> tx (kafka_publish) and -> rec_a (dir/a.dhr).
@@ -55,24 +51,13 @@ nlohmann::json publisher_graph(const TempDir& dir,
             {"name", "publisher"},
             {"channels", {waveform_channel(slot_bytes)}},
             {"nodes",
-             {{{"id", "sim"},
-               {"plugin", "sim_source"},
-               {"params",
-                {{"waveform", "counter"},
-                 {"channels", 1},
-                 {"samples_per_channel", samples},
-                 {"rate_hz", rate_hz},
-                 {"max_frames", frames}}},
-               {"outputs", {"raw"}}},
+             {counter_source(frames, rate_hz, samples),
               {{"id", "tx"},
                {"plugin", "kafka"},
                {"component", "dhub.transport.kafka_publish"},
                {"params", tx_params},
                {"inputs", {"raw"}}},
-              {{"id", "rec_a"},
-               {"plugin", "recorder"},
-               {"params", {{"path", (dir / "a.dhr").string()}}},
-               {"inputs", {"raw"}}}}}};
+              raw_recorder("rec_a", dir / "a.dhr", false)}}};
 }
 
 /// rx (kafka_consume) -> raw -> rec (dir/b.dhr, flushed per slot).
@@ -91,10 +76,7 @@ nlohmann::json consumer_graph(const TempDir& dir,
                {"component", "dhub.transport.kafka_consume"},
                {"params", rx_params},
                {"outputs", {"raw"}}},
-              {{"id", "rec"},
-               {"plugin", "recorder"},
-               {"params", {{"path", (dir / "b.dhr").string()}, {"flush_every", 1}}},
-               {"inputs", {"raw"}}}}}};
+              raw_recorder("rec", dir / "b.dhr", true)}}};
 }
 
 /// Starts a consumer kernel and waits until its group has its partitions: records published from then on are
@@ -117,17 +99,6 @@ ChildProcess start_assigned_consumer(const TempDir& dir, const nlohmann::json& g
 ::testing::AssertionResult ended_cleanly(const KernelRun& run, const char* what) {
     if (run.status.exited && run.status.code == 0) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << what << " kernel:\n" << run.output;
-}
-
-std::uint64_t count_of(const nlohmann::json& node, const char* field) {
-    return node.is_object() && node.contains(field) ? node[field].get<std::uint64_t>() : 0;
-}
-
-void expect_contiguous(const std::vector<std::uint64_t>& frames, const std::string& what) {
-    for (std::size_t i = 1; i < frames.size(); ++i) {
-        ASSERT_EQ(frames[i], frames[i - 1] + 1)
-            << what << ": frame " << frames[i - 1] << " is followed by " << frames[i];
-    }
 }
 
 /// A plain librdkafka producer in the test: records with the headers a publisher would write, or any others.

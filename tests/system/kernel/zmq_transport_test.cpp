@@ -25,9 +25,9 @@
 
 #include <zmq.hpp>
 
-#include "dhub/formats/waveform.hpp"
 #include "kernel_support.hpp"
 #include "support/loopback_port.hpp"
+#include "transport_graphs.hpp"
 #include "wire.hpp"
 
 namespace dhub::testing {
@@ -41,11 +41,7 @@ constexpr std::uint32_t SLOTS = 64;
 constexpr std::uint32_t WINDOW = 64;
 
 nlohmann::json waveform_channel(std::uint64_t slot_bytes = SLOT_BYTES) {
-    return {{"name", "raw"},
-            {"slot_bytes", slot_bytes},
-            {"slot_count", SLOTS},
-            {"sync", "every_reader"},
-            {"schema", formats::WAVEFORM_SCHEMA_ID}};
+    return testing::waveform_channel(slot_bytes, SLOTS);
 }
 
 /// sim (counter waveform, `frames` at `rate_hz`; 0 frames: no end) -> raw -> tx (zmq_send on endpoint), and with
@@ -58,26 +54,13 @@ nlohmann::json sender_graph(const TempDir& dir,
                             bool record_here = false) {
     tx_params["bind"] = endpoint;
     tx_params["window"] = WINDOW;
-    nlohmann::json nodes = {{{"id", "sim"},
-                             {"plugin", "sim_source"},
-                             {"params",
-                              {{"waveform", "counter"},
-                               {"channels", 1},
-                               {"samples_per_channel", 500},
-                               {"rate_hz", rate_hz},
-                               {"max_frames", frames}}},
-                             {"outputs", {"raw"}}},
+    nlohmann::json nodes = {counter_source(frames, rate_hz, 500),
                             {{"id", "tx"},
                              {"plugin", "zmq"},
                              {"component", "dhub.transport.zmq_send"},
                              {"params", tx_params},
                              {"inputs", {"raw"}}}};
-    if (record_here) {
-        nodes.push_back({{"id", "rec_a"},
-                         {"plugin", "recorder"},
-                         {"params", {{"path", (dir / "a.dhr").string()}}},
-                         {"inputs", {"raw"}}});
-    }
+    if (record_here) nodes.push_back(raw_recorder("rec_a", dir / "a.dhr", false));
     return {{"schema_version", 1}, {"name", "sender"}, {"channels", {waveform_channel()}}, {"nodes", nodes}};
 }
 
@@ -96,10 +79,7 @@ nlohmann::json receiver_graph(const TempDir& dir,
                {"component", "dhub.transport.zmq_receive"},
                {"params", rx_params},
                {"outputs", {"raw"}}},
-              {{"id", "rec"},
-               {"plugin", "recorder"},
-               {"params", {{"path", (dir / "b.dhr").string()}, {"flush_every", 1}}},
-               {"inputs", {"raw"}}}}}};
+              raw_recorder("rec", dir / "b.dhr", true)}}};
 }
 
 /// tick (test_ticker, `count` as fast as it can) -> ticks -> tx; rx -> ticks -> sink (slow): the graphs of the
@@ -147,10 +127,6 @@ nlohmann::json tick_receiver_graph(const std::string& endpoint, double delay_ms,
                {"inputs", {"ticks"}}}}}};
 }
 
-std::uint64_t count_of(const nlohmann::json& node, const char* field) {
-    return node.is_object() && node.contains(field) ? node[field].get<std::uint64_t>() : 0;
-}
-
 /// The first far sequence number a receiver accounted from, as its last log line says ("far sequences 12 to 1999:
 /// committed ..."); a test failure and ~0 when it does not say.
 std::uint64_t first_far_sequence(const std::string& output) {
@@ -158,14 +134,6 @@ std::uint64_t first_far_sequence(const std::string& output) {
     const std::size_t at = output.find(words);
     EXPECT_NE(at, std::string::npos) << output;
     return at == std::string::npos ? ~std::uint64_t{0} : std::stoull(output.substr(at + words.size()));
-}
-
-/// Every frame counter from first to first + n - 1, in order.
-void expect_contiguous(const std::vector<std::uint64_t>& frames, const std::string& what) {
-    for (std::size_t i = 1; i < frames.size(); ++i) {
-        ASSERT_EQ(frames[i], frames[i - 1] + 1)
-            << what << ": frame " << frames[i - 1] << " is followed by " << frames[i];
-    }
 }
 
 /// A TCP relay on loopback between a receiver and its sender, whose connections the test can cut: what a flaky
