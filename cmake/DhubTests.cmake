@@ -83,3 +83,18 @@ function(dhub_add_fuzz_test name)
         dhub_add_test(${name}_replay COMMAND ${ARG_TARGET}_replay ${ARG_SEED} 1000000 TIMEOUT 120)
     endif()
 endfunction()
+
+# Under ThreadSanitizer (DHUB_SANITIZE=thread), the gtest-discovered tests of `target` run with
+# tests/support/tsan_c11_threads.cpp preloaded: librdkafka starts its threads and takes its locks through C11
+# <threads.h>, which glibc implements past TSan's interceptors (TSan crashes at such a thread's first allocation).
+# Elsewhere: nothing.
+function(dhub_tsan_preload_c11_threads target)
+    if(NOT DHUB_SANITIZE STREQUAL "thread")
+        return()
+    endif()
+    set(script ${CMAKE_CURRENT_BINARY_DIR}/${target}_tsan_preload.cmake)
+    file(GENERATE OUTPUT ${script} CONTENT
+        "if(${target}_TESTS)\n    set_tests_properties(\${${target}_TESTS} PROPERTIES ENVIRONMENT \"LD_PRELOAD=$<TARGET_FILE:dhub_tsan_c11_threads>\")\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${script})
+    add_dependencies(${target} dhub_tsan_c11_threads)
+endfunction()
