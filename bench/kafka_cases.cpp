@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_cases.hpp"
+#include "produce.hpp"
 #include "support/child_process.hpp"
 #include "support/kafka_mock_cluster.hpp"
 #include "support/temp_dir.hpp"
@@ -113,9 +114,7 @@ void bare_producer(const std::string& brokers, const std::string& topic, std::ui
     for (std::uint64_t i = 0; i < messages; ++i) {
         for (;;) {
             const rd_kafka_resp_err_t error =
-                rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY("stream", 6),
-                                  RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+                kafka_transport::produce(producer, topic.c_str(), "stream", payload.data(), payload.size());
             if (error == RD_KAFKA_RESP_ERR_NO_ERROR) break;
             if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_destroy(producer);

@@ -94,7 +94,7 @@ function(dhub_tsan_preload_c11_threads target)
     endif()
     set(script ${CMAKE_CURRENT_BINARY_DIR}/${target}_tsan_preload.cmake)
     file(GENERATE OUTPUT ${script} CONTENT
-        "if(${target}_TESTS)\n    set_tests_properties(\${${target}_TESTS} PROPERTIES ENVIRONMENT \"LD_PRELOAD=$<TARGET_FILE:dhub_tsan_c11_threads>\")\nendif()\n")
+        "if(${target}_TESTS)\n    set_tests_properties(\${${target}_TESTS} PROPERTIES ENVIRONMENT_MODIFICATION \"LD_PRELOAD=path_list_prepend:$<TARGET_FILE:dhub_tsan_c11_threads>\")\nendif()\n")
     set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${script})
     add_dependencies(${target} dhub_tsan_c11_threads)
 endfunction()

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// For ThreadSanitizer runs only (LD_PRELOAD, set by tests/system/kernel/CMakeLists.txt when DHUB_SANITIZE=thread):
+// For ThreadSanitizer runs only (LD_PRELOAD, set by dhub_tsan_preload_c11_threads in cmake/DhubTests.cmake):
 // C11's <threads.h> calls done again through the pthread functions TSan intercepts. glibc implements thrd_create,
 // mtx_lock and cnd_wait by calling its pthread internals directly, past TSan's interceptors, so threads a library
 // starts that way (librdkafka's) crash TSan at their first allocation, and their locks are invisible to it. glibc's
-// thrd_t, mtx_t and cnd_t are pthread_t, pthread_mutex_t and pthread_cond_t underneath.
+// thrd_t, mtx_t and cnd_t are pthread_t, pthread_mutex_t and pthread_cond_t underneath. call_once and tss_* are
+// left as they are: librdkafka's one-time global init stays invisible, and tests/tsan.supp covers its frames.
 #include <pthread.h>
 #include <threads.h>
 

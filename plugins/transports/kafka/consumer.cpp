@@ -77,6 +77,7 @@ dhub_status KafkaConsumer::run(sdk::NodeContext& context) {
         }
         const Settings fixed{{"group.id", group_},
                              {"auto.offset.reset", start_},
+                             {"enable.partition.eof", "true"},
                              {"enable.auto.commit", "true"},
                              {"enable.auto.offset.store", "false"}};
         Conf conf = make_conf(brokers_, defaults, properties_, fixed);
@@ -126,8 +127,18 @@ dhub_status KafkaConsumer::run(sdk::NodeContext& context) {
 
 KafkaConsumer::Outcome KafkaConsumer::handle(sdk::NodeContext& context, const rd_kafka_message_t& record) {
     if (record.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        // End of a partition, or a broker away: librdkafka goes on by itself.
-        if (record.err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (record.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            // Read to the end: an end record of this channel with nothing of it after is the far channel's end.
+            if (pending_end_ && pending_end_->partition == record.partition) {
+                context.log().info("the far channel '" + far_channel_ + "' closed after sequence " +
+                                   std::to_string(pending_end_->sequence) + " (record " +
+                                   std::to_string(pending_end_->offset) + " of partition " +
+                                   std::to_string(record.partition) + " of topic '" + topic_ + "')");
+                return Outcome::End;
+            }
+            return Outcome::Continue;
+        }
+        {  // A broker away: librdkafka goes on by itself.
             const std::uint64_t now = context.now_ns();
             if (now - complained_ns_ >= COMPLAINT_EVERY_NS) {
                 complained_ns_ = now;
@@ -173,12 +184,20 @@ KafkaConsumer::Outcome KafkaConsumer::handle(sdk::NodeContext& context, const rd
                       "-byte slots its headers promise");
         return Outcome::Continue;
     }
-    sdk::SequenceLedger& ledger = ledger_of(context, headers);
+    if (pending_end_ && pending_end_->partition == record.partition) {
+        context.log().info("passing over an earlier run's end of channel '" + far_channel_ + "' (record " +
+                           std::to_string(pending_end_->offset) + "): " + where(record) + " follows it");
+        pending_end_.reset();
+    }
+    Account& account = account_of(context, headers);
+    sdk::SequenceLedger& ledger = account.ledger;
     const std::uint64_t lost_before = ledger.lost();
     if (headers.end) {
         ledger.skip_to(headers.sequence);  // slots sent before the end that never came count as lost
         count_lost(context, ledger, lost_before);
-        return on_end(context, record, headers);
+        account.ended = true;
+        on_end(context, record, headers);
+        return Outcome::Continue;
     }
     if (!ledger.started()) {
         context.log().info("taking far sequence numbers from " + std::to_string(headers.sequence) + ", " +
@@ -194,52 +213,45 @@ KafkaConsumer::Outcome KafkaConsumer::handle(sdk::NodeContext& context, const rd
     return write(context, record, headers);
 }
 
-sdk::SequenceLedger& KafkaConsumer::ledger_of(sdk::NodeContext& context, const RecordHeaders& headers) {
-    const auto known = std::find_if(ledgers_.begin(), ledgers_.end(),
-                                    [&](const auto& entry) { return entry.first == headers.session; });
-    if (known != ledgers_.end()) {
+KafkaConsumer::Account& KafkaConsumer::account_of(sdk::NodeContext& context, const RecordHeaders& headers) {
+    const auto known = std::find_if(accounts_.begin(), accounts_.end(),
+                                    [&](const Account& account) { return account.session == headers.session; });
+    if (known != accounts_.end()) {
+        std::rotate(known, known + 1, accounts_.end());  // the most recently used goes last
         current_session_ = headers.session;
-        return known->second;
+        return accounts_.back();
     }
-    sdk::SequenceLedger ledger;
-    const auto current = std::find_if(ledgers_.begin(), ledgers_.end(), [&](const auto& entry) {
-        return current_session_ && entry.first == *current_session_;
+    Account account{headers.session, {}, false};
+    const auto current = std::find_if(accounts_.begin(), accounts_.end(), [&](const Account& candidate) {
+        return current_session_ && candidate.session == *current_session_;
     });
-    if (current != ledgers_.end() && current->second.started()) {
-        if (headers.sequence >= current->second.next()) {
-            // A publisher restarted on a channel that lived on (its node, not its kernel): the numbers go on, and
-            // what the last one handed over but the cluster never got counts as lost.
-            ledger.expect(current->second.next());
+    if (current != accounts_.end() && current->ledger.started()) {
+        const std::uint64_t next = current->ledger.next();
+        // A publisher restarted on a channel that lived on (its node, not its kernel) goes on where the last one
+        // was: from a slot that one was handed but never released at the earliest, so at most a ring behind.
+        // Lower numbers, and 0 (a channel's first slot), are a new channel's: a restarted publisher kernel.
+        // After an end record, the channel is a new one whatever its numbers.
+        if (!current->ended && headers.sequence != 0 &&
+            headers.sequence + std::max<std::uint64_t>(headers.slot_count, 1) >= next) {
+            account.ledger.expect(next);  // what the last one never got to the cluster counts as lost
             context.log().info("the publisher started over (session " + std::to_string(headers.session) +
-                               ") on the same channel: its numbers go on from " +
-                               std::to_string(current->second.next()));
+                               ") on the same channel: its numbers go on from " + std::to_string(next));
         } else {
             context.log().info("the publisher started over (session " + std::to_string(headers.session) +
                                ") on a new channel: its numbers are taken from " + std::to_string(headers.sequence));
         }
     }
-    if (ledgers_.size() == SESSIONS_KEPT) ledgers_.erase(ledgers_.begin());
-    ledgers_.emplace_back(headers.session, ledger);
+    if (accounts_.size() == SESSIONS_KEPT) accounts_.erase(accounts_.begin());
+    accounts_.push_back(account);
     current_session_ = headers.session;
-    return ledgers_.back().second;
+    return accounts_.back();
 }
 
-KafkaConsumer::Outcome KafkaConsumer::on_end(sdk::NodeContext& context,
-                                             const rd_kafka_message_t& record,
-                                             const RecordHeaders& headers) {
+void KafkaConsumer::on_end(sdk::NodeContext& context, const rd_kafka_message_t& record, const RecordHeaders& headers) {
     store_offset(record);
-    std::int64_t low = 0;
-    std::int64_t high = 0;
-    if (rd_kafka_get_watermark_offsets(consumer_.get(), rd_kafka_topic_name(record.rkt), record.partition, &low,
-                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        record.offset + 1 < high) {
-        context.log().info("passing over an earlier run's end of channel '" + headers.channel + "' (" + where(record) +
-                           "): newer records follow it");
-        return Outcome::Continue;
-    }
-    context.log().info("the far channel '" + headers.channel + "' closed after sequence " +
-                       std::to_string(headers.sequence) + " (" + where(record) + ")");
-    return Outcome::End;
+    pending_end_ = PendingEnd{record.partition, record.offset, headers.sequence};
+    context.log().debug("end record of channel '" + headers.channel + "' at " + where(record) +
+                        ": it closes the channel if nothing of it follows");
 }
 
 void KafkaConsumer::count_lost(sdk::NodeContext& context,

@@ -43,13 +43,19 @@ public:
 
 private:
     enum class Outcome { Continue, Stop, Fail, End };
+    /// The account of one publisher session.
+    struct Account {
+        std::uint64_t session = 0;
+        sdk::SequenceLedger ledger;
+        bool ended = false;  ///< its end record was read: a later session does not go on from it
+    };
 
     Outcome handle(sdk::NodeContext& context, const rd_kafka_message_t& record);
-    /// The account of the record's publisher session, made when it is new (see consumer.cpp).
-    sdk::SequenceLedger& ledger_of(sdk::NodeContext& context, const RecordHeaders& headers);
-    /// Judges an end record: the far channel closed, unless newer records follow it in the partition (an
-    /// earlier run's end, read by a group that started before it).
-    Outcome on_end(sdk::NodeContext& context, const rd_kafka_message_t& record, const RecordHeaders& headers);
+    /// The account of the record's publisher session, made when it is new (see consumer.cpp); the last of
+    /// accounts_ from then on.
+    Account& account_of(sdk::NodeContext& context, const RecordHeaders& headers);
+    /// An end record: the far channel closed, once nothing of it follows in the partition (see PendingEnd).
+    void on_end(sdk::NodeContext& context, const rd_kafka_message_t& record, const RecordHeaders& headers);
     /// Counts what the ledger's last verdict added to lost (upstream_lost).
     void count_lost(sdk::NodeContext& context, const sdk::SequenceLedger& ledger, std::uint64_t lost_before);
     /// Writes the record's value into a local slot (waiting for one) and commits it with the far timestamp.
@@ -69,9 +75,18 @@ private:
     sdk::ChannelInfo local_;  ///< the local channel, under the far channel's name
     ClientEvents events_;
     Handle consumer_;
-    /// One account per publisher session seen lately, so a re-read of an earlier session's records (a rewind
-    /// after a failed commit, a rebalance) is still known for what it is; oldest first.
-    std::vector<std::pair<std::uint64_t, sdk::SequenceLedger>> ledgers_;
+    /// One account per publisher session used lately, so a re-read of an earlier session's records (a rewind
+    /// after a failed commit, a rebalance) is still known for what it is; least recently used first.
+    std::vector<Account> accounts_;
+    /// An end record read, which closes the local channel once its partition is read to the end with no later
+    /// record of this channel (one that comes makes it an earlier run's end). Records of other channels on a
+    /// shared topic do not count.
+    struct PendingEnd {
+        std::int32_t partition = 0;
+        std::int64_t offset = 0;
+        std::uint64_t sequence = 0;
+    };
+    std::optional<PendingEnd> pending_end_;
     std::optional<std::uint64_t> current_session_;
     std::set<std::string> other_channels_;  ///< channels of the topic said to be passed over
     std::uint64_t lost_ = 0;

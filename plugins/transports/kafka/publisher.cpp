@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "publisher.hpp"
 
+#include "produce.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -66,6 +68,7 @@ dhub_status KafkaPublisher::run(sdk::NodeContext& context) {
         // What the guarantees rest on: idempotence (retries never duplicate nor reorder), the size limit checked
         // here, and how long a record may wait.
         const Settings fixed{{"enable.idempotence", "true"},
+                             {"delivery.report.only.error", "false"},
                              {"message.max.bytes", std::to_string(max_message_bytes_)},
                              {"message.timeout.ms", std::to_string(delivery_timeout_ms_)}};
         Conf conf = make_conf(brokers_, defaults, properties_, fixed);
@@ -145,11 +148,9 @@ bool KafkaPublisher::produce(sdk::NodeContext& context,
         headers_->write(sequence, timestamp_ns, end, [&](const char* name, const char* value, std::size_t length) {
             (void)rd_kafka_header_add(record_headers, name, -1, value, static_cast<ssize_t>(length));
         });
-        const rd_kafka_resp_err_t error = rd_kafka_producev(
-            producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_KEY(key_.data(), key_.size()),
-            RD_KAFKA_V_VALUE(const_cast<void*>(bytes), size), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_HEADERS(record_headers),
-            RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(sequence))), RD_KAFKA_V_END);
+        const rd_kafka_resp_err_t error =
+            kafka_transport::produce(producer_.get(), topic_.c_str(), key_, bytes, size, record_headers,
+                                     reinterpret_cast<void*>(static_cast<std::uintptr_t>(sequence)));
         if (error == RD_KAFKA_RESP_ERR_NO_ERROR) {  // the headers are the record's now
             ++handed_;
             bytes_ += size;

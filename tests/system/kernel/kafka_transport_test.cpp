@@ -18,6 +18,7 @@
 
 #include "kernel_support.hpp"
 #include "message_format.hpp"
+#include "produce.hpp"
 #include "support/kafka_mock_cluster.hpp"
 #include "transport_graphs.hpp"
 
@@ -116,10 +117,8 @@ public:
         rd_kafka_headers_t* list = rd_kafka_headers_new(headers.size() + 1);
         for (const auto& [name, text] : headers)
             (void)rd_kafka_header_add(list, name.data(), -1, text.data(), -1);
-        const rd_kafka_resp_err_t error =
-            rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(TOPIC), RD_KAFKA_V_KEY(key.data(), key.size()),
-                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(list), RD_KAFKA_V_END);
+        const rd_kafka_resp_err_t error = kafka::produce(producer_, TOPIC, key, value.data(), value.size(), list);
+        if (error != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(list);
         ASSERT_EQ(error, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(error);
     }
     /// A record as a publisher of session `session` writes slot `sequence` of a 1 KiB waveform channel.
@@ -306,14 +305,16 @@ TEST_F(KafkaTransport_test, DuplicatesAreDroppedAndStrangeRecordsPassedOver) {
     writer.slot(7, 3, value(9), SLOT_BYTES, false, "other");  // another channel's record on the same topic
     writer.write("raw", {}, "a record of someone else's, without headers");
     writer.write("raw", {{"dhub.seq", "x"}}, "no dhub headers to speak of");
-    writer.slot(7, 3, value(3), 2048);  // another slot size: passed over with on_mismatch "skip"
-    writer.slot(7, 5, value(5));        // 3 (refused) and 4 never arrive: lost
-    writer.slot(9, 0, value(6));        // the publisher's kernel started over: a new session, numbers from 0
+    writer.slot(7, 3, value(3), 2048);        // another slot size: passed over with on_mismatch "skip"
+    writer.slot(7, 5, value(5));              // 3 (refused) and 4 never arrive: lost
+    writer.slot(7, 6, "", SLOT_BYTES, true);  // an earlier run's end: newer records of the channel follow
+    writer.slot(9, 0, value(6));              // the publisher's kernel started over: a new session, numbers from 0
     writer.slot(9, 1, value(7));
     writer.slot(9, 0, value(6), SLOT_BYTES, false, "raw");  // ... read twice
     writer.slot(10, 4, value(8));              // its node started over on the same channel: numbers go on, 2 and 3 lost
     writer.slot(7, 2, value(2));               // a rewind into the first session: still known for a duplicate
-    writer.slot(10, 5, "", SLOT_BYTES, true);  // the end record
+    writer.slot(10, 5, "", SLOT_BYTES, true);  // the end record ...
+    writer.slot(1, 0, value(9), SLOT_BYTES, false, "other");  // ... which another channel's record does not undo
     writer.flush();
 
     const KernelRun consumed = run_kernel(
@@ -330,6 +331,10 @@ TEST_F(KafkaTransport_test, DuplicatesAreDroppedAndStrangeRecordsPassedOver) {
     EXPECT_EQ(written, (std::vector<std::string>{value(0), value(1), value(2), value(5), value(6), value(7), value(8)}))
         << consumed.output;
     EXPECT_NE(consumed.output.find("4 duplicates dropped"), std::string::npos) << consumed.output;
+    EXPECT_NE(consumed.output.find("passing over an earlier run's end of channel 'raw' (record 10)"), std::string::npos)
+        << consumed.output;
+    EXPECT_NE(consumed.output.find("the far channel 'raw' closed after sequence 5"), std::string::npos)
+        << consumed.output;
     EXPECT_NE(consumed.output.find("the publisher started over (session 10) on the same channel: its numbers go on "
                                    "from 2"),
               std::string::npos)
@@ -340,7 +345,7 @@ TEST_F(KafkaTransport_test, DuplicatesAreDroppedAndStrangeRecordsPassedOver) {
         << consumed.output;
     EXPECT_NE(consumed.output.find("passing over the records of channel 'other'"), std::string::npos)
         << consumed.output;
-    EXPECT_NE(consumed.output.find("3 records passed over, 1 of other channels"), std::string::npos) << consumed.output;
+    EXPECT_NE(consumed.output.find("3 records passed over, 2 of other channels"), std::string::npos) << consumed.output;
     EXPECT_EQ(count_of(consumed.node("rx"), "upstream_lost"), 4u) << consumed.output;
 }
 
