@@ -6,16 +6,26 @@
 
 namespace dhub::testing {
 
-KafkaMockCluster::KafkaMockCluster(int brokers) : brokers_(brokers) {
+rd_kafka_t* make_kafka_client(rd_kafka_type_t type, const std::vector<std::pair<std::string, std::string>>& settings) {
     char reason[512] = "";
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    // The hosting handle talks to no cluster: without this it warns that it has no bootstrap.servers.
-    (void)rd_kafka_conf_set(conf, "log_level", "3", reason, sizeof reason);
-    host_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof reason);
-    if (host_ == nullptr) {
-        rd_kafka_conf_destroy(conf);
-        throw std::runtime_error(std::string("cannot make the mock cluster's host handle: ") + reason);
+    for (const auto& [name, value] : settings) {
+        if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), reason, sizeof reason) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            throw std::runtime_error("librdkafka refused " + name + "=" + value + ": " + reason);
+        }
     }
+    rd_kafka_t* client = rd_kafka_new(type, conf, reason, sizeof reason);
+    if (client == nullptr) {
+        rd_kafka_conf_destroy(conf);
+        throw std::runtime_error(std::string("cannot make a librdkafka client: ") + reason);
+    }
+    return client;
+}
+
+KafkaMockCluster::KafkaMockCluster(int brokers) : brokers_(brokers) {
+    // The hosting handle talks to no cluster: without log_level 3 it warns that it has no bootstrap.servers.
+    host_ = make_kafka_client(RD_KAFKA_PRODUCER, {{"log_level", "3"}});
     cluster_ = rd_kafka_mock_cluster_new(host_, brokers);
     if (cluster_ == nullptr) {
         rd_kafka_destroy(host_);

@@ -32,19 +32,8 @@ KafkaPublisher::KafkaPublisher(sdk::NodeContext& context)
     if (brokers_.empty()) throw std::runtime_error("brokers is empty: name the cluster's bootstrap servers");
 }
 
-std::optional<sdk::ChannelInfo> KafkaPublisher::wait_for_input(sdk::NodeContext& context) {
-    for (;;) {
-        try {
-            return context.channel(sdk::Direction::Input);
-        } catch (const sdk::HostError& error) {
-            if (error.status() != DHUB_ERR_UNAVAILABLE) throw;
-            if (context.sleep_until(context.now_ns() + 100 * MS) == DHUB_STOPPING) return std::nullopt;
-        }
-    }
-}
-
 dhub_status KafkaPublisher::run(sdk::NodeContext& context) {
-    const std::optional<sdk::ChannelInfo> channel = wait_for_input(context);
+    const std::optional<sdk::ChannelInfo> channel = sdk::wait_for_channel(context, sdk::Direction::Input);
     if (!channel) return DHUB_OK;
     if (topic_.empty()) topic_ = channel->name;
     if (key_.empty()) key_ = channel->name;

@@ -38,8 +38,6 @@ public:
     dhub_status run(sdk::NodeContext& context);
 
 private:
-    /// Waits until the input's channel is there (a remote input appears once the broker found it).
-    std::optional<sdk::ChannelInfo> wait_for_input(sdk::NodeContext& context);
     /// Hands one record to librdkafka, waiting while its queue is full. False: the node stops or failed.
     bool produce(sdk::NodeContext& context,
                  std::uint64_t sequence,

@@ -94,21 +94,13 @@ void ZmqSender::open_socket(sdk::NodeContext& context) {
 }
 
 dhub_status ZmqSender::run(sdk::NodeContext& context) {
-    // An input from another kernel is there once the broker found it: wait for it.
-    for (;;) {
-        try {
-            const sdk::ChannelInfo input = context.channel(sdk::Direction::Input);
-            channel_ = describe_channel(input);
-            if (delivery_ == Delivery::Lossless && (!input.lossless() || input.latest_reader)) {
-                context.log().warn(
-                    "lossless delivery of a channel this sender reads latest-only: receivers get the "
-                    "slots it reads, and count those it skips as lost");
-            }
-            break;
-        } catch (const sdk::HostError& error) {
-            if (error.status() != DHUB_ERR_UNAVAILABLE) throw;
-            if (context.sleep_until(context.now_ns() + 100 * MS) == DHUB_STOPPING) return DHUB_OK;
-        }
+    const std::optional<sdk::ChannelInfo> input = sdk::wait_for_channel(context, sdk::Direction::Input);
+    if (!input) return DHUB_OK;
+    channel_ = describe_channel(*input);
+    if (delivery_ == Delivery::Lossless && (!input->lossless() || input->latest_reader)) {
+        context.log().warn(
+            "lossless delivery of a channel this sender reads latest-only: receivers get the slots it reads, and "
+            "count those it skips as lost");
     }
     try {
         open_socket(context);

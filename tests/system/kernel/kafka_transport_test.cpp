@@ -105,12 +105,8 @@ ChildProcess start_assigned_consumer(const TempDir& dir, const nlohmann::json& g
 /// A plain librdkafka producer in the test: records with the headers a publisher would write, or any others.
 class RecordWriter {
 public:
-    explicit RecordWriter(const std::string& brokers) {
-        char reason[512];
-        rd_kafka_conf_t* conf = rd_kafka_conf_new();
-        (void)rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), reason, sizeof reason);
-        producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof reason);
-    }
+    explicit RecordWriter(const std::string& brokers)
+        : producer_(make_kafka_client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", brokers}})) {}
     ~RecordWriter() { rd_kafka_destroy(producer_); }
 
     void write(const std::string& key, const std::vector<kafka::Header>& headers, const std::string& value) {
@@ -156,11 +152,7 @@ nlohmann::json plain_channel() {
 /// The offset a consumer group has committed for partition 0 of the topic (-1: none yet), asked as any client
 /// may, without joining the group.
 std::int64_t committed_offset(const std::string& brokers, const std::string& group) {
-    char reason[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    (void)rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), reason, sizeof reason);
-    (void)rd_kafka_conf_set(conf, "group.id", group.c_str(), reason, sizeof reason);
-    rd_kafka_t* client = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof reason);
+    rd_kafka_t* client = make_kafka_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", brokers}, {"group.id", group}});
     rd_kafka_topic_partition_list_t* partitions = rd_kafka_topic_partition_list_new(1);
     (void)rd_kafka_topic_partition_list_add(partitions, TOPIC, 0);
     std::int64_t offset = -1;

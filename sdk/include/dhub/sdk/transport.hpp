@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "dhub/sdk/abi.h"
@@ -50,6 +51,20 @@ struct TransportReceiver {
     using flex_type = NoFlex;
     static constexpr dhub_port_descriptor ports[] = {output("out", "*", 0, 0, "the local copy of the far channel")};
 };
+
+/// The channel on a transport's port, once it is there: an input from another kernel (`broker:cam0`) is
+/// attached only when the broker has found it, and until then context.channel() says DHUB_ERR_UNAVAILABLE. Looks
+/// again every 100 ms; nullopt when the node is asked to stop first. Other errors are thrown (HostError).
+inline std::optional<ChannelInfo> wait_for_channel(NodeContext& context, Direction direction) {
+    for (;;) {
+        try {
+            return context.channel(direction);
+        } catch (const HostError& error) {
+            if (error.status() != DHUB_ERR_UNAVAILABLE) throw;
+            if (context.sleep_until(context.now_ns() + 100'000'000) == DHUB_STOPPING) return std::nullopt;
+        }
+    }
+}
 
 /// A channel as the far end is told of it: "'cam0' (4096-byte slots, 8 slots, schema 1a2b3c4d)". For refusals
 /// that name both sides.

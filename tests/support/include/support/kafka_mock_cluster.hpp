@@ -5,11 +5,17 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
 namespace dhub::testing {
+
+/// A librdkafka client made with these settings (bootstrap.servers among them, for a client of the cluster).
+/// Throws std::runtime_error naming a refused setting. The caller destroys it (rd_kafka_destroy).
+rd_kafka_t* make_kafka_client(rd_kafka_type_t type, const std::vector<std::pair<std::string, std::string>>& settings);
 
 class KafkaMockCluster {
 public:
