@@ -55,6 +55,8 @@ json registration_body(const ChannelRegistration& registration) {
               {"slot_count", registration.slot_count},
               {"attach_secret", registration.attach_secret}};
     if (registration.schema.is_object()) body["schema"] = registration.schema;
+    if (!registration.shm_domain.empty()) body["shm_domain"] = registration.shm_domain;
+    if (registration.transport.is_object()) body["transport"] = registration.transport;
     return body;
 }
 
@@ -525,6 +527,10 @@ Result<ChannelInfo> BrokerClient::discover(const std::string& name,
     info.registration.slot_count = ack["slot_count"].get<std::uint64_t>();
     info.registration.attach_secret = ack["attach_secret"].get<std::string>();
     if (const auto schema = ack.find("schema"); schema != ack.end()) info.registration.schema = *schema;
+    if (const auto domain = ack.find("shm_domain"); domain != ack.end()) {
+        info.registration.shm_domain = domain->get<std::string>();
+    }
+    if (const auto transport = ack.find("transport"); transport != ack.end()) info.registration.transport = *transport;
     info.consumer_count = ack["consumer_count"].get<std::uint64_t>();
     return info;
 }

@@ -33,6 +33,8 @@ constexpr FieldSpec FIELDS[] = {
     {RegisterChannel, "slot_count", K::Unsigned, REQ},
     {RegisterChannel, "attach_secret", K::Secret, REQ},
     {RegisterChannel, "schema", K::Object, OPT},
+    {RegisterChannel, "shm_domain", K::Hex, OPT},
+    {RegisterChannel, "transport", K::Object, OPT},
 
     {RegisterChannelAck, "name", K::Name, REQ},
     {RegisterChannelAck, "consumer_count", K::Unsigned, REQ},
@@ -51,6 +53,8 @@ constexpr FieldSpec FIELDS[] = {
     {DiscoverAck, "consumer_count", K::Unsigned, REQ},
     {DiscoverAck, "attach_secret", K::Secret, REQ},
     {DiscoverAck, "schema", K::Object, OPT},
+    {DiscoverAck, "shm_domain", K::Hex, OPT},
+    {DiscoverAck, "transport", K::Object, OPT},
 
     {DeregisterChannel, "name", K::Name, REQ},
     {DeregisterChannelAck, "name", K::Name, REQ},

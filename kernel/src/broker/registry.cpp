@@ -215,7 +215,9 @@ void Registry::on_register_channel(Session& session,
                             "slot_count", "attach_secret"}) {
         record[key] = body[key];
     }
-    if (body.contains("schema")) record["schema"] = body["schema"];
+    for (const char* key : {"schema", "shm_domain", "transport"}) {
+        if (body.contains(key)) record[key] = body[key];
+    }
     auto found = channels_.find(name);
     if (found != channels_.end()) {
         Channel& existing = found->second;

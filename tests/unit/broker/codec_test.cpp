@@ -45,7 +45,7 @@ TEST(Codec_test, RequestIdIsEightBytesLittleEndian) {
     ASSERT_EQ(frames[2].size(), 8u);
     EXPECT_EQ(static_cast<unsigned char>(frames[2][0]), 0x08);
     EXPECT_EQ(static_cast<unsigned char>(frames[2][7]), 0x01);
-    EXPECT_EQ(frames[0], std::string("DHUB\x01\x01", 6));  // protocol 1.1
+    EXPECT_EQ(frames[0], std::string("DHUB\x01\x02", 6));  // protocol 1.2
 }
 
 struct MalformedCase {

@@ -66,6 +66,12 @@ struct ChannelRegistration {
     /// channel's schema is an opaque id. Lets a consumer expecting an older version be accepted by the
     /// evolution rule instead of refused by the hash.
     nlohmann::json schema{};
+    /// The producer's shared-memory domain (shm::domain_id()); empty from a kernel older than protocol 1.2. A
+    /// consumer in another domain cannot map the segment: it reads the channel through `transport`.
+    std::string shm_domain;
+    /// Where the producer's kernel serves the channel to other hosts (docs/transports.md, "Across hosts through
+    /// the broker"): {"kind": "zmq", "endpoint", "server_key"?, "schema_id"?}; null when it serves none.
+    nlohmann::json transport{};
 };
 
 struct ChannelInfo {

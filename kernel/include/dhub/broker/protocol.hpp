@@ -15,7 +15,7 @@ namespace dhub::broker {
 /// A major bump breaks compatibility (the broker answers ERROR VERSION_MISMATCH); a minor bump only adds
 /// optional fields or message types, which older peers ignore or answer with UNKNOWN_TYPE.
 inline constexpr std::uint8_t PROTOCOL_MAJOR = 1;
-inline constexpr std::uint8_t PROTOCOL_MINOR = 1;  // 1: typed schema documents (schema, expected_schema)
+inline constexpr std::uint8_t PROTOCOL_MINOR = 2;  // 1: typed schema documents; 2: shm_domain, transport
 
 /// Frame 1 of every message: "DHUB" then the major and minor version bytes. Frozen for every major version,
 /// together with the ERROR message, so that a peer of another major can still be told why it is refused.
