@@ -42,6 +42,7 @@ std::uint64_t random_session() {
 ZmqSender::ZmqSender(sdk::NodeContext& context)
     : bind_(context.params().string("bind")),
       delivery_(context.params().string("delivery") == "latest" ? Delivery::Latest : Delivery::Lossless),
+      discard_without_receivers_(context.params().string("without_receivers") == "discard"),
       window_capacity_(static_cast<std::size_t>(context.params().integer("window"))),
       chunk_bytes_(static_cast<std::size_t>(context.params().integer("chunk_bytes"))),
       secret_key_(context.params().string("curve_secret_key")),
@@ -124,8 +125,11 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
         retire_acknowledged();
         keep_alive(context, now);
         if (input_closed_ && delivered_all()) {
-            context.log().info("the input closed and every receiver has its slots: sent " + std::to_string(sent_) +
-                               " slots (" + std::to_string(resent_) + " again after a loss)");
+            context.log().info(
+                "the input closed and every receiver has its slots: sent " + std::to_string(sent_) + " slots (" +
+                std::to_string(resent_) + " again after a loss" +
+                (discarded_ != 0 ? ", " + std::to_string(discarded_) + " discarded with no receiver" : std::string()) +
+                ")");
             say_end(context);
             socket_.reset();
             zap_.reset();
@@ -422,7 +426,16 @@ bool ZmqSender::send_slot(const std::string& identity, Peer& peer, const Entry& 
 }
 
 void ZmqSender::retire_acknowledged() {
-    if (delivery_ != Delivery::Lossless || peers_.empty()) return;
+    if (delivery_ != Delivery::Lossless) return;
+    if (peers_.empty()) {
+        // A receiver that was connected is a peer until its peer_timeout_ms passed: what it has not committed
+        // stays for its return until then.
+        if (discard_without_receivers_) {
+            discarded_ += window_.size();
+            window_.clear();
+        }
+        return;
+    }
     std::uint64_t committed = ~std::uint64_t{0};
     for (const auto& [identity, peer] : peers_)
         committed = std::min(committed, peer.acked);

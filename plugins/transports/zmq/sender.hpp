@@ -34,6 +34,7 @@ public:
     static constexpr const char* params_schema = R"json([
 {"name":"bind","type":"string","doc":"endpoint to serve on, e.g. tcp://0.0.0.0:5600; without CURVE keys only a loopback one unless insecure"},
 {"name":"delivery","type":"string","default":"lossless","enum":["lossless","latest"],"doc":"lossless: every slot to every receiver, with back-pressure; latest: the newest, never holding the producer back"},
+{"name":"without_receivers","type":"string","default":"hold","enum":["hold","discard"],"doc":"lossless, while no receiver is connected: hold the window for the first one (a full window holds the producer back), or discard the slots (counted); a broker export discards"},
 {"name":"window","type":"integer","default":64,"min":1,"max":65536,"doc":"lossless: slots kept for resending until every receiver committed them"},
 {"name":"chunk_bytes","type":"integer","default":1048576,"min":1024,"max":1073741824,"doc":"a slot larger than this is sent in chunks of this size"},
 {"name":"curve_secret_key","type":"string","default":"","doc":"this sender's CURVE secret key file (dhub-keygen); empty: no encryption"},
@@ -101,6 +102,7 @@ private:
 
     std::string bind_;
     Delivery delivery_;
+    bool discard_without_receivers_;
     std::size_t window_capacity_;
     std::size_t chunk_bytes_;
     std::string secret_key_;
@@ -126,6 +128,7 @@ private:
     std::uint64_t sent_ = 0;
     std::uint64_t resent_ = 0;
     std::uint64_t refused_ = 0;
+    std::uint64_t discarded_ = 0;       ///< lossless, without_receivers discard: slots read while nobody was connected
     std::uint64_t refusal_log_ns_ = 0;  ///< refusals are logged at most once a second
 };
 
