@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "dhub/graph/graph_spec.hpp"
+#include "export_parse.hpp"
 #include "isolation_parse.hpp"
 #include "json_fields.hpp"
 #include "json_reader.hpp"
@@ -32,9 +33,9 @@ constexpr std::uintmax_t MAX_FILE_BYTES = std::uintmax_t{16} << 20;
 
 const std::vector<std::string> TOP_KEYS = {"schema_version", "name",  "plugin_path", "schemas",
                                            "channels",       "nodes", "broker",      "isolation"};
-const std::vector<std::string> BROKER_KEYS = {"endpoint",     "embedded",      "server_key",
-                                              "client_key",   "secret_key",    "allow",
-                                              "heartbeat_ms", "dead_after_ms", "on_producer_lost"};
+const std::vector<std::string> BROKER_KEYS = {"endpoint",         "embedded", "server_key",   "client_key",
+                                              "secret_key",       "allow",    "heartbeat_ms", "dead_after_ms",
+                                              "on_producer_lost", "export"};
 const std::vector<std::string> PRODUCER_LOST_NAMES = {"wait", "stop_node"};
 constexpr std::array PRODUCER_LOST_VALUES = {BrokerSpec::OnProducerLost::Wait, BrokerSpec::OnProducerLost::StopNode};
 const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "slot_count",    "ring",   "sync",
@@ -308,18 +309,6 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Isolation graph_
     return node;
 }
 
-std::optional<std::filesystem::path> read_file_path(
-    const Json& entry, const char* key, const std::filesystem::path& source_file, const char* what, Issues& issues) {
-    const Json* value = detail::find_member(entry, key);
-    if (value == nullptr) return std::nullopt;
-    const auto text = detail::read_string(*value, detail::child_path("/broker", key), what, issues);
-    if (!text) return std::nullopt;
-    std::filesystem::path file(*text);
-    // Relative to the graph file, like plugin_path.
-    if (file.is_relative() && !source_file.empty()) file = source_file.parent_path() / file;
-    return file.lexically_normal();
-}
-
 std::optional<BrokerSpec> parse_broker(const Json& root, const std::filesystem::path& source_file, Issues& issues) {
     const Json* entry = detail::find_member(root, "broker");
     if (entry == nullptr) return std::nullopt;
@@ -343,17 +332,19 @@ std::optional<BrokerSpec> parse_broker(const Json& root, const std::filesystem::
             issues.push_back({"/broker/embedded", "expected true or false, found " + detail::describe(*embedded)});
         }
     }
-    broker.server_key =
-        read_file_path(*entry, "server_key", source_file, "the broker's public key file (dhub-keygen)", issues);
-    broker.client_key =
-        read_file_path(*entry, "client_key", source_file, "this kernel's secret key file (dhub-keygen)", issues);
-    broker.secret_key = read_file_path(*entry, "secret_key", source_file,
-                                       "the embedded broker's secret key file (dhub-keygen)", issues);
-    broker.allow = read_file_path(*entry, "allow", source_file, "the embedded broker's allowlist file", issues);
+    broker.server_key = detail::read_file_path(*entry, "/broker", "server_key", source_file,
+                                               "the broker's public key file (dhub-keygen)", issues);
+    broker.client_key = detail::read_file_path(*entry, "/broker", "client_key", source_file,
+                                               "this kernel's secret key file (dhub-keygen)", issues);
+    broker.secret_key = detail::read_file_path(*entry, "/broker", "secret_key", source_file,
+                                               "the embedded broker's secret key file (dhub-keygen)", issues);
+    broker.allow =
+        detail::read_file_path(*entry, "/broker", "allow", source_file, "the embedded broker's allowlist file", issues);
     read_count(*entry, "/broker", "heartbeat_ms", 10, 60'000, broker.heartbeat_ms, issues);
     read_count(*entry, "/broker", "dead_after_ms", 50, 600'000, broker.dead_after_ms, issues);
     read_policy(*entry, "/broker", "on_producer_lost", PRODUCER_LOST_NAMES, PRODUCER_LOST_VALUES,
                 broker.on_producer_lost, issues);
+    broker.exported = detail::parse_export(*entry, source_file, issues);
     if (broker.server_key.has_value() != broker.client_key.has_value()) {
         issues.push_back({"/broker",
                           "CURVE needs both \"server_key\" (the broker's public key file) and \"client_key\" "
@@ -456,6 +447,7 @@ std::optional<GraphSpec> parse_document(std::string_view text,
     graph.channels_listed = channels != nullptr && channels->is_array();
     graph.nodes = parse_nodes(*root, issues);
     graph.broker = parse_broker(*root, source_file, issues);
+    detail::add_export_nodes(graph, issues);
     return graph;
 }
 

@@ -57,6 +57,22 @@ std::optional<std::string> read_string(const nlohmann::json& value,
     return std::nullopt;
 }
 
+std::optional<std::filesystem::path> read_file_path(const nlohmann::json& entry,
+                                                    std::string_view parent,
+                                                    const char* key,
+                                                    const std::filesystem::path& source_file,
+                                                    std::string_view what,
+                                                    Issues& issues) {
+    const nlohmann::json* value = find_member(entry, key);
+    if (value == nullptr) return std::nullopt;
+    const auto text = read_string(*value, child_path(parent, key), what, issues);
+    if (!text) return std::nullopt;
+    std::filesystem::path file(*text);
+    // Relative to the graph file, like plugin_path.
+    if (file.is_relative() && !source_file.empty()) file = source_file.parent_path() / file;
+    return file.lexically_normal();
+}
+
 std::optional<std::uint64_t> read_unsigned(
     const nlohmann::json& value, std::string_view path, std::uint64_t min, std::uint64_t max, Issues& issues) {
     std::optional<std::uint64_t> number;

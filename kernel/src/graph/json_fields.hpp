@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,15 @@ std::optional<std::string> read_string(const nlohmann::json& value,
                                        std::string_view path,
                                        std::string_view what,
                                        Issues& issues);
+
+/// A file named by entry[key] (a non-empty string), relative to the graph file's directory as plugin_path is;
+/// nullopt when absent or unreadable (an issue at parent/key).
+std::optional<std::filesystem::path> read_file_path(const nlohmann::json& entry,
+                                                    std::string_view parent,
+                                                    const char* key,
+                                                    const std::filesystem::path& source_file,
+                                                    std::string_view what,
+                                                    Issues& issues);
 
 /// An integer in [min, max]. A number with a fraction, a negative one or one out of range is an issue.
 std::optional<std::uint64_t> read_unsigned(

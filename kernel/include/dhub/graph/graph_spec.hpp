@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -167,6 +168,29 @@ const char* to_string(ChannelValidatorSpec::OnReject action) noexcept;
 inline constexpr std::string_view REMOTE_INPUT_PREFIX = "broker:";
 
 /// The graph's "broker" section: where the control plane is and how this kernel talks to it.
+/// "broker": {"export": ...} (docs/transports.md, "Across hosts through the broker"): the kernel serves the channels
+/// it publishes over the zmq transport, one port each, and registers each endpoint with the channel, so that a
+/// kernel on another host that reads "broker:<name>" receives it with no change to its graph.
+struct ExportSpec {
+    std::string host;        ///< what other hosts connect to: a name or address of this machine
+    std::string bind_host;   ///< the interface the senders bind ("bind_host"; default: host)
+    std::uint32_t port = 0;  ///< the first exported channel's port; the next ones count up in the graph's order
+    /// The channels to serve ("channels"); empty: every channel of the graph a second reader may join (not
+    /// single_reader ones).
+    std::vector<std::string> channels;
+    std::uint32_t window = 64;  ///< lossless: slots each sender keeps for resending
+    /// CURVE: the senders' secret key file (default: the broker section's client_key, so a broker with keys means
+    /// encrypted transports) and an allowlist of receivers' keys in the broker's format, whose consume globs must
+    /// match the channel (default: none; any receiver that has the sender's public key, which the broker hands
+    /// out with the discovery answer, gets in).
+    std::optional<std::filesystem::path> curve_secret_key;
+    std::optional<std::filesystem::path> allowlist;
+    bool insecure = false;  ///< allow a non-loopback bind without CURVE
+    /// Filled by the parser: the endpoint each exported channel is served on, as other hosts reach it.
+    std::vector<std::pair<std::string, std::string>> endpoints;
+    std::string json_path = "/broker/export";
+};
+
 struct BrokerSpec {
     std::string endpoint = "tcp://127.0.0.1:5570";
     bool embedded = false;  ///< run the broker inside this kernel, bound to endpoint
@@ -181,6 +205,7 @@ struct BrokerSpec {
     /// When the producer of a remote input dies or closes: wait for it to come back, or stop the node.
     enum class OnProducerLost { Wait, StopNode };
     OnProducerLost on_producer_lost = OnProducerLost::Wait;
+    std::optional<ExportSpec> exported;  ///< "export": serve the published channels to other hosts
     std::string json_path = "/broker";
 };
 

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// "broker": {"export": ...}: the sender node each exported channel gets, its port and endpoint, and every
+// problem at its path (docs/transports.md, "Across hosts through the broker").
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "dhub/graph/graph_spec.hpp"
+#include "fake_components.hpp"
+
+namespace dhub::graph {
+namespace {
+
+using testing::has_issue;
+using testing::valid_document;
+using Json = nlohmann::json;
+
+std::vector<GraphIssue> parse_issues(const Json& document, std::optional<GraphSpec>* spec = nullptr) {
+    std::vector<GraphIssue> issues;
+    auto parsed = parse_graph(document.dump(), "/etc/dhub/graphs/test.json", issues);
+    if (spec != nullptr) *spec = std::move(parsed);
+    return issues;
+}
+
+Json exporting(const Json& exported, const Json& broker_extra = Json::object()) {
+    Json document = valid_document();
+    document["broker"] = broker_extra;
+    document["broker"]["export"] = exported;
+    return document;
+}
+
+const NodeSpec* node_named(const GraphSpec& spec, const std::string& id) {
+    const auto found =
+        std::find_if(spec.nodes.begin(), spec.nodes.end(), [&](const NodeSpec& node) { return node.id == id; });
+    return found == spec.nodes.end() ? nullptr : &*found;
+}
+
+TEST(BrokerExport_test, GivesEveryChannelASenderOnItsOwnPortAndRecordsTheEndpointOtherHostsReach) {
+    std::optional<GraphSpec> spec;
+    const auto issues = parse_issues(
+        exporting({{"host", "detector-pc"}, {"bind_host", "127.0.0.1"}, {"port", 5600}, {"window", 128}}), &spec);
+    ASSERT_TRUE(issues.empty()) << format_issues(issues, "");
+    const ExportSpec& exported = *spec->broker->exported;
+    ASSERT_EQ(exported.endpoints.size(), 2u);
+    EXPECT_EQ(exported.endpoints[0], std::make_pair(std::string("frames"), std::string("tcp://detector-pc:5600")));
+    EXPECT_EQ(exported.endpoints[1], std::make_pair(std::string("scaled"), std::string("tcp://detector-pc:5601")));
+    const NodeSpec* sender = node_named(*spec, "export-frames");
+    ASSERT_NE(sender, nullptr);
+    EXPECT_EQ(sender->plugin, "zmq");
+    EXPECT_EQ(sender->component, "dhub.transport.zmq_send");
+    EXPECT_EQ(sender->params["bind"], "tcp://127.0.0.1:5600");
+    EXPECT_EQ(sender->params["delivery"], "lossless");
+    EXPECT_EQ(sender->params["window"], 128);
+    EXPECT_EQ(sender->params["without_receivers"], "discard") << "nobody connected must not hold the producer back";
+    EXPECT_EQ(sender->params.count("curve_secret_key"), 0u);
+    ASSERT_EQ(sender->inputs.size(), 1u);
+    EXPECT_EQ(sender->inputs[0].channel, "frames");
+    EXPECT_EQ(sender->json_path, "/broker/export");
+    EXPECT_NE(node_named(*spec, "export-scaled"), nullptr);
+}
+
+TEST(BrokerExport_test, ServesOnlyTheListedChannelsWithTheBrokerKeyAndLatestOnlyOnesInLatestMode) {
+    Json document = exporting({{"host", "10.0.0.5"}, {"port", 7000}, {"channels", {"scaled"}}},
+                              {{"server_key", "keys/broker.pub"}, {"client_key", "keys/instrument.key"}});
+    document["channels"][1]["sync"] = "latest_only";
+    std::optional<GraphSpec> spec;
+    const auto issues = parse_issues(document, &spec);
+    ASSERT_TRUE(issues.empty()) << format_issues(issues, "");
+    EXPECT_EQ(node_named(*spec, "export-frames"), nullptr);
+    const NodeSpec* sender = node_named(*spec, "export-scaled");
+    ASSERT_NE(sender, nullptr);
+    EXPECT_EQ(sender->params["bind"], "tcp://10.0.0.5:7000") << "bind_host defaults to host";
+    EXPECT_EQ(sender->params["delivery"], "latest");
+    EXPECT_EQ(sender->params["curve_secret_key"], "/etc/dhub/graphs/keys/instrument.key");
+}
+
+TEST(BrokerExport_test, NamesSendersWithoutTheDotsNodeIdsCannotHave) {
+    Json document = exporting({{"host", "127.0.0.1"}, {"port", 7000}});
+    document["channels"][0]["name"] = "det.raw";
+    document["nodes"][0]["outputs"] = {"det.raw"};
+    document["nodes"][1]["inputs"] = {"det.raw"};
+    std::optional<GraphSpec> spec;
+    (void)parse_issues(document, &spec);
+    ASSERT_TRUE(spec);
+    EXPECT_NE(node_named(*spec, "export-det_raw"), nullptr);
+}
+
+struct ExportCase {
+    const char* label;
+    Json exported;
+    const char* path;
+    std::vector<std::string> substrings;
+};
+
+class BrokerExportIssues_test : public ::testing::TestWithParam<ExportCase> {};
+
+TEST_P(BrokerExportIssues_test, AreReportedAtTheirPath) {
+    EXPECT_TRUE(has_issue(parse_issues(exporting(GetParam().exported)), GetParam().path, GetParam().substrings));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases,
+    BrokerExportIssues_test,
+    ::testing::Values(
+        ExportCase{"NotAnObject", Json(5600), "/broker/export", {"expected an object"}},
+        ExportCase{"NoHost", {{"port", 5600}}, "/broker/export", {"\"host\""}},
+        ExportCase{"NoPort", {{"host", "127.0.0.1"}}, "/broker/export", {"\"port\""}},
+        ExportCase{"HostWithScheme",
+                   {{"host", "tcp://pc:1"}, {"port", 5600}},
+                   "/broker/export/host",
+                   {"without a scheme or port"}},
+        ExportCase{"PortRange", {{"host", "127.0.0.1"}, {"port", 70000}}, "/broker/export/port", {"65535"}},
+        ExportCase{"PortsRunOut", {{"host", "127.0.0.1"}, {"port", 65535}}, "/broker/export/port", {"past 65535"}},
+        ExportCase{"UnknownKey", {{"host", "127.0.0.1"}, {"port", 1}, {"prot", 2}}, "/broker/export/prot", {"port"}},
+        ExportCase{"UnknownChannel",
+                   {{"host", "127.0.0.1"}, {"port", 5600}, {"channels", {"nope"}}},
+                   "/broker/export/channels/0",
+                   {"no channel 'nope'"}},
+        ExportCase{"NetworkWithoutKeys",
+                   {{"host", "10.0.0.5"}, {"port", 5600}},
+                   "/broker/export",
+                   {"without CURVE keys", "\"insecure\": true"}}),
+    [](const auto& param_info) { return std::string(param_info.param.label); });
+
+TEST(BrokerExport_test, RefusesASingleReaderChannelAndASenderIdTheGraphUsesAlready) {
+    Json document = exporting({{"host", "127.0.0.1"}, {"port", 5600}, {"channels", {"frames"}}});
+    document["channels"][0]["sync"] = "single_reader";
+    EXPECT_TRUE(has_issue(parse_issues(document), "/broker/export/channels/0", {"single_reader"}));
+
+    document = exporting({{"host", "127.0.0.1"}, {"port", 5600}});
+    document["nodes"][0]["id"] = "export-frames";
+    EXPECT_TRUE(has_issue(parse_issues(document), "/broker/export", {"'export-frames'", "rename"}));
+}
+
+}  // namespace
+}  // namespace dhub::graph
