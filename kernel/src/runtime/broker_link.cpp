@@ -59,6 +59,19 @@ Result<std::unique_ptr<BrokerLink>> BrokerLink::create(const graph::BrokerSpec& 
         client.server_public_key = server_key.value();
         client.client_keys = {public_key.value(), secret.value()};
     }
+    if (spec.exported) {
+        // Receivers on other hosts authenticate the senders by this public key, which the broker hands out.
+        const auto& file = spec.exported->curve_secret_key ? spec.exported->curve_secret_key : spec.client_key;
+        if (file) {
+            auto secret = read_key(file, broker::KeyKind::Secret,
+                                   spec.exported->curve_secret_key ? "export/curve_secret_key" : "client_key");
+            if (!secret) return secret.error();
+            auto public_key = broker::public_key_of(secret.value());
+            if (!public_key)
+                return Error{public_key.error().code, "graph /broker/export: " + public_key.error().message};
+            link->export_public_key_ = public_key.value();
+        }
+    }
     if (spec.embedded) {
         broker::BrokerConfig server;
         server.endpoint = spec.endpoint;
@@ -105,6 +118,19 @@ BrokerLink::~BrokerLink() {
     if (retry_thread_.joinable()) retry_thread_.join();
     if (client_) client_->stop();
     if (server_) server_->stop();
+}
+
+nlohmann::json BrokerLink::transport_of(const std::string& channel, const std::string& schema_id) const {
+    if (!spec_.exported) return nullptr;
+    for (const auto& [name, endpoint] : spec_.exported->endpoints) {
+        if (name != channel) continue;
+        nlohmann::json transport = {{"kind", "zmq"}, {"endpoint", endpoint}};
+        if (!export_public_key_.empty()) transport["server_key"] = export_public_key_;
+        // The receiving kernel makes a local channel of this schema id, whose hash is the one in the registration.
+        if (!schema_id.empty() && schema_id != "*") transport["schema_id"] = schema_id;
+        return transport;
+    }
+    return nullptr;
 }
 
 void BrokerLink::publish(broker::ChannelRegistration registration) {

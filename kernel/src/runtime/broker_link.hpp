@@ -45,6 +45,10 @@ public:
     /// Deregisters every published channel (clean shutdown: consumers get channel_closed at once).
     void withdraw_all();
 
+    /// What a registration of channel carries as its "transport" when the graph exports it (broker "export"):
+    /// {"kind": "zmq", "endpoint", "server_key"?, "schema_id"?}; null when it does not.
+    nlohmann::json transport_of(const std::string& channel, const std::string& schema_id) const;
+
     broker::BrokerClient& client() noexcept { return *client_; }
     const graph::BrokerSpec& spec() const noexcept { return spec_; }
     /// Bumped whenever the broker reports the channel's producer dead or the channel closed; a remote
@@ -61,6 +65,7 @@ private:
     graph::BrokerSpec spec_;
     std::string name_;
     EventLog& events_;
+    std::string export_public_key_;  ///< Z85; empty when the exported channels are served without CURVE
     std::unique_ptr<broker::BrokerServer> server_;
     std::unique_ptr<broker::BrokerClient> client_;
 

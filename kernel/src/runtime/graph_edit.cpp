@@ -107,6 +107,10 @@ VoidResult GraphRunner::check_editable(std::string_view what) const {
 
 Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const nlohmann::json& channels) {
     const std::lock_guard edit(edit_mutex_);
+    return add_locked(spec, channels);
+}
+
+Result<nlohmann::json> GraphRunner::add_locked(const nlohmann::json& spec, const nlohmann::json& channels) {
     if (auto editable = check_editable("add"); !editable) return editable.error();
     auto addition = parse_addition(spec, channels, *running_spec_);
     if (!addition) return addition.error();
@@ -294,6 +298,10 @@ Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const n
 
 Result<nlohmann::json> GraphRunner::remove_node(std::string_view id) {
     const std::lock_guard edit(edit_mutex_);
+    return remove_locked(id);
+}
+
+Result<nlohmann::json> GraphRunner::remove_locked(std::string_view id) {
     if (auto editable = check_editable("remove"); !editable) return editable.error();
     const auto found = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
     if (found == nodes_.end()) return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};

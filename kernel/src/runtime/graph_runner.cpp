@@ -29,6 +29,7 @@
 #include "dhub/metrics/metrics_server.hpp"
 #include "dhub/metrics/prometheus_text.hpp"
 #include "dhub/shm/checksum.hpp"
+#include "dhub/shm/domain.hpp"
 #include "dhub/shm/inspect.hpp"
 #include "dhub/shm/layout.hpp"
 #include "graph_shape.hpp"
@@ -373,7 +374,8 @@ Result<std::unique_ptr<GraphRunner::Channel>, SetupError> GraphRunner::make_chan
                                                       "): " + producer.error().message}};
     }
     channel->producer.emplace(std::move(producer.value()));
-    if (broker_link_) {
+    // A channel a transport imports from another host is that host's: only its producer there publishes it.
+    if (broker_link_ && !unpublished_channels_.contains(channel->name)) {
         broker::ChannelRegistration registration;
         registration.name = channel->name;
         registration.segment = channel->segment;
@@ -384,6 +386,8 @@ Result<std::unique_ptr<GraphRunner::Channel>, SetupError> GraphRunner::make_chan
         registration.slot_bytes = config.slot_bytes;
         registration.slot_count = config.effective_slot_count();
         registration.attach_secret = config.attach_secret;
+        registration.shm_domain = shm::domain_id();
+        registration.transport = broker_link_->transport_of(channel->name, validated.schema);
         // The typed schema rides along, so that consumers built for an older version can be accepted; one
         // too big for a broker message is left out (exact hashes only), never the registration.
         if (validated.descriptor && schema::canonical_json(*validated.descriptor).size() <= MAX_REGISTERED_SCHEMA_BYTES)
@@ -975,6 +979,7 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
         bool stopping = false;
         {
             const std::unique_lock topology(topology_mutex_);
+            stop_idle_imports();
             for (auto& node : nodes_) {
                 all_finished = all_finished && node->finished();
                 stopping = stopping || (node->is_graph_source() && node->stop_requested());

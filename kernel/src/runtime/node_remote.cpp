@@ -5,8 +5,10 @@
 #include "broker_link.hpp"
 #include "dhub/broker/protocol.hpp"
 #include "dhub/events/event_log.hpp"
+#include "dhub/runtime/graph_runner.hpp"
 #include "dhub/schema/compatibility.hpp"
 #include "dhub/schema/schema_json.hpp"
+#include "dhub/shm/domain.hpp"
 #include "node.hpp"
 #include "node_internals.hpp"
 
@@ -52,7 +54,34 @@ bool Node::connect_remote(Input& input) {
             if (!not_yet) sleep_for(REMOTE_RETRY);  // a parked DISCOVER already waited
             continue;
         }
-        const broker::ChannelRegistration& channel = found->registration;
+        broker::ChannelRegistration channel = found->registration;
+        // A producer in another shared-memory domain (another host) is read through the transport its kernel
+        // serves the channel on; same-domain ones (older kernels register none) through their segment.
+        const bool foreign = !channel.shm_domain.empty() && channel.shm_domain != shm::domain_id();
+        std::string via;
+        if (foreign) {
+            if (!channel.transport.is_object()) {
+                report("no_transport", "'" + input.remote_name +
+                                           "' is published by a kernel on another host (shared-memory domain " +
+                                           channel.shm_domain +
+                                           "), which serves no transport for it: give that kernel's broker section "
+                                           "an \"export\" (docs/transports.md)");
+                sleep_for(REMOTE_RETRY);
+                continue;
+            }
+            auto imported = runner_.import_channel(channel, [this] { return stop_requested(); });
+            if (!imported) {
+                if (imported.error().code == ErrorCode::Cancelled) break;
+                // NotFound: the receiver ended on a channel its producer closed, as attach_failed says locally.
+                report(imported.error().code == ErrorCode::NotFound ? "attach_failed" : "import_failed",
+                       "reading '" + input.remote_name + "' from another host: " + imported.error().message);
+                sleep_for(REMOTE_RETRY);
+                continue;
+            }
+            channel.segment = imported->segment;
+            channel.attach_secret = imported->attach_secret;
+            via = imported->endpoint;
+        }
         const auto refuse_schema = [&](const std::string& problem) {
             count_error(DHUB_ERR_SCHEMA_MISMATCH, "input '" + input.channel + "': " + problem);
             finish(EndReason::SchemaMismatch, "input '" + input.channel + "': " + problem);
@@ -94,7 +123,12 @@ bool Node::connect_remote(Input& input) {
         if (attached && checks_schema && input.expected_schema.is_object()) {
             // What the slots really hold is what the segment stores. A hash names only the schema id, so an id
             // reused for other fields, or a registration that does not match its segment, is caught here.
-            const std::string_view stored = attached->view().schema_descriptor();
+            std::string_view stored = attached->view().schema_descriptor();
+            // An import's segment stores the document only if this graph knows the schema; the producer's own
+            // segment stored it, and its registration carries it.
+            const std::string registered =
+                foreign && stored.empty() && channel.schema.is_object() ? channel.schema.dump() : "";
+            if (!registered.empty()) stored = registered;
             if (stored.empty() && evolved) {
                 return refuse_schema("channel '" + input.remote_name + "' carries schema hash " + channel.schema_hash +
                                      " and stores no typed schema, so the evolution rule cannot accept it for " +
@@ -165,12 +199,14 @@ bool Node::connect_remote(Input& input) {
         input_counts_[static_cast<std::size_t>(&input - inputs_.data())].latest.store(
             input.consumer->latest_only() ? 1 : 0, std::memory_order_relaxed);
         input.losses_seen = losses;
-        logger_->info("{}input '{}' attached to segment {} ({} other consumers)", log_prefix_, input.channel,
-                      channel.segment, found->consumer_count);
-        runner_.events().emit("input_attached", {{"node", id_},
-                                                 {"input", input.channel},
-                                                 {"segment", channel.segment},
-                                                 {"other_consumers", found->consumer_count}});
+        logger_->info("{}input '{}' attached to segment {} ({} other consumers){}", log_prefix_, input.channel,
+                      channel.segment, found->consumer_count, via.empty() ? "" : ", received from " + via);
+        nlohmann::json attached_event = {{"node", id_},
+                                         {"input", input.channel},
+                                         {"segment", channel.segment},
+                                         {"other_consumers", found->consumer_count}};
+        if (!via.empty()) attached_event["via"] = via;
+        runner_.events().emit("input_attached", attached_event);
         if (&input == &inputs_[0]) prepare_frame();
         return true;
     }

@@ -10,9 +10,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -27,6 +29,10 @@
 
 namespace spdlog {
 class logger;
+}
+
+namespace dhub::broker {
+struct ChannelRegistration;
 }
 
 namespace dhub::events {
@@ -281,6 +287,21 @@ public:
     /// waiting for it. The answer holds its final report, which the run's report keeps too. Any thread.
     Result<nlohmann::json> remove_node(std::string_view id);
 
+    /// Where a "broker:<name>" input of a producer on another host is read locally (docs/transports.md, "Across
+    /// hosts through the broker"): a channel "import.<name>" of the remote geometry and schema, written by a
+    /// zmq_receive node "import-<name>" this kernel adds, connected to the endpoint the producer's kernel
+    /// registered. Every input of this kernel that reads the remote channel shares it; one made for another
+    /// endpoint, geometry or schema, or whose receiver ended, is replaced. A node thread calls it; cancelled()
+    /// ends a wait for another change of the graph. The receivers stop once every other node has ended.
+    struct ImportedChannel {
+        std::string channel;  ///< the local channel's name in this graph
+        std::string segment;
+        std::string attach_secret;
+        std::string endpoint;  ///< where its receiver connects
+    };
+    Result<ImportedChannel> import_channel(const broker::ChannelRegistration& remote,
+                                           const std::function<bool()>& cancelled);
+
     std::vector<NodeReport> reports() const;
     /// Every channel validator's counts, channels in graph order, validators in their channel's order.
     std::vector<ValidatorReport> validator_reports() const;
@@ -417,6 +438,33 @@ private:
     std::vector<std::string> channel_schemas_;
     std::vector<std::uint32_t> node_records_;
     std::vector<std::uint32_t> channel_records_;
+    /// Channels this kernel does not publish to the broker, whatever its broker section says: imports from other
+    /// hosts, which their producer publishes (guarded by edit_mutex_).
+    std::set<std::string> unpublished_channels_;
+    /// The receivers of import_channel, by remote channel name (guarded by imports_mutex_), and their node ids
+    /// (guarded by topology_mutex_: wait() stops them once every other node has ended).
+    struct Import {
+        std::string node;
+        nlohmann::json transport;
+        std::uint64_t slot_bytes = 0;
+        std::uint64_t slot_count = 0;
+        std::string schema_hash;
+        std::uint64_t producer_pid = 0;  ///< the producer process whose registration it was made for
+        std::uint64_t producer_start_ticks = 0;
+    };
+    std::mutex imports_mutex_;
+    std::map<std::string, Import> imports_;
+    std::set<std::string> import_nodes_;
+
+    /// add_node and remove_node with edit_mutex_ held.
+    Result<nlohmann::json> add_locked(const nlohmann::json& spec, const nlohmann::json& channels);
+    Result<nlohmann::json> remove_locked(std::string_view id);
+    /// Whether node id is in the graph and neither ended nor asked to stop.
+    bool node_alive(const std::string& id) const;
+    /// The local channel's segment and attach secret, under the topology lock.
+    Result<ImportedChannel> locate_import(const std::string& channel, const std::string& endpoint) const;
+    /// wait(): once every node but the import receivers has ended, nothing reads what they receive.
+    void stop_idle_imports();
 };
 
 }  // namespace dhub::runtime

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// Channels of other hosts (docs/transports.md, "Across hosts through the broker"). A "broker:<name>" input whose
+// producer registered another shared-memory domain cannot map its segment; its kernel exported the channel over
+// the zmq transport instead, and registered the endpoint. Here this kernel adds, as a live add would, a local
+// channel "import.<name>" of the same geometry and schema and a zmq_receive node "import-<name>" that writes it.
+// The input then attaches to that channel like to any local one.
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "broker_link.hpp"
+#include "dhub/broker/broker_client.hpp"
+#include "dhub/runtime/graph_runner.hpp"
+#include "graph_node.hpp"
+#include "runner_channel.hpp"
+
+namespace dhub::runtime {
+namespace {
+
+constexpr const char* IMPORT_CHANNEL_PREFIX = "import.";
+constexpr const char* IMPORT_NODE_PREFIX = "import-";
+constexpr const char* RECEIVER_PLUGIN = "zmq";
+constexpr const char* RECEIVER_COMPONENT = "dhub.transport.zmq_receive";
+constexpr std::size_t MAX_NODE_ID = 64;
+constexpr auto LOCK_RETRY = std::chrono::milliseconds(5);
+
+/// Locks mutex unless cancelled() says stop first. A node thread must not block on a lock whose holder may be
+/// waiting for that very thread to end (a remove of its node holds edit_mutex_ and joins it).
+template <typename Mutex>
+bool lock_unless(std::unique_lock<Mutex>& lock, const std::function<bool()>& cancelled) {
+    while (!lock.try_lock()) {
+        if (cancelled()) return false;
+        std::this_thread::sleep_for(LOCK_RETRY);
+    }
+    return true;
+}
+
+std::string receiver_id(const std::string& remote) {
+    std::string id = IMPORT_NODE_PREFIX + remote;
+    std::replace(id.begin(), id.end(), '.', '_');
+    return id;
+}
+
+}  // namespace
+
+Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::ChannelRegistration& remote,
+                                                                 const std::function<bool()>& cancelled) {
+    const Error cancelled_error{ErrorCode::Cancelled, "cancelled"};
+    if (hosted_ != nullptr) {
+        return Error{ErrorCode::InvalidArgument,
+                     "a node isolated in a process of its own cannot read a channel of another host yet: run it as "
+                     "a thread of the kernel (\"isolation\": \"thread\")"};
+    }
+    const std::string local = IMPORT_CHANNEL_PREFIX + remote.name;
+    const std::string id = receiver_id(remote.name);
+    const auto endpoint = remote.transport.find("endpoint");
+    if (remote.transport.value("kind", "") != "zmq" || endpoint == remote.transport.end() || !endpoint->is_string()) {
+        return Error{ErrorCode::Incompatible, "its producer registered a transport this kernel does not know (" +
+                                                  remote.transport.dump() + "); it reads zmq ones"};
+    }
+    if (id.size() > MAX_NODE_ID) {
+        return Error{ErrorCode::InvalidArgument,
+                     "its name is too long for the receiver's node id '" + id + "' (at most 64 characters)"};
+    }
+    std::unique_lock imports(imports_mutex_, std::defer_lock);
+    if (!lock_unless(imports, cancelled)) return cancelled_error;
+    const auto found = imports_.find(remote.name);
+    const bool same = found != imports_.end() && found->second.transport == remote.transport &&
+                      found->second.slot_bytes == remote.slot_bytes && found->second.slot_count == remote.slot_count &&
+                      found->second.schema_hash == remote.schema_hash;
+    if (same && node_alive(found->second.node)) {
+        // A restarted producer is served on the same endpoint: the running receiver greets it by itself.
+        found->second.producer_pid = remote.producer.pid;
+        found->second.producer_start_ticks = remote.producer.start_ticks;
+        return locate_import(local, endpoint->get<std::string>());
+    }
+    if (same && found->second.producer_pid == remote.producer.pid &&
+        found->second.producer_start_ticks == remote.producer.start_ticks) {
+        // Its receiver ended while this producer still runs: the producer closed the channel (or refused the
+        // receiver), and its registration is on its way out. Receiving again would end the same way.
+        return Error{ErrorCode::NotFound, "its receiver for " + endpoint->get<std::string>() +
+                                              " ended (see its node's end in the report); waiting for the producer "
+                                              "to publish the channel again"};
+    }
+
+    std::unique_lock edit(edit_mutex_, std::defer_lock);
+    if (!lock_unless(edit, cancelled)) return cancelled_error;
+    if (found != imports_.end()) {
+        // Another endpoint, geometry or schema (the producer restarted with another graph), or a receiver that
+        // ended: the old one goes, with its channel.
+        (void)remove_locked(found->second.node);
+        {
+            const std::unique_lock topology(topology_mutex_);
+            import_nodes_.erase(found->second.node);
+        }
+        imports_.erase(found);
+    }
+    nlohmann::json params = {{"connect", *endpoint}, {"channel", remote.name}};
+    if (const auto key = remote.transport.find("server_key"); key != remote.transport.end() && key->is_string()) {
+        params["curve_server_key"] = *key;
+        // The key this kernel has on the broker, which the producer's allowlist may name (else one made per run).
+        if (broker_link_ && broker_link_->spec().client_key) {
+            params["curve_secret_key"] = broker_link_->spec().client_key->string();
+        }
+    }
+    const nlohmann::json spec = {
+        {"id", id},           {"plugin", RECEIVER_PLUGIN}, {"component", RECEIVER_COMPONENT}, {"isolation", "thread"},
+        {"outputs", {local}}, {"params", params}};
+    nlohmann::json channel = {{"name", local},
+                              {"slot_bytes", remote.slot_bytes},
+                              {"slot_count", remote.slot_count},
+                              {"sync", "every_reader"}};
+    if (const auto schema = remote.transport.find("schema_id"); schema != remote.transport.end()) {
+        channel["schema"] = *schema;
+    }
+    unpublished_channels_.insert(local);
+    auto added = add_locked(spec, nlohmann::json::array({channel}));
+    if (!added) {
+        unpublished_channels_.erase(local);
+        return Error{added.error().code, "its receiver '" + id + "' for " + endpoint->get<std::string>() +
+                                             " could not be added: " + added.error().message};
+    }
+    {
+        const std::unique_lock topology(topology_mutex_);
+        import_nodes_.insert(id);
+    }
+    imports_[remote.name] = Import{id,
+                                   remote.transport,
+                                   remote.slot_bytes,
+                                   remote.slot_count,
+                                   remote.schema_hash,
+                                   remote.producer.pid,
+                                   remote.producer.start_ticks};
+    events_->emit("channel_imported", {{"channel", remote.name},
+                                       {"local_channel", local},
+                                       {"node", id},
+                                       {"endpoint", *endpoint},
+                                       {"shm_domain", remote.shm_domain}});
+    return locate_import(local, endpoint->get<std::string>());
+}
+
+bool GraphRunner::node_alive(const std::string& id) const {
+    const std::shared_lock topology(topology_mutex_);
+    const auto found = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
+    return found != nodes_.end() && !(*found)->finished() && !(*found)->stop_requested();
+}
+
+Result<GraphRunner::ImportedChannel> GraphRunner::locate_import(const std::string& channel,
+                                                                const std::string& endpoint) const {
+    const std::shared_lock topology(topology_mutex_);
+    for (const auto& candidate : channels_) {
+        if (candidate->name == channel) {
+            return ImportedChannel{channel, candidate->segment, candidate->attach_secret, endpoint};
+        }
+    }
+    return Error{ErrorCode::NotFound, "its local channel '" + channel + "' is gone (the graph is ending)"};
+}
+
+void GraphRunner::stop_idle_imports() {
+    // wait() holds the topology lock.
+    if (import_nodes_.empty()) return;
+    const bool others_ended = std::all_of(nodes_.begin(), nodes_.end(), [&](const auto& node) {
+        return import_nodes_.contains(node->id()) || node->finished();
+    });
+    if (!others_ended) return;
+    for (const auto& node : nodes_) {
+        if (import_nodes_.contains(node->id()) && !node->stop_requested()) node->request_stop();
+    }
+}
+
+}  // namespace dhub::runtime
