@@ -36,13 +36,17 @@ bool free_on_loopback(int port) {
 }  // namespace
 
 std::string restartable_loopback_endpoint() {
+    return "tcp://127.0.0.1:" + std::to_string(restartable_loopback_port());
+}
+
+int restartable_loopback_port() {
     const int high = ephemeral_low();
     const int low = high > 12000 ? 10000 : 1024;
     std::mt19937 random(std::random_device{}());
     std::uniform_int_distribution<int> pick(low, high - 1);
     for (int attempt = 0; attempt < 200; ++attempt) {
         const int port = pick(random);
-        if (free_on_loopback(port)) return "tcp://127.0.0.1:" + std::to_string(port);
+        if (free_on_loopback(port)) return port;
     }
     throw std::runtime_error("no free loopback port below the ephemeral range");
 }

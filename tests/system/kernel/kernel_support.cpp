@@ -70,13 +70,46 @@ std::filesystem::path write_graph(const TempDir& dir, nlohmann::json graph, cons
 
 ChildProcess start_kernel(const TempDir& dir,
                           const std::filesystem::path& graph,
-                          const std::vector<std::string>& arguments) {
+                          const std::vector<std::string>& arguments,
+                          const std::vector<std::string>& launcher) {
     std::vector<std::string> all = {graph.string(), "--report", (dir / "report.json").string(), "--events",
                                     (dir / "events.jsonl").string()};
     all.insert(all.end(), arguments.begin(), arguments.end());
     std::filesystem::remove(dir / "report.json");
     std::filesystem::remove(dir / "events.jsonl");
-    return ChildProcess::spawn(DHUB_KERNEL, all, (dir / "kernel.log").string());
+    if (launcher.empty()) return ChildProcess::spawn(DHUB_KERNEL, all, (dir / "kernel.log").string());
+    std::vector<std::string> command(launcher.begin() + 1, launcher.end());
+    command.push_back(DHUB_KERNEL);
+    command.insert(command.end(), all.begin(), all.end());
+    return ChildProcess::spawn(launcher.front(), command, (dir / "kernel.log").string());
+}
+
+namespace {
+constexpr const char* UNSHARE = "/usr/bin/unshare";
+}  // namespace
+
+std::vector<std::string> private_shm_launcher() {
+    // unshare execs sh, which execs the command: the pid the test holds is the kernel's, for signals and wait.
+    return {UNSHARE,
+            "--mount",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            "mount -t tmpfs -o size=256m tmpfs /dev/shm && exec \"$0\" \"$@\""};
+}
+
+std::string private_shm_unavailable() {
+    if (!std::filesystem::exists(UNSHARE)) return std::string(UNSHARE) + " is missing (Debian: util-linux)";
+    const TempDir dir;
+    std::vector<std::string> launcher = private_shm_launcher();
+    std::vector<std::string> command(launcher.begin() + 1, launcher.end());
+    command.push_back("/bin/true");
+    ChildProcess probe = ChildProcess::spawn(launcher.front(), command, (dir / "probe.log").string());
+    const ExitStatus status = probe.wait(std::chrono::seconds(10));
+    if (status.exited && status.code == 0) return {};
+    return "unshare --mount with a tmpfs on /dev/shm failed (it needs root or CAP_SYS_ADMIN): " +
+           read_text_file((dir / "probe.log").string());
 }
 
 KernelRun collect(const TempDir& dir, ExitStatus status) {

@@ -39,10 +39,17 @@ nlohmann::json scaled_waveform_graph(const std::string& name,
 std::filesystem::path write_graph(const TempDir& dir, nlohmann::json graph, const std::string& file = "graph.json");
 
 /// Starts dhub-kernel on graph with extra arguments; output goes to dir/kernel.log, the report to
-/// dir/report.json, the event stream to dir/events.jsonl.
+/// dir/report.json, the event stream to dir/events.jsonl. A launcher (a program and its arguments, e.g.
+/// private_shm_launcher()) runs the kernel's command line instead of the kernel itself.
 ChildProcess start_kernel(const TempDir& dir,
                           const std::filesystem::path& graph,
-                          const std::vector<std::string>& arguments = {});
+                          const std::vector<std::string>& arguments = {},
+                          const std::vector<std::string>& launcher = {});
+/// A launcher that runs a command in a mount namespace of its own with a fresh tmpfs on /dev/shm: a machine of
+/// its own as far as shared memory goes (another host, to a broker registration's shm_domain). Needs root.
+std::vector<std::string> private_shm_launcher();
+/// Why private_shm_launcher() cannot work here ("" when it can): no unshare(1), or no permission.
+std::string private_shm_unavailable();
 /// Runs dhub-kernel to completion (timeout: killed, and timed_out is set).
 KernelRun run_kernel(const TempDir& dir,
                      const std::filesystem::path& graph,

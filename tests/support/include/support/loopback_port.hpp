@@ -11,5 +11,7 @@ namespace dhub::testing {
 /// reconnecting to that port can be given it as its own source port — TCP then connects the socket to
 /// itself, the port is taken, and the restarted broker cannot bind (seen under ThreadSanitizer's load).
 std::string restartable_loopback_endpoint();
+/// The port of such an endpoint: for a server a test restarts on the same port (a transport's sender).
+int restartable_loopback_port();
 
 }  // namespace dhub::testing

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+// Two hosts simulated on one machine: each kernel runs with a /dev/shm of its own (unshare --mount, a fresh
+// tmpfs), so neither can map the other's segments, as on two machines. A dhub-broker process and both kernels
+// talk over loopback TCP with CURVE keys. The analysis kernel's graph reads "broker:cam0" exactly as it would
+// on the instrument's host; the instrument kernel exports its channels ("broker": {"export": ...}), and the
+// analysis kernel receives cam0 through the zmq transport the broker named. Any start order, the producer
+// killed and restarted, the broker killed and restarted, the receiving kernel killed and restarted.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernel_pair_fixture.hpp"
+#include "kernel_support.hpp"
+#include "support/loopback_port.hpp"
+#include "transport_graphs.hpp"
+
+namespace dhub::testing {
+namespace {
+
+class CrossHost_test : public KernelPair {
+protected:
+    void SetUp() override {
+        if (const std::string why = private_shm_unavailable(); !why.empty()) {
+            GTEST_SKIP() << "two hosts are simulated with a private /dev/shm per kernel, which this machine does not "
+                            "permit: "
+                         << why;
+        }
+        KernelPair::SetUp();
+        if (HasFatalFailure()) return;
+        export_port_ = restartable_loopback_port();
+        export_ = {{"host", "127.0.0.1"}, {"port", export_port_}, {"allowlist", (keys_ / "allow.json").string()}};
+        producer_own_host_ = true;
+        consumer_own_host_ = true;
+    }
+
+    std::string export_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(export_port_); }
+
+    /// The input_attached events of the analysis kernel in dir, in order.
+    static std::vector<nlohmann::json> attached_events(const TempDir& dir) {
+        std::vector<nlohmann::json> attached;
+        for (const nlohmann::json& event : read_events(dir)) {
+            if (event["event"] == "input_attached") attached.push_back(event);
+        }
+        return attached;
+    }
+
+    /// Another analysis kernel in dir (the graph start_consumer wrote, recording into dir).
+    void launch_second_consumer(std::optional<ChildProcess>& slot, const TempDir& dir, bool own_host) {
+        nlohmann::json graph = nlohmann::json::parse(read_text_file((consumer_dir_ / "graph.json").string()));
+        graph["nodes"][0]["params"]["path"] = (dir / "cam0.dhr").string();
+        launch(slot, dir, graph, {"--log-level", "debug"}, own_host);
+    }
+
+    /// The frame counters of a recording, split where the counter went back (a producer kernel that restarted
+    /// counts from 0 again): each part must be contiguous.
+    static std::vector<std::vector<std::uint64_t>> runs_of(const std::vector<std::uint64_t>& frames) {
+        std::vector<std::vector<std::uint64_t>> runs;
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            if (i == 0 || frames[i] <= frames[i - 1]) runs.emplace_back();
+            runs.back().push_back(frames[i]);
+        }
+        return runs;
+    }
+
+    int export_port_ = 0;
+};
+
+TEST_F(CrossHost_test, AConsumerOnAnotherHostStartedFirstReceivesEveryFrameThroughTheEndpointTheBrokerNamed) {
+    start_broker();
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return waiting_for("not_published"); }, 10s)) << consumer_log();
+    start_producer();
+    ASSERT_TRUE(wait_until([&] { return attachments() == 1 && recorded() >= 300; }, 20s))
+        << consumer_log() << producer_log();
+
+    const std::vector<nlohmann::json> attached = attached_events(consumer_dir_);
+    ASSERT_EQ(attached.size(), 1u);
+    EXPECT_EQ(attached[0].value("via", ""), export_endpoint()) << attached[0].dump();
+    EXPECT_EQ(attached[0]["segment"].get<std::string>().rfind("analysis-", 0), 0u)
+        << "read from a local channel of the analysis kernel: " << attached[0].dump();
+    EXPECT_EQ(consumer_events("channel_imported", {{"channel", "cam0"}, {"endpoint", export_endpoint()}}), 1u);
+
+    stop(producer_, producer_log());
+    // The producer's end reaches the other host: its receiver closes the local channel after the last frame.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return consumer_events("input_lost", {{"node", "rec"}, {"cause", "closed"}}) == 1;
+        },
+        10s))
+        << consumer_log();
+    stop(consumer_, consumer_log());
+
+    const std::vector<std::uint64_t> frames = recorded_frames(recording());
+    ASSERT_GE(frames.size(), 300u);
+    expect_contiguous(frames, "frames received on the other host");
+    const KernelRun producer = collect(producer_dir_, {});
+    const std::uint64_t produced = count_of(producer.node("sim"), "handled");
+    // Every frame from the first one the receiver was welcomed at to the last one the producer wrote.
+    EXPECT_EQ(frames.back() + 1, produced) << producer.report.dump();
+}
+
+TEST_F(CrossHost_test, AProducerStartedFirstIsReadThroughItsSegmentOnItsHostAndThroughTheTransportElsewhere) {
+    producer_own_host_ = false;  // on this test's own /dev/shm, with the second consumer
+    start_broker();
+    start_producer();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
+        },
+        10s))
+        << producer_log();
+    start_consumer();
+    TempDir local_dir;
+    std::optional<ChildProcess> local;
+    launch_second_consumer(local, local_dir, /*own_host=*/false);
+    ASSERT_TRUE(wait_until([&] { return recorded() >= 200; }, 20s)) << consumer_log();
+    ASSERT_TRUE(wait_until([&] { return read_recording(local_dir / "cam0.dhr").slots.size() >= 200; }, 20s))
+        << read_text_file((local_dir / "kernel.log").string());
+    stop(local, read_text_file((local_dir / "kernel.log").string()));
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+
+    const std::vector<nlohmann::json> remote_attached = attached_events(consumer_dir_);
+    ASSERT_EQ(remote_attached.size(), 1u);
+    EXPECT_EQ(remote_attached[0].value("via", ""), export_endpoint());
+    const std::vector<nlohmann::json> local_attached = attached_events(local_dir);
+    ASSERT_EQ(local_attached.size(), 1u);
+    EXPECT_FALSE(local_attached[0].contains("via")) << "same host, same segment: " << local_attached[0].dump();
+    EXPECT_EQ(local_attached[0]["segment"].get<std::string>().rfind("instrument-", 0), 0u) << local_attached[0].dump();
+    EXPECT_EQ(count_events(local_dir, "channel_imported"), 0u);
+    expect_contiguous(recorded_frames(recording()), "the other host");
+    expect_contiguous(recorded_frames(local_dir / "cam0.dhr"), "the producer's host");
+}
+
+TEST_F(CrossHost_test, ProducerKernelKilledAndRestartedTheOtherHostResumesWithTheNewRun) {
+    start_broker();
+    start_producer();
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return recorded() >= 200; }, 20s)) << consumer_log() << producer_log();
+    kill_producer();
+    ASSERT_TRUE(wait_until([&] { return waiting_for("producer_lost"); }, 10s)) << consumer_log();
+    EXPECT_FALSE(consumer_->try_wait()) << consumer_log();
+
+    const std::size_t before_restart = recorded();
+    start_producer();
+    ASSERT_TRUE(wait_until([&] { return recorded() >= before_restart + 200; }, 20s))
+        << consumer_log() << producer_log();
+    EXPECT_EQ(attachments(), 2u) << consumer_log();
+    // The receiver outlived the producer: the analysis kernel imported the channel once.
+    EXPECT_EQ(consumer_events("channel_imported"), 1u) << consumer_log();
+    stop(producer_, producer_log());
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return consumer_events("input_lost", {{"node", "rec"}, {"cause", "closed"}}) == 1;
+        },
+        10s))
+        << consumer_log();
+    stop(consumer_, consumer_log());
+    EXPECT_EQ(consumer_events("channel_imported"), 1u) << "a closed channel is not received again: " << consumer_log();
+    const auto runs = runs_of(recorded_frames(recording()));
+    ASSERT_EQ(runs.size(), 2u) << "the killed run, then the restarted one";
+    expect_contiguous(runs[0], "the killed producer's frames");
+    expect_contiguous(runs[1], "the restarted producer's frames");
+    EXPECT_GE(runs[1].size(), 200u);
+}
+
+TEST_F(CrossHost_test, BrokerKilledAndRestartedFramesKeepCrossingAndANewHostDiscoversTheChannelAgain) {
+    start_broker(restartable_loopback_endpoint());
+    start_producer();
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return recorded() >= 100; }, 20s)) << consumer_log() << producer_log();
+
+    broker_->kill(SIGKILL);
+    (void)broker_->wait(10s);
+    broker_.reset();
+    const std::size_t broker_down = recorded();
+    // The data plane does not need the broker: frames keep arriving on the other host.
+    ASSERT_TRUE(wait_until([&] { return recorded() >= broker_down + 300; }, 20s)) << consumer_log();
+    start_broker(endpoint_);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "registration_restored", {{"kind", "channel"}, {"key", "cam0"}}) >= 1;
+        },
+        15s))
+        << producer_log() << read_text_file(broker_log_);
+    // A third host that starts now finds the channel, and its endpoint, through the restarted broker.
+    TempDir third_dir;
+    std::optional<ChildProcess> third;
+    launch_second_consumer(third, third_dir, /*own_host=*/true);
+    ASSERT_TRUE(wait_until([&] { return read_recording(third_dir / "cam0.dhr").slots.size() >= 100; }, 20s))
+        << read_text_file((third_dir / "kernel.log").string());
+    stop(third, read_text_file((third_dir / "kernel.log").string()));
+    stop(producer_, producer_log());
+    stop(consumer_, consumer_log());
+
+    EXPECT_EQ(attachments(), 1u) << "the first host never detached: " << consumer_log();
+    expect_contiguous(recorded_frames(recording()), "the first host, across the broker's restart");
+    expect_contiguous(recorded_frames(third_dir / "cam0.dhr"), "the host that came after the restart");
+}
+
+TEST_F(CrossHost_test, ReceivingKernelKilledAndRestartedGetsTheStreamAgainAndTheProducerGoesOn) {
+    start_broker();
+    start_producer();
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return recorded() >= 200; }, 20s)) << consumer_log() << producer_log();
+    consumer_->kill(SIGKILL);
+    (void)consumer_->wait(10s);
+    consumer_.reset();
+    const std::vector<std::uint64_t> before = recorded_frames(recording());
+    ASSERT_FALSE(before.empty());
+    expect_contiguous(before, "the killed kernel's frames");
+    std::filesystem::remove(recording());
+    std::filesystem::remove(recording().string() + ".idx");
+
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return recorded() >= 200; }, 20s)) << consumer_log() << producer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+
+    const std::vector<std::uint64_t> after = recorded_frames(recording());
+    expect_contiguous(after, "the restarted kernel's frames");
+    ASSERT_FALSE(after.empty());
+    EXPECT_GT(after.front(), before.back()) << "the restarted kernel gets the frames produced since";
+    // The sender forgot the dead receiver and discarded what nobody was there to receive: the producer ran on.
+    const KernelRun producer = collect(producer_dir_, {});
+    EXPECT_GE(count_of(producer.node("sim"), "handled"), after.back() + 1) << producer.report.dump();
+    EXPECT_EQ(producer.node("export-cam0")["end_reason"], "end_of_stream") << producer.report.dump();
+}
+
+TEST_F(CrossHost_test, WithoutAnExportTheConsumerOnAnotherHostWaitsAndSaysWhatIsMissing) {
+    export_ = nullptr;
+    start_broker();
+    start_producer();
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return waiting_for("no_transport"); }, 15s)) << consumer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+    bool named = false;
+    for (const nlohmann::json& event : read_events(consumer_dir_)) {
+        if (event["event"] == "input_waiting" && event["reason"] == "no_transport") {
+            named = event["detail"].get<std::string>().find("\"export\"") != std::string::npos;
+        }
+    }
+    EXPECT_TRUE(named) << consumer_log();
+    EXPECT_EQ(attachments(), 0u);
+}
+
+}  // namespace
+}  // namespace dhub::testing
