@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "export_parse.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "wording.hpp"
@@ -21,7 +25,14 @@ constexpr const char* SENDER_COMPONENT = "dhub.transport.zmq_send";
 constexpr std::size_t MAX_NODE_ID = 64;
 
 bool is_loopback(const std::string& host) {
-    return host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]";
+    return host.starts_with("127.") || host == "::1" || host == "[::1]";
+}
+
+bool is_numeric(const std::string& host) {
+    std::array<unsigned char, sizeof(in6_addr)> address{};
+    const std::string bare = host.starts_with("[") && host.ends_with("]") ? host.substr(1, host.size() - 2) : host;
+    return ::inet_pton(AF_INET, bare.c_str(), address.data()) == 1 ||
+           ::inet_pton(AF_INET6, bare.c_str(), address.data()) == 1;
 }
 
 /// "export-" and the channel's name with its dots as '_' (node ids have none).
@@ -61,7 +72,9 @@ std::optional<ExportSpec> parse_export(const Json& broker, const std::filesystem
     auto host = read_host(*entry, "host", issues);
     if (!host) return std::nullopt;
     exported.host = *host;
-    exported.bind_host = read_host(*entry, "bind_host", issues).value_or(exported.host);
+    // ZeroMQ binds numeric addresses and interface names, never a DNS name: a named host binds every interface.
+    exported.bind_host =
+        read_host(*entry, "bind_host", issues).value_or(is_numeric(exported.host) ? exported.host : "0.0.0.0");
     if (auto port = read_unsigned((*entry)["port"], path + "/port", 1, MAX_PORT, issues)) {
         exported.port = static_cast<std::uint32_t>(*port);
     } else {

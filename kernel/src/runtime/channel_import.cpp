@@ -4,12 +4,15 @@
 // the zmq transport instead, and registered the endpoint. Here this kernel adds, as a live add would, a local
 // channel "import.<name>" of the same geometry and schema and a zmq_receive node "import-<name>" that writes it.
 // The input then attaches to that channel like to any local one.
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
 #include "broker_link.hpp"
 #include "dhub/broker/broker_client.hpp"
+#include "dhub/broker/keys.hpp"
 #include "dhub/runtime/graph_runner.hpp"
 #include "graph_node.hpp"
 #include "runner_channel.hpp"
@@ -23,6 +26,8 @@ constexpr const char* RECEIVER_PLUGIN = "zmq";
 constexpr const char* RECEIVER_COMPONENT = "dhub.transport.zmq_receive";
 constexpr std::size_t MAX_NODE_ID = 64;
 constexpr auto LOCK_RETRY = std::chrono::milliseconds(5);
+constexpr std::size_t MAX_ENDPOINT = 256;
+constexpr const char* SHM_DIRECTORY = "/dev/shm";
 
 /// Locks mutex unless cancelled() says stop first. A node thread must not block on a lock whose holder may be
 /// waiting for that very thread to end (a remove of its node holds edit_mutex_ and joins it).
@@ -33,6 +38,46 @@ bool lock_unless(std::unique_lock<Mutex>& lock, const std::function<bool()>& can
         std::this_thread::sleep_for(LOCK_RETRY);
     }
     return true;
+}
+
+/// What is wrong with a registration's "transport" for this kernel ("" when it is a zmq one it can use).
+std::string transport_problem(const nlohmann::json& transport) {
+    const auto kind = transport.find("kind");
+    if (kind == transport.end() || !kind->is_string() || *kind != "zmq") return "this kernel reads \"kind\": \"zmq\"";
+    const auto endpoint = transport.find("endpoint");
+    if (endpoint == transport.end() || !endpoint->is_string() ||
+        !endpoint->get_ref<const std::string&>().starts_with("tcp://") ||
+        endpoint->get_ref<const std::string&>().size() > MAX_ENDPOINT) {
+        return "\"endpoint\" must be a tcp:// endpoint";
+    }
+    // A key, never a file name: the receiver would read a path given here as a key file.
+    if (const auto key = transport.find("server_key");
+        key != transport.end() && (!key->is_string() || !broker::is_z85_key(key->get<std::string>()))) {
+        return "\"server_key\" must be a CURVE public key, 40 Z85 characters";
+    }
+    if (const auto schema = transport.find("schema_id");
+        schema != transport.end() && (!schema->is_string() || schema->get_ref<const std::string&>().size() > 128)) {
+        return "\"schema_id\" must be a schema id";
+    }
+    return {};
+}
+
+/// Whether /dev/shm has room for a ring of this geometry ("" when it has): the geometry comes from another
+/// host, whose machine may have far more memory than this one.
+std::string shm_room_problem(std::uint64_t slot_bytes, std::uint64_t slot_count) {
+    struct statvfs room {};
+    if (::statvfs(SHM_DIRECTORY, &room) != 0) return {};
+    std::uint64_t available = 0;
+    if (__builtin_mul_overflow(static_cast<std::uint64_t>(room.f_bavail), static_cast<std::uint64_t>(room.f_frsize),
+                               &available)) {
+        return {};  // more room than 64 bits count
+    }
+    std::uint64_t needed = 0;
+    if (!__builtin_mul_overflow(slot_bytes, slot_count, &needed) && needed <= available) return {};
+    return "its ring (" + std::to_string(slot_count) + " slots of " + std::to_string(slot_bytes) +
+           " bytes) does not fit in this host's " + SHM_DIRECTORY + " (" +
+           std::to_string(available >> 20) +
+           " MiB free): make /dev/shm larger, or give the producer's channel fewer or smaller slots";
 }
 
 std::string receiver_id(const std::string& remote) {
@@ -53,11 +98,15 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
     }
     const std::string local = IMPORT_CHANNEL_PREFIX + remote.name;
     const std::string id = receiver_id(remote.name);
-    const auto endpoint = remote.transport.find("endpoint");
-    if (remote.transport.value("kind", "") != "zmq" || endpoint == remote.transport.end() || !endpoint->is_string()) {
-        return Error{ErrorCode::Incompatible, "its producer registered a transport this kernel does not know (" +
-                                                  remote.transport.dump() + "); it reads zmq ones"};
+    // The registration came over the network: every field is checked before any of it is used.
+    if (auto problem = transport_problem(remote.transport); !problem.empty()) {
+        return Error{ErrorCode::Incompatible, "its producer registered a transport this kernel cannot use (" + problem +
+                                                  "): " + remote.transport.dump().substr(0, 300)};
     }
+    if (auto room = shm_room_problem(remote.slot_bytes, remote.slot_count); !room.empty()) {
+        return Error{ErrorCode::Io, room};
+    }
+    const auto endpoint = remote.transport.find("endpoint");
     if (id.size() > MAX_NODE_ID) {
         return Error{ErrorCode::InvalidArgument,
                      "its name is too long for the receiver's node id '" + id + "' (at most 64 characters)"};
@@ -76,8 +125,8 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
     }
     if (same && found->second.producer_pid == remote.producer.pid &&
         found->second.producer_start_ticks == remote.producer.start_ticks) {
-        // Its receiver ended while this producer still runs: the producer closed the channel (or refused the
-        // receiver), and its registration is on its way out. Receiving again would end the same way.
+        // Its receiver ended while this producer still runs (it refused the receiver, or the receiver failed):
+        // receiving again from the same producer would end the same way.
         return Error{ErrorCode::NotFound, "its receiver for " + endpoint->get<std::string>() +
                                               " ended (see its node's end in the report); waiting for the producer "
                                               "to publish the channel again"};
@@ -95,8 +144,9 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
         }
         imports_.erase(found);
     }
-    nlohmann::json params = {{"connect", *endpoint}, {"channel", remote.name}};
-    if (const auto key = remote.transport.find("server_key"); key != remote.transport.end() && key->is_string()) {
+    // after_end wait: a producer that ends and starts again is followed by the same receiver and channel.
+    nlohmann::json params = {{"connect", *endpoint}, {"channel", remote.name}, {"after_end", "wait"}};
+    if (const auto key = remote.transport.find("server_key"); key != remote.transport.end()) {
         params["curve_server_key"] = *key;
         // The key this kernel has on the broker, which the producer's allowlist may name (else one made per run).
         if (broker_link_ && broker_link_->spec().client_key) {
@@ -110,6 +160,15 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
                               {"slot_bytes", remote.slot_bytes},
                               {"slot_count", remote.slot_count},
                               {"sync", "every_reader"}};
+    // The producer's ring and checksum policies (a single-slot ring has one slot), as far as they are readable.
+    for (const char* policy : {"ring", "checksum"}) {
+        const auto value = remote.policies.find(policy);
+        if (value != remote.policies.end() && value->is_string()) channel[policy] = *value;
+    }
+    if (const auto seats = remote.policies.find("max_consumers");
+        seats != remote.policies.end() && seats->is_number_unsigned()) {
+        channel["max_consumers"] = *seats;
+    }
     if (const auto schema = remote.transport.find("schema_id"); schema != remote.transport.end()) {
         channel["schema"] = *schema;
     }

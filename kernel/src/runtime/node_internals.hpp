@@ -35,6 +35,8 @@ constexpr std::uint64_t GAP_EVENT_PERIOD_NS = 1'000'000'000;
 /// A remote input looks for its channel in parked DISCOVERs of this length (stop is noticed in between).
 constexpr std::chrono::milliseconds REMOTE_DISCOVER_SLICE = 500ms;
 constexpr std::chrono::milliseconds REMOTE_RETRY = 200ms;
+/// The longest wait between two attempts to receive a channel of another host that keep failing.
+constexpr std::chrono::milliseconds IMPORT_RETRY_MAX = 10'000ms;
 
 inline spdlog::level::level_enum to_spdlog(dhub_log_level level) {
     switch (level) {

@@ -31,6 +31,7 @@ bool Node::connect_remote(Input& input) {
     const shm::SchemaHash expected_hash = checks_schema ? schema::id_hash(*expected) : shm::SchemaHash{};
     const std::string expected_hex = checks_schema ? shm::to_hex(expected_hash.data(), expected_hash.size()) : "";
     std::string last_problem;
+    std::chrono::milliseconds import_retry = REMOTE_RETRY;
     // Once per distinct problem, not once per retry. why: the event's "reason" (docs/kernel.md, "Events").
     auto report = [&](const char* why, const std::string& problem) {
         if (problem == last_problem) return;
@@ -75,9 +76,13 @@ bool Node::connect_remote(Input& input) {
                 // NotFound: the receiver ended on a channel its producer closed, as attach_failed says locally.
                 report(imported.error().code == ErrorCode::NotFound ? "attach_failed" : "import_failed",
                        "reading '" + input.remote_name + "' from another host: " + imported.error().message);
-                sleep_for(REMOTE_RETRY);
+                // Each attempt that gets as far as adding a receiver costs a make and a removal of its ring: a
+                // registration that keeps failing is tried less and less often.
+                sleep_for(import_retry);
+                import_retry = std::min(import_retry * 2, IMPORT_RETRY_MAX);
                 continue;
             }
+            import_retry = REMOTE_RETRY;
             channel.segment = imported->segment;
             channel.attach_secret = imported->attach_secret;
             via = imported->endpoint;

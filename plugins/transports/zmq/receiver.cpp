@@ -44,6 +44,7 @@ ZmqReceiver::ZmqReceiver(sdk::NodeContext& context)
       credits_param_(static_cast<std::uint32_t>(context.params().integer("credits"))),
       peer_timeout_ns_(static_cast<std::uint64_t>(context.params().integer("peer_timeout_ms")) * MS),
       label_(context.params().string("label")),
+      wait_after_end_(context.params().string("after_end") == "wait"),
       zmq_context_(1) {
     const std::string server_key(context.params().string("curve_server_key"));
     const std::string secret_key(context.params().string("curve_secret_key"));
@@ -98,8 +99,8 @@ dhub_status ZmqReceiver::run(sdk::NodeContext& context) {
         if (outcome == Outcome::Continue) tick(context);
     }
     if (assembly_) drop_assembly(context, "the receiver is stopping");
+    send_bye();
     try {
-        send(encode(Bye{}));
         socket_->set(zmq::sockopt::linger, 500);  // the BYE is queued: let ZeroMQ hand it over
     } catch (const zmq::error_t&) {
     }
@@ -173,6 +174,16 @@ ZmqReceiver::Outcome ZmqReceiver::handle(sdk::NodeContext& context, const Messag
                                     std::to_string(ledger_.next()) + " arrived");
             return Outcome::Continue;
         }
+        if (wait_after_end_) {
+            // The local channel stays open for the next sender on this endpoint (its producer restarted): its
+            // readers see a new session, as after a producer that was killed.
+            context.log().info("the sender's channel ended after sequence " + std::to_string(end->end_next) +
+                               ": waiting for it to be served again");
+            ended_session_ = session_;
+            welcomed_ = false;
+            send_bye();
+            return Outcome::Continue;
+        }
         context.log().info("the sender's channel closed after sequence " + std::to_string(end->end_next) +
                            ": closing the local channel");
         return Outcome::End;
@@ -203,6 +214,11 @@ ZmqReceiver::Outcome ZmqReceiver::handle(sdk::NodeContext& context, const Messag
 }
 
 ZmqReceiver::Outcome ZmqReceiver::on_welcome(sdk::NodeContext& context, const Welcome& welcome) {
+    if (ended_session_ && welcome.session == *ended_session_) {
+        // The ended sender answered a greeting before it went away: let it go, and greet again later.
+        send_bye();
+        return Outcome::Continue;
+    }
     if (const std::string mismatch = sdk::channel_mismatch(info_of(welcome.channel), info_of(local_));
         !mismatch.empty()) {
         context.log().error("the sender at " + connect_ + " serves another channel: " + mismatch);
@@ -373,6 +389,13 @@ void ZmqReceiver::ask_resend(sdk::NodeContext& context, const std::string& why) 
     rewind_ns_ = now;
     context.log().debug("asking the sender to resend from sequence " + std::to_string(ledger_.next()) + ": " + why);
     send_credit(context, CREDIT_REWIND);
+}
+
+void ZmqReceiver::send_bye() {
+    try {
+        send(encode(Bye{}));
+    } catch (const zmq::error_t&) {
+    }
 }
 
 void ZmqReceiver::tick(sdk::NodeContext& context) {

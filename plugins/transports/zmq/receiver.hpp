@@ -31,7 +31,8 @@ public:
 {"name":"curve_secret_key","type":"string","default":"","doc":"this receiver's CURVE secret key file (dhub-keygen), the key the sender's allowlist knows; empty with a server key: a key made for this run"},
 {"name":"credits","type":"integer","default":0,"min":0,"max":65536,"doc":"slots it lets the sender have in flight; 0: as many as the local channel's ring holds"},
 {"name":"peer_timeout_ms","type":"integer","default":3000,"min":100,"doc":"a sender silent this long is greeted again (it may have restarted, or the connection dropped)"},
-{"name":"label","type":"string","default":"","doc":"how the sender's log names this receiver; empty: the channel and this process's pid"}
+{"name":"label","type":"string","default":"","doc":"how the sender's log names this receiver; empty: the channel and this process's pid"},
+{"name":"after_end","type":"string","default":"close","enum":["close","wait"],"doc":"when the sender's channel ends: close the local channel and end (close), or keep it open and wait for a sender to serve the channel again, e.g. its restarted producer (wait; the kernel's receivers for broker inputs)"}
 ])json";
 
     explicit ZmqReceiver(sdk::NodeContext& context);
@@ -61,6 +62,8 @@ private:
     void ask_resend(sdk::NodeContext& context, const std::string& why);
     void send(const std::vector<std::byte>& header);
     void tick(sdk::NodeContext& context);
+    /// Tells the sender this receiver is leaving (a lost BYE only costs the sender its peer timeout).
+    void send_bye();
 
     std::string connect_;
     std::string remote_channel_;
@@ -70,6 +73,9 @@ private:
     std::uint32_t credits_param_;
     std::uint64_t peer_timeout_ns_;
     std::string label_;
+    bool wait_after_end_;
+    /// after_end wait: the session whose end arrived; its sender is ending, so it is not followed again.
+    std::optional<std::uint64_t> ended_session_;
 
     ChannelDescription local_;
     std::uint32_t credits_ = 0;

@@ -74,6 +74,14 @@ TEST(BrokerExport_test, ServesOnlyTheListedChannelsWithTheBrokerKeyAndLatestOnly
     EXPECT_EQ(sender->params["curve_secret_key"], "/etc/dhub/graphs/keys/instrument.key");
 }
 
+TEST(BrokerExport_test, BindsEveryInterfaceForAHostNameWhichZeroMqCannotBind) {
+    std::optional<GraphSpec> spec;
+    const auto issues = parse_issues(exporting({{"host", "detector-pc"}, {"port", 5600}, {"insecure", true}}), &spec);
+    ASSERT_TRUE(issues.empty()) << format_issues(issues, "");
+    EXPECT_EQ(node_named(*spec, "export-frames")->params["bind"], "tcp://0.0.0.0:5600");
+    EXPECT_EQ(spec->broker->exported->endpoints[0].second, "tcp://detector-pc:5600");
+}
+
 TEST(BrokerExport_test, NamesSendersWithoutTheDotsNodeIdsCannotHave) {
     Json document = exporting({{"host", "127.0.0.1"}, {"port", 7000}});
     document["channels"][0]["name"] = "det.raw";

@@ -173,8 +173,8 @@ inline constexpr std::string_view REMOTE_INPUT_PREFIX = "broker:";
 /// kernel on another host that reads "broker:<name>" receives it with no change to its graph.
 struct ExportSpec {
     std::string host;        ///< what other hosts connect to: a name or address of this machine
-    std::string bind_host;   ///< the interface the senders bind ("bind_host"; default: host)
-    std::uint32_t port = 0;  ///< the first exported channel's port; the next ones count up in the graph's order
+    std::string bind_host;   ///< the interface the senders bind ("bind_host"; default: host if numeric, else 0.0.0.0)
+    std::uint32_t port = 0;  ///< the first exported channel's port; the next ones count up in `channels` order
     /// The channels to serve ("channels"); empty: every channel of the graph a second reader may join (not
     /// single_reader ones).
     std::vector<std::string> channels;
