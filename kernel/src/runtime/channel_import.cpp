@@ -75,8 +75,7 @@ std::string shm_room_problem(std::uint64_t slot_bytes, std::uint64_t slot_count)
     std::uint64_t needed = 0;
     if (!__builtin_mul_overflow(slot_bytes, slot_count, &needed) && needed <= available) return {};
     return "its ring (" + std::to_string(slot_count) + " slots of " + std::to_string(slot_bytes) +
-           " bytes) does not fit in this host's " + SHM_DIRECTORY + " (" +
-           std::to_string(available >> 20) +
+           " bytes) does not fit in this host's " + SHM_DIRECTORY + " (" + std::to_string(available >> 20) +
            " MiB free): make /dev/shm larger, or give the producer's channel fewer or smaller slots";
 }
 
