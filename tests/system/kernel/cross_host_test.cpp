@@ -18,6 +18,9 @@
 #include <utility>
 #include <vector>
 
+#include "dhub/base/process_identity.hpp"
+#include "dhub/broker/broker_client.hpp"
+#include "dhub/broker/keys.hpp"
 #include "kernel_pair_fixture.hpp"
 #include "kernel_support.hpp"
 #include "support/loopback_port.hpp"
@@ -267,6 +270,61 @@ TEST_F(CrossHost_test, WithoutAnExportTheConsumerOnAnotherHostWaitsAndSaysWhatIs
     }
     EXPECT_TRUE(named) << consumer_log();
     EXPECT_EQ(attachments(), 0u);
+}
+
+TEST_F(CrossHost_test, AGarbledTransportInARegistrationIsRefusedNamingTheFieldAndTheKernelGoesOn) {
+    // A client of the broker (the instrument's key) registers cam0 as if from another host, with transports no
+    // kernel should use: the consumer kernel refuses each, naming the field, and keeps running.
+    consumer_own_host_ = false;
+    start_broker();
+    start_consumer();
+    broker::ClientConfig config;
+    config.endpoint = endpoint_;
+    config.server_public_key = key("broker.pub");
+    auto secret = broker::read_key_file((keys_ / "instrument.key").string(), broker::KeyKind::Secret);
+    ASSERT_TRUE(secret) << secret.error().message;
+    config.client_keys = {broker::public_key_of(secret.value()).value(), secret.value()};
+    broker::BrokerClient client(config);
+    ASSERT_TRUE(client.start());
+    const ProcessIdentity self = ProcessIdentity::self();
+    broker::ChannelRegistration registration;
+    registration.name = "cam0";
+    registration.segment = "nowhere";
+    registration.layout_version = 1;
+    registration.schema_hash = std::string(64, '0');
+    registration.producer = {self.pid, self.start_ticks, "garbler"};
+    registration.slot_bytes = 4096;
+    registration.slot_count = 8;
+    registration.attach_secret = std::string(64, '1');
+    registration.shm_domain = std::string(32, 'f');  // never this machine's
+    const auto refused_naming = [&](const std::string& field) {
+        return wait_until(
+            [&] {
+                for (const nlohmann::json& event : read_events(consumer_dir_)) {
+                    if (event["event"] == "input_waiting" && event["reason"] == "import_failed" &&
+                        event["detail"].get<std::string>().find(field) != std::string::npos)
+                        return true;
+                }
+                return false;
+            },
+            15s);
+    };
+    registration.transport = {{"kind", 5}, {"endpoint", "tcp://127.0.0.1:1"}};
+    ASSERT_TRUE(wait_until([&] { return static_cast<bool>(client.register_channel(registration)); }, 10s));
+    EXPECT_TRUE(refused_naming("\"kind\"")) << consumer_log();
+    ASSERT_TRUE(client.deregister_channel("cam0"));
+    registration.transport = {{"kind", "zmq"}, {"endpoint", "tcp://127.0.0.1:1"}, {"server_key", "/dev/zero"}};
+    ASSERT_TRUE(client.register_channel(registration));
+    EXPECT_TRUE(refused_naming("\"server_key\"")) << consumer_log();
+    ASSERT_TRUE(client.deregister_channel("cam0"));
+    registration.transport = {{"kind", "zmq"}, {"endpoint", "tcp://127.0.0.1:1"}};
+    registration.slot_bytes = std::uint64_t{1} << 40;  // a ring no /dev/shm holds
+    ASSERT_TRUE(client.register_channel(registration));
+    EXPECT_TRUE(refused_naming("does not fit")) << consumer_log();
+    client.stop();
+    EXPECT_FALSE(consumer_->try_wait()) << "the consumer kernel must go on: " << consumer_log();
+    EXPECT_EQ(count_events(consumer_dir_, "channel_imported"), 0u);
+    stop(consumer_, consumer_log());
 }
 
 }  // namespace
