@@ -22,7 +22,6 @@ constexpr std::uint64_t MAX_WINDOW = 65536;
 // The zmq plugin's sender (plugins/transports/zmq/sender.hpp); a name, so that the graph names no file.
 constexpr const char* SENDER_PLUGIN = "zmq";
 constexpr const char* SENDER_COMPONENT = "dhub.transport.zmq_send";
-constexpr std::size_t MAX_NODE_ID = 64;
 
 bool is_loopback(const std::string& host) {
     return host.starts_with("127.") || host == "::1" || host == "[::1]";

@@ -26,7 +26,6 @@ using Json = nlohmann::json;
 // The kernel prefixes channel names (dhub1.<graph>.<channel>), so a graph channel leaves room for that
 // within shm::MAX_CHANNEL_NAME.
 constexpr std::size_t MAX_GRAPH_CHANNEL_NAME = 120;
-constexpr std::size_t MAX_NODE_ID = 64;
 constexpr std::size_t MAX_PLUGIN_NAME = 64;
 // A graph document is configuration; anything larger is a wrong file, and reading it whole would hurt.
 constexpr std::uintmax_t MAX_FILE_BYTES = std::uintmax_t{16} << 20;

@@ -24,7 +24,6 @@ constexpr const char* IMPORT_CHANNEL_PREFIX = "import.";
 constexpr const char* IMPORT_NODE_PREFIX = "import-";
 constexpr const char* RECEIVER_PLUGIN = "zmq";
 constexpr const char* RECEIVER_COMPONENT = "dhub.transport.zmq_receive";
-constexpr std::size_t MAX_NODE_ID = 64;
 constexpr auto LOCK_RETRY = std::chrono::milliseconds(5);
 constexpr std::size_t MAX_ENDPOINT = 256;
 constexpr const char* SHM_DIRECTORY = "/dev/shm";
@@ -106,7 +105,7 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
         return Error{ErrorCode::Io, room};
     }
     const auto endpoint = remote.transport.find("endpoint");
-    if (id.size() > MAX_NODE_ID) {
+    if (id.size() > graph::MAX_NODE_ID) {
         return Error{ErrorCode::InvalidArgument,
                      "its name is too long for the receiver's node id '" + id + "' (at most 64 characters)"};
     }

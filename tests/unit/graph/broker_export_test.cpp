@@ -12,15 +12,9 @@ namespace dhub::graph {
 namespace {
 
 using testing::has_issue;
+using testing::parse_issues;
 using testing::valid_document;
 using Json = nlohmann::json;
-
-std::vector<GraphIssue> parse_issues(const Json& document, std::optional<GraphSpec>* spec = nullptr) {
-    std::vector<GraphIssue> issues;
-    auto parsed = parse_graph(document.dump(), "/etc/dhub/graphs/test.json", issues);
-    if (spec != nullptr) *spec = std::move(parsed);
-    return issues;
-}
 
 Json exporting(const Json& exported, const Json& broker_extra = Json::object()) {
     Json document = valid_document();

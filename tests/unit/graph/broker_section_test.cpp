@@ -12,15 +12,9 @@ namespace {
 using testing::check_document;
 using testing::FakePlugins;
 using testing::has_issue;
+using testing::parse_issues;
 using testing::valid_document;
 using Json = nlohmann::json;
-
-std::vector<GraphIssue> parse_issues(const Json& document, std::optional<GraphSpec>* spec = nullptr) {
-    std::vector<GraphIssue> issues;
-    auto parsed = parse_graph(document.dump(), "/etc/dhub/graphs/test.json", issues);
-    if (spec != nullptr) *spec = std::move(parsed);
-    return issues;
-}
 
 TEST(BrokerSection_test, IsAbsentByDefaultAndTakesItsDocumentedDefaults) {
     std::optional<GraphSpec> spec;

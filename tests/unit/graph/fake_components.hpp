@@ -164,6 +164,14 @@ struct Checked {
     std::vector<GraphIssue> issues;
 };
 
+/// parse_graph alone of a document, as if read from /etc/dhub/graphs/test.json; the spec goes to *spec if given.
+inline std::vector<GraphIssue> parse_issues(const nlohmann::json& document, std::optional<GraphSpec>* spec = nullptr) {
+    std::vector<GraphIssue> issues;
+    auto parsed = parse_graph(document.dump(), "/etc/dhub/graphs/test.json", issues);
+    if (spec != nullptr) *spec = std::move(parsed);
+    return issues;
+}
+
 inline std::unique_ptr<Checked> check_document(const nlohmann::json& document, FakePlugins& plugins) {
     auto checked = std::make_unique<Checked>();
     checked->spec = parse_graph(document.dump(), "test.json", checked->issues);

@@ -117,6 +117,10 @@ struct Pacing {
 };
 const char* to_string(Pacing::Late late) noexcept;
 
+/// The longest node id ("id"): letters, digits, '_' and '-'. The kernel's own nodes (export-<channel>,
+/// import-<channel>) are held to it too.
+inline constexpr std::size_t MAX_NODE_ID = 64;
+
 struct NodeSpec {
     std::string id;
     std::string plugin;
