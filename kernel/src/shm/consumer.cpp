@@ -57,6 +57,7 @@ struct alignas(64) ConsumerState {
     /// Latest-only: a read of seq skipped every sequence between the previous read and it.
     void count_skipped(std::uint64_t seq) noexcept;
     ReadBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
+    ReadBurst acquire_window(std::size_t skip, std::size_t max, const WaitOptions& wait) noexcept;
     Status release(std::uint64_t seq) noexcept { return release_burst(seq, 1); }
     Status release_burst(std::uint64_t first, std::size_t slots) noexcept;
     /// Lossless: Ok once the slot at cursor is committed (known_write_seq > cursor), or why not.
@@ -283,6 +284,36 @@ ReadBurst ConsumerState::acquire_burst(std::size_t max, const WaitOptions& wait)
     }
     slot_held = true;
     return ReadBurst(this, &view, nullptr, cursor, static_cast<std::size_t>(held));
+}
+
+ReadBurst ConsumerState::acquire_window(std::size_t skip, std::size_t max, const WaitOptions& wait) noexcept {
+    if (slot_held || max == 0 || sync == SyncPolicy::LatestOnly) return ReadBurst(Status::Invalid);
+    if ((++reads & 63) == 0) beat();
+    const std::uint64_t seen = cursor + skip;
+    if (seen + max > known_write_seq) {  // a window takes all there is, up to max: look at what is committed now
+        known_write_seq = view.header().write_seq.load(std::memory_order_acquire);
+        // The caller cannot have seen slots that were never committed.
+        if (seen > known_write_seq) return ReadBurst(Status::Invalid);
+        if (seen == known_write_seq) {
+            if (const Status waited = wait_for_commit(seen, wait); waited != Status::Ok) return ReadBurst(waited);
+        }
+    }
+    std::uint64_t fresh = std::min<std::uint64_t>(max, known_write_seq - seen);
+    if (verify) {
+        for (std::uint64_t i = 0; i < fresh; ++i) {
+            const std::uint64_t seq = seen + i;
+            if (checksum_matches(seq, committed_bytes(seq))) continue;
+            if (i != 0 || skip != 0) {  // the good ones first; the bad one is skipped once it leads the window
+                fresh = i;
+                break;
+            }
+            skip_corrupt(seq);
+            return ReadBurst(Status::ChecksumMismatch, seq);
+        }
+        if (fresh == 0) return ReadBurst(Status::Timeout);
+    }
+    slot_held = true;
+    return ReadBurst(this, &view, nullptr, cursor, static_cast<std::size_t>(skip + fresh));
 }
 
 Status ConsumerState::release_burst(std::uint64_t first, std::size_t slots) noexcept {
@@ -524,6 +555,9 @@ ReadBurst Consumer::acquire_burst(std::size_t max) noexcept {
 }
 ReadBurst Consumer::acquire_burst(std::size_t max, WaitOptions wait) noexcept {
     return state_->acquire_burst(max, wait);
+}
+ReadBurst Consumer::acquire_window(std::size_t skip, std::size_t max, WaitOptions wait) noexcept {
+    return state_->acquire_window(skip, max, wait);
 }
 FlexZone Consumer::flex_zone() const noexcept {
     return FlexZone(&state_->view);

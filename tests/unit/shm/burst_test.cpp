@@ -407,5 +407,87 @@ TEST_F(PartialRelease_test, WaitForBacklogAboveWaitsForMoreThanIsUnreadOrTheClos
     EXPECT_EQ(consumer.wait_for_backlog_above(3, waiting(LONG_WAIT)), Status::Closed);
 }
 
+// A window (a transport sending from shared memory): the slots it keeps stay unchanged and hold the producer back;
+// each window offers what the caller has not seen after what it kept.
+TEST_F(PartialRelease_test, AWindowKeepsItsSlotsAndOffersOnlyNewOnesPastSkip) {
+    Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, 8));
+    Consumer consumer = make_consumer();
+    publish(producer, 8, 0);
+    ReadBurst window = consumer.acquire_window(0, 5, waiting(NO_WAIT));
+    ASSERT_EQ(window.size(), 5u);
+    ASSERT_EQ(window.release(2), Status::Ok);  // 0 and 1 handed back; 2..4 kept, seen
+    publish(producer, 2, 8);                   // the two freed slots
+    EXPECT_EQ(producer.acquire_burst(1, waiting(NO_WAIT)).status(), Status::Timeout) << "the kept slots are not free";
+
+    window = consumer.acquire_window(3, 100, waiting(NO_WAIT));
+    ASSERT_EQ(window.size(), 8u) << "3 kept and the 5 committed after them";
+    for (std::size_t i = 0; i < window.size(); ++i) {
+        EXPECT_EQ(window.sequence(i), 2 + i);
+        std::uint64_t value = 0;
+        std::memcpy(&value, window.payload(i).data(), sizeof value);
+        EXPECT_EQ(value, 2 + i) << "slot " << i << " changed while kept";
+    }
+    ASSERT_EQ(window.release(0), Status::Ok);
+    EXPECT_EQ(consumer.acquire_window(8, 4, waiting(NO_WAIT)).status(), Status::Timeout) << "nothing new past skip";
+    EXPECT_EQ(consumer.acquire_window(9, 4, waiting(NO_WAIT)).status(), Status::Invalid) << "skip past the committed";
+    producer.close();
+    EXPECT_EQ(consumer.acquire_window(8, 4, waiting(LONG_WAIT)).status(), Status::Closed);
+    window = consumer.acquire_window(0, 100, waiting(NO_WAIT));
+    ASSERT_EQ(window.size(), 8u);
+    ASSERT_EQ(window.release(), Status::Ok);
+    EXPECT_EQ(consumer.acquire_window(0, 1, waiting(LONG_WAIT)).status(), Status::Closed);
+}
+
+TEST_F(PartialRelease_test, AWindowIsRefusedOnALatestOnlyChannel) {
+    Producer producer = make_producer(config(SyncPolicy::LatestOnly, RingPolicy::Ring, 4));
+    Consumer latest = make_consumer();
+    publish(producer, 2, 0);
+    EXPECT_EQ(latest.acquire_window(0, 4, waiting(NO_WAIT)).status(), Status::Invalid);
+}
+
+TEST_F(PartialRelease_test, AWindowIsRefusedWhileASlotIsHeld) {
+    Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, 4));
+    Consumer consumer = make_consumer();
+    publish(producer, 2, 0);
+    ReadSlot held = consumer.acquire_read(waiting(NO_WAIT));
+    ASSERT_TRUE(held);
+    EXPECT_EQ(consumer.acquire_window(0, 4, waiting(NO_WAIT)).status(), Status::Invalid);
+}
+
+// A producer and a windowed reader on two threads: every value arrives once, in order, and a kept slot still
+// holds its value when it is handed back, whatever the window's size and the moment of each release.
+TEST_F(PartialRelease_test, KeptSlotsNeverChangeUnderAFastProducer) {
+    constexpr std::uint64_t VALUES = 20'000;
+    Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, 8));
+    Consumer consumer = make_consumer();
+    std::thread writer([&] {
+        for (std::uint64_t v = 0; v < VALUES; ++v)
+            ASSERT_EQ(write_value(producer, v, LONG_WAIT), Status::Ok);
+        producer.close();
+    });
+    std::uint64_t next_expected = 0;  // the value of the oldest kept slot
+    std::size_t kept = 0;
+    for (std::uint64_t round = 0;; ++round) {
+        ReadBurst window = consumer.acquire_window(kept, 1 + round % 5, waiting(LONG_WAIT));
+        if (window.status() == Status::Closed) {
+            if (kept == 0) break;
+            window = consumer.acquire_window(0, kept, waiting(NO_WAIT));  // the kept ones, to hand back
+        }
+        ASSERT_TRUE(window) << static_cast<int>(window.status());
+        for (std::size_t i = 0; i < window.size(); ++i) {
+            std::uint64_t value = 0;
+            std::memcpy(&value, window.payload(i).data(), sizeof value);
+            ASSERT_EQ(value, next_expected + i);
+        }
+        const std::size_t size = window.size();
+        const std::size_t handed_back = round % 3 == 0 ? size : size / 2;
+        ASSERT_EQ(window.release(handed_back), Status::Ok);
+        next_expected += handed_back;
+        kept = size - handed_back;
+    }
+    writer.join();
+    EXPECT_EQ(next_expected, VALUES);
+}
+
 }  // namespace
 }  // namespace dhub::shm

@@ -215,6 +215,16 @@ public:
     ReadBurst acquire_burst(std::size_t max) noexcept;
     ReadBurst acquire_burst(std::size_t max, WaitOptions wait) noexcept;
 
+    /// Lossless policies: a window onto the unreleased slots, for a reader that keeps slots past one call (a
+    /// transport handing them to a network library without copying). The burst holds the `skip` oldest
+    /// unreleased slots, which the caller has seen already, and up to `max` committed ones after them; it waits
+    /// (wait) until at least one slot past `skip` is committed. Slots handed back with release(count) leave the
+    /// window; the others stay unchanged (the producer cannot pass them) and lead the next window. Statuses as
+    /// acquire_burst, plus Invalid on a latest-only channel or for skip beyond the committed slots. With checksum
+    /// verification only the new slots are checked; a failing one ends the window before it and, once it leads
+    /// (skip 0), is skipped and reported as ChecksumMismatch.
+    ReadBurst acquire_window(std::size_t skip, std::size_t max, WaitOptions wait) noexcept;
+
     /// Latest-only helper that re-reads until a read was not overwritten: fn(const ReadSlot&) is called
     /// once per attempt and must only trust what it read once read_consistent returns Ok.
     template <typename Fn>
