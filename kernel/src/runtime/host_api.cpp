@@ -145,6 +145,20 @@ dhub_status host_count_upstream_loss(dhub_node* node, std::uint32_t port, std::u
     return node_of(node).count_upstream_loss(port, count);
 }
 
+dhub_status host_peek_read(dhub_node* node,
+                           std::uint32_t port,
+                           std::int64_t timeout_ns,
+                           std::uint32_t skip,
+                           std::uint32_t max,
+                           dhub_slot* slots,
+                           std::uint32_t* count) {
+    return shielded([&] { return node_of(node).peek_read(port, timeout_ns, skip, max, slots, count); });
+}
+
+dhub_status host_release_oldest(dhub_node* node, std::uint32_t port, std::uint32_t count) {
+    return shielded([&] { return node_of(node).release_oldest(port, count); });
+}
+
 constexpr dhub_host_api HOST_API = {
     sizeof(dhub_host_api),  DHUB_SDK_VERSION_MAJOR,
     DHUB_SDK_VERSION_MINOR, &host_log,
@@ -159,6 +173,7 @@ constexpr dhub_host_api HOST_API = {
     &host_send_message,     &host_port_schema,
     &host_port_range,       &host_port_schema_document,
     &host_channel_info,     &host_count_upstream_loss,
+    &host_peek_read,        &host_release_oldest,
 };
 
 }  // namespace

@@ -333,6 +333,7 @@ void Node::thread_main() {
     // Held slots go back, and closing the outputs lets downstream nodes drain and see the end.
     for (Input& input : inputs_) {
         input.held.reset();
+        input.window.reset();
         BrokerLink* link = runner_.broker_link();
         if (input.remote && input.consumer && link->client().connected()) {
             (void)link->client().deregister_consumer(input.remote_name, link->self_tag(id_));

@@ -86,6 +86,9 @@ public:
         // The node thread's pace of input_gap events: at most one a second, with the slots missed since the last.
         std::uint64_t gap_event_ns = 0;
         std::uint64_t gaps_unreported = 0;
+        /// Queue mode, peek_read (SDK 1.6): the slots kept since the last peek (none once release_oldest handed
+        /// some back: the kept ones are taken again by the next call).
+        std::optional<shm::ReadBurst> window{};
     };
 
     /// Where a node counts: its record in the kernel's counters page, and its inputs' records (one per input,
@@ -214,6 +217,13 @@ public:
     dhub_status abort_write(std::uint32_t port);
     dhub_status acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot);
     dhub_status release(std::uint32_t port);
+    dhub_status peek_read(std::uint32_t port,
+                          std::int64_t timeout_ns,
+                          std::uint32_t skip,
+                          std::uint32_t max,
+                          dhub_slot* slots,
+                          std::uint32_t* count);
+    dhub_status release_oldest(std::uint32_t port, std::uint32_t count);
     dhub_status flex_read(
         std::uint32_t direction, std::uint32_t port, void* buffer, std::uint64_t capacity, std::uint64_t* bytes);
     dhub_status flex_write(std::uint32_t direction, std::uint32_t port, const void* data, std::uint64_t bytes);

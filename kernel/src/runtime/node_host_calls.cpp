@@ -136,7 +136,7 @@ dhub_status Node::acquire_read(std::uint32_t port, std::int64_t timeout_ns, dhub
     // During process_ports the kernel holds the inputs (abi.h): a slot taken here would never be offered.
     if (port >= inputs_.size() || slot == nullptr || in_port_handler_) return DHUB_ERR_INVALID_ARGUMENT;
     Input& input = inputs_[port];
-    if (input.held) return DHUB_ERR_INVALID_ARGUMENT;  // release the previous one first
+    if (input.held || input.window) return DHUB_ERR_INVALID_ARGUMENT;  // release the previous one(s) first
     if (!input.consumer) return DHUB_ERR_UNAVAILABLE;
     return wait_in_slices(timeout_ns, [&](const shm::WaitOptions& wait) {
         shm::ReadSlot acquired = input.consumer->acquire_read(wait);
@@ -166,6 +166,68 @@ dhub_status Node::release(std::uint32_t port) {
     if (released == shm::Status::Overwritten) on_overwritten(sequence);
     counters::bump(counts_.slots_in);
     return released == shm::Status::Overwritten ? DHUB_ERR_UNAVAILABLE : DHUB_OK;
+}
+
+dhub_status Node::peek_read(std::uint32_t port,
+                            std::int64_t timeout_ns,
+                            std::uint32_t skip,
+                            std::uint32_t max,
+                            dhub_slot* slots,
+                            std::uint32_t* count) {
+    if (port >= inputs_.size() || slots == nullptr || count == nullptr || max == 0 || in_port_handler_) {
+        return DHUB_ERR_INVALID_ARGUMENT;
+    }
+    *count = 0;
+    Input& input = inputs_[port];
+    if (input.held) return DHUB_ERR_INVALID_ARGUMENT;  // a slot of acquire_read is not part of a window
+    if (!input.consumer) return DHUB_ERR_UNAVAILABLE;
+    // A latest-only reader's slots are not its to keep: the producer reuses them.
+    if (input.consumer->latest_only()) return DHUB_ERR_INVALID_ARGUMENT;
+    if (input.window) {
+        (void)input.window->release(0);  // every slot kept; the next window takes them again
+        input.window.reset();
+    }
+    return wait_in_slices(timeout_ns, [&](const shm::WaitOptions& wait) {
+        shm::ReadBurst window = input.consumer->acquire_window(skip, max, wait);
+        if (window) {
+            const std::size_t slot_capacity = input.consumer->view().slot_payload_bytes();
+            for (std::size_t i = skip; i < window.size(); ++i) {
+                const auto payload = window.payload(i);
+                slots[i - skip] = make_slot(const_cast<std::byte*>(payload.data()), payload.size(), slot_capacity,
+                                            window.sequence(i), window.timestamp_ns(i));
+            }
+            *count = static_cast<std::uint32_t>(window.size() - skip);
+            input.window.emplace(std::move(window));
+            return shm::Status::Ok;
+        }
+        if (window.status() == shm::Status::ChecksumMismatch) {
+            counts_.checksum_failures.fetch_add(1, std::memory_order_relaxed);
+        }
+        return window.status();
+    });
+}
+
+dhub_status Node::release_oldest(std::uint32_t port, std::uint32_t count) {
+    if (port >= inputs_.size() || in_port_handler_ || inputs_[port].held) return DHUB_ERR_INVALID_ARGUMENT;
+    Input& input = inputs_[port];
+    if (count == 0) return DHUB_OK;
+    if (!input.window) {
+        // A previous release_oldest handed part of the window back; the rest is still kept: take it again.
+        if (!input.consumer || input.consumer->latest_only()) return DHUB_ERR_INVALID_ARGUMENT;
+        shm::ReadBurst kept =
+            input.consumer->acquire_window(0, count, shm::WaitOptions{std::chrono::nanoseconds(0), {}});
+        if (!kept) return DHUB_ERR_INVALID_ARGUMENT;
+        input.window.emplace(std::move(kept));
+    }
+    if (count > input.window->size()) return DHUB_ERR_INVALID_ARGUMENT;  // more than is kept
+    std::uint64_t bytes = 0;
+    for (std::size_t i = 0; i < count; ++i)
+        bytes += input.window->payload(i).size();
+    (void)input.window->release(count);
+    input.window.reset();
+    counters::add(counts_.bytes_in, bytes);
+    counters::add(counts_.slots_in, count);
+    return DHUB_OK;
 }
 
 shm::FlexZone Node::flex_of(std::uint32_t direction, std::uint32_t port) const {

@@ -225,6 +225,7 @@ Node::Step Node::on_remote_lost(Input& input, const char* cause, const char* wha
     runner_.events().emit("input_lost", {{"node", id_}, {"input", input.channel}, {"cause", cause}, {"detail", what}});
     if (link.client().connected()) (void)link.client().deregister_consumer(input.remote_name, link.self_tag(id_));
     input.held.reset();
+    input.window.reset();
     drop_consumer(input);
     if (link.spec().on_producer_lost == graph::BrokerSpec::OnProducerLost::StopNode) {
         finish(EndReason::ProducerLost,

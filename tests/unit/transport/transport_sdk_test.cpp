@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// What the SDK gives a transport (dhub/sdk/transport.hpp, SDK 1.5): the ledger of far sequence numbers, the
+// What the SDK gives a transport (dhub/sdk/transport.hpp, SDK 1.5 and 1.6): the ledger of far sequence numbers, the
 // mismatch wording that names both ends, and the host calls channel_info and count_upstream_loss as a component
-// sees them through NodeContext (here on the SDK's fake host).
+// sees them through NodeContext, and 1.6's peek (here on the SDK's fake host).
 #include <gtest/gtest.h>
+
+#include <array>
+#include <cstring>
 
 #include "dhub/sdk/plugin.hpp"
 #include "dhub/sdk/testing/fake_host.hpp"
@@ -99,6 +102,50 @@ TEST(TransportHostCalls_test, AnOlderKernelWithoutTheCallsIsToldApart) {
     }
     context.count_upstream_loss(0, 4);  // a no-op there
     EXPECT_EQ(host.upstream_lost(0), 0u);
+}
+
+// SDK 1.6 peek on the fake host, as a transport sending in place uses it: kept slots stay put and are offered only
+// once; release_oldest hands back the oldest; a 1.5 kernel's table is told apart.
+TEST(TransportHostCalls_test, PeekKeepsSlotsUntilReleaseOldestAndOffersEachOnce) {
+    testing::ManualClock clock;
+    testing::FakeHost host(clock, {});
+    for (std::uint64_t i = 0; i < 5; ++i)
+        host.push_input(0, testing::Frame::of(i, i, 1000 + i));
+    NodeContext context(host.api(), host.node());
+    const InputPort<Bytes> input = context.input<Bytes>(0);
+    ASSERT_TRUE(input.can_peek());
+
+    std::array<dhub_slot, 3> slots{};
+    std::uint32_t count = 0;
+    ASSERT_EQ(input.peek(0, slots, count, 0), DHUB_OK);
+    ASSERT_EQ(count, 3u);
+    const void* third_data = slots[2].data;
+    EXPECT_EQ(slots[2].sequence, 2u);
+    EXPECT_EQ(slots[2].timestamp_ns, 1002u);
+
+    ASSERT_EQ(input.peek(3, slots, count, 0), DHUB_OK);  // past the three seen: the other two
+    ASSERT_EQ(count, 2u);
+    EXPECT_EQ(slots[0].sequence, 3u);
+    ASSERT_EQ(input.peek(5, slots, count, 0), DHUB_TIMEOUT);  // nothing new
+    EXPECT_EQ(count, 0u);
+
+    ASSERT_EQ(input.release_oldest(2), DHUB_OK);
+    ASSERT_EQ(input.peek(0, slots, count, 0), DHUB_OK);  // the kept ones lead, unmoved
+    EXPECT_EQ(slots[0].sequence, 2u);
+    std::uint64_t value = 0;
+    std::memcpy(&value, slots[0].data, sizeof value);
+    EXPECT_EQ(value, 2u);
+    EXPECT_EQ(slots[0].data, third_data) << "a kept slot moved";
+    EXPECT_EQ(input.release_oldest(4), DHUB_ERR_INVALID_ARGUMENT);  // only three are kept
+    ASSERT_EQ(input.release_oldest(3), DHUB_OK);
+    host.close_input(0);
+    EXPECT_EQ(input.peek(0, slots, count, 0), DHUB_END_OF_STREAM);
+
+    dhub_host_api older = *host.api();
+    older.struct_size = offsetof(dhub_host_api, peek_read);
+    const InputPort<Bytes> on_older(&older, host.node(), 0);
+    EXPECT_FALSE(on_older.can_peek());
+    EXPECT_EQ(on_older.peek(0, slots, count, 0), DHUB_ERR_ABI_MISMATCH);
 }
 
 }  // namespace

@@ -209,6 +209,25 @@ typedef struct dhub_host_api {
        transport's far producer committed that never arrived. Added to the channel's upstream_lost (dhub-shm
        inspect) and the node's report. Any thread. */
     dhub_status (*count_upstream_loss)(dhub_node* node, uint32_t port, uint64_t count);
+
+    /* ---- SDK 1.6 (check struct_size, as NodeContext does) ---- */
+    /* Queue mode, lossless inputs: a window onto the input's unreleased slots, for a component that hands slots
+       to another library without copying them (a transport sending from shared memory). The first `skip`
+       unreleased slots are the ones the component has seen already; the call fills slots[0, *count) with up to
+       max committed slots after them, oldest first, and releases nothing: every unreleased slot stays valid and
+       unchanged (the producer cannot pass it) until release_oldest hands it back. Waits (timeout_ns as for
+       acquire_read) until a slot past skip is committed. Statuses as acquire_read; DHUB_ERR_INVALID_ARGUMENT on a
+       latest-only input (the producer reuses its slots), while a slot of acquire_read is held, or for a skip
+       beyond the unreleased slots. acquire_read is refused while peeked slots are kept. */
+    dhub_status (*peek_read)(dhub_node* node,
+                             uint32_t port,
+                             int64_t timeout_ns,
+                             uint32_t skip,
+                             uint32_t max,
+                             dhub_slot* slots,
+                             uint32_t* count);
+    /* Hands back the count oldest unreleased slots of peek_read (counted as read); the others stay kept. */
+    dhub_status (*release_oldest)(dhub_node* node, uint32_t port, uint32_t count);
 } dhub_host_api;
 
 /* ---- what a component does ----------------------------------------------------------------------------- */

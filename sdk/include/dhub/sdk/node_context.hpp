@@ -167,6 +167,33 @@ public:
         return host_->release(node_, port_);
     }
 
+    /// Whether the kernel offers peek() and release_oldest() (SDK 1.6).
+    bool can_peek() const noexcept {
+        return host_->struct_size >= offsetof(dhub_host_api, release_oldest) + sizeof host_->release_oldest &&
+               host_->peek_read != nullptr && host_->release_oldest != nullptr;
+    }
+    /// Lossless inputs (SDK 1.6, abi.h peek_read): slots the component keeps past one call, to hand to another
+    /// library without copying them. Fills out[0, count) with the committed slots after the `skip` oldest
+    /// unreleased ones (which the component has seen), releasing none: each stays valid and unchanged until
+    /// release_oldest() hands it back. Waits up to timeout_ns for one past skip. DHUB_ERR_ABI_MISMATCH on an
+    /// older kernel (can_peek()).
+    dhub_status peek(std::uint32_t skip,
+                     std::span<dhub_slot> out,
+                     std::uint32_t& count,
+                     std::int64_t timeout_ns = -1) const noexcept {
+        count = 0;
+        if (!can_peek()) return DHUB_ERR_ABI_MISMATCH;
+        for (dhub_slot& slot : out)
+            slot.struct_size = sizeof slot;
+        return host_->peek_read(node_, port_, timeout_ns, skip, static_cast<std::uint32_t>(out.size()), out.data(),
+                                &count);
+    }
+    /// Hands back the `count` oldest slots kept by peek(), counted as read.
+    dhub_status release_oldest(std::uint32_t count) const noexcept {
+        if (!can_peek()) return DHUB_ERR_ABI_MISMATCH;
+        return host_->release_oldest(node_, port_, count);
+    }
+
 private:
     const dhub_host_api* host_;
     dhub_node* node_;

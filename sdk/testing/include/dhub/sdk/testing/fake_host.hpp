@@ -288,6 +288,8 @@ private:
         bool closed = false;
         std::uint64_t capacity = 0;
         std::unique_ptr<SlotBuffer> held;
+        /// peek_read: copies of frames[0, kept.size()), which stay in place until release_oldest.
+        std::deque<std::unique_ptr<SlotBuffer>> kept;
     };
     struct OutputQueue {
         std::uint64_t capacity = DEFAULT_QUEUE_SLOT_CAPACITY;
@@ -443,7 +445,7 @@ private:
         FakeHost& host = self(node);
         std::unique_lock lock(host.mutex_);
         InputQueue& queue = host.inputs_[port];
-        if (queue.held) {
+        if (queue.held || !queue.kept.empty()) {
             host.violations_.push_back("acquire_read on input " + std::to_string(port) + " while a slot is held");
             return DHUB_ERR_INVALID_ARGUMENT;
         }
@@ -480,6 +482,71 @@ private:
         }
         queue.held.reset();
         queue.frames.pop_front();
+        return DHUB_OK;
+    }
+
+    // peek_read (SDK 1.6): the kept slots are the queue's first frames, each in a buffer of its own that stays put
+    // until release_oldest; waits as acquire_read does.
+    static dhub_status peek_read(dhub_node* node,
+                                 std::uint32_t port,
+                                 std::int64_t timeout_ns,
+                                 std::uint32_t skip,
+                                 std::uint32_t max,
+                                 dhub_slot* slots,
+                                 std::uint32_t* count) {
+        FakeHost& host = self(node);
+        std::unique_lock lock(host.mutex_);
+        InputQueue& queue = host.inputs_[port];
+        *count = 0;
+        if (queue.held || skip > queue.frames.size() || max == 0) {
+            host.violations_.push_back("peek_read on input " + std::to_string(port) +
+                                       (queue.held ? " while a slot of acquire_read is held" : " past its frames"));
+            return DHUB_ERR_INVALID_ARGUMENT;
+        }
+        while (true) {
+            if (host.stop_requested_) return DHUB_STOPPING;
+            if (queue.frames.size() > skip) break;
+            if (queue.closed) return DHUB_END_OF_STREAM;
+            if (timeout_ns >= 0) {
+                lock.unlock();
+                host.clock_.advance_ns(static_cast<std::uint64_t>(timeout_ns));
+                return DHUB_TIMEOUT;
+            }
+            host.changed_.wait(lock);
+        }
+        const std::size_t end = std::min<std::size_t>(queue.frames.size(), std::size_t{skip} + max);
+        while (queue.kept.size() < end) {
+            const Frame& frame = queue.frames[queue.kept.size()];
+            const std::uint64_t capacity = std::max<std::uint64_t>(queue.capacity, frame.bytes.size());
+            queue.kept.push_back(std::make_unique<SlotBuffer>(capacity));
+            if (!frame.bytes.empty()) std::memcpy(queue.kept.back()->data(), frame.bytes.data(), frame.bytes.size());
+        }
+        for (std::size_t i = skip; i < end; ++i) {
+            const Frame& frame = queue.frames[i];
+            dhub_slot& slot = slots[i - skip];
+            slot.data = queue.kept[i]->data();
+            slot.bytes = frame.bytes.size();
+            slot.capacity = std::max<std::uint64_t>(queue.capacity, frame.bytes.size());
+            slot.sequence = frame.sequence;
+            slot.timestamp_ns = frame.timestamp_ns;
+        }
+        *count = static_cast<std::uint32_t>(end - skip);
+        return DHUB_OK;
+    }
+
+    static dhub_status release_oldest(dhub_node* node, std::uint32_t port, std::uint32_t count) {
+        FakeHost& host = self(node);
+        const std::lock_guard lock(host.mutex_);
+        InputQueue& queue = host.inputs_[port];
+        if (count > queue.kept.size()) {
+            host.violations_.push_back("release_oldest of " + std::to_string(count) + " on input " +
+                                       std::to_string(port) + ", which keeps " + std::to_string(queue.kept.size()));
+            return DHUB_ERR_INVALID_ARGUMENT;
+        }
+        for (std::uint32_t i = 0; i < count; ++i) {
+            queue.kept.pop_front();
+            queue.frames.pop_front();
+        }
         return DHUB_OK;
     }
 
@@ -597,6 +664,8 @@ private:
         &port_schema_document,
         &channel_info,
         &count_upstream_loss,
+        &peek_read,
+        &release_oldest,
     };
 
     ManualClock& clock_;
