@@ -85,7 +85,7 @@ BridgeRun bridge(const BenchOptions& options,
                  double rate_hz = 0) {
     const testing::TempDir keys("dhub-bench-keys");
     const std::string endpoint = testing::restartable_loopback_endpoint();
-    nlohmann::json tx_params = {{"bind", endpoint}, {"window", SLOTS}};
+    nlohmann::json tx_params = {{"bind", endpoint}};
     nlohmann::json rx_params = {{"connect", endpoint}};
     if (curve) {
         tx_params["curve_secret_key"] = secret_file(keys, "server", curve->server.secret_key);

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <stdexcept>
@@ -23,6 +24,9 @@ constexpr std::uint64_t DRAIN_CREDIT_EVERY_NS = 1 * MS;
 /// At most one resend request per this long: one is enough until the resent slots can have arrived.
 constexpr std::uint64_t REWIND_EVERY_NS = 100 * MS;
 constexpr std::uint64_t COMPLAINT_EVERY_NS = 1000 * MS;
+/// The default credits cover at least this much in flight (64 slots of 4 KiB kept loopback TCP at half its rate).
+constexpr std::uint64_t IN_FLIGHT_BYTES = 1024 * 1024;
+constexpr std::uint64_t MAX_CREDITS = 65536;
 /// How long a free local slot is waited for before the sender is posted again.
 constexpr std::int64_t LOCAL_WAIT_NS = 50 * static_cast<std::int64_t>(MS);
 
@@ -82,7 +86,16 @@ void ZmqReceiver::open_socket() {
 dhub_status ZmqReceiver::run(sdk::NodeContext& context) {
     const sdk::ChannelInfo local = context.channel(sdk::Direction::Output);
     local_ = describe_channel(local, remote_channel_.empty() ? local.name : remote_channel_);
-    credits_ = credits_param_ != 0 ? credits_param_ : local.slot_count;
+    // By default at least the ring, and enough slots for IN_FLIGHT_BYTES: the sender needs that many on their way to
+    // keep the link busy while credits come back. Those beyond the free local slots wait in this socket's queue.
+    const std::uint64_t slot_bytes = std::max<std::uint64_t>(1, local.slot_bytes);
+    const std::uint64_t enough = (IN_FLIGHT_BYTES + slot_bytes - 1) / slot_bytes;
+    credits_ = credits_param_ != 0 ? credits_param_
+                                   : static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                         MAX_CREDITS, std::max<std::uint64_t>(local.slot_count, enough)));
+    // A quarter of what may be in flight, or of the ring if that is less: a sender whose own window is smaller than
+    // the credits must still hear of commits before its window fills.
+    acknowledge_every_ = std::max<std::uint32_t>(1, std::min(credits_, local.slot_count) / 4);
     if (label_.empty()) label_ = local.name + " receiver, pid " + std::to_string(::getpid());
     try {
         open_socket();
@@ -321,10 +334,10 @@ ZmqReceiver::Outcome ZmqReceiver::on_data(sdk::NodeContext& context, const Data&
         context.count_upstream_loss(0, ledger_.lost() - lost_reported_);
         lost_reported_ = ledger_.lost();
     }
-    // Latest: the sender sends the next once it hears of this one. Lossless: a quarter of the credits used up (and
+    // Latest: the sender sends the next once it hears of this one. Lossless: every acknowledge_every_ commits (and
     // whenever the socket has nothing more waiting: serve()).
     ++committed_since_credit_;
-    if (delivery_ == Delivery::Latest || committed_since_credit_ >= std::max<std::uint32_t>(1, credits_ / 4)) {
+    if (delivery_ == Delivery::Latest || committed_since_credit_ >= acknowledge_every_) {
         send_credit(context, 0);
     }
     return Outcome::Continue;

@@ -29,7 +29,7 @@ public:
 {"name":"channel","type":"string","default":"","doc":"the sender's channel name; empty: the same as the local output channel's"},
 {"name":"curve_server_key","type":"string","default":"","doc":"the sender's CURVE public key (a .pub file or its 40 Z85 characters); empty: no encryption"},
 {"name":"curve_secret_key","type":"string","default":"","doc":"this receiver's CURVE secret key file (dhub-keygen), the key the sender's allowlist knows; empty with a server key: a key made for this run"},
-{"name":"credits","type":"integer","default":0,"min":0,"max":65536,"doc":"slots it lets the sender have in flight; 0: as many as the local channel's ring holds"},
+{"name":"credits","type":"integer","default":0,"min":0,"max":65536,"doc":"slots it lets the sender have in flight; 0: the local channel's ring, or 1 MiB of slots if more (those beyond the free slots wait in the socket's queue)"},
 {"name":"peer_timeout_ms","type":"integer","default":3000,"min":100,"doc":"a sender silent this long is greeted again (it may have restarted, or the connection dropped)"},
 {"name":"label","type":"string","default":"","doc":"how the sender's log names this receiver; empty: the channel and this process's pid"},
 {"name":"after_end","type":"string","default":"close","enum":["close","wait"],"doc":"when the sender's channel ends: close the local channel and end (close), or keep it open and wait for a sender to serve the channel again, e.g. its restarted producer (wait; the kernel's receivers for broker inputs)"}
@@ -79,6 +79,7 @@ private:
 
     ChannelDescription local_;
     std::uint32_t credits_ = 0;
+    std::uint32_t acknowledge_every_ = 1;  ///< commits between two credits while slots keep arriving
     zmq::context_t zmq_context_;
     std::optional<zmq::socket_t> socket_;
     sdk::SequenceLedger ledger_;

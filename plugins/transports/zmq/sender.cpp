@@ -27,6 +27,13 @@ constexpr int NEWEST_DRAIN = 1024;
 /// each end per batch, where single 4 KiB slots would cost one each.
 constexpr std::size_t BATCH_SLOT_BYTES = 64 * 1024;
 constexpr std::size_t BATCH_BYTES = 256 * 1024;
+/// Small slots are copied one after the other into arenas of this size (larger ones get a buffer each), which
+/// live as long as a slot in them is in the window or in a message ZeroMQ has not sent.
+constexpr std::size_t ARENA_BYTES = 4 * BATCH_BYTES;
+/// The default window: at least this many slots, and as many as make WINDOW_BYTES (small slots need many in flight to
+/// keep a link busy: 64 of 4 KiB kept loopback TCP at half its rate).
+constexpr std::size_t WINDOW_SLOTS = 64;
+constexpr std::size_t WINDOW_BYTES = 2 * 1024 * 1024;
 /// How long a sender whose input ended waits for its receivers to confirm the end, and how often it says it.
 constexpr std::uint64_t END_WAIT_NS = 2'000 * MS;
 constexpr std::uint64_t END_REPEAT_NS = 200 * MS;
@@ -43,7 +50,7 @@ ZmqSender::ZmqSender(sdk::NodeContext& context)
     : bind_(context.params().string("bind")),
       delivery_(context.params().string("delivery") == "latest" ? Delivery::Latest : Delivery::Lossless),
       discard_without_receivers_(context.params().string("without_receivers") == "discard"),
-      window_capacity_(static_cast<std::size_t>(context.params().integer("window"))),
+      window_param_(static_cast<std::size_t>(context.params().integer("window"))),
       chunk_bytes_(static_cast<std::size_t>(context.params().integer("chunk_bytes"))),
       secret_key_(context.params().string("curve_secret_key")),
       allowlist_path_(context.params().string("allowlist")),
@@ -89,20 +96,38 @@ void ZmqSender::open_socket(sdk::NodeContext& context) {
             "broker's allowlist to name who may receive '" +
             channel_.name + "'");
     }
-    context.log().info("serving channel " + sdk::describe(info_of(channel_)) + " on " + bind_ + " (" +
-                       (delivery_ == Delivery::Lossless ? "lossless" : "latest") +
-                       (secret_key_.empty() ? ", no CURVE" : ", CURVE") + ")");
+    context.log().info(
+        "serving channel " + sdk::describe(info_of(channel_)) + " on " + bind_ + " (" +
+        (delivery_ == Delivery::Lossless ? (in_place_ ? "lossless, sent in place" : "lossless") : "latest") +
+        (secret_key_.empty() ? ", no CURVE" : ", CURVE") + ")");
 }
 
 dhub_status ZmqSender::run(sdk::NodeContext& context) {
     const std::optional<sdk::ChannelInfo> input = sdk::wait_for_channel(context, sdk::Direction::Input);
     if (!input) return DHUB_OK;
     channel_ = describe_channel(*input);
-    if (delivery_ == Delivery::Lossless && (!input->lossless() || input->latest_reader)) {
+    const bool reads_lossless = input->lossless() && !input->latest_reader;
+    if (delivery_ == Delivery::Lossless && !reads_lossless) {
         context.log().warn(
             "lossless delivery of a channel this sender reads latest-only: receivers get the slots it reads, and "
             "count those it skips as lost");
     }
+    // In place where ZeroMQ sends a slot without copying it: slots too large to go in a batch (ZeroMQ copies
+    // small messages into its own buffers). A kept slot holds its producer back, so the window is the ring at most.
+    in_place_ = delivery_ == Delivery::Lossless && reads_lossless && input->slot_bytes > BATCH_SLOT_BYTES &&
+                context.input<sdk::Bytes>(0).can_peek();
+    const std::size_t slot_bytes = std::max<std::size_t>(1, input->slot_bytes);
+    window_capacity_ =
+        window_param_ != 0 ? window_param_ : std::max(WINDOW_SLOTS, (WINDOW_BYTES + slot_bytes - 1) / slot_bytes);
+    if (in_place_) {
+        window_capacity_ = std::min<std::size_t>(window_capacity_, input->slot_count);
+        peeked_.resize(window_capacity_);
+    }
+    // Whichever way run() ends, ZeroMQ lets go of the slots it sends in place before the kernel hands them back.
+    struct CloseZmq {
+        ZmqSender& sender;
+        ~CloseZmq() { sender.close_zmq(); }
+    } close_at_exit{*this};
     try {
         open_socket(context);
     } catch (const zmq::error_t& error) {
@@ -117,12 +142,15 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
         serve_peers(context, room && !input_trouble_ ? 0 : SOCKET_WAIT_MS);
         bool arrived = false;
         if (room) {
-            arrived = delivery_ == Delivery::Lossless ? fill_window(context, LOCAL_WAIT_NS)
-                                                      : take_newest(context, LOCAL_WAIT_NS);
+            if (delivery_ == Delivery::Latest) {
+                arrived = take_newest(context, LOCAL_WAIT_NS);
+            } else {
+                arrived = in_place_ ? peek_window(context, LOCAL_WAIT_NS) : fill_window(context, LOCAL_WAIT_NS);
+            }
         }
         if (arrived) serve_peers(context, 0);
         send_slots();
-        retire_acknowledged();
+        retire_acknowledged(context);
         keep_alive(context, now);
         if (input_closed_ && delivered_all()) {
             context.log().info(
@@ -131,8 +159,6 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
                 (discarded_ != 0 ? ", " + std::to_string(discarded_) + " discarded with no receiver" : std::string()) +
                 ")");
             say_end(context);
-            socket_.reset();
-            zap_.reset();
             return DHUB_END_OF_STREAM;
         }
     }
@@ -140,9 +166,15 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
         refuse(identity, RefuseCode::UnknownPeer, "sender stopping");
     context.log().info("sent " + std::to_string(sent_) + " slots (" + std::to_string(resent_) +
                        " again after a loss), " + std::to_string(refused_) + " messages refused");
+    return DHUB_OK;
+}
+
+void ZmqSender::close_zmq() noexcept {
     socket_.reset();
     zap_.reset();
-    return DHUB_OK;
+    // Terminating the context waits for its I/O thread, which drops what the closed socket still queued: after it,
+    // ZeroMQ holds no message of a slot kept in place.
+    zmq_context_.close();
 }
 
 void ZmqSender::serve_peers(sdk::NodeContext& context, int timeout_ms) {
@@ -262,17 +294,65 @@ dhub_status ZmqSender::read_slot(sdk::NodeContext& context, std::int64_t timeout
     const dhub_status status = context.input<sdk::Bytes>(0).pull(
         [&](const sdk::InputSlot<sdk::Bytes>& slot) {
             const auto bytes = slot.bytes();
-            copy = {slot.sequence(), slot.timestamp_ns(),
-                    std::make_shared<std::vector<std::byte>>(bytes.begin(), bytes.end()), last_read_};
+            copy.sequence = slot.sequence();
+            copy.timestamp_ns = slot.timestamp_ns();
+            copy.bytes = copy_out(bytes, copy.copy);
+            copy.previous = last_read_;
         },
         timeout_ns);
-    input_trouble_ = false;
     if (status == DHUB_OK) {
         // Kept only now: a slot found rewritten when it was handed back (latest-only reads) is not sent.
         entry = std::move(copy);
         last_read_ = entry.sequence;
         next_local_ = entry.sequence + 1;
-    } else if (status == DHUB_END_OF_STREAM) {
+    }
+    note_read_status(context, status);
+    return status;
+}
+
+std::span<const std::byte> ZmqSender::copy_out(std::span<const std::byte> bytes, SharedBytes& owner) {
+    if (bytes.size() > BATCH_SLOT_BYTES) {
+        auto own = std::make_shared_for_overwrite<std::byte[]>(bytes.size());
+        std::memcpy(own.get(), bytes.data(), bytes.size());
+        owner = own;
+        return {own.get(), bytes.size()};
+    }
+    if (!arena_ || arena_used_ + bytes.size() > ARENA_BYTES) {
+        arena_ = std::make_shared_for_overwrite<std::byte[]>(ARENA_BYTES);  // the old one lives on in its slots
+        arena_used_ = 0;
+    }
+    std::byte* at = arena_.get() + arena_used_;
+    if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());
+    arena_used_ += bytes.size();
+    owner = arena_;
+    return {at, bytes.size()};
+}
+
+bool ZmqSender::peek_window(sdk::NodeContext& context, std::int64_t timeout_ns) {
+    const std::size_t room = window_capacity_ - window_.size();
+    std::uint32_t count = 0;
+    const dhub_status status = context.input<sdk::Bytes>(0).peek(static_cast<std::uint32_t>(window_.size()),
+                                                                 std::span(peeked_.data(), room), count, timeout_ns);
+    note_read_status(context, status);
+    if (status != DHUB_OK) return false;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const dhub_slot& slot = peeked_[i];
+        Entry entry;
+        entry.sequence = slot.sequence;
+        entry.timestamp_ns = slot.timestamp_ns;
+        entry.bytes = {static_cast<const std::byte*>(slot.data), static_cast<std::size_t>(slot.bytes)};
+        entry.in_zmq = std::make_unique<InZmq>(0);
+        entry.previous = last_read_;
+        last_read_ = entry.sequence;
+        next_local_ = entry.sequence + 1;
+        window_.push_back(std::move(entry));
+    }
+    return count > 0;
+}
+
+void ZmqSender::note_read_status(sdk::NodeContext& context, dhub_status status) {
+    input_trouble_ = false;
+    if (status == DHUB_END_OF_STREAM) {
         input_closed_ = true;
     } else if (dhub_status_is_error(status)) {
         // A torn or unreadable slot, or a remote input gone for now: the loop waits on its socket a while.
@@ -283,7 +363,6 @@ dhub_status ZmqSender::read_slot(sdk::NodeContext& context, std::int64_t timeout
             context.log().warn(std::string("reading the input failed: ") + dhub_status_name(status));
         }
     }
-    return status;
 }
 
 bool ZmqSender::fill_window(sdk::NodeContext& context, std::int64_t timeout_ns) {
@@ -345,8 +424,8 @@ void ZmqSender::send_slots() {
             std::size_t bytes = 0;
             while (end != window_.end() && flying + static_cast<std::size_t>(end - next) < peer.credits &&
                    static_cast<std::size_t>(end - next) < batch_limit && small(*end) &&
-                   bytes + end->bytes->size() <= BATCH_BYTES) {
-                bytes += end->bytes->size();
+                   bytes + end->bytes.size() <= BATCH_BYTES) {
+                bytes += end->bytes.size();
                 ++end;
             }
             const auto count = static_cast<std::size_t>(end - next);
@@ -366,7 +445,7 @@ void ZmqSender::send_slots() {
 }
 
 bool ZmqSender::small(const Entry& entry) const {
-    return entry.bytes->size() <= BATCH_SLOT_BYTES && entry.bytes->size() <= chunk_bytes_;
+    return entry.bytes.size() <= BATCH_SLOT_BYTES && entry.bytes.size() <= chunk_bytes_;
 }
 
 bool ZmqSender::send_batch(const std::string& identity,
@@ -375,13 +454,9 @@ bool ZmqSender::send_batch(const std::string& identity,
                            std::deque<Entry>::const_iterator end,
                            std::size_t bytes) {
     Batch batch{session_, {}, {}};
-    zmq::message_t payload(bytes);
-    auto* out = static_cast<std::byte*>(payload.data());
-    for (auto entry = first; entry != end; ++entry) {
-        batch.slots.push_back({entry->sequence, entry->timestamp_ns, entry->bytes->size(), entry->previous});
-        if (!entry->bytes->empty()) std::memcpy(out, entry->bytes->data(), entry->bytes->size());
-        out += entry->bytes->size();
-    }
+    for (auto entry = first; entry != end; ++entry)
+        batch.slots.push_back({entry->sequence, entry->timestamp_ns, entry->bytes.size(), entry->previous});
+    zmq::message_t payload = batch_payload(first, end, bytes);
     try {
         if (!socket_->send(zmq::buffer(identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
         socket_->send(message_of(encode(batch)), zmq::send_flags::sndmore);
@@ -394,8 +469,27 @@ bool ZmqSender::send_batch(const std::string& identity,
     return true;
 }
 
+zmq::message_t ZmqSender::batch_payload(std::deque<Entry>::const_iterator first,
+                                        std::deque<Entry>::const_iterator end,
+                                        std::size_t bytes) const {
+    bool contiguous = first->copy != nullptr;
+    const std::byte* next = first->bytes.data();
+    for (auto entry = first; contiguous && entry != end; ++entry) {
+        contiguous = entry->copy == first->copy && entry->bytes.data() == next;
+        next += entry->bytes.size();
+    }
+    if (contiguous) return message_viewing(first->copy, {first->bytes.data(), bytes});
+    zmq::message_t payload(bytes);
+    auto* out = static_cast<std::byte*>(payload.data());
+    for (auto entry = first; entry != end; ++entry) {
+        if (!entry->bytes.empty()) std::memcpy(out, entry->bytes.data(), entry->bytes.size());
+        out += entry->bytes.size();
+    }
+    return payload;
+}
+
 bool ZmqSender::send_slot(const std::string& identity, Peer& peer, const Entry& entry) {
-    const std::size_t size = entry.bytes->size();
+    const std::size_t size = entry.bytes.size();
     std::size_t offset = 0;
     do {
         const std::size_t chunk = std::min(chunk_bytes_, size - offset);
@@ -414,7 +508,7 @@ bool ZmqSender::send_slot(const std::string& identity, Peer& peer, const Entry& 
                 return false;
             }
             socket_->send(message_of(encode(header)), zmq::send_flags::sndmore);
-            socket_->send(message_viewing(entry.bytes, offset, chunk), zmq::send_flags::none);
+            socket_->send(payload_of(entry, offset, chunk), zmq::send_flags::none);
         } catch (const zmq::error_t&) {
             peer.reachable = false;  // EHOSTUNREACH: the connection is gone; it says hello when it is back
             return false;
@@ -425,22 +519,32 @@ bool ZmqSender::send_slot(const std::string& identity, Peer& peer, const Entry& 
     return true;
 }
 
-void ZmqSender::retire_acknowledged() {
+zmq::message_t ZmqSender::payload_of(const Entry& entry, std::size_t offset, std::size_t size) const {
+    if (entry.in_zmq) return message_in_place(entry.bytes.subspan(offset, size), *entry.in_zmq);
+    return message_viewing(entry.copy, entry.bytes.subspan(offset, size));
+}
+
+void ZmqSender::retire_acknowledged(sdk::NodeContext& context) {
     if (delivery_ != Delivery::Lossless) return;
-    if (peers_.empty()) {
-        // A receiver that was connected is a peer until its peer_timeout_ms passed: what it has not committed
-        // stays for its return until then.
-        if (discard_without_receivers_) {
-            discarded_ += window_.size();
-            window_.clear();
-        }
-        return;
-    }
+    // A receiver that was connected is a peer until its peer_timeout_ms passed: what it has not committed stays for
+    // its return until then. Without peers, a sender that discards lets everything go.
+    if (peers_.empty() && !discard_without_receivers_) return;
     std::uint64_t committed = ~std::uint64_t{0};
     for (const auto& [identity, peer] : peers_)
         committed = std::min(committed, peer.acked);
-    while (!window_.empty() && window_.front().sequence < committed)
+    std::uint32_t retired = 0;
+    while (!window_.empty() && window_.front().sequence < committed) {
+        // A slot kept in place goes back only once ZeroMQ let go of it too (acquire: after its last read of it).
+        if (window_.front().in_zmq && window_.front().in_zmq->load(std::memory_order_acquire) != 0) break;
+        if (peers_.empty()) ++discarded_;
         window_.pop_front();
+        ++retired;
+    }
+    if (!in_place_ || retired == 0) return;
+    if (const dhub_status status = context.input<sdk::Bytes>(0).release_oldest(retired); status != DHUB_OK) {
+        context.report_error(status, "handing back " + std::to_string(retired) +
+                                         " slots kept in place failed: " + dhub_status_name(status));
+    }
 }
 
 bool ZmqSender::delivered_all() const {

@@ -11,7 +11,25 @@ void release_buffer(void* /*data*/, void* hint) {
     delete static_cast<SharedBytes*>(hint);
 }
 
+/// ZeroMQ's free callback for a message sent in place: one fewer it holds (release: its reads of the bytes are
+/// done before the owner, which loads with acquire, lets them change).
+void drop_in_zmq(void* /*data*/, void* hint) {
+    static_cast<InZmq*>(hint)->fetch_sub(1, std::memory_order_release);
+}
+
 }  // namespace
+
+zmq::message_t message_in_place(std::span<const std::byte> bytes, InZmq& in_zmq) {
+    if (bytes.empty()) return zmq::message_t();
+    in_zmq.fetch_add(1, std::memory_order_relaxed);
+    try {
+        // ZeroMQ's API takes a non-const pointer, but never writes through it for a message it sends.
+        return zmq::message_t(const_cast<std::byte*>(bytes.data()), bytes.size(), &drop_in_zmq, &in_zmq);
+    } catch (...) {
+        in_zmq.fetch_sub(1, std::memory_order_relaxed);
+        throw;
+    }
+}
 
 bool wait_readable(zmq::socket_t& socket, int timeout_ms) {
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
@@ -61,12 +79,13 @@ std::vector<std::span<const std::byte>> spans_of(const std::vector<zmq::message_
     return spans;
 }
 
-zmq::message_t message_viewing(const SharedBytes& buffer, std::size_t offset, std::size_t size) {
-    auto* hint = new SharedBytes(buffer);
+zmq::message_t message_viewing(const SharedBytes& owner, std::span<const std::byte> bytes) {
+    if (bytes.empty()) return zmq::message_t();
+    auto* hint = new SharedBytes(owner);
     // ZeroMQ's API takes a non-const pointer, but never writes through it for a message it sends.
-    auto* data = const_cast<std::byte*>(buffer->data() + offset);
+    auto* data = const_cast<std::byte*>(bytes.data());
     try {
-        return zmq::message_t(data, size, &release_buffer, hint);
+        return zmq::message_t(data, bytes.size(), &release_buffer, hint);
     } catch (...) {
         delete hint;
         throw;

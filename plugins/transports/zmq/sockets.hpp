@@ -3,6 +3,7 @@
 // header frame (and a chunk that ZeroMQ sends from the slot copy without copying it again), set CURVE up.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -31,9 +32,14 @@ bool wait_readable(zmq::socket_t& socket, int timeout_ms);
 /// The frames after `skip` as byte spans, for decode().
 std::vector<std::span<const std::byte>> spans_of(const std::vector<zmq::message_t>& frames, std::size_t skip);
 
-/// Bytes held by a shared buffer that ZeroMQ may send without copying: the buffer lives until ZeroMQ is done.
-using SharedBytes = std::shared_ptr<const std::vector<std::byte>>;
-zmq::message_t message_viewing(const SharedBytes& buffer, std::size_t offset, std::size_t size);
+/// Bytes of a shared buffer that ZeroMQ may send without copying: the buffer lives until ZeroMQ is done.
+using SharedBytes = std::shared_ptr<const std::byte[]>;
+zmq::message_t message_viewing(const SharedBytes& owner, std::span<const std::byte> bytes);
+
+/// How many messages ZeroMQ holds of bytes it sends in place, such as a slot kept in shared memory: each message
+/// adds one, ZeroMQ's free callback (on its I/O thread) takes it off again. The bytes may change once it reads 0.
+using InZmq = std::atomic<std::uint32_t>;
+zmq::message_t message_in_place(std::span<const std::byte> bytes, InZmq& in_zmq);
 
 inline zmq::message_t message_of(const std::vector<std::byte>& bytes) {
     return zmq::message_t(bytes.data(), bytes.size());

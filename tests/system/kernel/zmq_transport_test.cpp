@@ -51,17 +51,19 @@ nlohmann::json sender_graph(const TempDir& dir,
                             std::uint64_t frames,
                             double rate_hz,
                             nlohmann::json tx_params = nlohmann::json::object(),
-                            bool record_here = false) {
+                            bool record_here = false,
+                            std::uint64_t slot_bytes = SLOT_BYTES,
+                            std::uint32_t samples = 500) {
     tx_params["bind"] = endpoint;
     tx_params["window"] = WINDOW;
-    nlohmann::json nodes = {counter_source(frames, rate_hz, 500),
+    nlohmann::json nodes = {counter_source(frames, rate_hz, samples),
                             {{"id", "tx"},
                              {"plugin", "zmq"},
                              {"component", "dhub.transport.zmq_send"},
                              {"params", tx_params},
                              {"inputs", {"raw"}}}};
     if (record_here) nodes.push_back(raw_recorder("rec_a", dir / "a.dhr", false));
-    return {{"schema_version", 1}, {"name", "sender"}, {"channels", {waveform_channel()}}, {"nodes", nodes}};
+    return {{"schema_version", 1}, {"name", "sender"}, {"channels", {waveform_channel(slot_bytes)}}, {"nodes", nodes}};
 }
 
 /// rx (zmq_receive from endpoint) -> raw -> rec (dir/b.dhr, flushed per slot).
@@ -388,6 +390,61 @@ TEST_F(ZmqTransport_test, DroppedConnectionsReconnectAndLoseNothingInLosslessDel
     expect_contiguous(frames, "the receiver behind a cut connection");
     EXPECT_EQ(frames.front(), 0u);
     EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
+}
+
+// Slots larger than a batch are sent from the sender's shared memory (SDK 1.6 peek), in chunks, each kept there
+// until the receivers committed it: a connection cut mid-stream loses nothing, a receiver kernel killed and restarted
+// gets again from the kept slots what it had not acknowledged, and every byte arrives as it left.
+TEST_F(ZmqTransport_test, LargeSlotsSentInPlaceSurviveCutsAndAKilledReceiverByteForByte) {
+    constexpr std::uint64_t FRAMES = 900;
+    constexpr std::uint64_t LARGE_SLOT = 96 * 1024;  // above the 64 KiB that go in batches
+    constexpr std::uint32_t SAMPLES = 12'000;        // 96,000 bytes of f64 and the frame header
+    const int port = std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1));
+    CuttableRelay relay(port);
+    auto sender = start_kernel(
+        sender_dir_, write_graph(sender_dir_, sender_graph(sender_dir_, endpoint_, FRAMES, 600,
+                                                           {{"chunk_bytes", 32 * 1024}, {"peer_timeout_ms", 500}}, true,
+                                                           LARGE_SLOT, SAMPLES)));
+    auto first = start_kernel(
+        receiver_dir_, write_graph(receiver_dir_, receiver_graph(receiver_dir_, relay.endpoint(), {}, LARGE_SLOT)));
+    const std::string first_pid = std::to_string(first.pid());
+    wait_flowing(receiver_dir_, first_pid, "rec", 150);
+    relay.cut();
+    wait_flowing(receiver_dir_, first_pid, "rec", 300);
+    (void)first.stop(5s, SIGKILL);
+
+    TempDir again;
+    auto second = start_kernel(again, write_graph(again, receiver_graph(again, endpoint_, {}, LARGE_SLOT)));
+    const auto [sent, received] = finish(sender, sender_dir_, second, again);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
+    EXPECT_NE(sent.output.find("lossless, sent in place"), std::string::npos) << "not sent in place:\n" << sent.output;
+    EXPECT_GE(relay.cuts(), 1);
+    EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
+
+    const Recording left = read_recording(sender_dir_ / "a.dhr");
+    const Recording arrived = read_recording(again / "b.dhr");
+    ASSERT_TRUE(left.error.empty() && arrived.error.empty()) << left.error << arrived.error;
+    ASSERT_EQ(left.slots.size(), FRAMES);
+    // Frame counters, not sequence numbers: the restarted receiver's channel numbers its slots from 0.
+    const std::vector<std::uint64_t> frames = recorded_frames(again / "b.dhr");
+    ASSERT_EQ(frames.size(), arrived.slots.size());
+    ASSERT_FALSE(frames.empty());
+    expect_contiguous(frames, "the restarted receiver");
+    EXPECT_EQ(frames.back(), FRAMES - 1) << "the restarted receiver stopped short";
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        ASSERT_LT(frames[i], left.slots.size());
+        const RecordedSlot& sent_slot = left.slots[frames[i]];
+        ASSERT_GT(sent_slot.bytes.size(), 65536u);
+        // Not ASSERT_EQ: a failure would print 96 KiB twice.
+        ASSERT_TRUE(arrived.slots[i].bytes == sent_slot.bytes) << "frame " << frames[i] << " differs";
+        ASSERT_EQ(arrived.slots[i].timestamp_ns, sent_slot.timestamp_ns) << "frame " << frames[i];
+    }
+    // The restarted receiver starts no later than the first slot the killed one had not acknowledged: those came
+    // again from the slots the sender kept in place.
+    const std::string words = "it had committed every slot below ";
+    const std::size_t at = sent.output.find(words);
+    ASSERT_NE(at, std::string::npos) << sent.output;
+    EXPECT_LE(frames.front(), std::stoull(sent.output.substr(at + words.size()))) << sent.output;
 }
 
 TEST_F(ZmqTransport_test, SenderKernelKilledAndRestartedIsSurvivedByTheReceiver) {

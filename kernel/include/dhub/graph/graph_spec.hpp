@@ -182,7 +182,7 @@ struct ExportSpec {
     /// The channels to serve ("channels"); empty: every channel of the graph a second reader may join (not
     /// single_reader ones).
     std::vector<std::string> channels;
-    std::uint32_t window = 64;  ///< lossless: slots each sender keeps for resending
+    std::uint32_t window = 0;  ///< lossless: slots each sender keeps for resending (0: the sender's default)
     /// CURVE: the senders' secret key file (default: the broker section's client_key, so a broker with keys means
     /// encrypted transports) and an allowlist of receivers' keys in the broker's format, whose consume globs must
     /// match the channel (default: none; any receiver that has the sender's public key, which the broker hands
