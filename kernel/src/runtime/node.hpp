@@ -86,8 +86,8 @@ public:
         // The node thread's pace of input_gap events: at most one a second, with the slots missed since the last.
         std::uint64_t gap_event_ns = 0;
         std::uint64_t gaps_unreported = 0;
-        /// Queue mode, peek_read (SDK 1.6): the slots kept since the last peek (none once release_oldest handed
-        /// some back: the kept ones are taken again by the next call).
+        /// Queue mode, peek_read (SDK 1.6): the slots the component keeps, oldest first; release_oldest hands back
+        /// the front, peek_read grows it.
         std::optional<shm::ReadBurst> window{};
     };
 

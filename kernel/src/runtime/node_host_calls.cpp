@@ -183,48 +183,48 @@ dhub_status Node::peek_read(std::uint32_t port,
     if (!input.consumer) return DHUB_ERR_UNAVAILABLE;
     // A latest-only reader's slots are not its to keep: the producer reuses them.
     if (input.consumer->latest_only()) return DHUB_ERR_INVALID_ARGUMENT;
-    if (input.window) {
-        (void)input.window->release(0);  // every slot kept; the next window takes them again
-        input.window.reset();
-    }
-    return wait_in_slices(timeout_ns, [&](const shm::WaitOptions& wait) {
-        shm::ReadBurst window = input.consumer->acquire_window(skip, max, wait);
-        if (window) {
-            const std::size_t slot_capacity = input.consumer->view().slot_payload_bytes();
-            for (std::size_t i = skip; i < window.size(); ++i) {
-                const auto payload = window.payload(i);
-                slots[i - skip] = make_slot(const_cast<std::byte*>(payload.data()), payload.size(), slot_capacity,
-                                            window.sequence(i), window.timestamp_ns(i));
+    const std::size_t kept = input.window ? input.window->size() : 0;
+    if (skip > kept) return DHUB_ERR_INVALID_ARGUMENT;  // the component cannot have seen slots it does not keep
+    // Kept slots it has not seen yet come first, without waiting; new ones fill what room is left.
+    const std::size_t unseen = kept - skip;
+    if (unseen < max) {
+        const dhub_status grown = wait_in_slices(unseen > 0 ? 0 : timeout_ns, [&](const shm::WaitOptions& wait) {
+            if (!input.window) {
+                shm::ReadBurst burst = input.consumer->acquire_burst(max, wait);
+                if (burst) {
+                    input.window.emplace(std::move(burst));
+                } else if (burst.status() == shm::Status::ChecksumMismatch) {
+                    counts_.checksum_failures.fetch_add(1, std::memory_order_relaxed);  // skipped and counted
+                }
+                return burst.status();
             }
-            *count = static_cast<std::uint32_t>(window.size() - skip);
-            input.window.emplace(std::move(window));
-            return shm::Status::Ok;
-        }
-        if (window.status() == shm::Status::ChecksumMismatch) {
-            counts_.checksum_failures.fetch_add(1, std::memory_order_relaxed);
-        }
-        return window.status();
-    });
+            // A new slot that fails its checksum right after the kept ones is skipped (and counted) once it leads.
+            return input.consumer->extend_burst(*input.window, max - unseen, wait);
+        });
+        if (grown != DHUB_OK && unseen == 0) return grown;
+    }
+    const shm::ReadBurst& window = *input.window;
+    const std::size_t end = std::min<std::size_t>(window.size(), std::size_t{skip} + max);
+    const std::size_t slot_capacity = input.consumer->view().slot_payload_bytes();
+    for (std::size_t i = skip; i < end; ++i) {
+        const auto payload = window.payload(i);
+        slots[i - skip] = make_slot(const_cast<std::byte*>(payload.data()), payload.size(), slot_capacity,
+                                    window.sequence(i), window.timestamp_ns(i));
+    }
+    *count = static_cast<std::uint32_t>(end - skip);
+    return DHUB_OK;
 }
 
 dhub_status Node::release_oldest(std::uint32_t port, std::uint32_t count) {
-    if (port >= inputs_.size() || in_port_handler_ || inputs_[port].held) return DHUB_ERR_INVALID_ARGUMENT;
+    if (port >= inputs_.size() || in_port_handler_) return DHUB_ERR_INVALID_ARGUMENT;
     Input& input = inputs_[port];
     if (count == 0) return DHUB_OK;
-    if (!input.window) {
-        // A previous release_oldest handed part of the window back; the rest is still kept: take it again.
-        if (!input.consumer || input.consumer->latest_only()) return DHUB_ERR_INVALID_ARGUMENT;
-        shm::ReadBurst kept =
-            input.consumer->acquire_window(0, count, shm::WaitOptions{std::chrono::nanoseconds(0), {}});
-        if (!kept) return DHUB_ERR_INVALID_ARGUMENT;
-        input.window.emplace(std::move(kept));
-    }
-    if (count > input.window->size()) return DHUB_ERR_INVALID_ARGUMENT;  // more than is kept
+    if (!input.window || count > input.window->size()) return DHUB_ERR_INVALID_ARGUMENT;  // more than is kept
     std::uint64_t bytes = 0;
     for (std::size_t i = 0; i < count; ++i)
         bytes += input.window->payload(i).size();
-    (void)input.window->release(count);
-    input.window.reset();
+    (void)input.window->release_front(count);
+    if (!*input.window) input.window.reset();
     counters::add(counts_.bytes_in, bytes);
     counters::add(counts_.slots_in, count);
     return DHUB_OK;

@@ -57,7 +57,7 @@ struct alignas(64) ConsumerState {
     /// Latest-only: a read of seq skipped every sequence between the previous read and it.
     void count_skipped(std::uint64_t seq) noexcept;
     ReadBurst acquire_burst(std::size_t max, const WaitOptions& wait) noexcept;
-    ReadBurst acquire_window(std::size_t skip, std::size_t max, const WaitOptions& wait) noexcept;
+    Status extend_burst(ReadBurst& burst, std::size_t max, const WaitOptions& wait) noexcept;
     Status release(std::uint64_t seq) noexcept { return release_burst(seq, 1); }
     Status release_burst(std::uint64_t first, std::size_t slots) noexcept;
     /// Lossless: Ok once the slot at cursor is committed (known_write_seq > cursor), or why not.
@@ -286,34 +286,27 @@ ReadBurst ConsumerState::acquire_burst(std::size_t max, const WaitOptions& wait)
     return ReadBurst(this, &view, nullptr, cursor, static_cast<std::size_t>(held));
 }
 
-ReadBurst ConsumerState::acquire_window(std::size_t skip, std::size_t max, const WaitOptions& wait) noexcept {
-    if (slot_held || max == 0 || sync == SyncPolicy::LatestOnly) return ReadBurst(Status::Invalid);
+Status ConsumerState::extend_burst(ReadBurst& burst, std::size_t max, const WaitOptions& wait) noexcept {
+    if (burst.state_ != this || !slot_held || sync == SyncPolicy::LatestOnly || max == 0) return Status::Invalid;
     if ((++reads & 63) == 0) beat();
-    const std::uint64_t seen = cursor + skip;
-    if (seen + max > known_write_seq) {  // a window takes all there is, up to max: look at what is committed now
+    const std::uint64_t end = burst.first_ + burst.size_;         // the first slot not in the burst
+    if (end >= known_write_seq || known_write_seq - end < max) {  // take all there is, up to max: look again
         known_write_seq = view.header().write_seq.load(std::memory_order_acquire);
-        // The caller cannot have seen slots that were never committed.
-        if (seen > known_write_seq) return ReadBurst(Status::Invalid);
-        if (seen == known_write_seq) {
-            if (const Status waited = wait_for_commit(seen, wait); waited != Status::Ok) return ReadBurst(waited);
+        if (end == known_write_seq) {
+            if (const Status waited = wait_for_commit(end, wait); waited != Status::Ok) return waited;
         }
     }
-    std::uint64_t fresh = std::min<std::uint64_t>(max, known_write_seq - seen);
+    std::uint64_t fresh = std::min<std::uint64_t>(max, known_write_seq - end);
     if (verify) {
         for (std::uint64_t i = 0; i < fresh; ++i) {
-            const std::uint64_t seq = seen + i;
-            if (checksum_matches(seq, committed_bytes(seq))) continue;
-            if (i != 0 || skip != 0) {  // the good ones first; the bad one is skipped once it leads the window
-                fresh = i;
-                break;
-            }
-            skip_corrupt(seq);
-            return ReadBurst(Status::ChecksumMismatch, seq);
+            if (checksum_matches(end + i, committed_bytes(end + i))) continue;
+            if (i == 0) return Status::ChecksumMismatch;  // skipped once it leads a burst (acquire_burst)
+            fresh = i;
+            break;
         }
-        if (fresh == 0) return ReadBurst(Status::Timeout);
     }
-    slot_held = true;
-    return ReadBurst(this, &view, nullptr, cursor, static_cast<std::size_t>(skip + fresh));
+    burst.size_ += static_cast<std::size_t>(fresh);
+    return Status::Ok;
 }
 
 Status ConsumerState::release_burst(std::uint64_t first, std::size_t slots) noexcept {
@@ -416,6 +409,17 @@ Status ReadBurst::release(std::size_t count) noexcept {
     state_ = nullptr;
     size_ = 0;
     status_ = Status::Invalid;
+    return released;
+}
+
+Status ReadBurst::release_front(std::size_t count) noexcept {
+    if (count >= size_) return release();
+    if (state_ == nullptr) return status_ == Status::Ok ? Status::Invalid : status_;
+    if (count == 0) return Status::Ok;  // (a latest-only burst is one slot: a count below it keeps it)
+    const Status released = state_->release_burst(first_, count);
+    state_->slot_held = true;  // the rest stays held: the cursor passed only the first `count`
+    first_ += count;
+    size_ -= count;
     return released;
 }
 
@@ -556,8 +560,8 @@ ReadBurst Consumer::acquire_burst(std::size_t max) noexcept {
 ReadBurst Consumer::acquire_burst(std::size_t max, WaitOptions wait) noexcept {
     return state_->acquire_burst(max, wait);
 }
-ReadBurst Consumer::acquire_window(std::size_t skip, std::size_t max, WaitOptions wait) noexcept {
-    return state_->acquire_window(skip, max, wait);
+Status Consumer::extend_burst(ReadBurst& burst, std::size_t max, WaitOptions wait) noexcept {
+    return state_->extend_burst(burst, max, wait);
 }
 FlexZone Consumer::flex_zone() const noexcept {
     return FlexZone(&state_->view);

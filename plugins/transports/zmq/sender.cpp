@@ -34,6 +34,7 @@ constexpr std::size_t ARENA_BYTES = 4 * BATCH_BYTES;
 /// keep a link busy: 64 of 4 KiB kept loopback TCP at half its rate).
 constexpr std::size_t WINDOW_SLOTS = 64;
 constexpr std::size_t WINDOW_BYTES = 2 * 1024 * 1024;
+constexpr std::size_t MAX_WINDOW_SLOTS = 65536;  ///< the window parameter's own maximum
 /// How long a sender whose input ended waits for its receivers to confirm the end, and how often it says it.
 constexpr std::uint64_t END_WAIT_NS = 2'000 * MS;
 constexpr std::uint64_t END_REPEAT_NS = 200 * MS;
@@ -88,6 +89,11 @@ void ZmqSender::open_socket(sdk::NodeContext& context) {
     // Credits bound what is queued for a receiver that plays by the rules; the HWM bounds it for one that does not
     // (a send that finds it full is tried again later: nothing is lost).
     socket_->set(zmq::sockopt::sndhwm, SEND_HWM);
+    // ZeroMQ's own heartbeats close a connection whose peer stopped answering (a crashed host, a cut network, a
+    // stopped process) within peer_timeout_ms, which frees what was queued on it: a slot sent in place is handed
+    // back only then, so without them a dead receiver would pin it until TCP gives up, minutes later.
+    socket_->set(zmq::sockopt::heartbeat_ivl, static_cast<int>(heartbeat_ns_ / MS));
+    socket_->set(zmq::sockopt::heartbeat_timeout, static_cast<int>(peer_timeout_ns_ / MS));
     if (!secret_key_.empty()) make_curve_server(*socket_, secret_key_);
     socket_->bind(bind_);
     if (!secret_key_.empty() && !allowlist_ && !is_loopback_endpoint(bind_)) {
@@ -117,8 +123,9 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
     in_place_ = delivery_ == Delivery::Lossless && reads_lossless && input->slot_bytes > BATCH_SLOT_BYTES &&
                 context.input<sdk::Bytes>(0).can_peek();
     const std::size_t slot_bytes = std::max<std::size_t>(1, input->slot_bytes);
-    window_capacity_ =
-        window_param_ != 0 ? window_param_ : std::max(WINDOW_SLOTS, (WINDOW_BYTES + slot_bytes - 1) / slot_bytes);
+    window_capacity_ = window_param_ != 0
+                           ? window_param_
+                           : std::clamp((WINDOW_BYTES + slot_bytes - 1) / slot_bytes, WINDOW_SLOTS, MAX_WINDOW_SLOTS);
     if (in_place_) {
         window_capacity_ = std::min<std::size_t>(window_capacity_, input->slot_count);
         peeked_.resize(window_capacity_);
@@ -150,7 +157,7 @@ dhub_status ZmqSender::run(sdk::NodeContext& context) {
         }
         if (arrived) serve_peers(context, 0);
         send_slots();
-        retire_acknowledged(context);
+        if (const dhub_status failed = retire_acknowledged(context); failed != DHUB_OK) return failed;
         keep_alive(context, now);
         if (input_closed_ && delivered_all()) {
             context.log().info(
@@ -524,11 +531,11 @@ zmq::message_t ZmqSender::payload_of(const Entry& entry, std::size_t offset, std
     return message_viewing(entry.copy, entry.bytes.subspan(offset, size));
 }
 
-void ZmqSender::retire_acknowledged(sdk::NodeContext& context) {
-    if (delivery_ != Delivery::Lossless) return;
+dhub_status ZmqSender::retire_acknowledged(sdk::NodeContext& context) {
+    if (delivery_ != Delivery::Lossless) return DHUB_OK;
     // A receiver that was connected is a peer until its peer_timeout_ms passed: what it has not committed stays for
     // its return until then. Without peers, a sender that discards lets everything go.
-    if (peers_.empty() && !discard_without_receivers_) return;
+    if (peers_.empty() && !discard_without_receivers_) return DHUB_OK;
     std::uint64_t committed = ~std::uint64_t{0};
     for (const auto& [identity, peer] : peers_)
         committed = std::min(committed, peer.acked);
@@ -540,11 +547,14 @@ void ZmqSender::retire_acknowledged(sdk::NodeContext& context) {
         window_.pop_front();
         ++retired;
     }
-    if (!in_place_ || retired == 0) return;
-    if (const dhub_status status = context.input<sdk::Bytes>(0).release_oldest(retired); status != DHUB_OK) {
-        context.report_error(status, "handing back " + std::to_string(retired) +
-                                         " slots kept in place failed: " + dhub_status_name(status));
+    if (!in_place_ || retired == 0) return DHUB_OK;
+    const dhub_status status = context.input<sdk::Bytes>(0).release_oldest(retired);
+    if (status != DHUB_OK) {
+        // The kernel's count of kept slots and the window no longer agree: a next peek would offer slots again.
+        context.log().error("handing back " + std::to_string(retired) +
+                            " slots kept in place failed: " + dhub_status_name(status) + "; the sender stops");
     }
+    return status;
 }
 
 bool ZmqSender::delivered_all() const {

@@ -112,7 +112,7 @@ private:
     /// Whether a slot goes in a batch rather than alone.
     bool small(const Entry& entry) const;
     /// Lets go of the slots every receiver committed (in place: hands them back to the input).
-    void retire_acknowledged(sdk::NodeContext& context);
+    dhub_status retire_acknowledged(sdk::NodeContext& context);
     void keep_alive(sdk::NodeContext& context, std::uint64_t now);
     /// The input closed and every receiver has everything (lossless: the window is empty; latest: each has
     /// the newest): time to tell them the stream ended.

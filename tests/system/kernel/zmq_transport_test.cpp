@@ -447,6 +447,54 @@ TEST_F(ZmqTransport_test, LargeSlotsSentInPlaceSurviveCutsAndAKilledReceiverByte
     EXPECT_LE(frames.front(), std::stoull(sent.output.substr(at + words.size()))) << sent.output;
 }
 
+// A receiver whose process stops (SIGSTOP: no crash, no closed connection) while 1 MiB slots are sent in place: more
+// is queued for it than TCP buffers hold, so ZeroMQ keeps messages that point into the sender's ring. Its own
+// heartbeats close the connection within peer_timeout_ms, which frees them; the other receiver and the producer go on.
+TEST_F(ZmqTransport_test, AStoppedReceiverDoesNotPinTheSlotsSentInPlace) {
+    constexpr std::uint64_t FRAMES = 300;
+    constexpr std::uint32_t RING = 16;
+    constexpr std::uint32_t SAMPLES = 128 * 1024;  // 1 MiB of f64
+    constexpr std::uint64_t SLOT = SAMPLES * 8 + 64;
+    const nlohmann::json channel = testing::waveform_channel(SLOT, RING);
+    const nlohmann::json sender_graph = {{"schema_version", 1},
+                                         {"name", "sender"},
+                                         {"channels", {channel}},
+                                         {"nodes",
+                                          {counter_source(FRAMES, 150, SAMPLES),
+                                           {{"id", "tx"},
+                                            {"plugin", "zmq"},
+                                            {"component", "dhub.transport.zmq_send"},
+                                            {"params", {{"bind", endpoint_}, {"peer_timeout_ms", 500}}},
+                                            {"inputs", {"raw"}}}}}};
+    const auto receiver = [&](const char* name) {
+        return nlohmann::json{{"schema_version", 1},
+                              {"name", name},
+                              {"channels", {channel}},
+                              {"nodes",
+                               {{{"id", "rx"},
+                                 {"plugin", "zmq"},
+                                 {"component", "dhub.transport.zmq_receive"},
+                                 {"params", {{"connect", endpoint_}}},
+                                 {"outputs", {"raw"}}},
+                                {{"id", "sink"}, {"plugin", "stats"}, {"inputs", {"raw"}}}}}};
+    };
+    TempDir stopped_dir;
+    auto stopped = start_kernel(stopped_dir, write_graph(stopped_dir, receiver("stopped")));
+    auto going = start_kernel(receiver_dir_, write_graph(receiver_dir_, receiver("going")));
+    auto sender = start_kernel(sender_dir_, write_graph(sender_dir_, sender_graph));
+    wait_flowing(stopped_dir, std::to_string(stopped.pid()), "sink", 20);
+    ASSERT_EQ(::kill(stopped.pid(), SIGSTOP), 0);
+
+    const auto [sent, received] = finish(sender, sender_dir_, going, receiver_dir_);
+    (void)stopped.stop(5s, SIGKILL);
+    ASSERT_TRUE(both_ended_cleanly(sent, received));
+    EXPECT_NE(sent.output.find("lossless, sent in place"), std::string::npos) << sent.output;
+    EXPECT_NE(sent.output.find("forgotten"), std::string::npos) << "the stopped receiver was never let go\n"
+                                                                << sent.output;
+    EXPECT_EQ(count_of(received.node("sink"), "handled"), FRAMES) << received.output;
+    EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
+}
+
 TEST_F(ZmqTransport_test, SenderKernelKilledAndRestartedIsSurvivedByTheReceiver) {
     auto receiver =
         start_kernel(receiver_dir_,

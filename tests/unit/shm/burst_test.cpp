@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -407,55 +408,64 @@ TEST_F(PartialRelease_test, WaitForBacklogAboveWaitsForMoreThanIsUnreadOrTheClos
     EXPECT_EQ(consumer.wait_for_backlog_above(3, waiting(LONG_WAIT)), Status::Closed);
 }
 
-// A window (a transport sending from shared memory): the slots it keeps stay unchanged and hold the producer back;
-// each window offers what the caller has not seen after what it kept.
-TEST_F(PartialRelease_test, AWindowKeepsItsSlotsAndOffersOnlyNewOnesPastSkip) {
+// A burst kept past one call (a transport sending from shared memory): release_front hands back the oldest and keeps
+// the rest unchanged, holding the producer back; extend_burst adds only what lies past it.
+TEST_F(PartialRelease_test, AKeptBurstStaysUnchangedAndGrowsOnlyByNewSlots) {
     Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, 8));
     Consumer consumer = make_consumer();
     publish(producer, 8, 0);
-    ReadBurst window = consumer.acquire_window(0, 5, waiting(NO_WAIT));
-    ASSERT_EQ(window.size(), 5u);
-    ASSERT_EQ(window.release(2), Status::Ok);  // 0 and 1 handed back; 2..4 kept, seen
-    publish(producer, 2, 8);                   // the two freed slots
+    ReadBurst kept = consumer.acquire_burst(5, waiting(NO_WAIT));
+    ASSERT_EQ(kept.size(), 5u);
+    ASSERT_EQ(kept.release_front(2), Status::Ok);  // 0 and 1 handed back; 2..4 still held
+    ASSERT_TRUE(kept);
+    ASSERT_EQ(kept.size(), 3u);
+    EXPECT_EQ(kept.sequence(0), 2u);
+    EXPECT_EQ(consumer.acquire_burst(1, waiting(NO_WAIT)).status(), Status::Invalid) << "one burst at a time";
+    publish(producer, 2, 8);  // the two freed slots
     EXPECT_EQ(producer.acquire_burst(1, waiting(NO_WAIT)).status(), Status::Timeout) << "the kept slots are not free";
 
-    window = consumer.acquire_window(3, 100, waiting(NO_WAIT));
-    ASSERT_EQ(window.size(), 8u) << "3 kept and the 5 committed after them";
-    for (std::size_t i = 0; i < window.size(); ++i) {
-        EXPECT_EQ(window.sequence(i), 2 + i);
+    ASSERT_EQ(consumer.extend_burst(kept, 100, waiting(NO_WAIT)), Status::Ok);
+    ASSERT_EQ(kept.size(), 8u) << "3 kept and the 5 committed after them";
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        EXPECT_EQ(kept.sequence(i), 2 + i);
         std::uint64_t value = 0;
-        std::memcpy(&value, window.payload(i).data(), sizeof value);
+        std::memcpy(&value, kept.payload(i).data(), sizeof value);
         EXPECT_EQ(value, 2 + i) << "slot " << i << " changed while kept";
     }
-    ASSERT_EQ(window.release(0), Status::Ok);
-    EXPECT_EQ(consumer.acquire_window(8, 4, waiting(NO_WAIT)).status(), Status::Timeout) << "nothing new past skip";
-    EXPECT_EQ(consumer.acquire_window(9, 4, waiting(NO_WAIT)).status(), Status::Invalid) << "skip past the committed";
+    EXPECT_EQ(consumer.extend_burst(kept, 4, waiting(NO_WAIT)), Status::Timeout) << "nothing new";
+    EXPECT_EQ(kept.size(), 8u) << "a failed extend leaves the burst as it was";
     producer.close();
-    EXPECT_EQ(consumer.acquire_window(8, 4, waiting(LONG_WAIT)).status(), Status::Closed);
-    window = consumer.acquire_window(0, 100, waiting(NO_WAIT));
-    ASSERT_EQ(window.size(), 8u);
-    ASSERT_EQ(window.release(), Status::Ok);
-    EXPECT_EQ(consumer.acquire_window(0, 1, waiting(LONG_WAIT)).status(), Status::Closed);
+    EXPECT_EQ(consumer.extend_burst(kept, 4, waiting(LONG_WAIT)), Status::Closed);
+    ASSERT_EQ(kept.release_front(8), Status::Ok);
+    EXPECT_FALSE(kept);
+    EXPECT_EQ(consumer.acquire_burst(1, waiting(LONG_WAIT)).status(), Status::Closed);
 }
 
-TEST_F(PartialRelease_test, AWindowIsRefusedOnALatestOnlyChannel) {
+TEST_F(PartialRelease_test, ExtendRefusesABurstOfAnotherConsumerAndALatestOnlyChannel) {
+    Producer producer = make_producer(config(SyncPolicy::EveryReader, RingPolicy::Ring, 8));
+    Consumer one = make_consumer("one");
+    Consumer other = make_consumer("other");
+    publish(producer, 4, 0);
+    ReadBurst burst = one.acquire_burst(2, waiting(NO_WAIT));
+    ASSERT_TRUE(burst);
+    EXPECT_EQ(other.extend_burst(burst, 2, waiting(NO_WAIT)), Status::Invalid);
+    ASSERT_EQ(burst.release(), Status::Ok);
+    EXPECT_EQ(one.extend_burst(burst, 2, waiting(NO_WAIT)), Status::Invalid) << "a released burst";
+}
+
+TEST_F(PartialRelease_test, ExtendIsRefusedOnALatestOnlyChannel) {
     Producer producer = make_producer(config(SyncPolicy::LatestOnly, RingPolicy::Ring, 4));
     Consumer latest = make_consumer();
     publish(producer, 2, 0);
-    EXPECT_EQ(latest.acquire_window(0, 4, waiting(NO_WAIT)).status(), Status::Invalid);
+    ReadBurst burst = latest.acquire_burst(4, waiting(NO_WAIT));
+    ASSERT_TRUE(burst);
+    EXPECT_EQ(latest.extend_burst(burst, 4, waiting(NO_WAIT)), Status::Invalid);
+    EXPECT_EQ(burst.release_front(0), Status::Ok);
+    EXPECT_TRUE(burst) << "a latest-only burst kept with count 0";
 }
 
-TEST_F(PartialRelease_test, AWindowIsRefusedWhileASlotIsHeld) {
-    Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, 4));
-    Consumer consumer = make_consumer();
-    publish(producer, 2, 0);
-    ReadSlot held = consumer.acquire_read(waiting(NO_WAIT));
-    ASSERT_TRUE(held);
-    EXPECT_EQ(consumer.acquire_window(0, 4, waiting(NO_WAIT)).status(), Status::Invalid);
-}
-
-// A producer and a windowed reader on two threads: every value arrives once, in order, and a kept slot still
-// holds its value when it is handed back, whatever the window's size and the moment of each release.
+// A producer and a reader keeping bursts on two threads: every value arrives once, in order, and a kept slot still
+// holds its value when it is handed back, whatever the burst's size and the moment of each release.
 TEST_F(PartialRelease_test, KeptSlotsNeverChangeUnderAFastProducer) {
     constexpr std::uint64_t VALUES = 20'000;
     Producer producer = make_producer(config(SyncPolicy::SingleReader, RingPolicy::Ring, 8));
@@ -466,24 +476,28 @@ TEST_F(PartialRelease_test, KeptSlotsNeverChangeUnderAFastProducer) {
         producer.close();
     });
     std::uint64_t next_expected = 0;  // the value of the oldest kept slot
-    std::size_t kept = 0;
+    std::optional<ReadBurst> kept;
     for (std::uint64_t round = 0;; ++round) {
-        ReadBurst window = consumer.acquire_window(kept, 1 + round % 5, waiting(LONG_WAIT));
-        if (window.status() == Status::Closed) {
-            if (kept == 0) break;
-            window = consumer.acquire_window(0, kept, waiting(NO_WAIT));  // the kept ones, to hand back
+        const std::size_t max = 1 + round % 5;
+        if (!kept) {
+            ReadBurst burst = consumer.acquire_burst(max, waiting(LONG_WAIT));
+            if (burst.status() == Status::Closed) break;
+            ASSERT_TRUE(burst) << static_cast<int>(burst.status());
+            kept.emplace(std::move(burst));
+        } else {
+            const Status grown = consumer.extend_burst(*kept, max, waiting(LONG_WAIT));
+            ASSERT_TRUE(grown == Status::Ok || grown == Status::Closed) << static_cast<int>(grown);
         }
-        ASSERT_TRUE(window) << static_cast<int>(window.status());
-        for (std::size_t i = 0; i < window.size(); ++i) {
+        for (std::size_t i = 0; i < kept->size(); ++i) {
             std::uint64_t value = 0;
-            std::memcpy(&value, window.payload(i).data(), sizeof value);
+            std::memcpy(&value, kept->payload(i).data(), sizeof value);
             ASSERT_EQ(value, next_expected + i);
         }
-        const std::size_t size = window.size();
+        const std::size_t size = kept->size();
         const std::size_t handed_back = round % 3 == 0 ? size : size / 2;
-        ASSERT_EQ(window.release(handed_back), Status::Ok);
+        ASSERT_EQ(kept->release_front(handed_back), Status::Ok);
         next_expected += handed_back;
-        kept = size - handed_back;
+        if (!*kept) kept.reset();
     }
     writer.join();
     EXPECT_EQ(next_expected, VALUES);

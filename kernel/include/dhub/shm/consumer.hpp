@@ -160,6 +160,9 @@ public:
     /// Hands back the first `count` slots (lossless policies): the others are read again by the next
     /// acquire, first. count >= size() is release(); on a latest-only channel any count releases the slot.
     Status release(std::size_t count) noexcept;
+    /// Hands back the first `count` slots (lossless policies) and keeps holding the others, which stay unchanged
+    /// (the producer cannot pass them): a burst kept past one call. count >= size() is release().
+    Status release_front(std::size_t count) noexcept;
 
 private:
     friend struct detail::ConsumerState;
@@ -215,15 +218,14 @@ public:
     ReadBurst acquire_burst(std::size_t max) noexcept;
     ReadBurst acquire_burst(std::size_t max, WaitOptions wait) noexcept;
 
-    /// Lossless policies: a window onto the unreleased slots, for a reader that keeps slots past one call (a
-    /// transport handing them to a network library without copying). The burst holds the `skip` oldest
-    /// unreleased slots, which the caller has seen already, and up to `max` committed ones after them; it waits
-    /// (wait) until at least one slot past `skip` is committed. Slots handed back with release(count) leave the
-    /// window; the others stay unchanged (the producer cannot pass them) and lead the next window. Statuses as
-    /// acquire_burst, plus Invalid on a latest-only channel or for skip beyond the committed slots. With checksum
-    /// verification only the new slots are checked; a failing one ends the window before it and, once it leads
-    /// (skip 0), is skipped and reported as ChecksumMismatch.
-    ReadBurst acquire_window(std::size_t skip, std::size_t max, WaitOptions wait) noexcept;
+    /// Lossless policies: grows a burst this consumer holds by up to `max` committed slots after it, waiting (wait)
+    /// for at least one, for a reader that keeps slots past one call (a transport handing them to a network library
+    /// without copying: acquire_burst, then extend_burst and ReadBurst::release_front). Only the new slots are
+    /// verified; one that fails ends the growth before it, and when it would be the first new slot the burst is left
+    /// as it was and ChecksumMismatch comes back (it is skipped, and counted, by the acquire that finds it leading).
+    /// Statuses as acquire_burst; Invalid for a burst that is not this consumer's or on a latest-only channel. On any
+    /// status but Ok the burst is unchanged.
+    Status extend_burst(ReadBurst& burst, std::size_t max, WaitOptions wait) noexcept;
 
     /// Latest-only helper that re-reads until a read was not overwritten: fn(const ReadSlot&) is called
     /// once per attempt and must only trust what it read once read_consistent returns Ok.

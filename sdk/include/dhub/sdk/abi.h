@@ -215,10 +215,11 @@ typedef struct dhub_host_api {
        to another library without copying them (a transport sending from shared memory). The first `skip`
        unreleased slots are the ones the component has seen already; the call fills slots[0, *count) with up to
        max committed slots after them, oldest first, and releases nothing: every unreleased slot stays valid and
-       unchanged (the producer cannot pass it) until release_oldest hands it back. Waits (timeout_ns as for
-       acquire_read) until a slot past skip is committed. Statuses as acquire_read; DHUB_ERR_INVALID_ARGUMENT on a
-       latest-only input (the producer reuses its slots), while a slot of acquire_read is held, or for a skip
-       beyond the unreleased slots. acquire_read is refused while peeked slots are kept. */
+       unchanged (the producer cannot pass it) until release_oldest hands it back. Kept slots after skip come back
+       at once; otherwise it waits (timeout_ns as for acquire_read) until a new slot is committed. Statuses as
+       acquire_read (DHUB_ERR_CHECKSUM also for a new slot that failed its checksum right after the kept ones: it
+       is skipped once they are handed back); DHUB_ERR_INVALID_ARGUMENT on a latest-only input, while a slot of
+       acquire_read is held, or for a skip beyond the slots kept. acquire_read is refused while slots are kept. */
     dhub_status (*peek_read)(dhub_node* node,
                              uint32_t port,
                              int64_t timeout_ns,

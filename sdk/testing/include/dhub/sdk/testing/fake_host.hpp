@@ -498,9 +498,10 @@ private:
         std::unique_lock lock(host.mutex_);
         InputQueue& queue = host.inputs_[port];
         *count = 0;
-        if (queue.held || skip > queue.frames.size() || max == 0) {
-            host.violations_.push_back("peek_read on input " + std::to_string(port) +
-                                       (queue.held ? " while a slot of acquire_read is held" : " past its frames"));
+        if (queue.held || skip > queue.kept.size() || max == 0) {
+            host.violations_.push_back(
+                "peek_read on input " + std::to_string(port) +
+                (queue.held ? " while a slot of acquire_read is held" : " with a skip beyond the slots kept"));
             return DHUB_ERR_INVALID_ARGUMENT;
         }
         while (true) {
