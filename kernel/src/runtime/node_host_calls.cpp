@@ -191,12 +191,13 @@ dhub_status Node::peek_read(std::uint32_t port,
         const dhub_status grown = wait_in_slices(unseen > 0 ? 0 : timeout_ns, [&](const shm::WaitOptions& wait) {
             if (!input.window) {
                 shm::ReadBurst burst = input.consumer->acquire_burst(max, wait);
+                const shm::Status status = burst.status();  // before the burst moves into the window
                 if (burst) {
                     input.window.emplace(std::move(burst));
-                } else if (burst.status() == shm::Status::ChecksumMismatch) {
+                } else if (status == shm::Status::ChecksumMismatch) {
                     counts_.checksum_failures.fetch_add(1, std::memory_order_relaxed);  // skipped and counted
                 }
-                return burst.status();
+                return status;
             }
             // A new slot that fails its checksum right after the kept ones is skipped (and counted) once it leads.
             return input.consumer->extend_burst(*input.window, max - unseen, wait);

@@ -418,6 +418,7 @@ TEST_F(ZmqTransport_test, LargeSlotsSentInPlaceSurviveCutsAndAKilledReceiverByte
     const auto [sent, received] = finish(sender, sender_dir_, second, again);
     ASSERT_TRUE(both_ended_cleanly(sent, received));
     EXPECT_NE(sent.output.find("lossless, sent in place"), std::string::npos) << "not sent in place:\n" << sent.output;
+    EXPECT_EQ(sent.output.find("reading the input failed"), std::string::npos) << sent.output;
     EXPECT_GE(relay.cuts(), 1);
     EXPECT_EQ(count_of(received.node("rx"), "upstream_lost"), 0u);
 
