@@ -438,9 +438,27 @@ private:
         return DHUB_OK;
     }
 
-    // Without input: DHUB_END_OF_STREAM once closed; with timeout_ns >= 0 the manual clock advances by the
-    // timeout and DHUB_TIMEOUT comes back at once; timeout_ns < 0 blocks (real time) until the test
-    // pushes a frame, closes the port or requests stop.
+    // DHUB_OK once the queue holds more than `after` frames. Without: DHUB_END_OF_STREAM once closed; with
+    // timeout_ns >= 0 the manual clock advances by the timeout and DHUB_TIMEOUT comes back at once (the lock
+    // released); timeout_ns < 0 blocks (real time) until the test pushes a frame, closes the port or requests stop.
+    dhub_status wait_for_frames(std::unique_lock<std::mutex>& lock,
+                                const InputQueue& queue,
+                                std::size_t after,
+                                std::int64_t timeout_ns) {
+        while (true) {
+            if (stop_requested_) return DHUB_STOPPING;
+            if (queue.frames.size() > after) return DHUB_OK;
+            if (queue.closed) return DHUB_END_OF_STREAM;
+            if (timeout_ns >= 0) {
+                lock.unlock();
+                clock_.advance_ns(static_cast<std::uint64_t>(timeout_ns));
+                return DHUB_TIMEOUT;
+            }
+            changed_.wait(lock);
+        }
+    }
+
+    // Waits as wait_for_frames() says.
     static dhub_status acquire_read(dhub_node* node, std::uint32_t port, std::int64_t timeout_ns, dhub_slot* slot) {
         FakeHost& host = self(node);
         std::unique_lock lock(host.mutex_);
@@ -449,16 +467,8 @@ private:
             host.violations_.push_back("acquire_read on input " + std::to_string(port) + " while a slot is held");
             return DHUB_ERR_INVALID_ARGUMENT;
         }
-        while (true) {
-            if (host.stop_requested_) return DHUB_STOPPING;
-            if (!queue.frames.empty()) break;
-            if (queue.closed) return DHUB_END_OF_STREAM;
-            if (timeout_ns >= 0) {
-                lock.unlock();
-                host.clock_.advance_ns(static_cast<std::uint64_t>(timeout_ns));
-                return DHUB_TIMEOUT;
-            }
-            host.changed_.wait(lock);
+        if (const dhub_status waited = host.wait_for_frames(lock, queue, 0, timeout_ns); waited != DHUB_OK) {
+            return waited;
         }
         const Frame& frame = queue.frames.front();
         const std::uint64_t capacity = std::max<std::uint64_t>(queue.capacity, frame.bytes.size());
@@ -504,16 +514,8 @@ private:
                 (queue.held ? " while a slot of acquire_read is held" : " with a skip beyond the slots kept"));
             return DHUB_ERR_INVALID_ARGUMENT;
         }
-        while (true) {
-            if (host.stop_requested_) return DHUB_STOPPING;
-            if (queue.frames.size() > skip) break;
-            if (queue.closed) return DHUB_END_OF_STREAM;
-            if (timeout_ns >= 0) {
-                lock.unlock();
-                host.clock_.advance_ns(static_cast<std::uint64_t>(timeout_ns));
-                return DHUB_TIMEOUT;
-            }
-            host.changed_.wait(lock);
+        if (const dhub_status waited = host.wait_for_frames(lock, queue, skip, timeout_ns); waited != DHUB_OK) {
+            return waited;
         }
         const std::size_t end = std::min<std::size_t>(queue.frames.size(), std::size_t{skip} + max);
         while (queue.kept.size() < end) {
