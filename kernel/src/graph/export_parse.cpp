@@ -34,10 +34,17 @@ bool is_numeric(const std::string& host) {
            ::inet_pton(AF_INET6, bare.c_str(), address.data()) == 1;
 }
 
-/// "export-" and the channel's name with its dots as '_' (node ids have none).
-std::string sender_id(const std::string& channel) {
-    std::string id = "export-" + channel;
-    std::replace(id.begin(), id.end(), '.', '_');
+/// "export-" and the channel's name with its dots as '_' (node ids have none); "-2", "-3", ... appended while
+/// the graph has a node of that id ("cam.0" and "cam_0" would both be "export-cam_0").
+std::string sender_id(const std::string& channel, const std::vector<NodeSpec>& nodes) {
+    std::string base = "export-" + channel;
+    std::replace(base.begin(), base.end(), '.', '_');
+    const auto taken = [&](const std::string& id) {
+        return std::any_of(nodes.begin(), nodes.end(), [&](const NodeSpec& node) { return node.id == id; });
+    };
+    std::string id = base;
+    for (std::size_t suffix = 2; taken(id); ++suffix)
+        id = base + "-" + std::to_string(suffix);
     return id;
 }
 
@@ -144,7 +151,7 @@ void add_export_nodes(GraphSpec& graph, Issues& issues) {
     for (std::size_t index = 0; index < served.size(); ++index) {
         const ChannelSpec& channel = *served[index];
         const std::uint64_t port = std::uint64_t{exported.port} + index;
-        const std::string id = sender_id(channel.name);
+        const std::string id = sender_id(channel.name, graph.nodes);
         if (port > MAX_PORT) {
             issues.push_back({path + "/port", "channel '" + channel.name + "' would be served on port " +
                                                   std::to_string(port) + ", past 65535: choose a lower \"port\""});
@@ -155,16 +162,12 @@ void add_export_nodes(GraphSpec& graph, Issues& issues) {
                                         id + "' (at most 64 characters): list shorter ones in \"channels\""});
             continue;
         }
-        if (std::any_of(graph.nodes.begin(), graph.nodes.end(), [&](const NodeSpec& node) { return node.id == id; })) {
-            issues.push_back({path, "channel '" + channel.name + "' is served by a node '" + id +
-                                        "', but the graph has a node of that id already: rename it"});
-            continue;
-        }
         NodeSpec sender;
         sender.id = id;
         sender.plugin = SENDER_PLUGIN;
         sender.component = SENDER_COMPONENT;
-        sender.params = {{"bind", "tcp://" + exported.bind_host + ":" + std::to_string(port)},
+        const std::string bind = "tcp://" + exported.bind_host + ":" + std::to_string(port);
+        sender.params = {{"bind", bind},
                          {"delivery", channel.sync == shm::SyncPolicy::LatestOnly ? "latest" : "lossless"},
                          {"window", exported.window},
                          // With nobody receiving, a lossless sender must not hold the producer back.
@@ -176,7 +179,7 @@ void add_export_nodes(GraphSpec& graph, Issues& issues) {
         sender.isolation = Isolation::Thread;
         sender.json_path = path;
         graph.nodes.push_back(std::move(sender));
-        exported.endpoints.emplace_back(channel.name, "tcp://" + exported.host + ":" + std::to_string(port));
+        exported.endpoints.push_back({channel.name, "tcp://" + exported.host + ":" + std::to_string(port), bind, id});
     }
 }
 

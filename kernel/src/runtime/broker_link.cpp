@@ -122,9 +122,9 @@ BrokerLink::~BrokerLink() {
 
 nlohmann::json BrokerLink::transport_of(const std::string& channel, const std::string& schema_id) const {
     if (!spec_.exported) return nullptr;
-    for (const auto& [name, endpoint] : spec_.exported->endpoints) {
-        if (name != channel) continue;
-        nlohmann::json transport = {{"kind", "zmq"}, {"endpoint", endpoint}};
+    for (const graph::ExportedChannel& exported : spec_.exported->endpoints) {
+        if (exported.channel != channel) continue;
+        nlohmann::json transport = {{"kind", "zmq"}, {"endpoint", exported.endpoint}};
         if (!export_public_key_.empty()) transport["server_key"] = export_public_key_;
         // The receiving kernel makes a local channel of this schema id, whose hash is the one in the registration.
         if (!schema_id.empty() && schema_id != "*") transport["schema_id"] = schema_id;
@@ -133,12 +133,37 @@ nlohmann::json BrokerLink::transport_of(const std::string& channel, const std::s
     return nullptr;
 }
 
+const graph::ExportedChannel* BrokerLink::exported(const std::string& channel) const {
+    if (!spec_.exported) return nullptr;
+    for (const graph::ExportedChannel& entry : spec_.exported->endpoints) {
+        if (entry.channel == channel) return &entry;
+    }
+    return nullptr;
+}
+
 void BrokerLink::publish(broker::ChannelRegistration registration) {
     {
         const std::lock_guard lock(mutex_);
+        if (closed_) return;
+        registrations_[registration.name] = registration;
         unpublished_.push_back(std::move(registration));
     }
     wakeup_.notify_all();
+}
+
+bool BrokerLink::drop_transport(const std::string& channel) {
+    {
+        const std::lock_guard lock(mutex_);
+        const auto found = registrations_.find(channel);
+        if (closed_ || found == registrations_.end() || found->second.transport.is_null()) return false;
+        found->second.transport = nullptr;
+        // The broker replaces a registration its producer sends again; one not sent yet is replaced here.
+        std::erase_if(unpublished_,
+                      [&](const broker::ChannelRegistration& pending) { return pending.name == channel; });
+        unpublished_.push_back(found->second);
+    }
+    wakeup_.notify_all();
+    return true;
 }
 
 void BrokerLink::withdraw(const std::string& name) {
@@ -146,6 +171,7 @@ void BrokerLink::withdraw(const std::string& name) {
     {
         const std::lock_guard lock(mutex_);
         std::erase_if(unpublished_, [&](const broker::ChannelRegistration& pending) { return pending.name == name; });
+        registrations_.erase(name);
         published = std::erase(published_, name) != 0;
         // Being registered right now: the retry loop withdraws it when the broker's answer is in.
         if (std::find(in_flight_.begin(), in_flight_.end(), name) != in_flight_.end()) withdrawn_.push_back(name);
@@ -167,6 +193,8 @@ void BrokerLink::withdraw_all() {
         const std::lock_guard lock(mutex_);
         names.swap(published_);
         unpublished_.clear();
+        registrations_.clear();
+        closed_ = true;
     }
     // Without a broker session each call would wait out its timeout; the broker declares us dead anyway.
     if (!client_->connected()) return;
@@ -233,16 +261,19 @@ void BrokerLink::retry_loop() {
         std::vector<std::string> withdrawn;
         withdrawn.swap(withdrawn_);
         for (std::string& name : done) {
-            if (std::find(withdrawn.begin(), withdrawn.end(), name) == withdrawn.end()) {
-                published_.push_back(std::move(name));
+            if (!closed_ && std::find(withdrawn.begin(), withdrawn.end(), name) == withdrawn.end()) {
+                // Registered again (drop_transport): it is in the list once.
+                if (std::find(published_.begin(), published_.end(), name) == published_.end())
+                    published_.push_back(std::move(name));
             } else {
                 lock.unlock();
-                (void)client_->deregister_channel(name);  // removed from the graph while it was being registered
+                // Removed from the graph (or the kernel shut down) while it was being registered.
+                (void)client_->deregister_channel(name);
                 lock.lock();
             }
         }
         for (auto& registration : failed) {
-            if (std::find(withdrawn.begin(), withdrawn.end(), registration.name) == withdrawn.end())
+            if (!closed_ && std::find(withdrawn.begin(), withdrawn.end(), registration.name) == withdrawn.end())
                 unpublished_.push_back(std::move(registration));
         }
         if (unpublished_.empty()) {

@@ -42,12 +42,19 @@ public:
     void publish(broker::ChannelRegistration registration);
     /// Deregisters one channel (removed from the running graph): its consumers elsewhere hear channel_closed.
     void withdraw(const std::string& name);
-    /// Deregisters every published channel (clean shutdown: consumers get channel_closed at once).
+    /// Deregisters every published channel (clean shutdown: consumers get channel_closed at once). Nothing is
+    /// published after it.
     void withdraw_all();
+    /// Registers channel again without its "transport" (its export sender failed or was removed): other hosts'
+    /// kernels are told it cannot reach them, instead of connecting to an endpoint nobody serves. False if the
+    /// channel is not published by this link or carries no transport.
+    bool drop_transport(const std::string& channel);
 
     /// What a registration of channel carries as its "transport" when the graph exports it (broker "export"):
     /// {"kind": "zmq", "endpoint", "server_key"?, "schema_id"?}; null when it does not.
     nlohmann::json transport_of(const std::string& channel, const std::string& schema_id) const;
+    /// The broker "export" entry of channel; null when the graph does not export it.
+    const graph::ExportedChannel* exported(const std::string& channel) const;
 
     broker::BrokerClient& client() noexcept { return *client_; }
     const graph::BrokerSpec& spec() const noexcept { return spec_; }
@@ -73,6 +80,9 @@ private:
     std::condition_variable wakeup_;
     std::map<std::string, std::uint64_t> losses_;
     std::vector<broker::ChannelRegistration> unpublished_;
+    /// The last registration of every channel published or being published, by name (for drop_transport).
+    std::map<std::string, broker::ChannelRegistration> registrations_;
+    bool closed_ = false;  ///< withdraw_all ran: nothing is published any more
     std::vector<std::string> published_;
     std::vector<std::string> in_flight_;  ///< being registered by the retry loop (outside the lock)
     std::vector<std::string> withdrawn_;  ///< of those, withdrawn meanwhile: deregistered once registered

@@ -78,6 +78,8 @@ std::string shm_room_problem(std::uint64_t slot_bytes, std::uint64_t slot_count)
            " MiB free): make /dev/shm larger, or give the producer's channel fewer or smaller slots";
 }
 
+/// "import-" and the channel's name with its dots as '_' (node ids have none): "cam.0" and "cam_0" meet here,
+/// and unused_node_id tells them apart.
 std::string receiver_id(const std::string& remote) {
     std::string id = IMPORT_NODE_PREFIX + remote;
     std::replace(id.begin(), id.end(), '.', '_');
@@ -95,7 +97,6 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
                      "a thread of the kernel (\"isolation\": \"thread\")"};
     }
     const std::string local = IMPORT_CHANNEL_PREFIX + remote.name;
-    const std::string id = receiver_id(remote.name);
     // The registration came over the network: every field is checked before any of it is used.
     if (auto problem = transport_problem(remote.transport); !problem.empty()) {
         return Error{ErrorCode::Incompatible, "its producer registered a transport this kernel cannot use (" + problem +
@@ -105,10 +106,6 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
         return Error{ErrorCode::Io, room};
     }
     const auto endpoint = remote.transport.find("endpoint");
-    if (id.size() > graph::MAX_NODE_ID) {
-        return Error{ErrorCode::InvalidArgument,
-                     "its name is too long for the receiver's node id '" + id + "' (at most 64 characters)"};
-    }
     std::unique_lock imports(imports_mutex_, std::defer_lock);
     if (!lock_unless(imports, cancelled)) return cancelled_error;
     const auto found = imports_.find(remote.name);
@@ -141,6 +138,11 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
             import_nodes_.erase(found->second.node);
         }
         imports_.erase(found);
+    }
+    const std::string id = unused_node_id(receiver_id(remote.name));
+    if (id.size() > graph::MAX_NODE_ID) {
+        return Error{ErrorCode::InvalidArgument,
+                     "its name is too long for the receiver's node id '" + id + "' (at most 64 characters)"};
     }
     // after_end wait: a producer that ends and starts again is followed by the same receiver and channel.
     nlohmann::json params = {{"connect", *endpoint}, {"channel", remote.name}, {"after_end", "wait"}};
@@ -194,6 +196,17 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
                                        {"endpoint", *endpoint},
                                        {"shm_domain", remote.shm_domain}});
     return locate_import(local, endpoint->get<std::string>());
+}
+
+std::string GraphRunner::unused_node_id(const std::string& base) const {
+    const std::shared_lock topology(topology_mutex_);
+    const auto taken = [&](const std::string& id) {
+        return std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
+    };
+    std::string id = base;
+    for (std::size_t suffix = 2; taken(id); ++suffix)
+        id = base + "-" + std::to_string(suffix);
+    return id;
 }
 
 bool GraphRunner::node_alive(const std::string& id) const {

@@ -332,6 +332,10 @@ Result<nlohmann::json> GraphRunner::remove_locked(std::string_view id) {
     }
     auto report = take_out(index, /*keep_report=*/true);
     if (!report) return report.error();
+    {
+        const std::unique_lock topology(topology_mutex_);
+        export_sender_ended(std::string(id), report.value());
+    }
     nlohmann::json answer = {{"node", std::string(id)}, {"report", to_json(report.value())}};
     nlohmann::json channels = nlohmann::json::array();
     for (const std::string& channel : written)

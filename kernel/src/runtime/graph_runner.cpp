@@ -36,6 +36,7 @@
 #include "host_link.hpp"
 #include "isolated_node.hpp"
 #include "node.hpp"
+#include "port_probe.hpp"
 #include "runner_channel.hpp"
 
 namespace dhub::runtime {
@@ -388,6 +389,22 @@ Result<std::unique_ptr<GraphRunner::Channel>, SetupError> GraphRunner::make_chan
         registration.attach_secret = config.attach_secret;
         registration.shm_domain = shm::domain_id();
         registration.transport = broker_link_->transport_of(channel->name, validated.schema);
+        if (const graph::ExportedChannel* exported = broker_link_->exported(channel->name)) {
+            // Told to other hosts only if its sender can bind: another kernel of this host may serve that port.
+            if (const std::string problem = tcp_bind_problem(exported->bind); !problem.empty()) {
+                registration.transport = nullptr;
+                kernel_logger()->error(
+                    "channel '{}' is not served to other hosts: its sender '{}' cannot bind {} ({}); give "
+                    "/broker/export/port a free port",
+                    channel->name, exported->sender, exported->bind, problem);
+                events_->emit("export_unavailable", {{"channel", channel->name},
+                                                     {"node", exported->sender},
+                                                     {"bind", exported->bind},
+                                                     {"error", problem}});
+            } else {
+                export_senders_[exported->sender] = channel->name;
+            }
+        }
         // The typed schema rides along, so that consumers built for an older version can be accepted; one
         // too big for a broker message is left out (exact hashes only), never the registration.
         if (validated.descriptor && schema::canonical_json(*validated.descriptor).size() <= MAX_REGISTERED_SCHEMA_BYTES)
@@ -980,6 +997,7 @@ ExitCode GraphRunner::wait_and_stop_at(std::uint64_t stop_at) {
         {
             const std::unique_lock topology(topology_mutex_);
             stop_idle_imports();
+            withdraw_failed_exports();
             for (auto& node : nodes_) {
                 all_finished = all_finished && node->finished();
                 stopping = stopping || (node->is_graph_source() && node->stop_requested());

@@ -66,7 +66,8 @@ bool Node::connect_remote(Input& input) {
                                            "' is published by a kernel on another host (shared-memory domain " +
                                            channel.shm_domain +
                                            "), which serves no transport for it: give that kernel's broker section "
-                                           "an \"export\" (docs/transports.md)");
+                                           "an \"export\" (docs/transports.md), or, if it has one, see its log for "
+                                           "why its sender does not serve (export_unavailable)");
                 sleep_for(REMOTE_RETRY);
                 continue;
             }

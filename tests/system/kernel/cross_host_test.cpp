@@ -7,7 +7,14 @@
 // killed and restarted, the broker killed and restarted, the receiving kernel killed and restarted.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <cstdint>
@@ -270,6 +277,113 @@ TEST_F(CrossHost_test, WithoutAnExportTheConsumerOnAnotherHostWaitsAndSaysWhatIs
     }
     EXPECT_TRUE(named) << consumer_log();
     EXPECT_EQ(attachments(), 0u);
+}
+
+TEST_F(CrossHost_test, AnExportWhosePortIsTakenIsNotAdvertisedAndTheOtherHostSaysWhyWhileTheProducerRunsOn) {
+    // Another program of the instrument's host listens on the export port already.
+    const int taken = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(taken, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(export_port_));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(taken, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0) << std::strerror(errno);
+    ASSERT_EQ(::listen(taken, 4), 0);
+    start_broker();
+    start_producer();
+    start_consumer();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "export_unavailable",
+                                {{"channel", "cam0"}, {"node", "export-cam0"}, {"bind", export_endpoint()}}) == 1;
+        },
+        15s))
+        << producer_log();
+    ASSERT_TRUE(wait_until([&] { return waiting_for("no_transport"); }, 15s)) << consumer_log();
+    EXPECT_FALSE(producer_->try_wait()) << "the producer's own graph goes on: " << producer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+    ::close(taken);
+    EXPECT_EQ(consumer_events("channel_imported"), 0u) << consumer_log();
+    EXPECT_EQ(attachments(), 0u);
+    const KernelRun producer = collect(producer_dir_, {});
+    EXPECT_GT(count_of(producer.node("sim"), "handled"), 0u);
+}
+
+TEST_F(CrossHost_test, AnExportSenderRemovedFromTheRunningGraphIsNoLongerAdvertised) {
+    producer_own_host_ = false;  // dhub-ctl reaches it on this test's /dev/shm
+    start_broker();
+    start_producer();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
+        },
+        10s))
+        << producer_log();
+    const CtlRun removed =
+        ctl(producer_dir_, {"remove", "export-cam0", "--json", "--kernel", std::to_string(producer_->pid())});
+    ASSERT_EQ(removed.code, 0) << removed.out << removed.err;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "export_unavailable", {{"channel", "cam0"}, {"node", "export-cam0"}}) ==
+                   1;
+        },
+        10s))
+        << producer_log();
+    // Registered again without the endpoint: a host that discovers the channel now is told why it cannot read it.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 2;
+        },
+        10s))
+        << producer_log();
+    start_consumer();
+    ASSERT_TRUE(wait_until([&] { return waiting_for("no_transport"); }, 15s)) << consumer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+    EXPECT_EQ(consumer_events("channel_imported"), 0u) << consumer_log();
+}
+
+TEST_F(CrossHost_test, ChannelsWhoseNodeIdsWouldMeetEachCrossWithASenderAndAReceiverOfTheirOwn) {
+    // "cam.0" and "cam_0" both give "export-cam_0" and "import-cam_0" with the dots as '_'.
+    start_broker();
+    nlohmann::json broker = broker_section("instrument");
+    broker["export"] = export_;
+    nlohmann::json producer = instrument_graph(broker, 64);
+    producer["channels"][0]["name"] = "cam.0";
+    producer["channels"].push_back(producer["channels"][0]);
+    producer["channels"][1]["name"] = "cam_0";
+    producer["nodes"][0]["outputs"] = {"cam.0"};
+    producer["nodes"].push_back(producer["nodes"][0]);
+    producer["nodes"][1]["id"] = "sim2";
+    producer["nodes"][1]["outputs"] = {"cam_0"};
+    nlohmann::json consumer = {{"schema_version", 1},
+                               {"name", "analysis"},
+                               {"broker", broker_section("analysis")},
+                               {"channels", nlohmann::json::array()}};
+    consumer["nodes"] = nlohmann::json::array();
+    for (const char* channel : {"cam.0", "cam_0"}) {
+        consumer["nodes"].push_back(
+            {{"id", std::string("rec-") + (channel[3] == '.' ? "dot" : "underscore")},
+             {"plugin", "recorder"},
+             {"params", {{"path", (consumer_dir_ / (std::string(channel) + ".dhr")).string()}, {"flush_every", 1}}},
+             {"inputs", {std::string("broker:") + channel}}});
+    }
+    launch(producer_, producer_dir_, producer, {"--log-level", "debug"}, /*own_host=*/true);
+    launch(consumer_, consumer_dir_, consumer, {"--log-level", "debug"}, /*own_host=*/true);
+    const auto recorded_of = [&](const char* channel) {
+        return read_recording(consumer_dir_ / (std::string(channel) + ".dhr")).slots.size();
+    };
+    ASSERT_TRUE(wait_until([&] { return recorded_of("cam.0") >= 100 && recorded_of("cam_0") >= 100; }, 20s))
+        << consumer_log() << producer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+    EXPECT_EQ(consumer_events("channel_imported", {{"channel", "cam.0"}}), 1u) << consumer_log();
+    EXPECT_EQ(consumer_events("channel_imported", {{"channel", "cam_0"}}), 1u) << consumer_log();
+    EXPECT_EQ(consumer_events("channel_imported", {{"node", "import-cam_0"}}), 1u) << consumer_log();
+    EXPECT_EQ(consumer_events("channel_imported", {{"node", "import-cam_0-2"}}), 1u) << consumer_log();
+    expect_contiguous(recorded_frames(consumer_dir_ / "cam.0.dhr"), "cam.0");
+    expect_contiguous(recorded_frames(consumer_dir_ / "cam_0.dhr"), "cam_0");
 }
 
 TEST_F(CrossHost_test, AGarbledTransportInARegistrationIsRefusedNamingTheFieldAndTheKernelGoesOn) {

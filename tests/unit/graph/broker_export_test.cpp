@@ -36,8 +36,10 @@ TEST(BrokerExport_test, GivesEveryChannelASenderOnItsOwnPortAndRecordsTheEndpoin
     ASSERT_TRUE(issues.empty()) << format_issues(issues, "");
     const ExportSpec& exported = *spec->broker->exported;
     ASSERT_EQ(exported.endpoints.size(), 2u);
-    EXPECT_EQ(exported.endpoints[0], std::make_pair(std::string("frames"), std::string("tcp://detector-pc:5600")));
-    EXPECT_EQ(exported.endpoints[1], std::make_pair(std::string("scaled"), std::string("tcp://detector-pc:5601")));
+    EXPECT_EQ(exported.endpoints[0],
+              (ExportedChannel{"frames", "tcp://detector-pc:5600", "tcp://127.0.0.1:5600", "export-frames"}));
+    EXPECT_EQ(exported.endpoints[1],
+              (ExportedChannel{"scaled", "tcp://detector-pc:5601", "tcp://127.0.0.1:5601", "export-scaled"}));
     const NodeSpec* sender = node_named(*spec, "export-frames");
     ASSERT_NE(sender, nullptr);
     EXPECT_EQ(sender->plugin, "zmq");
@@ -73,7 +75,7 @@ TEST(BrokerExport_test, BindsEveryInterfaceForAHostNameWhichZeroMqCannotBind) {
     const auto issues = parse_issues(exporting({{"host", "detector-pc"}, {"port", 5600}, {"insecure", true}}), &spec);
     ASSERT_TRUE(issues.empty()) << format_issues(issues, "");
     EXPECT_EQ(node_named(*spec, "export-frames")->params["bind"], "tcp://0.0.0.0:5600");
-    EXPECT_EQ(spec->broker->exported->endpoints[0].second, "tcp://detector-pc:5600");
+    EXPECT_EQ(spec->broker->exported->endpoints[0].endpoint, "tcp://detector-pc:5600");
 }
 
 TEST(BrokerExport_test, NamesSendersWithoutTheDotsNodeIdsCannotHave) {
@@ -124,14 +126,38 @@ INSTANTIATE_TEST_SUITE_P(
                    {"without CURVE keys", "\"insecure\": true"}}),
     [](const auto& param_info) { return std::string(param_info.param.label); });
 
-TEST(BrokerExport_test, RefusesASingleReaderChannelAndASenderIdTheGraphUsesAlready) {
+TEST(BrokerExport_test, RefusesASingleReaderChannel) {
     Json document = exporting({{"host", "127.0.0.1"}, {"port", 5600}, {"channels", {"frames"}}});
     document["channels"][0]["sync"] = "single_reader";
     EXPECT_TRUE(has_issue(parse_issues(document), "/broker/export/channels/0", {"single_reader"}));
+}
 
-    document = exporting({{"host", "127.0.0.1"}, {"port", 5600}});
-    document["nodes"][0]["id"] = "export-frames";
-    EXPECT_TRUE(has_issue(parse_issues(document), "/broker/export", {"'export-frames'", "rename"}));
+TEST(BrokerExport_test, GivesEachSenderAnIdOfItsOwnWhenTheNaturalOneIsTaken) {
+    // "cam.0" and "cam_0" both map to "export-cam_0", and the graph has a node of that id already.
+    Json document = exporting({{"host", "127.0.0.1"}, {"port", 5600}});
+    document["channels"][0]["name"] = "cam.0";
+    document["channels"][1]["name"] = "cam_0";
+    document["nodes"][0]["id"] = "export-cam_0";
+    for (Json& node : document["nodes"]) {
+        for (const char* side : {"inputs", "outputs"}) {
+            if (!node.contains(side)) continue;
+            for (Json& channel : node[side])
+                channel = channel == "frames" ? "cam.0" : "cam_0";
+        }
+    }
+    std::optional<GraphSpec> spec;
+    const auto issues = parse_issues(document, &spec);
+    ASSERT_TRUE(issues.empty()) << format_issues(issues, "");
+    const auto& endpoints = spec->broker->exported->endpoints;
+    ASSERT_EQ(endpoints.size(), 2u);
+    EXPECT_EQ(endpoints[0].channel, "cam.0");
+    EXPECT_EQ(endpoints[0].sender, "export-cam_0-2");
+    EXPECT_EQ(endpoints[1].channel, "cam_0");
+    EXPECT_EQ(endpoints[1].sender, "export-cam_0-3");
+    ASSERT_NE(node_named(*spec, "export-cam_0-2"), nullptr);
+    EXPECT_EQ(node_named(*spec, "export-cam_0-2")->inputs[0].channel, "cam.0");
+    ASSERT_NE(node_named(*spec, "export-cam_0-3"), nullptr);
+    EXPECT_EQ(node_named(*spec, "export-cam_0-3")->inputs[0].channel, "cam_0");
 }
 
 }  // namespace

@@ -175,6 +175,15 @@ inline constexpr std::string_view REMOTE_INPUT_PREFIX = "broker:";
 /// "broker": {"export": ...} (docs/transports.md, "Across hosts through the broker"): the kernel serves the channels
 /// it publishes over the zmq transport, one port each, and registers each endpoint with the channel, so that a
 /// kernel on another host that reads "broker:<name>" receives it with no change to its graph.
+/// One channel the graph serves to other hosts (broker "export").
+struct ExportedChannel {
+    std::string channel;
+    std::string endpoint;  ///< as other hosts reach it: "tcp://<host>:<port>"
+    std::string bind;      ///< what its sender binds: "tcp://<bind_host>:<port>"
+    std::string sender;    ///< the sender node's id: "export-<channel>", dots as '_' (-2, -3, ... if taken)
+    bool operator==(const ExportedChannel&) const = default;
+};
+
 struct ExportSpec {
     std::string host;        ///< what other hosts connect to: a name or address of this machine
     std::string bind_host;   ///< the interface the senders bind ("bind_host"; default: host if numeric, else 0.0.0.0)
@@ -190,8 +199,8 @@ struct ExportSpec {
     std::optional<std::filesystem::path> curve_secret_key;
     std::optional<std::filesystem::path> allowlist;
     bool insecure = false;  ///< allow a non-loopback bind without CURVE
-    /// Filled by the parser: the endpoint each exported channel is served on, as other hosts reach it.
-    std::vector<std::pair<std::string, std::string>> endpoints;
+    /// Filled by the parser, one per exported channel.
+    std::vector<ExportedChannel> endpoints;
     std::string json_path = "/broker/export";
 };
 

@@ -461,10 +461,20 @@ private:
     Result<nlohmann::json> remove_locked(std::string_view id);
     /// Whether node id is in the graph and neither ended nor asked to stop.
     bool node_alive(const std::string& id) const;
+    /// base, or base with "-2", "-3", ... appended if the graph has a node of that id.
+    std::string unused_node_id(const std::string& base) const;
     /// The local channel's segment and attach secret, under the topology lock.
     Result<ImportedChannel> locate_import(const std::string& channel, const std::string& endpoint) const;
     /// wait(): once every node but the import receivers has ended, nothing reads what they receive.
     void stop_idle_imports();
+    /// wait(): an export sender that failed or was removed serves nobody; its channel's registration drops the
+    /// transport, so that other hosts are told it is unreachable instead of connecting to nothing.
+    void withdraw_failed_exports();
+    /// The node id ended (or was removed) with report: if it is an export sender that will not serve again, its
+    /// channel is registered again without the transport. The caller holds topology_mutex_ exclusively.
+    void export_sender_ended(const std::string& id, const NodeReport& report);
+    /// The export senders whose channel still advertises them: node id -> channel (guarded by topology_mutex_).
+    std::map<std::string, std::string> export_senders_;
 };
 
 }  // namespace dhub::runtime
