@@ -265,19 +265,28 @@ Result<nlohmann::json> GraphRunner::add_locked(const nlohmann::json& spec, const
     for (std::size_t channel = first_new; channel < validated.channels.size(); ++channel)
         new_channels.push_back(validated.channels[channel].spec->name);
     answer["channels"] = new_channels;
+    nlohmann::json remote_inputs = nlohmann::json::array();
+    for (const graph::BoundChannel& input : added.inputs) {
+        if (input.channel.starts_with(graph::REMOTE_INPUT_PREFIX)) remote_inputs.push_back(input.channel);
+    }
     *running_spec_ = std::move(candidate);  // `validated` points into it: not used past here
 
-    // The answer comes once the node runs: a start() that fails takes it out again, and the add is refused.
+    // The answer comes once the node runs: a start() that fails takes it out again, and the add is refused. A
+    // node attaching broker: inputs is answered at once: their producers may come much later, and one on another
+    // host is imported by a receiver this very lock must let the node add.
     const counters::NodeRecord& counts = counters_->node(record.value());
     const auto deadline = std::chrono::steady_clock::now() + NODE_FENCE_TIMEOUT;
     counters::NodeState state = counters::NodeState::Created;
+    bool connecting = false;
     for (;;) {
         state = static_cast<counters::NodeState>(counts.state.load(std::memory_order_acquire));
+        connecting = raw->connecting_remote();
         if (state == counters::NodeState::Running || state == counters::NodeState::Paused ||
-            counters::is_final(state) || std::chrono::steady_clock::now() >= deadline)
+            counters::is_final(state) || connecting || std::chrono::steady_clock::now() >= deadline)
             break;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    if (connecting) answer["waiting_for"] = remote_inputs;
     const NodeReport ended = raw->report();
     if (counters::is_final(state) && ended.end_reason == EndReason::StartFailed) {
         if (auto taken = take_out(index, /*keep_report=*/false); !taken) {

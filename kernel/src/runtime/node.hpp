@@ -158,6 +158,9 @@ public:
     void mark_added() noexcept { added_ = true; }
     void join() override;
     bool finished() const noexcept override { return finished_.load(std::memory_order_acquire); }
+    /// Its thread is attaching its broker: inputs, which may wait for their producers (and, for one on another
+    /// host, for the edit lock an add of this node holds).
+    bool connecting_remote() const noexcept { return connecting_remote_.load(std::memory_order_acquire); }
     bool has_inputs() const noexcept { return !inputs_.empty(); }
     bool is_graph_source() const noexcept override {
         return inputs_.empty() ||
@@ -407,6 +410,7 @@ private:
     std::thread thread_;
 
     std::atomic<bool> stop_{false};
+    std::atomic<bool> connecting_remote_{false};
     std::atomic<bool> finished_{false};
     std::mutex sleep_mutex_;
     std::condition_variable sleep_wakeup_;

@@ -17,10 +17,16 @@ namespace dhub::runtime {
 using namespace detail;
 
 bool Node::connect_remote_inputs() {
+    connecting_remote_.store(true, std::memory_order_release);
+    bool connected = true;
     for (Input& input : inputs_) {
-        if (input.remote && !input.consumer && !connect_remote(input)) return false;
+        if (input.remote && !input.consumer && !connect_remote(input)) {
+            connected = false;
+            break;
+        }
     }
-    return true;
+    connecting_remote_.store(false, std::memory_order_release);
+    return connected;
 }
 
 bool Node::connect_remote(Input& input) {

@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -384,6 +385,43 @@ TEST_F(CrossHost_test, ChannelsWhoseNodeIdsWouldMeetEachCrossWithASenderAndARece
     EXPECT_EQ(consumer_events("channel_imported", {{"node", "import-cam_0-2"}}), 1u) << consumer_log();
     expect_contiguous(recorded_frames(consumer_dir_ / "cam.0.dhr"), "cam.0");
     expect_contiguous(recorded_frames(consumer_dir_ / "cam_0.dhr"), "cam_0");
+}
+
+TEST_F(CrossHost_test, AReaderOfAnotherHostsChannelAddedLiveIsAnsweredAtOnceAndGetsTheFrames) {
+    // The add holds the graph's edit lock until it answers; the receiver the node's input needs is added under
+    // that lock too. The answer must not wait for the input (it used to wait out its 5 s start fence).
+    consumer_own_host_ = false;  // dhub-ctl reaches it on this test's /dev/shm
+    start_broker();
+    start_producer();
+    nlohmann::json analysis = instrument_graph(broker_section("analysis"));
+    analysis["name"] = "analysis";
+    analysis["channels"][0]["name"] = "local";
+    analysis["nodes"][0]["outputs"] = {"local"};
+    launch(consumer_, consumer_dir_, analysis, {"--log-level", "debug"}, /*own_host=*/false);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(consumer_dir_, "node_state", {{"node", "sim"}, {"to", "running"}}) > 0;
+        },
+        10s))
+        << consumer_log();
+    const nlohmann::json spec = {{"id", "rec"},
+                                 {"plugin", "recorder"},
+                                 {"params", {{"path", recording().string()}, {"flush_every", 1}}},
+                                 {"inputs", {"broker:cam0"}}};
+    const auto asked = std::chrono::steady_clock::now();
+    const CtlRun added =
+        ctl(consumer_dir_, {"add", spec.dump(), "--json", "--kernel", std::to_string(consumer_->pid())});
+    const auto answered = std::chrono::steady_clock::now();
+    ASSERT_EQ(added.code, 0) << added.out << added.err << consumer_log();
+    // Not a speed check: before, the answer came when the 5 s start fence ran out, every time.
+    EXPECT_LT(answered - asked, std::chrono::seconds(5)) << "the add waited out its start fence";
+    EXPECT_EQ(added.value["state"], "starting") << added.out;
+    EXPECT_EQ(added.value["waiting_for"], nlohmann::json::array({"broker:cam0"})) << added.out;
+    ASSERT_TRUE(wait_until([&] { return recorded() >= 100; }, 20s)) << consumer_log() << producer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+    EXPECT_EQ(consumer_events("channel_imported", {{"channel", "cam0"}}), 1u) << consumer_log();
+    expect_contiguous(recorded_frames(recording()), "the frames of the reader added live");
 }
 
 TEST_F(CrossHost_test, AGarbledTransportInARegistrationIsRefusedNamingTheFieldAndTheKernelGoesOn) {
