@@ -78,6 +78,22 @@ std::string shm_room_problem(std::uint64_t slot_bytes, std::uint64_t slot_count)
            " MiB free): make /dev/shm larger, or give the producer's channel fewer or smaller slots";
 }
 
+/// add_locked names what it refuses by the paths of a dhub-ctl add request; an import made no request, so they
+/// become the receiver node and its channel.
+std::string without_request_paths(std::string message, const std::string& node, const std::string& channel) {
+    const auto replace_all = [&](std::string_view from, const std::string& to) {
+        for (std::size_t at = message.find(from); at != std::string::npos; at = message.find(from, at + to.size()))
+            message.replace(at, from.size(), to);
+    };
+    replace_all(
+        " (/request/spec is the node, /request/channels/<k> its k-th new channel, other paths are in the "
+        "graph file)",
+        "");
+    replace_all("/request/spec", "receiver '" + node + "' ");
+    replace_all("/request/channels/0", "channel '" + channel + "' ");
+    return message;
+}
+
 /// "import-" and the channel's name with its dots as '_' (node ids have none): "cam.0" and "cam_0" meet here,
 /// and unused_node_id tells them apart.
 std::string receiver_id(const std::string& remote) {
@@ -176,8 +192,9 @@ Result<GraphRunner::ImportedChannel> GraphRunner::import_channel(const broker::C
     auto added = add_locked(spec, nlohmann::json::array({channel}));
     if (!added) {
         unpublished_channels_.erase(local);
-        return Error{added.error().code, "its receiver '" + id + "' for " + endpoint->get<std::string>() +
-                                             " could not be added: " + added.error().message};
+        return Error{added.error().code,
+                     "its receiver '" + id + "' for " + endpoint->get<std::string>() +
+                         " could not be added: " + without_request_paths(added.error().message, id, local)};
     }
     {
         const std::unique_lock topology(topology_mutex_);

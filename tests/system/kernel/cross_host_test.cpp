@@ -473,6 +473,15 @@ TEST_F(CrossHost_test, AGarbledTransportInARegistrationIsRefusedNamingTheFieldAn
     registration.slot_bytes = std::uint64_t{1} << 40;  // a ring no /dev/shm holds
     ASSERT_TRUE(client.register_channel(registration));
     EXPECT_TRUE(refused_naming("does not fit")) << consumer_log();
+    ASSERT_TRUE(client.deregister_channel("cam0"));
+    registration.slot_bytes = 4096;
+    registration.slot_count = 0;  // no channel has no slots: named as the import's channel, not as a request
+    ASSERT_TRUE(client.register_channel(registration));
+    EXPECT_TRUE(refused_naming("channel 'import.cam0' /slot_count")) << consumer_log();
+    for (const nlohmann::json& event : read_events(consumer_dir_)) {
+        if (event["event"] == "input_waiting")
+            EXPECT_EQ(event["detail"].get<std::string>().find("/request"), std::string::npos) << event.dump();
+    }
     client.stop();
     EXPECT_FALSE(consumer_->try_wait()) << "the consumer kernel must go on: " << consumer_log();
     EXPECT_EQ(count_events(consumer_dir_, "channel_imported"), 0u);
