@@ -34,20 +34,6 @@ bool is_numeric(const std::string& host) {
            ::inet_pton(AF_INET6, bare.c_str(), address.data()) == 1;
 }
 
-/// "export-" and the channel's name with its dots as '_' (node ids have none); "-2", "-3", ... appended while
-/// the graph has a node of that id ("cam.0" and "cam_0" would both be "export-cam_0").
-std::string sender_id(const std::string& channel, const std::vector<NodeSpec>& nodes) {
-    std::string base = "export-" + channel;
-    std::replace(base.begin(), base.end(), '.', '_');
-    const auto taken = [&](const std::string& id) {
-        return std::any_of(nodes.begin(), nodes.end(), [&](const NodeSpec& node) { return node.id == id; });
-    };
-    std::string id = base;
-    for (std::size_t suffix = 2; taken(id); ++suffix)
-        id = base + "-" + std::to_string(suffix);
-    return id;
-}
-
 std::optional<std::string> read_host(const Json& entry, const char* key, Issues& issues) {
     const Json* value = find_member(entry, key);
     if (value == nullptr) return std::nullopt;
@@ -115,6 +101,48 @@ std::optional<ExportSpec> parse_export(const Json& broker, const std::filesystem
     return exported;
 }
 
+/// "export-" and the channel's name with its dots as '_' (node ids have none); "-2", "-3", ... appended while
+/// the graph has a node of that id ("cam.0" and "cam_0" would both be "export-cam_0").
+std::string export_sender_id(const std::string& channel, const std::vector<NodeSpec>& nodes) {
+    std::string base = "export-" + channel;
+    std::replace(base.begin(), base.end(), '.', '_');
+    const auto taken = [&](const std::string& id) {
+        return std::any_of(nodes.begin(), nodes.end(), [&](const NodeSpec& node) { return node.id == id; });
+    };
+    std::string id = base;
+    for (std::size_t suffix = 2; taken(id); ++suffix)
+        id = base + "-" + std::to_string(suffix);
+    return id;
+}
+
+bool exported_by_default(const ChannelSpec& channel) {
+    return channel.sync != shm::SyncPolicy::SingleReader;
+}
+
+NodeSpec export_sender_node(const GraphSpec& graph,
+                            const ChannelSpec& channel,
+                            std::uint64_t port,
+                            const std::string& id) {
+    const ExportSpec& exported = *graph.broker->exported;
+    const auto secret_key = exported.curve_secret_key ? exported.curve_secret_key : graph.broker->client_key;
+    NodeSpec sender;
+    sender.id = id;
+    sender.plugin = SENDER_PLUGIN;
+    sender.component = SENDER_COMPONENT;
+    sender.params = {{"bind", "tcp://" + exported.bind_host + ":" + std::to_string(port)},
+                     {"delivery", channel.sync == shm::SyncPolicy::LatestOnly ? "latest" : "lossless"},
+                     {"window", exported.window},
+                     // With nobody receiving, a lossless sender must not hold the producer back.
+                     {"without_receivers", "discard"},
+                     {"insecure", exported.insecure}};
+    if (secret_key) sender.params["curve_secret_key"] = secret_key->string();
+    if (exported.allowlist) sender.params["allowlist"] = exported.allowlist->string();
+    sender.inputs.push_back({"", channel.name, exported.json_path, shm::Delivery::Channel});
+    sender.isolation = Isolation::Thread;
+    sender.json_path = exported.json_path;
+    return sender;
+}
+
 void add_export_nodes(GraphSpec& graph, Issues& issues) {
     if (!graph.broker || !graph.broker->exported) return;
     ExportSpec& exported = *graph.broker->exported;
@@ -130,7 +158,7 @@ void add_export_nodes(GraphSpec& graph, Issues& issues) {
     std::vector<const ChannelSpec*> served;
     if (exported.channels.empty()) {
         for (const ChannelSpec& channel : graph.channels) {
-            if (channel.sync != shm::SyncPolicy::SingleReader) served.push_back(&channel);
+            if (exported_by_default(channel)) served.push_back(&channel);
         }
     }
     for (std::size_t index = 0; index < exported.channels.size(); ++index) {
@@ -151,7 +179,7 @@ void add_export_nodes(GraphSpec& graph, Issues& issues) {
     for (std::size_t index = 0; index < served.size(); ++index) {
         const ChannelSpec& channel = *served[index];
         const std::uint64_t port = std::uint64_t{exported.port} + index;
-        const std::string id = sender_id(channel.name, graph.nodes);
+        const std::string id = export_sender_id(channel.name, graph.nodes);
         if (port > MAX_PORT) {
             issues.push_back({path + "/port", "channel '" + channel.name + "' would be served on port " +
                                                   std::to_string(port) + ", past 65535: choose a lower \"port\""});
@@ -162,22 +190,8 @@ void add_export_nodes(GraphSpec& graph, Issues& issues) {
                                         id + "' (at most 64 characters): list shorter ones in \"channels\""});
             continue;
         }
-        NodeSpec sender;
-        sender.id = id;
-        sender.plugin = SENDER_PLUGIN;
-        sender.component = SENDER_COMPONENT;
-        const std::string bind = "tcp://" + exported.bind_host + ":" + std::to_string(port);
-        sender.params = {{"bind", bind},
-                         {"delivery", channel.sync == shm::SyncPolicy::LatestOnly ? "latest" : "lossless"},
-                         {"window", exported.window},
-                         // With nobody receiving, a lossless sender must not hold the producer back.
-                         {"without_receivers", "discard"},
-                         {"insecure", exported.insecure}};
-        if (secret_key) sender.params["curve_secret_key"] = secret_key->string();
-        if (exported.allowlist) sender.params["allowlist"] = exported.allowlist->string();
-        sender.inputs.push_back({"", channel.name, path, shm::Delivery::Channel});
-        sender.isolation = Isolation::Thread;
-        sender.json_path = path;
+        NodeSpec sender = export_sender_node(graph, channel, port, id);
+        const std::string bind = sender.params["bind"].get<std::string>();
         graph.nodes.push_back(std::move(sender));
         exported.endpoints.push_back({channel.name, "tcp://" + exported.host + ":" + std::to_string(port), bind, id});
     }

@@ -155,8 +155,21 @@ bool BrokerLink::drop_transport(const std::string& channel) {
     {
         const std::lock_guard lock(mutex_);
         const auto found = registrations_.find(channel);
-        if (closed_ || found == registrations_.end() || found->second.transport.is_null()) return false;
-        found->second.transport = nullptr;
+        if (found == registrations_.end() || found->second.transport.is_null()) return false;
+    }
+    return set_transport(channel, nullptr);
+}
+
+void BrokerLink::add_export(graph::ExportedChannel entry) {
+    if (spec_.exported) spec_.exported->endpoints.push_back(std::move(entry));
+}
+
+bool BrokerLink::set_transport(const std::string& channel, nlohmann::json transport) {
+    {
+        const std::lock_guard lock(mutex_);
+        const auto found = registrations_.find(channel);
+        if (closed_ || found == registrations_.end()) return false;
+        found->second.transport = std::move(transport);
         // The broker replaces a registration its producer sends again; one not sent yet is replaced here.
         std::erase_if(unpublished_,
                       [&](const broker::ChannelRegistration& pending) { return pending.name == channel; });

@@ -49,6 +49,13 @@ public:
     /// kernels are told it cannot reach them, instead of connecting to an endpoint nobody serves. False if the
     /// channel is not published by this link or carries no transport.
     bool drop_transport(const std::string& channel);
+    /// Registers channel again with this "transport" (its sender, added to the running graph, serves it now).
+    /// False if the channel is not published by this link.
+    bool set_transport(const std::string& channel, nlohmann::json transport);
+    /// Serves one more channel (added to the running graph; the caller holds the graph's edit lock, under which
+    /// exported() and transport_of() are read).
+    void add_export(graph::ExportedChannel entry);
+    std::size_t export_count() const noexcept { return spec_.exported ? spec_.exported->endpoints.size() : 0; }
 
     /// What a registration of channel carries as its "transport" when the graph exports it (broker "export"):
     /// {"kind": "zmq", "endpoint", "server_key"?, "schema_id"?}; null when it does not.

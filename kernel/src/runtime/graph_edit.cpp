@@ -107,7 +107,12 @@ VoidResult GraphRunner::check_editable(std::string_view what) const {
 
 Result<nlohmann::json> GraphRunner::add_node(const nlohmann::json& spec, const nlohmann::json& channels) {
     const std::lock_guard edit(edit_mutex_);
-    return add_locked(spec, channels);
+    auto added = add_locked(spec, channels);
+    if (!added) return added;
+    nlohmann::json answer = std::move(added.value());
+    if (nlohmann::json served = export_added_channels(answer["channels"]); !served.empty())
+        answer["exported"] = std::move(served);
+    return answer;
 }
 
 Result<nlohmann::json> GraphRunner::add_locked(const nlohmann::json& spec, const nlohmann::json& channels) {
@@ -314,14 +319,20 @@ Result<nlohmann::json> GraphRunner::remove_locked(std::string_view id) {
     if (auto editable = check_editable("remove"); !editable) return editable.error();
     const auto found = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; });
     if (found == nodes_.end()) return Error{ErrorCode::NotFound, "the graph has no node '" + std::string(id) + "'"};
-    const std::size_t index = static_cast<std::size_t>(found - nodes_.begin());
+    std::size_t index = static_cast<std::size_t>(found - nodes_.begin());
     if (nodes_.size() == 1) {
         return Error{ErrorCode::InvalidArgument,
                      "node '" + std::string(id) + "' is the graph's last: `dhub-ctl stop` ends the graph"};
     }
     const std::vector<std::string> written = written_by(index);
+    // The export senders of what it writes go with it: the kernel added them to serve these channels alone.
+    std::vector<std::string> senders;
     for (std::size_t other = 0; other < nodes_.size(); ++other) {
         if (other == index || !reads_any(bindings_[other].inputs, written)) continue;
+        if (is_export_sender_of(nodes_[other]->id(), written)) {
+            senders.push_back(nodes_[other]->id());
+            continue;
+        }
         return Error{ErrorCode::InvalidArgument, "node '" + std::string(id) + "' writes what node '" +
                                                      nodes_[other]->id() + "' reads: remove '" + nodes_[other]->id() +
                                                      "' first"};
@@ -330,6 +341,9 @@ Result<nlohmann::json> GraphRunner::remove_locked(std::string_view id) {
     // latest-only ones stay, for one): every later add or swap checks it.
     graph::GraphSpec rest = *running_spec_;
     rest.nodes.erase(rest.nodes.begin() + static_cast<std::ptrdiff_t>(index));
+    std::erase_if(rest.nodes, [&](const graph::NodeSpec& node) {
+        return std::find(senders.begin(), senders.end(), node.id) != senders.end();
+    });
     std::erase_if(rest.channels, [&](const graph::ChannelSpec& channel) {
         return std::find(written.begin(), written.end(), channel.name) != written.end();
     });
@@ -339,6 +353,15 @@ Result<nlohmann::json> GraphRunner::remove_locked(std::string_view id) {
         return Error{ErrorCode::InvalidArgument,
                      "the graph without node '" + std::string(id) + "' would not be valid:\n" + listed_issues(issues)};
     }
+    for (const std::string& sender : senders) {
+        if (auto removed = remove_locked(sender); !removed) {
+            return Error{removed.error().code, "node '" + std::string(id) + "' stays: its export sender '" + sender +
+                                                   "' could not be removed first: " + removed.error().message};
+        }
+    }
+    index = static_cast<std::size_t>(
+        std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node->id() == id; }) -
+        nodes_.begin());
     auto report = take_out(index, /*keep_report=*/true);
     if (!report) return report.error();
     {
@@ -350,6 +373,7 @@ Result<nlohmann::json> GraphRunner::remove_locked(std::string_view id) {
     for (const std::string& channel : written)
         channels.push_back(channel);
     answer["channels"] = channels;
+    if (!senders.empty()) answer["also_removed"] = senders;
     events_->emit("node_removed", answer);
     return answer;
 }

@@ -424,6 +424,57 @@ TEST_F(CrossHost_test, AReaderOfAnotherHostsChannelAddedLiveIsAnsweredAtOnceAndG
     expect_contiguous(recorded_frames(recording()), "the frames of the reader added live");
 }
 
+TEST_F(CrossHost_test, AChannelAddedToTheRunningProducerIsExportedAndItsSenderGoesWithItsWriter) {
+    producer_own_host_ = false;  // dhub-ctl reaches it on this test's /dev/shm
+    start_broker();
+    start_producer();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
+        },
+        10s))
+        << producer_log();
+    const std::string pid = std::to_string(producer_->pid());
+    const nlohmann::json stage = {{"id", "gain"}, {"plugin", "scale"}, {"inputs", {"cam0"}}, {"outputs", {"cam1"}}};
+    const nlohmann::json channel = {
+        {"name", "cam1"}, {"slot_bytes", 4096}, {"slot_count", 64}, {"sync", "every_reader"}};
+    const CtlRun added = ctl(producer_dir_, {"add", stage.dump(), "--channels", nlohmann::json::array({channel}).dump(),
+                                             "--json", "--kernel", pid});
+    ASSERT_EQ(added.code, 0) << added.out << added.err << producer_log();
+    // cam0 is served on the export's port, so the added channel on the next one.
+    const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(export_port_ + 1);
+    EXPECT_EQ(added.value["exported"],
+              nlohmann::json::array({{{"channel", "cam1"}, {"node", "export-cam1"}, {"endpoint", endpoint}}}))
+        << added.out;
+
+    nlohmann::json analysis = {{"schema_version", 1},
+                               {"name", "analysis"},
+                               {"broker", broker_section("analysis")},
+                               {"channels", nlohmann::json::array()},
+                               {"nodes",
+                                {{{"id", "rec"},
+                                  {"plugin", "recorder"},
+                                  {"params", {{"path", recording().string()}, {"flush_every", 1}}},
+                                  {"inputs", {"broker:cam1"}}}}}};
+    launch(consumer_, consumer_dir_, analysis, {"--log-level", "debug"}, /*own_host=*/true);
+    ASSERT_TRUE(wait_until([&] { return recorded() >= 100; }, 20s)) << consumer_log() << producer_log();
+    EXPECT_EQ(consumer_events("channel_imported", {{"channel", "cam1"}, {"endpoint", endpoint}}), 1u) << consumer_log();
+
+    // Removing the stage takes the sender the kernel added for its channel along.
+    const CtlRun removed = ctl(producer_dir_, {"remove", "gain", "--json", "--kernel", pid});
+    ASSERT_EQ(removed.code, 0) << removed.out << removed.err << producer_log();
+    EXPECT_EQ(removed.value["also_removed"], nlohmann::json::array({"export-cam1"})) << removed.out;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return consumer_events("input_lost", {{"node", "rec"}}) == 1;
+        },
+        10s))
+        << consumer_log();
+    stop(consumer_, consumer_log());
+    stop(producer_, producer_log());
+    expect_contiguous(recorded_frames(recording()), "the added channel on the other host");
+}
+
 TEST_F(CrossHost_test, AGarbledTransportInARegistrationIsRefusedNamingTheFieldAndTheKernelGoesOn) {
     // A client of the broker (the instrument's key) registers cam0 as if from another host, with transports no
     // kernel should use: the consumer kernel refuses each, naming the field, and keeps running.

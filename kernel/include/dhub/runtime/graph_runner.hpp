@@ -473,6 +473,12 @@ private:
     /// The node id ended (or was removed) with report: if it is an export sender that will not serve again, its
     /// channel is registered again without the transport. The caller holds topology_mutex_ exclusively.
     void export_sender_ended(const std::string& id, const NodeReport& report);
+    /// add_node: the channels an add made, served to other hosts as the graph's "export" serves its own (when it
+    /// names no "channels"): a sender node each, and their registrations name it. What it served, for the answer:
+    /// [{"channel", "node", "endpoint"}]. The caller holds edit_mutex_.
+    nlohmann::json export_added_channels(const nlohmann::json& channels);
+    /// Whether node id is the export sender of one of channels (a removal of their writer takes it along).
+    bool is_export_sender_of(const std::string& id, const std::vector<std::string>& channels) const;
     /// The export senders whose channel still advertises them: node id -> channel (guarded by topology_mutex_).
     std::map<std::string, std::string> export_senders_;
 };
