@@ -40,15 +40,22 @@ std::string restartable_loopback_endpoint() {
 }
 
 int restartable_loopback_port() {
+    return restartable_loopback_ports(1);
+}
+
+int restartable_loopback_ports(int count) {
     const int high = ephemeral_low();
     const int low = high > 12000 ? 10000 : 1024;
     std::mt19937 random(std::random_device{}());
-    std::uniform_int_distribution<int> pick(low, high - 1);
+    std::uniform_int_distribution<int> pick(low, high - count);
     for (int attempt = 0; attempt < 200; ++attempt) {
-        const int port = pick(random);
-        if (free_on_loopback(port)) return port;
+        const int first = pick(random);
+        bool all_free = true;
+        for (int port = first; port < first + count && all_free; ++port)
+            all_free = free_on_loopback(port);
+        if (all_free) return first;
     }
-    throw std::runtime_error("no free loopback port below the ephemeral range");
+    throw std::runtime_error("no " + std::to_string(count) + " free loopback ports in a row below the ephemeral range");
 }
 
 }  // namespace dhub::testing

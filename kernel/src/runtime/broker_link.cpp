@@ -106,6 +106,7 @@ Result<std::unique_ptr<BrokerLink>> BrokerLink::create(const graph::BrokerSpec& 
         return Error{started.error().code, "graph /broker/endpoint " + spec.endpoint + ": " + started.error().message};
     }
     link->retry_thread_ = std::thread([self] { self->retry_loop(); });
+    if (link->spec_.exported) link->next_export_offset_ = link->spec_.exported->endpoints.size();
     return link;
 }
 
@@ -161,7 +162,9 @@ bool BrokerLink::drop_transport(const std::string& channel) {
 }
 
 void BrokerLink::add_export(graph::ExportedChannel entry) {
-    if (spec_.exported) spec_.exported->endpoints.push_back(std::move(entry));
+    if (!spec_.exported) return;
+    spec_.exported->endpoints.push_back(std::move(entry));
+    ++next_export_offset_;
 }
 
 bool BrokerLink::set_transport(const std::string& channel, nlohmann::json transport) {
@@ -180,6 +183,10 @@ bool BrokerLink::set_transport(const std::string& channel, nlohmann::json transp
 }
 
 void BrokerLink::withdraw(const std::string& name) {
+    if (spec_.exported) {
+        std::erase_if(spec_.exported->endpoints,
+                      [&](const graph::ExportedChannel& entry) { return entry.channel == name; });
+    }
     bool published = false;
     {
         const std::lock_guard lock(mutex_);
@@ -286,7 +293,12 @@ void BrokerLink::retry_loop() {
             }
         }
         for (auto& registration : failed) {
-            if (!closed_ && std::find(withdrawn.begin(), withdrawn.end(), registration.name) == withdrawn.end())
+            // A newer registration of the same channel queued meanwhile (set_transport) is the one to send.
+            const bool superseded =
+                std::any_of(unpublished_.begin(), unpublished_.end(),
+                            [&](const broker::ChannelRegistration& newer) { return newer.name == registration.name; });
+            if (!closed_ && !superseded &&
+                std::find(withdrawn.begin(), withdrawn.end(), registration.name) == withdrawn.end())
                 unpublished_.push_back(std::move(registration));
         }
         if (unpublished_.empty()) {

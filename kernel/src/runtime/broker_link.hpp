@@ -40,7 +40,9 @@ public:
 
     /// Registers a channel this kernel produces, now or (in the background) as soon as the broker takes it.
     void publish(broker::ChannelRegistration registration);
-    /// Deregisters one channel (removed from the running graph): its consumers elsewhere hear channel_closed.
+    /// Deregisters one channel (removed from the running graph): its consumers elsewhere hear channel_closed. Its
+    /// export entry goes too (the caller holds the graph's edit lock): a channel added again under the same name
+    /// is served anew.
     void withdraw(const std::string& name);
     /// Deregisters every published channel (clean shutdown: consumers get channel_closed at once). Nothing is
     /// published after it.
@@ -55,7 +57,9 @@ public:
     /// Serves one more channel (added to the running graph; the caller holds the graph's edit lock, under which
     /// exported() and transport_of() are read).
     void add_export(graph::ExportedChannel entry);
-    std::size_t export_count() const noexcept { return spec_.exported ? spec_.exported->endpoints.size() : 0; }
+    /// Which port the next channel added to the running graph is served on: the export's "port" plus this. It
+    /// only grows: a port once used is not handed out again in this run.
+    std::size_t next_export_offset() const noexcept { return next_export_offset_; }
 
     /// What a registration of channel carries as its "transport" when the graph exports it (broker "export"):
     /// {"kind": "zmq", "endpoint", "server_key"?, "schema_id"?}; null when it does not.
@@ -90,6 +94,7 @@ private:
     /// The last registration of every channel published or being published, by name (for drop_transport).
     std::map<std::string, broker::ChannelRegistration> registrations_;
     bool closed_ = false;  ///< withdraw_all ran: nothing is published any more
+    std::size_t next_export_offset_ = 0;
     std::vector<std::string> published_;
     std::vector<std::string> in_flight_;  ///< being registered by the retry loop (outside the lock)
     std::vector<std::string> withdrawn_;  ///< of those, withdrawn meanwhile: deregistered once registered

@@ -39,15 +39,19 @@ void GraphRunner::withdraw_failed_exports() {
     // wait() holds the topology lock.
     if (export_senders_.empty()) return;
     for (const auto& node : nodes_) {
-        if (node->finished() && export_senders_.contains(node->id())) export_sender_ended(node->id(), node->report());
+        const auto sender = export_senders_.find(node->id());
+        if (sender != export_senders_.end() && sender->second.advertised && node->finished())
+            export_sender_ended(node->id(), node->report());
     }
 }
 
 void GraphRunner::export_sender_ended(const std::string& id, const NodeReport& report) {
     const auto sender = export_senders_.find(id);
-    if (sender == export_senders_.end() || !broker_link_ || !ended_for_good(report.end_reason)) return;
-    const std::string channel = sender->second;
-    export_senders_.erase(sender);
+    if (sender == export_senders_.end() || !sender->second.advertised || !broker_link_ ||
+        !ended_for_good(report.end_reason))
+        return;
+    sender->second.advertised = false;
+    const std::string& channel = sender->second.channel;
     if (!broker_link_->drop_transport(channel)) return;
     if (auto logger = spdlog::get("dhub.kernel")) {
         logger->error(
@@ -59,11 +63,10 @@ void GraphRunner::export_sender_ended(const std::string& id, const NodeReport& r
 }
 
 bool GraphRunner::is_export_sender_of(const std::string& id, const std::vector<std::string>& channels) const {
-    if (!broker_link_) return false;
-    return std::any_of(channels.begin(), channels.end(), [&](const std::string& channel) {
-        const graph::ExportedChannel* exported = broker_link_->exported(channel);
-        return exported != nullptr && exported->sender == id;
-    });
+    const std::shared_lock topology(topology_mutex_);
+    const auto sender = export_senders_.find(id);
+    return sender != export_senders_.end() &&
+           std::find(channels.begin(), channels.end(), sender->second.channel) != channels.end();
 }
 
 nlohmann::json GraphRunner::export_added_channels(const nlohmann::json& channels) {
@@ -79,12 +82,13 @@ nlohmann::json GraphRunner::export_added_channels(const nlohmann::json& channels
         const auto spec = std::find_if(running.channels.begin(), running.channels.end(),
                                        [&](const graph::ChannelSpec& candidate) { return candidate.name == channel; });
         if (spec == running.channels.end() || !graph::detail::exported_by_default(*spec)) continue;
-        const std::uint64_t port = std::uint64_t{exported.port} + broker_link_->export_count();
+        const std::uint64_t port = std::uint64_t{exported.port} + broker_link_->next_export_offset();
         const std::string id = unused_node_id(graph::detail::export_sender_id(channel, running.nodes));
         const auto unavailable = [&](const std::string& bind, const std::string& problem) {
             if (logger) logger->error("channel '{}' is not served to other hosts: {}", channel, problem);
-            events_->emit("export_unavailable",
-                          {{"channel", channel}, {"node", id}, {"bind", bind}, {"error", problem}});
+            nlohmann::json event = {{"channel", channel}, {"node", id}, {"error", problem}};
+            if (!bind.empty()) event["bind"] = bind;
+            events_->emit("export_unavailable", event);
         };
         if (port > 65535 || id.size() > graph::MAX_NODE_ID) {
             unavailable("", port > 65535 ? "its port would be " + std::to_string(port) + ", past 65535"
@@ -106,16 +110,20 @@ nlohmann::json GraphRunner::export_added_channels(const nlohmann::json& channels
                                      {"isolation", "thread"},
                                      {"inputs", {channel}},
                                      {"params", sender.params}};
-        if (auto added = add_locked(node, nlohmann::json::array()); !added) {
+        auto added = add_locked(node, nlohmann::json::array());
+        if (!added) {
             unavailable(entry.bind, "its sender '" + id + "' could not be added: " + added.error().message);
             continue;
         }
-        {
-            const std::unique_lock topology(topology_mutex_);
-            export_senders_[id] = channel;
-        }
+        // Named in the registration first, then watched: a sender that has ended by now is withdrawn at once.
         const std::size_t index = channel_index(channel);
         (void)broker_link_->set_transport(channel, broker_link_->transport_of(channel, channel_schemas_[index]));
+        {
+            const std::unique_lock topology(topology_mutex_);
+            export_senders_[id] = {channel, true};
+            withdraw_failed_exports();
+        }
+        if (added.value().contains("end_reason")) continue;  // it ended at once: withdrawn above, and said so
         if (logger)
             logger->info("channel '{}' added: served to other hosts on {} by '{}'", channel, entry.endpoint, id);
         served.push_back({{"channel", channel}, {"node", id}, {"endpoint", entry.endpoint}});

@@ -354,6 +354,11 @@ Result<nlohmann::json> GraphRunner::remove_locked(std::string_view id) {
                      "the graph without node '" + std::string(id) + "' would not be valid:\n" + listed_issues(issues)};
     }
     for (const std::string& sender : senders) {
+        {
+            // Its channel is withdrawn right after: registering it again without the sender first would be noise.
+            const std::unique_lock topology(topology_mutex_);
+            export_senders_[sender].advertised = false;
+        }
         if (auto removed = remove_locked(sender); !removed) {
             return Error{removed.error().code, "node '" + std::string(id) + "' stays: its export sender '" + sender +
                                                    "' could not be removed first: " + removed.error().message};
@@ -367,6 +372,7 @@ Result<nlohmann::json> GraphRunner::remove_locked(std::string_view id) {
     {
         const std::unique_lock topology(topology_mutex_);
         export_sender_ended(std::string(id), report.value());
+        export_senders_.erase(std::string(id));
     }
     nlohmann::json answer = {{"node", std::string(id)}, {"report", to_json(report.value())}};
     nlohmann::json channels = nlohmann::json::array();

@@ -388,11 +388,18 @@ Result<std::unique_ptr<GraphRunner::Channel>, SetupError> GraphRunner::make_chan
         registration.slot_count = config.effective_slot_count();
         registration.attach_secret = config.attach_secret;
         registration.shm_domain = shm::domain_id();
-        registration.transport = broker_link_->transport_of(channel->name, validated.schema);
-        if (const graph::ExportedChannel* exported = broker_link_->exported(channel->name)) {
+        // Channels added live are exported by export_added_channels, once their sender runs.
+        if (const graph::ExportedChannel* exported =
+                started_.load() ? nullptr : broker_link_->exported(channel->name)) {
+            const std::string problem = tcp_bind_problem(exported->bind);
+            {
+                const std::unique_lock topology(topology_mutex_);
+                export_senders_[exported->sender] = {channel->name, problem.empty()};
+            }
             // Told to other hosts only if its sender can bind: another kernel of this host may serve that port.
-            if (const std::string problem = tcp_bind_problem(exported->bind); !problem.empty()) {
-                registration.transport = nullptr;
+            if (problem.empty()) {
+                registration.transport = broker_link_->transport_of(channel->name, validated.schema);
+            } else {
                 kernel_logger()->error(
                     "channel '{}' is not served to other hosts: its sender '{}' cannot bind {} ({}); give "
                     "/broker/export/port a free port",
@@ -401,8 +408,6 @@ Result<std::unique_ptr<GraphRunner::Channel>, SetupError> GraphRunner::make_chan
                                                      {"node", exported->sender},
                                                      {"bind", exported->bind},
                                                      {"error", problem}});
-            } else {
-                export_senders_[exported->sender] = channel->name;
             }
         }
         // The typed schema rides along, so that consumers built for an older version can be accepted; one

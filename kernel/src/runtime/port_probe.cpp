@@ -25,7 +25,8 @@ std::string tcp_bind_problem(const std::string& endpoint) {
     std::string host(rest.substr(0, colon));
     unsigned port = 0;
     const std::string_view digits = rest.substr(colon + 1);
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), port).ec != std::errc() || port > 65535)
+    const auto [end, failure] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (failure != std::errc() || end != digits.data() + digits.size() || port > 65535)
         return "port '" + std::string(digits) + "' is not a number up to 65535";
     if (host == "*") host = "0.0.0.0";
     const bool v6 = host.starts_with('[') && host.ends_with(']');

@@ -47,7 +47,7 @@ protected:
         }
         KernelPair::SetUp();
         if (HasFatalFailure()) return;
-        export_port_ = restartable_loopback_port();
+        export_port_ = restartable_loopback_ports(3);  // cam0, and channels tests add (two ids, a live add)
         export_ = {{"host", "127.0.0.1"}, {"port", export_port_}, {"allowlist", (keys_ / "allow.json").string()}};
         producer_own_host_ = true;
         consumer_own_host_ = true;
@@ -470,9 +470,21 @@ TEST_F(CrossHost_test, AChannelAddedToTheRunningProducerIsExportedAndItsSenderGo
         },
         10s))
         << consumer_log();
+    expect_contiguous(recorded_frames(recording()), "the added channel on the other host");
+
+    // Added again: served anew on the next port (never the dead one), and the other host follows it there.
+    const std::size_t first_run = recorded();
+    const CtlRun again = ctl(producer_dir_, {"add", stage.dump(), "--channels", nlohmann::json::array({channel}).dump(),
+                                             "--json", "--kernel", pid});
+    ASSERT_EQ(again.code, 0) << again.out << again.err << producer_log();
+    const std::string next = "tcp://127.0.0.1:" + std::to_string(export_port_ + 2);
+    EXPECT_EQ(again.value["exported"],
+              nlohmann::json::array({{{"channel", "cam1"}, {"node", "export-cam1"}, {"endpoint", next}}}))
+        << again.out;
+    ASSERT_TRUE(wait_until([&] { return recorded() >= first_run + 100; }, 20s)) << consumer_log() << producer_log();
+    EXPECT_EQ(consumer_events("channel_imported", {{"channel", "cam1"}, {"endpoint", next}}), 1u) << consumer_log();
     stop(consumer_, consumer_log());
     stop(producer_, producer_log());
-    expect_contiguous(recorded_frames(recording()), "the added channel on the other host");
 }
 
 TEST_F(CrossHost_test, AGarbledTransportInARegistrationIsRefusedNamingTheFieldAndTheKernelGoesOn) {
@@ -530,8 +542,9 @@ TEST_F(CrossHost_test, AGarbledTransportInARegistrationIsRefusedNamingTheFieldAn
     ASSERT_TRUE(client.register_channel(registration));
     EXPECT_TRUE(refused_naming("channel 'import.cam0' /slot_count")) << consumer_log();
     for (const nlohmann::json& event : read_events(consumer_dir_)) {
-        if (event["event"] == "input_waiting")
+        if (event["event"] == "input_waiting") {
             EXPECT_EQ(event["detail"].get<std::string>().find("/request"), std::string::npos) << event.dump();
+        }
     }
     client.stop();
     EXPECT_FALSE(consumer_->try_wait()) << "the consumer kernel must go on: " << consumer_log();

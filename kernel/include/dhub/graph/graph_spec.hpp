@@ -171,10 +171,6 @@ const char* to_string(ChannelValidatorSpec::OnReject action) noexcept;
 /// Inputs named "broker:<channel>" read a channel another kernel produces, found through the broker.
 inline constexpr std::string_view REMOTE_INPUT_PREFIX = "broker:";
 
-/// The graph's "broker" section: where the control plane is and how this kernel talks to it.
-/// "broker": {"export": ...} (docs/transports.md, "Across hosts through the broker"): the kernel serves the channels
-/// it publishes over the zmq transport, one port each, and registers each endpoint with the channel, so that a
-/// kernel on another host that reads "broker:<name>" receives it with no change to its graph.
 /// One channel the graph serves to other hosts (broker "export").
 struct ExportedChannel {
     std::string channel;
@@ -184,6 +180,9 @@ struct ExportedChannel {
     bool operator==(const ExportedChannel&) const = default;
 };
 
+/// "broker": {"export": ...} (docs/transports.md, "Across hosts through the broker"): the kernel serves the channels
+/// it publishes over the zmq transport, one port each, and registers each endpoint with the channel, so that a
+/// kernel on another host that reads "broker:<name>" receives it with no change to its graph.
 struct ExportSpec {
     std::string host;        ///< what other hosts connect to: a name or address of this machine
     std::string bind_host;   ///< the interface the senders bind ("bind_host"; default: host if numeric, else 0.0.0.0)
@@ -204,6 +203,7 @@ struct ExportSpec {
     std::string json_path = "/broker/export";
 };
 
+/// The graph's "broker" section: where the control plane is and how this kernel talks to it.
 struct BrokerSpec {
     std::string endpoint = "tcp://127.0.0.1:5570";
     bool embedded = false;  ///< run the broker inside this kernel, bound to endpoint

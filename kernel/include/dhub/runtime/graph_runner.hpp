@@ -479,8 +479,13 @@ private:
     nlohmann::json export_added_channels(const nlohmann::json& channels);
     /// Whether node id is the export sender of one of channels (a removal of their writer takes it along).
     bool is_export_sender_of(const std::string& id, const std::vector<std::string>& channels) const;
-    /// The export senders whose channel still advertises them: node id -> channel (guarded by topology_mutex_).
-    std::map<std::string, std::string> export_senders_;
+    /// The export senders the kernel added (for the graph's channels, or for channels added live) and still has:
+    /// node id -> its channel, and whether the channel's registration names it (guarded by topology_mutex_).
+    struct ExportSender {
+        std::string channel;
+        bool advertised = false;
+    };
+    std::map<std::string, ExportSender> export_senders_;
 };
 
 }  // namespace dhub::runtime

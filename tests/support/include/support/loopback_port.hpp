@@ -13,5 +13,7 @@ namespace dhub::testing {
 std::string restartable_loopback_endpoint();
 /// The port of such an endpoint: for a server a test restarts on the same port (a transport's sender).
 int restartable_loopback_port();
+/// The first of `count` consecutive such ports, all free now (a graph exporting several channels).
+int restartable_loopback_ports(int count);
 
 }  // namespace dhub::testing
