@@ -53,6 +53,18 @@ protected:
         consumer_own_host_ = true;
     }
 
+    /// Starts the broker and the instrument kernel, and waits until the broker took its channel cam0.
+    void start_published_producer() {
+        start_broker();
+        start_producer();
+        ASSERT_TRUE(wait_until(
+            [&] {
+                return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
+            },
+            10s))
+            << producer_log();
+    }
+
     std::string export_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(export_port_); }
 
     /// The input_attached events of the analysis kernel in dir, in order.
@@ -134,14 +146,7 @@ TEST_F(CrossHost_test, AConsumerOnAnotherHostStartedFirstReceivesEveryFrameThrou
 
 TEST_F(CrossHost_test, AProducerStartedFirstIsReadThroughItsSegmentOnItsHostAndThroughTheTransportElsewhere) {
     producer_own_host_ = false;  // on this test's own /dev/shm, with the second consumer
-    start_broker();
-    start_producer();
-    ASSERT_TRUE(wait_until(
-        [&] {
-            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
-        },
-        10s))
-        << producer_log();
+    ASSERT_NO_FATAL_FAILURE(start_published_producer());
     start_consumer();
     TempDir local_dir;
     std::optional<ChildProcess> local;
@@ -313,14 +318,7 @@ TEST_F(CrossHost_test, AnExportWhosePortIsTakenIsNotAdvertisedAndTheOtherHostSay
 
 TEST_F(CrossHost_test, AnExportSenderRemovedFromTheRunningGraphIsNoLongerAdvertised) {
     producer_own_host_ = false;  // dhub-ctl reaches it on this test's /dev/shm
-    start_broker();
-    start_producer();
-    ASSERT_TRUE(wait_until(
-        [&] {
-            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
-        },
-        10s))
-        << producer_log();
+    ASSERT_NO_FATAL_FAILURE(start_published_producer());
     const CtlRun removed =
         ctl(producer_dir_, {"remove", "export-cam0", "--json", "--kernel", std::to_string(producer_->pid())});
     ASSERT_EQ(removed.code, 0) << removed.out << removed.err;
@@ -426,14 +424,7 @@ TEST_F(CrossHost_test, AReaderOfAnotherHostsChannelAddedLiveIsAnsweredAtOnceAndG
 
 TEST_F(CrossHost_test, AChannelAddedToTheRunningProducerIsExportedAndItsSenderGoesWithItsWriter) {
     producer_own_host_ = false;  // dhub-ctl reaches it on this test's /dev/shm
-    start_broker();
-    start_producer();
-    ASSERT_TRUE(wait_until(
-        [&] {
-            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
-        },
-        10s))
-        << producer_log();
+    ASSERT_NO_FATAL_FAILURE(start_published_producer());
     const std::string pid = std::to_string(producer_->pid());
     const nlohmann::json stage = {{"id", "gain"}, {"plugin", "scale"}, {"inputs", {"cam0"}}, {"outputs", {"cam1"}}};
     const nlohmann::json channel = {
