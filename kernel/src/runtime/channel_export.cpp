@@ -17,20 +17,9 @@
 namespace dhub::runtime {
 namespace {
 
-/// Ends after which the sender will not serve again in this run.
+/// Ends after which the sender will not serve again in this run: a failure, or its removal.
 bool ended_for_good(EndReason reason) {
-    switch (reason) {
-        case EndReason::StartFailed:
-        case EndReason::RunFailed:
-        case EndReason::ErrorPolicyNode:
-        case EndReason::ErrorPolicyGraph:
-        case EndReason::Crashed:
-        case EndReason::Hung:
-        case EndReason::Removed:
-            return true;
-        default:
-            return false;
-    }
+    return is_failure(reason) || reason == EndReason::Removed;
 }
 
 }  // namespace

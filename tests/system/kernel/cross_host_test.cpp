@@ -53,18 +53,6 @@ protected:
         consumer_own_host_ = true;
     }
 
-    /// Starts the broker and the instrument kernel, and waits until the broker took its channel cam0.
-    void start_published_producer() {
-        start_broker();
-        start_producer();
-        ASSERT_TRUE(wait_until(
-            [&] {
-                return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
-            },
-            10s))
-            << producer_log();
-    }
-
     std::string export_endpoint() const { return "tcp://127.0.0.1:" + std::to_string(export_port_); }
 
     /// The input_attached events of the analysis kernel in dir, in order.

@@ -59,14 +59,7 @@ TEST_F(CrossKernel_test, AConsumerStartedFirstAttachesWhenTheProducerAppearsAndG
 }
 
 TEST_F(CrossKernel_test, DhubCtlListsTheKernelsAndChannelsTheBrokerKnows) {
-    start_broker();
-    start_producer();
-    ASSERT_TRUE(wait_until(
-        [&] {
-            return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
-        },
-        10s))
-        << producer_log();
+    ASSERT_NO_FATAL_FAILURE(start_published_producer());
     const auto as = [&](const std::string& client, std::vector<std::string> arguments) {
         arguments.insert(arguments.end(), {"--broker", endpoint_, "--server-key", (keys_ / "broker.pub").string(),
                                            "--key", (keys_ / (client + ".key")).string()});

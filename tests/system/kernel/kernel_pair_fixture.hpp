@@ -140,6 +140,18 @@ protected:
         launch(producer_, producer_dir_, instrument_graph(broker, 64), {"--log-level", "debug"}, producer_own_host_);
     }
 
+    /// Starts the broker and the instrument kernel, and waits until the broker took its channel cam0.
+    void start_published_producer() {
+        start_broker();
+        start_producer();
+        ASSERT_TRUE(wait_until(
+            [&] {
+                return count_events(producer_dir_, "channel_published", {{"channel", "cam0"}}) == 1;
+            },
+            10s))
+            << producer_log();
+    }
+
     void start_consumer(const std::string& plugin = "recorder", const std::string& client = "analysis") {
         nlohmann::json node = {{"id", "rec"}, {"plugin", plugin}, {"inputs", {"broker:cam0"}}};
         nlohmann::json channels = nlohmann::json::array();
