@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 #include "describe.hpp"
+#include "dhub/base/heap_policy.hpp"
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
 #include "dhub/runtime/graph_runner.hpp"
@@ -172,6 +173,8 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    // Before the graph allocates anything: ZeroMQ's receive buffers and the like are reused, not faulted in again.
+    logger->debug("{}", dhub::keep_freed_heap().detail);
     SignalWatcher signals;  // before any thread starts, so every thread inherits the blocked mask
     dhub::runtime::RunnerOptions runner_options;
     runner_options.events_file = options->events_file;

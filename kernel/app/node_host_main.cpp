@@ -22,6 +22,7 @@
 
 #include "../src/runtime/host_link.hpp"
 #include "dhub/base/exit_code.hpp"
+#include "dhub/base/heap_policy.hpp"
 #include "dhub/graph/graph_spec.hpp"
 #include "dhub/plugin/plugin_loader.hpp"
 #include "dhub/runtime/graph_runner.hpp"
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
     // must not end the node before the kernel has drained the graph.
     ::signal(SIGINT, SIG_IGN);
     ::signal(SIGTERM, SIG_IGN);
+    logger->debug("{}", dhub::keep_freed_heap().detail);  // as in dhub-kernel: this node's buffers are reused
     HostLink link(options->control_fd);
 
     // The kernel's first message: what is not for the command line (attach secrets).

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -80,6 +81,26 @@ json crash_graph(const TempDir& dir, std::uint64_t frames, json stage_params, js
     json sink = node("sink", "test_crash", "test.sink.sequence_check", {{"file", dir.file("seq.json")}});
     sink["inputs"] = {"out"};
     return {{"schema_version", 1}, {"channels", {lossless("raw"), lossless("out")}}, {"nodes", {source, stage, sink}}};
+}
+
+TEST(Isolation, TheKernelAndItsNodeHostsKeepTheHeapTheyFreeForReuse) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    GTEST_SKIP() << "a sanitizer's allocator ignores mallopt";
+#endif
+    if (const char* tunables = std::getenv("GLIBC_TUNABLES"); tunables != nullptr && std::strstr(tunables, "malloc")) {
+        GTEST_SKIP() << "GLIBC_TUNABLES sets malloc: the kernel leaves it alone";
+    }
+    TempDir dir;
+    const KernelRun run = run_kernel(dir, write_graph(dir, crash_graph(dir, 50, json::object(), json::object())),
+                                     {"--log-level", "debug"});
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    // dhub/base/heap_policy.hpp: one line from dhub-kernel, one from the stage's dhub-node-host.
+    std::size_t lines = 0;
+    for (std::size_t at = run.output.find("freed heap kept for reuse"); at != std::string::npos;
+         at = run.output.find("freed heap kept for reuse", at + 1)) {
+        ++lines;
+    }
+    EXPECT_EQ(lines, 2u) << run.output;
 }
 
 TEST(Isolation, StageCrashingEveryTwentyFramesIsRestartedHundredTimesAndDownstreamSeesEveryFrameOnce) {
