@@ -19,6 +19,12 @@ if(DHUB_SANITIZE)
     if(DHUB_SANITIZE MATCHES "undefined")
         add_compile_options(-fno-sanitize-recover=undefined)
     endif()
+    if(DHUB_SANITIZE MATCHES "address|thread")
+        # ASan and TSan bring their own allocator (mallopt does nothing) and terabytes of shadow address space
+        # (no process starts under RLIMIT_AS): tests of either skip with this. GCC defines __SANITIZE_ADDRESS__,
+        # Clang before 22 does not, so the build says it.
+        add_compile_definitions(DHUB_SANITIZER_RUNTIME=1)
+    endif()
 endif()
 
 function(dhub_target_defaults target)

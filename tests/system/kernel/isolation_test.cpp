@@ -10,12 +10,12 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "dhub/base/heap_policy.hpp"
 #include "kernel_support.hpp"
 
 namespace dhub::testing {
@@ -84,11 +84,11 @@ json crash_graph(const TempDir& dir, std::uint64_t frames, json stage_params, js
 }
 
 TEST(Isolation, TheKernelAndItsNodeHostsKeepTheHeapTheyFreeForReuse) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef DHUB_SANITIZER_RUNTIME
     GTEST_SKIP() << "a sanitizer's allocator ignores mallopt";
 #endif
-    if (const char* tunables = std::getenv("GLIBC_TUNABLES"); tunables != nullptr && std::strstr(tunables, "malloc")) {
-        GTEST_SKIP() << "GLIBC_TUNABLES sets malloc: the kernel leaves it alone";
+    if (const std::string setting = malloc_threshold_in_environment(); !setting.empty()) {
+        GTEST_SKIP() << setting << " sets malloc thresholds: the kernel leaves them alone";
     }
     TempDir dir;
     const KernelRun run = run_kernel(dir, write_graph(dir, crash_graph(dir, 50, json::object(), json::object())),
@@ -155,7 +155,7 @@ class IsolatedFailure : public ::testing::TestWithParam<FailureCase> {};
 
 TEST_P(IsolatedFailure, EndsAsItsPolicySaysAndTheGraphRunsOn) {
     const FailureCase& failure = GetParam();
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef DHUB_SANITIZER_RUNTIME
     // A sanitizer reserves terabytes of address space for its shadow memory: no process starts under RLIMIT_AS.
     if (failure.settings.contains("limits")) GTEST_SKIP() << "an address-space limit and a sanitizer do not mix";
 #endif
