@@ -9,9 +9,9 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <functional>
 #include <semaphore>
+#include <string>
 #include <thread>
 #include <vector>
 
