@@ -417,25 +417,19 @@ TEST_F(CrossHost_test, AChannelAddedToTheRunningProducerIsExportedAndItsSenderGo
     const nlohmann::json stage = {{"id", "gain"}, {"plugin", "scale"}, {"inputs", {"cam0"}}, {"outputs", {"cam1"}}};
     const nlohmann::json channel = {
         {"name", "cam1"}, {"slot_bytes", 4096}, {"slot_count", 64}, {"sync", "every_reader"}};
-    const CtlRun added = ctl(producer_dir_, {"add", stage.dump(), "--channels", nlohmann::json::array({channel}).dump(),
-                                             "--json", "--kernel", pid});
-    ASSERT_EQ(added.code, 0) << added.out << added.err << producer_log();
+    // Adds the stage and its channel; the answer names the sender the kernel added, serving on `endpoint`.
+    const auto add_expecting_export_on = [&](const std::string& endpoint) {
+        const CtlRun added = ctl(producer_dir_, {"add", stage.dump(), "--channels",
+                                                 nlohmann::json::array({channel}).dump(), "--json", "--kernel", pid});
+        ASSERT_EQ(added.code, 0) << added.out << added.err << producer_log();
+        EXPECT_EQ(added.value["exported"],
+                  nlohmann::json::array({{{"channel", "cam1"}, {"node", "export-cam1"}, {"endpoint", endpoint}}}))
+            << added.out;
+    };
     // cam0 is served on the export's port, so the added channel on the next one.
     const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(export_port_ + 1);
-    EXPECT_EQ(added.value["exported"],
-              nlohmann::json::array({{{"channel", "cam1"}, {"node", "export-cam1"}, {"endpoint", endpoint}}}))
-        << added.out;
-
-    nlohmann::json analysis = {{"schema_version", 1},
-                               {"name", "analysis"},
-                               {"broker", broker_section("analysis")},
-                               {"channels", nlohmann::json::array()},
-                               {"nodes",
-                                {{{"id", "rec"},
-                                  {"plugin", "recorder"},
-                                  {"params", {{"path", recording().string()}, {"flush_every", 1}}},
-                                  {"inputs", {"broker:cam1"}}}}}};
-    launch(consumer_, consumer_dir_, analysis, {"--log-level", "debug"}, /*own_host=*/true);
+    ASSERT_NO_FATAL_FAILURE(add_expecting_export_on(endpoint));
+    start_consumer("recorder", "analysis", "cam1");
     ASSERT_TRUE(wait_until([&] { return recorded() >= 100; }, 20s)) << consumer_log() << producer_log();
     EXPECT_EQ(consumer_events("channel_imported", {{"channel", "cam1"}, {"endpoint", endpoint}}), 1u) << consumer_log();
 
@@ -453,13 +447,8 @@ TEST_F(CrossHost_test, AChannelAddedToTheRunningProducerIsExportedAndItsSenderGo
 
     // Added again: served anew on the next port (never the dead one), and the other host follows it there.
     const std::size_t first_run = recorded();
-    const CtlRun again = ctl(producer_dir_, {"add", stage.dump(), "--channels", nlohmann::json::array({channel}).dump(),
-                                             "--json", "--kernel", pid});
-    ASSERT_EQ(again.code, 0) << again.out << again.err << producer_log();
     const std::string next = "tcp://127.0.0.1:" + std::to_string(export_port_ + 2);
-    EXPECT_EQ(again.value["exported"],
-              nlohmann::json::array({{{"channel", "cam1"}, {"node", "export-cam1"}, {"endpoint", next}}}))
-        << again.out;
+    ASSERT_NO_FATAL_FAILURE(add_expecting_export_on(next));
     ASSERT_TRUE(wait_until([&] { return recorded() >= first_run + 100; }, 20s)) << consumer_log() << producer_log();
     EXPECT_EQ(consumer_events("channel_imported", {{"channel", "cam1"}, {"endpoint", next}}), 1u) << consumer_log();
     stop(consumer_, consumer_log());

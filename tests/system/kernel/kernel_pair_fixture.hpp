@@ -152,8 +152,11 @@ protected:
             << producer_log();
     }
 
-    void start_consumer(const std::string& plugin = "recorder", const std::string& client = "analysis") {
-        nlohmann::json node = {{"id", "rec"}, {"plugin", plugin}, {"inputs", {"broker:cam0"}}};
+    /// A consumer kernel whose one node "rec" reads broker:<channel> (a recorder writes recording()).
+    void start_consumer(const std::string& plugin = "recorder",
+                        const std::string& client = "analysis",
+                        const std::string& channel = "cam0") {
+        nlohmann::json node = {{"id", "rec"}, {"plugin", plugin}, {"inputs", {"broker:" + channel}}};
         nlohmann::json channels = nlohmann::json::array();
         if (plugin == "recorder") node["params"] = {{"path", recording().string()}, {"flush_every", 1}};
         if (plugin == "scale") {  // expects dhub.waveform.f64@1
