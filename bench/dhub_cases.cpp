@@ -678,6 +678,7 @@ struct StageInPath {
     bool isolated = false;          ///< "isolation": "process" (dhub.isolation_path)
     std::uint64_t crash_after = 0;  ///< bench_scale segfaults after this many frames per process (0: never)
     std::string events_file{};      ///< --events for the run ("": none)
+    std::string spin_us{};          ///< --spin-us for the run ("": the kernel decides)
 };
 
 /// A guarded channel (dhub.validator_path): the stream carries the trivial validator bench_accept.
@@ -765,6 +766,7 @@ double measure_kernel_path(const BenchOptions& options,
     child_options.death_signal = SIGKILL;  // kept across exec: no kernel outlives an interrupted bench
     std::vector<std::string> arguments = {graph_file, "--plugin-path", DHUB_BENCH_PLUGIN_DIR, "--log-level", "warn"};
     if (stage && !stage->events_file.empty()) arguments.insert(arguments.end(), {"--events", stage->events_file});
+    if (stage && !stage->spin_us.empty()) arguments.insert(arguments.end(), {"--spin-us", stage->spin_us});
     if (counters == Counters::Private) arguments.push_back("--no-counters");
     testing::ChildProcess kernel = testing::ChildProcess::spawn(DHUB_BENCH_KERNEL, arguments, child_options);
     kernel_pid = kernel.pid();
@@ -925,13 +927,21 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     std::vector<double> direct;
     std::vector<double> staged;
     std::vector<double> staged_per_slot;
+    std::vector<double> staged_spinning;
     std::vector<double> ratios;
+    std::vector<double> spinning_ratios;
     std::string error;
     try {
         for (int round = 0; round < rounds; ++round) {
             direct.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, {}, Touch::EveryByte));
             staged.push_back(
                 measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{BURST}, Touch::EveryByte));
+            // Three nodes on the bench's two CPUs: the kernel has them sleep at once. Spinning 20 us first, as every
+            // node did before the kernel decided (docs/kernel.md, "Waiting"):
+            staged_spinning.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST,
+                                                          StageInPath{.burst = BURST, .spin_us = "20"},
+                                                          Touch::EveryByte));
+            spinning_ratios.push_back(staged_spinning.back() / direct.back());
             staged_per_slot.push_back(
                 measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{1}, Touch::EveryByte));
             ratios.push_back(staged.back() / direct.back());
@@ -951,6 +961,10 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
             " of source -> sink");
     row("source_stage_sink_stage_per_slot", staged_per_slot,
         "the same with the stage one slot per call (\"burst\": 1, as every stage before SDK 1.2)");
+    row("source_stage_sink_burst32_spin20", staged_spinning,
+        "source -> stage -> sink in bursts again, every node spinning 20 us before it sleeps (--spin-us 20); " +
+            (spinning_ratios.empty() ? std::string() : fixed(median_of(spinning_ratios) * 100, 1) + " %") +
+            " of source -> sink");
     return results;
 }
 

@@ -16,6 +16,7 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
     KernelOptions options;
     std::vector<std::string> plugin_path;
     double duration = 0;
+    double spin_us = 0;
     po::options_description visible("Options");
     visible.add_options()                                                                             //
         ("help,h", "print this help and exit")                                                        //
@@ -58,7 +59,10 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
          "with --control-tcp: the clients that may connect, each with its role, admin or monitor (JSON)")  //
         ("metrics", po::value<std::string>(&options.metrics)->value_name("tcp://HOST:PORT"),
          "serve the run's counters for Prometheus at http://HOST:PORT/metrics (docs/metrics.md); e.g. "
-         "tcp://127.0.0.1:9464, port 0 picks a free one (the metrics_listening event names it)");
+         "tcp://127.0.0.1:9464, port 0 picks a free one (the metrics_listening event names it)")  //
+        ("spin-us", po::value<double>(&spin_us)->value_name("MICROSECONDS"),
+         "how long a waiting node thread busy-waits before it sleeps, 0 to 100000; default: 20 while every node can "
+         "have a CPU of its own, 0 once the nodes outnumber the kernel's CPUs (docs/kernel.md, \"Waiting\")");
     po::options_description hidden;
     hidden.add_options()("graph", po::value<std::string>());
     po::positional_options_description positional;
@@ -106,6 +110,15 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
             return std::nullopt;
         }
         options.duration_s = duration;
+    }
+    if (values.count("spin-us") != 0) {
+        // 100 ms is a node's wait slice: a longer spin would never sleep at all.
+        if (!(spin_us >= 0 && spin_us <= 100'000)) {
+            std::cerr << "dhub-kernel: --spin-us must be between 0 and 100000 (microseconds), found " << spin_us
+                      << "\n";
+            return std::nullopt;
+        }
+        options.spin_us = spin_us;
     }
     for (const auto& directory : plugin_path)
         options.plugin_path.emplace_back(directory);

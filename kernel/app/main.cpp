@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -184,6 +186,10 @@ int main(int argc, char** argv) {
     runner_options.control_tcp = {options->control_tcp, options->control_key, options->control_allow};
     runner_options.isolation.plugin_path = options->plugin_path;
     runner_options.isolation.log_level = options->log_level;
+    if (options->spin_us) {
+        runner_options.node_spin =
+            std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(*options->spin_us * 1000.0)));
+    }
     auto runner = dhub::runtime::GraphRunner::create(validated, loader, runner_options);
     if (!runner) {
         logger->error("{}", runner.error().error.message);

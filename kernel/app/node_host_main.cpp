@@ -13,6 +13,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "../src/runtime/host_link.hpp"
+#include "../src/runtime/node_spin.hpp"
 #include "dhub/base/exit_code.hpp"
 #include "dhub/base/heap_policy.hpp"
 #include "dhub/graph/graph_spec.hpp"
@@ -43,6 +45,8 @@ struct HostOptions {
     std::string log_level = "info";
     std::uint64_t seat_owner = 0;
     std::uint32_t beat_ms = 100;
+    /// How long its node spins before it sleeps, as its kernel decided (--spin-ns; always given by dhub-kernel).
+    std::int64_t spin_ns = dhub::runtime::SPIN_WITH_A_CPU_EACH.count();
     std::vector<std::string> seats;
     std::vector<std::string> plugin_path;
 };
@@ -60,6 +64,7 @@ std::optional<HostOptions> parse(int argc, char** argv) {
         ("log-level", po::value<std::string>(&options.log_level))                  //
         ("seat-owner", po::value<std::uint64_t>(&options.seat_owner)->required())  //
         ("beat-ms", po::value<std::uint32_t>(&options.beat_ms))                    //
+        ("spin-ns", po::value<std::int64_t>(&options.spin_ns))                     //
         ("seat", po::value<std::vector<std::string>>(&options.seats))              //
         ("plugin-path", po::value<std::vector<std::string>>(&options.plugin_path));
     try {
@@ -158,6 +163,7 @@ int main(int argc, char** argv) {
     }
     dhub::runtime::RunnerOptions runner_options;
     runner_options.segment_prefix = options->prefix;
+    runner_options.node_spin = std::chrono::nanoseconds(std::max<std::int64_t>(options->spin_ns, 0));
     auto runner = dhub::runtime::GraphRunner::create_hosted(validated, loader, hosted, runner_options, link);
     if (!runner) {
         return fail_setup(link, runner.error().error.message, dhub::runtime::exit_code_of(runner.error().step));

@@ -212,7 +212,7 @@ void ChannelGate::count(std::size_t index, const std::string& kind) {
 
 void ChannelGate::quarantine(const Validator& validator, const dhub_slot& slot) {
     for (;;) {
-        shm::WriteSlot copy = validator.quarantine->acquire_write(SLICE_WAIT);
+        shm::WriteSlot copy = validator.quarantine->acquire_write(slice_wait(runner_));
         if (copy) {
             const std::size_t bytes =
                 static_cast<std::size_t>(std::min<std::uint64_t>(slot.bytes, copy.payload().size()));

@@ -36,6 +36,7 @@
 #include "host_link.hpp"
 #include "isolated_node.hpp"
 #include "node.hpp"
+#include "node_spin.hpp"
 #include "port_probe.hpp"
 #include "runner_channel.hpp"
 
@@ -760,8 +761,29 @@ void GraphRunner::start() {
     events_->emit(
         "graph_started",
         {{"segment_prefix", options_.segment_prefix}, {"nodes", nodes_.size()}, {"channels", channels_.size()}});
+    update_node_spin(nodes_.size());
     for (const std::size_t index : start_order_)
         nodes_[index]->start_thread();
+}
+
+void GraphRunner::update_node_spin(std::size_t nodes) noexcept {
+    try {
+        const NodeSpin decided = decide_node_spin(nodes, usable_cpus(), options_.node_spin);
+        const std::int64_t spin_ns = decided.spin.count();
+        const std::lock_guard announce(node_spin_mutex_);
+        if (node_spin_announced_ && node_spin_ns_.load(std::memory_order_relaxed) == spin_ns) return;
+        node_spin_ns_.store(spin_ns, std::memory_order_relaxed);
+        node_spin_announced_ = true;
+        // A host's node waits as its kernel said; only the kernel tells.
+        if (host_link_ != nullptr) return;
+        kernel_logger()->info("node threads: {}", decided.reason);
+        events_->emit("node_wait", {{"spin_ns", spin_ns}, {"nodes", nodes}, {"reason", decided.reason}});
+    } catch (const std::exception& error) {
+        // Called while the graph's shape changes: an allocation that fails here must not leave it half changed.
+        // The spin stays as it was, which only costs CPU time.
+        kernel_logger()->error("node threads: the spin could not be decided again ({}); it stays as it was",
+                               error.what());
+    }
 }
 
 namespace {

@@ -201,6 +201,8 @@ std::vector<std::string> IsolatedNode::host_arguments() const {
     const std::uint32_t beat =
         supervision_.watchdog_ms != 0 ? std::min(BEAT_MS, supervision_.watchdog_ms / 4) : BEAT_MS;
     arguments.insert(arguments.end(), {"--beat-ms", std::to_string(std::max<std::uint32_t>(beat, 10))});
+    // The host's node waits as the kernel's decided for the graph as it stands now (docs/kernel.md, "Waiting").
+    arguments.insert(arguments.end(), {"--spin-ns", std::to_string(runner_.node_spin().count())});
     for (const Input& input : inputs_) {
         arguments.insert(arguments.end(), {"--seat", input.channel + "=" + std::to_string(input.consumer->seat())});
     }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dhub/runtime/graph_runner.hpp"
 #include "dhub/sdk/abi.h"
 #include "dhub/shm/channel_config.hpp"
 #include "dhub/shm/status.hpp"
@@ -19,8 +20,10 @@ using namespace std::chrono_literals;
 
 /// Node threads wait in slices so that they notice a stop request within one slice.
 constexpr std::chrono::nanoseconds WAIT_SLICE = 100ms;
-constexpr std::chrono::nanoseconds SPIN_BEFORE_SLEEP = 20us;
-constexpr shm::WaitOptions SLICE_WAIT{WAIT_SLICE, SPIN_BEFORE_SLEEP};
+/// A node thread's wait for a slot or for room: one slice, spinning first as its runner decided for the graph.
+inline shm::WaitOptions slice_wait(const GraphRunner& runner) noexcept {
+    return shm::WaitOptions{WAIT_SLICE, runner.node_spin()};
+}
 /// A stage's burst whose output ran out of room before it could take what it needs: how long it lets the
 /// readers downstream catch up before it is offered the same input again.
 constexpr std::chrono::microseconds OUTPUT_ROOM_PAUSE{50};

@@ -91,7 +91,7 @@ Node::Step Node::realtime_step() {
         if (pacer_ && !wait_for_tick()) return Step::Continue;
         return handle_slot();
     }
-    shm::ReadSlot read = inputs_[0].consumer->acquire_read(SLICE_WAIT);
+    shm::ReadSlot read = inputs_[0].consumer->acquire_read(slice_wait(runner_));
     if (read.status() != shm::Status::Ok) return on_read_failure(read.status(), read.sequence());
     const auto payload = read.payload();
     frame_.input.data = const_cast<std::byte*>(payload.data());
@@ -158,7 +158,7 @@ Node::Step Node::handle_slot() {
 
 shm::WriteSlot Node::acquire_output() {
     for (;;) {
-        shm::WriteSlot slot = outputs_[0].producer->acquire_write(SLICE_WAIT);
+        shm::WriteSlot slot = outputs_[0].producer->acquire_write(slice_wait(runner_));
         if (slot.status() != shm::Status::Timeout || stop_requested()) return slot;
         counters::bump(counts_.progress);  // held back by slow readers is not hung (an isolated node's watchdog)
     }
@@ -209,7 +209,7 @@ Node::Step Node::source_burst_step() {
 }
 
 Node::Step Node::sink_burst_step() {
-    shm::ReadBurst burst = inputs_[0].consumer->acquire_burst(burst_, SLICE_WAIT);
+    shm::ReadBurst burst = inputs_[0].consumer->acquire_burst(burst_, slice_wait(runner_));
     if (burst.status() != shm::Status::Ok) return on_read_failure(burst.status(), burst.sequence(0));
     const std::size_t count = burst.size();
     const std::uint64_t first = burst.sequence(0);
@@ -237,10 +237,10 @@ Node::Step Node::sink_burst_step() {
 }
 
 shm::WriteBurst Node::acquire_output_burst(std::size_t most) {
-    shm::WriteBurst burst = outputs_[0].producer->acquire_burst(most, SLICE_WAIT);
+    shm::WriteBurst burst = outputs_[0].producer->acquire_burst(most, slice_wait(runner_));
     while (burst.status() == shm::Status::Timeout && !stop_requested()) {
         counters::bump(counts_.progress);  // held back by slow readers is not hung (an isolated node's watchdog)
-        burst = outputs_[0].producer->acquire_burst(most, SLICE_WAIT);
+        burst = outputs_[0].producer->acquire_burst(most, slice_wait(runner_));
     }
     return burst;
 }
@@ -252,11 +252,11 @@ Node::Step Node::stage_burst_step() {
     bool last_offer = false;
     if (declined_ > 0) {
         // The last call left inputs it had seen: offering them again is only worth it with more.
-        const shm::Status more = input.consumer->wait_for_backlog_above(declined_, SLICE_WAIT);
+        const shm::Status more = input.consumer->wait_for_backlog_above(declined_, slice_wait(runner_));
         if (more == shm::Status::Timeout) return on_read_failure(more, 0);
         last_offer = more != shm::Status::Ok;  // closed: nothing more will come, they are offered a last time
     }
-    shm::ReadBurst in = input.consumer->acquire_burst(burst_, SLICE_WAIT);
+    shm::ReadBurst in = input.consumer->acquire_burst(burst_, slice_wait(runner_));
     if (in.status() != shm::Status::Ok) return on_read_failure(in.status(), in.sequence(0));
     shm::WriteBurst out = acquire_output_burst(in.size());
     if (out.status() != shm::Status::Ok) {

@@ -155,7 +155,7 @@ Node::Step Node::wait_for_arrivals(std::vector<dhub_port_input>& states) {
         for (dhub_port_input& state : states)
             state.release = state.state == DHUB_INPUT_READY ? state.count : 0;
         settle_ports(states);
-    } else if (shm::wait_any(empty, SLICE_WAIT) == shm::Status::Timeout) {
+    } else if (shm::wait_any(empty, slice_wait(runner_)) == shm::Status::Timeout) {
         step = Step::TimedOut;
     }
     // Whatever the wait returned (a busy sibling input must not hide it): did the broker report the producer of

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -100,6 +101,10 @@ struct RunnerOptions {
         /// The dhub-node-host executable; empty: $DHUB_NODE_HOST, else the one beside the running executable.
         std::filesystem::path node_host;
     } isolation;
+    /// How long a node thread busy-waits for a slot or for room before it sleeps (dhub-kernel --spin-us). None: the
+    /// kernel decides, 20 us while every node can have a CPU of its own, none once the nodes outnumber the CPUs
+    /// (docs/kernel.md, "Waiting"); a node in a process of its own waits as its kernel decided when it started.
+    std::optional<std::chrono::nanoseconds> node_spin;
 };
 
 /// The one node a dhub-node-host runs for its kernel (GraphRunner::create_hosted).
@@ -320,6 +325,11 @@ public:
     /// dhub-node-host: the hosted node's counts, progress (Node::progress) and whether it sleeps in the host.
     NodeReport hosted_report(std::uint64_t* progress, bool* sleeping) const;
     const PluginClock& clock() const noexcept { return *options_.clock; }
+    /// How long node threads spin before they sleep, as decided for the graph's nodes now (RunnerOptions::node_spin).
+    /// Read by every node thread at every wait: a graph that grows beyond its CPUs stops spinning at once.
+    std::chrono::nanoseconds node_spin() const noexcept {
+        return std::chrono::nanoseconds(node_spin_ns_.load(std::memory_order_relaxed));
+    }
     /// The event stream (a no-op without RunnerOptions::events_file). Any thread.
     EventLog& events() noexcept { return *events_; }
     /// The control-plane link when the graph has a "broker" section, else nullptr.
@@ -333,6 +343,9 @@ private:
     GraphRunner() = default;
     struct Channel;
     static constexpr std::uint64_t NEVER = ~0ULL;
+    /// Decides node_spin() for a graph of `nodes` nodes: logs and emits node_wait when it changes. With
+    /// topology_mutex_ held (either way); never throws (it runs while the graph's shape changes).
+    void update_node_spin(std::size_t nodes) noexcept;
     /// wait(), requesting a graceful stop at stop_at (CLOCK_MONOTONIC ns; NEVER: only on request).
     ExitCode wait_and_stop_at(std::uint64_t stop_at);
     /// The validators of channel `index` (graph order), if it has any: their instances and the channel's gate.
@@ -414,6 +427,9 @@ private:
     std::vector<const plugin::LoadedPlugin*> initialised_;
     std::vector<std::size_t> start_order_;
     std::atomic<bool> started_{false};
+    std::atomic<std::int64_t> node_spin_ns_{0};  ///< node_spin(); set by update_node_spin
+    std::mutex node_spin_mutex_;                 ///< update_node_spin's: one decision announced at a time
+    bool node_spin_announced_ = false;           ///< guarded by node_spin_mutex_
     bool waited_ = false;
     std::atomic<bool> failed_{false};
     std::atomic<bool> start_failed_{false};    ///< fail_start(): exit PluginError rather than RuntimeError

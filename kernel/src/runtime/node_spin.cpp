@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "node_spin.hpp"
+
+#include <sched.h>
+
+#include <thread>
+
+namespace dhub::runtime {
+
+namespace {
+
+/// "20 us", "2.5 us", "0 us".
+std::string microseconds(std::chrono::nanoseconds spin) {
+    const auto ns = spin.count();
+    std::string text = std::to_string(ns / 1000);
+    if (ns % 1000 != 0) {
+        std::string fraction = std::to_string(1000 + ns % 1000).substr(1);
+        while (fraction.back() == '0')
+            fraction.pop_back();
+        text += "." + fraction;
+    }
+    return text + " us";
+}
+
+}  // namespace
+
+NodeSpin decide_node_spin(std::size_t nodes, std::size_t cpus, std::optional<std::chrono::nanoseconds> chosen) {
+    const std::string shape = std::to_string(nodes) + (nodes == 1 ? " node" : " nodes") + " on " +
+                              std::to_string(cpus) + (cpus == 1 ? " CPU" : " CPUs");
+    if (chosen) {
+        return {*chosen, shape + ": a waiting node spins " + microseconds(*chosen) + " before it sleeps (--spin-us)"};
+    }
+    if (nodes > cpus) {
+        return {std::chrono::nanoseconds(0),
+                shape + ": a waiting node sleeps at once, leaving its CPU to the node it waits for"};
+    }
+    return {SPIN_WITH_A_CPU_EACH,
+            shape + ": a waiting node spins " + microseconds(SPIN_WITH_A_CPU_EACH) + " before it sleeps"};
+}
+
+std::size_t usable_cpus() noexcept {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int count = CPU_COUNT(&set);
+        if (count > 0) return static_cast<std::size_t>(count);
+    }
+    const unsigned hardware = std::thread::hardware_concurrency();
+    return hardware > 0 ? hardware : 1;
+}
+
+}  // namespace dhub::runtime

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: Apache-2.0
+// How long node threads spin before they sleep (docs/kernel.md, "Waiting"): 20 us while every node can have a CPU
+// of its own, none once the nodes outnumber the kernel's CPUs (taskset gives the kernel one or two here), whatever
+// --spin-us says when it says it; a node added or removed while the graph runs changes it at once, and a node in a
+// process of its own waits as its kernel decided.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "dhub/formats/waveform.hpp"
+#include "kernel_support.hpp"
+
+namespace dhub::testing {
+namespace {
+
+using nlohmann::json;
+
+/// sim (1 kHz, 4 KiB frames) -> raw (lossless) -> rec: two nodes.
+json two_node_graph(const std::string& name, const TempDir& dir) {
+    return {{"schema_version", 1},
+            {"name", name},
+            {"channels",
+             {{{"name", "raw"},
+               {"slot_bytes", 4096},
+               {"slot_count", 64},
+               {"sync", "every_reader"},
+               {"schema", formats::WAVEFORM_SCHEMA_ID}}}},
+            {"nodes",
+             {{{"id", "sim"},
+               {"plugin", "sim_source"},
+               {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 504}, {"rate_hz", 1000}}},
+               {"outputs", {"raw"}}},
+              {{"id", "rec"},
+               {"plugin", "recorder"},
+               {"params", {{"path", (dir / "rec.dhr").string()}}},
+               {"inputs", {"raw"}}}}}};
+}
+
+constexpr const char* TASKSET = "/usr/bin/taskset";
+
+/// The CPUs this test may run on, in order.
+std::vector<int> own_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<int> cpus;
+    if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    }
+    return cpus;
+}
+
+/// A launcher that runs the kernel on the first `count` of the test's CPUs only (taskset execs it: the pid the
+/// test holds is the kernel's); empty when there are fewer or no taskset.
+std::vector<std::string> on_cpus(std::size_t count) {
+    const std::vector<int> cpus = own_cpus();
+    if (cpus.size() < count || ::access(TASKSET, X_OK) != 0) return {};
+    std::string list;
+    for (std::size_t index = 0; index < count; ++index)
+        list += (index == 0 ? "" : ",") + std::to_string(cpus[index]);
+    return {TASKSET, "-c", list};
+}
+
+#define SKIP_WITHOUT(launcher, cpus) \
+    if ((launcher).empty()) GTEST_SKIP() << "needs " << (cpus) << " CPU(s) of its own and " << TASKSET
+
+/// The node_wait events so far, in order.
+std::vector<json> node_waits(const TempDir& dir) {
+    std::vector<json> waits;
+    for (const json& event : read_events(dir)) {
+        if (event["event"] == "node_wait") waits.push_back(event);
+    }
+    return waits;
+}
+
+/// Waits for the count-th node_wait event and returns it (null when it did not come).
+json nth_node_wait(const TempDir& dir, std::size_t count) {
+    if (!wait_until([&] { return node_waits(dir).size() >= count; })) return nullptr;
+    return node_waits(dir)[count - 1];
+}
+
+TEST(NodeWait, NodesThatOutnumberTheKernelsCpusSleepAtOnceInsteadOfSpinning) {
+    const std::vector<std::string> one_cpu = on_cpus(1);
+    SKIP_WITHOUT(one_cpu, 1);
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, two_node_graph("crowded", dir)), {}, one_cpu);
+    const json wait = nth_node_wait(dir, 1);
+    ASSERT_FALSE(wait.is_null()) << read_text_file((dir / "kernel.log").string());
+    EXPECT_EQ(wait["spin_ns"], 0);
+    EXPECT_EQ(wait["nodes"], 2);
+    EXPECT_NE(wait["reason"].get<std::string>().find("2 nodes on 1 CPU"), std::string::npos) << wait.dump();
+    // Sleeping at once loses nothing: the recorder keeps up with the source on the one CPU.
+    wait_flowing(dir, std::to_string(kernel.pid()), "rec", 200);
+    const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
+    ASSERT_EQ(run.status.code, 0) << run.output;
+    EXPECT_EQ(run.node("rec")["errors"], 0);
+    EXPECT_EQ(run.node("rec")["overwritten"], 0);
+    EXPECT_NE(run.output.find("node threads: 2 nodes on 1 CPU: a waiting node sleeps at once"), std::string::npos)
+        << run.output;
+}
+
+TEST(NodeWait, NodesWithACpuEachSpinFirst) {
+    const std::vector<std::string> two_cpus = on_cpus(2);
+    SKIP_WITHOUT(two_cpus, 2);
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, two_node_graph("roomy", dir)), {}, two_cpus);
+    const json wait = nth_node_wait(dir, 1);
+    ASSERT_FALSE(wait.is_null()) << read_text_file((dir / "kernel.log").string());
+    EXPECT_EQ(wait["spin_ns"], 20'000);
+    EXPECT_NE(wait["reason"].get<std::string>().find("2 nodes on 2 CPUs"), std::string::npos) << wait.dump();
+    const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
+    EXPECT_EQ(run.status.code, 0) << run.output;
+}
+
+TEST(NodeWait, SpinUsChoosesTheSpinWhateverTheNodesAndCpus) {
+    const std::vector<std::string> one_cpu = on_cpus(1);
+    SKIP_WITHOUT(one_cpu, 1);
+    TempDir dir;
+    ChildProcess kernel =
+        start_kernel(dir, write_graph(dir, two_node_graph("chosen", dir)), {"--spin-us", "2.5"}, one_cpu);
+    const json wait = nth_node_wait(dir, 1);
+    ASSERT_FALSE(wait.is_null()) << read_text_file((dir / "kernel.log").string());
+    EXPECT_EQ(wait["spin_ns"], 2'500);
+    EXPECT_NE(wait["reason"].get<std::string>().find("spins 2.5 us before it sleeps (--spin-us)"), std::string::npos)
+        << wait.dump();
+    const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
+    EXPECT_EQ(run.status.code, 0) << run.output;
+}
+
+TEST(NodeWait, SpinUsOutOfRangeIsAUsageErrorThatSaysTheRange) {
+    TempDir dir;
+    const std::filesystem::path graph = write_graph(dir, two_node_graph("refused", dir));
+    for (const std::string value : {"-1", "100001", "nan"}) {
+        const KernelRun run = run_kernel(dir, graph, {"--spin-us", value});
+        EXPECT_EQ(run.status.code, 2) << value << ": " << run.output;
+        EXPECT_NE(run.output.find("--spin-us must be between 0 and 100000"), std::string::npos)
+            << value << ": " << run.output;
+        EXPECT_EQ(count_events(dir, "graph_started"), 0U) << value;
+    }
+}
+
+TEST(NodeWait, ANodeAddedBeyondTheCpusStopsTheSpinAtOnceAndItsRemovalRestoresIt) {
+    const std::vector<std::string> one_cpu = on_cpus(1);
+    SKIP_WITHOUT(one_cpu, 1);
+    TempDir dir;
+    json graph = two_node_graph("edited", dir);
+    graph["nodes"].erase(1);  // the source alone: one node on one CPU
+    graph["channels"][0]["sync"] = "latest_only";
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, graph), {}, one_cpu);
+    const std::string pid = std::to_string(kernel.pid());
+    const json alone = nth_node_wait(dir, 1);
+    ASSERT_FALSE(alone.is_null()) << read_text_file((dir / "kernel.log").string());
+    EXPECT_EQ(alone["spin_ns"], 20'000);
+
+    const json recorder = {
+        {"id", "rec"}, {"plugin", "recorder"}, {"params", {{"path", (dir / "rec.dhr").string()}}}, {"inputs", {"raw"}}};
+    const CtlRun added = ctl(dir, {"add", recorder.dump(), "--json", "--kernel", pid});
+    ASSERT_EQ(added.code, 0) << added.err;
+    const json crowded = nth_node_wait(dir, 2);
+    ASSERT_FALSE(crowded.is_null()) << read_text_file((dir / "kernel.log").string());
+    EXPECT_EQ(crowded["spin_ns"], 0);
+    EXPECT_EQ(crowded["nodes"], 2);
+
+    const CtlRun removed = ctl(dir, {"remove", "rec", "--json", "--kernel", pid});
+    ASSERT_EQ(removed.code, 0) << removed.err;
+    const json again = nth_node_wait(dir, 3);
+    ASSERT_FALSE(again.is_null()) << read_text_file((dir / "kernel.log").string());
+    EXPECT_EQ(again["spin_ns"], 20'000);
+    EXPECT_EQ(again["nodes"], 1);
+    const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
+    EXPECT_EQ(run.status.code, 0) << run.output;
+}
+
+/// The arguments a process was started with, from /proc.
+std::vector<std::string> command_line(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::vector<std::string> arguments;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t end = text.find('\0', start);
+        arguments.push_back(text.substr(start, end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+    }
+    return arguments;
+}
+
+/// The --spin-ns a kernel on `launcher`'s CPUs, with `arguments`, starts the host of an isolated recorder with.
+std::string host_spin(const std::vector<std::string>& launcher, const std::vector<std::string>& arguments) {
+    TempDir dir;
+    json graph = two_node_graph("hosted", dir);
+    graph["nodes"][1]["isolation"] = "process";
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, graph), arguments, launcher);
+    const bool started = wait_until([&] { return count_events(dir, "node_process_started", {{"node", "rec"}}) == 1; });
+    EXPECT_TRUE(started) << read_text_file((dir / "kernel.log").string());
+    if (!started) return "(no host)";
+    pid_t host = 0;
+    for (const json& event : read_events(dir)) {
+        if (event["event"] == "node_process_started") host = event["pid"].get<pid_t>();
+    }
+    // The host runs (it has exec'd, and its command line is its own) once its node takes slots.
+    wait_flowing(dir, std::to_string(kernel.pid()), "rec", 100);
+    const std::vector<std::string> host_arguments = command_line(host);
+    const auto spin = std::find(host_arguments.begin(), host_arguments.end(), "--spin-ns");
+    std::string value = "(not given)";
+    if (spin != host_arguments.end() && spin + 1 != host_arguments.end()) value = *(spin + 1);
+    const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
+    EXPECT_EQ(run.status.code, 0) << run.output;
+    EXPECT_EQ(run.node("rec")["errors"], 0);
+    return value;
+}
+
+TEST(NodeWait, ANodeInAProcessOfItsOwnWaitsAsItsKernelDecided) {
+    const std::vector<std::string> one_cpu = on_cpus(1);
+    SKIP_WITHOUT(one_cpu, 1);
+    EXPECT_EQ(host_spin(one_cpu, {}), "0") << "two nodes on one CPU: the host's node must not spin either";
+    EXPECT_EQ(host_spin(one_cpu, {"--spin-us", "7"}), "7000");
+    const std::vector<std::string> two_cpus = on_cpus(2);
+    if (!two_cpus.empty()) {
+        EXPECT_EQ(host_spin(two_cpus, {}), "20000") << "two nodes on two CPUs";
+    }
+}
+
+}  // namespace
+}  // namespace dhub::testing

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// decide_node_spin: how long node threads spin before they sleep, from the graph's nodes and the kernel's CPUs
+// (docs/kernel.md, "Waiting"); usable_cpus: the CPUs of the affinity mask, not of the machine.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "node_spin.hpp"
+
+namespace dhub::runtime {
+namespace {
+
+using std::chrono::nanoseconds;
+
+TEST(NodeSpin, NodesWithACpuEachSpinFirst) {
+    EXPECT_EQ(decide_node_spin(1, 1, std::nullopt).spin, SPIN_WITH_A_CPU_EACH);
+    EXPECT_EQ(decide_node_spin(2, 2, std::nullopt).spin, SPIN_WITH_A_CPU_EACH);
+    EXPECT_EQ(decide_node_spin(3, 8, std::nullopt).spin, SPIN_WITH_A_CPU_EACH);
+    EXPECT_EQ(decide_node_spin(2, 2, std::nullopt).reason,
+              "2 nodes on 2 CPUs: a waiting node spins 20 us before it sleeps");
+}
+
+TEST(NodeSpin, NodesThatOutnumberTheCpusSleepAtOnce) {
+    EXPECT_EQ(decide_node_spin(3, 2, std::nullopt).spin, nanoseconds(0));
+    EXPECT_EQ(decide_node_spin(2, 1, std::nullopt).spin, nanoseconds(0));
+    EXPECT_EQ(decide_node_spin(2, 1, std::nullopt).reason,
+              "2 nodes on 1 CPU: a waiting node sleeps at once, leaving its CPU to the node it waits for");
+}
+
+TEST(NodeSpin, AChosenSpinWinsEitherWay) {
+    EXPECT_EQ(decide_node_spin(3, 2, nanoseconds(5'000)).spin, nanoseconds(5'000));
+    EXPECT_EQ(decide_node_spin(1, 4, nanoseconds(0)).spin, nanoseconds(0));
+    EXPECT_EQ(decide_node_spin(1, 4, nanoseconds(0)).reason,
+              "1 node on 4 CPUs: a waiting node spins 0 us before it sleeps (--spin-us)");
+    EXPECT_EQ(decide_node_spin(3, 2, nanoseconds(2'500)).reason,
+              "3 nodes on 2 CPUs: a waiting node spins 2.5 us before it sleeps (--spin-us)");
+    EXPECT_EQ(decide_node_spin(3, 2, nanoseconds(1'001)).reason,
+              "3 nodes on 2 CPUs: a waiting node spins 1.001 us before it sleeps (--spin-us)");
+}
+
+TEST(NodeSpin, UsableCpusCountsTheAffinityMaskNotTheMachine) {
+    // In a child: its affinity is narrowed to one CPU, which must not leak into the other tests.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (::sched_getaffinity(0, sizeof set, &set) != 0) ::_exit(3);
+        int first = 0;
+        while (!CPU_ISSET(first, &set))
+            ++first;
+        CPU_ZERO(&set);
+        CPU_SET(first, &set);
+        if (::sched_setaffinity(0, sizeof set, &set) != 0) ::_exit(4);
+        ::_exit(usable_cpus() == 1 ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "usable_cpus() did not see the one CPU the child was given";
+    EXPECT_GE(usable_cpus(), 1U);
+}
+
+}  // namespace
+}  // namespace dhub::runtime
