@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // dhub.stage.bench_scale: the work dhub.stage.scale does to a frame, on the bench's payloads: every 8-byte word
-// read, mapped to word * gain + offset and written to the output slot. In integers, so that gain 1 and
-// offset 0 give back exactly what the source wrote and bench_sink can check every byte. With a burst handler
-// (SDK 1.2) like scale's. crash_after makes it segfault after that many frames in its process (the restart
-// time of an isolated node, dhub.isolation_path).
+// read as a double, mapped to word * gain + offset with scale's own arithmetic (dhub/plugins/linear_map.hpp)
+// and written to the output slot. With gain 1 and offset 0 that gives back exactly what the source wrote (the
+// sources' byte patterns are finite doubles, zeros or quiet NaNs, which a multiply and an add keep bit for
+// bit), so bench_sink can check every byte. With a burst handler (SDK 1.2) like scale's. crash_after makes it
+// segfault after that many frames in its process (the restart time of an isolated node, dhub.isolation_path).
 #include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
+#include "dhub/plugins/linear_map.hpp"
 #include "dhub/sdk/plugin.hpp"
 
 namespace {
@@ -19,12 +21,12 @@ public:
     static constexpr std::uint32_t version = 1;
     static constexpr const char* description = "scale's work on the bench payloads (ends kept for the sink's check)";
     static constexpr const char* params_schema = R"json([
-{"name":"gain","type":"integer","default":1},{"name":"offset","type":"integer","default":0},
+{"name":"gain","type":"number","default":1},{"name":"offset","type":"number","default":0},
 {"name":"crash_after","type":"integer","default":0,"min":0,"doc":"raise SIGSEGV on the frame after this many (0: never)"}])json";
 
     explicit BenchScale(dhub::sdk::NodeContext& context)
-        : gain_(static_cast<std::uint64_t>(context.params().integer("gain"))),
-          offset_(static_cast<std::uint64_t>(context.params().integer("offset"))),
+        : gain_(context.params().number("gain")),
+          offset_(context.params().number("offset")),
           crash_after_(static_cast<std::uint64_t>(context.params().integer("crash_after"))) {}
 
     dhub_status process(dhub::sdk::NodeContext&,
@@ -34,14 +36,12 @@ public:
         const auto bytes = in.bytes();
         if (out.capacity() < bytes.size()) return DHUB_ERR_INVALID_ARGUMENT;
         std::byte* target = out.bytes().data();
-        std::size_t offset = 0;
-        for (; offset + 8 <= bytes.size(); offset += 8) {
-            std::uint64_t word = 0;
-            std::memcpy(&word, bytes.data() + offset, sizeof word);
-            word = word * gain_ + offset_;
-            std::memcpy(target + offset, &word, sizeof word);
-        }
-        std::memcpy(target + offset, bytes.data() + offset, bytes.size() - offset);
+        // Slot payloads are 64-byte aligned (docs/shm-layout.md): viewed in place as doubles, as scale does.
+        const std::size_t words = bytes.size() / sizeof(double);
+        dhub::plugins::map_linear(reinterpret_cast<const double*>(bytes.data()), reinterpret_cast<double*>(target),
+                                  words, gain_, offset_);
+        std::memcpy(target + words * sizeof(double), bytes.data() + words * sizeof(double),
+                    bytes.size() - words * sizeof(double));
         out.set_bytes(bytes.size());
         out.set_timestamp_ns(in.timestamp_ns());
         return DHUB_OK;
@@ -58,8 +58,8 @@ public:
     }
 
 private:
-    std::uint64_t gain_;
-    std::uint64_t offset_;
+    double gain_;
+    double offset_;
     std::uint64_t crash_after_;
     std::uint64_t seen_ = 0;
 };

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "dhub/plugins/linear_map.hpp"
+
 namespace dhub::plugins::scale {
 
 Scale::Scale(sdk::NodeContext& context)
@@ -26,9 +28,7 @@ dhub_status Scale::process(sdk::NodeContext& context,
     }
     std::memcpy(out.bytes().data(), in.bytes().data(), formats::WAVEFORM_HEADER_BYTES);
     const std::span<double> samples = formats::waveform_samples(out.bytes(), frame.view.samples.size());
-    for (std::size_t index = 0; index < samples.size(); ++index) {
-        samples[index] = frame.view.samples[index] * gain_ + offset_;
-    }
+    plugins::map_linear(frame.view.samples.data(), samples.data(), samples.size(), gain_, offset_);
     out.set_bytes(bytes);
     out.set_timestamp_ns(in.timestamp_ns());
     return DHUB_OK;

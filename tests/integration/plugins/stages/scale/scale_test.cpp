@@ -56,6 +56,25 @@ TEST_F(Scale_test, MapsEverySampleToSampleTimesGainPlusOffset) {
     }
 }
 
+TEST_F(Scale_test, MapsEverySampleOfAFrameWhoseCountIsNoMultipleOfFour) {
+    // The samples are mapped four at a time (linear_map.hpp): 3 x 5 leaves three for the tail.
+    constexpr std::uint32_t ODD_SAMPLES = 5;
+    Harness sut(component(), {{"gain", 1.5}, {"offset", -4.0}});
+    ASSERT_EQ(sut.start(), DHUB_OK);
+
+    const auto result = sut.process(
+        dhub::test::make_waveform(SEQUENCE, TIMESTAMP_NS, CHANNELS, ODD_SAMPLES, &input_value), LARGE_SLOT_BYTES);
+
+    ASSERT_EQ(result.status, DHUB_OK) << sut.log_text();
+    const auto samples = dhub::test::samples_of(result.output);
+    ASSERT_EQ(samples.size(), CHANNELS * ODD_SAMPLES);
+    for (std::uint32_t c = 0; c < CHANNELS; ++c) {
+        for (std::uint32_t s = 0; s < ODD_SAMPLES; ++s)
+            EXPECT_EQ(samples[c * ODD_SAMPLES + s], input_value(c, s) * 1.5 - 4.0)
+                << "channel " << c << ", sample " << s;
+    }
+}
+
 TEST_F(Scale_test, CopiesTheHeaderAndTheTimestampUnchanged) {
     Harness sut(component(), {{"gain", 3.0}});
     ASSERT_EQ(sut.start(), DHUB_OK);
