@@ -36,7 +36,8 @@ std::vector<double> one_by_one(const std::vector<double>& in, double gain, doubl
 }
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+    // An empty vector's data() may be null, which memcmp must not be given even for zero bytes.
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
 TEST(LinearMap, GivesTheDoublesOfOneMultiplyAndOneAddPerSampleForEveryCount) {
