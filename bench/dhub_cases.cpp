@@ -917,7 +917,8 @@ AlternatedPair alternate(int rounds, Baseline measure_baseline, Variant measure_
 }
 
 /// Source -> stage -> sink against source -> sink, both in bursts of 32, alternated in one run (issue 11:
-/// a stage in bursts keeps >= 80 % of the direct path); and the stage one slot per call, as before SDK 1.2.
+/// a stage in bursts keeps >= 80 % of the direct path); the stage one slot per call, as before SDK 1.2; and
+/// the nodes spinning 20 us before they sleep whatever the CPUs (--spin-us 20).
 std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     constexpr std::uint32_t BURST = 32;
     constexpr std::uint32_t SLOTS = 256;
@@ -936,8 +937,9 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
             direct.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, {}, Touch::EveryByte));
             staged.push_back(
                 measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{BURST}, Touch::EveryByte));
-            // Three nodes on the bench's two CPUs: the kernel has them sleep at once. Spinning 20 us first, as every
-            // node did before the kernel decided (docs/kernel.md, "Waiting"):
+            // On a machine of two CPUs, the bench's, the kernel has the three nodes sleep at once; spinning 20 us
+            // first, as every node did before the kernel decided (docs/kernel.md, "Waiting"). With three CPUs or
+            // more both rows run alike.
             staged_spinning.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST,
                                                           StageInPath{.burst = BURST, .spin_us = "20"},
                                                           Touch::EveryByte));

@@ -112,7 +112,7 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
         options.duration_s = duration;
     }
     if (values.count("spin-us") != 0) {
-        // 100 ms is a node's wait slice: a longer spin would never sleep at all.
+        // A node waits in slices of 100 ms: from a spin that long on, it would never sleep at all.
         if (!(spin_us >= 0 && spin_us <= 100'000)) {
             std::cerr << "dhub-kernel: --spin-us must be between 0 and 100000 (microseconds), found " << spin_us
                       << "\n";

@@ -770,7 +770,6 @@ void GraphRunner::update_node_spin(std::size_t nodes) noexcept {
     try {
         const NodeSpin decided = decide_node_spin(nodes, usable_cpus(), options_.node_spin);
         const std::int64_t spin_ns = decided.spin.count();
-        const std::lock_guard announce(node_spin_mutex_);
         if (node_spin_announced_ && node_spin_ns_.load(std::memory_order_relaxed) == spin_ns) return;
         node_spin_ns_.store(spin_ns, std::memory_order_relaxed);
         node_spin_announced_ = true;
@@ -780,9 +779,10 @@ void GraphRunner::update_node_spin(std::size_t nodes) noexcept {
         events_->emit("node_wait", {{"spin_ns", spin_ns}, {"nodes", nodes}, {"reason", decided.reason}});
     } catch (const std::exception& error) {
         // Called while the graph's shape changes: an allocation that fails here must not leave it half changed.
-        // The spin stays as it was, which only costs CPU time.
-        kernel_logger()->error("node threads: the spin could not be decided again ({}); it stays as it was",
-                               error.what());
+        // The spin stays as it was, which only costs CPU time. (The logger exists by now: create() made it.)
+        if (auto logger = spdlog::get("dhub.kernel")) {
+            logger->error("node threads: the spin could not be decided again ({}); it stays as it was", error.what());
+        }
     }
 }
 

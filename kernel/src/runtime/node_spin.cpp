@@ -2,6 +2,7 @@
 #include "node_spin.hpp"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -41,7 +42,9 @@ NodeSpin decide_node_spin(std::size_t nodes, std::size_t cpus, std::optional<std
 std::size_t usable_cpus() noexcept {
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    // The process's mask, which its main thread keeps: 0 would be the calling thread's, and a node thread that
+    // adds a node (a broker: input's receiver) may have pinned itself to one CPU with "cpu".
+    if (::sched_getaffinity(::getpid(), sizeof set, &set) == 0) {
         const int count = CPU_COUNT(&set);
         if (count > 0) return static_cast<std::size_t>(count);
     }

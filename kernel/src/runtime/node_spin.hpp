@@ -27,7 +27,8 @@ struct NodeSpin {
 /// none once they outnumber them; `chosen` (dhub-kernel --spin-us) wins over both.
 NodeSpin decide_node_spin(std::size_t nodes, std::size_t cpus, std::optional<std::chrono::nanoseconds> chosen);
 
-/// The CPUs this process may run on (its affinity mask: a container's cpuset or taskset counts), at least 1.
+/// The CPUs this process may run on (its main thread's affinity mask, whichever thread asks: a container's cpuset or
+/// taskset counts, a node's "cpu" pin does not), at least 1.
 std::size_t usable_cpus() noexcept;
 
 }  // namespace dhub::runtime

@@ -12,34 +12,12 @@
 #include <filesystem>
 #include <string>
 
-#include "dhub/formats/waveform.hpp"
 #include "kernel_support.hpp"
 
 namespace dhub::testing {
 namespace {
 
 using nlohmann::json;
-
-/// sim (1 kHz, 4 KiB frames) -> raw (lossless) -> rec
-json waveform_graph(const std::string& name, const TempDir& dir) {
-    return {{"schema_version", 1},
-            {"name", name},
-            {"channels",
-             {{{"name", "raw"},
-               {"slot_bytes", 4096},
-               {"slot_count", 64},
-               {"sync", "every_reader"},
-               {"schema", formats::WAVEFORM_SCHEMA_ID}}}},
-            {"nodes",
-             {{{"id", "sim"},
-               {"plugin", "sim_source"},
-               {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 504}, {"rate_hz", 1000}}},
-               {"outputs", {"raw"}}},
-              {{"id", "rec"},
-               {"plugin", "recorder"},
-               {"params", {{"path", (dir / "rec.dhr").string()}}},
-               {"inputs", {"raw"}}}}}};
-}
 
 CtlRun add(const TempDir& dir, const std::string& pid, const json& spec, const json& channels = nullptr) {
     std::vector<std::string> arguments = {"add", spec.dump(), "--json", "--kernel", pid};
@@ -80,7 +58,7 @@ bool lists_reader(const json& readers, const std::string& node) {
 
 TEST(AddRemove_test, ARecorderAttachedForAWhileSeesEverySlotFromItsFirstOnAndGivesItsSeatBack) {
     TempDir dir;
-    ChildProcess kernel = start_kernel(dir, write_graph(dir, waveform_graph("attach", dir)));
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, recorded_waveform_graph("attach", dir)));
     const std::string pid = std::to_string(kernel.pid());
     wait_flowing(dir, pid, "rec", 20);
     // rec has taken every frame so far: the first the new reader sees comes after these.

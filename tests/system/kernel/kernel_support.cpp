@@ -30,6 +30,26 @@ nlohmann::json ticker_graph(const std::string& name) {
               {{"id", "sink"}, {"plugin", "test_ticker"}, {"component", "test.sink.ticker"}, {"inputs", {"ticks"}}}}}};
 }
 
+nlohmann::json recorded_waveform_graph(const std::string& name, const TempDir& dir) {
+    return {{"schema_version", 1},
+            {"name", name},
+            {"channels",
+             {{{"name", "raw"},
+               {"slot_bytes", 4096},
+               {"slot_count", 64},
+               {"sync", "every_reader"},
+               {"schema", formats::WAVEFORM_SCHEMA_ID}}}},
+            {"nodes",
+             {{{"id", "sim"},
+               {"plugin", "sim_source"},
+               {"params", {{"waveform", "counter"}, {"channels", 1}, {"samples_per_channel", 504}, {"rate_hz", 1000}}},
+               {"outputs", {"raw"}}},
+              {{"id", "rec"},
+               {"plugin", "recorder"},
+               {"params", {{"path", (dir / "rec.dhr").string()}}},
+               {"inputs", {"raw"}}}}}};
+}
+
 nlohmann::json scaled_waveform_graph(const std::string& name,
                                      const TempDir& dir,
                                      std::uint32_t samples,

@@ -28,6 +28,10 @@ struct KernelRun {
 /// as an error): the graph of the tests about a running kernel rather than its data.
 nlohmann::json ticker_graph(const std::string& name);
 
+/// sim (counter waveform, 1 kHz, 4 KiB frames) -> raw (lossless, 64 slots) -> rec (recording dir/rec.dhr): two
+/// nodes, the graph of the tests that add nodes to a running graph or count its nodes.
+nlohmann::json recorded_waveform_graph(const std::string& name, const TempDir& dir);
+
 /// sim (counter waveform, 1 kHz, `samples` per frame) -> raw (raw_sync) -> stage (scale, gain 1) -> out (lossless)
 /// -> rec (recording dir/out.dhr); 4096-byte slots, 64 of them: the graph of the tests that change a running stage.
 nlohmann::json scaled_waveform_graph(const std::string& name,

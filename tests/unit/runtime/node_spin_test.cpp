@@ -2,11 +2,13 @@
 // decide_node_spin: how long node threads spin before they sleep, from the graph's nodes and the kernel's CPUs
 // (docs/kernel.md, "Waiting"); usable_cpus: the CPUs of the affinity mask, not of the machine.
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 
 #include "node_spin.hpp"
 
@@ -62,6 +64,30 @@ TEST(NodeSpin, UsableCpusCountsTheAffinityMaskNotTheMachine) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0) << "usable_cpus() did not see the one CPU the child was given";
     EXPECT_GE(usable_cpus(), 1U);
+}
+
+TEST(NodeSpin, UsableCpusIsTheProcesssWhateverThreadAsksEvenOnePinnedToOneCpu) {
+    // A node thread pinned with "cpu" may add a node (a broker: input's receiver): the spin it decides must count
+    // the kernel's CPUs, not its own one.
+    const std::size_t process_cpus = usable_cpus();
+    if (process_cpus < 2) GTEST_SKIP() << "needs two CPUs in the affinity mask";
+    std::size_t seen_by_pinned = 0;
+    bool pinned = false;
+    std::thread node([&] {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (::sched_getaffinity(0, sizeof set, &set) != 0) return;
+        int first = 0;
+        while (!CPU_ISSET(first, &set))
+            ++first;
+        CPU_ZERO(&set);
+        CPU_SET(first, &set);
+        pinned = ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set) == 0;
+        seen_by_pinned = usable_cpus();
+    });
+    node.join();
+    ASSERT_TRUE(pinned);
+    EXPECT_EQ(seen_by_pinned, process_cpus);
 }
 
 }  // namespace

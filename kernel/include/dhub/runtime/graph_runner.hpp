@@ -344,7 +344,8 @@ private:
     struct Channel;
     static constexpr std::uint64_t NEVER = ~0ULL;
     /// Decides node_spin() for a graph of `nodes` nodes: logs and emits node_wait when it changes. With
-    /// topology_mutex_ held (either way); never throws (it runs while the graph's shape changes).
+    /// topology_mutex_ held: shared by start(), which ends before any edit can begin, exclusive by the edits. Never
+    /// throws (it runs while the graph's shape changes).
     void update_node_spin(std::size_t nodes) noexcept;
     /// wait(), requesting a graceful stop at stop_at (CLOCK_MONOTONIC ns; NEVER: only on request).
     ExitCode wait_and_stop_at(std::uint64_t stop_at);
@@ -428,8 +429,7 @@ private:
     std::vector<std::size_t> start_order_;
     std::atomic<bool> started_{false};
     std::atomic<std::int64_t> node_spin_ns_{0};  ///< node_spin(); set by update_node_spin
-    std::mutex node_spin_mutex_;                 ///< update_node_spin's: one decision announced at a time
-    bool node_spin_announced_ = false;           ///< guarded by node_spin_mutex_
+    bool node_spin_announced_ = false;           ///< guarded by topology_mutex_ (update_node_spin)
     bool waited_ = false;
     std::atomic<bool> failed_{false};
     std::atomic<bool> start_failed_{false};    ///< fail_start(): exit PluginError rather than RuntimeError

@@ -9,9 +9,9 @@
 // no overlap check: nothing is stored before the four are read.
 //
 // Results are those of the sample-by-sample loop built with the same flags, bit for bit: each sample is one
-// multiply then one add, in that order. (Built for a target with FMA, -march=native say, GCC may fuse the two
-// into one rounding, in this loop and in the sample-by-sample one alike; the default x86-64 and arm64 targets
-// do not.)
+// multiply and one add. Where the compiler fuses the two into one FMA (GCC and Clang do by default on arm64, and
+// on x86-64 built for a CPU with FMA, -march=native say), it fuses both loops alike; on the default x86-64 target
+// each is a multiply then an add, rounded twice.
 #pragma once
 
 #include <cstddef>
