@@ -21,8 +21,8 @@ struct KernelOptions {
     std::vector<std::filesystem::path> plugin_path;
     std::string log_level = "info";
     std::optional<double> duration_s;
-    std::optional<double>
-        spin_us;  ///< --spin-us: how long node threads spin before they sleep (none: the kernel decides)
+    /// --spin-us: how long node threads spin before they sleep (none: the kernel decides).
+    std::optional<double> spin_us;
     std::filesystem::path report_file;  ///< JSON summary of the run, written at exit
     std::filesystem::path events_file;  ///< the event stream, one JSON object per line, written as it happens
     bool counters_page = true;          ///< --no-counters: false
