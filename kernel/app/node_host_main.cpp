@@ -46,7 +46,8 @@ struct HostOptions {
     std::uint64_t seat_owner = 0;
     std::uint32_t beat_ms = 100;
     /// How long its node spins before it sleeps, as its kernel decided (--spin-ns; always given by dhub-kernel).
-    std::int64_t spin_ns = dhub::runtime::SPIN_WITH_A_CPU_EACH.count();
+    std::int64_t spin_ns = dhub::runtime::NODE_SPIN.count();
+    bool spin_yields = false;  ///< --spin-yield: that spin yields the CPU between looks
     std::vector<std::string> seats;
     std::vector<std::string> plugin_path;
 };
@@ -65,6 +66,7 @@ std::optional<HostOptions> parse(int argc, char** argv) {
         ("seat-owner", po::value<std::uint64_t>(&options.seat_owner)->required())  //
         ("beat-ms", po::value<std::uint32_t>(&options.beat_ms))                    //
         ("spin-ns", po::value<std::int64_t>(&options.spin_ns))                     //
+        ("spin-yield", po::bool_switch(&options.spin_yields))                      //
         ("seat", po::value<std::vector<std::string>>(&options.seats))              //
         ("plugin-path", po::value<std::vector<std::string>>(&options.plugin_path));
     try {
@@ -164,6 +166,7 @@ int main(int argc, char** argv) {
     dhub::runtime::RunnerOptions runner_options;
     runner_options.segment_prefix = options->prefix;
     runner_options.node_spin = std::chrono::nanoseconds(std::max<std::int64_t>(options->spin_ns, 0));
+    runner_options.node_spin_yields = options->spin_yields;
     auto runner = dhub::runtime::GraphRunner::create_hosted(validated, loader, hosted, runner_options, link);
     if (!runner) {
         return fail_setup(link, runner.error().error.message, dhub::runtime::exit_code_of(runner.error().step));

@@ -768,15 +768,20 @@ void GraphRunner::start() {
 
 void GraphRunner::update_node_spin(std::size_t nodes) noexcept {
     try {
-        const NodeSpin decided = decide_node_spin(nodes, usable_cpus(), options_.node_spin);
+        const NodeSpin decided = decide_node_spin(nodes, usable_cpus(), options_.node_spin, options_.node_spin_yields);
         const std::int64_t spin_ns = decided.spin.count();
-        if (node_spin_announced_ && node_spin_ns_.load(std::memory_order_relaxed) == spin_ns) return;
+        if (node_spin_announced_ && node_spin_ns_.load(std::memory_order_relaxed) == spin_ns &&
+            node_spin_yields_.load(std::memory_order_relaxed) == decided.yield) {
+            return;
+        }
         node_spin_ns_.store(spin_ns, std::memory_order_relaxed);
+        node_spin_yields_.store(decided.yield, std::memory_order_relaxed);
         node_spin_announced_ = true;
         // A host's node waits as its kernel said; only the kernel tells.
         if (host_link_ != nullptr) return;
         kernel_logger()->info("node threads: {}", decided.reason);
-        events_->emit("node_wait", {{"spin_ns", spin_ns}, {"nodes", nodes}, {"reason", decided.reason}});
+        events_->emit("node_wait",
+                      {{"spin_ns", spin_ns}, {"yield", decided.yield}, {"nodes", nodes}, {"reason", decided.reason}});
     } catch (const std::exception& error) {
         // Called while the graph's shape changes: an allocation that fails here must not leave it half changed.
         // The spin stays as it was, which only costs CPU time. (The logger exists by now: create() made it.)

@@ -203,6 +203,7 @@ std::vector<std::string> IsolatedNode::host_arguments() const {
     arguments.insert(arguments.end(), {"--beat-ms", std::to_string(std::max<std::uint32_t>(beat, 10))});
     // The host's node waits as the kernel's decided for the graph as it stands now (docs/kernel.md, "Waiting").
     arguments.insert(arguments.end(), {"--spin-ns", std::to_string(runner_.node_spin().count())});
+    if (runner_.node_spin_yields()) arguments.push_back("--spin-yield");
     for (const Input& input : inputs_) {
         arguments.insert(arguments.end(), {"--seat", input.channel + "=" + std::to_string(input.consumer->seat())});
     }

@@ -79,7 +79,7 @@ dhub_status Node::wait_in_slices(std::int64_t timeout_ns, Attempt&& attempt) {
             forever ? WAIT_SLICE
                     : std::chrono::nanoseconds(static_cast<std::int64_t>(deadline > now ? deadline - now : 0));
         counters::bump(counts_.progress);  // a queue-mode component waiting in the host is alive, for the watchdog
-        const shm::Status status = attempt(shm::WaitOptions{std::min(remaining, WAIT_SLICE), runner_.node_spin()});
+        const shm::Status status = attempt(node_wait(runner_, std::min(remaining, WAIT_SLICE)));
         if (status != shm::Status::Timeout) return to_abi(status);
         if (stop_requested()) return DHUB_STOPPING;
         if (!forever && monotonic_ns() >= deadline) return DHUB_TIMEOUT;

@@ -20,9 +20,13 @@ using namespace std::chrono_literals;
 
 /// Node threads wait in slices so that they notice a stop request within one slice.
 constexpr std::chrono::nanoseconds WAIT_SLICE = 100ms;
-/// A node thread's wait for a slot or for room: one slice, spinning first as its runner decided for the graph.
+/// A node thread's wait for a slot or for room, `timeout` long (one slice): spinning first, busily or yielding, as
+/// its runner decided for the graph.
+inline shm::WaitOptions node_wait(const GraphRunner& runner, std::chrono::nanoseconds timeout) noexcept {
+    return shm::WaitOptions{timeout, runner.node_spin(), runner.node_spin_yields()};
+}
 inline shm::WaitOptions slice_wait(const GraphRunner& runner) noexcept {
-    return shm::WaitOptions{WAIT_SLICE, runner.node_spin()};
+    return node_wait(runner, WAIT_SLICE);
 }
 /// A stage's burst whose output ran out of room before it could take what it needs: how long it lets the
 /// readers downstream catch up before it is offered the same input again.

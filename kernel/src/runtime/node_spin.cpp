@@ -25,18 +25,25 @@ std::string microseconds(std::chrono::nanoseconds spin) {
 
 }  // namespace
 
-NodeSpin decide_node_spin(std::size_t nodes, std::size_t cpus, std::optional<std::chrono::nanoseconds> chosen) {
+NodeSpin decide_node_spin(std::size_t nodes,
+                          std::size_t cpus,
+                          std::optional<std::chrono::nanoseconds> chosen,
+                          bool chosen_yields) {
     const std::string shape = std::to_string(nodes) + (nodes == 1 ? " node" : " nodes") + " on " +
                               std::to_string(cpus) + (cpus == 1 ? " CPU" : " CPUs");
+    const auto yielding = [&](std::chrono::nanoseconds spin, const char* why) {
+        return NodeSpin{spin, true,
+                        shape +
+                            ": a waiting node lets any node ready to run on its CPU run first, looking again each " +
+                            "time, for " + microseconds(spin) + " before it sleeps" + why};
+    };
+    if (chosen && chosen_yields) return yielding(*chosen, " (as its kernel decided)");
     if (chosen) {
-        return {*chosen, shape + ": a waiting node spins " + microseconds(*chosen) + " before it sleeps (--spin-us)"};
+        return {*chosen, false,
+                shape + ": a waiting node spins " + microseconds(*chosen) + " before it sleeps (--spin-us)"};
     }
-    if (nodes > cpus) {
-        return {std::chrono::nanoseconds(0),
-                shape + ": a waiting node sleeps at once, leaving its CPU to the node it waits for"};
-    }
-    return {SPIN_WITH_A_CPU_EACH,
-            shape + ": a waiting node spins " + microseconds(SPIN_WITH_A_CPU_EACH) + " before it sleeps"};
+    if (nodes > cpus) return yielding(NODE_SPIN, "");
+    return {NODE_SPIN, false, shape + ": a waiting node spins " + microseconds(NODE_SPIN) + " before it sleeps"};
 }
 
 std::size_t usable_cpus() noexcept {

@@ -67,13 +67,10 @@ Status wait_any(std::span<Consumer* const> consumers, const WaitOptions& wait) n
     if (wait.timeout.count() <= 0) return Status::Timeout;
     const std::uint64_t start = monotonic_ns();
     const std::uint64_t deadline = detail::saturating_deadline(start, wait.timeout);
-    if (wait.spin.count() > 0) {
-        const std::uint64_t spin_until = std::min(deadline, detail::saturating_deadline(start, wait.spin));
-        for (std::uint32_t polls = 1;; ++polls) {
-            cpu_relax();
-            if (any_readable(consumers)) return Status::Ok;
-            if ((polls & 63) == 0 && monotonic_ns() >= spin_until) break;
-        }
+    if (wait.spin.count() > 0 &&
+        detail::spin_until_ready([&] { return any_readable(consumers); },
+                                 std::min(deadline, detail::saturating_deadline(start, wait.spin)), wait.yield)) {
+        return Status::Ok;
     }
     // On the stack: waiting allocates nothing. Beyond the kernel's limit per call, the fallback's slices.
     std::array<FutexWaitv, WAITV_LIMIT> storage{};

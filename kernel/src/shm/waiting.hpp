@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The one wait loop of the data path: spin for a bounded time, then sleep on a futex. Used by a consumer
-// waiting for a commit and by a producer waiting for space.
+// The one wait loop of the data path: spin for a bounded time (busily, or yielding the CPU), then sleep on a
+// futex. Used by a consumer waiting for a commit and by a producer waiting for space.
 //
 // Lost wake-ups are impossible by a Dekker-style handshake: the sleeper increments `waiters` (seq_cst)
 // and then re-checks its condition; the waker changes the condition (seq_cst) and then reads `waiters`.
@@ -12,6 +12,8 @@
 // commits follow before the sleeper runs again (per commit, that would be a system call each). Sleepers
 // never decrement: a registration left by a sleeper that timed out only causes one spare wake later.
 #pragma once
+
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -35,6 +37,24 @@ inline std::uint64_t saturating_deadline(std::uint64_t now, std::chrono::nanosec
     if (span.count() <= 0) return now;
     const auto ns = static_cast<std::uint64_t>(span.count());
     return ns > ~0ULL - now ? ~0ULL : now + ns;
+}
+
+/// The spin phase of a wait: looks at ready() until it holds (true) or the clock passes spin_until (false).
+/// Between looks a busy spin pauses; a yielding one (WaitOptions::yield) lets any other thread that is ready to
+/// run on this CPU run first, so a waiter sharing its CPU with the thread it waits for does not hold that thread
+/// back, and it is never registered as a sleeper, so the waker makes no futex call.
+template <typename Ready>
+bool spin_until_ready(Ready&& ready, std::uint64_t spin_until, bool yield) noexcept {
+    for (std::uint32_t polls = 1;; ++polls) {
+        if (yield) {
+            ::sched_yield();
+        } else {
+            cpu_relax();
+        }
+        if (ready()) return true;
+        // A pause costs less than reading the clock, so the clock is read every 64 of them; a yield costs more.
+        if ((yield || (polls & 63) == 0) && monotonic_ns() >= spin_until) return false;
+    }
 }
 
 /// Wakes the sleepers, if any, after the caller changed their condition with a seq_cst store.
@@ -61,14 +81,9 @@ Status wait_for(Ready&& ready,
     if (wait.timeout.count() <= 0) return Status::Timeout;  // a poll: no clock, no sleep
     const std::uint64_t start = monotonic_ns();
     const std::uint64_t deadline = saturating_deadline(start, wait.timeout);
-    if (wait.spin.count() > 0) {
-        const std::uint64_t spin_until = std::min(deadline, saturating_deadline(start, wait.spin));
-        // Read the clock only every 64 polls: it costs more than a poll.
-        for (std::uint32_t polls = 1;; ++polls) {
-            cpu_relax();
-            if (ready()) return Status::Ok;
-            if ((polls & 63) == 0 && monotonic_ns() >= spin_until) break;
-        }
+    if (wait.spin.count() > 0 &&
+        spin_until_ready(ready, std::min(deadline, saturating_deadline(start, wait.spin)), wait.yield)) {
+        return Status::Ok;
     }
     // Sleep phase. The clock is read once per sleep: it serves the deadline and the tick (heartbeat).
     for (std::uint64_t now = monotonic_ns();; now = monotonic_ns()) {

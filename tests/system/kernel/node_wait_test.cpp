@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// How long node threads spin before they sleep (docs/kernel.md, "Waiting"): 20 us while every node can have a CPU
-// of its own, none once the nodes outnumber the kernel's CPUs (taskset gives the kernel one or two here), whatever
-// --spin-us says when it says it; a node added or removed while the graph runs changes it at once, and a node in a
-// process of its own waits as its kernel decided.
+// How node threads spin before they sleep (docs/kernel.md, "Waiting"): 20 us busily while every node can have a
+// CPU of its own, 20 us yielding the CPU between looks once the nodes outnumber the kernel's CPUs (taskset gives
+// the kernel one or two here), busily as long as --spin-us says when it says it; a node added or removed while the
+// graph runs changes it at once, and a node in a process of its own waits as its kernel decided.
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
@@ -71,27 +71,30 @@ json nth_node_wait(const TempDir& dir, std::size_t count) {
     return node_waits(dir)[count - 1];
 }
 
-TEST(NodeWait, NodesThatOutnumberTheKernelsCpusSleepAtOnceInsteadOfSpinning) {
+TEST(NodeWait, NodesThatOutnumberTheKernelsCpusYieldTheirCpuWhileTheySpin) {
     const std::vector<std::string> one_cpu = on_cpus(1);
     if (one_cpu.empty()) GTEST_SKIP() << cannot_run_on(1);
     TempDir dir;
     ChildProcess kernel = start_kernel(dir, write_graph(dir, recorded_waveform_graph("crowded", dir)), {}, one_cpu);
     const json wait = nth_node_wait(dir, 1);
     ASSERT_FALSE(wait.is_null());
-    EXPECT_EQ(wait["spin_ns"], 0);
+    EXPECT_EQ(wait["spin_ns"], 20'000);
+    EXPECT_EQ(wait["yield"], true);
     EXPECT_EQ(wait["nodes"], 2);
     EXPECT_NE(wait["reason"].get<std::string>().find("2 nodes on 1 CPU"), std::string::npos) << wait.dump();
-    // Sleeping at once loses nothing: the recorder keeps up with the source on the one CPU.
+    // Spinning on the source's CPU loses nothing: the recorder keeps up with the source on the one CPU.
     wait_flowing(dir, std::to_string(kernel.pid()), "rec", 200);
     const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
     ASSERT_EQ(run.status.code, 0) << run.output;
     EXPECT_EQ(run.node("rec")["errors"], 0);
     EXPECT_EQ(run.node("rec")["slots_in"], run.node("sim")["slots_out"]) << "the lossless channel lost slots";
-    EXPECT_NE(run.output.find("node threads: 2 nodes on 1 CPU: a waiting node sleeps at once"), std::string::npos)
+    EXPECT_NE(run.output.find("node threads: 2 nodes on 1 CPU: a waiting node lets any node ready to run on its CPU "
+                              "run first"),
+              std::string::npos)
         << run.output;
 }
 
-TEST(NodeWait, NodesWithACpuEachSpinFirst) {
+TEST(NodeWait, NodesWithACpuEachSpinBusilyFirst) {
     const std::vector<std::string> two_cpus = on_cpus(2);
     if (two_cpus.empty()) GTEST_SKIP() << cannot_run_on(2);
     TempDir dir;
@@ -99,6 +102,7 @@ TEST(NodeWait, NodesWithACpuEachSpinFirst) {
     const json wait = nth_node_wait(dir, 1);
     ASSERT_FALSE(wait.is_null());
     EXPECT_EQ(wait["spin_ns"], 20'000);
+    EXPECT_EQ(wait["yield"], false);
     EXPECT_NE(wait["reason"].get<std::string>().find("2 nodes on 2 CPUs"), std::string::npos) << wait.dump();
     const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
     EXPECT_EQ(run.status.code, 0) << run.output;
@@ -113,6 +117,7 @@ TEST(NodeWait, SpinUsChoosesTheSpinWhateverTheNodesAndCpus) {
     const json wait = nth_node_wait(dir, 1);
     ASSERT_FALSE(wait.is_null());
     EXPECT_EQ(wait["spin_ns"], 2'500);
+    EXPECT_EQ(wait["yield"], false) << "--spin-us chooses a busy spin, even on a crowded CPU";
     EXPECT_NE(wait["reason"].get<std::string>().find("spins 2.5 us before it sleeps (--spin-us)"), std::string::npos)
         << wait.dump();
     const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
@@ -131,7 +136,7 @@ TEST(NodeWait, SpinUsOutOfRangeIsAUsageErrorThatSaysTheRange) {
     }
 }
 
-TEST(NodeWait, ANodeAddedBeyondTheCpusStopsTheSpinAtOnceAndItsRemovalRestoresIt) {
+TEST(NodeWait, ANodeAddedBeyondTheCpusMakesTheSpinYieldAtOnceAndItsRemovalMakesItBusyAgain) {
     const std::vector<std::string> one_cpu = on_cpus(1);
     if (one_cpu.empty()) GTEST_SKIP() << cannot_run_on(1);
     TempDir dir;
@@ -144,6 +149,7 @@ TEST(NodeWait, ANodeAddedBeyondTheCpusStopsTheSpinAtOnceAndItsRemovalRestoresIt)
     const json alone = nth_node_wait(dir, 1);
     ASSERT_FALSE(alone.is_null());
     EXPECT_EQ(alone["spin_ns"], 20'000);
+    EXPECT_EQ(alone["yield"], false);
 
     const json recorder = {
         {"id", "rec"}, {"plugin", "recorder"}, {"params", {{"path", (dir / "rec.dhr").string()}}}, {"inputs", {"raw"}}};
@@ -151,7 +157,8 @@ TEST(NodeWait, ANodeAddedBeyondTheCpusStopsTheSpinAtOnceAndItsRemovalRestoresIt)
     ASSERT_EQ(added.code, 0) << added.err;
     const json crowded = nth_node_wait(dir, 2);
     ASSERT_FALSE(crowded.is_null());
-    EXPECT_EQ(crowded["spin_ns"], 0);
+    EXPECT_EQ(crowded["spin_ns"], 20'000);
+    EXPECT_EQ(crowded["yield"], true);
     EXPECT_EQ(crowded["nodes"], 2);
 
     const CtlRun removed = ctl(dir, {"remove", "rec", "--json", "--kernel", pid});
@@ -159,6 +166,7 @@ TEST(NodeWait, ANodeAddedBeyondTheCpusStopsTheSpinAtOnceAndItsRemovalRestoresIt)
     const json again = nth_node_wait(dir, 3);
     ASSERT_FALSE(again.is_null());
     EXPECT_EQ(again["spin_ns"], 20'000);
+    EXPECT_EQ(again["yield"], false);
     EXPECT_EQ(again["nodes"], 1);
     const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
     EXPECT_EQ(run.status.code, 0) << run.output;
@@ -178,7 +186,8 @@ std::vector<std::string> command_line(pid_t pid) {
     return arguments;
 }
 
-/// The --spin-ns a kernel on `launcher`'s CPUs, with `arguments`, starts the host of an isolated recorder with.
+/// The --spin-ns a kernel on `launcher`'s CPUs, with `arguments`, starts the host of an isolated recorder with, and
+/// " yield" after it when it passes --spin-yield too.
 std::string host_spin(const std::vector<std::string>& launcher, const std::vector<std::string>& arguments) {
     TempDir dir;
     json graph = recorded_waveform_graph("hosted", dir);
@@ -197,6 +206,9 @@ std::string host_spin(const std::vector<std::string>& launcher, const std::vecto
     const auto spin = std::find(host_arguments.begin(), host_arguments.end(), "--spin-ns");
     std::string value = "(not given)";
     if (spin != host_arguments.end() && spin + 1 != host_arguments.end()) value = *(spin + 1);
+    if (std::find(host_arguments.begin(), host_arguments.end(), "--spin-yield") != host_arguments.end()) {
+        value += " yield";
+    }
     const KernelRun run = collect(dir, kernel.stop(std::chrono::seconds(30), SIGINT));
     EXPECT_EQ(run.status.code, 0) << run.output;
     EXPECT_EQ(run.node("rec")["errors"], 0);
@@ -206,7 +218,7 @@ std::string host_spin(const std::vector<std::string>& launcher, const std::vecto
 TEST(NodeWait, ANodeInAProcessOfItsOwnWaitsAsItsKernelDecided) {
     const std::vector<std::string> one_cpu = on_cpus(1);
     if (one_cpu.empty()) GTEST_SKIP() << cannot_run_on(1);
-    EXPECT_EQ(host_spin(one_cpu, {}), "0") << "two nodes on one CPU: the host's node must not spin either";
+    EXPECT_EQ(host_spin(one_cpu, {}), "20000 yield") << "two nodes on one CPU: the host's node must yield too";
     EXPECT_EQ(host_spin(one_cpu, {"--spin-us", "7"}), "7000");
     const std::vector<std::string> two_cpus = on_cpus(2);
     if (!two_cpus.empty()) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// decide_node_spin: how long node threads spin before they sleep, from the graph's nodes and the kernel's CPUs
+// decide_node_spin: how node threads spin before they sleep, from the graph's nodes and the kernel's CPUs
 // (docs/kernel.md, "Waiting"); usable_cpus: the CPUs of the affinity mask, not of the machine.
 #include <gtest/gtest.h>
 #include <pthread.h>
@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "node_spin.hpp"
 
@@ -17,23 +18,30 @@ namespace {
 
 using std::chrono::nanoseconds;
 
-TEST(NodeSpin, NodesWithACpuEachSpinFirst) {
-    EXPECT_EQ(decide_node_spin(1, 1, std::nullopt).spin, SPIN_WITH_A_CPU_EACH);
-    EXPECT_EQ(decide_node_spin(2, 2, std::nullopt).spin, SPIN_WITH_A_CPU_EACH);
-    EXPECT_EQ(decide_node_spin(3, 8, std::nullopt).spin, SPIN_WITH_A_CPU_EACH);
+TEST(NodeSpin, NodesWithACpuEachSpinBusilyFirst) {
+    for (const auto& [nodes, cpus] : {std::pair{1, 1}, std::pair{2, 2}, std::pair{3, 8}}) {
+        const NodeSpin decided = decide_node_spin(nodes, cpus, std::nullopt);
+        EXPECT_EQ(decided.spin, NODE_SPIN) << nodes << " nodes on " << cpus << " CPUs";
+        EXPECT_FALSE(decided.yield) << nodes << " nodes on " << cpus << " CPUs";
+    }
     EXPECT_EQ(decide_node_spin(2, 2, std::nullopt).reason,
               "2 nodes on 2 CPUs: a waiting node spins 20 us before it sleeps");
 }
 
-TEST(NodeSpin, NodesThatOutnumberTheCpusSleepAtOnce) {
-    EXPECT_EQ(decide_node_spin(3, 2, std::nullopt).spin, nanoseconds(0));
-    EXPECT_EQ(decide_node_spin(2, 1, std::nullopt).spin, nanoseconds(0));
+TEST(NodeSpin, NodesThatOutnumberTheCpusYieldTheirCpuWhileTheySpin) {
+    for (const auto& [nodes, cpus] : {std::pair{3, 2}, std::pair{2, 1}, std::pair{9, 4}}) {
+        const NodeSpin decided = decide_node_spin(nodes, cpus, std::nullopt);
+        EXPECT_EQ(decided.spin, NODE_SPIN) << nodes << " nodes on " << cpus << " CPUs";
+        EXPECT_TRUE(decided.yield) << nodes << " nodes on " << cpus << " CPUs";
+    }
     EXPECT_EQ(decide_node_spin(2, 1, std::nullopt).reason,
-              "2 nodes on 1 CPU: a waiting node sleeps at once, leaving its CPU to the node it waits for");
+              "2 nodes on 1 CPU: a waiting node lets any node ready to run on its CPU run first, looking again each "
+              "time, for 20 us before it sleeps");
 }
 
-TEST(NodeSpin, AChosenSpinWinsEitherWay) {
+TEST(NodeSpin, AChosenSpinWinsEitherWayAndSpinsBusily) {
     EXPECT_EQ(decide_node_spin(3, 2, nanoseconds(5'000)).spin, nanoseconds(5'000));
+    EXPECT_FALSE(decide_node_spin(3, 2, nanoseconds(5'000)).yield);
     EXPECT_EQ(decide_node_spin(1, 4, nanoseconds(0)).spin, nanoseconds(0));
     EXPECT_EQ(decide_node_spin(1, 4, nanoseconds(0)).reason,
               "1 node on 4 CPUs: a waiting node spins 0 us before it sleeps (--spin-us)");
@@ -41,6 +49,14 @@ TEST(NodeSpin, AChosenSpinWinsEitherWay) {
               "3 nodes on 2 CPUs: a waiting node spins 2.5 us before it sleeps (--spin-us)");
     EXPECT_EQ(decide_node_spin(3, 2, nanoseconds(1'001)).reason,
               "3 nodes on 2 CPUs: a waiting node spins 1.001 us before it sleeps (--spin-us)");
+}
+
+TEST(NodeSpin, AHostToldToYieldYieldsWhateverItsOwnNodesAndCpus) {
+    // dhub-node-host runs one node, so by its own count it would spin busily: it must wait as its kernel said.
+    const NodeSpin decided = decide_node_spin(1, 2, nanoseconds(20'000), true);
+    EXPECT_EQ(decided.spin, nanoseconds(20'000));
+    EXPECT_TRUE(decided.yield);
+    EXPECT_NE(decided.reason.find("(as its kernel decided)"), std::string::npos) << decided.reason;
 }
 
 TEST(NodeSpin, UsableCpusCountsTheAffinityMaskNotTheMachine) {

@@ -101,10 +101,13 @@ struct RunnerOptions {
         /// The dhub-node-host executable; empty: $DHUB_NODE_HOST, else the one beside the running executable.
         std::filesystem::path node_host;
     } isolation;
-    /// How long a node thread busy-waits for a slot or for room before it sleeps (dhub-kernel --spin-us). None: the
-    /// kernel decides, 20 us while every node can have a CPU of its own, none once the nodes outnumber the CPUs
-    /// (docs/kernel.md, "Waiting"); a node in a process of its own waits as its kernel decided when it started.
+    /// How long a node thread spins for a slot or for room before it sleeps (dhub-kernel --spin-us). None: the
+    /// kernel decides, 20 us busily while every node can have a CPU of its own, 20 us yielding its CPU between
+    /// looks once the nodes outnumber the CPUs (docs/kernel.md, "Waiting"); a node in a process of its own waits
+    /// as its kernel decided when it started.
     std::optional<std::chrono::nanoseconds> node_spin;
+    /// With node_spin: whether that spin yields the CPU between looks (dhub-node-host --spin-yield).
+    bool node_spin_yields = false;
 };
 
 /// The one node a dhub-node-host runs for its kernel (GraphRunner::create_hosted).
@@ -326,10 +329,13 @@ public:
     NodeReport hosted_report(std::uint64_t* progress, bool* sleeping) const;
     const PluginClock& clock() const noexcept { return *options_.clock; }
     /// How long node threads spin before they sleep, as decided for the graph's nodes now (RunnerOptions::node_spin).
-    /// Read by every node thread at every wait: a graph that grows beyond its CPUs stops spinning at once.
+    /// Read by every node thread at every wait: a graph that grows beyond its CPUs starts yielding at once.
     std::chrono::nanoseconds node_spin() const noexcept {
         return std::chrono::nanoseconds(node_spin_ns_.load(std::memory_order_relaxed));
     }
+    /// Whether that spin yields the CPU between looks (shm::WaitOptions::yield). Read apart from node_spin(): a
+    /// wait that reads one before a change and the other after still waits in a way the kernel could have chosen.
+    bool node_spin_yields() const noexcept { return node_spin_yields_.load(std::memory_order_relaxed); }
     /// The event stream (a no-op without RunnerOptions::events_file). Any thread.
     EventLog& events() noexcept { return *events_; }
     /// The control-plane link when the graph has a "broker" section, else nullptr.
@@ -429,6 +435,7 @@ private:
     std::vector<std::size_t> start_order_;
     std::atomic<bool> started_{false};
     std::atomic<std::int64_t> node_spin_ns_{0};  ///< node_spin(); set by update_node_spin
+    std::atomic<bool> node_spin_yields_{false};  ///< node_spin_yields(); set by update_node_spin
     bool node_spin_announced_ = false;           ///< guarded by topology_mutex_ (update_node_spin)
     bool waited_ = false;
     std::atomic<bool> failed_{false};

@@ -93,11 +93,15 @@ const char* to_string(SyncPolicy policy) noexcept;
 const char* to_string(ChecksumPolicy policy) noexcept;
 const char* to_string(Delivery delivery) noexcept;
 
-/// How long a blocking call may wait, and how much of that it may busy-spin before sleeping on a futex.
+/// How long a blocking call may wait, and how much of that it may spin before sleeping on a futex.
 /// spin == 0: sleep at once (an idle channel costs no CPU); spin >= timeout: pure busy-wait.
 struct WaitOptions {
     std::chrono::nanoseconds timeout{std::chrono::milliseconds(100)};
     std::chrono::nanoseconds spin{std::chrono::microseconds(20)};
+    /// Between two looks of the spin, give the CPU to any other thread that is ready to run on it (sched_yield)
+    /// instead of pausing: for threads that share CPUs, where a busy spin would hold the CPU that the awaited
+    /// thread needs. Without another thread to run, the spin goes on at once, and no futex wake is needed.
+    bool yield = false;
 };
 
 inline constexpr std::chrono::nanoseconds WAIT_FOREVER = std::chrono::nanoseconds::max();
