@@ -692,6 +692,10 @@ enum class Counters { Published, Private };
 /// "every_byte" (a sim-like source that writes the whole frame, a sink that reads it all).
 enum class Touch { Auto, EveryByte };
 
+/// What bench_source does per frame: writes it into the slot, or also does the stage's work in its own thread
+/// (through_scale: scale's map from a buffer of its own into the slot), dhub.stage_path's bound.
+enum class SourceWork { Write, ThroughScale };
+
 /// Runs dhub-kernel on a bench_source -> bench_sink graph (with a stage: bench_source -> bench_scale ->
 /// bench_sink) and returns the sink's messages/s. burst is the source's and sink's "burst" (1: one slot per
 /// handler call).
@@ -703,7 +707,8 @@ double measure_kernel_path(const BenchOptions& options,
                            std::optional<StageInPath> stage = std::nullopt,
                            Touch touch = Touch::Auto,
                            Gate gate = Gate::None,
-                           Counters counters = Counters::Published) {
+                           Counters counters = Counters::Published,
+                           SourceWork source_work = SourceWork::Write) {
     const testing::TempDir scratch("dhub-bench-kernel");  // the graph and result files, removed however it ends
     const std::string directory = scratch.path().string();
     // A kernel killed on timeout cannot clean up: its channel's segment ("<graph name>-<its pid>.<channel>")
@@ -742,6 +747,7 @@ double measure_kernel_path(const BenchOptions& options,
     }
     const char* touch_name = touch == Touch::EveryByte ? "every_byte" : "auto";
     graph["nodes"][0]["params"]["touch"] = touch_name;
+    if (source_work == SourceWork::ThroughScale) graph["nodes"][0]["params"]["through_scale"] = true;
     graph["nodes"][1]["params"]["touch"] = touch_name;
     if (stage) {
         // source -> raw -> stage -> stream -> sink; the stage thread is not pinned (a third thread on the
@@ -917,8 +923,9 @@ AlternatedPair alternate(int rounds, Baseline measure_baseline, Variant measure_
 }
 
 /// Source -> stage -> sink against source -> sink, both in bursts of 32, alternated in one run (issue 11:
-/// a stage in bursts keeps >= 80 % of the direct path); the stage one slot per call, as before SDK 1.2; and
-/// the nodes spinning 20 us before they sleep whatever the CPUs (--spin-us 20).
+/// a stage in bursts keeps >= 80 % of the direct path); the stage one slot per call, as before SDK 1.2; the nodes
+/// spinning busily 20 us before they sleep whatever the CPUs (--spin-us 20); and the bound of all these, the
+/// stage's work done by the source in its own thread (through_scale), with no hop and no third thread.
 std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     constexpr std::uint32_t BURST = 32;
     constexpr std::uint32_t SLOTS = 256;
@@ -929,17 +936,19 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     std::vector<double> staged;
     std::vector<double> staged_per_slot;
     std::vector<double> staged_spinning;
+    std::vector<double> source_scaling;
     std::vector<double> ratios;
     std::vector<double> spinning_ratios;
+    std::vector<double> scaling_ratios;
     std::string error;
     try {
         for (int round = 0; round < rounds; ++round) {
             direct.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, {}, Touch::EveryByte));
             staged.push_back(
                 measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{BURST}, Touch::EveryByte));
-            // On a machine of two CPUs, the bench's, the kernel has the three nodes sleep at once; spinning 20 us
-            // first, as every node did before the kernel decided (docs/kernel.md, "Waiting"). With three CPUs or
-            // more both rows run alike.
+            // On a machine of two CPUs, the bench's, the kernel has the three nodes yield their CPU while they spin;
+            // spinning busily, as every node did before the kernel decided (docs/kernel.md, "Waiting"). With three
+            // CPUs or more both rows run alike.
             staged_spinning.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST,
                                                           StageInPath{.burst = BURST, .spin_us = "20"},
                                                           Touch::EveryByte));
@@ -947,6 +956,9 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
             staged_per_slot.push_back(
                 measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{1}, Touch::EveryByte));
             ratios.push_back(staged.back() / direct.back());
+            source_scaling.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, {}, Touch::EveryByte,
+                                                         Gate::None, Counters::Published, SourceWork::ThroughScale));
+            scaling_ratios.push_back(source_scaling.back() / direct.back());
         }
     } catch (const std::exception& e) {
         error = e.what();
@@ -964,8 +976,13 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     row("source_stage_sink_stage_per_slot", staged_per_slot,
         "the same with the stage one slot per call (\"burst\": 1, as every stage before SDK 1.2)");
     row("source_stage_sink_burst32_spin20", staged_spinning,
-        "source -> stage -> sink in bursts again, every node spinning 20 us before it sleeps (--spin-us 20); " +
+        "source -> stage -> sink in bursts again, every node spinning busily 20 us before it sleeps (--spin-us 20); " +
             (spinning_ratios.empty() ? std::string() : fixed(median_of(spinning_ratios) * 100, 1) + " %") +
+            " of source -> sink");
+    row("source_through_scale_sink_burst32", source_scaling,
+        "the bound: bench_source maps each frame into its slot with scale's arithmetic itself, no stage thread and "
+        "no hop; " +
+            (scaling_ratios.empty() ? std::string() : fixed(median_of(scaling_ratios) * 100, 1) + " %") +
             " of source -> sink");
     return results;
 }

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // dhub.source.bench: writes `count` slots as fast as the channel takes them, touching them exactly as the
-// bare DataBlock one-way case does (payload_touch.hpp): the sequence in the first and last 8 bytes.
+// bare DataBlock one-way case does (payload_touch.hpp): the sequence in the first and last 8 bytes. With
+// through_scale it also does a stage's work in its own thread: each frame is written to a buffer of its own and
+// mapped into the slot with scale's arithmetic (dhub.stage_path's bound for a stage in a thread of its own).
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "dhub/plugins/linear_map.hpp"
 #include "dhub/sdk/plugin.hpp"
 #include "harness/payload_touch.hpp"
 
@@ -19,12 +23,15 @@ public:
     static constexpr const char* params_schema = R"json([
         {"name": "count", "type": "integer", "default": 1000000, "min": 1, "doc": "slots to write"},
         {"name": "touch", "type": "string", "default": "auto", "enum": ["auto", "ends", "every_byte"],
-         "doc": "what of each slot to write: as the bare bench does for the size (auto), or every byte (sim-like)"}])json";
+         "doc": "what of each slot to write: as the bare bench does for the size (auto), or every byte (sim-like)"},
+        {"name": "through_scale", "type": "boolean", "default": false,
+         "doc": "write each frame to a buffer of its own, then map it into the slot as scale does (gain 1, offset 0)"}])json";
 
     explicit BenchSource(dhub::sdk::NodeContext& context)
         : count_(static_cast<std::uint64_t>(context.params().integer("count"))),
           every_byte_(context.params().string("touch") == "every_byte"),
-          ends_(context.params().string("touch") == "ends") {}
+          ends_(context.params().string("touch") == "ends"),
+          through_scale_(context.params().boolean("through_scale")) {}
 
     dhub_status produce(dhub::sdk::NodeContext&, dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
         if (next_ == count_) return DHUB_END_OF_STREAM;
@@ -48,12 +55,22 @@ private:
         const dhub::bench::TouchMode touch = every_byte_ ? dhub::bench::TouchMode::every_byte
                                              : ends_     ? dhub::bench::TouchMode::ends
                                                          : dhub::bench::touch_mode_for(bytes.size());
+        if (through_scale_ && bytes.size() % sizeof(double) == 0) {
+            // As a stage in this thread would: its input written just now (still in cache), its output the slot.
+            frame_.resize(bytes.size() / sizeof(double));
+            dhub::bench::write_payload(frame_.data(), bytes.size(), next_++, touch);
+            // Slot payloads are 64-byte aligned (docs/shm-layout.md): viewed in place as doubles, as scale does.
+            dhub::plugins::map_linear(frame_.data(), reinterpret_cast<double*>(bytes.data()), frame_.size(), 1.0, 0.0);
+            return;
+        }
         dhub::bench::write_payload(bytes.data(), bytes.size(), next_++, touch);
     }
 
     std::uint64_t count_;
     bool every_byte_;
     bool ends_;
+    bool through_scale_;
+    std::vector<double> frame_;  ///< through_scale: the frame before it is mapped into the slot
     std::uint64_t next_ = 0;
 };
 
