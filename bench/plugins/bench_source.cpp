@@ -35,35 +35,38 @@ public:
 
     dhub_status produce(dhub::sdk::NodeContext&, dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
         if (next_ == count_) return DHUB_END_OF_STREAM;
-        write(out);
-        return DHUB_OK;
+        return write(out);
     }
 
     /// The node's "burst" > 1: every slot offered, the same touch as produce().
     dhub_status produce_burst(dhub::sdk::NodeContext&, dhub::sdk::OutputBurst<dhub::sdk::Bytes>& out) {
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), count_ - next_));
-        for (std::size_t i = 0; i < n; ++i)
-            write(out[i]);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (const dhub_status written = write(out[i]); written != DHUB_OK) return written;
+        }
         out.set_filled(n);
         return next_ == count_ ? DHUB_END_OF_STREAM : DHUB_OK;
     }
 
 private:
-    void write(const dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
+    dhub_status write(const dhub::sdk::OutputSlot<dhub::sdk::Bytes>& out) {
         const auto bytes = out.bytes();
         // Per slot: two flags, not a string compare (the bench measures the hand-over, not the plugin).
         const dhub::bench::TouchMode touch = every_byte_ ? dhub::bench::TouchMode::every_byte
                                              : ends_     ? dhub::bench::TouchMode::ends
                                                          : dhub::bench::touch_mode_for(bytes.size());
-        if (through_scale_ && bytes.size() % sizeof(double) == 0) {
+        if (through_scale_) {
+            // A slot of whole doubles only: anything else would quietly measure a plain write instead.
+            if (bytes.size() % sizeof(double) != 0) return DHUB_ERR_INVALID_ARGUMENT;
             // As a stage in this thread would: its input written just now (still in cache), its output the slot.
             frame_.resize(bytes.size() / sizeof(double));
             dhub::bench::write_payload(frame_.data(), bytes.size(), next_++, touch);
             // Slot payloads are 64-byte aligned (docs/shm-layout.md): viewed in place as doubles, as scale does.
             dhub::plugins::map_linear(frame_.data(), reinterpret_cast<double*>(bytes.data()), frame_.size(), 1.0, 0.0);
-            return;
+            return DHUB_OK;
         }
         dhub::bench::write_payload(bytes.data(), bytes.size(), next_++, touch);
+        return DHUB_OK;
     }
 
     std::uint64_t count_;

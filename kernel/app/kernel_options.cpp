@@ -61,8 +61,9 @@ std::optional<KernelOptions> parse_options(int argc, char** argv, std::string& h
          "serve the run's counters for Prometheus at http://HOST:PORT/metrics (docs/metrics.md); e.g. "
          "tcp://127.0.0.1:9464, port 0 picks a free one (the metrics_listening event names it)")  //
         ("spin-us", po::value<double>(&spin_us)->value_name("MICROSECONDS"),
-         "how long a waiting node thread busy-waits before it sleeps, 0 to 100000; default: 20 while every node can "
-         "have a CPU of its own, 0 once the nodes outnumber the kernel's CPUs (docs/kernel.md, \"Waiting\")");
+         "how long a waiting node thread busy-waits before it sleeps, 0 to 100000, whatever the CPUs; default: 20, "
+         "busily while every node can have a CPU of its own, yielding the CPU between looks once the nodes outnumber "
+         "the kernel's CPUs, 0 beyond two nodes per CPU (docs/kernel.md, \"Waiting\")");
     po::options_description hidden;
     hidden.add_options()("graph", po::value<std::string>());
     po::positional_options_description positional;

@@ -34,13 +34,18 @@ NodeSpin decide_node_spin(std::size_t nodes,
     const auto yielding = [&](std::chrono::nanoseconds spin, const char* why) {
         return NodeSpin{spin, true,
                         shape +
-                            ": a waiting node lets any node ready to run on its CPU run first, looking again each " +
+                            ": a waiting node lets any thread ready to run on its CPU run first, looking again each " +
                             "time, for " + microseconds(spin) + " before it sleeps" + why};
     };
     if (chosen && chosen_yields) return yielding(*chosen, " (as its kernel decided)");
     if (chosen) {
         return {*chosen, false,
                 shape + ": a waiting node spins " + microseconds(*chosen) + " before it sleeps (--spin-us)"};
+    }
+    if (nodes > cpus * YIELDING_NODES_PER_CPU) {
+        return {std::chrono::nanoseconds(0), false,
+                shape + ": a waiting node sleeps at once (more than " + std::to_string(YIELDING_NODES_PER_CPU) +
+                    " nodes per CPU: their spins would add up)"};
     }
     if (nodes > cpus) return yielding(NODE_SPIN, "");
     return {NODE_SPIN, false, shape + ": a waiting node spins " + microseconds(NODE_SPIN) + " before it sleeps"};

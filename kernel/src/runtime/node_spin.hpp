@@ -9,7 +9,9 @@
 // its CPU) still sees its slot at once and costs its producer no wake-up, and one that shares gets out of the
 // way. On two CPUs, source -> stage -> sink at 4 KiB ran at 50 % of source -> sink spinning busily and at about
 // 70 % sleeping at once or yielding, and yielding halved the context switches (dhub-bench --filter stage_path;
-// docs/kernel.md, "Waiting").
+// docs/kernel.md, "Waiting"). With more than twice as many nodes as CPUs a node sleeps at once: a spin that finds
+// nothing else to run on its CPU still burns it, and many waiting nodes' spins (paced sources' readers, say) would
+// add up to CPU time that the work, or other programs, need.
 #pragma once
 
 #include <chrono>
@@ -21,6 +23,8 @@ namespace dhub::runtime {
 
 /// How long a node thread looks for its slot before it sleeps, busily or yielding.
 inline constexpr std::chrono::nanoseconds NODE_SPIN{std::chrono::microseconds(20)};
+/// Up to this many nodes per CPU the spin yields; beyond, a node sleeps at once.
+inline constexpr std::size_t YIELDING_NODES_PER_CPU = 2;
 
 struct NodeSpin {
     std::chrono::nanoseconds spin{};
@@ -29,8 +33,9 @@ struct NodeSpin {
 };
 
 /// The wait for a graph of `nodes` nodes on `cpus` CPUs: a busy spin of NODE_SPIN while every node can have a CPU,
-/// a yielding one once they outnumber them. `chosen` (dhub-kernel --spin-us; a node host's --spin-ns) wins over
-/// both, yielding or not as `chosen_yields` says.
+/// a yielding one once they outnumber them, none (sleep at once) beyond YIELDING_NODES_PER_CPU nodes per CPU.
+/// `chosen` (dhub-kernel --spin-us; a node host's --spin-ns) wins over all three, yielding or not as
+/// `chosen_yields` says.
 NodeSpin decide_node_spin(std::size_t nodes,
                           std::size_t cpus,
                           std::optional<std::chrono::nanoseconds> chosen,

@@ -88,8 +88,8 @@ TEST(NodeWait, NodesThatOutnumberTheKernelsCpusYieldTheirCpuWhileTheySpin) {
     ASSERT_EQ(run.status.code, 0) << run.output;
     EXPECT_EQ(run.node("rec")["errors"], 0);
     EXPECT_EQ(run.node("rec")["slots_in"], run.node("sim")["slots_out"]) << "the lossless channel lost slots";
-    EXPECT_NE(run.output.find("node threads: 2 nodes on 1 CPU: a waiting node lets any node ready to run on its CPU "
-                              "run first"),
+    EXPECT_NE(run.output.find("node threads: 2 nodes on 1 CPU: a waiting node lets any thread ready to run on its "
+                              "CPU run first"),
               std::string::npos)
         << run.output;
 }

@@ -29,14 +29,24 @@ TEST(NodeSpin, NodesWithACpuEachSpinBusilyFirst) {
 }
 
 TEST(NodeSpin, NodesThatOutnumberTheCpusYieldTheirCpuWhileTheySpin) {
-    for (const auto& [nodes, cpus] : {std::pair{3, 2}, std::pair{2, 1}, std::pair{9, 4}}) {
+    for (const auto& [nodes, cpus] : {std::pair{3, 2}, std::pair{2, 1}, std::pair{8, 4}}) {
         const NodeSpin decided = decide_node_spin(nodes, cpus, std::nullopt);
         EXPECT_EQ(decided.spin, NODE_SPIN) << nodes << " nodes on " << cpus << " CPUs";
         EXPECT_TRUE(decided.yield) << nodes << " nodes on " << cpus << " CPUs";
     }
     EXPECT_EQ(decide_node_spin(2, 1, std::nullopt).reason,
-              "2 nodes on 1 CPU: a waiting node lets any node ready to run on its CPU run first, looking again each "
+              "2 nodes on 1 CPU: a waiting node lets any thread ready to run on its CPU run first, looking again each "
               "time, for 20 us before it sleeps");
+}
+
+TEST(NodeSpin, MoreThanTwoNodesPerCpuSleepAtOnce) {
+    for (const auto& [nodes, cpus] : {std::pair{3, 1}, std::pair{5, 2}, std::pair{40, 4}}) {
+        const NodeSpin decided = decide_node_spin(nodes, cpus, std::nullopt);
+        EXPECT_EQ(decided.spin, nanoseconds(0)) << nodes << " nodes on " << cpus << " CPUs";
+        EXPECT_FALSE(decided.yield) << nodes << " nodes on " << cpus << " CPUs";
+    }
+    EXPECT_EQ(decide_node_spin(5, 2, std::nullopt).reason,
+              "5 nodes on 2 CPUs: a waiting node sleeps at once (more than 2 nodes per CPU: their spins would add up)");
 }
 
 TEST(NodeSpin, AChosenSpinWinsEitherWayAndSpinsBusily) {

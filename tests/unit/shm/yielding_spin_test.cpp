@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -26,6 +25,7 @@ enum ChildExit : int {
     WAIT_FAILED = 1,     ///< the wait did not end Ok: the producer never ran during the spin
     NO_REALTIME = 77,    ///< SCHED_FIFO refused (no CAP_SYS_NICE, or a cgroup without real-time budget)
     SET_UP_FAILED = 78,  ///< affinity, channel or thread could not be set up
+    CHILD_DIED = 79,     ///< (the parent's) the child ended by a signal, or could not be waited for
 };
 
 bool run_fifo(pthread_t thread) {
@@ -57,22 +57,16 @@ bool run_fifo(pthread_t thread) {
     if (!consumer) ::_exit(SET_UP_FAILED);
     if (!run_fifo(::pthread_self())) ::_exit(NO_REALTIME);
 
-    // The producer is made ready to run while this thread holds the CPU: at one FIFO priority it cannot preempt,
-    // so it runs only when this thread yields or sleeps. It sleeps on `go` until then, not spinning.
-    std::atomic<bool> go{false};
+    // The writer inherits this thread's CPU and SCHED_FIFO priority (set again below, to be sure): at one FIFO
+    // priority it cannot preempt this thread, so it runs only when this thread yields or sleeps.
     std::thread writer([&] {
-        go.wait(false);
         WriteSlot slot = producer->acquire_write(waiting(LONG_WAIT));
         if (slot) (void)slot.commit(8);
     });
     if (!run_fifo(writer.native_handle())) {
-        go = true;
-        go.notify_one();
         writer.join();
         ::_exit(NO_REALTIME);
     }
-    go = true;
-    go.notify_one();
     const ReadSlot read = consumer->acquire_read(wait);
     const bool ok = static_cast<bool>(read);
     writer.join();
@@ -84,22 +78,37 @@ int exit_of_child(const std::string& channel, WaitOptions wait) {
     if (child == 0) wait_beside_producer(channel, wait);
     if (child < 0) return SET_UP_FAILED;
     int status = 0;
-    if (::waitpid(child, &status, 0) != child || !WIFEXITED(status)) return SET_UP_FAILED;
+    if (::waitpid(child, &status, 0) != child || !WIFEXITED(status)) return CHILD_DIED;
     return WEXITSTATUS(status);
 }
 
 TEST(YieldingSpin, AWaiterThatYieldsLetsTheProducerOnItsCpuRunAndSeesItsSlot) {
     const dhub::testing::ChannelCleanup channel(dhub::testing::unique_channel_name("yielding_spin"));
-    // Spin as long as the timeout: the waiter never sleeps, so only its yields can let the producer run.
-    const WaitOptions wait{.timeout = std::chrono::seconds(2), .spin = std::chrono::seconds(2), .yield = true};
+    // Spin as long as the timeout: the waiter never sleeps, so only its yields can let the producer run. The
+    // producer needs microseconds; a broken yield holds the CPU (at SCHED_FIFO) for the whole half second.
+    const WaitOptions wait{
+        .timeout = std::chrono::milliseconds(500), .spin = std::chrono::milliseconds(500), .yield = true};
     const int exit = exit_of_child(channel.name(), wait);
     if (exit == NO_REALTIME) GTEST_SKIP() << "SCHED_FIFO refused to this process (CAP_SYS_NICE, cgroup RT budget)";
     ASSERT_NE(exit, SET_UP_FAILED) << "could not pin the child, create the channel or start the producer";
+    ASSERT_NE(exit, CHILD_DIED) << "the child that waits beside the producer died by a signal";
     EXPECT_EQ(exit, WAITED_OK) << "the producer sharing the waiter's CPU never ran while the waiter spun";
 }
 
-TEST(YieldingSpin, AYieldingWaiterSeesASlotCommittedFromAnotherCpuAndTimesOutWithout) {
-    // The ordinary cases: nothing to yield to (the producer on another CPU or already done) and nothing coming.
+TEST(YieldingSpin, ABusyWaiterOnTheSameCpuKeepsTheProducerOutAsTheTestAboveRequires) {
+    // The control: the same set-up without yield must time out, or the test above would pass without yielding.
+    const dhub::testing::ChannelCleanup channel(dhub::testing::unique_channel_name("busy_spin"));
+    const WaitOptions wait{
+        .timeout = std::chrono::milliseconds(100), .spin = std::chrono::milliseconds(100), .yield = false};
+    const int exit = exit_of_child(channel.name(), wait);
+    if (exit == NO_REALTIME) GTEST_SKIP() << "SCHED_FIFO refused to this process (CAP_SYS_NICE, cgroup RT budget)";
+    ASSERT_NE(exit, SET_UP_FAILED) << "could not pin the child, create the channel or start the producer";
+    ASSERT_NE(exit, CHILD_DIED) << "the child that waits beside the producer died by a signal";
+    EXPECT_EQ(exit, WAIT_FAILED) << "the producer ran on the busy waiter's CPU: the set-up does not isolate yield";
+}
+
+TEST(YieldingSpin, AYieldingWaiterTimesOutWhenNothingComesAndSeesASlotThatDoes) {
+    // The ordinary cases, with the producer free to run anywhere.
     const dhub::testing::ChannelCleanup channel(dhub::testing::unique_channel_name("yielding_spin_plain"));
     ChannelConfig config;
     config.name = channel.name();

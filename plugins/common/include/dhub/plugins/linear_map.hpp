@@ -17,13 +17,15 @@
 // time, each store a whole 64-byte cache line of the 64-byte aligned slot. A stage's output lines were last read by
 // its consumer on another CPU; whole-line stores take them over faster than 16-byte ones, which on a 2-CPU
 // machine took source -> scale -> sink at 4 KiB from 66 % to 71 % of source -> sink (medians of four alternating
-// runs of dhub-bench --filter stage_path's graphs). The multiply and the add stay two instructions there too (their
-// _round_ forms, which the compiler does not fuse into an FMA), so the results are the same bits on either path.
+// runs of dhub-bench --filter stage_path's graphs). The multiply and the add stay two instructions there too (an
+// empty asm statement between them, which no compiler fuses across), so the results are the same bits as the
+// baseline loop's. A build for a CPU with FMA (__FMA__: -march=native, x86-64-v3) fuses the portable loop, and has
+// no AVX-512 path: one binary never gives two answers.
 #pragma once
 
 #include <cstddef>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__FMA__)
 #include <immintrin.h>
 #define DHUB_LINEAR_MAP_AVX512 1
 #else
@@ -58,15 +60,17 @@ inline bool has_avx512f() noexcept {
     return available;
 }
 
-/// samples * gains + offsets in the lanes `lanes` (zero in the others). The _round_ forms (with the current rounding)
-/// keep the multiply and the add apart; the zero-masking ones because the plain ones start from an undefined
-/// register, which GCC 12 warns about.
+/// samples * gains + offsets in the lanes `lanes` (zero in the others), rounded after the multiply and after the
+/// add. The empty asm takes the product out of the compiler's sight: without it Clang turns the intrinsics into
+/// plain IR that -ffp-contract=fast may fuse (AVX-512F brings FMA). The zero-masking forms because the plain ones
+/// start from an undefined register, which GCC 12 warns about.
 __attribute__((target("avx512f"))) inline __m512d map_lanes(__mmask8 lanes,
                                                             __m512d samples,
                                                             __m512d gains,
                                                             __m512d offsets) noexcept {
-    const __m512d product = _mm512_maskz_mul_round_pd(lanes, samples, gains, _MM_FROUND_CUR_DIRECTION);
-    return _mm512_maskz_add_round_pd(lanes, product, offsets, _MM_FROUND_CUR_DIRECTION);
+    __m512d product = _mm512_maskz_mul_pd(lanes, samples, gains);
+    __asm__("" : "+v"(product));
+    return _mm512_maskz_add_pd(lanes, product, offsets);
 }
 
 /// map_linear eight samples at a time in AVX-512 registers, the last fewer than eight by masked loads and stores (a

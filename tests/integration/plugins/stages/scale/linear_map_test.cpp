@@ -111,6 +111,17 @@ TEST(LinearMap, TheAvx512AndThePortablePathsGiveTheSameBits) {
             EXPECT_TRUE(same_bits(wide, one_by_one(in, gain, offset))) << count << " samples, gain " << gain;
         }
     }
+    // The masked tail writes its lanes and no further: every tail length, with samples beyond the count.
+    for (std::size_t count = 8; count <= 16; ++count) {
+        const std::vector<double> in = samples(count + 8);
+        std::vector<double> out(count + 8, 42.0);
+        dhub::plugins::detail::map_linear_avx512(in.data(), out.data(), count, 2.0, 1.0);
+        const std::vector<double> expected = one_by_one(in, 2.0, 1.0);
+        for (std::size_t index = 0; index < count + 8; ++index) {
+            const double want = index < count ? expected[index] : 42.0;
+            EXPECT_EQ(std::memcmp(&out[index], &want, sizeof want), 0) << "sample " << index << " of " << count;
+        }
+    }
 #else
     GTEST_SKIP() << "not an x86-64 build: map_linear has the portable loop only";
 #endif
