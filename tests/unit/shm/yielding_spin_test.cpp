@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -58,12 +59,19 @@ bool run_fifo(pthread_t thread) {
     if (!run_fifo(::pthread_self())) ::_exit(NO_REALTIME);
 
     // The writer inherits this thread's CPU and SCHED_FIFO priority (set again below, to be sure): at one FIFO
-    // priority it cannot preempt this thread, so it runs only when this thread yields or sleeps.
+    // priority it cannot preempt this thread, so once `go` is set it runs only when this thread yields or sleeps.
+    // Until then it sleeps on `go`: a pthread_create that waits for its thread to start (ThreadSanitizer's does)
+    // lets it run first.
+    std::atomic<bool> go{false};
     std::thread writer([&] {
+        go.wait(false);
         WriteSlot slot = producer->acquire_write(waiting(LONG_WAIT));
         if (slot) (void)slot.commit(8);
     });
-    if (!run_fifo(writer.native_handle())) {
+    const bool fifo = run_fifo(writer.native_handle());
+    go = true;
+    go.notify_one();
+    if (!fifo) {
         writer.join();
         ::_exit(NO_REALTIME);
     }
