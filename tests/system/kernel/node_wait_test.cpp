@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // How node threads spin before they sleep (docs/kernel.md, "Waiting"): 20 us busily while every node can have a
 // CPU of its own, 20 us yielding the CPU between looks once the nodes outnumber the kernel's CPUs (taskset gives
-// the kernel one or two here), busily as long as --spin-us says when it says it; a node added or removed while the
+// the kernel one or two here), not at all beyond two nodes per CPU (node_spin_test), busily as long as --spin-us
+// says when it says it; a node added or removed while the
 // graph runs changes it at once, and a node in a process of its own waits as its kernel decided.
 #include <gtest/gtest.h>
 #include <sched.h>

@@ -19,13 +19,13 @@
 // machine took source -> scale -> sink at 4 KiB from 66 % to 71 % of source -> sink (medians of four alternating
 // runs of dhub-bench --filter stage_path's graphs). The multiply and the add stay two instructions there too (an
 // empty asm statement between them, which no compiler fuses across), so the results are the same bits as the
-// baseline loop's. A build for a CPU with FMA (__FMA__: -march=native, x86-64-v3) fuses the portable loop, and has
-// no AVX-512 path: one binary never gives two answers.
+// baseline loop's. A build for a CPU with FMA (__FMA__: -march=native, x86-64-v3; or -mavx512f, whose FMA the
+// compiler uses too) fuses the portable loop, and has no AVX-512 path: one binary never gives two answers.
 #pragma once
 
 #include <cstddef>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__FMA__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__FMA__) && !defined(__AVX512F__)
 #include <immintrin.h>
 #define DHUB_LINEAR_MAP_AVX512 1
 #else

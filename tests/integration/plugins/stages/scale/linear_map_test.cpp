@@ -123,7 +123,7 @@ TEST(LinearMap, TheAvx512AndThePortablePathsGiveTheSameBits) {
         }
     }
 #else
-    GTEST_SKIP() << "not an x86-64 build: map_linear has the portable loop only";
+    GTEST_SKIP() << "not an x86-64 build for a CPU without FMA: map_linear has the portable loop only";
 #endif
 }
 
