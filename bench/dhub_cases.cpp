@@ -679,6 +679,9 @@ struct StageInPath {
     std::uint64_t crash_after = 0;  ///< bench_scale segfaults after this many frames per process (0: never)
     std::string events_file{};      ///< --events for the run ("": none)
     std::string spin_us{};          ///< --spin-us for the run ("": the kernel decides)
+    /// "fuse": false, the stage on a thread of its own whatever the CPUs (true: the kernel may run it on the
+    /// source's thread, docs/kernel.md "Fused stages").
+    bool own_thread = false;
 };
 
 /// A guarded channel (dhub.validator_path): the stream carries the trivial validator bench_accept.
@@ -765,6 +768,7 @@ double measure_kernel_path(const BenchOptions& options,
         if (stage->isolated)
             stage_node.update({{"isolation", "process"}, {"max_restarts", 1000}, {"restart_period_s", 3600}});
         if (stage->crash_after != 0) stage_node["params"]["crash_after"] = stage->crash_after;
+        if (stage->own_thread) stage_node["fuse"] = false;
     }
     std::ofstream(graph_file) << graph.dump(2);
 
@@ -923,9 +927,10 @@ AlternatedPair alternate(int rounds, Baseline measure_baseline, Variant measure_
 }
 
 /// Source -> stage -> sink against source -> sink, both in bursts of 32, alternated in one run (issue 11:
-/// a stage in bursts keeps >= 80 % of the direct path); the stage one slot per call, as before SDK 1.2; the nodes
-/// spinning busily 20 us before they sleep whatever the CPUs (--spin-us 20); and the bound of all these, the
-/// stage's work done by the source in its own thread (through_scale), with no hop and no third thread.
+/// a stage in bursts keeps >= 80 % of the direct path; on two CPUs the kernel fuses the stage into the source);
+/// the stage on a thread of its own ("fuse": false); the stage one slot per call, as before SDK 1.2; the stage on
+/// its own thread with every node spinning busily 20 us before it sleeps (--spin-us 20); and the bound of all
+/// these, the stage's work done by the source itself (through_scale), with no stage and no hop.
 std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     constexpr std::uint32_t BURST = 32;
     constexpr std::uint32_t SLOTS = 256;
@@ -935,6 +940,8 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     std::vector<double> direct;
     std::vector<double> staged;
     std::vector<double> staged_per_slot;
+    std::vector<double> staged_own_thread;
+    std::vector<double> own_thread_ratios;
     std::vector<double> staged_spinning;
     std::vector<double> source_scaling;
     std::vector<double> ratios;
@@ -946,12 +953,18 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
             direct.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, {}, Touch::EveryByte));
             staged.push_back(
                 measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{BURST}, Touch::EveryByte));
-            // On a machine of two CPUs, the bench's, the kernel has the three nodes yield their CPU while they spin;
-            // spinning busily, as every node did before the kernel decided (docs/kernel.md, "Waiting"). With three
-            // CPUs or more both rows run alike.
-            staged_spinning.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST,
-                                                          StageInPath{.burst = BURST, .spin_us = "20"},
-                                                          Touch::EveryByte));
+            // On a machine of two CPUs, the bench's, the kernel runs the stage on the source's thread (a fused
+            // stage, docs/kernel.md); "fuse": false keeps it on a thread of its own, as before. With three CPUs or
+            // more both rows run alike.
+            staged_own_thread.push_back(measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST,
+                                                            StageInPath{.burst = BURST, .own_thread = true},
+                                                            Touch::EveryByte));
+            own_thread_ratios.push_back(staged_own_thread.back() / direct.back());
+            // The stage on its own thread and every node spinning busily 20 us, as every node did before the
+            // kernel decided (docs/kernel.md, "Waiting").
+            staged_spinning.push_back(measure_kernel_path(
+                options, PAYLOAD, messages, SLOTS, BURST,
+                StageInPath{.burst = BURST, .spin_us = "20", .own_thread = true}, Touch::EveryByte));
             spinning_ratios.push_back(staged_spinning.back() / direct.back());
             staged_per_slot.push_back(
                 measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST, StageInPath{1}, Touch::EveryByte));
@@ -971,17 +984,22 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
     row("source_sink_burst32", direct,
         "dhub-kernel: bench_source -> bench_sink, bursts of 32, every byte written and read (a sim-like source)");
     row("source_stage_sink_burst32", staged,
-        "dhub-kernel: bench_source -> bench_scale -> bench_sink, every node in bursts of 32; " + ratio +
+        "dhub-kernel: bench_source -> bench_scale -> bench_sink, every node in bursts of 32, the stage fused into the "
+        "source when the nodes outnumber the CPUs (docs/kernel.md); " +
+            ratio + " of source -> sink");
+    row("source_stage_sink_burst32_own_thread", staged_own_thread,
+        "the same with the stage on a thread of its own (\"fuse\": false), yielding its CPU while it spins; " +
+            (own_thread_ratios.empty() ? std::string() : fixed(median_of(own_thread_ratios) * 100, 1) + " %") +
             " of source -> sink");
     row("source_stage_sink_stage_per_slot", staged_per_slot,
         "the same with the stage one slot per call (\"burst\": 1, as every stage before SDK 1.2)");
     row("source_stage_sink_burst32_spin20", staged_spinning,
-        "source -> stage -> sink in bursts again, every node spinning busily 20 us before it sleeps (--spin-us 20); " +
+        "source -> stage -> sink in bursts, the stage on its own thread, every node spinning busily 20 us before it "
+        "sleeps (--spin-us 20); " +
             (spinning_ratios.empty() ? std::string() : fixed(median_of(spinning_ratios) * 100, 1) + " %") +
             " of source -> sink");
     row("source_through_scale_sink_burst32", source_scaling,
-        "the bound: bench_source maps each frame into its slot with scale's arithmetic itself, no stage thread and "
-        "no hop; " +
+        "the bound: bench_source maps each frame into its slot with scale's arithmetic itself, no stage and no hop; " +
             (scaling_ratios.empty() ? std::string() : fixed(median_of(scaling_ratios) * 100, 1) + " %") +
             " of source -> sink");
     return results;
@@ -1019,8 +1037,9 @@ std::vector<CaseResult> run_isolation_path(const BenchOptions& options) {
         const AlternatedPair rates = alternate(
             rounds,
             [&] {
-                return measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE, StageInPath{burst},
-                                           Touch::EveryByte);
+                // Its own thread, as the isolated stage has: what isolation costs, not what fusing would save.
+                return measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE,
+                                           StageInPath{.burst = burst, .own_thread = true}, Touch::EveryByte);
             },
             [&] {
                 return measure_kernel_path(options, PAYLOAD, messages, SLOTS, BURST_OF_SOURCE, StageInPath{burst, true},
@@ -1028,10 +1047,10 @@ std::vector<CaseResult> run_isolation_path(const BenchOptions& options) {
             });
         const std::string hand_over = burst > 1 ? "the stage in bursts of 32" : "the stage one slot per call";
         const std::string suffix = burst > 1 ? "_burst32" : "_per_slot";
-        results.push_back(alternated_row(
-            "stage_in_process" + suffix, PAYLOAD, rates.baseline,
-            "dhub-kernel: bench_source -> bench_scale -> bench_sink, " + hand_over + ", every node a kernel thread",
-            rounds, rates.error));
+        results.push_back(alternated_row("stage_in_process" + suffix, PAYLOAD, rates.baseline,
+                                         "dhub-kernel: bench_source -> bench_scale -> bench_sink, " + hand_over +
+                                             ", every node a kernel thread of its own (\"fuse\": false)",
+                                         rounds, rates.error));
         results.push_back(alternated_row("stage_isolated" + suffix, PAYLOAD, rates.variant,
                                          "the same with the stage in a dhub-node-host process (\"isolation\": "
                                          "\"process\"); " +

@@ -40,8 +40,8 @@ constexpr std::array PRODUCER_LOST_VALUES = {BrokerSpec::OnProducerLost::Wait, B
 const std::vector<std::string> CHANNEL_KEYS = {"name",     "slot_bytes",      "slot_count",    "ring",   "sync",
                                                "checksum", "flex_zone_bytes", "max_consumers", "schema", "validators"};
 /// With detail::SUPERVISION_KEYS, every key a node may have.
-const std::vector<std::string> NODE_BASE_KEYS = {"id",      "plugin",   "component", "params", "inputs",
-                                                 "outputs", "on_error", "cpu",       "burst",  "pacing"};
+const std::vector<std::string> NODE_BASE_KEYS = {"id",       "plugin", "component", "params", "inputs", "outputs",
+                                                 "on_error", "cpu",    "burst",     "pacing", "fuse"};
 
 std::vector<std::string> node_keys() {
     std::vector<std::string> keys = NODE_BASE_KEYS;
@@ -301,6 +301,16 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Isolation graph_
         if (auto slots =
                 detail::read_unsigned(*burst, detail::child_path(path, "burst"), 1, NodeSpec::MAX_BURST, issues)) {
             node.burst = static_cast<std::uint32_t>(*slots);
+        }
+    }
+    if (const Json* fuse = detail::find_member(entry, "fuse")) {
+        if (fuse->is_boolean()) {
+            node.fuse = fuse->get<bool>();
+        } else {
+            issues.push_back({path + "/fuse",
+                              "expected true (the kernel may run this stage on its upstream node's thread) "
+                              "or false (always a thread of its own), found " +
+                                  detail::describe(*fuse)});
         }
     }
     node.pacing = detail::parse_pacing(entry, path, issues);

@@ -245,14 +245,14 @@ Result<nlohmann::json> GraphRunner::add_locked(const nlohmann::json& spec, const
             not_started = closed_ ? "the graph has ended" : "the graph is stopping";
         } else {
             // Decided with the node counted before its thread starts: a node reads the spin at its first wait.
-            update_node_spin(nodes_.size() + 1);
+            update_node_spin(nodes_.size() + 1 - fused_stages_);
             try {
                 raw->mark_added();
                 raw->start_thread();
                 nodes_.push_back(std::move(node));
             } catch (const std::exception& error) {
                 not_started = std::string("its thread could not be started: ") + error.what();
-                update_node_spin(nodes_.size());
+                update_node_spin(nodes_.size() - fused_stages_);
             }
         }
     }
@@ -413,7 +413,10 @@ Result<NodeReport> GraphRunner::take_out(std::size_t index, bool keep_report) {
         ++pending_removals_;  // wait() does not see the graph end while the node is on its way out
         node = std::move(nodes_[index]);
         nodes_.erase(nodes_.begin() + static_cast<std::ptrdiff_t>(index));
-        update_node_spin(nodes_.size());
+        if (const auto* removed = dynamic_cast<const Node*>(node.get()); removed != nullptr && removed->fused_stage()) {
+            --fused_stages_;
+        }
+        update_node_spin(nodes_.size() - fused_stages_);
         for (auto& channel : channels_)
             std::erase(channel->members, node.get());
     }

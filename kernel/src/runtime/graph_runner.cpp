@@ -39,6 +39,7 @@
 #include "node_spin.hpp"
 #include "port_probe.hpp"
 #include "runner_channel.hpp"
+#include "stage_fusion.hpp"
 
 namespace dhub::runtime {
 namespace {
@@ -761,7 +762,16 @@ void GraphRunner::start() {
     events_->emit(
         "graph_started",
         {{"segment_prefix", options_.segment_prefix}, {"nodes", nodes_.size()}, {"channels", channels_.size()}});
-    update_node_spin(nodes_.size());
+    // Decided once, before the threads start: a stage joins its driver for the run (docs/kernel.md, "Fused stages").
+    for (const FusedStage& fused : fuse_stages(nodes_, usable_cpus())) {
+        ++fused_stages_;
+        kernel_logger()->info(
+            "node '{}' runs on node '{}''s thread: node threads outnumber the CPUs (\"fuse\": false "
+            "gives it a thread of its own)",
+            fused.stage, fused.upstream);
+        events_->emit("stage_fused", {{"node", fused.stage}, {"upstream", fused.upstream}});
+    }
+    update_node_spin(nodes_.size() - fused_stages_);
     for (const std::size_t index : start_order_)
         nodes_[index]->start_thread();
 }

@@ -37,6 +37,7 @@ Node::Node(GraphRunner& runner,
       log_prefix_("[" + std::string(plugin::to_string(component_.kind)) + ":" + component_.id + ":" + id_ + "] "),
       queue_mode_(descriptor.run != nullptr),
       takes_messages_(descriptor.on_message != nullptr),
+      fuse_allowed_(validated.spec->fuse),
       own_counts_(records.node == nullptr ? std::make_unique<counters::NodeRecord>() : nullptr),
       own_input_counts_(
           records.inputs == nullptr ? std::make_unique<counters::InputRecord[]>(validated.inputs.size() + 1) : nullptr),
@@ -321,9 +322,10 @@ void Node::thread_main() {
             } else {
                 finish(EndReason::RunReturned, "run() returned");
             }
-        } else if (descriptor_.process_ports != nullptr &&
-                   (component_.multi_port() || descriptor_.process == nullptr)) {
+        } else if (!runs_realtime_loop()) {
             run_ports();
+        } else if (chain_) {
+            run_fused();
         } else {
             run_realtime();
         }
@@ -347,6 +349,8 @@ void Node::thread_main() {
         }
         output.producer->close();
     }
+    // After the close: a stage it drove, now on its own thread, drains what is left and sees the end.
+    release_driven_stages();
     // The seats go back now, not when the graph ends: a node that stopped early (its error policy, a lost
     // producer) must not hold a lossless channel's producer, and every other reader of it, back for the rest
     // of the run. Host calls that read an input check for a missing consumer.

@@ -37,6 +37,7 @@
 #include "node_lifecycle.hpp"
 #include "node_swap.hpp"
 #include "source_pacer.hpp"
+#include "stage_chain.hpp"
 
 namespace dhub::runtime {
 
@@ -195,6 +196,24 @@ public:
     /// finishes the step it is in, the new one takes the next slot. Any thread; returns when it is done. The
     /// error says why nothing changed (the old instance runs on).
     Result<SwapOutcome> swap(SwapPlan plan);
+    // ---- fused stages (stage_chain.hpp, node_fused.cpp); all before start_thread ----------------------------
+    /// Whether its thread runs the real-time loop (neither queue mode nor process_ports) and writes a channel: it
+    /// can run the steps of the stages that read it.
+    bool can_drive_stages() const noexcept { return runs_realtime_loop() && !outputs_.empty(); }
+    /// Whether it may run on its upstream node's thread: a burst stage ("burst" > 1, SDK 1.2) with one input in
+    /// this process that holds its producer back anyway (not latest-only), no "cpu" pin, and "fuse" not false.
+    bool fusable() const noexcept;
+    /// Makes it a fused stage: its thread starts it and then mostly sleeps, while its driver runs its steps.
+    std::shared_ptr<StageChain> fuse() {
+        chain_ = std::make_shared<StageChain>(*this);
+        return chain_;
+    }
+    /// This node runs chain's stage after each of its own steps.
+    void drive(std::shared_ptr<StageChain> chain) { driven_.push_back(std::move(chain)); }
+    /// It was made a fused stage (it may have taken itself back since: its driver ended, a swap made it slot by
+    /// slot).
+    bool fused_stage() const noexcept { return chain_ != nullptr; }
+
     /// Whether swap() can replace this node's component at all: it runs the per-slot loop (not queue mode,
     /// not several ports), in the kernel's process.
     bool swappable() const noexcept { return runs_per_slot(component_, descriptor_); }
@@ -241,7 +260,21 @@ private:
     enum class Step { Continue, Finished, TimedOut };
 
     void thread_main();
+    /// Neither queue mode (run) nor several ports (process_ports): thread_main runs run_realtime.
+    bool runs_realtime_loop() const noexcept;
     void run_realtime();
+    /// A fused stage's own thread: sleeps while its driver runs its steps, wakes to attend to requests, to run
+    /// what its driver could not, and to take the stage over (run_realtime) when its driver ends.
+    void run_fused();
+    /// Burst steps while its input holds slots it has not been offered, each followed by the steps of the stages
+    /// this node drives. on_driver: called by the driver's thread, which leaves a request to the node's own.
+    Step run_fused_steps(bool on_driver);
+    /// The driver's thread, after each of its steps: runs the steps of the stages it drives that are free.
+    void drive_stages();
+    /// The driver's thread, ending: its stages run on their own threads from now on.
+    void release_driven_stages() noexcept;
+    /// Wakes a fused stage's own thread (from its driver's, under the chain's step).
+    void wake_fused() noexcept;
     /// A component with several ports (process_ports): node_ports.cpp.
     void run_ports();
     /// Takes the next slot of every input that holds none (without waiting); true if any arrived or closed.
@@ -390,7 +423,8 @@ private:
     const bool queue_mode_;
     /// The component has on_message: what other nodes' threads look at before queueing a message (a swap sets it).
     std::atomic<bool> takes_messages_;
-    bool added_ = false;  ///< mark_added()
+    bool added_ = false;       ///< mark_added()
+    const bool fuse_allowed_;  ///< the graph's "fuse"
 
     std::vector<Output> outputs_;
     std::vector<Input> inputs_;
@@ -461,6 +495,13 @@ private:
     std::vector<dhub_slot> burst_inputs_;  ///< a stage's burst: its input slots (burst_slots_ are its outputs)
     std::size_t declined_ = 0;             ///< a stage's burst: input slots the last call saw and left
     dhub_burst_args burst_args_{};
+
+    /// A fused stage's chain (set before its thread starts, then never changed).
+    std::shared_ptr<StageChain> chain_;
+    /// The stages this node's thread drives (this node's thread only, after start).
+    std::vector<std::shared_ptr<StageChain>> driven_;
+    bool wake_fused_ = false;       ///< guarded by sleep_mutex_: its driver asked its own thread to look
+    bool driven_finished_ = false;  ///< guarded by chain_->step: a step on the driver's thread ended the node
 };
 
 }  // namespace dhub::runtime

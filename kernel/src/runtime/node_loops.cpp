@@ -28,6 +28,7 @@ void Node::run_realtime() {
                                              : stage_burst_step();
         if (sampled) record_sample();
         if (step == Step::Finished) return;
+        if (!driven_.empty()) drive_stages();
     }
     finish(EndReason::Stopped, "stopped on request");
 }

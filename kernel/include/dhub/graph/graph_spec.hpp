@@ -131,6 +131,9 @@ struct NodeSpec {
     std::vector<PortBinding> outputs;
     ErrorPolicy on_error;
     std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
+    /// "fuse": a burst stage may run on its upstream node's thread when node threads outnumber the CPUs (false: it
+    /// always runs on a thread of its own, for a component whose calls must all come from one thread).
+    bool fuse = true;
     /// Most slots per handler call for a component with a burst handler (1: one slot per call).
     std::uint32_t burst = DEFAULT_BURST;
     std::optional<Pacing> pacing;  ///< absent: the source paces itself (or is not paced)

@@ -349,9 +349,9 @@ private:
     GraphRunner() = default;
     struct Channel;
     static constexpr std::uint64_t NEVER = ~0ULL;
-    /// Decides node_spin() for a graph of `nodes` nodes: logs and emits node_wait when it changes. With
-    /// topology_mutex_ held: shared by start(), which ends before any edit can begin, exclusive by the edits. Never
-    /// throws (it runs while the graph's shape changes).
+    /// Decides node_spin() for a graph of `nodes` node threads (fused stages' threads sleep, and do not count): logs
+    /// and emits node_wait when it changes. With topology_mutex_ held: shared by start(), which ends before any edit
+    /// can begin, exclusive by the edits. Never throws (it runs while the graph's shape changes).
     void update_node_spin(std::size_t nodes) noexcept;
     /// wait(), requesting a graceful stop at stop_at (CLOCK_MONOTONIC ns; NEVER: only on request).
     ExitCode wait_and_stop_at(std::uint64_t stop_at);
@@ -437,6 +437,8 @@ private:
     std::atomic<std::int64_t> node_spin_ns_{0};  ///< node_spin(); set by update_node_spin
     std::atomic<bool> node_spin_yields_{false};  ///< node_spin_yields(); set by update_node_spin
     bool node_spin_announced_ = false;           ///< guarded by topology_mutex_ (update_node_spin)
+    /// The nodes in nodes_ that start() made fused stages (stage_fusion.hpp); guarded by topology_mutex_.
+    std::size_t fused_stages_ = 0;
     bool waited_ = false;
     std::atomic<bool> failed_{false};
     std::atomic<bool> start_failed_{false};    ///< fail_start(): exit PluginError rather than RuntimeError
