@@ -303,6 +303,9 @@ NodeSpec parse_node(const Json& entry, const std::string& path, Isolation graph_
             node.burst = static_cast<std::uint32_t>(*slots);
         }
     }
+    // Python keeps a thread state per node thread: run on another node's thread, a Python stage would make and
+    // drop one per call, and threading.local would see a stranger. It is fused only when its node says so.
+    node.fuse = node.plugin != detail::PYTHON_PLUGIN;
     if (const Json* fuse = detail::find_member(entry, "fuse")) {
         if (fuse->is_boolean()) {
             node.fuse = fuse->get<bool>();

@@ -202,6 +202,7 @@ VoidResult Node::pause() {
     }
     paused_.store(true, std::memory_order_relaxed);
     update_attention();
+    if (chain_) sleep_wakeup_.notify_all();  // a fused stage's own thread sleeps until it is needed: it is now
     return Ok{};
 }
 
@@ -330,6 +331,8 @@ void Node::thread_main() {
             run_realtime();
         }
     }
+    // A fused stage whose start failed never ran its fused loop: its driver must forget it all the same.
+    leave_chain();
     refuse_pending_swap("it ended (" + report().end_detail + ") before it reached a step boundary");
     if (descriptor_.stop != nullptr) descriptor_.stop(instance_);
     // Held slots go back, and closing the outputs lets downstream nodes drain and see the end.

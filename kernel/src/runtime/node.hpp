@@ -197,11 +197,13 @@ public:
     /// error says why nothing changed (the old instance runs on).
     Result<SwapOutcome> swap(SwapPlan plan);
     // ---- fused stages (stage_chain.hpp, node_fused.cpp); all before start_thread ----------------------------
-    /// Whether its thread runs the real-time loop (neither queue mode nor process_ports) and writes a channel: it
-    /// can run the steps of the stages that read it.
-    bool can_drive_stages() const noexcept { return runs_realtime_loop() && !outputs_.empty(); }
+    /// Whether it may run the steps of the stages that read what it writes: its thread runs the real-time loop
+    /// (neither queue mode nor process_ports), it is not paced by the kernel and not pinned by "cpu" (a node kept
+    /// on its tick, or on a core of its own, is not given other nodes' work).
+    bool can_drive_stages() const noexcept { return runs_realtime_loop() && !outputs_.empty() && !pacer_ && !cpu_; }
     /// Whether it may run on its upstream node's thread: a burst stage ("burst" > 1, SDK 1.2) with one input in
-    /// this process that holds its producer back anyway (not latest-only), no "cpu" pin, and "fuse" not false.
+    /// this process that holds its producer back anyway (not latest-only), no validators on its output (their
+    /// quarantine may wait), no "cpu" pin, and "fuse" not false.
     bool fusable() const noexcept;
     /// Makes it a fused stage: its thread starts it and then mostly sleeps, while its driver runs its steps.
     std::shared_ptr<StageChain> fuse() {
@@ -257,7 +259,8 @@ public:
     dhub_status count_upstream_loss(std::uint32_t port, std::uint64_t count) noexcept;
 
 private:
-    enum class Step { Continue, Finished, TimedOut };
+    /// MustWait: a fused stage on its driver's thread needs output room, which only its own thread waits for.
+    enum class Step { Continue, Finished, TimedOut, MustWait };
 
     void thread_main();
     /// Neither queue mode (run) nor several ports (process_ports): thread_main runs run_realtime.
@@ -275,6 +278,8 @@ private:
     void release_driven_stages() noexcept;
     /// Wakes a fused stage's own thread (from its driver's, under the chain's step).
     void wake_fused() noexcept;
+    /// A fused stage's own thread, leaving its fused loop or ending: its driver runs none of its steps any more.
+    void leave_chain();
     /// A component with several ports (process_ports): node_ports.cpp.
     void run_ports();
     /// Takes the next slot of every input that holds none (without waiting); true if any arrived or closed.
@@ -502,6 +507,7 @@ private:
     std::vector<std::shared_ptr<StageChain>> driven_;
     bool wake_fused_ = false;       ///< guarded by sleep_mutex_: its driver asked its own thread to look
     bool driven_finished_ = false;  ///< guarded by chain_->step: a step on the driver's thread ended the node
+    bool driven_now_ = false;       ///< guarded by chain_->step: the step runs on the driver's thread (no waits)
 };
 
 }  // namespace dhub::runtime

@@ -14,11 +14,11 @@ bool Node::runs_realtime_loop() const noexcept {
 }
 
 bool Node::fusable() const noexcept {
-    // Its input must hold the producer back already: a latest-only reader run on the producer's thread would make
-    // the producer wait for its output room, which a latest-only reader promises never to do.
+    // Its input must hold the producer back already: run on the producer's thread, it delays the producer by its
+    // work, which a latest-only reader promises never to do.
     return fuse_allowed_ && component_.kind == plugin::ComponentKind::Stage && runs_realtime_loop() && !cpu_ &&
            uses_bursts() && inputs_.size() == 1 && !inputs_[0].remote && inputs_[0].consumer &&
-           !inputs_[0].consumer->latest_only();
+           !inputs_[0].consumer->latest_only() && outputs_.size() == 1 && outputs_[0].gate == nullptr;
 }
 
 void Node::run_fused() {
@@ -31,16 +31,18 @@ void Node::run_fused() {
     for (;;) {
         if (!look_now) {
             step.unlock();
-            {
-                // The driver runs the steps; this thread wakes for what only it may do, and looks once a slice in
-                // case a wake-up was missed.
-                std::unique_lock lock(sleep_mutex_);
-                sleep_wakeup_.wait_for(lock, WAIT_SLICE, [&] {
-                    return wake_fused_ || stop_requested() || attention_.load(std::memory_order_relaxed) ||
-                           chain.pending.load() || chain.driver_gone.load();
-                });
-                wake_fused_ = false;
-            }
+            const auto woken = [&] {
+                return wake_fused_ || stop_requested() || attention_.load(std::memory_order_relaxed) ||
+                       chain.driver_gone.load();
+            };
+            std::unique_lock lock(sleep_mutex_);
+            // The driver tried to run the stage while this thread had it: a moment for it to come back.
+            if (chain.pending.load()) sleep_wakeup_.wait_for(lock, PENDING_GRACE, woken);
+            // It did not (or nothing was pending): this thread sleeps until it is needed, looking once a slice in
+            // case slots were left behind unseen.
+            if (!chain.pending.load()) sleep_wakeup_.wait_for(lock, WAIT_SLICE, woken);
+            wake_fused_ = false;
+            lock.unlock();
             step.lock();
         }
         look_now = false;
@@ -58,10 +60,12 @@ void Node::run_fused() {
             take_over = true;
             break;
         }
-        // What the driver did not run (it found the step taken, or the stage was paused): run here, waiting for
-        // output room as a node's thread does.
+        // What the driver left: slots that need output room, or that came while this thread had the stage. Run
+        // here, waiting for room as a node's thread does, until the input is drained (or a request came).
         if (run_fused_steps(/*on_driver=*/false) == Step::Finished) break;
+        chain.own_turn = false;  // the driver runs the next ones
     }
+    // Under the same hold as the decision: the driver runs no step of a stage that now has no bursts.
     chain.active = false;
     chain.done = true;
     step.unlock();
@@ -75,15 +79,17 @@ Node::Step Node::run_fused_steps(bool on_driver) {
     const shm::Consumer& input = *inputs_[0].consumer;
     // declined_: slots the stage saw and left for more (an n:1 stage); it is offered them again with more.
     while (!stop_requested() && input.backlog() > declined_) {
-        // A pause, swap or parameter change is done by the stage's own thread, which the request woke.
-        if (on_driver && attention_.load(std::memory_order_relaxed)) return Step::Continue;
+        // A pause, swap or parameter change first: the stage's own thread does it, which the request woke.
+        if (attention_.load(std::memory_order_relaxed)) return Step::Continue;
         counters::bump(counts_.progress);
         if (inbox_.pending()) drain_messages();
         const bool sampled = sample_this_step();
         if (sampled) step_started_ns_ = monotonic_ns();
+        driven_now_ = on_driver;
         const Step step = stage_burst_step();
+        driven_now_ = false;
         if (sampled) record_sample();
-        if (step == Step::Finished) return step;
+        if (step == Step::Finished || step == Step::MustWait) return step;
         if (!driven_.empty()) drive_stages();
     }
     return Step::Continue;
@@ -94,23 +100,30 @@ void Node::drive_stages() {
         StageChain& chain = *driven_[index];
         std::unique_lock step(chain.step, std::try_to_lock);
         if (!step.owns_lock()) {
-            // Its own thread has it: that thread looks again before it sleeps (or this try, after the flag, wins).
-            chain.pending.store(true);
-            if (!step.try_lock()) {
-                ++index;
-                continue;
-            }
+            chain.pending.store(true);  // its own thread has it: see StageChain::pending
+            ++index;
+            continue;
         }
         if (chain.done) {
             step.unlock();
             driven_.erase(driven_.begin() + static_cast<std::ptrdiff_t>(index));
             continue;
         }
+        chain.pending.store(false);
         Node& stage = chain.stage;
-        if (chain.active && !stage.driven_finished_ && !stage.stop_requested() &&
-            stage.run_fused_steps(/*on_driver=*/true) == Step::Finished) {
-            stage.driven_finished_ = true;
-            stage.wake_fused();
+        if (chain.active && !chain.own_turn && !stage.driven_finished_ && !stage.stop_requested()) {
+            switch (stage.run_fused_steps(/*on_driver=*/true)) {
+                case Step::Finished:
+                    stage.driven_finished_ = true;
+                    stage.wake_fused();
+                    break;
+                case Step::MustWait:
+                    chain.own_turn = true;
+                    stage.wake_fused();
+                    break;
+                default:
+                    break;
+            }
         }
         ++index;
     }
@@ -124,6 +137,13 @@ void Node::release_driven_stages() noexcept {
         if (step.owns_lock() && !chain->done) chain->stage.wake_fused();
     }
     driven_.clear();
+}
+
+void Node::leave_chain() {
+    if (!chain_) return;
+    const std::lock_guard step(chain_->step);
+    chain_->active = false;
+    chain_->done = true;
 }
 
 void Node::wake_fused() noexcept {

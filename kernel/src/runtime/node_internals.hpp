@@ -28,6 +28,11 @@ inline shm::WaitOptions node_wait(const GraphRunner& runner, std::chrono::nanose
 inline shm::WaitOptions slice_wait(const GraphRunner& runner) noexcept {
     return node_wait(runner, WAIT_SLICE);
 }
+/// A fused stage's own thread that let go of the stage while its driver tried to run it waits this long for the
+/// driver to come back before it runs what the driver committed meanwhile itself (StageChain::pending).
+constexpr std::chrono::nanoseconds PENDING_GRACE = 1ms;
+/// One look, no spin, no sleep: a fused stage on its driver's thread, which must not wait for the stage.
+inline constexpr shm::WaitOptions NO_WAIT{std::chrono::nanoseconds(0), std::chrono::nanoseconds(0), false};
 /// A stage's burst whose output ran out of room before it could take what it needs: how long it lets the
 /// readers downstream catch up before it is offered the same input again.
 constexpr std::chrono::microseconds OUTPUT_ROOM_PAUSE{50};

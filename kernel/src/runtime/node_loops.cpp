@@ -259,9 +259,12 @@ Node::Step Node::stage_burst_step() {
     }
     shm::ReadBurst in = input.consumer->acquire_burst(burst_, slice_wait(runner_));
     if (in.status() != shm::Status::Ok) return on_read_failure(in.status(), in.sequence(0));
-    shm::WriteBurst out = acquire_output_burst(in.size());
+    // On its driver's thread (a fused stage) it never waits for room: its own thread, which may, takes over.
+    shm::WriteBurst out =
+        driven_now_ ? outputs_[0].producer->acquire_burst(in.size(), NO_WAIT) : acquire_output_burst(in.size());
     if (out.status() != shm::Status::Ok) {
         (void)in.release(0);  // not handled: read again once there is room
+        if (driven_now_ && out.status() == shm::Status::Timeout) return Step::MustWait;
         return on_write_failure(out.status());
     }
     // Read now: committing and releasing empty the bursts.
@@ -339,7 +342,14 @@ Node::Step Node::stage_burst_step() {
         counters::add(counts_.skipped, unpublished);
     }
     if (ended && filled != 0) counters::add(counts_.handled, filled);
-    if (output_bound) sleep_for(OUTPUT_ROOM_PAUSE);  // the readers downstream are behind: let them make room
+    if (output_bound) {
+        // The readers downstream are behind: let them make room (on the driver's thread, the stage's own waits).
+        if (driven_now_) {
+            const Step step = account(status == DHUB_SKIP ? DHUB_OK : status, filled);
+            return step == Step::Continue ? Step::MustWait : step;
+        }
+        sleep_for(OUTPUT_ROOM_PAUSE);
+    }
     if (wedged) {
         count_error(DHUB_ERR_INVALID_ARGUMENT, "process_burst consumed none of the " + std::to_string(count) +
                                                    " input slots it was offered, and no bigger offer can come (the "

@@ -10,8 +10,9 @@
 // their upstream element's streaming thread.
 //
 // The stage keeps its own thread, which sleeps: it starts and stops the component, does what other threads ask
-// of the node (pause, swap, a parameter), and takes the stage over whenever its driver cannot run it (it is
-// busy with such a request, or the driver ended). Whoever runs a step holds `step`, so the component never sees
+// of the node (pause, swap, a parameter), and takes the stage over whenever its driver cannot run it: the
+// stage must wait for output room (the driver never waits for a stage: its own rings' readers would wait), it
+// is busy with such a request, or the driver ended. Whoever runs a step holds `step`, so the component never sees
 // two calls at once, and its state moves from one thread to the other through that mutex.
 #pragma once
 
@@ -31,8 +32,12 @@ struct StageChain {
     bool active = false;
     /// Under `step`: the stage's thread left its fused loop for good; the driver forgets the chain.
     bool done = false;
-    /// The driver found `step` taken (the stage's own thread had it): the stage's thread looks again before it
-    /// sleeps, so slots the driver could not run are never left waiting for the next one.
+    /// Under `step`: the stage needed output room on the driver's thread, which never waits for its stages; its
+    /// own thread runs it, waiting as a node does, until its input is drained, then hands it back.
+    bool own_turn = false;
+    /// The driver found `step` taken (the stage's own thread had it) and has not run the stage since: slots it
+    /// committed meanwhile may be waiting. The stage's thread, letting go of `step`, gives the driver a moment
+    /// to come back and runs them itself if it does not (a driver blocked on its output room never would).
     std::atomic<bool> pending{false};
     /// The driver's thread ended (its output is closed): the stage's thread runs the stage itself from now on.
     std::atomic<bool> driver_gone{false};

@@ -65,6 +65,19 @@ TEST(IsolationParse_test, APythonNodeRunsInAProcessOfItsOwnUnlessItSaysThread) {
     EXPECT_EQ(sut.spec->nodes[2].isolation, Isolation::Thread);
 }
 
+TEST(IsolationParse_test, APythonNodeIsFusedOnlyWhenItSaysSoAndOthersUnlessTheySayNot) {
+    // Python keeps a thread state per thread: run on its upstream node's thread, a stage would make one per call.
+    const Parsed sut = parse_nodes({{{"id", "py"}, {"plugin", "python"}, {"isolation", "thread"}},
+                                    {{"id", "py_fused"}, {"plugin", "python"}, {"isolation", "thread"}, {"fuse", true}},
+                                    {{"id", "other"}, {"plugin", "p"}},
+                                    {{"id", "apart"}, {"plugin", "p"}, {"fuse", false}}});
+    ASSERT_TRUE(sut.spec && sut.issues.empty()) << format_issues(sut.issues, "");
+    EXPECT_FALSE(sut.spec->nodes[0].fuse);
+    EXPECT_TRUE(sut.spec->nodes[1].fuse);
+    EXPECT_TRUE(sut.spec->nodes[2].fuse);
+    EXPECT_FALSE(sut.spec->nodes[3].fuse);
+}
+
 TEST(IsolationParse_test, ReadsEverySupervisionKey) {
     const Parsed sut = parse_nodes({{{"id", "n"},
                                      {"plugin", "p"},

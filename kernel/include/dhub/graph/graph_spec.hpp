@@ -132,7 +132,8 @@ struct NodeSpec {
     ErrorPolicy on_error;
     std::optional<std::uint32_t> cpu;  ///< pin the node's thread to this core (absent: the scheduler decides)
     /// "fuse": a burst stage may run on its upstream node's thread when node threads outnumber the CPUs (false: it
-    /// always runs on a thread of its own, for a component whose calls must all come from one thread).
+    /// always runs on a thread of its own, for a component whose calls must all come from one thread). Absent:
+    /// true, except for a "python" node.
     bool fuse = true;
     /// Most slots per handler call for a component with a burst handler (1: one slot per call).
     std::uint32_t burst = DEFAULT_BURST;
