@@ -198,9 +198,9 @@ public:
     Result<SwapOutcome> swap(SwapPlan plan);
     // ---- fused stages (stage_chain.hpp, node_fused.cpp); all before start_thread ----------------------------
     /// Whether it may run the steps of the stages that read what it writes: its thread runs the real-time loop
-    /// (neither queue mode nor process_ports), it is not paced by the kernel and not pinned by "cpu" (a node kept
-    /// on its tick, or on a core of its own, is not given other nodes' work).
-    bool can_drive_stages() const noexcept { return runs_realtime_loop() && !outputs_.empty() && !pacer_ && !cpu_; }
+    /// (neither queue mode nor process_ports) in bursts, so not paced by the kernel (a node kept on its tick is not
+    /// given other nodes' work, and a stage driven slot by slot would lose its bursts).
+    bool can_drive_stages() const noexcept { return runs_realtime_loop() && !outputs_.empty() && uses_bursts(); }
     /// Whether it may run on its upstream node's thread: a burst stage ("burst" > 1, SDK 1.2) with one input in
     /// this process that holds its producer back anyway (not latest-only), no validators on its output (their
     /// quarantine may wait), no "cpu" pin, and "fuse" not false.
@@ -269,15 +269,18 @@ private:
     /// A fused stage's own thread: sleeps while its driver runs its steps, wakes to attend to requests, to run
     /// what its driver could not, and to take the stage over (run_realtime) when its driver ends.
     void run_fused();
-    /// Burst steps while its input holds slots it has not been offered, each followed by the steps of the stages
-    /// this node drives. on_driver: called by the driver's thread, which leaves a request to the node's own.
-    Step run_fused_steps(bool on_driver);
+    /// Burst steps while its input holds slots it has not been offered, until `most` slots were taken, each followed
+    /// by the steps of the stages this node drives. on_driver: called by the driver's thread, which leaves a
+    /// request to the node's own and returns MustWait rather than wait for output room.
+    Step run_fused_steps(bool on_driver, std::uint64_t most = ~std::uint64_t{0});
     /// The driver's thread, after each of its steps: runs the steps of the stages it drives that are free.
     void drive_stages();
     /// The driver's thread, ending: its stages run on their own threads from now on.
     void release_driven_stages() noexcept;
-    /// Wakes a fused stage's own thread (from its driver's, under the chain's step).
+    /// Hands a fused stage to its own thread (from its driver's, under the chain's step).
     void wake_fused() noexcept;
+    /// Wakes a fused stage's own thread to look at StageChain::pending (from its driver's, under chain.life).
+    void nudge_fused() noexcept;
     /// A fused stage's own thread, leaving its fused loop or ending: its driver runs none of its steps any more.
     void leave_chain();
     /// A component with several ports (process_ports): node_ports.cpp.
@@ -505,7 +508,7 @@ private:
     std::shared_ptr<StageChain> chain_;
     /// The stages this node's thread drives (this node's thread only, after start).
     std::vector<std::shared_ptr<StageChain>> driven_;
-    bool wake_fused_ = false;       ///< guarded by sleep_mutex_: its driver asked its own thread to look
+    bool wake_fused_ = false;       ///< guarded by sleep_mutex_: its driver handed it to its own thread
     bool driven_finished_ = false;  ///< guarded by chain_->step: a step on the driver's thread ended the node
     bool driven_now_ = false;       ///< guarded by chain_->step: the step runs on the driver's thread (no waits)
 };

@@ -27,25 +27,10 @@ void Node::run_fused() {
     std::unique_lock step(chain.step);
     chain.active = true;
     bool take_over = false;  // it leaves the fused loop to run the stage itself, with its own loop
-    bool look_now = true;    // slots may have come before the driver could run them
+    // Slots may have come before the driver could run them: the first look runs what is there.
+    bool run_now = true;
+    std::uint64_t taken_at_look = ~std::uint64_t{0};  // slots_in at the last slice's look
     for (;;) {
-        if (!look_now) {
-            step.unlock();
-            const auto woken = [&] {
-                return wake_fused_ || stop_requested() || attention_.load(std::memory_order_relaxed) ||
-                       chain.driver_gone.load();
-            };
-            std::unique_lock lock(sleep_mutex_);
-            // The driver tried to run the stage while this thread had it: a moment for it to come back.
-            if (chain.pending.load()) sleep_wakeup_.wait_for(lock, PENDING_GRACE, woken);
-            // It did not (or nothing was pending): this thread sleeps until it is needed, looking once a slice in
-            // case slots were left behind unseen.
-            if (!chain.pending.load()) sleep_wakeup_.wait_for(lock, WAIT_SLICE, woken);
-            wake_fused_ = false;
-            lock.unlock();
-            step.lock();
-        }
-        look_now = false;
         chain.pending.store(false);
         counters::bump(counts_.progress);
         if (driven_finished_) break;  // a step on the driver's thread ended the node (it recorded why)
@@ -54,31 +39,56 @@ void Node::run_fused() {
             finish(EndReason::Stopped, "stopped on request");
             break;
         }
-        // A swap may have brought a component without bursts; a driver that ended leaves the end of the input
+        // A swap may have brought a component that cannot be fused; a driver that ended leaves the end of the input
         // (its close, and slots offered a last time) to the stage's own loop.
-        if (!bursts_ || chain.driver_gone.load()) {
+        if (!bursts_ || !fusable() || chain.driver_gone.load()) {
             take_over = true;
             break;
         }
-        // What the driver left: slots that need output room, or that came while this thread had the stage. Run
-        // here, waiting for room as a node's thread does, until the input is drained (or a request came).
-        if (run_fused_steps(/*on_driver=*/false) == Step::Finished) break;
+        // What the driver left (slots that need output room, slots that came while this thread had the stage),
+        // waiting for room as a node's thread does: what is there now, no more, so that a fast driver gets its
+        // stage back instead of this thread keeping it while the driver refills the input.
+        if (run_now && run_fused_steps(/*on_driver=*/false, inputs_[0].consumer->backlog()) == Step::Finished) break;
         chain.own_turn = false;  // the driver runs the next ones
+        step.unlock();
+
+        const auto requested = [&] {
+            return stop_requested() || attention_.load(std::memory_order_relaxed) || chain.driver_gone.load();
+        };
+        std::unique_lock lock(sleep_mutex_);
+        const bool woken = sleep_wakeup_.wait_for(lock, WAIT_SLICE,
+                                                  [&] { return wake_fused_ || chain.pending.load() || requested(); });
+        bool handed = std::exchange(wake_fused_, false);
+        if (woken && !handed && !requested()) {
+            // The driver found the step taken while this thread had it: a moment for it to come back and run what
+            // it committed meanwhile; if it does not, this thread runs it.
+            sleep_wakeup_.wait_for(lock, PENDING_GRACE, [&] { return wake_fused_ || requested(); });
+            handed = std::exchange(wake_fused_, false);
+        }
+        lock.unlock();
+        step.lock();
+        const std::uint64_t taken = counters::read(counts_.slots_in);
+        // A slice with nothing asked: slots the stage has not taken since the last slice were left behind unseen.
+        const bool orphans = !woken && taken == taken_at_look;
+        taken_at_look = taken;
+        run_now = handed || chain.pending.load() || orphans;
     }
-    // Under the same hold as the decision: the driver runs no step of a stage that now has no bursts.
+    // Under the same hold as the decision: the driver runs no step of a stage that cannot be fused any more.
     chain.active = false;
     chain.done = true;
     step.unlock();
+    leave_chain();
     if (!take_over) return;
     logger_->info("{}runs on its own thread from now on ({})", log_prefix_,
-                  bursts_ ? "its upstream node ended" : "its component has no burst handler now");
+                  chain.driver_gone.load() ? "its upstream node ended" : "its new component cannot be fused");
     run_realtime();
 }
 
-Node::Step Node::run_fused_steps(bool on_driver) {
+Node::Step Node::run_fused_steps(bool on_driver, std::uint64_t most) {
     const shm::Consumer& input = *inputs_[0].consumer;
+    const std::uint64_t taken_before = counters::read(counts_.slots_in);
     // declined_: slots the stage saw and left for more (an n:1 stage); it is offered them again with more.
-    while (!stop_requested() && input.backlog() > declined_) {
+    while (!stop_requested() && input.backlog() > declined_ && counters::read(counts_.slots_in) - taken_before < most) {
         // A pause, swap or parameter change first: the stage's own thread does it, which the request woke.
         if (attention_.load(std::memory_order_relaxed)) return Step::Continue;
         counters::bump(counts_.progress);
@@ -100,7 +110,11 @@ void Node::drive_stages() {
         StageChain& chain = *driven_[index];
         std::unique_lock step(chain.step, std::try_to_lock);
         if (!step.owns_lock()) {
-            chain.pending.store(true);  // its own thread has it: see StageChain::pending
+            // Its own thread has it: see StageChain::pending. Woken once per hold, not at every step.
+            if (!chain.pending.exchange(true)) {
+                const std::lock_guard life(chain.life);
+                if (chain.stage_alive) chain.stage.nudge_fused();
+            }
             ++index;
             continue;
         }
@@ -141,9 +155,18 @@ void Node::release_driven_stages() noexcept {
 
 void Node::leave_chain() {
     if (!chain_) return;
-    const std::lock_guard step(chain_->step);
-    chain_->active = false;
-    chain_->done = true;
+    {
+        const std::lock_guard step(chain_->step);
+        chain_->active = false;
+        chain_->done = true;
+    }
+    const std::lock_guard life(chain_->life);
+    chain_->stage_alive = false;
+}
+
+void Node::nudge_fused() noexcept {
+    const std::lock_guard lock(sleep_mutex_);
+    sleep_wakeup_.notify_all();
 }
 
 void Node::wake_fused() noexcept {

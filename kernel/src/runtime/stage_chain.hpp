@@ -36,9 +36,13 @@ struct StageChain {
     /// own thread runs it, waiting as a node does, until its input is drained, then hands it back.
     bool own_turn = false;
     /// The driver found `step` taken (the stage's own thread had it) and has not run the stage since: slots it
-    /// committed meanwhile may be waiting. The stage's thread, letting go of `step`, gives the driver a moment
-    /// to come back and runs them itself if it does not (a driver blocked on its output room never would).
+    /// committed meanwhile may be waiting. The stage's thread, woken, gives the driver a moment to come back and
+    /// runs them itself if it does not (a driver blocked on its output room never would).
     std::atomic<bool> pending{false};
+    /// Guards stage_alive: the driver wakes the stage's thread without holding `step` (it found it taken), so it
+    /// must know the stage still exists.
+    std::mutex life;
+    bool stage_alive = true;
     /// The driver's thread ended (its output is closed): the stage's thread runs the stage itself from now on.
     std::atomic<bool> driver_gone{false};
     /// Valid while !done: the stage's thread sets done, under `step`, before it ends.
