@@ -41,7 +41,7 @@ void Node::run_fused() {
         }
         // A swap may have brought a component that cannot be fused; a driver that ended leaves the end of the input
         // (its close, and slots offered a last time) to the stage's own loop.
-        if (!bursts_ || !fusable() || chain.driver_gone.load()) {
+        if (!fusable() || chain.driver_gone.load()) {
             take_over = true;
             break;
         }
@@ -73,11 +73,11 @@ void Node::run_fused() {
         taken_at_look = taken;
         run_now = handed || chain.pending.load() || orphans;
     }
-    // Under the same hold as the decision: the driver runs no step of a stage that cannot be fused any more.
+    // Under the same hold as the decision: the driver runs no step of a stage that cannot be fused any more. (The
+    // end of thread_main leaves the chain for good, leave_chain.)
     chain.active = false;
     chain.done = true;
     step.unlock();
-    leave_chain();
     if (!take_over) return;
     logger_->info("{}runs on its own thread from now on ({})", log_prefix_,
                   chain.driver_gone.load() ? "its upstream node ended" : "its new component cannot be fused");

@@ -83,6 +83,27 @@ void expect_every_frame_once(const TempDir& dir, const KernelRun& run) {
     }
 }
 
+/// Pauses the recorder and waits until sim has made both rings' 64 slots beyond what the recorder took: the stage's
+/// output is full, the stage waits for room (on its own thread: sim's never waits for it) and sim fills its own
+/// ring. Returns the frames sim made by then; 0, with a test failure, if it stopped short.
+std::uint64_t pause_recorder_until_both_rings_fill(const TempDir& dir, const std::string& pid) {
+    if (ctl(dir, {"pause", "rec", "--kernel", pid}).code != 0) {
+        ADD_FAILURE() << "dhub-ctl pause rec failed";
+        return 0;
+    }
+    const auto rec_in = [&] { return slots_in(dir, pid, "rec"); };
+    std::uint64_t made = 0;
+    if (wait_until([&] {
+            made = node_of(dir, pid, "sim")["slots_out"].get<std::uint64_t>();
+            return made >= rec_in() + 128;
+        })) {
+        return made;
+    }
+    ADD_FAILURE() << "sim stopped at " << made << " frames, the recorder took " << rec_in()
+                  << ": it waited for the stage with room in its own ring";
+    return 0;
+}
+
 TEST(StageFusion, OnACrowdedCpuTheStageRunsOnItsSourcesThreadWhileItsOwnSleeps) {
     const std::vector<std::string> one_cpu = on_one_cpu();
     if (one_cpu.empty()) GTEST_SKIP() << "needs " << TASKSET;
@@ -183,17 +204,8 @@ TEST(StageFusion, TheSourceNeverWaitsForItsFusedStageWhileItsOwnRingHasRoom) {
     ChildProcess kernel = start_kernel(dir, write_graph(dir, scaled_graph("room", dir, 0, STEADY)), {}, one_cpu);
     const std::string pid = std::to_string(kernel.pid());
     wait_flowing(dir, pid, "rec", 10);
-    // The recorder stops taking slots: the stage's output fills, and the stage must wait for room, which its
-    // own thread does. sim goes on until its own ring is full too: both rings' 64 slots hold what it made.
-    ASSERT_EQ(ctl(dir, {"pause", "rec", "--kernel", pid}).code, 0);
-    const auto sim_out = [&] { return node_of(dir, pid, "sim")["slots_out"].get<std::uint64_t>(); };
-    const auto rec_in = [&] { return slots_in(dir, pid, "rec"); };
-    std::uint64_t made = 0;
-    EXPECT_TRUE(wait_until([&] {
-        made = sim_out();
-        return made >= rec_in() + 128;
-    })) << "sim stopped at "
-        << made << " frames, the recorder took " << rec_in() << ": it waited for the stage with room in its own ring";
+    const std::uint64_t made = pause_recorder_until_both_rings_fill(dir, pid);
+    ASSERT_NE(made, 0u);
     ASSERT_EQ(ctl(dir, {"resume", "rec", "--kernel", pid}).code, 0);
     wait_flowing(dir, pid, "rec", made + 100);
     ASSERT_EQ(ctl(dir, {"stop", "--kernel", pid}).code, 0);
@@ -211,9 +223,7 @@ TEST(StageFusion, AFusedStageWaitingForRoomPausesResumesChangesAParameterAndSwap
     const std::string pid = std::to_string(kernel.pid());
     wait_flowing(dir, pid, "rec", 100);
     // The recorder pauses: the stage's own thread takes it over and waits for room, with a full input behind it.
-    ASSERT_EQ(ctl(dir, {"pause", "rec", "--kernel", pid}).code, 0);
-    ASSERT_TRUE(wait_until(
-        [&] { return node_of(dir, pid, "sim")["slots_out"].get<std::uint64_t>() >= slots_in(dir, pid, "rec") + 128; }));
+    ASSERT_NE(pause_recorder_until_both_rings_fill(dir, pid), 0u);
     // Paused there, the stage must not take the room the recorder makes when it resumes.
     ASSERT_EQ(ctl(dir, {"pause", "stage", "--kernel", pid}).code, 0);
     ASSERT_EQ(ctl(dir, {"resume", "rec", "--kernel", pid}).code, 0);
