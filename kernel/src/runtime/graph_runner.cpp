@@ -776,6 +776,24 @@ void GraphRunner::start() {
         nodes_[index]->start_thread();
 }
 
+void GraphRunner::stage_took_its_thread_back(Node& stage, bool driver_ended) {
+    {
+        const std::unique_lock topology(topology_mutex_);
+        // A stage removed meanwhile (take_out) was no longer counted: it is not counted out twice.
+        const bool in_graph =
+            std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& node) { return node.get() == &stage; });
+        if (in_graph && stage.fused_stage()) {
+            --fused_stages_;
+            // After a swap the stage is one more thread that waits beside its running driver. After its driver
+            // ended, one thread took the other's place: the spin stays (the next edit decides it again).
+            if (!driver_ended) update_node_spin(nodes_.size() - fused_stages_);
+        }
+        stage.mark_thread_taken_back();
+    }
+    events_->emit("stage_unfused",
+                  {{"node", stage.id()}, {"reason", driver_ended ? "upstream_ended" : "component_not_fusable"}});
+}
+
 void GraphRunner::update_node_spin(std::size_t nodes) noexcept {
     try {
         const NodeSpin decided = decide_node_spin(nodes, usable_cpus(), options_.node_spin, options_.node_spin_yields);

@@ -212,9 +212,11 @@ public:
     }
     /// This node runs chain's stage after each of its own steps.
     void drive(std::shared_ptr<StageChain> chain) { driven_.push_back(std::move(chain)); }
-    /// It was made a fused stage (it may have taken itself back since: its driver ended, a swap made it slot by
-    /// slot).
-    bool fused_stage() const noexcept { return chain_ != nullptr; }
+    /// It was made a fused stage and has not taken its thread back (its driver ended, or a swap brought a component
+    /// that cannot be fused). Under the runner's topology lock, as the next.
+    bool fused_stage() const noexcept { return chain_ != nullptr && !took_thread_back_; }
+    /// It runs on its own thread for good (GraphRunner::stage_took_its_thread_back, under the topology lock).
+    void mark_thread_taken_back() noexcept { took_thread_back_ = true; }
 
     /// Whether swap() can replace this node's component at all: it runs the per-slot loop (not queue mode,
     /// not several ports), in the kernel's process.
@@ -508,7 +510,10 @@ private:
     std::shared_ptr<StageChain> chain_;
     /// The stages this node's thread drives (this node's thread only, after start).
     std::vector<std::shared_ptr<StageChain>> driven_;
-    bool wake_fused_ = false;       ///< guarded by sleep_mutex_: its driver handed it to its own thread
+    bool wake_fused_ = false;  ///< guarded by sleep_mutex_: its driver handed it to its own thread
+    /// Guarded by the runner's topology lock (GraphRunner::stage_took_its_thread_back): a fused stage that runs on
+    /// its own thread for good, no longer counted as fused.
+    bool took_thread_back_ = false;
     bool driven_finished_ = false;  ///< guarded by chain_->step: a step on the driver's thread ended the node
     bool driven_now_ = false;       ///< guarded by chain_->step: the step runs on the driver's thread (no waits)
 };

@@ -79,8 +79,10 @@ void Node::run_fused() {
     chain.done = true;
     step.unlock();
     if (!take_over) return;
+    const bool driver_ended = chain.driver_gone.load();
     logger_->info("{}runs on its own thread from now on ({})", log_prefix_,
-                  chain.driver_gone.load() ? "its upstream node ended" : "its new component cannot be fused");
+                  driver_ended ? "its upstream node ended" : "its new component cannot be fused");
+    runner_.stage_took_its_thread_back(*this, driver_ended);
     run_realtime();
 }
 

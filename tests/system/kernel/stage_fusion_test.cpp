@@ -253,5 +253,50 @@ TEST(StageFusion, AFusedStageWaitingForRoomPausesResumesChangesAParameterAndSwap
     expect_every_frame_once(dir, run);
 }
 
+TEST(StageFusion, ASwapToAComponentWithoutABurstHandlerGivesTheStageItsThreadBack) {
+    const std::vector<std::string> one_cpu = on_one_cpu();
+    if (one_cpu.empty()) GTEST_SKIP() << "needs " << TASKSET;
+    TempDir dir;
+    ChildProcess kernel = start_kernel(dir, write_graph(dir, scaled_graph("unfuse", dir, 0, STEADY)), {}, one_cpu);
+    const std::string pid = std::to_string(kernel.pid());
+    wait_flowing(dir, pid, "rec", 100);
+    // throttle moves one slot per call: its node cannot be fused, so the stage's own thread runs it from now on.
+    const CtlRun swapped =
+        ctl(dir, {"swap", "stage", "--plugin", "throttle", "--params", R"({"max_rate_hz": 1e9})", "--kernel", pid});
+    ASSERT_EQ(swapped.code, 0) << swapped.err;
+    const auto event_named = [&](const std::string& name) {
+        std::vector<json> found;
+        for (const json& event : read_events(dir)) {
+            if (event["event"] == name) found.push_back(event);
+        }
+        return found;
+    };
+    ASSERT_TRUE(wait_until([&] { return !event_named("stage_unfused").empty(); })) << "no stage_unfused event";
+    const json unfused = event_named("stage_unfused").front();
+    EXPECT_EQ(unfused["node"], "stage");
+    EXPECT_EQ(unfused["reason"], "component_not_fusable");
+    // One more thread waits: the spin was decided again for three nodes, after two (sim with the stage, rec).
+    const std::vector<json> waits = event_named("node_wait");
+    ASSERT_EQ(waits.size(), 2u) << "node_wait at start and after the stage took its thread back";
+    EXPECT_EQ(waits[0]["nodes"], 2);
+    EXPECT_EQ(waits[1]["nodes"], 3);
+    const std::uint64_t swapped_at = slots_in(dir, pid, "stage");
+    wait_flowing(dir, pid, "stage", swapped_at + 200);
+    // Back to a burst component: it stays on its own thread (fusion is decided at start) and goes on moving slots.
+    const CtlRun back =
+        ctl(dir, {"swap", "stage", "--plugin", "scale", "--params", R"({"gain": 1.0})", "--kernel", pid});
+    ASSERT_EQ(back.code, 0) << back.err;
+    wait_flowing(dir, pid, "stage", slots_in(dir, pid, "stage") + 200);
+    ASSERT_EQ(ctl(dir, {"stop", "--kernel", pid}).code, 0);
+    const KernelRun run = collect(dir, kernel.wait(std::chrono::seconds(30)));
+    ASSERT_TRUE(run.status.exited && run.status.code == 0) << run.output;
+    EXPECT_NE(run.output.find("runs on its own thread from now on (its new component cannot be fused)"),
+              std::string::npos)
+        << run.output;
+    EXPECT_EQ(event_named("stage_unfused").size(), 1u) << "taken back once, and not fused again";
+    EXPECT_EQ(run.node("stage")["errors"], 0);
+    expect_every_frame_once(dir, run);
+}
+
 }  // namespace
 }  // namespace dhub::testing

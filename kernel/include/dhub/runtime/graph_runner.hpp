@@ -344,6 +344,10 @@ public:
     /// drain deadline) instead of polling, so a running graph costs the kernel's main thread no wake-ups on
     /// cores that pinned node threads spin on.
     void notify_state_change();
+    /// A fused stage's own thread took the stage back for good (docs/kernel.md, "Fused stages"): it is no longer
+    /// counted as fused, and after a swap to a component that cannot be fused, which makes it one more thread that
+    /// waits, the spin is decided again. Emits stage_unfused. From the stage's own thread.
+    void stage_took_its_thread_back(Node& stage, bool driver_ended);
 
 private:
     GraphRunner() = default;
