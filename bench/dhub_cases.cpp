@@ -975,7 +975,7 @@ std::vector<CaseResult> run_stage_path(const BenchOptions& options) {
                                                      Touch::EveryByte));
                 ratios.push_back(staged.back() / direct.back());
             }
-            // The other rows once per round, each against the direct run just before them.
+            // The other rows once per round, each against the round's last direct run.
             // On a machine of two CPUs, the bench's, the kernel runs the stage on the source's thread (a fused
             // stage, docs/kernel.md); "fuse": false keeps it on a thread of its own, as before. With three CPUs or
             // more both rows run alike.
