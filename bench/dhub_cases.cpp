@@ -931,8 +931,12 @@ AlternatedPair alternate(int rounds, Baseline measure_baseline, Variant measure_
 std::string ratio_spread(std::vector<double> ratios) {
     if (ratios.empty()) return "";
     std::sort(ratios.begin(), ratios.end());
+    // Between the two nearest ranks, as the median is: a nearest rank alone puts unequal counts outside each quartile.
     const auto quartile = [&](double fraction) {
-        return ratios[static_cast<std::size_t>(fraction * static_cast<double>(ratios.size() - 1) + 0.5)];
+        const double position = fraction * static_cast<double>(ratios.size() - 1);
+        const auto below = static_cast<std::size_t>(position);
+        const std::size_t above = std::min(below + 1, ratios.size() - 1);
+        return ratios[below] + (position - static_cast<double>(below)) * (ratios[above] - ratios[below]);
     };
     return fixed(median_of(ratios) * 100, 1) + " % (quartiles " + fixed(quartile(0.25) * 100, 1) + "-" +
            fixed(quartile(0.75) * 100, 1) + " %, " + std::to_string(ratios.size()) + " pairs)";
